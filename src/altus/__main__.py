@@ -1,0 +1,5 @@
+import sys
+
+from altus.cli.main import main
+
+sys.exit(main())

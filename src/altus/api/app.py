@@ -1,0 +1,117 @@
+"""The HTTP edge: one ASGI app serving the Lambda REST API, the JSON-protocol APIs
+(``POST /`` with ``X-Amz-Target``) and Altus's own endpoints under ``/_altus``.
+
+Any ``AltusError`` raised below renders as AWS renders that error; anything else is a
+``ServiceException`` (500) with the traceback in the server log, never in the response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from altus.api import functions_api, invoke_api, logs_api
+from altus.api.responses import error_response, json_error_response
+from altus.control.errors import InvalidRequestContent
+from altus.errors import AltusError, ServiceError, UserError
+from altus.platform import Platform
+
+log = logging.getLogger(__name__)
+
+
+class UnknownOperation(UserError):
+    code = "UnknownOperationException"
+    status = 404
+
+
+async def json_protocol(request: Request) -> Response:
+    """``POST /`` dispatch for the awsJson protocols, by ``X-Amz-Target``."""
+    target = request.headers.get("x-amz-target", "")
+    service, _, operation = target.partition(".")
+    if service == "Logs_20140328":
+        run = logs_api.handler(operation)
+        content_type = logs_api.CONTENT_TYPE
+    else:
+        run, content_type = None, "application/x-amz-json-1.0"
+    try:
+        if run is None:
+            raise UnknownOperation(f"Unknown operation {target or '(no X-Amz-Target)'}")
+        raw = await request.body()
+        try:
+            body: Any = json.loads(raw) if raw else {}
+        except ValueError:
+            raise InvalidRequestContent("Request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise InvalidRequestContent("Request body must be a JSON object")
+        return await run(request, body)
+    except AltusError as error:
+        return json_error_response(request, error, content_type)
+
+
+async def download_code(request: Request) -> Response:
+    """The package a GetFunction ``Code.Location`` points at."""
+    platform: Platform = request.app.state.platform
+    digest = request.path_params["digest"]
+    path = platform.code.zip_path(digest)
+    if len(digest) != 64 or not all(c in "0123456789abcdef" for c in digest) or not path.is_file():
+        return JSONResponse({"message": "Not Found"}, 404)
+    return FileResponse(path, media_type="application/zip")
+
+
+async def health(request: Request) -> Response:
+    platform: Platform = request.app.state.platform
+    return JSONResponse({
+        "status": "ok",
+        "functions": len(platform.functions.records()),
+        "environments": len(list(platform.pool.environments())),
+        "in_flight": platform.invoker.concurrency.in_flight,
+        "sandbox": platform.backend.name,
+    })
+
+
+async def _altus_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AltusError)
+    return error_response(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(request, UnknownOperation(f"No operation at {request.url.path}"))
+    if exc.status_code == 405:
+        error = UnknownOperation(f"{request.method} is not supported at {request.url.path}")
+        return error_response(request, error)
+    return error_response(request, ServiceError(str(exc.detail)))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error serving %s %s", request.method, request.url.path,
+                  exc_info=exc)
+    return error_response(request, ServiceError("An internal error occurred."))
+
+
+def create_app(platform: Platform) -> Starlette:
+    routes = [
+        *functions_api.routes,
+        *invoke_api.routes,
+        Route("/", json_protocol, methods=["POST"]),
+        Route("/_altus/code/{digest}.zip", download_code, methods=["GET"]),
+        Route("/_altus/health", health, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            AltusError: _altus_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.platform = platform
+    return app

@@ -1,0 +1,52 @@
+"""Checks Lambda makes beyond its API model's constraints (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from altus.control.errors import InvalidParameterValue
+
+#: Variables the platform sets and a function may not ([D] configuration-envvars).
+RESERVED_ENV = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+
+ENV_LIMIT_BYTES = 4096
+
+
+def check_environment(variables: Mapping[str, str]) -> None:
+    reserved = sorted(k for k in variables if k in RESERVED_ENV)
+    if reserved:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided contains reserved keys that are "
+            f"currently not supported for modification. Reserved keys used in this request: "
+            f"{','.join(reserved)}"
+        )
+    measured = json.dumps(dict(variables), separators=(",", ":"))
+    if len(measured.encode()) > ENV_LIMIT_BYTES:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided exceeded the 4KB limit. "
+            f"String measured: {measured}"
+        )
+
+
+def check_tags(tags: Mapping[str, str]) -> None:
+    if len(tags) > 50:
+        raise InvalidParameterValue("Number of tags exceeds resource tag limit of 50.")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise InvalidParameterValue(
+                f"Tag key must be 1-128 and value at most 256 characters: {key!r}"
+            )
+        if key.lower().startswith("aws:"):
+            raise InvalidParameterValue(
+                f"Tag key '{key}' is invalid: the 'aws:' prefix is reserved."
+            )

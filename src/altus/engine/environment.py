@@ -1,0 +1,414 @@
+"""An execution environment: one sandbox, its Runtime API endpoint, its log stream.
+
+It runs one invocation at a time. ``start`` is the INIT phase (spawn the runtime, wait
+for its first ``/next``); ``invoke`` is one INVOKE phase (deliver the event, wait for the
+result, the process's death or the deadline, whichever is first). Output of the sandbox
+is split into log lines and attributed to the phase it was written in; the platform
+lines (START, END, REPORT ...) frame it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from altus.control.arns import Account
+from altus.control.model import FunctionConfig
+from altus.observe import report
+from altus.observe.logs import LogEvent, LogStore
+from altus.runtime_api.endpoint import Invocation, RuntimeEndpoint, RuntimeOutcome
+from altus.runtime_api.server import serve
+from altus.runtimes.registry import RUNTIME_DIR, Runtimes
+from altus.sandbox.base import EntrypointError, Sandbox, SandboxBackend, SandboxSpec
+from altus.store.code import CodeStore
+
+#: Output kept per phase; a function printing more is truncated (and told so in its log).
+LOG_CAP_BYTES = 4 * 1024 * 1024
+#: CloudWatch's largest event; a longer line is split.
+MAX_LINE_BYTES = 256 * 1024
+
+TIMED_OUT = "Sandbox.Timedout"
+EXITED = "Runtime.ExitError"
+INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
+
+_SIGNAL_NAMES = {
+    signal.SIGKILL: "killed", signal.SIGABRT: "aborted", signal.SIGSEGV: "segmentation fault",
+    signal.SIGTERM: "terminated", signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception", signal.SIGILL: "illegal instruction",
+    signal.SIGINT: "interrupt", signal.SIGHUP: "hangup", signal.SIGPIPE: "broken pipe",
+    signal.SIGQUIT: "quit", signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGXFSZ: "file size limit exceeded",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSettings:
+    """What environments need from the server's settings."""
+
+    account: Account
+    sandboxes_dir: Path
+    init_timeout: float
+
+
+@dataclass(slots=True)
+class InvokeInput:
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    client_context: str | None = None
+    trace_id: str = ""
+
+
+@dataclass(slots=True)
+class PhaseResult:
+    """What an INIT or INVOKE phase produced."""
+
+    payload: bytes
+    error_type: str | None  # None: success; else the function error to report
+    log: list[LogEvent] = field(default_factory=list)
+    #: False when the environment must not serve again (timed out, died, failed init).
+    reusable: bool = True
+
+    @property
+    def failed(self) -> bool:
+        return self.error_type is not None
+
+
+def exit_description(status: int) -> str:
+    if status < 0:
+        return f"signal: {_SIGNAL_NAMES.get(signal.Signals(-status), str(-status))}"
+    return f"exit status {status}"
+
+
+def error_payload(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ExecutionEnvironment:
+    """One environment of one function version and configuration."""
+
+    def __init__(
+        self,
+        config: FunctionConfig,
+        *,
+        backend: SandboxBackend,
+        runtimes: Runtimes,
+        code: CodeStore,
+        logs: LogStore,
+        settings: EnvironmentSettings,
+        init_type: str = "on-demand",
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.config = config
+        self.key = config.env_key
+        self.group = config.effective_log_group
+        day = datetime.now(UTC).strftime("%Y/%m/%d")
+        self.stream = f"{day}/[{config.version}]{self.id}"
+        self.init_type = init_type
+        self.busy = False
+        self.dead = False
+        self.last_used = time.monotonic()
+        #: The INIT phase's duration, reported (and billed) with the first invoke.
+        self.init_duration_ms: float | None = None
+        #: Called once when the sandbox's process exits on its own.
+        self.on_exit: Callable[[ExecutionEnvironment], None] | None = None
+        self._backend = backend
+        self._runtimes = runtimes
+        self._code = code
+        self._logs = logs
+        self._settings = settings
+        self._sandbox: Sandbox | None = None
+        self._endpoint: RuntimeEndpoint | None = None
+        self._server: asyncio.Server | None = None
+        self._partial = bytearray()
+        self._phase: list[LogEvent] | None = None
+        self._phase_bytes = 0
+        self._truncated = False
+        self._init_log: list[LogEvent] = []
+
+    # --- INIT ------------------------------------------------------------------------------
+
+    async def start(self, request_id: str | None) -> PhaseResult | None:
+        """Run the INIT phase. Returns None when the runtime is ready, else the failure
+        to answer the triggering invoke with (the environment is then dead)."""
+        config = self.config
+        started = time.perf_counter()
+        self._begin_phase()
+        self._emit(f"INIT_START Runtime Version: {config.runtime}.altus\tRuntime Version ARN: "
+                   f"arn:aws:lambda:{self._settings.account.region}::runtime:altus-"
+                   f"{config.runtime}")
+        prefix = f"RequestId: {request_id} " if request_id else ""
+        endpoint = RuntimeEndpoint()
+        self._endpoint = endpoint
+        self._server = await serve(endpoint)
+        task_root = self._code.root / config.code.digest
+        if not task_root.is_dir():
+            task_root = await asyncio.to_thread(self._code.unpacked, config.code.digest)
+        try:
+            launch = self._runtimes.launch(config.runtime or "", task_root)
+            argv = list(launch.argv)
+            wrapper = config.environment.get("AWS_LAMBDA_EXEC_WRAPPER")
+            if wrapper:
+                argv.insert(0, wrapper)
+            spec = SandboxSpec(
+                sandbox_id=self.id,
+                argv=argv,
+                env=self._variables(launch.env, launch.execution_env, endpoint.address,
+                                    task_root),
+                task_root=task_root,
+                work_dir=self._settings.sandboxes_dir / self.id,
+                memory_mb=config.memory_size,
+                ephemeral_storage_mb=config.ephemeral_storage,
+            )
+            self._sandbox = await self._backend.create(spec, self._on_output)
+        except (FileNotFoundError, EntrypointError) as error:
+            return await self._init_failed(
+                started, INVALID_ENTRYPOINT, f"{prefix}Error: {error}".strip()
+            )
+        sandbox = self._sandbox
+        waiting: set[asyncio.Future[Any]] = {endpoint.ready, sandbox.exited}
+        done, _ = await asyncio.wait(
+            waiting,
+            timeout=self._settings.init_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if endpoint.ready in done:
+            init_error = endpoint.ready.result()
+            if init_error is None:
+                self.init_duration_ms = (time.perf_counter() - started) * 1000
+                self._init_log = self._end_phase()
+                self._logs.append(self.group, self.stream, self._init_log)
+                sandbox.exited.add_done_callback(self._exited_on_its_own)
+                return None
+            return await self._init_failed(started, init_error.error_type or "Runtime.Unknown",
+                                           None, init_error.payload)
+        if sandbox.exited in done:
+            description = exit_description(sandbox.exited.result())
+            return await self._init_failed(
+                started, EXITED, f"{prefix}Error: Runtime exited with error: {description}"
+            )
+        return await self._init_failed(
+            started, TIMED_OUT,
+            f"{prefix}Error: Task timed out after {self._settings.init_timeout:.2f} seconds",
+            status="timeout",
+        )
+
+    async def _init_failed(self, started: float, error_type: str, message: str | None,
+                           payload: bytes | None = None, status: str = "error") -> PhaseResult:
+        if self._sandbox is not None:
+            self._sandbox.kill()
+            await asyncio.wait({self._sandbox.exited}, timeout=1)
+            self._sandbox.drain_output()
+        self._flush_partial()
+        duration = (time.perf_counter() - started) * 1000
+        if message is not None:
+            self._emit(message)
+            self._emit(error_type)
+        self._emit(report.init_report_line(duration, status, error_type))
+        self.init_duration_ms = duration
+        log = self._end_phase()
+        self._logs.append(self.group, self.stream, log)
+        await self.destroy()
+        body = payload if payload is not None else error_payload(error_type, message or "")
+        return PhaseResult(body, error_type, log, reusable=False)
+
+    def _variables(self, runtime_env: dict[str, str], execution_env: str | None,
+                   address: str, task_root: Path) -> dict[str, str]:
+        config = self.config
+        account = self._settings.account
+        variables = {"LANG": "en_US.UTF-8", "TZ": ":UTC", **runtime_env}
+        variables.update(config.environment)
+        variables.update({
+            "_HANDLER": config.handler or "",
+            "AWS_REGION": account.region,
+            "AWS_DEFAULT_REGION": account.region,
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": self.group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
+            "AWS_LAMBDA_RUNTIME_API": address,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),
+        })
+        variables.setdefault("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
+        if execution_env:
+            variables["AWS_EXECUTION_ENV"] = execution_env
+        if config.log_format == "JSON":
+            variables["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            if config.application_log_level:
+                variables["AWS_LAMBDA_LOG_LEVEL"] = config.application_log_level
+        return variables
+
+    # --- INVOKE ----------------------------------------------------------------------------
+
+    async def invoke(self, request: InvokeInput) -> PhaseResult:
+        """Run one invocation; never raises for anything the function does."""
+        sandbox, endpoint = self._sandbox, self._endpoint
+        assert sandbox is not None and endpoint is not None and not self.dead
+        config = self.config
+        loop = asyncio.get_running_loop()
+        cold_log, self._init_log = self._init_log, []
+        self._begin_phase()
+        self._emit(report.start_line(request.request_id, config.version))
+        invocation = Invocation(
+            request_id=request.request_id,
+            payload=request.payload,
+            deadline_ms=_now_ms() + config.timeout * 1000,
+            invoked_arn=request.invoked_arn,
+            trace_id=request.trace_id,
+            client_context=request.client_context,
+        )
+        started = time.perf_counter()
+        future = endpoint.deliver(invocation)
+        timer = loop.call_later(config.timeout, _settle, future, RuntimeOutcome(b"", TIMED_OUT))
+
+        def on_exit(exited: asyncio.Future[int]) -> None:
+            _settle(future, RuntimeOutcome(b"", EXITED))
+
+        sandbox.exited.add_done_callback(on_exit)
+        try:
+            outcome = await future
+        finally:
+            timer.cancel()
+            sandbox.exited.remove_done_callback(on_exit)
+        duration = (time.perf_counter() - started) * 1000
+        sandbox.drain_output()
+        self._flush_partial()
+
+        status: str | None = None
+        error_type = outcome.error_type
+        payload = outcome.payload
+        reusable = True
+        if error_type == TIMED_OUT:
+            endpoint.abandon()
+            self._emit(report.timeout_line(request.request_id, config.timeout))
+            payload = error_payload(
+                TIMED_OUT,
+                f"RequestId: {request.request_id} Error: Task timed out after "
+                f"{config.timeout:.2f} seconds",
+            )
+            status, reusable = "timeout", False
+        elif error_type == EXITED:
+            endpoint.abandon()
+            message = (f"RequestId: {request.request_id} Error: Runtime exited with error: "
+                       f"{exit_description(sandbox.exited.result())}")
+            self._emit(message)
+            self._emit(EXITED)
+            payload = error_payload(EXITED, message)
+            status, reusable = "error", False
+        memory = sandbox.max_memory_mb()
+        init = self.init_duration_ms
+        self.init_duration_ms = None
+        self._emit(report.end_line(request.request_id))
+        self._emit(report.Report(
+            request_id=request.request_id, duration_ms=duration,
+            memory_size_mb=config.memory_size, max_memory_used_mb=memory,
+            init_duration_ms=init, status=status,
+            error_type=error_type if status == "error" else None,
+        ).line())
+        log = self._end_phase()
+        self._logs.append(self.group, self.stream, log)
+        if not reusable:
+            self.dead = True
+        return PhaseResult(payload, error_type, cold_log + log, reusable)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def freeze(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.freeze()
+
+    def thaw(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.thaw()
+
+    def _exited_on_its_own(self, exited: asyncio.Future[int]) -> None:
+        if not self.dead:
+            self.dead = True
+            if self.on_exit is not None:
+                self.on_exit(self)
+
+    async def destroy(self) -> None:
+        """Kill the sandbox and close the endpoint. Idempotent."""
+        self.dead = True
+        sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            sandbox.exited.remove_done_callback(self._exited_on_its_own)
+            await sandbox.destroy()
+            sandbox.drain_output()
+        if self._partial:
+            self._flush_partial()
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+
+    # --- output ------------------------------------------------------------------------------
+
+    def _on_output(self, chunk: bytes) -> None:
+        partial = self._partial
+        partial += chunk
+        if b"\n" not in chunk and len(partial) < MAX_LINE_BYTES:
+            return
+        lines = partial.split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            self._line(line)
+        while len(rest) >= MAX_LINE_BYTES:
+            self._line(rest[:MAX_LINE_BYTES])
+            rest = rest[MAX_LINE_BYTES:]
+        self._partial = bytearray(rest)
+
+    def _flush_partial(self) -> None:
+        if self._partial:
+            self._line(bytes(self._partial))
+            self._partial = bytearray()
+
+    def _line(self, raw: bytes | bytearray) -> None:
+        text = raw.decode("utf-8", "replace").rstrip("\r")
+        phase = self._phase
+        if phase is None:
+            # Written between invocations (a background thread): log it on its own.
+            self._logs.append(self.group, self.stream, [LogEvent(_now_ms(), text)])
+            return
+        self._phase_bytes += len(raw)
+        if self._phase_bytes > LOG_CAP_BYTES:
+            if not self._truncated:
+                self._truncated = True
+                phase.append(LogEvent(_now_ms(), f"[altus] output truncated: more than "
+                                                 f"{LOG_CAP_BYTES // (1024 * 1024)} MB "
+                                                 "in one invocation"))
+            return
+        phase.append(LogEvent(_now_ms(), text))
+
+    def _emit(self, text: str) -> None:
+        """A platform line (not counted against the output cap)."""
+        if self._phase is not None:
+            self._phase.append(LogEvent(_now_ms(), text))
+
+    def _begin_phase(self) -> None:
+        self._phase = []
+        self._phase_bytes = 0
+        self._truncated = False
+
+    def _end_phase(self) -> list[LogEvent]:
+        phase, self._phase = self._phase or [], None
+        return phase
+
+
+def _settle(future: asyncio.Future[RuntimeOutcome], outcome: RuntimeOutcome) -> None:
+    if not future.done():
+        future.set_result(outcome)

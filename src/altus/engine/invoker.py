@@ -1,0 +1,119 @@
+"""The synchronous invocation path: resolve -> admit -> environment -> run -> record.
+
+Nothing here touches the store: the function's snapshot comes from the control
+service's memory, so a warm invoke is dictionary lookups, one write to the runtime's
+socket and one read back.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass
+
+from altus.control.arns import FunctionRef
+from altus.control.functions import FunctionService
+from altus.engine.environment import InvokeInput, PhaseResult
+from altus.engine.errors import TooManyRequests
+from altus.engine.pool import WarmPool
+from altus.observe.logs import LogEvent
+
+#: X-Amz-Log-Result carries at most the last 4 KB of the invocation's log.
+LOG_TAIL_BYTES = 4096
+
+
+@dataclass(slots=True)
+class InvokeRequest:
+    ref: FunctionRef
+    payload: bytes
+    client_context: str | None = None  # decoded JSON text of X-Amz-Client-Context
+    want_log: bool = False
+    request_id: str | None = None
+
+
+@dataclass(slots=True)
+class InvokeResult:
+    request_id: str
+    payload: bytes
+    executed_version: str
+    #: Lambda's X-Amz-Function-Error ("Unhandled") or None on success.
+    function_error: str | None
+    error_type: str | None
+    log_tail: str | None  # base64, when asked for
+
+
+class Concurrency:
+    """Counts invocations in flight against the account limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+
+    def admit(self) -> None:
+        if self.in_flight >= self.limit:
+            raise TooManyRequests("Rate Exceeded.", "ConcurrentInvocationLimitExceeded")
+        self.in_flight += 1
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+
+
+class Invoker:
+    def __init__(self, functions: FunctionService, pool: WarmPool,
+                 concurrency: Concurrency) -> None:
+        self._functions = functions
+        self._pool = pool
+        self.concurrency = concurrency
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResult:
+        """Run the function once. Raises control errors (not found ...) and
+        TooManyRequests; a function that fails is a result, not an exception."""
+        config, invoked_arn = await self._functions.resolve_invoke(request.ref)
+        request_id = request.request_id or str(uuid.uuid4())
+        self.concurrency.admit()
+        try:
+            env = self._pool.take_idle(config.env_key)
+            if env is None:
+                env, failure = await self._pool.start_new(config, request_id)
+                if failure is not None:
+                    return _result(request_id, config.version, failure, request.want_log)
+            try:
+                outcome = await env.invoke(InvokeInput(
+                    request_id=request_id,
+                    payload=request.payload,
+                    invoked_arn=invoked_arn,
+                    client_context=request.client_context,
+                    trace_id=_trace_id(),
+                ))
+            except BaseException:
+                self._pool.release(env, reusable=False)
+                raise
+            self._pool.release(env, outcome.reusable)
+            return _result(request_id, config.version, outcome, request.want_log)
+        finally:
+            self.concurrency.leave()
+
+
+def _result(request_id: str, version: str, phase: PhaseResult, want_log: bool) -> InvokeResult:
+    return InvokeResult(
+        request_id=request_id,
+        payload=phase.payload,
+        executed_version=version,
+        function_error="Unhandled" if phase.failed else None,
+        error_type=phase.error_type,
+        log_tail=log_tail(phase.log) if want_log else None,
+    )
+
+
+def log_tail(events: list[LogEvent]) -> str:
+    text = "".join(event.message + "\n" for event in events).encode()
+    tail = text[-LOG_TAIL_BYTES:]
+    # Never split a UTF-8 character: clients decode the tail as text.
+    tail = tail.decode("utf-8", "ignore").encode()
+    return base64.b64encode(tail).decode()
+
+
+def _trace_id() -> str:
+    return (f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};"
+            f"Parent={uuid.uuid4().hex[:16]};Sampled=0")

@@ -1,0 +1,168 @@
+"""The warm pool: execution environments kept between invocations.
+
+Environments are keyed by ``FunctionConfig.env_key`` (function, version, revision): an
+invoke reuses an idle environment of exactly its snapshot, most recently used first, or
+starts a new one. Each environment serves one invoke at a time. Idle ones are frozen,
+retired after the keep-alive, and evicted oldest-first when the machine's environment
+budget is full. A change to a function retires the environments it made stale (idle ones
+at once, busy ones when their invoke ends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from altus.control.model import FunctionConfig
+from altus.engine.environment import ExecutionEnvironment, PhaseResult
+from altus.engine.errors import TooManyRequests
+
+log = logging.getLogger(__name__)
+
+EnvironmentFactory = Callable[[FunctionConfig], ExecutionEnvironment]
+
+
+class WarmPool:
+    def __init__(self, factory: EnvironmentFactory, *, max_environments: int,
+                 keep_alive: float) -> None:
+        self._factory = factory
+        self._max = max_environments
+        self._keep_alive = keep_alive
+        self._idle: dict[str, list[ExecutionEnvironment]] = {}
+        self._alive: dict[str, ExecutionEnvironment] = {}
+        self._retired_keys: set[str] = set()
+        self._teardowns: set[asyncio.Task[None]] = set()
+        self._reaper: asyncio.Task[None] | None = None
+
+    # --- acquire / release ---------------------------------------------------------------
+
+    def take_idle(self, key: str) -> ExecutionEnvironment | None:
+        """A warm environment for ``key``, marked busy; None if there is none."""
+        stack = self._idle.get(key)
+        while stack:
+            env = stack.pop()
+            if env.dead:
+                continue
+            env.busy = True
+            env.thaw()
+            return env
+        return None
+
+    async def start_new(
+        self, config: FunctionConfig, request_id: str | None
+    ) -> tuple[ExecutionEnvironment, PhaseResult | None]:
+        """Cold-start an environment for ``config``. Returns it (busy) and, if its INIT
+        failed, the failure (the environment is then already gone)."""
+        if len(self._alive) >= self._max and not self._evict_one():
+            raise TooManyRequests("Rate Exceeded.", "ConcurrentInvocationLimitExceeded")
+        env = self._factory(config)
+        env.busy = True
+        env.on_exit = self._exited
+        self._alive[env.id] = env
+        try:
+            failure = await env.start(request_id)
+        except BaseException:
+            self._alive.pop(env.id, None)
+            self._teardown(env)
+            raise
+        if failure is not None:
+            self._alive.pop(env.id, None)
+        return env, failure
+
+    def release(self, env: ExecutionEnvironment, reusable: bool) -> None:
+        env.busy = False
+        env.last_used = time.monotonic()
+        if not reusable or env.dead or env.key in self._retired_keys:
+            self._discard(env)
+            return
+        env.freeze()
+        self._idle.setdefault(env.key, []).append(env)
+
+    # --- retirement ------------------------------------------------------------------------
+
+    def retire(self, function: str, valid_keys: set[str]) -> None:
+        """Retire every environment of ``function`` whose key is no longer valid."""
+        prefix = f"{function}:"
+        for key in list(self._idle):
+            if key.startswith(prefix) and key not in valid_keys:
+                for env in self._idle.pop(key):
+                    self._discard(env)
+        for env in self._alive.values():
+            if env.key.startswith(prefix) and env.key not in valid_keys:
+                self._retired_keys.add(env.key)
+
+    def _exited(self, env: ExecutionEnvironment) -> None:
+        # The runtime died on its own while idle (or between invokes): drop it.
+        if not env.busy:
+            self._discard(env)
+
+    def _evict_one(self) -> bool:
+        oldest: ExecutionEnvironment | None = None
+        for stack in self._idle.values():
+            for env in stack:
+                if oldest is None or env.last_used < oldest.last_used:
+                    oldest = env
+        if oldest is None:
+            return False
+        self._discard(oldest)
+        return True
+
+    def _discard(self, env: ExecutionEnvironment) -> None:
+        self._alive.pop(env.id, None)
+        stack = self._idle.get(env.key)
+        if stack and env in stack:
+            stack.remove(env)
+            if not stack:
+                del self._idle[env.key]
+        if env.key in self._retired_keys and not any(
+            e.key == env.key for e in self._alive.values()
+        ):
+            self._retired_keys.discard(env.key)
+        self._teardown(env)
+
+    def _teardown(self, env: ExecutionEnvironment) -> None:
+        task = asyncio.get_running_loop().create_task(env.destroy())
+        self._teardowns.add(task)
+        task.add_done_callback(self._teardowns.discard)
+
+    # --- keep-alive ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        interval = min(max(self._keep_alive / 4, 0.05), 30.0)
+        while True:
+            await asyncio.sleep(interval)
+            self.reap(time.monotonic() - self._keep_alive)
+
+    def reap(self, idle_since: float) -> int:
+        """Retire environments idle since before ``idle_since``; returns how many."""
+        expired = [env for stack in self._idle.values() for env in stack
+                   if env.last_used < idle_since]
+        for env in expired:
+            self._discard(env)
+        return len(expired)
+
+    # --- inspection and shutdown --------------------------------------------------------------
+
+    def environments(self) -> Iterable[ExecutionEnvironment]:
+        return list(self._alive.values())
+
+    def idle_count(self, key: str | None = None) -> int:
+        if key is not None:
+            return len(self._idle.get(key, []))
+        return sum(len(stack) for stack in self._idle.values())
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        for env in list(self._alive.values()):
+            self._discard(env)
+        if self._teardowns:
+            await asyncio.gather(*self._teardowns, return_exceptions=True)

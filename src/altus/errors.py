@@ -1,0 +1,39 @@
+"""The root of Altus's error families.
+
+Each layer roots its own family here (``control.errors``, ``engine.errors``,
+``sandbox.errors`` ...). An error that can reach a client carries the AWS error code and
+HTTP status it is reported with, so the API edge renders any of them the same way and
+never needs to know which layer raised it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AltusError(Exception):
+    """Something Altus refuses or fails to do, with the AWS shape it is reported in."""
+
+    code: ClassVar[str] = "ServiceException"
+    status: ClassVar[int] = 500
+    #: "User" for a caller's fault, "Service" for ours (AWS's ``Type`` field).
+    fault: ClassVar[str] = "Service"
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        #: Extra members of the error body (e.g. ``Reason`` on a throttle).
+        self.fields = fields
+        #: Extra response headers (e.g. ``Retry-After``).
+        self.headers: dict[str, str] = {}
+
+
+class UserError(AltusError):
+    """The caller's request is at fault: a 4xx."""
+
+    fault = "User"
+    status = 400
+
+
+class ServiceError(AltusError):
+    """Altus failed: a 5xx (``ServiceException``)."""

@@ -1,0 +1,119 @@
+"""The composition root: builds every part of a server from the settings, in one place.
+
+The CLI, the tests and the benchmarks all get their objects here, so what they run is
+what ``altus up`` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from altus.control.arns import Account
+from altus.control.functions import FunctionService
+from altus.control.model import FunctionConfig
+from altus.engine.async_invoke import AsyncInvoker
+from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
+from altus.engine.invoker import Concurrency, Invoker
+from altus.engine.pool import WarmPool
+from altus.observe.logs import LogStore, MemoryLogStore, SqliteLogStore
+from altus.runtimes.registry import Runtimes
+from altus.sandbox.backends.process import ProcessBackend
+from altus.sandbox.base import SandboxBackend
+from altus.settings import Settings
+from altus.store.backends.memory import MemoryStore
+from altus.store.backends.sqlite import SqliteStore
+from altus.store.code import CodeStore
+
+log = logging.getLogger(__name__)
+
+_MAINTENANCE_INTERVAL = 600.0
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    account: Account
+    store: SqliteStore | MemoryStore
+    logs: LogStore
+    code: CodeStore
+    backend: SandboxBackend
+    runtimes: Runtimes
+    functions: FunctionService
+    pool: WarmPool
+    invoker: Invoker
+    async_invoker: AsyncInvoker
+    _maintenance: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def start(self) -> None:
+        killed = self.backend.recover(self.settings.sandboxes_dir)
+        if killed:
+            log.warning("killed %d execution environments left by a previous run", killed)
+        await self.functions.start()
+        self.functions.on_change(
+            lambda name: self.pool.retire(name, self.functions.valid_env_keys(name))
+        )
+        self.pool.start()
+        recovered = self.async_invoker.start()
+        if recovered:
+            log.info("redelivering %d queued asynchronous events", recovered)
+        self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
+
+    async def _maintain(self) -> None:
+        """Housekeeping off the invoke path: log retention and unreferenced code."""
+        while True:
+            await asyncio.sleep(_MAINTENANCE_INTERVAL)
+            try:
+                days = self.settings.log_retention_days
+                if days:
+                    cutoff = int((time.time() - days * 86400) * 1000)
+                    await asyncio.to_thread(self.logs.prune, cutoff)
+                keep = self.store.code_references()
+                await asyncio.to_thread(self.code.collect, keep)
+            except Exception:
+                log.exception("maintenance failed")
+
+    async def close(self) -> None:
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+        await self.async_invoker.close()
+        await self.pool.close()
+        await self.functions.close()
+        self.logs.close()
+        self.store.close()
+
+
+def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
+    """Wire a server. ``in_memory`` keeps state and logs in memory (tests, throwaways);
+    code packages and sandboxes still live under the data directory."""
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    account = Account(region=settings.region, account_id=settings.account_id)
+    store: SqliteStore | MemoryStore = MemoryStore() if in_memory else SqliteStore(
+        settings.db_path
+    )
+    logs: LogStore = MemoryLogStore() if in_memory else SqliteLogStore(data_dir / "logs.db")
+    code = CodeStore(settings.code_dir)
+    backend = ProcessBackend()
+    runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary,
+                        data_dir / "pycache")
+    functions = FunctionService(store, code, account)
+    env_settings = EnvironmentSettings(
+        account=account,
+        sandboxes_dir=settings.sandboxes_dir,
+        init_timeout=settings.init_timeout_seconds,
+    )
+
+    def new_environment(config: FunctionConfig) -> ExecutionEnvironment:
+        return ExecutionEnvironment(config, backend=backend, runtimes=runtimes, code=code,
+                                    logs=logs, settings=env_settings)
+
+    pool = WarmPool(new_environment, max_environments=settings.max_environments,
+                    keep_alive=settings.keep_alive_seconds)
+    invoker = Invoker(functions, pool, Concurrency(settings.concurrency_limit))
+    async_invoker = AsyncInvoker(invoker, store, settings.async_workers)
+    return Platform(settings=settings, account=account, store=store, logs=logs, code=code,
+                    backend=backend, runtimes=runtimes, functions=functions, pool=pool,
+                    invoker=invoker, async_invoker=async_invoker)

@@ -1,0 +1,149 @@
+"""HTTP/1.1 transport of the Runtime API: one listening socket per environment.
+
+This sits on the hot path of every invoke (the event goes out as the answer to a parked
+``GET /next``, the result comes back as a ``POST .../response``), so it is a bare asyncio
+protocol over ``httptools`` (the parser uvicorn uses) rather than an ASGI stack: each
+answer is built as one bytes object and written with one ``transport.write``, with
+TCP_NODELAY set, so neither Nagle nor an extra task switch adds latency.
+
+It also copes with what real runtime clients send: libcurl (inside awslambdaric) sends
+``Expect: 100-continue`` before large bodies, and a response over Lambda's 6 MiB limit is
+counted and dropped as it streams in rather than buffered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from http import HTTPStatus
+from typing import cast
+
+import httptools
+
+from altus.runtime_api.endpoint import (
+    MAX_RESPONSE_BYTES,
+    Reply,
+    RuntimeEndpoint,
+)
+
+_INVOCATION = re.compile(r"/2018-06-01/runtime/invocation/([^/]+)/(response|error)")
+_NEXT = "/2018-06-01/runtime/invocation/next"
+_INIT_ERROR = "/2018-06-01/runtime/init/error"
+_ERROR_TYPE = b"lambda-runtime-function-error-type"
+
+
+class RuntimeApiProtocol(asyncio.Protocol):
+    """One runtime connection; requests on it are dispatched to its endpoint."""
+
+    def __init__(self, endpoint: RuntimeEndpoint) -> None:
+        self._endpoint = endpoint
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._url = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._body: list[bytes] = []
+        self._size = 0
+        self._parked: object | None = None
+
+    # --- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement the interface without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError:
+            self._write(Reply(400, b"bad request"), close=True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._parked is not None:
+            self._endpoint.on_disconnect(self._parked)  # type: ignore[arg-type]
+            self._parked = None
+        self._transport = None
+
+    # --- httptools callbacks --------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._reset()
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.lower()] = value
+
+    def on_headers_complete(self) -> None:
+        if self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport:
+            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self._size += len(body)
+        if self._size <= MAX_RESPONSE_BYTES:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        method = self._parser.get_method()
+        path = self._url.split(b"?", 1)[0].decode("latin-1")
+        body = b"".join(self._body)
+        endpoint = self._endpoint
+        if method == b"GET" and path == _NEXT:
+            # Parked until the engine has an event; the responder writes it out.
+            responder = self._respond_next
+            self._parked = responder
+            endpoint.on_next(responder)
+            return
+        if method == b"POST":
+            error_type = self._headers.get(_ERROR_TYPE)
+            error_name = error_type.decode("latin-1") if error_type else None
+            if path == _INIT_ERROR:
+                self._write(endpoint.on_init_error(body, error_name))
+                return
+            match = _INVOCATION.fullmatch(path)
+            if match:
+                request_id, kind = match.groups()
+                if kind == "response":
+                    oversized = self._size > MAX_RESPONSE_BYTES
+                    self._write(endpoint.on_response(request_id, body, oversized))
+                else:
+                    self._write(endpoint.on_error(request_id, body, error_name))
+                return
+        self._write(Reply(404, b'{"errorMessage":"not found","errorType":"NotFound"}'))
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _respond_next(self, reply: Reply) -> None:
+        self._parked = None
+        self._write(reply)
+
+    def _write(self, reply: Reply, close: bool = False) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        phrase = HTTPStatus(reply.status).phrase
+        head = [f"HTTP/1.1 {reply.status} {phrase}", f"Content-Length: {len(reply.body)}"]
+        head.extend(f"{name}: {value}" for name, value in reply.headers)
+        if close:
+            head.append("Connection: close")
+        transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body)
+        if close:
+            transport.close()
+
+
+async def serve(endpoint: RuntimeEndpoint, host: str = "127.0.0.1") -> asyncio.Server:
+    """Open a listening socket on a free port for ``endpoint``; sets ``endpoint.address``."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: RuntimeApiProtocol(endpoint), host=host, port=0, backlog=16
+    )
+    port = server.sockets[0].getsockname()[1]
+    endpoint.address = f"{host}:{port}"
+    return server

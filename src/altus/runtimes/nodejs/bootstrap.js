@@ -1,0 +1,306 @@
+// Altus's Node.js runtime client: runs inside an execution environment.
+//
+// Speaks the Lambda Runtime API (2018-06-01) at AWS_LAMBDA_RUNTIME_API, loads the handler
+// named by _HANDLER from LAMBDA_TASK_ROOT (CommonJS or ES modules), and loops: next event
+// -> handler (async or callback style) -> response or error. Console output is formatted
+// the way Lambda's Node.js runtime formats it.
+'use strict';
+
+const http = require('http');
+const fs = require('fs');
+const path = require('path');
+const util = require('util');
+const { pathToFileURL } = require('url');
+
+const PREFIX = '/2018-06-01/runtime';
+const [apiHost, apiPort] = splitAddress(process.env.AWS_LAMBDA_RUNTIME_API);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+let currentRequestId;
+
+function splitAddress(address) {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at) || '127.0.0.1', Number(address.slice(at + 1))];
+}
+
+function request(method, urlPath, body, headers) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+    const req = http.request(
+      {
+        host: apiHost,
+        port: apiPort,
+        method,
+        path: urlPath,
+        agent,
+        noDelay: true,
+        headers: { 'Content-Length': payload.length, ...(headers || {}) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// --- console formatting ------------------------------------------------------------------
+
+function patchConsole() {
+  const write = (level) => (...args) => {
+    const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args)}\n`;
+    fs.writeSync(1, line);
+  };
+  console.log = write('INFO');
+  console.info = write('INFO');
+  console.warn = write('WARN');
+  console.error = write('ERROR');
+  console.debug = write('DEBUG');
+  console.trace = write('TRACE');
+  console.fatal = write('FATAL');
+}
+
+// --- errors ------------------------------------------------------------------------------
+
+class RuntimeError extends Error {
+  constructor(type, message) {
+    super(message);
+    this.name = type;
+  }
+}
+
+function errorBody(error) {
+  if (error instanceof RuntimeError) {
+    return { errorType: error.name, errorMessage: error.message, trace: [] };
+  }
+  if (error instanceof Error) {
+    return {
+      errorType: error.name || 'Error',
+      errorMessage: error.message,
+      trace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
+    };
+  }
+  return { errorType: typeof error, errorMessage: String(error), trace: [] };
+}
+
+// --- handler loading ---------------------------------------------------------------------
+
+function splitHandler(handler) {
+  const slash = handler.lastIndexOf('/');
+  const base = handler.slice(slash + 1);
+  const dot = base.indexOf('.');
+  if (dot <= 0 || dot === base.length - 1) {
+    throw new RuntimeError('Runtime.MalformedHandlerName', `Bad handler ${handler}`);
+  }
+  return [handler.slice(0, slash + 1) + base.slice(0, dot), base.slice(dot + 1).split('.')];
+}
+
+async function loadModule(root, moduleName) {
+  const base = path.resolve(root, moduleName);
+  for (const ext of ['.js', '.mjs', '.cjs']) {
+    const file = base + ext;
+    if (!fs.existsSync(file)) continue;
+    if (ext === '.mjs') return import(pathToFileURL(file).href);
+    try {
+      return require(file);
+    } catch (error) {
+      if (error && error.code === 'ERR_REQUIRE_ESM') return import(pathToFileURL(file).href);
+      throw error;
+    }
+  }
+  // Not a file in the task root: a package resolved from there (e.g. node_modules).
+  return require(require.resolve(moduleName, { paths: [root] }));
+}
+
+async function loadHandler(root, handlerString) {
+  const [moduleName, handlerPath] = splitHandler(handlerString);
+  let loaded;
+  try {
+    loaded = await loadModule(root, moduleName);
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw new RuntimeError('Runtime.UserCodeSyntaxError', `${error.name}: ${error.message}`);
+    }
+    if (error && (error.code === 'MODULE_NOT_FOUND' || error.code === 'ERR_MODULE_NOT_FOUND')) {
+      throw new RuntimeError('Runtime.ImportModuleError', `Error: ${error.message}`);
+    }
+    throw error;
+  }
+  let target = loaded;
+  for (const key of handlerPath) {
+    target = target == null ? undefined : target[key];
+    if (target === undefined && loaded && loaded.default && loaded.default !== loaded) {
+      target = handlerPath.reduce((obj, k) => (obj == null ? undefined : obj[k]), loaded.default);
+      break;
+    }
+  }
+  if (target === undefined) {
+    throw new RuntimeError(
+      'Runtime.HandlerNotFound',
+      `${moduleName}.${handlerPath.join('.')} is undefined or not exported`,
+    );
+  }
+  if (typeof target !== 'function') {
+    throw new RuntimeError(
+      'Runtime.HandlerNotFound',
+      `${moduleName}.${handlerPath.join('.')} is not a function`,
+    );
+  }
+  return target;
+}
+
+// --- invocation --------------------------------------------------------------------------
+
+function makeContext(headers, finish) {
+  const deadline = Number(headers['lambda-runtime-deadline-ms']);
+  const parse = (value) => (value ? JSON.parse(value) : undefined);
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: headers['lambda-runtime-aws-request-id'],
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    identity: parse(headers['lambda-runtime-cognito-identity']),
+    clientContext: parse(headers['lambda-runtime-client-context']),
+    getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
+    done: (error, result) => finish(error, result),
+    succeed: (result) => finish(null, result),
+    fail: (error) => finish(error || 'handled', undefined),
+  };
+  return context;
+}
+
+// Resolves when the callback style's event loop has drained back to where it started
+// (context.callbackWaitsForEmptyEventLoop), or right away when the function opted out.
+function drained(context, baseline) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!context.callbackWaitsForEmptyEventLoop) return resolve();
+      if (process.getActiveResourcesInfo().length <= baseline) return resolve();
+      setTimeout(check, 1);
+    };
+    setImmediate(check);
+  });
+}
+
+function runHandler(handler, event, headers) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const baseline = process.getActiveResourcesInfo().length;
+    const context = makeContext(headers, (error, result) => callback(error, result));
+    const settle = (outcome) => {
+      if (!settled) {
+        settled = true;
+        resolve(outcome);
+      }
+    };
+    function callback(error, result) {
+      drained(context, baseline).then(() =>
+        settle(error !== undefined && error !== null ? { error } : { result }),
+      );
+    }
+    try {
+      const returned = handler(event, context, callback);
+      if (returned && typeof returned.then === 'function') {
+        returned.then((result) => settle({ result }), (error) => settle({ error: error ?? 'Error' }));
+      } else if (handler.length < 3) {
+        // Neither a promise nor a callback: the runtime answers once the loop drains.
+        drained(context, baseline).then(() => settle({ result: returned }));
+      }
+    } catch (error) {
+      settle({ error });
+    }
+  });
+}
+
+async function postError(urlPath, error) {
+  const body = errorBody(error);
+  await request('POST', urlPath, JSON.stringify(body), {
+    'Content-Type': 'application/json',
+    'Lambda-Runtime-Function-Error-Type': body.errorType,
+  });
+  return body;
+}
+
+async function main() {
+  patchConsole();
+  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  let handler;
+  try {
+    handler = await loadHandler(root, process.env._HANDLER || '');
+  } catch (error) {
+    const body = errorBody(error);
+    console.error(`${body.errorType}: ${body.errorMessage}`);
+    await postError(`${PREFIX}/init/error`, error).catch(() => {});
+    process.exit(1);
+  }
+
+  for (;;) {
+    const next = await request('GET', `${PREFIX}/invocation/next`);
+    if (next.status !== 200) {
+      throw new Error(`Runtime API /next answered ${next.status}`);
+    }
+    const headers = next.headers;
+    const requestId = headers['lambda-runtime-aws-request-id'];
+    currentRequestId = requestId;
+    if (headers['lambda-runtime-trace-id']) {
+      process.env._X_AMZN_TRACE_ID = headers['lambda-runtime-trace-id'];
+    } else {
+      delete process.env._X_AMZN_TRACE_ID;
+    }
+    let outcome;
+    try {
+      const text = next.body.toString('utf8');
+      const event = text.length ? JSON.parse(text) : {};
+      outcome = await runHandler(handler, event, headers);
+    } catch (error) {
+      outcome = { error };
+    }
+    let payload;
+    if (!('error' in outcome)) {
+      try {
+        payload = JSON.stringify(outcome.result === undefined ? null : outcome.result);
+      } catch (error) {
+        outcome = { error };
+      }
+    }
+    if ('error' in outcome) {
+      const body = errorBody(outcome.error);
+      console.error('Invoke Error', JSON.stringify(body));
+      await postError(`${PREFIX}/invocation/${requestId}/error`, outcome.error);
+    } else {
+      await request('POST', `${PREFIX}/invocation/${requestId}/response`, payload, {
+        'Content-Type': 'application/json',
+      });
+    }
+  }
+}
+
+async function crash(type, error) {
+  const body = errorBody(error);
+  console.error(`${type}:`, JSON.stringify(body));
+  if (currentRequestId !== undefined) {
+    body.errorType = type;
+    await request('POST', `${PREFIX}/invocation/${currentRequestId}/error`, JSON.stringify(body), {
+      'Content-Type': 'application/json',
+      'Lambda-Runtime-Function-Error-Type': type,
+    }).catch(() => {});
+  }
+  process.exit(129);
+}
+
+process.on('uncaughtException', (error) => crash('Runtime.UncaughtException', error));
+process.on('unhandledRejection', (error) => crash('Runtime.UnhandledPromiseRejection', error));
+
+main().catch((error) => {
+  fs.writeSync(2, `runtime failure: ${error && error.stack ? error.stack : error}\n`);
+  process.exit(1);
+});

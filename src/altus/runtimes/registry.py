@@ -1,0 +1,168 @@
+"""Which runtimes Altus runs, and how each one's process is started.
+
+- ``python3.x``: Altus's own runtime client (``runtimes/python/bootstrap.py``) on that
+  Python, found on the machine; with ``-S`` so the host's site-packages stay out of the
+  function's view.
+- ``nodejs*``: Altus's Node.js runtime client (``runtimes/nodejs/bootstrap.js``) on the
+  machine's Node.js.
+- ``provided``, ``provided.al2``, ``provided.al2023``: the package's executable
+  ``bootstrap`` (then ``/opt/bootstrap`` from a layer), which speaks the Runtime API
+  itself (e.g. ``python3 -m awslambdaric app.handler``).
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from altus.control.errors import InvalidParameterValue
+
+log = logging.getLogger(__name__)
+
+RUNTIME_DIR = Path(__file__).parent
+PYTHON_BOOTSTRAP = RUNTIME_DIR / "python" / "bootstrap.py"
+NODE_BOOTSTRAP = RUNTIME_DIR / "nodejs" / "bootstrap.js"
+
+PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
+                   "python3.14")
+NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")
+PROVIDED_RUNTIMES = ("provided", "provided.al2", "provided.al2023")
+SUPPORTED = PYTHON_RUNTIMES + NODE_RUNTIMES + PROVIDED_RUNTIMES
+
+# Runtimes AWS itself no longer lets you create or update functions with.
+DEPRECATED = ("nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x",
+              "nodejs14.x", "nodejs16.x", "python2.7", "python3.6", "python3.7", "python3.8",
+              "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
+              "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "java8")
+
+PATH_DEFAULT = "/usr/local/bin:/usr/bin:/bin:/opt/bin"
+LD_LIBRARY_DEFAULT = "/lib64:/usr/lib64:/opt/lib"
+
+
+def check_runtime(runtime: str) -> None:
+    """Refuse a runtime this installation cannot run, with AWS's wording where it has one."""
+    if runtime in SUPPORTED:
+        return
+    if runtime in DEPRECATED:
+        raise InvalidParameterValue(
+            f"The runtime parameter of {runtime} is no longer supported for creating or "
+            "updating AWS Lambda functions. We recommend you use a supported runtime while "
+            "creating or updating functions."
+        )
+    raise InvalidParameterValue(
+        f"The runtime parameter of {runtime} is not supported by this Altus installation. "
+        f"Supported runtimes: {', '.join(SUPPORTED)}."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """How to start a runtime: the command line and the runtime's own variables."""
+
+    argv: list[str]
+    env: dict[str, str]
+    execution_env: str | None  # AWS_EXECUTION_ENV, absent for provided runtimes
+
+
+class Runtimes:
+    """Resolves runtimes to interpreters on this machine."""
+
+    def __init__(self, interpreters: Mapping[str, str], node_binary: str,
+                 pycache_dir: Path) -> None:
+        self._overrides = dict(interpreters)
+        self._node = node_binary
+        self._pycache_dir = pycache_dir
+
+    def launch(self, runtime: str, task_root: Path) -> Launch:
+        """Raises FileNotFoundError (with Lambda's wording) for a missing bootstrap."""
+        if runtime in PYTHON_RUNTIMES:
+            python = self.python(runtime)
+            return Launch(
+                argv=[python, "-S", "-u", "-X", f"pycache_prefix={self._pycache_dir}",
+                      str(PYTHON_BOOTSTRAP)],
+                env={"PATH": PATH_DEFAULT, "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT},
+                execution_env=f"AWS_Lambda_{runtime}",
+            )
+        if runtime in NODE_RUNTIMES:
+            major = runtime.removeprefix("nodejs").removesuffix(".x")
+            node_path = ":".join([f"/opt/nodejs/node{major}/node_modules",
+                                  "/opt/nodejs/node_modules", str(task_root / "node_modules"),
+                                  str(task_root)])
+            return Launch(
+                argv=[self.node(), str(NODE_BOOTSTRAP)],
+                env={"PATH": PATH_DEFAULT, "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT,
+                     "NODE_PATH": node_path},
+                execution_env=f"AWS_Lambda_{runtime}",
+            )
+        if runtime in PROVIDED_RUNTIMES:
+            candidates = [task_root / "bootstrap", Path("/opt/bootstrap")]
+            for candidate in candidates:
+                if candidate.is_file():
+                    return Launch(
+                        argv=[str(candidate)],
+                        env={"PATH": _host_path(), "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT},
+                        execution_env=None,
+                    )
+            listed = " ".join(str(c) for c in candidates)
+            raise FileNotFoundError(f"Couldn't find valid bootstrap(s): [{listed}]")
+        raise InvalidParameterValue(f"Unsupported runtime {runtime}")
+
+    def python(self, runtime: str) -> str:
+        if runtime in self._overrides:
+            return self._overrides[runtime]
+        return _find_python(runtime.removeprefix("python"))
+
+    def node(self) -> str:
+        return shutil.which(self._node) or self._node
+
+
+def _host_path() -> str:
+    # A custom runtime's bootstrap is usually a script that runs an interpreter of the
+    # host (python3, node); on Lambda those live on the image's PATH, here on the host's.
+    host = os.environ.get("PATH", "")
+    return f"{PATH_DEFAULT}:{host}" if host else PATH_DEFAULT
+
+
+@functools.cache
+def _find_python(version: str) -> str:
+    """The real interpreter for ``3.x``: on PATH, in the usual places, or under pyenv;
+    otherwise the interpreter Altus runs on, with a warning."""
+    candidates = [shutil.which(f"python{version}"), f"/usr/bin/python{version}",
+                  f"/usr/local/bin/python{version}"]
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"),
+                         reverse=True)
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            resolved = _probe(candidate, version)
+            if resolved:
+                return resolved
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != version:
+        log.warning("python%s is not installed; python%s functions run on Python %d.%d",
+                    version, version, sys.version_info.major, sys.version_info.minor)
+    return base
+
+
+def _probe(candidate: str, version: str) -> str | None:
+    """Run the candidate once: a shim (pyenv) may exist and still not run this version."""
+    try:
+        out = subprocess.run(
+            [candidate, "-S", "-c",
+             "import sys; print(sys.version_info[0], sys.version_info[1]); print(sys.executable)"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if re.fullmatch(r"\d+ \d+", out[0]) and out[0].replace(" ", ".") == version:
+        return out[1] or candidate
+    return None

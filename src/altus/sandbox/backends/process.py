@@ -1,0 +1,311 @@
+"""The portable ``process`` backend: one subprocess (and its children) per environment.
+
+Isolation is what a plain process can have: its own session and process group (killed as
+a whole), a clean environment, its own working directory and TMPDIR, and rlimits (data
+segment = MemorySize, so an allocation past the function's memory fails; open files
+1024; file size = EphemeralStorage). It shares the host's filesystem view and user; the
+``linux`` backend is the one that isolates.
+
+Spawning uses ``subprocess.Popen`` without a ``preexec_fn`` so CPython can use vfork:
+forking the whole server (tens of MB) per cold start would cost milliseconds. The limits
+are applied with ``prlimit`` right after the spawn returns, which is after ``exec`` and
+long before the interpreter reaches user code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from altus.sandbox.base import EntrypointError, OutputSink, SandboxSpec
+
+_READ_CHUNK = 1 << 16
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class ProcessSandbox:
+    """A running subprocess environment."""
+
+    def __init__(self, spec: SandboxSpec, popen: subprocess.Popen[bytes], output_fd: int,
+                 on_output: OutputSink) -> None:
+        self.sandbox_id = spec.sandbox_id
+        self._spec = spec
+        self._popen = popen
+        self._pid = popen.pid
+        self._output_fd: int | None = output_fd
+        self._on_output = on_output
+        self._loop = asyncio.get_running_loop()
+        self._exited: asyncio.Future[int] = self._loop.create_future()
+        self._status: int | None = None
+        self._peak_kb = 0
+        self._loop.add_reader(output_fd, self._read_output)
+        self._pidfd: int | None = None
+        try:
+            self._pidfd = os.pidfd_open(self._pid)
+            self._loop.add_reader(self._pidfd, self._on_exit)
+        except (AttributeError, OSError):
+            # No pidfd (old kernel): fall back to polling for the exit.
+            self._loop.call_later(0.05, self._poll_exit)
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    @property
+    def exited(self) -> asyncio.Future[int]:
+        return self._exited
+
+    # --- output -------------------------------------------------------------------------
+
+    def _read_output(self) -> None:
+        fd = self._output_fd
+        if fd is None:
+            return
+        try:
+            chunk = os.read(fd, _READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            self._on_output(chunk)
+            return
+        # EOF: every writer (the runtime and any children) has closed the pipe.
+        self._close_output()
+        self._maybe_finish()
+
+    def drain_output(self) -> None:
+        fd = self._output_fd
+        # Bounded: a runtime writing faster than we read must not pin the event loop.
+        for _ in range(64):
+            if fd is None or self._output_fd is None:
+                return
+            try:
+                chunk = os.read(fd, _READ_CHUNK)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self._on_output(chunk)
+
+    def _close_output(self) -> None:
+        if self._output_fd is not None:
+            self._loop.remove_reader(self._output_fd)
+            os.close(self._output_fd)
+            self._output_fd = None
+
+    # --- exit -----------------------------------------------------------------------------
+
+    def _on_exit(self) -> None:
+        if self._pidfd is not None:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+        self._reap()
+
+    def _poll_exit(self) -> None:
+        if self._status is None and not self._reap():
+            self._loop.call_later(0.05, self._poll_exit)
+
+    def _reap(self) -> bool:
+        self._sample_memory()
+        status = self._popen.poll()
+        if status is None:
+            return False
+        self._status = status
+        # The runtime is gone; its children may still hold the pipe. They belong to the
+        # environment, so they go too, and then the pipe reaches EOF.
+        self._killpg()
+        self._maybe_finish()
+        return True
+
+    def _maybe_finish(self) -> None:
+        if self._status is None or self._exited.done():
+            return
+        if self._output_fd is not None:
+            # Deliver what is left; a child that escaped the group may keep the pipe
+            # open, so do not wait for EOF beyond what is already written.
+            self.drain_output()
+            self._close_output()
+        self._exited.set_result(self._status)
+
+    # --- metering and control ------------------------------------------------------------
+
+    def _sample_memory(self) -> None:
+        # VmHWM is the peak resident set of the runtime process; our children's current
+        # resident sets are added (a shell bootstrap may run the real work in a child).
+        total = _peak_rss_kb(self._pid) + sum(_rss_kb(child) for child in _children(self._pid))
+        self._peak_kb = max(self._peak_kb, total)
+
+    def max_memory_mb(self) -> int:
+        if self._status is None:
+            self._sample_memory()
+        return max(1, round(self._peak_kb / 1024))
+
+    def freeze(self) -> None:
+        pass  # a plain process cannot be frozen safely without the cgroup freezer
+
+    def thaw(self) -> None:
+        pass
+
+    def _killpg(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        if self._status is None:
+            self._killpg()
+            with contextlib.suppress(ProcessLookupError):
+                self._popen.kill()
+
+    async def destroy(self) -> None:
+        self.kill()
+        if not self._exited.done():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._exited), timeout=5)
+        if not self._exited.done():
+            self._reap()
+            self._close_output()
+        shutil.rmtree(self._spec.work_dir, ignore_errors=True)
+
+
+class ProcessBackend:
+    """Creates ``ProcessSandbox`` environments."""
+
+    name = "process"
+
+    async def create(self, spec: SandboxSpec, on_output: OutputSink) -> ProcessSandbox:
+        tmp = spec.work_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        env = dict(spec.env)
+        env["TMPDIR"] = str(tmp)
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        try:
+            popen = subprocess.Popen(
+                list(spec.argv),
+                env=env,
+                cwd=spec.task_root,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as error:
+            os.close(read_fd)
+            os.close(write_fd)
+            shutil.rmtree(spec.work_dir, ignore_errors=True)
+            raise _entrypoint_error(spec.argv[0], error) from None
+        os.close(write_fd)
+        _limit(popen.pid, spec)
+        _record(spec.work_dir, popen.pid)
+        return ProcessSandbox(spec, popen, read_fd, on_output)
+
+    def recover(self, sandboxes_dir: Path) -> int:
+        """Kill process groups recorded by a previous server and remove their files."""
+        killed = 0
+        if not sandboxes_dir.is_dir():
+            return 0
+        for work_dir in sandboxes_dir.iterdir():
+            marker = work_dir / "process.json"
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                recorded = json.loads(marker.read_text())
+                pid, started = int(recorded["pid"]), int(recorded["start"])
+                # Only a process that is still the one we started (same start time), so a
+                # recycled PID is never killed.
+                if _start_time(pid) == started:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(pid, signal.SIGKILL)
+                        killed += 1
+            shutil.rmtree(work_dir, ignore_errors=True)
+        return killed
+
+
+def _limit(pid: int, spec: SandboxSpec) -> None:
+    memory = spec.memory_mb * 1024 * 1024
+    limits = [
+        (resource.RLIMIT_DATA, memory),
+        (resource.RLIMIT_NOFILE, 1024),
+        (resource.RLIMIT_FSIZE, spec.ephemeral_storage_mb * 1024 * 1024),
+        (resource.RLIMIT_CORE, 0),
+    ]
+    for which, value in limits:
+        with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
+            resource.prlimit(pid, which, (value, value))
+
+
+def _record(work_dir: Path, pid: int) -> None:
+    with contextlib.suppress(OSError):
+        (work_dir / "process.json").write_text(
+            json.dumps({"pid": pid, "start": _start_time(pid)})
+        )
+
+
+def _entrypoint_error(path: str, error: OSError) -> EntrypointError:
+    if error.errno == errno.ENOENT:
+        return EntrypointError(f"Couldn't find valid bootstrap(s): [{path}]")
+    if error.errno == errno.EACCES:
+        return EntrypointError(f"fork/exec {path}: permission denied")
+    return EntrypointError(f"fork/exec {path}: {error.strerror}")
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 (starttime) counts from after the parenthesised command name.
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _status_kb(pid: int, field: bytes) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _peak_rss_kb(pid: int) -> int:
+    return _status_kb(pid, b"VmHWM:")
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (needs /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending and len(found) < 1024:
+        parent = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children", "rb") as children:
+                    kids = [int(k) for k in children.read().split()]
+            except (OSError, ValueError):
+                continue
+            found.extend(kids)
+            pending.extend(kids)
+    return found

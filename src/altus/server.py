@@ -1,0 +1,83 @@
+"""Running a server: the platform behind the ASGI app on uvicorn (httptools, uvloop)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+
+from altus.api.app import create_app
+from altus.platform import Platform, build_platform
+from altus.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ReadyCallback = Callable[[Platform, str], Awaitable[None]]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The API's listening socket, bound before uvicorn starts so ``port=0`` can be told."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+async def serve(settings: Settings, on_ready: ReadyCallback | None = None,
+                sock: socket.socket | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; the platform is started before the socket accepts and
+    closed (environments killed, logs flushed) after the last request."""
+    sock = sock or bind(settings.host, settings.port)
+    platform = build_platform(settings)
+    await platform.start()
+    config = uvicorn.Config(
+        create_app(platform),
+        http="httptools",
+        loop="none",
+        lifespan="off",
+        access_log=False,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    port = sock.getsockname()[1]
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    url = f"http://{host}:{port}"
+    ready: asyncio.Task[None] | None = None
+    if on_ready is not None:
+        async def announce() -> None:
+            while not server.started:
+                await asyncio.sleep(0.01)
+            await on_ready(platform, url)
+
+        ready = asyncio.get_running_loop().create_task(announce())
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        if ready is not None:
+            ready.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await ready
+        await platform.close()
+
+
+def run(settings: Settings, on_ready: ReadyCallback | None = None) -> None:
+    """Blocking entry point: uvloop where available."""
+    sock = bind(settings.host, settings.port)
+    try:
+        import uvloop
+    except ImportError:  # not on this platform: the standard loop works too
+        asyncio.run(serve(settings, on_ready, sock))
+        return
+    uvloop.run(serve(settings, on_ready, sock))

@@ -1,0 +1,125 @@
+"""One typed settings object, loaded once.
+
+Precedence (highest first): command-line flags (passed as keyword arguments to
+``load_settings``) > environment variables ``ALTUS_*`` > a TOML file (``--config``, or
+``ALTUS_CONFIG``, or ``<data_dir>/altus.toml`` when it exists) > the defaults below.
+Nothing else in Altus reads ``os.environ`` for its own configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Every knob of an Altus server. Field docs are the operator documentation."""
+
+    model_config = SettingsConfigDict(env_prefix="ALTUS_", extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
+    port: int = Field(9000, ge=0, le=65535, description="Port of the HTTP API (0: any free port).")
+    data_dir: Path = Field(
+        Path(".altus"), description="Where SQLite, code packages and sandboxes live."
+    )
+    region: str = Field("us-east-1", description="Region written into ARNs.")
+    account_id: str = Field(
+        "000000000000", pattern=r"^\d{12}$", description="Account id written into ARNs."
+    )
+    sandbox: Literal["process"] = Field(
+        "process", description="Execution-environment backend."
+    )
+    concurrency_limit: int = Field(
+        1000, ge=1, description="Account concurrency: invokes running at once (429 past it)."
+    )
+    keep_alive_seconds: float = Field(
+        300.0, gt=0, description="How long an idle warm environment lives before it is retired."
+    )
+    max_environments: int = Field(
+        1000,
+        ge=1,
+        description="Most execution environments alive at once; idle ones are evicted first.",
+    )
+    init_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest a runtime may take to initialise (Lambda: 10 s)."
+    )
+    async_workers: int = Field(
+        16, ge=1, description="Concurrent deliveries of Event (asynchronous) invokes."
+    )
+    log_retention_days: int = Field(
+        30, ge=0, description="Function log events older than this are pruned (0: keep forever)."
+    )
+    runtime_interpreters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Override a runtime's interpreter, e.g. {python3.12: /usr/bin/python3.12}.",
+    )
+    node_binary: str = Field("node", description="The Node.js executable for nodejs runtimes.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Server log verbosity."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML source reads ``toml_file`` from model_config; load_settings sets it.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "altus.db"
+
+    @property
+    def code_dir(self) -> Path:
+        return self.data_dir / "code"
+
+    @property
+    def sandboxes_dir(self) -> Path:
+        return self.data_dir / "sandboxes"
+
+    @property
+    def endpoint_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settings:
+    """Build the settings; ``flags`` are the command-line values (None means not given).
+
+    The config file is chosen before the settings exist, so this is the one place that
+    looks at the environment directly (ALTUS_CONFIG, and ALTUS_DATA_DIR to find
+    ``<data_dir>/altus.toml``).
+    """
+    given = {key: value for key, value in flags.items() if value is not None}
+    if config_file is None and os.environ.get("ALTUS_CONFIG"):
+        config_file = os.environ["ALTUS_CONFIG"]
+    if config_file is not None:
+        path: Path | None = Path(config_file)
+        assert path is not None
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+    else:
+        data_dir = Path(given.get("data_dir") or os.environ.get("ALTUS_DATA_DIR") or ".altus")
+        candidate = data_dir / "altus.toml"
+        path = candidate if candidate.is_file() else None
+    if path is None:
+        return Settings(**given)
+    with_file = type(
+        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}}
+    )
+    settings: Settings = with_file(**given)
+    return settings

@@ -1,0 +1,242 @@
+"""SQLite store: the embedded default. One file under the data directory, WAL mode.
+
+Writes use ``synchronous=FULL`` so that a change is on disk before the client hears it
+was made. Calls are short and made from the event loop thread; a lock makes the
+connection safe for the few callers on other threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from altus.control.model import Alias, FunctionConfig, FunctionRecord
+from altus.store.base import (
+    Change,
+    CreateFunction,
+    DeleteAlias,
+    DeleteFunction,
+    DeleteVersion,
+    PutAlias,
+    PutLatest,
+    PutTags,
+    PutVersion,
+    QueuedEvent,
+    StoreConflict,
+)
+
+# Each entry migrates the schema from version i to i+1; PRAGMA user_version records how
+# far a database has come. Append only.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE functions (
+        name TEXT PRIMARY KEY,
+        latest TEXT NOT NULL,
+        last_version INTEGER NOT NULL DEFAULT 0,
+        tags TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE versions (
+        name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+    );
+    CREATE TABLE aliases (
+        function TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        PRIMARY KEY (function, name)
+    );
+    CREATE TABLE async_events (
+        id TEXT PRIMARY KEY,
+        function TEXT NOT NULL,
+        qualifier TEXT,
+        payload BLOB NOT NULL,
+        received_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        extra TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX async_events_received ON async_events (received_ms);
+    """,
+]
+
+
+def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    """Open (and migrate) the database. ``isolation_level=None``: we manage transactions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=5000")
+    migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
+    for index in range(current, len(MIGRATIONS)):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check inside the write lock: another process may have migrated meanwhile.
+            (now,) = conn.execute("PRAGMA user_version").fetchone()
+            if now > index:
+                conn.execute("COMMIT")
+                continue
+            for statement in MIGRATIONS[index].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={index + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+class SqliteStore:
+    """``Store`` and ``EventQueue`` on one SQLite database."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = connect(path)
+        self._lock = threading.Lock()
+
+    # --- Store -----------------------------------------------------------------------------
+
+    def load(self) -> list[FunctionRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT name, latest, last_version, tags FROM functions ORDER BY name"
+            ).fetchall()
+            records: dict[str, FunctionRecord] = {}
+            for name, latest, last_version, tags in rows:
+                records[name] = FunctionRecord(
+                    latest=FunctionConfig.from_record(json.loads(latest)),
+                    last_version=last_version,
+                    tags=json.loads(tags),
+                )
+            for name, version, config in self._conn.execute(
+                "SELECT name, version, config FROM versions ORDER BY name, version"
+            ):
+                records[name].versions[str(version)] = FunctionConfig.from_record(
+                    json.loads(config)
+                )
+            for function, alias_name, alias in self._conn.execute(
+                "SELECT function, name, alias FROM aliases ORDER BY function, name"
+            ):
+                records[function].aliases[alias_name] = Alias.from_record(json.loads(alias))
+        return list(records.values())
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for change in changes:
+                    self._apply_one(change)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _apply_one(self, change: Change) -> None:
+        conn = self._conn
+        match change:
+            case CreateFunction(latest=latest, tags=tags):
+                try:
+                    conn.execute(
+                        "INSERT INTO functions (name, latest, tags) VALUES (?, ?, ?)",
+                        (latest.name, _dump(latest.to_record()), _dump(tags)),
+                    )
+                except sqlite3.IntegrityError:
+                    raise StoreConflict(f"function {latest.name} exists") from None
+            case PutLatest(latest=latest, expect_revision=expect):
+                row = conn.execute(
+                    "SELECT latest FROM functions WHERE name = ?", (latest.name,)
+                ).fetchone()
+                if row is None:
+                    raise StoreConflict(f"function {latest.name} does not exist")
+                if expect is not None and json.loads(row[0])["revision_id"] != expect:
+                    raise StoreConflict(f"function {latest.name} changed meanwhile")
+                conn.execute(
+                    "UPDATE functions SET latest = ? WHERE name = ?",
+                    (_dump(latest.to_record()), latest.name),
+                )
+            case PutVersion(config=config, last_version=last_version):
+                try:
+                    conn.execute(
+                        "INSERT INTO versions (name, version, config) VALUES (?, ?, ?)",
+                        (config.name, int(config.version), _dump(config.to_record())),
+                    )
+                except sqlite3.IntegrityError:
+                    raise StoreConflict(
+                        f"version {config.version} of {config.name} exists"
+                    ) from None
+                conn.execute(
+                    "UPDATE functions SET last_version = ? WHERE name = ?",
+                    (last_version, config.name),
+                )
+            case DeleteVersion(name=name, version=version):
+                conn.execute(
+                    "DELETE FROM versions WHERE name = ? AND version = ?", (name, int(version))
+                )
+            case PutAlias(alias=alias):
+                conn.execute(
+                    "INSERT OR REPLACE INTO aliases (function, name, alias) VALUES (?, ?, ?)",
+                    (alias.function, alias.name, _dump(alias.to_record())),
+                )
+            case DeleteAlias(function=function, name=name):
+                conn.execute(
+                    "DELETE FROM aliases WHERE function = ? AND name = ?", (function, name)
+                )
+            case PutTags(name=name, tags=tags):
+                conn.execute("UPDATE functions SET tags = ? WHERE name = ?", (_dump(tags), name))
+            case DeleteFunction(name=name):
+                conn.execute("DELETE FROM functions WHERE name = ?", (name,))
+            case _:
+                raise TypeError(f"unknown change {change!r}")
+
+    def code_references(self) -> set[str]:
+        with self._lock:
+            digests = set()
+            for (latest,) in self._conn.execute("SELECT latest FROM functions"):
+                digests.add(json.loads(latest)["code"]["digest"])
+            for (config,) in self._conn.execute("SELECT config FROM versions"):
+                digests.add(json.loads(config)["code"]["digest"])
+        return digests
+
+    # --- EventQueue --------------------------------------------------------------------------
+
+    def put(self, event: QueuedEvent) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO async_events (id, function, qualifier, payload, received_ms, "
+                "attempts, extra) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event.id, event.function, event.qualifier, event.payload, event.received_ms,
+                 event.attempts, _dump(event.extra)),
+            )
+
+    def pending(self) -> list[QueuedEvent]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, function, qualifier, payload, received_ms, attempts, extra "
+                "FROM async_events ORDER BY received_ms, id"
+            ).fetchall()
+        return [
+            QueuedEvent(id=r[0], function=r[1], qualifier=r[2], payload=bytes(r[3]),
+                        received_ms=r[4], attempts=r[5], extra=json.loads(r[6]))
+            for r in rows
+        ]
+
+    def done(self, event_id: str) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
