@@ -37,8 +37,15 @@ def service_model() -> Any:
     return botocore.session.get_session().get_service_model("lambda")
 
 
+# The model's patterns are Java regular expressions; Python's ``re`` has no Unicode
+# property classes, so they become the nearest Unicode-aware classes it has.
+_JAVA_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\d", r"\p{Z}": r"\s"}
+
+
 @functools.cache
 def _pattern(regex: str) -> re.Pattern[str]:
+    for java, python in _JAVA_CLASSES.items():
+        regex = regex.replace(java, python)
     return re.compile(regex)
 
 

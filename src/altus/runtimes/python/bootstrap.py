@@ -274,8 +274,9 @@ class _LambdaLogHandler:
                     self.handleError(record)
 
         class Formatter(logging.Formatter):
-            converter = time.gmtime
-            default_msec_format = "%s.%03dZ"
+            def formatTime(self, record, datefmt=None):
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                return f"{stamp}.{int(record.msecs):03d}Z"
 
             def format(self, record):
                 record.aws_request_id = _current_request_id
@@ -283,10 +284,7 @@ class _LambdaLogHandler:
 
         handler = Handler()
         handler.setFormatter(
-            Formatter(
-                "[%(levelname)s]\t%(asctime)s\t%(aws_request_id)s\t%(message)s",
-                "%Y-%m-%dT%H:%M:%S",
-            )
+            Formatter("[%(levelname)s]\t%(asctime)s\t%(aws_request_id)s\t%(message)s")
         )
         root = logging.getLogger()
         for existing in list(root.handlers):

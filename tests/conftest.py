@@ -1,0 +1,197 @@
+"""Shared fixtures: servers to test against and boto3 clients pointed at them.
+
+- ``altus_server`` (integration): a real ``altus up`` subprocess with its own data
+  directory and port, as a user would run it.
+- ``inproc_server`` (functional): the same server in a thread of the test process, with
+  in-memory state, for fast API tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from altus.packaging import zip_files
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+ROLE = "arn:aws:iam::000000000000:role/test-role"
+
+
+def lambda_client(endpoint: str, **config: Any) -> Any:
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=960,
+                      connect_timeout=10, **config),
+    )
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+
+    def client(self, **config: Any) -> Any:
+        return lambda_client(self.url, **config)
+
+    def logs_client(self) -> Any:
+        return boto3.client("logs", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_server(data_dir: Path, extra_env: dict[str, str] | None = None,
+                 port: int = 0) -> Server:
+    """Run ``altus up`` and wait until it prints the URL it serves."""
+    env = {**os.environ, "ALTUS_LOG_LEVEL": "warning", **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "altus", "up", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    server = Server(url="", data_dir=data_dir, process=process)
+    deadline = time.monotonic() + 30
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        server.output.append(line)
+        match = re.search(r"serving the Lambda API at (http://\S+)", line)
+        if match:
+            server.url = match.group(1)
+            threading.Thread(target=_drain, args=(process, server.output), daemon=True).start()
+            return server
+    process.kill()
+    raise RuntimeError("altus up did not start:\n" + "".join(server.output))
+
+
+def _drain(process: subprocess.Popen[str], sink: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        sink.append(line)
+
+
+@pytest.fixture(scope="module")
+def altus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("altus"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def client(altus_server: Server) -> Any:
+    return altus_server.client()
+
+
+@pytest.fixture(scope="module")
+def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server in a thread of this process, with in-memory state."""
+    from altus.api.app import create_app
+    from altus.platform import build_platform
+    from altus.server import bind
+    from altus.settings import Settings
+    import uvicorn
+
+    data_dir = tmp_path_factory.mktemp("altus-inproc")
+    settings = Settings(port=0, data_dir=data_dir, keep_alive_seconds=60)
+    sock = bind("127.0.0.1", 0)
+    holder: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def main() -> None:
+        platform = build_platform(settings, in_memory=True)
+        await platform.start()
+        server = uvicorn.Server(uvicorn.Config(create_app(platform), loop="none",
+                                               lifespan="off", log_level="warning"))
+        holder["server"] = server
+        holder["platform"] = platform
+        started.set()
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            await platform.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    assert started.wait(10)
+    for _ in range(500):
+        if holder["server"].started:
+            break
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    yield Server(url=url, data_dir=data_dir)
+    holder["server"].should_exit = True
+    thread.join(timeout=30)
+
+
+# --- building functions ------------------------------------------------------------------------
+
+
+def create_function(client: Any, name: str, files: dict[str, str | bytes], *,
+                    runtime: str = PYTHON_RUNTIME, handler: str = "app.handler",
+                    wait: bool = True, **config: Any) -> dict[str, Any]:
+    response: dict[str, Any] = client.create_function(
+        FunctionName=name, Runtime=runtime, Handler=handler, Role=ROLE,
+        Code={"ZipFile": zip_files(files)}, **config,
+    )
+    if wait:
+        client.get_waiter("function_active_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200}
+        )
+    return response
+
+
+def python_function(body: str) -> dict[str, str | bytes]:
+    return {"app.py": body}
+
+
+def invoke(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dict[str, Any],
+                                                                                Any]:
+    """Invoke and return (the raw response, the decoded JSON body or None)."""
+    import json
+
+    if payload is not None and not isinstance(payload, (bytes, str)):
+        payload = json.dumps(payload)
+    args = {"FunctionName": name, **kwargs}
+    if payload is not None:
+        args["Payload"] = payload
+    response = client.invoke(**args)
+    raw = response["Payload"].read()
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = raw
+    return response, body
+
+
+def log_tail(response: dict[str, Any]) -> str:
+    return base64.b64decode(response.get("LogResult", "")).decode()
