@@ -115,11 +115,12 @@ def client(altus_server: Server) -> Any:
 @pytest.fixture(scope="module")
 def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The server in a thread of this process, with in-memory state."""
+    import uvicorn
+
     from altus.api.app import create_app
     from altus.platform import build_platform
     from altus.server import bind
     from altus.settings import Settings
-    import uvicorn
 
     data_dir = tmp_path_factory.mktemp("altus-inproc")
     settings = Settings(port=0, data_dir=data_dir, keep_alive_seconds=60)

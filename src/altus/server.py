@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -72,9 +73,28 @@ async def serve(settings: Settings, on_ready: ReadyCallback | None = None,
         await platform.close()
 
 
+def _install_shutdown_handlers() -> None:
+    """uvicorn handles SIGINT/SIGTERM itself and, once its HTTP server has stopped,
+    raises the signal again to whatever handler was installed before it. With the default
+    handler that would kill the process before the platform shuts down (environments
+    killed, logs flushed), so that handler is this one: the re-raised signal is absorbed,
+    and only a further signal (a second Ctrl-C) interrupts the shutdown."""
+    received = 0
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal received
+        received += 1
+        if received > 1:
+            raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+
+
 def run(settings: Settings, on_ready: ReadyCallback | None = None) -> None:
     """Blocking entry point: uvloop where available."""
     sock = bind(settings.host, settings.port)
+    _install_shutdown_handlers()
     try:
         import uvloop
     except ImportError:  # not on this platform: the standard loop works too

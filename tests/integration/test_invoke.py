@@ -315,7 +315,7 @@ def test_update_retires_warm_environments(client: Any) -> None:
         "def handler(e, c):\n"
         "    return [os.getpid(), os.environ.get('GEN')]\n")},
         Environment={"Variables": {"GEN": "a"}})
-    pid, gen = invoke(client, "retire")[1]
+    pid, _gen = invoke(client, "retire")[1]
     assert invoke(client, "retire")[1] == [pid, "a"]
     client.update_function_configuration(FunctionName="retire",
                                          Environment={"Variables": {"GEN": "b"}})

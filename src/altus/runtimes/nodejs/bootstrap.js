@@ -284,9 +284,18 @@ async function main() {
   }
 }
 
+let crashing = false;
+
 async function crash(type, error) {
+  // Runs at most once: a failure while reporting a failure must not loop.
+  if (crashing) process.exit(129);
+  crashing = true;
   const body = errorBody(error);
-  console.error(`${type}:`, JSON.stringify(body));
+  try {
+    console.error(`${type}:`, JSON.stringify(body));
+  } catch (ignored) {
+    // stdout is gone (the platform went away); exiting is all that is left.
+  }
   if (currentRequestId !== undefined) {
     body.errorType = type;
     await request('POST', `${PREFIX}/invocation/${currentRequestId}/error`, JSON.stringify(body), {
@@ -301,6 +310,10 @@ process.on('uncaughtException', (error) => crash('Runtime.UncaughtException', er
 process.on('unhandledRejection', (error) => crash('Runtime.UnhandledPromiseRejection', error));
 
 main().catch((error) => {
-  fs.writeSync(2, `runtime failure: ${error && error.stack ? error.stack : error}\n`);
-  process.exit(1);
+  // Usually the Runtime API went away (the platform stopped): nothing to report to.
+  try {
+    fs.writeSync(2, `runtime failure: ${error && error.stack ? error.stack : error}\n`);
+  } finally {
+    process.exit(1);
+  }
 });

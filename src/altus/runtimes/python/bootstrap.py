@@ -258,41 +258,69 @@ def _marshal(result):
 _current_request_id = ""
 
 
-class _LambdaLogHandler:
-    """Formats ``logging`` records the way Lambda's Python runtime does."""
+def _install_lambda_logging(logging):
+    """Give the root logger the handler Lambda's Python runtime gives it."""
 
-    @staticmethod
-    def install():
-        import logging
+    class Handler(logging.Handler):
+        def emit(self, record):
+            try:
+                sys.stdout.write(self.format(record) + "\n")
+            except Exception:
+                self.handleError(record)
 
-        class Handler(logging.Handler):
-            def emit(self, record):
-                try:
-                    message = self.format(record)
-                    sys.stdout.write(message + "\n")
-                except Exception:
-                    self.handleError(record)
+    class Formatter(logging.Formatter):
+        def formatTime(self, record, datefmt=None):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            return f"{stamp}.{int(record.msecs):03d}Z"
 
-        class Formatter(logging.Formatter):
-            def formatTime(self, record, datefmt=None):
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-                return f"{stamp}.{int(record.msecs):03d}Z"
+        def format(self, record):
+            record.aws_request_id = _current_request_id
+            return super().format(record)
 
-            def format(self, record):
-                record.aws_request_id = _current_request_id
-                return super().format(record)
+    handler = Handler()
+    handler.setFormatter(
+        Formatter("[%(levelname)s]\t%(asctime)s\t%(aws_request_id)s\t%(message)s")
+    )
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    if level:
+        root.setLevel(level.upper())
 
-        handler = Handler()
-        handler.setFormatter(
-            Formatter("[%(levelname)s]\t%(asctime)s\t%(aws_request_id)s\t%(message)s")
-        )
-        root = logging.getLogger()
-        for existing in list(root.handlers):
-            root.removeHandler(existing)
-        root.addHandler(handler)
-        level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
-        if level:
-            root.setLevel(level.upper())
+
+class _LoggingImportHook:
+    """Installs Lambda's log handler the moment anything imports ``logging``.
+
+    Importing ``logging`` costs several milliseconds of every cold start; a function that
+    never logs should not pay them, and one that does must find the handler in place as
+    soon as its import finishes, exactly as on Lambda.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "logging":
+            return None
+        sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find else None
+            if spec is not None:
+                spec.loader = _InstallAfterExec(spec.loader)
+                return spec
+        return None
+
+
+class _InstallAfterExec:
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        _install_lambda_logging(module)
 
 
 def _prepare_interpreter(task_root):
@@ -320,7 +348,10 @@ def main():
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     connection = _RuntimeConnection(api)
     _prepare_interpreter(task_root)
-    _LambdaLogHandler.install()
+    if "logging" in sys.modules:
+        _install_lambda_logging(sys.modules["logging"])
+    else:
+        sys.meta_path.insert(0, _LoggingImportHook())
 
     try:
         handler = load_handler(handler_name, task_root)

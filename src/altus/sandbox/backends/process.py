@@ -9,7 +9,10 @@ segment = MemorySize, so an allocation past the function's memory fails; open fi
 Spawning uses ``subprocess.Popen`` without a ``preexec_fn`` so CPython can use vfork:
 forking the whole server (tens of MB) per cold start would cost milliseconds. The limits
 are applied with ``prlimit`` right after the spawn returns, which is after ``exec`` and
-long before the interpreter reaches user code.
+long before the interpreter reaches user code. Where util-linux's ``setpriv`` exists the
+runtime is started through it with a parent-death signal, so that if the server is
+killed outright its environments die with it instead of running on as orphans (about
+1.5 ms per cold start); leftovers from a server without it are reaped at the next start.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 from altus.sandbox.base import EntrypointError, OutputSink, SandboxSpec
 
 _READ_CHUNK = 1 << 16
+_SETPRIV = shutil.which("setpriv")
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -183,15 +187,24 @@ class ProcessBackend:
     name = "process"
 
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> ProcessSandbox:
+        env = dict(spec.env)
+        argv = list(spec.argv)
+        executable = argv[0] if os.path.isabs(argv[0]) else shutil.which(
+            argv[0], path=env.get("PATH"))
+        if executable is None or not os.path.isfile(executable):
+            raise EntrypointError(f"Couldn't find valid bootstrap(s): [{argv[0]}]")
+        if not os.access(executable, os.X_OK):
+            raise EntrypointError(f"fork/exec {executable}: permission denied")
+        if _SETPRIV is not None:
+            argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *argv]
         tmp = spec.work_dir / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        env = dict(spec.env)
         env["TMPDIR"] = str(tmp)
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
         try:
             popen = subprocess.Popen(
-                list(spec.argv),
+                argv,
                 env=env,
                 cwd=spec.task_root,
                 stdin=subprocess.DEVNULL,

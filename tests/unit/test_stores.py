@@ -1,0 +1,99 @@
+"""The store contract, checked on every backend."""
+
+import pytest
+
+from altus.control.model import Alias, CodeRef, FunctionConfig
+from altus.store.backends.memory import MemoryStore
+from altus.store.backends.sqlite import SqliteStore
+from altus.store.base import (
+    CreateFunction,
+    DeleteAlias,
+    DeleteFunction,
+    DeleteVersion,
+    PutAlias,
+    PutLatest,
+    PutTags,
+    PutVersion,
+    QueuedEvent,
+    StoreConflict,
+)
+
+CODE = CodeRef(digest="ab" * 32, sha256="q80=", size=10)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    backend = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
+    yield backend
+    backend.close()
+
+
+def config(name="f", **changes):
+    return FunctionConfig(name=name, version="$LATEST", role="r", code=CODE, runtime="python3.12",
+                          handler="a.b", **changes)
+
+
+def test_create_load_and_conflict(store):
+    latest = config(environment={"K": "v"})
+    store.apply([CreateFunction(latest, {"t": "1"})])
+    (record,) = store.load()
+    assert record.latest == latest and record.tags == {"t": "1"}
+    with pytest.raises(StoreConflict):
+        store.apply([CreateFunction(config())])
+
+
+def test_plans_apply_all_or_nothing(store):
+    store.apply([CreateFunction(config())])
+    with pytest.raises(StoreConflict):
+        store.apply([PutTags("f", {"new": "tag"}), CreateFunction(config())])
+    assert store.load()[0].tags == {}
+
+
+def test_compare_and_swap_on_latest(store):
+    first = config()
+    store.apply([CreateFunction(first)])
+    second = first.replace(timeout=9, revision_id="r2")
+    store.apply([PutLatest(second, expect_revision=first.revision_id)])
+    with pytest.raises(StoreConflict):
+        store.apply([PutLatest(first.replace(timeout=1), expect_revision=first.revision_id)])
+    assert store.load()[0].latest.timeout == 9
+
+
+def test_versions_aliases_and_delete(store):
+    latest = config()
+    store.apply([CreateFunction(latest)])
+    store.apply([PutVersion(latest.replace(version="1"), 1)])
+    store.apply([PutVersion(latest.replace(version="2"), 2)])
+    store.apply([PutAlias(Alias("f", "prod", "1", additional_weights={"2": 0.1}))])
+    record = store.load()[0]
+    assert sorted(record.versions) == ["1", "2"] and record.last_version == 2
+    assert record.aliases["prod"].additional_weights == {"2": 0.1}
+    with pytest.raises(StoreConflict):
+        store.apply([PutVersion(latest.replace(version="2"), 2)])
+    store.apply([DeleteVersion("f", "2"), DeleteAlias("f", "prod")])
+    record = store.load()[0]
+    assert sorted(record.versions) == ["1"] and record.last_version == 2 and not record.aliases
+    assert store.code_references() == {CODE.digest}
+    store.apply([DeleteFunction("f")])
+    assert store.load() == []
+
+
+def test_event_queue(store):
+    store.put(QueuedEvent("b", "f", None, b"{}", 2))
+    store.put(QueuedEvent("a", "f", "prod", b"[1]", 1))
+    assert [e.id for e in store.pending()] == ["a", "b"]
+    assert store.pending()[0].payload == b"[1]" and store.pending()[0].qualifier == "prod"
+    store.done("a")
+    assert [e.id for e in store.pending()] == ["b"]
+
+
+def test_sqlite_survives_reopen(tmp_path):
+    path = tmp_path / "s.db"
+    first = SqliteStore(path)
+    first.apply([CreateFunction(config())])
+    first.put(QueuedEvent("e", "f", None, b"{}", 1))
+    first.close()
+    again = SqliteStore(path)
+    assert [r.name for r in again.load()] == ["f"]
+    assert [e.id for e in again.pending()] == ["e"]
+    again.close()
