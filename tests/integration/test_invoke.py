@@ -351,3 +351,23 @@ def test_logs_reach_the_logs_api(altus_server: Server, client: Any) -> None:
         "needle 1"
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.filter_log_events(logGroupName="/aws/lambda/nothing-here")
+
+
+def test_payloads_near_the_6mb_limit_round_trip(client: Any) -> None:
+    create_function(client, "bigecho", {"app.py": "def handler(e, c):\n    return e\n"},
+                    MemorySize=1024)
+    blob = "y" * (5 * 1024 * 1024)
+    response, body = invoke(client, "bigecho", {"blob": blob})
+    assert "FunctionError" not in response
+    assert body == {"blob": blob}
+
+
+def test_create_and_update_with_publish(client: Any) -> None:
+    created = create_function(client, "pub", {"app.py": "def handler(e, c):\n    return 1\n"},
+                              Publish=True)
+    assert created["Version"] == "1"
+    updated = client.update_function_code(FunctionName="pub", Publish=True, ZipFile=zip_files(
+        {"app.py": "def handler(e, c):\n    return 2\n"}))
+    assert updated["Version"] == "2"
+    assert invoke(client, "pub:1")[1] == 1
+    assert invoke(client, "pub:2")[1] == 2

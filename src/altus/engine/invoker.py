@@ -8,6 +8,7 @@ socket and one read back.
 from __future__ import annotations
 
 import base64
+import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -115,5 +116,6 @@ def log_tail(events: list[LogEvent]) -> str:
 
 
 def _trace_id() -> str:
-    return (f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};"
-            f"Parent={uuid.uuid4().hex[:16]};Sampled=0")
+    # X-Ray's format; the ids need to be unique, not unpredictable.
+    return (f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};"
+            f"Parent={random.getrandbits(64):016x};Sampled=0")

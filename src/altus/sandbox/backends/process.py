@@ -50,6 +50,7 @@ class ProcessSandbox:
         self._exited: asyncio.Future[int] = self._loop.create_future()
         self._status: int | None = None
         self._peak_kb = 0
+        self._meter = _ProcMeter(self._pid)
         self._loop.add_reader(output_fd, self._read_output)
         self._pidfd: int | None = None
         try:
@@ -125,6 +126,7 @@ class ProcessSandbox:
         if status is None:
             return False
         self._status = status
+        self._meter.close()
         # The runtime is gone; its children may still hold the pipe. They belong to the
         # environment, so they go too, and then the pipe reaches EOF.
         self._killpg()
@@ -144,9 +146,11 @@ class ProcessSandbox:
     # --- metering and control ------------------------------------------------------------
 
     def _sample_memory(self) -> None:
-        # VmHWM is the peak resident set of the runtime process; our children's current
+        # VmHWM is the peak resident set of the runtime process; its descendants' current
         # resident sets are added (a shell bootstrap may run the real work in a child).
-        total = _peak_rss_kb(self._pid) + sum(_rss_kb(child) for child in _children(self._pid))
+        total = self._meter.peak_rss_kb()
+        if self._meter.has_children():
+            total += sum(_rss_kb(child) for child in _children(self._pid))
         self._peak_kb = max(self._peak_kb, total)
 
     def max_memory_mb(self) -> int:
@@ -178,6 +182,7 @@ class ProcessSandbox:
         if not self._exited.done():
             self._reap()
             self._close_output()
+        self._meter.close()
         shutil.rmtree(self._spec.work_dir, ignore_errors=True)
 
 
@@ -280,19 +285,46 @@ def _start_time(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[19])
 
 
-def _status_kb(pid: int, field: bytes) -> int:
+class _ProcMeter:
+    """Reads a process's memory from /proc through descriptors kept open, since this
+    runs after every invoke: ``pread`` of an open /proc file is a fraction of the cost of
+    opening it again."""
+
+    def __init__(self, pid: int) -> None:
+        self._status = _open(f"/proc/{pid}/status")
+        self._children = _open(f"/proc/{pid}/task/{pid}/children")
+
+    def peak_rss_kb(self) -> int:
+        if self._status is None:
+            return 0
+        try:
+            data = os.pread(self._status, 4096, 0)
+            start = data.index(b"VmHWM:") + 6
+            return int(data[start:data.index(b"kB", start)])
+        except (OSError, ValueError):
+            return 0
+
+    def has_children(self) -> bool:
+        if self._children is None:
+            return True  # cannot tell cheaply: look
+        try:
+            return bool(os.pread(self._children, 64, 0).strip())
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        for fd in (self._status, self._children):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._status = self._children = None
+
+
+def _open(path: str) -> int | None:
     try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _peak_rss_kb(pid: int) -> int:
-    return _status_kb(pid, b"VmHWM:")
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
 
 
 def _rss_kb(pid: int) -> int:
