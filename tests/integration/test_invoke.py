@@ -371,3 +371,19 @@ def test_create_and_update_with_publish(client: Any) -> None:
     assert updated["Version"] == "2"
     assert invoke(client, "pub:1")[1] == 1
     assert invoke(client, "pub:2")[1] == 2
+
+
+def test_a_flood_of_output_is_capped_and_the_server_keeps_serving(client: Any) -> None:
+    create_function(client, "flood", {"app.py": (
+        "import sys\n"
+        "def handler(e, c):\n"
+        "    line = 'z' * 1023 + '\\n'\n"
+        "    for _ in range(e['mb'] * 1024):\n"
+        "        sys.stdout.write(line)\n"
+        "    return 'done'\n")}, Timeout=60, MemorySize=256)
+    response, body = invoke(client, "flood", {"mb": 64}, LogType="Tail")
+    assert body == "done"
+    tail = log_tail(response)
+    assert "output truncated" in tail
+    assert "REPORT RequestId" in tail
+    assert invoke(client, "flood", {"mb": 0})[1] == "done"

@@ -359,6 +359,8 @@ class ExecutionEnvironment:
     # --- output ------------------------------------------------------------------------------
 
     def _on_output(self, chunk: bytes) -> None:
+        if self._phase is not None and self._truncated:
+            return  # past the cap: a flood of output costs a read, nothing more
         partial = self._partial
         partial += chunk
         if b"\n" not in chunk and len(partial) < MAX_LINE_BYTES:
@@ -388,6 +390,7 @@ class ExecutionEnvironment:
         if self._phase_bytes > LOG_CAP_BYTES:
             if not self._truncated:
                 self._truncated = True
+                self._partial = bytearray()
                 phase.append(LogEvent(_now_ms(), f"[altus] output truncated: more than "
                                                  f"{LOG_CAP_BYTES // (1024 * 1024)} MB "
                                                  "in one invocation"))

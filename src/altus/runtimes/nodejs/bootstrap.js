@@ -51,10 +51,26 @@ function request(method, urlPath, body, headers) {
 
 // --- console formatting ------------------------------------------------------------------
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+// Writes all of a line to stdout synchronously (so it is attributed to the invocation
+// that printed it), waiting while the pipe is full: libuv makes fd 1 non-blocking once
+// anything touches process.stdout.
+function writeOut(text) {
+  let data = Buffer.from(text);
+  for (let attempt = 0; data.length > 0; attempt++) {
+    try {
+      data = data.subarray(fs.writeSync(1, data));
+    } catch (error) {
+      if (error.code !== 'EAGAIN' || attempt > 60000) throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
 function patchConsole() {
   const write = (level) => (...args) => {
-    const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args)}\n`;
-    fs.writeSync(1, line);
+    writeOut(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args)}\n`);
   };
   console.log = write('INFO');
   console.info = write('INFO');
