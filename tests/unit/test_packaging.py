@@ -47,25 +47,79 @@ def test_broken_and_oversized_zips_are_refused():
         inspect_zip(buffer.getvalue())
 
 
-def test_extract_refuses_paths_outside_the_tree(tmp_path):
+def _package(entries: list[tuple[str, str | bytes, bool]]) -> bytes:
+    """A zip of (name, content, is_symlink) entries, in that order."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("../escape.txt", "no")
-        archive.writestr("/abs.txt", "no")
-        archive.writestr("ok/fine.txt", "yes")
-        link = zipfile.ZipInfo("ok/link")
-        link.external_attr = (stat.S_IFLNK | 0o777) << 16
-        archive.writestr(link, "fine.txt")
-        evil = zipfile.ZipInfo("ok/evil")
-        evil.external_attr = (stat.S_IFLNK | 0o777) << 16
-        archive.writestr(evil, "../../../etc/passwd")
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        for name, content, is_link in entries:
+            info = zipfile.ZipInfo(name)
+            kind = stat.S_IFLNK | 0o777 if is_link else stat.S_IFREG | 0o644
+            info.external_attr = kind << 16
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def test_corrupt_compressed_data_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("app.py", bytes(range(256)) * 64)
+    data = bytearray(buffer.getvalue())
+    start = 30 + len("app.py")  # the deflate stream begins after the local header
+    data[start:start + 64] = b"\xff" * 64
+    with pytest.raises(InvalidParameterValue, match="Could not unzip"):
+        inspect_zip(bytes(data))
+
+
+def test_extract_skips_names_outside_the_tree(tmp_path):
+    data = _package([
+        ("../escape.txt", "no", False),
+        ("/abs.txt", "no", False),
+        ("ok/fine.txt", "yes", False),
+        ("ok/link", "fine.txt", True),
+        ("ok/up", "../ok/fine.txt", True),
+    ])
+    inspect_zip(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         extract(archive, tmp_path / "out")
     assert (tmp_path / "out" / "ok" / "fine.txt").read_text() == "yes"
     assert (tmp_path / "out" / "ok" / "link").read_text() == "yes"
-    assert not (tmp_path / "out" / "ok" / "evil").exists()
+    assert (tmp_path / "out" / "ok" / "up").read_text() == "yes"
     assert not (tmp_path / "escape.txt").exists()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ok"]
+
+
+@pytest.mark.parametrize("entries", [
+    pytest.param([("evil", "../../../etc/passwd", True)], id="link-out"),
+    pytest.param([("evil", "/etc/passwd", True)], id="absolute-link"),
+    pytest.param([("evil", b"\xff\xfe", True)], id="non-utf8-link"),
+    pytest.param([("b", ".", True), ("a", "b/..", True), ("a/x", "no", False)],
+                 id="through-a-link"),
+    # Each link alone looks harmless read lexically; followed, the chain climbs out.
+    pytest.param([("a3", "b3/..", True), ("b3", "a2", True), ("a2", "b2/..", True),
+                  ("b2", "a", True), ("a", "b/..", True), ("b", ".", True),
+                  ("a3/x", "escaped", False)], id="symlink-chain"),
+    pytest.param([("d", "x", False), ("d/f", "y", False)], id="file-and-directory"),
+    pytest.param([("l", "t", True), ("l", "u", True)], id="duplicate-link"),
+    pytest.param([("n" * 300, "x", False)], id="name-too-long"),
+])
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_unsafe_or_unfaithful_packages_are_refused(tmp_path, entries):
+    data = _package([(name, content, link) for name, content, link in entries])
+    with pytest.raises(InvalidParameterValue, match="Could not unzip"):
+        inspect_zip(data)
+    # And were one ever stored, unpacking it writes nothing outside its directory.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, pytest.raises(InvalidParameterValue):
+        extract(archive, tmp_path / "deep" / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep"]
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_duplicate_files_keep_the_last(tmp_path):
+    data = _package([("f", "first", False), ("f", "second", False)])
+    inspect_zip(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        extract(archive, tmp_path / "out")
+    assert (tmp_path / "out" / "f").read_text() == "second"
 
 
 def test_collect_removes_unreferenced_packages(tmp_path):

@@ -496,8 +496,10 @@ class FunctionService:
             await asyncio.to_thread(self.code.unpacked, pending.code.digest)
             failure = None
         except Exception as error:  # unpacking a package we accepted: disk, permissions
-            log.exception("preparing the code of %s failed", name)
-            failure = str(error)
+            # The details (host paths among them) go to the operator's log, not the API.
+            log.exception("preparing the code of %s failed: %s", name, error)
+            failure = "Altus could not prepare the function's code package."
+
         record = self._records.get(name)
         if record is None or record.latest.revision_id != pending.revision_id:
             return  # deleted or changed again meanwhile: that change activates itself

@@ -17,6 +17,7 @@ import stat
 import threading
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from altus.control.errors import InvalidParameterValue
@@ -86,10 +87,29 @@ class CodeStore:
         return removed
 
 
+#: What every unreadable or unsafe package is told, as Lambda words it.
+_UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
+
+#: Linux's limits on one path component and on a whole path, in bytes.
+_NAME_MAX = 255
+_PATH_MAX = 4000
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One entry of a package, as it will be written under the unpack directory."""
+
+    info: zipfile.ZipInfo
+    path: PurePosixPath
+    kind: str  # "dir", "file" or "link"
+    link: str = ""
+
+
 def inspect_zip(data: bytes) -> int:
-    """Check that ``data`` is a readable zip within Lambda's limits; return its unzipped
-    size. Every member's CRC is checked, so a truncated upload is caught here and not
-    when a cold start first needs the code."""
+    """Check that ``data`` is a readable, safe zip within Lambda's limits; return its
+    unzipped size. Every member's CRC is checked, so a truncated upload is caught here and
+    not when a cold start first needs the code, and every check :func:`extract` relies on
+    runs here, so a package that is accepted always unpacks."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -98,41 +118,104 @@ def inspect_zip(data: bytes) -> int:
                 raise InvalidParameterValue(
                     f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
                 )
+            _plan(archive)
             if archive.testzip() is not None:
                 raise zipfile.BadZipFile("bad CRC")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError,
-            ValueError):
-        raise InvalidParameterValue(
-            "Could not unzip uploaded file. Please check your file, then try to upload again."
-        ) from None
+    except InvalidParameterValue:
+        raise
+    except Exception:  # zipfile surfaces corrupt data as many types (zlib.error, ...)
+        raise InvalidParameterValue(_UNZIP_FAILED) from None
     return total
 
 
 def extract(archive: zipfile.ZipFile, dest: Path) -> None:
     """Unpack with the Unix modes the zip records (so ``bootstrap`` stays executable) and
-    its symlinks, refusing any member that would land outside ``dest``."""
+    its symlinks. Directories and files are written first, while no symlink exists under
+    ``dest`` that a write could follow out of it; symlinks come last."""
     dest.mkdir(parents=True)
-    for info in archive.infolist():
-        relative = _safe_relative(info.filename)
-        if relative is None:
-            continue
-        target = dest / relative
-        mode = info.external_attr >> 16
-        if info.is_dir():
+    members = _plan(archive)
+    for member in members:
+        target = dest / member.path
+        if member.kind == "dir":
             target.mkdir(parents=True, exist_ok=True)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        if stat.S_ISLNK(mode):
-            link = archive.read(info).decode()
-            resolved = (target.parent / link).resolve()
-            if resolved.is_relative_to(dest.resolve()) and not os.path.isabs(link):
-                target.symlink_to(link)
+        if member.kind == "link":
             continue
-        with archive.open(info) as source, open(target, "wb") as sink:
-            shutil.copyfileobj(source, sink, 1 << 20)
+        mode = member.info.external_attr >> 16
         permissions = stat.S_IMODE(mode) if mode else 0
         # Zips made on Windows carry no Unix mode; Lambda then makes files readable.
-        target.chmod((permissions | 0o444) if permissions else 0o644)
+        permissions = (permissions | 0o444) if permissions else 0o644
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(target, flags, 0o600)
+        with archive.open(member.info) as source, os.fdopen(fd, "wb") as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+            os.fchmod(sink.fileno(), permissions)
+    for member in members:
+        if member.kind == "link":
+            os.symlink(member.link, dest / member.path)
+
+
+def _plan(archive: zipfile.ZipFile) -> list[_Member]:
+    """The members to write, or ``InvalidParameterValue`` when a package could not be
+    unpacked faithfully or safely: a name too long, a path that is both a file and a
+    directory, a member under a symlink, or a symlink that is absolute, not UTF-8, or
+    leads out of the package (even through other symlinks)."""
+    members: dict[PurePosixPath, _Member] = {}
+    for info in archive.infolist():
+        relative = _safe_relative(info.filename)
+        if relative is None:
+            continue  # a name escaping the package: skipped, as unzip skips it
+        encoded = str(relative).encode("utf-8", "surrogateescape")
+        if len(encoded) > _PATH_MAX or any(
+            len(part.encode("utf-8", "surrogateescape")) > _NAME_MAX for part in relative.parts
+        ):
+            raise InvalidParameterValue(_UNZIP_FAILED)
+        mode = info.external_attr >> 16
+        if info.is_dir():
+            member = _Member(info, relative, "dir")
+        elif stat.S_ISLNK(mode):
+            try:
+                link = archive.read(info).decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidParameterValue(_UNZIP_FAILED) from None
+            member = _Member(info, relative, "link", link)
+        else:
+            member = _Member(info, relative, "file")
+        seen = members.get(relative)
+        if seen is not None and not (seen.kind == member.kind != "link"):
+            raise InvalidParameterValue(_UNZIP_FAILED)
+        members[relative] = member
+    kinds = {path: member.kind for path, member in members.items()}
+    for path in members:
+        for parent in path.parents:
+            if parent.parts and kinds.setdefault(parent, "dir") != "dir":
+                raise InvalidParameterValue(_UNZIP_FAILED)  # under a file or a symlink
+    for member in members.values():
+        if member.kind == "link" and not _link_stays_inside(member, kinds):
+            raise InvalidParameterValue(_UNZIP_FAILED)
+    return list(members.values())
+
+
+def _link_stays_inside(member: _Member, kinds: dict[PurePosixPath, str]) -> bool:
+    """Whether a symlink's target, walked one component at a time from its directory,
+    stays inside the package without passing through another symlink (whose own target
+    would make a lexical ``..`` mean something else)."""
+    if not member.link or "\0" in member.link or member.link.startswith("/"):
+        return False
+    position = list(member.path.parent.parts)
+    components = [c for c in member.link.split("/") if c not in ("", ".")]
+    for index, component in enumerate(components):
+        if component == "..":
+            if not position:
+                return False
+            position.pop()
+            continue
+        position.append(component)
+        last = index == len(components) - 1
+        if not last and kinds.get(PurePosixPath(*position)) == "link":
+            return False
+    return True
 
 
 def _safe_relative(name: str) -> PurePosixPath | None:
