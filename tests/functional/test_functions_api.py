@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -295,3 +297,36 @@ def test_account_settings(lam: Any) -> None:
     settings = lam.get_account_settings()
     assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
     assert settings["AccountUsage"]["FunctionCount"] >= 1
+
+
+def test_malformed_bodies_get_aws_errors_not_500s(inproc_server: Server, lam: Any) -> None:
+    create_function(lam, "deep", HELLO)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for path, body in [("/2015-03-31/functions/deep/invocations", deep),
+                       ("/2015-03-31/functions/deep/invocations", b'{"x": NaN}'),
+                       ("/2015-03-31/functions", deep)]:
+        request = urllib.request.Request(inproc_server.url + path, data=body,
+                                         method="POST")
+        with pytest.raises(urllib.error.HTTPError) as excinfo:
+            urllib.request.urlopen(request, timeout=30)
+        assert excinfo.value.code == 400
+        assert excinfo.value.headers["x-amzn-ErrorType"].startswith(
+            "InvalidRequestContentException")
+    # Requests boto3 would refuse to send, sent raw.
+    for target, body, error in [
+        ("DescribeLogGroups", b'{"limit": 0}', "InvalidParameterException"),
+        ("DescribeLogGroups", b'{"logGroupNamePrefix": 5}', "SerializationException"),
+        ("GetLogEvents", b'{"logGroupName": "/aws/lambda/deep", "logStreamName": "s", '
+                         b'"startTime": 1e400}', "SerializationException"),
+        ("FilterLogEvents", b'{"logGroupName": "g", "endTime": 99999999999999999999999}',
+         "SerializationException"),
+        ("DescribeLogGroups", b'[' * 100_000, "SerializationException"),
+    ]:
+        request = urllib.request.Request(
+            inproc_server.url + "/", data=body, method="POST",
+            headers={"X-Amz-Target": f"Logs_20140328.{target}",
+                     "Content-Type": "application/x-amz-json-1.1"})
+        with pytest.raises(urllib.error.HTTPError) as excinfo:
+            urllib.request.urlopen(request, timeout=30)
+        assert excinfo.value.code == 400, (target, body[:40])
+        assert json.loads(excinfo.value.read())["__type"] == error

@@ -7,7 +7,6 @@ Any ``AltusError`` raised below renders as AWS renders that error; anything else
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -18,8 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from altus.api import functions_api, invoke_api, logs_api
-from altus.api.responses import error_response, json_error_response
-from altus.control.errors import InvalidRequestContent
+from altus.api.responses import error_response, json_error_response, parse_json
 from altus.errors import AltusError, ServiceError, UserError
 from altus.platform import Platform
 
@@ -29,6 +27,12 @@ log = logging.getLogger(__name__)
 class UnknownOperation(UserError):
     code = "UnknownOperationException"
     status = 404
+
+
+class Unreadable(UserError):
+    """An awsJson body that is not a JSON object."""
+
+    code = "SerializationException"
 
 
 async def json_protocol(request: Request) -> Response:
@@ -45,14 +49,19 @@ async def json_protocol(request: Request) -> Response:
             raise UnknownOperation(f"Unknown operation {target or '(no X-Amz-Target)'}")
         raw = await request.body()
         try:
-            body: Any = json.loads(raw) if raw else {}
+            body: Any = parse_json(raw) if raw else {}
         except ValueError:
-            raise InvalidRequestContent("Request body is not valid JSON") from None
+            raise Unreadable("Request body is not valid JSON") from None
         if not isinstance(body, dict):
-            raise InvalidRequestContent("Request body must be a JSON object")
+            raise Unreadable("Request body must be a JSON object")
         return await run(request, body)
     except AltusError as error:
         return json_error_response(request, error, content_type)
+    except Exception:
+        # Still an answer in this protocol's shape, which the client can parse.
+        log.exception("unexpected error in %s", target)
+        return json_error_response(request, ServiceError("An internal error occurred."),
+                                   content_type)
 
 
 async def download_code(request: Request) -> Response:

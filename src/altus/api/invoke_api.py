@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from altus.api.responses import json_response, read_body
+from altus.api.responses import json_response, parse_json, read_body
 from altus.api.responses import request_id as request_id_of
 from altus.control.arns import parse_function_ref
 from altus.control.errors import InvalidRequestContent, ValidationFailed
@@ -42,7 +41,7 @@ def _payload(body: bytes) -> bytes:
     if not body.strip():
         return b"{}"
     try:
-        json.loads(body)
+        parse_json(body)
     except ValueError as error:
         raise InvalidRequestContent(
             f"Could not parse request body into json: Could not parse payload into json: "
@@ -60,7 +59,7 @@ def _client_context(header: str | None) -> str | None:
         )
     try:
         text = base64.b64decode(header, validate=True).decode()
-        if not isinstance(json.loads(text), dict):
+        if not isinstance(parse_json(text), dict):
             raise ValueError
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidRequestContent(

@@ -15,7 +15,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from altus.api.model import validate_body
 from altus.api.responses import request_id
+from altus.control.errors import InvalidRequestContent, ValidationFailed
 from altus.errors import UserError
 from altus.observe.logs import LogStore, compile_filter
 
@@ -28,6 +30,12 @@ class LogsError(UserError):
 
 class LogGroupNotFound(LogsError):
     code = "ResourceNotFoundException"
+
+
+class Unreadable(LogsError):
+    """A member of the wrong JSON type (awsJson's deserialisation failure)."""
+
+    code = "SerializationException"
 
 
 def _int(body: dict[str, Any], key: str, default: int | None = None) -> int | None:
@@ -190,6 +198,14 @@ def handler(operation: str) -> Callable[[Request, dict[str, Any]], Awaitable[Res
 
     async def run(request: Request, body: dict[str, Any]) -> Response:
         logs: LogStore = request.app.state.platform.logs
+        # CloudWatch Logs checks a request against its model before reading it; the
+        # operations below can then trust every member's type and range.
+        try:
+            body = validate_body(operation, body, service="logs")
+        except ValidationFailed as error:
+            raise LogsError(error.message) from None
+        except InvalidRequestContent as error:
+            raise Unreadable(error.message.split(": ", 1)[-1]) from None
 
         def query() -> dict[str, Any]:
             logs.flush()  # what was logged before this request is visible to it

@@ -33,8 +33,8 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
 
 
 @functools.cache
-def service_model() -> Any:
-    return botocore.session.get_session().get_service_model("lambda")
+def service_model(service: str = "lambda") -> Any:
+    return botocore.session.get_session().get_service_model(service)
 
 
 # The model's patterns are Java regular expressions; Python's ``re`` has no Unicode
@@ -61,7 +61,7 @@ def _render(value: Any) -> str:
     return str(value)
 
 
-def validate_body(operation: str, body: Any) -> dict[str, Any]:
+def validate_body(operation: str, body: Any, service: str = "lambda") -> dict[str, Any]:
     """Check a decoded JSON body against ``operation``'s input shape.
 
     Returns the body (blobs decoded to bytes). Raises InvalidRequestContent when the body
@@ -70,7 +70,7 @@ def validate_body(operation: str, body: Any) -> dict[str, Any]:
     """
     if not isinstance(body, dict):
         raise InvalidRequestContent("Could not parse request body into json: expected an object")
-    shape = service_model().operation_model(operation).input_shape
+    shape = service_model(service).operation_model(operation).input_shape
     errors: list[str] = []
     result = _check_structure(shape, body, "", errors, body_only=True)
     if errors:
@@ -152,8 +152,10 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> Any:
             )
         return value
     if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _type_error(path, "an integer")
+        bits = 31 if kind == "integer" else 63
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or not -(1 << bits) <= value < (1 << bits):
+            raise _type_error(path, f"a {bits + 1}-bit integer")
         _check_range(meta, value, path, errors)
         return value
     if kind in ("double", "float"):

@@ -57,6 +57,19 @@ def json_error_response(request: Request, error: AltusError, content_type: str) 
     )
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Strict JSON as AWS's parsers read it: no NaN or Infinity. ValueError for anything
+    unreadable, including nesting too deep for the parser."""
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 async def read_json(request: Request, limit: int = 70_167_211) -> dict[str, Any]:
     """The request body as a JSON object, refusing bodies past ``limit`` bytes (Lambda's
     limit on a CreateFunction request, whose zip arrives base64-encoded)."""
@@ -64,7 +77,7 @@ async def read_json(request: Request, limit: int = 70_167_211) -> dict[str, Any]
     if not body:
         return {}
     try:
-        value = json.loads(body)
+        value = parse_json(body)
     except ValueError as error:
         raise InvalidRequestContent(f"Could not parse request body into json: {error}") from None
     if not isinstance(value, dict):
