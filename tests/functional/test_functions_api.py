@@ -330,3 +330,28 @@ def test_malformed_bodies_get_aws_errors_not_500s(inproc_server: Server, lam: An
             urllib.request.urlopen(request, timeout=30)
         assert excinfo.value.code == 400, (target, body[:40])
         assert json.loads(excinfo.value.read())["__type"] == error
+
+
+def test_concurrent_publishing_updates_each_get_their_own_version(lam: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    create_function(lam, "racy", HELLO)
+    packages = [zip_files({"app.py": f"def handler(e, c):\n    return {n}\n"})
+                for n in range(6)]
+
+    def update(package: bytes) -> dict[str, Any]:
+        return lam.update_function_code(FunctionName="racy", ZipFile=package, Publish=True)
+
+    with ThreadPoolExecutor(6) as pool:
+        versions = list(pool.map(update, packages))
+    for package, version in zip(packages, versions, strict=True):
+        expected = base64.b64encode(hashlib.sha256(package).digest()).decode()
+        assert version["CodeSha256"] == expected
+        assert lam.get_function_configuration(
+            FunctionName="racy", Qualifier=version["Version"])["CodeSha256"] == expected
+    assert len({v["Version"] for v in versions}) == 6
+
+
+def test_publish_version_keeps_the_latest_description(lam: Any) -> None:
+    create_function(lam, "described", HELLO, Description="from latest")
+    assert lam.publish_version(FunctionName="described")["Description"] == "from latest"

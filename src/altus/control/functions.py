@@ -30,6 +30,7 @@ from altus.control.errors import (
 )
 from altus.control.model import (
     ACTIVE,
+    FAILED,
     IN_PROGRESS,
     PENDING,
     SUCCESSFUL,
@@ -78,6 +79,9 @@ class FunctionService:
         self._records: dict[str, FunctionRecord] = {}
         self._activations: dict[str, asyncio.Task[None]] = {}
         self._listeners: list[ChangeListener] = []
+        # Commands that read $LATEST, change it and then publish it run one at a time per
+        # function, so a version is always the snapshot of its own update.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -202,11 +206,15 @@ class FunctionService:
         self._records[name] = FunctionRecord(latest=latest, tags=tags)
         self._activate(name)
         if body.get("Publish"):
-            await self._settled(name)
-            return self._publish(name, description=fields.get("description", ""))
+            async with self._lock(name):
+                return await self._publish_update(name, fields.get("description", ""))
         return latest
 
     async def update_code(self, name: str, body: Mapping[str, Any]) -> FunctionConfig:
+        async with self._lock(name):
+            return await self._update_code(name, body)
+
+    async def _update_code(self, name: str, body: Mapping[str, Any]) -> FunctionConfig:
         await self._settled(name)
         self._check_revision(self.record(name).latest, body.get("RevisionId"))
         code = await self._store_code(body)
@@ -221,11 +229,16 @@ class FunctionService:
             return updated
         self._apply_latest(record, updated, current.revision_id)
         if body.get("Publish"):
-            await self._settled(name)
-            return self._publish(name, description="")
+            return await self._publish_update(name, "")
         return updated
 
     async def update_configuration(self, name: str, body: Mapping[str, Any]) -> FunctionConfig:
+        async with self._lock(name):
+            return await self._update_configuration(name, body)
+
+    async def _update_configuration(
+        self, name: str, body: Mapping[str, Any]
+    ) -> FunctionConfig:
         await self._settled(name)
         record = self.record(name)
         current = record.latest
@@ -243,6 +256,7 @@ class FunctionService:
         if qualifier is None:
             self.store.apply([DeleteFunction(ref.name)])
             del self._records[ref.name]
+            self._locks.pop(ref.name, None)
             task = self._activations.pop(ref.name, None)
             if task is not None:
                 task.cancel()
@@ -273,6 +287,10 @@ class FunctionService:
         self._changed(ref.name)
 
     async def publish_version(self, name: str, body: Mapping[str, Any]) -> FunctionConfig:
+        async with self._lock(name):
+            return await self._publish_version(name, body)
+
+    async def _publish_version(self, name: str, body: Mapping[str, Any]) -> FunctionConfig:
         await self._settled(name)
         record = self.record(name)
         latest = record.latest
@@ -283,7 +301,21 @@ class FunctionService:
                 f"CodeSHA256 ({wanted_sha}) is different from current CodeSHA256 in $LATEST "
                 f"({latest.code.sha256}). Please try again with the CodeSHA256 in $LATEST."
             )
-        return self._publish(name, description=body.get("Description", ""))
+        # Without a Description, the version keeps $LATEST's.
+        return self._publish(name, description=body.get("Description", latest.description))
+
+    async def _publish_update(self, name: str, description: str) -> FunctionConfig:
+        """``Publish: true`` on a create or update: the version, once the code is ready. A
+        $LATEST whose preparation failed is returned as it is (State or LastUpdateStatus
+        ``Failed``), not published."""
+        await self._settled(name)
+        latest = self.record(name).latest
+        if latest.state == FAILED or latest.last_update_status == FAILED:
+            return latest
+        return self._publish(name, description=description)
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        return self._locks.setdefault(name, asyncio.Lock())
 
     def _publish(self, name: str, description: str) -> FunctionConfig:
         record = self.record(name)
@@ -510,11 +542,11 @@ class FunctionService:
                 last_update_status_reason_code=None,
             )
         elif pending.state == PENDING:
-            done = pending.replace(state="Failed", state_reason=failure,
+            done = pending.replace(state=FAILED, state_reason=failure,
                                    state_reason_code="InternalError",
-                                   last_update_status="Failed")
+                                   last_update_status=FAILED)
         else:
-            done = pending.replace(last_update_status="Failed",
+            done = pending.replace(last_update_status=FAILED,
                                    last_update_status_reason=failure,
                                    last_update_status_reason_code="InternalError")
         changes: list[Change] = [PutLatest(done, expect_revision=pending.revision_id)]
