@@ -124,6 +124,25 @@ def test_list_functions_paginates_with_markers(lam: Any) -> None:
     assert "State" not in lam.list_functions()["Functions"][0]
 
 
+def test_bad_list_parameters_are_validation_errors(inproc_server: Server) -> None:
+    # Values boto3 refuses to send, sent raw.
+    for query in ("MaxItems=0", "MaxItems=10001", "FunctionVersion=SOME"):
+        with pytest.raises(urllib.error.HTTPError) as excinfo:
+            urllib.request.urlopen(f"{inproc_server.url}/2015-03-31/functions/?{query}",
+                                   timeout=30)
+        assert excinfo.value.code == 400
+        assert excinfo.value.headers["x-amzn-ErrorType"].startswith("ValidationException")
+
+
+def test_list_functions_with_every_version(lam: Any) -> None:
+    create_function(lam, "zz-versions", HELLO)
+    lam.publish_version(FunctionName="zz-versions")
+    listed = [f["FunctionArn"] for p in lam.get_paginator("list_functions").paginate(
+        FunctionVersion="ALL") for f in p["Functions"] if f["FunctionName"] == "zz-versions"]
+    base = "arn:aws:lambda:us-east-1:000000000000:function:zz-versions"
+    assert listed == [f"{base}:$LATEST", f"{base}:1"]
+
+
 def test_update_code_and_configuration_with_waiters_and_revisions(lam: Any) -> None:
     created = create_function(lam, "upd", HELLO)
     new_package = zip_files({"app.py": "def handler(e, c):\n    return 2\n"})
@@ -181,6 +200,8 @@ def test_delete_function(lam: Any) -> None:
         ({"Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:l:1"]},
          "InvalidParameterValueException", "does not exist"),
         ({"EphemeralStorage": {"Size": 20000}}, "ValidationException", "10240"),
+        ({"LoggingConfig": {"LogFormat": "Text", "ApplicationLogLevel": "DEBUG"}},
+         "InvalidParameterValueException", "LogLevel is not supported"),
     ],
 )
 def test_bad_create_requests_are_refused_precisely(
@@ -272,8 +293,20 @@ def test_alias_lifecycle_and_routing_rules(lam: Any) -> None:
     assert updated["FunctionVersion"] == "2" and "RoutingConfig" not in updated
     assert lam.delete_alias(FunctionName="al", Name="live")["ResponseMetadata"][
         "HTTPStatusCode"] == 204
-    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:al:live"
+    with pytest.raises(ClientError) as excinfo:
         lam.get_alias(FunctionName="al", Name="live")
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404,
+                                 f"Cannot find alias arn: {arn}")
+    with pytest.raises(ClientError) as excinfo:
+        lam.update_alias(FunctionName="al", Name="live", FunctionVersion="1")
+    assert error_of(excinfo)[2] == f"Alias not found: {arn}"
+    with pytest.raises(ClientError) as excinfo:
+        lam.get_function(FunctionName="al:live")
+    assert error_of(excinfo)[2] == f"Function not found: {arn}"
+    # Deleting what is already gone succeeds, as on Lambda.
+    assert lam.delete_alias(FunctionName="al", Name="live")["ResponseMetadata"][
+        "HTTPStatusCode"] == 204
 
 
 def test_invoke_errors_before_running(lam: Any) -> None:

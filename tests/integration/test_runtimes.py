@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -46,10 +47,14 @@ def test_node_callback_handler_and_errors(client: Any) -> None:
         "  setTimeout(() => callback(null, { ok: true }), 10);\n"
         "};\n")}, runtime="nodejs20.x", handler="index.handler")
     assert invoke(client, "node-cb", {})[1] == {"ok": True}
-    response, body = invoke(client, "node-cb", {"fail": True})
+    response, body = invoke(client, "node-cb", {"fail": True}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "TypeError" and body["errorMessage"] == "nope"
     assert isinstance(body["trace"], list)
+    # Lambda's Node runtime logs the error as one event, its stack joined by \r.
+    logged = next(line for line in log_tail(response).split("\n") if "Invoke Error" in line)
+    document = json.loads(logged.split("Invoke Error \t", 1)[1])
+    assert document["errorType"] == "TypeError" and document["stack"][0] == "TypeError: nope"
 
 
 @needs_node

@@ -17,7 +17,7 @@ from altus.control.arns import (
     parse_function_ref,
     parse_unqualified,
 )
-from altus.control.errors import InvalidParameterValue
+from altus.control.errors import InvalidParameterValue, ValidationFailed
 from altus.control.functions import FunctionService, code_location
 from altus.control.model import FunctionConfig
 from altus.platform import Platform
@@ -53,11 +53,13 @@ def _page(request: Request, keys: list[str], default: int = 50) -> tuple[int, in
         max_items = int(raw) if raw is not None else default
     except ValueError:
         raise InvalidParameterValue(f"Invalid MaxItems: {raw}") from None
-    if not 1 <= max_items <= 10000:
-        raise InvalidParameterValue(
-            f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to satisfy "
-            "constraint: Member must have value between 1 and 10000"
-        )
+    for bad, bound in ((max_items < 1, "greater than or equal to 1"),
+                       (max_items > 10000, "less than or equal to 10000")):
+        if bad:
+            raise ValidationFailed(
+                f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to "
+                f"satisfy constraint: Member must have value {bound}"
+            )
     marker = request.query_params.get("Marker")
     start = 0
     if marker:
@@ -87,7 +89,10 @@ async def create_function(request: Request) -> Response:
 async def list_functions(request: Request) -> Response:
     all_versions = request.query_params.get("FunctionVersion")
     if all_versions not in (None, "ALL"):
-        raise InvalidParameterValue(f"Invalid FunctionVersion: {all_versions}")
+        raise ValidationFailed(
+            f"1 validation error detected: Value '{all_versions}' at 'functionVersion' failed "
+            "to satisfy constraint: Member must satisfy enum value set: [ALL]"
+        )
     entries: list[tuple[str, FunctionConfig]] = []
     for record in _functions(request).records():
         entries.append((f"{record.name}\x00", record.latest))
@@ -97,7 +102,9 @@ async def list_functions(request: Request) -> Response:
     keys = [key for key, _ in entries]
     start, end = _page(request, keys)
     body: dict[str, Any] = {
-        "Functions": [_config_json(request, c, with_state=False) for _, c in entries[start:end]]
+        # Listing every version, $LATEST's ARN is qualified too, as in ListVersionsByFunction.
+        "Functions": [_config_json(request, c, arn_qualifier=c.version if all_versions else None,
+                                   with_state=False) for _, c in entries[start:end]]
     }
     if end < len(entries):
         body["NextMarker"] = _marker(keys[end - 1])

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from altus.api.model import validate_body
 from altus.api.responses import request_id
+from altus.control.arns import Account
 from altus.control.errors import InvalidRequestContent, ValidationFailed
 from altus.errors import UserError
 from altus.observe.logs import LogStore, compile_filter
@@ -77,7 +78,11 @@ def _group(logs: LogStore, body: dict[str, Any]) -> str:
     return group
 
 
-def describe_log_groups(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def _arn(account: Account, group: str) -> str:
+    return f"arn:{account.partition}:logs:{account.region}:{account.account_id}:log-group:{group}"
+
+
+def describe_log_groups(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
     prefix = body.get("logGroupNamePrefix") or ""
     limit = _limit(body, 50, 50)
     groups = logs.groups(prefix)
@@ -85,7 +90,7 @@ def describe_log_groups(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
     page = groups[start:start + limit]
     out: dict[str, Any] = {"logGroups": [
         {"logGroupName": g.group, "creationTime": g.created, "storedBytes": g.stored_bytes,
-         "metricFilterCount": 0, "arn": f"arn:aws:logs:::log-group:{g.group}:*",
+         "metricFilterCount": 0, "arn": _arn(account, g.group) + ":*",
          "logGroupClass": "STANDARD",
          **({"retentionInDays": g.retention_days} if g.retention_days else {})}
         for g in page
@@ -95,7 +100,7 @@ def describe_log_groups(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def describe_log_streams(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def describe_log_streams(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
     group = _group(logs, body)
     streams = logs.streams(group, body.get("logStreamNamePrefix") or "")
     if body.get("orderBy") == "LastEventTime":
@@ -109,7 +114,7 @@ def describe_log_streams(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]
          "firstEventTimestamp": s.first_event, "lastEventTimestamp": s.last_event,
          "lastIngestionTime": s.last_ingestion, "uploadSequenceToken": "1",
          "storedBytes": s.stored_bytes,
-         "arn": f"arn:aws:logs:::log-group:{group}:log-stream:{s.stream}"}
+         "arn": f"{_arn(account, group)}:log-stream:{s.stream}"}
         for s in streams[start:start + limit]
     ]}
     if start + limit < len(streams):
@@ -117,7 +122,7 @@ def describe_log_streams(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def get_log_events(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def get_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
     group = _group(logs, body)
     stream = body.get("logStreamName")
     if not isinstance(stream, str) or not stream:
@@ -138,7 +143,7 @@ def get_log_events(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
             "nextBackwardToken": f"b/{first:056d}"}
 
 
-def filter_log_events(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def filter_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
     group = _group(logs, body)
     names = body.get("logStreamNames")
     prefix = body.get("logStreamNamePrefix")
@@ -177,12 +182,12 @@ def filter_log_events(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def delete_log_group(logs: LogStore, body: dict[str, Any]) -> dict[str, Any]:
+def delete_log_group(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
     logs.delete_group(_group(logs, body))
     return {}
 
 
-_OPERATIONS: dict[str, Callable[[LogStore, dict[str, Any]], dict[str, Any]]] = {
+_OPERATIONS: dict[str, Callable[[LogStore, dict[str, Any], Account], dict[str, Any]]] = {
     "DescribeLogGroups": describe_log_groups,
     "DescribeLogStreams": describe_log_streams,
     "GetLogEvents": get_log_events,
@@ -198,6 +203,7 @@ def handler(operation: str) -> Callable[[Request, dict[str, Any]], Awaitable[Res
 
     async def run(request: Request, body: dict[str, Any]) -> Response:
         logs: LogStore = request.app.state.platform.logs
+        account: Account = request.app.state.platform.account
         # CloudWatch Logs checks a request against its model before reading it; the
         # operations below can then trust every member's type and range.
         try:
@@ -209,7 +215,7 @@ def handler(operation: str) -> Callable[[Request, dict[str, Any]], Awaitable[Res
 
         def query() -> dict[str, Any]:
             logs.flush()  # what was logged before this request is visible to it
-            return fn(logs, body)
+            return fn(logs, body, account)
 
         result = await asyncio.to_thread(query)
         return Response(json.dumps(result).encode(), 200,

@@ -132,15 +132,16 @@ class FunctionService:
                     f"Function not found: {self.account.function_arn(ref.name, qualifier)}"
                 )
             return version
-        alias = self.alias(ref.name, qualifier)
+        alias = self.alias(ref.name, qualifier, missing="Function not found")
         return self.config(FunctionRef(ref.name, alias.function_version))
 
-    def alias(self, function: str, name: str) -> Alias:
+    def alias(self, function: str, name: str, missing: str = "Cannot find alias arn") -> Alias:
+        """An alias; ResourceNotFound worded ``missing: <arn>`` when there is none. (Lambda
+        words it per operation: GetAlias, UpdateAlias, and "Function not found" where an
+        alias stands in a function's name.)"""
         alias = self.record(function).aliases.get(name)
         if alias is None:
-            raise ResourceNotFound(
-                f"Alias not found: {self.account.function_arn(function, name)}"
-            )
+            raise ResourceNotFound(f"{missing}: {self.account.function_arn(function, name)}")
         return alias
 
     def valid_env_keys(self, name: str) -> set[str]:
@@ -177,7 +178,7 @@ class FunctionService:
             return runnable, invoked_arn
         if is_version(qualifier):
             return self.config(ref), invoked_arn
-        alias = self.alias(ref.name, qualifier)
+        alias = self.alias(ref.name, qualifier, missing="Function not found")
         version = choose_version(alias.function_version, alias.additional_weights)
         if version == LATEST:
             config, _ = await self.resolve_invoke(FunctionRef(ref.name, None))
@@ -364,7 +365,7 @@ class FunctionService:
 
     def update_alias(self, function: str, name: str, body: Mapping[str, Any]) -> Alias:
         record = self.record(function)
-        current = self.alias(function, name)
+        current = self.alias(function, name, missing="Alias not found")
         expected = body.get("RevisionId")
         if expected and expected != current.revision_id:
             raise PreconditionFailed(REVISION_MISMATCH)
@@ -383,8 +384,10 @@ class FunctionService:
         return alias
 
     def delete_alias(self, function: str, name: str) -> None:
+        """DeleteAlias; deleting an alias that does not exist succeeds, as on Lambda."""
         record = self.record(function)
-        self.alias(function, name)
+        if name not in record.aliases:
+            return
         self.store.apply([DeleteAlias(function, name)])
         del record.aliases[name]
 
@@ -477,6 +480,15 @@ class FunctionService:
                                   ("LogGroup", "log_group")):
                 if member in logging_config:
                     fields[field] = logging_config[member]
+            if log_format != "JSON":
+                if "ApplicationLogLevel" in logging_config or "SystemLogLevel" in logging_config:
+                    raise InvalidParameterValue(
+                        'LogLevel is not supported when LogFormat is set to "Text". Remove '
+                        'LogLevel from your request or change the LogFormat to "JSON" and '
+                        "try again."
+                    )
+                # Levels filter JSON logs only; back to Text, a function has none.
+                fields["application_log_level"] = fields["system_log_level"] = None
         if body.get("Layers"):
             # No layer has been published here yet (layers arrive with their own API),
             # so any ARN names one that does not exist.
@@ -574,7 +586,9 @@ class FunctionService:
 
 def _weights(body: Mapping[str, Any]) -> dict[str, float]:
     routing = body.get("RoutingConfig") or {}
-    return {str(k): float(v) for k, v in (routing.get("AdditionalVersionWeights") or {}).items()}
+    # + 0.0 turns a -0.0 weight into 0.0, so it is stored and rendered as AWS does.
+    return {str(k): float(v) + 0.0
+            for k, v in (routing.get("AdditionalVersionWeights") or {}).items()}
 
 
 def code_location(base_url: str, code: CodeRef) -> str:

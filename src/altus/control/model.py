@@ -179,10 +179,9 @@ class FunctionConfig:
             "LogFormat": self.log_format,
             "LogGroup": self.log_group or f"/aws/lambda/{self.name}",
         }
-        if self.application_log_level:
-            logging["ApplicationLogLevel"] = self.application_log_level
-        if self.system_log_level:
-            logging["SystemLogLevel"] = self.system_log_level
+        if self.log_format == "JSON":  # levels apply to JSON logs, INFO unless set
+            logging["ApplicationLogLevel"] = self.application_log_level or "INFO"
+            logging["SystemLogLevel"] = self.system_log_level or "INFO"
         return logging
 
     @property

@@ -69,8 +69,10 @@ function writeOut(text) {
 }
 
 function patchConsole() {
+  // One call is one log event, as on Lambda: newlines inside it become carriage returns.
   const write = (level) => (...args) => {
-    writeOut(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args)}\n`);
+    const message = util.format(...args).replace(/\n/g, '\r');
+    writeOut(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}\n`);
   };
   console.log = write('INFO');
   console.info = write('INFO');
@@ -289,8 +291,8 @@ async function main() {
       }
     }
     if ('error' in outcome) {
-      const body = errorBody(outcome.error);
-      console.error('Invoke Error', JSON.stringify(body));
+      const { errorType, errorMessage, trace } = errorBody(outcome.error);
+      console.error('Invoke Error', `\t${JSON.stringify({ errorType, errorMessage, stack: trace })}`);
       await postError(`${PREFIX}/invocation/${requestId}/error`, outcome.error);
     } else {
       await request('POST', `${PREFIX}/invocation/${requestId}/response`, payload, {

@@ -195,7 +195,8 @@ def _log_error(body):
     lines.append("Traceback (most recent call last):")
     for element in body["stackTrace"]:
         lines.extend(element.splitlines())
-    sys.stdout.write("\n".join(lines) + "\n")
+    # One log event, as on Lambda: the lines are joined with carriage returns.
+    sys.stdout.write("\r".join(lines).replace("\n", "\r") + "\n")
 
 
 def load_handler(handler, task_root):
