@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +61,13 @@ class Server:
         return boto3.client("logs", endpoint_url=self.url, region_name="us-east-1",
                             aws_access_key_id="test", aws_secret_access_key="test")
 
+    @property
+    def sandbox(self) -> str:
+        """The sandbox backend the server chose (``linux`` or ``process``)."""
+        with urllib.request.urlopen(f"{self.url}/_altus/health", timeout=10) as answer:
+            backend: str = json.loads(answer.read())["sandbox"]
+        return backend
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(sig)
@@ -100,9 +109,17 @@ def _drain(process: subprocess.Popen[str], sink: list[str]) -> None:
         sink.append(line)
 
 
-@pytest.fixture(scope="module")
-def altus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("altus"))
+#: The sandbox backends this machine runs: ``linux`` needs root on Linux (where it must
+#: work: a server asked for it explicitly fails to start otherwise).
+SANDBOXES = ["linux", "process"] if sys.platform == "linux" and os.geteuid() == 0 \
+    else ["process"]
+
+
+@pytest.fixture(scope="module", params=SANDBOXES)
+def altus_server(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("altus"),
+                          extra_env={"ALTUS_SANDBOX": request.param})
     yield server
     server.stop()
 

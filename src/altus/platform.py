@@ -20,8 +20,9 @@ from altus.engine.invoker import Concurrency, Invoker
 from altus.engine.pool import WarmPool
 from altus.observe.logs import LogStore, MemoryLogStore, SqliteLogStore
 from altus.runtimes.registry import Runtimes
+from altus.sandbox.backends.linux import LinuxBackend
 from altus.sandbox.backends.process import ProcessBackend
-from altus.sandbox.base import SandboxBackend
+from altus.sandbox.base import SandboxBackend, SandboxError
 from altus.settings import Settings
 from altus.store.backends.memory import MemoryStore
 from altus.store.backends.sqlite import SqliteStore
@@ -83,6 +84,7 @@ class Platform:
         await self.functions.close()
         self.logs.close()
         self.store.close()
+        await asyncio.to_thread(self.backend.close)
 
 
 def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
@@ -96,7 +98,7 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     )
     logs: LogStore = MemoryLogStore() if in_memory else SqliteLogStore(data_dir / "logs.db")
     code = CodeStore(settings.code_dir)
-    backend = ProcessBackend()
+    backend = choose_backend(settings)
     runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary,
                         data_dir / "pycache")
     functions = FunctionService(store, code, account)
@@ -117,3 +119,21 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     return Platform(settings=settings, account=account, store=store, logs=logs, code=code,
                     backend=backend, runtimes=runtimes, functions=functions, pool=pool,
                     invoker=invoker, async_invoker=async_invoker)
+
+
+def choose_backend(settings: Settings) -> SandboxBackend:
+    """The sandbox backend the settings ask for. ``auto`` takes ``linux`` where this
+    machine can isolate (root, namespaces, cgroups: checked by running one trial
+    sandbox) and otherwise ``process``, saying why once."""
+    if settings.sandbox == "process":
+        return ProcessBackend()
+    linux = LinuxBackend(settings.data_dir / "linux", uid_base=settings.sandbox_uid_base)
+    try:
+        linux.open(settings.node_binary)
+    except (SandboxError, OSError) as error:
+        if settings.sandbox == "linux":
+            raise SandboxError(f"the linux sandbox cannot run here: {error}") from None
+        log.warning("sandbox: using the process backend (no isolation between functions): "
+                    "%s", error)
+        return ProcessBackend()
+    return linux

@@ -35,8 +35,14 @@ class Settings(BaseSettings):
     account_id: str = Field(
         "000000000000", pattern=r"^\d{12}$", description="Account id written into ARNs."
     )
-    sandbox: Literal["process"] = Field(
-        "process", description="Execution-environment backend."
+    sandbox: Literal["auto", "linux", "process"] = Field(
+        "auto",
+        description="Execution-environment backend: linux (namespaces, cgroups, zygotes; "
+        "needs root), process (portable), or auto (linux where it works, else process "
+        "with a warning).",
+    )
+    sandbox_uid_base: int = Field(
+        200_000, ge=1000, description="First of the uids the linux sandbox gives environments."
     )
     concurrency_limit: int = Field(
         1000, ge=1, description="Account concurrency: invokes running at once (429 past it)."

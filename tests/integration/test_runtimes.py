@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -86,7 +87,11 @@ def test_node_init_errors(client: Any, files: dict[str, str], handler: str,
     assert body["errorType"] == error_type
 
 
-CUSTOM_BOOTSTRAP = f"""#!{sys.executable}
+# The interpreter itself, not the test venv's link to it: an isolating sandbox shows the
+# interpreters Altus runs (their installation prefixes), not the venv.
+PYTHON = os.path.realpath(sys.executable)
+
+CUSTOM_BOOTSTRAP = f"""#!{PYTHON}
 # A custom runtime written against the Runtime API with nothing but the standard library.
 import json, os, urllib.request
 api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
@@ -129,15 +134,18 @@ def test_provided_runtime_without_bootstrap(client: Any) -> None:
 
 
 def _awslambdaric_files() -> dict[str, str | bytes]:
-    """awslambdaric as installed for the tests, vendored into a package as a user would."""
+    """awslambdaric and its dependency, as installed for the tests, vendored into a
+    package as a user would (``pip install -t``)."""
     import awslambdaric
+    import simplejson
 
     files: dict[str, str | bytes] = {}
-    package_dir = Path(awslambdaric.__file__).parent
-    site = package_dir.parent
-    for path in package_dir.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts:
-            files[path.relative_to(site).as_posix()] = path.read_bytes()
+    site = Path(awslambdaric.__file__).parent.parent
+    for module in (awslambdaric, simplejson):
+        package_dir = Path(module.__file__).parent
+        for path in package_dir.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[path.relative_to(package_dir.parent).as_posix()] = path.read_bytes()
     for native in site.glob("runtime_client*.so"):
         files[native.name] = native.read_bytes()
     return files
@@ -146,7 +154,7 @@ def _awslambdaric_files() -> dict[str, str | bytes]:
 def test_official_awslambdaric_works_unmodified(client: Any) -> None:
     pytest.importorskip("awslambdaric")
     files = _awslambdaric_files()
-    files["bootstrap"] = f"#!/bin/sh\nexec {sys.executable} -m awslambdaric \"$_HANDLER\"\n"
+    files["bootstrap"] = f"#!/bin/sh\nexec {PYTHON} -S -m awslambdaric \"$_HANDLER\"\n"
     files["app.py"] = (
         "import os\n"
         "count = 0\n"

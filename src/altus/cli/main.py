@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, help="port to listen on (default 9000; 0: any)")
     up.add_argument("--data-dir", help="where state, code and logs live (default .altus)")
     up.add_argument("--config", help="a TOML settings file")
-    up.add_argument("--sandbox", choices=["process"], help="execution-environment backend")
+    up.add_argument("--sandbox", choices=["auto", "linux", "process"],
+                    help="execution-environment backend (default auto: linux where it works)")
     up.add_argument("--example", action="store_true",
                     help="deploy and invoke the example function once started")
     up.set_defaults(func=_cmd_up)
@@ -126,8 +127,12 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
             await deploy_example(platform, url)
 
+    from altus.errors import AltusError
+
     try:
         run(settings, on_ready)
+    except AltusError as error:  # e.g. --sandbox linux on a machine that cannot isolate
+        raise CliError(error.message) from None
     except OSError as error:
         raise CliError(f"cannot listen on {settings.host}:{settings.port}: "
                        f"{error.strerror or error}") from None

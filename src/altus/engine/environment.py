@@ -37,6 +37,7 @@ MAX_LINE_BYTES = 256 * 1024
 
 TIMED_OUT = "Sandbox.Timedout"
 EXITED = "Runtime.ExitError"
+OUT_OF_MEMORY = "Runtime.OutOfMemory"
 INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
 
 _SIGNAL_NAMES = {
@@ -162,6 +163,10 @@ class ExecutionEnvironment:
             wrapper = config.environment.get("AWS_LAMBDA_EXEC_WRAPPER")
             if wrapper:
                 argv.insert(0, wrapper)
+            # Where environments have uids of their own, the Runtime API answers only
+            # sockets of this environment's uid.
+            uid = self._backend.allocate_uid()
+            endpoint.allowed_uid = uid
             spec = SandboxSpec(
                 sandbox_id=self.id,
                 argv=argv,
@@ -171,6 +176,8 @@ class ExecutionEnvironment:
                 work_dir=self._settings.sandboxes_dir / self.id,
                 memory_mb=config.memory_size,
                 ephemeral_storage_mb=config.ephemeral_storage,
+                python=None if wrapper else launch.python,
+                uid=uid,
             )
             self._sandbox = await self._backend.create(spec, self._on_output)
         except (FileNotFoundError, EntrypointError) as error:
@@ -196,8 +203,9 @@ class ExecutionEnvironment:
                                            None, init_error.payload)
         if sandbox.exited in done:
             description = exit_description(sandbox.exited.result())
+            error_type = OUT_OF_MEMORY if sandbox.out_of_memory() else EXITED
             return await self._init_failed(
-                started, EXITED, f"{prefix}Error: Runtime exited with error: {description}"
+                started, error_type, f"{prefix}Error: Runtime exited with error: {description}"
             )
         return await self._init_failed(
             started, TIMED_OUT,
@@ -306,9 +314,11 @@ class ExecutionEnvironment:
             endpoint.abandon()
             message = (f"RequestId: {request.request_id} Error: Runtime exited with error: "
                        f"{exit_description(sandbox.exited.result())}")
+            if sandbox.out_of_memory():
+                error_type = OUT_OF_MEMORY
             self._emit(message)
-            self._emit(EXITED)
-            payload = error_payload(EXITED, message)
+            self._emit(error_type)
+            payload = error_payload(error_type, message)
             status, reusable = "error", False
         memory = sandbox.max_memory_mb()
         init = self.init_duration_ms
@@ -332,9 +342,12 @@ class ExecutionEnvironment:
         if self._sandbox is not None:
             self._sandbox.freeze()
 
-    def thaw(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.thaw()
+    def thaw(self) -> bool:
+        """Resume; False (and the environment is marked dead) if it cannot serve."""
+        if self._sandbox is None or not self._sandbox.thaw():
+            self.dead = True
+            return False
+        return True
 
     def _exited_on_its_own(self, exited: asyncio.Future[int]) -> None:
         if not self.dead:

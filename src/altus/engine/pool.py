@@ -46,8 +46,10 @@ class WarmPool:
             env = stack.pop()
             if env.dead:
                 continue
+            if not env.thaw():  # died while frozen: replace it, do not fail the invoke
+                self._discard(env)
+                continue
             env.busy = True
-            env.thaw()
             return env
         return None
 

@@ -93,6 +93,8 @@ class RuntimeEndpoint:
         self._waiting: Invocation | None = None
         self._current: Invocation | None = None
         self.address = ""
+        #: The only uid whose sockets may use this endpoint (None: any).
+        self.allowed_uid: int | None = None
 
     # --- engine side ---------------------------------------------------------------------
 

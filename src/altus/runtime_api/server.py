@@ -6,6 +6,10 @@ protocol over ``httptools`` (the parser uvicorn uses) rather than an ASGI stack:
 answer is built as one bytes object and written with one ``transport.write``, with
 TCP_NODELAY set, so neither Nagle nor an extra task switch adds latency.
 
+Where every environment runs as a uid of its own (the ``linux`` sandbox), a connection is
+accepted only from a socket owned by the environment's uid, read from ``/proc/net/tcp``:
+the port alone would let one function fetch another's events.
+
 It also copes with what real runtime clients send: libcurl (inside awslambdaric) sends
 ``Expect: 100-continue`` before large bodies, and a response over Lambda's 6 MiB limit is
 counted and dropped as it streams in rather than buffered.
@@ -14,6 +18,7 @@ counted and dropped as it streams in rather than buffered.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import socket
 from http import HTTPStatus
@@ -26,6 +31,8 @@ from altus.runtime_api.endpoint import (
     Reply,
     RuntimeEndpoint,
 )
+
+log = logging.getLogger(__name__)
 
 _INVOCATION = re.compile(r"/2018-06-01/runtime/invocation/([^/]+)/(response|error)")
 _NEXT = "/2018-06-01/runtime/invocation/next"
@@ -55,6 +62,15 @@ class RuntimeApiProtocol(asyncio.Protocol):
         # uvloop's transports implement the interface without subclassing it.
         self._transport = cast(asyncio.Transport, transport)
         sock = transport.get_extra_info("socket")
+        allowed = self._endpoint.allowed_uid
+        if allowed is not None:
+            peer, local = transport.get_extra_info("peername"), transport.get_extra_info(
+                "sockname")
+            if peer is None or local is None or socket_uid(peer, local) != allowed:
+                log.warning("refused a Runtime API connection from %s: not the "
+                            "environment's uid", peer)
+                self._transport.abort()
+                return
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -147,3 +163,33 @@ async def serve(endpoint: RuntimeEndpoint, host: str = "127.0.0.1") -> asyncio.S
     port = server.sockets[0].getsockname()[1]
     endpoint.address = f"{host}:{port}"
     return server
+
+
+def socket_uid(peer: tuple[str, int], local: tuple[str, int]) -> int | None:
+    """The uid owning the IPv4 loopback socket ``peer`` connected to ``local`` (None if
+    it is not found). Both ends are on this machine, so the kernel's socket table lists
+    the peer's end with its owner."""
+    wanted_local = _hex_address(peer)
+    wanted_remote = _hex_address(local)
+    if wanted_local is None or wanted_remote is None:
+        return None
+    try:
+        with open("/proc/net/tcp", "rb") as table:
+            next(table)
+            for line in table:
+                fields = line.split()
+                if len(fields) > 7 and fields[1] == wanted_local and fields[2] == \
+                        wanted_remote:
+                    return int(fields[7])
+    except (OSError, ValueError, StopIteration):
+        return None
+    return None
+
+
+def _hex_address(address: tuple[str, int]) -> bytes | None:
+    """``("127.0.0.1", 9001)`` as /proc/net/tcp writes it: ``0100007F:2329``."""
+    try:
+        packed = socket.inet_aton(address[0])
+    except OSError:
+        return None
+    return f"{int.from_bytes(packed, 'little'):08X}:{address[1]:04X}".encode()

@@ -71,6 +71,8 @@ class Launch:
     argv: list[str]
     env: dict[str, str]
     execution_env: str | None  # AWS_EXECUTION_ENV, absent for provided runtimes
+    #: The interpreter when ``argv`` runs Altus's Python runtime client on it.
+    python: str | None = None
 
 
 class Runtimes:
@@ -91,6 +93,7 @@ class Runtimes:
                       str(PYTHON_BOOTSTRAP)],
                 env={"PATH": PATH_DEFAULT, "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT},
                 execution_env=f"AWS_Lambda_{runtime}",
+                python=python,
             )
         if runtime in NODE_RUNTIMES:
             major = runtime.removeprefix("nodejs").removesuffix(".x")

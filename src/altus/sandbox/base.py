@@ -5,8 +5,7 @@ limits) into a running ``Sandbox``. The engine never touches processes directly;
 the sandbox to drain output, report memory, freeze, thaw and die.
 
 Backends: ``process`` (portable: a subprocess with rlimits, its own /tmp and working
-directory). The ``linux`` backend (namespaces, cgroups, zygotes) implements the same
-interface.
+directory) and ``linux`` (namespaces, cgroups, one uid per environment, zygotes).
 """
 
 from __future__ import annotations
@@ -45,6 +44,12 @@ class SandboxSpec:
     work_dir: Path
     memory_mb: int
     ephemeral_storage_mb: int = 512
+    #: The interpreter, when ``argv`` runs Altus's own Python runtime client on it: a
+    #: backend with zygotes of that interpreter can start it without an exec.
+    python: str | None = None
+    #: The uid the environment runs as, from the backend's ``allocate_uid`` (None where
+    #: the backend runs every environment as the server's own user).
+    uid: int | None = None
 
 
 class Sandbox(Protocol):
@@ -71,11 +76,18 @@ class Sandbox(Protocol):
         """Peak memory of the environment so far, in MB."""
         ...
 
+    def out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of the environment for memory."""
+        ...
+
     def freeze(self) -> None:
         """Stop the environment's processes while it is idle (no-op where unsupported)."""
         ...
 
-    def thaw(self) -> None: ...
+    def thaw(self) -> bool:
+        """Resume a frozen environment. False if it is dead or dying (killed while it was
+        frozen): it must not be given an invoke."""
+        ...
 
     def kill(self) -> None:
         """Kill every process of the environment. Idempotent; never raises."""
@@ -88,6 +100,15 @@ class Sandbox(Protocol):
 
 class SandboxBackend(Protocol):
     name: str
+
+    def allocate_uid(self) -> int | None:
+        """A uid of its own for a new environment (None: the server's user). Whatever
+        ``create`` is then given owns it, and gives it back when the sandbox is gone."""
+        ...
+
+    def close(self) -> None:
+        """Stop what the backend runs for itself (zygotes, cgroup roots); blocking."""
+        ...
 
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> Sandbox:
         """Start the spec's process. Raises EntrypointError if it cannot be executed."""

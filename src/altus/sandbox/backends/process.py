@@ -29,8 +29,8 @@ import subprocess
 from pathlib import Path
 
 from altus.sandbox.base import EntrypointError, OutputSink, SandboxSpec
+from altus.sandbox.output import OutputPipe
 
-_READ_CHUNK = 1 << 16
 _SETPRIV = shutil.which("setpriv")
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -44,14 +44,12 @@ class ProcessSandbox:
         self._spec = spec
         self._popen = popen
         self._pid = popen.pid
-        self._output_fd: int | None = output_fd
-        self._on_output = on_output
         self._loop = asyncio.get_running_loop()
         self._exited: asyncio.Future[int] = self._loop.create_future()
         self._status: int | None = None
         self._peak_kb = 0
         self._meter = _ProcMeter(self._pid)
-        self._loop.add_reader(output_fd, self._read_output)
+        self._output = OutputPipe(output_fd, on_output, self._maybe_finish)
         self._pidfd: int | None = None
         try:
             self._pidfd = os.pidfd_open(self._pid)
@@ -68,44 +66,8 @@ class ProcessSandbox:
     def exited(self) -> asyncio.Future[int]:
         return self._exited
 
-    # --- output -------------------------------------------------------------------------
-
-    def _read_output(self) -> None:
-        fd = self._output_fd
-        if fd is None:
-            return
-        try:
-            chunk = os.read(fd, _READ_CHUNK)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if chunk:
-            self._on_output(chunk)
-            return
-        # EOF: every writer (the runtime and any children) has closed the pipe.
-        self._close_output()
-        self._maybe_finish()
-
     def drain_output(self) -> None:
-        fd = self._output_fd
-        # Bounded: a runtime writing faster than we read must not pin the event loop.
-        for _ in range(64):
-            if fd is None or self._output_fd is None:
-                return
-            try:
-                chunk = os.read(fd, _READ_CHUNK)
-            except (BlockingIOError, OSError):
-                return
-            if not chunk:
-                return
-            self._on_output(chunk)
-
-    def _close_output(self) -> None:
-        if self._output_fd is not None:
-            self._loop.remove_reader(self._output_fd)
-            os.close(self._output_fd)
-            self._output_fd = None
+        self._output.drain()
 
     # --- exit -----------------------------------------------------------------------------
 
@@ -136,11 +98,11 @@ class ProcessSandbox:
     def _maybe_finish(self) -> None:
         if self._status is None or self._exited.done():
             return
-        if self._output_fd is not None:
+        if self._output.open:
             # Deliver what is left; a child that escaped the group may keep the pipe
             # open, so do not wait for EOF beyond what is already written.
-            self.drain_output()
-            self._close_output()
+            self._output.drain()
+            self._output.close()
         self._exited.set_result(self._status)
 
     # --- metering and control ------------------------------------------------------------
@@ -158,11 +120,14 @@ class ProcessSandbox:
             self._sample_memory()
         return max(1, round(self._peak_kb / 1024))
 
+    def out_of_memory(self) -> bool:
+        return False  # an allocation past RLIMIT_DATA fails inside the runtime instead
+
     def freeze(self) -> None:
         pass  # a plain process cannot be frozen safely without the cgroup freezer
 
-    def thaw(self) -> None:
-        pass
+    def thaw(self) -> bool:
+        return self._status is None
 
     def _killpg(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -181,7 +146,7 @@ class ProcessSandbox:
                 await asyncio.wait_for(asyncio.shield(self._exited), timeout=5)
         if not self._exited.done():
             self._reap()
-            self._close_output()
+            self._output.close()
         self._meter.close()
         shutil.rmtree(self._spec.work_dir, ignore_errors=True)
 
@@ -190,6 +155,12 @@ class ProcessBackend:
     """Creates ``ProcessSandbox`` environments."""
 
     name = "process"
+
+    def allocate_uid(self) -> None:
+        return None  # every environment runs as the server's user
+
+    def close(self) -> None:
+        pass
 
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> ProcessSandbox:
         env = dict(spec.env)
@@ -206,7 +177,6 @@ class ProcessBackend:
         tmp.mkdir(parents=True, exist_ok=True)
         env["TMPDIR"] = str(tmp)
         read_fd, write_fd = os.pipe()
-        os.set_blocking(read_fd, False)
         try:
             popen = subprocess.Popen(
                 argv,

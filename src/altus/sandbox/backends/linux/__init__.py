@@ -1,0 +1,5 @@
+"""The ``linux`` sandbox backend: namespaces, cgroups and zygotes (see ``backend``)."""
+
+from altus.sandbox.backends.linux.backend import LinuxBackend, LinuxSandbox
+
+__all__ = ["LinuxBackend", "LinuxSandbox"]

@@ -1,0 +1,363 @@
+"""The zygote: a pre-started interpreter that forks isolated execution environments.
+
+Runs on the function's interpreter (any Python 3.9+), outside the Altus package, with
+only the standard library. The platform starts one per interpreter with a control
+socket (its descriptor number in argv) and sends it one message per environment: the
+descriptors that environment will report through. For each:
+
+    zygote ─fork─> keeper ─unshare(mount, PID, IPC, UTS)─fork─> init (PID 1) ─fork─> runtime
+
+- the *keeper* stays in the host's PID namespace and reports init's host PID and, when
+  init is gone, how it ended;
+- *init* is PID 1 of the new namespace: it joins the environment's cgroups, starts the
+  runtime, reaps every process of the namespace and reports how the runtime ended; when
+  it exits (or the platform kills it) the kernel kills everything the function started;
+- the *runtime* waits on its own control socket for its assignment (below), then pivots
+  into its own root, drops to the environment's uid with no_new_privs and either runs
+  Altus's Python runtime client, already imported here (``python`` mode, no exec: this
+  is what makes a cold start take milliseconds), or execs the runtime's command line
+  (``exec`` mode: Node.js, provided runtimes, exec wrappers).
+
+The root an environment sees is a small read-only tmpfs holding bind mounts of the host's
+``/usr`` and ``/etc``, the interpreters, ``/var/runtime`` (Altus's runtime clients),
+``/var/task`` (the function's code), an empty ``/opt``, a few device nodes, its own
+``/proc`` and a private ``/tmp`` tmpfs of EphemeralStorage size. The part every
+environment shares is built once, in the zygote's own mount namespace; each environment
+copies it with ``unshare`` and adds only its code, its /tmp and its /proc.
+
+Parent-death signals chain the platform, the zygote, the keeper, init and the runtime, so
+nothing outlives a server that is killed outright.
+"""
+
+import contextlib
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+MNT_DETACH = 0x2
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine)
+_DEVICES = ("null", "zero", "full", "random", "urandom")
+_MAX_FDS = 64  # descriptors one request may carry
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class SetupError(Exception):
+    """The environment could not be built; reported on the exec pipe."""
+
+
+def _check(result, what):
+    if result != 0:
+        number = ctypes.get_errno()
+        raise SetupError(f"{what}: {os.strerror(number)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(_libc.mount(source.encode() if source else None, target.encode(),
+                       fstype.encode() if fstype else None, ctypes.c_ulong(flags),
+                       data.encode() if data else None), "mount " + target)
+
+
+def _bind(source, target, writable=False, device=False):
+    _mount(source, target, None, MS_BIND | MS_REC)
+    flags = MS_BIND | MS_REMOUNT | MS_NOSUID
+    flags |= (0 if writable else MS_RDONLY) | (0 if device else MS_NODEV)
+    _mount(None, target, None, flags)
+
+
+def _prctl(option, value):
+    _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
+
+
+# --- the shared part of every root (built once, in the zygote) -------------------------
+
+
+def build_template(root, binds):
+    """Make the zygote's own mount namespace and, at ``root``, the part of an
+    environment's root that every environment shares."""
+    _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for name in ("usr", "etc", "var/task", "var/runtime", "opt", "tmp", "proc", "dev",
+                 ".old"):
+        os.makedirs(os.path.join(root, name), exist_ok=True)
+    os.chmod(os.path.join(root, "tmp"), 0o1777)
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = "/" + name
+        if os.path.islink(host):
+            os.symlink(os.readlink(host), os.path.join(root, name))
+        elif os.path.isdir(host):
+            os.makedirs(os.path.join(root, name))
+            _bind(host, os.path.join(root, name))
+    _bind("/usr", os.path.join(root, "usr"))
+    _bind("/etc", os.path.join(root, "etc"))
+    for source, target in binds:
+        inside = os.path.join(root, target.lstrip("/"))
+        if os.path.isdir(source):
+            os.makedirs(inside, exist_ok=True)
+            _bind(source, inside)
+    dev = os.path.join(root, "dev")
+    for name in _DEVICES:
+        node = os.path.join(dev, name)
+        open(node, "w").close()
+        _bind("/dev/" + name, node, writable=True, device=True)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, os.path.join(dev, name))
+
+
+# --- one environment ---------------------------------------------------------------------
+#
+# An environment is started ahead of need, as a *blank*: the expensive steps (two forks,
+# the namespaces, joining its cgroups, which costs an RCU grace period on cgroup v1) are
+# done while no invoke waits. The blank's runtime process then waits on its own control
+# socket until the platform *assigns* it a function: code, /tmp size, uid, environment.
+
+
+def _enter_root(root, assignment):
+    """In the runtime process (root, in its namespace's copy of the template): add this
+    environment's mounts, pivot into the root, lock it read-only."""
+    _bind(assignment["task_root"], os.path.join(root, "var/task"))
+    tmp_size = f"size={int(assignment['tmp_mb'])}m,mode=1777"
+    _mount("tmpfs", os.path.join(root, "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, tmp_size)
+    for source, target in assignment.get("binds", ()):
+        inside = os.path.join(root, target.lstrip("/"))
+        if os.path.isdir(source) and os.path.isdir(inside):
+            _bind(source, inside)
+    _check(_libc.syscall(_SYS_PIVOT_ROOT, root.encode(), os.path.join(root, ".old").encode()),
+           "pivot_root")
+    os.chdir("/")
+    _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _become(uid):
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def _report_failure(exec_pipe, error):
+    if isinstance(error, SetupError):
+        message = str(error)
+    else:
+        import traceback
+        message = traceback.format_exc()
+    with contextlib.suppress(OSError):
+        os.write(exec_pipe, message.encode()[:4000])
+
+
+def _runtime(root, control, exec_pipe, bootstrap):
+    """PID 2 of the environment: waits for its assignment, enters its root, becomes the
+    environment's uid and runs the runtime. Never returns."""
+    try:
+        message, fds, _, _ = socket.recv_fds(control, 1 << 22, 4)
+        if not message or not fds:
+            os._exit(0)  # the platform discarded this blank
+        assignment, output = json.loads(message), fds[0]
+        control.close()
+        if assignment.get("hostname"):
+            socket.sethostname(assignment["hostname"])
+        _enter_root(root, assignment)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        _become(assignment["uid"])
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.closerange(3, exec_pipe)
+        os.closerange(exec_pipe + 1, 1024)
+        os.chdir("/var/task")
+        env = assignment["env"]
+        if assignment["mode"] == "exec":
+            argv = assignment["argv"]
+            os.set_inheritable(exec_pipe, False)
+            try:
+                os.execve(argv[0], argv, env)
+            except OSError as error:
+                raise SetupError(f"exec {argv[0]}: {error.strerror}") from None
+    except Exception as error:  # the platform reports it; nothing else is listening
+        _report_failure(exec_pipe, error)
+        os._exit(127)
+    # python mode: the runtime client is already imported; hand it the environment.
+    os.environ.clear()
+    os.environ.update(env)
+    time.tzset()
+    sys.argv = [bootstrap.__file__]
+    os.close(exec_pipe)  # EOF: the platform knows the environment started
+    code = 0
+    try:
+        bootstrap.main()
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            code = done.code or 0
+        else:  # sys.exit("message"): printed, status 1, as the interpreter would
+            sys.stderr.write(f"{done.code}\n")
+            code = 1
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def _describe(waited):
+    if os.WIFSIGNALED(waited):
+        return b"signal %d\n" % os.WTERMSIG(waited)
+    return b"exit %d\n" % os.WEXITSTATUS(waited)
+
+
+def _init(root, fds, bootstrap):
+    """PID 1 of the environment: joins the cgroups, starts the runtime process, then
+    reaps every process of the namespace and reports how the runtime ended. When it
+    exits, the kernel kills whatever is left in the namespace. Never returns."""
+    status, exec_pipe, control, cgroups = fds[0], fds[1], fds[2], fds[3:]
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        for fd in cgroups:
+            os.write(fd, b"0")  # "0" moves the writer itself into the cgroup
+            os.close(fd)
+        runtime = os.fork()
+    except Exception as error:
+        _report_failure(exec_pipe, error)
+        os._exit(127)
+    if runtime == 0:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.close(status)
+        _runtime(root, socket.socket(fileno=control), exec_pipe, bootstrap)
+    os.close(exec_pipe)
+    os.close(control)
+    while True:
+        try:
+            pid, waited = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(0)
+        except InterruptedError:
+            continue
+        if pid == runtime:
+            with contextlib.suppress(OSError):
+                os.write(status, _describe(waited))
+            os._exit(0)
+
+
+def _keeper(root, request, fds, bootstrap):
+    """Between the zygote and the environment, in the host's PID namespace: reports the
+    environment's host PID and, once its PID 1 is gone, how it went. Never returns."""
+    status = fds[0]
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS),
+               "unshare")
+        pid = os.fork()
+        if pid == 0:
+            _init(root, fds, bootstrap)
+        for fd in fds:
+            if fd != status:
+                os.close(fd)
+        os.write(status, b"pid %d\n" % pid)
+        while True:
+            try:
+                _, waited = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        os.write(status, b"gone " + _describe(waited))
+    except Exception as error:
+        _report_failure(fds[1], error)
+    os._exit(0)
+
+
+def _reap(signum=None, frame=None):
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def serve(control, root, bootstrap):
+    """Answer requests until the platform closes the control socket."""
+    signal.signal(signal.SIGCHLD, _reap)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, _MAX_FDS)
+        except InterruptedError:
+            continue
+        if not message:
+            return
+        try:
+            request = json.loads(message)
+        except ValueError:
+            for fd in fds:
+                os.close(fd)
+            continue
+        try:
+            pid = os.fork()
+        except OSError as error:  # out of processes or memory: this request fails
+            if len(fds) > 1:
+                os.write(fds[1], f"fork: {error.strerror}".encode())
+            pid = -1
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            control.close()
+            _keeper(root, request, fds, bootstrap)
+        for fd in fds:
+            os.close(fd)
+
+
+def main():
+    # argv: zygote.py <template root> <binds as JSON> <control fd> [<bootstrap.py>]
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:
+        os._exit(1)  # the platform is already gone
+    root, binds, control_fd = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+    control = socket.socket(fileno=control_fd)
+    bootstrap = None
+    if len(sys.argv) > 4:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("altus_bootstrap", sys.argv[4])
+        bootstrap = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bootstrap)
+    try:
+        build_template(root, binds)
+    except Exception as error:
+        control.send(b"error " + str(error).encode()[:4000])
+        return
+    control.send(b"ready")
+    serve(control, root, bootstrap)
+
+
+if __name__ == "__main__":
+    main()
