@@ -1,0 +1,261 @@
+"""Containment under the linux sandbox: hostile functions stay inside their environment,
+are reported as Lambda reports them, and the platform keeps serving everyone else."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SANDBOXES, Server, create_function, invoke, log_tail, start_server
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif("linux" not in SANDBOXES,
+                       reason="the linux sandbox needs root on Linux"),
+]
+
+BYSTANDER = {"app.py": "def handler(e, c):\n    return 'fine'\n"}
+
+SECRET = {"app.py": (
+    "import os\n"
+    "with open('/tmp/secret', 'w') as f:\n"
+    "    f.write('tmp-secret')\n"
+    "CODE_SECRET = 'code-secret'\n"
+    "def handler(e, c):\n"
+    "    return {'uid': os.getuid(), 'api': os.environ['AWS_LAMBDA_RUNTIME_API'],\n"
+    "            'task': os.environ['LAMBDA_TASK_ROOT']}\n")}
+
+PROBE = {"app.py": '''
+import os, socket
+
+def attempt(action):
+    try:
+        return "allowed: " + repr(action())[:100]
+    except Exception as error:
+        return "refused: " + type(error).__name__
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+def runtime_api(address):
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=2) as conn:
+        conn.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+        data = conn.recv(100)
+        if not data:
+            raise ConnectionResetError("closed")
+        return data
+
+def handler(e, c):
+    results = {
+        "other_code": attempt(lambda: read(e["other_code"])),
+        "data_dir": attempt(lambda: os.listdir(e["data_dir"])),
+        "database": attempt(lambda: read(e["data_dir"] + "/altus.db")),
+        "host_root_home": attempt(lambda: os.listdir("/root")),
+        "write_etc": attempt(lambda: open("/etc/altus-was-here", "w")),
+        "write_task": attempt(lambda: open("/var/task/new", "w")),
+        "other_runtime_api": attempt(lambda: runtime_api(e["other_api"])),
+        "signal_other": attempt(lambda: os.kill(e["other_pid"], 9)),
+        "signal_all": attempt(lambda: os.kill(-1, 9)),
+        "own_tmp": attempt(lambda: os.listdir("/tmp")),
+        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "task_listing": sorted(os.listdir("/var/task")),
+    }
+    return results
+'''}
+
+
+@pytest.fixture(scope="module")
+def linux_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("contained"),
+                          extra_env={"ALTUS_SANDBOX": "linux"})
+    assert server.sandbox == "linux"
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def lam(linux_server: Server) -> Any:
+    client = linux_server.client()
+    create_function(client, "bystander", BYSTANDER)
+    return client
+
+
+def _processes_of_uid(uid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            if re.search(rf"^Uid:\s+{uid}\s", status, re.MULTILINE):
+                found.append(int(entry.name))
+    return found
+
+
+def _while_bystander_serves(lam: Any, hostile: Any) -> Any:
+    """Run ``hostile()`` while the bystander function is invoked alongside; every one of
+    those invokes must succeed."""
+    with ThreadPoolExecutor(2) as pool:
+        outcome = pool.submit(hostile)
+        answers = []
+        while not outcome.done() and len(answers) < 200:
+            answers.append(invoke(lam, "bystander")[1])
+            time.sleep(0.05)
+        result = outcome.result()
+    assert answers and set(answers) == {"fine"}
+    return result
+
+
+def test_a_function_cannot_see_or_touch_others(linux_server: Server, lam: Any) -> None:
+    create_function(lam, "holder", SECRET)
+    holder = invoke(lam, "holder")[1]
+    create_function(lam, "prober", PROBE)
+    code_dir = next((linux_server.data_dir / "code").glob("*/app.py"))
+    holder_pids = _processes_of_uid(holder["uid"])
+    assert holder_pids
+    event = {"other_code": str(code_dir), "data_dir": str(linux_server.data_dir),
+             "other_api": holder["api"], "other_pid": max(holder_pids)}
+    result = invoke(lam, "prober", event)[1]
+    for key in ("other_code", "data_dir", "database", "write_etc", "write_task",
+                "other_runtime_api", "signal_other"):
+        assert result[key].startswith("refused"), (key, result[key])
+    assert result["host_root_home"].startswith(("refused", "allowed: ['.pyenv']",
+                                                "allowed: []")), result["host_root_home"]
+    # Its own /tmp is empty (not the holder's), it sees only its own processes (init and
+    # the runtime) and only its own code.
+    assert result["own_tmp"] == "allowed: []"
+    assert result["processes"] == [1, 2]
+    assert result["task_listing"] == ["app.py"]
+    # kill(-1) reached nothing outside: the holder and the bystander are unharmed.
+    assert invoke(lam, "holder")[1]["uid"] == holder["uid"]
+    assert invoke(lam, "bystander")[1] == "fine"
+
+
+def test_a_memory_hog_is_killed_and_reported(lam: Any) -> None:
+    create_function(lam, "hog", {"app.py": (
+        "def handler(e, c):\n"
+        "    hoard = []\n"
+        "    while True:\n"
+        "        hoard.append(bytearray(16 * 1024 * 1024))\n")}, MemorySize=128, Timeout=30)
+    response, body = _while_bystander_serves(
+        lam, lambda: invoke(lam, "hog", LogType="Tail"))
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.OutOfMemory"
+    assert "Runtime exited with error: signal: killed" in body["errorMessage"]
+    used = int(re.search(r"Max Memory Used: (\d+) MB", log_tail(response))[1])
+    assert 100 <= used <= 140
+
+
+def test_a_fork_bomb_stays_inside(lam: Any) -> None:
+    create_function(lam, "bomb", {"app.py": (
+        "import os, time\n"
+        "def handler(e, c):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            os.fork()\n"
+        "        except OSError:\n"
+        "            time.sleep(0.001)\n")}, MemorySize=1024, Timeout=3)
+    response, body = _while_bystander_serves(lam, lambda: invoke(lam, "bomb"))
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 3.00 seconds" in body["errorMessage"]
+    # The whole namespace died with it: no sandbox process is left running (idle
+    # environments are frozen; the bomb's would not be).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running_sandbox_processes():
+        time.sleep(0.1)
+    assert not _running_sandbox_processes()
+
+
+def _running_sandbox_processes() -> list[int]:
+    """Processes of sandbox uids (200000 and up) that are not frozen."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        uid = re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE)
+        if uid and int(uid[1]) >= 200_000 and "State:\tD" not in status:
+            found.append(int(entry.name))
+    return found
+
+
+def test_an_infinite_loop_times_out(lam: Any) -> None:
+    create_function(lam, "spinner", {"app.py": (
+        "def handler(e, c):\n"
+        "    while True:\n"
+        "        pass\n")}, Timeout=2)
+    response, body = _while_bystander_serves(lam, lambda: invoke(lam, "spinner"))
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 2.00 seconds" in body["errorMessage"]
+
+
+def test_a_gigabyte_of_output_is_capped(lam: Any) -> None:
+    create_function(lam, "firehose", {"app.py": (
+        "import os\n"
+        "def handler(e, c):\n"
+        "    block = b'y' * (1 << 20)\n"
+        "    for _ in range(1024):\n"
+        "        os.write(1, block)\n"
+        "    return 'done'\n")}, MemorySize=1769, Timeout=120)
+    response, body = _while_bystander_serves(
+        lam, lambda: invoke(lam, "firehose", LogType="Tail"))
+    assert body == "done"
+    assert "output truncated" in log_tail(response)
+
+
+def test_closing_stdout_does_not_break_the_environment(lam: Any) -> None:
+    create_function(lam, "mute", {"app.py": (
+        "import os\n"
+        "def handler(e, c):\n"
+        "    if e.get('close'):\n"
+        "        os.close(1)\n"
+        "        os.close(2)\n"
+        "    return 'still here'\n")})
+    assert invoke(lam, "mute", {"close": True})[1] == "still here"
+    assert invoke(lam, "mute")[1] == "still here"
+    assert invoke(lam, "bystander")[1] == "fine"
+
+
+def test_environments_of_one_function_do_not_share_tmp(lam: Any) -> None:
+    create_function(lam, "tmpuser", {"app.py": (
+        "import os, time, uuid\n"
+        "ENV = uuid.uuid4().hex\n"
+        "def handler(e, c):\n"
+        "    open(f'/tmp/{ENV}', 'w').close()\n"
+        "    time.sleep(0.5)\n"
+        "    return sorted(os.listdir('/tmp'))\n")})
+    with ThreadPoolExecutor(3) as pool:
+        listings = list(pool.map(lambda _: invoke(lam, "tmpuser")[1], range(3)))
+    assert all(len(listing) == 1 for listing in listings), json.dumps(listings)
+    assert len({listing[0] for listing in listings}) == 3
+
+
+def test_runtime_api_refuses_other_uids(linux_server: Server, lam: Any) -> None:
+    # The server (root) itself is not the environment's uid either.
+    create_function(lam, "guarded", SECRET)
+    address = invoke(lam, "guarded")[1]["api"]
+    import http.client
+
+    host, port = address.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    with pytest.raises((ConnectionError, http.client.RemoteDisconnected, OSError)):
+        connection.request("GET", "/2018-06-01/runtime/invocation/next")
+        connection.getresponse()
+    assert invoke(lam, "guarded")[1]["api"] == address
+    assert os.geteuid() == 0
