@@ -30,7 +30,7 @@ def zip_files(files: Mapping[str, str | bytes], executable: tuple[str, ...] = ()
     """A package from in-memory files; names in ``executable`` (and ``bootstrap``) get
     mode 0755, the rest 0644."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
             content = files[name]
             data = content.encode() if isinstance(content, str) else content
@@ -45,7 +45,7 @@ def zip_directory(root: Path) -> bytes:
     if not root.is_dir():
         raise NotADirectoryError(f"not a directory: {root}")
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
             for filename in sorted(filenames):

@@ -99,9 +99,10 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     logs: LogStore = MemoryLogStore() if in_memory else SqliteLogStore(data_dir / "logs.db")
     code = CodeStore(settings.code_dir)
     backend = choose_backend(settings)
-    runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary,
-                        data_dir / "pycache")
-    functions = FunctionService(store, code, account)
+    runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary)
+    functions = FunctionService(store, code, account,
+                                prepare=lambda config, path: runtimes.prepare(config.runtime,
+                                                                              path))
     env_settings = EnvironmentSettings(
         account=account,
         sandboxes_dir=settings.sandboxes_dir,
@@ -127,7 +128,8 @@ def choose_backend(settings: Settings) -> SandboxBackend:
     sandbox) and otherwise ``process``, saying why once."""
     if settings.sandbox == "process":
         return ProcessBackend()
-    linux = LinuxBackend(settings.data_dir / "linux", uid_base=settings.sandbox_uid_base)
+    linux = LinuxBackend(settings.data_dir / "linux", uid_base=settings.sandbox_uid_base,
+                         prestart=settings.sandbox_prestart, zygotes=settings.sandbox_zygotes)
     try:
         linux.open(settings.node_binary)
     except (SandboxError, OSError) as error:

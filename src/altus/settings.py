@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         "needs root), process (portable), or auto (linux where it works, else process "
         "with a warning).",
     )
+    sandbox_zygotes: bool = Field(
+        True, description="linux sandbox: fork Python environments from zygotes (off: "
+        "every cold start spawns a fresh interpreter)."
+    )
+    sandbox_prestart: int = Field(
+        2, ge=0, le=64, description="linux sandbox: environments per zygote started ahead of "
+        "need, so that a cold start skips the forks and the cgroup join."
+    )
     sandbox_uid_base: int = Field(
         200_000, ge=1000, description="First of the uids the linux sandbox gives environments."
     )

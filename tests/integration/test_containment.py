@@ -68,7 +68,7 @@ def handler(e, c):
         "signal_all": attempt(lambda: os.kill(-1, 9)),
         "own_tmp": attempt(lambda: os.listdir("/tmp")),
         "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
-        "task_listing": sorted(os.listdir("/var/task")),
+        "task_listing": sorted(n for n in os.listdir("/var/task") if n != "__pycache__"),
     }
     return results
 '''}

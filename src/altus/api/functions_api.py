@@ -75,11 +75,16 @@ def _marker(key: str) -> str:
     return base64.urlsafe_b64encode(key.encode()).decode()
 
 
+async def _body(request: Request, operation: str) -> dict[str, Any]:
+    """The request body of ``operation``, read and checked against the API model."""
+    return validate_body(operation, await read_json(request, operation))
+
+
 # --- functions ---------------------------------------------------------------------------------
 
 
 async def create_function(request: Request) -> Response:
-    body = validate_body("CreateFunction", await read_json(request))
+    body = await _body(request, "CreateFunction")
     name = parse_unqualified(body["FunctionName"], _platform(request).account)
     check_function_name(name)
     config = await _functions(request).create_function(name, body)
@@ -136,14 +141,14 @@ async def get_function_configuration(request: Request) -> Response:
 
 async def update_function_code(request: Request) -> Response:
     ref = _ref(request, qualified=False)
-    body = validate_body("UpdateFunctionCode", await read_json(request))
+    body = await _body(request, "UpdateFunctionCode")
     config = await _functions(request).update_code(ref.name, body)
     return json_response(request, _config_json(request, config))
 
 
 async def update_function_configuration(request: Request) -> Response:
     ref = _ref(request, qualified=False)
-    body = validate_body("UpdateFunctionConfiguration", await read_json(request))
+    body = await _body(request, "UpdateFunctionConfiguration")
     config = await _functions(request).update_configuration(ref.name, body)
     return json_response(request, _config_json(request, config))
 
@@ -159,7 +164,7 @@ async def delete_function(request: Request) -> Response:
 
 async def publish_version(request: Request) -> Response:
     ref = _ref(request, qualified=False)
-    body = validate_body("PublishVersion", await read_json(request))
+    body = await _body(request, "PublishVersion")
     config = await _functions(request).publish_version(ref.name, body)
     return json_response(request, _config_json(request, config), 201)
 
@@ -184,7 +189,7 @@ async def list_versions(request: Request) -> Response:
 
 async def create_alias(request: Request) -> Response:
     ref = _ref(request, qualified=False)
-    body = validate_body("CreateAlias", await read_json(request))
+    body = await _body(request, "CreateAlias")
     alias = _functions(request).create_alias(ref.name, body)
     return json_response(request, alias.to_api(_platform(request).account), 201)
 
@@ -212,7 +217,7 @@ async def get_alias(request: Request) -> Response:
 
 async def update_alias(request: Request) -> Response:
     ref = _ref(request, qualified=False)
-    body = validate_body("UpdateAlias", await read_json(request))
+    body = await _body(request, "UpdateAlias")
     alias = _functions(request).update_alias(ref.name, request.path_params["alias"], body)
     return json_response(request, alias.to_api(_platform(request).account))
 

@@ -70,10 +70,11 @@ def parse_json(raw: bytes | str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-async def read_json(request: Request, limit: int = 70_167_211) -> dict[str, Any]:
+async def read_json(request: Request, operation: str,
+                    limit: int = 70_167_211) -> dict[str, Any]:
     """The request body as a JSON object, refusing bodies past ``limit`` bytes (Lambda's
     limit on a CreateFunction request, whose zip arrives base64-encoded)."""
-    body = await read_body(request, limit, "the request")
+    body = await read_body(request, limit, operation)
     if not body:
         return {}
     try:

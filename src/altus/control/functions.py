@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from altus.control import validation
@@ -72,10 +73,14 @@ ChangeListener = Callable[[str], None]
 class FunctionService:
     """Owns the function records; the only writer of the store's function state."""
 
-    def __init__(self, store: Store, code: CodeStore, account: Account) -> None:
+    def __init__(self, store: Store, code: CodeStore, account: Account,
+                 prepare: Callable[[FunctionConfig, Path], None] | None = None) -> None:
         self.store = store
         self.code = code
         self.account = account
+        #: Readies unpacked code for the function's runtime (blocking; run in a thread
+        #: while the function is Pending / InProgress).
+        self._prepare = prepare
         self._records: dict[str, FunctionRecord] = {}
         self._activations: dict[str, asyncio.Task[None]] = {}
         self._listeners: list[ChangeListener] = []
@@ -537,7 +542,9 @@ class FunctionService:
             return
         pending = record.latest
         try:
-            await asyncio.to_thread(self.code.unpacked, pending.code.digest)
+            tree = await asyncio.to_thread(self.code.unpacked, pending.code.digest)
+            if self._prepare is not None:
+                await asyncio.to_thread(self._prepare, pending, tree)
             failure = None
         except Exception as error:  # unpacking a package we accepted: disk, permissions
             # The details (host paths among them) go to the operator's log, not the API.

@@ -78,19 +78,18 @@ class Launch:
 class Runtimes:
     """Resolves runtimes to interpreters on this machine."""
 
-    def __init__(self, interpreters: Mapping[str, str], node_binary: str,
-                 pycache_dir: Path) -> None:
+    def __init__(self, interpreters: Mapping[str, str], node_binary: str) -> None:
         self._overrides = dict(interpreters)
         self._node = node_binary
-        self._pycache_dir = pycache_dir
 
     def launch(self, runtime: str, task_root: Path) -> Launch:
         """Raises FileNotFoundError (with Lambda's wording) for a missing bootstrap."""
         if runtime in PYTHON_RUNTIMES:
             python = self.python(runtime)
             return Launch(
-                argv=[python, "-S", "-u", "-X", f"pycache_prefix={self._pycache_dir}",
-                      str(PYTHON_BOOTSTRAP)],
+                # -B: the code is shared and read-only; its bytecode is compiled once,
+                # by ``prepare``, not by whichever environment imports it first.
+                argv=[python, "-S", "-B", "-u", str(PYTHON_BOOTSTRAP)],
                 env={"PATH": PATH_DEFAULT, "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT},
                 execution_env=f"AWS_Lambda_{runtime}",
                 python=python,
@@ -118,6 +117,27 @@ class Runtimes:
             listed = " ".join(str(c) for c in candidates)
             raise FileNotFoundError(f"Couldn't find valid bootstrap(s): [{listed}]")
         raise InvalidParameterValue(f"Unsupported runtime {runtime}")
+
+    def prepare(self, runtime: str | None, task_root: Path) -> None:
+        """Ready unpacked code for ``runtime`` before any environment needs it (blocking):
+        for Python, compile its modules to bytecode in the tree, once per interpreter
+        version, so that no cold start compiles them (the tree is read-only to the
+        functions). Code that does not compile is left for the import to report."""
+        if runtime not in PYTHON_RUNTIMES:
+            return
+        # The marker sits beside the tree, not in it: /var/task shows only the package
+        # (and its __pycache__).
+        marker = task_root.with_name(f"{task_root.name}.compiled-{runtime}")
+        if marker.exists():
+            return
+        python = self.python(runtime)
+        try:
+            subprocess.run([python, "-S", "-m", "compileall", "-q", "-j", "0", str(task_root)],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=600, check=False)
+            marker.touch()
+        except (OSError, subprocess.SubprocessError) as error:
+            log.warning("could not precompile %s for %s: %s", task_root, runtime, error)
 
     def python(self, runtime: str) -> str:
         if runtime in self._overrides:

@@ -76,7 +76,7 @@ class CodeStore:
         """Delete packages no version references any more. Returns how many went."""
         removed = 0
         for path in self.root.iterdir():
-            digest = path.name.removesuffix(".zip")
+            digest = path.name.split(".", 1)[0]  # <digest>.zip, <digest>.compiled-*
             if path.name.startswith(".") or digest in keep:
                 continue
             if path.is_dir():

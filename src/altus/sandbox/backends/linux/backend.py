@@ -68,7 +68,7 @@ class Zygote:
     def start(self) -> None:
         """Start the zygote and wait until it is ready (blocking). Raises SandboxError."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [self.interpreter, "-S", "-u", str(ZYGOTE), str(self._template_root),
+        argv = [self.interpreter, "-S", "-B", "-u", str(ZYGOTE), str(self._template_root),
                 json.dumps(self._binds), str(theirs.fileno())]
         if self._bootstrap is not None:
             argv.append(str(self._bootstrap))
@@ -314,7 +314,7 @@ class LinuxBackend:
     isolates = True
 
     def __init__(self, state_dir: Path, uid_base: int = 200_000, uid_count: int = 60_000,
-                 prestart: int = 2) -> None:
+                 prestart: int = 2, zygotes: bool = True) -> None:
         self._state_dir = state_dir
         self._template_root = state_dir / "root"
         self._empty = state_dir / "empty"
@@ -330,6 +330,8 @@ class LinuxBackend:
         #: Blanks started ahead of need, per zygote, and how many to keep.
         self._blanks: dict[str, list[_Blank]] = {}
         self.prestart = prestart
+        #: Off: Python runtimes are exec'd like any other (the baseline zygotes beat).
+        self.use_zygotes = zygotes
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -536,15 +538,16 @@ class LinuxBackend:
         if self._cgroups is None:
             raise SandboxError("the linux backend is closed")
         inside = _Paths(spec.task_root)
-        python_mode = spec.python is not None
-        argv = [inside.rewrite(a) for a in spec.argv]
+        python_mode = spec.python is not None and self.use_zygotes
+        argv = [inside.rewrite(a) for a in _without_pycache_prefix(spec.argv)]
         env = {k: inside.rewrite(v) for k, v in spec.env.items()}
         env["LAMBDA_TASK_ROOT"] = TASK_ROOT
         if not python_mode:
             _check_entrypoint(argv[0], inside.host(argv[0]))
         uid = spec.uid if spec.uid is not None else self.allocate_uid()
         try:
-            if spec.python is not None:
+            if python_mode:
+                assert spec.python is not None
                 interpreter, bootstrap = spec.python, _bootstrap_of(spec.argv)
             else:
                 interpreter, bootstrap = sys.executable, None
@@ -559,9 +562,14 @@ class LinuxBackend:
         output_r, output_w = os.pipe()
         try:
             blank.cgroup.size(spec.memory_mb)
-            blank.assign(self._assignment("python" if python_mode else "exec", argv, env,
-                                          spec.task_root, spec.ephemeral_storage_mb, uid),
-                         output_w)
+            assignment = self._assignment("python" if python_mode else "exec", argv, env,
+                                          spec.task_root, spec.ephemeral_storage_mb, uid)
+            if spec.python is not None and not python_mode:
+                # An exec'd Python runtime needs its interpreter's installation in view.
+                prefix = _prefix(spec.python)
+                if prefix:
+                    assignment["binds"] = [(prefix, prefix)]
+            blank.assign(assignment, output_w)
         except BaseException:
             os.close(output_r)
             blank.discard()
@@ -645,6 +653,19 @@ def _prefix(executable: str) -> str | None:
     if str(prefix) in ("/", "/usr") or str(prefix).startswith("/usr/"):
         return None
     return str(prefix)
+
+
+def _without_pycache_prefix(argv: Iterable[str]) -> list[str]:
+    """The command line without ``-X pycache_prefix=...``: that directory (the process
+    backend's, on the host) is not in the environment's view, and a prefix that cannot be
+    read would make the interpreter recompile its standard library on every start."""
+    out: list[str] = []
+    for arg in argv:
+        if arg.startswith("pycache_prefix=") and out and out[-1] == "-X":
+            out.pop()
+            continue
+        out.append(arg)
+    return out
 
 
 def _bootstrap_of(argv: Iterable[str]) -> Path:

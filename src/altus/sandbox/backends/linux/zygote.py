@@ -145,7 +145,8 @@ def _enter_root(root, assignment):
     _mount("tmpfs", os.path.join(root, "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, tmp_size)
     for source, target in assignment.get("binds", ()):
         inside = os.path.join(root, target.lstrip("/"))
-        if os.path.isdir(source) and os.path.isdir(inside):
+        if os.path.isdir(source):
+            os.makedirs(inside, exist_ok=True)  # in the shared template: an empty dir
             _bind(source, inside)
     _check(_libc.syscall(_SYS_PIVOT_ROOT, root.encode(), os.path.join(root, ".old").encode()),
            "pivot_root")
