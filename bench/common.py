@@ -80,7 +80,14 @@ def bare_server() -> Iterator[int]:
 
 @contextmanager
 def altus_server(env: dict[str, str] | None = None) -> Iterator[str]:
-    """A fresh ``altus up`` on a free port with its own data directory."""
+    """A fresh ``altus up`` on a free port with its own data directory: its URL."""
+    with altus_process(env) as (url, _):
+        yield url
+
+
+@contextmanager
+def altus_process(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """A fresh ``altus up``: its URL and its PID."""
     with tempfile.TemporaryDirectory(prefix="altus-bench-") as data_dir:
         process = subprocess.Popen(
             [sys.executable, "-m", "altus", "up", "--port", "0", "--data-dir", data_dir],
@@ -93,7 +100,7 @@ def altus_server(env: dict[str, str] | None = None) -> Iterator[str]:
                 line = process.stdout.readline()
                 match = re.search(r"at (http://\S+)", line)
                 if match:
-                    yield match.group(1)
+                    yield match.group(1), process.pid
                     break
                 if not line:
                     raise RuntimeError("altus up did not start")

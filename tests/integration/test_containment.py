@@ -259,3 +259,46 @@ def test_runtime_api_refuses_other_uids(linux_server: Server, lam: Any) -> None:
         connection.getresponse()
     assert invoke(lam, "guarded")[1]["api"] == address
     assert os.geteuid() == 0
+
+
+def test_a_dead_zygote_is_restarted(linux_server: Server, lam: Any) -> None:
+    assert linux_server.process is not None
+    create_function(lam, "phoenix", BYSTANDER)
+    assert invoke(lam, "phoenix")[1] == "fine"
+    zygotes = [pid for pid in _descendants(linux_server.process.pid)
+               if b"zygote.py" in _cmdline(pid) and b"bootstrap.py" in _cmdline(pid)]
+    assert zygotes
+    for pid in zygotes:
+        os.kill(pid, 9)
+    time.sleep(0.3)
+    # A cold start needs the zygote: it is started again; warm ones never needed it.
+    lam.update_function_configuration(FunctionName="phoenix", Description="again")
+    lam.get_waiter("function_updated_v2").wait(FunctionName="phoenix",
+                                               WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    response, body = invoke(lam, "phoenix", LogType="Tail")
+    assert body == "fine" and "Init Duration" in log_tail(response)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending and len(found) < 10_000:
+        parent = pending.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            pending += kids
+    return found

@@ -80,8 +80,15 @@ class WarmPool:
         if not reusable or env.dead or env.key in self._retired_keys:
             self._discard(env)
             return
-        env.freeze()
         self._idle.setdefault(env.key, []).append(env)
+        # Frozen just after the caller has its answer, not before: the freeze is off the
+        # invoke's path, and skipped when another invoke takes the environment first.
+        asyncio.get_running_loop().call_soon(self._freeze_if_idle, env)
+
+    @staticmethod
+    def _freeze_if_idle(env: ExecutionEnvironment) -> None:
+        if not env.busy and not env.dead:
+            env.freeze()
 
     # --- retirement ------------------------------------------------------------------------
 

@@ -242,6 +242,8 @@ class LinuxSandbox:
     def thaw(self) -> bool:
         if self._destroyed or self._status is not None:
             return False
+        if not self._cgroup.frozen:
+            return True
         # On cgroup v1 a frozen process that is sent SIGKILL (by the OOM killer, an
         # operator) dies only once thawed: look for the pending kill first, so that such
         # an environment is replaced instead of failing the invoke it would be given.

@@ -119,6 +119,10 @@ class EnvironmentCgroup:
         The caller hands them to the sandbox and closes its copies."""
         return [os.open(d / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs]
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
     def freeze(self) -> None:
         if not self._frozen:
             os.pwrite(self._freeze_fd, b"1" if self.unified else b"FROZEN", 0)

@@ -1,0 +1,53 @@
+"""Pure parts of the linux sandbox: path rewriting, command lines, error wording."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from altus.runtime_api.server import _hex_address
+from altus.runtimes.registry import RUNTIME_DIR
+from altus.sandbox.backends.linux.backend import (
+    _exec_message,
+    _Paths,
+    _prefix,
+    _without_pycache_prefix,
+)
+
+
+def test_host_paths_become_what_the_environment_sees() -> None:
+    paths = _Paths(Path("/data/code/abc"))
+    assert paths.rewrite("/data/code/abc") == "/var/task"
+    assert paths.rewrite("/data/code/abc/bootstrap") == "/var/task/bootstrap"
+    assert paths.rewrite("/data/code/abcdef/x") == "/data/code/abcdef/x"
+    assert paths.rewrite(str(RUNTIME_DIR / "nodejs/bootstrap.js")) == \
+        "/var/runtime/nodejs/bootstrap.js"
+    assert paths.rewrite("/opt/nodejs/node_modules:/data/code/abc/node_modules") == \
+        "/opt/nodejs/node_modules:/var/task/node_modules"
+    assert paths.host("/var/task/bootstrap") == "/data/code/abc/bootstrap"
+    assert paths.host("/usr/bin/node") == "/usr/bin/node"
+
+
+def test_pycache_prefix_is_dropped_from_command_lines() -> None:
+    argv = ["/usr/bin/python3", "-S", "-X", "pycache_prefix=/data/pycache", "-u", "b.py"]
+    assert _without_pycache_prefix(argv) == ["/usr/bin/python3", "-S", "-u", "b.py"]
+    assert _without_pycache_prefix(["x", "-X", "dev"]) == ["x", "-X", "dev"]
+
+
+def test_exec_failures_use_lambdas_words() -> None:
+    enoent, eacces = os.strerror(errno.ENOENT), os.strerror(errno.EACCES)
+    assert _exec_message(f"exec /var/task/bootstrap: {enoent}") == \
+        "Couldn't find valid bootstrap(s): [/var/task/bootstrap]"
+    assert _exec_message(f"exec /var/task/bootstrap: {eacces}") == \
+        "fork/exec /var/task/bootstrap: permission denied"
+
+
+def test_interpreter_prefixes_outside_usr_are_bound() -> None:
+    assert _prefix("/usr/bin/sh") is None
+    assert _prefix(str(Path(os.path.realpath("/usr/bin/env")))) is None
+
+
+def test_proc_net_tcp_addresses() -> None:
+    assert _hex_address(("127.0.0.1", 9001)) == b"0100007F:2329"
+    assert _hex_address(("not-an-address", 1)) is None
