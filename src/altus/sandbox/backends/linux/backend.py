@@ -519,6 +519,8 @@ class LinuxBackend:
         return self._spawn_blank(zygote)
 
     def _refill(self, key: str, zygote: Zygote) -> None:
+        if self._cgroups is None or not zygote.alive:
+            return  # closed meanwhile, or the zygote died (restarted at the next need)
         pool = self._blanks.setdefault(key, [])
         for _ in range(max(0, self.prestart - len(pool))):
             try:
@@ -559,8 +561,9 @@ class LinuxBackend:
         except BaseException:
             self.release_uid(uid)
             raise
-        # Replace it off the invoke path: the zygote forks while this one starts.
-        self._refill(key, zygote)
+        # Replace it off the invoke path: once this one is on its way, the zygote forks
+        # the next while this one starts.
+        asyncio.get_running_loop().call_soon(self._refill, key, zygote)
         output_r, output_w = os.pipe()
         try:
             blank.cgroup.size(spec.memory_mb)
