@@ -152,7 +152,8 @@ def _enter_root(root, assignment):
            "pivot_root")
     os.chdir("/")
     _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # hidepid: the function sees only its own processes, not init (root) and its details.
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
@@ -193,7 +194,7 @@ def _runtime(root, control, exec_pipe, bootstrap):
         os.dup2(output, 1)
         os.dup2(output, 2)
         os.closerange(3, exec_pipe)
-        os.closerange(exec_pipe + 1, 1024)
+        os.closerange(exec_pipe + 1, 1 << 20)  # close_range(2): one call, whatever the limit
         os.chdir("/var/task")
         env = assignment["env"]
         if assignment["mode"] == "exec":
