@@ -27,6 +27,8 @@ INVOKE = "/2015-03-31/functions/hello/invocations"
 BACKENDS = [
     ("linux, 128 MB", {"ALTUS_SANDBOX": "linux"}, 128),
     ("linux, 1769 MB", {"ALTUS_SANDBOX": "linux"}, 1769),
+    ("linux, isolated network, 1769 MB",
+     {"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_NETWORK": "isolated"}, 1769),
     ("process, 128 MB", {"ALTUS_SANDBOX": "process"}, 128),
 ]
 

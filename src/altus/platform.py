@@ -129,7 +129,8 @@ def choose_backend(settings: Settings) -> SandboxBackend:
     if settings.sandbox == "process":
         return ProcessBackend()
     linux = LinuxBackend(settings.data_dir / "linux", uid_base=settings.sandbox_uid_base,
-                         prestart=settings.sandbox_prestart, zygotes=settings.sandbox_zygotes)
+                         prestart=settings.sandbox_prestart, zygotes=settings.sandbox_zygotes,
+                         network=settings.sandbox_network)
     try:
         linux.open(settings.node_binary)
     except (SandboxError, OSError) as error:

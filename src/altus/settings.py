@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         2, ge=0, le=64, description="linux sandbox: environments per zygote started ahead of "
         "need, so that a cold start skips the forks and the cgroup join."
     )
+    sandbox_network: Literal["host", "isolated"] = Field(
+        "host", description="linux sandbox network: host (functions reach the network, as "
+        "on Lambda) or isolated (a namespace with loopback only; the Runtime API is relayed)."
+    )
     sandbox_uid_base: int = Field(
         200_000, ge=1000, description="First of the uids the linux sandbox gives environments."
     )

@@ -295,3 +295,32 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
     return found
+
+
+@pytest.fixture(scope="module")
+def isolated_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("isolated"),
+                          extra_env={"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_NETWORK": "isolated"})
+    yield server
+    server.stop()
+
+
+def test_an_isolated_network_has_only_loopback(isolated_server: Server) -> None:
+    lam = isolated_server.client()
+    port = int(isolated_server.url.rsplit(":", 1)[1])
+    create_function(lam, "offline", {"app.py": (
+        "import os, socket\n"
+        "def handler(e, c):\n"
+        "    try:\n"
+        "        socket.create_connection(('127.0.0.1', e['port']), timeout=2).close()\n"
+        "        reached = True\n"
+        "    except OSError:\n"
+        "        reached = False\n"
+        "    return {'reached_platform': reached,\n"
+        "            'api': os.environ['AWS_LAMBDA_RUNTIME_API'],\n"
+        "            'interfaces': sorted(n for _, n in socket.if_nameindex())}\n")})
+    for _ in range(3):  # warm invokes go through init's relay too
+        response, body = invoke(lam, "offline", {"port": port})
+        assert "FunctionError" not in response, body
+        assert body == {"reached_platform": False, "api": "127.0.0.1:9001",
+                        "interfaces": ["lo"]}

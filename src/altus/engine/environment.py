@@ -166,7 +166,7 @@ class ExecutionEnvironment:
             # Where environments have uids of their own, the Runtime API answers only
             # sockets of this environment's uid.
             uid = self._backend.allocate_uid()
-            endpoint.allowed_uid = uid
+            endpoint.allowed_uid = self._backend.api_client_uid(uid)
             spec = SandboxSpec(
                 sandbox_id=self.id,
                 argv=argv,

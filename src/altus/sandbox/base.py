@@ -106,6 +106,11 @@ class SandboxBackend(Protocol):
         ``create`` is then given owns it, and gives it back when the sandbox is gone."""
         ...
 
+    def api_client_uid(self, uid: int | None) -> int | None:
+        """The only uid whose sockets may use the Runtime API of an environment running
+        as ``uid`` (None: any)."""
+        ...
+
     def close(self) -> None:
         """Stop what the backend runs for itself (zygotes, cgroup roots); blocking."""
         ...

@@ -159,6 +159,9 @@ class ProcessBackend:
     def allocate_uid(self) -> None:
         return None  # every environment runs as the server's user
 
+    def api_client_uid(self, uid: int | None) -> int | None:
+        return None
+
     def close(self) -> None:
         pass
 

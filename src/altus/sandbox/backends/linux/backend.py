@@ -316,7 +316,7 @@ class LinuxBackend:
     isolates = True
 
     def __init__(self, state_dir: Path, uid_base: int = 200_000, uid_count: int = 60_000,
-                 prestart: int = 2, zygotes: bool = True) -> None:
+                 prestart: int = 2, zygotes: bool = True, network: str = "host") -> None:
         self._state_dir = state_dir
         self._template_root = state_dir / "root"
         self._empty = state_dir / "empty"
@@ -334,6 +334,8 @@ class LinuxBackend:
         self.prestart = prestart
         #: Off: Python runtimes are exec'd like any other (the baseline zygotes beat).
         self.use_zygotes = zygotes
+        #: "isolated": each environment has a network namespace with loopback only.
+        self.network = network
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -439,6 +441,11 @@ class LinuxBackend:
         self._used_uids.add(uid)
         return uid
 
+    def api_client_uid(self, uid: int | None) -> int | None:
+        """The uid whose sockets reach the Runtime API of an environment running as
+        ``uid``: its own, or root's when init relays for an isolated network."""
+        return 0 if self.network == "isolated" else uid
+
     def release_uid(self, uid: int) -> None:
         if uid in self._used_uids:
             self._used_uids.discard(uid)
@@ -533,7 +540,7 @@ class LinuxBackend:
                     tmp_mb: int, uid: int) -> dict[str, Any]:
         # Lambda's hostnames are link-local addresses; each environment has its own.
         return {"mode": mode, "argv": argv, "env": env, "task_root": str(task_root),
-                "tmp_mb": tmp_mb, "uid": uid, "binds": [],
+                "tmp_mb": tmp_mb, "uid": uid, "binds": [], "network": self.network,
                 "hostname": f"169.254.{(uid >> 8) & 255}.{uid & 255}"}
 
     # --- environments ------------------------------------------------------------------------

@@ -55,6 +55,11 @@ MS_REC = 0x4000
 MS_PRIVATE = 0x40000
 MNT_DETACH = 0x2
 
+_IFREQ = "16sH22x"  # struct ifreq: the name, then ifr_flags in a 24-byte union
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 
@@ -174,7 +179,32 @@ def _report_failure(exec_pipe, error):
         os.write(exec_pipe, message.encode()[:4000])
 
 
-def _runtime(root, control, exec_pipe, bootstrap):
+def _isolate_network(relay, platform_address):
+    """Give the runtime a network namespace with only loopback, and a Runtime API
+    address on it that init relays to the platform."""
+    _check(_libc.unshare(CLONE_NEWNET), "unshare(network)")
+    import fcntl
+    import struct
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        request = struct.pack(_IFREQ, b"lo", 0)
+        flags = struct.unpack(_IFREQ, fcntl.ioctl(probe, _SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(probe, _SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | _IFF_UP))
+    finally:
+        probe.close()
+    if not platform_address:
+        return None
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 9001))
+    listener.listen(16)
+    host, port = platform_address.rsplit(":", 1)
+    socket.send_fds(relay, [json.dumps([host, int(port)]).encode()], [listener.fileno()])
+    listener.close()
+    return "127.0.0.1:9001"
+
+
+def _runtime(root, control, exec_pipe, bootstrap, relay):
     """PID 2 of the environment: waits for its assignment, enters its root, becomes the
     environment's uid and runs the runtime. Never returns."""
     try:
@@ -183,6 +213,12 @@ def _runtime(root, control, exec_pipe, bootstrap):
             os._exit(0)  # the platform discarded this blank
         assignment, output = json.loads(message), fds[0]
         control.close()
+        env = assignment["env"]
+        if assignment.get("network") == "isolated":
+            address = _isolate_network(relay, env.get("AWS_LAMBDA_RUNTIME_API"))
+            if address:
+                env["AWS_LAMBDA_RUNTIME_API"] = address
+        relay.close()
         if assignment.get("hostname"):
             socket.sethostname(assignment["hostname"])
         _enter_root(root, assignment)
@@ -196,7 +232,6 @@ def _runtime(root, control, exec_pipe, bootstrap):
         os.closerange(3, exec_pipe)
         os.closerange(exec_pipe + 1, 1 << 20)  # close_range(2): one call, whatever the limit
         os.chdir("/var/task")
-        env = assignment["env"]
         if assignment["mode"] == "exec":
             argv = assignment["argv"]
             os.set_inheritable(exec_pipe, False)
@@ -249,6 +284,9 @@ def _init(root, fds, bootstrap):
         for fd in cgroups:
             os.write(fd, b"0")  # "0" moves the writer itself into the cgroup
             os.close(fd)
+        # The runtime hands init its Runtime API listener here when it has a network
+        # namespace of its own (init stays in the host's, to reach the platform).
+        relay_ours, relay_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         runtime = os.fork()
     except Exception as error:
         _report_failure(exec_pipe, error)
@@ -256,16 +294,82 @@ def _init(root, fds, bootstrap):
     if runtime == 0:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         os.close(status)
-        _runtime(root, socket.socket(fileno=control), exec_pipe, bootstrap)
+        relay_ours.close()
+        _runtime(root, socket.socket(fileno=control), exec_pipe, bootstrap, relay_theirs)
     os.close(exec_pipe)
     os.close(control)
+    relay_theirs.close()
+    _supervise(runtime, status, relay_ours)
+
+
+def _supervise(runtime, status, relay):
+    """init's loop: reap every child, relay Runtime API connections if asked to, and
+    report the runtime's end. Never returns."""
+    import selectors
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.set_wakeup_fd(wake_w)
+    selector = selectors.DefaultSelector()
+    selector.register(wake_r, selectors.EVENT_READ, "child")
+    selector.register(relay, selectors.EVENT_READ, "relay")
+    peers = {}
+    target = None
+    _reap_children(runtime, status)  # a runtime that ended before the handler was set
+    while True:
+        for key, _ in selector.select():
+            what = key.data
+            if what == "child":
+                with contextlib.suppress(OSError):
+                    os.read(wake_r, 512)
+                _reap_children(runtime, status)
+            elif what == "relay":
+                try:
+                    message, fds, _, _ = socket.recv_fds(relay, 4096, 1)
+                except OSError:
+                    message, fds = b"", []
+                selector.unregister(relay)
+                relay.close()
+                if message and fds:
+                    target = json.loads(message)
+                    listener = socket.socket(fileno=fds[0])
+                    listener.setblocking(False)
+                    selector.register(listener, selectors.EVENT_READ, "accept")
+            elif what == "accept":
+                with contextlib.suppress(BlockingIOError, InterruptedError):
+                    inner, _ = key.fileobj.accept()
+                    outer = socket.create_connection((target[0], target[1]), timeout=5)
+                    for conn in (inner, outer):
+                        conn.setblocking(True)
+                        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    peers[inner], peers[outer] = outer, inner
+                    selector.register(inner, selectors.EVENT_READ, "data")
+                    selector.register(outer, selectors.EVENT_READ, "data")
+            else:
+                conn = key.fileobj
+                try:
+                    data = conn.recv(1 << 16)
+                    if data:
+                        peers[conn].sendall(data)
+                        continue
+                except OSError:
+                    pass
+                other = peers.pop(conn)
+                peers.pop(other, None)
+                for closing in (conn, other):
+                    selector.unregister(closing)
+                    closing.close()
+
+
+def _reap_children(runtime, status):
     while True:
         try:
-            pid, waited = os.waitpid(-1, 0)
+            pid, waited = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             os._exit(0)
-        except InterruptedError:
-            continue
+        if pid == 0:
+            return
         if pid == runtime:
             with contextlib.suppress(OSError):
                 os.write(status, _describe(waited))
