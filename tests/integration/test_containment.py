@@ -3,6 +3,7 @@ are reported as Lambda reports them, and the platform keeps serving everyone els
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -324,3 +325,23 @@ def test_an_isolated_network_has_only_loopback(isolated_server: Server) -> None:
         assert "FunctionError" not in response, body
         assert body == {"reached_platform": False, "api": "127.0.0.1:9001",
                         "interfaces": ["lo"]}
+
+
+def test_prepared_environments_lost_while_waiting_are_replaced(linux_server: Server,
+                                                               lam: Any) -> None:
+    assert linux_server.process is not None
+    create_function(lam, "lazarus", BYSTANDER)
+    assert invoke(lam, "lazarus")[1] == "fine"
+    zygotes = [pid for pid in _children(linux_server.process.pid)
+               if b"bootstrap.py" in _cmdline(pid)]
+    # Every keeper of the Python zygote: the prepared environments waiting for an
+    # assignment die with them (and the warm ones too).
+    for keeper in [k for z in zygotes for k in _children(z)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(keeper, 9)
+    time.sleep(0.3)
+    lam.update_function_configuration(FunctionName="lazarus", Description="again")
+    lam.get_waiter("function_updated_v2").wait(FunctionName="lazarus",
+                                               WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    response, body = invoke(lam, "lazarus", LogType="Tail")
+    assert body == "fine" and "Init Duration" in log_tail(response)

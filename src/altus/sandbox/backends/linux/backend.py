@@ -553,10 +553,10 @@ class LinuxBackend:
         argv = [inside.rewrite(a) for a in _without_pycache_prefix(spec.argv)]
         env = {k: inside.rewrite(v) for k, v in spec.env.items()}
         env["LAMBDA_TASK_ROOT"] = TASK_ROOT
-        if not python_mode:
-            _check_entrypoint(argv[0], inside.host(argv[0]))
         uid = spec.uid if spec.uid is not None else self.allocate_uid()
         try:
+            if not python_mode:
+                _check_entrypoint(argv[0], inside.host(argv[0]))
             if python_mode:
                 assert spec.python is not None
                 interpreter, bootstrap = spec.python, _bootstrap_of(spec.argv)
@@ -581,7 +581,16 @@ class LinuxBackend:
                 prefix = _prefix(spec.python)
                 if prefix:
                     assignment["binds"] = [(prefix, prefix)]
-            blank.assign(assignment, output_w)
+            try:
+                blank.assign(assignment, output_w)
+            except SandboxError:
+                # That one died while it waited (killed, or its zygote went): take a new
+                # one, once.
+                log.warning("a prepared sandbox was gone; starting another")
+                blank.discard()
+                blank = self._spawn_blank(await self._zygote(interpreter, bootstrap))
+                blank.cgroup.size(spec.memory_mb)
+                blank.assign(assignment, output_w)
         except BaseException:
             os.close(output_r)
             blank.discard()
