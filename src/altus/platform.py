@@ -130,7 +130,9 @@ def choose_backend(settings: Settings) -> SandboxBackend:
         return ProcessBackend()
     linux = LinuxBackend(settings.data_dir / "linux", uid_base=settings.sandbox_uid_base,
                          prestart=settings.sandbox_prestart, zygotes=settings.sandbox_zygotes,
-                         network=settings.sandbox_network)
+                         network=settings.sandbox_network,
+                         function_zygotes=settings.sandbox_function_zygotes,
+                         function_zygote_idle=settings.sandbox_function_zygote_idle_seconds)
     try:
         linux.open(settings.node_binary)
     except (SandboxError, OSError) as error:

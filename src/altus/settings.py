@@ -49,6 +49,15 @@ class Settings(BaseSettings):
         2, ge=0, le=64, description="linux sandbox: environments per zygote started ahead of "
         "need, so that a cold start skips the forks and the cgroup join."
     )
+    sandbox_function_zygotes: int = Field(
+        8, ge=0, le=1024, description="linux sandbox: most function zygotes alive at once "
+        "(a zygote per function configuration, with the modules its INIT imports from "
+        "installed packages preloaded; least recently used idle ones are evicted; 0: off)."
+    )
+    sandbox_function_zygote_idle_seconds: float = Field(
+        1800.0, gt=0, description="linux sandbox: how long a function zygote with no "
+        "environment left lives."
+    )
     sandbox_network: Literal["host", "isolated"] = Field(
         "host", description="linux sandbox network: host (functions reach the network, as "
         "on Lambda) or isolated (a namespace with loopback only; the Runtime API is relayed)."

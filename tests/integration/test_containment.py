@@ -8,6 +8,7 @@ import json
 import os
 import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -59,6 +60,7 @@ def runtime_api(address):
 def handler(e, c):
     results = {
         "other_code": attempt(lambda: read(e["other_code"])),
+        "other_tmp": attempt(lambda: read(f"/proc/{e['other_pid']}/root/tmp/secret")),
         "data_dir": attempt(lambda: os.listdir(e["data_dir"])),
         "database": attempt(lambda: read(e["data_dir"] + "/altus.db")),
         "host_root_home": attempt(lambda: os.listdir("/root")),
@@ -128,8 +130,8 @@ def test_a_function_cannot_see_or_touch_others(linux_server: Server, lam: Any) -
     event = {"other_code": str(code_dir), "data_dir": str(linux_server.data_dir),
              "other_api": holder["api"], "other_pid": max(holder_pids)}
     result = invoke(lam, "prober", event)[1]
-    for key in ("other_code", "data_dir", "database", "write_etc", "write_task",
-                "other_runtime_api", "signal_other"):
+    for key in ("other_code", "other_tmp", "data_dir", "database", "write_etc",
+                "write_task", "other_runtime_api", "signal_other"):
         assert result[key].startswith("refused"), (key, result[key])
     assert result["host_root_home"].startswith(("refused", "allowed: ['.pyenv']",
                                                 "allowed: []")), result["host_root_home"]
@@ -158,7 +160,7 @@ def test_a_memory_hog_is_killed_and_reported(lam: Any) -> None:
     assert 100 <= used <= 140
 
 
-def test_a_fork_bomb_stays_inside(lam: Any) -> None:
+def test_a_fork_bomb_stays_inside(linux_server: Server, lam: Any) -> None:
     create_function(lam, "bomb", {"app.py": (
         "import os, time\n"
         "def handler(e, c):\n"
@@ -174,13 +176,16 @@ def test_a_fork_bomb_stays_inside(lam: Any) -> None:
     # The whole namespace died with it: no sandbox process is left running (idle
     # environments are frozen; the bomb's would not be).
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _running_sandbox_processes():
+    while time.monotonic() < deadline and _running_sandbox_processes(linux_server):
         time.sleep(0.1)
-    assert not _running_sandbox_processes()
+    assert not _running_sandbox_processes(linux_server)
 
 
-def _running_sandbox_processes() -> list[int]:
-    """Processes of sandbox uids (200000 and up) that are not frozen."""
+def _running_sandbox_processes(server: Server) -> list[int]:
+    """Processes of environment uids (200000 and up) that are not frozen: a function
+    zygote (and the keeper of each environment it forked) runs as a uid of its own."""
+    with urllib.request.urlopen(f"{server.url}/_altus/health", timeout=10) as answer:
+        zygote_uids = {z["uid"] for z in json.loads(answer.read())["zygotes"] if "uid" in z}
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -190,7 +195,8 @@ def _running_sandbox_processes() -> list[int]:
         except OSError:
             continue
         uid = re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE)
-        if uid and int(uid[1]) >= 200_000 and "State:\tD" not in status:
+        if uid and int(uid[1]) >= 200_000 and int(uid[1]) not in zygote_uids and \
+                "State:\tD" not in status:
             found.append(int(entry.name))
     return found
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 from altus.runtime_api.server import _hex_address
 from altus.runtimes.registry import RUNTIME_DIR
-from altus.sandbox.backends.linux.backend import (
-    _exec_message,
-    _Paths,
-    _prefix,
-    _without_pycache_prefix,
+from altus.sandbox.backends.linux.paths import (
+    Paths,
+    exec_message,
+    prefix_of,
+    without_pycache_prefix,
 )
 
 
 def test_host_paths_become_what_the_environment_sees() -> None:
-    paths = _Paths(Path("/data/code/abc"))
+    paths = Paths(Path("/data/code/abc"))
     assert paths.rewrite("/data/code/abc") == "/var/task"
     assert paths.rewrite("/data/code/abc/bootstrap") == "/var/task/bootstrap"
     assert paths.rewrite("/data/code/abcdef/x") == "/data/code/abcdef/x"
@@ -31,21 +31,21 @@ def test_host_paths_become_what_the_environment_sees() -> None:
 
 def test_pycache_prefix_is_dropped_from_command_lines() -> None:
     argv = ["/usr/bin/python3", "-S", "-X", "pycache_prefix=/data/pycache", "-u", "b.py"]
-    assert _without_pycache_prefix(argv) == ["/usr/bin/python3", "-S", "-u", "b.py"]
-    assert _without_pycache_prefix(["x", "-X", "dev"]) == ["x", "-X", "dev"]
+    assert without_pycache_prefix(argv) == ["/usr/bin/python3", "-S", "-u", "b.py"]
+    assert without_pycache_prefix(["x", "-X", "dev"]) == ["x", "-X", "dev"]
 
 
 def test_exec_failures_use_lambdas_words() -> None:
     enoent, eacces = os.strerror(errno.ENOENT), os.strerror(errno.EACCES)
-    assert _exec_message(f"exec /var/task/bootstrap: {enoent}") == \
+    assert exec_message(f"exec /var/task/bootstrap: {enoent}") == \
         "Couldn't find valid bootstrap(s): [/var/task/bootstrap]"
-    assert _exec_message(f"exec /var/task/bootstrap: {eacces}") == \
+    assert exec_message(f"exec /var/task/bootstrap: {eacces}") == \
         "fork/exec /var/task/bootstrap: permission denied"
 
 
 def test_interpreter_prefixes_outside_usr_are_bound() -> None:
-    assert _prefix("/usr/bin/sh") is None
-    assert _prefix(str(Path(os.path.realpath("/usr/bin/env")))) is None
+    assert prefix_of("/usr/bin/sh") is None
+    assert prefix_of(str(Path(os.path.realpath("/usr/bin/env")))) is None
 
 
 def test_proc_net_tcp_addresses() -> None:

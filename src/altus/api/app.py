@@ -82,6 +82,7 @@ async def health(request: Request) -> Response:
         "environments": len(list(platform.pool.environments())),
         "in_flight": platform.invoker.concurrency.in_flight,
         "sandbox": platform.backend.name,
+        "zygotes": platform.backend.zygotes(),
     })
 
 

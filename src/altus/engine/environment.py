@@ -166,7 +166,7 @@ class ExecutionEnvironment:
             # Where environments have uids of their own, the Runtime API answers only
             # sockets of this environment's uid.
             uid = self._backend.allocate_uid()
-            endpoint.allowed_uid = self._backend.api_client_uid(uid)
+            endpoint.allowed_uid = uid
             spec = SandboxSpec(
                 sandbox_id=self.id,
                 argv=argv,
@@ -178,6 +178,7 @@ class ExecutionEnvironment:
                 ephemeral_storage_mb=config.ephemeral_storage,
                 python=None if wrapper else launch.python,
                 uid=uid,
+                zygote_key=config.env_key,
             )
             self._sandbox = await self._backend.create(spec, self._on_output)
         except (FileNotFoundError, EntrypointError) as error:

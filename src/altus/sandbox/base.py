@@ -50,6 +50,10 @@ class SandboxSpec:
     #: The uid the environment runs as, from the backend's ``allocate_uid`` (None where
     #: the backend runs every environment as the server's own user).
     uid: int | None = None
+    #: What the environment is built from (function, version, configuration): a backend
+    #: may keep a zygote with the dependencies of one key imported, and fork the key's
+    #: later environments from it. Environments of different keys never share one.
+    zygote_key: str | None = None
 
 
 class Sandbox(Protocol):
@@ -103,12 +107,12 @@ class SandboxBackend(Protocol):
 
     def allocate_uid(self) -> int | None:
         """A uid of its own for a new environment (None: the server's user). Whatever
-        ``create`` is then given owns it, and gives it back when the sandbox is gone."""
+        ``create`` is then given owns it, and gives it back when the sandbox is gone.
+        The environment's Runtime API answers sockets of that uid only."""
         ...
 
-    def api_client_uid(self, uid: int | None) -> int | None:
-        """The only uid whose sockets may use the Runtime API of an environment running
-        as ``uid`` (None: any)."""
+    def zygotes(self) -> list[dict[str, object]]:
+        """The zygotes the backend runs for itself, described for operators."""
         ...
 
     def close(self) -> None:

@@ -258,6 +258,10 @@ def _marshal(result):
 
 _current_request_id = ""
 
+#: Called once the handler is loaded, before the first event. The linux sandbox's
+#: zygote sets it in an environment from which it learns what the function imports.
+after_init = None
+
 
 def _install_lambda_logging(logging):
     """Give the root logger the handler Lambda's Python runtime gives it."""
@@ -362,6 +366,8 @@ def main():
     except Exception as error:
         body = _error_body(type(error).__name__, str(error), _user_trace(error.__traceback__))
         _fail_init(connection, body)
+    if after_init is not None:
+        after_init()
 
     while True:
         status, headers, event = connection.request("GET", RUNTIME_PREFIX + "/invocation/next")

@@ -159,8 +159,8 @@ class ProcessBackend:
     def allocate_uid(self) -> None:
         return None  # every environment runs as the server's user
 
-    def api_client_uid(self, uid: int | None) -> int | None:
-        return None
+    def zygotes(self) -> list[dict[str, object]]:
+        return []  # every environment is a fresh process
 
     def close(self) -> None:
         pass

@@ -1,17 +1,21 @@
 """The ``linux`` backend: namespaces, cgroups, one uid per environment, zygotes.
 
-Every environment is forked by a zygote (``zygote.py``): Python functions from a zygote
-of their interpreter that has Altus's runtime client imported already (no exec), every
-other runtime from the launcher zygote, which execs the runtime's command line inside
-the sandbox. What an environment gets:
+Every environment is forked by a zygote (``zygote.py``, managed through
+``zygotes.py``): Python functions from a zygote of their interpreter that has Altus's
+runtime client imported already (no exec), and once a function configuration has been
+started, from a *function zygote* of its own that has its dependencies imported too;
+every other runtime from the launcher zygote, which execs the runtime's command line
+inside the sandbox. What an environment gets:
 
 - its own mount, PID, IPC and UTS namespaces; a root of its own with the code read-only
   at ``/var/task``, a private ``/tmp`` of EphemeralStorage size, nothing else of the host
   writable and nothing of other functions or of the platform's data directory visible;
-- its own uid (from ``uid_base``), no supplementary groups, no_new_privs, so it cannot
-  signal or trace anything else, and its Runtime API accepts only that uid's sockets;
-- a cgroup: memory = MemorySize (an OOM kill is reported as ``Runtime.OutOfMemory``),
-  CPU proportional to memory, 1,024 pids, and the freezer between invokes;
+- its own uid (from ``uid_base``), no supplementary groups, no capabilities,
+  no_new_privs, so it cannot signal or trace anything else, and its Runtime API accepts
+  only that uid's sockets;
+- a cgroup: memory = MemorySize (less what it shares with its zygote, which Max Memory
+  Used counts back in; an OOM kill is reported as ``Runtime.OutOfMemory``), CPU
+  proportional to memory, 1,024 pids, and the freezer between invokes;
 - parent-death signals from the platform down to the runtime, and cgroups named for
   this server, swept at the next start, so nothing outlives a server killed outright.
 
@@ -23,116 +27,65 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import json
 import logging
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from altus.runtimes.registry import RUNTIME_DIR
-from altus.sandbox.backends.linux.cgroups import Cgroups, EnvironmentCgroup
+from altus.sandbox.backends.linux.blanks import Blank, Blanks, read_all, read_async
+from altus.sandbox.backends.linux.cgroups import Cgroups
+from altus.sandbox.backends.linux.paths import (
+    RUNTIME_ROOT,
+    TASK_ROOT,
+    Paths,
+    bootstrap_of,
+    check_entrypoint,
+    exec_message,
+    prefix_of,
+    without_pycache_prefix,
+)
+from altus.sandbox.backends.linux.zygotes import (
+    START_TIMEOUT,
+    FunctionZygote,
+    FunctionZygotes,
+    Recipe,
+    RuntimeZygote,
+)
 from altus.sandbox.base import EntrypointError, OutputSink, SandboxError, SandboxSpec
 from altus.sandbox.output import OutputPipe
 
 log = logging.getLogger(__name__)
 
-ZYGOTE = Path(__file__).with_name("zygote.py")
-TASK_ROOT = "/var/task"
-RUNTIME_ROOT = "/var/runtime"
-#: How long a zygote may take to start, and a sandbox to be set up.
-_START_TIMEOUT = 30.0
 _STATE_FILE = "linux-backend.json"
 _SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
-
-
-class Zygote:
-    """One zygote process, seen from the platform."""
-
-    def __init__(self, interpreter: str, template_root: Path, binds: list[tuple[str, str]],
-                 bootstrap: Path | None) -> None:
-        self.interpreter = interpreter
-        self._template_root = template_root
-        self._binds = binds
-        self._bootstrap = bootstrap
-        self._process: subprocess.Popen[bytes] | None = None
-        self._control: socket.socket | None = None
-
-    def start(self) -> None:
-        """Start the zygote and wait until it is ready (blocking). Raises SandboxError."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [self.interpreter, "-S", "-B", "-u", str(ZYGOTE), str(self._template_root),
-                json.dumps(self._binds), str(theirs.fileno())]
-        if self._bootstrap is not None:
-            argv.append(str(self._bootstrap))
-        try:
-            self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-            )
-        except OSError as error:
-            ours.close()
-            raise SandboxError(f"cannot start a zygote on {self.interpreter}: {error}") from None
-        finally:
-            theirs.close()
-        self._control = ours
-        ours.settimeout(_START_TIMEOUT)
-        try:
-            answer = ours.recv(4096)
-        except OSError:
-            answer = b""
-        if answer != b"ready":
-            self.close()
-            detail = answer.decode(errors="replace").removeprefix("error ") or "exited"
-            raise SandboxError(f"zygote on {self.interpreter} failed to start: {detail}")
-        ours.setblocking(True)
-
-    @property
-    def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
-    def fork(self, request: dict[str, Any], fds: list[int]) -> None:
-        """Ask for one environment. The fds are duplicated into the zygote by the send."""
-        if self._control is None:
-            raise SandboxError("zygote is not running")
-        try:
-            socket.send_fds(self._control, [json.dumps(request).encode()], fds)
-        except OSError as error:
-            raise SandboxError(f"zygote on {self.interpreter} is gone: {error}") from None
-
-    def close(self) -> None:
-        if self._control is not None:
-            self._control.close()  # the zygote exits at EOF
-            self._control = None
-        if self._process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout=5)
-            self._process = None
+#: A function zygote's own /tmp (an import may write there); memory-backed, bounded.
+_ZYGOTE_TMP_MB = 64
+#: Largest report of a learning environment (module names as JSON).
+_MAX_LEARNED_BYTES = 4 << 20
 
 
 class LinuxSandbox:
     """A running isolated environment."""
 
-    def __init__(self, spec: SandboxSpec, backend: LinuxBackend, cgroup: EnvironmentCgroup,
-                 uid: int, output_fd: int, status_fd: int, on_output: OutputSink) -> None:
+    def __init__(self, spec: SandboxSpec, backend: LinuxBackend, blank: Blank, uid: int,
+                 output_fd: int, on_output: OutputSink, shared_bytes: int) -> None:
         self.sandbox_id = spec.sandbox_id
         self.uid = uid
+        #: The zygote it was forked from (the backend counts a function zygote's
+        #: environments).
+        self.zygote = blank.zygote
         self._spec = spec
         self._backend = backend
-        self._cgroup = cgroup
+        self._cgroup = blank.cgroup
+        #: Memory it shares with its zygote: not charged to its cgroup, but used.
+        self._shared = shared_bytes
         self._loop = asyncio.get_running_loop()
         self._exited: asyncio.Future[int] = self._loop.create_future()
         self._status: int | None = None
@@ -142,10 +95,11 @@ class LinuxSandbox:
         self._destroyed = False
         self._status_buffer = b""
         self._status_files: list[int] = []
-        self._status_fd: int | None = status_fd
-        os.set_blocking(status_fd, False)
-        self._loop.add_reader(status_fd, self._read_status)
+        self._status_fd: int | None = blank.status_r
+        os.set_blocking(blank.status_r, False)
+        self._loop.add_reader(blank.status_r, self._read_status)
         self._output = OutputPipe(output_fd, on_output, self._maybe_finish)
+        self._consume(blank.status_read)
 
     @property
     def pid(self) -> int:
@@ -168,15 +122,18 @@ class LinuxSandbox:
         except OSError:
             chunk = b""
         if chunk:
-            self._status_buffer += chunk
-            while b"\n" in self._status_buffer:
-                line, _, self._status_buffer = self._status_buffer.partition(b"\n")
-                self._on_status(line.decode(errors="replace"))
+            self._consume(chunk)
             return
         self._close_status()
         if self._status is None:
             self._status = -signal.SIGKILL  # the keeper itself was killed
         self._maybe_finish()
+
+    def _consume(self, chunk: bytes) -> None:
+        self._status_buffer += chunk
+        while b"\n" in self._status_buffer:
+            line, _, self._status_buffer = self._status_buffer.partition(b"\n")
+            self._on_status(line.decode(errors="replace"))
 
     def _on_status(self, line: str) -> None:
         # "pid N" (init's host PID), then "exit N" / "signal N" (how the runtime ended,
@@ -229,7 +186,7 @@ class LinuxSandbox:
     def max_memory_mb(self) -> int:
         if not self._destroyed:
             self._peak = max(self._peak, self._cgroup.peak_bytes())
-        return max(1, round(self._peak / (1024 * 1024)))
+        return max(1, round((self._peak + self._shared) / (1024 * 1024)))
 
     def out_of_memory(self) -> bool:
         return not self._destroyed and self._cgroup.oom_kills() > 0
@@ -305,7 +262,7 @@ class LinuxSandbox:
         self._destroyed = True
         self._output.close()
         await asyncio.to_thread(self._cgroup.remove)
-        self._backend.release_uid(self.uid)
+        self._backend.gone(self)
         shutil.rmtree(self._spec.work_dir, ignore_errors=True)
 
 
@@ -316,7 +273,8 @@ class LinuxBackend:
     isolates = True
 
     def __init__(self, state_dir: Path, uid_base: int = 200_000, uid_count: int = 60_000,
-                 prestart: int = 2, zygotes: bool = True, network: str = "host") -> None:
+                 prestart: int = 2, zygotes: bool = True, network: str = "host",
+                 function_zygotes: int = 8, function_zygote_idle: float = 1800.0) -> None:
         self._state_dir = state_dir
         self._template_root = state_dir / "root"
         self._empty = state_dir / "empty"
@@ -326,16 +284,25 @@ class LinuxBackend:
         self._next_uid = 0
         self._used_uids: set[int] = set()
         self._cgroups: Cgroups | None = None
-        self._zygotes: dict[str, Zygote] = {}
+        self._zygotes: dict[str, RuntimeZygote] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._node_prefix: str | None = None
-        #: Blanks started ahead of need, per zygote, and how many to keep.
-        self._blanks: dict[str, list[_Blank]] = {}
-        self.prestart = prestart
+        self._blanks = Blanks(prestart)
         #: Off: Python runtimes are exec'd like any other (the baseline zygotes beat).
         self.use_zygotes = zygotes
         #: "isolated": each environment has a network namespace with loopback only.
         self.network = network
+        # A function zygote runs the function's dependencies' import-time code with the
+        # host's network, so an isolated network forgoes them.
+        self._functions: FunctionZygotes | None = (
+            FunctionZygotes(function_zygotes, function_zygote_idle)
+            if zygotes and function_zygotes > 0 and network == "host" else None)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def prestart(self) -> int:
+        return self._blanks.prestart
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -351,11 +318,12 @@ class LinuxBackend:
             path.mkdir(parents=True, exist_ok=True)
         self._sweep_previous()
         self._cgroups = Cgroups.create()
+        self._blanks.open(self._cgroups)
         self._remember()
         if node_binary:
             found = shutil.which(node_binary)
             if found:
-                self._node_prefix = _prefix(found)
+                self._node_prefix = prefix_of(found)
         try:
             launcher = self._zygote_blocking(sys.executable, None)
             self._trial(launcher)
@@ -363,20 +331,20 @@ class LinuxBackend:
             self.close()
             raise
 
-    def _trial(self, launcher: Zygote) -> None:
+    def _trial(self, launcher: RuntimeZygote) -> None:
         """One environment that runs ``true``, start to finish, synchronously."""
-        blank = self._spawn_blank(launcher, "trial")
+        blank = self._blanks.spawn(launcher, "trial")
         output_r, output_w = os.pipe()
         uid = self.allocate_uid()
         try:
             blank.cgroup.size(128)
             blank.assign(self._assignment("exec", ["/bin/true"], {}, self._empty, 1, uid),
-                         output_w)
+                         [output_w])
             os.close(output_w)
-            failure = _read_all(blank.exec_r, _START_TIMEOUT)
+            failure = read_all(blank.exec_r, START_TIMEOUT)
             if failure:
                 raise SandboxError(f"the kernel refused a sandbox: {failure}")
-            status = _read_all(blank.status_r, _START_TIMEOUT)
+            status = read_all(blank.status_r, START_TIMEOUT)
             if "exit 0" not in status:
                 raise SandboxError(f"the trial sandbox failed: {status.strip() or 'no status'}")
         finally:
@@ -415,12 +383,14 @@ class LinuxBackend:
         return 0
 
     def close(self) -> None:
-        for pool in self._blanks.values():
-            for blank in pool:
-                blank.discard()
-        self._blanks.clear()
-        for zygote in self._zygotes.values():
-            zygote.close()
+        # Runs off the event loop (blocking): its timer and tasks are left to find the
+        # backend closed (a function zygote still starting dies with its runtime zygote).
+        self._blanks.close()
+        if self._functions is not None:
+            for zygote in self._functions.clear():
+                zygote.close()
+        for runtime in self._zygotes.values():
+            runtime.close()
         self._zygotes.clear()
         if self._cgroups is not None:
             self._cgroups.close()
@@ -441,25 +411,31 @@ class LinuxBackend:
         self._used_uids.add(uid)
         return uid
 
-    def api_client_uid(self, uid: int | None) -> int | None:
-        """The uid whose sockets reach the Runtime API of an environment running as
-        ``uid``: its own, or root's when init relays for an isolated network."""
-        return 0 if self.network == "isolated" else uid
-
     def release_uid(self, uid: int) -> None:
         if uid in self._used_uids:
             self._used_uids.discard(uid)
             self._free_uids.append(uid)
 
-    # --- zygotes ----------------------------------------------------------------------------
+    def gone(self, sandbox: LinuxSandbox) -> None:
+        """A sandbox is destroyed: its uid is free, its function zygote has one
+        environment less."""
+        self.release_uid(sandbox.uid)
+        zygote = sandbox.zygote
+        if isinstance(zygote, FunctionZygote):
+            zygote.environments -= 1
+            zygote.last_used = time.monotonic()
+            if zygote.environments == 0:
+                self._schedule_idle_check()
+
+    # --- runtime zygotes -------------------------------------------------------------------
 
     def _binds_for(self, interpreter: str | None) -> list[tuple[str, str]]:
         binds = [(str(RUNTIME_DIR), RUNTIME_ROOT)]
-        prefixes = {self._node_prefix, _prefix(interpreter) if interpreter else None}
+        prefixes = {self._node_prefix, prefix_of(interpreter) if interpreter else None}
         binds += [(p, p) for p in sorted(x for x in prefixes if x)]
         return binds
 
-    def _zygote_blocking(self, interpreter: str, bootstrap: Path | None) -> Zygote:
+    def _zygote_blocking(self, interpreter: str, bootstrap: Path | None) -> RuntimeZygote:
         key = interpreter if bootstrap is not None else ""
         zygote = self._zygotes.get(key)
         if zygote is not None and zygote.alive:
@@ -467,15 +443,14 @@ class LinuxBackend:
         if zygote is not None:
             log.warning("zygote on %s died; restarting it", interpreter)
             zygote.close()
-            for blank in self._blanks.pop(key, []):
-                blank.discard()
-        zygote = Zygote(interpreter, self._template_root, self._binds_for(interpreter),
-                        bootstrap)
+            self._blanks.drop(key)
+        zygote = RuntimeZygote(interpreter, self._template_root,
+                               self._binds_for(interpreter), bootstrap)
         zygote.start()
         self._zygotes[key] = zygote
         return zygote
 
-    async def _zygote(self, interpreter: str, bootstrap: Path | None) -> Zygote:
+    async def _zygote(self, interpreter: str, bootstrap: Path | None) -> RuntimeZygote:
         key = interpreter if bootstrap is not None else ""
         zygote = self._zygotes.get(key)
         if zygote is not None and zygote.alive:
@@ -484,57 +459,188 @@ class LinuxBackend:
         async with lock:
             return await asyncio.to_thread(self._zygote_blocking, interpreter, bootstrap)
 
-    def zygotes(self) -> dict[str, int | None]:
-        """Running zygotes: interpreter (``""`` for the launcher) -> PID."""
-        return {key: z.pid for key, z in self._zygotes.items() if z.alive}
+    def zygotes(self) -> list[dict[str, Any]]:
+        """The zygotes running now, for operators (the health endpoint)."""
+        running: list[dict[str, Any]] = [
+            {"runtime": key or "launcher", "pid": z.pid,
+             "shared_mb": round(z.shared_bytes / (1024 * 1024), 1)}
+            for key, z in self._zygotes.items() if z.alive]
+        if self._functions is not None:
+            running += [z.describe() for z in self._functions.zygotes() if z.alive]
+        return running
+
+    # --- function zygotes --------------------------------------------------------------------
+
+    def _function_zygote(self, spec: SandboxSpec, interpreter: str, bootstrap: Path,
+                         env: dict[str, str]) -> tuple[FunctionZygote | None, Recipe | None]:
+        """The function zygote a Python cold start forks from, if its configuration has
+        one; else, when this environment is to teach us what to import, the recipe its
+        report completes."""
+        functions, key = self._functions, spec.zygote_key
+        if functions is None or not key:
+            return None, None
+        zygote = functions.ready(key)
+        if zygote is not None:
+            if zygote.alive:
+                return zygote, None
+            log.warning("the function zygote of %s died; it will be restarted", key)
+            functions.failed(key)
+            self._retire(zygote)
+        action = functions.plan(key)
+        if action == "start":
+            self._spawn(self._start_function_zygote(key))
+        if action != "learn":
+            return None, None
+        variables = {k: v for k, v in env.items() if k != "AWS_LAMBDA_RUNTIME_API"}
+        return None, Recipe(interpreter=interpreter, bootstrap=bootstrap,
+                            task_root=spec.task_root, env=variables,
+                            memory_mb=spec.memory_mb, handler=env.get("_HANDLER", ""))
+
+    def _learn(self, fd: int, key: str, recipe: Recipe) -> None:
+        """Read a learning environment's report (the module names its INIT imported)
+        off the invoke path; start the function zygote once it is in."""
+        loop = asyncio.get_running_loop()
+        os.set_blocking(fd, False)
+        chunks: list[bytes] = []
+
+        def readable() -> None:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if chunk and sum(map(len, chunks)) < _MAX_LEARNED_BYTES:
+                chunks.append(chunk)
+                return
+            loop.remove_reader(fd)
+            os.close(fd)
+            try:
+                names = json.loads(b"".join(chunks)) if chunks and not chunk else None
+            except ValueError:
+                names = None
+            if isinstance(names, list):
+                recipe.modules = [n for n in names if isinstance(n, str)]
+            functions = self._functions
+            if functions is not None and functions.learned(
+                    key, recipe if isinstance(names, list) else None):
+                self._spawn(self._start_function_zygote(key))
+
+        loop.add_reader(fd, readable)
+
+    async def _start_function_zygote(self, key: str) -> None:
+        functions = self._functions
+        recipe = functions.recipe(key) if functions is not None else None
+        if functions is None or recipe is None:
+            return
+        victims = functions.make_room(key)
+        if victims is None:
+            functions.postpone(key)  # every zygote has live environments: later
+            return
+        for victim in victims:
+            self._retire(victim)
+        try:
+            zygote = await self._launch_function_zygote(key, recipe)
+        except _Unsupported as error:
+            log.warning("function zygotes are off: %s", error)
+            for live in functions.clear():
+                self._retire(live)
+            self._functions = None
+            return
+        except (SandboxError, OSError) as error:
+            log.warning("the function zygote of %s did not start: %s", key, error)
+            functions.failed(key, permanent=isinstance(error, _Refused))
+            return
+        if self._functions is not functions or self._cgroups is None or zygote.modules == 0:
+            if zygote.modules == 0:
+                functions.plain(key)  # its dependencies were all the function's own code
+            self._retire(zygote)
+            return
+        functions.started(key, zygote)
+        self._blanks.refill(zygote)
+        self._schedule_idle_check()
+
+    async def _launch_function_zygote(self, key: str, recipe: Recipe) -> FunctionZygote:
+        """Ask the runtime zygote of the recipe's interpreter to fork the function zygote;
+        wait until it has imported what it was given. Raises SandboxError."""
+        if self._cgroups is None:
+            raise SandboxError("the linux backend is closed")
+        runtime = await self._zygote(recipe.interpreter, recipe.bootstrap)
+        uid = self.allocate_uid()
+        cgroup = self._cgroups.environment(f"zygote-{os.urandom(6).hex()}")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            # The function's own memory and CPU share: its imports must fit there anyway.
+            cgroup.size(recipe.memory_mb)
+            procs = cgroup.procs_fds()
+            try:
+                runtime.fork({"kind": "zygote", "task_root": str(recipe.task_root),
+                              "tmp_mb": _ZYGOTE_TMP_MB, "binds": [], "uid": uid,
+                              "env": recipe.env, "modules": recipe.modules,
+                              "handler": recipe.handler}, [theirs.fileno(), *procs])
+            finally:
+                for fd in procs:
+                    os.close(fd)
+                theirs.close()
+            ours.setblocking(False)
+            try:
+                answer = await asyncio.wait_for(
+                    asyncio.get_running_loop().sock_recv(ours, 8192), START_TIMEOUT)
+            except TimeoutError:
+                raise _Refused(f"its imports took longer than {START_TIMEOUT:.0f} s") \
+                    from None
+            ours.setblocking(True)
+            word, _, detail = answer.decode(errors="replace").partition(" ")
+            if word == "unsupported":
+                raise _Unsupported(detail)
+            fields = detail.split()
+            if word == "error":
+                raise _Refused(detail)
+            if word != "ready" or len(fields) != 2 or not all(f.isdigit() for f in fields):
+                raise SandboxError(detail or "it exited while importing")
+            return FunctionZygote(key, recipe.interpreter, ours, int(fields[0]), uid, cgroup,
+                                  int(fields[1]))
+        except BaseException:
+            ours.close()
+            await asyncio.to_thread(cgroup.remove)  # kills it, wherever it got to
+            self.release_uid(uid)
+            raise
+
+    def _retire(self, zygote: FunctionZygote) -> None:
+        """Stop a function zygote the registry no longer holds (off the loop: its cgroup
+        removal waits for its processes to die)."""
+        self._blanks.drop(zygote.pool_key)
+
+        async def close() -> None:
+            await asyncio.to_thread(zygote.close)
+            self.release_uid(zygote.uid)
+
+        self._spawn(close())
+
+    def _schedule_idle_check(self) -> None:
+        functions = self._functions
+        if functions is None or self._idle_timer is not None:
+            return
+        expiry = functions.next_expiry()
+        if expiry is not None:
+            delay = max(0.0, expiry - time.monotonic()) + 0.01
+            self._idle_timer = asyncio.get_running_loop().call_later(delay, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        if self._cgroups is None:
+            return  # closed
+        if self._functions is not None:
+            for zygote in self._functions.expired():
+                self._retire(zygote)
+        self._schedule_idle_check()
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- environments ------------------------------------------------------------------------
-
-    # --- blanks ------------------------------------------------------------------------------
-
-    def _spawn_blank(self, zygote: Zygote, name: str | None = None) -> _Blank:
-        """Ask ``zygote`` for an environment that waits for its assignment (non-blocking:
-        the zygote does the forking; this makes the cgroup and the pipes)."""
-        assert self._cgroups is not None
-        cgroup = self._cgroups.environment(name or f"env-{os.urandom(6).hex()}")
-        status_r, status_w = os.pipe()
-        exec_r, exec_w = os.pipe()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        procs: list[int] = []
-        try:
-            procs = cgroup.procs_fds()
-            zygote.fork({}, [status_w, exec_w, theirs.fileno(), *procs])
-        except BaseException:
-            for fd in (status_r, exec_r):
-                os.close(fd)
-            ours.close()
-            cgroup.remove()
-            raise
-        finally:
-            for fd in (status_w, exec_w, *procs):
-                os.close(fd)
-            theirs.close()
-        return _Blank(zygote, cgroup, ours, status_r, exec_r)
-
-    def _take_blank(self, key: str, zygote: Zygote) -> _Blank:
-        pool = self._blanks.setdefault(key, [])
-        while pool:
-            blank = pool.pop(0)
-            if blank.zygote is zygote and zygote.alive:
-                return blank
-            blank.discard()
-        return self._spawn_blank(zygote)
-
-    def _refill(self, key: str, zygote: Zygote) -> None:
-        if self._cgroups is None or not zygote.alive:
-            return  # closed meanwhile, or the zygote died (restarted at the next need)
-        pool = self._blanks.setdefault(key, [])
-        for _ in range(max(0, self.prestart - len(pool))):
-            try:
-                pool.append(self._spawn_blank(zygote))
-            except (SandboxError, OSError) as error:
-                log.warning("could not start a sandbox ahead of need: %s", error)
-                return
 
     def _assignment(self, mode: str, argv: list[str], env: dict[str, str], task_root: Path,
                     tmp_mb: int, uid: int) -> dict[str, Any]:
@@ -543,66 +649,79 @@ class LinuxBackend:
                 "tmp_mb": tmp_mb, "uid": uid, "binds": [], "network": self.network,
                 "hostname": f"169.254.{(uid >> 8) & 255}.{uid & 255}"}
 
-    # --- environments ------------------------------------------------------------------------
-
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> LinuxSandbox:
         if self._cgroups is None:
             raise SandboxError("the linux backend is closed")
-        inside = _Paths(spec.task_root)
+        inside = Paths(spec.task_root)
         python_mode = spec.python is not None and self.use_zygotes
-        argv = [inside.rewrite(a) for a in _without_pycache_prefix(spec.argv)]
+        argv = [inside.rewrite(a) for a in without_pycache_prefix(spec.argv)]
         env = {k: inside.rewrite(v) for k, v in spec.env.items()}
         env["LAMBDA_TASK_ROOT"] = TASK_ROOT
         uid = spec.uid if spec.uid is not None else self.allocate_uid()
+        assignment = self._assignment("python" if python_mode else "exec", argv, env,
+                                      spec.task_root, spec.ephemeral_storage_mb, uid)
+        if spec.python is not None and not python_mode:
+            # An exec'd Python runtime needs its interpreter's installation in view.
+            prefix = prefix_of(spec.python)
+            if prefix:
+                assignment["binds"] = [(prefix, prefix)]
+        recipe: Recipe | None = None
         try:
-            if not python_mode:
-                _check_entrypoint(argv[0], inside.host(argv[0]))
             if python_mode:
                 assert spec.python is not None
-                interpreter, bootstrap = spec.python, _bootstrap_of(spec.argv)
+                interpreter, bootstrap = spec.python, bootstrap_of(spec.argv)
+                function, recipe = self._function_zygote(spec, interpreter, bootstrap, env)
             else:
-                interpreter, bootstrap = sys.executable, None
-            key = interpreter if bootstrap is not None else ""
-            zygote = await self._zygote(interpreter, bootstrap)
-            blank = self._take_blank(key, zygote)
+                check_entrypoint(argv[0], inside.host(argv[0]))
+                interpreter, bootstrap, function = sys.executable, None, None
+            zygote: RuntimeZygote | FunctionZygote = function or \
+                await self._zygote(interpreter, bootstrap)
+            blank = self._blanks.take(zygote)
         except BaseException:
             self.release_uid(uid)
             raise
         # Replace it off the invoke path: once this one is on its way, the zygote forks
         # the next while this one starts.
-        asyncio.get_running_loop().call_soon(self._refill, key, zygote)
+        asyncio.get_running_loop().call_soon(self._blanks.refill, zygote)
         output_r, output_w = os.pipe()
+        learn_r, learn_w = os.pipe() if recipe is not None else (-1, -1)
+        fds = [output_w] if recipe is None else [output_w, learn_w]
         try:
-            blank.cgroup.size(spec.memory_mb)
-            assignment = self._assignment("python" if python_mode else "exec", argv, env,
-                                          spec.task_root, spec.ephemeral_storage_mb, uid)
-            if spec.python is not None and not python_mode:
-                # An exec'd Python runtime needs its interpreter's installation in view.
-                prefix = _prefix(spec.python)
-                if prefix:
-                    assignment["binds"] = [(prefix, prefix)]
             try:
-                blank.assign(assignment, output_w)
+                blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
+                blank.assign(assignment, fds)
             except SandboxError:
                 # That one died while it waited (killed, or its zygote went): take a new
-                # one, once.
+                # one from the runtime zygote, once.
                 log.warning("a prepared sandbox was gone; starting another")
                 blank.discard()
-                blank = self._spawn_blank(await self._zygote(interpreter, bootstrap))
-                blank.cgroup.size(spec.memory_mb)
-                blank.assign(assignment, output_w)
+                zygote = await self._zygote(interpreter, bootstrap)
+                blank = self._blanks.spawn(zygote)
+                blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
+                blank.assign(assignment, fds)
         except BaseException:
-            os.close(output_r)
+            for fd in (output_r, learn_r):
+                if fd >= 0:
+                    os.close(fd)
             blank.discard()
             self.release_uid(uid)
+            if recipe is not None and self._functions is not None and spec.zygote_key:
+                self._functions.learned(spec.zygote_key, None)
             raise
         finally:
-            os.close(output_w)
+            for fd in (output_w, learn_w):
+                if fd >= 0:
+                    os.close(fd)
+        if recipe is not None and spec.zygote_key:
+            self._learn(learn_r, spec.zygote_key, recipe)
+        if isinstance(zygote, FunctionZygote):
+            zygote.environments += 1
+            zygote.last_used = time.monotonic()
         spec.work_dir.mkdir(parents=True, exist_ok=True)
-        sandbox = LinuxSandbox(spec, self, blank.cgroup, uid, output_r, blank.status_r,
-                               on_output)
+        sandbox = LinuxSandbox(spec, self, blank, uid, output_r, on_output,
+                               zygote.shared_bytes if python_mode else 0)
         try:
-            failure = await _read_async(blank.exec_r, _START_TIMEOUT)
+            failure = await read_async(blank.exec_r, START_TIMEOUT)
         except BaseException:
             await sandbox.destroy()
             raise
@@ -612,146 +731,15 @@ class LinuxBackend:
         if failure:
             await sandbox.destroy()
             if failure.startswith("exec "):
-                raise EntrypointError(_exec_message(failure))
+                raise EntrypointError(exec_message(failure))
             raise SandboxError(f"sandbox set-up failed: {failure}")
         return sandbox
 
 
-class _Blank:
-    """An environment started ahead of need, waiting for its assignment."""
-
-    def __init__(self, zygote: Zygote, cgroup: EnvironmentCgroup, control: socket.socket,
-                 status_r: int, exec_r: int) -> None:
-        self.zygote = zygote
-        self.cgroup = cgroup
-        self.control = control
-        self.status_r = status_r
-        self.exec_r = exec_r
-
-    def assign(self, assignment: dict[str, Any], output_w: int) -> None:
-        try:
-            socket.send_fds(self.control, [json.dumps(assignment).encode()], [output_w])
-        except OSError as error:
-            raise SandboxError(f"a prepared sandbox was lost: {error}") from None
-
-    def discard(self) -> None:
-        """Let it go: closing the control socket makes the runtime exit; the cgroup
-        removal kills whatever is left."""
-        self.control.close()
-        for fd in (self.status_r, self.exec_r):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.cgroup.remove()
+class _Unsupported(SandboxError):
+    """This machine cannot run function zygotes (unprivileged user namespaces are off)."""
 
 
-class _Paths:
-    """Host paths in the engine's terms <-> what the environment sees."""
-
-    def __init__(self, task_root: Path) -> None:
-        self._map = [(str(task_root), TASK_ROOT), (str(RUNTIME_DIR), RUNTIME_ROOT)]
-
-    def rewrite(self, value: str) -> str:
-        for host, inside in self._map:
-            if value == host or value.startswith(host + "/"):
-                return inside + value[len(host):]
-            # Lists of paths (NODE_PATH, PYTHONPATH): rewrite each member.
-            if ":" in value and host in value:
-                return ":".join(self.rewrite(part) for part in value.split(":"))
-        return value
-
-    def host(self, value: str) -> str:
-        for host, inside in self._map:
-            if value == inside or value.startswith(inside + "/"):
-                return host + value[len(inside):]
-        return value
-
-
-def _prefix(executable: str) -> str | None:
-    """The installation prefix of an interpreter outside /usr (pyenv, nvm ...), which the
-    environment needs to see; None when /usr already covers it."""
-    real = Path(os.path.realpath(executable))
-    prefix = real.parent.parent
-    if str(prefix) in ("/", "/usr") or str(prefix).startswith("/usr/"):
-        return None
-    return str(prefix)
-
-
-def _without_pycache_prefix(argv: Iterable[str]) -> list[str]:
-    """The command line without ``-X pycache_prefix=...``: that directory (the process
-    backend's, on the host) is not in the environment's view, and a prefix that cannot be
-    read would make the interpreter recompile its standard library on every start."""
-    out: list[str] = []
-    for arg in argv:
-        if arg.startswith("pycache_prefix=") and out and out[-1] == "-X":
-            out.pop()
-            continue
-        out.append(arg)
-    return out
-
-
-def _bootstrap_of(argv: Iterable[str]) -> Path:
-    return next(Path(a) for a in argv if a.endswith("bootstrap.py"))
-
-
-def _check_entrypoint(inside: str, host: str) -> None:
-    if not os.path.isfile(host):
-        raise EntrypointError(f"Couldn't find valid bootstrap(s): [{inside}]")
-    if not os.access(host, os.X_OK):
-        raise EntrypointError(f"fork/exec {inside}: permission denied")
-
-
-def _exec_message(failure: str) -> str:
-    # "exec <path>: <strerror>" -> Lambda's wording.
-    path, _, reason = failure.removeprefix("exec ").rpartition(": ")
-    if reason == os.strerror(errno.ENOENT):
-        return f"Couldn't find valid bootstrap(s): [{path}]"
-    if reason == os.strerror(errno.EACCES):
-        return f"fork/exec {path}: permission denied"
-    return f"fork/exec {path}: {reason}"
-
-
-async def _read_async(fd: int, timeout: float) -> str:
-    """Everything written to a pipe until its writers are gone (bounded by ``timeout``)."""
-    loop = asyncio.get_running_loop()
-    os.set_blocking(fd, False)
-    done: asyncio.Future[None] = loop.create_future()
-    chunks: list[bytes] = []
-
-    def readable() -> None:
-        try:
-            chunk = os.read(fd, 4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if chunk and sum(map(len, chunks)) < 65536:
-            chunks.append(chunk)
-        elif not chunk and not done.done():
-            done.set_result(None)
-
-    loop.add_reader(fd, readable)
-    try:
-        await asyncio.wait_for(done, timeout)
-    except TimeoutError:
-        raise SandboxError(f"sandbox set-up took longer than {timeout:.0f} s") from None
-    finally:
-        loop.remove_reader(fd)
-    return b"".join(chunks).decode(errors="replace")
-
-
-def _read_all(fd: int, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    os.set_blocking(fd, False)
-    for _ in range(1_000_000):
-        try:
-            chunk = os.read(fd, 4096)
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise SandboxError("the trial sandbox did not finish") from None
-            time.sleep(0.002)
-            continue
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks).decode(errors="replace")
+class _Refused(SandboxError):
+    """A function zygote refused its configuration (its imports failed, started threads
+    or took too long): it would again, so it is not retried."""

@@ -33,6 +33,8 @@ MB_PER_VCPU = 1769
 #: Lambda's limit on processes and threads per execution environment.
 PIDS_MAX = 1024
 _CFS_PERIOD_US = 100_000
+#: The least memory an environment's own cgroup is given, whatever it shares.
+_MIN_MEMORY = 16 * 1024 * 1024
 _V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer")
 
 
@@ -91,9 +93,11 @@ class EnvironmentCgroup:
             self._peak_fd = os.open(memory / "memory.max_usage_in_bytes", os.O_RDONLY | flags)
             self._oom_fd = os.open(memory / "memory.oom_control", os.O_RDONLY | flags)
 
-    def size(self, memory_mb: int) -> None:
-        """Memory = ``memory_mb``; CPU in proportion, as Lambda gives it. Raises OSError."""
-        memory = memory_mb * 1024 * 1024
+    def size(self, memory_mb: int, shared_bytes: int = 0) -> None:
+        """Memory = ``memory_mb``, less ``shared_bytes`` (what the environment uses of its
+        zygote's memory, charged there and not here); CPU in proportion to
+        ``memory_mb``, as Lambda gives it. Raises OSError."""
+        memory = max(memory_mb * 1024 * 1024 - shared_bytes, _MIN_MEMORY)
         cpus = memory_mb / MB_PER_VCPU
         quota = max(1000, round(_CFS_PERIOD_US * cpus))
         if self.unified:

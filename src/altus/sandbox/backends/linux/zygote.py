@@ -42,6 +42,7 @@ import time
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
@@ -62,16 +63,27 @@ _IFF_UP = 0x1
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
+_CAPABILITY_VERSION_3 = 0x20080522
 
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine)
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 _MAX_FDS = 64  # descriptors one request may carry
+#: Most module names a learning environment reports, and a function zygote imports.
+_MAX_MODULES = 20_000
 
 _libc = ctypes.CDLL(None, use_errno=True)
+
+#: Set in a function zygote (below): the descriptors its imports left open, which its
+#: environments keep (a library may hold one); None in a runtime zygote.
+_function_fds = None
 
 
 class SetupError(Exception):
     """The environment could not be built; reported on the exec pipe."""
+
+
+class Unsupported(SetupError):
+    """This machine cannot run function zygotes at all (reported as such, once)."""
 
 
 def _check(result, what):
@@ -162,10 +174,44 @@ def _enter_root(root, assignment):
     _mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def _enter_function_root(assignment):
+    """In an environment of a function zygote: the root is already the zygote's (this
+    function's code, read-only, pivoted into); add this environment's own /tmp and its
+    PID namespace's /proc."""
+    tmp_size = f"size={int(assignment['tmp_mb'])}m,mode=1777"
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_size)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+
+
+def _close_inherited(keep):
+    """Close every descriptor from 3 up except those in ``keep`` (close_range(2) per gap,
+    whatever the limit)."""
+    low = 3
+    for fd in sorted(k for k in keep if k is not None and k >= low):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 20)
+
+
 def _become(uid):
+    """Drop to ``uid`` for good: no groups, no capabilities, no_new_privs. From root the
+    kernel clears the capabilities itself; inside a user namespace of its own (a function
+    zygote's environment) the process keeps them across setuid, so they are cleared
+    explicitly."""
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    _check(_libc.capset(ctypes.byref(_CapHeader(_CAPABILITY_VERSION_3, 0)), (_CapData * 2)()),
+           "capset")
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
@@ -179,9 +225,10 @@ def _report_failure(exec_pipe, error):
         os.write(exec_pipe, message.encode()[:4000])
 
 
-def _isolate_network(relay, platform_address):
+def _isolate_network(relay, platform_address, uid):
     """Give the runtime a network namespace with only loopback, and a Runtime API
-    address on it that init relays to the platform."""
+    address on it that init relays to the platform, as ``uid`` (the only uid whose
+    connections the environment's Runtime API accepts)."""
     _check(_libc.unshare(CLONE_NEWNET), "unshare(network)")
     import fcntl
     import struct
@@ -199,7 +246,8 @@ def _isolate_network(relay, platform_address):
     listener.bind(("127.0.0.1", 9001))
     listener.listen(16)
     host, port = platform_address.rsplit(":", 1)
-    socket.send_fds(relay, [json.dumps([host, int(port)]).encode()], [listener.fileno()])
+    socket.send_fds(relay, [json.dumps([host, int(port), uid]).encode()],
+                    [listener.fileno()])
     listener.close()
     return "127.0.0.1:9001"
 
@@ -212,16 +260,22 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
         if not message or not fds:
             os._exit(0)  # the platform discarded this blank
         assignment, output = json.loads(message), fds[0]
+        # A second descriptor: the platform wants to learn what this function imports.
+        learn = fds[1] if len(fds) > 1 else None
         control.close()
         env = assignment["env"]
         if assignment.get("network") == "isolated":
-            address = _isolate_network(relay, env.get("AWS_LAMBDA_RUNTIME_API"))
+            address = _isolate_network(relay, env.get("AWS_LAMBDA_RUNTIME_API"),
+                                       assignment["uid"])
             if address:
                 env["AWS_LAMBDA_RUNTIME_API"] = address
         relay.close()
         if assignment.get("hostname"):
             socket.sethostname(assignment["hostname"])
-        _enter_root(root, assignment)
+        if _function_fds is None:
+            _enter_root(root, assignment)
+        else:
+            _enter_function_root(assignment)
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         _become(assignment["uid"])
@@ -229,8 +283,9 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
         os.dup2(null, 0)
         os.dup2(output, 1)
         os.dup2(output, 2)
-        os.closerange(3, exec_pipe)
-        os.closerange(exec_pipe + 1, 1 << 20)  # close_range(2): one call, whatever the limit
+        _close_inherited({exec_pipe, learn, *(_function_fds or ())})
+        if learn is not None:
+            os.set_inheritable(learn, False)
         os.chdir("/var/task")
         if assignment["mode"] == "exec":
             argv = assignment["argv"]
@@ -247,6 +302,9 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
     os.environ.update(env)
     time.tzset()
     sys.argv = [bootstrap.__file__]
+    _reseed_after_fork()
+    if learn is not None:
+        bootstrap.after_init = _reporter(learn, set(sys.modules))
     os.close(exec_pipe)  # EOF: the platform knows the environment started
     code = 0
     try:
@@ -266,6 +324,34 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
         sys.stderr.flush()
     finally:
         os._exit(code)
+
+
+def _reseed_after_fork():
+    """A generator seeded at import would repeat the zygote's sequence in every
+    environment forked from it. The standard library's reseeds itself at fork; numpy's
+    global one (imported by a function zygote) does not."""
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        with contextlib.suppress(Exception):
+            numpy_random.seed()
+
+
+def _reporter(fd, before):
+    """The hook a learning environment runs once its handler is loaded: it tells the
+    platform, through ``fd``, which modules the INIT phase imported, in import order."""
+
+    def report():
+        try:
+            names = [name for name in sys.modules if name not in before][:_MAX_MODULES]
+            view = memoryview(json.dumps(names).encode())
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            pass  # the platform stopped listening: nothing is learned, nothing else changes
+        finally:
+            os.close(fd)
+
+    return report
 
 
 def _describe(waited):
@@ -332,7 +418,12 @@ def _supervise(runtime, status, relay):
                 selector.unregister(relay)
                 relay.close()
                 if message and fds:
-                    target = json.loads(message)
+                    host, port, uid = json.loads(message)
+                    target = (host, port)
+                    # From here on init needs no privilege: it relays as the
+                    # environment's own uid, the only one its Runtime API answers.
+                    _become(uid)
+                    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the setuid
                     listener = socket.socket(fileno=fds[0])
                     listener.setblocking(False)
                     selector.register(listener, selectors.EVENT_READ, "accept")
@@ -382,8 +473,14 @@ def _keeper(root, request, fds, bootstrap):
     status = fds[0]
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS),
-               "unshare")
+        flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+        if _function_fds is not None:
+            # A function zygote is unprivileged: a user namespace of the environment's
+            # own is what lets it make the others. The platform maps the environment's
+            # uid into it (a uid of its own, as from a runtime zygote) at assignment.
+            flags |= CLONE_NEWUSER
+        _check(_libc.unshare(flags), "unshare")
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a new user namespace clears it
         pid = os.fork()
         if pid == 0:
             _init(root, fds, bootstrap)
@@ -414,33 +511,210 @@ def _reap(signum=None, frame=None):
 
 
 def serve(control, root, bootstrap):
-    """Answer requests until the platform closes the control socket."""
+    """Answer requests until the platform closes the control socket: ``{}`` asks for an
+    environment (a blank), ``{"kind": "zygote", ...}`` for a function zygote (only a
+    runtime zygote of Python makes those)."""
     signal.signal(signal.SIGCHLD, _reap)
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, _MAX_FDS)
+            message, fds, _, _ = socket.recv_fds(control, 1 << 22, _MAX_FDS)
         except InterruptedError:
             continue
         if not message:
             return
         try:
             request = json.loads(message)
-        except ValueError:
+            kind = request.get("kind", "environment")
+        except (ValueError, AttributeError):
+            kind = None
+        if kind not in ("environment", "zygote") or (
+                kind == "zygote" and (bootstrap is None or _function_fds is not None)):
             for fd in fds:
-                os.close(fd)
+                os.close(fd)  # the platform sees its descriptors closed: refused
             continue
         try:
             pid = os.fork()
         except OSError as error:  # out of processes or memory: this request fails
-            if len(fds) > 1:
+            if kind == "environment" and len(fds) > 1:
                 os.write(fds[1], f"fork: {error.strerror}".encode())
             pid = -1
         if pid == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             control.close()
+            if kind == "zygote":
+                _function_zygote(root, request, fds, bootstrap)
             _keeper(root, request, fds, bootstrap)
         for fd in fds:
             os.close(fd)
+
+
+# --- function zygotes ------------------------------------------------------------------
+#
+# A function zygote belongs to one function configuration. Forked from the runtime
+# zygote, it enters that function's root, drops to a uid of its own and imports what the
+# function's first environment imported from installed distributions and the standard
+# library (numpy, pandas, boto3 ...), so that its later environments find those modules
+# loaded. The function's own modules are left out: their INIT runs in every environment,
+# as on Lambda. Being unprivileged, it gives each environment a user namespace in which
+# to make its other namespaces; the platform maps the environment's own uid into it.
+
+
+def _function_zygote(root, request, fds, bootstrap):
+    """Become the zygote of one function and serve its environments. Never returns."""
+    global _function_fds
+    control = socket.socket(fileno=fds[0])
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        for fd in fds[1:]:
+            os.write(fd, b"0")  # join the zygote's own cgroups
+            os.close(fd)
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+        _enter_root(root, request)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        _become(request["uid"])
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the setuid
+        null = os.open("/dev/null", os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(null, target)  # what imports print is not any invocation's output
+        os.close(null)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        time.tzset()
+        bootstrap._prepare_interpreter("/var/task")
+        imported = preload(request["modules"], request.get("handler", ""))
+        threading = sys.modules.get("threading")
+        if threading is not None and threading.active_count() > 1:
+            raise SetupError("the function's modules start threads when imported; "
+                             "environments forked from them would lack those threads")
+        _check_user_namespaces()
+        _function_fds = {fd for fd in _open_fds() if fd > 2 and fd != control.fileno()}
+    except Exception as error:
+        word = b"unsupported " if isinstance(error, Unsupported) else b"error "
+        with contextlib.suppress(OSError):
+            control.send(word + _error_text(error).encode()[:4000])
+        os._exit(1)
+    control.send(b"ready %d %d" % (os.getpid(), imported))
+    serve(control, "/", bootstrap)
+    os._exit(0)
+
+
+def _error_text(error):
+    if isinstance(error, SetupError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _check_user_namespaces():
+    """Prove, once, that this unprivileged zygote can give an environment its namespaces
+    (a kernel or policy may forbid unprivileged user namespaces)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC
+                                 | CLONE_NEWUTS), "user namespace")
+            _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    _, waited = os.waitpid(pid, 0)
+    if not os.WIFEXITED(waited) or os.WEXITSTATUS(waited) != 0:
+        raise Unsupported("this kernel does not let an unprivileged process make user "
+                         "namespaces (user.max_user_namespaces, or a security policy)")
+
+
+def _open_fds():
+    try:
+        listed = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        return set()
+    found = set()
+    for fd in listed:
+        with contextlib.suppress(OSError):
+            os.fstat(fd)  # the listing's own descriptor is closed by now
+            found.add(fd)
+    return found
+
+
+def preload(names, handler):
+    """Import, in order, the modules among ``names`` (what a function's INIT imported)
+    that installed distributions or the standard library provide, leaving out the
+    function's own code: its handler module and anything no distribution installed.
+    A module that fails to import is skipped (the environment imports it itself and
+    reports what it reports). Returns how many modules were added."""
+    import importlib
+
+    own = handler.rpartition(".")[0].replace("/", ".").partition(".")[0]
+    installed = installed_top_levels(sys.path)
+    stdlib = os.path.dirname(os.__file__)
+    verdicts = {}
+    before = len(sys.modules)
+    for name in names[:_MAX_MODULES]:
+        if not isinstance(name, str) or name in sys.modules:
+            continue
+        top = name.partition(".")[0]
+        if not top or top in (own, "__main__"):
+            continue
+        if top not in verdicts:
+            verdicts[top] = _preloadable(top, installed, stdlib)
+        if verdicts[top]:
+            try:
+                importlib.import_module(name)
+            except BaseException:
+                continue
+    return len(sys.modules) - before
+
+
+def _preloadable(top, installed, stdlib):
+    if top in installed:
+        return True
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(top)
+    except BaseException:
+        return False
+    if spec is None:
+        return False
+    if spec.origin in ("built-in", "frozen"):
+        return True
+    origin = spec.origin or ""
+    return (origin.startswith(stdlib + os.sep) and "site-packages" not in origin
+            and "dist-packages" not in origin)
+
+
+def installed_top_levels(paths):
+    """Top-level module names that the distributions installed in ``paths`` provide
+    (``*.dist-info``/``*.egg-info``: ``top_level.txt``, else the files in ``RECORD``)."""
+    names = set()
+    for path in paths:
+        try:
+            entries = os.listdir(path)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith((".dist-info", ".egg-info")):
+                names.update(_top_levels(os.path.join(path, entry)))
+    return names
+
+
+def _top_levels(meta):
+    try:
+        with open(os.path.join(meta, "top_level.txt")) as listing:
+            return {line.strip() for line in listing if line.strip()}
+    except OSError:
+        pass
+    found = set()
+    try:
+        with open(os.path.join(meta, "RECORD")) as record:
+            for line in record:
+                first = line.split(",", 1)[0].split("/", 1)[0]
+                first = first.split(".", 1)[0]  # module.py, _ext.cpython-311-....so
+                if first.isidentifier() and first != "__pycache__":
+                    found.add(first)
+    except OSError:
+        pass
+    return found
 
 
 def main():
