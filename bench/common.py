@@ -160,3 +160,29 @@ def table(title: str, rows: list[tuple[str, dict[str, float]]], unit: str = "ms"
         lines.append(f"| {name} | {stats['p50']:.3f} | {stats['p99']:.3f} | "
                      f"{stats['mean']:.3f} | {int(stats['n'])} |")
     return "\n".join(lines)
+
+
+#: boto3 and what it needs: the heavy import of the cold start and density benchmarks.
+HEAVY_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3",
+                  "six")
+
+
+def heavy_package(handler: str) -> bytes:
+    """A package of ``app.py`` = ``handler`` with boto3 and its dependencies vendored as
+    ``pip install -t`` leaves them: each distribution's modules and its ``*.dist-info``
+    (which is how a function zygote tells installed packages from the function's own
+    code)."""
+    import importlib.metadata
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from altus.packaging import zip_files
+
+    files: dict[str, str | bytes] = {"app.py": handler}
+    owners = importlib.metadata.packages_distributions()
+    for name in HEAVY_PACKAGES:
+        distribution = importlib.metadata.distribution(owners[name][0])
+        for entry in distribution.files or []:
+            path = Path(str(entry.locate()))
+            if entry.parts[0] != ".." and "__pycache__" not in entry.parts and path.is_file():
+                files[entry.as_posix()] = path.read_bytes()
+    return zip_files(files)

@@ -1,6 +1,7 @@
 """Density: the memory (PSS) of N idle warm environments, and how many fit in 8 GB, per
-sandbox backend; next to N idle bare interpreters and N idle forks of an interpreter with
-the runtime client imported, measured in the same run.
+sandbox backend, for hello world and for a handler that imports boto3; next to N idle
+bare interpreters, N idle forks of an interpreter with the runtime client imported, and
+N idle interpreters with boto3 imported, measured in the same run.
 
     .venv/bin/python bench/density.py [--environments 32]
 
@@ -8,7 +9,9 @@ PSS (proportional set size) charges each shared page to its sharers in proportio
 forked environments that share the zygote's pages are not counted N times. An
 environment's cost is the growth of the whole server process tree (server, zygotes,
 keepers, inits, runtimes, environments started ahead of need) from one warm environment
-to N + 1, divided by N.
+to N + 1, divided by N. For boto3 on the linux sandbox with function zygotes, the
+function's zygote is started before the first reading, so the N environments are its
+forks.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Http, altus_process, create_function
+from common import Http, altus_process, create_function, heavy_package
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from altus.packaging import zip_files
@@ -33,8 +36,19 @@ IDLE = {"app.py": (
     "def handler(event, context):\n"
     "    time.sleep(event.get('sleep', 0))\n"
     "    return 'ok'\n")}
+BOTO3 = (
+    "import time, boto3\n"
+    "def handler(event, context):\n"
+    "    time.sleep(event.get('sleep', 0))\n"
+    "    return 'ok'\n")
 INVOKE = "/2015-03-31/functions/idle/invocations"
-BACKENDS = [("linux", {"ALTUS_SANDBOX": "linux"}), ("process", {"ALTUS_SANDBOX": "process"})]
+#: (label, server settings, whether the boto3 environments come from a function zygote)
+BACKENDS = [
+    ("linux, function zygotes", {"ALTUS_SANDBOX": "linux"}, True),
+    ("linux, runtime zygotes only", {"ALTUS_SANDBOX": "linux",
+                                     "ALTUS_SANDBOX_FUNCTION_ZYGOTES": "0"}, False),
+    ("process", {"ALTUS_SANDBOX": "process"}, False),
+]
 BUDGET_MB = 8192
 
 FORKS = r"""
@@ -86,23 +100,39 @@ def tree_pss_mb(pid: int) -> float:
     return sum(pss_kb(p) for p in tree(pid)) / 1024
 
 
-def environments_mb(env: dict[str, str], count: int) -> float:
+def environments_mb(env: dict[str, str], count: int, package: bytes,
+                    function_zygote: bool = False) -> float:
     with altus_process(env) as (url, pid):
         client = Http(url)
-        create_function(client, "idle", zip_files(IDLE))
+        create_function(client, "idle", package, MemorySize=512, Timeout=60)
         client.call("POST", INVOKE, b"{}")
+        for _ in range(3000 if function_zygote else 0):
+            _, _, data = client.call("GET", "/_altus/health")
+            if any("function" in z for z in json.loads(data)["zygotes"]):
+                break
+            time.sleep(0.01)
         time.sleep(1.0)
-        before = tree_pss_mb(pid)
-        body = json.dumps({"sleep": 1.5}).encode()
+        before, started = tree_pss_mb(pid), environments(url)
+        # Each call holds an environment long enough for all of them to be cold starts
+        # at once, even with boto3 imported at 512 MB's share of a CPU.
+        body = json.dumps({"sleep": 8.0}).encode()
 
         def call(_: int) -> None:
             Http(url).call("POST", INVOKE, body)
 
-        with ThreadPoolExecutor(count + 1) as pool:
-            list(pool.map(call, range(count + 1)))
+        with ThreadPoolExecutor(count) as pool:
+            list(pool.map(call, range(count)))
         time.sleep(1.0)  # idle (and, on linux, frozen); blanks refilled
-        after = tree_pss_mb(pid)
-    return (after - before) / count
+        after, added = tree_pss_mb(pid), environments(url) - started
+    if added < count // 2:
+        raise RuntimeError(f"only {added} of {count} environments started")
+    return (after - before) / added
+
+
+def environments(url: str) -> int:
+    _, _, data = Http(url).call("GET", "/_altus/health")  # a fresh connection: idle ones close
+    count: int = json.loads(data)["environments"]
+    return count
 
 
 def bare_interpreters_mb(count: int) -> float:
@@ -110,6 +140,18 @@ def bare_interpreters_mb(count: int) -> float:
                  for _ in range(count)]
     try:
         time.sleep(1.0)
+        return sum(pss_kb(p.pid) for p in processes) / 1024 / count
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+
+
+def boto3_interpreters_mb(count: int) -> float:
+    processes = [subprocess.Popen([sys.executable, "-c", "import time, boto3; time.sleep(600)"])
+                 for _ in range(count)]
+    try:
+        time.sleep(3.0)
         return sum(pss_kb(p.pid) for p in processes) / 1024 / count
     finally:
         for process in processes:
@@ -138,9 +180,15 @@ def main() -> None:
     n = args.environments
     rows = [("idle bare interpreter (`python3 -S`, sleeping)", bare_interpreters_mb(n)),
             ("idle fork of an interpreter with the runtime client imported", forks_mb(n))]
-    for name, env in BACKENDS:
+    for name, env, _ in BACKENDS:
         rows.append((f"idle warm Altus environment ({name}, hello world)",
-                     environments_mb(env, n)))
+                     environments_mb(env, n, zip_files(IDLE))))
+    rows.append(("idle interpreter with boto3 imported (`python3 -c 'import boto3'`)",
+                 boto3_interpreters_mb(n)))
+    boto3_package = heavy_package(BOTO3)
+    for name, env, function_zygote in BACKENDS:
+        rows.append((f"idle warm Altus environment ({name}, boto3 imported)",
+                     environments_mb(env, n, boto3_package, function_zygote)))
     print(f"## Density: PSS of {n} idle processes or environments\n")
     print("| what | PSS each (MB) | fit in 8 GB |")
     print("|---|---:|---:|")
