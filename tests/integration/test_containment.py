@@ -351,3 +351,43 @@ def test_prepared_environments_lost_while_waiting_are_replaced(linux_server: Ser
                                                WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     response, body = invoke(lam, "lazarus", LogType="Tail")
     assert body == "fine" and "Init Duration" in log_tail(response)
+
+
+def test_a_server_killed_outright_leaves_no_environment_running(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from altus.sandbox.backends.linux.cgroups import Cgroups
+    from tests.integration.test_function_zygotes import DEPS, function_zygotes
+
+    server = start_server(tmp_path_factory.mktemp("killed"), extra_env={"ALTUS_SANDBOX": "linux"})
+    try:
+        lam = server.client()
+        create_function(lam, "plain", BYSTANDER)
+        create_function(lam, "zygoted", DEPS)
+        assert invoke(lam, "plain")[1] == "fine"
+        invoke(lam, "zygoted")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not function_zygotes(server, "zygoted"):
+            time.sleep(0.1)
+        assert function_zygotes(server, "zygoted")
+        state = json.loads((server.data_dir / "linux" / "linux-backend.json").read_text())
+        roots = [Path(p) for p in state["cgroup_roots"]]
+        assert _processes_under(roots)  # frozen environments, prepared ones, the zygote
+    finally:
+        server.stop(9)
+    try:
+        # Frozen environments too: cgroup v1 delivers their kill only once they thaw.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _processes_under(roots):
+            time.sleep(0.1)
+        assert not _processes_under(roots)
+    finally:
+        Cgroups(roots, unified=bool(state["unified"])).close()
+
+
+def _processes_under(roots: list[Path]) -> list[int]:
+    found: list[int] = []
+    for root in roots:
+        for procs in root.rglob("cgroup.procs"):
+            with contextlib.suppress(OSError):
+                found += [int(p) for p in procs.read_text().split()]
+    return found

@@ -445,7 +445,7 @@ class LinuxBackend:
             zygote.close()
             self._blanks.drop(key)
         zygote = RuntimeZygote(interpreter, self._template_root,
-                               self._binds_for(interpreter), bootstrap)
+                               self._binds_for(interpreter), bootstrap, self._cgroups)
         zygote.start()
         self._zygotes[key] = zygote
         return zygote

@@ -213,6 +213,11 @@ class Cgroups:
         self.roots = roots
         self.unified = unified
 
+    @property
+    def freezer_root(self) -> Path:
+        """The root whose environments the freezer holds (v1's freezer hierarchy)."""
+        return self.roots[0] if self.unified else self.roots[_V1_CONTROLLERS.index("freezer")]
+
     @classmethod
     def create(cls, name: str | None = None) -> Cgroups:
         """Detect the hierarchy and make this server's root. Raises CgroupError."""

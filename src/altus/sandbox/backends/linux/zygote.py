@@ -540,6 +540,7 @@ def serve(control, root, bootstrap):
             pid = -1
         if pid == 0:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the sweep is the zygote's own
             control.close()
             if kind == "zygote":
                 _function_zygote(root, request, fds, bootstrap)
@@ -717,9 +718,61 @@ def _top_levels(meta):
     return found
 
 
+def _arm_parent_death():
+    """Die with the platform, and take its environments along. Parent-death signals
+    kill them, but cgroup v1 delivers nothing to a frozen process until it is thawed:
+    so a runtime zygote (root) is told of the platform's death by a signal it can catch,
+    kills what is left under the platform's cgroup root (``ALTUS_CGROUP_ROOT``: v1's
+    freezer hierarchy, or v2's), thaws it so that the kills land, and exits."""
+    root = os.environ.pop("ALTUS_CGROUP_ROOT", None)
+    unified = os.environ.pop("ALTUS_CGROUP_UNIFIED", None) == "1"
+    if not root:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        return
+
+    platform = os.getppid()
+
+    def platform_died(signum, frame):
+        # The signal comes when the *thread* that started this zygote ends: when the
+        # platform dies, its other threads may still be going for a moment. Sweep once
+        # this zygote is reparented; a stray SIGTERM (the platform alive) only ends it.
+        try:
+            for _ in range(200):
+                if os.getppid() != platform:
+                    sweep(root, unified)
+                    break
+                time.sleep(0.005)
+        finally:
+            os._exit(0)
+
+    signal.signal(signal.SIGTERM, platform_died)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def sweep(root, unified):
+    """SIGKILL every process under the cgroup ``root`` and thaw what is frozen."""
+    if unified:
+        with contextlib.suppress(OSError), open(os.path.join(root, "cgroup.kill"), "w") as kill:
+            kill.write("1")  # frozen or not, v2 kills the whole subtree
+        return
+    try:
+        entries = [e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for path in entries:
+        with contextlib.suppress(OSError, ValueError), \
+                open(os.path.join(path, "cgroup.procs")) as procs:
+            for pid in procs.read().split():
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), signal.SIGKILL)
+        with contextlib.suppress(OSError), \
+                open(os.path.join(path, "freezer.state"), "w") as state:
+            state.write("THAWED")
+
+
 def main():
     # argv: zygote.py <template root> <binds as JSON> <control fd> [<bootstrap.py>]
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _arm_parent_death()
     if os.getppid() == 1:
         os._exit(1)  # the platform is already gone
     root, binds, control_fd = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from altus.sandbox.backends.linux.cgroups import EnvironmentCgroup
+from altus.sandbox.backends.linux.cgroups import Cgroups, EnvironmentCgroup
 from altus.sandbox.base import SandboxError
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
@@ -64,12 +64,14 @@ class RuntimeZygote:
     userns = False
 
     def __init__(self, interpreter: str, template_root: Path, binds: list[tuple[str, str]],
-                 bootstrap: Path | None) -> None:
+                 bootstrap: Path | None, cgroups: Cgroups | None = None) -> None:
         self.interpreter = interpreter
         self.pool_key = interpreter if bootstrap is not None else ""
         self._template_root = template_root
         self._binds = binds
         self._bootstrap = bootstrap
+        #: Swept by the zygote if the platform dies outright (see zygote.py).
+        self._cgroups = cgroups
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         #: Memory an environment forked from it shares with it (Python runtimes only:
@@ -83,10 +85,13 @@ class RuntimeZygote:
                 json.dumps(self._binds), str(theirs.fileno())]
         if self._bootstrap is not None:
             argv.append(str(self._bootstrap))
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        if self._cgroups is not None:
+            env["ALTUS_CGROUP_ROOT"] = str(self._cgroups.freezer_root)
+            env["ALTUS_CGROUP_UNIFIED"] = "1" if self._cgroups.unified else "0"
         try:
             self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                argv, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), env=env,
             )
         except OSError as error:
             ours.close()
