@@ -135,23 +135,11 @@ def environments(url: str) -> int:
     return count
 
 
-def bare_interpreters_mb(count: int) -> float:
-    processes = [subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(600)"])
-                 for _ in range(count)]
+def interpreters_mb(count: int, code: str, *flags: str, settle: float = 1.0) -> float:
+    """PSS of ``count`` idle interpreters that ran ``code`` (which then sleeps)."""
+    processes = [subprocess.Popen([sys.executable, *flags, "-c", code]) for _ in range(count)]
     try:
-        time.sleep(1.0)
-        return sum(pss_kb(p.pid) for p in processes) / 1024 / count
-    finally:
-        for process in processes:
-            process.kill()
-            process.wait()
-
-
-def boto3_interpreters_mb(count: int) -> float:
-    processes = [subprocess.Popen([sys.executable, "-c", "import time, boto3; time.sleep(600)"])
-                 for _ in range(count)]
-    try:
-        time.sleep(3.0)
+        time.sleep(settle)
         return sum(pss_kb(p.pid) for p in processes) / 1024 / count
     finally:
         for process in processes:
@@ -178,13 +166,14 @@ def main() -> None:
     parser.add_argument("--environments", type=int, default=32)
     args = parser.parse_args()
     n = args.environments
-    rows = [("idle bare interpreter (`python3 -S`, sleeping)", bare_interpreters_mb(n)),
+    rows = [("idle bare interpreter (`python3 -S`, sleeping)",
+             interpreters_mb(n, "import time; time.sleep(600)", "-S")),
             ("idle fork of an interpreter with the runtime client imported", forks_mb(n))]
     for name, env, _ in BACKENDS:
         rows.append((f"idle warm Altus environment ({name}, hello world)",
                      environments_mb(env, n, zip_files(IDLE))))
     rows.append(("idle interpreter with boto3 imported (`python3 -c 'import boto3'`)",
-                 boto3_interpreters_mb(n)))
+                 interpreters_mb(n, "import time, boto3; time.sleep(600)", settle=3.0)))
     boto3_package = heavy_package(BOTO3)
     for name, env, function_zygote in BACKENDS:
         rows.append((f"idle warm Altus environment ({name}, boto3 imported)",

@@ -57,6 +57,17 @@ def resident_bytes(pid: int) -> int:
     return 0
 
 
+def _send(control: socket.socket | None, request: dict[str, Any], fds: list[int],
+          what: str) -> None:
+    """One request to a zygote over its control socket. Raises SandboxError."""
+    if control is None:
+        raise SandboxError(f"{what} is not running")
+    try:
+        socket.send_fds(control, [json.dumps(request).encode()], fds)
+    except OSError as error:
+        raise SandboxError(f"{what} is gone: {error}") from None
+
+
 class RuntimeZygote:
     """A zygote process of one interpreter, started by the platform."""
 
@@ -123,12 +134,7 @@ class RuntimeZygote:
     def fork(self, request: dict[str, Any], fds: list[int]) -> None:
         """Send one request (an environment, or a function zygote). The fds are
         duplicated into the zygote by the send."""
-        if self._control is None:
-            raise SandboxError("zygote is not running")
-        try:
-            socket.send_fds(self._control, [json.dumps(request).encode()], fds)
-        except OSError as error:
-            raise SandboxError(f"zygote on {self.interpreter} is gone: {error}") from None
+        _send(self._control, request, fds, f"zygote on {self.interpreter}")
 
     def close(self) -> None:
         if self._control is not None:
@@ -178,12 +184,7 @@ class FunctionZygote:
         return not readable  # a pidfd turns readable when its process exits
 
     def fork(self, request: dict[str, Any], fds: list[int]) -> None:
-        if self._control is None:
-            raise SandboxError("function zygote is not running")
-        try:
-            socket.send_fds(self._control, [json.dumps(request).encode()], fds)
-        except OSError as error:
-            raise SandboxError(f"function zygote of {self.key} is gone: {error}") from None
+        _send(self._control, request, fds, f"function zygote of {self.key}")
 
     def close(self) -> None:
         """Stop it and whatever is left in its cgroup (blocking, bounded). Environments
