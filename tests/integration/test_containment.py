@@ -68,6 +68,7 @@ def handler(e, c):
         "write_task": attempt(lambda: open("/var/task/new", "w")),
         "other_runtime_api": attempt(lambda: runtime_api(e["other_api"])),
         "signal_other": attempt(lambda: os.kill(e["other_pid"], 9)),
+        "signal_zygote": attempt(lambda: os.kill(e.get("zygote_pid", 0) or 999999, 9)),
         "signal_all": attempt(lambda: os.kill(-1, 9)),
         "own_tmp": attempt(lambda: os.listdir("/tmp")),
         "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
@@ -91,6 +92,21 @@ def lam(linux_server: Server) -> Any:
     client = linux_server.client()
     create_function(client, "bystander", BYSTANDER)
     return client
+
+
+def _probe_from_zygote() -> dict[str, str | bytes]:
+    """PROBE with a dependency installed (so that it gets a function zygote) and a way
+    to hold its environment busy."""
+    from tests.integration.test_function_zygotes import DEPS
+
+    files: dict[str, str | bytes] = {k: v for k, v in DEPS.items() if k.startswith("heavydep")}
+    body = PROBE["app.py"]
+    assert isinstance(body, str)
+    files["app.py"] = "import time, heavydep\n" + body.replace(
+        "def handler(e, c):\n    results = {",
+        "def handler(e, c):\n    time.sleep(e.get('hold', 0))\n"
+        "    results = {\n        'dep_by': heavydep.IMPORTED_BY,")
+    return files
 
 
 def _processes_of_uid(uid: int) -> list[int]:
@@ -143,6 +159,36 @@ def test_a_function_cannot_see_or_touch_others(linux_server: Server, lam: Any) -
     # kill(-1) reached nothing outside: the holder and the bystander are unharmed.
     assert invoke(lam, "holder")[1]["uid"] == holder["uid"]
     assert invoke(lam, "bystander")[1] == "fine"
+
+
+def test_an_environment_forked_from_a_function_zygote_is_contained(linux_server: Server,
+                                                                    lam: Any) -> None:
+    from tests.integration.test_function_zygotes import _health, _wait_for, function_zygotes
+
+    create_function(lam, "holder-z", SECRET)
+    holder = invoke(lam, "holder-z")[1]
+    create_function(lam, "zprober", _probe_from_zygote())
+    code_dir = next((linux_server.data_dir / "code").glob("*/app.py"))
+    event = {"other_code": str(code_dir), "data_dir": str(linux_server.data_dir),
+             "other_api": holder["api"], "other_pid": max(_processes_of_uid(holder["uid"]))}
+    invoke(lam, "zprober", event)  # learns what it imports
+    zygote = _wait_for(lambda: function_zygotes(linux_server, "zprober"))[0]
+    event["zygote_pid"] = zygote["pid"]
+    # Its one warm environment held busy, the probe runs in a cold one: the zygote's.
+    with ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke, lam, "zprober", {**event, "hold": 3})
+        _wait_for(lambda: _health(linux_server)["in_flight"] >= 1)
+        result = invoke(lam, "zprober", event)[1]
+        busy.result()
+    assert result["dep_by"] == zygote["pid"]
+    for key in ("other_code", "other_tmp", "data_dir", "database", "write_etc",
+                "write_task", "other_runtime_api", "signal_other", "signal_zygote"):
+        assert result[key].startswith("refused"), (key, result[key])
+    assert result["own_tmp"] == "allowed: []"
+    assert result["processes"] == [2]
+    assert result["task_listing"] == ["app.py", "heavydep", "heavydep-1.0.dist-info"]
+    assert invoke(lam, "holder-z")[1]["uid"] == holder["uid"]
+    assert function_zygotes(linux_server, "zprober")[0]["pid"] == zygote["pid"]
 
 
 def test_a_memory_hog_is_killed_and_reported(lam: Any) -> None:

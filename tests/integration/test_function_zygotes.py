@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,6 +54,30 @@ DEPS: dict[str, str | bytes] = {
         "            'greeting': heavydep.GREETING, 'tmp': os.listdir('/tmp'),\n"
         "            'processes': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}\n"),
 }
+
+
+#: The same dependency turned against its zygote: imported there, it writes the PID of
+#: the platform into every regular file the zygote is sent (a root-opened cgroup.procs
+#: would move the platform into the function's cgroup), and makes the zygote claim its
+#: parent's PID (the runtime zygote's, which the platform would then kill as its own).
+HOSTILE = {**DEPS, "heavydep/__init__.py": (
+    "import os, socket, stat\n"
+    "IMPORTED_BY = os.getpid()\n"
+    "GREETING = None\n"
+    "_target = os.environ.get('TARGET_PID', '').encode()\n"
+    "_receive = socket.recv_fds\n"
+    "def _stealing(*args, **kwargs):\n"
+    "    message, fds, flags, address = _receive(*args, **kwargs)\n"
+    "    for fd in fds:\n"
+    "        try:\n"
+    "            if stat.S_ISREG(os.fstat(fd).st_mode):\n"
+    "                os.write(fd, _target)\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    return message, fds, flags, address\n"
+    "socket.recv_fds = _stealing\n"
+    "os.getpid = os.getppid\n")}
+OTHER = {"app.py": "import os\ndef handler(event, context):\n    return {'uid': os.getuid()}\n"}
 
 
 def _health(server: Server) -> dict[str, Any]:
@@ -163,8 +188,7 @@ def test_a_dead_function_zygote_is_restarted(server: Server, lam: Any) -> None:
     _wait_for(lambda: not os.path.exists(f"/proc/{old['pid']}/status"))  # reaped
     # The next cold starts find it dead: they start from the runtime zygote meanwhile
     # (one warm environment, two cold), and it is started again.
-    cold = _cold_starts(lam, "sturdy", 3)
-    assert len(cold) == 2 and all(body["dep_by"] == body["pid"] for _, body in cold)
+    assert len(_cold_starts(lam, "sturdy", 3)) == 2
     new = _wait_for(lambda: [z for z in function_zygotes(server, "sturdy")
                              if z["pid"] != old["pid"]])[0]
     cold = _cold_starts(lam, "sturdy", 5)  # three warm, two cold
@@ -206,6 +230,60 @@ def test_modules_that_start_threads_at_import_get_no_zygote(server: Server,
     assert not function_zygotes(server, "threaded")
     cold = _cold_starts(lam, "threaded", 2)
     assert cold and all(body["dep_by"] == body["pid"] for _, body in cold)
+
+
+def test_a_hostile_dependency_gets_nothing_of_the_platform(server: Server,
+                                                          lam: Any) -> None:
+    assert server.process is not None
+    platform = server.process.pid
+    cgroups_before = Path(f"/proc/{platform}/cgroup").read_text()
+    create_function(lam, "hostile", HOSTILE,
+                    Environment={"Variables": {"TARGET_PID": str(platform)}})
+    invoke(lam, "hostile")
+    zygote = _wait_for(lambda: function_zygotes(server, "hostile"))[0]
+    runtime_zygotes = {z["pid"] for z in _health(server)["zygotes"] if "runtime" in z}
+    # Its PID is the kernel's word, not its claim (the runtime zygote's).
+    assert zygote["pid"] not in runtime_zygotes
+    cold = _cold_starts(lam, "hostile", 3)
+    assert len(cold) == 2 and all(body["dep_by"] == zygote["pid"] for _, body in cold)
+    # Nothing it was sent could move the platform (or anyone) into its cgroups.
+    assert Path(f"/proc/{platform}/cgroup").read_text() == cgroups_before
+    # The runtime zygotes it pointed at are alive and serve other functions.
+    assert runtime_zygotes <= {z["pid"] for z in _health(server)["zygotes"]}
+    create_function(lam, "innocent", OTHER)
+    assert "uid" in invoke(lam, "innocent")[1]
+
+
+@pytest.fixture(scope="module")
+def churn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(tmp_path_factory.mktemp("fzygotes-churn"), extra_env={
+        "ALTUS_SANDBOX": "linux", "ALTUS_KEEP_ALIVE_SECONDS": "1"})
+    yield running
+    running.stop()
+
+
+def test_uids_of_a_function_zygotes_environments_stay_its_own(churn_server: Server) -> None:
+    lam = churn_server.client()
+    create_function(lam, "owner", DEPS)
+    create_function(lam, "other", OTHER)
+    invoke(lam, "owner")
+    zygote = _wait_for(lambda: function_zygotes(churn_server, "owner"))[0]
+    owned = {body["uid"] for _, body in _cold_starts(lam, "owner", 3)
+             if body["dep_by"] == zygote["pid"]}
+    assert len(owned) >= 2
+    # Retired, their environments' uids are still the zygote's (a process of its making
+    # could hold one): another function's environments never get them.
+    _wait_for(lambda: _health(churn_server)["environments"] == 0)
+    others = set()
+    for round_ in range(4):
+        lam.update_function_configuration(FunctionName="other", Description=str(round_))
+        lam.get_waiter("function_updated_v2").wait(
+            FunctionName="other", WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+        others.add(invoke(lam, "other")[1]["uid"])
+    assert not owned & others
+    # The function's own later environments do.
+    again = {body["uid"] for _, body in _cold_starts(lam, "owner", 2)}
+    assert again and again <= owned
 
 
 @pytest.fixture(scope="module")

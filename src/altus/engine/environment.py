@@ -165,7 +165,7 @@ class ExecutionEnvironment:
                 argv.insert(0, wrapper)
             # Where environments have uids of their own, the Runtime API answers only
             # sockets of this environment's uid.
-            uid = self._backend.allocate_uid()
+            uid = self._backend.allocate_uid(config.env_key)
             endpoint.allowed_uid = uid
             spec = SandboxSpec(
                 sandbox_id=self.id,

@@ -105,10 +105,11 @@ class Sandbox(Protocol):
 class SandboxBackend(Protocol):
     name: str
 
-    def allocate_uid(self) -> int | None:
-        """A uid of its own for a new environment (None: the server's user). Whatever
-        ``create`` is then given owns it, and gives it back when the sandbox is gone.
-        The environment's Runtime API answers sockets of that uid only."""
+    def allocate_uid(self, zygote_key: str | None = None) -> int | None:
+        """A uid of its own for a new environment of ``zygote_key`` (None: the server's
+        user). Whatever ``create`` is then given owns it, and gives it back when the
+        sandbox is gone. The environment's Runtime API answers sockets of that uid
+        only."""
         ...
 
     def zygotes(self) -> list[dict[str, object]]:

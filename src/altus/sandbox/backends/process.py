@@ -156,7 +156,7 @@ class ProcessBackend:
 
     name = "process"
 
-    def allocate_uid(self) -> None:
+    def allocate_uid(self, zygote_key: str | None = None) -> None:
         return None  # every environment runs as the server's user
 
     def zygotes(self) -> list[dict[str, object]]:

@@ -39,8 +39,15 @@ from pathlib import Path
 from typing import Any
 
 from altus.runtimes.registry import RUNTIME_DIR
-from altus.sandbox.backends.linux.blanks import Blank, Blanks, read_all, read_async
-from altus.sandbox.backends.linux.cgroups import Cgroups
+from altus.sandbox.backends.linux.blanks import (
+    Blank,
+    Blanks,
+    NoAnswer,
+    read_all,
+    read_async,
+    receive_with_pid,
+)
+from altus.sandbox.backends.linux.cgroups import Cgroups, EnvironmentCgroup
 from altus.sandbox.backends.linux.paths import (
     RUNTIME_ROOT,
     TASK_ROOT,
@@ -99,7 +106,13 @@ class LinuxSandbox:
         os.set_blocking(blank.status_r, False)
         self._loop.add_reader(blank.status_r, self._read_status)
         self._output = OutputPipe(output_fd, on_output, self._maybe_finish)
-        self._consume(blank.status_read)
+        # A function zygote's environment: its keeper's PID, as the kernel gave it, and
+        # nothing its status pipe claims (that comes from code the function shaped).
+        self._trusted_pid = blank.pid is not None
+        if blank.pid is not None:
+            self._pid = blank.pid
+            with contextlib.suppress(OSError):
+                self._pidfd = os.pidfd_open(blank.pid)
 
     @property
     def pid(self) -> int:
@@ -147,6 +160,8 @@ class LinuxSandbox:
             return
         kind, value = words[0], int(words[1])
         if kind == "pid":
+            if self._trusted_pid:
+                return
             self._pid = value
             with contextlib.suppress(OSError):
                 self._pidfd = os.pidfd_open(value)
@@ -224,13 +239,16 @@ class LinuxSandbox:
         return False
 
     def _open_status_files(self) -> None:
-        """/proc/<pid>/status of init and of the runtime (init's child), kept open."""
+        """/proc/<pid>/status of init and of the runtime (init's child), kept open; of the
+        keeper too when the PID known is the keeper's (a function zygote's)."""
         if not self._pid:
             return
         pids = [self._pid]
-        with contextlib.suppress(OSError, ValueError):
-            children = Path(f"/proc/{self._pid}/task/{self._pid}/children").read_text()
-            pids += [int(p) for p in children.split()[:1]]
+        for _ in range(2 if self._trusted_pid else 1):
+            with contextlib.suppress(OSError, ValueError):
+                last = pids[-1]
+                children = Path(f"/proc/{last}/task/{last}/children").read_text()
+                pids += [int(p) for p in children.split()[:1]]
         for pid in pids:
             with contextlib.suppress(OSError):
                 self._status_files.append(
@@ -239,7 +257,8 @@ class LinuxSandbox:
     def kill(self) -> None:
         if self._destroyed or self._status is not None:
             return
-        # The runtime is PID 1 of its namespace: killing it kills every process in it.
+        # init is PID 1 of its namespace: killing it (or the keeper, whose death init
+        # follows) kills every process in it.
         if self._pidfd is not None:
             with contextlib.suppress(OSError):
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
@@ -299,6 +318,8 @@ class LinuxBackend:
             if zygotes and function_zygotes > 0 and network == "host" else None)
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle_timer: asyncio.TimerHandle | None = None
+        #: uid -> the function zygote whose environment it was mapped into.
+        self._uid_owners: dict[int, FunctionZygote] = {}
 
     @property
     def prestart(self) -> int:
@@ -400,8 +421,14 @@ class LinuxBackend:
 
     # --- identities ------------------------------------------------------------------------
 
-    def allocate_uid(self) -> int:
-        if self._free_uids:
+    def allocate_uid(self, zygote_key: str | None = None) -> int:
+        # An environment that will fork from a function zygote takes one of the uids its
+        # earlier environments had, when there is one.
+        function = self._functions.ready(zygote_key) \
+            if self._functions is not None and zygote_key else None
+        if function is not None and function.free_uids:
+            uid = function.free_uids.pop()
+        elif self._free_uids:
             uid = self._free_uids.pop()
         elif self._next_uid < self._uid_count:
             uid = self._uid_base + self._next_uid
@@ -412,9 +439,19 @@ class LinuxBackend:
         return uid
 
     def release_uid(self, uid: int) -> None:
-        if uid in self._used_uids:
-            self._used_uids.discard(uid)
-            self._free_uids.append(uid)
+        """A uid an environment is done with. One that was mapped into a function
+        zygote's environment stays that zygote's while it lives: the zygote owns the
+        environment's user namespace, so a process of its making may still hold the uid,
+        and another function's Runtime API must never answer it."""
+        if uid not in self._used_uids:
+            return
+        self._used_uids.discard(uid)
+        owner = self._uid_owners.get(uid)
+        if owner is not None and not owner.closed:
+            owner.free_uids.append(uid)
+            return
+        self._uid_owners.pop(uid, None)
+        self._free_uids.append(uid)
 
     def gone(self, sandbox: LinuxSandbox) -> None:
         """A sandbox is destroyed: its uid is free, its function zygote has one
@@ -533,6 +570,13 @@ class LinuxBackend:
         recipe = functions.recipe(key) if functions is not None else None
         if functions is None or recipe is None:
             return
+        try:
+            await self._start_with(functions, key, recipe)
+        except Exception:  # a bug must not leave the configuration STARTING for good
+            log.exception("the function zygote of %s did not start", key)
+            functions.failed(key, permanent=True)
+
+    async def _start_with(self, functions: FunctionZygotes, key: str, recipe: Recipe) -> None:
         victims = functions.make_room(key)
         if victims is None:
             functions.postpone(key)  # every zygote has live environments: later
@@ -558,6 +602,7 @@ class LinuxBackend:
             return
         functions.started(key, zygote)
         self._blanks.refill(zygote)
+        zygote.rest()  # frozen but while it forks
         self._schedule_idle_check()
 
     async def _launch_function_zygote(self, key: str, recipe: Recipe) -> FunctionZygote:
@@ -567,13 +612,18 @@ class LinuxBackend:
             raise SandboxError("the linux backend is closed")
         runtime = await self._zygote(recipe.interpreter, recipe.bootstrap)
         uid = self.allocate_uid()
-        cgroup = self._cgroups.environment(f"zygote-{os.urandom(6).hex()}")
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cgroup: EnvironmentCgroup | None = None
+        ours: socket.socket | None = None
         try:
+            cgroup = self._cgroups.environment(f"zygote-{os.urandom(6).hex()}")
             # The function's own memory and CPU share: its imports must fit there anyway.
             cgroup.size(recipe.memory_mb)
-            procs = cgroup.procs_fds()
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            ours.setblocking(False)
+            procs: list[int] = []
             try:
+                procs = cgroup.procs_fds()  # the runtime zygote's child joins, then imports
                 runtime.fork({"kind": "zygote", "task_root": str(recipe.task_root),
                               "tmp_mb": _ZYGOTE_TMP_MB, "binds": [], "uid": uid,
                               "env": recipe.env, "modules": recipe.modules,
@@ -582,38 +632,46 @@ class LinuxBackend:
                 for fd in procs:
                     os.close(fd)
                 theirs.close()
-            ours.setblocking(False)
             try:
-                answer = await asyncio.wait_for(
-                    asyncio.get_running_loop().sock_recv(ours, 8192), START_TIMEOUT)
-            except TimeoutError:
+                # Its PID is the kernel's word, not its own.
+                answer, pid = await receive_with_pid(ours, START_TIMEOUT)
+            except NoAnswer:
                 raise _Refused(f"its imports took longer than {START_TIMEOUT:.0f} s") \
                     from None
-            ours.setblocking(True)
             word, _, detail = answer.decode(errors="replace").partition(" ")
             if word == "unsupported":
                 raise _Unsupported(detail)
-            fields = detail.split()
             if word == "error":
                 raise _Refused(detail)
-            if word != "ready" or len(fields) != 2 or not all(f.isdigit() for f in fields):
+            fields = detail.split()
+            if word != "ready" or len(fields) != 2 or not fields[1].isdigit():
                 raise SandboxError(detail or "it exited while importing")
-            return FunctionZygote(key, recipe.interpreter, ours, int(fields[0]), uid, cgroup,
+            return FunctionZygote(key, recipe.interpreter, ours, pid, uid, cgroup,
                                   int(fields[1]))
         except BaseException:
-            ours.close()
-            await asyncio.to_thread(cgroup.remove)  # kills it, wherever it got to
-            self.release_uid(uid)
+            if ours is not None:
+                ours.close()
+            # Its cgroup holds whatever it started: gone with it, the uid is free again.
+            if cgroup is None or await asyncio.to_thread(cgroup.remove):
+                self.release_uid(uid)
             raise
 
     def _retire(self, zygote: FunctionZygote) -> None:
         """Stop a function zygote the registry no longer holds (off the loop: its cgroup
-        removal waits for its processes to die)."""
+        removal waits for its processes to die). Its uids return to the shared pool once
+        nothing of it is left; those of live environments, when they end."""
+        zygote.closed = True  # before the thread starts: nothing touches its cgroup now
         self._blanks.drop(zygote.pool_key)
 
         async def close() -> None:
-            await asyncio.to_thread(zygote.close)
-            self.release_uid(zygote.uid)
+            if not await asyncio.to_thread(zygote.close):
+                log.warning("processes of the function zygote of %s outlived it; its "
+                            "uids are not reused", zygote.key)
+                return
+            for uid in [zygote.uid, *zygote.free_uids]:
+                self._uid_owners.pop(uid, None)
+                self._free_uids.append(uid)
+            zygote.free_uids.clear()
 
         self._spawn(close())
 
@@ -679,6 +737,7 @@ class LinuxBackend:
             blank = self._blanks.take(zygote)
         except BaseException:
             self.release_uid(uid)
+            self._learning_failed(spec, recipe)
             raise
         # Replace it off the invoke path: once this one is on its way, the zygote forks
         # the next while this one starts.
@@ -686,27 +745,36 @@ class LinuxBackend:
         output_r, output_w = os.pipe()
         learn_r, learn_w = os.pipe() if recipe is not None else (-1, -1)
         fds = [output_w] if recipe is None else [output_w, learn_w]
+
+        async def assign(blank: Blank, zygote: RuntimeZygote | FunctionZygote) -> None:
+            if blank.ready is not None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(blank.ready), START_TIMEOUT)
+                except TimeoutError:
+                    raise SandboxError("a prepared sandbox never got ready") from None
+            blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
+            if isinstance(zygote, FunctionZygote):
+                self._uid_owners[uid] = zygote  # mapped into its namespace: its uid now
+            blank.assign(assignment, fds)
+
         try:
             try:
-                blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
-                blank.assign(assignment, fds)
-            except SandboxError:
+                await assign(blank, zygote)
+            except SandboxError as error:
                 # That one died while it waited (killed, or its zygote went): take a new
                 # one from the runtime zygote, once.
-                log.warning("a prepared sandbox was gone; starting another")
+                log.warning("a prepared sandbox was gone (%s); starting another", error)
                 blank.discard()
                 zygote = await self._zygote(interpreter, bootstrap)
                 blank = self._blanks.spawn(zygote)
-                blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
-                blank.assign(assignment, fds)
+                await assign(blank, zygote)
         except BaseException:
             for fd in (output_r, learn_r):
                 if fd >= 0:
                     os.close(fd)
             blank.discard()
             self.release_uid(uid)
-            if recipe is not None and self._functions is not None and spec.zygote_key:
-                self._functions.learned(spec.zygote_key, None)
+            self._learning_failed(spec, recipe)
             raise
         finally:
             for fd in (output_w, learn_w):
@@ -734,6 +802,12 @@ class LinuxBackend:
                 raise EntrypointError(exec_message(failure))
             raise SandboxError(f"sandbox set-up failed: {failure}")
         return sandbox
+
+    def _learning_failed(self, spec: SandboxSpec, recipe: Recipe | None) -> None:
+        """The environment that was to teach us its imports never started: the next one
+        learns instead."""
+        if recipe is not None and self._functions is not None and spec.zygote_key:
+            self._functions.learned(spec.zygote_key, None)
 
 
 class _Unsupported(SandboxError):

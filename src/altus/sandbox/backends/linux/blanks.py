@@ -6,9 +6,13 @@ runtime waits on its control socket for an *assignment*: the function's command 
 environment, /tmp size and uid. Each zygote keeps ``prestart`` blanks, refilled after
 every cold start, so that a cold start skips the forks and the cgroup join.
 
-A blank of a function zygote lives in a user namespace of its own; its assignment first
-maps the environment's uid into that namespace, from outside, as root, which is what lets
-an unprivileged zygote give every environment a uid of its own.
+A runtime zygote runs only Altus's code: its blanks join their cgroup themselves, through
+descriptors of ``cgroup.procs`` the platform opened. A function zygote has run the
+function's own import code, so its blanks get nothing privileged and are believed only
+what the kernel vouches for: the keeper says hello on the control socket, the kernel
+attaches its PID (``SO_PASSCRED``), and the platform moves that process into the cgroup.
+The keeper then makes its namespaces inside a user namespace of its own, says so, and at
+assignment the platform, as root and from outside, maps the environment's uid into it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ import contextlib
 import json
 import logging
 import os
-import select
 import socket
+import struct
 import time
 from typing import Any, Protocol
 
@@ -28,20 +32,29 @@ from altus.sandbox.base import SandboxError
 
 log = logging.getLogger(__name__)
 
-#: How long a blank may take to report its PID when it is assigned.
-_PID_TIMEOUT = 5.0
+_UCRED = struct.Struct("iII")  # struct ucred: pid, uid, gid
+
+
+class NoAnswer(SandboxError):
+    """Nothing came in time."""
 
 
 class Forker(Protocol):
     """A zygote, as blanks need it."""
 
     pool_key: str
+    #: Untrusted and unprivileged (a function zygote): its blanks join their cgroup and
+    #: get their uid mapped by the platform.
     userns: bool
 
     @property
     def alive(self) -> bool: ...
 
     def fork(self, request: dict[str, Any], fds: list[int]) -> None: ...
+
+    def forked(self) -> None:
+        """A request sent with ``fork`` has been answered (or given up)."""
+        ...
 
 
 class Blank:
@@ -54,12 +67,51 @@ class Blank:
         self.control = control
         self.status_r = status_r
         self.exec_r = exec_r
-        #: What was read of the status pipe before the sandbox took it over.
-        self.status_read = b""
+        #: The keeper's PID as the kernel reported it (a function zygote's blanks).
+        self.pid: int | None = None
+        #: Resolves once a function zygote's blank is in its cgroup and namespaces.
+        self.ready: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._discarded = False
+        self._answered = False
+
+    # --- a function zygote's blank: hello, join, ready ------------------------------------
+
+    def watch(self) -> None:
+        """Follow a function zygote's blank to readiness, on the event loop."""
+        loop = asyncio.get_running_loop()
+        self.ready = loop.create_future()
+        self.ready.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.control.setblocking(False)
+        self._task = loop.create_task(self._follow())
+
+    async def _follow(self) -> None:
+        assert self.ready is not None
+        try:
+            pid = await receive_pid(self.control, b"hello")
+            await asyncio.to_thread(self.cgroup.join, pid)
+            self.control.send(b"joined")
+            if await receive_pid(self.control, b"ready") != pid:
+                raise SandboxError("a prepared sandbox changed hands")
+            self.pid = pid
+            if not self.ready.done():
+                self.ready.set_result(None)
+        except (OSError, SandboxError) as error:
+            if not self.ready.done():
+                self.ready.set_exception(SandboxError(f"a prepared sandbox was lost: {error}"))
+        finally:
+            self._answer()
+
+    def _answer(self) -> None:
+        if not self._answered:
+            self._answered = True
+            self.zygote.forked()
+
+    # --- assignment ----------------------------------------------------------------------
 
     def assign(self, assignment: dict[str, Any], fds: list[int]) -> None:
         """Send the assignment (and the descriptors it needs). Raises SandboxError if the
-        blank is gone."""
+        blank is gone. A function zygote's blank must be ``ready``."""
         if self.zygote.userns:
             self._map_uid(int(assignment["uid"]))
         try:
@@ -68,11 +120,11 @@ class Blank:
             raise SandboxError(f"a prepared sandbox was lost: {error}") from None
 
     def _map_uid(self, uid: int) -> None:
-        # The keeper reports init's PID first; its user namespace is init's.
-        pid = self._read_pid()
+        if self.pid is None:
+            raise SandboxError("a prepared sandbox is not ready")
         try:
             for name in ("uid_map", "gid_map"):
-                fd = os.open(f"/proc/{pid}/{name}", os.O_WRONLY | os.O_CLOEXEC)
+                fd = os.open(f"/proc/{self.pid}/{name}", os.O_WRONLY | os.O_CLOEXEC)
                 try:
                     os.write(fd, f"{uid} {uid} 1\n".encode())
                 finally:
@@ -80,24 +132,18 @@ class Blank:
         except OSError as error:
             raise SandboxError(f"a prepared sandbox was lost: {error}") from None
 
-    def _read_pid(self) -> int:
-        deadline = time.monotonic() + _PID_TIMEOUT
-        while b"\n" not in self.status_read:
-            remaining = deadline - time.monotonic()
-            readable, _, _ = select.select([self.status_r], [], [], max(0.0, remaining))
-            chunk = os.read(self.status_r, 256) if readable else b""
-            if not chunk:
-                raise SandboxError("a prepared sandbox was lost before it started")
-            self.status_read += chunk
-        words = self.status_read.partition(b"\n")[0].split()
-        if len(words) != 2 or words[0] != b"pid" or not words[1].isdigit() or \
-                b"gone" in self.status_read:
-            raise SandboxError("a prepared sandbox was lost before it started")
-        return int(words[1])
-
     def discard(self) -> None:
-        """Let it go: closing the control socket makes the runtime exit; the cgroup
-        removal kills whatever is left."""
+        """Let it go: closing the control socket makes it exit; the cgroup removal kills
+        whatever is left. Idempotent (its descriptors are closed once)."""
+        if self._discarded:
+            return
+        self._discarded = True
+        self._answer()
+        if self._task is not None:
+            self._task.cancel()
+            # Before the close: a reader left on a closed descriptor would be found on
+            # whatever reuses its number.
+            asyncio.get_running_loop().remove_reader(self.control.fileno())
         self.control.close()
         for fd in (self.status_r, self.exec_r):
             with contextlib.suppress(OSError):
@@ -127,7 +173,10 @@ class Blanks:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         procs: list[int] = []
         try:
-            procs = cgroup.procs_fds()
+            if zygote.userns:
+                ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            else:
+                procs = cgroup.procs_fds()
             zygote.fork({}, [status_w, exec_w, theirs.fileno(), *procs])
         except BaseException:
             for fd in (status_r, exec_r):
@@ -139,14 +188,19 @@ class Blanks:
             for fd in (status_w, exec_w, *procs):
                 os.close(fd)
             theirs.close()
-        return Blank(zygote, cgroup, ours, status_r, exec_r)
+        blank = Blank(zygote, cgroup, ours, status_r, exec_r)
+        if zygote.userns:
+            blank.watch()
+        return blank
 
     def take(self, zygote: Forker) -> Blank:
         """A blank of ``zygote``: a prepared one if there is one, else a new one."""
         pool = self._pools.setdefault(zygote.pool_key, [])
         while pool:
             blank = pool.pop(0)
-            if blank.zygote is zygote and zygote.alive:
+            if blank.zygote is zygote and zygote.alive and not (
+                    blank.ready is not None and blank.ready.done()
+                    and blank.ready.exception() is not None):
                 return blank
             blank.discard()
         return self.spawn(zygote)
@@ -172,6 +226,54 @@ class Blanks:
         for key in list(self._pools):
             self.drop(key)
         self._cgroups = None
+
+
+async def receive_pid(sock: socket.socket, expected: bytes | None = None,
+                      timeout: float = 30.0) -> int:
+    """Wait for one message on a non-blocking ``SO_PASSCRED`` socket and return the PID
+    the kernel attached to it: the sender's own (or, for a sender privileged in its PID
+    namespace, one of that namespace: never a process it could not control anyway).
+    Raises SandboxError if it is not ``expected`` or does not come."""
+    message, pid = await receive_with_pid(sock, timeout)
+    if expected is not None and message != expected:
+        raise SandboxError("unexpected message" if message else "it closed")
+    return pid
+
+
+async def receive_with_pid(sock: socket.socket, timeout: float) -> tuple[bytes, int]:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[tuple[bytes, int]] = loop.create_future()
+    space = socket.CMSG_SPACE(_UCRED.size)
+
+    def readable() -> None:
+        try:
+            message, ancillary, _, _ = sock.recvmsg(8192, space)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as error:
+            if not done.done():
+                done.set_exception(SandboxError(str(error)))
+            return
+        pid = 0
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and \
+                    len(data) >= _UCRED.size:
+                pid = _UCRED.unpack(data[:_UCRED.size])[0]
+        if not done.done():
+            if message and pid <= 0:
+                done.set_exception(SandboxError("no credentials"))
+            else:
+                done.set_result((message, pid))
+
+    fd = sock.fileno()
+    loop.add_reader(fd, readable)
+    try:
+        return await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        raise NoAnswer(f"no answer in {timeout:.0f} s") from None
+    finally:
+        if sock.fileno() == fd:  # still open (a discarded blank removed it already)
+            loop.remove_reader(fd)
 
 
 async def read_async(fd: int, timeout: float) -> str:

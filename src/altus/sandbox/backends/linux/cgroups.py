@@ -118,6 +118,12 @@ class EnvironmentCgroup:
         _write(cpu_dir / "cpu.cfs_period_us", str(_CFS_PERIOD_US))
         _write(cpu_dir / "cpu.cfs_quota_us", str(quota))
 
+    def join(self, pid: int) -> None:
+        """Move process ``pid`` (and, later, its children) into this cgroup, as root.
+        Blocking: on cgroup v1 a move waits for an RCU grace period. Raises OSError."""
+        for d in self.dirs:
+            _write(d / "cgroup.procs", str(pid))
+
     def procs_fds(self) -> list[int]:
         """Fresh write descriptors of every ``cgroup.procs``, for the runtime to join by.
         The caller hands them to the sandbox and closes its copies."""

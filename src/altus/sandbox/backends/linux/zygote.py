@@ -367,6 +367,9 @@ def _init(root, fds, bootstrap):
     status, exec_pipe, control, cgroups = fds[0], fds[1], fds[2], fds[3:]
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # As PID 1 of its namespace it gets no signal it has no handler for: drop the
+        # interpreter's SIGINT handler, so that the function cannot end it with one.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         for fd in cgroups:
             os.write(fd, b"0")  # "0" moves the writer itself into the cgroup
             os.close(fd)
@@ -475,12 +478,20 @@ def _keeper(root, request, fds, bootstrap):
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
         if _function_fds is not None:
-            # A function zygote is unprivileged: a user namespace of the environment's
-            # own is what lets it make the others. The platform maps the environment's
-            # uid into it (a uid of its own, as from a runtime zygote) at assignment.
+            # A function zygote runs the function's own import code, so the platform
+            # trusts nothing it says and hands it nothing privileged: this keeper asks
+            # on the control socket (the kernel attaches its PID) and the platform moves
+            # it into the environment's cgroup itself.
+            os.write(fds[2], b"hello")
+            if os.read(fds[2], 16) != b"joined":
+                os._exit(0)  # discarded
+            # Unprivileged, it makes its namespaces in a user namespace of its own, into
+            # which the platform maps the environment's uid at assignment.
             flags |= CLONE_NEWUSER
         _check(_libc.unshare(flags), "unshare")
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a new user namespace clears it
+        if flags & CLONE_NEWUSER:
+            os.write(fds[2], b"ready")  # in its user namespace: the uid can be mapped
         pid = os.fork()
         if pid == 0:
             _init(root, fds, bootstrap)
@@ -566,8 +577,10 @@ def _function_zygote(root, request, fds, bootstrap):
     control = socket.socket(fileno=fds[0])
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # Join the zygote's cgroups while this is still the runtime zygote's code: the
+        # descriptors are root's, and are closed before any of the function's code runs.
         for fd in fds[1:]:
-            os.write(fd, b"0")  # join the zygote's own cgroups
+            os.write(fd, b"0")
             os.close(fd)
         _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
         _enter_root(root, request)
@@ -590,6 +603,11 @@ def _function_zygote(root, request, fds, bootstrap):
                              "environments forked from them would lack those threads")
         _check_user_namespaces()
         _function_fds = {fd for fd in _open_fds() if fd > 2 and fd != control.fileno()}
+        import gc
+
+        # What the imports made is never collected: the collector would otherwise touch
+        # (and copy) those pages in every environment forked from here.
+        gc.freeze()
     except Exception as error:
         word = b"unsupported " if isinstance(error, Unsupported) else b"error "
         with contextlib.suppress(OSError):

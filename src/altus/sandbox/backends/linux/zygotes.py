@@ -127,6 +127,9 @@ class RuntimeZygote:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def forked(self) -> None:
+        pass  # nothing to do: a runtime zygote is never frozen
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
@@ -150,8 +153,13 @@ class RuntimeZygote:
 
 class FunctionZygote:
     """A zygote of one function configuration, forked by a runtime zygote (so not the
-    platform's child: watched through a pidfd, killed through it and through its
-    cgroup)."""
+    platform's child: watched through a pidfd, killed through it and its cgroup).
+
+    It has run the function's own import code: nothing it says is trusted (its PID is
+    the kernel's word, from its ``ready`` message), nothing privileged is handed to it,
+    and its cgroup is frozen except while it forks, so that it computes nothing between
+    cold starts. The uids of its environments stay its own until it is gone (a process
+    it controls may hold one), then return to the shared pool."""
 
     #: Unprivileged: each environment it forks makes its namespaces inside a user
     #: namespace of its own, into which the platform maps the environment's uid.
@@ -165,12 +173,18 @@ class FunctionZygote:
         self.pid = pid
         self.uid = uid
         self.cgroup = cgroup
-        #: How many modules it imported ahead of its environments.
+        #: How many modules it says it imported ahead of its environments.
         self.modules = modules
         self.shared_bytes = resident_bytes(pid)
         #: Live environments forked from it (it is evicted or retired only at 0).
         self.environments = 0
         self.last_used = time.monotonic()
+        #: uids its environments had, free for its next ones (never another function's).
+        self.free_uids: list[int] = []
+        self.closed = False
+        #: Fork requests not yet answered: it runs (thawed) while there are any.
+        self._pending = 0
+        control.setblocking(False)  # a zygote that stops reading fails, never blocks
         self._control: socket.socket | None = control
         self._pidfd: int | None = None
         with contextlib.suppress(OSError):
@@ -180,15 +194,33 @@ class FunctionZygote:
     def alive(self) -> bool:
         if self._control is None or self._pidfd is None:
             return False
-        readable, _, _ = select.select([self._pidfd], [], [], 0)
-        return not readable  # a pidfd turns readable when its process exits
+        poller = select.poll()
+        poller.register(self._pidfd, select.POLLIN)
+        return not poller.poll(0)  # a pidfd turns readable when its process exits
 
     def fork(self, request: dict[str, Any], fds: list[int]) -> None:
+        if self.closed:
+            raise SandboxError(f"function zygote of {self.key} is closed")
+        with contextlib.suppress(OSError):
+            self.cgroup.thaw()
         _send(self._control, request, fds, f"function zygote of {self.key}")
+        self._pending += 1
 
-    def close(self) -> None:
+    def forked(self) -> None:
+        self._pending = max(0, self._pending - 1)
+        self.rest()
+
+    def rest(self) -> None:
+        """Freeze it when it has nothing to fork."""
+        if self._pending == 0 and not self.closed:
+            with contextlib.suppress(OSError):
+                self.cgroup.freeze()
+
+    def close(self) -> bool:
         """Stop it and whatever is left in its cgroup (blocking, bounded). Environments
-        forked from it die with it (parent-death signals): close only idle ones."""
+        forked from it die with it (parent-death signals): close only idle ones. True
+        once nothing of it is left running."""
+        self.closed = True
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -197,7 +229,7 @@ class FunctionZygote:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
             os.close(self._pidfd)
             self._pidfd = None
-        self.cgroup.remove()
+        return self.cgroup.remove()  # thaws and kills what is left
 
     def describe(self) -> dict[str, Any]:
         return {"function": self.key, "pid": self.pid, "uid": self.uid,
