@@ -84,6 +84,7 @@ class Platform:
         await self.functions.close()
         self.logs.close()
         self.store.close()
+        await self.backend.shutdown()
         await asyncio.to_thread(self.backend.close)
 
 

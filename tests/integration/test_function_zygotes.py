@@ -77,6 +77,23 @@ HOSTILE = {**DEPS, "heavydep/__init__.py": (
     "    return message, fds, flags, address\n"
     "socket.recv_fds = _stealing\n"
     "os.getpid = os.getppid\n")}
+#: A dependency that rewrites the zygote it is imported in: its keepers ignore parent-
+#: death signals (so their environments outlive the zygote) and each leaves a process
+#: behind, running as the zygote's uid, once it has been moved into its environment.
+LINGERING = {**DEPS, "heavydep/__init__.py": str(DEPS["heavydep/__init__.py"]) + (
+    "import __main__, time\n"
+    "if hasattr(__main__, '_keeper'):\n"
+    "    _prctl, _check = __main__._prctl, __main__._check\n"
+    "    def _no_parent_death(option, value):\n"
+    "        if option != 1:\n"
+    "            _prctl(option, value)\n"
+    "    def _lingering(result, what):\n"
+    "        if what == 'unshare' and os.fork() == 0:\n"
+    "            os.closerange(0, 1 << 16)\n"
+    "            time.sleep(120)\n"
+    "            os._exit(0)\n"
+    "        return _check(result, what)\n"
+    "    __main__._prctl, __main__._check = _no_parent_death, _lingering\n")}
 OTHER = {"app.py": "import os\ndef handler(event, context):\n    return {'uid': os.getuid()}\n"}
 
 
@@ -184,10 +201,9 @@ def test_a_dead_function_zygote_is_restarted(server: Server, lam: Any) -> None:
     create_function(lam, "sturdy", DEPS)
     invoke(lam, "sturdy")
     old = _wait_for(lambda: function_zygotes(server, "sturdy"))[0]
-    os.kill(old["pid"], signal.SIGKILL)
-    _wait_for(lambda: not os.path.exists(f"/proc/{old['pid']}/status"))  # reaped
-    # The next cold starts find it dead: they start from the runtime zygote meanwhile
-    # (one warm environment, two cold), and it is started again.
+    os.kill(old["pid"], signal.SIGKILL)  # frozen, it dies of it when thawed
+    # The next cold starts find it dying (the kill pending): they start from the runtime
+    # zygote meanwhile (one warm environment, two cold), and it is started again.
     assert len(_cold_starts(lam, "sturdy", 3)) == 2
     new = _wait_for(lambda: [z for z in function_zygotes(server, "sturdy")
                              if z["pid"] != old["pid"]])[0]
@@ -252,6 +268,41 @@ def test_a_hostile_dependency_gets_nothing_of_the_platform(server: Server,
     assert runtime_zygotes <= {z["pid"] for z in _health(server)["zygotes"]}
     create_function(lam, "innocent", OTHER)
     assert "uid" in invoke(lam, "innocent")[1]
+
+
+def _uid_has_processes(uid: int) -> bool:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            if f"\nUid:\t{uid}\t" in status:
+                return True
+    return False
+
+
+def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(server: Server,
+                                                                    lam: Any) -> None:
+    create_function(lam, "lingering", LINGERING)
+    create_function(lam, "neighbour", OTHER)
+    invoke(lam, "lingering")
+    zygote = _wait_for(lambda: function_zygotes(server, "lingering"))[0]
+    cold = _cold_starts(lam, "lingering", 2)  # one from the zygote, leaving its process
+    assert cold and all(body["dep_by"] == zygote["pid"] for _, body in cold)
+    held = {zygote["uid"]} | {body["uid"] for _, body in cold}
+    os.kill(zygote["pid"], signal.SIGKILL)  # it is frozen: it dies once retired
+    _cold_starts(lam, "lingering", 3)  # these find it dying: it is retired
+    _wait_for(lambda: not os.path.exists(f"/proc/{zygote['pid']}/status"))
+    # What it left lives on as its uid; that uid and its environments' are no one else's.
+    assert _uid_has_processes(zygote["uid"])
+    others = set()
+    for round_ in range(4):
+        lam.update_function_configuration(FunctionName="neighbour", Description=str(round_))
+        lam.get_waiter("function_updated_v2").wait(
+            FunctionName="neighbour", WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+        others.add(invoke(lam, "neighbour")[1]["uid"])
+    assert not held & others
 
 
 @pytest.fixture(scope="module")

@@ -116,6 +116,11 @@ class SandboxBackend(Protocol):
         """The zygotes the backend runs for itself, described for operators."""
         ...
 
+    async def shutdown(self) -> None:
+        """Stop what the backend does on the event loop (environments being prepared);
+        called before ``close``."""
+        ...
+
     def close(self) -> None:
         """Stop what the backend runs for itself (zygotes, cgroup roots); blocking."""
         ...

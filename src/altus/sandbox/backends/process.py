@@ -162,6 +162,9 @@ class ProcessBackend:
     def zygotes(self) -> list[dict[str, object]]:
         return []  # every environment is a fresh process
 
+    async def shutdown(self) -> None:
+        pass  # nothing is prepared ahead of need
+
     def close(self) -> None:
         pass
 

@@ -64,6 +64,7 @@ from altus.sandbox.backends.linux.zygotes import (
     FunctionZygotes,
     Recipe,
     RuntimeZygote,
+    kill_pending,
 )
 from altus.sandbox.base import EntrypointError, OutputSink, SandboxError, SandboxSpec
 from altus.sandbox.output import OutputPipe
@@ -71,7 +72,9 @@ from altus.sandbox.output import OutputPipe
 log = logging.getLogger(__name__)
 
 _STATE_FILE = "linux-backend.json"
-_SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
+#: How long a cold start waits for a function zygote's blank to be ready (normally a
+#: cgroup move, a few milliseconds) before it starts from the runtime zygote instead.
+_READY_TIMEOUT = 5.0
 #: A function zygote's own /tmp (an import may write there); memory-backed, bounded.
 _ZYGOTE_TMP_MB = 64
 #: Largest report of a learning environment (module names as JSON).
@@ -106,13 +109,14 @@ class LinuxSandbox:
         os.set_blocking(blank.status_r, False)
         self._loop.add_reader(blank.status_r, self._read_status)
         self._output = OutputPipe(output_fd, on_output, self._maybe_finish)
-        # A function zygote's environment: its keeper's PID, as the kernel gave it, and
-        # nothing its status pipe claims (that comes from code the function shaped).
+        # A function zygote's environment: its keeper as the platform admitted it (a
+        # pidfd and a /proc directory of that process), and nothing its status pipe
+        # claims (that comes from code the function shaped).
         self._trusted_pid = blank.pid is not None
+        self._procfd: int | None = None
         if blank.pid is not None:
             self._pid = blank.pid
-            with contextlib.suppress(OSError):
-                self._pidfd = os.pidfd_open(blank.pid)
+            self._pidfd, self._procfd = blank.hand_over()
 
     @property
     def pid(self) -> int:
@@ -184,9 +188,10 @@ class LinuxSandbox:
         if self._output.open:
             self._output.drain()
             self._output.close()
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
+        for held in (self._pidfd, self._procfd):
+            if held is not None:
+                os.close(held)
+        self._pidfd = self._procfd = None
         for fd in self._status_files:
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -227,20 +232,12 @@ class LinuxSandbox:
     def _kill_pending(self) -> bool:
         if not self._status_files:
             self._open_status_files()
-        for fd in self._status_files:
-            try:
-                data = os.pread(fd, 4096, 0)
-            except OSError:
-                return True  # the process is gone
-            for line in data.splitlines():
-                if line.startswith((b"SigPnd:", b"ShdPnd:")) and \
-                        int(line.split()[1], 16) & _SIGKILL_BIT:
-                    return True
-        return False
+        return any(kill_pending(fd) for fd in self._status_files)
 
     def _open_status_files(self) -> None:
         """/proc/<pid>/status of init and of the runtime (init's child), kept open; of the
-        keeper too when the PID known is the keeper's (a function zygote's)."""
+        keeper too when the PID known is the keeper's (a function zygote's, read through
+        the directory of the process that was admitted)."""
         if not self._pid:
             return
         pids = [self._pid]
@@ -251,8 +248,11 @@ class LinuxSandbox:
                 pids += [int(p) for p in children.split()[:1]]
         for pid in pids:
             with contextlib.suppress(OSError):
-                self._status_files.append(
-                    os.open(f"/proc/{pid}/status", os.O_RDONLY | os.O_CLOEXEC))
+                if pid == self._pid and self._procfd is not None:
+                    fd = os.open("status", os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._procfd)
+                else:
+                    fd = os.open(f"/proc/{pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+                self._status_files.append(fd)
 
     def kill(self) -> None:
         if self._destroyed or self._status is not None:
@@ -280,8 +280,8 @@ class LinuxSandbox:
         self.max_memory_mb()  # the last reading, before the cgroup goes
         self._destroyed = True
         self._output.close()
-        await asyncio.to_thread(self._cgroup.remove)
-        self._backend.gone(self)
+        removed = await asyncio.to_thread(self._cgroup.remove)
+        self._backend.gone(self, removed)
         shutil.rmtree(self._spec.work_dir, ignore_errors=True)
 
 
@@ -403,6 +403,9 @@ class LinuxBackend:
                 shutil.rmtree(work_dir, ignore_errors=True)
         return 0
 
+    async def shutdown(self) -> None:
+        self._blanks.close()  # on the loop: a blank being prepared has a task there
+
     def close(self) -> None:
         # Runs off the event loop (blocking): its timer and tasks are left to find the
         # backend closed (a function zygote still starting dies with its runtime zygote).
@@ -426,7 +429,7 @@ class LinuxBackend:
         # earlier environments had, when there is one.
         function = self._functions.ready(zygote_key) \
             if self._functions is not None and zygote_key else None
-        if function is not None and function.free_uids:
+        if function is not None and function.free_uids and not function.closed:
             uid = function.free_uids.pop()
         elif self._free_uids:
             uid = self._free_uids.pop()
@@ -440,27 +443,44 @@ class LinuxBackend:
 
     def release_uid(self, uid: int) -> None:
         """A uid an environment is done with. One that was mapped into a function
-        zygote's environment stays that zygote's while it lives: the zygote owns the
-        environment's user namespace, so a process of its making may still hold the uid,
-        and another function's Runtime API must never answer it."""
+        zygote's environment stays with that zygote's unit (which owns the environment's
+        user namespace, so a process of its making may hold the uid still: another
+        function's Runtime API must never answer it): reused by its later environments,
+        and back in the shared pool once the unit is drained."""
         if uid not in self._used_uids:
             return
         self._used_uids.discard(uid)
         owner = self._uid_owners.get(uid)
-        if owner is not None and not owner.closed:
+        if owner is None:
+            self._free_uids.append(uid)
+        elif not owner.closed:
             owner.free_uids.append(uid)
-            return
-        self._uid_owners.pop(uid, None)
-        self._free_uids.append(uid)
+        # else: quarantined with its closed zygote until the unit drains
 
-    def gone(self, sandbox: LinuxSandbox) -> None:
-        """A sandbox is destroyed: its uid is free, its function zygote has one
-        environment less."""
+    def _taint(self, uid: int, zygote: FunctionZygote) -> None:
+        self._uid_owners[uid] = zygote
+        zygote.uids.add(uid)
+
+    def _drained(self, zygote: FunctionZygote) -> None:
+        """Nothing of a function zygote's unit is left: its uids are anyone's again."""
+        self._used_uids.discard(zygote.uid)  # its own, held since it started
+        for uid in zygote.uids:
+            if self._uid_owners.get(uid) is zygote:
+                del self._uid_owners[uid]
+            if uid not in self._used_uids:
+                self._free_uids.append(uid)
+        zygote.uids.clear()
+        zygote.free_uids.clear()
+
+    def gone(self, sandbox: LinuxSandbox, removed: bool) -> None:
+        """A sandbox is destroyed (its cgroup ``removed`` with nothing left in it, or
+        not): its uid is free, its function zygote has one environment less."""
         self.release_uid(sandbox.uid)
         zygote = sandbox.zygote
         if isinstance(zygote, FunctionZygote):
             zygote.environments -= 1
             zygote.last_used = time.monotonic()
+            zygote.cgroup_removed(removed)
             if zygote.environments == 0:
                 self._schedule_idle_check()
 
@@ -646,8 +666,13 @@ class LinuxBackend:
             fields = detail.split()
             if word != "ready" or len(fields) != 2 or not fields[1].isdigit():
                 raise SandboxError(detail or "it exited while importing")
-            return FunctionZygote(key, recipe.interpreter, ours, pid, uid, cgroup,
-                                  int(fields[1]))
+            if pid not in cgroup.pids():
+                raise _Refused("its answer came from outside its cgroup")
+            zygote = FunctionZygote(key, recipe.interpreter, ours, pid, uid, cgroup,
+                                    int(fields[1]), recipe.memory_mb)
+            self._taint(uid, zygote)
+            zygote.on_drained = self._drained
+            return zygote
         except BaseException:
             if ours is not None:
                 ours.close()
@@ -658,20 +683,18 @@ class LinuxBackend:
 
     def _retire(self, zygote: FunctionZygote) -> None:
         """Stop a function zygote the registry no longer holds (off the loop: its cgroup
-        removal waits for its processes to die). Its uids return to the shared pool once
-        nothing of it is left; those of live environments, when they end."""
+        removal waits for its processes to die). Its unit's uids return to the shared
+        pool once nothing of the unit is left (its live environments, if any, end as
+        environments do)."""
         zygote.closed = True  # before the thread starts: nothing touches its cgroup now
         self._blanks.drop(zygote.pool_key)
 
         async def close() -> None:
-            if not await asyncio.to_thread(zygote.close):
+            if await asyncio.to_thread(zygote.close):
+                zygote.closed_cleanly()
+            else:
                 log.warning("processes of the function zygote of %s outlived it; its "
                             "uids are not reused", zygote.key)
-                return
-            for uid in [zygote.uid, *zygote.free_uids]:
-                self._uid_owners.pop(uid, None)
-                self._free_uids.append(uid)
-            zygote.free_uids.clear()
 
         self._spawn(close())
 
@@ -734,7 +757,14 @@ class LinuxBackend:
                 interpreter, bootstrap, function = sys.executable, None, None
             zygote: RuntimeZygote | FunctionZygote = function or \
                 await self._zygote(interpreter, bootstrap)
-            blank = self._blanks.take(zygote)
+            try:
+                blank = self._blanks.take(zygote)
+            except SandboxError:
+                if not isinstance(zygote, FunctionZygote):
+                    raise
+                self._function_zygote_failed(zygote)  # it does not take requests
+                zygote = await self._zygote(interpreter, bootstrap)
+                blank = self._blanks.take(zygote)
         except BaseException:
             self.release_uid(uid)
             self._learning_failed(spec, recipe)
@@ -749,12 +779,14 @@ class LinuxBackend:
         async def assign(blank: Blank, zygote: RuntimeZygote | FunctionZygote) -> None:
             if blank.ready is not None:
                 try:
-                    await asyncio.wait_for(asyncio.shield(blank.ready), START_TIMEOUT)
+                    await asyncio.wait_for(asyncio.shield(blank.ready), _READY_TIMEOUT)
                 except TimeoutError:
+                    if isinstance(zygote, FunctionZygote):
+                        self._function_zygote_failed(zygote)  # it does not fork
                     raise SandboxError("a prepared sandbox never got ready") from None
             blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
             if isinstance(zygote, FunctionZygote):
-                self._uid_owners[uid] = zygote  # mapped into its namespace: its uid now
+                self._taint(uid, zygote)  # mapped into its namespace: its unit's uid now
             blank.assign(assignment, fds)
 
         try:
@@ -802,6 +834,13 @@ class LinuxBackend:
                 raise EntrypointError(exec_message(failure))
             raise SandboxError(f"sandbox set-up failed: {failure}")
         return sandbox
+
+    def _function_zygote_failed(self, zygote: FunctionZygote) -> None:
+        functions = self._functions
+        if functions is not None and functions.ready(zygote.key) is zygote:
+            log.warning("the function zygote of %s does not serve; retiring it", zygote.key)
+            functions.failed(zygote.key)
+            self._retire(zygote)
 
     def _learning_failed(self, spec: SandboxSpec, recipe: Recipe | None) -> None:
         """The environment that was to teach us its imports never started: the next one

@@ -8,11 +8,14 @@ every cold start, so that a cold start skips the forks and the cgroup join.
 
 A runtime zygote runs only Altus's code: its blanks join their cgroup themselves, through
 descriptors of ``cgroup.procs`` the platform opened. A function zygote has run the
-function's own import code, so its blanks get nothing privileged and are believed only
-what the kernel vouches for: the keeper says hello on the control socket, the kernel
-attaches its PID (``SO_PASSCRED``), and the platform moves that process into the cgroup.
-The keeper then makes its namespaces inside a user namespace of its own, says so, and at
-assignment the platform, as root and from outside, maps the environment's uid into it.
+function's own import code, and so has everything it forks: its blanks get nothing
+privileged and are believed only what the kernel vouches for. Their cgroup is sized at
+once; the keeper says hello on the control socket, the kernel attaches its PID
+(``SO_PASSCRED``), the zygote checks that it is one of its own and moves it into the
+cgroup (``FunctionZygote.admit``), keeping a pidfd and a ``/proc/<pid>`` directory of it;
+the keeper then makes its namespaces inside a user namespace of its own and says
+``ready``; the blank is frozen until its assignment, when the platform, as root and from
+outside, maps the environment's uid into that user namespace.
 """
 
 from __future__ import annotations
@@ -43,17 +46,29 @@ class Forker(Protocol):
     """A zygote, as blanks need it."""
 
     pool_key: str
-    #: Untrusted and unprivileged (a function zygote): its blanks join their cgroup and
-    #: get their uid mapped by the platform.
+    #: A function zygote: its blanks are admitted by the platform and get their uid
+    #: mapped into a user namespace of their own.
     userns: bool
 
     @property
     def alive(self) -> bool: ...
 
+    def prepare(self, cgroup: EnvironmentCgroup) -> None:
+        """Ready a new blank's cgroup, before the fork."""
+        ...
+
     def fork(self, request: dict[str, Any], fds: list[int]) -> None: ...
 
     def forked(self) -> None:
         """A request sent with ``fork`` has been answered (or given up)."""
+        ...
+
+    async def admit(self, pid: int, cgroup: EnvironmentCgroup) -> tuple[int, int]:
+        """Move one of its own processes into ``cgroup``: (pidfd, /proc directory)."""
+        ...
+
+    def cgroup_removed(self, removed: bool) -> None:
+        """A cgroup ``prepare`` was given is gone (with nothing left in it, or not)."""
         ...
 
 
@@ -67,15 +82,18 @@ class Blank:
         self.control = control
         self.status_r = status_r
         self.exec_r = exec_r
-        #: The keeper's PID as the kernel reported it (a function zygote's blanks).
+        #: A function zygote's blank, once admitted: the keeper's PID as the kernel gave
+        #: it, a pidfd and a /proc directory of that very process (for the sandbox).
         self.pid: int | None = None
+        self.pidfd: int | None = None
+        self.procfd: int | None = None
         #: Resolves once a function zygote's blank is in its cgroup and namespaces.
         self.ready: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._discarded = False
         self._answered = False
 
-    # --- a function zygote's blank: hello, join, ready ------------------------------------
+    # --- a function zygote's blank: hello, admission, ready -------------------------------
 
     def watch(self) -> None:
         """Follow a function zygote's blank to readiness, on the event loop."""
@@ -89,11 +107,13 @@ class Blank:
         assert self.ready is not None
         try:
             pid = await receive_pid(self.control, b"hello")
-            await asyncio.to_thread(self.cgroup.join, pid)
-            self.control.send(b"joined")
-            if await receive_pid(self.control, b"ready") != pid:
-                raise SandboxError("a prepared sandbox changed hands")
+            self.pidfd, self.procfd = await self.zygote.admit(pid, self.cgroup)
             self.pid = pid
+            self.control.send(b"joined")
+            if await receive_pid(self.control, b"ready") != pid or not _alive(self.pidfd):
+                raise SandboxError("it changed hands")
+            with contextlib.suppress(OSError):
+                self.cgroup.freeze()  # nothing of it runs before its assignment
             if not self.ready.done():
                 self.ready.set_result(None)
         except (OSError, SandboxError) as error:
@@ -112,43 +132,75 @@ class Blank:
     def assign(self, assignment: dict[str, Any], fds: list[int]) -> None:
         """Send the assignment (and the descriptors it needs). Raises SandboxError if the
         blank is gone. A function zygote's blank must be ``ready``."""
-        if self.zygote.userns:
-            self._map_uid(int(assignment["uid"]))
         try:
+            if self.zygote.userns:
+                self._map_uid(int(assignment["uid"]))
+                self.cgroup.thaw()
             socket.send_fds(self.control, [json.dumps(assignment).encode()], fds)
         except OSError as error:
             raise SandboxError(f"a prepared sandbox was lost: {error}") from None
 
     def _map_uid(self, uid: int) -> None:
-        if self.pid is None:
+        # Through the directory of the admitted process: if it is gone, this fails
+        # rather than reach whatever process has its number now.
+        if self.procfd is None:
             raise SandboxError("a prepared sandbox is not ready")
-        try:
-            for name in ("uid_map", "gid_map"):
-                fd = os.open(f"/proc/{self.pid}/{name}", os.O_WRONLY | os.O_CLOEXEC)
-                try:
-                    os.write(fd, f"{uid} {uid} 1\n".encode())
-                finally:
-                    os.close(fd)
-        except OSError as error:
-            raise SandboxError(f"a prepared sandbox was lost: {error}") from None
+        for name in ("uid_map", "gid_map"):
+            fd = os.open(name, os.O_WRONLY | os.O_CLOEXEC, dir_fd=self.procfd)
+            try:
+                os.write(fd, f"{uid} {uid} 1\n".encode())
+            finally:
+                os.close(fd)
+
+    def hand_over(self) -> tuple[int | None, int | None]:
+        """The pidfd and /proc directory, now the sandbox's to close."""
+        pidfd, procfd, self.pidfd, self.procfd = self.pidfd, self.procfd, None, None
+        return pidfd, procfd
 
     def discard(self) -> None:
-        """Let it go: closing the control socket makes it exit; the cgroup removal kills
-        whatever is left. Idempotent (its descriptors are closed once)."""
+        """Let it go: closing the control socket makes it exit; the cgroup removal
+        (off the event loop, where there is one) kills whatever is left. Idempotent:
+        its descriptors are closed once."""
         if self._discarded:
             return
         self._discarded = True
         self._answer()
         if self._task is not None:
-            self._task.cancel()
-            # Before the close: a reader left on a closed descriptor would be found on
-            # whatever reuses its number.
-            asyncio.get_running_loop().remove_reader(self.control.fileno())
+            with contextlib.suppress(RuntimeError):  # off the loop: the loop is gone
+                loop = asyncio.get_running_loop()
+                self._task.cancel()
+                # Before the close: a reader left on a closed descriptor would be found
+                # on whatever reuses its number.
+                loop.remove_reader(self.control.fileno())
         self.control.close()
-        for fd in (self.status_r, self.exec_r):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.cgroup.remove()
+        for fd in (self.status_r, self.exec_r, *self.hand_over()):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        remove_cgroup(self.cgroup, self.zygote)
+
+
+def remove_cgroup(cgroup: EnvironmentCgroup, zygote: Forker) -> None:
+    """Remove a blank's or environment's cgroup and tell its zygote how it went: in a
+    thread when called on the event loop (the removal waits for processes to die)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        zygote.cgroup_removed(cgroup.remove())
+        return
+    future = loop.run_in_executor(None, cgroup.remove)
+    future.add_done_callback(lambda done: zygote.cgroup_removed(
+        not done.cancelled() and done.exception() is None and bool(done.result())))
+
+
+def _alive(pidfd: int | None) -> bool:
+    import select
+
+    if pidfd is None:
+        return False
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return not poller.poll(0)
 
 
 class Blanks:
@@ -172,17 +224,23 @@ class Blanks:
         exec_r, exec_w = os.pipe()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         procs: list[int] = []
+        prepared = False
         try:
             if zygote.userns:
                 ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             else:
                 procs = cgroup.procs_fds()
+            zygote.prepare(cgroup)
+            prepared = True
             zygote.fork({}, [status_w, exec_w, theirs.fileno(), *procs])
         except BaseException:
             for fd in (status_r, exec_r):
                 os.close(fd)
             ours.close()
-            cgroup.remove()
+            if prepared:
+                remove_cgroup(cgroup, zygote)
+            else:
+                cgroup.remove()
             raise
         finally:
             for fd in (status_w, exec_w, *procs):
@@ -232,7 +290,8 @@ async def receive_pid(sock: socket.socket, expected: bytes | None = None,
                       timeout: float = 30.0) -> int:
     """Wait for one message on a non-blocking ``SO_PASSCRED`` socket and return the PID
     the kernel attached to it: the sender's own (or, for a sender privileged in its PID
-    namespace, one of that namespace: never a process it could not control anyway).
+    namespace, one of that namespace's). A number, not a process: the sender may have
+    exited since, so a caller checks it before acting on it (``FunctionZygote.admit``).
     Raises SandboxError if it is not ``expected`` or does not come."""
     message, pid = await receive_with_pid(sock, timeout)
     if expected is not None and message != expected:

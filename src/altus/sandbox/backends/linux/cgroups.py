@@ -143,6 +143,24 @@ class EnvironmentCgroup:
             os.pwrite(self._freeze_fd, b"0" if self.unified else b"THAWED", 0)
             self._frozen = False
 
+    def wait_frozen(self, timeout: float = 1.0) -> bool:
+        """Block until a freeze has taken hold of every process (v1 freezes them one by
+        one: ``FREEZING`` until ``FROZEN``). True if it did within ``timeout``."""
+        state = self.dirs[0] / "cgroup.events" if self.unified else \
+            self.dirs[3] / "freezer.state"
+        deadline = time.monotonic() + timeout
+        for attempt in range(10_000):
+            try:
+                text = state.read_text()
+            except OSError:
+                return False
+            if ("frozen 1" in text) if self.unified else (text.strip() == "FROZEN"):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(min(0.0002 * (attempt + 1), 0.01))
+        return False
+
     def peak_bytes(self) -> int:
         return _read_int(self._peak_fd)
 

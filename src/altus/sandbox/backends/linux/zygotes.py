@@ -19,6 +19,7 @@ A zygote never serves two functions: the key is the function configuration
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import json
@@ -66,6 +67,23 @@ def _send(control: socket.socket | None, request: dict[str, Any], fds: list[int]
         socket.send_fds(control, [json.dumps(request).encode()], fds)
     except OSError as error:
         raise SandboxError(f"{what} is gone: {error}") from None
+
+
+_SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
+
+
+def kill_pending(status_fd: int) -> bool:
+    """Whether the process whose ``/proc/<pid>/status`` is open at ``status_fd`` is gone
+    or has a SIGKILL pending (a frozen process dies of it only once thawed)."""
+    try:
+        data = os.pread(status_fd, 4096, 0)
+    except OSError:
+        return True
+    for line in data.splitlines():
+        if line.startswith((b"SigPnd:", b"ShdPnd:")) and \
+                int(line.split()[1], 16) & _SIGKILL_BIT:
+            return True
+    return False
 
 
 class RuntimeZygote:
@@ -130,6 +148,15 @@ class RuntimeZygote:
     def forked(self) -> None:
         pass  # nothing to do: a runtime zygote is never frozen
 
+    def prepare(self, cgroup: EnvironmentCgroup) -> None:
+        pass  # its blanks run only Altus's code until their assignment sizes them
+
+    def cgroup_removed(self, removed: bool) -> None:
+        pass
+
+    async def admit(self, pid: int, cgroup: EnvironmentCgroup) -> tuple[int, int]:
+        raise SandboxError("a runtime zygote's blanks join their cgroup themselves")
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
@@ -155,55 +182,82 @@ class FunctionZygote:
     """A zygote of one function configuration, forked by a runtime zygote (so not the
     platform's child: watched through a pidfd, killed through it and its cgroup).
 
-    It has run the function's own import code: nothing it says is trusted (its PID is
-    the kernel's word, from its ``ready`` message), nothing privileged is handed to it,
-    and its cgroup is frozen except while it forks, so that it computes nothing between
-    cold starts. The uids of its environments stay its own until it is gone (a process
-    it controls may hold one), then return to the shared pool."""
+    It has run the function's own import code, and so has every process descended from
+    it (keepers and inits of its environments included): all of them are the function's,
+    a *unit* accounted as one. Nothing the unit says is trusted (PIDs are the kernel's
+    word), nothing privileged is handed to it, its cgroup is frozen except while it
+    forks, and every uid it ever held (its own, its environments') returns to the shared
+    pool only once it is closed and every cgroup of the unit (its own, its blanks', its
+    environments') has been removed with nothing left in it."""
 
     #: Unprivileged: each environment it forks makes its namespaces inside a user
     #: namespace of its own, into which the platform maps the environment's uid.
     userns = True
 
     def __init__(self, key: str, interpreter: str, control: socket.socket, pid: int,
-                 uid: int, cgroup: EnvironmentCgroup, modules: int) -> None:
+                 uid: int, cgroup: EnvironmentCgroup, modules: int, memory_mb: int) -> None:
         self.key = key
         self.interpreter = interpreter
         self.pool_key = f"function:{key}"
         self.pid = pid
         self.uid = uid
         self.cgroup = cgroup
+        self.memory_mb = memory_mb
         #: How many modules it says it imported ahead of its environments.
         self.modules = modules
         self.shared_bytes = resident_bytes(pid)
         #: Live environments forked from it (it is evicted or retired only at 0).
         self.environments = 0
         self.last_used = time.monotonic()
-        #: uids its environments had, free for its next ones (never another function's).
+        #: Every uid the unit held, and those free for its next environments.
+        self.uids: set[int] = {uid}
         self.free_uids: list[int] = []
         self.closed = False
+        #: Called once the unit is drained (closed, every cgroup of it removed).
+        self.on_drained: Callable[[FunctionZygote], None] | None = None
+        self._held = 1  # cgroups of the unit not yet removed: its own, for a start
+        self._own_removed = False
         #: Fork requests not yet answered: it runs (thawed) while there are any.
         self._pending = 0
+        self._admitting = asyncio.Lock()
         control.setblocking(False)  # a zygote that stops reading fails, never blocks
         self._control: socket.socket | None = control
         self._pidfd: int | None = None
+        self._status: int | None = None
         with contextlib.suppress(OSError):
             self._pidfd = os.pidfd_open(pid)
+            self._status = os.open(f"/proc/{pid}/status", os.O_RDONLY | os.O_CLOEXEC)
 
     @property
     def alive(self) -> bool:
-        if self._control is None or self._pidfd is None:
+        """Running, and not about to die: frozen between forks, it would die of a kill
+        only when next thawed."""
+        if self._control is None or self._pidfd is None or self._status is None:
             return False
         poller = select.poll()
         poller.register(self._pidfd, select.POLLIN)
-        return not poller.poll(0)  # a pidfd turns readable when its process exits
+        if poller.poll(0):
+            return False  # a pidfd turns readable when its process exits
+        return not kill_pending(self._status)
+
+    # --- forking blanks -----------------------------------------------------------------
+
+    def prepare(self, cgroup: EnvironmentCgroup) -> None:
+        """A blank's cgroup, before the fork: part of the unit, and sized at once (what
+        runs in it before its assignment is the function's code too)."""
+        self._held += 1
+        cgroup.size(self.memory_mb, self.shared_bytes)
 
     def fork(self, request: dict[str, Any], fds: list[int]) -> None:
         if self.closed:
             raise SandboxError(f"function zygote of {self.key} is closed")
         with contextlib.suppress(OSError):
             self.cgroup.thaw()
-        _send(self._control, request, fds, f"function zygote of {self.key}")
+        try:
+            _send(self._control, request, fds, f"function zygote of {self.key}")
+        except SandboxError:
+            self.rest()
+            raise
         self._pending += 1
 
     def forked(self) -> None:
@@ -212,14 +266,57 @@ class FunctionZygote:
 
     def rest(self) -> None:
         """Freeze it when it has nothing to fork."""
-        if self._pending == 0 and not self.closed:
+        if self._pending == 0 and not self.closed and not self._admitting.locked():
             with contextlib.suppress(OSError):
                 self.cgroup.freeze()
 
+    async def admit(self, pid: int, cgroup: EnvironmentCgroup) -> tuple[int, int]:
+        """Move ``pid``, which must be one of its own processes (in its own cgroup), into
+        ``cgroup`` (a blank's), and return a pidfd and a ``/proc/<pid>`` directory of
+        that process. The check and the move are made with its cgroup frozen: a frozen
+        process cannot exit (cgroup v1), so the number cannot pass to another process in
+        between. Raises SandboxError."""
+        async with self._admitting:
+            with contextlib.suppress(OSError):
+                self.cgroup.freeze()
+            try:
+                return await asyncio.to_thread(self._admit, pid, cgroup)
+            finally:
+                if self._pending and not self.closed:
+                    with contextlib.suppress(OSError):
+                        self.cgroup.thaw()
+
+    def _admit(self, pid: int, cgroup: EnvironmentCgroup) -> tuple[int, int]:
+        self.cgroup.wait_frozen()
+        if pid not in self.cgroup.pids():
+            raise SandboxError("a prepared sandbox was not the zygote's")
+        procfd = os.open(f"/proc/{pid}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            os.close(procfd)
+            raise
+        try:
+            cgroup.join(pid)
+        except OSError:
+            os.close(procfd)
+            os.close(pidfd)
+            raise
+        return pidfd, procfd
+
+    # --- the unit's end -------------------------------------------------------------------
+
+    def cgroup_removed(self, removed: bool) -> None:
+        """A blank's or environment's cgroup of the unit is gone (``removed``: with
+        nothing left in it; if not, the unit never drains and its uids stay out of use)."""
+        if removed:
+            self._held -= 1
+            self._maybe_drained()
+
     def close(self) -> bool:
         """Stop it and whatever is left in its cgroup (blocking, bounded). Environments
-        forked from it die with it (parent-death signals): close only idle ones. True
-        once nothing of it is left running."""
+        forked from it end as any environment does. True once nothing is left in its
+        own cgroup."""
         self.closed = True
         if self._control is not None:
             self._control.close()
@@ -229,7 +326,21 @@ class FunctionZygote:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
             os.close(self._pidfd)
             self._pidfd = None
+        if self._status is not None:
+            os.close(self._status)
+            self._status = None
         return self.cgroup.remove()  # thaws and kills what is left
+
+    def closed_cleanly(self) -> None:
+        """Its own cgroup is gone: one cgroup of the unit less (on the event loop)."""
+        if not self._own_removed:
+            self._own_removed = True
+            self.cgroup_removed(True)
+
+    def _maybe_drained(self) -> None:
+        if self.closed and self._held == 0 and self.on_drained is not None:
+            on_drained, self.on_drained = self.on_drained, None
+            on_drained(self)
 
     def describe(self) -> dict[str, Any]:
         return {"function": self.key, "pid": self.pid, "uid": self.uid,
