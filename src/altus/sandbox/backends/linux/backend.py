@@ -784,10 +784,14 @@ class LinuxBackend:
                     if isinstance(zygote, FunctionZygote):
                         self._function_zygote_failed(zygote)  # it does not fork
                     raise SandboxError("a prepared sandbox never got ready") from None
-            blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
             if isinstance(zygote, FunctionZygote):
+                # Sized when it was made (the configuration fixes its memory); it gets
+                # its CPU back with the assignment.
                 self._taint(uid, zygote)  # mapped into its namespace: its unit's uid now
-            blank.assign(assignment, fds)
+                blank.assign(assignment, fds, spec.memory_mb)
+            else:
+                blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
+                blank.assign(assignment, fds)
 
         try:
             try:

@@ -14,8 +14,8 @@ once; the keeper says hello on the control socket, the kernel attaches its PID
 (``SO_PASSCRED``), the zygote checks that it is one of its own and moves it into the
 cgroup (``FunctionZygote.admit``), keeping a pidfd and a ``/proc/<pid>`` directory of it;
 the keeper then makes its namespaces inside a user namespace of its own and says
-``ready``; the blank is frozen until its assignment, when the platform, as root and from
-outside, maps the environment's uid into that user namespace.
+``ready``; the blank waits at 1% of a CPU until its assignment, when the platform, as
+root and from outside, maps the environment's uid into that user namespace.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from altus.sandbox.base import SandboxError
 log = logging.getLogger(__name__)
 
 _UCRED = struct.Struct("iII")  # struct ucred: pid, uid, gid
+#: How long a function zygote's blank may take over each step of its set-up.
+_SETUP_TIMEOUT = 10.0
 
 
 class NoAnswer(SandboxError):
@@ -106,17 +108,21 @@ class Blank:
     async def _follow(self) -> None:
         assert self.ready is not None
         try:
-            pid = await receive_pid(self.control, b"hello")
+            pid = await receive_pid(self.control, b"hello", _SETUP_TIMEOUT)
             self.pidfd, self.procfd = await self.zygote.admit(pid, self.cgroup)
             self.pid = pid
             self.control.send(b"joined")
-            if await receive_pid(self.control, b"ready") != pid or not _alive(self.pidfd):
+            if await receive_pid(self.control, b"ready", _SETUP_TIMEOUT) != pid or \
+                    not _alive(self.pidfd):
                 raise SandboxError("it changed hands")
-            with contextlib.suppress(OSError):
-                self.cgroup.freeze()  # nothing of it runs before its assignment
+            # Until its assignment nothing of it should run: it waits at 1% of a CPU.
+            # (Freezing would do as well, but a thaw costs a cold start ~3 ms where
+            # giving the CPU back is two writes.)
+            self.cgroup.give_cpu(0)
             if not self.ready.done():
                 self.ready.set_result(None)
         except (OSError, SandboxError) as error:
+            self.cgroup.kill_all()  # of no use now, and the function's code: stopped
             if not self.ready.done():
                 self.ready.set_exception(SandboxError(f"a prepared sandbox was lost: {error}"))
         finally:
@@ -129,13 +135,16 @@ class Blank:
 
     # --- assignment ----------------------------------------------------------------------
 
-    def assign(self, assignment: dict[str, Any], fds: list[int]) -> None:
+    def assign(self, assignment: dict[str, Any], fds: list[int],
+               memory_mb: int | None = None) -> None:
         """Send the assignment (and the descriptors it needs). Raises SandboxError if the
-        blank is gone. A function zygote's blank must be ``ready``."""
+        blank is gone. A function zygote's blank must be ``ready``; it gets the CPU of
+        ``memory_mb`` back."""
         try:
             if self.zygote.userns:
                 self._map_uid(int(assignment["uid"]))
-                self.cgroup.thaw()
+                if memory_mb is not None:
+                    self.cgroup.give_cpu(memory_mb)
             socket.send_fds(self.control, [json.dumps(assignment).encode()], fds)
         except OSError as error:
             raise SandboxError(f"a prepared sandbox was lost: {error}") from None

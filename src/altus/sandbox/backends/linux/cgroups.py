@@ -33,6 +33,7 @@ MB_PER_VCPU = 1769
 #: Lambda's limit on processes and threads per execution environment.
 PIDS_MAX = 1024
 _CFS_PERIOD_US = 100_000
+_MIN_QUOTA_US = 1000  # the kernel's floor: 1% of a CPU at this period
 #: The least memory an environment's own cgroup is given, whatever it shares.
 _MIN_MEMORY = 16 * 1024 * 1024
 _V1_CONTROLLERS = ("memory", "cpu", "pids", "freezer")
@@ -93,29 +94,39 @@ class EnvironmentCgroup:
             self._peak_fd = os.open(memory / "memory.max_usage_in_bytes", os.O_RDONLY | flags)
             self._oom_fd = os.open(memory / "memory.oom_control", os.O_RDONLY | flags)
 
-    def size(self, memory_mb: int, shared_bytes: int = 0) -> None:
+    def size(self, memory_mb: int, shared_bytes: int = 0, waiting: bool = False) -> None:
         """Memory = ``memory_mb``, less ``shared_bytes`` (what the environment uses of its
         zygote's memory, charged there and not here); CPU in proportion to
-        ``memory_mb``, as Lambda gives it. Raises OSError."""
+        ``memory_mb``, as Lambda gives it, or (``waiting``) the least CPU the kernel
+        allows, for an environment that must not run until ``give_cpu``. Raises OSError."""
         memory = max(memory_mb * 1024 * 1024 - shared_bytes, _MIN_MEMORY)
-        cpus = memory_mb / MB_PER_VCPU
-        quota = max(1000, round(_CFS_PERIOD_US * cpus))
         if self.unified:
             d = self.dirs[0]
             _write(d / "memory.max", str(memory))
             with contextlib.suppress(OSError):
                 _write(d / "memory.swap.max", "0")
+        else:
+            memory_dir = self.dirs[0]
+            _write(memory_dir / "memory.limit_in_bytes", str(memory))
+            swap = memory_dir / "memory.memsw.limit_in_bytes"
+            if swap.exists():
+                with contextlib.suppress(OSError):
+                    _write(swap, str(memory))
+            _write(self.dirs[1] / "cpu.cfs_period_us", str(_CFS_PERIOD_US))
+        self.give_cpu(0 if waiting else memory_mb)
+
+    def give_cpu(self, memory_mb: int) -> None:
+        """CPU in proportion to ``memory_mb`` (0: the least there is, 1% of a CPU).
+        Raises OSError."""
+        cpus = memory_mb / MB_PER_VCPU
+        quota = max(_MIN_QUOTA_US, round(_CFS_PERIOD_US * cpus))
+        if self.unified:
+            d = self.dirs[0]
             _write(d / "cpu.weight", str(max(1, min(10000, round(100 * cpus)))))
             _write(d / "cpu.max", f"{quota} {_CFS_PERIOD_US}")
             return
-        memory_dir, cpu_dir = self.dirs[0], self.dirs[1]
-        _write(memory_dir / "memory.limit_in_bytes", str(memory))
-        swap = memory_dir / "memory.memsw.limit_in_bytes"
-        if swap.exists():
-            with contextlib.suppress(OSError):
-                _write(swap, str(memory))
+        cpu_dir = self.dirs[1]
         _write(cpu_dir / "cpu.shares", str(max(2, round(1024 * cpus))))
-        _write(cpu_dir / "cpu.cfs_period_us", str(_CFS_PERIOD_US))
         _write(cpu_dir / "cpu.cfs_quota_us", str(quota))
 
     def join(self, pid: int) -> None:
@@ -206,7 +217,10 @@ def _remove_dirs(dirs: list[Path], timeout: float) -> bool:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
             state = d / "freezer.state"
-            if state.exists():
+            # Thawed once, after the kills (a frozen process dies only once thawed):
+            # every write takes the v1 freezer's one global lock, which every freeze,
+            # thaw and move on the machine waits for.
+            if attempt == 0 and state.exists():
                 with contextlib.suppress(OSError):
                     _write(state, "THAWED")
             try:
