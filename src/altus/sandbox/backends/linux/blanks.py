@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import os
+import select
 import socket
 import struct
 import time
@@ -32,6 +33,13 @@ from typing import Any, Protocol
 
 from altus.sandbox.backends.linux.cgroups import Cgroups, EnvironmentCgroup
 from altus.sandbox.base import SandboxError
+
+
+def exited(pidfd: int) -> bool:
+    """Whether the process of ``pidfd`` has exited (a pidfd turns readable then)."""
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return bool(poller.poll(0))
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +121,7 @@ class Blank:
             self.pid = pid
             self.control.send(b"joined")
             if await receive_pid(self.control, b"ready", _SETUP_TIMEOUT) != pid or \
-                    not _alive(self.pidfd):
+                    self.pidfd is None or exited(self.pidfd):
                 raise SandboxError("it changed hands")
             # Until its assignment nothing of it should run: it waits at 1% of a CPU.
             # (Freezing would do as well, but a thaw costs a cold start ~3 ms where
@@ -200,16 +208,6 @@ def remove_cgroup(cgroup: EnvironmentCgroup, zygote: Forker) -> None:
     future = loop.run_in_executor(None, cgroup.remove)
     future.add_done_callback(lambda done: zygote.cgroup_removed(
         not done.cancelled() and done.exception() is None and bool(done.result())))
-
-
-def _alive(pidfd: int | None) -> bool:
-    import select
-
-    if pidfd is None:
-        return False
-    poller = select.poll()
-    poller.register(pidfd, select.POLLIN)
-    return not poller.poll(0)
 
 
 class Blanks:

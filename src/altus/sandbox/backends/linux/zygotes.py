@@ -24,7 +24,6 @@ import contextlib
 import enum
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from altus.sandbox.backends.linux.blanks import exited
 from altus.sandbox.backends.linux.cgroups import Cgroups, EnvironmentCgroup
 from altus.sandbox.base import SandboxError
 
@@ -234,11 +234,7 @@ class FunctionZygote:
         only when next thawed."""
         if self._control is None or self._pidfd is None or self._status is None:
             return False
-        poller = select.poll()
-        poller.register(self._pidfd, select.POLLIN)
-        if poller.poll(0):
-            return False  # a pidfd turns readable when its process exits
-        return not kill_pending(self._status)
+        return not exited(self._pidfd) and not kill_pending(self._status)
 
     # --- forking blanks -----------------------------------------------------------------
 
