@@ -213,3 +213,17 @@ def invoke(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[
 
 def log_tail(response: dict[str, Any]) -> str:
     return base64.b64decode(response.get("LogResult", "")).decode()
+
+
+def processes_of_uid(uid: int) -> list[int]:
+    """PIDs of the processes running as ``uid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            if re.search(rf"^Uid:\s+{uid}\s", status, re.MULTILINE):
+                found.append(int(entry.name))
+    return found

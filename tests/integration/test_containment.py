@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SANDBOXES, Server, create_function, invoke, log_tail, start_server
+from tests.conftest import (
+    SANDBOXES,
+    Server,
+    create_function,
+    invoke,
+    log_tail,
+    processes_of_uid,
+    start_server,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -109,19 +117,6 @@ def _probe_from_zygote() -> dict[str, str | bytes]:
     return files
 
 
-def _processes_of_uid(uid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            if re.search(rf"^Uid:\s+{uid}\s", status, re.MULTILINE):
-                found.append(int(entry.name))
-    return found
-
-
 def _while_bystander_serves(lam: Any, hostile: Any) -> Any:
     """Run ``hostile()`` while the bystander function is invoked alongside; every one of
     those invokes must succeed."""
@@ -141,7 +136,7 @@ def test_a_function_cannot_see_or_touch_others(linux_server: Server, lam: Any) -
     holder = invoke(lam, "holder")[1]
     create_function(lam, "prober", PROBE)
     code_dir = next((linux_server.data_dir / "code").glob("*/app.py"))
-    holder_pids = _processes_of_uid(holder["uid"])
+    holder_pids = processes_of_uid(holder["uid"])
     assert holder_pids
     event = {"other_code": str(code_dir), "data_dir": str(linux_server.data_dir),
              "other_api": holder["api"], "other_pid": max(holder_pids)}
@@ -170,7 +165,7 @@ def test_an_environment_forked_from_a_function_zygote_is_contained(linux_server:
     create_function(lam, "zprober", _probe_from_zygote())
     code_dir = next((linux_server.data_dir / "code").glob("*/app.py"))
     event = {"other_code": str(code_dir), "data_dir": str(linux_server.data_dir),
-             "other_api": holder["api"], "other_pid": max(_processes_of_uid(holder["uid"]))}
+             "other_api": holder["api"], "other_pid": max(processes_of_uid(holder["uid"]))}
     invoke(lam, "zprober", event)  # learns what it imports
     zygote = _wait_for(lambda: function_zygotes(linux_server, "zprober"))[0]
     event["zygote_pid"] = zygote["pid"]

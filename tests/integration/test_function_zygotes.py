@@ -17,7 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SANDBOXES, Server, create_function, invoke, log_tail, start_server
+from tests.conftest import (
+    SANDBOXES,
+    Server,
+    create_function,
+    invoke,
+    log_tail,
+    processes_of_uid,
+    start_server,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -270,16 +278,15 @@ def test_a_hostile_dependency_gets_nothing_of_the_platform(server: Server,
     assert "uid" in invoke(lam, "innocent")[1]
 
 
-def _uid_has_processes(uid: int) -> bool:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            if f"\nUid:\t{uid}\t" in status:
-                return True
-    return False
+def _uids_of_new_configurations(lam: Any, name: str, rounds: int) -> set[int]:
+    """The uids of ``rounds`` cold starts of ``name``, each of a new configuration."""
+    uids = set()
+    for round_ in range(rounds):
+        lam.update_function_configuration(FunctionName=name, Description=str(round_))
+        lam.get_waiter("function_updated_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+        uids.add(invoke(lam, name)[1]["uid"])
+    return uids
 
 
 def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(server: Server,
@@ -295,14 +302,8 @@ def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(server: Ser
     _cold_starts(lam, "lingering", 3)  # these find it dying: it is retired
     _wait_for(lambda: not os.path.exists(f"/proc/{zygote['pid']}/status"))
     # What it left lives on as its uid; that uid and its environments' are no one else's.
-    assert _uid_has_processes(zygote["uid"])
-    others = set()
-    for round_ in range(4):
-        lam.update_function_configuration(FunctionName="neighbour", Description=str(round_))
-        lam.get_waiter("function_updated_v2").wait(
-            FunctionName="neighbour", WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
-        others.add(invoke(lam, "neighbour")[1]["uid"])
-    assert not held & others
+    assert processes_of_uid(zygote["uid"])
+    assert not held & _uids_of_new_configurations(lam, "neighbour", 4)
 
 
 @pytest.fixture(scope="module")
@@ -325,13 +326,7 @@ def test_uids_of_a_function_zygotes_environments_stay_its_own(churn_server: Serv
     # Retired, their environments' uids are still the zygote's (a process of its making
     # could hold one): another function's environments never get them.
     _wait_for(lambda: _health(churn_server)["environments"] == 0)
-    others = set()
-    for round_ in range(4):
-        lam.update_function_configuration(FunctionName="other", Description=str(round_))
-        lam.get_waiter("function_updated_v2").wait(
-            FunctionName="other", WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
-        others.add(invoke(lam, "other")[1]["uid"])
-    assert not owned & others
+    assert not owned & _uids_of_new_configurations(lam, "other", 4)
     # The function's own later environments do.
     again = {body["uid"] for _, body in _cold_starts(lam, "owner", 2)}
     assert again and again <= owned

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, create_function, invoke, log_tail, start_server
+from tests.conftest import Server, create_function, invoke, log_tail, processes_of_uid, start_server
 
 pytestmark = pytest.mark.integration
 
@@ -96,19 +95,6 @@ def test_health_reports_the_pool(altus_server: Server) -> None:
     assert health["status"] == "ok" and health["sandbox"] == altus_server.sandbox
 
 
-def _processes_of_uid(uid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            if re.search(rf"^Uid:\s+{uid}\s", status, re.MULTILINE):
-                found.append(int(entry.name))
-    return found
-
-
 def test_a_crashed_idle_environment_is_replaced(altus_server: Server, client: Any) -> None:
     create_function(client, "victim", {"app.py": (
         "import os, uuid\n"
@@ -119,7 +105,7 @@ def test_a_crashed_idle_environment_is_replaced(altus_server: Server, client: An
     # Killed from outside while idle (an OOM kill, an operator): under the linux sandbox
     # the environment is frozen then, and the kill lands only when it is thawed.
     linux = altus_server.sandbox == "linux"
-    victims = _processes_of_uid(first["uid"]) if linux else [first["pid"]]
+    victims = processes_of_uid(first["uid"]) if linux else [first["pid"]]
     assert victims
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
