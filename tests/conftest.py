@@ -113,6 +113,9 @@ def _drain(process: subprocess.Popen[str], sink: list[str]) -> None:
 #: work: a server asked for it explicitly fails to start otherwise).
 SANDBOXES = ["linux", "process"] if sys.platform == "linux" and os.geteuid() == 0 \
     else ["process"]
+#: For tests of what only the linux sandbox does.
+NEEDS_LINUX_SANDBOX = pytest.mark.skipif("linux" not in SANDBOXES,
+                                         reason="the linux sandbox needs root on Linux")
 
 
 @pytest.fixture(scope="module", params=SANDBOXES)

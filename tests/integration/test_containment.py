@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import (
-    SANDBOXES,
+    NEEDS_LINUX_SANDBOX,
     Server,
     create_function,
     invoke,
@@ -26,11 +26,7 @@ from tests.conftest import (
     start_server,
 )
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif("linux" not in SANDBOXES,
-                       reason="the linux sandbox needs root on Linux"),
-]
+pytestmark = [pytest.mark.integration, NEEDS_LINUX_SANDBOX]
 
 BYSTANDER = {"app.py": "def handler(e, c):\n    return 'fine'\n"}
 

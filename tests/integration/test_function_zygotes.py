@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import (
-    SANDBOXES,
+    NEEDS_LINUX_SANDBOX,
     Server,
     create_function,
     invoke,
@@ -27,11 +27,7 @@ from tests.conftest import (
     start_server,
 )
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif("linux" not in SANDBOXES,
-                       reason="the linux sandbox needs root on Linux"),
-]
+pytestmark = [pytest.mark.integration, NEEDS_LINUX_SANDBOX]
 
 #: A dependency installed the way pip installs one (with its dist-info), which records
 #: the process that imported it and holds 30 MB, and a module of the function's own.
