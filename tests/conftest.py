@@ -128,6 +128,15 @@ def altus_server(request: pytest.FixtureRequest,
 
 
 @pytest.fixture(scope="module")
+def linux_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real ``altus up`` on the linux sandbox, one per test module."""
+    server = start_server(tmp_path_factory.mktemp("linux"), extra_env={"ALTUS_SANDBOX": "linux"})
+    assert server.sandbox == "linux"
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def client(altus_server: Server) -> Any:
     return altus_server.client()
 

@@ -83,15 +83,6 @@ def handler(e, c):
 
 
 @pytest.fixture(scope="module")
-def linux_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("contained"),
-                          extra_env={"ALTUS_SANDBOX": "linux"})
-    assert server.sandbox == "linux"
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def lam(linux_server: Server) -> Any:
     client = linux_server.client()
     create_function(client, "bystander", BYSTANDER)

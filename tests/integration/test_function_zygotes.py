@@ -136,25 +136,16 @@ def _cold_starts(lam: Any, name: str, count: int) -> list[tuple[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("fzygotes"),
-                           extra_env={"ALTUS_SANDBOX": "linux"})
-    assert running.sandbox == "linux"
-    yield running
-    running.stop()
+def lam(linux_server: Server) -> Any:
+    return linux_server.client()
 
 
-@pytest.fixture(scope="module")
-def lam(server: Server) -> Any:
-    return server.client()
-
-
-def test_later_cold_starts_fork_from_the_function_zygote(server: Server, lam: Any) -> None:
+def test_later_cold_starts_fork_from_the_function_zygote(linux_server: Server, lam: Any) -> None:
     create_function(lam, "numeric", DEPS, MemorySize=256)
     first = invoke(lam, "numeric")[1]
     # The first environment imported everything itself, and taught the platform what.
     assert first["dep_by"] == first["init_by"] == first["pid"]
-    zygote = _wait_for(lambda: function_zygotes(server, "numeric"))[0]
+    zygote = _wait_for(lambda: function_zygotes(linux_server, "numeric"))[0]
     assert zygote["modules"] >= 1
     cold = _cold_starts(lam, "numeric", 3)
     assert len(cold) >= 2
@@ -172,58 +163,58 @@ def test_later_cold_starts_fork_from_the_function_zygote(server: Server, lam: An
     assert len(uids) == len(cold) and zygote["uid"] not in uids
 
 
-def test_two_functions_never_share_a_zygote(server: Server, lam: Any) -> None:
+def test_two_functions_never_share_a_zygote(linux_server: Server, lam: Any) -> None:
     for name in ("twin-a", "twin-b"):
         create_function(lam, name, DEPS)
         invoke(lam, name)
-    a = _wait_for(lambda: function_zygotes(server, "twin-a"))[0]
-    b = _wait_for(lambda: function_zygotes(server, "twin-b"))[0]
+    a = _wait_for(lambda: function_zygotes(linux_server, "twin-a"))[0]
+    b = _wait_for(lambda: function_zygotes(linux_server, "twin-b"))[0]
     assert a["pid"] != b["pid"] and a["uid"] != b["uid"]
     for name, zygote in (("twin-a", a), ("twin-b", b)):
         cold = _cold_starts(lam, name, 2)
         assert cold and all(body["dep_by"] == zygote["pid"] for _, body in cold)
 
 
-def test_a_changed_configuration_gets_a_new_zygote(server: Server, lam: Any) -> None:
+def test_a_changed_configuration_gets_a_new_zygote(linux_server: Server, lam: Any) -> None:
     create_function(lam, "greeter", DEPS, Environment={"Variables": {"GREETING": "hello"}})
     invoke(lam, "greeter")
-    old = _wait_for(lambda: function_zygotes(server, "greeter"))[0]
+    old = _wait_for(lambda: function_zygotes(linux_server, "greeter"))[0]
     lam.update_function_configuration(FunctionName="greeter",
                                       Environment={"Variables": {"GREETING": "bonjour"}})
     lam.get_waiter("function_updated_v2").wait(FunctionName="greeter",
                                                WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     # The new configuration learns anew: its dependency is imported with its variables.
     assert invoke(lam, "greeter")[1]["greeting"] == "bonjour"
-    new = _wait_for(lambda: [z for z in function_zygotes(server, "greeter")
+    new = _wait_for(lambda: [z for z in function_zygotes(linux_server, "greeter")
                              if z["function"] != old["function"]])[0]
     cold = _cold_starts(lam, "greeter", 2)
     assert cold and all(body["dep_by"] == new["pid"] and body["greeting"] == "bonjour"
                         for _, body in cold)
 
 
-def test_a_dead_function_zygote_is_restarted(server: Server, lam: Any) -> None:
+def test_a_dead_function_zygote_is_restarted(linux_server: Server, lam: Any) -> None:
     create_function(lam, "sturdy", DEPS)
     invoke(lam, "sturdy")
-    old = _wait_for(lambda: function_zygotes(server, "sturdy"))[0]
+    old = _wait_for(lambda: function_zygotes(linux_server, "sturdy"))[0]
     os.kill(old["pid"], signal.SIGKILL)  # frozen, it dies of it when thawed
     # The next cold starts find it dying (the kill pending): they start from the runtime
     # zygote meanwhile (one warm environment, two cold), and it is started again.
     assert len(_cold_starts(lam, "sturdy", 3)) == 2
-    new = _wait_for(lambda: [z for z in function_zygotes(server, "sturdy")
+    new = _wait_for(lambda: [z for z in function_zygotes(linux_server, "sturdy")
                              if z["pid"] != old["pid"]])[0]
     cold = _cold_starts(lam, "sturdy", 5)  # three warm, two cold
     assert len(cold) == 2 and all(body["dep_by"] == new["pid"] for _, body in cold)
 
 
-def test_a_memory_hog_forked_from_a_zygote_is_held_to_its_memory_size(server: Server,
+def test_a_memory_hog_forked_from_a_zygote_is_held_to_its_memory_size(linux_server: Server,
                                                                        lam: Any) -> None:
     create_function(lam, "greedy", DEPS, MemorySize=128, Timeout=30)
     invoke(lam, "greedy")
-    zygote = _wait_for(lambda: function_zygotes(server, "greedy"))[0]
+    zygote = _wait_for(lambda: function_zygotes(linux_server, "greedy"))[0]
     # While its one warm environment is busy, a hog needs a cold start: from the zygote.
     with ThreadPoolExecutor(1) as pool:
         holder = pool.submit(invoke, lam, "greedy", {"sleep": 3})
-        _wait_for(lambda: _health(server)["in_flight"] >= 1)
+        _wait_for(lambda: _health(linux_server)["in_flight"] >= 1)
         response, body = invoke(lam, "greedy", {"hog": True}, LogType="Tail")
         assert holder.result()[1]["pid"] == 2
     assert "Init Duration" in log_tail(response)
@@ -232,11 +223,11 @@ def test_a_memory_hog_forked_from_a_zygote_is_held_to_its_memory_size(server: Se
     # The zygote's 30 MB count against the environment's 128 MB: killed at ~128 in all.
     assert 100 <= used <= 140, log_tail(response)
     # The zygote is unharmed, and the function serves on.
-    assert function_zygotes(server, "greedy")[0]["pid"] == zygote["pid"]
+    assert function_zygotes(linux_server, "greedy")[0]["pid"] == zygote["pid"]
     assert invoke(lam, "greedy")[1]["pid"] == 2
 
 
-def test_modules_that_start_threads_at_import_get_no_zygote(server: Server,
+def test_modules_that_start_threads_at_import_get_no_zygote(linux_server: Server,
                                                              lam: Any) -> None:
     threaded = {**DEPS, "heavydep/__init__.py": (
         "import os, threading, time\n"
@@ -246,22 +237,22 @@ def test_modules_that_start_threads_at_import_get_no_zygote(server: Server,
     create_function(lam, "threaded", threaded)
     invoke(lam, "threaded")
     _wait_for(lambda: any("function zygote of threaded:" in line and "threads" in line
-                          for line in server.output))
-    assert not function_zygotes(server, "threaded")
+                          for line in linux_server.output))
+    assert not function_zygotes(linux_server, "threaded")
     cold = _cold_starts(lam, "threaded", 2)
     assert cold and all(body["dep_by"] == body["pid"] for _, body in cold)
 
 
-def test_a_hostile_dependency_gets_nothing_of_the_platform(server: Server,
+def test_a_hostile_dependency_gets_nothing_of_the_platform(linux_server: Server,
                                                           lam: Any) -> None:
-    assert server.process is not None
-    platform = server.process.pid
+    assert linux_server.process is not None
+    platform = linux_server.process.pid
     cgroups_before = Path(f"/proc/{platform}/cgroup").read_text()
     create_function(lam, "hostile", HOSTILE,
                     Environment={"Variables": {"TARGET_PID": str(platform)}})
     invoke(lam, "hostile")
-    zygote = _wait_for(lambda: function_zygotes(server, "hostile"))[0]
-    runtime_zygotes = {z["pid"] for z in _health(server)["zygotes"] if "runtime" in z}
+    zygote = _wait_for(lambda: function_zygotes(linux_server, "hostile"))[0]
+    runtime_zygotes = {z["pid"] for z in _health(linux_server)["zygotes"] if "runtime" in z}
     # Its PID is the kernel's word, not its claim (the runtime zygote's).
     assert zygote["pid"] not in runtime_zygotes
     cold = _cold_starts(lam, "hostile", 3)
@@ -269,7 +260,7 @@ def test_a_hostile_dependency_gets_nothing_of_the_platform(server: Server,
     # Nothing it was sent could move the platform (or anyone) into its cgroups.
     assert Path(f"/proc/{platform}/cgroup").read_text() == cgroups_before
     # The runtime zygotes it pointed at are alive and serve other functions.
-    assert runtime_zygotes <= {z["pid"] for z in _health(server)["zygotes"]}
+    assert runtime_zygotes <= {z["pid"] for z in _health(linux_server)["zygotes"]}
     create_function(lam, "innocent", OTHER)
     assert "uid" in invoke(lam, "innocent")[1]
 
@@ -285,12 +276,12 @@ def _uids_of_new_configurations(lam: Any, name: str, rounds: int) -> set[int]:
     return uids
 
 
-def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(server: Server,
+def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(linux_server: Server,
                                                                     lam: Any) -> None:
     create_function(lam, "lingering", LINGERING)
     create_function(lam, "neighbour", OTHER)
     invoke(lam, "lingering")
-    zygote = _wait_for(lambda: function_zygotes(server, "lingering"))[0]
+    zygote = _wait_for(lambda: function_zygotes(linux_server, "lingering"))[0]
     cold = _cold_starts(lam, "lingering", 2)  # one from the zygote, leaving its process
     assert cold and all(body["dep_by"] == zygote["pid"] for _, body in cold)
     held = {zygote["uid"]} | {body["uid"] for _, body in cold}
