@@ -131,3 +131,22 @@ def test_collect_removes_unreferenced_packages(tmp_path):
     assert store.zip_path(keep.digest).exists()
     assert not store.zip_path(drop.digest).exists()
     assert not (tmp_path / "code" / drop.digest).exists()
+
+
+def test_layers_tree_lays_later_layers_over_earlier_ones(tmp_path):
+    store = CodeStore(tmp_path / "code")
+    first = store.put(zip_files({"python/shared.py": "A", "python/pkg/one.py": "1",
+                                 "bin/tool": "old"}))
+    second = store.put(zip_files({"python/shared.py": "B", "python/pkg/two.py": "2",
+                                  "bin": "now a file"}))
+    tree = store.layers_tree([first.digest, second.digest])
+    assert (tree / "python/shared.py").read_text() == "B"
+    assert sorted(p.name for p in (tree / "python/pkg").iterdir()) == ["one.py", "two.py"]
+    assert (tree / "bin").read_text() == "now a file"
+    assert store.layers_tree([first.digest, second.digest]) == tree  # made once
+    assert store.layers_tree([second.digest, first.digest]) != tree  # order matters
+    # Collected with the last of its layers, not before.
+    store.collect({first.digest})
+    assert tree.is_dir()
+    store.collect(set())
+    assert not tree.exists() and not list((tmp_path / "code").glob("opt-*"))

@@ -2,21 +2,25 @@
 
 import pytest
 
-from altus.control.model import Alias, CodeRef, FunctionConfig
+from altus.control.model import Alias, CodeRef, FunctionConfig, LayerRef, LayerVersion
 from altus.store.backends.memory import MemoryStore
 from altus.store.backends.sqlite import SqliteStore
 from altus.store.base import (
     CreateFunction,
     DeleteAlias,
     DeleteFunction,
+    DeleteLayerVersion,
     DeleteVersion,
     PutAlias,
+    PutAttached,
     PutLatest,
+    PutLayerVersion,
     PutTags,
     PutVersion,
     QueuedEvent,
     StoreConflict,
 )
+from altus.store.secrets import FernetCipher, SecretError
 
 CODE = CodeRef(digest="ab" * 32, sha256="q80=", size=10)
 
@@ -97,3 +101,60 @@ def test_sqlite_survives_reopen(tmp_path):
     assert [r.name for r in again.load()] == ["f"]
     assert [e.id for e in again.pending()] == ["e"]
     again.close()
+
+
+def test_attachments_and_their_qualifiers(store):
+    store.apply([CreateFunction(config()), PutVersion(config().replace(version="1"), 1),
+                 PutAlias(Alias("f", "live", "1"))])
+    store.apply([PutAttached("f", "policy", "", {"statements": []}),
+                 PutAttached("f", "url", "live", {"url_id": "x"}),
+                 PutAttached("f", "provisioned", "1", {"requested": 2})])
+    (record,) = store.load()
+    assert record.attachment("url", "live") == {"url_id": "x"}
+    assert record.attachment("provisioned", "1") == {"requested": 2}
+    store.apply([DeleteAlias("f", "live"), DeleteVersion("f", "1"),
+                 PutAttached("f", "policy", "", None)])
+    (record,) = store.load()
+    assert record.attachment("url", "live") is None
+    assert record.attachment("provisioned", "1") is None
+    assert record.attachment("policy") is None
+    store.apply([PutAttached("f", "concurrency", "", {"reserved": 3}), DeleteFunction("f")])
+    assert store.load() == []
+
+
+def test_layer_versions_and_their_counter(store):
+    layer = LayerVersion(name="lib", version=1, code=CODE, compatible_runtimes=("python3.12",))
+    store.apply([PutLayerVersion(layer), PutLayerVersion(layer.replace(version=2))])
+    store.apply([DeleteLayerVersion("lib", 2)])
+    layers, counters = store.load_layers()
+    assert layers == [layer] and counters == {"lib": 2}
+    with_policy = layer.replace(statements=({"Sid": "a"},), policy_revision="r2")
+    store.apply([PutLayerVersion(with_policy)])
+    assert store.load_layers()[0] == [with_policy]
+    # A function keeps its layers' packages referenced after the layer versions go.
+    other = CodeRef(digest="cd" * 32, sha256="zz=", size=1)
+    store.apply([CreateFunction(config(layers=(LayerRef("arn:l:1", other),))),
+                 DeleteLayerVersion("lib", 1)])
+    assert other.digest in store.code_references()
+
+
+def test_environment_is_encrypted_at_rest(tmp_path):
+    cipher = FernetCipher.from_file(tmp_path / "secret.key")
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    store = SqliteStore(tmp_path / "s.db", cipher)
+    latest = config(environment={"PASSWORD": "hunter2-hunter2"})
+    store.apply([CreateFunction(latest), PutVersion(latest.replace(version="1"), 1)])
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    assert b"hunter2-hunter2" not in raw
+    reopened = SqliteStore(tmp_path / "s.db", FernetCipher.from_file(tmp_path / "secret.key"))
+    (record,) = reopened.load()
+    assert record.latest.environment == {"PASSWORD": "hunter2-hunter2"}
+    assert record.versions["1"].environment == {"PASSWORD": "hunter2-hunter2"}
+    reopened.close()
+    # Another key cannot read them, and says so.
+    (tmp_path / "other").mkdir()
+    stranger = SqliteStore(tmp_path / "s.db", FernetCipher.from_file(tmp_path / "other" / "k"))
+    with pytest.raises(SecretError):
+        stranger.load()
+    stranger.close()

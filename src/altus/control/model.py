@@ -43,6 +43,18 @@ class CodeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class LayerRef:
+    """A layer version a function configuration uses: its ARN and its package. The
+    package stays the configuration's even after the layer version is deleted."""
+
+    arn: str
+    code: CodeRef
+
+    def to_api(self) -> dict[str, Any]:
+        return {"Arn": self.arn, "CodeSize": self.code.size}
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionConfig:
     """One version's configuration: what GetFunctionConfiguration describes."""
 
@@ -70,6 +82,8 @@ class FunctionConfig:
     file_system_configs: tuple[Mapping[str, Any], ...] = ()
     image_config: Mapping[str, Any] | None = None
     snap_start: str = "None"
+    #: Applied in order into /opt, later layers over earlier ones.
+    layers: tuple[LayerRef, ...] = ()
     revision_id: str = field(default_factory=new_revision)
     last_modified: str = field(default_factory=now_iso)
     state: str = PENDING
@@ -110,6 +124,10 @@ class FunctionConfig:
         values["code"] = CodeRef(**values["code"])
         values["architectures"] = tuple(values.get("architectures") or ("x86_64",))
         values["file_system_configs"] = tuple(values.get("file_system_configs") or ())
+        values["layers"] = tuple(
+            LayerRef(arn=layer["arn"], code=CodeRef(**layer["code"]))
+            for layer in values.get("layers") or ()
+        )
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -150,6 +168,8 @@ class FunctionConfig:
             del out["Handler"]
         if self.environment:
             out["Environment"] = {"Variables": dict(self.environment)}
+        if self.layers:
+            out["Layers"] = [layer.to_api() for layer in self.layers]
         if self.dead_letter_target:
             out["DeadLetterConfig"] = {"TargetArn": self.dead_letter_target}
         if self.kms_key_arn:
@@ -225,6 +245,68 @@ class Alias:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class LayerVersion:
+    """One published version of a layer: a package applied into /opt. Immutable but for
+    its permissions."""
+
+    name: str
+    version: int
+    code: CodeRef
+    description: str = ""
+    created_date: str = field(default_factory=now_iso)
+    compatible_runtimes: tuple[str, ...] = ()
+    compatible_architectures: tuple[str, ...] = ()
+    license_info: str | None = None
+    #: The layer version's resource policy: its statements and their revision.
+    statements: tuple[Mapping[str, Any], ...] = ()
+    policy_revision: str = field(default_factory=new_revision)
+
+    def replace(self, **changes: Any) -> LayerVersion:
+        return dataclasses.replace(self, **changes)
+
+    def to_record(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["statements"] = [dict(s) for s in self.statements]
+        return data
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> LayerVersion:
+        values = dict(data)
+        values["code"] = CodeRef(**values["code"])
+        for key in ("compatible_runtimes", "compatible_architectures", "statements"):
+            values[key] = tuple(values.get(key) or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class UrlConfig:
+    """A function URL: an HTTPS endpoint on Lambda, an HTTP one here, that invokes the
+    function (unqualified: $LATEST) or one of its aliases."""
+
+    function: str
+    qualifier: str | None  # None, or an alias name
+    url_id: str  # 32 lower-case letters and digits, as Lambda's
+    auth_type: str  # NONE | AWS_IAM
+    invoke_mode: str = "BUFFERED"  # BUFFERED | RESPONSE_STREAM
+    #: AWS's Cors shape (AllowOrigins, AllowMethods ...); None when not configured.
+    cors: Mapping[str, Any] | None = None
+    creation_time: str = field(default_factory=now_iso)
+    last_modified_time: str = field(default_factory=now_iso)
+
+    def replace(self, **changes: Any) -> UrlConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_record(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["cors"] = dict(self.cors) if self.cors is not None else None
+        return data
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> UrlConfig:
+        return cls(**data)
+
+
 @dataclass(slots=True)
 class FunctionRecord:
     """Everything stored about one function. Owned and mutated only by the control
@@ -236,9 +318,28 @@ class FunctionRecord:
     #: The last version number handed out; numbers are never reused, even after a delete.
     last_version: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    #: What is attached to the function or one of its qualifiers, as stored: kind
+    #: (``concurrency``, ``policy``, ``url``, ``event-invoke``, ``provisioned``) ->
+    #: qualifier (``""`` for the unqualified function) -> the JSON document.
+    attached: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: What invokes of $LATEST run: the previous snapshot while an update is InProgress,
     #: None while the function is still Pending.
     runnable_latest: FunctionConfig | None = None
+
+    def attachment(self, kind: str, qualifier: str = "") -> dict[str, Any] | None:
+        return self.attached.get(kind, {}).get(qualifier)
+
+    def attach(self, kind: str, qualifier: str, value: dict[str, Any] | None) -> None:
+        documents = self.attached.setdefault(kind, {})
+        if value is None:
+            documents.pop(qualifier, None)
+        else:
+            documents[qualifier] = value
+
+    def detach_qualifier(self, qualifier: str) -> None:
+        """Forget what was attached to a version or alias that is gone."""
+        for documents in self.attached.values():
+            documents.pop(qualifier, None)
 
     @property
     def name(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from altus.control.model import Alias, FunctionConfig, FunctionRecord
+from altus.control.model import Alias, FunctionConfig, FunctionRecord, LayerVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +67,37 @@ class PutTags:
 
 @dataclass(frozen=True, slots=True)
 class DeleteFunction:
-    """Remove a function with all its versions and aliases."""
+    """Remove a function with all its versions, aliases and attachments."""
 
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class PutAttached:
+    """Attach a document (a policy, a URL, a concurrency setting ...) to a function or one
+    of its qualifiers; ``value=None`` removes it."""
+
+    function: str
+    kind: str
+    qualifier: str
+    value: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PutLayerVersion:
+    """Insert or replace a layer version and advance its layer's version counter."""
+
+    layer: LayerVersion
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteLayerVersion:
+    name: str
+    version: int
+
+
 Change = CreateFunction | PutLatest | PutVersion | DeleteVersion | PutAlias | DeleteAlias | (
-    PutTags | DeleteFunction
+    PutTags | DeleteFunction | PutAttached | PutLayerVersion | DeleteLayerVersion
 )
 
 
@@ -94,8 +118,13 @@ class Store(Protocol):
         Raises StoreConflict if any precondition fails; then nothing is applied."""
         ...
 
+    def load_layers(self) -> tuple[list[LayerVersion], dict[str, int]]:
+        """Every layer version, and each layer's last version number handed out."""
+        ...
+
     def code_references(self) -> set[str]:
-        """Every code digest some version still uses (for code store garbage collection)."""
+        """Every code digest some version or layer version still uses (for code store
+        garbage collection)."""
         ...
 
     def close(self) -> None: ...

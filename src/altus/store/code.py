@@ -72,6 +72,31 @@ class CodeStore:
                     shutil.rmtree(scratch, ignore_errors=True)
         return target
 
+    def layers_tree(self, digests: list[str]) -> Path:
+        """The tree a function with these layers sees at /opt: each layer's package
+        unpacked over the ones before it, so a later layer's file wins (blocking). Made
+        once per combination, of hard links to the layers' own unpacked trees."""
+        name = "opt-" + hashlib.sha256("\n".join(digests).encode()).hexdigest()
+        target = self.root / name
+        if target.is_dir():
+            return target
+        trees = [self.unpacked(digest) for digest in digests]
+        with self._unpack_lock:
+            if target.is_dir():
+                return target
+            scratch = self.root / f".{name}.{uuid.uuid4().hex}"
+            try:
+                scratch.mkdir()
+                for tree in trees:
+                    _overlay(tree, scratch)
+                # Beside the tree, not in it: /opt shows only what the layers hold.
+                _write_atomically(self.root / f"{name}.layers", "\n".join(digests).encode())
+                os.rename(scratch, target)
+            finally:
+                if scratch.exists():
+                    shutil.rmtree(scratch, ignore_errors=True)
+        return target
+
     def collect(self, keep: set[str]) -> int:
         """Delete packages no version references any more. Returns how many went."""
         removed = 0
@@ -79,6 +104,11 @@ class CodeStore:
             digest = path.name.split(".", 1)[0]  # <digest>.zip, <digest>.compiled-*
             if path.name.startswith(".") or digest in keep:
                 continue
+            if digest.startswith("opt-") and (self.root / f"{digest}.layers").is_file():
+                # A merged /opt (and its list of layers) goes with the last of its layers.
+                manifest = (self.root / f"{digest}.layers").read_text().split()
+                if any(layer in keep for layer in manifest):
+                    continue
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -224,6 +254,27 @@ def _safe_relative(name: str) -> PurePosixPath | None:
     if not parts or any(p == ".." for p in parts) or path.is_absolute():
         return None
     return PurePosixPath(*parts)
+
+
+def _overlay(source: Path, dest: Path) -> None:
+    """Put ``source``'s tree over ``dest``'s: files and symlinks replace what is there, a
+    directory replaces a file or symlink of its name and merges with a directory."""
+    for entry in os.scandir(source):
+        target = dest / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if target.is_symlink() or (target.exists() and not target.is_dir()):
+                target.unlink()
+            target.mkdir(exist_ok=True)
+            _overlay(Path(entry.path), target)
+            continue
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.is_symlink() or target.exists():
+            target.unlink()
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.path), target)
+        else:
+            os.link(entry.path, target)  # shares the layer's (read-only) file
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

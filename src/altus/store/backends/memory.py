@@ -5,15 +5,18 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from altus.control.model import FunctionRecord
+from altus.control.model import FunctionRecord, LayerVersion
 from altus.store.base import (
     Change,
     CreateFunction,
     DeleteAlias,
     DeleteFunction,
+    DeleteLayerVersion,
     DeleteVersion,
     PutAlias,
+    PutAttached,
     PutLatest,
+    PutLayerVersion,
     PutTags,
     PutVersion,
     QueuedEvent,
@@ -25,23 +28,29 @@ class MemoryStore:
     """``Store`` and ``EventQueue`` in dictionaries. Applies plans all-or-nothing."""
 
     def __init__(self) -> None:
-        self._functions: dict[str, FunctionRecord] = {}
+        self._state = _State()
         self._events: dict[str, QueuedEvent] = {}
 
     def load(self) -> list[FunctionRecord]:
-        return [copy.deepcopy(r) for _, r in sorted(self._functions.items())]
+        return [copy.deepcopy(r) for _, r in sorted(self._state.functions.items())]
+
+    def load_layers(self) -> tuple[list[LayerVersion], dict[str, int]]:
+        layers = [layer for _, layer in sorted(self._state.layers.items())]
+        return layers, dict(self._state.layer_counters)
 
     def apply(self, changes: Sequence[Change]) -> None:
-        staged = copy.deepcopy(self._functions)
+        staged = copy.deepcopy(self._state)
         for change in changes:
             _apply_one(staged, change)
-        self._functions = staged
+        self._state = staged
 
     def code_references(self) -> set[str]:
         digests = set()
-        for record in self._functions.values():
-            digests.add(record.latest.code.digest)
-            digests.update(v.code.digest for v in record.versions.values())
+        for record in self._state.functions.values():
+            for config in [record.latest, *record.versions.values()]:
+                digests.add(config.code.digest)
+                digests.update(layer.code.digest for layer in config.layers)
+        digests.update(layer.code.digest for layer in self._state.layers.values())
         return digests
 
     def put(self, event: QueuedEvent) -> None:
@@ -57,7 +66,15 @@ class MemoryStore:
         pass
 
 
-def _apply_one(functions: dict[str, FunctionRecord], change: Change) -> None:
+class _State:
+    def __init__(self) -> None:
+        self.functions: dict[str, FunctionRecord] = {}
+        self.layers: dict[tuple[str, int], LayerVersion] = {}
+        self.layer_counters: dict[str, int] = {}
+
+
+def _apply_one(state: _State, change: Change) -> None:
+    functions = state.functions
     match change:
         case CreateFunction(latest=latest, tags=tags):
             if latest.name in functions:
@@ -78,13 +95,23 @@ def _apply_one(functions: dict[str, FunctionRecord], change: Change) -> None:
             record.last_version = last_version
         case DeleteVersion(name=name, version=version):
             functions[name].versions.pop(version, None)
+            functions[name].detach_qualifier(version)
         case PutAlias(alias=alias):
             functions[alias.function].aliases[alias.name] = alias
         case DeleteAlias(function=function, name=name):
             functions[function].aliases.pop(name, None)
+            functions[function].detach_qualifier(name)
         case PutTags(name=name, tags=tags):
             functions[name].tags = dict(tags)
         case DeleteFunction(name=name):
             functions.pop(name, None)
+        case PutAttached(function=function, kind=kind, qualifier=qualifier, value=value):
+            functions[function].attach(kind, qualifier, copy.deepcopy(value))
+        case PutLayerVersion(layer=layer):
+            state.layers[(layer.name, layer.version)] = layer
+            state.layer_counters[layer.name] = max(state.layer_counters.get(layer.name, 0),
+                                                   layer.version)
+        case DeleteLayerVersion(name=name, version=version):
+            state.layers.pop((name, version), None)
         case _:
             raise TypeError(f"unknown change {change!r}")

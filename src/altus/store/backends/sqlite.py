@@ -12,21 +12,26 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from altus.control.model import Alias, FunctionConfig, FunctionRecord
+from altus.control.model import Alias, FunctionConfig, FunctionRecord, LayerVersion
 from altus.store.base import (
     Change,
     CreateFunction,
     DeleteAlias,
     DeleteFunction,
+    DeleteLayerVersion,
     DeleteVersion,
     PutAlias,
+    PutAttached,
     PutLatest,
+    PutLayerVersion,
     PutTags,
     PutVersion,
     QueuedEvent,
     StoreConflict,
 )
+from altus.store.secrets import Cipher, SecretError
 
 # Each entry migrates the schema from version i to i+1; PRAGMA user_version records how
 # far a database has come. Append only.
@@ -60,6 +65,25 @@ MIGRATIONS: list[str] = [
         extra TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX async_events_received ON async_events (received_ms);
+    """,
+    """
+    CREATE TABLE attached (
+        function TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        qualifier TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (function, kind, qualifier)
+    );
+    CREATE TABLE layers (
+        name TEXT PRIMARY KEY,
+        last_version INTEGER NOT NULL
+    );
+    CREATE TABLE layer_versions (
+        name TEXT NOT NULL REFERENCES layers(name),
+        version INTEGER NOT NULL,
+        layer TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+    );
     """,
 ]
 
@@ -97,11 +121,29 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 
 class SqliteStore:
-    """``Store`` and ``EventQueue`` on one SQLite database."""
+    """``Store`` and ``EventQueue`` on one SQLite database. With a ``cipher``, functions'
+    environment variables are stored encrypted."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cipher: Cipher | None = None) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()
+        self._cipher = cipher
+
+    def _dump_config(self, config: FunctionConfig) -> str:
+        record = config.to_record()
+        if self._cipher is not None and record["environment"]:
+            plain = _dump(record["environment"]).encode()
+            record["environment"] = {"encrypted": self._cipher.encrypt(plain)}
+        return _dump(record)
+
+    def _load_config(self, text: str) -> FunctionConfig:
+        record: dict[str, Any] = json.loads(text)
+        sealed = record.get("environment") or {}
+        if set(sealed) == {"encrypted"} and isinstance(sealed["encrypted"], str):
+            if self._cipher is None:
+                raise SecretError("encrypted environment variables and no key to read them")
+            record["environment"] = json.loads(self._cipher.decrypt(sealed["encrypted"]))
+        return FunctionConfig.from_record(record)
 
     # --- Store -----------------------------------------------------------------------------
 
@@ -113,21 +155,31 @@ class SqliteStore:
             records: dict[str, FunctionRecord] = {}
             for name, latest, last_version, tags in rows:
                 records[name] = FunctionRecord(
-                    latest=FunctionConfig.from_record(json.loads(latest)),
+                    latest=self._load_config(latest),
                     last_version=last_version,
                     tags=json.loads(tags),
                 )
             for name, version, config in self._conn.execute(
                 "SELECT name, version, config FROM versions ORDER BY name, version"
             ):
-                records[name].versions[str(version)] = FunctionConfig.from_record(
-                    json.loads(config)
-                )
+                records[name].versions[str(version)] = self._load_config(config)
             for function, alias_name, alias in self._conn.execute(
                 "SELECT function, name, alias FROM aliases ORDER BY function, name"
             ):
                 records[function].aliases[alias_name] = Alias.from_record(json.loads(alias))
+            for function, kind, qualifier, value in self._conn.execute(
+                "SELECT function, kind, qualifier, value FROM attached"
+            ):
+                records[function].attach(kind, qualifier, json.loads(value))
         return list(records.values())
+
+    def load_layers(self) -> tuple[list[LayerVersion], dict[str, int]]:
+        with self._lock:
+            counters = dict(self._conn.execute("SELECT name, last_version FROM layers"))
+            layers = [LayerVersion.from_record(json.loads(text)) for (text,) in
+                      self._conn.execute("SELECT layer FROM layer_versions "
+                                         "ORDER BY name, version")]
+        return layers, counters
 
     def apply(self, changes: Sequence[Change]) -> None:
         with self._lock:
@@ -147,7 +199,7 @@ class SqliteStore:
                 try:
                     conn.execute(
                         "INSERT INTO functions (name, latest, tags) VALUES (?, ?, ?)",
-                        (latest.name, _dump(latest.to_record()), _dump(tags)),
+                        (latest.name, self._dump_config(latest), _dump(tags)),
                     )
                 except sqlite3.IntegrityError:
                     raise StoreConflict(f"function {latest.name} exists") from None
@@ -161,13 +213,13 @@ class SqliteStore:
                     raise StoreConflict(f"function {latest.name} changed meanwhile")
                 conn.execute(
                     "UPDATE functions SET latest = ? WHERE name = ?",
-                    (_dump(latest.to_record()), latest.name),
+                    (self._dump_config(latest), latest.name),
                 )
             case PutVersion(config=config, last_version=last_version):
                 try:
                     conn.execute(
                         "INSERT INTO versions (name, version, config) VALUES (?, ?, ?)",
-                        (config.name, int(config.version), _dump(config.to_record())),
+                        (config.name, int(config.version), self._dump_config(config)),
                     )
                 except sqlite3.IntegrityError:
                     raise StoreConflict(
@@ -181,6 +233,8 @@ class SqliteStore:
                 conn.execute(
                     "DELETE FROM versions WHERE name = ? AND version = ?", (name, int(version))
                 )
+                conn.execute("DELETE FROM attached WHERE function = ? AND qualifier = ?",
+                             (name, version))
             case PutAlias(alias=alias):
                 conn.execute(
                     "INSERT OR REPLACE INTO aliases (function, name, alias) VALUES (?, ?, ?)",
@@ -190,20 +244,47 @@ class SqliteStore:
                 conn.execute(
                     "DELETE FROM aliases WHERE function = ? AND name = ?", (function, name)
                 )
+                conn.execute("DELETE FROM attached WHERE function = ? AND qualifier = ?",
+                             (function, name))
             case PutTags(name=name, tags=tags):
                 conn.execute("UPDATE functions SET tags = ? WHERE name = ?", (_dump(tags), name))
             case DeleteFunction(name=name):
                 conn.execute("DELETE FROM functions WHERE name = ?", (name,))
+            case PutAttached(function=function, kind=kind, qualifier=qualifier, value=value):
+                if value is None:
+                    conn.execute("DELETE FROM attached WHERE function = ? AND kind = ? AND "
+                                 "qualifier = ?", (function, kind, qualifier))
+                else:
+                    conn.execute("INSERT OR REPLACE INTO attached (function, kind, qualifier, "
+                                 "value) VALUES (?, ?, ?, ?)",
+                                 (function, kind, qualifier, _dump(value)))
+            case PutLayerVersion(layer=layer):
+                conn.execute(
+                    "INSERT INTO layers (name, last_version) VALUES (?, ?) ON CONFLICT(name) "
+                    "DO UPDATE SET last_version = max(last_version, excluded.last_version)",
+                    (layer.name, layer.version),
+                )
+                conn.execute("INSERT OR REPLACE INTO layer_versions (name, version, layer) "
+                             "VALUES (?, ?, ?)",
+                             (layer.name, layer.version, _dump(layer.to_record())))
+            case DeleteLayerVersion(name=name, version=version):
+                conn.execute("DELETE FROM layer_versions WHERE name = ? AND version = ?",
+                             (name, version))
             case _:
                 raise TypeError(f"unknown change {change!r}")
 
     def code_references(self) -> set[str]:
         with self._lock:
             digests = set()
-            for (latest,) in self._conn.execute("SELECT latest FROM functions"):
-                digests.add(json.loads(latest)["code"]["digest"])
-            for (config,) in self._conn.execute("SELECT config FROM versions"):
-                digests.add(json.loads(config)["code"]["digest"])
+            for (text,) in self._conn.execute(
+                "SELECT latest FROM functions UNION ALL SELECT config FROM versions"
+            ):
+                config = json.loads(text)
+                digests.add(config["code"]["digest"])
+                # A function keeps the layers it was configured with, deleted or not.
+                digests.update(layer["code"]["digest"] for layer in config.get("layers", ()))
+            for (text,) in self._conn.execute("SELECT layer FROM layer_versions"):
+                digests.add(json.loads(text)["code"]["digest"])
         return digests
 
     # --- EventQueue --------------------------------------------------------------------------
