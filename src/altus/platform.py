@@ -12,12 +12,21 @@ import time
 from dataclasses import dataclass, field
 
 from altus.control.arns import Account
+from altus.control.concurrency import RESERVED, ConcurrencyService
+from altus.control.errors import ResourceNotFound
+from altus.control.event_invoke import EventInvokeConfigService
 from altus.control.functions import FunctionService
+from altus.control.layers import LayerService
 from altus.control.model import FunctionConfig
+from altus.control.permissions import PermissionService
+from altus.control.tags import TagService
+from altus.control.urls import UrlService
 from altus.engine.async_invoke import AsyncInvoker
+from altus.engine.concurrency import Concurrency
 from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
-from altus.engine.invoker import Concurrency, Invoker
+from altus.engine.invoker import Invoker
 from altus.engine.pool import WarmPool
+from altus.engine.provisioned import Provisioner
 from altus.observe.logs import LogStore, MemoryLogStore, SqliteLogStore
 from altus.runtimes.registry import Runtimes
 from altus.sandbox.backends.linux import LinuxBackend
@@ -27,6 +36,7 @@ from altus.settings import Settings
 from altus.store.backends.memory import MemoryStore
 from altus.store.backends.sqlite import SqliteStore
 from altus.store.code import CodeStore
+from altus.store.secrets import FernetCipher
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +53,14 @@ class Platform:
     backend: SandboxBackend
     runtimes: Runtimes
     functions: FunctionService
+    layers: LayerService
+    concurrency: ConcurrencyService
+    permissions: PermissionService
+    urls: UrlService
+    event_invoke: EventInvokeConfigService
+    tags: TagService
     pool: WarmPool
+    provisioner: Provisioner
     invoker: Invoker
     async_invoker: AsyncInvoker
     _maintenance: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -56,11 +73,26 @@ class Platform:
         self.functions.on_change(
             lambda name: self.pool.retire(name, self.functions.valid_env_keys(name))
         )
+        self.functions.on_change(self._reserve)
+        for record in self.functions.records():
+            self._reserve(record.name)
+        self.urls.start()
         self.pool.start()
+        self.provisioner.start()
         recovered = self.async_invoker.start()
         if recovered:
             log.info("redelivering %d queued asynchronous events", recovered)
         self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
+
+    def _reserve(self, name: str) -> None:
+        """Give the engine a function's reservation as the control layer now has it."""
+        try:
+            document = self.functions.record(name).attachment(RESERVED)
+        except ResourceNotFound:
+            document = None
+        self.invoker.concurrency.reserve(
+            name, int(document["reserved"]) if document is not None else None
+        )
 
     async def _maintain(self) -> None:
         """Housekeeping off the invoke path: log retention and unreferenced code."""
@@ -80,6 +112,7 @@ class Platform:
         if self._maintenance is not None:
             self._maintenance.cancel()
         await self.async_invoker.close()
+        await self.provisioner.close()
         await self.pool.close()
         await self.functions.close()
         self.logs.close()
@@ -94,33 +127,43 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     account = Account(region=settings.region, account_id=settings.account_id)
+    # Environment variables are encrypted at rest with a key of this data directory.
     store: SqliteStore | MemoryStore = MemoryStore() if in_memory else SqliteStore(
-        settings.db_path
+        settings.db_path, FernetCipher.from_file(data_dir / "secret.key")
     )
     logs: LogStore = MemoryLogStore() if in_memory else SqliteLogStore(data_dir / "logs.db")
     code = CodeStore(settings.code_dir)
     backend = choose_backend(settings)
     runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary)
+    layers = LayerService(store, code, account)
     functions = FunctionService(store, code, account,
                                 prepare=lambda config, path: runtimes.prepare(config.runtime,
-                                                                              path))
+                                                                              path),
+                                layers=layers)
     env_settings = EnvironmentSettings(
         account=account,
         sandboxes_dir=settings.sandboxes_dir,
         init_timeout=settings.init_timeout_seconds,
     )
 
-    def new_environment(config: FunctionConfig) -> ExecutionEnvironment:
+    def new_environment(config: FunctionConfig, init_type: str) -> ExecutionEnvironment:
         return ExecutionEnvironment(config, backend=backend, runtimes=runtimes, code=code,
-                                    logs=logs, settings=env_settings)
+                                    logs=logs, settings=env_settings, init_type=init_type)
 
     pool = WarmPool(new_environment, max_environments=settings.max_environments,
                     keep_alive=settings.keep_alive_seconds)
     invoker = Invoker(functions, pool, Concurrency(settings.concurrency_limit))
     async_invoker = AsyncInvoker(invoker, store, settings.async_workers)
-    return Platform(settings=settings, account=account, store=store, logs=logs, code=code,
-                    backend=backend, runtimes=runtimes, functions=functions, pool=pool,
-                    invoker=invoker, async_invoker=async_invoker)
+    return Platform(
+        settings=settings, account=account, store=store, logs=logs, code=code,
+        backend=backend, runtimes=runtimes, functions=functions, layers=layers,
+        concurrency=ConcurrencyService(functions, settings.concurrency_limit,
+                                       settings.concurrency_min_unreserved),
+        permissions=PermissionService(functions), urls=UrlService(functions),
+        event_invoke=EventInvokeConfigService(functions), tags=TagService(functions),
+        pool=pool, provisioner=Provisioner(functions, pool), invoker=invoker,
+        async_invoker=async_invoker,
+    )
 
 
 def choose_backend(settings: Settings) -> SandboxBackend:

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     concurrency_limit: int = Field(
         1000, ge=1, description="Account concurrency: invokes running at once (429 past it)."
     )
+    concurrency_min_unreserved: int = Field(
+        100, ge=0, description="Account concurrency that functions' reservations must leave "
+        "unreserved (Lambda: 100)."
+    )
     keep_alive_seconds: float = Field(
         300.0, gt=0, description="How long an idle warm environment lives before it is retired."
     )
@@ -90,6 +94,12 @@ class Settings(BaseSettings):
         description="Override a runtime's interpreter, e.g. {python3.12: /usr/bin/python3.12}.",
     )
     node_binary: str = Field("node", description="The Node.js executable for nodejs runtimes.")
+    url_domain: str | None = Field(
+        None, description="Function URLs: a wildcard DNS domain pointing at this server; "
+        "when set, FunctionUrl is http://<url-id>.lambda-url.<region>.<url_domain>:<port>/ "
+        "and requests are routed by Host. Unset: path-based URLs on the API's own address "
+        "(<endpoint>/lambda-url/<url-id>/), which need no DNS."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log verbosity."
     )

@@ -34,7 +34,7 @@ class Clock:
 
 
 def recipe(*modules: str) -> Recipe:
-    return Recipe(interpreter="/usr/bin/python3", bootstrap=Path("/b.py"),
+    return Recipe(interpreter="/usr/bin/python3", bootstrap=Path("/b.py"), opt_root=None,
                   task_root=Path("/code"), env={}, memory_mb=128, handler="app.handler",
                   modules=list(modules))
 

@@ -29,6 +29,17 @@ def test_host_paths_become_what_the_environment_sees() -> None:
     assert paths.host("/usr/bin/node") == "/usr/bin/node"
 
 
+def test_layers_are_seen_at_opt() -> None:
+    paths = Paths(Path("/data/code/abc"), Path("/data/code/opt-123"))
+    # A list whose first member is under the layers: every member is rewritten.
+    assert paths.rewrite("/data/code/opt-123/nodejs/node_modules:/data/code/abc/node_modules"
+                         ":/data/code/abc") == "/opt/nodejs/node_modules:/var/task/node_modules" \
+        ":/var/task"
+    assert paths.rewrite("/usr/bin:/data/code/opt-123/bin") == "/usr/bin:/opt/bin"
+    assert paths.rewrite("/data/code/opt-123/bootstrap") == "/opt/bootstrap"
+    assert paths.host("/opt/bootstrap") == "/data/code/opt-123/bootstrap"
+
+
 def test_pycache_prefix_is_dropped_from_command_lines() -> None:
     argv = ["/usr/bin/python3", "-S", "-X", "pycache_prefix=/data/pycache", "-u", "b.py"]
     assert without_pycache_prefix(argv) == ["/usr/bin/python3", "-S", "-u", "b.py"]

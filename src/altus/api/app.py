@@ -16,7 +16,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from altus.api import functions_api, invoke_api, logs_api
+from altus.api import (
+    concurrency_api,
+    event_invoke_api,
+    functions_api,
+    invoke_api,
+    layers_api,
+    logs_api,
+    policy_api,
+    tags_api,
+    urls_api,
+)
 from altus.api.responses import error_response, json_error_response, parse_json
 from altus.errors import AltusError, ServiceError, UserError
 from altus.platform import Platform
@@ -107,10 +117,16 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, ServiceError("An internal error occurred."))
 
 
+def lambda_routes() -> list[Route]:
+    """The Lambda REST API's operations, each at its path in botocore's model."""
+    return [*functions_api.routes, *invoke_api.routes, *layers_api.routes,
+            *concurrency_api.routes, *policy_api.routes, *urls_api.routes,
+            *event_invoke_api.routes, *tags_api.routes]
+
+
 def create_app(platform: Platform) -> Starlette:
     routes = [
-        *functions_api.routes,
-        *invoke_api.routes,
+        *lambda_routes(),
         Route("/", json_protocol, methods=["POST"]),
         Route("/_altus/code/{digest}.zip", download_code, methods=["GET"]),
         Route("/_altus/health", health, methods=["GET"]),

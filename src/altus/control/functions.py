@@ -29,6 +29,7 @@ from altus.control.errors import (
     ResourceConflict,
     ResourceNotFound,
 )
+from altus.control.layers import LayerService, check_unzipped_size
 from altus.control.model import (
     ACTIVE,
     FAILED,
@@ -51,6 +52,7 @@ from altus.store.base import (
     DeleteFunction,
     DeleteVersion,
     PutAlias,
+    PutAttached,
     PutLatest,
     PutVersion,
     Store,
@@ -74,10 +76,12 @@ class FunctionService:
     """Owns the function records; the only writer of the store's function state."""
 
     def __init__(self, store: Store, code: CodeStore, account: Account,
-                 prepare: Callable[[FunctionConfig, Path], None] | None = None) -> None:
+                 prepare: Callable[[FunctionConfig, Path], None] | None = None,
+                 layers: LayerService | None = None) -> None:
         self.store = store
         self.code = code
         self.account = account
+        self.layers = layers or LayerService(store, code, account)
         #: Readies unpacked code for the function's runtime (blocking; run in a thread
         #: while the function is Pending / InProgress).
         self._prepare = prepare
@@ -91,7 +95,8 @@ class FunctionService:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load every function; finish any activation a crash interrupted."""
+        """Load every layer and function; finish any activation a crash interrupted."""
+        self.layers.start()
         for record in self.store.load():
             self._records[record.name] = record
             latest = record.latest
@@ -109,6 +114,10 @@ class FunctionService:
     def on_change(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
 
+    def changed(self, name: str) -> None:
+        """Tell listeners that ``name``'s configuration or attachments changed."""
+        self._changed(name)
+
     def _changed(self, name: str) -> None:
         for listener in self._listeners:
             listener(name)
@@ -120,6 +129,20 @@ class FunctionService:
         if record is None:
             raise ResourceNotFound(f"Function not found: {self.account.function_arn(name)}")
         return record
+
+    def qualifier_exists(self, name: str, qualifier: str) -> bool:
+        record = self.record(name)
+        return qualifier == LATEST or qualifier in record.versions or \
+            qualifier in record.aliases
+
+    def attach(self, name: str, kind: str, qualifier: str,
+               value: dict[str, Any] | None) -> None:
+        """Store (None: remove) a document attached to ``name`` or one of its qualifiers,
+        then tell listeners."""
+        record = self.record(name)
+        self.store.apply([PutAttached(name, kind, qualifier, value)])
+        record.attach(kind, qualifier, value)
+        self._changed(name)
 
     def records(self) -> list[FunctionRecord]:
         return [self._records[name] for name in sorted(self._records)]
@@ -199,6 +222,7 @@ class FunctionService:
             raise ResourceConflict(f"Function already exist: {name}")
         fields = self._config_fields(body, creating=True)
         code = await self._store_code(body.get("Code") or {})
+        fields["layers"] = self.layers.resolve(body.get("Layers") or [], code)
         tags = dict(body.get("Tags") or {})
         validation.check_tags(tags)
         latest = FunctionConfig(name=name, version=LATEST, role=body["Role"], code=code,
@@ -227,6 +251,8 @@ class FunctionService:
         record = self.record(name)
         current = record.latest
         self._check_revision(current, body.get("RevisionId"))
+        # The new code with the layers it keeps must still fit Lambda's unzipped limit.
+        check_unzipped_size(code, current.layers)
         changes: dict[str, Any] = {"code": code}
         if body.get("Architectures"):
             changes["architectures"] = tuple(body["Architectures"])
@@ -250,6 +276,8 @@ class FunctionService:
         current = record.latest
         self._check_revision(current, body.get("RevisionId"))
         fields = self._config_fields(body, creating=False, base=current)
+        if "Layers" in body:
+            fields["layers"] = self.layers.resolve(body["Layers"] or [], current.code)
         if "Role" in body:
             fields["role"] = body["Role"]
         updated = self._updating(current, fields)
@@ -290,6 +318,7 @@ class FunctionService:
             )
         self.store.apply([DeleteVersion(ref.name, qualifier)])
         del record.versions[qualifier]
+        record.detach_qualifier(qualifier)
         self._changed(ref.name)
 
     async def publish_version(self, name: str, body: Mapping[str, Any]) -> FunctionConfig:
@@ -386,6 +415,7 @@ class FunctionService:
         )
         self.store.apply([PutAlias(alias)])
         record.aliases[name] = alias
+        self._changed(function)  # what the alias's provisioned environments run may move
         return alias
 
     def delete_alias(self, function: str, name: str) -> None:
@@ -395,6 +425,8 @@ class FunctionService:
             return
         self.store.apply([DeleteAlias(function, name)])
         del record.aliases[name]
+        record.detach_qualifier(name)
+        self._changed(function)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -494,10 +526,6 @@ class FunctionService:
                     )
                 # Levels filter JSON logs only; back to Text, a function has none.
                 fields["application_log_level"] = fields["system_log_level"] = None
-        if body.get("Layers"):
-            # No layer has been published here yet (layers arrive with their own API),
-            # so any ARN names one that does not exist.
-            raise InvalidParameterValue(f"Layer version {body['Layers'][0]} does not exist.")
         if body.get("FileSystemConfigs"):
             raise InvalidParameterValue(
                 "FileSystemConfigs (Amazon EFS) are not supported by this Altus installation."
@@ -545,6 +573,12 @@ class FunctionService:
             tree = await asyncio.to_thread(self.code.unpacked, pending.code.digest)
             if self._prepare is not None:
                 await asyncio.to_thread(self._prepare, pending, tree)
+            if pending.layers:
+                # Its /opt is merged (and its Python compiled) now, not at a cold start.
+                opt = await asyncio.to_thread(
+                    self.code.layers_tree, [layer.code.digest for layer in pending.layers])
+                if self._prepare is not None:
+                    await asyncio.to_thread(self._prepare, pending, opt)
             failure = None
         except Exception as error:  # unpacking a package we accepted: disk, permissions
             # The details (host paths among them) go to the operator's log, not the API.

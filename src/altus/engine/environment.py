@@ -157,8 +157,13 @@ class ExecutionEnvironment:
         task_root = self._code.root / config.code.digest
         if not task_root.is_dir():
             task_root = await asyncio.to_thread(self._code.unpacked, config.code.digest)
+        opt_root: Path | None = None
+        if config.layers:
+            opt_root = await asyncio.to_thread(
+                self._code.layers_tree, [layer.code.digest for layer in config.layers]
+            )
         try:
-            launch = self._runtimes.launch(config.runtime or "", task_root)
+            launch = self._runtimes.launch(config.runtime or "", task_root, opt_root)
             argv = list(launch.argv)
             wrapper = config.environment.get("AWS_LAMBDA_EXEC_WRAPPER")
             if wrapper:
@@ -179,6 +184,7 @@ class ExecutionEnvironment:
                 python=None if wrapper else launch.python,
                 uid=uid,
                 zygote_key=config.env_key,
+                opt_root=opt_root,
             )
             self._sandbox = await self._backend.create(spec, self._on_output)
         except (FileNotFoundError, EntrypointError) as error:
@@ -198,6 +204,10 @@ class ExecutionEnvironment:
                 self.init_duration_ms = (time.perf_counter() - started) * 1000
                 self._init_log = self._end_phase()
                 self._logs.append(self.group, self.stream, self._init_log)
+                if self.init_type != "on-demand":
+                    # Initialised ahead of any invoke: its INIT is nobody's cold start,
+                    # so no invoke reports it (as on Lambda).
+                    self._init_log, self.init_duration_ms = [], None
                 sandbox.exited.add_done_callback(self._exited_on_its_own)
                 return None
             return await self._init_failed(started, init_error.error_type or "Runtime.Unknown",

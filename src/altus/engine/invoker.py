@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from altus.control.arns import FunctionRef
 from altus.control.functions import FunctionService
+from altus.engine.concurrency import Concurrency
 from altus.engine.environment import InvokeInput, PhaseResult
-from altus.engine.errors import TooManyRequests
 from altus.engine.pool import WarmPool
 from altus.observe.logs import LogEvent
 
@@ -44,22 +44,6 @@ class InvokeResult:
     log_tail: str | None  # base64, when asked for
 
 
-class Concurrency:
-    """Counts invocations in flight against the account limit."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.in_flight = 0
-
-    def admit(self) -> None:
-        if self.in_flight >= self.limit:
-            raise TooManyRequests("Rate Exceeded.", "ConcurrentInvocationLimitExceeded")
-        self.in_flight += 1
-
-    def leave(self) -> None:
-        self.in_flight -= 1
-
-
 class Invoker:
     def __init__(self, functions: FunctionService, pool: WarmPool,
                  concurrency: Concurrency) -> None:
@@ -72,7 +56,7 @@ class Invoker:
         TooManyRequests; a function that fails is a result, not an exception."""
         config, invoked_arn = await self._functions.resolve_invoke(request.ref)
         request_id = request.request_id or str(uuid.uuid4())
-        self.concurrency.admit()
+        slot = self.concurrency.admit(config.name)
         try:
             env = self._pool.take_idle(config.env_key)
             if env is None:
@@ -93,7 +77,7 @@ class Invoker:
             self._pool.release(env, outcome.reusable)
             return _result(request_id, config.version, outcome, request.want_log)
         finally:
-            self.concurrency.leave()
+            slot.release()
 
 
 def _result(request_id: str, version: str, phase: PhaseResult, want_log: bool) -> InvokeResult:

@@ -1,8 +1,10 @@
 """The warm pool: execution environments kept between invocations.
 
 Environments are keyed by ``FunctionConfig.env_key`` (function, version, revision): an
-invoke reuses an idle environment of exactly its snapshot, most recently used first, or
-starts a new one. Each environment serves one invoke at a time. Idle ones are frozen,
+invoke reuses an idle environment of exactly its snapshot, a provisioned one first, then
+the most recently used, or starts a new one. Provisioned environments (started ahead by
+``engine.provisioned``) are never reaped or evicted; when one is lost, the pool says so.
+Each environment serves one invoke at a time. Idle ones are frozen,
 retired after the keep-alive, and evicted oldest-first when the machine's environment
 budget is full. A change to a function retires the environments it made stale (idle ones
 at once, busy ones when their invoke ends).
@@ -22,7 +24,10 @@ from altus.engine.errors import TooManyRequests
 
 log = logging.getLogger(__name__)
 
-EnvironmentFactory = Callable[[FunctionConfig], ExecutionEnvironment]
+#: Makes an environment of a configuration, of an initialization type (on-demand, or
+#: provisioned-concurrency).
+EnvironmentFactory = Callable[[FunctionConfig, str], ExecutionEnvironment]
+ON_DEMAND, PROVISIONED = "on-demand", "provisioned-concurrency"
 
 
 class WarmPool:
@@ -32,7 +37,12 @@ class WarmPool:
         self._max = max_environments
         self._keep_alive = keep_alive
         self._idle: dict[str, list[ExecutionEnvironment]] = {}
+        self._provisioned_idle: dict[str, list[ExecutionEnvironment]] = {}
+        self._provisioned: set[str] = set()  # ids of provisioned environments alive
+        self._initialising: set[str] = set()  # ... of which these are still in INIT
         self._alive: dict[str, ExecutionEnvironment] = {}
+        #: Called with a function's name when one of its provisioned environments is lost.
+        self.on_provisioned_lost: Callable[[str], None] | None = None
         self._retired_keys: set[str] = set()
         self._teardowns: set[asyncio.Task[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
@@ -41,7 +51,9 @@ class WarmPool:
 
     def take_idle(self, key: str) -> ExecutionEnvironment | None:
         """A warm environment for ``key``, marked busy; None if there is none."""
-        stack = self._idle.get(key)
+        return self._take(self._provisioned_idle.get(key)) or self._take(self._idle.get(key))
+
+    def _take(self, stack: list[ExecutionEnvironment] | None) -> ExecutionEnvironment | None:
         while stack:
             env = stack.pop()
             if env.dead:
@@ -60,7 +72,7 @@ class WarmPool:
         failed, the failure (the environment is then already gone)."""
         if len(self._alive) >= self._max and not self._evict_one():
             raise TooManyRequests("Rate Exceeded.", "ConcurrentInvocationLimitExceeded")
-        env = self._factory(config)
+        env = self._factory(config, ON_DEMAND)
         env.busy = True
         env.on_exit = self._exited
         self._alive[env.id] = env
@@ -74,13 +86,71 @@ class WarmPool:
             self._alive.pop(env.id, None)
         return env, failure
 
+    async def start_provisioned(self, config: FunctionConfig) -> PhaseResult | None:
+        """Initialise one provisioned environment of ``config`` and keep it idle and warm.
+        Returns the INIT failure, if it failed."""
+        if len(self._alive) >= self._max and not self._evict_one():
+            return PhaseResult(b"", "Altus.EnvironmentLimit", reusable=False)
+        env = self._factory(config, PROVISIONED)
+        env.busy = True
+        env.on_exit = self._exited
+        self._alive[env.id] = env
+        self._provisioned.add(env.id)
+        self._initialising.add(env.id)
+        try:
+            failure = await env.start(None)
+        except BaseException:
+            self._alive.pop(env.id, None)
+            self._provisioned.discard(env.id)
+            self._teardown(env)
+            raise
+        finally:
+            self._initialising.discard(env.id)
+        if failure is not None:
+            self._alive.pop(env.id, None)
+            self._provisioned.discard(env.id)
+            return failure
+        self.release(env, True)
+        return None
+
+    def provisioned_count(self, key: str, *, ready: bool = False) -> int:
+        """Provisioned environments of ``key`` alive: being initialised, idle or serving
+        (``ready``: initialised only)."""
+        return sum(1 for env_id in self._provisioned
+                   if (env := self._alive.get(env_id)) is not None and env.key == key
+                   and not (ready and env_id in self._initialising))
+
+    def provisioned_keys(self, function: str) -> set[str]:
+        prefix = f"{function}:"
+        return {env.key for env_id in self._provisioned
+                if (env := self._alive.get(env_id)) is not None and env.key.startswith(prefix)}
+
+    def unprovision(self, key: str, keep: int) -> None:
+        """Keep at most ``keep`` provisioned environments of ``key``: idle ones beyond it
+        go now; busy ones become on-demand environments (kept warm, then reaped)."""
+        surplus = self.provisioned_count(key) - keep
+        stack = self._provisioned_idle.get(key, [])
+        while surplus > 0 and stack:
+            idle = stack.pop()
+            self._provisioned.discard(idle.id)
+            self._discard(idle)
+            surplus -= 1
+        if not stack:
+            self._provisioned_idle.pop(key, None)
+        for env_id in list(self._provisioned):
+            env = self._alive.get(env_id)
+            if surplus > 0 and env is not None and env.key == key and env.busy:
+                self._provisioned.discard(env_id)
+                surplus -= 1
+
     def release(self, env: ExecutionEnvironment, reusable: bool) -> None:
         env.busy = False
         env.last_used = time.monotonic()
         if not reusable or env.dead or env.key in self._retired_keys:
             self._discard(env)
             return
-        self._idle.setdefault(env.key, []).append(env)
+        stacks = self._provisioned_idle if env.id in self._provisioned else self._idle
+        stacks.setdefault(env.key, []).append(env)
         # Frozen just after the caller has its answer, not before: the freeze is off the
         # invoke's path, and skipped when another invoke takes the environment first.
         asyncio.get_running_loop().call_soon(self._freeze_if_idle, env)
@@ -95,10 +165,11 @@ class WarmPool:
     def retire(self, function: str, valid_keys: set[str]) -> None:
         """Retire every environment of ``function`` whose key is no longer valid."""
         prefix = f"{function}:"
-        for key in list(self._idle):
-            if key.startswith(prefix) and key not in valid_keys:
-                for env in self._idle.pop(key):
-                    self._discard(env)
+        for stacks in (self._idle, self._provisioned_idle):
+            for key in list(stacks):
+                if key.startswith(prefix) and key not in valid_keys:
+                    for env in list(stacks.get(key, ())):
+                        self._discard(env)
         for env in self._alive.values():
             if env.key.startswith(prefix) and env.key not in valid_keys:
                 self._retired_keys.add(env.key)
@@ -121,11 +192,16 @@ class WarmPool:
 
     def _discard(self, env: ExecutionEnvironment) -> None:
         self._alive.pop(env.id, None)
-        stack = self._idle.get(env.key)
-        if stack and env in stack:
-            stack.remove(env)
-            if not stack:
-                del self._idle[env.key]
+        for stacks in (self._idle, self._provisioned_idle):
+            stack = stacks.get(env.key)
+            if stack and env in stack:
+                stack.remove(env)
+                if not stack:
+                    del stacks[env.key]
+        if env.id in self._provisioned:
+            self._provisioned.discard(env.id)
+            if self.on_provisioned_lost is not None:
+                self.on_provisioned_lost(env.config.name)
         if env.key in self._retired_keys and not any(
             e.key == env.key for e in self._alive.values()
         ):
@@ -163,10 +239,12 @@ class WarmPool:
 
     def idle_count(self, key: str | None = None) -> int:
         if key is not None:
-            return len(self._idle.get(key, []))
-        return sum(len(stack) for stack in self._idle.values())
+            return len(self._idle.get(key, [])) + len(self._provisioned_idle.get(key, []))
+        return sum(len(stack) for stacks in (self._idle, self._provisioned_idle)
+                   for stack in stacks.values())
 
     async def close(self) -> None:
+        self.on_provisioned_lost = None  # shutting down: nothing is to be replaced
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -44,8 +44,15 @@ DEPRECATED = ("nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "
               "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
               "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "java8")
 
-PATH_DEFAULT = "/usr/local/bin:/usr/bin:/bin:/opt/bin"
-LD_LIBRARY_DEFAULT = "/lib64:/usr/lib64:/opt/lib"
+OPT = Path("/opt")
+
+
+def _path(opt: Path) -> str:
+    return f"/usr/local/bin:/usr/bin:/bin:{opt}/bin"
+
+
+def _ld_library_path(opt: Path) -> str:
+    return f"/lib64:/usr/lib64:{opt}/lib"
 
 
 def check_runtime(runtime: str) -> None:
@@ -82,39 +89,46 @@ class Runtimes:
         self._overrides = dict(interpreters)
         self._node = node_binary
 
-    def launch(self, runtime: str, task_root: Path) -> Launch:
-        """Raises FileNotFoundError (with Lambda's wording) for a missing bootstrap."""
+    def launch(self, runtime: str, task_root: Path, opt_root: Path | None = None) -> Launch:
+        """Raises FileNotFoundError (with Lambda's wording) for a missing bootstrap.
+
+        Paths are the host's, as the engine names them: the code at ``task_root``, the
+        merged layers at ``opt_root`` (``/opt`` when the function has none); an isolating
+        backend shows them at /var/task and /opt."""
+        opt = opt_root or OPT
+        path, ld_library_path = _path(opt), _ld_library_path(opt)
         if runtime in PYTHON_RUNTIMES:
             python = self.python(runtime)
             return Launch(
                 # -B: the code is shared and read-only; its bytecode is compiled once,
                 # by ``prepare``, not by whichever environment imports it first.
                 argv=[python, "-S", "-B", "-u", str(PYTHON_BOOTSTRAP)],
-                env={"PATH": PATH_DEFAULT, "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT},
+                env={"PATH": path, "LD_LIBRARY_PATH": ld_library_path},
                 execution_env=f"AWS_Lambda_{runtime}",
                 python=python,
             )
         if runtime in NODE_RUNTIMES:
             major = runtime.removeprefix("nodejs").removesuffix(".x")
-            node_path = ":".join([f"/opt/nodejs/node{major}/node_modules",
-                                  "/opt/nodejs/node_modules", str(task_root / "node_modules"),
+            node_path = ":".join([f"{opt}/nodejs/node{major}/node_modules",
+                                  f"{opt}/nodejs/node_modules", str(task_root / "node_modules"),
                                   str(task_root)])
             return Launch(
                 argv=[self.node(), str(NODE_BOOTSTRAP)],
-                env={"PATH": PATH_DEFAULT, "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT,
+                env={"PATH": path, "LD_LIBRARY_PATH": ld_library_path,
                      "NODE_PATH": node_path},
                 execution_env=f"AWS_Lambda_{runtime}",
             )
         if runtime in PROVIDED_RUNTIMES:
-            candidates = [task_root / "bootstrap", Path("/opt/bootstrap")]
+            candidates = [task_root / "bootstrap", opt / "bootstrap"]
             for candidate in candidates:
                 if candidate.is_file():
                     return Launch(
                         argv=[str(candidate)],
-                        env={"PATH": _host_path(), "LD_LIBRARY_PATH": LD_LIBRARY_DEFAULT},
+                        env={"PATH": _host_path(path), "LD_LIBRARY_PATH": ld_library_path},
                         execution_env=None,
                     )
-            listed = " ".join(str(c) for c in candidates)
+            # Named as the function would see them.
+            listed = " ".join(("/var/task/bootstrap", "/opt/bootstrap"))
             raise FileNotFoundError(f"Couldn't find valid bootstrap(s): [{listed}]")
         raise InvalidParameterValue(f"Unsupported runtime {runtime}")
 
@@ -148,11 +162,11 @@ class Runtimes:
         return shutil.which(self._node) or self._node
 
 
-def _host_path() -> str:
+def _host_path(path: str) -> str:
     # A custom runtime's bootstrap is usually a script that runs an interpreter of the
     # host (python3, node); on Lambda those live on the image's PATH, here on the host's.
     host = os.environ.get("PATH", "")
-    return f"{PATH_DEFAULT}:{host}" if host else PATH_DEFAULT
+    return f"{path}:{host}" if host else path
 
 
 @functools.cache

@@ -54,6 +54,9 @@ class SandboxSpec:
     #: may keep a zygote with the dependencies of one key imported, and fork the key's
     #: later environments from it. Environments of different keys never share one.
     zygote_key: str | None = None
+    #: The function's layers merged in order (read-only; /opt inside an isolating
+    #: backend); None when it has none.
+    opt_root: Path | None = None
 
 
 class Sandbox(Protocol):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import json
 import os
 import resource
@@ -182,6 +183,10 @@ class ProcessBackend:
         tmp = spec.work_dir / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         env["TMPDIR"] = str(tmp)
+        if spec.opt_root is not None and spec.python is not None:
+            # No mount namespace here to show the layers at /opt, where Altus's Python
+            # runtime client looks: their Python folders go on the path instead.
+            env["PYTHONPATH"] = ":".join(_layer_python_path(spec.opt_root, spec.python))
         read_fd, write_fd = os.pipe()
         try:
             popen = subprocess.Popen(
@@ -330,3 +335,19 @@ def _children(pid: int) -> list[int]:
             found.extend(kids)
             pending.extend(kids)
     return found
+
+
+def _layer_python_path(opt_root: Path, python: str) -> list[str]:
+    """Where a layer's Python packages are, in Lambda's order: python/lib/<version>/
+    site-packages, then python."""
+    version = _python_version(python)
+    return [str(opt_root / "python" / "lib" / version / "site-packages"),
+            str(opt_root / "python")]
+
+
+@functools.cache
+def _python_version(python: str) -> str:
+    return subprocess.run(
+        [python, "-S", "-c", "import sys; print(f'python{sys.version_info[0]}."
+         "{sys.version_info[1]}')"], capture_output=True, text=True, timeout=10, check=False,
+    ).stdout.strip()

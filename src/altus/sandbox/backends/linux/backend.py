@@ -49,6 +49,7 @@ from altus.sandbox.backends.linux.blanks import (
 )
 from altus.sandbox.backends.linux.cgroups import Cgroups, EnvironmentCgroup
 from altus.sandbox.backends.linux.paths import (
+    OPT_ROOT,
     RUNTIME_ROOT,
     TASK_ROOT,
     Paths,
@@ -550,7 +551,7 @@ class LinuxBackend:
             return None, None
         variables = {k: v for k, v in env.items() if k != "AWS_LAMBDA_RUNTIME_API"}
         return None, Recipe(interpreter=interpreter, bootstrap=bootstrap,
-                            task_root=spec.task_root, env=variables,
+                            task_root=spec.task_root, opt_root=spec.opt_root, env=variables,
                             memory_mb=spec.memory_mb, handler=env.get("_HANDLER", ""))
 
     def _learn(self, fd: int, key: str, recipe: Recipe) -> None:
@@ -645,7 +646,8 @@ class LinuxBackend:
             try:
                 procs = cgroup.procs_fds()  # the runtime zygote's child joins, then imports
                 runtime.fork({"kind": "zygote", "task_root": str(recipe.task_root),
-                              "tmp_mb": _ZYGOTE_TMP_MB, "binds": [], "uid": uid,
+                              "tmp_mb": _ZYGOTE_TMP_MB, "binds": _opt_binds(recipe.opt_root),
+                              "uid": uid,
                               "env": recipe.env, "modules": recipe.modules,
                               "handler": recipe.handler}, [theirs.fileno(), *procs])
             finally:
@@ -733,7 +735,7 @@ class LinuxBackend:
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> LinuxSandbox:
         if self._cgroups is None:
             raise SandboxError("the linux backend is closed")
-        inside = Paths(spec.task_root)
+        inside = Paths(spec.task_root, spec.opt_root)
         python_mode = spec.python is not None and self.use_zygotes
         argv = [inside.rewrite(a) for a in without_pycache_prefix(spec.argv)]
         env = {k: inside.rewrite(v) for k, v in spec.env.items()}
@@ -741,11 +743,12 @@ class LinuxBackend:
         uid = spec.uid if spec.uid is not None else self.allocate_uid()
         assignment = self._assignment("python" if python_mode else "exec", argv, env,
                                       spec.task_root, spec.ephemeral_storage_mb, uid)
+        assignment["binds"] = _opt_binds(spec.opt_root)
         if spec.python is not None and not python_mode:
             # An exec'd Python runtime needs its interpreter's installation in view.
             prefix = prefix_of(spec.python)
             if prefix:
-                assignment["binds"] = [(prefix, prefix)]
+                assignment["binds"].append((prefix, prefix))
         recipe: Recipe | None = None
         try:
             if python_mode:
@@ -860,3 +863,8 @@ class _Unsupported(SandboxError):
 class _Refused(SandboxError):
     """A function zygote refused its configuration (its imports failed, started threads
     or took too long): it would again, so it is not retried."""
+
+
+def _opt_binds(opt_root: Path | None) -> list[tuple[str, str]]:
+    """The function's layers at /opt (read-only, as the whole root is)."""
+    return [(str(opt_root), OPT_ROOT)] if opt_root is not None else []

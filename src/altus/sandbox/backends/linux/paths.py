@@ -16,21 +16,27 @@ from altus.sandbox.base import EntrypointError
 
 TASK_ROOT = "/var/task"
 RUNTIME_ROOT = "/var/runtime"
+OPT_ROOT = "/opt"
 
 
 class Paths:
     """Host paths in the engine's terms <-> what the environment sees."""
 
-    def __init__(self, task_root: Path) -> None:
+    def __init__(self, task_root: Path, opt_root: Path | None = None) -> None:
         self._map = [(str(task_root), TASK_ROOT), (str(RUNTIME_DIR), RUNTIME_ROOT)]
+        if opt_root is not None:
+            self._map.append((str(opt_root), OPT_ROOT))
 
     def rewrite(self, value: str) -> str:
+        # Lists of paths (PATH, NODE_PATH ...): each member on its own.
+        if ":" in value:
+            return ":".join(self._rewrite_one(part) for part in value.split(":"))
+        return self._rewrite_one(value)
+
+    def _rewrite_one(self, value: str) -> str:
         for host, inside in self._map:
             if value == host or value.startswith(host + "/"):
                 return inside + value[len(host):]
-            # Lists of paths (NODE_PATH, PYTHONPATH): rewrite each member.
-            if ":" in value and host in value:
-                return ":".join(self.rewrite(part) for part in value.split(":"))
         return value
 
     def host(self, value: str) -> str:

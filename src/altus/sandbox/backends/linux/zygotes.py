@@ -352,6 +352,8 @@ class Recipe:
     interpreter: str
     bootstrap: Path
     task_root: Path
+    #: The function's merged layers (None: an empty /opt).
+    opt_root: Path | None
     env: dict[str, str]
     memory_mb: int
     handler: str

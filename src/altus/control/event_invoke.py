@@ -1,0 +1,99 @@
+"""Event invoke configurations: how asynchronous invokes of a function, version or alias
+are retried and where their outcomes go (MaximumRetryAttempts, MaximumEventAgeInSeconds,
+DestinationConfig). Stored and validated here; the asynchronous invoker reads them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from altus.control.arns import LATEST
+from altus.control.errors import InvalidParameterValue, ResourceNotFound
+from altus.control.functions import FunctionService
+
+EVENT_INVOKE = "event-invoke"
+
+_MEMBERS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+# What Lambda accepts as a destination: a queue, a topic, a function, an event bus, and
+# (on failure only) an S3 bucket.
+_TARGETS = [re.compile(p) for p in (
+    r"arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?",
+    r"arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,256}(\.fifo)?",
+    r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]+(:[a-zA-Z0-9$_-]+)?",
+    r"arn:aws[a-zA-Z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]+",
+)]
+_S3 = re.compile(r"arn:aws[a-zA-Z-]*:s3:::[a-z0-9.-]{3,63}")
+
+
+class EventInvokeConfigService:
+    def __init__(self, functions: FunctionService) -> None:
+        self._functions = functions
+
+    def get(self, name: str, qualifier: str | None) -> dict[str, Any]:
+        key = self._key(name, qualifier)
+        document = self._functions.record(name).attachment(EVENT_INVOKE, key)
+        if document is None:
+            arn = self._functions.account.function_arn(name, key)
+            raise ResourceNotFound(f"The function {arn} doesn't have an EventInvokeConfig")
+        return document
+
+    def list(self, name: str) -> list[tuple[str, dict[str, Any]]]:
+        return sorted(self._functions.record(name).attached.get(EVENT_INVOKE, {}).items())
+
+    def put(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PutFunctionEventInvokeConfig: the whole configuration, replacing any before."""
+        key = self._key(name, qualifier)
+        document = {m: body[m] for m in _MEMBERS if body.get(m) is not None}
+        return self._store(name, key, document)
+
+    def update(self, name: str, qualifier: str | None,
+               body: Mapping[str, Any]) -> dict[str, Any]:
+        """UpdateFunctionEventInvokeConfig: only the members given change."""
+        key = self._key(name, qualifier)
+        current = self._functions.record(name).attachment(EVENT_INVOKE, key) or {}
+        document = {m: current[m] for m in _MEMBERS if m in current}
+        for member in _MEMBERS:
+            if body.get(member) is None:
+                continue
+            if member == "DestinationConfig":
+                merged = dict(document.get(member) or {})
+                merged.update(body[member])
+                document[member] = merged
+            else:
+                document[member] = body[member]
+        return self._store(name, key, document)
+
+    def delete(self, name: str, qualifier: str | None) -> None:
+        key = self._key(name, qualifier)
+        self.get(name, qualifier)
+        self._functions.attach(name, EVENT_INVOKE, key, None)
+
+    def _store(self, name: str, key: str, document: dict[str, Any]) -> dict[str, Any]:
+        destinations = document.get("DestinationConfig") or {}
+        for kind in ("OnSuccess", "OnFailure"):
+            target = (destinations.get(kind) or {}).get("Destination")
+            if target:
+                _check_destination(target, on_failure=kind == "OnFailure")
+        document["LastModified"] = time.time()
+        self._functions.attach(name, EVENT_INVOKE, key, document)
+        return document
+
+    def _key(self, name: str, qualifier: str | None) -> str:
+        key = qualifier or LATEST
+        if not self._functions.qualifier_exists(name, key):
+            arn = self._functions.account.function_arn(name, key)
+            raise ResourceNotFound(f"The function {arn} doesn't exist.")
+        return key
+
+
+def _check_destination(arn: str, *, on_failure: bool) -> None:
+    if any(p.fullmatch(arn) for p in _TARGETS) or (on_failure and _S3.fullmatch(arn)):
+        return
+    kinds = "an Amazon SQS queue, an Amazon SNS topic, a Lambda function or an Amazon " \
+        "EventBridge event bus" + (", or an Amazon S3 bucket" if on_failure else "")
+    raise InvalidParameterValue(
+        f"The destination ARN {arn} is invalid: a destination must be {kinds}."
+    )

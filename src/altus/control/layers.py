@@ -1,0 +1,177 @@
+"""Layers: published, immutable packages that functions apply into /opt.
+
+A layer is a name with numbered versions (numbers are never reused, even after a
+delete). A function configuration names up to five layer versions by ARN; it keeps their
+packages (``LayerRef``) so that deleting a layer version never breaks a function, or a
+published version, that uses it. Commands follow the control layer's rule: validate,
+plan, ``store.apply``, then update memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from altus.control import policies
+from altus.control.arns import Account
+from altus.control.errors import InvalidParameterValue, ResourceNotFound
+from altus.control.model import CodeRef, LayerRef, LayerVersion, new_revision
+from altus.store.base import DeleteLayerVersion, PutLayerVersion, Store
+from altus.store.code import MAX_UNZIPPED_BYTES, CodeStore
+
+MAX_LAYERS = 5
+
+
+def check_unzipped_size(code: CodeRef, layers: Sequence[LayerRef]) -> None:
+    total = code.unzipped_size + sum(layer.code.unzipped_size for layer in layers)
+    if total > MAX_UNZIPPED_BYTES:
+        raise InvalidParameterValue(
+            "Function code combined with layers exceeds the maximum allowed size of "
+            f"{MAX_UNZIPPED_BYTES} bytes. The actual size is {total} bytes."
+        )
+
+
+class LayerService:
+    def __init__(self, store: Store, code: CodeStore, account: Account) -> None:
+        self.store = store
+        self.code = code
+        self.account = account
+        self._versions: dict[tuple[str, int], LayerVersion] = {}
+        self._counters: dict[str, int] = {}
+
+    def start(self) -> None:
+        layers, counters = self.store.load_layers()
+        self._versions = {(layer.name, layer.version): layer for layer in layers}
+        self._counters = dict(counters)
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def get(self, name: str, version: int) -> LayerVersion:
+        layer = self._versions.get((name, version))
+        if layer is None:
+            raise ResourceNotFound(
+                "The resource you requested does not exist."
+            )
+        return layer
+
+    def versions(self, name: str) -> list[LayerVersion]:
+        """The layer's versions, newest first (as ListLayerVersions orders them)."""
+        found = [v for (n, _), v in self._versions.items() if n == name]
+        return sorted(found, key=lambda v: v.version, reverse=True)
+
+    def names(self) -> list[str]:
+        return sorted({name for name, _ in self._versions})
+
+    def code_sizes(self) -> dict[str, int]:
+        return {v.code.digest: v.code.size for v in self._versions.values()}
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def publish(self, name: str, body: Mapping[str, Any]) -> LayerVersion:
+        content = body.get("Content") or {}
+        if content.get("S3Bucket") or content.get("S3Key"):
+            raise InvalidParameterValue(
+                "S3 code locations are not supported by this Altus installation; "
+                "upload the .zip package as ZipFile."
+            )
+        data = content.get("ZipFile")
+        if not data:
+            raise InvalidParameterValue("Please provide a source for layer content: ZipFile.")
+        assert isinstance(data, bytes)
+        code = await asyncio.to_thread(self.code.put, data)
+        # Unpacked now, so a cold start of a function using it never waits for the unzip.
+        await asyncio.to_thread(self.code.unpacked, code.digest)
+        number = self._counters.get(name, 0) + 1
+        layer = LayerVersion(
+            name=name, version=number, code=code,
+            description=body.get("Description", ""),
+            compatible_runtimes=tuple(body.get("CompatibleRuntimes") or ()),
+            compatible_architectures=tuple(body.get("CompatibleArchitectures") or ()),
+            license_info=body.get("LicenseInfo"),
+        )
+        self.store.apply([PutLayerVersion(layer)])
+        self._versions[(name, number)] = layer
+        self._counters[name] = number
+        return layer
+
+    def delete(self, name: str, version: int) -> None:
+        """DeleteLayerVersion; deleting one that does not exist succeeds, as on Lambda."""
+        if (name, version) not in self._versions:
+            return
+        self.store.apply([DeleteLayerVersion(name, version)])
+        del self._versions[(name, version)]
+
+    def add_permission(self, name: str, version: int, body: Mapping[str, Any],
+                       revision: str | None) -> tuple[dict[str, Any], LayerVersion]:
+        layer = self.get(name, version)
+        policies.check_revision(revision, layer.policy_revision)
+        statement = policies.layer_statement(body, self.account.layer_arn(name, version))
+        statements = policies.with_statement(layer.statements, statement)
+        return statement, self._put(layer.replace(statements=tuple(statements),
+                                                  policy_revision=new_revision()))
+
+    def remove_permission(self, name: str, version: int, sid: str,
+                          revision: str | None) -> None:
+        layer = self.get(name, version)
+        policies.check_revision(revision, layer.policy_revision)
+        kept = tuple(s for s in layer.statements if s["Sid"] != sid)
+        if len(kept) == len(layer.statements):
+            raise ResourceNotFound("Statement sid is not found in resource policy.")
+        self._put(layer.replace(statements=kept, policy_revision=new_revision()))
+
+    def _put(self, layer: LayerVersion) -> LayerVersion:
+        self.store.apply([PutLayerVersion(layer)])
+        self._versions[(layer.name, layer.version)] = layer
+        return layer
+
+    # --- functions' layers ----------------------------------------------------------------
+
+    def resolve(self, arns: Sequence[str], function_code: CodeRef) -> tuple[LayerRef, ...]:
+        """The layers a configuration names, checked as Lambda checks them: at most five,
+        each an existing version, no layer twice, and the function's code with all of them
+        within the 250 MB unzipped limit."""
+        if len(arns) > MAX_LAYERS:
+            raise InvalidParameterValue(f"Cannot reference more than {MAX_LAYERS} layers.")
+        refs: list[LayerRef] = []
+        seen: dict[str, str] = {}
+        for arn in arns:
+            parsed = self.account.parse_layer_version_arn(arn)
+            layer = self._versions.get(parsed) if parsed is not None else None
+            if parsed is None or layer is None:
+                raise InvalidParameterValue(f"Layer version {arn} does not exist.")
+            if parsed[0] in seen:
+                raise InvalidParameterValue(
+                    "Two different versions of the same layer are not allowed to be "
+                    f"referenced in the same function. {seen[parsed[0]]} and {arn} are "
+                    "versions of the same layer."
+                )
+            seen[parsed[0]] = arn
+            refs.append(LayerRef(arn=arn, code=layer.code))
+        check_unzipped_size(function_code, refs)
+        return tuple(refs)
+
+    # --- the API shape ----------------------------------------------------------------------
+
+    def to_api(self, layer: LayerVersion, base_url: str, *, with_content: bool = True
+               ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "LayerVersionArn": self.account.layer_arn(layer.name, layer.version),
+            "Version": layer.version,
+            "Description": layer.description,
+            "CreatedDate": layer.created_date,
+        }
+        if with_content:
+            out["LayerArn"] = self.account.layer_arn(layer.name)
+            out["Content"] = {
+                "Location": f"{base_url}/_altus/code/{layer.code.digest}.zip",
+                "CodeSha256": layer.code.sha256,
+                "CodeSize": layer.code.size,
+            }
+        if layer.compatible_runtimes:
+            out["CompatibleRuntimes"] = list(layer.compatible_runtimes)
+        if layer.compatible_architectures:
+            out["CompatibleArchitectures"] = list(layer.compatible_architectures)
+        if layer.license_info is not None:
+            out["LicenseInfo"] = layer.license_info
+        return out

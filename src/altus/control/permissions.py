@@ -1,0 +1,61 @@
+"""Functions' resource policies: AddPermission, GetPolicy, RemovePermission.
+
+Each qualifier (the unqualified function, a version, an alias) has a policy of its own,
+stored as its statements and a revision. Altus stores and returns them faithfully;
+enforcing them comes with request authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from altus.control import policies
+from altus.control.errors import ResourceNotFound
+from altus.control.functions import FunctionService
+from altus.control.model import new_revision
+
+POLICY = "policy"
+_MISSING = "The resource you requested does not exist."
+
+
+class PermissionService:
+    def __init__(self, functions: FunctionService) -> None:
+        self._functions = functions
+
+    def add(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
+        current = self._current(name, qualifier)
+        policies.check_revision(body.get("RevisionId"), current.get("revision_id"))
+        resource = self._functions.account.function_arn(name, qualifier)
+        statement = policies.function_statement(body, resource)
+        statements = policies.with_statement(current.get("statements", []), statement)
+        self._functions.attach(name, POLICY, qualifier or "",
+                               {"statements": statements, "revision_id": new_revision()})
+        return statement
+
+    def get(self, name: str, qualifier: str | None) -> tuple[str, str]:
+        """The policy document (JSON text) and its revision."""
+        current = self._current(name, qualifier)
+        if not current.get("statements"):
+            raise ResourceNotFound(_MISSING)
+        return policies.document(current["statements"]), current["revision_id"]
+
+    def remove(self, name: str, qualifier: str | None, sid: str,
+               revision: str | None) -> None:
+        current = self._current(name, qualifier)
+        statements = current.get("statements", [])
+        kept = [s for s in statements if s["Sid"] != sid]
+        if not statements:
+            raise ResourceNotFound(_MISSING)
+        policies.check_revision(revision, current.get("revision_id"))
+        if len(kept) == len(statements):
+            raise ResourceNotFound("Statement sid is not found in resource policy.")
+        value = {"statements": kept, "revision_id": new_revision()} if kept else None
+        self._functions.attach(name, POLICY, qualifier or "", value)
+
+    def _current(self, name: str, qualifier: str | None) -> dict[str, Any]:
+        if qualifier is not None and not self._functions.qualifier_exists(name, qualifier):
+            raise ResourceNotFound(
+                f"Function not found: {self._functions.account.function_arn(name, qualifier)}"
+            )
+        return self._functions.record(name).attachment(POLICY, qualifier or "") or {}

@@ -1,0 +1,91 @@
+"""Concurrency accounting: invocations in flight, against the account's limit and the
+functions' reservations.
+
+As on Lambda, a function with reserved concurrency runs in a pool of its own of that
+size (0: it does not run at all), and every other function shares what the reservations
+leave of the account limit. An invoke that finds its pool full is throttled (429) with
+the reason Lambda gives. Everything here runs on the event loop thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from altus.engine.errors import TooManyRequests
+
+RESERVED_EXCEEDED = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_EXCEEDED = "ConcurrentInvocationLimitExceeded"
+
+
+class Slot:
+    """One admitted invocation; ``release`` gives its place back (once)."""
+
+    __slots__ = ("_function", "_owner", "_reserved")
+
+    def __init__(self, owner: Concurrency, function: str, reserved: bool) -> None:
+        self._owner: Concurrency | None = owner
+        self._function = function
+        self._reserved = reserved
+
+    def release(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner._leave(self._function, self._reserved)
+
+
+class Concurrency:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._reserved: dict[str, int] = {}
+        self._running: dict[str, int] = {}  # reserved functions' invokes in flight
+        self._unreserved_in_flight = 0
+        self.in_flight = 0
+
+    # --- reservations (set by the control layer's changes) -------------------------------
+
+    def reserve(self, function: str, reservation: int | None) -> None:
+        """Give ``function`` a pool of its own (None: back to the shared one). Invokes in
+        flight finish in the pool they were admitted to."""
+        if reservation is None:
+            self._reserved.pop(function, None)
+        else:
+            self._reserved[function] = reservation
+
+    def reservations(self) -> Mapping[str, int]:
+        return dict(self._reserved)
+
+    @property
+    def unreserved(self) -> int:
+        """The shared pool's size: what the reservations leave of the account limit."""
+        return max(self.limit - sum(self._reserved.values()), 0)
+
+    def running(self, function: str) -> int:
+        return self._running.get(function, 0)
+
+    # --- admission -----------------------------------------------------------------------
+
+    def admit(self, function: str) -> Slot:
+        """A place for one invoke of ``function``, or TooManyRequests."""
+        reservation = self._reserved.get(function)
+        if reservation is not None:
+            running = self._running.get(function, 0)
+            if running >= reservation:
+                raise TooManyRequests("Rate Exceeded.", RESERVED_EXCEEDED)
+            self._running[function] = running + 1
+        else:
+            if self._unreserved_in_flight >= self.unreserved:
+                raise TooManyRequests("Rate Exceeded.", ACCOUNT_EXCEEDED)
+            self._unreserved_in_flight += 1
+        self.in_flight += 1
+        return Slot(self, function, reservation is not None)
+
+    def _leave(self, function: str, reserved: bool) -> None:
+        self.in_flight -= 1
+        if reserved:
+            left = self._running.get(function, 1) - 1
+            if left > 0:
+                self._running[function] = left
+            else:
+                self._running.pop(function, None)
+        else:
+            self._unreserved_in_flight -= 1
