@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -24,7 +25,9 @@ from altus.api import (
     layers_api,
     logs_api,
     policy_api,
+    stream_api,
     tags_api,
+    url_http,
     urls_api,
 )
 from altus.api.responses import error_response, json_error_response, parse_json
@@ -119,20 +122,26 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def lambda_routes() -> list[Route]:
     """The Lambda REST API's operations, each at its path in botocore's model."""
-    return [*functions_api.routes, *invoke_api.routes, *layers_api.routes,
-            *concurrency_api.routes, *policy_api.routes, *urls_api.routes,
-            *event_invoke_api.routes, *tags_api.routes]
+    return [*functions_api.routes, *invoke_api.routes, *stream_api.routes,
+            *layers_api.routes, *concurrency_api.routes, *policy_api.routes,
+            *urls_api.routes, *event_invoke_api.routes, *tags_api.routes]
 
 
 def create_app(platform: Platform) -> Starlette:
     routes = [
         *lambda_routes(),
+        *url_http.routes,
         Route("/", json_protocol, methods=["POST"]),
         Route("/_altus/code/{digest}.zip", download_code, methods=["GET"]),
         Route("/_altus/health", health, methods=["GET"]),
     ]
+    middleware = []
+    if platform.settings.url_domain:  # function URLs by Host (else by path only)
+        middleware.append(Middleware(url_http.UrlHosts, domain=platform.settings.url_domain,
+                                     region=platform.account.region))
     app = Starlette(
         routes=routes,
+        middleware=middleware,
         exception_handlers={
             AltusError: _altus_error,
             HTTPException: _http_error,

@@ -24,10 +24,10 @@ INVOKE_ASYNC_LIMIT = 256 * 1024
 CLIENT_CONTEXT_LIMIT = 3583
 
 _INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
-_LOG_TYPES = ("None", "Tail")
+LOG_TYPES = ("None", "Tail")
 
 
-def _enum(value: str, allowed: tuple[str, ...], member: str) -> str:
+def check_enum(value: str, allowed: tuple[str, ...], member: str) -> str:
     if value not in allowed:
         raise ValidationFailed(
             f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
@@ -36,7 +36,7 @@ def _enum(value: str, allowed: tuple[str, ...], member: str) -> str:
     return value
 
 
-def _payload(body: bytes) -> bytes:
+def event_payload(body: bytes) -> bytes:
     """The event as the runtime receives it: JSON, ``{}`` when the caller sent nothing."""
     if not body.strip():
         return b"{}"
@@ -50,7 +50,7 @@ def _payload(body: bytes) -> bytes:
     return body
 
 
-def _client_context(header: str | None) -> str | None:
+def parse_client_context(header: str | None) -> str | None:
     if not header:
         return None
     if len(header) > CLIENT_CONTEXT_LIMIT:
@@ -73,16 +73,16 @@ async def invoke(request: Request) -> Response:
     headers = request.headers
     ref = parse_function_ref(request.path_params["name"], platform.account,
                              request.query_params.get("Qualifier"))
-    invocation_type = _enum(headers.get("x-amz-invocation-type", "RequestResponse"),
+    invocation_type = check_enum(headers.get("x-amz-invocation-type", "RequestResponse"),
                             _INVOCATION_TYPES, "invocationType")
-    log_type = _enum(headers.get("x-amz-log-type", "None"), _LOG_TYPES, "logType")
+    log_type = check_enum(headers.get("x-amz-log-type", "None"), LOG_TYPES, "logType")
     if invocation_type == "Event":
-        payload = _payload(await read_body(request, EVENT_PAYLOAD_LIMIT, "InvokeAsync"))
+        payload = event_payload(await read_body(request, EVENT_PAYLOAD_LIMIT, "InvokeAsync"))
         await platform.functions.resolve_invoke(ref)  # 404 now, not in the background
         request_id = await platform.async_invoker.submit(ref, payload)
         return Response(b"", 202, {"x-amzn-RequestId": request_id})
-    payload = _payload(await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeFunction"))
-    client_context = _client_context(headers.get("x-amz-client-context"))
+    payload = event_payload(await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeFunction"))
+    client_context = parse_client_context(headers.get("x-amz-client-context"))
     if invocation_type == "DryRun":
         config, _ = await platform.functions.resolve_invoke(ref)
         return Response(b"", 204, {"x-amzn-RequestId": request_id_of(request),
@@ -105,7 +105,7 @@ async def invoke_async(request: Request) -> Response:
     """The deprecated InvokeAsync: an Event invoke answering ``{"Status": 202}``."""
     platform: Platform = request.app.state.platform
     ref = parse_function_ref(request.path_params["name"], platform.account)
-    payload = _payload(await read_body(request, INVOKE_ASYNC_LIMIT, "InvokeAsync"))
+    payload = event_payload(await read_body(request, INVOKE_ASYNC_LIMIT, "InvokeAsync"))
     await platform.functions.resolve_invoke(ref)
     request_id = await platform.async_invoker.submit(ref, payload)
     request.scope["altus.request_id"] = request_id

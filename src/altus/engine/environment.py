@@ -2,7 +2,9 @@
 
 It runs one invocation at a time. ``start`` is the INIT phase (spawn the runtime, wait
 for its first ``/next``); ``invoke`` is one INVOKE phase (deliver the event, wait for the
-result, the process's death or the deadline, whichever is first). Output of the sandbox
+result, the process's death or the deadline, whichever is first), and
+``invoke_streaming`` the same phase for a caller that takes the response as the runtime
+streams it (the deadline and the process's death then end the stream). Output of the sandbox
 is split into log lines and attributed to the phase it was written in; the platform
 lines (START, END, REPORT ...) frame it.
 """
@@ -22,10 +24,17 @@ from typing import Any
 
 from altus.control.arns import Account
 from altus.control.model import FunctionConfig
+from altus.engine.streaming import StreamingPhase
 from altus.observe import report
 from altus.observe.logs import LogEvent, LogStore
-from altus.runtime_api.endpoint import Invocation, RuntimeEndpoint, RuntimeOutcome
+from altus.runtime_api.endpoint import (
+    MAX_RESPONSE_BYTES,
+    Invocation,
+    RuntimeEndpoint,
+    RuntimeOutcome,
+)
 from altus.runtime_api.server import serve
+from altus.runtime_api.stream import MAX_STREAM_BYTES, TRUNCATED, ResponseStream, StreamEnd
 from altus.runtimes.registry import RUNTIME_DIR, Runtimes
 from altus.sandbox.base import EntrypointError, Sandbox, SandboxBackend, SandboxSpec
 from altus.store.code import CodeStore
@@ -39,6 +48,12 @@ TIMED_OUT = "Sandbox.Timedout"
 EXITED = "Runtime.ExitError"
 OUT_OF_MEMORY = "Runtime.OutOfMemory"
 INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
+#: How long a runtime whose stream broke off is given to be seen exiting.
+_EXIT_GRACE = 0.5
+#: Errors a runtime reports just before it exits (Node's, for an uncaught exception or
+#: an unhandled rejection): its environment is not offered again, or the next invoke
+#: would meet the exit instead of a fresh environment.
+_LAST_WORDS = frozenset({"Runtime.UncaughtException", "Runtime.UnhandledPromiseRejection"})
 
 _SIGNAL_NAMES = {
     signal.SIGKILL: "killed", signal.SIGABRT: "aborted", signal.SIGSEGV: "segmentation fault",
@@ -77,6 +92,8 @@ class PhaseResult:
     log: list[LogEvent] = field(default_factory=list)
     #: False when the environment must not serve again (timed out, died, failed init).
     reusable: bool = True
+    #: The Content-Type of a successful response, as the runtime posted or streamed it.
+    content_type: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -275,11 +292,50 @@ class ExecutionEnvironment:
     # --- INVOKE ----------------------------------------------------------------------------
 
     async def invoke(self, request: InvokeInput) -> PhaseResult:
-        """Run one invocation; never raises for anything the function does."""
+        """Run one invocation for a caller that waits for the whole response; never raises
+        for anything the function does. A response the runtime streams is collected, up
+        to the 6 MB a buffered response may have."""
+        flight = self._deliver(request, MAX_RESPONSE_BYTES)
+        try:
+            outcome = await flight.future
+            if outcome.stream is not None:
+                outcome = await self._collected(outcome.stream)
+        finally:
+            flight.stop()
+        return self._complete(flight, outcome)
+
+    async def invoke_streaming(self, request: InvokeInput) -> StreamingPhase:
+        """Run one invocation for a caller that takes the response as it is produced
+        (up to Lambda's 200 MB). Returns once the response begins; the phase is then read
+        to its end and finished (``StreamingPhase``). A response the runtime posts whole
+        (a function that does not stream) comes back already finished."""
+        flight = self._deliver(request, MAX_STREAM_BYTES)
+        try:
+            outcome = await flight.future
+        except BaseException:
+            flight.stop()
+            raise
+        stream = outcome.stream
+        if stream is None:
+            flight.stop()
+            return StreamingPhase.whole(self._complete(flight, outcome))
+
+        async def finish() -> PhaseResult:
+            try:
+                end = await stream.ended
+                streamed = await self._ended(end)
+            finally:
+                flight.stop()
+            return self._complete(flight, streamed)
+
+        return StreamingPhase(stream, finish)
+
+    def _deliver(self, request: InvokeInput, response_limit: int) -> _Flight:
+        """Start the INVOKE phase: the START line, the event to the runtime, and the
+        deadline and the process's death watched for."""
         sandbox, endpoint = self._sandbox, self._endpoint
         assert sandbox is not None and endpoint is not None and not self.dead
         config = self.config
-        loop = asyncio.get_running_loop()
         cold_log, self._init_log = self._init_log, []
         self._begin_phase()
         self._emit(report.start_line(request.request_id, config.version))
@@ -290,21 +346,45 @@ class ExecutionEnvironment:
             invoked_arn=request.invoked_arn,
             trace_id=request.trace_id,
             client_context=request.client_context,
+            response_limit=response_limit,
         )
-        started = time.perf_counter()
-        future = endpoint.deliver(invocation)
-        timer = loop.call_later(config.timeout, _settle, future, RuntimeOutcome(b"", TIMED_OUT))
+        flight = _Flight(request, invocation, cold_log, sandbox)
+        endpoint.deliver(invocation)
+        flight.watch(config.timeout)
+        return flight
 
-        def on_exit(exited: asyncio.Future[int]) -> None:
-            _settle(future, RuntimeOutcome(b"", EXITED))
+    async def _collected(self, stream: ResponseStream) -> RuntimeOutcome:
+        """A streamed response read whole, for a buffered caller."""
+        chunks: list[bytes] = []
+        while True:
+            got = await stream.read()
+            if not got:
+                break
+            chunks.extend(got)
+        end = await self._ended(stream.ended.result())
+        if end.error_type is not None:
+            return end
+        return RuntimeOutcome(b"".join(chunks), content_type=stream.content_type)
 
-        sandbox.exited.add_done_callback(on_exit)
-        try:
-            outcome = await future
-        finally:
-            timer.cancel()
-            sandbox.exited.remove_done_callback(on_exit)
-        duration = (time.perf_counter() - started) * 1000
+    async def _ended(self, end: StreamEnd) -> RuntimeOutcome:
+        """How a streamed response ended, as an outcome. A runtime that crashes mid-stream
+        drops its connection a moment before the platform sees it exit; a short wait
+        reports the crash (``Runtime.ExitError`` with its exit status) rather than the
+        truncated response it caused."""
+        if end.error_type == TRUNCATED and self._sandbox is not None:
+            exited = self._sandbox.exited
+            await asyncio.wait({exited}, timeout=_EXIT_GRACE)
+            if exited.done():
+                return RuntimeOutcome(b"", EXITED)
+        return RuntimeOutcome(end.error_body, end.error_type)
+
+    def _complete(self, flight: _Flight, outcome: RuntimeOutcome) -> PhaseResult:
+        """End the INVOKE phase: what the caller gets, the END and REPORT lines, and
+        whether the environment may serve again."""
+        sandbox, endpoint = self._sandbox, self._endpoint
+        assert sandbox is not None and endpoint is not None
+        request, config = flight.request, self.config
+        duration = (time.perf_counter() - flight.started) * 1000
         sandbox.drain_output()
         self._flush_partial()
 
@@ -331,6 +411,13 @@ class ExecutionEnvironment:
             self._emit(error_type)
             payload = error_payload(error_type, message)
             status, reusable = "error", False
+        elif error_type in _LAST_WORDS:
+            reusable = False
+        elif error_type == TRUNCATED:
+            # The runtime broke off its response without exiting: do not trust it again.
+            endpoint.abandon()
+            self._emit(f"RequestId: {request.request_id} Error: {error_type}")
+            status, reusable = "error", False
         memory = sandbox.max_memory_mb()
         init = self.init_duration_ms
         self.init_duration_ms = None
@@ -345,7 +432,8 @@ class ExecutionEnvironment:
         self._logs.append(self.group, self.stream, log)
         if not reusable:
             self.dead = True
-        return PhaseResult(payload, error_type, cold_log + log, reusable)
+        return PhaseResult(payload, error_type, flight.cold_log + log, reusable,
+                           outcome.content_type if error_type is None else None)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -436,6 +524,46 @@ class ExecutionEnvironment:
         return phase
 
 
-def _settle(future: asyncio.Future[RuntimeOutcome], outcome: RuntimeOutcome) -> None:
-    if not future.done():
-        future.set_result(outcome)
+class _Flight:
+    """One invocation in flight: what it was asked, when it started, and the watch on
+    its deadline and on the process's death, either of which ends it early (its outcome,
+    or its stream once the runtime streams)."""
+
+    __slots__ = (
+        "_sandbox",
+        "_timer",
+        "cold_log",
+        "future",
+        "invocation",
+        "request",
+        "started",
+    )
+
+    def __init__(self, request: InvokeInput, invocation: Invocation, cold_log: list[LogEvent],
+                 sandbox: Sandbox) -> None:
+        self.request = request
+        self.invocation = invocation
+        self.future = invocation.future
+        self.cold_log = cold_log
+        self._sandbox = sandbox
+        self._timer: asyncio.TimerHandle | None = None
+        self.started = time.perf_counter()
+
+    def watch(self, timeout: float) -> None:
+        self._timer = asyncio.get_running_loop().call_later(timeout, self._end, TIMED_OUT)
+        self._sandbox.exited.add_done_callback(self._exited)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._sandbox.exited.remove_done_callback(self._exited)
+
+    def _exited(self, exited: asyncio.Future[int]) -> None:
+        self._end(EXITED)
+
+    def _end(self, error_type: str) -> None:
+        stream = self.invocation.stream
+        if stream is not None:
+            stream.abort(error_type)
+        elif not self.future.done():
+            self.future.set_result(RuntimeOutcome(b"", error_type))

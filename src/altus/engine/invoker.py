@@ -1,5 +1,9 @@
 """The synchronous invocation path: resolve -> admit -> environment -> run -> record.
 
+``invoke`` answers with the whole response; ``invoke_stream`` with the response as it is
+produced (InvokeWithResponseStream, function URLs in RESPONSE_STREAM mode), holding the
+environment and the concurrency slot until it ends.
+
 Nothing here touches the store: the function's snapshot comes from the control
 service's memory, so a warm invoke is dictionary lookups, one write to the runtime's
 socket and one read back.
@@ -11,13 +15,15 @@ import base64
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from altus.control.arns import FunctionRef
 from altus.control.functions import FunctionService
 from altus.engine.concurrency import Concurrency
-from altus.engine.environment import InvokeInput, PhaseResult
+from altus.engine.environment import ExecutionEnvironment, InvokeInput, PhaseResult
 from altus.engine.pool import WarmPool
+from altus.engine.streaming import StreamedInvocation, StreamingPhase
 from altus.observe.logs import LogEvent
 
 #: X-Amz-Log-Result carries at most the last 4 KB of the invocation's log.
@@ -42,6 +48,8 @@ class InvokeResult:
     function_error: str | None
     error_type: str | None
     log_tail: str | None  # base64, when asked for
+    #: The Content-Type the function answered with (a runtime's own, or a stream's).
+    content_type: str | None = None
 
 
 class Invoker:
@@ -80,6 +88,57 @@ class Invoker:
             slot.release()
 
 
+    async def invoke_stream(self, request: InvokeRequest) -> StreamedInvocation:
+        """Run the function once for a caller that reads the response as it is produced.
+        Returns once the response begins; raises what ``invoke`` raises, before that."""
+        config, invoked_arn = await self._functions.resolve_invoke(request.ref)
+        request_id = request.request_id or str(uuid.uuid4())
+        version, want_log = config.version, request.want_log
+
+        def describe(phase: PhaseResult) -> InvokeResult:
+            return _result(request_id, version, phase, want_log)
+
+        slot = self.concurrency.admit(config.name)
+        try:
+            env = self._pool.take_idle(config.env_key)
+            if env is None:
+                env, failure = await self._pool.start_new(config, request_id)
+                if failure is not None:
+                    slot.release()
+                    return StreamedInvocation(request_id, version, StreamingPhase.whole(failure),
+                                              release=_nothing, describe=describe)
+            try:
+                phase = await env.invoke_streaming(InvokeInput(
+                    request_id=request_id,
+                    payload=request.payload,
+                    invoked_arn=invoked_arn,
+                    client_context=request.client_context,
+                    trace_id=_trace_id(),
+                ))
+            except BaseException:
+                self._pool.release(env, reusable=False)
+                raise
+        except BaseException:
+            slot.release()
+            raise
+        return StreamedInvocation(request_id, version, phase,
+                                  release=self._releaser(env, slot.release),
+                                  describe=describe)
+
+    def _releaser(self, env: ExecutionEnvironment,
+                  release_slot: Callable[[], None]) -> Callable[[bool], None]:
+        def release(reusable: bool) -> None:
+            try:
+                self._pool.release(env, reusable)
+            finally:
+                release_slot()
+        return release
+
+
+def _nothing(reusable: bool) -> None:
+    """Nothing to give back: the environment failed its INIT and is gone."""
+
+
 def _result(request_id: str, version: str, phase: PhaseResult, want_log: bool) -> InvokeResult:
     return InvokeResult(
         request_id=request_id,
@@ -88,6 +147,7 @@ def _result(request_id: str, version: str, phase: PhaseResult, want_log: bool) -
         function_error="Unhandled" if phase.failed else None,
         error_type=phase.error_type,
         log_tail=log_tail(phase.log) if want_log else None,
+        content_type=phase.content_type,
     )
 
 

@@ -3,8 +3,9 @@
 Each environment gets its own endpoint (its own listening port, see ``server``), so a
 runtime can only ever receive the events of the environment it runs in. The engine calls
 ``deliver``; the runtime's HTTP requests arrive as ``on_next`` / ``on_response`` /
-``on_error`` / ``on_init_error``. Everything runs on the event loop thread; the handoff
-from a public Invoke to the runtime's parked ``/next`` is a direct write, no task switch.
+``on_error`` / ``on_init_error``, and for a streamed response ``on_stream`` then
+``end_stream``. Everything runs on the event loop thread; the handoff from a public
+Invoke to the runtime's parked ``/next`` is a direct write, no task switch.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from altus.runtime_api.stream import ResponseStream, StreamEnd, error_document
+
 #: Largest response a runtime may post: 6 MiB plus 100 bytes of JSON framing, as Lambda.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
+#: The only value of Lambda-Runtime-Function-Response-Mode a runtime may send.
+STREAMING = "streaming"
+INVALID_MODE = "Runtime.InvalidResponseModeHeader"
 
 
 @dataclass(slots=True)
@@ -29,9 +35,14 @@ class Invocation:
     trace_id: str = ""
     client_context: str | None = None
     cognito_identity: str | None = None
+    #: The most a streamed response may carry: 6 MiB + 100 bytes when the caller waits
+    #: for the whole response (Invoke), Lambda's streaming limit for a streaming caller.
+    response_limit: int = MAX_RESPONSE_BYTES
     future: asyncio.Future[RuntimeOutcome] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    #: Set (with the future resolved) once the runtime starts streaming its response.
+    stream: ResponseStream | None = None
 
     def next_headers(self) -> list[tuple[str, str]]:
         headers = [
@@ -55,6 +66,10 @@ class RuntimeOutcome:
 
     payload: bytes
     error_type: str | None = None  # set when the runtime posted to /error
+    #: The Content-Type the runtime posted its response with.
+    content_type: str | None = None
+    #: The response being streamed (``payload`` is then empty): read it to its end.
+    stream: ResponseStream | None = None
 
     @property
     def failed(self) -> bool:
@@ -129,7 +144,8 @@ class RuntimeEndpoint:
         if self._parked is responder:
             self._parked = None
 
-    def on_response(self, request_id: str, body: bytes, oversized: bool) -> Reply:
+    def on_response(self, request_id: str, body: bytes, oversized: bool,
+                    content_type: str | None = None) -> Reply:
         invocation, reply = self._take(request_id)
         if invocation is None:
             return reply
@@ -143,8 +159,47 @@ class RuntimeEndpoint:
             ).encode()
             _resolve(invocation, RuntimeOutcome(error, "Function.ResponseSizeTooLarge"))
             return _error_reply(413, "RequestEntityTooLarge", message)
-        _resolve(invocation, RuntimeOutcome(body))
+        _resolve(invocation, RuntimeOutcome(body, content_type=content_type))
         return ACCEPTED
+
+    def on_stream(self, request_id: str, content_type: str | None,
+                  pause: Callable[[], None], resume: Callable[[], None]
+                  ) -> ResponseStream | Reply:
+        """The runtime starts a streamed response (``Lambda-Runtime-Function-Response-Mode:
+        streaming``): the stream its body goes into, or the refusal to answer once the
+        body has been read (another request id, nothing in flight)."""
+        invocation, reply = self._take(request_id)
+        if invocation is None:
+            return reply
+        stream = ResponseStream(content_type or "application/octet-stream",
+                                invocation.response_limit, pause, resume)
+        invocation.stream = stream
+        _resolve(invocation, RuntimeOutcome(b"", content_type=stream.content_type,
+                                            stream=stream))
+        return stream
+
+    @staticmethod
+    def end_stream(stream: ResponseStream, end: StreamEnd) -> Reply:
+        """The streamed body is complete: end the stream, and answer the runtime."""
+        stream.finish(end)
+        if stream.oversized:
+            return _error_reply(
+                413, "RequestEntityTooLarge",
+                f"Exceeded maximum allowed payload size ({stream.limit} bytes).",
+            )
+        return ACCEPTED
+
+    def on_invalid_mode(self, request_id: str, mode: str) -> Reply:
+        """A response mode other than ``streaming``: the invocation fails with
+        ``Runtime.InvalidResponseModeHeader``, as on Lambda."""
+        invocation, reply = self._take(request_id)
+        if invocation is None:
+            return reply
+        message = f"Invalid Lambda-Runtime-Function-Response-Mode: {mode!r}"
+        _resolve(invocation, RuntimeOutcome(error_document(INVALID_MODE, message),
+                                            INVALID_MODE))
+        return _error_reply(400, "InvalidFunctionResponseMode",
+                            "Invalid function response mode")
 
     def on_error(self, request_id: str, body: bytes, error_type: str | None) -> Reply:
         invocation, reply = self._take(request_id)

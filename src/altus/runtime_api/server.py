@@ -13,11 +13,21 @@ the port alone would let one function fetch another's events.
 It also copes with what real runtime clients send: libcurl (inside awslambdaric) sends
 ``Expect: 100-continue`` before large bodies, and a response over Lambda's 6 MiB limit is
 counted and dropped as it streams in rather than buffered.
+
+A streamed response (``Lambda-Runtime-Function-Response-Mode: streaming``, usually with
+``Transfer-Encoding: chunked``) is recognised once its headers are in: each body chunk
+goes to the invocation's ``ResponseStream`` as ``httptools`` reports it, and the error a
+runtime reports mid-stream arrives in the HTTP trailers, which ``httptools`` reports as
+headers after the body (``on_header`` after ``on_headers_complete``). A buffered response
+takes none of this: its path stays the same few callbacks and one write.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
 import logging
 import re
 import socket
@@ -28,8 +38,16 @@ import httptools
 
 from altus.runtime_api.endpoint import (
     MAX_RESPONSE_BYTES,
+    STREAMING,
     Reply,
     RuntimeEndpoint,
+)
+from altus.runtime_api.stream import (
+    COMPLETE,
+    TRUNCATED,
+    ResponseStream,
+    StreamEnd,
+    error_document,
 )
 
 log = logging.getLogger(__name__)
@@ -38,6 +56,8 @@ _INVOCATION = re.compile(r"/2018-06-01/runtime/invocation/([^/]+)/(response|erro
 _NEXT = "/2018-06-01/runtime/invocation/next"
 _INIT_ERROR = "/2018-06-01/runtime/init/error"
 _ERROR_TYPE = b"lambda-runtime-function-error-type"
+_ERROR_BODY = b"lambda-runtime-function-error-body"
+_RESPONSE_MODE = b"lambda-runtime-function-response-mode"
 
 
 class RuntimeApiProtocol(asyncio.Protocol):
@@ -55,6 +75,12 @@ class RuntimeApiProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._size = 0
         self._parked: object | None = None
+        self._headers_done = False
+        # A streamed response: its stream, or the answer owed once its body is read.
+        self._streaming = False
+        self._stream: ResponseStream | None = None
+        self._refusal: Reply | None = None
+        self._trailers: dict[bytes, bytes] | None = None
 
     # --- asyncio.Protocol ------------------------------------------------------------------
 
@@ -78,13 +104,20 @@ class RuntimeApiProtocol(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError:
+            self._truncate("the runtime sent a malformed chunked body")
             self._write(Reply(400, b"bad request"), close=True)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._parked is not None:
             self._endpoint.on_disconnect(self._parked)  # type: ignore[arg-type]
             self._parked = None
+        self._truncate("the runtime closed its connection before the end of the response")
         self._transport = None
+
+    def _truncate(self, why: str) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abort(TRUNCATED, error_document(TRUNCATED, f"Response truncated: {why}."))
 
     # --- httptools callbacks --------------------------------------------------------------
 
@@ -95,18 +128,36 @@ class RuntimeApiProtocol(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._headers_done:  # a trailer, after a chunked body
+            if self._trailers is None:
+                self._trailers = {}
+            self._trailers[name.lower()] = value
+            return
         self._headers[name.lower()] = value
 
     def on_headers_complete(self) -> None:
-        if self._headers.get(b"expect", b"").lower() == b"100-continue" and self._transport:
+        self._headers_done = True
+        headers = self._headers
+        if headers.get(b"expect", b"").lower() == b"100-continue" and self._transport:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        mode = headers.get(_RESPONSE_MODE)
+        if mode is not None:
+            self._begin_stream(mode.decode("latin-1"))
 
     def on_body(self, body: bytes) -> None:
+        if self._streaming:
+            stream = self._stream
+            if stream is not None:
+                stream.feed(body)
+            return
         self._size += len(body)
         if self._size <= MAX_RESPONSE_BYTES:
             self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._streaming:
+            self._end_stream()
+            return
         method = self._parser.get_method()
         path = self._url.split(b"?", 1)[0].decode("latin-1")
         body = b"".join(self._body)
@@ -128,11 +179,56 @@ class RuntimeApiProtocol(asyncio.Protocol):
                 request_id, kind = match.groups()
                 if kind == "response":
                     oversized = self._size > MAX_RESPONSE_BYTES
-                    self._write(endpoint.on_response(request_id, body, oversized))
+                    content_type = self._headers.get(b"content-type")
+                    self._write(endpoint.on_response(
+                        request_id, body, oversized,
+                        content_type.decode("latin-1") if content_type else None))
                 else:
                     self._write(endpoint.on_error(request_id, body, error_name))
                 return
         self._write(Reply(404, b'{"errorMessage":"not found","errorType":"NotFound"}'))
+
+    # --- streamed responses -----------------------------------------------------------------
+
+    def _begin_stream(self, mode: str) -> None:
+        if self._parser.get_method() != b"POST":
+            return
+        match = _INVOCATION.fullmatch(self._url.split(b"?", 1)[0].decode("latin-1"))
+        if match is None or match.group(2) != "response":
+            return
+        request_id = match.group(1)
+        self._streaming = True
+        endpoint = self._endpoint
+        if mode != STREAMING:
+            self._refusal = endpoint.on_invalid_mode(request_id, mode)
+            return
+        content_type = self._headers.get(b"content-type")
+        opened = endpoint.on_stream(request_id,
+                                    content_type.decode("latin-1") if content_type else None,
+                                    self._pause_reading, self._resume_reading)
+        if isinstance(opened, Reply):
+            self._refusal = opened
+        else:
+            self._stream = opened
+
+    def _end_stream(self) -> None:
+        self._streaming = False
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            reply = RuntimeEndpoint.end_stream(stream, _trailer_end(self._trailers))
+        else:
+            reply = self._refusal or Reply(400, b"bad request")
+        self._write(reply)
+
+    def _pause_reading(self) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.resume_reading()
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -152,6 +248,25 @@ class RuntimeApiProtocol(asyncio.Protocol):
         transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body)
         if close:
             transport.close()
+
+
+def _trailer_end(trailers: dict[bytes, bytes] | None) -> StreamEnd:
+    """How the runtime's trailers say its stream ended: the error type it named and its
+    base64 error document (one is made from the type when the body is missing or bad)."""
+    if not trailers:
+        return COMPLETE
+    raw_type = trailers.get(_ERROR_TYPE)
+    if not raw_type:
+        return COMPLETE
+    error_type = raw_type.decode("latin-1")
+    try:
+        body = base64.b64decode(trailers.get(_ERROR_BODY, b""), validate=True)
+        document = json.loads(body) if body else None
+    except (binascii.Error, ValueError):
+        document = None
+    if not isinstance(document, dict):
+        body = error_document(error_type, "")
+    return StreamEnd(error_type, body)
 
 
 async def serve(endpoint: RuntimeEndpoint, host: str = "127.0.0.1") -> asyncio.Server:

@@ -4,6 +4,15 @@
 // named by _HANDLER from LAMBDA_TASK_ROOT (CommonJS or ES modules), and loops: next event
 // -> handler (async or callback style) -> response or error. Console output is formatted
 // the way Lambda's Node.js runtime formats it.
+//
+// Response streaming, as in Lambda's Node.js runtime: a handler wrapped in
+// awslambda.streamifyResponse(handler) is called as handler(event, responseStream,
+// context); responseStream is the chunked POST .../response of the Runtime API's
+// streaming mode (Lambda-Runtime-Function-Response-Mode: streaming), so each write goes
+// out as it is made. awslambda.HttpResponseStream.from(stream, {statusCode, headers,
+// cookies}) makes it a function URL's HTTP response: the JSON prelude and 8 NUL bytes go
+// before the first byte of the body. An error is reported in the trailers
+// (Lambda-Runtime-Function-Error-Type, and -Body: the error document in base64).
 'use strict';
 
 const http = require('http');
@@ -47,6 +56,129 @@ function request(method, urlPath, body, headers) {
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+// --- response streaming ------------------------------------------------------------------
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const STREAM_RESPONSE = 'response';
+const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
+const ERROR_TYPE_TRAILER = 'Lambda-Runtime-Function-Error-Type';
+const ERROR_BODY_TRAILER = 'Lambda-Runtime-Function-Error-Body';
+let currentStream;
+
+class HttpResponseStream {
+  static from(stream, prelude) {
+    stream.setContentType(HTTP_INTEGRATION);
+    const metadata = JSON.stringify(prelude);
+    stream._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8));
+    };
+    return stream;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+    // options.highWaterMark (the stream's buffering) is accepted and has no effect here.
+    return handler;
+  },
+  HttpResponseStream,
+};
+
+// The response stream of one invocation: the request itself (a Writable), its headers
+// held back until the first write so the content type can still be set. `done` settles
+// with the Runtime API's answer once the body has ended.
+function createResponseStream(requestId) {
+  let resolveDone;
+  let rejectDone;
+  const done = new Promise((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  const req = http.request({
+    host: apiHost,
+    port: apiPort,
+    method: 'POST',
+    path: `${PREFIX}/invocation/${requestId}/response`,
+    agent,
+    noDelay: true,
+    headers: {
+      'Lambda-Runtime-Function-Response-Mode': 'streaming',
+      'Transfer-Encoding': 'chunked',
+      Trailer: `${ERROR_TYPE_TRAILER}, ${ERROR_BODY_TRAILER}`,
+      'Content-Type': 'application/octet-stream',
+    },
+  }, (res) => {
+    res.resume();
+    res.on('end', () => resolveDone(res.statusCode));
+    res.on('error', rejectDone);
+  });
+  req.on('error', rejectDone);
+  let started = false;
+  const write = req.write.bind(req);
+  const end = req.end.bind(req);
+  const begin = () => {
+    if (started) return;
+    started = true;
+    if (typeof req._onBeforeFirstWrite === 'function') req._onBeforeFirstWrite((c) => write(c));
+  };
+  req.setContentType = (type) => {
+    if (started) throw new Error('Cannot set content-type, too late.');
+    req.setHeader('Content-Type', type);
+  };
+  req.write = (chunk, encoding, callback) => {
+    if (typeof chunk !== 'string' && !Buffer.isBuffer(chunk) && !(chunk instanceof Uint8Array)) {
+      chunk = JSON.stringify(chunk);
+    }
+    begin();
+    return write(chunk, encoding, callback);
+  };
+  req.end = (chunk, encoding, callback) => {
+    if (typeof chunk === 'function') return req.end(undefined, undefined, chunk);
+    if (typeof encoding === 'function') return req.end(chunk, undefined, encoding);
+    if (chunk !== undefined && chunk !== null) req.write(chunk, encoding);
+    begin(); // a prelude with no body still gives the status and headers
+    return end(callback);
+  };
+  return { stream: req, done };
+}
+
+function failStream(stream, error) {
+  const { errorType, errorMessage, trace } = errorBody(error);
+  console.error('Invoke Error', `\t${JSON.stringify({ errorType, errorMessage, stack: trace })}`);
+  if (stream.writableEnded) return;
+  const body = JSON.stringify({ errorType, errorMessage, trace });
+  stream.addTrailers({
+    [ERROR_TYPE_TRAILER]: errorType,
+    [ERROR_BODY_TRAILER]: Buffer.from(body).toString('base64'),
+  });
+  stream.end();
+}
+
+async function runStreaming(handler, event, headers) {
+  const requestId = headers['lambda-runtime-aws-request-id'];
+  const { stream, done } = createResponseStream(requestId);
+  currentStream = stream;
+  const context = makeContext(headers, () => {});
+  try {
+    const returned = handler(event, stream, context);
+    if (!returned || typeof returned.then !== 'function') {
+      throw new Error('Streaming does not support non-async handlers.');
+    }
+    const result = await returned;
+    if (result !== undefined) console.warn('Streaming handlers ignore return values.');
+    // As on Lambda, the invocation lasts until the handler has ended its stream.
+    await done;
+    if (!stream.writableFinished) throw new Error('Response stream is not finished.');
+  } catch (error) {
+    failStream(stream, error);
+    await done.catch(() => {});
+  } finally {
+    currentStream = undefined;
+  }
 }
 
 // --- console formatting ------------------------------------------------------------------
@@ -278,6 +410,10 @@ async function main() {
     try {
       const text = next.body.toString('utf8');
       const event = text.length ? JSON.parse(text) : {};
+      if (handler[HANDLER_STREAMING] === STREAM_RESPONSE) {
+        await runStreaming(handler, event, headers);
+        continue;
+      }
       outcome = await runHandler(handler, event, headers);
     } catch (error) {
       outcome = { error };
@@ -314,7 +450,18 @@ async function crash(type, error) {
   } catch (ignored) {
     // stdout is gone (the platform went away); exiting is all that is left.
   }
-  if (currentRequestId !== undefined) {
+  if (currentStream !== undefined && !currentStream.writableEnded) {
+    // The stream holds the one connection to the Runtime API: report on it, not beside it.
+    currentStream.addTrailers({
+      [ERROR_TYPE_TRAILER]: type,
+      [ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify({ ...body, errorType: type })).toString('base64'),
+    });
+    currentStream.end();
+    await new Promise((resolve) => {
+      currentStream.on('close', resolve);
+      setTimeout(resolve, 1000);
+    });
+  } else if (currentRequestId !== undefined) {
     body.errorType = type;
     await request('POST', `${PREFIX}/invocation/${currentRequestId}/error`, JSON.stringify(body), {
       'Content-Type': 'application/json',

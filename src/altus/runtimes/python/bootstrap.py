@@ -12,6 +12,17 @@ are imported when first needed.
 
 The module is import-safe: nothing runs until ``main()``, so a zygote can import it
 ahead of time and fork.
+
+Response streaming (Altus's own; Lambda's managed Python runtime has none): a handler
+that returns a generator (a generator function is one) streams what it yields, as the
+chunked ``POST .../response`` of the Runtime API's streaming mode, each value sent the
+moment it is yielded. ``bytes`` go as they are, ``str`` as UTF-8, ``None`` and empty
+values are skipped; a ``dict`` as the *first* value is the HTTP prelude of a function URL
+(``{"statusCode", "headers", "cookies"}``, as Node's ``HttpResponseStream.from``), and
+any other value fails the invocation with ``Runtime.MarshalError``. An exception after
+the first chunk is reported in the HTTP trailers; one before it is an ordinary
+``/error``. The client streams whatever way the function was invoked: a caller that
+wanted the whole response (Invoke, a BUFFERED URL) gets it collected by the platform.
 """
 
 import json
@@ -22,6 +33,12 @@ import time
 import _socket
 
 RUNTIME_PREFIX = "/2018-06-01/runtime"
+#: The type of a generator object, without importing ``types`` or ``inspect``.
+_GENERATOR = type((lambda: (yield))())
+_OCTET_STREAM = "application/octet-stream"
+_HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+_ERROR_TYPE_TRAILER = "Lambda-Runtime-Function-Error-Type"
+_ERROR_BODY_TRAILER = "Lambda-Runtime-Function-Error-Body"
 # Marker the formatted stack trace stops at: frames of this file are the runtime's own.
 _THIS_FILE = __file__
 
@@ -65,6 +82,30 @@ class _RuntimeConnection:
         self._sock.sendall(head + body if len(body) < 65536 else head)
         if len(body) >= 65536:
             self._sock.sendall(body)
+
+    def stream(self, path, headers, pieces, trailers):
+        """POST a chunked body made of ``pieces`` (non-empty bytes), sending each as it
+        comes; then the trailers ``trailers()`` gives (a dict, or None). Returns the
+        server's (status, headers, body). Never retried: the pieces are consumed."""
+        if self._sock is None:
+            self._connect()
+        lines = [f"POST {path} HTTP/1.1", "Host: runtime", "Transfer-Encoding: chunked"]
+        lines.extend(f"{k}: {v}" for k, v in headers.items())
+        pending = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        sock = self._sock
+        for piece in pieces:
+            size = b"%x\r\n" % len(piece)
+            if len(piece) < 65536:
+                sock.sendall(pending + size + piece + b"\r\n")
+            else:
+                sock.sendall(pending + size)
+                sock.sendall(piece)
+                sock.sendall(b"\r\n")
+            pending = b""
+        ending = trailers() or {}
+        tail = "".join(f"{k}: {v}\r\n" for k, v in ending.items()).encode("latin-1")
+        sock.sendall(pending + b"0\r\n" + tail + b"\r\n")
+        return self._read_response()
 
     def _read_response(self):
         while b"\r\n\r\n" not in self._buffer:
@@ -381,6 +422,10 @@ def main():
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
         result, error_body = _invoke(handler, request_id, headers, event)
+        if error_body is None and isinstance(result, _GENERATOR):
+            error_body = _stream(connection, request_id, result)
+            if error_body is None:
+                continue
         if error_body is None:
             connection.request(
                 "POST",
@@ -416,12 +461,86 @@ def _invoke(handler, request_id, headers, event):
             raise FaultError(
                 "Runtime.UnmarshalError", f"Unable to unmarshal input: {error}"
             ) from None
-        return _marshal(handler(payload, context)), None
+        result = handler(payload, context)
+        if isinstance(result, _GENERATOR):
+            return result, None
+        return _marshal(result), None
     except FaultError as fault:
         return None, _error_body(fault.error_type, fault.message, fault.trace, request_id)
     except Exception as error:
         trace = _user_trace(error.__traceback__)
         return None, _error_body(type(error).__name__, str(error), trace, request_id)
+
+
+def _stream(connection, request_id, generator):
+    """Stream a generator handler's values as the invocation's response. Returns the
+    error document when it failed before its first value (nothing was sent: the caller
+    posts it to /error); None once the stream, successful or not, is posted."""
+    try:
+        first = next(generator, None)
+        if isinstance(first, dict):
+            content_type = _HTTP_INTEGRATION
+            first = json.dumps(first, cls=_Encoder).encode() + b"\0" * 8
+        else:
+            content_type = _OCTET_STREAM
+            first = _chunk_bytes(first)
+    except FaultError as fault:
+        return _error_body(fault.error_type, fault.message, fault.trace, request_id)
+    except Exception as error:
+        return _error_body(type(error).__name__, str(error), _user_trace(error.__traceback__),
+                           request_id)
+    failure = []
+
+    def pieces():
+        if first:
+            yield first
+        try:
+            for value in generator:
+                piece = _chunk_bytes(value)
+                if piece:
+                    yield piece
+        except FaultError as fault:
+            failure.append(_error_body(fault.error_type, fault.message, fault.trace,
+                                       request_id))
+        except Exception as error:
+            failure.append(_error_body(type(error).__name__, str(error),
+                                       _user_trace(error.__traceback__), request_id))
+
+    def trailers():
+        if not failure:
+            return None
+        import binascii
+
+        body = failure[0]
+        _log_error(body)
+        encoded = binascii.b2a_base64(json.dumps(body).encode(), newline=False)
+        return {_ERROR_TYPE_TRAILER: body["errorType"],
+                _ERROR_BODY_TRAILER: encoded.decode("ascii")}
+
+    connection.stream(
+        f"{RUNTIME_PREFIX}/invocation/{request_id}/response",
+        {"Content-Type": content_type,
+         "Lambda-Runtime-Function-Response-Mode": "streaming",
+         "Trailer": f"{_ERROR_TYPE_TRAILER}, {_ERROR_BODY_TRAILER}"},
+        pieces(), trailers,
+    )
+    return None
+
+
+def _chunk_bytes(value):
+    if value is None:
+        return b""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise FaultError(
+        "Runtime.MarshalError",
+        f"Unable to marshal response: a streamed value must be bytes or str, not "
+        f"{type(value).__name__}",
+    )
 
 
 def _parse_json_header(value, what):
