@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: provisioned-concurrency).
 EnvironmentFactory = Callable[[FunctionConfig, str], ExecutionEnvironment]
 ON_DEMAND, PROVISIONED = "on-demand", "provisioned-concurrency"
+#: Why a provisioned environment could not be started: the pool is full of busy ones.
+ENVIRONMENT_LIMIT = "Altus.EnvironmentLimit"
 
 
 class WarmPool:
@@ -90,7 +92,7 @@ class WarmPool:
         """Initialise one provisioned environment of ``config`` and keep it idle and warm.
         Returns the INIT failure, if it failed."""
         if len(self._alive) >= self._max and not self._evict_one():
-            return PhaseResult(b"", "Altus.EnvironmentLimit", reusable=False)
+            return PhaseResult(b"", ENVIRONMENT_LIMIT, reusable=False)
         env = self._factory(config, PROVISIONED)
         env.busy = True
         env.on_exit = self._exited

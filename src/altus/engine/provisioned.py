@@ -22,7 +22,7 @@ from altus.control.concurrency import PROVISIONED
 from altus.control.errors import ResourceNotFound
 from altus.control.functions import FunctionService
 from altus.control.model import FunctionConfig, FunctionRecord
-from altus.engine.pool import WarmPool
+from altus.engine.pool import ENVIRONMENT_LIMIT, WarmPool
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,10 @@ class Provisioner:
                 if failure is not None:
                     log.warning("a provisioned environment of %s:%s failed its INIT: %s",
                                 config.name, config.version, failure.error_type)
-                    self._failures[config.env_key] = "FUNCTION_ERROR_INIT_FAILURE"
+                    self._failures[config.env_key] = (
+                        "Altus reached max_environments; raise it or lower the provisioned "
+                        "concurrency." if failure.error_type == ENVIRONMENT_LIMIT
+                        else "FUNCTION_ERROR_INIT_FAILURE")
 
         await asyncio.gather(*(one(c) for c in configs))
 
