@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import textwrap
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -285,6 +287,77 @@ def test_a_python_generator_streams_with_its_prelude(client: Any) -> None:
     assert plain.status_code == 200
     assert plain.headers["content-type"] == "application/octet-stream"
     assert plain.content == b"no prelude"
+
+
+def _in_flight(server: Server) -> int:
+    answer = httpx.get(f"{server.url}/_altus/health")
+    count: int = answer.json()["in_flight"]
+    return count
+
+
+def _settles(server: Server) -> bool:
+    """Whether the server has no invoke in flight within about ten seconds."""
+    for _ in range(200):
+        if _in_flight(server) == 0:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_headers_that_cannot_go_on_the_wire_are_a_bad_gateway(
+        client: Any, altus_server: Server) -> None:
+    create_function(client, "url-bad-headers", {"app.py": textwrap.dedent("""
+        def handler(event, context):
+            bad = {"/space": {"x y": "1"}, "/nul": {"x-n": "a\\x00b"},
+                   "/colon": {"x:y": "1"}}[event["rawPath"]]
+            yield {"statusCode": 200, "headers": bad}
+            yield "body"
+    """)})
+    url = client.create_function_url_config(FunctionName="url-bad-headers", AuthType="NONE",
+                                            InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    for mode in ("RESPONSE_STREAM", "BUFFERED"):
+        client.update_function_url_config(FunctionName="url-bad-headers", InvokeMode=mode)
+        for path in ("space", "nul", "colon"):
+            assert httpx.get(url + path).status_code == 502, (mode, path)
+    # Nothing is left holding an environment or a concurrency slot.
+    assert _settles(altus_server)
+    # A non-ASCII value is sent (as UTF-8), not refused.
+    create_function(client, "url-utf8-header", {"app.py": textwrap.dedent("""
+        def handler(event, context):
+            yield {"statusCode": 200, "headers": {"x-price": "\u20ac5"}}
+            yield "ok"
+    """)})
+    utf8 = client.create_function_url_config(FunctionName="url-utf8-header", AuthType="NONE",
+                                             InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    answer = httpx.get(utf8)
+    assert answer.status_code == 200 and answer.content == b"ok"
+    assert (b"x-price", "\u20ac5".encode()) in answer.headers.raw
+    assert _settles(altus_server)
+
+
+@needs_node
+def test_a_reader_that_stalls_does_not_hold_the_function_past_its_timeout(
+        client: Any, altus_server: Server) -> None:
+    create_function(client, "url-stall", {"index.mjs": textwrap.dedent("""
+        export const handler = awslambda.streamifyResponse(async (event, stream) => {
+          const chunk = Buffer.alloc(65536, 120);
+          for (let i = 0; i < 4096; i++) {
+            if (!stream.write(chunk)) await new Promise((go) => stream.once('drain', go));
+          }
+          stream.end();
+        });
+    """)}, runtime="nodejs20.x", handler="index.handler", Timeout=2)
+    url = client.create_function_url_config(FunctionName="url-stall", AuthType="NONE",
+                                            InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port)) as reader:
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n"
+                       .encode())
+        assert reader.recv(64).startswith(b"HTTP/1.1 200")
+        # The client reads no more, and keeps the connection open: the function still
+        # ends at its timeout, and gives back its environment and its slot.
+        assert _settles(altus_server)
 
 
 def test_a_buffered_function_behind_a_streaming_url_is_its_raw_json(

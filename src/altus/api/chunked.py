@@ -13,7 +13,7 @@ connection without the final empty chunk, so the client can tell the body is not
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -26,22 +26,31 @@ class Truncated(Exception):
 class ChunkedResponse(Response):
     def __init__(self, body: AsyncGenerator[bytes, None], status_code: int = 200,
                  headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
-                 media_type: str | None = None) -> None:
+                 media_type: str | None = None,
+                 on_abort: Callable[[], None] | None = None) -> None:
         self.status_code = status_code
         self.media_type = media_type
         self.background = None
         self._body = body
+        #: Called when the response cannot even begin (the server refused its head): the
+        #: body, never started, cannot clean up after itself.
+        self._on_abort = on_abort
         if isinstance(headers, list):
             self.init_headers()
             self.raw_headers = [*self.raw_headers,
-                                *((n.lower().encode("latin-1"), v.encode("latin-1"))
+                                *((n.lower().encode("latin-1"), v.encode("utf-8"))
                                   for n, v in headers)]
         else:
             self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code,
-                    "headers": self.raw_headers})
+        try:
+            await send({"type": "http.response.start", "status": self.status_code,
+                        "headers": self.raw_headers})
+        except BaseException:
+            if self._on_abort is not None:
+                self._on_abort()
+            raise
         async with contextlib.aclosing(self._body) as body:
             try:
                 async for chunk in body:

@@ -187,7 +187,7 @@ async def _streamed(platform: Platform, invoke: InvokeRequest,
             streamed.abandon()
         return _bad_gateway(extra)
     return ChunkedResponse(_body(streamed, first, ended), head.status,
-                           with_headers(head, extra).headers)
+                           with_headers(head, extra).headers, on_abort=streamed.abandon)
 
 
 async def _stream_head(streamed: StreamedInvocation) -> tuple[Head | None, bytes, bool]:

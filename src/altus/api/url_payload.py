@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ MAX_PRELUDE = 64 * 1024
 
 _TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 #: Framing is the server's business, whatever the function says.
+#: What HTTP allows in a header name (RFC 9110's token) and forbids in a value.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _DROPPED = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
@@ -255,8 +259,8 @@ def _headers(value: Any) -> list[tuple[str, str]] | None:
             text = str(item)
         else:
             return None
-        if "\r" in text or "\n" in text or "\r" in lowered or "\n" in lowered:
-            return None
+        if not _TOKEN.fullmatch(lowered) or _CONTROL.search(text):
+            return None  # cannot go on the wire: a malformed response (502)
         headers.append((lowered, text))
     return headers
 
@@ -266,7 +270,7 @@ def _cookies(value: Any) -> list[str] | None:
         return []
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
         return None
-    if any("\r" in c or "\n" in c for c in value):
+    if any(_CONTROL.search(c) for c in value):
         return None
     return list(value)
 

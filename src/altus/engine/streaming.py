@@ -3,10 +3,11 @@
 Two layers hand one out. An environment's ``invoke_streaming`` returns a
 ``StreamingPhase``: the response's chunks, then the phase's result (END and REPORT are
 logged when it is finished). The invoker wraps it in a ``StreamedInvocation``, which
-also holds the environment and the concurrency slot until the response is over, and
-gives them back exactly once, whether the caller reads to the end, stops reading
-(``abandon``: on Lambda a streaming function runs on when its client goes away, and is
-billed for it), or fails.
+also holds the environment and the concurrency slot until the function's response is
+over (it has ended, failed or timed out), and gives them back exactly once then, however
+far the caller has read: a caller that stops reading, or goes away (``abandon``: on
+Lambda a streaming function runs on when its client goes away, and is billed for it),
+holds neither past the function's timeout.
 
 A function that does not stream is served the same way: its whole response is the one
 chunk, already complete.
@@ -27,14 +28,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Abandoned invocations still running, kept referenced until they end.
+#: Streamed invocations still running, kept referenced until they end.
 _draining: set[asyncio.Task[InvokeResult]] = set()
 
 
 def _drained(task: asyncio.Task[InvokeResult]) -> None:
     _draining.discard(task)
     if not task.cancelled() and task.exception() is not None:
-        log.error("an abandoned streamed invocation failed", exc_info=task.exception())
+        log.error("a streamed invocation failed", exc_info=task.exception())
 
 
 class StreamingPhase:
@@ -90,8 +91,8 @@ class StreamedInvocation:
     """A synchronous invocation whose response the caller reads as it is produced.
 
     ``read`` until no chunks come, then ``result`` for the outcome (function error, log
-    tail); or ``abandon`` at any point. Until one of ``result`` or ``abandon`` is called
-    the environment stays busy, so every caller must end with one of them.
+    tail); or ``abandon`` at any point (what is still to come is then dropped, and the
+    function no longer waits for a reader).
     """
 
     def __init__(self, request_id: str, executed_version: str, phase: StreamingPhase, *,
@@ -105,6 +106,13 @@ class StreamedInvocation:
         self._describe = describe
         self._result: InvokeResult | None = None
         self._finishing: asyncio.Task[InvokeResult] | None = None
+        # The invocation ends when the function's response does (or its deadline passes),
+        # not when the caller has read it all: a caller that stops reading must not hold
+        # the environment and the concurrency slot past the function's timeout. What is
+        # still unread stays with the stream for the caller.
+        task = self._finish_once()
+        _draining.add(task)
+        task.add_done_callback(_drained)
 
     async def read(self) -> list[bytes]:
         return await self._phase.read()
@@ -123,9 +131,6 @@ class StreamedInvocation:
         if self._result is not None:
             return
         self._phase.discard()
-        task = self._finish_once()
-        _draining.add(task)
-        task.add_done_callback(_drained)
 
     def _finish_once(self) -> asyncio.Task[InvokeResult]:
         if self._finishing is None:
