@@ -134,6 +134,16 @@ def test_provisioned_concurrency(lam: Any) -> None:
         lam.put_provisioned_concurrency_config(FunctionName="provisioned", Qualifier=version,
                                                ProvisionedConcurrentExecutions=1)
     assert _code(conflict) == "ResourceConflictException"
+    lam.update_function_configuration(FunctionName="provisioned", Timeout=4)
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="provisioned", WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+    second = lam.publish_version(FunctionName="provisioned")["Version"]
+    lam.create_alias(FunctionName="provisioned", Name="canary", FunctionVersion=version,
+                     RoutingConfig={"AdditionalVersionWeights": {second: 0.5}})
+    with pytest.raises(ClientError) as weighted:
+        lam.put_provisioned_concurrency_config(FunctionName="provisioned", Qualifier="canary",
+                                               ProvisionedConcurrentExecutions=1)
+    assert _code(weighted) == "InvalidParameterValueException"
     lam.delete_provisioned_concurrency_config(FunctionName="provisioned", Qualifier="live")
     with pytest.raises(ClientError):
         lam.get_provisioned_concurrency_config(FunctionName="provisioned", Qualifier="live")
@@ -156,6 +166,9 @@ def test_resource_policy(lam: Any) -> None:
     lam.add_permission(FunctionName="guarded", StatementId="acct", Action="lambda:*",
                        Principal="111122223333")
     policy = lam.get_policy(FunctionName="guarded")
+    # A policy's revision is the function's (or its version's, or alias's).
+    assert policy["RevisionId"] == lam.get_function(FunctionName="guarded")[
+        "Configuration"]["RevisionId"]
     document = json.loads(policy["Policy"])
     assert document["Version"] == "2012-10-17" and document["Id"] == "default"
     assert [s["Sid"] for s in document["Statement"]] == ["s3", "acct"]
@@ -202,6 +215,12 @@ def test_function_url_configs(lam: Any, server: Server) -> None:
     updated = lam.update_function_url_config(FunctionName="web", InvokeMode="RESPONSE_STREAM")
     assert updated["InvokeMode"] == "RESPONSE_STREAM" and updated["FunctionUrl"] == url
     assert updated["Cors"]["AllowOrigins"] == ["https://example.com"]
+    unchecked = server.client(parameter_validation=False)
+    for qualifier in ("$LATEST", "1"):
+        with pytest.raises(ClientError) as bad_qualifier:
+            unchecked.create_function_url_config(FunctionName="web", Qualifier=qualifier,
+                                                 AuthType="NONE")
+        assert _code(bad_qualifier) == "ValidationException"
     lam.create_alias(FunctionName="web", Name="prod", FunctionVersion="$LATEST")
     aliased = lam.create_function_url_config(FunctionName="web", Qualifier="prod",
                                              AuthType="AWS_IAM")

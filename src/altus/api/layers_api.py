@@ -9,12 +9,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from altus.api.common import body_of, marker, page, platform_of
+from altus.api.model import service_model
 from altus.api.responses import empty_response, json_response
 from altus.control import policies
 from altus.control.errors import InvalidParameterValue, ResourceNotFound, ValidationFailed
 from altus.control.layers import LayerService
 from altus.control.model import LayerVersion
-from altus.runtimes.registry import SUPPORTED
 
 _LAYER_NAME = "(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"
 
@@ -55,11 +55,11 @@ def _number(request: Request) -> int:
 def _matches(layer: LayerVersion, request: Request) -> bool:
     runtime = request.query_params.get("CompatibleRuntime")
     architecture = request.query_params.get("CompatibleArchitecture")
-    if runtime is not None and runtime not in SUPPORTED:
+    runtimes = service_model().shape_for("Runtime").enum  # any runtime Lambda names
+    if runtime is not None and runtime not in runtimes:
         raise ValidationFailed(
             f"1 validation error detected: Value '{runtime}' at 'compatibleRuntime' failed to "
-            "satisfy constraint: Member must satisfy enum value set: "
-            f"[{', '.join(SUPPORTED)}]"
+            f"satisfy constraint: Member must satisfy enum value set: [{', '.join(runtimes)}]"
         )
     if architecture is not None and architecture not in ("x86_64", "arm64"):
         raise ValidationFailed(

@@ -4,8 +4,8 @@
 Lambda's rules: the reservations of all functions leave at least 100 (a setting here) of
 the account limit unreserved; a function's provisioned concurrency fits in its
 reservation, or else in the unreserved pool; provisioned concurrency is configured on a
-published version or an alias, never on $LATEST, and one version gets it from one
-qualifier only.
+published version or an alias (without routing weights) that points to one, never on
+$LATEST, and one version gets it from one qualifier only.
 """
 
 from __future__ import annotations
@@ -98,8 +98,12 @@ class ConcurrencyService:
         version = _version_of(record, qualifier)
         if version == LATEST:
             raise InvalidParameterValue(
-                "Provisioned Concurrency Configs cannot be applied to an alias that points "
-                "to $LATEST: point it at a published version."
+                "Provisioned Concurrency Configs cannot be applied to unpublished function "
+                "versions."
+            )
+        if not is_version(qualifier) and record.aliases[qualifier].additional_weights:
+            raise InvalidParameterValue(
+                "Alias with weights can not be used with Provisioned Concurrency"
             )
         for other, _ in self.provisioned_configs(name):
             if other != qualifier and _version_of(record, other) == version:

@@ -1,6 +1,8 @@
 """Event invoke configurations: how asynchronous invokes of a function, version or alias
 are retried and where their outcomes go (MaximumRetryAttempts, MaximumEventAgeInSeconds,
-DestinationConfig). Stored and validated here; the asynchronous invoker reads them.
+DestinationConfig). Stored and validated here, as Lambda stores them; acting on them
+(retries of function errors, maximum age, destinations) is the asynchronous invoker's,
+which does not read them yet: it retries throttles only.
 """
 
 from __future__ import annotations

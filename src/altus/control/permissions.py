@@ -1,8 +1,12 @@
 """Functions' resource policies: AddPermission, GetPolicy, RemovePermission.
 
-Each qualifier (the unqualified function, a version, an alias) has a policy of its own,
-stored as its statements and a revision. Altus stores and returns them faithfully;
-enforcing them comes with request authentication.
+Each qualifier (the unqualified function, a version, an alias) has a policy of its own.
+As on Lambda, a policy's RevisionId is that of what it is attached to (the function's
+$LATEST, the version, the alias): AddPermission and RemovePermission take that one.
+Unlike Lambda, a policy change does not give the function a new RevisionId (here a new
+RevisionId is a new configuration, whose warm environments would be retired). Altus
+stores and returns policies faithfully; enforcing them comes with request
+authentication.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from altus.control import policies
+from altus.control.arns import FunctionRef, is_version
 from altus.control.errors import ResourceNotFound
 from altus.control.functions import FunctionService
-from altus.control.model import new_revision
 
 POLICY = "policy"
 _MISSING = "The resource you requested does not exist."
@@ -25,12 +29,11 @@ class PermissionService:
 
     def add(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
         current = self._current(name, qualifier)
-        policies.check_revision(body.get("RevisionId"), current.get("revision_id"))
+        policies.check_revision(body.get("RevisionId"), self._revision(name, qualifier))
         resource = self._functions.account.function_arn(name, qualifier)
         statement = policies.function_statement(body, resource)
         statements = policies.with_statement(current.get("statements", []), statement)
-        self._functions.attach(name, POLICY, qualifier or "",
-                               {"statements": statements, "revision_id": new_revision()})
+        self._functions.attach(name, POLICY, qualifier or "", {"statements": statements})
         return statement
 
     def get(self, name: str, qualifier: str | None) -> tuple[str, str]:
@@ -38,7 +41,7 @@ class PermissionService:
         current = self._current(name, qualifier)
         if not current.get("statements"):
             raise ResourceNotFound(_MISSING)
-        return policies.document(current["statements"]), current["revision_id"]
+        return policies.document(current["statements"]), self._revision(name, qualifier)
 
     def remove(self, name: str, qualifier: str | None, sid: str,
                revision: str | None) -> None:
@@ -47,11 +50,17 @@ class PermissionService:
         kept = [s for s in statements if s["Sid"] != sid]
         if not statements:
             raise ResourceNotFound(_MISSING)
-        policies.check_revision(revision, current.get("revision_id"))
+        policies.check_revision(revision, self._revision(name, qualifier))
         if len(kept) == len(statements):
             raise ResourceNotFound("Statement sid is not found in resource policy.")
-        value = {"statements": kept, "revision_id": new_revision()} if kept else None
+        value = {"statements": kept} if kept else None
         self._functions.attach(name, POLICY, qualifier or "", value)
+
+    def _revision(self, name: str, qualifier: str | None) -> str:
+        record = self._functions.record(name)
+        if qualifier is not None and not is_version(qualifier):
+            return record.aliases[qualifier].revision_id
+        return self._functions.config(FunctionRef(name, qualifier)).revision_id
 
     def _current(self, name: str, qualifier: str | None) -> dict[str, Any]:
         if qualifier is not None and not self._functions.qualifier_exists(name, qualifier):

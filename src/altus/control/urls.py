@@ -1,4 +1,5 @@
-"""Function URL configurations: one per function (unqualified) or alias.
+"""Function URL configurations: one per function (unqualified) or alias (the model's
+qualifier pattern refuses versions and $LATEST).
 
 A URL is found by its id, on every request to it, so the service keeps an index from
 ids to the functions that own them, rebuilt for a function whenever it changes.
@@ -12,8 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from altus.control.arns import LATEST, is_version
-from altus.control.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from altus.control.arns import is_version
+from altus.control.errors import ResourceConflict, ResourceNotFound, ValidationFailed
 from altus.control.functions import FunctionService
 from altus.control.model import UrlConfig
 
@@ -125,12 +126,13 @@ class UrlService:
 
     def _key(self, name: str, qualifier: str | None) -> str:
         record = self._functions.record(name)
-        if qualifier is None or qualifier == LATEST:
-            return qualifier or ""
-        if is_version(qualifier):
-            raise InvalidParameterValue(
-                "Function URLs can only be configured on an alias or the unqualified "
-                f"function, not on version {qualifier}."
+        if qualifier is None:
+            return ""
+        if is_version(qualifier):  # $LATEST or a number: the model's pattern refuses both
+            raise ValidationFailed(
+                f"1 validation error detected: Value '{qualifier}' at 'qualifier' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "((?!^\\d+$)^[0-9a-zA-Z-_]+$)"
             )
         if qualifier not in record.aliases:
             raise ResourceNotFound(
