@@ -9,7 +9,7 @@ import pytest
 
 from altus.control.errors import InvalidParameterValue
 from altus.packaging import zip_directory, zip_files
-from altus.store.code import CodeStore, extract, inspect_zip
+from altus.store.code import CodeStore, extract, inspect_zip, layers_tree_name
 
 
 def test_zip_files_is_deterministic_and_keeps_modes(tmp_path):
@@ -127,7 +127,7 @@ def test_collect_removes_unreferenced_packages(tmp_path):
     keep = store.put(zip_files({"a": "1"}))
     drop = store.put(zip_files({"a": "2"}))
     store.unpacked(drop.digest)
-    store.collect({keep.digest})
+    store.collect({keep.digest}, grace=0)
     assert store.zip_path(keep.digest).exists()
     assert not store.zip_path(drop.digest).exists()
     assert not (tmp_path / "code" / drop.digest).exists()
@@ -145,8 +145,13 @@ def test_layers_tree_lays_later_layers_over_earlier_ones(tmp_path):
     assert (tree / "bin").read_text() == "now a file"
     assert store.layers_tree([first.digest, second.digest]) == tree  # made once
     assert store.layers_tree([second.digest, first.digest]) != tree  # order matters
-    # Collected with the last of its layers, not before.
-    store.collect({first.digest})
+    # Kept while a configuration uses the combination (its name is referenced).
+    store.collect({first.digest, second.digest, layers_tree_name([first.digest,
+                                                                  second.digest])}, grace=0)
     assert tree.is_dir()
-    store.collect(set())
+    store.collect({first.digest, second.digest}, grace=0)
     assert not tree.exists() and not list((tmp_path / "code").glob("opt-*"))
+    # Nothing is collected that was stored or used within the grace period.
+    fresh = store.put(zip_files({"f": "new"}))
+    store.collect(set())
+    assert store.zip_path(fresh.digest).exists()

@@ -158,3 +158,17 @@ def test_environment_is_encrypted_at_rest(tmp_path):
     with pytest.raises(SecretError):
         stranger.load()
     stranger.close()
+
+
+def test_environments_stored_in_clear_are_sealed_when_a_key_arrives(tmp_path):
+    plain = SqliteStore(tmp_path / "s.db")  # as a server before encryption at rest
+    latest = config(environment={"TOKEN": "older-secret-in-clear"})
+    plain.apply([CreateFunction(latest), PutVersion(latest.replace(version="1"), 1)])
+    plain.close()
+    assert b"older-secret-in-clear" in b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    sealed = SqliteStore(tmp_path / "s.db", FernetCipher.from_file(tmp_path / "secret.key"))
+    (record,) = sealed.load()
+    assert record.versions["1"].environment == {"TOKEN": "older-secret-in-clear"}
+    sealed.close()
+    assert b"older-secret-in-clear" not in b"".join(
+        p.read_bytes() for p in tmp_path.glob("s.db*"))

@@ -15,8 +15,10 @@ import os
 import shutil
 import stat
 import threading
+import time
 import uuid
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -25,6 +27,11 @@ from altus.control.model import CodeRef
 
 #: Lambda's limit on a function's unzipped code (and, with layers, its whole /opt).
 MAX_UNZIPPED_BYTES = 262_144_000
+
+
+def layers_tree_name(digests: Sequence[str]) -> str:
+    """The name of the merged /opt of these layers, in this order."""
+    return "opt-" + hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
 class CodeStore:
@@ -47,7 +54,9 @@ class CodeStore:
             unzipped_size=unzipped,
         )
         target = self.zip_path(ref.digest)
-        if not target.exists():
+        if target.exists():
+            os.utime(target)  # in use again: not collected within the grace period
+        else:
             _write_atomically(target, data)
         return ref
 
@@ -76,7 +85,7 @@ class CodeStore:
         """The tree a function with these layers sees at /opt: each layer's package
         unpacked over the ones before it, so a later layer's file wins (blocking). Made
         once per combination, of hard links to the layers' own unpacked trees."""
-        name = "opt-" + hashlib.sha256("\n".join(digests).encode()).hexdigest()
+        name = layers_tree_name(digests)
         target = self.root / name
         if target.is_dir():
             return target
@@ -89,26 +98,27 @@ class CodeStore:
                 scratch.mkdir()
                 for tree in trees:
                     _overlay(tree, scratch)
-                # Beside the tree, not in it: /opt shows only what the layers hold.
-                _write_atomically(self.root / f"{name}.layers", "\n".join(digests).encode())
                 os.rename(scratch, target)
             finally:
                 if scratch.exists():
                     shutil.rmtree(scratch, ignore_errors=True)
         return target
 
-    def collect(self, keep: set[str]) -> int:
-        """Delete packages no version references any more. Returns how many went."""
+    def collect(self, keep: set[str], grace: float = 3600.0) -> int:
+        """Delete packages (and merged /opt trees) nothing references any more, and not
+        touched for ``grace`` seconds: a package stored for a change not yet applied is
+        not referenced yet. Returns how many went."""
         removed = 0
+        cutoff = time.time() - grace
         for path in self.root.iterdir():
             digest = path.name.split(".", 1)[0]  # <digest>.zip, <digest>.compiled-*
             if path.name.startswith(".") or digest in keep:
                 continue
-            if digest.startswith("opt-") and (self.root / f"{digest}.layers").is_file():
-                # A merged /opt (and its list of layers) goes with the last of its layers.
-                manifest = (self.root / f"{digest}.layers").read_text().split()
-                if any(layer in keep for layer in manifest):
+            try:
+                if path.lstat().st_mtime > cutoff:
                     continue
+            except FileNotFoundError:
+                continue
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:

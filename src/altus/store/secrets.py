@@ -48,6 +48,12 @@ class FernetCipher:
                 pass
             finally:
                 scratch.unlink()
+            # The key's name is on disk before anything is encrypted with it.
+            directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
         return cls(path.read_bytes().strip())
 
     def encrypt(self, plain: bytes) -> str:

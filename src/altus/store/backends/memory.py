@@ -22,6 +22,7 @@ from altus.store.base import (
     QueuedEvent,
     StoreConflict,
 )
+from altus.store.code import layers_tree_name
 
 
 class MemoryStore:
@@ -49,7 +50,10 @@ class MemoryStore:
         for record in self._state.functions.values():
             for config in [record.latest, *record.versions.values()]:
                 digests.add(config.code.digest)
-                digests.update(layer.code.digest for layer in config.layers)
+                layers = [layer.code.digest for layer in config.layers]
+                digests.update(layers)
+                if layers:
+                    digests.add(layers_tree_name(layers))
         digests.update(layer.code.digest for layer in self._state.layers.values())
         return digests
 

@@ -31,6 +31,7 @@ from altus.store.base import (
     QueuedEvent,
     StoreConflict,
 )
+from altus.store.code import layers_tree_name
 from altus.store.secrets import Cipher, SecretError
 
 # Each entry migrates the schema from version i to i+1; PRAGMA user_version records how
@@ -95,6 +96,8 @@ def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
+    # What a change replaces is zeroed, not left in free space: secrets do not linger.
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute("PRAGMA busy_timeout=5000")
     migrate(conn)
     return conn
@@ -128,6 +131,33 @@ class SqliteStore:
         self._conn = connect(path)
         self._lock = threading.Lock()
         self._cipher = cipher
+        if cipher is not None:
+            self._seal_plaintext()
+
+    def _seal_plaintext(self) -> None:
+        """Encrypt environments stored in clear (by a server before encryption at rest,
+        or without a key), then empty the write-ahead log that still holds them."""
+        conn = self._conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                sealed = 0
+                for table, column, key in (("functions", "latest", "name"),
+                                           ("versions", "config", "rowid")):
+                    rows = conn.execute(f"SELECT {key}, {column} FROM {table}").fetchall()
+                    for row_key, text in rows:
+                        environment = json.loads(text).get("environment") or {}
+                        if environment and set(environment) != {"encrypted"}:
+                            config = FunctionConfig.from_record(json.loads(text))
+                            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                                         (self._dump_config(config), row_key))
+                            sealed += 1
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            if sealed:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _dump_config(self, config: FunctionConfig) -> str:
         record = config.to_record()
@@ -281,8 +311,12 @@ class SqliteStore:
             ):
                 config = json.loads(text)
                 digests.add(config["code"]["digest"])
-                # A function keeps the layers it was configured with, deleted or not.
-                digests.update(layer["code"]["digest"] for layer in config.get("layers", ()))
+                # A function keeps the layers it was configured with, deleted or not,
+                # and their merged /opt.
+                layers = [layer["code"]["digest"] for layer in config.get("layers", ())]
+                digests.update(layers)
+                if layers:
+                    digests.add(layers_tree_name(layers))
             for (text,) in self._conn.execute("SELECT layer FROM layer_versions"):
                 digests.add(json.loads(text)["code"]["digest"])
         return digests
