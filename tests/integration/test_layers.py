@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 from typing import Any
 
@@ -178,3 +179,22 @@ def test_layer_references_are_checked(client: Any) -> None:
         assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException", name
         with pytest.raises(ClientError):
             client.get_function(FunctionName=f"bad-layers-{name}")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_node_finds_layer_packages_from_commonjs_and_es_modules(client: Any) -> None:
+    lib = _publish(client, "nodelib", {
+        "nodejs/node_modules/greeter/package.json": json.dumps(
+            {"name": "greeter", "main": "index.js"}),
+        "nodejs/node_modules/greeter/index.js": "exports.greet = (n) => 'hello ' + n;\n"})
+    arns = [lib["LayerVersionArn"]]
+    create_function(client, "node-cjs-layer", {"index.js": (
+        "const { greet } = require('greeter');\n"
+        "exports.handler = async () => greet('cjs');\n")},
+        runtime="nodejs20.x", handler="index.handler", Layers=arns)
+    create_function(client, "node-esm-layer", {"index.mjs": (
+        "import greeter from 'greeter';\n"
+        "export const handler = async () => greeter.greet('esm');\n")},
+        runtime="nodejs20.x", handler="index.handler", Layers=arns)
+    assert invoke(client, "node-cjs-layer", {})[1] == "hello cjs"
+    assert invoke(client, "node-esm-layer", {})[1] == "hello esm"

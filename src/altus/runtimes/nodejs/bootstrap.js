@@ -267,6 +267,46 @@ async function loadModule(root, moduleName) {
   return require(require.resolve(moduleName, { paths: [root] }));
 }
 
+// ES modules do not consult NODE_PATH: a bare import of a package in a layer
+// (/opt/nodejs/node_modules, ...) would not resolve, as it does on Lambda. A resolve hook
+// retries such an import from each NODE_PATH directory outside the task root (where the
+// ordinary resolution already looks). Registered only when such a directory exists, since
+// hooks run on a loader thread of their own.
+const LAYER_RESOLVER = `
+  import { pathToFileURL } from 'node:url';
+  let parents = [];
+  export async function initialize(data) {
+    parents = data.dirs.map((dir) => pathToFileURL(dir.endsWith('/') ? dir : dir + '/').href);
+  }
+  export async function resolve(specifier, context, next) {
+    try {
+      return await next(specifier, context);
+    } catch (error) {
+      const bare = !/^(\\.|\\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier);
+      if (!bare || !error || error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      for (const parentURL of parents) {
+        try {
+          return await next(specifier, { ...context, parentURL });
+        } catch (retry) {
+          if (!retry || retry.code !== 'ERR_MODULE_NOT_FOUND') throw retry;
+        }
+      }
+      throw error;
+    }
+  }
+`;
+
+function resolveLayerImports(root) {
+  const nodeModule = require('module');
+  if (typeof nodeModule.register !== 'function') return; // Node before 18.19 / 20.6
+  const inRoot = (dir) => dir === root || dir.startsWith(root + '/');
+  const dirs = (process.env.NODE_PATH || '').split(':')
+    .filter((dir) => dir && !inRoot(dir) && fs.existsSync(dir));
+  if (dirs.length === 0) return;
+  nodeModule.register('data:text/javascript,' + encodeURIComponent(LAYER_RESOLVER),
+    { data: { dirs } });
+}
+
 async function loadHandler(root, handlerString) {
   const [moduleName, handlerPath] = splitHandler(handlerString);
   let loaded;
@@ -385,6 +425,7 @@ async function main() {
   const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
   let handler;
   try {
+    resolveLayerImports(root);
     handler = await loadHandler(root, process.env._HANDLER || '');
   } catch (error) {
     const body = errorBody(error);
