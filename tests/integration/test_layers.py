@@ -196,5 +196,11 @@ def test_node_finds_layer_packages_from_commonjs_and_es_modules(client: Any) -> 
         "import greeter from 'greeter';\n"
         "export const handler = async () => greeter.greet('esm');\n")},
         runtime="nodejs20.x", handler="index.handler", Layers=arns)
+    create_function(client, "node-type-module-layer", {
+        "package.json": json.dumps({"type": "module"}),
+        "index.js": ("import greeter from 'greeter';\n"
+                     "export const handler = async () => greeter.greet('type module');\n")},
+        runtime="nodejs20.x", handler="index.handler", Layers=arns)
     assert invoke(client, "node-cjs-layer", {})[1] == "hello cjs"
     assert invoke(client, "node-esm-layer", {})[1] == "hello esm"
+    assert invoke(client, "node-type-module-layer", {})[1] == "hello type module"

@@ -9,6 +9,7 @@ import pytest
 
 from altus.api import url_cors
 from altus.api.url_payload import (
+    MAX_PRELUDE,
     PRELUDE_END,
     Head,
     UrlRequest,
@@ -228,3 +229,10 @@ def test_headers_of_ordinary_responses() -> None:
     assert url_cors.response_headers(CORS, "https://evil.example") == []
     assert url_cors.response_headers(CORS, None) == []
     assert url_cors.response_headers(None, "https://a.example") == []
+
+
+def test_a_prelude_too_big_is_refused_however_it_arrives() -> None:
+    prelude = json.dumps({"statusCode": 200, "headers": {"x-big": "v" * MAX_PRELUDE}}).encode()
+    assert split_prelude(prelude + PRELUDE_END + b"body", final=False) is None
+    assert split_prelude(prelude + PRELUDE_END + b"body", final=True) is None
+    assert split_prelude(prelude, final=True) is None

@@ -252,7 +252,7 @@ def _message(status: int, error_type: str, message: str,
 
 
 def _bad_gateway(extra: list[tuple[str, str]]) -> Response:
-    return _response(Head(502, [("content-type", "application/json"), *extra]),
+    return _response(Head(502, [("content-type", "text/plain"), *extra]),
                      b"Internal Server Error")
 
 

@@ -38,10 +38,10 @@ PRELUDE_END = b"\0" * 8
 MAX_PRELUDE = 64 * 1024
 
 _TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
-#: Framing is the server's business, whatever the function says.
 #: What HTTP allows in a header name (RFC 9110's token) and forbids in a value.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: Framing is the server's business, whatever the function says.
 _DROPPED = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
@@ -214,6 +214,8 @@ def split_prelude(data: bytes, *, final: bool) -> tuple[Mapping[str, Any], bytes
         end, rest = len(data), b""
     else:
         rest = data[end + len(PRELUDE_END):]
+    if end > MAX_PRELUDE:
+        return None  # however the stream was cut into chunks: too big a head is refused
     raw = data[:end]
     try:
         prelude = json.loads(raw) if raw.strip() else {}

@@ -250,12 +250,29 @@ function splitHandler(handler) {
   return [handler.slice(0, slash + 1) + base.slice(0, dot), base.slice(dot + 1).split('.')];
 }
 
+// Whether a .js file is an ES module: its nearest package.json says "type": "module".
+function isModuleType(file, root) {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      return manifest.type === 'module';
+    } catch (error) {
+      if (!error || error.code !== 'ENOENT') return false;
+    }
+    if (dir === root || dir === path.dirname(dir)) return false;
+  }
+}
+
 async function loadModule(root, moduleName) {
   const base = path.resolve(root, moduleName);
   for (const ext of ['.js', '.mjs', '.cjs']) {
     const file = base + ext;
     if (!fs.existsSync(file)) continue;
-    if (ext === '.mjs') return import(pathToFileURL(file).href);
+    // ES modules by import(), even where require() could load them (Node 20.19+): only
+    // the module loader applies the resolve hooks (layers' packages, above).
+    if (ext === '.mjs' || (ext === '.js' && isModuleType(file, root))) {
+      return import(pathToFileURL(file).href);
+    }
     try {
       return require(file);
     } catch (error) {
