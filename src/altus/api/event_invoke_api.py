@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from altus.api.common import body_of, marker, page, platform_of, ref_of
 from altus.api.responses import empty_response, json_response
+from altus.control.arns import LATEST, FunctionRef
 
 
 def _config_json(request: Request, name: str, qualifier: str,
@@ -28,27 +29,29 @@ def _config_json(request: Request, name: str, qualifier: str,
     return out
 
 
+def _answer(request: Request, ref: FunctionRef, document: dict[str, Any]) -> Response:
+    return json_response(request, _config_json(request, ref.name, ref.qualifier or LATEST,
+                                               document))
+
+
 async def put_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "PutFunctionEventInvokeConfig")
-    document = platform_of(request).event_invoke.put(ref.name, ref.qualifier, body)
-    return json_response(request, _config_json(request, ref.name, ref.qualifier or "$LATEST",
-                                               document))
+    return _answer(request, ref, platform_of(request).event_invoke.put(
+        ref.name, ref.qualifier, body))
 
 
 async def update_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "UpdateFunctionEventInvokeConfig")
-    document = platform_of(request).event_invoke.update(ref.name, ref.qualifier, body)
-    return json_response(request, _config_json(request, ref.name, ref.qualifier or "$LATEST",
-                                               document))
+    return _answer(request, ref, platform_of(request).event_invoke.update(
+        ref.name, ref.qualifier, body))
 
 
 async def get_config(request: Request) -> Response:
     ref = ref_of(request)
-    document = platform_of(request).event_invoke.get(ref.name, ref.qualifier)
-    return json_response(request, _config_json(request, ref.name, ref.qualifier or "$LATEST",
-                                               document))
+    return _answer(request, ref, platform_of(request).event_invoke.get(ref.name,
+                                                                       ref.qualifier))
 
 
 async def delete_config(request: Request) -> Response:

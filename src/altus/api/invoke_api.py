@@ -74,7 +74,7 @@ async def invoke(request: Request) -> Response:
     ref = parse_function_ref(request.path_params["name"], platform.account,
                              request.query_params.get("Qualifier"))
     invocation_type = check_enum(headers.get("x-amz-invocation-type", "RequestResponse"),
-                            _INVOCATION_TYPES, "invocationType")
+                                 _INVOCATION_TYPES, "invocationType")
     log_type = check_enum(headers.get("x-amz-log-type", "None"), LOG_TYPES, "logType")
     if invocation_type == "Event":
         payload = event_payload(await read_body(request, EVENT_PAYLOAD_LIMIT, "InvokeAsync"))

@@ -46,10 +46,10 @@ async def invoke_with_response_stream(request: Request) -> Response:
     ref = parse_function_ref(request.path_params["name"], platform.account,
                              request.query_params.get("Qualifier"))
     invocation_type = check_enum(headers.get("x-amz-invocation-type", "RequestResponse"),
-                            _INVOCATION_TYPES, "invocationType")
+                                 _INVOCATION_TYPES, "invocationType")
     log_type = check_enum(headers.get("x-amz-log-type", "None"), LOG_TYPES, "logType")
     payload = event_payload(await read_body(request, SYNC_PAYLOAD_LIMIT,
-                                       "InvokeWithResponseStream"))
+                                            "InvokeWithResponseStream"))
     client_context = parse_client_context(headers.get("x-amz-client-context"))
     if invocation_type == "DryRun":
         config, _ = await platform.functions.resolve_invoke(ref)

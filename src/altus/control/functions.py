@@ -446,17 +446,7 @@ class FunctionService:
                 "Container image packages are not supported by this Altus installation; "
                 "upload a .zip package as ZipFile."
             )
-        if code.get("S3Bucket") or code.get("S3Key"):
-            raise InvalidParameterValue(
-                "S3 code locations are not supported by this Altus installation; "
-                "upload the .zip package as ZipFile."
-            )
-        data = code.get("ZipFile")
-        if not data:
-            raise InvalidParameterValue(
-                "Please provide a source for function code: ZipFile."
-            )
-        assert isinstance(data, bytes)
+        data = validation.zip_source(code, "function code")
         # Hashing and checking a zip of up to 50 MB is CPU work: keep it off the loop.
         return await asyncio.to_thread(self.code.put, data)
 

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from altus.control import policies
+from altus.control import policies, validation
 from altus.control.arns import Account
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.model import CodeRef, LayerRef, LayerVersion, new_revision
@@ -69,16 +69,7 @@ class LayerService:
     # --- commands ------------------------------------------------------------------------
 
     async def publish(self, name: str, body: Mapping[str, Any]) -> LayerVersion:
-        content = body.get("Content") or {}
-        if content.get("S3Bucket") or content.get("S3Key"):
-            raise InvalidParameterValue(
-                "S3 code locations are not supported by this Altus installation; "
-                "upload the .zip package as ZipFile."
-            )
-        data = content.get("ZipFile")
-        if not data:
-            raise InvalidParameterValue("Please provide a source for layer content: ZipFile.")
-        assert isinstance(data, bytes)
+        data = validation.zip_source(body.get("Content") or {}, "layer content")
         code = await asyncio.to_thread(self.code.put, data)
         # Unpacked now, so a cold start of a function using it never waits for the unzip.
         await asyncio.to_thread(self.code.unpacked, code.digest)

@@ -34,15 +34,15 @@ def principal(value: str) -> str | dict[str, str]:
     return {"Service": value}
 
 
+def _allow(body: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    return {"Sid": body["StatementId"], "Effect": "Allow",
+            "Principal": principal(body["Principal"]), "Action": body["Action"],
+            "Resource": resource}
+
+
 def function_statement(body: Mapping[str, Any], resource: str) -> dict[str, Any]:
     """The statement an AddPermission request adds to the policy of ``resource``."""
-    statement: dict[str, Any] = {
-        "Sid": body["StatementId"],
-        "Effect": "Allow",
-        "Principal": principal(body["Principal"]),
-        "Action": body["Action"],
-        "Resource": resource,
-    }
+    statement = _allow(body, resource)
     condition: dict[str, dict[str, str]] = {}
     equals: dict[str, str] = {}
     if body.get("SourceAccount"):
@@ -68,13 +68,7 @@ def function_statement(body: Mapping[str, Any], resource: str) -> dict[str, Any]
 
 def layer_statement(body: Mapping[str, Any], resource: str) -> dict[str, Any]:
     """The statement an AddLayerVersionPermission request adds."""
-    statement: dict[str, Any] = {
-        "Sid": body["StatementId"],
-        "Effect": "Allow",
-        "Principal": principal(body["Principal"]),
-        "Action": body["Action"],
-        "Resource": resource,
-    }
+    statement = _allow(body, resource)
     if body.get("OrganizationId"):
         if body["Principal"] != "*":
             raise InvalidParameterValue(

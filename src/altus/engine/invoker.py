@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from altus.control.arns import FunctionRef
 from altus.control.functions import FunctionService
+from altus.control.model import FunctionConfig
 from altus.engine.concurrency import Concurrency
 from altus.engine.environment import ExecutionEnvironment, InvokeInput, PhaseResult
 from altus.engine.pool import WarmPool
@@ -66,19 +67,11 @@ class Invoker:
         request_id = request.request_id or str(uuid.uuid4())
         slot = self.concurrency.admit(config.name)
         try:
-            env = self._pool.take_idle(config.env_key)
-            if env is None:
-                env, failure = await self._pool.start_new(config, request_id)
-                if failure is not None:
-                    return _result(request_id, config.version, failure, request.want_log)
+            env, failure = await self._environment(config, request_id)
+            if failure is not None:
+                return _result(request_id, config.version, failure, request.want_log)
             try:
-                outcome = await env.invoke(InvokeInput(
-                    request_id=request_id,
-                    payload=request.payload,
-                    invoked_arn=invoked_arn,
-                    client_context=request.client_context,
-                    trace_id=_trace_id(),
-                ))
+                outcome = await env.invoke(_input(request, request_id, invoked_arn))
             except BaseException:
                 self._pool.release(env, reusable=False)
                 raise
@@ -86,7 +79,6 @@ class Invoker:
             return _result(request_id, config.version, outcome, request.want_log)
         finally:
             slot.release()
-
 
     async def invoke_stream(self, request: InvokeRequest) -> StreamedInvocation:
         """Run the function once for a caller that reads the response as it is produced.
@@ -100,21 +92,13 @@ class Invoker:
 
         slot = self.concurrency.admit(config.name)
         try:
-            env = self._pool.take_idle(config.env_key)
-            if env is None:
-                env, failure = await self._pool.start_new(config, request_id)
-                if failure is not None:
-                    slot.release()
-                    return StreamedInvocation(request_id, version, StreamingPhase.whole(failure),
-                                              release=_nothing, describe=describe)
+            env, failure = await self._environment(config, request_id)
+            if failure is not None:
+                slot.release()
+                return StreamedInvocation(request_id, version, StreamingPhase.whole(failure),
+                                          release=_nothing, describe=describe)
             try:
-                phase = await env.invoke_streaming(InvokeInput(
-                    request_id=request_id,
-                    payload=request.payload,
-                    invoked_arn=invoked_arn,
-                    client_context=request.client_context,
-                    trace_id=_trace_id(),
-                ))
+                phase = await env.invoke_streaming(_input(request, request_id, invoked_arn))
             except BaseException:
                 self._pool.release(env, reusable=False)
                 raise
@@ -125,6 +109,15 @@ class Invoker:
                                   release=self._releaser(env, slot.release),
                                   describe=describe)
 
+    async def _environment(self, config: FunctionConfig, request_id: str
+                           ) -> tuple[ExecutionEnvironment, PhaseResult | None]:
+        """A warm environment of ``config``, or a new one (busy either way); with the
+        failure of its INIT when a new one could not start (it is then gone)."""
+        env = self._pool.take_idle(config.env_key)
+        if env is not None:
+            return env, None
+        return await self._pool.start_new(config, request_id)
+
     def _releaser(self, env: ExecutionEnvironment,
                   release_slot: Callable[[], None]) -> Callable[[bool], None]:
         def release(reusable: bool) -> None:
@@ -133,6 +126,12 @@ class Invoker:
             finally:
                 release_slot()
         return release
+
+
+def _input(request: InvokeRequest, request_id: str, invoked_arn: str) -> InvokeInput:
+    return InvokeInput(request_id=request_id, payload=request.payload,
+                       invoked_arn=invoked_arn, client_context=request.client_context,
+                       trace_id=_trace_id())
 
 
 def _nothing(reusable: bool) -> None:
