@@ -86,6 +86,20 @@ class Settings(BaseSettings):
     async_workers: int = Field(
         16, ge=1, description="Concurrent deliveries of Event (asynchronous) invokes."
     )
+    async_time_scale: float = Field(
+        1.0, gt=0, le=1.0, description="Scale of asynchronous invocation's clock: retry "
+        "delays (Lambda: about 1 and 2 min), throttle backoff (1 s to 5 min) and each "
+        "event's maximum age are multiplied by it. Below 1 only for tests and trials."
+    )
+    async_destination_attempts: int = Field(
+        8, ge=1, le=100, description="Tries to hand a destination or dead-letter record to "
+        "its target (with backoff) before it is parked for an operator (`altus queue`)."
+    )
+    webhook_secret: str | None = Field(
+        None, description="Key that signs records sent to HTTP(S) destinations "
+        "(X-Altus-Signature: sha256=<HMAC of the body>). Unset: a key generated once and "
+        "kept in <data_dir>/webhook.key."
+    )
     log_retention_days: int = Field(
         30, ge=0, description="Function log events older than this are pruned (0: keep forever)."
     )

@@ -86,6 +86,23 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (name, version)
     );
     """,
+    # Records for destinations and dead-letter queues: written in the transaction that
+    # finishes their event, deleted once their target has them, parked after many tries.
+    """
+    CREATE TABLE async_outbox (
+        id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        function TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        created_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        parked_ms INTEGER,
+        last_error TEXT
+    );
+    """,
 ]
 
 
