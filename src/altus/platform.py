@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -21,8 +22,9 @@ from altus.control.model import FunctionConfig
 from altus.control.permissions import PermissionService
 from altus.control.tags import TagService
 from altus.control.urls import UrlService
-from altus.engine.async_invoke import AsyncInvoker
+from altus.engine.async_invoke import AsyncInvoker, AsyncSettings
 from altus.engine.concurrency import Concurrency
+from altus.engine.destinations import Targets
 from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
 from altus.engine.invoker import Invoker
 from altus.engine.pool import WarmPool
@@ -36,7 +38,7 @@ from altus.settings import Settings
 from altus.store.backends.memory import MemoryStore
 from altus.store.backends.sqlite import SqliteStore
 from altus.store.code import CodeStore
-from altus.store.secrets import FernetCipher
+from altus.store.secrets import FernetCipher, key_file
 
 log = logging.getLogger(__name__)
 
@@ -153,14 +155,22 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     pool = WarmPool(new_environment, max_environments=settings.max_environments,
                     keep_alive=settings.keep_alive_seconds)
     invoker = Invoker(functions, pool, Concurrency(settings.concurrency_limit))
-    async_invoker = AsyncInvoker(invoker, store, settings.async_workers)
+    event_invoke = EventInvokeConfigService(functions)
+    webhook_key = settings.webhook_secret.encode() if settings.webhook_secret else key_file(
+        data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
+    targets = Targets(account, functions, None, webhook_key)
+    async_invoker = AsyncInvoker(
+        invoker, functions, store, targets, event_invoke.lookup,
+        AsyncSettings(workers=settings.async_workers, time_scale=settings.async_time_scale,
+                      destination_attempts=settings.async_destination_attempts),
+    )
     return Platform(
         settings=settings, account=account, store=store, logs=logs, code=code,
         backend=backend, runtimes=runtimes, functions=functions, layers=layers,
         concurrency=ConcurrencyService(functions, settings.concurrency_limit,
                                        settings.concurrency_min_unreserved),
         permissions=PermissionService(functions), urls=UrlService(functions),
-        event_invoke=EventInvokeConfigService(functions), tags=TagService(functions),
+        event_invoke=event_invoke, tags=TagService(functions),
         pool=pool, provisioner=Provisioner(functions, pool), invoker=invoker,
         async_invoker=async_invoker,
     )

@@ -11,6 +11,7 @@ from altus.store.base import (
     DeleteFunction,
     DeleteLayerVersion,
     DeleteVersion,
+    OutboxRecord,
     PutAlias,
     PutAttached,
     PutLatest,
@@ -83,19 +84,42 @@ def test_versions_aliases_and_delete(store):
 
 
 def test_event_queue(store):
-    store.put(QueuedEvent("b", "f", None, b"{}", 2))
-    store.put(QueuedEvent("a", "f", "prod", b"[1]", 1))
-    assert [e.id for e in store.pending()] == ["a", "b"]
+    store.put([QueuedEvent("b", "f", None, b"{}", 2)])
+    store.put([QueuedEvent("a", "f", "prod", b"[1]", 1), QueuedEvent("c", "g", None, b"3", 3)])
+    assert [e.id for e in store.pending()] == ["a", "b", "c"]
     assert store.pending()[0].payload == b"[1]" and store.pending()[0].qualifier == "prod"
-    store.done("a")
-    assert [e.id for e in store.pending()] == ["b"]
+    assert store.payload("c") == b"3" and store.payload("zz") is None
+    store.update(QueuedEvent("b", "f", None, b"", 2, attempts=1, extra={"due_ms": 9}))
+    b = next(e for e in store.pending() if e.id == "b")
+    assert (b.attempts, b.extra, b.payload) == (1, {"due_ms": 9}, b"{}")
+    store.finish("a")
+    assert [e.id for e in store.pending()] == ["b", "c"]
+
+
+def test_finishing_an_event_stores_its_records_with_it(store):
+    store.put([QueuedEvent("e", "f", None, b"{}", 1)])
+    record = OutboxRecord("r1", "e", "f", "OnSuccess", "arn:aws:sqs:us-east-1:1:q", "{}",
+                          {"A": {"DataType": "String", "StringValue": "x"}}, created_ms=5)
+    store.finish("e", [record, OutboxRecord("r0", "e", "f", "DeadLetter", "t", "b",
+                                            created_ms=4)])
+    assert store.pending() == []
+    assert [r.id for r in store.outbox(parked=False)] == ["r0", "r1"]
+    assert store.outbox(parked=False)[1] == record
+    parked = OutboxRecord("r1", "e", "f", "OnSuccess", record.target, "{}", created_ms=5,
+                          attempts=8, parked_ms=77, last_error="down")
+    store.put_record(parked)
+    assert store.outbox(parked=True) == [parked]
+    assert [r.id for r in store.outbox(parked=False)] == ["r0"]
+    store.record_done("r0")
+    store.record_done("r1")
+    assert store.outbox(parked=False) == store.outbox(parked=True) == []
 
 
 def test_sqlite_survives_reopen(tmp_path):
     path = tmp_path / "s.db"
     first = SqliteStore(path)
     first.apply([CreateFunction(config())])
-    first.put(QueuedEvent("e", "f", None, b"{}", 1))
+    first.put([QueuedEvent("e", "f", None, b"{}", 1)])
     first.close()
     again = SqliteStore(path)
     assert [r.name for r in again.load()] == ["f"]

@@ -2,7 +2,11 @@
 are retried and where their outcomes go (MaximumRetryAttempts, MaximumEventAgeInSeconds,
 DestinationConfig). Stored and validated here, as Lambda stores them; acting on them
 (retries of function errors, maximum age, destinations) is the asynchronous invoker's,
-which does not read them yet: it retries throttles only.
+which reads them through ``lookup`` at every attempt, so a change applies to events
+already queued, as on Lambda.
+
+Besides Lambda's destination kinds, a destination may be an http(s) URL (an Altus
+extension): the record is POSTed to it, signed with the server's webhook key.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ _TARGETS = [re.compile(p) for p in (
     r"arn:aws[a-zA-Z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]+",
 )]
 _S3 = re.compile(r"arn:aws[a-zA-Z-]*:s3:::[a-z0-9.-]{3,63}")
+_WEBHOOK = re.compile(r"https?://[^\s/?#]+(/[^\s]*)?")
 
 
 class EventInvokeConfigService:
@@ -41,6 +46,14 @@ class EventInvokeConfigService:
             arn = self._functions.account.function_arn(name, key)
             raise ResourceNotFound(f"The function {arn} doesn't have an EventInvokeConfig")
         return document
+
+    def lookup(self, name: str, qualifier: str) -> dict[str, Any] | None:
+        """The configuration an asynchronous invoke of ``name:qualifier`` follows (None:
+        Lambda's defaults), or None when the function is gone."""
+        try:
+            return self._functions.record(name).attachment(EVENT_INVOKE, qualifier)
+        except ResourceNotFound:
+            return None
 
     def list(self, name: str) -> list[tuple[str, dict[str, Any]]]:
         return sorted(self._functions.record(name).attached.get(EVENT_INVOKE, {}).items())
@@ -94,8 +107,11 @@ class EventInvokeConfigService:
 def _check_destination(arn: str, *, on_failure: bool) -> None:
     if any(p.fullmatch(arn) for p in _TARGETS) or (on_failure and _S3.fullmatch(arn)):
         return
-    kinds = "an Amazon SQS queue, an Amazon SNS topic, a Lambda function or an Amazon " \
-        "EventBridge event bus" + (", or an Amazon S3 bucket" if on_failure else "")
+    if _WEBHOOK.fullmatch(arn):
+        return
+    kinds = "an Amazon SQS queue, an Amazon SNS topic, a Lambda function, an Amazon " \
+        "EventBridge event bus" + (", an Amazon S3 bucket" if on_failure else "") + \
+        " or an http(s) URL"
     raise InvalidParameterValue(
         f"The destination ARN {arn} is invalid: a destination must be {kinds}."
     )

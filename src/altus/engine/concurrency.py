@@ -51,6 +51,9 @@ class Concurrency:
         else:
             self._reserved[function] = reservation
 
+    def reservation(self, function: str) -> int | None:
+        return self._reserved.get(function)
+
     def reservations(self) -> Mapping[str, int]:
         return dict(self._reserved)
 

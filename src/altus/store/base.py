@@ -132,7 +132,10 @@ class Store(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class QueuedEvent:
-    """An accepted asynchronous invoke, stored before the 202 is sent."""
+    """An accepted asynchronous invoke, stored before the 202 is sent.
+
+    ``attempts`` counts the function's runs that failed; ``extra`` keeps what a retry
+    needs after a restart (``due_ms``: not before; ``last``: the last failure)."""
 
     id: str
     function: str
@@ -143,19 +146,61 @@ class QueuedEvent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class EventQueue(Protocol):
-    """Durable queue of accepted Event invokes."""
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """What an event's end sends on: a destination record (``kind`` OnSuccess or
+    OnFailure) or the original event for a dead-letter queue (``kind`` DeadLetter), on
+    its way to ``target`` (an ARN, or an http(s) URL). ``parked_ms`` is set once it has
+    failed too often to reach its target and waits for an operator."""
 
-    def put(self, event: QueuedEvent) -> None:
-        """Store the event durably; only then may the caller acknowledge it."""
+    id: str
+    event_id: str
+    function: str
+    kind: str
+    target: str
+    body: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    created_ms: int = 0
+    attempts: int = 0
+    parked_ms: int | None = None
+    last_error: str | None = None
+
+
+class EventQueue(Protocol):
+    """Durable queue of accepted Event invokes, and the outbox of what their ends send."""
+
+    def put(self, events: Sequence[QueuedEvent]) -> None:
+        """Store the events durably, in one transaction; only then may the caller
+        acknowledge them."""
         ...
 
     def pending(self) -> list[QueuedEvent]:
         """Events accepted but not yet finished, oldest first (recovery after restart)."""
         ...
 
-    def done(self, event_id: str) -> None:
-        """Forget an event that has been handled (delivered, or finally failed)."""
+    def payload(self, event_id: str) -> bytes | None:
+        """One pending event's payload (None if it is finished)."""
+        ...
+
+    def update(self, event: QueuedEvent) -> None:
+        """Durably record an event's ``attempts`` and ``extra`` (a retry is scheduled)."""
+        ...
+
+    def finish(self, event_id: str, records: Sequence[OutboxRecord] = ()) -> None:
+        """Forget a handled event and store what it sends on, in one transaction: a crash
+        leaves either the event (to be run again) or its records, never neither."""
+        ...
+
+    def outbox(self, parked: bool) -> list[OutboxRecord]:
+        """Records still to be sent (``parked=False``) or parked ones, oldest first."""
+        ...
+
+    def put_record(self, record: OutboxRecord) -> None:
+        """Insert or replace one record (its tries, parking or un-parking)."""
+        ...
+
+    def record_done(self, record_id: str) -> None:
+        """Forget a record its target has (or an operator discarded)."""
         ...
 
     def close(self) -> None: ...

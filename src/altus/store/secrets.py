@@ -11,6 +11,7 @@ would: back it up with the database.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -34,27 +35,7 @@ class FernetCipher:
     @classmethod
     def from_file(cls, path: Path) -> FernetCipher:
         """The key at ``path``, made (atomically, readable by the owner only) if absent."""
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            scratch = path.with_name(f".{path.name}.{os.getpid()}")
-            fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as sink:
-                sink.write(Fernet.generate_key())
-                sink.flush()
-                os.fsync(sink.fileno())
-            try:
-                os.link(scratch, path)  # never replaces a key another process just made
-            except FileExistsError:
-                pass
-            finally:
-                scratch.unlink()
-            # The key's name is on disk before anything is encrypted with it.
-            directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        return cls(path.read_bytes().strip())
+        return cls(key_file(path, Fernet.generate_key))
 
     def encrypt(self, plain: bytes) -> str:
         return self._fernet.encrypt(plain).decode()
@@ -67,3 +48,29 @@ class FernetCipher:
                 "a stored value does not decrypt with this server's key (secret.key was "
                 "replaced or the data is corrupt)"
             ) from None
+
+
+def key_file(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The key kept at ``path``; the first caller makes it with ``make`` and writes it
+    atomically, readable by the owner only, and durably before anyone uses it."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as sink:
+            sink.write(make())
+            sink.flush()
+            os.fsync(sink.fileno())
+        try:
+            os.link(scratch, path)  # never replaces a key another process just made
+        except FileExistsError:
+            pass
+        finally:
+            scratch.unlink()
+        # The key's name is on disk before anything is protected with it.
+        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    return path.read_bytes().strip()

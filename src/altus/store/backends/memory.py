@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import replace
 
 from altus.control.model import FunctionRecord, LayerVersion
 from altus.store.base import (
@@ -13,6 +14,7 @@ from altus.store.base import (
     DeleteFunction,
     DeleteLayerVersion,
     DeleteVersion,
+    OutboxRecord,
     PutAlias,
     PutAttached,
     PutLatest,
@@ -31,6 +33,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._state = _State()
         self._events: dict[str, QueuedEvent] = {}
+        self._outbox: dict[str, OutboxRecord] = {}
 
     def load(self) -> list[FunctionRecord]:
         return [copy.deepcopy(r) for _, r in sorted(self._state.functions.items())]
@@ -57,14 +60,36 @@ class MemoryStore:
         digests.update(layer.code.digest for layer in self._state.layers.values())
         return digests
 
-    def put(self, event: QueuedEvent) -> None:
-        self._events[event.id] = event
+    def put(self, events: Sequence[QueuedEvent]) -> None:
+        for event in events:
+            self._events[event.id] = event
 
     def pending(self) -> list[QueuedEvent]:
         return sorted(self._events.values(), key=lambda e: (e.received_ms, e.id))
 
-    def done(self, event_id: str) -> None:
+    def payload(self, event_id: str) -> bytes | None:
+        event = self._events.get(event_id)
+        return None if event is None else event.payload
+
+    def update(self, event: QueuedEvent) -> None:
+        if event.id in self._events:
+            self._events[event.id] = replace(self._events[event.id], attempts=event.attempts,
+                                             extra=copy.deepcopy(event.extra))
+
+    def finish(self, event_id: str, records: Sequence[OutboxRecord] = ()) -> None:
+        for record in records:
+            self._outbox[record.id] = record
         self._events.pop(event_id, None)
+
+    def outbox(self, parked: bool) -> list[OutboxRecord]:
+        chosen = [r for r in self._outbox.values() if (r.parked_ms is not None) == parked]
+        return sorted(chosen, key=lambda r: (r.created_ms, r.id))
+
+    def put_record(self, record: OutboxRecord) -> None:
+        self._outbox[record.id] = record
+
+    def record_done(self, record_id: str) -> None:
+        self._outbox.pop(record_id, None)
 
     def close(self) -> None:
         pass

@@ -22,6 +22,7 @@ from altus.store.base import (
     DeleteFunction,
     DeleteLayerVersion,
     DeleteVersion,
+    OutboxRecord,
     PutAlias,
     PutAttached,
     PutLatest,
@@ -340,14 +341,20 @@ class SqliteStore:
 
     # --- EventQueue --------------------------------------------------------------------------
 
-    def put(self, event: QueuedEvent) -> None:
+    def put(self, events: Sequence[QueuedEvent]) -> None:
         with self._lock:
-            self._conn.execute(
-                "INSERT INTO async_events (id, function, qualifier, payload, received_ms, "
-                "attempts, extra) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (event.id, event.function, event.qualifier, event.payload, event.received_ms,
-                 event.attempts, _dump(event.extra)),
-            )
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT INTO async_events (id, function, qualifier, payload, received_ms, "
+                    "attempts, extra) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(e.id, e.function, e.qualifier, e.payload, e.received_ms, e.attempts,
+                      _dump(e.extra)) for e in events],
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def pending(self) -> list[QueuedEvent]:
         with self._lock:
@@ -361,9 +368,57 @@ class SqliteStore:
             for r in rows
         ]
 
-    def done(self, event_id: str) -> None:
+    def payload(self, event_id: str) -> bytes | None:
         with self._lock:
-            self._conn.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+            row = self._conn.execute("SELECT payload FROM async_events WHERE id = ?",
+                                     (event_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def update(self, event: QueuedEvent) -> None:
+        with self._lock:
+            self._conn.execute("UPDATE async_events SET attempts = ?, extra = ? WHERE id = ?",
+                               (event.attempts, _dump(event.extra), event.id))
+
+    def finish(self, event_id: str, records: Sequence[OutboxRecord] = ()) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for record in records:
+                    self._put_record(record)
+                self._conn.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def outbox(self, parked: bool) -> list[OutboxRecord]:
+        where = "parked_ms IS NOT NULL" if parked else "parked_ms IS NULL"
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, event_id, function, kind, target, body, attributes, created_ms, "
+                f"attempts, parked_ms, last_error FROM async_outbox WHERE {where} "
+                "ORDER BY created_ms, id"
+            ).fetchall()
+        return [OutboxRecord(id=r[0], event_id=r[1], function=r[2], kind=r[3], target=r[4],
+                             body=r[5], attributes=json.loads(r[6]), created_ms=r[7],
+                             attempts=r[8], parked_ms=r[9], last_error=r[10]) for r in rows]
+
+    def put_record(self, record: OutboxRecord) -> None:
+        with self._lock:
+            self._put_record(record)
+
+    def _put_record(self, r: OutboxRecord) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO async_outbox (id, event_id, function, kind, target, body, "
+            "attributes, created_ms, attempts, parked_ms, last_error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (r.id, r.event_id, r.function, r.kind, r.target, r.body, _dump(r.attributes),
+             r.created_ms, r.attempts, r.parked_ms, r.last_error),
+        )
+
+    def record_done(self, record_id: str) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM async_outbox WHERE id = ?", (record_id,))
 
     def close(self) -> None:
         with self._lock:
