@@ -18,6 +18,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from altus.api import (
+    async_api,
     concurrency_api,
     event_invoke_api,
     functions_api,
@@ -32,6 +33,7 @@ from altus.api import (
 )
 from altus.api.responses import error_response, json_error_response, parse_json
 from altus.errors import AltusError, ServiceError, UserError
+from altus.observe import metrics as observe_metrics
 from altus.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,11 @@ async def download_code(request: Request) -> Response:
     return FileResponse(path, media_type="application/zip")
 
 
+async def metrics(request: Request) -> Response:
+    platform: Platform = request.app.state.platform
+    return Response(observe_metrics.exposition(platform), media_type=observe_metrics.CONTENT_TYPE)
+
+
 async def health(request: Request) -> Response:
     platform: Platform = request.app.state.platform
     return JSONResponse({
@@ -134,6 +141,8 @@ def create_app(platform: Platform) -> Starlette:
         Route("/", json_protocol, methods=["POST"]),
         Route("/_altus/code/{digest}.zip", download_code, methods=["GET"]),
         Route("/_altus/health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *async_api.routes,
     ]
     middleware = []
     if platform.settings.url_domain:  # function URLs by Host (else by path only)

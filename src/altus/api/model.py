@@ -30,6 +30,11 @@ _OVERRIDES: dict[str, dict[str, Any]] = {
     "MemorySize": {"max": 10240},
     "EphemeralStorageSize": {"max": 10240},
 }
+# Altus extensions of a pattern: also accepted, besides what the model allows. A
+# destination may be an http(s) URL (a signed webhook).
+_EXTENDED_PATTERNS: dict[str, str] = {
+    "DestinationArn": r"https?://[^\s/?#]+(/\S*)?",
+}
 
 
 @functools.cache
@@ -139,7 +144,9 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> Any:
             raise _type_error(path, "a string")
         _check_length(meta, len(value), value, path, errors, "length")
         pattern = meta.get("pattern")
-        if pattern and not _pattern(pattern).fullmatch(value):
+        extended = _EXTENDED_PATTERNS.get(shape.name)
+        if pattern and not _pattern(pattern).fullmatch(value) and not (
+                extended and re.fullmatch(extended, value)):
             errors.append(
                 f"Value '{value}' at '{path}' failed to satisfy constraint: Member must "
                 f"satisfy regular expression pattern: {pattern}"

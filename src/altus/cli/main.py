@@ -1,4 +1,5 @@
-"""The ``altus`` command: run a server, deploy, invoke, read logs, list functions.
+"""The ``altus`` command: run a server, deploy, invoke, read logs, list functions,
+inspect the asynchronous queue (``cli/queue.py``).
 
 Client commands talk to a running server over the same Lambda API boto3 uses. Errors are
 printed as one line (``altus: error: ...``) with exit status 1, never a traceback.
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from altus import __version__
+from altus.cli import queue
 from altus.cli.client import AltusClient, CliError
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/altus-function"
@@ -103,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ls = client_command("ls", "list functions")
     ls.set_defaults(func=_cmd_ls)
+
+    queue.add_commands(client_command)
     return parser
 
 
