@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import signal
 import threading
 import time
 import urllib.request
@@ -331,3 +332,53 @@ def _wait(probe: Callable[[], Any], timeout: float = 60) -> Any:
             return found
         time.sleep(0.05)
     raise AssertionError("timed out")
+
+
+def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink):
+    data_dir = tmp_path / "crash"
+    first = start_server(data_dir, extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE})
+    second: Server | None = None
+    try:
+        lam = first.client()
+        create_function(lam, "steady", python_function(
+            "import time\n"
+            "def handler(event, context):\n"
+            "    time.sleep(0.2)\n"
+            "    return event\n"))
+        lam.put_function_event_invoke_config(
+            FunctionName="steady", DestinationConfig={"OnSuccess": {"Destination": sink.url}})
+        acknowledged: set[str] = set()
+        stop = threading.Event()
+
+        def send(worker: int) -> None:
+            own = first.client()
+            for i in range(2000):
+                if stop.is_set():
+                    return
+                tag = f"{worker}-{i}"
+                try:
+                    answer = own.invoke(FunctionName="steady", InvocationType="Event",
+                                        Payload=json.dumps({"tag": tag}).encode())
+                except Exception:
+                    return  # the server is gone: this one was never acknowledged
+                if answer["StatusCode"] == 202:
+                    acknowledged.add(tag)
+
+        senders = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+        for thread in senders:
+            thread.start()
+        sink.wait(lambda records: len(records) >= 10)
+        first.stop(signal.SIGKILL)
+        stop.set()
+        for thread in senders:
+            thread.join(timeout=60)
+        delivered = {r["requestPayload"]["tag"] for r in sink.records()}
+        assert acknowledged - delivered, "every event was delivered before the kill"
+
+        second = start_server(data_dir, extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE})
+        sink.wait(lambda records: acknowledged <= {r["requestPayload"]["tag"]
+                                                   for r in records}, timeout=240)
+    finally:
+        first.stop(signal.SIGKILL)
+        if second is not None:
+            second.stop()
