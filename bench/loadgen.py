@@ -2,7 +2,9 @@
 requests back to back for a fixed time. Prints one JSON line: requests completed, errors
 and latency percentiles.
 
-    python bench/loadgen.py <url> <path> <connections> <seconds> [<body>]
+    python bench/loadgen.py <url> <path> <connections> <seconds> [<body> [<header>...]]
+
+Each ``<header>`` is one ``Name: value`` line added to every request.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ async def main() -> None:
     url, path, connections, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
         float(sys.argv[4])
     body = sys.argv[5].encode() if len(sys.argv) > 5 else b"{}"
+    extra = "".join(f"{line}\r\n" for line in sys.argv[6:])
     host, port = url.removeprefix("http://").split(":")
     request = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+               f"{extra}Content-Length: {len(body)}\r\n\r\n").encode() + body
     latencies: list[float] = []
     errors: list[int] = []
     started = time.perf_counter()
