@@ -485,7 +485,10 @@ class FunctionService:
         if "TracingConfig" in body:
             fields["tracing_mode"] = body["TracingConfig"].get("Mode", "PassThrough")
         if "DeadLetterConfig" in body:
-            fields["dead_letter_target"] = body["DeadLetterConfig"].get("TargetArn") or None
+            target = (body["DeadLetterConfig"] or {}).get("TargetArn") or None
+            if target is not None:
+                validation.check_dead_letter_target(target)
+            fields["dead_letter_target"] = target
         if "EphemeralStorage" in body:
             fields["ephemeral_storage"] = body["EphemeralStorage"]["Size"]
         if body.get("Architectures"):

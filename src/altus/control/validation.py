@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,3 +67,15 @@ def check_tags(tags: Mapping[str, str]) -> None:
             raise InvalidParameterValue(
                 f"Tag key '{key}' is invalid: the 'aws:' prefix is reserved."
             )
+
+
+_DEAD_LETTER = re.compile(r"arn:aws[a-zA-Z-]*:(sqs|sns):[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,256}")
+
+
+def check_dead_letter_target(arn: str) -> None:
+    """A DeadLetterConfig's TargetArn: a standard queue or a topic, as on Lambda."""
+    if not _DEAD_LETTER.fullmatch(arn):
+        raise InvalidParameterValue(
+            f"The provided target ARN {arn} is invalid: a dead-letter queue must be an "
+            "Amazon SQS standard queue or an Amazon SNS topic."
+        )
