@@ -30,6 +30,9 @@ from altus.engine.invoker import Invoker
 from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
 from altus.observe.logs import LogStore, MemoryLogStore, SqliteLogStore
+from altus.queues.backends.memory import MemoryQueueStore
+from altus.queues.backends.sqlite import SqliteQueueStore
+from altus.queues.service import QueueService
 from altus.runtimes.registry import Runtimes
 from altus.sandbox.backends.linux import LinuxBackend
 from altus.sandbox.backends.process import ProcessBackend
@@ -65,9 +68,11 @@ class Platform:
     provisioner: Provisioner
     invoker: Invoker
     async_invoker: AsyncInvoker
+    queues: QueueService
     _maintenance: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
+        await self.queues.start()
         killed = self.backend.recover(self.settings.sandboxes_dir)
         if killed:
             log.warning("killed %d execution environments left by a previous run", killed)
@@ -111,6 +116,7 @@ class Platform:
                 log.exception("maintenance failed")
 
     async def close(self) -> None:
+        await self.queues.close()
         if self._maintenance is not None:
             self._maintenance.cancel()
         await self.async_invoker.close()
@@ -173,6 +179,9 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
         event_invoke=event_invoke, tags=TagService(functions),
         pool=pool, provisioner=Provisioner(functions, pool), invoker=invoker,
         async_invoker=async_invoker,
+        queues=QueueService(MemoryQueueStore() if in_memory else
+                            SqliteQueueStore(settings.db_path), account,
+                            offload=not in_memory),
     )
 
 

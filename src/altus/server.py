@@ -51,7 +51,7 @@ async def serve(settings: Settings, on_ready: ReadyCallback | None = None,
         log_level=settings.log_level,
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, platform)
     port = sock.getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     url = f"http://{host}:{port}"
@@ -71,6 +71,19 @@ async def serve(settings: Settings, on_ready: ReadyCallback | None = None,
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ready
         await platform.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, ending the queues' long polls as its shutdown begins: it waits
+    for open requests, and a ReceiveMessage may otherwise wait 20 seconds."""
+
+    def __init__(self, config: uvicorn.Config, platform: Platform) -> None:
+        super().__init__(config)
+        self._platform = platform
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._platform.queues.interrupt()
+        await super().shutdown(sockets)
 
 
 def _install_shutdown_handlers() -> None:

@@ -26,6 +26,7 @@ from altus.api import (
     layers_api,
     logs_api,
     policy_api,
+    sqs_api,
     stream_api,
     tags_api,
     url_http,
@@ -57,6 +58,8 @@ async def json_protocol(request: Request) -> Response:
     if service == "Logs_20140328":
         run = logs_api.handler(operation)
         content_type = logs_api.CONTENT_TYPE
+    elif service == "AmazonSQS":
+        run, content_type = sqs_api.handler(operation), sqs_api.CONTENT_TYPE
     else:
         run, content_type = None, "application/x-amz-json-1.0"
     try:

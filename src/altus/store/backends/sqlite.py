@@ -104,6 +104,44 @@ MIGRATIONS: list[str] = [
         last_error TEXT
     );
     """,
+    # The built-in queues (altus.queues): queues, their messages, FIFO deduplication ids.
+    """
+    CREATE TABLE queues (
+        name TEXT PRIMARY KEY,
+        attributes TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '{}',
+        created_ms INTEGER NOT NULL,
+        modified_ms INTEGER NOT NULL,
+        purged_ms INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE queue_messages (
+        queue TEXT NOT NULL REFERENCES queues(name) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT NOT NULL,
+        system TEXT NOT NULL,
+        sent_ms INTEGER NOT NULL,
+        visible_ms INTEGER NOT NULL,
+        sender_id TEXT NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        first_receive_ms INTEGER NOT NULL DEFAULT 0,
+        receipt TEXT NOT NULL DEFAULT '',
+        group_id TEXT,
+        dedup_id TEXT,
+        source_arn TEXT,
+        PRIMARY KEY (queue, id)
+    );
+    CREATE INDEX queue_messages_seq ON queue_messages (seq);
+    CREATE TABLE queue_dedups (
+        queue TEXT NOT NULL REFERENCES queues(name) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        PRIMARY KEY (queue, key)
+    );
+    """,
 ]
 
 
