@@ -92,7 +92,7 @@ def test_event_queue(store):
     store.update(QueuedEvent("b", "f", None, b"", 2, attempts=1, extra={"due_ms": 9}))
     b = next(e for e in store.pending() if e.id == "b")
     assert (b.attempts, b.extra, b.payload) == (1, {"due_ms": 9}, b"{}")
-    store.finish("a")
+    store.finish([("a", ())])
     assert [e.id for e in store.pending()] == ["b", "c"]
 
 
@@ -100,8 +100,9 @@ def test_finishing_an_event_stores_its_records_with_it(store):
     store.put([QueuedEvent("e", "f", None, b"{}", 1)])
     record = OutboxRecord("r1", "e", "f", "OnSuccess", "arn:aws:sqs:us-east-1:1:q", "{}",
                           {"A": {"DataType": "String", "StringValue": "x"}}, created_ms=5)
-    store.finish("e", [record, OutboxRecord("r0", "e", "f", "DeadLetter", "t", "b",
-                                            created_ms=4)])
+    store.put([QueuedEvent("g", "f", None, b"{}", 2)])
+    store.finish([("e", [record, OutboxRecord("r0", "e", "f", "DeadLetter", "t", "b",
+                                              created_ms=4)]), ("g", ())])
     assert store.pending() == []
     assert [r.id for r in store.outbox(parked=False)] == ["r0", "r1"]
     assert store.outbox(parked=False)[1] == record

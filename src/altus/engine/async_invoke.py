@@ -1,8 +1,9 @@
 """Asynchronous (``Event``) invocation: accept durably, deliver, retry, send the end on.
 
 ``submit`` returns only once the event is in the store's queue (concurrent submits share
-one fsync'ed transaction), so a 202 is only ever sent for an event that survives a
-crash; events still queued when the server starts are delivered then: at least once.
+one fsync'ed transaction, as do concurrent ends: ``batch.GroupCommit``), so a 202 is
+only ever sent for an event that survives a crash; events still queued when the server
+starts are delivered then: at least once.
 
 A fixed number of workers take events as they come due. Each attempt's outcome goes
 through ``async_policy.decide``: a function error is retried as the event invoke config
@@ -21,7 +22,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,6 +48,7 @@ from altus.engine.async_policy import (
     qualified_arn,
 )
 from altus.engine.async_stats import AsyncStats
+from altus.engine.batch import GroupCommit
 from altus.engine.destinations import DeliveryFailed, Targets
 from altus.engine.due import DueQueue
 from altus.engine.errors import TooManyRequests
@@ -101,8 +103,9 @@ class AsyncInvoker:
         self._due: DueQueue[_Entry] = DueQueue()
         self._outbox: DueQueue[OutboxRecord] = DueQueue()
         self._resident = 0
-        self._unwritten: list[tuple[QueuedEvent, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._puts = GroupCommit(queue.put, self._stored)
+        self._finishes: GroupCommit[tuple[str, Sequence[OutboxRecord]]] = GroupCommit(
+            queue.finish)
         self._workers: list[asyncio.Task[None]] = []
         targets.bind(self.submit)
 
@@ -125,12 +128,13 @@ class AsyncInvoker:
     async def close(self) -> None:
         """Stop delivering; unfinished events and unsent records stay stored for the next
         start (an event cut off mid-run is run again then: at least once)."""
-        tasks = [*self._workers, *([self._writer] if self._writer else [])]
-        for task in tasks:
+        for task in self._workers:
             task.cancel()
-        for task in tasks:
+        for task in self._workers:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._puts.close()
+        await self._finishes.close()
         await self._targets.close()
 
     # --- accepting ---------------------------------------------------------------------------
@@ -139,31 +143,14 @@ class AsyncInvoker:
         """Queue an Event invoke durably; returns its request id once it is stored."""
         event = QueuedEvent(id=str(uuid.uuid4()), function=ref.name, qualifier=ref.qualifier,
                             payload=payload, received_ms=now_ms())
-        stored = asyncio.get_running_loop().create_future()
-        self._unwritten.append((event, stored))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write())
-        # Shielded: a caller that goes away does not take the write with it.
-        await asyncio.shield(stored)
+        await self._puts(event)
         return event.id
 
-    async def _write(self) -> None:
-        """Group commit: every event submitted while one write is on disk goes in the next."""
-        while self._unwritten:
-            batch, self._unwritten = self._unwritten, []
-            try:
-                await asyncio.to_thread(self._queue.put, [event for event, _ in batch])
-            except Exception as error:
-                for _, stored in batch:
-                    if not stored.done():
-                        stored.set_exception(error)
-                continue
-            for event, stored in batch:
-                # Scheduled here, not by the caller: a stored event always gets delivered.
-                self._track(event, 0)
-                self.stats.of(event.function).received += 1
-                if not stored.done():
-                    stored.set_result(None)
+    def _stored(self, events: Sequence[QueuedEvent]) -> None:
+        # Scheduled here, not by the submitter: a stored event always gets delivered.
+        for event in events:
+            self._track(event, 0)
+            self.stats.of(event.function).received += 1
 
     def _track(self, event: QueuedEvent, due_ms: int) -> None:
         payload: bytes | None = None
@@ -232,7 +219,7 @@ class AsyncInvoker:
             log.warning("dropping asynchronous event %s for %s: %s", event.id,
                         event.function, error.message)
             counters.dropped += 1
-            await asyncio.to_thread(self._queue.finish, event.id)
+            await self._finishes((event.id, ()))
             self._forget(entry)
             return
         except AltusError as error:
@@ -305,7 +292,7 @@ class AsyncInvoker:
                 kind=DEAD_LETTER, target=dead_letter,
                 body=payload.decode("utf-8", "replace"),
                 attributes=dead_letter_attributes(event.id, failure), created_ms=at))
-        await asyncio.to_thread(self._queue.finish, event.id, records)
+        await self._finishes((event.id, records))
         self._forget(entry)
         if step.condition == SUCCESS:
             counters.succeeded += 1

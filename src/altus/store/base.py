@@ -186,9 +186,9 @@ class EventQueue(Protocol):
         """Durably record an event's ``attempts`` and ``extra`` (a retry is scheduled)."""
         ...
 
-    def finish(self, event_id: str, records: Sequence[OutboxRecord] = ()) -> None:
-        """Forget a handled event and store what it sends on, in one transaction: a crash
-        leaves either the event (to be run again) or its records, never neither."""
+    def finish(self, ends: Sequence[tuple[str, Sequence[OutboxRecord]]]) -> None:
+        """Forget handled events, each with what it sends on, in one transaction: a crash
+        leaves either an event (to be run again) or its records, never neither."""
         ...
 
     def outbox(self, parked: bool) -> list[OutboxRecord]:

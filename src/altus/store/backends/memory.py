@@ -76,10 +76,11 @@ class MemoryStore:
             self._events[event.id] = replace(self._events[event.id], attempts=event.attempts,
                                              extra=copy.deepcopy(event.extra))
 
-    def finish(self, event_id: str, records: Sequence[OutboxRecord] = ()) -> None:
-        for record in records:
-            self._outbox[record.id] = record
-        self._events.pop(event_id, None)
+    def finish(self, ends: Sequence[tuple[str, Sequence[OutboxRecord]]]) -> None:
+        for event_id, records in ends:
+            for record in records:
+                self._outbox[record.id] = record
+            self._events.pop(event_id, None)
 
     def outbox(self, parked: bool) -> list[OutboxRecord]:
         chosen = [r for r in self._outbox.values() if (r.parked_ms is not None) == parked]

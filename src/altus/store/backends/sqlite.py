@@ -417,13 +417,14 @@ class SqliteStore:
             self._conn.execute("UPDATE async_events SET attempts = ?, extra = ? WHERE id = ?",
                                (event.attempts, _dump(event.extra), event.id))
 
-    def finish(self, event_id: str, records: Sequence[OutboxRecord] = ()) -> None:
+    def finish(self, ends: Sequence[tuple[str, Sequence[OutboxRecord]]]) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for record in records:
-                    self._put_record(record)
-                self._conn.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
+                for event_id, records in ends:
+                    for record in records:
+                        self._put_record(record)
+                    self._conn.execute("DELETE FROM async_events WHERE id = ?", (event_id,))
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
