@@ -1,0 +1,155 @@
+"""QueueService over the in-memory store, with a fake clock: retention, deduplication
+windows, redrive counts, receipt handles, and both stores' contract."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from altus.control.arns import Account
+from altus.queues.backends.memory import MemoryQueueStore
+from altus.queues.backends.sqlite import SqliteQueueStore
+from altus.queues.base import Message, PutMessage, PutQueue, Queue
+from altus.queues.errors import (
+    InvalidParameterValue,
+    QueueDoesNotExist,
+    ReceiptHandleIsInvalid,
+    UnsupportedOperation,
+)
+from altus.queues.service import QueueService, SendRequest, parse_handle
+
+ACCOUNT = Account(region="us-east-1", account_id="000000000000")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(test):
+    async def main():
+        clock = Clock()
+        service = QueueService(MemoryQueueStore(), ACCOUNT, offload=False, clock=clock)
+        await service.start()
+        try:
+            await test(service, clock)
+        finally:
+            await service.close()
+    asyncio.run(main())
+
+
+def test_retention_drops_expired_messages():
+    async def test(service, clock):
+        await service.create_queue("r", {"MessageRetentionPeriod": "60"})
+        await service.send("r", SendRequest(body="old"))
+        clock.now += 30
+        await service.send("r", SendRequest(body="new"))
+        clock.now += 31
+        assert service.get_attributes("r", ["ApproximateNumberOfMessages"]) == {
+            "ApproximateNumberOfMessages": "1"}
+        received = await service.receive("r", 10)
+        assert [r.message.body for r in received] == ["new"]
+        await service.sweep()
+        clock.now += 60
+        await service.sweep()
+        assert service.get_attributes("r", ["All"])["ApproximateNumberOfMessagesNotVisible"] == "0"
+    run(test)
+
+
+def test_dedup_window_is_five_minutes():
+    async def test(service, clock):
+        await service.create_queue("d.fifo", {"FifoQueue": "true"})
+        first = await service.send("d.fifo", SendRequest(body="a", group_id="g", dedup_id="x"))
+        clock.now += 299
+        again = await service.send("d.fifo", SendRequest(body="a", group_id="g", dedup_id="x"))
+        assert again.message_id == first.message_id
+        clock.now += 2
+        await service.sweep()
+        later = await service.send("d.fifo", SendRequest(body="a", group_id="g", dedup_id="x"))
+        assert later.message_id != first.message_id
+    run(test)
+
+
+def test_redrive_after_max_receive_count_with_fake_time():
+    async def test(service, clock):
+        await service.create_queue("dl")
+        policy = '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dl", ' \
+                 '"maxReceiveCount": 1}'
+        await service.create_queue("src", {"RedrivePolicy": policy, "VisibilityTimeout": "10"})
+        await service.send("src", SendRequest(body="p"))
+        assert len(await service.receive("src")) == 1
+        clock.now += 11
+        assert await service.receive("src") == []
+        (moved,) = await service.receive("dl")
+        assert moved.message.body == "p" and moved.message.receive_count == 1
+        assert moved.message.source_arn == "arn:aws:sqs:us-east-1:000000000000:src"
+    run(test)
+
+
+def test_send_to_arn():
+    async def test(service, clock):
+        await service.create_queue("target", {"MaximumMessageSize": "1024"})
+        await service.create_queue("t.fifo", {"FifoQueue": "true"})
+        arn = "arn:aws:sqs:us-east-1:000000000000:target"
+        assert service.queue_exists(arn)
+        assert not service.queue_exists("arn:aws:sqs:eu-west-1:000000000000:target")
+        message_id = await service.send_to_arn(arn, "{}", {
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"}})
+        (received,) = await service.receive("target")
+        assert received.message.id == message_id
+        assert received.message.attributes["ErrorCode"]["StringValue"] == "200"
+        with pytest.raises(QueueDoesNotExist) as missing:
+            await service.send_to_arn("arn:aws:sqs:us-east-1:111111111111:target", "{}")
+        assert missing.value.message
+        with pytest.raises(UnsupportedOperation):
+            await service.send_to_arn("arn:aws:sqs:us-east-1:000000000000:t.fifo", "{}")
+        with pytest.raises(InvalidParameterValue):
+            await service.send_to_arn(arn, "x" * 1025)
+    run(test)
+
+
+def test_receipt_handles():
+    async def test(service, clock):
+        await service.create_queue("h")
+        await service.send("h", SendRequest(body="b"))
+        (received,) = await service.receive("h")
+        queue, message_id, token = parse_handle(received.receipt_handle)
+        assert (queue, message_id) == ("h", received.message.id) and token
+        for bad in ("", "abc", "YWJj"):
+            with pytest.raises((ReceiptHandleIsInvalid, Exception)):
+                await service.delete("h", bad)
+        await service.create_queue("other")
+        with pytest.raises(ReceiptHandleIsInvalid):
+            await service.delete("other", received.receipt_handle)
+    run(test)
+
+
+def test_long_poll_ends_on_interrupt():
+    async def test(service, clock):
+        await service.create_queue("w")
+        poll = asyncio.get_running_loop().create_task(service.receive("w", wait=20))
+        await asyncio.sleep(0.05)
+        service.interrupt()
+        assert await asyncio.wait_for(poll, 5) == []
+    run(test)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_store_contract(kind: str, tmp_path: Path):
+    store = MemoryQueueStore() if kind == "memory" else SqliteQueueStore(tmp_path / "altus.db")
+    queue = Queue(name="q", attributes={"VisibilityTimeout": "30"}, created_ms=1, modified_ms=1)
+    message = Message(queue="q", id="m", seq=1, body="b", attributes={}, system={},
+                      sent_ms=1, visible_ms=1, sender_id="0")
+    orphan = Message(queue="none", id="o", seq=2, body="b", attributes={}, system={},
+                     sent_ms=1, visible_ms=1, sender_id="0")
+    results = store.apply([[PutQueue(queue), PutMessage(message)], [PutMessage(orphan)]])
+    assert results[0] is None and results[1] is not None
+    # Replacing a queue keeps its messages.
+    store.apply([[PutQueue(Queue(name="q", attributes={}, created_ms=1, modified_ms=2))]])
+    snapshot = store.load()
+    assert [q.name for q in snapshot.queues] == ["q"]
+    assert [m.id for m in snapshot.messages] == ["m"]
+    store.close()
