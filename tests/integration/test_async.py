@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import json
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -350,8 +352,11 @@ def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink)
         acknowledged: set[str] = set()
         stop = threading.Event()
 
+        # Made here: boto3's default session is not safe to build clients from in threads.
+        clients = [first.client() for _ in range(4)]
+
         def send(worker: int) -> None:
-            own = first.client()
+            own = clients[worker]
             for i in range(2000):
                 if stop.is_set():
                     return
@@ -382,3 +387,30 @@ def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink)
         first.stop(signal.SIGKILL)
         if second is not None:
             second.stop()
+
+
+def test_altus_queue_commands(server, sink):
+    lam = server.client()
+    create_function(lam, "cli-parked", ECHO)
+    lam.put_function_event_invoke_config(
+        FunctionName="cli-parked", DestinationConfig={"OnSuccess": {
+            "Destination": "arn:aws:sns:us-east-1:000000000000:no-such-topic"}})
+    lam.invoke(FunctionName="cli-parked", InvocationType="Event", Payload=b"{}")
+    parked = _wait(lambda: [r for r in _get(server, "/_altus/async/parked")["Records"]
+                            if r["FunctionName"] == "cli-parked"])
+    assert "Altus has no Amazon SNS topics" in parked[0]["LastError"]
+    assert parked[0]["Attempts"] == 1  # cannot succeed: parked at once
+
+    def altus(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "altus", "queue", *args,
+                               "--endpoint", server.url], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "cli-parked" in altus("stats")
+    assert parked[0]["Id"] in altus("parked")
+    assert json.loads(altus("parked", "--json"))
+    assert "discarded 1 record(s)" in altus("discard", parked[0]["Id"])
+    assert parked[0]["Id"] not in altus("parked")
+    assert "queued" in altus("events", "--function", "cli-parked")
