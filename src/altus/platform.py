@@ -116,10 +116,11 @@ class Platform:
                 log.exception("maintenance failed")
 
     async def close(self) -> None:
-        await self.queues.close()
         if self._maintenance is not None:
             self._maintenance.cancel()
+        # The invoker first: its outbox may be sending to a queue.
         await self.async_invoker.close()
+        await self.queues.close()
         await self.provisioner.close()
         await self.pool.close()
         await self.functions.close()
@@ -164,7 +165,10 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     event_invoke = EventInvokeConfigService(functions)
     webhook_key = settings.webhook_secret.encode() if settings.webhook_secret else key_file(
         data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
-    targets = Targets(account, functions, None, webhook_key)
+    queues = QueueService(MemoryQueueStore() if in_memory else
+                          SqliteQueueStore(settings.db_path), account,
+                          offload=not in_memory)
+    targets = Targets(account, functions, queues, webhook_key)
     async_invoker = AsyncInvoker(
         invoker, functions, store, targets, event_invoke.lookup,
         AsyncSettings(workers=settings.async_workers, time_scale=settings.async_time_scale,
@@ -178,10 +182,7 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
         permissions=PermissionService(functions), urls=UrlService(functions),
         event_invoke=event_invoke, tags=TagService(functions),
         pool=pool, provisioner=Provisioner(functions, pool), invoker=invoker,
-        async_invoker=async_invoker,
-        queues=QueueService(MemoryQueueStore() if in_memory else
-                            SqliteQueueStore(settings.db_path), account,
-                            offload=not in_memory),
+        async_invoker=async_invoker, queues=queues,
     )
 
 
