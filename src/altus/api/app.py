@@ -32,7 +32,7 @@ from altus.api import (
     url_http,
     urls_api,
 )
-from altus.api.responses import error_response, json_error_response, parse_json
+from altus.api.responses import error_response, json_error_response, parse_json, read_body
 from altus.errors import AltusError, ServiceError, UserError
 from altus.observe import metrics as observe_metrics
 from altus.platform import Platform
@@ -51,6 +51,11 @@ class Unreadable(UserError):
     code = "SerializationException"
 
 
+#: The most an awsJson request may carry: an SQS batch of 1 MiB, JSON-escaped (every
+#: byte of a body may take up to six), with room for its envelope. Refused unread past it.
+JSON_PROTOCOL_LIMIT = 6 * 1024 * 1024 + 64 * 1024
+
+
 async def json_protocol(request: Request) -> Response:
     """``POST /`` dispatch for the awsJson protocols, by ``X-Amz-Target``."""
     target = request.headers.get("x-amz-target", "")
@@ -65,7 +70,7 @@ async def json_protocol(request: Request) -> Response:
     try:
         if run is None:
             raise UnknownOperation(f"Unknown operation {target or '(no X-Amz-Target)'}")
-        raw = await request.body()
+        raw = await read_body(request, JSON_PROTOCOL_LIMIT, operation or target)
         try:
             body: Any = parse_json(raw) if raw else {}
         except ValueError:
