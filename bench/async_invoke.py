@@ -1,5 +1,6 @@
 """Asynchronous invocation: how many Event invokes a server accepts per second, what the
-durable write before each 202 costs, and how long an event takes end to end at low load.
+durable write before each 202 costs, how many it accepts and delivers at once, and how
+long an event takes end to end at low load.
 
     .venv/bin/python bench/async_invoke.py [--seconds 5] [--samples 200]
 
@@ -63,6 +64,33 @@ def accepting(seconds: float) -> str:
                 lines.append(f"| {name} | {level} | {r['per_second']:.0f} | {r['p50']:.2f} | "
                              f"{r['p99']:.2f} | {r['errors']} |")
     return "\n".join(lines)
+
+
+def draining(seconds: float) -> str:
+    """Event invokes accepted while they are delivered, until the queue is empty, next to
+    synchronous invokes of the same function at the same concurrency."""
+    import urllib.request
+
+    path = "/2015-03-31/functions/hello/invocations"
+    with altus_server() as url:
+        create_function(Http(url), "hello", zip_files(HELLO))
+        load(url, path, 16, seconds / 2, [])  # warm-up: starts the environments
+        sync = load(url, path, 16, seconds, [])
+        started = time.perf_counter()
+        sent = load(url, path, 16, seconds, ["X-Amz-Invocation-Type: Event"])
+        for _ in range(600_000):
+            with urllib.request.urlopen(f"{url}/_altus/async/stats", timeout=60) as answer:
+                if json.loads(answer.read())["Queued"] == 0:
+                    break
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+    return "\n".join([
+        "## Accepted and delivered (hello world, 16 workers, concurrency 16)", "",
+        "| what | per second |", "|---|---:|",
+        f"| synchronous invokes (baseline) | {sync['per_second']:.0f} |",
+        f"| Event invokes accepted and delivered, until the queue is empty | "
+        f"{sent['requests'] / elapsed:.0f} |",
+    ])
 
 
 class _Catcher:
@@ -147,6 +175,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
     print(accepting(args.seconds))
+    print()
+    print(draining(args.seconds))
     print()
     print(end_to_end(args.samples))
 
