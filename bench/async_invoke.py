@@ -40,29 +40,40 @@ HELLO = {"app.py": "def handler(event, context):\n    return {'hello': 'world'}\
 LEVELS = (1, 16, 64)
 
 
-def load(url: str, path: str, connections: int, seconds: float,
-         headers: list[str]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, str(LOADGEN), url, path, str(connections),
-                          str(seconds), "{}", *headers],
-                         check=True, capture_output=True, text=True).stdout
+def load(
+    url: str, path: str, connections: int, seconds: float, headers: list[str]
+) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, str(LOADGEN), url, path, str(connections), str(seconds), "{}", *headers],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     result: dict[str, Any] = json.loads(out)
     return result
 
 
 def accepting(seconds: float) -> str:
-    lines = ["## Event invokes accepted (one load-generator process)", "",
-             "| request | concurrency | requests/s | p50 (ms) | p99 (ms) | errors |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## Event invokes accepted (one load-generator process)",
+        "",
+        "| request | concurrency | requests/s | p50 (ms) | p99 (ms) | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     path = "/2015-03-31/functions/sleepy/invocations"
     with altus_server({"ALTUS_ASYNC_WORKERS": "1"}) as url:
         create_function(Http(url), "sleepy", zip_files(SLEEPY))
         for level in LEVELS:
-            for name, header in (("DryRun (baseline)", "X-Amz-Invocation-Type: DryRun"),
-                                 ("Event (durable)", "X-Amz-Invocation-Type: Event")):
+            for name, header in (
+                ("DryRun (baseline)", "X-Amz-Invocation-Type: DryRun"),
+                ("Event (durable)", "X-Amz-Invocation-Type: Event"),
+            ):
                 load(url, path, level, seconds / 2, [header])  # warm-up
                 r = load(url, path, level, seconds, [header])
-                lines.append(f"| {name} | {level} | {r['per_second']:.0f} | {r['p50']:.2f} | "
-                             f"{r['p99']:.2f} | {r['errors']} |")
+                lines.append(
+                    f"| {name} | {level} | {r['per_second']:.0f} | {r['p50']:.2f} | "
+                    f"{r['p99']:.2f} | {r['errors']} |"
+                )
     return "\n".join(lines)
 
 
@@ -84,13 +95,17 @@ def draining(seconds: float) -> str:
                     break
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
-    return "\n".join([
-        "## Accepted and delivered (hello world, 16 workers, concurrency 16)", "",
-        "| what | per second |", "|---|---:|",
-        f"| synchronous invokes (baseline) | {sync['per_second']:.0f} |",
-        f"| Event invokes accepted and delivered, until the queue is empty | "
-        f"{sent['requests'] / elapsed:.0f} |",
-    ])
+    return "\n".join(
+        [
+            "## Accepted and delivered (hello world, 16 workers, concurrency 16)",
+            "",
+            "| what | per second |",
+            "|---|---:|",
+            f"| synchronous invokes (baseline) | {sync['per_second']:.0f} |",
+            f"| Event invokes accepted and delivered, until the queue is empty | "
+            f"{sent['requests'] / elapsed:.0f} |",
+        ]
+    )
 
 
 class _Catcher:
@@ -136,26 +151,34 @@ def end_to_end(samples: int) -> str:
         bare = Http(f"http://127.0.0.1:{port}")
         for _ in range(50):
             bare.timed("POST", "/", b"{}")
-        rows.append(("bare loopback HTTP round trip",
-                     summary([bare.timed("POST", "/", b"{}") for _ in range(samples)])))
+        rows.append(
+            (
+                "bare loopback HTTP round trip",
+                summary([bare.timed("POST", "/", b"{}") for _ in range(samples)]),
+            )
+        )
     with altus_server() as url:
         api = Http(url)
         create_function(api, "hello", zip_files(HELLO))
         config = {"DestinationConfig": {"OnSuccess": {"Destination": catcher.url}}}
-        status, _, data = api.call("PUT", "/2019-09-25/functions/hello/event-invoke-config",
-                                   json.dumps(config).encode())
+        status, _, data = api.call(
+            "PUT", "/2019-09-25/functions/hello/event-invoke-config", json.dumps(config).encode()
+        )
         if status != 200:
             raise RuntimeError(data.decode())
         path = "/2015-03-31/functions/hello/invocations"
         for _ in range(50):
             api.timed("POST", path, b"{}")
-        rows.append(("synchronous invoke (RequestResponse)",
-                     summary([api.timed("POST", path, b"{}") for _ in range(samples)])))
+        rows.append(
+            (
+                "synchronous invoke (RequestResponse)",
+                summary([api.timed("POST", path, b"{}") for _ in range(samples)]),
+            )
+        )
         latencies, accepted = [], []
         for i in range(samples + 20):
             started = time.perf_counter()
-            status, headers, _ = api.call("POST", path, b"{}",
-                                          {"X-Amz-Invocation-Type": "Event"})
+            status, headers, _ = api.call("POST", path, b"{}", {"X-Amz-Invocation-Type": "Event"})
             acknowledged = time.perf_counter()
             if status != 202:
                 raise RuntimeError(f"Event invoke answered {status}")

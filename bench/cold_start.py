@@ -49,9 +49,7 @@ from altus.packaging import zip_files
 
 HELLO = {"app.py": "def handler(event, context):\n    return {'hello': 'world'}\n"}
 HEAVY_HANDLER = (
-    "import boto3\n"
-    "def handler(event, context):\n"
-    "    return {'boto3': boto3.__version__}\n"
+    "import boto3\ndef handler(event, context):\n    return {'boto3': boto3.__version__}\n"
 )
 
 #: Idle environments are retired this soon, so that every round is a cold start.
@@ -59,8 +57,11 @@ KEEP_ALIVE = {"ALTUS_KEEP_ALIVE_SECONDS": "0.2"}
 #: (label, server settings, whether function zygotes serve it)
 BACKENDS = [
     ("linux, function zygotes", {"ALTUS_SANDBOX": "linux"}, True),
-    ("linux, runtime zygotes only", {"ALTUS_SANDBOX": "linux",
-                                     "ALTUS_SANDBOX_FUNCTION_ZYGOTES": "0"}, False),
+    (
+        "linux, runtime zygotes only",
+        {"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_FUNCTION_ZYGOTES": "0"},
+        False,
+    ),
     ("linux, no zygotes", {"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_ZYGOTES": "false"}, False),
     ("process", {"ALTUS_SANDBOX": "process"}, False),
 ]
@@ -107,15 +108,20 @@ def wait_until(client: Http, ready: Callable[[dict[str, Any]], bool]) -> None:
     raise RuntimeError("the server never got there")
 
 
-def measure_same(url: str, name: str, rounds: int,
-                 function_zygote: bool) -> tuple[list[float], list[float]]:
+def measure_same(
+    url: str, name: str, rounds: int, function_zygote: bool
+) -> tuple[list[float], list[float]]:
     """Cold starts of one configuration, each after its environment was retired."""
     client = Http(url)
     totals, inits = [], []
     cold_invoke(client, name)  # starts the runtime zygote, and learns what it imports
     if function_zygote:
-        wait_until(client, lambda health: any(
-            z.get("function", "").startswith(f"{name}:") for z in health["zygotes"]))
+        wait_until(
+            client,
+            lambda health: any(
+                z.get("function", "").startswith(f"{name}:") for z in health["zygotes"]
+            ),
+        )
     for _ in range(rounds):
         wait_until(client, lambda health: health["environments"] == 0)
         time.sleep(0.05)  # let the retired environment's teardown finish
@@ -153,9 +159,12 @@ def spawn_floor(rounds: int, code: str, *flags: str) -> list[float]:
 def fork_floor(rounds: int, *modules: str) -> list[float]:
     bootstrap = Path(__file__).resolve().parent.parent / "src/altus/runtimes/python/bootstrap.py"
     flags = [] if modules else ["-S"]  # site-packages only where a module needs them
-    out = subprocess.run([sys.executable, *flags, "-c", FORK_FLOOR, str(bootstrap),
-                          str(rounds), *modules], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, *flags, "-c", FORK_FLOOR, str(bootstrap), str(rounds), *modules],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     times: list[float] = json.loads(out)
     return times
 
@@ -175,27 +184,40 @@ def main() -> None:
             create_function(setup, "heavy", heavy_zip, MemorySize=1769, Timeout=60)
             # Hello world imports nothing a function zygote would preload: it has none.
             totals, inits = measure_same(url, "hello", args.rounds, function_zygote=False)
-            hello_rows += [(f"{label}: Init Duration", summary(inits)),
-                           (f"{label}: cold Invoke, client-observed", summary(totals))]
+            hello_rows += [
+                (f"{label}: Init Duration", summary(inits)),
+                (f"{label}: cold Invoke, client-observed", summary(totals)),
+            ]
             totals, inits = measure_same(url, "heavy", args.heavy_rounds, function_zygote)
-            heavy_rows += [(f"{label}: Init Duration", summary(inits)),
-                           (f"{label}: cold Invoke, client-observed", summary(totals))]
+            heavy_rows += [
+                (f"{label}: Init Duration", summary(inits)),
+                (f"{label}: cold Invoke, client-observed", summary(totals)),
+            ]
             if function_zygote:
                 totals, inits = measure_new(url, "heavy", args.heavy_rounds)
                 heavy_rows += [
                     (f"{label}, a new configuration: Init Duration", summary(inits)),
-                    (f"{label}, a new configuration: cold Invoke, client-observed",
-                     summary(totals))]
+                    (
+                        f"{label}, a new configuration: cold Invoke, client-observed",
+                        summary(totals),
+                    ),
+                ]
     floors = [
-        ("fork() of an interpreter with the runtime client imported",
-         summary(fork_floor(args.rounds))),
+        (
+            "fork() of an interpreter with the runtime client imported",
+            summary(fork_floor(args.rounds)),
+        ),
         ("fresh `python3 -S -c pass` spawn", summary(spawn_floor(args.rounds, "pass", "-S"))),
     ]
     heavy_floors = [
-        ("fork() of an interpreter with boto3 imported",
-         summary(fork_floor(args.heavy_rounds, "boto3"))),
-        ("fresh `python3 -c 'import boto3'` spawn",
-         summary(spawn_floor(args.heavy_rounds, "import boto3"))),
+        (
+            "fork() of an interpreter with boto3 imported",
+            summary(fork_floor(args.heavy_rounds, "boto3")),
+        ),
+        (
+            "fresh `python3 -c 'import boto3'` spawn",
+            summary(spawn_floor(args.heavy_rounds, "import boto3")),
+        ),
     ]
     print(table("Cold start, hello-world Python (128 MB)", floors + hello_rows))
     print()

@@ -62,14 +62,19 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"p50": statistics.median(values), "p99": percentile(values, 0.99),
-            "mean": statistics.fmean(values), "n": len(values)}
+    return {
+        "p50": statistics.median(values),
+        "p99": percentile(values, 0.99),
+        "mean": statistics.fmean(values),
+        "n": len(values),
+    }
 
 
 @contextmanager
 def bare_server() -> Iterator[int]:
-    process = subprocess.Popen([sys.executable, "-c", BARE_SERVER], stdout=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", BARE_SERVER], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         yield int(process.stdout.readline())
@@ -91,7 +96,9 @@ def altus_process(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]
     with tempfile.TemporaryDirectory(prefix="altus-bench-") as data_dir:
         process = subprocess.Popen(
             [sys.executable, "-m", "altus", "up", "--port", "0", "--data-dir", data_dir],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             env={**os.environ, "ALTUS_LOG_LEVEL": "warning", **(env or {})},
         )
         try:
@@ -116,15 +123,17 @@ class Http:
         host, port = url.removeprefix("http://").split(":")
         self.conn = http.client.HTTPConnection(host, int(port), timeout=900)
 
-    def call(self, method: str, path: str, body: bytes = b"",
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def call(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         self.conn.request(method, path, body=body, headers=headers or {})
         response = self.conn.getresponse()
         data = response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
-    def timed(self, method: str, path: str, body: bytes = b"",
-              headers: dict[str, str] | None = None) -> float:
+    def timed(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> float:
         started = time.perf_counter()
         status, _, _ = self.call(method, path, body, headers)
         elapsed = (time.perf_counter() - started) * 1000
@@ -133,10 +142,15 @@ class Http:
         return elapsed
 
 
-def create_function(http_client: Http, name: str, zip_bytes: bytes,
-                    **config: object) -> None:
-    body = {"FunctionName": name, "Runtime": PYTHON_RUNTIME, "Handler": "app.handler",
-            "Role": ROLE, "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()}, **config}
+def create_function(http_client: Http, name: str, zip_bytes: bytes, **config: object) -> None:
+    body = {
+        "FunctionName": name,
+        "Runtime": PYTHON_RUNTIME,
+        "Handler": "app.handler",
+        "Role": ROLE,
+        "Code": {"ZipFile": base64.b64encode(zip_bytes).decode()},
+        **config,
+    }
     status, _, data = http_client.call("POST", "/2015-03-31/functions", json.dumps(body).encode())
     if status != 201:
         raise RuntimeError(data.decode())
@@ -154,17 +168,22 @@ def wait_ready(http_client: Http, name: str) -> None:
 
 
 def table(title: str, rows: list[tuple[str, dict[str, float]]], unit: str = "ms") -> str:
-    lines = [f"## {title}", "", f"| what | p50 ({unit}) | p99 ({unit}) | mean ({unit}) | n |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"## {title}",
+        "",
+        f"| what | p50 ({unit}) | p99 ({unit}) | mean ({unit}) | n |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, stats in rows:
-        lines.append(f"| {name} | {stats['p50']:.3f} | {stats['p99']:.3f} | "
-                     f"{stats['mean']:.3f} | {int(stats['n'])} |")
+        lines.append(
+            f"| {name} | {stats['p50']:.3f} | {stats['p99']:.3f} | "
+            f"{stats['mean']:.3f} | {int(stats['n'])} |"
+        )
     return "\n".join(lines)
 
 
 #: boto3 and what it needs: the heavy import of the cold start and density benchmarks.
-HEAVY_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3",
-                  "six")
+HEAVY_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 
 def heavy_package(handler: str) -> bytes:

@@ -31,22 +31,29 @@ from common import Http, altus_process, create_function, heavy_package
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from altus.packaging import zip_files
 
-IDLE = {"app.py": (
-    "import time\n"
-    "def handler(event, context):\n"
-    "    time.sleep(event.get('sleep', 0))\n"
-    "    return 'ok'\n")}
+IDLE = {
+    "app.py": (
+        "import time\n"
+        "def handler(event, context):\n"
+        "    time.sleep(event.get('sleep', 0))\n"
+        "    return 'ok'\n"
+    )
+}
 BOTO3 = (
     "import time, boto3\n"
     "def handler(event, context):\n"
     "    time.sleep(event.get('sleep', 0))\n"
-    "    return 'ok'\n")
+    "    return 'ok'\n"
+)
 INVOKE = "/2015-03-31/functions/idle/invocations"
 #: (label, server settings, whether the boto3 environments come from a function zygote)
 BACKENDS = [
     ("linux, function zygotes", {"ALTUS_SANDBOX": "linux"}, True),
-    ("linux, runtime zygotes only", {"ALTUS_SANDBOX": "linux",
-                                     "ALTUS_SANDBOX_FUNCTION_ZYGOTES": "0"}, False),
+    (
+        "linux, runtime zygotes only",
+        {"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_FUNCTION_ZYGOTES": "0"},
+        False,
+    ),
     ("process", {"ALTUS_SANDBOX": "process"}, False),
 ]
 BUDGET_MB = 8192
@@ -100,8 +107,9 @@ def tree_pss_mb(pid: int) -> float:
     return sum(pss_kb(p) for p in tree(pid)) / 1024
 
 
-def environments_mb(env: dict[str, str], count: int, package: bytes,
-                    function_zygote: bool = False) -> float:
+def environments_mb(
+    env: dict[str, str], count: int, package: bytes, function_zygote: bool = False
+) -> float:
     with altus_process(env) as (url, pid):
         client = Http(url)
         create_function(client, "idle", package, MemorySize=512, Timeout=60)
@@ -149,8 +157,11 @@ def interpreters_mb(count: int, code: str, *flags: str, settle: float = 1.0) -> 
 
 def forks_mb(count: int) -> float:
     bootstrap = Path(__file__).resolve().parent.parent / "src/altus/runtimes/python/bootstrap.py"
-    parent = subprocess.Popen([sys.executable, "-S", "-c", FORKS, str(bootstrap), str(count)],
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-S", "-c", FORKS, str(bootstrap), str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert parent.stdout is not None
         children = [int(p) for p in parent.stdout.readline().split()]
@@ -166,18 +177,34 @@ def main() -> None:
     parser.add_argument("--environments", type=int, default=32)
     args = parser.parse_args()
     n = args.environments
-    rows = [("idle bare interpreter (`python3 -S`, sleeping)",
-             interpreters_mb(n, "import time; time.sleep(600)", "-S")),
-            ("idle fork of an interpreter with the runtime client imported", forks_mb(n))]
+    rows = [
+        (
+            "idle bare interpreter (`python3 -S`, sleeping)",
+            interpreters_mb(n, "import time; time.sleep(600)", "-S"),
+        ),
+        ("idle fork of an interpreter with the runtime client imported", forks_mb(n)),
+    ]
     for name, env, _ in BACKENDS:
-        rows.append((f"idle warm Altus environment ({name}, hello world)",
-                     environments_mb(env, n, zip_files(IDLE))))
-    rows.append(("idle interpreter with boto3 imported (`python3 -c 'import boto3'`)",
-                 interpreters_mb(n, "import time, boto3; time.sleep(600)", settle=3.0)))
+        rows.append(
+            (
+                f"idle warm Altus environment ({name}, hello world)",
+                environments_mb(env, n, zip_files(IDLE)),
+            )
+        )
+    rows.append(
+        (
+            "idle interpreter with boto3 imported (`python3 -c 'import boto3'`)",
+            interpreters_mb(n, "import time, boto3; time.sleep(600)", settle=3.0),
+        )
+    )
     boto3_package = heavy_package(BOTO3)
     for name, env, function_zygote in BACKENDS:
-        rows.append((f"idle warm Altus environment ({name}, boto3 imported)",
-                     environments_mb(env, n, boto3_package, function_zygote)))
+        rows.append(
+            (
+                f"idle warm Altus environment ({name}, boto3 imported)",
+                environments_mb(env, n, boto3_package, function_zygote),
+            )
+        )
     print(f"## Density: PSS of {n} idle processes or environments\n")
     print("| what | PSS each (MB) | fit in 8 GB |")
     print("|---|---:|---:|")

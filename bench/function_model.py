@@ -26,14 +26,14 @@ from common import Http, altus_server, create_function, summary, table, wait_rea
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from altus.packaging import zip_files
 
-APP = {"app.py": (
-    "import json\n"
-    "def handler(event, context):\n"
-    "    return {'ok': True}\n")}
-LAYERED_APP = {"app.py": (
-    "import json, layer_a, layer_b, layer_c\n"
-    "def handler(event, context):\n"
-    "    return {'ok': True}\n")}
+APP = {"app.py": ("import json\ndef handler(event, context):\n    return {'ok': True}\n")}
+LAYERED_APP = {
+    "app.py": (
+        "import json, layer_a, layer_b, layer_c\n"
+        "def handler(event, context):\n"
+        "    return {'ok': True}\n"
+    )
+}
 BACKENDS = [("linux", {"ALTUS_SANDBOX": "linux"}), ("process", {"ALTUS_SANDBOX": "process"})]
 FN = "/2015-03-31/functions"
 
@@ -41,8 +41,9 @@ FN = "/2015-03-31/functions"
 def publish_layer(client: Http, name: str) -> str:
     files = {f"python/{name}.py": "VALUE = 1\n" * 200, f"lib/{name}.txt": "x" * 10_000}
     body = {"Content": {"ZipFile": base64.b64encode(zip_files(files)).decode()}}
-    status, _, data = client.call("POST", f"/2018-10-31/layers/{name}/versions",
-                                  json.dumps(body).encode())
+    status, _, data = client.call(
+        "POST", f"/2018-10-31/layers/{name}/versions", json.dumps(body).encode()
+    )
     assert status == 201, data
     arn: str = json.loads(data)["LayerVersionArn"]
     return arn
@@ -88,8 +89,9 @@ def main() -> None:
             create_function(client, "plain", zip_files(APP))
             create_function(client, "layered", zip_files(LAYERED_APP), Layers=layers)
             create_function(client, "provisioned", zip_files(APP))
-            results: dict[str, list[float]] = {k: [] for k in (
-                "warm", "cold", "cold with 3 layers", "provisioned")}
+            results: dict[str, list[float]] = {
+                k: [] for k in ("warm", "cold", "cold with 3 layers", "provisioned")
+            }
             previous: str | None = None
             for round_number in range(args.rounds + 1):
                 reconfigure(client, "plain", round_number)
@@ -100,8 +102,11 @@ def main() -> None:
                 version = provision(client, "provisioned", round_number)
                 provisioned = invoke(client, "provisioned", version)
                 if previous is not None:  # one environment at a time, as each round asks
-                    client.call("DELETE", f"/2019-09-30/functions/provisioned/"
-                                f"provisioned-concurrency?Qualifier={previous}")
+                    client.call(
+                        "DELETE",
+                        f"/2019-09-30/functions/provisioned/"
+                        f"provisioned-concurrency?Qualifier={previous}",
+                    )
                 previous = version
                 if round_number == 0:
                     continue  # the first round starts the zygotes
@@ -110,12 +115,20 @@ def main() -> None:
                 results["cold with 3 layers"].append(layered)
                 results["provisioned"].append(provisioned)
             for what, values in results.items():
-                rows.append((f"{backend}: first invoke, {what}" if what != "warm" else
-                             f"{backend}: warm invoke (baseline)", summary(values)))
+                rows.append(
+                    (
+                        f"{backend}: first invoke, {what}"
+                        if what != "warm"
+                        else f"{backend}: warm invoke (baseline)",
+                        summary(values),
+                    )
+                )
             warm_p50 = summary(results["warm"])["p50"]
             for what in ("cold", "cold with 3 layers", "provisioned"):
-                print(f"{backend}: {what} p50 / warm p50 = "
-                      f"{summary(results[what])['p50'] / warm_p50:.1f}x")
+                print(
+                    f"{backend}: {what} p50 / warm p50 = "
+                    f"{summary(results[what])['p50'] / warm_p50:.1f}x"
+                )
     print()
     print(table("First invoke of a new configuration, hello world, 128 MB", rows))
 

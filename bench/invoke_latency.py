@@ -27,8 +27,11 @@ INVOKE = "/2015-03-31/functions/hello/invocations"
 BACKENDS = [
     ("linux, 128 MB", {"ALTUS_SANDBOX": "linux"}, 128),
     ("linux, 1769 MB", {"ALTUS_SANDBOX": "linux"}, 1769),
-    ("linux, isolated network, 1769 MB",
-     {"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_NETWORK": "isolated"}, 1769),
+    (
+        "linux, isolated network, 1769 MB",
+        {"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_NETWORK": "isolated"},
+        1769,
+    ),
     ("process, 128 MB", {"ALTUS_SANDBOX": "process"}, 128),
 ]
 
@@ -58,10 +61,12 @@ def main() -> None:
             warm_stats, bare_stats = summary(warm), summary(bare)
             rows.append((f"{name}: bare loopback HTTP round trip", bare_stats))
             rows.append((f"{name}: Altus warm Invoke (hello world)", warm_stats))
-            print(f"{name}: added over bare loopback p50 "
-                  f"{warm_stats['p50'] - bare_stats['p50']:.3f} ms, ratio "
-                  f"{warm_stats['p50'] / bare_stats['p50']:.1f}x; invokes/s on one connection "
-                  f"{1000 / warm_stats['mean']:.0f}")
+            print(
+                f"{name}: added over bare loopback p50 "
+                f"{warm_stats['p50'] - bare_stats['p50']:.3f} ms, ratio "
+                f"{warm_stats['p50'] / bare_stats['p50']:.1f}x; invokes/s on one connection "
+                f"{1000 / warm_stats['mean']:.0f}"
+            )
     print()
     print(table("Warm invoke (RequestResponse) vs bare loopback HTTP, one connection", rows))
 

@@ -32,8 +32,12 @@ BACKENDS = [("linux", {"ALTUS_SANDBOX": "linux"}), ("process", {"ALTUS_SANDBOX":
 
 
 def load(url: str, path: str, connections: int, seconds: float) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, str(LOADGEN), url, path, str(connections),
-                          str(seconds)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(LOADGEN), url, path, str(connections), str(seconds)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     result: dict[str, Any] = json.loads(out)
     return result
 
@@ -43,25 +47,32 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--memory", type=int, default=1769)
     args = parser.parse_args()
-    lines = ["## Warm throughput (hello world, one load-generator process)", "",
-             "| target | concurrency | requests/s | p50 (ms) | p99 (ms) | errors |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "## Warm throughput (hello world, one load-generator process)",
+        "",
+        "| target | concurrency | requests/s | p50 (ms) | p99 (ms) | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     with bare_server() as port:
         bare_url = f"http://127.0.0.1:{port}"
         for level in LEVELS:
             load(bare_url, "/", level, args.seconds / 2)
             r = load(bare_url, "/", level, args.seconds)
-            lines.append(f"| bare loopback HTTP | {level} | {r['per_second']:.0f} | "
-                         f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} |")
+            lines.append(
+                f"| bare loopback HTTP | {level} | {r['per_second']:.0f} | "
+                f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} |"
+            )
         for name, env in BACKENDS:
             with altus_server(env) as url:
                 create_function(Http(url), "hello", zip_files(HELLO), MemorySize=args.memory)
                 for level in LEVELS:
                     load(url, INVOKE, level, args.seconds)  # warm-up: starts environments
                     r = load(url, INVOKE, level, args.seconds)
-                    lines.append(f"| Altus ({name}, {args.memory} MB) | {level} | "
-                                 f"{r['per_second']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-                                 f"{r['errors']} |")
+                    lines.append(
+                        f"| Altus ({name}, {args.memory} MB) | {level} | "
+                        f"{r['per_second']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                        f"{r['errors']} |"
+                    )
     print("\n".join(lines))
 
 

@@ -42,8 +42,9 @@ def lambda_client(endpoint: str, **config: Any) -> Any:
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=960,
-                      connect_timeout=10, **config),
+        config=Config(
+            retries={"total_max_attempts": 1}, read_timeout=960, connect_timeout=10, **config
+        ),
     )
 
 
@@ -58,8 +59,13 @@ class Server:
         return lambda_client(self.url, **config)
 
     def logs_client(self) -> Any:
-        return boto3.client("logs", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            "logs",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     @property
     def sandbox(self) -> str:
@@ -78,13 +84,15 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str] | None = None,
-                 port: int = 0) -> Server:
+def start_server(data_dir: Path, extra_env: dict[str, str] | None = None, port: int = 0) -> Server:
     """Run ``altus up`` and wait until it prints the URL it serves."""
     env = {**os.environ, "ALTUS_LOG_LEVEL": "warning", **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "altus", "up", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     server = Server(url="", data_dir=data_dir, process=process)
     deadline = time.monotonic() + 30
@@ -111,18 +119,20 @@ def _drain(process: subprocess.Popen[str], sink: list[str]) -> None:
 
 #: The sandbox backends this machine runs: ``linux`` needs root on Linux (where it must
 #: work: a server asked for it explicitly fails to start otherwise).
-SANDBOXES = ["linux", "process"] if sys.platform == "linux" and os.geteuid() == 0 \
-    else ["process"]
+SANDBOXES = ["linux", "process"] if sys.platform == "linux" and os.geteuid() == 0 else ["process"]
 #: For tests of what only the linux sandbox does.
-NEEDS_LINUX_SANDBOX = pytest.mark.skipif("linux" not in SANDBOXES,
-                                         reason="the linux sandbox needs root on Linux")
+NEEDS_LINUX_SANDBOX = pytest.mark.skipif(
+    "linux" not in SANDBOXES, reason="the linux sandbox needs root on Linux"
+)
 
 
 @pytest.fixture(scope="module", params=SANDBOXES)
-def altus_server(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("altus"),
-                          extra_env={"ALTUS_SANDBOX": request.param})
+def altus_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("altus"), extra_env={"ALTUS_SANDBOX": request.param}
+    )
     yield server
     server.stop()
 
@@ -160,8 +170,9 @@ def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     async def main() -> None:
         platform = build_platform(settings, in_memory=True)
         await platform.start()
-        server = uvicorn.Server(uvicorn.Config(create_app(platform), loop="none",
-                                               lifespan="off", log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(platform), loop="none", lifespan="off", log_level="warning")
+        )
         holder["server"] = server
         holder["platform"] = platform
         started.set()
@@ -186,12 +197,23 @@ def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 # --- building functions ------------------------------------------------------------------------
 
 
-def create_function(client: Any, name: str, files: dict[str, str | bytes], *,
-                    runtime: str = PYTHON_RUNTIME, handler: str = "app.handler",
-                    wait: bool = True, **config: Any) -> dict[str, Any]:
+def create_function(
+    client: Any,
+    name: str,
+    files: dict[str, str | bytes],
+    *,
+    runtime: str = PYTHON_RUNTIME,
+    handler: str = "app.handler",
+    wait: bool = True,
+    **config: Any,
+) -> dict[str, Any]:
     response: dict[str, Any] = client.create_function(
-        FunctionName=name, Runtime=runtime, Handler=handler, Role=ROLE,
-        Code={"ZipFile": zip_files(files)}, **config,
+        FunctionName=name,
+        Runtime=runtime,
+        Handler=handler,
+        Role=ROLE,
+        Code={"ZipFile": zip_files(files)},
+        **config,
     )
     if wait:
         client.get_waiter("function_active_v2").wait(
@@ -204,8 +226,9 @@ def python_function(body: str) -> dict[str, str | bytes]:
     return {"app.py": body}
 
 
-def invoke(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dict[str, Any],
-                                                                                Any]:
+def invoke(
+    client: Any, name: str, payload: Any = None, **kwargs: Any
+) -> tuple[dict[str, Any], Any]:
     """Invoke and return (the raw response, the decoded JSON body or None)."""
     import json
 

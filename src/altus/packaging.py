@@ -34,8 +34,7 @@ def zip_files(files: Mapping[str, str | bytes], executable: tuple[str, ...] = ()
         for name in sorted(files):
             content = files[name]
             data = content.encode() if isinstance(content, str) else content
-            mode = 0o755 if name in executable or name.rsplit("/", 1)[-1] == "bootstrap" \
-                else 0o644
+            mode = 0o755 if name in executable or name.rsplit("/", 1)[-1] == "bootstrap" else 0o644
             archive.writestr(_entry(name, mode), data)
     return buffer.getvalue()
 

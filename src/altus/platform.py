@@ -137,18 +137,23 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     data_dir.mkdir(parents=True, exist_ok=True)
     account = Account(region=settings.region, account_id=settings.account_id)
     # Environment variables are encrypted at rest with a key of this data directory.
-    store: SqliteStore | MemoryStore = MemoryStore() if in_memory else SqliteStore(
-        settings.db_path, FernetCipher.from_file(data_dir / "secret.key")
+    store: SqliteStore | MemoryStore = (
+        MemoryStore()
+        if in_memory
+        else SqliteStore(settings.db_path, FernetCipher.from_file(data_dir / "secret.key"))
     )
     logs: LogStore = MemoryLogStore() if in_memory else SqliteLogStore(data_dir / "logs.db")
     code = CodeStore(settings.code_dir)
     backend = choose_backend(settings)
     runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary)
     layers = LayerService(store, code, account)
-    functions = FunctionService(store, code, account,
-                                prepare=lambda config, path: runtimes.prepare(config.runtime,
-                                                                              path),
-                                layers=layers)
+    functions = FunctionService(
+        store,
+        code,
+        account,
+        prepare=lambda config, path: runtimes.prepare(config.runtime, path),
+        layers=layers,
+    )
     env_settings = EnvironmentSettings(
         account=account,
         sandboxes_dir=settings.sandboxes_dir,
@@ -156,33 +161,68 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     )
 
     def new_environment(config: FunctionConfig, init_type: str) -> ExecutionEnvironment:
-        return ExecutionEnvironment(config, backend=backend, runtimes=runtimes, code=code,
-                                    logs=logs, settings=env_settings, init_type=init_type)
+        return ExecutionEnvironment(
+            config,
+            backend=backend,
+            runtimes=runtimes,
+            code=code,
+            logs=logs,
+            settings=env_settings,
+            init_type=init_type,
+        )
 
-    pool = WarmPool(new_environment, max_environments=settings.max_environments,
-                    keep_alive=settings.keep_alive_seconds)
+    pool = WarmPool(
+        new_environment,
+        max_environments=settings.max_environments,
+        keep_alive=settings.keep_alive_seconds,
+    )
     invoker = Invoker(functions, pool, Concurrency(settings.concurrency_limit))
     event_invoke = EventInvokeConfigService(functions)
-    webhook_key = settings.webhook_secret.encode() if settings.webhook_secret else key_file(
-        data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
-    queues = QueueService(MemoryQueueStore() if in_memory else
-                          SqliteQueueStore(settings.db_path), account,
-                          offload=not in_memory)
+    webhook_key = (
+        settings.webhook_secret.encode()
+        if settings.webhook_secret
+        else key_file(data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
+    )
+    queues = QueueService(
+        MemoryQueueStore() if in_memory else SqliteQueueStore(settings.db_path),
+        account,
+        offload=not in_memory,
+    )
     targets = Targets(account, functions, queues, webhook_key)
     async_invoker = AsyncInvoker(
-        invoker, functions, store, targets, event_invoke.lookup,
-        AsyncSettings(workers=settings.async_workers, time_scale=settings.async_time_scale,
-                      destination_attempts=settings.async_destination_attempts),
+        invoker,
+        functions,
+        store,
+        targets,
+        event_invoke.lookup,
+        AsyncSettings(
+            workers=settings.async_workers,
+            time_scale=settings.async_time_scale,
+            destination_attempts=settings.async_destination_attempts,
+        ),
     )
     return Platform(
-        settings=settings, account=account, store=store, logs=logs, code=code,
-        backend=backend, runtimes=runtimes, functions=functions, layers=layers,
-        concurrency=ConcurrencyService(functions, settings.concurrency_limit,
-                                       settings.concurrency_min_unreserved),
-        permissions=PermissionService(functions), urls=UrlService(functions),
-        event_invoke=event_invoke, tags=TagService(functions),
-        pool=pool, provisioner=Provisioner(functions, pool), invoker=invoker,
-        async_invoker=async_invoker, queues=queues,
+        settings=settings,
+        account=account,
+        store=store,
+        logs=logs,
+        code=code,
+        backend=backend,
+        runtimes=runtimes,
+        functions=functions,
+        layers=layers,
+        concurrency=ConcurrencyService(
+            functions, settings.concurrency_limit, settings.concurrency_min_unreserved
+        ),
+        permissions=PermissionService(functions),
+        urls=UrlService(functions),
+        event_invoke=event_invoke,
+        tags=TagService(functions),
+        pool=pool,
+        provisioner=Provisioner(functions, pool),
+        invoker=invoker,
+        async_invoker=async_invoker,
+        queues=queues,
     )
 
 
@@ -192,17 +232,22 @@ def choose_backend(settings: Settings) -> SandboxBackend:
     sandbox) and otherwise ``process``, saying why once."""
     if settings.sandbox == "process":
         return ProcessBackend()
-    linux = LinuxBackend(settings.data_dir / "linux", uid_base=settings.sandbox_uid_base,
-                         prestart=settings.sandbox_prestart, zygotes=settings.sandbox_zygotes,
-                         network=settings.sandbox_network,
-                         function_zygotes=settings.sandbox_function_zygotes,
-                         function_zygote_idle=settings.sandbox_function_zygote_idle_seconds)
+    linux = LinuxBackend(
+        settings.data_dir / "linux",
+        uid_base=settings.sandbox_uid_base,
+        prestart=settings.sandbox_prestart,
+        zygotes=settings.sandbox_zygotes,
+        network=settings.sandbox_network,
+        function_zygotes=settings.sandbox_function_zygotes,
+        function_zygote_idle=settings.sandbox_function_zygote_idle_seconds,
+    )
     try:
         linux.open(settings.node_binary)
     except (SandboxError, OSError) as error:
         if settings.sandbox == "linux":
             raise SandboxError(f"the linux sandbox cannot run here: {error}") from None
-        log.warning("sandbox: using the process backend (no isolation between functions): "
-                    "%s", error)
+        log.warning(
+            "sandbox: using the process backend (no isolation between functions): %s", error
+        )
         return ProcessBackend()
     return linux

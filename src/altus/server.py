@@ -35,8 +35,9 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(settings: Settings, on_ready: ReadyCallback | None = None,
-                sock: socket.socket | None = None) -> None:
+async def serve(
+    settings: Settings, on_ready: ReadyCallback | None = None, sock: socket.socket | None = None
+) -> None:
     """Serve until SIGINT/SIGTERM; the platform is started before the socket accepts and
     closed (environments killed, logs flushed) after the last request."""
     sock = sock or bind(settings.host, settings.port)
@@ -57,6 +58,7 @@ async def serve(settings: Settings, on_ready: ReadyCallback | None = None,
     url = f"http://{host}:{port}"
     ready: asyncio.Task[None] | None = None
     if on_ready is not None:
+
         async def announce() -> None:
             while not server.started:
                 await asyncio.sleep(0.01)

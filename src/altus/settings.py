@@ -42,25 +42,34 @@ class Settings(BaseSettings):
         "with a warning).",
     )
     sandbox_zygotes: bool = Field(
-        True, description="linux sandbox: fork Python environments from zygotes (off: "
-        "every cold start spawns a fresh interpreter)."
+        True,
+        description="linux sandbox: fork Python environments from zygotes (off: "
+        "every cold start spawns a fresh interpreter).",
     )
     sandbox_prestart: int = Field(
-        2, ge=0, le=64, description="linux sandbox: environments per zygote started ahead of "
-        "need, so that a cold start skips the forks and the cgroup join."
+        2,
+        ge=0,
+        le=64,
+        description="linux sandbox: environments per zygote started ahead of "
+        "need, so that a cold start skips the forks and the cgroup join.",
     )
     sandbox_function_zygotes: int = Field(
-        8, ge=0, le=1024, description="linux sandbox: most function zygotes alive at once "
+        8,
+        ge=0,
+        le=1024,
+        description="linux sandbox: most function zygotes alive at once "
         "(a zygote per function configuration, with the modules its INIT imports from "
-        "installed packages preloaded; least recently used idle ones are evicted; 0: off)."
+        "installed packages preloaded; least recently used idle ones are evicted; 0: off).",
     )
     sandbox_function_zygote_idle_seconds: float = Field(
-        1800.0, gt=0, description="linux sandbox: how long a function zygote with no "
-        "environment left lives."
+        1800.0,
+        gt=0,
+        description="linux sandbox: how long a function zygote with no environment left lives.",
     )
     sandbox_network: Literal["host", "isolated"] = Field(
-        "host", description="linux sandbox network: host (functions reach the network, as "
-        "on Lambda) or isolated (a namespace with loopback only; the Runtime API is relayed)."
+        "host",
+        description="linux sandbox network: host (functions reach the network, as "
+        "on Lambda) or isolated (a namespace with loopback only; the Runtime API is relayed).",
     )
     sandbox_uid_base: int = Field(
         200_000, ge=1000, description="First of the uids the linux sandbox gives environments."
@@ -69,8 +78,10 @@ class Settings(BaseSettings):
         1000, ge=1, description="Account concurrency: invokes running at once (429 past it)."
     )
     concurrency_min_unreserved: int = Field(
-        100, ge=0, description="Account concurrency that functions' reservations must leave "
-        "unreserved (Lambda: 100)."
+        100,
+        ge=0,
+        description="Account concurrency that functions' reservations must leave "
+        "unreserved (Lambda: 100).",
     )
     keep_alive_seconds: float = Field(
         300.0, gt=0, description="How long an idle warm environment lives before it is retired."
@@ -87,18 +98,25 @@ class Settings(BaseSettings):
         16, ge=1, description="Concurrent deliveries of Event (asynchronous) invokes."
     )
     async_time_scale: float = Field(
-        1.0, gt=0, le=1.0, description="Scale of asynchronous invocation's clock: retry "
+        1.0,
+        gt=0,
+        le=1.0,
+        description="Scale of asynchronous invocation's clock: retry "
         "delays (Lambda: about 1 and 2 min), throttle backoff (1 s to 5 min) and each "
-        "event's maximum age are multiplied by it. Below 1 only for tests and trials."
+        "event's maximum age are multiplied by it. Below 1 only for tests and trials.",
     )
     async_destination_attempts: int = Field(
-        8, ge=1, le=100, description="Tries to hand a destination or dead-letter record to "
-        "its target (with backoff) before it is parked for an operator (`altus queue`)."
+        8,
+        ge=1,
+        le=100,
+        description="Tries to hand a destination or dead-letter record to "
+        "its target (with backoff) before it is parked for an operator (`altus queue`).",
     )
     webhook_secret: str | None = Field(
-        None, description="Key that signs records sent to HTTP(S) destinations "
+        None,
+        description="Key that signs records sent to HTTP(S) destinations "
         "(X-Altus-Signature: sha256=<HMAC of the body>). Unset: a key generated once and "
-        "kept in <data_dir>/webhook.key."
+        "kept in <data_dir>/webhook.key.",
     )
     log_retention_days: int = Field(
         30, ge=0, description="Function log events older than this are pruned (0: keep forever)."
@@ -109,10 +127,11 @@ class Settings(BaseSettings):
     )
     node_binary: str = Field("node", description="The Node.js executable for nodejs runtimes.")
     url_domain: str | None = Field(
-        None, description="Function URLs: a wildcard DNS domain pointing at this server; "
+        None,
+        description="Function URLs: a wildcard DNS domain pointing at this server; "
         "when set, FunctionUrl is http://<url-id>.lambda-url.<region>.<url_domain>:<port>/ "
         "and requests are routed by Host. Unset: path-based URLs on the API's own address "
-        "(<endpoint>/lambda-url/<url-id>/), which need no DNS."
+        "(<endpoint>/lambda-url/<url-id>/), which need no DNS.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log verbosity."

@@ -26,16 +26,27 @@ def lam(inproc_server: Server) -> Any:
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
     error = excinfo.value.response
-    return (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"],
-            error["Error"]["Message"])
+    return (
+        error["Error"]["Code"],
+        error["ResponseMetadata"]["HTTPStatusCode"],
+        error["Error"]["Message"],
+    )
 
 
 def test_create_returns_aws_shape_and_becomes_active(lam: Any) -> None:
     package = zip_files(HELLO)
-    created = lam.create_function(FunctionName="shape", Runtime=PYTHON_RUNTIME,
-                                  Handler="app.handler", Role=ROLE, Code={"ZipFile": package},
-                                  Description="d", Timeout=5, MemorySize=256,
-                                  Environment={"Variables": {"AB": "1"}}, Tags={"team": "x"})
+    created = lam.create_function(
+        FunctionName="shape",
+        Runtime=PYTHON_RUNTIME,
+        Handler="app.handler",
+        Role=ROLE,
+        Code={"ZipFile": package},
+        Description="d",
+        Timeout=5,
+        MemorySize=256,
+        Environment={"Variables": {"AB": "1"}},
+        Tags={"team": "x"},
+    )
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
     assert created["FunctionName"] == "shape"
     assert created["FunctionArn"] == "arn:aws:lambda:us-east-1:000000000000:function:shape"
@@ -52,8 +63,9 @@ def test_create_returns_aws_shape_and_becomes_active(lam: Any) -> None:
     assert created["EphemeralStorage"] == {"Size": 512}
     assert created["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/shape"}
 
-    lam.get_waiter("function_active_v2").wait(FunctionName="shape",
-                                              WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    lam.get_waiter("function_active_v2").wait(
+        FunctionName="shape", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     got = lam.get_function(FunctionName="shape")
     assert got["Configuration"]["State"] == "Active"
     assert got["Configuration"]["LastUpdateStatus"] == "Successful"
@@ -69,8 +81,10 @@ def test_every_function_name_form_reaches_the_function(lam: Any) -> None:
     arn = "arn:aws:lambda:us-east-1:000000000000:function:forms"
     for name in ("forms", arn, "000000000000:function:forms", "forms:$LATEST", f"{arn}:$LATEST"):
         assert lam.get_function_configuration(FunctionName=name)["FunctionName"] == "forms"
-    assert lam.get_function_configuration(FunctionName="forms", Qualifier="$LATEST")[
-        "Version"] == "$LATEST"
+    assert (
+        lam.get_function_configuration(FunctionName="forms", Qualifier="$LATEST")["Version"]
+        == "$LATEST"
+    )
     with pytest.raises(ClientError) as excinfo:
         lam.get_function_configuration(FunctionName="forms:1", Qualifier="2")
     assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400)
@@ -118,8 +132,11 @@ def test_list_functions_paginates_with_markers(lam: Any) -> None:
     assert names == sorted(names)
     assert [n for n in names if n.startswith("page-")] == [f"page-{i}" for i in range(5)]
     assert pages >= 3
-    everything = [f["FunctionName"] for p in lam.get_paginator("list_functions").paginate()
-                  for f in p["Functions"]]
+    everything = [
+        f["FunctionName"]
+        for p in lam.get_paginator("list_functions").paginate()
+        for f in p["Functions"]
+    ]
     assert everything == names
     assert "State" not in lam.list_functions()["Functions"][0]
 
@@ -128,8 +145,7 @@ def test_bad_list_parameters_are_validation_errors(inproc_server: Server) -> Non
     # Values boto3 refuses to send, sent raw.
     for query in ("MaxItems=0", "MaxItems=10001", "FunctionVersion=SOME"):
         with pytest.raises(urllib.error.HTTPError) as excinfo:
-            urllib.request.urlopen(f"{inproc_server.url}/2015-03-31/functions/?{query}",
-                                   timeout=30)
+            urllib.request.urlopen(f"{inproc_server.url}/2015-03-31/functions/?{query}", timeout=30)
         assert excinfo.value.code == 400
         assert excinfo.value.headers["x-amzn-ErrorType"].startswith("ValidationException")
 
@@ -137,8 +153,12 @@ def test_bad_list_parameters_are_validation_errors(inproc_server: Server) -> Non
 def test_list_functions_with_every_version(lam: Any) -> None:
     create_function(lam, "zz-versions", HELLO)
     lam.publish_version(FunctionName="zz-versions")
-    listed = [f["FunctionArn"] for p in lam.get_paginator("list_functions").paginate(
-        FunctionVersion="ALL") for f in p["Functions"] if f["FunctionName"] == "zz-versions"]
+    listed = [
+        f["FunctionArn"]
+        for p in lam.get_paginator("list_functions").paginate(FunctionVersion="ALL")
+        for f in p["Functions"]
+        if f["FunctionName"] == "zz-versions"
+    ]
     base = "arn:aws:lambda:us-east-1:000000000000:function:zz-versions"
     assert listed == [f"{base}:$LATEST", f"{base}:1"]
 
@@ -150,22 +170,29 @@ def test_update_code_and_configuration_with_waiters_and_revisions(lam: Any) -> N
     assert updated["LastUpdateStatus"] == "InProgress"
     assert updated["RevisionId"] != created["RevisionId"]
     assert updated["CodeSha256"] == base64.b64encode(hashlib.sha256(new_package).digest()).decode()
-    lam.get_waiter("function_updated_v2").wait(FunctionName="upd",
-                                               WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="upd", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     with pytest.raises(ClientError) as excinfo:
-        lam.update_function_configuration(FunctionName="upd", Timeout=10,
-                                          RevisionId=created["RevisionId"])
+        lam.update_function_configuration(
+            FunctionName="upd", Timeout=10, RevisionId=created["RevisionId"]
+        )
     assert error_of(excinfo)[:2] == ("PreconditionFailedException", 412)
     current = lam.get_function_configuration(FunctionName="upd")
     assert current["Timeout"] == 3
     configured = lam.update_function_configuration(
-        FunctionName="upd", Timeout=10, MemorySize=512, RevisionId=current["RevisionId"],
-        Environment={"Variables": {"KEY": "v"}}, Description="new",
+        FunctionName="upd",
+        Timeout=10,
+        MemorySize=512,
+        RevisionId=current["RevisionId"],
+        Environment={"Variables": {"KEY": "v"}},
+        Description="new",
     )
     assert (configured["Timeout"], configured["MemorySize"]) == (10, 512)
     assert configured["Environment"] == {"Variables": {"KEY": "v"}}
-    lam.get_waiter("function_updated_v2").wait(FunctionName="upd",
-                                               WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="upd", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     cleared = lam.update_function_configuration(FunctionName="upd", Environment={"Variables": {}})
     assert "Environment" not in cleared
     dry = lam.update_function_code(FunctionName="upd", ZipFile=zip_files(HELLO), DryRun=True)
@@ -190,26 +217,45 @@ def test_delete_function(lam: Any) -> None:
         ({"Role": "not-a-role"}, "ValidationException", "at 'role'"),
         ({"Runtime": "java21"}, "InvalidParameterValueException", "not supported"),
         ({"Runtime": "python2.7"}, "InvalidParameterValueException", "no longer supported"),
-        ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, "InvalidParameterValueException",
-         "reserved keys"),
-        ({"Environment": {"Variables": {"BIG": "x" * 5000}}}, "InvalidParameterValueException",
-         "exceeded the 4KB limit"),
+        (
+            {"Environment": {"Variables": {"AWS_REGION": "x"}}},
+            "InvalidParameterValueException",
+            "reserved keys",
+        ),
+        (
+            {"Environment": {"Variables": {"BIG": "x" * 5000}}},
+            "InvalidParameterValueException",
+            "exceeded the 4KB limit",
+        ),
         ({"Environment": {"Variables": {"1bad": "x"}}}, "ValidationException", "Map keys"),
-        ({"Code": {"ZipFile": b"not a zip"}}, "InvalidParameterValueException",
-         "Could not unzip uploaded file"),
-        ({"Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:l:1"]},
-         "InvalidParameterValueException", "does not exist"),
+        (
+            {"Code": {"ZipFile": b"not a zip"}},
+            "InvalidParameterValueException",
+            "Could not unzip uploaded file",
+        ),
+        (
+            {"Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:l:1"]},
+            "InvalidParameterValueException",
+            "does not exist",
+        ),
         ({"EphemeralStorage": {"Size": 20000}}, "ValidationException", "10240"),
-        ({"LoggingConfig": {"LogFormat": "Text", "ApplicationLogLevel": "DEBUG"}},
-         "InvalidParameterValueException", "LogLevel is not supported"),
+        (
+            {"LoggingConfig": {"LogFormat": "Text", "ApplicationLogLevel": "DEBUG"}},
+            "InvalidParameterValueException",
+            "LogLevel is not supported",
+        ),
     ],
 )
 def test_bad_create_requests_are_refused_precisely(
     lam: Any, overrides: dict[str, Any], code: str, fragment: str
 ) -> None:
-    args: dict[str, Any] = {"FunctionName": "bad", "Runtime": PYTHON_RUNTIME,
-                            "Handler": "app.handler", "Role": ROLE,
-                            "Code": {"ZipFile": zip_files(HELLO)}}
+    args: dict[str, Any] = {
+        "FunctionName": "bad",
+        "Runtime": PYTHON_RUNTIME,
+        "Handler": "app.handler",
+        "Role": ROLE,
+        "Code": {"ZipFile": zip_files(HELLO)},
+    }
     args.update(overrides)
     with pytest.raises(ClientError) as excinfo:
         lam.create_function(**args)
@@ -229,8 +275,9 @@ def test_versions_are_immutable_snapshots(lam: Any) -> None:
     again = lam.publish_version(FunctionName="ver")
     assert again["Version"] == "1"  # nothing changed since version 1
     lam.update_function_configuration(FunctionName="ver", Timeout=30)
-    lam.get_waiter("function_updated_v2").wait(FunctionName="ver",
-                                               WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="ver", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     with pytest.raises(ClientError) as excinfo:
         lam.publish_version(FunctionName="ver", CodeSha256="AAAA")
     assert error_of(excinfo)[0] == "InvalidParameterValueException"
@@ -254,11 +301,16 @@ def test_alias_lifecycle_and_routing_rules(lam: Any) -> None:
     create_function(lam, "al", HELLO)
     lam.publish_version(FunctionName="al")
     lam.update_function_configuration(FunctionName="al", Timeout=7)
-    lam.get_waiter("function_updated_v2").wait(FunctionName="al",
-                                               WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="al", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     lam.publish_version(FunctionName="al")
-    alias = lam.create_alias(FunctionName="al", Name="live", FunctionVersion="1",
-                             RoutingConfig={"AdditionalVersionWeights": {"2": 0.25}})
+    alias = lam.create_alias(
+        FunctionName="al",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.25}},
+    )
     assert alias["ResponseMetadata"]["HTTPStatusCode"] == 201
     assert alias["AliasArn"] == "arn:aws:lambda:us-east-1:000000000000:function:al:live"
     assert alias["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.25}}
@@ -270,34 +322,47 @@ def test_alias_lifecycle_and_routing_rules(lam: Any) -> None:
     lam.create_alias(FunctionName="al", Name="edge", FunctionVersion="$LATEST")
     listed = lam.list_aliases(FunctionName="al")["Aliases"]
     assert [a["Name"] for a in listed] == ["edge", "live"]
-    assert [a["Name"] for a in lam.list_aliases(FunctionName="al", FunctionVersion="1")[
-        "Aliases"]] == ["live"]
+    assert [
+        a["Name"] for a in lam.list_aliases(FunctionName="al", FunctionVersion="1")["Aliases"]
+    ] == ["live"]
     with pytest.raises(ClientError) as excinfo:
-        lam.update_alias(FunctionName="al", Name="live", FunctionVersion="2",
-                         RevisionId="stale")
+        lam.update_alias(FunctionName="al", Name="live", FunctionVersion="2", RevisionId="stale")
     assert error_of(excinfo)[:2] == ("PreconditionFailedException", 412)
     for bad in ({"3": 0.5}, {"1": 0.5}, {"2": 0.5, "1": 0.1}):
         with pytest.raises(ClientError) as excinfo:
-            lam.update_alias(FunctionName="al", Name="live", FunctionVersion="1",
-                             RoutingConfig={"AdditionalVersionWeights": bad})
+            lam.update_alias(
+                FunctionName="al",
+                Name="live",
+                FunctionVersion="1",
+                RoutingConfig={"AdditionalVersionWeights": bad},
+            )
         assert error_of(excinfo)[0] == "InvalidParameterValueException"
     with pytest.raises(ClientError) as excinfo:
-        lam.create_alias(FunctionName="al", Name="weighted-latest", FunctionVersion="$LATEST",
-                         RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})
+        lam.create_alias(
+            FunctionName="al",
+            Name="weighted-latest",
+            FunctionVersion="$LATEST",
+            RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}},
+        )
     assert error_of(excinfo)[0] == "InvalidParameterValueException"
     with pytest.raises(ClientError) as excinfo:
         lam.delete_function(FunctionName="al", Qualifier="1")
     assert error_of(excinfo)[:2] == ("ResourceConflictException", 409)
-    updated = lam.update_alias(FunctionName="al", Name="live", FunctionVersion="2",
-                               RoutingConfig={"AdditionalVersionWeights": {}})
+    updated = lam.update_alias(
+        FunctionName="al",
+        Name="live",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
     assert updated["FunctionVersion"] == "2" and "RoutingConfig" not in updated
-    assert lam.delete_alias(FunctionName="al", Name="live")["ResponseMetadata"][
-        "HTTPStatusCode"] == 204
+    assert (
+        lam.delete_alias(FunctionName="al", Name="live")["ResponseMetadata"]["HTTPStatusCode"]
+        == 204
+    )
     arn = "arn:aws:lambda:us-east-1:000000000000:function:al:live"
     with pytest.raises(ClientError) as excinfo:
         lam.get_alias(FunctionName="al", Name="live")
-    assert error_of(excinfo) == ("ResourceNotFoundException", 404,
-                                 f"Cannot find alias arn: {arn}")
+    assert error_of(excinfo) == ("ResourceNotFoundException", 404, f"Cannot find alias arn: {arn}")
     with pytest.raises(ClientError) as excinfo:
         lam.update_alias(FunctionName="al", Name="live", FunctionVersion="1")
     assert error_of(excinfo)[2] == f"Alias not found: {arn}"
@@ -305,8 +370,10 @@ def test_alias_lifecycle_and_routing_rules(lam: Any) -> None:
         lam.get_function(FunctionName="al:live")
     assert error_of(excinfo)[2] == f"Function not found: {arn}"
     # Deleting what is already gone succeeds, as on Lambda.
-    assert lam.delete_alias(FunctionName="al", Name="live")["ResponseMetadata"][
-        "HTTPStatusCode"] == 204
+    assert (
+        lam.delete_alias(FunctionName="al", Name="live")["ResponseMetadata"]["HTTPStatusCode"]
+        == 204
+    )
 
 
 def test_invoke_errors_before_running(lam: Any) -> None:
@@ -335,30 +402,43 @@ def test_account_settings(lam: Any) -> None:
 def test_malformed_bodies_get_aws_errors_not_500s(inproc_server: Server, lam: Any) -> None:
     create_function(lam, "deep", HELLO)
     deep = b"[" * 100_000 + b"]" * 100_000
-    for path, body in [("/2015-03-31/functions/deep/invocations", deep),
-                       ("/2015-03-31/functions/deep/invocations", b'{"x": NaN}'),
-                       ("/2015-03-31/functions", deep)]:
-        request = urllib.request.Request(inproc_server.url + path, data=body,
-                                         method="POST")
+    for path, body in [
+        ("/2015-03-31/functions/deep/invocations", deep),
+        ("/2015-03-31/functions/deep/invocations", b'{"x": NaN}'),
+        ("/2015-03-31/functions", deep),
+    ]:
+        request = urllib.request.Request(inproc_server.url + path, data=body, method="POST")
         with pytest.raises(urllib.error.HTTPError) as excinfo:
             urllib.request.urlopen(request, timeout=30)
         assert excinfo.value.code == 400
         assert excinfo.value.headers["x-amzn-ErrorType"].startswith(
-            "InvalidRequestContentException")
+            "InvalidRequestContentException"
+        )
     # Requests boto3 would refuse to send, sent raw.
     for target, body, error in [
         ("DescribeLogGroups", b'{"limit": 0}', "InvalidParameterException"),
         ("DescribeLogGroups", b'{"logGroupNamePrefix": 5}', "SerializationException"),
-        ("GetLogEvents", b'{"logGroupName": "/aws/lambda/deep", "logStreamName": "s", '
-                         b'"startTime": 1e400}', "SerializationException"),
-        ("FilterLogEvents", b'{"logGroupName": "g", "endTime": 99999999999999999999999}',
-         "SerializationException"),
-        ("DescribeLogGroups", b'[' * 100_000, "SerializationException"),
+        (
+            "GetLogEvents",
+            b'{"logGroupName": "/aws/lambda/deep", "logStreamName": "s", "startTime": 1e400}',
+            "SerializationException",
+        ),
+        (
+            "FilterLogEvents",
+            b'{"logGroupName": "g", "endTime": 99999999999999999999999}',
+            "SerializationException",
+        ),
+        ("DescribeLogGroups", b"[" * 100_000, "SerializationException"),
     ]:
         request = urllib.request.Request(
-            inproc_server.url + "/", data=body, method="POST",
-            headers={"X-Amz-Target": f"Logs_20140328.{target}",
-                     "Content-Type": "application/x-amz-json-1.1"})
+            inproc_server.url + "/",
+            data=body,
+            method="POST",
+            headers={
+                "X-Amz-Target": f"Logs_20140328.{target}",
+                "Content-Type": "application/x-amz-json-1.1",
+            },
+        )
         with pytest.raises(urllib.error.HTTPError) as excinfo:
             urllib.request.urlopen(request, timeout=30)
         assert excinfo.value.code == 400, (target, body[:40])
@@ -369,8 +449,7 @@ def test_concurrent_publishing_updates_each_get_their_own_version(lam: Any) -> N
     from concurrent.futures import ThreadPoolExecutor
 
     create_function(lam, "racy", HELLO)
-    packages = [zip_files({"app.py": f"def handler(e, c):\n    return {n}\n"})
-                for n in range(6)]
+    packages = [zip_files({"app.py": f"def handler(e, c):\n    return {n}\n"}) for n in range(6)]
 
     def update(package: bytes) -> dict[str, Any]:
         return lam.update_function_code(FunctionName="racy", ZipFile=package, Publish=True)
@@ -380,8 +459,12 @@ def test_concurrent_publishing_updates_each_get_their_own_version(lam: Any) -> N
     for package, version in zip(packages, versions, strict=True):
         expected = base64.b64encode(hashlib.sha256(package).digest()).decode()
         assert version["CodeSha256"] == expected
-        assert lam.get_function_configuration(
-            FunctionName="racy", Qualifier=version["Version"])["CodeSha256"] == expected
+        assert (
+            lam.get_function_configuration(FunctionName="racy", Qualifier=version["Version"])[
+                "CodeSha256"
+            ]
+            == expected
+        )
     assert len({v["Version"] for v in versions}) == 6
 
 

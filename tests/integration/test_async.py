@@ -62,8 +62,9 @@ class Sink:
     def records(self, path: str | None = None) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in list(self.received)]
 
-    def wait(self, predicate: Callable[[list[dict[str, Any]]], bool],
-             timeout: float = 60) -> list[dict[str, Any]]:
+    def wait(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 60
+    ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             records = self.records()
@@ -78,8 +79,9 @@ class Sink:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("async"),
-                           extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE})
+    running = start_server(
+        tmp_path_factory.mktemp("async"), extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE}
+    )
     yield running
     running.stop()
 
@@ -92,8 +94,7 @@ def sink() -> Iterator[Sink]:
 
 
 def _for(request_id: str) -> Callable[[list[dict[str, Any]]], bool]:
-    return lambda records: any(r["requestContext"]["requestId"] == request_id
-                               for r in records)
+    return lambda records: any(r["requestContext"]["requestId"] == request_id for r in records)
 
 
 def _record(records: list[dict[str, Any]], request_id: str) -> dict[str, Any]:
@@ -115,7 +116,8 @@ def test_function_errors_are_retried_twice_then_go_to_on_failure(server, sink):
     lam = server.client()
     create_function(lam, "fails", FAILING)
     lam.put_function_event_invoke_config(
-        FunctionName="fails", DestinationConfig={"OnFailure": {"Destination": sink.url}})
+        FunctionName="fails", DestinationConfig={"OnFailure": {"Destination": sink.url}}
+    )
     answer = lam.invoke(FunctionName="fails", InvocationType="Event", Payload=b'{"n": 7}')
     assert answer["StatusCode"] == 202
     request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
@@ -129,8 +131,11 @@ def test_function_errors_are_retried_twice_then_go_to_on_failure(server, sink):
         "approximateInvokeCount": 3,
     }
     assert record["requestPayload"] == {"n": 7}
-    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
-                                         "functionError": "Unhandled"}
+    assert record["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
     assert record["responsePayload"]["errorMessage"] == "no good: 7"
     assert record["responsePayload"]["errorType"] == "ValueError"
     # Three runs, all with the event's request id, and no fourth.
@@ -145,12 +150,16 @@ def test_the_signature_proves_the_sender(server, sink):
     lam = server.client()
     create_function(lam, "signed", ECHO)
     lam.put_function_event_invoke_config(
-        FunctionName="signed", DestinationConfig={"OnSuccess": {"Destination": sink.url}})
+        FunctionName="signed", DestinationConfig={"OnSuccess": {"Destination": sink.url}}
+    )
     answer = lam.invoke(FunctionName="signed", InvocationType="Event", Payload=b"{}")
     request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
     sink.wait(_for(request_id))
-    headers, body = next((h, b) for h, b in sink.received
-                         if json.loads(b)["requestContext"]["requestId"] == request_id)
+    headers, body = next(
+        (h, b)
+        for h, b in sink.received
+        if json.loads(b)["requestContext"]["requestId"] == request_id
+    )
     key = (server.data_dir / "webhook.key").read_bytes().strip()
     stamp = headers["X-Altus-Timestamp"]
     expected = hmac.new(key, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -164,10 +173,14 @@ def test_retries_follow_the_event_invoke_config_of_the_qualifier(server, sink):
     version = lam.publish_version(FunctionName="fails-once")["Version"]
     lam.create_alias(FunctionName="fails-once", Name="live", FunctionVersion=version)
     lam.put_function_event_invoke_config(
-        FunctionName="fails-once", Qualifier="live", MaximumRetryAttempts=0,
-        DestinationConfig={"OnFailure": {"Destination": sink.url}})
-    answer = lam.invoke(FunctionName="fails-once", Qualifier="live", InvocationType="Event",
-                        Payload=b"{}")
+        FunctionName="fails-once",
+        Qualifier="live",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": sink.url}},
+    )
+    answer = lam.invoke(
+        FunctionName="fails-once", Qualifier="live", InvocationType="Event", Payload=b"{}"
+    )
     request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
     record = _record(sink.wait(_for(request_id)), request_id)
     assert record["requestContext"]["functionArn"].endswith(":function:fails-once:live")
@@ -181,8 +194,11 @@ def test_an_event_older_than_its_maximum_age_is_not_run_again(server, sink):
     create_function(lam, "ages", FAILING)
     # 60 s at this server's time scale: shorter than the first retry's delay.
     lam.put_function_event_invoke_config(
-        FunctionName="ages", MaximumEventAgeInSeconds=60, MaximumRetryAttempts=2,
-        DestinationConfig={"OnFailure": {"Destination": sink.url}})
+        FunctionName="ages",
+        MaximumEventAgeInSeconds=60,
+        MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": sink.url}},
+    )
     answer = lam.invoke(FunctionName="ages", InvocationType="Event", Payload=b"{}")
     request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
     record = _record(sink.wait(_for(request_id)), request_id)
@@ -196,18 +212,27 @@ def test_success_goes_to_on_success_and_a_function_destination_gets_the_record(s
     create_function(lam, "second", ECHO)
     second_arn = lam.get_function(FunctionName="second")["Configuration"]["FunctionArn"]
     lam.put_function_event_invoke_config(
-        FunctionName="first", DestinationConfig={"OnSuccess": {"Destination": second_arn}})
+        FunctionName="first", DestinationConfig={"OnSuccess": {"Destination": second_arn}}
+    )
     lam.put_function_event_invoke_config(
-        FunctionName="second", DestinationConfig={"OnSuccess": {"Destination": sink.url}})
+        FunctionName="second", DestinationConfig={"OnSuccess": {"Destination": sink.url}}
+    )
     answer = lam.invoke(FunctionName="first", InvocationType="Event", Payload=b'{"k": 1}')
     first_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
-    records = sink.wait(lambda rs: any(
-        isinstance(r["requestPayload"], dict)
-        and r["requestPayload"].get("requestContext", {}).get("requestId") == first_id
-        for r in rs))
+    records = sink.wait(
+        lambda rs: any(
+            isinstance(r["requestPayload"], dict)
+            and r["requestPayload"].get("requestContext", {}).get("requestId") == first_id
+            for r in rs
+        )
+    )
     # The second function was invoked with the first one's success record.
-    outer = next(r for r in records if isinstance(r["requestPayload"], dict)
-                 and r["requestPayload"].get("requestContext", {}).get("requestId") == first_id)
+    outer = next(
+        r
+        for r in records
+        if isinstance(r["requestPayload"], dict)
+        and r["requestPayload"].get("requestContext", {}).get("requestId") == first_id
+    )
     inner = outer["requestPayload"]
     assert inner["requestContext"]["condition"] == "Success"
     assert inner["requestContext"]["approximateInvokeCount"] == 1
@@ -222,7 +247,8 @@ def test_reserved_concurrency_zero_sends_events_straight_to_failure(server, sink
     create_function(lam, "disabled", ECHO)
     lam.put_function_concurrency(FunctionName="disabled", ReservedConcurrentExecutions=0)
     lam.put_function_event_invoke_config(
-        FunctionName="disabled", DestinationConfig={"OnFailure": {"Destination": sink.url}})
+        FunctionName="disabled", DestinationConfig={"OnFailure": {"Destination": sink.url}}
+    )
     answer = lam.invoke(FunctionName="disabled", InvocationType="Event", Payload=b"{}")
     assert answer["StatusCode"] == 202
     request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
@@ -234,16 +260,23 @@ def test_reserved_concurrency_zero_sends_events_straight_to_failure(server, sink
 
 def test_throttled_events_wait_and_then_run(server, sink):
     lam = server.client()
-    create_function(lam, "narrow", python_function(
-        "import time\n"
-        "def handler(event, context):\n"
-        "    time.sleep(event.get('sleep', 0))\n"
-        "    return 'ran'\n"))
+    create_function(
+        lam,
+        "narrow",
+        python_function(
+            "import time\n"
+            "def handler(event, context):\n"
+            "    time.sleep(event.get('sleep', 0))\n"
+            "    return 'ran'\n"
+        ),
+    )
     lam.put_function_concurrency(FunctionName="narrow", ReservedConcurrentExecutions=1)
     lam.put_function_event_invoke_config(
-        FunctionName="narrow", DestinationConfig={"OnSuccess": {"Destination": sink.url}})
-    busy = threading.Thread(target=lambda: server.client().invoke(
-        FunctionName="narrow", Payload=b'{"sleep": 1.5}'))
+        FunctionName="narrow", DestinationConfig={"OnSuccess": {"Destination": sink.url}}
+    )
+    busy = threading.Thread(
+        target=lambda: server.client().invoke(FunctionName="narrow", Payload=b'{"sleep": 1.5}')
+    )
     busy.start()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # until the slow invoke holds the only slot
@@ -266,13 +299,19 @@ def test_a_target_that_is_down_gets_the_record_later_or_parks_it(server, sink):
     lam = server.client()
     create_function(lam, "patient", ECHO)
     lam.put_function_event_invoke_config(
-        FunctionName="patient", DestinationConfig={"OnSuccess": {"Destination": sink.url}})
+        FunctionName="patient", DestinationConfig={"OnSuccess": {"Destination": sink.url}}
+    )
     sink.failing = True
     answer = lam.invoke(FunctionName="patient", InvocationType="Event", Payload=b"{}")
     request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
     # Eight tries (backoff 10 ms doubling at this scale), then the record is parked.
-    parked = _wait(lambda: [r for r in _get(server, "/_altus/async/parked")["Records"]
-                            if r["RequestId"] == request_id])
+    parked = _wait(
+        lambda: [
+            r
+            for r in _get(server, "/_altus/async/parked")["Records"]
+            if r["RequestId"] == request_id
+        ]
+    )
     assert sink.refused >= 8
     assert parked[0]["Kind"] == "OnSuccess" and parked[0]["Target"] == sink.url
     assert "503" in parked[0]["LastError"]
@@ -282,8 +321,9 @@ def test_a_target_that_is_down_gets_the_record_later_or_parks_it(server, sink):
     replayed = _post(server, "/_altus/async/parked/replay", {"Ids": [parked[0]["Id"]]})
     assert replayed == {"Replayed": [parked[0]["Id"]]}
     sink.wait(_for(request_id))
-    assert not [r for r in _get(server, "/_altus/async/parked")["Records"]
-                if r["RequestId"] == request_id]
+    assert not [
+        r for r in _get(server, "/_altus/async/parked")["Records"] if r["RequestId"] == request_id
+    ]
 
 
 def test_metrics_report_the_queue(server):
@@ -299,15 +339,20 @@ def test_bad_destinations_and_admin_requests_are_refused(server):
     create_function(lam, "picky", ECHO)
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.put_function_event_invoke_config(
-            FunctionName="picky", DestinationConfig={"OnSuccess": {
-                "Destination": "arn:aws:dynamodb:us-east-1:000000000000:table/t"}})
+            FunctionName="picky",
+            DestinationConfig={
+                "OnSuccess": {"Destination": "arn:aws:dynamodb:us-east-1:000000000000:table/t"}
+            },
+        )
     with pytest.raises(lam.exceptions.ClientError, match="ValidationException"):
         lam.put_function_event_invoke_config(
-            FunctionName="picky", DestinationConfig={"OnSuccess": {"Destination": "ftp://x"}})
+            FunctionName="picky", DestinationConfig={"OnSuccess": {"Destination": "ftp://x"}}
+        )
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function_event_invoke_config(FunctionName="picky")
-    request = urllib.request.Request(f"{server.url}/_altus/async/parked/replay",
-                                     data=b'{"Ids": []}', method="POST")
+    request = urllib.request.Request(
+        f"{server.url}/_altus/async/parked/replay", data=b'{"Ids": []}', method="POST"
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 400
@@ -319,9 +364,12 @@ def _get(server: Server, path: str) -> Any:
 
 
 def _post(server: Server, path: str, body: Any) -> Any:
-    request = urllib.request.Request(f"{server.url}{path}", data=json.dumps(body).encode(),
-                                     method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{server.url}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
 
@@ -342,13 +390,16 @@ def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink)
     second: Server | None = None
     try:
         lam = first.client()
-        create_function(lam, "steady", python_function(
-            "import time\n"
-            "def handler(event, context):\n"
-            "    time.sleep(0.2)\n"
-            "    return event\n"))
+        create_function(
+            lam,
+            "steady",
+            python_function(
+                "import time\ndef handler(event, context):\n    time.sleep(0.2)\n    return event\n"
+            ),
+        )
         lam.put_function_event_invoke_config(
-            FunctionName="steady", DestinationConfig={"OnSuccess": {"Destination": sink.url}})
+            FunctionName="steady", DestinationConfig={"OnSuccess": {"Destination": sink.url}}
+        )
         acknowledged: set[str] = set()
         stop = threading.Event()
 
@@ -362,8 +413,11 @@ def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink)
                     return
                 tag = f"{worker}-{i}"
                 try:
-                    answer = own.invoke(FunctionName="steady", InvocationType="Event",
-                                        Payload=json.dumps({"tag": tag}).encode())
+                    answer = own.invoke(
+                        FunctionName="steady",
+                        InvocationType="Event",
+                        Payload=json.dumps({"tag": tag}).encode(),
+                    )
                 except Exception:
                     return  # the server is gone: this one was never acknowledged
                 if answer["StatusCode"] == 202:
@@ -381,8 +435,10 @@ def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink)
         assert acknowledged - delivered, "every event was delivered before the kill"
 
         second = start_server(data_dir, extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE})
-        sink.wait(lambda records: acknowledged <= {r["requestPayload"]["tag"]
-                                                   for r in records}, timeout=240)
+        sink.wait(
+            lambda records: acknowledged <= {r["requestPayload"]["tag"] for r in records},
+            timeout=240,
+        )
     finally:
         first.stop(signal.SIGKILL)
         if second is not None:
@@ -393,18 +449,29 @@ def test_altus_queue_commands(server, sink):
     lam = server.client()
     create_function(lam, "cli-parked", ECHO)
     lam.put_function_event_invoke_config(
-        FunctionName="cli-parked", DestinationConfig={"OnSuccess": {
-            "Destination": "arn:aws:sns:us-east-1:000000000000:no-such-topic"}})
+        FunctionName="cli-parked",
+        DestinationConfig={
+            "OnSuccess": {"Destination": "arn:aws:sns:us-east-1:000000000000:no-such-topic"}
+        },
+    )
     lam.invoke(FunctionName="cli-parked", InvocationType="Event", Payload=b"{}")
-    parked = _wait(lambda: [r for r in _get(server, "/_altus/async/parked")["Records"]
-                            if r["FunctionName"] == "cli-parked"])
+    parked = _wait(
+        lambda: [
+            r
+            for r in _get(server, "/_altus/async/parked")["Records"]
+            if r["FunctionName"] == "cli-parked"
+        ]
+    )
     assert "Altus has no Amazon SNS topics" in parked[0]["LastError"]
     assert parked[0]["Attempts"] == 1  # cannot succeed: parked at once
 
     def altus(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "altus", "queue", *args,
-                               "--endpoint", server.url], capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "altus", "queue", *args, "--endpoint", server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -18,30 +18,36 @@ from tests.conftest import Server, create_function, python_function, start_serve
 pytestmark = pytest.mark.integration
 
 FAILING = python_function(
-    "def handler(event, context):\n"
-    "    raise RuntimeError('broken ' + context.function_version)\n"
+    "def handler(event, context):\n    raise RuntimeError('broken ' + context.function_version)\n"
 )
 ECHO = python_function("def handler(event, context):\n    return {'got': event}\n")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("async-queues"),
-                           extra_env={"ALTUS_ASYNC_TIME_SCALE": "0.01"})
+    running = start_server(
+        tmp_path_factory.mktemp("async-queues"), extra_env={"ALTUS_ASYNC_TIME_SCALE": "0.01"}
+    )
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
 def sqs(server: Server) -> Any:
-    return boto3.client("sqs", endpoint_url=server.url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client(
+        "sqs",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 def _queue(sqs: Any, name: str) -> tuple[str, str]:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     return url, arn
 
 
@@ -49,8 +55,9 @@ def _receive(sqs: Any, url: str, count: int = 1, timeout: float = 60) -> list[di
     got: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while len(got) < count and time.monotonic() < deadline:
-        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                     MessageAttributeNames=["All"])
+        answer = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        )
         for message in answer.get("Messages", []):
             got.append(message)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -68,16 +75,13 @@ def test_the_dead_letter_queue_gets_the_event_with_lambdas_attributes(server, sq
     url, arn = _queue(sqs, "dead-letters")
     create_function(lam, "to-dlq", FAILING, DeadLetterConfig={"TargetArn": arn})
     lam.put_function_event_invoke_config(FunctionName="to-dlq", MaximumRetryAttempts=1)
-    answer = lam.invoke(FunctionName="to-dlq", InvocationType="Event",
-                        Payload=b'{"order": 42}')
+    answer = lam.invoke(FunctionName="to-dlq", InvocationType="Event", Payload=b'{"order": 42}')
     (message,) = _receive(sqs, url)
     assert json.loads(message["Body"]) == {"order": 42}
     attributes = message["MessageAttributes"]
-    assert attributes["RequestID"] == {"StringValue": _request_id(answer),
-                                       "DataType": "String"}
+    assert attributes["RequestID"] == {"StringValue": _request_id(answer), "DataType": "String"}
     assert attributes["ErrorCode"] == {"StringValue": "200", "DataType": "Number"}
-    assert attributes["ErrorMessage"] == {"StringValue": "broken $LATEST",
-                                          "DataType": "String"}
+    assert attributes["ErrorMessage"] == {"StringValue": "broken $LATEST", "DataType": "String"}
 
 
 def test_the_dead_letter_queue_is_the_version_s(server, sqs):
@@ -86,12 +90,14 @@ def test_the_dead_letter_queue_is_the_version_s(server, sqs):
     new_url, new_arn = _queue(sqs, "dlq-of-latest")
     create_function(lam, "locked", FAILING, DeadLetterConfig={"TargetArn": old_arn})
     version = lam.publish_version(FunctionName="locked")["Version"]
-    lam.update_function_configuration(FunctionName="locked",
-                                      DeadLetterConfig={"TargetArn": new_arn})
+    lam.update_function_configuration(
+        FunctionName="locked", DeadLetterConfig={"TargetArn": new_arn}
+    )
     lam.get_waiter("function_updated_v2").wait(FunctionName="locked")
     for qualifier in (version, "$LATEST"):
-        lam.put_function_event_invoke_config(FunctionName="locked", Qualifier=qualifier,
-                                             MaximumRetryAttempts=0)
+        lam.put_function_event_invoke_config(
+            FunctionName="locked", Qualifier=qualifier, MaximumRetryAttempts=0
+        )
     lam.invoke(FunctionName="locked", Qualifier=version, InvocationType="Event", Payload=b"1")
     lam.invoke(FunctionName="locked", InvocationType="Event", Payload=b"2")
     (old,) = _receive(sqs, old_url)
@@ -108,11 +114,17 @@ def test_destinations_on_queues_get_lambdas_record(server, sqs):
     create_function(lam, "echoes", ECHO)
     create_function(lam, "breaks", FAILING, DeadLetterConfig={"TargetArn": dlq_arn})
     lam.put_function_event_invoke_config(
-        FunctionName="echoes", DestinationConfig={"OnSuccess": {"Destination": ok_arn},
-                                                  "OnFailure": {"Destination": bad_arn}})
+        FunctionName="echoes",
+        DestinationConfig={
+            "OnSuccess": {"Destination": ok_arn},
+            "OnFailure": {"Destination": bad_arn},
+        },
+    )
     lam.put_function_event_invoke_config(
-        FunctionName="breaks", MaximumRetryAttempts=0,
-        DestinationConfig={"OnFailure": {"Destination": bad_arn}})
+        FunctionName="breaks",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": bad_arn}},
+    )
     good = lam.invoke(FunctionName="echoes", InvocationType="Event", Payload=b'{"a": 1}')
     bad = lam.invoke(FunctionName="breaks", InvocationType="Event", Payload=b'{"b": 2}')
     (success,) = _receive(sqs, ok_url)
@@ -136,20 +148,23 @@ def test_a_queue_that_does_not_exist_yet_parks_the_record_until_replayed(server,
     arn = "arn:aws:sqs:us-east-1:000000000000:created-later"
     create_function(lam, "early", ECHO)
     lam.put_function_event_invoke_config(
-        FunctionName="early", DestinationConfig={"OnSuccess": {"Destination": arn}})
+        FunctionName="early", DestinationConfig={"OnSuccess": {"Destination": arn}}
+    )
     answer = lam.invoke(FunctionName="early", InvocationType="Event", Payload=b"{}")
     request_id = _request_id(answer)
     deadline = time.monotonic() + 60
     parked: list[dict[str, Any]] = []
     while not parked and time.monotonic() < deadline:
         with urllib.request.urlopen(f"{server.url}/_altus/async/parked", timeout=10) as r:
-            parked = [x for x in json.loads(r.read())["Records"]
-                      if x["RequestId"] == request_id]
+            parked = [x for x in json.loads(r.read())["Records"] if x["RequestId"] == request_id]
         time.sleep(0.05)
     assert parked and parked[0]["Attempts"] == 8
     url, _ = _queue(sqs, "created-later")
-    replay = urllib.request.Request(f"{server.url}/_altus/async/parked/replay",
-                                    data=json.dumps({"All": True}).encode(), method="POST")
+    replay = urllib.request.Request(
+        f"{server.url}/_altus/async/parked/replay",
+        data=json.dumps({"All": True}).encode(),
+        method="POST",
+    )
     with urllib.request.urlopen(replay, timeout=10) as r:
         assert parked[0]["Id"] in json.loads(r.read())["Replayed"]
     (message,) = _receive(sqs, url)
@@ -159,7 +174,11 @@ def test_a_queue_that_does_not_exist_yet_parks_the_record_until_replayed(server,
 def test_a_dead_letter_target_must_be_a_queue_or_a_topic(server):
     lam = server.client()
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
-        create_function(lam, "bad-dlq", ECHO, DeadLetterConfig={
-            "TargetArn": "arn:aws:lambda:us-east-1:000000000000:function:x"})
+        create_function(
+            lam,
+            "bad-dlq",
+            ECHO,
+            DeadLetterConfig={"TargetArn": "arn:aws:lambda:us-east-1:000000000000:function:x"},
+        )
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function(FunctionName="bad-dlq")

@@ -15,8 +15,9 @@ from tests.conftest import Server, start_server
 pytestmark = pytest.mark.integration
 
 
-def altus(*args: str, endpoint: str | None = None, timeout: float = 60) -> \
-        subprocess.CompletedProcess[str]:
+def altus(
+    *args: str, endpoint: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "altus", *args]
     if endpoint:
         command += ["--endpoint", endpoint]
@@ -32,10 +33,21 @@ def test_deploy_invoke_ls_logs(altus_server: Server, tmp_path: Path) -> None:
         "    print('cli-log-line', event.get('who'))\n"
         "    return {'hi': event.get('who')}\n"
     )
-    deployed = altus("deploy", str(source), "--name", "clifn", "--runtime",
-                     f"python{sys.version_info.major}.{sys.version_info.minor}",
-                     "--handler", "main.handle", "--memory", "256", "--env", "MODE=test",
-                     endpoint=url)
+    deployed = altus(
+        "deploy",
+        str(source),
+        "--name",
+        "clifn",
+        "--runtime",
+        f"python{sys.version_info.major}.{sys.version_info.minor}",
+        "--handler",
+        "main.handle",
+        "--memory",
+        "256",
+        "--env",
+        "MODE=test",
+        endpoint=url,
+    )
     assert deployed.returncode == 0, deployed.stderr
     assert deployed.stdout.startswith("created clifn")
 
@@ -70,9 +82,20 @@ def test_function_errors_exit_nonzero(altus_server: Server, tmp_path: Path) -> N
     source.mkdir()
     (source / "app.py").write_text("def handler(e, c):\n    raise ValueError('boom')\n")
     url = altus_server.url
-    assert altus("deploy", str(source), "--name", "clibad", "--runtime",
-                 f"python{sys.version_info.major}.{sys.version_info.minor}",
-                 "--handler", "app.handler", endpoint=url).returncode == 0
+    assert (
+        altus(
+            "deploy",
+            str(source),
+            "--name",
+            "clibad",
+            "--runtime",
+            f"python{sys.version_info.major}.{sys.version_info.minor}",
+            "--handler",
+            "app.handler",
+            endpoint=url,
+        ).returncode
+        == 0
+    )
     result = altus("invoke", "clibad", endpoint=url)
     assert result.returncode == 1
     assert json.loads(result.stdout)["errorType"] == "ValueError"
@@ -103,9 +126,20 @@ def test_up_with_example_deploys_and_invokes(tmp_path: Path) -> None:
     server = start_server(tmp_path / "example-data")
     server.stop()  # only to check that a plain start works; now the example mode:
     process = subprocess.Popen(
-        [sys.executable, "-m", "altus", "up", "--port", "0", "--data-dir",
-         str(tmp_path / "example-data"), "--example"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "altus",
+            "up",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "example-data"),
+            "--example",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -129,8 +163,19 @@ def test_up_refuses_a_taken_port(tmp_path: Path) -> None:
         sock.listen()
         port = sock.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "altus", "up", "--port", str(port), "--data-dir",
-             str(tmp_path / "d")], capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "altus",
+                "up",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "d"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("altus: error: cannot listen on")

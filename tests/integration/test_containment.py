@@ -30,16 +30,20 @@ pytestmark = [pytest.mark.integration, NEEDS_LINUX_SANDBOX]
 
 BYSTANDER = {"app.py": "def handler(e, c):\n    return 'fine'\n"}
 
-SECRET = {"app.py": (
-    "import os\n"
-    "with open('/tmp/secret', 'w') as f:\n"
-    "    f.write('tmp-secret')\n"
-    "CODE_SECRET = 'code-secret'\n"
-    "def handler(e, c):\n"
-    "    return {'uid': os.getuid(), 'api': os.environ['AWS_LAMBDA_RUNTIME_API'],\n"
-    "            'task': os.environ['LAMBDA_TASK_ROOT']}\n")}
+SECRET = {
+    "app.py": (
+        "import os\n"
+        "with open('/tmp/secret', 'w') as f:\n"
+        "    f.write('tmp-secret')\n"
+        "CODE_SECRET = 'code-secret'\n"
+        "def handler(e, c):\n"
+        "    return {'uid': os.getuid(), 'api': os.environ['AWS_LAMBDA_RUNTIME_API'],\n"
+        "            'task': os.environ['LAMBDA_TASK_ROOT']}\n"
+    )
+}
 
-PROBE = {"app.py": '''
+PROBE = {
+    "app.py": """
 import os, socket
 
 def attempt(action):
@@ -79,7 +83,8 @@ def handler(e, c):
         "task_listing": sorted(n for n in os.listdir("/var/task") if n != "__pycache__"),
     }
     return results
-'''}
+"""
+}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +105,8 @@ def _probe_from_zygote() -> dict[str, str | bytes]:
     files["app.py"] = "import time, heavydep\n" + body.replace(
         "def handler(e, c):\n    results = {",
         "def handler(e, c):\n    time.sleep(e.get('hold', 0))\n"
-        "    results = {\n        'dep_by': heavydep.IMPORTED_BY,")
+        "    results = {\n        'dep_by': heavydep.IMPORTED_BY,",
+    )
     return files
 
 
@@ -125,14 +131,27 @@ def test_a_function_cannot_see_or_touch_others(linux_server: Server, lam: Any) -
     code_dir = next((linux_server.data_dir / "code").glob("*/app.py"))
     holder_pids = processes_of_uid(holder["uid"])
     assert holder_pids
-    event = {"other_code": str(code_dir), "data_dir": str(linux_server.data_dir),
-             "other_api": holder["api"], "other_pid": max(holder_pids)}
+    event = {
+        "other_code": str(code_dir),
+        "data_dir": str(linux_server.data_dir),
+        "other_api": holder["api"],
+        "other_pid": max(holder_pids),
+    }
     result = invoke(lam, "prober", event)[1]
-    for key in ("other_code", "other_tmp", "data_dir", "database", "write_etc",
-                "write_task", "other_runtime_api", "signal_other"):
+    for key in (
+        "other_code",
+        "other_tmp",
+        "data_dir",
+        "database",
+        "write_etc",
+        "write_task",
+        "other_runtime_api",
+        "signal_other",
+    ):
         assert result[key].startswith("refused"), (key, result[key])
-    assert result["host_root_home"].startswith(("refused", "allowed: ['.pyenv']",
-                                                "allowed: []")), result["host_root_home"]
+    assert result["host_root_home"].startswith(("refused", "allowed: ['.pyenv']", "allowed: []")), (
+        result["host_root_home"]
+    )
     # Its own /tmp is empty (not the holder's), it sees only its own process (the runtime;
     # init is hidden too) and only its own code.
     assert result["own_tmp"] == "allowed: []"
@@ -143,16 +162,21 @@ def test_a_function_cannot_see_or_touch_others(linux_server: Server, lam: Any) -
     assert invoke(lam, "bystander")[1] == "fine"
 
 
-def test_an_environment_forked_from_a_function_zygote_is_contained(linux_server: Server,
-                                                                    lam: Any) -> None:
+def test_an_environment_forked_from_a_function_zygote_is_contained(
+    linux_server: Server, lam: Any
+) -> None:
     from tests.integration.test_function_zygotes import _health, _wait_for, function_zygotes
 
     create_function(lam, "holder-z", SECRET)
     holder = invoke(lam, "holder-z")[1]
     create_function(lam, "zprober", _probe_from_zygote())
     code_dir = next((linux_server.data_dir / "code").glob("*/app.py"))
-    event = {"other_code": str(code_dir), "data_dir": str(linux_server.data_dir),
-             "other_api": holder["api"], "other_pid": max(processes_of_uid(holder["uid"]))}
+    event = {
+        "other_code": str(code_dir),
+        "data_dir": str(linux_server.data_dir),
+        "other_api": holder["api"],
+        "other_pid": max(processes_of_uid(holder["uid"])),
+    }
     invoke(lam, "zprober", event)  # learns what it imports
     zygote = _wait_for(lambda: function_zygotes(linux_server, "zprober"))[0]
     event["zygote_pid"] = zygote["pid"]
@@ -163,8 +187,17 @@ def test_an_environment_forked_from_a_function_zygote_is_contained(linux_server:
         result = invoke(lam, "zprober", event)[1]
         busy.result()
     assert result["dep_by"] == zygote["pid"]
-    for key in ("other_code", "other_tmp", "data_dir", "database", "write_etc",
-                "write_task", "other_runtime_api", "signal_other", "signal_zygote"):
+    for key in (
+        "other_code",
+        "other_tmp",
+        "data_dir",
+        "database",
+        "write_etc",
+        "write_task",
+        "other_runtime_api",
+        "signal_other",
+        "signal_zygote",
+    ):
         assert result[key].startswith("refused"), (key, result[key])
     assert result["own_tmp"] == "allowed: []"
     assert result["processes"] == [2]
@@ -174,13 +207,21 @@ def test_an_environment_forked_from_a_function_zygote_is_contained(linux_server:
 
 
 def test_a_memory_hog_is_killed_and_reported(lam: Any) -> None:
-    create_function(lam, "hog", {"app.py": (
-        "def handler(e, c):\n"
-        "    hoard = []\n"
-        "    while True:\n"
-        "        hoard.append(bytearray(16 * 1024 * 1024))\n")}, MemorySize=128, Timeout=30)
-    response, body = _while_bystander_serves(
-        lam, lambda: invoke(lam, "hog", LogType="Tail"))
+    create_function(
+        lam,
+        "hog",
+        {
+            "app.py": (
+                "def handler(e, c):\n"
+                "    hoard = []\n"
+                "    while True:\n"
+                "        hoard.append(bytearray(16 * 1024 * 1024))\n"
+            )
+        },
+        MemorySize=128,
+        Timeout=30,
+    )
+    response, body = _while_bystander_serves(lam, lambda: invoke(lam, "hog", LogType="Tail"))
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.OutOfMemory"
     assert "Runtime exited with error: signal: killed" in body["errorMessage"]
@@ -189,14 +230,23 @@ def test_a_memory_hog_is_killed_and_reported(lam: Any) -> None:
 
 
 def test_a_fork_bomb_stays_inside(linux_server: Server, lam: Any) -> None:
-    create_function(lam, "bomb", {"app.py": (
-        "import os, time\n"
-        "def handler(e, c):\n"
-        "    while True:\n"
-        "        try:\n"
-        "            os.fork()\n"
-        "        except OSError:\n"
-        "            time.sleep(0.001)\n")}, MemorySize=1024, Timeout=3)
+    create_function(
+        lam,
+        "bomb",
+        {
+            "app.py": (
+                "import os, time\n"
+                "def handler(e, c):\n"
+                "    while True:\n"
+                "        try:\n"
+                "            os.fork()\n"
+                "        except OSError:\n"
+                "            time.sleep(0.001)\n"
+            )
+        },
+        MemorySize=1024,
+        Timeout=3,
+    )
     response, body = _while_bystander_serves(lam, lambda: invoke(lam, "bomb"))
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
@@ -223,17 +273,23 @@ def _running_sandbox_processes(server: Server) -> list[int]:
         except OSError:
             continue
         uid = re.search(r"^Uid:\s+(\d+)", status, re.MULTILINE)
-        if uid and int(uid[1]) >= 200_000 and int(uid[1]) not in zygote_uids and \
-                "State:\tD" not in status:
+        if (
+            uid
+            and int(uid[1]) >= 200_000
+            and int(uid[1]) not in zygote_uids
+            and "State:\tD" not in status
+        ):
             found.append(int(entry.name))
     return found
 
 
 def test_an_infinite_loop_times_out(lam: Any) -> None:
-    create_function(lam, "spinner", {"app.py": (
-        "def handler(e, c):\n"
-        "    while True:\n"
-        "        pass\n")}, Timeout=2)
+    create_function(
+        lam,
+        "spinner",
+        {"app.py": ("def handler(e, c):\n    while True:\n        pass\n")},
+        Timeout=2,
+    )
     response, body = _while_bystander_serves(lam, lambda: invoke(lam, "spinner"))
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
@@ -241,40 +297,62 @@ def test_an_infinite_loop_times_out(lam: Any) -> None:
 
 
 def test_a_gigabyte_of_output_is_capped(lam: Any) -> None:
-    create_function(lam, "firehose", {"app.py": (
-        "import os\n"
-        "def handler(e, c):\n"
-        "    block = b'y' * (1 << 20)\n"
-        "    for _ in range(1024):\n"
-        "        os.write(1, block)\n"
-        "    return 'done'\n")}, MemorySize=1769, Timeout=120)
-    response, body = _while_bystander_serves(
-        lam, lambda: invoke(lam, "firehose", LogType="Tail"))
+    create_function(
+        lam,
+        "firehose",
+        {
+            "app.py": (
+                "import os\n"
+                "def handler(e, c):\n"
+                "    block = b'y' * (1 << 20)\n"
+                "    for _ in range(1024):\n"
+                "        os.write(1, block)\n"
+                "    return 'done'\n"
+            )
+        },
+        MemorySize=1769,
+        Timeout=120,
+    )
+    response, body = _while_bystander_serves(lam, lambda: invoke(lam, "firehose", LogType="Tail"))
     assert body == "done"
     assert "output truncated" in log_tail(response)
 
 
 def test_closing_stdout_does_not_break_the_environment(lam: Any) -> None:
-    create_function(lam, "mute", {"app.py": (
-        "import os\n"
-        "def handler(e, c):\n"
-        "    if e.get('close'):\n"
-        "        os.close(1)\n"
-        "        os.close(2)\n"
-        "    return 'still here'\n")})
+    create_function(
+        lam,
+        "mute",
+        {
+            "app.py": (
+                "import os\n"
+                "def handler(e, c):\n"
+                "    if e.get('close'):\n"
+                "        os.close(1)\n"
+                "        os.close(2)\n"
+                "    return 'still here'\n"
+            )
+        },
+    )
     assert invoke(lam, "mute", {"close": True})[1] == "still here"
     assert invoke(lam, "mute")[1] == "still here"
     assert invoke(lam, "bystander")[1] == "fine"
 
 
 def test_environments_of_one_function_do_not_share_tmp(lam: Any) -> None:
-    create_function(lam, "tmpuser", {"app.py": (
-        "import os, time, uuid\n"
-        "ENV = uuid.uuid4().hex\n"
-        "def handler(e, c):\n"
-        "    open(f'/tmp/{ENV}', 'w').close()\n"
-        "    time.sleep(0.5)\n"
-        "    return sorted(os.listdir('/tmp'))\n")})
+    create_function(
+        lam,
+        "tmpuser",
+        {
+            "app.py": (
+                "import os, time, uuid\n"
+                "ENV = uuid.uuid4().hex\n"
+                "def handler(e, c):\n"
+                "    open(f'/tmp/{ENV}', 'w').close()\n"
+                "    time.sleep(0.5)\n"
+                "    return sorted(os.listdir('/tmp'))\n"
+            )
+        },
+    )
     with ThreadPoolExecutor(3) as pool:
         listings = list(pool.map(lambda _: invoke(lam, "tmpuser")[1], range(3)))
     assert all(len(listing) == 1 for listing in listings), json.dumps(listings)
@@ -301,16 +379,20 @@ def test_a_dead_zygote_is_restarted(linux_server: Server, lam: Any) -> None:
     create_function(lam, "phoenix", BYSTANDER)
     assert invoke(lam, "phoenix")[1] == "fine"
     # The zygotes are the server's children (their forks share their command line).
-    zygotes = [pid for pid in _children(linux_server.process.pid)
-               if b"zygote.py" in _cmdline(pid) and b"bootstrap.py" in _cmdline(pid)]
+    zygotes = [
+        pid
+        for pid in _children(linux_server.process.pid)
+        if b"zygote.py" in _cmdline(pid) and b"bootstrap.py" in _cmdline(pid)
+    ]
     assert zygotes
     for pid in zygotes:
         os.kill(pid, 9)
     time.sleep(0.3)
     # A cold start needs the zygote: it is started again; warm ones never needed it.
     lam.update_function_configuration(FunctionName="phoenix", Description="again")
-    lam.get_waiter("function_updated_v2").wait(FunctionName="phoenix",
-                                               WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="phoenix", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
     response, body = invoke(lam, "phoenix", LogType="Tail")
     assert body == "fine" and "Init Duration" in log_tail(response)
 
@@ -334,8 +416,10 @@ def _children(pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def isolated_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("isolated"),
-                          extra_env={"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_NETWORK": "isolated"})
+    server = start_server(
+        tmp_path_factory.mktemp("isolated"),
+        extra_env={"ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_NETWORK": "isolated"},
+    )
     yield server
     server.stop()
 
@@ -343,31 +427,39 @@ def isolated_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 def test_an_isolated_network_has_only_loopback(isolated_server: Server) -> None:
     lam = isolated_server.client()
     port = int(isolated_server.url.rsplit(":", 1)[1])
-    create_function(lam, "offline", {"app.py": (
-        "import os, socket\n"
-        "def handler(e, c):\n"
-        "    try:\n"
-        "        socket.create_connection(('127.0.0.1', e['port']), timeout=2).close()\n"
-        "        reached = True\n"
-        "    except OSError:\n"
-        "        reached = False\n"
-        "    return {'reached_platform': reached,\n"
-        "            'api': os.environ['AWS_LAMBDA_RUNTIME_API'],\n"
-        "            'interfaces': sorted(n for _, n in socket.if_nameindex())}\n")})
+    create_function(
+        lam,
+        "offline",
+        {
+            "app.py": (
+                "import os, socket\n"
+                "def handler(e, c):\n"
+                "    try:\n"
+                "        socket.create_connection(('127.0.0.1', e['port']), timeout=2).close()\n"
+                "        reached = True\n"
+                "    except OSError:\n"
+                "        reached = False\n"
+                "    return {'reached_platform': reached,\n"
+                "            'api': os.environ['AWS_LAMBDA_RUNTIME_API'],\n"
+                "            'interfaces': sorted(n for _, n in socket.if_nameindex())}\n"
+            )
+        },
+    )
     for _ in range(3):  # warm invokes go through init's relay too
         response, body = invoke(lam, "offline", {"port": port})
         assert "FunctionError" not in response, body
-        assert body == {"reached_platform": False, "api": "127.0.0.1:9001",
-                        "interfaces": ["lo"]}
+        assert body == {"reached_platform": False, "api": "127.0.0.1:9001", "interfaces": ["lo"]}
 
 
-def test_prepared_environments_lost_while_waiting_are_replaced(linux_server: Server,
-                                                               lam: Any) -> None:
+def test_prepared_environments_lost_while_waiting_are_replaced(
+    linux_server: Server, lam: Any
+) -> None:
     assert linux_server.process is not None
     create_function(lam, "lazarus", BYSTANDER)
     assert invoke(lam, "lazarus")[1] == "fine"
-    zygotes = [pid for pid in _children(linux_server.process.pid)
-               if b"bootstrap.py" in _cmdline(pid)]
+    zygotes = [
+        pid for pid in _children(linux_server.process.pid) if b"bootstrap.py" in _cmdline(pid)
+    ]
     # Every keeper of the Python zygote: the prepared environments waiting for an
     # assignment die with them (and the warm ones too).
     for keeper in [k for z in zygotes for k in _children(z)]:
@@ -375,14 +467,16 @@ def test_prepared_environments_lost_while_waiting_are_replaced(linux_server: Ser
             os.kill(keeper, 9)
     time.sleep(0.3)
     lam.update_function_configuration(FunctionName="lazarus", Description="again")
-    lam.get_waiter("function_updated_v2").wait(FunctionName="lazarus",
-                                               WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="lazarus", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
     response, body = invoke(lam, "lazarus", LogType="Tail")
     assert body == "fine" and "Init Duration" in log_tail(response)
 
 
 def test_a_server_killed_outright_leaves_no_environment_running(
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     from altus.sandbox.backends.linux.cgroups import Cgroups
     from tests.integration.test_function_zygotes import DEPS, function_zygotes
 

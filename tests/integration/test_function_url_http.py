@@ -56,20 +56,27 @@ ECHO = textwrap.dedent("""
 def echo_url(client: Any) -> str:
     create_function(client, "url-echo", {"app.py": ECHO})
     config = client.create_function_url_config(
-        FunctionName="url-echo", AuthType="NONE",
-        Cors={"AllowOrigins": ["https://app.example"], "AllowMethods": ["GET", "POST"],
-              "AllowHeaders": ["x-custom", "content-type"], "ExposeHeaders": ["x-echo"],
-              "MaxAge": 600})
+        FunctionName="url-echo",
+        AuthType="NONE",
+        Cors={
+            "AllowOrigins": ["https://app.example"],
+            "AllowMethods": ["GET", "POST"],
+            "AllowHeaders": ["x-custom", "content-type"],
+            "ExposeHeaders": ["x-echo"],
+            "MaxAge": 600,
+        },
+    )
     url: str = config["FunctionUrl"]
     return url
 
 
 def test_the_event_and_a_structured_response(echo_url: str) -> None:
     address = urlsplit(echo_url)
-    answer = httpx.post(echo_url + "some/path%20x?a=1&a=2&b=two+words",
-                        json={"hello": "world"},
-                        headers={"Cookie": "c1=v1; c2=v2", "X-Multi": "one",
-                                 "User-Agent": "tester/1.0"})
+    answer = httpx.post(
+        echo_url + "some/path%20x?a=1&a=2&b=two+words",
+        json={"hello": "world"},
+        headers={"Cookie": "c1=v1; c2=v2", "X-Multi": "one", "User-Agent": "tester/1.0"},
+    )
     assert answer.status_code == 201
     assert answer.headers["x-echo"] == "yes"
     assert answer.headers.get_list("set-cookie") == ["session=abc; Max-Age=60", "theme=dark"]
@@ -90,9 +97,13 @@ def test_the_event_and_a_structured_response(echo_url: str) -> None:
     assert context["accountId"] == "anonymous"
     assert context["apiId"] == context["domainPrefix"] == url_id
     assert context["domainName"] == address.hostname
-    assert context["http"] == {"method": "POST", "path": "/some/path%20x",
-                               "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                               "userAgent": "tester/1.0"}
+    assert context["http"] == {
+        "method": "POST",
+        "path": "/some/path%20x",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "tester/1.0",
+    }
     assert context["stage"] == "$default" and context["routeKey"] == "$default"
     assert isinstance(context["timeEpoch"], int)
     # The request id is the invocation's, and the caller is told it.
@@ -109,8 +120,7 @@ def test_the_root_path_with_or_without_a_slash(echo_url: str) -> None:
 
 def test_binary_bodies_both_ways(echo_url: str) -> None:
     data = bytes(range(256))
-    answer = httpx.put(echo_url + "binary", content=data,
-                       headers={"Content-Type": "image/png"})
+    answer = httpx.put(echo_url + "binary", content=data, headers={"Content-Type": "image/png"})
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/octet-stream"
     assert answer.content == data[::-1]
@@ -133,16 +143,23 @@ def test_inferred_and_failed_responses(echo_url: str) -> None:
 
 
 def test_cors_preflight_is_answered_without_the_function(echo_url: str) -> None:
-    answer = httpx.options(echo_url + "anything", headers={
-        "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "X-Custom, Content-Type"})
+    answer = httpx.options(
+        echo_url + "anything",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-Custom, Content-Type",
+        },
+    )
     assert answer.status_code == 200
     assert answer.headers["access-control-allow-origin"] == "https://app.example"
     assert answer.headers["access-control-allow-methods"] == "GET,POST"
     assert answer.headers["access-control-allow-headers"] == "x-custom,content-type"
     assert answer.headers["access-control-max-age"] == "600"
-    refused = httpx.options(echo_url, headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    refused = httpx.options(
+        echo_url,
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert refused.status_code == 200
     assert "access-control-allow-origin" not in refused.headers
 
@@ -164,8 +181,9 @@ def test_urls_that_do_not_answer(client: Any, altus_server: Server, echo_url: st
     unknown = httpx.get(f"{altus_server.url}/lambda-url/{'z' * 32}/")
     assert unknown.status_code == 403 and unknown.json() == {"Message": "Forbidden"}
     create_function(client, "url-iam", {"app.py": "def handler(e, c):\n    return 1\n"})
-    iam = client.create_function_url_config(FunctionName="url-iam",
-                                            AuthType="AWS_IAM")["FunctionUrl"]
+    iam = client.create_function_url_config(FunctionName="url-iam", AuthType="AWS_IAM")[
+        "FunctionUrl"
+    ]
     answer = httpx.get(iam)
     assert answer.status_code == 403 and answer.json() == {"Message": "Forbidden"}
 
@@ -182,8 +200,9 @@ def test_urls_that_do_not_answer(client: Any, altus_server: Server, echo_url: st
 def test_an_alias_url_runs_the_aliased_version(client: Any, echo_url: str) -> None:
     version = client.publish_version(FunctionName="url-echo")["Version"]
     client.create_alias(FunctionName="url-echo", Name="prod", FunctionVersion=version)
-    url = client.create_function_url_config(FunctionName="url-echo", Qualifier="prod",
-                                            AuthType="NONE")["FunctionUrl"]
+    url = client.create_function_url_config(
+        FunctionName="url-echo", Qualifier="prod", AuthType="NONE"
+    )["FunctionUrl"]
     assert url != echo_url
     assert httpx.get(url).json()["version"] == version
 
@@ -201,15 +220,23 @@ def read_until(stream: Iterator[bytes], marker: bytes) -> bytes:
 
 
 NODE_PORT_FROM_QUERY = NODE_RENDEZVOUS.replace(
-    "net.connect(event.port,", "net.connect(Number(event.queryStringParameters.port),")
+    "net.connect(event.port,", "net.connect(Number(event.queryStringParameters.port),"
+)
 
 
 @needs_node
 def test_a_streamed_node_response_reaches_the_client_as_it_is_written(client: Any) -> None:
-    create_function(client, "url-node-stream", {"index.js": NODE_PORT_FROM_QUERY},
-                    runtime="nodejs20.x", handler="index.handler", Timeout=30)
-    url = client.create_function_url_config(FunctionName="url-node-stream", AuthType="NONE",
-                                            InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    create_function(
+        client,
+        "url-node-stream",
+        {"index.js": NODE_PORT_FROM_QUERY},
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Timeout=30,
+    )
+    url = client.create_function_url_config(
+        FunctionName="url-node-stream", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+    )["FunctionUrl"]
     point = Rendezvous()
     try:
         # The event is the v2 event: the port travels in the query string.
@@ -228,7 +255,11 @@ def test_a_streamed_node_response_reaches_the_client_as_it_is_written(client: An
 
 @needs_node
 def test_node_http_response_stream_sets_status_headers_and_cookies(client: Any) -> None:
-    create_function(client, "url-node-http", {"index.js": textwrap.dedent("""
+    create_function(
+        client,
+        "url-node-http",
+        {
+            "index.js": textwrap.dedent("""
         exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
           const fail = event.rawPath === '/fail';
           const early = event.rawPath === '/early';
@@ -241,15 +272,19 @@ def test_node_http_response_stream_sets_status_headers_and_cookies(client: Any) 
           stream.write('short and stout</p>');
           stream.end();
         });
-    """)}, runtime="nodejs20.x", handler="index.handler")
+    """)
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+    )
     for mode in ("RESPONSE_STREAM", "BUFFERED"):
         if mode == "BUFFERED":
             client.update_function_url_config(FunctionName="url-node-http", InvokeMode=mode)
             url = client.get_function_url_config(FunctionName="url-node-http")["FunctionUrl"]
         else:
-            url = client.create_function_url_config(FunctionName="url-node-http",
-                                                    AuthType="NONE",
-                                                    InvokeMode=mode)["FunctionUrl"]
+            url = client.create_function_url_config(
+                FunctionName="url-node-http", AuthType="NONE", InvokeMode=mode
+            )["FunctionUrl"]
         answer = httpx.get(url)
         assert answer.status_code == 418, mode
         assert answer.headers["content-type"] == "text/html"
@@ -257,8 +292,7 @@ def test_node_http_response_stream_sets_status_headers_and_cookies(client: Any) 
         assert answer.headers.get_list("set-cookie") == ["a=1", "b=2"]
         assert answer.content == b"<p>short and stout</p>"
         assert httpx.get(url + "early").status_code == 502
-    client.update_function_url_config(FunctionName="url-node-http",
-                                      InvokeMode="RESPONSE_STREAM")
+    client.update_function_url_config(FunctionName="url-node-http", InvokeMode="RESPONSE_STREAM")
     # Failing after the first byte: the response is broken off, visibly.
     with pytest.raises(httpx.RemoteProtocolError), httpx.stream("GET", url + "fail") as answer:
         assert answer.status_code == 418
@@ -266,7 +300,11 @@ def test_node_http_response_stream_sets_status_headers_and_cookies(client: Any) 
 
 
 def test_a_python_generator_streams_with_its_prelude(client: Any) -> None:
-    create_function(client, "url-py-stream", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "url-py-stream",
+        {
+            "app.py": textwrap.dedent("""
         def handler(event, context):
             if event["rawPath"] == "/plain":
                 yield "no prelude"
@@ -275,9 +313,12 @@ def test_a_python_generator_streams_with_its_prelude(client: Any) -> None:
                    "cookies": ["c=d"]}
             yield "a,b\\n"
             yield b"1,2\\n"
-    """)})
-    url = client.create_function_url_config(FunctionName="url-py-stream", AuthType="NONE",
-                                            InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    """)
+        },
+    )
+    url = client.create_function_url_config(
+        FunctionName="url-py-stream", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+    )["FunctionUrl"]
     answer = httpx.get(url)
     assert answer.status_code == 207
     assert answer.headers["content-type"] == "text/csv"
@@ -305,16 +346,24 @@ def _settles(server: Server) -> bool:
 
 
 def test_headers_that_cannot_go_on_the_wire_are_a_bad_gateway(
-        client: Any, altus_server: Server) -> None:
-    create_function(client, "url-bad-headers", {"app.py": textwrap.dedent("""
+    client: Any, altus_server: Server
+) -> None:
+    create_function(
+        client,
+        "url-bad-headers",
+        {
+            "app.py": textwrap.dedent("""
         def handler(event, context):
             bad = {"/space": {"x y": "1"}, "/nul": {"x-n": "a\\x00b"},
                    "/colon": {"x:y": "1"}}[event["rawPath"]]
             yield {"statusCode": 200, "headers": bad}
             yield "body"
-    """)})
-    url = client.create_function_url_config(FunctionName="url-bad-headers", AuthType="NONE",
-                                            InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    """)
+        },
+    )
+    url = client.create_function_url_config(
+        FunctionName="url-bad-headers", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+    )["FunctionUrl"]
     for mode in ("RESPONSE_STREAM", "BUFFERED"):
         client.update_function_url_config(FunctionName="url-bad-headers", InvokeMode=mode)
         for path in ("space", "nul", "colon"):
@@ -322,13 +371,20 @@ def test_headers_that_cannot_go_on_the_wire_are_a_bad_gateway(
     # Nothing is left holding an environment or a concurrency slot.
     assert _settles(altus_server)
     # A non-ASCII value is sent (as UTF-8), not refused.
-    create_function(client, "url-utf8-header", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "url-utf8-header",
+        {
+            "app.py": textwrap.dedent("""
         def handler(event, context):
             yield {"statusCode": 200, "headers": {"x-price": "\u20ac5"}}
             yield "ok"
-    """)})
-    utf8 = client.create_function_url_config(FunctionName="url-utf8-header", AuthType="NONE",
-                                             InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    """)
+        },
+    )
+    utf8 = client.create_function_url_config(
+        FunctionName="url-utf8-header", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+    )["FunctionUrl"]
     answer = httpx.get(utf8)
     assert answer.status_code == 200 and answer.content == b"ok"
     assert (b"x-price", "\u20ac5".encode()) in answer.headers.raw
@@ -337,8 +393,13 @@ def test_headers_that_cannot_go_on_the_wire_are_a_bad_gateway(
 
 @needs_node
 def test_a_reader_that_stalls_does_not_hold_the_function_past_its_timeout(
-        client: Any, altus_server: Server) -> None:
-    create_function(client, "url-stall", {"index.mjs": textwrap.dedent("""
+    client: Any, altus_server: Server
+) -> None:
+    create_function(
+        client,
+        "url-stall",
+        {
+            "index.mjs": textwrap.dedent("""
         export const handler = awslambda.streamifyResponse(async (event, stream) => {
           const chunk = Buffer.alloc(65536, 120);
           for (let i = 0; i < 4096; i++) {
@@ -346,14 +407,19 @@ def test_a_reader_that_stalls_does_not_hold_the_function_past_its_timeout(
           }
           stream.end();
         });
-    """)}, runtime="nodejs20.x", handler="index.handler", Timeout=2)
-    url = client.create_function_url_config(FunctionName="url-stall", AuthType="NONE",
-                                            InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    """)
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Timeout=2,
+    )
+    url = client.create_function_url_config(
+        FunctionName="url-stall", AuthType="NONE", InvokeMode="RESPONSE_STREAM"
+    )["FunctionUrl"]
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port)) as reader:
         reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        reader.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n"
-                       .encode())
+        reader.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
         assert reader.recv(64).startswith(b"HTTP/1.1 200")
         # The client reads no more, and keeps the connection open: the function still
         # ends at its timeout, and gives back its environment and its slot.
@@ -361,7 +427,8 @@ def test_a_reader_that_stalls_does_not_hold_the_function_past_its_timeout(
 
 
 def test_a_buffered_function_behind_a_streaming_url_is_its_raw_json(
-        client: Any, echo_url: str) -> None:
+    client: Any, echo_url: str
+) -> None:
     client.update_function_url_config(FunctionName="url-echo", InvokeMode="RESPONSE_STREAM")
     try:
         answer = httpx.get(echo_url + "bare")
@@ -376,9 +443,10 @@ def test_a_buffered_function_behind_a_streaming_url_is_its_raw_json(
 
 @pytest.fixture(scope="module")
 def domain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("url-domain"),
-                          extra_env={"ALTUS_URL_DOMAIN": "altus.test",
-                                     "ALTUS_SANDBOX": "process"})
+    server = start_server(
+        tmp_path_factory.mktemp("url-domain"),
+        extra_env={"ALTUS_URL_DOMAIN": "altus.test", "ALTUS_SANDBOX": "process"},
+    )
     yield server
     server.stop()
 
@@ -386,17 +454,18 @@ def domain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_urls_by_host_see_the_whole_path(domain_server: Server) -> None:
     client = domain_server.client()
     create_function(client, "url-host", {"app.py": ECHO})
-    url = client.create_function_url_config(FunctionName="url-host",
-                                            AuthType="NONE")["FunctionUrl"]
+    url = client.create_function_url_config(FunctionName="url-host", AuthType="NONE")["FunctionUrl"]
     address = urlsplit(url)
     assert address.hostname is not None
     url_id, _, domain = address.hostname.partition(".")
     assert domain == "lambda-url.us-east-1.altus.test" and len(url_id) == 32
     # No DNS for altus.test here: connect to the server, name the URL in Host.
     server = urlsplit(domain_server.url)
-    answer = httpx.post(f"http://{server.netloc}/lambda-url/ignored/path?x=1", content=b"hi",
-                        headers={"Host": f"{address.hostname}:{server.port}",
-                                 "Content-Type": "text/plain"})
+    answer = httpx.post(
+        f"http://{server.netloc}/lambda-url/ignored/path?x=1",
+        content=b"hi",
+        headers={"Host": f"{address.hostname}:{server.port}", "Content-Type": "text/plain"},
+    )
     assert answer.status_code == 201
     event = answer.json()["event"]
     assert event["rawPath"] == "/lambda-url/ignored/path"
@@ -404,8 +473,8 @@ def test_urls_by_host_see_the_whole_path(domain_server: Server) -> None:
     assert event["requestContext"]["domainName"] == address.hostname
     assert event["requestContext"]["domainPrefix"] == url_id
     # Other hosts are the API, as before.
-    assert client.get_function(FunctionName="url-host")["Configuration"]["FunctionName"] \
-        == "url-host"
+    assert (
+        client.get_function(FunctionName="url-host")["Configuration"]["FunctionName"] == "url-host"
+    )
     # Path-based URLs still work on the API's own address.
     assert httpx.get(f"{domain_server.url}/lambda-url/{url_id}/").status_code == 201
-

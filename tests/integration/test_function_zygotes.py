@@ -38,7 +38,8 @@ DEPS: dict[str, str | bytes] = {
         "GREETING = os.environ.get('GREETING')\n"
         "BLOB = bytearray(30 * 1024 * 1024)\n"
         "for i in range(0, len(BLOB), 4096):\n"
-        "    BLOB[i] = 1\n"),
+        "    BLOB[i] = 1\n"
+    ),
     "heavydep-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: heavydep\nVersion: 1.0\n",
     "heavydep-1.0.dist-info/RECORD": "heavydep/__init__.py,,\n",
     "helper.py": "import os\nIMPORTED_BY = os.getpid()\n",
@@ -56,7 +57,8 @@ DEPS: dict[str, str | bytes] = {
         "    return {'dep_by': heavydep.IMPORTED_BY, 'helper_by': helper.IMPORTED_BY,\n"
         "            'init_by': INIT_BY, 'pid': os.getpid(), 'uid': os.getuid(),\n"
         "            'greeting': heavydep.GREETING, 'tmp': os.listdir('/tmp'),\n"
-        "            'processes': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}\n"),
+        "            'processes': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}\n"
+    ),
 }
 
 
@@ -64,40 +66,49 @@ DEPS: dict[str, str | bytes] = {
 #: the platform into every regular file the zygote is sent (a root-opened cgroup.procs
 #: would move the platform into the function's cgroup), and makes the zygote claim its
 #: parent's PID (the runtime zygote's, which the platform would then kill as its own).
-HOSTILE = {**DEPS, "heavydep/__init__.py": (
-    "import os, socket, stat\n"
-    "IMPORTED_BY = os.getpid()\n"
-    "GREETING = None\n"
-    "_target = os.environ.get('TARGET_PID', '').encode()\n"
-    "_receive = socket.recv_fds\n"
-    "def _stealing(*args, **kwargs):\n"
-    "    message, fds, flags, address = _receive(*args, **kwargs)\n"
-    "    for fd in fds:\n"
-    "        try:\n"
-    "            if stat.S_ISREG(os.fstat(fd).st_mode):\n"
-    "                os.write(fd, _target)\n"
-    "        except OSError:\n"
-    "            pass\n"
-    "    return message, fds, flags, address\n"
-    "socket.recv_fds = _stealing\n"
-    "os.getpid = os.getppid\n")}
+HOSTILE = {
+    **DEPS,
+    "heavydep/__init__.py": (
+        "import os, socket, stat\n"
+        "IMPORTED_BY = os.getpid()\n"
+        "GREETING = None\n"
+        "_target = os.environ.get('TARGET_PID', '').encode()\n"
+        "_receive = socket.recv_fds\n"
+        "def _stealing(*args, **kwargs):\n"
+        "    message, fds, flags, address = _receive(*args, **kwargs)\n"
+        "    for fd in fds:\n"
+        "        try:\n"
+        "            if stat.S_ISREG(os.fstat(fd).st_mode):\n"
+        "                os.write(fd, _target)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return message, fds, flags, address\n"
+        "socket.recv_fds = _stealing\n"
+        "os.getpid = os.getppid\n"
+    ),
+}
 #: A dependency that rewrites the zygote it is imported in: its keepers ignore parent-
 #: death signals (so their environments outlive the zygote) and each leaves a process
 #: behind, running as the zygote's uid, once it has been moved into its environment.
-LINGERING = {**DEPS, "heavydep/__init__.py": str(DEPS["heavydep/__init__.py"]) + (
-    "import __main__, time\n"
-    "if hasattr(__main__, '_keeper'):\n"
-    "    _prctl, _check = __main__._prctl, __main__._check\n"
-    "    def _no_parent_death(option, value):\n"
-    "        if option != 1:\n"
-    "            _prctl(option, value)\n"
-    "    def _lingering(result, what):\n"
-    "        if what == 'unshare' and os.fork() == 0:\n"
-    "            os.closerange(0, 1 << 16)\n"
-    "            time.sleep(120)\n"
-    "            os._exit(0)\n"
-    "        return _check(result, what)\n"
-    "    __main__._prctl, __main__._check = _no_parent_death, _lingering\n")}
+LINGERING = {
+    **DEPS,
+    "heavydep/__init__.py": str(DEPS["heavydep/__init__.py"])
+    + (
+        "import __main__, time\n"
+        "if hasattr(__main__, '_keeper'):\n"
+        "    _prctl, _check = __main__._prctl, __main__._check\n"
+        "    def _no_parent_death(option, value):\n"
+        "        if option != 1:\n"
+        "            _prctl(option, value)\n"
+        "    def _lingering(result, what):\n"
+        "        if what == 'unshare' and os.fork() == 0:\n"
+        "            os.closerange(0, 1 << 16)\n"
+        "            time.sleep(120)\n"
+        "            os._exit(0)\n"
+        "        return _check(result, what)\n"
+        "    __main__._prctl, __main__._check = _no_parent_death, _lingering\n"
+    ),
+}
 OTHER = {"app.py": "import os\ndef handler(event, context):\n    return {'uid': os.getuid()}\n"}
 
 
@@ -108,8 +119,11 @@ def _health(server: Server) -> dict[str, Any]:
 
 
 def function_zygotes(server: Server, name: str | None = None) -> list[dict[str, Any]]:
-    return [z for z in _health(server)["zygotes"] if "function" in z and
-            (name is None or z["function"].startswith(f"{name}:"))]
+    return [
+        z
+        for z in _health(server)["zygotes"]
+        if "function" in z and (name is None or z["function"].startswith(f"{name}:"))
+    ]
 
 
 def _wait_for(what: Callable[[], Any], seconds: float = 30.0) -> Any:
@@ -128,8 +142,7 @@ def _cold_starts(lam: Any, name: str, count: int) -> list[tuple[str, Any]]:
     and body of the cold starts."""
     payload = {"sleep": 1.0}
     with ThreadPoolExecutor(count) as pool:
-        answers = list(pool.map(lambda _: invoke(lam, name, payload, LogType="Tail"),
-                                range(count)))
+        answers = list(pool.map(lambda _: invoke(lam, name, payload, LogType="Tail"), range(count)))
     for response, body in answers:
         assert "FunctionError" not in response, body
     return [(log_tail(r), b) for r, b in answers if "Init Duration" in log_tail(r)]
@@ -179,17 +192,23 @@ def test_a_changed_configuration_gets_a_new_zygote(linux_server: Server, lam: An
     create_function(lam, "greeter", DEPS, Environment={"Variables": {"GREETING": "hello"}})
     invoke(lam, "greeter")
     old = _wait_for(lambda: function_zygotes(linux_server, "greeter"))[0]
-    lam.update_function_configuration(FunctionName="greeter",
-                                      Environment={"Variables": {"GREETING": "bonjour"}})
-    lam.get_waiter("function_updated_v2").wait(FunctionName="greeter",
-                                               WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lam.update_function_configuration(
+        FunctionName="greeter", Environment={"Variables": {"GREETING": "bonjour"}}
+    )
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="greeter", WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
     # The new configuration learns anew: its dependency is imported with its variables.
     assert invoke(lam, "greeter")[1]["greeting"] == "bonjour"
-    new = _wait_for(lambda: [z for z in function_zygotes(linux_server, "greeter")
-                             if z["function"] != old["function"]])[0]
+    new = _wait_for(
+        lambda: [
+            z for z in function_zygotes(linux_server, "greeter") if z["function"] != old["function"]
+        ]
+    )[0]
     cold = _cold_starts(lam, "greeter", 2)
-    assert cold and all(body["dep_by"] == new["pid"] and body["greeting"] == "bonjour"
-                        for _, body in cold)
+    assert cold and all(
+        body["dep_by"] == new["pid"] and body["greeting"] == "bonjour" for _, body in cold
+    )
 
 
 def test_a_dead_function_zygote_is_restarted(linux_server: Server, lam: Any) -> None:
@@ -200,14 +219,16 @@ def test_a_dead_function_zygote_is_restarted(linux_server: Server, lam: Any) -> 
     # The next cold starts find it dying (the kill pending): they start from the runtime
     # zygote meanwhile (one warm environment, two cold), and it is started again.
     assert len(_cold_starts(lam, "sturdy", 3)) == 2
-    new = _wait_for(lambda: [z for z in function_zygotes(linux_server, "sturdy")
-                             if z["pid"] != old["pid"]])[0]
+    new = _wait_for(
+        lambda: [z for z in function_zygotes(linux_server, "sturdy") if z["pid"] != old["pid"]]
+    )[0]
     cold = _cold_starts(lam, "sturdy", 5)  # three warm, two cold
     assert len(cold) == 2 and all(body["dep_by"] == new["pid"] for _, body in cold)
 
 
-def test_a_memory_hog_forked_from_a_zygote_is_held_to_its_memory_size(linux_server: Server,
-                                                                       lam: Any) -> None:
+def test_a_memory_hog_forked_from_a_zygote_is_held_to_its_memory_size(
+    linux_server: Server, lam: Any
+) -> None:
     create_function(lam, "greedy", DEPS, MemorySize=128, Timeout=30)
     invoke(lam, "greedy")
     zygote = _wait_for(lambda: function_zygotes(linux_server, "greedy"))[0]
@@ -227,29 +248,36 @@ def test_a_memory_hog_forked_from_a_zygote_is_held_to_its_memory_size(linux_serv
     assert invoke(lam, "greedy")[1]["pid"] == 2
 
 
-def test_modules_that_start_threads_at_import_get_no_zygote(linux_server: Server,
-                                                             lam: Any) -> None:
-    threaded = {**DEPS, "heavydep/__init__.py": (
-        "import os, threading, time\n"
-        "IMPORTED_BY = os.getpid()\n"
-        "GREETING = None\n"
-        "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n")}
+def test_modules_that_start_threads_at_import_get_no_zygote(linux_server: Server, lam: Any) -> None:
+    threaded = {
+        **DEPS,
+        "heavydep/__init__.py": (
+            "import os, threading, time\n"
+            "IMPORTED_BY = os.getpid()\n"
+            "GREETING = None\n"
+            "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n"
+        ),
+    }
     create_function(lam, "threaded", threaded)
     invoke(lam, "threaded")
-    _wait_for(lambda: any("function zygote of threaded:" in line and "threads" in line
-                          for line in linux_server.output))
+    _wait_for(
+        lambda: any(
+            "function zygote of threaded:" in line and "threads" in line
+            for line in linux_server.output
+        )
+    )
     assert not function_zygotes(linux_server, "threaded")
     cold = _cold_starts(lam, "threaded", 2)
     assert cold and all(body["dep_by"] == body["pid"] for _, body in cold)
 
 
-def test_a_hostile_dependency_gets_nothing_of_the_platform(linux_server: Server,
-                                                          lam: Any) -> None:
+def test_a_hostile_dependency_gets_nothing_of_the_platform(linux_server: Server, lam: Any) -> None:
     assert linux_server.process is not None
     platform = linux_server.process.pid
     cgroups_before = Path(f"/proc/{platform}/cgroup").read_text()
-    create_function(lam, "hostile", HOSTILE,
-                    Environment={"Variables": {"TARGET_PID": str(platform)}})
+    create_function(
+        lam, "hostile", HOSTILE, Environment={"Variables": {"TARGET_PID": str(platform)}}
+    )
     invoke(lam, "hostile")
     zygote = _wait_for(lambda: function_zygotes(linux_server, "hostile"))[0]
     runtime_zygotes = {z["pid"] for z in _health(linux_server)["zygotes"] if "runtime" in z}
@@ -271,13 +299,15 @@ def _uids_of_new_configurations(lam: Any, name: str, rounds: int) -> set[int]:
     for round_ in range(rounds):
         lam.update_function_configuration(FunctionName=name, Description=str(round_))
         lam.get_waiter("function_updated_v2").wait(
-            FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100})
+            FunctionName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 100}
+        )
         uids.add(invoke(lam, name)[1]["uid"])
     return uids
 
 
-def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(linux_server: Server,
-                                                                    lam: Any) -> None:
+def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(
+    linux_server: Server, lam: Any
+) -> None:
     create_function(lam, "lingering", LINGERING)
     create_function(lam, "neighbour", OTHER)
     invoke(lam, "lingering")
@@ -295,8 +325,10 @@ def test_uids_stay_quarantined_while_anything_of_a_dead_zygote_lives(linux_serve
 
 @pytest.fixture(scope="module")
 def churn_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("fzygotes-churn"), extra_env={
-        "ALTUS_SANDBOX": "linux", "ALTUS_KEEP_ALIVE_SECONDS": "1"})
+    running = start_server(
+        tmp_path_factory.mktemp("fzygotes-churn"),
+        extra_env={"ALTUS_SANDBOX": "linux", "ALTUS_KEEP_ALIVE_SECONDS": "1"},
+    )
     yield running
     running.stop()
 
@@ -307,8 +339,9 @@ def test_uids_of_a_function_zygotes_environments_stay_its_own(churn_server: Serv
     create_function(lam, "other", OTHER)
     invoke(lam, "owner")
     zygote = _wait_for(lambda: function_zygotes(churn_server, "owner"))[0]
-    owned = {body["uid"] for _, body in _cold_starts(lam, "owner", 3)
-             if body["dep_by"] == zygote["pid"]}
+    owned = {
+        body["uid"] for _, body in _cold_starts(lam, "owner", 3) if body["dep_by"] == zygote["pid"]
+    }
     assert len(owned) >= 2
     # Retired, their environments' uids are still the zygote's (a process of its making
     # could hold one): another function's environments never get them.
@@ -321,9 +354,15 @@ def test_uids_of_a_function_zygotes_environments_stay_its_own(churn_server: Serv
 
 @pytest.fixture(scope="module")
 def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("fzygotes-small"), extra_env={
-        "ALTUS_SANDBOX": "linux", "ALTUS_SANDBOX_FUNCTION_ZYGOTES": "1",
-        "ALTUS_KEEP_ALIVE_SECONDS": "1", "ALTUS_SANDBOX_FUNCTION_ZYGOTE_IDLE_SECONDS": "8"})
+    running = start_server(
+        tmp_path_factory.mktemp("fzygotes-small"),
+        extra_env={
+            "ALTUS_SANDBOX": "linux",
+            "ALTUS_SANDBOX_FUNCTION_ZYGOTES": "1",
+            "ALTUS_KEEP_ALIVE_SECONDS": "1",
+            "ALTUS_SANDBOX_FUNCTION_ZYGOTE_IDLE_SECONDS": "8",
+        },
+    )
     yield running
     running.stop()
 
@@ -335,8 +374,9 @@ def test_function_zygotes_are_bounded_and_retired_when_idle(small_server: Server
     invoke(lam, "first")
     _wait_for(lambda: function_zygotes(small_server, "first"))
     # Once its environment is retired, the first zygote is idle, and makes room.
-    _wait_for(lambda: [z for z in function_zygotes(small_server, "first")
-                       if z["environments"] == 0])
+    _wait_for(
+        lambda: [z for z in function_zygotes(small_server, "first") if z["environments"] == 0]
+    )
     invoke(lam, "second")
     _wait_for(lambda: function_zygotes(small_server, "second"))
     assert [z["function"].split(":")[0] for z in function_zygotes(small_server)] == ["second"]

@@ -54,8 +54,14 @@ def handler(event, context):
 
 
 def test_request_response_context_environment_and_warm_state(client: Any) -> None:
-    create_function(client, "stateful", {"app.py": STATEFUL}, MemorySize=256, Timeout=7,
-                    Environment={"Variables": {"MY_SETTING": "on"}})
+    create_function(
+        client,
+        "stateful",
+        {"app.py": STATEFUL},
+        MemorySize=256,
+        Timeout=7,
+        Environment={"Variables": {"MY_SETTING": "on"}},
+    )
     context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
     response, first = invoke(client, "stateful", {"hello": "world"}, ClientContext=context)
     assert response["StatusCode"] == 200
@@ -65,8 +71,9 @@ def test_request_response_context_environment_and_warm_state(client: Any) -> Non
     assert first["count"] == 1 and first["tmp_persisted"] is False
     assert first["request_id"] == response["ResponseMetadata"]["RequestId"]
     assert first["function_name"] == "stateful" and first["function_version"] == "$LATEST"
-    assert first["invoked_function_arn"] == \
-        "arn:aws:lambda:us-east-1:000000000000:function:stateful"
+    assert (
+        first["invoked_function_arn"] == "arn:aws:lambda:us-east-1:000000000000:function:stateful"
+    )
     assert first["memory_limit_in_mb"] == "256"
     assert first["log_group_name"] == "/aws/lambda/stateful"
     assert re.fullmatch(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}", first["log_stream_name"])
@@ -94,19 +101,26 @@ def test_empty_payload_is_an_empty_object(client: Any) -> None:
     create_function(client, "echo", {"app.py": "def handler(e, c):\n    return e\n"})
     assert invoke(client, "echo")[1] == {}
     assert invoke(client, "echo", [1, "two", None])[1] == [1, "two", None]
-    assert invoke(client, "echo", "\"text\"")[1] == "text"
+    assert invoke(client, "echo", '"text"')[1] == "text"
 
 
 def test_tail_log_has_start_end_report_and_output(client: Any) -> None:
-    create_function(client, "talker", {"app.py": (
-        "import logging, sys\n"
-        "logger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n"
-        "print('at init')\n"
-        "def handler(e, c):\n"
-        "    print('to stdout')\n"
-        "    print('to stderr', file=sys.stderr)\n"
-        "    logger.info('via logging')\n"
-        "    return 1\n")})
+    create_function(
+        client,
+        "talker",
+        {
+            "app.py": (
+                "import logging, sys\n"
+                "logger = logging.getLogger()\nlogger.setLevel(logging.INFO)\n"
+                "print('at init')\n"
+                "def handler(e, c):\n"
+                "    print('to stdout')\n"
+                "    print('to stderr', file=sys.stderr)\n"
+                "    logger.info('via logging')\n"
+                "    return 1\n"
+            )
+        },
+    )
     cold, _ = invoke(client, "talker", LogType="Tail")
     cold_log = log_tail(cold)
     assert "at init" in cold_log
@@ -123,16 +137,19 @@ def test_tail_log_has_start_end_report_and_output(client: Any) -> None:
     report = lines[-1]
     assert re.fullmatch(
         rf"REPORT RequestId: {request_id}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
-        r"Memory Size: 128 MB\tMax Memory Used: \d+ MB", report)
+        r"Memory Size: 128 MB\tMax Memory Used: \d+ MB",
+        report,
+    )
     assert "Init Duration" not in report
     assert "LogResult" not in invoke(client, "talker")[0]
 
 
 def test_tail_is_the_last_4kb(client: Any) -> None:
-    create_function(client, "chatty", {"app.py": (
-        "def handler(e, c):\n"
-        "    for i in range(2000):\n"
-        "        print('line', i)\n")})
+    create_function(
+        client,
+        "chatty",
+        {"app.py": ("def handler(e, c):\n    for i in range(2000):\n        print('line', i)\n")},
+    )
     response, _ = invoke(client, "chatty", LogType="Tail")
     raw = base64.b64decode(response["LogResult"])
     assert len(raw) <= 4096
@@ -141,9 +158,11 @@ def test_tail_is_the_last_4kb(client: Any) -> None:
 
 
 def test_handler_exception_is_200_unhandled_with_error_document(client: Any) -> None:
-    create_function(client, "raiser", {"app.py": (
-        "def handler(e, c):\n"
-        "    raise ValueError('bad input: ' + str(e.get('x')))\n")})
+    create_function(
+        client,
+        "raiser",
+        {"app.py": ("def handler(e, c):\n    raise ValueError('bad input: ' + str(e.get('x')))\n")},
+    )
     response, body = invoke(client, "raiser", {"x": 7}, LogType="Tail")
     assert response["StatusCode"] == 200
     assert response["FunctionError"] == "Unhandled"
@@ -152,27 +171,51 @@ def test_handler_exception_is_200_unhandled_with_error_document(client: Any) -> 
     assert body["requestId"] == response["ResponseMetadata"]["RequestId"]
     assert any("raise ValueError" in frame for frame in body["stackTrace"])
     # One log event, its lines joined by \r, as Lambda's Python runtime writes it.
-    assert "[ERROR] ValueError: bad input: 7\rTraceback (most recent call last):\r" in \
-        log_tail(response)
+    assert "[ERROR] ValueError: bad input: 7\rTraceback (most recent call last):\r" in log_tail(
+        response
+    )
     assert invoke(client, "raiser", {"x": 8})[1]["errorMessage"] == "bad input: 8"
 
 
 @pytest.mark.parametrize(
     ("files", "handler", "error_type", "message"),
     [
-        ({"app.py": "def handler(e, c): return 1\n"}, "missing.handler",
-         "Runtime.ImportModuleError", "Unable to import module 'missing': No module named "
-                                      "'missing'"),
-        ({"app.py": "def handler(e, c): return 1\n"}, "app.nothere",
-         "Runtime.HandlerNotFound", "Handler 'nothere' missing on module 'app'"),
-        ({"app.py": "def handler(e, c) return 1\n"}, "app.handler",
-         "Runtime.UserCodeSyntaxError", "Syntax error in module 'app'"),
-        ({"app.py": "def handler(e, c): return 1\n"}, "apphandler",
-         "Runtime.MalformedHandlerName", "Bad handler 'apphandler'"),
-        ({"app.py": "import not_installed_anywhere\n"}, "app.handler",
-         "Runtime.ImportModuleError", "No module named 'not_installed_anywhere'"),
-        ({"app.py": "raise RuntimeError('init failed')\n"}, "app.handler",
-         "RuntimeError", "init failed"),
+        (
+            {"app.py": "def handler(e, c): return 1\n"},
+            "missing.handler",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'missing': No module named 'missing'",
+        ),
+        (
+            {"app.py": "def handler(e, c): return 1\n"},
+            "app.nothere",
+            "Runtime.HandlerNotFound",
+            "Handler 'nothere' missing on module 'app'",
+        ),
+        (
+            {"app.py": "def handler(e, c) return 1\n"},
+            "app.handler",
+            "Runtime.UserCodeSyntaxError",
+            "Syntax error in module 'app'",
+        ),
+        (
+            {"app.py": "def handler(e, c): return 1\n"},
+            "apphandler",
+            "Runtime.MalformedHandlerName",
+            "Bad handler 'apphandler'",
+        ),
+        (
+            {"app.py": "import not_installed_anywhere\n"},
+            "app.handler",
+            "Runtime.ImportModuleError",
+            "No module named 'not_installed_anywhere'",
+        ),
+        (
+            {"app.py": "raise RuntimeError('init failed')\n"},
+            "app.handler",
+            "RuntimeError",
+            "init failed",
+        ),
     ],
 )
 def test_init_errors_are_reported_like_lambda(
@@ -190,14 +233,22 @@ def test_init_errors_are_reported_like_lambda(
 
 
 def test_timeout_kills_and_reports(client: Any) -> None:
-    create_function(client, "sleeper", {"app.py": (
-        "import time\n"
-        "calls = 0\n"
-        "def handler(e, c):\n"
-        "    global calls\n"
-        "    calls += 1\n"
-        "    time.sleep(e.get('sleep', 0))\n"
-        "    return calls\n")}, Timeout=1)
+    create_function(
+        client,
+        "sleeper",
+        {
+            "app.py": (
+                "import time\n"
+                "calls = 0\n"
+                "def handler(e, c):\n"
+                "    global calls\n"
+                "    calls += 1\n"
+                "    time.sleep(e.get('sleep', 0))\n"
+                "    return calls\n"
+            )
+        },
+        Timeout=1,
+    )
     started = time.monotonic()
     response, body = invoke(client, "sleeper", {"sleep": 30}, LogType="Tail")
     assert time.monotonic() - started < 10
@@ -212,10 +263,18 @@ def test_timeout_kills_and_reports(client: Any) -> None:
 
 
 def test_memory_ceiling_is_enforced(altus_server: Server, client: Any) -> None:
-    create_function(client, "hog", {"app.py": (
-        "def handler(e, c):\n"
-        "    blob = bytearray(e['mb'] * 1024 * 1024)\n"
-        "    return len(blob)\n")}, MemorySize=128)
+    create_function(
+        client,
+        "hog",
+        {
+            "app.py": (
+                "def handler(e, c):\n"
+                "    blob = bytearray(e['mb'] * 1024 * 1024)\n"
+                "    return len(blob)\n"
+            )
+        },
+        MemorySize=128,
+    )
     response, body = invoke(client, "hog", {"mb": 400})
     assert response["FunctionError"] == "Unhandled"
     if altus_server.sandbox == "linux":
@@ -228,8 +287,9 @@ def test_memory_ceiling_is_enforced(altus_server: Server, client: Any) -> None:
     response, body = invoke(client, "hog", {"mb": 20})
     assert "FunctionError" not in response and body == 20 * 1024 * 1024
     client.update_function_configuration(FunctionName="hog", MemorySize=1024)
-    client.get_waiter("function_updated_v2").wait(FunctionName="hog",
-                                                  WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.get_waiter("function_updated_v2").wait(
+        FunctionName="hog", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     response, body = invoke(client, "hog", {"mb": 400}, LogType="Tail")
     assert "FunctionError" not in response, body
     used = int(re.search(r"Max Memory Used: (\d+) MB", log_tail(response))[1])
@@ -237,12 +297,19 @@ def test_memory_ceiling_is_enforced(altus_server: Server, client: Any) -> None:
 
 
 def test_runtime_crash_is_runtime_exit_error(client: Any) -> None:
-    create_function(client, "crasher", {"app.py": (
-        "import os\n"
-        "def handler(e, c):\n"
-        "    if e.get('crash'):\n"
-        "        os._exit(3)\n"
-        "    return 'fine'\n")})
+    create_function(
+        client,
+        "crasher",
+        {
+            "app.py": (
+                "import os\n"
+                "def handler(e, c):\n"
+                "    if e.get('crash'):\n"
+                "        os._exit(3)\n"
+                "    return 'fine'\n"
+            )
+        },
+    )
     response, body = invoke(client, "crasher", {"crash": True}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.ExitError"
@@ -252,30 +319,41 @@ def test_runtime_crash_is_runtime_exit_error(client: Any) -> None:
 
 
 def test_oversized_response_is_refused(client: Any) -> None:
-    create_function(client, "bigresult", {"app.py": (
-        "def handler(e, c):\n"
-        "    return 'x' * (7 * 1024 * 1024)\n")}, MemorySize=512)
+    create_function(
+        client,
+        "bigresult",
+        {"app.py": ("def handler(e, c):\n    return 'x' * (7 * 1024 * 1024)\n")},
+        MemorySize=512,
+    )
     response, body = invoke(client, "bigresult")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Function.ResponseSizeTooLarge"
 
 
 def test_unserializable_result_is_a_marshal_error(client: Any) -> None:
-    create_function(client, "unmarshal", {"app.py": (
-        "def handler(e, c):\n"
-        "    return {'s': {1, 2}}\n")})
+    create_function(
+        client, "unmarshal", {"app.py": ("def handler(e, c):\n    return {'s': {1, 2}}\n")}
+    )
     response, body = invoke(client, "unmarshal")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.MarshalError"
 
 
 def test_event_invoke_runs_in_the_background(altus_server: Server, client: Any) -> None:
-    create_function(client, "background", {"app.py": (
-        "import json\n"
-        "def handler(e, c):\n"
-        "    print('ran', json.dumps({'event': e, 'id': c.aws_request_id}))\n")})
-    response = client.invoke(FunctionName="background", InvocationType="Event",
-                             Payload=json.dumps({"async": True}))
+    create_function(
+        client,
+        "background",
+        {
+            "app.py": (
+                "import json\n"
+                "def handler(e, c):\n"
+                "    print('ran', json.dumps({'event': e, 'id': c.aws_request_id}))\n"
+            )
+        },
+    )
+    response = client.invoke(
+        FunctionName="background", InvocationType="Event", Payload=json.dumps({"async": True})
+    )
     assert response["StatusCode"] == 202
     assert response["Payload"].read() == b""
     logs = altus_server.logs_client()
@@ -284,8 +362,9 @@ def test_event_invoke_runs_in_the_background(altus_server: Server, client: Any) 
     while not found and time.monotonic() < deadline:
         time.sleep(0.05)
         with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
-            found = logs.filter_log_events(logGroupName="/aws/lambda/background",
-                                           filterPattern='"ran"')["events"]
+            found = logs.filter_log_events(
+                logGroupName="/aws/lambda/background", filterPattern='"ran"'
+            )["events"]
     assert found, "the Event invoke never ran"
     written = json.loads(found[0]["message"].split(" ", 1)[1])
     assert written["event"] == {"async": True}
@@ -297,77 +376,105 @@ def test_event_invoke_runs_in_the_background(altus_server: Server, client: Any) 
 def test_versions_and_aliases_route_invokes(client: Any) -> None:
     create_function(client, "routed", {"app.py": "def handler(e, c):\n    return 'one'\n"})
     client.publish_version(FunctionName="routed")
-    client.update_function_code(FunctionName="routed", ZipFile=zip_files(
-        {"app.py": "def handler(e, c):\n    return 'two'\n"}))
-    client.get_waiter("function_updated_v2").wait(FunctionName="routed",
-                                                  WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.update_function_code(
+        FunctionName="routed",
+        ZipFile=zip_files({"app.py": "def handler(e, c):\n    return 'two'\n"}),
+    )
+    client.get_waiter("function_updated_v2").wait(
+        FunctionName="routed", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     client.publish_version(FunctionName="routed")
     assert invoke(client, "routed", Qualifier="1")[1] == "one"
     assert invoke(client, "routed:2")[1] == "two"
     assert invoke(client, "arn:aws:lambda:us-east-1:000000000000:function:routed:1")[1] == "one"
     assert invoke(client, "routed")[1] == "two"
-    client.create_alias(FunctionName="routed", Name="canary", FunctionVersion="1",
-                        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    client.create_alias(
+        FunctionName="routed",
+        Name="canary",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
     executed: Counter[str] = Counter()
     for _ in range(60):
         response, body = invoke(client, "routed", Qualifier="canary")
         executed[response["ExecutedVersion"]] += 1
         assert body == {"1": "one", "2": "two"}[response["ExecutedVersion"]]
     assert executed["1"] > 5 and executed["2"] > 5
-    client.update_alias(FunctionName="routed", Name="canary", FunctionVersion="2",
-                        RoutingConfig={"AdditionalVersionWeights": {}})
+    client.update_alias(
+        FunctionName="routed",
+        Name="canary",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
     response, body = invoke(client, "routed:canary")
     assert (response["ExecutedVersion"], body) == ("2", "two")
 
 
 def test_update_retires_warm_environments(client: Any) -> None:
-    create_function(client, "retire", {"app.py": (
-        "import os, uuid\n"
-        "ENV = uuid.uuid4().hex\n"
-        "def handler(e, c):\n"
-        "    return [ENV, os.environ.get('GEN')]\n")},
-        Environment={"Variables": {"GEN": "a"}})
+    create_function(
+        client,
+        "retire",
+        {
+            "app.py": (
+                "import os, uuid\n"
+                "ENV = uuid.uuid4().hex\n"
+                "def handler(e, c):\n"
+                "    return [ENV, os.environ.get('GEN')]\n"
+            )
+        },
+        Environment={"Variables": {"GEN": "a"}},
+    )
     pid, _gen = invoke(client, "retire")[1]
     assert invoke(client, "retire")[1] == [pid, "a"]
-    client.update_function_configuration(FunctionName="retire",
-                                         Environment={"Variables": {"GEN": "b"}})
-    client.get_waiter("function_updated_v2").wait(FunctionName="retire",
-                                                  WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.update_function_configuration(
+        FunctionName="retire", Environment={"Variables": {"GEN": "b"}}
+    )
+    client.get_waiter("function_updated_v2").wait(
+        FunctionName="retire", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     new_pid, new_gen = invoke(client, "retire")[1]
     assert new_gen == "b" and new_pid != pid
 
 
 def test_logs_reach_the_logs_api(altus_server: Server, client: Any) -> None:
-    create_function(client, "logged", {"app.py": (
-        "def handler(e, c):\n"
-        "    print('needle', e['n'])\n")})
-    ids = [invoke(client, "logged", {"n": n})[0]["ResponseMetadata"]["RequestId"]
-           for n in range(3)]
+    create_function(
+        client, "logged", {"app.py": ("def handler(e, c):\n    print('needle', e['n'])\n")}
+    )
+    ids = [invoke(client, "logged", {"n": n})[0]["ResponseMetadata"]["RequestId"] for n in range(3)]
     logs = altus_server.logs_client()
-    groups = [g["logGroupName"] for g in logs.describe_log_groups(
-        logGroupNamePrefix="/aws/lambda/logged")["logGroups"]]
+    groups = [
+        g["logGroupName"]
+        for g in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/logged")["logGroups"]
+    ]
     assert groups == ["/aws/lambda/logged"]
     streams = logs.describe_log_streams(logGroupName="/aws/lambda/logged")["logStreams"]
     assert len(streams) == 1
-    events = logs.get_log_events(logGroupName="/aws/lambda/logged",
-                                 logStreamName=streams[0]["logStreamName"],
-                                 startFromHead=True)["events"]
+    events = logs.get_log_events(
+        logGroupName="/aws/lambda/logged",
+        logStreamName=streams[0]["logStreamName"],
+        startFromHead=True,
+    )["events"]
     messages = [e["message"] for e in events]
     assert f"START RequestId: {ids[0]} Version: $LATEST" in messages
     assert "needle 2" in messages
-    found = logs.filter_log_events(logGroupName="/aws/lambda/logged",
-                                   filterPattern="needle")["events"]
+    found = logs.filter_log_events(logGroupName="/aws/lambda/logged", filterPattern="needle")[
+        "events"
+    ]
     assert [e["message"] for e in found] == ["needle 0", "needle 1", "needle 2"]
-    assert logs.filter_log_events(logGroupName="/aws/lambda/logged",
-                                  filterPattern='"needle 1"')["events"][0]["message"] == \
-        "needle 1"
+    assert (
+        logs.filter_log_events(logGroupName="/aws/lambda/logged", filterPattern='"needle 1"')[
+            "events"
+        ][0]["message"]
+        == "needle 1"
+    )
     with pytest.raises(logs.exceptions.ResourceNotFoundException):
         logs.filter_log_events(logGroupName="/aws/lambda/nothing-here")
 
 
 def test_payloads_near_the_6mb_limit_round_trip(client: Any) -> None:
-    create_function(client, "bigecho", {"app.py": "def handler(e, c):\n    return e\n"},
-                    MemorySize=1024)
+    create_function(
+        client, "bigecho", {"app.py": "def handler(e, c):\n    return e\n"}, MemorySize=1024
+    )
     blob = "y" * (5 * 1024 * 1024)
     response, body = invoke(client, "bigecho", {"blob": blob})
     assert "FunctionError" not in response
@@ -375,24 +482,37 @@ def test_payloads_near_the_6mb_limit_round_trip(client: Any) -> None:
 
 
 def test_create_and_update_with_publish(client: Any) -> None:
-    created = create_function(client, "pub", {"app.py": "def handler(e, c):\n    return 1\n"},
-                              Publish=True)
+    created = create_function(
+        client, "pub", {"app.py": "def handler(e, c):\n    return 1\n"}, Publish=True
+    )
     assert created["Version"] == "1"
-    updated = client.update_function_code(FunctionName="pub", Publish=True, ZipFile=zip_files(
-        {"app.py": "def handler(e, c):\n    return 2\n"}))
+    updated = client.update_function_code(
+        FunctionName="pub",
+        Publish=True,
+        ZipFile=zip_files({"app.py": "def handler(e, c):\n    return 2\n"}),
+    )
     assert updated["Version"] == "2"
     assert invoke(client, "pub:1")[1] == 1
     assert invoke(client, "pub:2")[1] == 2
 
 
 def test_a_flood_of_output_is_capped_and_the_server_keeps_serving(client: Any) -> None:
-    create_function(client, "flood", {"app.py": (
-        "import sys\n"
-        "def handler(e, c):\n"
-        "    line = 'z' * 1023 + '\\n'\n"
-        "    for _ in range(e['mb'] * 1024):\n"
-        "        sys.stdout.write(line)\n"
-        "    return 'done'\n")}, Timeout=60, MemorySize=256)
+    create_function(
+        client,
+        "flood",
+        {
+            "app.py": (
+                "import sys\n"
+                "def handler(e, c):\n"
+                "    line = 'z' * 1023 + '\\n'\n"
+                "    for _ in range(e['mb'] * 1024):\n"
+                "        sys.stdout.write(line)\n"
+                "    return 'done'\n"
+            )
+        },
+        Timeout=60,
+        MemorySize=256,
+    )
     response, body = invoke(client, "flood", {"mb": 64}, LogType="Tail")
     assert body == "done"
     tail = log_tail(response)

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 def _zip_with_modes(files: dict[str, tuple[str, int]]) -> bytes:
     import io
     import zipfile
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, (text, mode) in files.items():
@@ -35,16 +36,27 @@ def _zip_with_modes(files: dict[str, tuple[str, int]]) -> bytes:
 
 
 def _publish(client: Any, name: str, files: dict[str, str | bytes], **extra: Any) -> Any:
-    return client.publish_layer_version(LayerName=name, Content={"ZipFile": zip_files(files)},
-                                        **extra)
+    return client.publish_layer_version(
+        LayerName=name, Content={"ZipFile": zip_files(files)}, **extra
+    )
 
 
 def test_layer_versions_api(client: Any) -> None:
-    first = _publish(client, "shapes", {"python/shapes.py": "X = 1\n"},
-                     CompatibleRuntimes=["python3.12"], Description="one",
-                     LicenseInfo="MIT")
-    second = _publish(client, "shapes", {"python/shapes.py": "X = 2\n"},
-                      CompatibleRuntimes=["nodejs20.x"], CompatibleArchitectures=["arm64"])
+    first = _publish(
+        client,
+        "shapes",
+        {"python/shapes.py": "X = 1\n"},
+        CompatibleRuntimes=["python3.12"],
+        Description="one",
+        LicenseInfo="MIT",
+    )
+    second = _publish(
+        client,
+        "shapes",
+        {"python/shapes.py": "X = 2\n"},
+        CompatibleRuntimes=["nodejs20.x"],
+        CompatibleArchitectures=["arm64"],
+    )
     assert first["Version"] == 1 and second["Version"] == 2
     assert first["LayerVersionArn"] == first["LayerArn"] + ":1"
     assert first["Content"]["CodeSize"] > 0 and first["Content"]["CodeSha256"]
@@ -61,25 +73,39 @@ def test_layer_versions_api(client: Any) -> None:
     layers = {entry["LayerName"]: entry for entry in client.list_layers()["Layers"]}
     assert layers["shapes"]["LatestMatchingVersion"]["Version"] == 2
     matching = client.list_layers(CompatibleRuntime="python3.12")["Layers"]
-    assert [e["LatestMatchingVersion"]["Version"] for e in matching
-            if e["LayerName"] == "shapes"] == [1]
+    assert [
+        e["LatestMatchingVersion"]["Version"] for e in matching if e["LayerName"] == "shapes"
+    ] == [1]
 
     added = client.add_layer_version_permission(
-        LayerName="shapes", VersionNumber=1, StatementId="everyone",
-        Action="lambda:GetLayerVersion", Principal="*")
+        LayerName="shapes",
+        VersionNumber=1,
+        StatementId="everyone",
+        Action="lambda:GetLayerVersion",
+        Principal="*",
+    )
     assert json.loads(added["Statement"]) == {
-        "Sid": "everyone", "Effect": "Allow", "Principal": "*",
-        "Action": "lambda:GetLayerVersion", "Resource": first["LayerVersionArn"]}
+        "Sid": "everyone",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "lambda:GetLayerVersion",
+        "Resource": first["LayerVersionArn"],
+    }
     policy = client.get_layer_version_policy(LayerName="shapes", VersionNumber=1)
     assert json.loads(policy["Policy"])["Statement"][0]["Sid"] == "everyone"
     assert policy["RevisionId"] == added["RevisionId"]
     with pytest.raises(ClientError) as duplicate:
         client.add_layer_version_permission(
-            LayerName="shapes", VersionNumber=1, StatementId="everyone",
-            Action="lambda:GetLayerVersion", Principal="111122223333")
+            LayerName="shapes",
+            VersionNumber=1,
+            StatementId="everyone",
+            Action="lambda:GetLayerVersion",
+            Principal="111122223333",
+        )
     assert duplicate.value.response["Error"]["Code"] == "ResourceConflictException"
-    client.remove_layer_version_permission(LayerName="shapes", VersionNumber=1,
-                                           StatementId="everyone")
+    client.remove_layer_version_permission(
+        LayerName="shapes", VersionNumber=1, StatementId="everyone"
+    )
     with pytest.raises(ClientError) as gone:
         client.get_layer_version_policy(LayerName="shapes", VersionNumber=1)
     assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
@@ -94,23 +120,34 @@ def test_layer_versions_api(client: Any) -> None:
 
 
 def test_layers_apply_in_order_into_opt(client: Any, altus_server: Server) -> None:
-    base = _publish(client, "base", {"python/shared.py": "WHO = 'base'\n",
-                                     "python/only_base.py": "VALUE = 'from base'\n",
-                                     "lib/data.txt": "base data\n"})
+    base = _publish(
+        client,
+        "base",
+        {
+            "python/shared.py": "WHO = 'base'\n",
+            "python/only_base.py": "VALUE = 'from base'\n",
+            "lib/data.txt": "base data\n",
+        },
+    )
     top = _publish(client, "top", {"python/shared.py": "WHO = 'top'\n"})
     tool = _zip_with_modes({"bin/hello-tool": ("#!/bin/sh\necho tool-ran\n", 0o755)})
     tools = client.publish_layer_version(LayerName="tools", Content={"ZipFile": tool})
     arns = [base["LayerVersionArn"], top["LayerVersionArn"], tools["LayerVersionArn"]]
-    created = create_function(client, "layered", python_function(
-        "import os, subprocess, shared, only_base\n"
-        "def handler(event, context):\n"
-        "    return {'who': shared.WHO, 'base': only_base.VALUE,\n"
-        "            'data': open(os.environ['LD_LIBRARY_PATH'].split(':')[-1]\n"
-        "                         + '/data.txt').read().strip(),\n"
-        "            'tool': subprocess.run(['hello-tool'], capture_output=True,\n"
-        "                                   text=True).stdout.strip(),\n"
-        "            'path': os.environ['PATH'], 'ld': os.environ['LD_LIBRARY_PATH']}\n"),
-        Layers=arns)
+    created = create_function(
+        client,
+        "layered",
+        python_function(
+            "import os, subprocess, shared, only_base\n"
+            "def handler(event, context):\n"
+            "    return {'who': shared.WHO, 'base': only_base.VALUE,\n"
+            "            'data': open(os.environ['LD_LIBRARY_PATH'].split(':')[-1]\n"
+            "                         + '/data.txt').read().strip(),\n"
+            "            'tool': subprocess.run(['hello-tool'], capture_output=True,\n"
+            "                                   text=True).stdout.strip(),\n"
+            "            'path': os.environ['PATH'], 'ld': os.environ['LD_LIBRARY_PATH']}\n"
+        ),
+        Layers=arns,
+    )
     assert [layer["Arn"] for layer in created["Layers"]] == arns
     _, body = invoke(client, "layered", {})
     assert body["who"] == "top"  # the later layer wins
@@ -125,7 +162,8 @@ def test_layers_apply_in_order_into_opt(client: Any, altus_server: Server) -> No
     version = client.publish_version(FunctionName="layered")["Version"]
     client.update_function_configuration(FunctionName="layered", Layers=[top["LayerVersionArn"]])
     client.get_waiter("function_updated_v2").wait(
-        FunctionName="layered", WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+        FunctionName="layered", WaiterConfig={"Delay": 0.05, "MaxAttempts": 200}
+    )
     latest = client.get_function_configuration(FunctionName="layered")
     assert [layer["Arn"] for layer in latest["Layers"]] == [top["LayerVersionArn"]]
     published = client.get_function_configuration(FunctionName="layered", Qualifier=version)
@@ -140,24 +178,30 @@ def test_layer_bootstrap_for_provided_runtime(client: Any) -> None:
     bootstrap = (
         "#!/bin/sh\n"
         "set -eu\n"
-        "API=\"http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation\"\n"
+        'API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"\n'
         "exec python3 -S -c '\n"
         "import json, os, urllib.request\n"
-        "api = os.environ[\"AWS_LAMBDA_RUNTIME_API\"]\n"
-        "base = f\"http://{api}/2018-06-01/runtime/invocation\"\n"
+        'api = os.environ["AWS_LAMBDA_RUNTIME_API"]\n'
+        'base = f"http://{api}/2018-06-01/runtime/invocation"\n'
         "while True:\n"
-        "    with urllib.request.urlopen(base + \"/next\") as r:\n"
-        "        rid = r.headers[\"Lambda-Runtime-Aws-Request-Id\"]\n"
-        "    body = json.dumps({\"from\": \"layer bootstrap\"}).encode()\n"
-        "    urllib.request.urlopen(urllib.request.Request(base + f\"/{rid}/response\",\n"
-        "                                                  data=body, method=\"POST\"))\n"
-        "'\n")
+        '    with urllib.request.urlopen(base + "/next") as r:\n'
+        '        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]\n'
+        '    body = json.dumps({"from": "layer bootstrap"}).encode()\n'
+        '    urllib.request.urlopen(urllib.request.Request(base + f"/{rid}/response",\n'
+        '                                                  data=body, method="POST"))\n'
+        "'\n"
+    )
     layer = client.publish_layer_version(
-        LayerName="runtime", Content={"ZipFile": _zip_with_modes({"bootstrap": (bootstrap,
-                                                                               0o755)})})
-    create_function(client, "custom-from-layer", {"handler.txt": "unused\n"},
-                    runtime="provided.al2023", handler="unused",
-                    Layers=[layer["LayerVersionArn"]])
+        LayerName="runtime", Content={"ZipFile": _zip_with_modes({"bootstrap": (bootstrap, 0o755)})}
+    )
+    create_function(
+        client,
+        "custom-from-layer",
+        {"handler.txt": "unused\n"},
+        runtime="provided.al2023",
+        handler="unused",
+        Layers=[layer["LayerVersionArn"]],
+    )
     _, body = invoke(client, "custom-from-layer", {})
     assert body == {"from": "layer bootstrap"}
 
@@ -173,9 +217,14 @@ def test_layer_references_are_checked(client: Any) -> None:
     }
     for name, arns in cases.items():
         with pytest.raises(ClientError) as refused:
-            client.create_function(FunctionName=f"bad-layers-{name}", Runtime=PYTHON_RUNTIME,
-                                   Handler="app.handler", Role="arn:aws:iam::000000000000:"
-                                   "role/r", Code={"ZipFile": zip_files(code)}, Layers=arns)
+            client.create_function(
+                FunctionName=f"bad-layers-{name}",
+                Runtime=PYTHON_RUNTIME,
+                Handler="app.handler",
+                Role="arn:aws:iam::000000000000:role/r",
+                Code={"ZipFile": zip_files(code)},
+                Layers=arns,
+            )
         assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException", name
         with pytest.raises(ClientError):
             client.get_function(FunctionName=f"bad-layers-{name}")
@@ -183,24 +232,57 @@ def test_layer_references_are_checked(client: Any) -> None:
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_node_finds_layer_packages_from_commonjs_and_es_modules(client: Any) -> None:
-    lib = _publish(client, "nodelib", {
-        "nodejs/node_modules/greeter/package.json": json.dumps(
-            {"name": "greeter", "main": "index.js"}),
-        "nodejs/node_modules/greeter/index.js": "exports.greet = (n) => 'hello ' + n;\n"})
+    lib = _publish(
+        client,
+        "nodelib",
+        {
+            "nodejs/node_modules/greeter/package.json": json.dumps(
+                {"name": "greeter", "main": "index.js"}
+            ),
+            "nodejs/node_modules/greeter/index.js": "exports.greet = (n) => 'hello ' + n;\n",
+        },
+    )
     arns = [lib["LayerVersionArn"]]
-    create_function(client, "node-cjs-layer", {"index.js": (
-        "const { greet } = require('greeter');\n"
-        "exports.handler = async () => greet('cjs');\n")},
-        runtime="nodejs20.x", handler="index.handler", Layers=arns)
-    create_function(client, "node-esm-layer", {"index.mjs": (
-        "import greeter from 'greeter';\n"
-        "export const handler = async () => greeter.greet('esm');\n")},
-        runtime="nodejs20.x", handler="index.handler", Layers=arns)
-    create_function(client, "node-type-module-layer", {
-        "package.json": json.dumps({"type": "module"}),
-        "index.js": ("import greeter from 'greeter';\n"
-                     "export const handler = async () => greeter.greet('type module');\n")},
-        runtime="nodejs20.x", handler="index.handler", Layers=arns)
+    create_function(
+        client,
+        "node-cjs-layer",
+        {
+            "index.js": (
+                "const { greet } = require('greeter');\n"
+                "exports.handler = async () => greet('cjs');\n"
+            )
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Layers=arns,
+    )
+    create_function(
+        client,
+        "node-esm-layer",
+        {
+            "index.mjs": (
+                "import greeter from 'greeter';\n"
+                "export const handler = async () => greeter.greet('esm');\n"
+            )
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Layers=arns,
+    )
+    create_function(
+        client,
+        "node-type-module-layer",
+        {
+            "package.json": json.dumps({"type": "module"}),
+            "index.js": (
+                "import greeter from 'greeter';\n"
+                "export const handler = async () => greeter.greet('type module');\n"
+            ),
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Layers=arns,
+    )
     assert invoke(client, "node-cjs-layer", {})[1] == "hello cjs"
     assert invoke(client, "node-esm-layer", {})[1] == "hello esm"
     assert invoke(client, "node-type-module-layer", {})[1] == "hello type module"

@@ -20,16 +20,25 @@ needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is
 
 @needs_node
 def test_node_async_handler(client: Any) -> None:
-    create_function(client, "node-async", {"index.js": (
-        "let count = 0;\n"
-        "exports.handler = async (event, context) => {\n"
-        "  count += 1;\n"
-        "  console.log('hello from node', event.n);\n"
-        "  return { count, n: event.n, id: context.awsRequestId,\n"
-        "           fn: context.functionName, mem: context.memoryLimitInMB,\n"
-        "           remaining: context.getRemainingTimeInMillis() > 0,\n"
-        "           arn: context.invokedFunctionArn };\n"
-        "};\n")}, runtime="nodejs20.x", handler="index.handler")
+    create_function(
+        client,
+        "node-async",
+        {
+            "index.js": (
+                "let count = 0;\n"
+                "exports.handler = async (event, context) => {\n"
+                "  count += 1;\n"
+                "  console.log('hello from node', event.n);\n"
+                "  return { count, n: event.n, id: context.awsRequestId,\n"
+                "           fn: context.functionName, mem: context.memoryLimitInMB,\n"
+                "           remaining: context.getRemainingTimeInMillis() > 0,\n"
+                "           arn: context.invokedFunctionArn };\n"
+                "};\n"
+            )
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+    )
     response, body = invoke(client, "node-async", {"n": 5}, LogType="Tail")
     assert "FunctionError" not in response, body
     assert body["count"] == 1 and body["n"] == 5
@@ -42,11 +51,20 @@ def test_node_async_handler(client: Any) -> None:
 
 @needs_node
 def test_node_callback_handler_and_errors(client: Any) -> None:
-    create_function(client, "node-cb", {"index.js": (
-        "exports.handler = function (event, context, callback) {\n"
-        "  if (event.fail) { callback(new TypeError('nope')); return; }\n"
-        "  setTimeout(() => callback(null, { ok: true }), 10);\n"
-        "};\n")}, runtime="nodejs20.x", handler="index.handler")
+    create_function(
+        client,
+        "node-cb",
+        {
+            "index.js": (
+                "exports.handler = function (event, context, callback) {\n"
+                "  if (event.fail) { callback(new TypeError('nope')); return; }\n"
+                "  setTimeout(() => callback(null, { ok: true }), 10);\n"
+                "};\n"
+            )
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+    )
     assert invoke(client, "node-cb", {})[1] == {"ok": True}
     response, body = invoke(client, "node-cb", {"fail": True}, LogType="Tail")
     assert response["FunctionError"] == "Unhandled"
@@ -60,9 +78,17 @@ def test_node_callback_handler_and_errors(client: Any) -> None:
 
 @needs_node
 def test_node_es_module_and_nested_handler_path(client: Any) -> None:
-    create_function(client, "node-esm", {"src/main.mjs": (
-        "export const handler = async (event) => ({ esm: true, got: event });\n")},
-        runtime="nodejs20.x", handler="src/main.handler")
+    create_function(
+        client,
+        "node-esm",
+        {
+            "src/main.mjs": (
+                "export const handler = async (event) => ({ esm: true, got: event });\n"
+            )
+        },
+        runtime="nodejs20.x",
+        handler="src/main.handler",
+    )
     assert invoke(client, "node-esm", {"a": 1})[1] == {"esm": True, "got": {"a": 1}}
 
 
@@ -70,16 +96,26 @@ def test_node_es_module_and_nested_handler_path(client: Any) -> None:
 @pytest.mark.parametrize(
     ("files", "handler", "error_type"),
     [
-        ({"index.js": "exports.other = async () => 1;\n"}, "index.handler",
-         "Runtime.HandlerNotFound"),
-        ({"index.js": "exports.handler = async () => 1;\n"}, "missing.handler",
-         "Runtime.ImportModuleError"),
-        ({"index.js": "exports.handler = async () => {;\n"}, "index.handler",
-         "Runtime.UserCodeSyntaxError"),
+        (
+            {"index.js": "exports.other = async () => 1;\n"},
+            "index.handler",
+            "Runtime.HandlerNotFound",
+        ),
+        (
+            {"index.js": "exports.handler = async () => 1;\n"},
+            "missing.handler",
+            "Runtime.ImportModuleError",
+        ),
+        (
+            {"index.js": "exports.handler = async () => {;\n"},
+            "index.handler",
+            "Runtime.UserCodeSyntaxError",
+        ),
     ],
 )
-def test_node_init_errors(client: Any, files: dict[str, str], handler: str,
-                          error_type: str) -> None:
+def test_node_init_errors(
+    client: Any, files: dict[str, str], handler: str, error_type: str
+) -> None:
     name = f"node-init-{error_type.split('.')[-1].lower()}"
     create_function(client, name, files, runtime="nodejs20.x", handler=handler)
     response, body = invoke(client, name)
@@ -114,8 +150,13 @@ while True:
 
 
 def test_provided_runtime_runs_the_package_bootstrap(client: Any) -> None:
-    create_function(client, "custom", {"bootstrap": CUSTOM_BOOTSTRAP},
-                    runtime="provided.al2023", handler="my.handler")
+    create_function(
+        client,
+        "custom",
+        {"bootstrap": CUSTOM_BOOTSTRAP},
+        runtime="provided.al2023",
+        handler="my.handler",
+    )
     response, body = invoke(client, "custom", {"x": 1}, LogType="Tail")
     assert body == {"handler": "my.handler", "event": {"x": 1}, "deadline": True}
     assert "custom runtime got {'x': 1}" in log_tail(response)
@@ -125,8 +166,9 @@ def test_provided_runtime_runs_the_package_bootstrap(client: Any) -> None:
 
 
 def test_provided_runtime_without_bootstrap(client: Any) -> None:
-    create_function(client, "no-bootstrap", {"README": "nothing to run"}, runtime="provided",
-                    handler="x")
+    create_function(
+        client, "no-bootstrap", {"README": "nothing to run"}, runtime="provided", handler="x"
+    )
     response, body = invoke(client, "no-bootstrap")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.InvalidEntrypoint"
@@ -154,7 +196,7 @@ def _awslambdaric_files() -> dict[str, str | bytes]:
 def test_official_awslambdaric_works_unmodified(client: Any) -> None:
     pytest.importorskip("awslambdaric")
     files = _awslambdaric_files()
-    files["bootstrap"] = f"#!/bin/sh\nexec {PYTHON} -S -m awslambdaric \"$_HANDLER\"\n"
+    files["bootstrap"] = f'#!/bin/sh\nexec {PYTHON} -S -m awslambdaric "$_HANDLER"\n'
     files["app.py"] = (
         "import os\n"
         "count = 0\n"
@@ -167,8 +209,15 @@ def test_official_awslambdaric_works_unmodified(client: Any) -> None:
         "    return {'count': count, 'id': context.aws_request_id, 'event': event,\n"
         "            'remaining': context.get_remaining_time_in_millis()}\n"
     )
-    create_function(client, "ric", files, runtime="provided.al2023", handler="app.handler",
-                    Timeout=10, MemorySize=256)
+    create_function(
+        client,
+        "ric",
+        files,
+        runtime="provided.al2023",
+        handler="app.handler",
+        Timeout=10,
+        MemorySize=256,
+    )
     response, body = invoke(client, "ric", {"big": "x" * 200_000}, LogType="Tail")
     assert "FunctionError" not in response, body
     assert body["count"] == 1 and body["event"]["big"] == "x" * 200_000
@@ -179,8 +228,13 @@ def test_official_awslambdaric_works_unmodified(client: Any) -> None:
     response, body = invoke(client, "ric", {"fail": True})
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "KeyError"
-    create_function(client, "ric-broken", {**files, "app.py": "import nothing_here\n"},
-                    runtime="provided.al2023", handler="app.handler")
+    create_function(
+        client,
+        "ric-broken",
+        {**files, "app.py": "import nothing_here\n"},
+        runtime="provided.al2023",
+        handler="app.handler",
+    )
     response, body = invoke(client, "ric-broken")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.ImportModuleError"

@@ -20,19 +20,21 @@ pytestmark = pytest.mark.integration
 
 # An environment's identity: drawn once per environment, at import (PIDs do not tell
 # environments apart under the linux sandbox, where every runtime has its own PID space).
-SLOW = {"app.py": (
-    "import time, uuid\n"
-    "ENV = uuid.uuid4().hex\n"
-    "def handler(e, c):\n"
-    "    time.sleep(e.get('sleep', 0))\n"
-    "    return {'env': ENV, 'stream': c.log_stream_name}\n")}
+SLOW = {
+    "app.py": (
+        "import time, uuid\n"
+        "ENV = uuid.uuid4().hex\n"
+        "def handler(e, c):\n"
+        "    time.sleep(e.get('sleep', 0))\n"
+        "    return {'env': ENV, 'stream': c.log_stream_name}\n"
+    )
+}
 
 
 def test_parallel_invokes_get_their_own_environments(client: Any) -> None:
     create_function(client, "parallel", SLOW)
     with ThreadPoolExecutor(6) as pool:
-        results = list(pool.map(lambda _: invoke(client, "parallel", {"sleep": 1.0})[1],
-                                range(6)))
+        results = list(pool.map(lambda _: invoke(client, "parallel", {"sleep": 1.0})[1], range(6)))
     assert len({r["env"] for r in results}) == 6
     assert len({r["stream"] for r in results}) == 6
     # Afterwards the six are warm: sequential invokes reuse them, no new process appears.
@@ -42,10 +44,13 @@ def test_parallel_invokes_get_their_own_environments(client: Any) -> None:
 
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("limited"), {
-        "ALTUS_CONCURRENCY_LIMIT": "2",
-        "ALTUS_KEEP_ALIVE_SECONDS": "1",
-    })
+    server = start_server(
+        tmp_path_factory.mktemp("limited"),
+        {
+            "ALTUS_CONCURRENCY_LIMIT": "2",
+            "ALTUS_KEEP_ALIVE_SECONDS": "1",
+        },
+    )
     yield server
     server.stop()
 
@@ -96,11 +101,18 @@ def test_health_reports_the_pool(altus_server: Server) -> None:
 
 
 def test_a_crashed_idle_environment_is_replaced(altus_server: Server, client: Any) -> None:
-    create_function(client, "victim", {"app.py": (
-        "import os, uuid\n"
-        "ENV = uuid.uuid4().hex\n"
-        "def handler(e, c):\n"
-        "    return {'env': ENV, 'uid': os.getuid(), 'pid': os.getpid()}\n")})
+    create_function(
+        client,
+        "victim",
+        {
+            "app.py": (
+                "import os, uuid\n"
+                "ENV = uuid.uuid4().hex\n"
+                "def handler(e, c):\n"
+                "    return {'env': ENV, 'uid': os.getuid(), 'pid': os.getpid()}\n"
+            )
+        },
+    )
     first = invoke(client, "victim")[1]
     # Killed from outside while idle (an OOM kill, an operator): under the linux sandbox
     # the environment is frozen then, and the kill lands only when it is thawed.
@@ -119,17 +131,25 @@ def test_a_crashed_idle_environment_is_replaced(altus_server: Server, client: An
 def test_an_idle_environment_is_frozen(altus_server: Server, client: Any) -> None:
     if altus_server.sandbox != "linux":
         pytest.skip("only the linux sandbox freezes idle environments (cgroup freezer)")
-    create_function(client, "ticker", {"app.py": (
-        "import threading, time\n"
-        "ticks = 0\n"
-        "def tick():\n"
-        "    global ticks\n"
-        "    while True:\n"
-        "        ticks += 1\n"
-        "        time.sleep(0.01)\n"
-        "threading.Thread(target=tick, daemon=True).start()\n"
-        "def handler(e, c):\n"
-        "    return ticks\n")}, MemorySize=1769)
+    create_function(
+        client,
+        "ticker",
+        {
+            "app.py": (
+                "import threading, time\n"
+                "ticks = 0\n"
+                "def tick():\n"
+                "    global ticks\n"
+                "    while True:\n"
+                "        ticks += 1\n"
+                "        time.sleep(0.01)\n"
+                "threading.Thread(target=tick, daemon=True).start()\n"
+                "def handler(e, c):\n"
+                "    return ticks\n"
+            )
+        },
+        MemorySize=1769,
+    )
     before = invoke(client, "ticker")[1]
     time.sleep(1.0)
     after = invoke(client, "ticker")[1]
@@ -142,8 +162,12 @@ def test_server_restart_keeps_functions_versions_and_aliases(tmp_path: Path) -> 
     server = start_server(tmp_path / "data")
     try:
         client = server.client()
-        create_function(client, "durable", {"app.py": "def handler(e, c):\n    return 'v1'\n"},
-                        Environment={"Variables": {"KEEP": "me"}})
+        create_function(
+            client,
+            "durable",
+            {"app.py": "def handler(e, c):\n    return 'v1'\n"},
+            Environment={"Variables": {"KEEP": "me"}},
+        )
         client.publish_version(FunctionName="durable")
         client.create_alias(FunctionName="durable", Name="prod", FunctionVersion="1")
         before = client.get_function(FunctionName="durable")["Configuration"]
@@ -156,8 +180,10 @@ def test_server_restart_keeps_functions_versions_and_aliases(tmp_path: Path) -> 
         assert after == before
         assert client.get_alias(FunctionName="durable", Name="prod")["FunctionVersion"] == "1"
         assert invoke(client, "durable:prod")[1] == "v1"
-        assert [v["Version"] for v in client.list_versions_by_function(
-            FunctionName="durable")["Versions"]] == ["$LATEST", "1"]
+        assert [
+            v["Version"]
+            for v in client.list_versions_by_function(FunctionName="durable")["Versions"]
+        ] == ["$LATEST", "1"]
     finally:
         server.stop(9)  # SIGKILL: nothing acknowledged may be lost, environments reaped
     server = start_server(tmp_path / "data")

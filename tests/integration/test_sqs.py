@@ -24,9 +24,14 @@ from tests.conftest import Server, start_server
 
 
 def sqs_client(url: str) -> Any:
-    return boto3.client("sqs", endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="x", aws_secret_access_key="x",
-                        config=Config(retries={"total_max_attempts": 1}, read_timeout=60))
+    return boto3.client(
+        "sqs",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=60),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +59,15 @@ def error_code(info: pytest.ExceptionInfo[ClientError]) -> str:
     return code
 
 
-def receive_until(sqs: Any, url: str, count: int = 1, attempts: int = 40,
-                  **kwargs: Any) -> list[dict[str, Any]]:
+def receive_until(
+    sqs: Any, url: str, count: int = 1, attempts: int = 40, **kwargs: Any
+) -> list[dict[str, Any]]:
     """Receive (long polls of at most 1 s) until ``count`` messages came, or give up."""
     got: list[dict[str, Any]] = []
     for _ in range(attempts):
-        answer = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1,
-                                     MaxNumberOfMessages=min(10, count - len(got)), **kwargs)
+        answer = sqs.receive_message(
+            QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=min(10, count - len(got)), **kwargs
+        )
         got.extend(answer.get("Messages", []))
         if len(got) >= count:
             break
@@ -92,8 +99,12 @@ def test_create_get_list_delete(sqs: Any, server: Server) -> None:
     urls = [sqs.create_queue(QueueName=f"{prefix}-{i}")["QueueUrl"] for i in range(3)]
     assert urls[0] == f"{server.url}/000000000000/{prefix}-0"
     assert sqs.get_queue_url(QueueName=f"{prefix}-1")["QueueUrl"] == urls[1]
-    assert sqs.get_queue_url(QueueName=f"{prefix}-1",
-                             QueueOwnerAWSAccountId="000000000000")["QueueUrl"] == urls[1]
+    assert (
+        sqs.get_queue_url(QueueName=f"{prefix}-1", QueueOwnerAWSAccountId="000000000000")[
+            "QueueUrl"
+        ]
+        == urls[1]
+    )
     assert sqs.list_queues(QueueNamePrefix=prefix)["QueueUrls"] == urls
     first = sqs.list_queues(QueueNamePrefix=prefix, MaxResults=2)
     assert first["QueueUrls"] == urls[:2]
@@ -124,9 +135,15 @@ def test_queue_urls_from_another_host_work(sqs: Any, server: Server) -> None:
 
 def test_queue_url_follows_host_header(server: Server) -> None:
     name = f"host-{uuid.uuid4().hex[:8]}"
-    answer = httpx.post(f"{server.url}/", headers={
-        "X-Amz-Target": "AmazonSQS.CreateQueue", "Host": "queues.example:4566",
-        "Content-Type": "application/x-amz-json-1.0"}, content=json.dumps({"QueueName": name}))
+    answer = httpx.post(
+        f"{server.url}/",
+        headers={
+            "X-Amz-Target": "AmazonSQS.CreateQueue",
+            "Host": "queues.example:4566",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+        content=json.dumps({"QueueName": name}),
+    )
     assert answer.json() == {"QueueUrl": f"http://queues.example:4566/000000000000/{name}"}
 
 
@@ -139,24 +156,30 @@ def test_attributes(sqs: Any) -> None:
     assert attributes["MaximumMessageSize"] == "1048576"
     assert attributes["MessageRetentionPeriod"] == "345600"
     assert attributes["ReceiveMessageWaitTimeSeconds"] == "0"
-    for key in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                "ApproximateNumberOfMessagesDelayed"):
+    for key in (
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ):
         assert attributes[key] == "0"
     assert int(attributes["CreatedTimestamp"]) <= int(attributes["LastModifiedTimestamp"])
     assert "FifoQueue" not in attributes
     one = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
     assert one["Attributes"] == {"VisibilityTimeout": "7"}
 
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "3",
-                                                       "MessageRetentionPeriod": "60"})
-    changed = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "VisibilityTimeout", "MessageRetentionPeriod"])["Attributes"]
+    sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"VisibilityTimeout": "3", "MessageRetentionPeriod": "60"}
+    )
+    changed = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["VisibilityTimeout", "MessageRetentionPeriod"]
+    )["Attributes"]
     assert changed == {"VisibilityTimeout": "3", "MessageRetentionPeriod": "60"}
 
     # Bad input: a precise error, and nothing changed (not even the valid member).
     with pytest.raises(sqs.exceptions.InvalidAttributeValue):
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "5",
-                                                           "VisibilityTimeout": "43201"})
+        sqs.set_queue_attributes(
+            QueueUrl=url, Attributes={"DelaySeconds": "5", "VisibilityTimeout": "43201"}
+        )
     with pytest.raises(sqs.exceptions.InvalidAttributeName):
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"Colour": "blue"})
     with pytest.raises(sqs.exceptions.InvalidAttributeName):
@@ -166,8 +189,9 @@ def test_attributes(sqs: Any) -> None:
     after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert after["DelaySeconds"] == "0" and after["VisibilityTimeout"] == "3"
     with pytest.raises(sqs.exceptions.InvalidAttributeValue):
-        sqs.create_queue(QueueName=f"bad-{uuid.uuid4().hex[:6]}",
-                         Attributes={"MaximumMessageSize": "100"})
+        sqs.create_queue(
+            QueueName=f"bad-{uuid.uuid4().hex[:6]}", Attributes={"MaximumMessageSize": "100"}
+        )
     with pytest.raises(ClientError) as bad_name:
         sqs.create_queue(QueueName="no spaces allowed")
     assert error_code(bad_name) == "InvalidParameterValue"
@@ -193,16 +217,23 @@ def test_send_receive_delete_with_attributes_and_digests(sqs: Any) -> None:
         "Blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01\xff"},
         "Custom": {"DataType": "Number.float", "StringValue": "1.5"},
     }
-    sent = sqs.send_message(QueueUrl=url, MessageBody="hello", MessageAttributes=attributes,
-                            MessageSystemAttributes={"AWSTraceHeader": {
-                                "DataType": "String", "StringValue": "Root=1-abc"}})
+    sent = sqs.send_message(
+        QueueUrl=url,
+        MessageBody="hello",
+        MessageAttributes=attributes,
+        MessageSystemAttributes={
+            "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}
+        },
+    )
     assert sent["MD5OfMessageBody"] == "5d41402abc4b2a76b9719d911017c592"  # MD5("hello")
     assert sent["MD5OfMessageAttributes"] == expected_md5_of_attributes(attributes)
     assert sent["MD5OfMessageSystemAttributes"] == expected_md5_of_attributes(
-        {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}})
+        {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}}
+    )
 
-    (message,) = receive_until(sqs, url, MessageAttributeNames=["All"],
-                               MessageSystemAttributeNames=["All"])
+    (message,) = receive_until(
+        sqs, url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]
+    )
     assert message["MessageId"] == sent["MessageId"]
     assert message["Body"] == "hello" and message["MD5OfBody"] == sent["MD5OfMessageBody"]
     assert message["MessageAttributes"] == attributes
@@ -224,11 +255,16 @@ def test_send_receive_delete_with_attributes_and_digests(sqs: Any) -> None:
 
 def test_message_attribute_selection(sqs: Any) -> None:
     url = new_queue(sqs, VisibilityTimeout="0")
-    attributes = {name: {"DataType": "String", "StringValue": name}
-                  for name in ("order.id", "order.total", "customer")}
+    attributes = {
+        name: {"DataType": "String", "StringValue": name}
+        for name in ("order.id", "order.total", "customer")
+    }
     sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes=attributes)
-    for names, expected in ((["order.*"], {"order.id", "order.total"}),
-                            ([".*"], set(attributes)), (["customer"], {"customer"})):
+    for names, expected in (
+        (["order.*"], {"order.id", "order.total"}),
+        ([".*"], set(attributes)),
+        (["customer"], {"customer"}),
+    ):
         (message,) = receive_until(sqs, url, MessageAttributeNames=names)
         assert set(message["MessageAttributes"]) == expected
         selected = {k: attributes[k] for k in expected}
@@ -249,8 +285,11 @@ def test_bad_messages_are_refused(sqs: Any) -> None:
         ("x", {f"a{i}": {"DataType": "String", "StringValue": "v"} for i in range(11)}),
     ):
         with pytest.raises(ClientError) as info:
-            sqs.send_message(QueueUrl=url, MessageBody=body, **(
-                {"MessageAttributes": attributes} if attributes else {}))
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=body,
+                **({"MessageAttributes": attributes} if attributes else {}),
+            )
         assert error_code(info) == "InvalidParameterValue"
     with pytest.raises(ClientError) as delay:
         sqs.send_message(QueueUrl=url, MessageBody="x", DelaySeconds=901)
@@ -264,45 +303,59 @@ def test_bad_messages_are_refused(sqs: Any) -> None:
 
 def test_batches_with_partial_failures(sqs: Any) -> None:
     url = new_queue(sqs, VisibilityTimeout="30")
-    answer = sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "ok1", "MessageBody": "one"},
-        {"Id": "bad", "MessageBody": "nul \x00"},
-        {"Id": "ok2", "MessageBody": "two", "DelaySeconds": 0},
-    ])
+    answer = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "ok1", "MessageBody": "one"},
+            {"Id": "bad", "MessageBody": "nul \x00"},
+            {"Id": "ok2", "MessageBody": "two", "DelaySeconds": 0},
+        ],
+    )
     assert sorted(e["Id"] for e in answer["Successful"]) == ["ok1", "ok2"]
     (failed,) = answer["Failed"]
     assert failed["Id"] == "bad" and failed["SenderFault"] is True
     assert failed["Code"] == "InvalidMessageContents"
     for entries, exception in (
         ([], "EmptyBatchRequest"),
-        ([{"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}],
-         "BatchEntryIdsNotDistinct"),
-        ([{"Id": f"e{i}", "MessageBody": "x"} for i in range(11)],
-         "TooManyEntriesInBatchRequest"),
+        (
+            [{"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}],
+            "BatchEntryIdsNotDistinct",
+        ),
+        ([{"Id": f"e{i}", "MessageBody": "x"} for i in range(11)], "TooManyEntriesInBatchRequest"),
         ([{"Id": "not valid!", "MessageBody": "x"}], "InvalidBatchEntryId"),
-        ([{"Id": f"e{i}", "MessageBody": "x" * 200_000} for i in range(6)],
-         "BatchRequestTooLong"),
+        ([{"Id": f"e{i}", "MessageBody": "x" * 200_000} for i in range(6)], "BatchRequestTooLong"),
     ):
         with pytest.raises(getattr(sqs.exceptions, exception)):
             sqs.send_message_batch(QueueUrl=url, Entries=entries)
 
     messages = receive_until(sqs, url, count=2)
     assert sorted(m["Body"] for m in messages) == ["one", "two"]
-    changed = sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
-        {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"], "VisibilityTimeout": 60},
-        {"Id": "b", "ReceiptHandle": "garbage", "VisibilityTimeout": 60},
-    ])
+    changed = sqs.change_message_visibility_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"], "VisibilityTimeout": 60},
+            {"Id": "b", "ReceiptHandle": "garbage", "VisibilityTimeout": 60},
+        ],
+    )
     assert [e["Id"] for e in changed["Successful"]] == ["a"]
     assert changed["Failed"][0]["Code"] == "ReceiptHandleIsInvalid"
-    deleted = sqs.delete_message_batch(QueueUrl=url, Entries=[
-        {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"]},
-        {"Id": "b", "ReceiptHandle": messages[1]["ReceiptHandle"]},
-        {"Id": "c", "ReceiptHandle": "garbage"},
-    ])
+    deleted = sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"]},
+            {"Id": "b", "ReceiptHandle": messages[1]["ReceiptHandle"]},
+            {"Id": "c", "ReceiptHandle": "garbage"},
+        ],
+    )
     assert sorted(e["Id"] for e in deleted["Successful"]) == ["a", "b"]
-    assert deleted["Failed"] == [{"Id": "c", "SenderFault": True,
-                                  "Code": "ReceiptHandleIsInvalid",
-                                  "Message": deleted["Failed"][0]["Message"]}]
+    assert deleted["Failed"] == [
+        {
+            "Id": "c",
+            "SenderFault": True,
+            "Code": "ReceiptHandleIsInvalid",
+            "Message": deleted["Failed"][0]["Message"],
+        }
+    ]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
@@ -312,8 +365,11 @@ def test_long_poll_returns_when_a_message_arrives(sqs: Any, server: Server) -> N
     url = new_queue(sqs)
     assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
     results: list[dict[str, Any]] = []
-    poller = threading.Thread(target=lambda: results.append(
-        sqs_client(server.url).receive_message(QueueUrl=url, WaitTimeSeconds=20)))
+    poller = threading.Thread(
+        target=lambda: results.append(
+            sqs_client(server.url).receive_message(QueueUrl=url, WaitTimeSeconds=20)
+        )
+    )
     poller.start()
     time.sleep(0.3)
     sqs.send_message(QueueUrl=url, MessageBody="wake up")
@@ -325,8 +381,9 @@ def test_long_poll_returns_when_a_message_arrives(sqs: Any, server: Server) -> N
 def test_queue_wait_time_attribute_long_polls(sqs: Any, server: Server) -> None:
     url = new_queue(sqs, ReceiveMessageWaitTimeSeconds="20")
     results: list[dict[str, Any]] = []
-    poller = threading.Thread(target=lambda: results.append(
-        sqs_client(server.url).receive_message(QueueUrl=url)))
+    poller = threading.Thread(
+        target=lambda: results.append(sqs_client(server.url).receive_message(QueueUrl=url))
+    )
     poller.start()
     time.sleep(0.3)
     sqs.send_message(QueueUrl=url, MessageBody="by attribute")
@@ -339,8 +396,9 @@ def test_visibility_timeout_and_redelivery(sqs: Any) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="again")
     (first,) = receive_until(sqs, url, AttributeNames=["ApproximateReceiveCount"])
     assert first["Attributes"]["ApproximateReceiveCount"] == "1"
-    in_flight = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    in_flight = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     assert in_flight["ApproximateNumberOfMessagesNotVisible"] == "1"
     (second,) = receive_until(sqs, url, AttributeNames=["ApproximateReceiveCount"])
     assert second["MessageId"] == first["MessageId"]
@@ -348,20 +406,24 @@ def test_visibility_timeout_and_redelivery(sqs: Any) -> None:
     assert second["ReceiptHandle"] != first["ReceiptHandle"]
     # A stale handle: the request succeeds, the message stays with its latest receiver.
     sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=second["ReceiptHandle"],
-                                  VisibilityTimeout=0)
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=second["ReceiptHandle"], VisibilityTimeout=0
+    )
     (third,) = receive_until(sqs, url, VisibilityTimeout=30)
     assert third["MessageId"] == first["MessageId"]
     with pytest.raises(ClientError) as stale:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=second["ReceiptHandle"],
-                                      VisibilityTimeout=5)
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=second["ReceiptHandle"], VisibilityTimeout=5
+        )
     assert error_code(stale) == "InvalidParameterValue"
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=third["ReceiptHandle"],
-                                  VisibilityTimeout=0)
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=third["ReceiptHandle"], VisibilityTimeout=0
+    )
     time.sleep(0.05)
     with pytest.raises(sqs.exceptions.MessageNotInflight):
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=third["ReceiptHandle"],
-                                      VisibilityTimeout=5)
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=third["ReceiptHandle"], VisibilityTimeout=5
+        )
     sqs.delete_message(QueueUrl=url, ReceiptHandle=third["ReceiptHandle"])
     assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
 
@@ -371,8 +433,10 @@ def test_delay_seconds(sqs: Any) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="queue delay")
     sqs.send_message(QueueUrl=url, MessageBody="no delay", DelaySeconds=0)
     sqs.send_message(QueueUrl=url, MessageBody="message delay", DelaySeconds=2)
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages"])["Attributes"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages"],
+    )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] in ("1", "2")
     first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
     assert [m["Body"] for m in first.get("Messages", [])] in (["no delay"], [])
@@ -383,15 +447,19 @@ def test_delay_seconds(sqs: Any) -> None:
 
 def test_redrive_to_dead_letter_queue(sqs: Any) -> None:
     dlq = new_queue(sqs, "dlq")
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})
     source = new_queue(sqs, "src", VisibilityTimeout="0", RedrivePolicy=policy)
     source_arn = sqs.get_queue_attributes(QueueUrl=source, AttributeNames=["QueueArn"])[
-        "Attributes"]["QueueArn"]
+        "Attributes"
+    ]["QueueArn"]
     stored = sqs.get_queue_attributes(QueueUrl=source, AttributeNames=["RedrivePolicy"])
     assert json.loads(stored["Attributes"]["RedrivePolicy"]) == {
-        "deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": 2,
+    }
     assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [source]
     sent = sqs.send_message(QueueUrl=source, MessageBody="poison")
     for count in ("1", "2"):
@@ -403,16 +471,28 @@ def test_redrive_to_dead_letter_queue(sqs: Any) -> None:
     assert moved["MessageId"] == sent["MessageId"] and moved["Body"] == "poison"
     assert moved["Attributes"]["DeadLetterQueueSourceArn"] == source_arn
     with pytest.raises(ClientError) as missing:
-        new_queue(sqs, RedrivePolicy=json.dumps({
-            "deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:nope",
-            "maxReceiveCount": 1}))
+        new_queue(
+            sqs,
+            RedrivePolicy=json.dumps(
+                {
+                    "deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:nope",
+                    "maxReceiveCount": 1,
+                }
+            ),
+        )
     assert error_code(missing) == "InvalidParameterValue"
     with pytest.raises(ClientError) as count:
-        sqs.set_queue_attributes(QueueUrl=source, Attributes={"RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 0})})
+        sqs.set_queue_attributes(
+            QueueUrl=source,
+            Attributes={
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 0})
+            },
+        )
     assert error_code(count) == "InvalidParameterValue"
-    sqs.set_queue_attributes(QueueUrl=dlq, Attributes={
-        "RedriveAllowPolicy": json.dumps({"redrivePermission": "denyAll"})})
+    sqs.set_queue_attributes(
+        QueueUrl=dlq,
+        Attributes={"RedriveAllowPolicy": json.dumps({"redrivePermission": "denyAll"})},
+    )
     with pytest.raises(ClientError) as denied:
         new_queue(sqs, RedrivePolicy=policy)
     assert error_code(denied) == "InvalidParameterValue"
@@ -423,12 +503,17 @@ def test_fifo_order_and_group_locking(sqs: Any) -> None:
     numbers = []
     for group in ("a", "b"):
         for i in range(3):
-            sent = sqs.send_message(QueueUrl=url, MessageBody=f"{group}{i}",
-                                    MessageGroupId=group, MessageDeduplicationId=f"{group}{i}")
+            sent = sqs.send_message(
+                QueueUrl=url,
+                MessageBody=f"{group}{i}",
+                MessageGroupId=group,
+                MessageDeduplicationId=f"{group}{i}",
+            )
             numbers.append(int(sent["SequenceNumber"]))
     assert numbers == sorted(numbers)
-    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2,
-                                AttributeNames=["All"])["Messages"]
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, AttributeNames=["All"])[
+        "Messages"
+    ]
     assert [m["Body"] for m in first] == ["a0", "a1"]
     assert first[0]["Attributes"]["MessageGroupId"] == "a"
     assert first[0]["Attributes"]["MessageDeduplicationId"] == "a0"
@@ -442,8 +527,9 @@ def test_fifo_order_and_group_locking(sqs: Any) -> None:
     third = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in third] == ["a2"]
     # A FIFO queue refuses a handle whose visibility has ended.
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=third[0]["ReceiptHandle"],
-                                  VisibilityTimeout=0)
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=third[0]["ReceiptHandle"], VisibilityTimeout=0
+    )
     time.sleep(0.05)
     with pytest.raises(ClientError) as expired:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=third[0]["ReceiptHandle"])
@@ -452,10 +538,12 @@ def test_fifo_order_and_group_locking(sqs: Any) -> None:
 
 def test_fifo_deduplication(sqs: Any) -> None:
     url = new_queue(sqs, "dedup", fifo=True)
-    one = sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g",
-                           MessageDeduplicationId="same")
-    two = sqs.send_message(QueueUrl=url, MessageBody="y", MessageGroupId="g",
-                           MessageDeduplicationId="same")
+    one = sqs.send_message(
+        QueueUrl=url, MessageBody="x", MessageGroupId="g", MessageDeduplicationId="same"
+    )
+    two = sqs.send_message(
+        QueueUrl=url, MessageBody="y", MessageGroupId="g", MessageDeduplicationId="same"
+    )
     assert one["MessageId"] == two["MessageId"]
     assert one["SequenceNumber"] == two["SequenceNumber"]
     with pytest.raises(ClientError) as no_id:
@@ -465,8 +553,13 @@ def test_fifo_deduplication(sqs: Any) -> None:
         sqs.send_message(QueueUrl=url, MessageBody="z", MessageDeduplicationId="z")
     assert error_code(no_group) == "MissingParameter"
     with pytest.raises(ClientError) as delay:
-        sqs.send_message(QueueUrl=url, MessageBody="z", MessageGroupId="g",
-                         MessageDeduplicationId="z", DelaySeconds=5)
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody="z",
+            MessageGroupId="g",
+            MessageDeduplicationId="z",
+            DelaySeconds=5,
+        )
     assert error_code(delay) == "InvalidParameterValue"
 
     content = new_queue(sqs, "cbd", fifo=True, ContentBasedDeduplication="true")
@@ -476,16 +569,21 @@ def test_fifo_deduplication(sqs: Any) -> None:
     assert a["MessageId"] == b["MessageId"] != c["MessageId"]
     messages = receive_until(sqs, content, count=2, AttributeNames=["MessageDeduplicationId"])
     assert [m["Body"] for m in messages] == ["same body", "other body"]
-    assert messages[0]["Attributes"]["MessageDeduplicationId"] == hashlib.sha256(
-        b"same body").hexdigest()
-    batch = sqs.send_message_batch(QueueUrl=content, Entries=[
-        {"Id": "1", "MessageBody": "batched", "MessageGroupId": "h"},
-        {"Id": "2", "MessageBody": "batched", "MessageGroupId": "h"}])
+    assert (
+        messages[0]["Attributes"]["MessageDeduplicationId"]
+        == hashlib.sha256(b"same body").hexdigest()
+    )
+    batch = sqs.send_message_batch(
+        QueueUrl=content,
+        Entries=[
+            {"Id": "1", "MessageBody": "batched", "MessageGroupId": "h"},
+            {"Id": "2", "MessageBody": "batched", "MessageGroupId": "h"},
+        ],
+    )
     ids = {e["Id"]: e["MessageId"] for e in batch["Successful"]}
     assert ids["1"] == ids["2"]
     with pytest.raises(ClientError) as standard:
-        sqs.send_message(QueueUrl=new_queue(sqs), MessageBody="x",
-                         MessageDeduplicationId="d")
+        sqs.send_message(QueueUrl=new_queue(sqs), MessageBody="x", MessageDeduplicationId="d")
     assert error_code(standard) == "InvalidParameterValue"
     with pytest.raises(ClientError) as name:
         sqs.create_queue(QueueName="not-fifo-name", Attributes={"FifoQueue": "true"})
@@ -494,8 +592,9 @@ def test_fifo_deduplication(sqs: Any) -> None:
 
 def test_purge(sqs: Any) -> None:
     url = new_queue(sqs)
-    sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": str(i), "MessageBody": str(i)} for i in range(5)])
+    sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(5)]
+    )
     sqs.purge_queue(QueueUrl=url)
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
@@ -505,16 +604,26 @@ def test_purge(sqs: Any) -> None:
 
 
 def test_errors_in_the_json_protocol_shape(server: Server) -> None:
-    answer = httpx.post(f"{server.url}/", headers={
-        "X-Amz-Target": "AmazonSQS.GetQueueUrl",
-        "Content-Type": "application/x-amz-json-1.0"}, content=b'{"QueueName": "nope"}')
+    answer = httpx.post(
+        f"{server.url}/",
+        headers={
+            "X-Amz-Target": "AmazonSQS.GetQueueUrl",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+        content=b'{"QueueName": "nope"}',
+    )
     assert answer.status_code == 400
     assert answer.headers["x-amzn-query-error"] == "AWS.SimpleQueueService.NonExistentQueue;Sender"
     assert answer.json()["__type"].endswith("QueueDoesNotExist")
     assert answer.headers["content-type"].startswith("application/x-amz-json-1.0")
-    unknown = httpx.post(f"{server.url}/", headers={
-        "X-Amz-Target": "AmazonSQS.Frobnicate",
-        "Content-Type": "application/x-amz-json-1.0"}, content=b"{}")
+    unknown = httpx.post(
+        f"{server.url}/",
+        headers={
+            "X-Amz-Target": "AmazonSQS.Frobnicate",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+        content=b"{}",
+    )
     assert unknown.status_code == 400 and unknown.json()["__type"] == "InvalidAction"
 
 
@@ -527,8 +636,9 @@ def test_shutdown_ends_long_polls(tmp_path: Path) -> None:
 
         def poll() -> None:
             try:
-                results.append(sqs_client(server.url).receive_message(QueueUrl=url,
-                                                                      WaitTimeSeconds=20))
+                results.append(
+                    sqs_client(server.url).receive_message(QueueUrl=url, WaitTimeSeconds=20)
+                )
             except Exception as error:
                 results.append(error)
 
@@ -551,35 +661,40 @@ def test_restart_keeps_queues_messages_and_deliveries(tmp_path: Path) -> None:
         sqs = sqs_client(server.url)
         url = new_queue(sqs, VisibilityTimeout="600")
         for i in range(5):
-            sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageAttributes={
-                "i": {"DataType": "Number", "StringValue": str(i)}})
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=f"m{i}",
+                MessageAttributes={"i": {"DataType": "Number", "StringValue": str(i)}},
+            )
         (taken,) = sqs.receive_message(QueueUrl=url)["Messages"]
         fifo = new_queue(sqs, "durable", fifo=True)
-        before = sqs.send_message(QueueUrl=fifo, MessageBody="once", MessageGroupId="g",
-                                  MessageDeduplicationId="once")
+        before = sqs.send_message(
+            QueueUrl=fifo, MessageBody="once", MessageGroupId="g", MessageDeduplicationId="once"
+        )
         server.stop(signal.SIGKILL)
 
         server = start_server(tmp_path, extra_env={"ALTUS_SANDBOX": "process"})
         sqs = sqs_client(server.url)
         # The old URL (another port now) still names the queue: account and name do.
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])[
-            "Attributes"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert attributes["VisibilityTimeout"] == "600"
         assert attributes["ApproximateNumberOfMessages"] == "4"
         assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
         messages = receive_until(sqs, url, count=4, MessageAttributeNames=["All"])
         assert sorted(m["Body"] for m in messages) == sorted(
-            f"m{i}" for i in range(5) if f"m{i}" != taken["Body"])
-        assert all(m["MessageAttributes"]["i"]["StringValue"] == m["Body"][1:]
-                   for m in messages)
+            f"m{i}" for i in range(5) if f"m{i}" != taken["Body"]
+        )
+        assert all(m["MessageAttributes"]["i"]["StringValue"] == m["Body"][1:] for m in messages)
         # The in-flight message's receipt handle still deletes it.
         sqs.delete_message(QueueUrl=url, ReceiptHandle=taken["ReceiptHandle"])
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-            "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
         assert attributes["ApproximateNumberOfMessagesNotVisible"] == "4"
         fifo = sqs.get_queue_url(QueueName=fifo.rsplit("/", 1)[1])["QueueUrl"]
-        again = sqs.send_message(QueueUrl=fifo, MessageBody="once", MessageGroupId="g",
-                                 MessageDeduplicationId="once")
+        again = sqs.send_message(
+            QueueUrl=fifo, MessageBody="once", MessageGroupId="g", MessageDeduplicationId="once"
+        )
         assert again["MessageId"] == before["MessageId"]
     finally:
         server.stop()
@@ -587,9 +702,9 @@ def test_restart_keeps_queues_messages_and_deliveries(tmp_path: Path) -> None:
 
 def test_binary_attribute_digest_vector() -> None:
     # The documented encoding, spelled out byte by byte for one attribute.
-    encoded = (b"\x00\x00\x00\x01" b"b" b"\x00\x00\x00\x06" b"Binary" b"\x02"
-               b"\x00\x00\x00\x02" b"\x01\x02")
-    assert expected_md5_of_attributes({"b": {"DataType": "Binary",
-                                             "BinaryValue": b"\x01\x02"}}) == \
-        hashlib.md5(encoded).hexdigest()
+    encoded = b"\x00\x00\x00\x01b\x00\x00\x00\x06Binary\x02\x00\x00\x00\x02\x01\x02"
+    assert (
+        expected_md5_of_attributes({"b": {"DataType": "Binary", "BinaryValue": b"\x01\x02"}})
+        == hashlib.md5(encoded).hexdigest()
+    )
     assert base64.b64encode(b"\x01\x02") == b"AQI="

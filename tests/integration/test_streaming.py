@@ -80,13 +80,14 @@ def events(response: dict[str, Any]) -> list[dict[str, Any]]:
     return list(response["EventStream"])
 
 
-def streamed(client: Any, name: str, rendezvous: Rendezvous, payload: dict[str, Any],
-             **kwargs: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def streamed(
+    client: Any, name: str, rendezvous: Rendezvous, payload: dict[str, Any], **kwargs: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Invoke with a response stream; release the function once its first chunk is
     here; return the response and every event."""
     response = client.invoke_with_response_stream(
-        FunctionName=name, Payload=json.dumps({**payload, "port": rendezvous.port}),
-        **kwargs)
+        FunctionName=name, Payload=json.dumps({**payload, "port": rendezvous.port}), **kwargs
+    )
     stream = iter(response["EventStream"])
     first = next(stream)
     rendezvous.release()
@@ -121,9 +122,16 @@ def test_a_python_generator_streams_as_it_yields(client: Any, rendezvous: Rendez
 
 @needs_node
 def test_node_streamify_response_streams_and_reports_a_mid_stream_error(
-        client: Any, rendezvous: Rendezvous) -> None:
-    create_function(client, "node-stream", {"index.js": NODE_RENDEZVOUS},
-                    runtime="nodejs20.x", handler="index.handler", Timeout=30)
+    client: Any, rendezvous: Rendezvous
+) -> None:
+    create_function(
+        client,
+        "node-stream",
+        {"index.js": NODE_RENDEZVOUS},
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Timeout=30,
+    )
     _, got = streamed(client, "node-stream", rendezvous, {})
     assert chunks_of(got) == b"first;then:go"
     assert got[-1] == {"InvokeComplete": {}}
@@ -140,18 +148,29 @@ def test_node_streamify_response_streams_and_reports_a_mid_stream_error(
 
 @needs_node
 def test_node_http_response_stream_prelude_and_buffered_invokes_of_streams(client: Any) -> None:
-    create_function(client, "node-http", {"index.mjs": textwrap.dedent("""
+    create_function(
+        client,
+        "node-http",
+        {
+            "index.mjs": textwrap.dedent("""
         export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
           const stream = awslambda.HttpResponseStream.from(responseStream, {
             statusCode: 201, headers: { 'x-custom': 'yes' }, cookies: ['a=b'] });
           stream.write('body');
           stream.end('!');
         });
-    """)}, runtime="nodejs20.x", handler="index.handler")
+    """)
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+    )
     got = events(client.invoke_with_response_stream(FunctionName="node-http"))
     prelude, _, body = chunks_of(got).partition(b"\0" * 8)
-    assert json.loads(prelude) == {"statusCode": 201, "headers": {"x-custom": "yes"},
-                                   "cookies": ["a=b"]}
+    assert json.loads(prelude) == {
+        "statusCode": 201,
+        "headers": {"x-custom": "yes"},
+        "cookies": ["a=b"],
+    }
     assert body == b"body!"
     # Invoke waits for the whole stream.
     response = client.invoke(FunctionName="node-http")
@@ -160,7 +179,11 @@ def test_node_http_response_stream_prelude_and_buffered_invokes_of_streams(clien
 
 
 def test_buffered_invokes_of_a_generator_collect_it(client: Any) -> None:
-    create_function(client, "py-gen", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "py-gen",
+        {
+            "app.py": textwrap.dedent("""
         def handler(event, context):
             if event.get("early"):
                 raise KeyError("before anything")
@@ -174,7 +197,9 @@ def test_buffered_invokes_of_a_generator_collect_it(client: Any) -> None:
                 for _ in range(7):
                     yield b"x" * (1024 * 1024)
             yield "c"
-    """)})
+    """)
+        },
+    )
     response = client.invoke(FunctionName="py-gen", Payload=b"{}")
     assert "FunctionError" not in response and response["Payload"].read() == b"abc"
 
@@ -194,11 +219,18 @@ def test_buffered_invokes_of_a_generator_collect_it(client: Any) -> None:
 
 
 def test_a_large_stream_passes_whole(client: Any) -> None:
-    create_function(client, "py-large", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "py-large",
+        {
+            "app.py": textwrap.dedent("""
         def handler(event, context):
             for i in range(40):
                 yield bytes([i]) * (256 * 1024)
-    """)}, MemorySize=256)
+    """)
+        },
+        MemorySize=256,
+    )
     got = events(client.invoke_with_response_stream(FunctionName="py-large"))
     data = chunks_of(got)
     assert len(data) == 40 * 256 * 1024
@@ -207,19 +239,30 @@ def test_a_large_stream_passes_whole(client: Any) -> None:
 
 
 def test_a_function_that_does_not_stream_is_one_chunk(client: Any) -> None:
-    create_function(client, "plain", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "plain",
+        {
+            "app.py": textwrap.dedent("""
         def handler(event, context):
             if event.get("fail"):
                 raise ValueError("plain failure")
             return {"echo": event}
-    """)})
-    got = events(client.invoke_with_response_stream(
-        FunctionName="plain", Payload=b'{"a": 1}',
-        ClientContext=base64.b64encode(b'{"custom": {}}').decode()))
+    """)
+        },
+    )
+    got = events(
+        client.invoke_with_response_stream(
+            FunctionName="plain",
+            Payload=b'{"a": 1}',
+            ClientContext=base64.b64encode(b'{"custom": {}}').decode(),
+        )
+    )
     assert got == [{"PayloadChunk": {"Payload": b'{"echo": {"a": 1}}'}}, {"InvokeComplete": {}}]
 
-    got = events(client.invoke_with_response_stream(FunctionName="plain",
-                                                    Payload=b'{"fail": true}'))
+    got = events(
+        client.invoke_with_response_stream(FunctionName="plain", Payload=b'{"fail": true}')
+    )
     assert len(got) == 1
     complete = got[0]["InvokeComplete"]
     assert complete["ErrorCode"] == "ValueError"
@@ -227,29 +270,42 @@ def test_a_function_that_does_not_stream_is_one_chunk(client: Any) -> None:
 
 
 def test_a_timeout_mid_stream_ends_the_stream(client: Any) -> None:
-    create_function(client, "py-slow", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "py-slow",
+        {
+            "app.py": textwrap.dedent("""
         import time
 
         def handler(event, context):
             yield "started"
             time.sleep(60)
             yield "never"
-    """)}, Timeout=1)
+    """)
+        },
+        Timeout=1,
+    )
     got = events(client.invoke_with_response_stream(FunctionName="py-slow", LogType="Tail"))
     assert chunks_of(got) == b"started"
     complete = got[-1]["InvokeComplete"]
     assert complete["ErrorCode"] == "Sandbox.Timedout"
-    assert "Task timed out after 1.00 seconds" in json.loads(complete["ErrorDetails"])[
-        "errorMessage"]
+    assert (
+        "Task timed out after 1.00 seconds" in json.loads(complete["ErrorDetails"])["errorMessage"]
+    )
     tail = base64.b64decode(complete["LogResult"]).decode()
     assert "Status: timeout" in tail
     # A new environment serves the next invoke.
-    assert chunks_of(events(client.invoke_with_response_stream(FunctionName="py-slow"))) \
-        == b"started"
+    assert (
+        chunks_of(events(client.invoke_with_response_stream(FunctionName="py-slow"))) == b"started"
+    )
 
 
 def test_a_crash_mid_stream_is_an_exit_error(client: Any) -> None:
-    create_function(client, "py-crash", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "py-crash",
+        {
+            "app.py": textwrap.dedent("""
         import os
 
         def handler(event, context):
@@ -257,15 +313,20 @@ def test_a_crash_mid_stream_is_an_exit_error(client: Any) -> None:
             if event.get("crash"):
                 os._exit(3)
             yield " fine"
-    """)})
-    got = events(client.invoke_with_response_stream(FunctionName="py-crash",
-                                                    Payload=b'{"crash": true}'))
+    """)
+        },
+    )
+    got = events(
+        client.invoke_with_response_stream(FunctionName="py-crash", Payload=b'{"crash": true}')
+    )
     assert chunks_of(got) == b"partial"
     complete = got[-1]["InvokeComplete"]
     assert complete["ErrorCode"] == "Runtime.ExitError"
     assert "exit status 3" in json.loads(complete["ErrorDetails"])["errorMessage"]
-    assert chunks_of(events(client.invoke_with_response_stream(FunctionName="py-crash"))) \
+    assert (
+        chunks_of(events(client.invoke_with_response_stream(FunctionName="py-crash")))
         == b"partial fine"
+    )
 
 
 def test_errors_before_the_stream_are_ordinary_api_errors(client: Any) -> None:
@@ -279,8 +340,7 @@ def test_errors_before_the_stream_are_ordinary_api_errors(client: Any) -> None:
         client.invoke_with_response_stream(FunctionName="py-guarded", Payload=b"{not json")
     assert bad.value.response["Error"]["Code"] == "InvalidRequestContentException"
 
-    dry = client.invoke_with_response_stream(FunctionName="py-guarded",
-                                             InvocationType="DryRun")
+    dry = client.invoke_with_response_stream(FunctionName="py-guarded", InvocationType="DryRun")
     assert dry["StatusCode"] == 204 and dry["ExecutedVersion"] == "$LATEST"
 
     client.put_function_concurrency(FunctionName="py-guarded", ReservedConcurrentExecutions=0)
@@ -296,14 +356,19 @@ def test_errors_before_the_stream_are_ordinary_api_errors(client: Any) -> None:
 
 
 def test_qualifiers_and_aliases(client: Any) -> None:
-    create_function(client, "py-versions", {"app.py": textwrap.dedent("""
+    create_function(
+        client,
+        "py-versions",
+        {
+            "app.py": textwrap.dedent("""
         def handler(event, context):
             yield context.function_version
-    """)})
+    """)
+        },
+    )
     version = client.publish_version(FunctionName="py-versions")["Version"]
     client.create_alias(FunctionName="py-versions", Name="live", FunctionVersion=version)
-    response = client.invoke_with_response_stream(FunctionName="py-versions",
-                                                  Qualifier="live")
+    response = client.invoke_with_response_stream(FunctionName="py-versions", Qualifier="live")
     assert response["ExecutedVersion"] == version
     assert chunks_of(events(response)) == version.encode()
 
@@ -331,10 +396,18 @@ while True:
 
 
 def test_a_custom_runtime_streams_and_a_bad_mode_fails_the_invocation(client: Any) -> None:
-    create_function(client, "custom-stream", {"bootstrap": CUSTOM_STREAMING_BOOTSTRAP},
-                    runtime="provided.al2023", handler="x")
-    got = events(client.invoke_with_response_stream(FunctionName="custom-stream",
-                                                    Payload=b'{"mode": "streaming"}'))
+    create_function(
+        client,
+        "custom-stream",
+        {"bootstrap": CUSTOM_STREAMING_BOOTSTRAP},
+        runtime="provided.al2023",
+        handler="x",
+    )
+    got = events(
+        client.invoke_with_response_stream(
+            FunctionName="custom-stream", Payload=b'{"mode": "streaming"}'
+        )
+    )
     assert chunks_of(got) == b"chunk one, chunk two" and got[-1] == {"InvokeComplete": {}}
 
     response, body = invoke(client, "custom-stream", {"mode": "buffered"})
@@ -347,7 +420,11 @@ def test_a_custom_runtime_streams_and_a_bad_mode_fails_the_invocation(client: An
 
 @needs_node
 def test_node_uncaught_exception_mid_stream_and_a_stream_never_ended(client: Any) -> None:
-    create_function(client, "node-crash", {"index.js": textwrap.dedent("""
+    create_function(
+        client,
+        "node-crash",
+        {
+            "index.js": textwrap.dedent("""
         exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
           responseStream.write('x');
           if (event.crash) {
@@ -357,15 +434,22 @@ def test_node_uncaught_exception_mid_stream_and_a_stream_never_ended(client: Any
           if (event.forget) return;  // never ended: the invocation runs to its timeout
           responseStream.end('y');
         });
-    """)}, runtime="nodejs20.x", handler="index.handler", Timeout=2)
-    got = events(client.invoke_with_response_stream(FunctionName="node-crash",
-                                                    Payload=b'{"crash": true}'))
+    """)
+        },
+        runtime="nodejs20.x",
+        handler="index.handler",
+        Timeout=2,
+    )
+    got = events(
+        client.invoke_with_response_stream(FunctionName="node-crash", Payload=b'{"crash": true}')
+    )
     assert chunks_of(got) == b"x"
     complete = got[-1]["InvokeComplete"]
     assert complete["ErrorCode"] == "Runtime.UncaughtException"
     assert json.loads(complete["ErrorDetails"])["errorMessage"] == "uncaught!"
-    got = events(client.invoke_with_response_stream(FunctionName="node-crash",
-                                                    Payload=b'{"forget": true}'))
+    got = events(
+        client.invoke_with_response_stream(FunctionName="node-crash", Payload=b'{"forget": true}')
+    )
     assert got[-1]["InvokeComplete"]["ErrorCode"] == "Sandbox.Timedout"
     # Each failure cost its environment; a fresh one serves the next invoke.
     got = events(client.invoke_with_response_stream(FunctionName="node-crash"))

@@ -18,8 +18,19 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_is_clean():
-    result = subprocess.run([_tool("ruff"), "check", "src", "tests", "bench"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [_tool("ruff"), "check", "src", "tests", "bench"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_applied():
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "src", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -29,13 +29,12 @@ def _lambda_events(data: bytes, piece: int = 7) -> list[dict[str, Any]]:
     """What boto3's ``invoke_with_response_stream(...)["EventStream"]`` yields for
     ``data``, delivered in pieces of ``piece`` bytes as a socket would."""
     model = botocore.session.get_session().get_service_model("lambda")
-    shape = model.operation_model("InvokeWithResponseStream").output_shape.members[
-        "EventStream"]
+    shape = model.operation_model("InvokeWithResponseStream").output_shape.members["EventStream"]
 
     class Raw:
         def stream(self) -> Iterator[bytes]:
             for start in range(0, len(data), piece):
-                yield data[start:start + piece]
+                yield data[start : start + piece]
 
         def close(self) -> None:
             pass
@@ -47,9 +46,11 @@ def test_payload_chunk_frames_decode_with_their_headers() -> None:
     data = eventstream.payload_chunks([b"hello", b"\x00\xffbinary"])
     messages = _decode(data)
     assert [m.payload for m in messages] == [b"hello", b"\x00\xffbinary"]
-    assert messages[0].headers == {":event-type": "PayloadChunk",
-                                   ":content-type": "application/octet-stream",
-                                   ":message-type": "event"}
+    assert messages[0].headers == {
+        ":event-type": "PayloadChunk",
+        ":content-type": "application/octet-stream",
+        ":message-type": "event",
+    }
     # The prelude: total length, headers length, and the CRC32 of those 8 bytes.
     total, headers_length = struct.unpack(">II", data[:8])
     assert struct.unpack(">I", data[8:12])[0] == zlib.crc32(data[:8])
@@ -59,8 +60,10 @@ def test_payload_chunk_frames_decode_with_their_headers() -> None:
 
 
 def test_boto3_reads_chunks_then_invoke_complete() -> None:
-    data = (eventstream.payload_chunks([b"Hello", b"serverless", b"world"])
-            + eventstream.invoke_complete())
+    data = (
+        eventstream.payload_chunks([b"Hello", b"serverless", b"world"])
+        + eventstream.invoke_complete()
+    )
     assert _lambda_events(data) == [
         {"PayloadChunk": {"Payload": b"Hello"}},
         {"PayloadChunk": {"Payload": b"serverless"}},
@@ -71,13 +74,19 @@ def test_boto3_reads_chunks_then_invoke_complete() -> None:
 
 def test_invoke_complete_carries_only_the_members_that_have_a_value() -> None:
     data = eventstream.invoke_complete("Sandbox.Timedout", '{"errorMessage":"late"}', "bG9n")
-    assert _lambda_events(data) == [{"InvokeComplete": {
-        "ErrorCode": "Sandbox.Timedout", "ErrorDetails": '{"errorMessage":"late"}',
-        "LogResult": "bG9n"}}]
+    assert _lambda_events(data) == [
+        {
+            "InvokeComplete": {
+                "ErrorCode": "Sandbox.Timedout",
+                "ErrorDetails": '{"errorMessage":"late"}',
+                "LogResult": "bG9n",
+            }
+        }
+    ]
     assert _lambda_events(eventstream.invoke_complete(log_result="dGFpbA==")) == [
-        {"InvokeComplete": {"LogResult": "dGFpbA=="}}]
-    assert _decode(eventstream.invoke_complete())[0].headers[":content-type"] == \
-        "application/json"
+        {"InvokeComplete": {"LogResult": "dGFpbA=="}}
+    ]
+    assert _decode(eventstream.invoke_complete())[0].headers[":content-type"] == "application/json"
 
 
 def test_large_chunks_are_split_and_empty_ones_skipped() -> None:

@@ -34,9 +34,16 @@ class Clock:
 
 
 def recipe(*modules: str) -> Recipe:
-    return Recipe(interpreter="/usr/bin/python3", bootstrap=Path("/b.py"), opt_root=None,
-                  task_root=Path("/code"), env={}, memory_mb=128, handler="app.handler",
-                  modules=list(modules))
+    return Recipe(
+        interpreter="/usr/bin/python3",
+        bootstrap=Path("/b.py"),
+        opt_root=None,
+        task_root=Path("/code"),
+        env={},
+        memory_mb=128,
+        handler="app.handler",
+        modules=list(modules),
+    )
 
 
 def ready(registry: FunctionZygotes, key: str, clock: Clock, **fake: Any) -> FakeZygote:
@@ -135,9 +142,13 @@ def test_installed_distributions_are_found_by_top_level_or_record(tmp_path: Path
     (tmp_path / "six-1.16.dist-info").mkdir()
     (tmp_path / "six-1.16.dist-info" / "RECORD").write_text(
         "six.py,sha256=x,1\nsix-1.16.dist-info/METADATA,,\n../../bin/tool,,\n"
-        "_cffi_backend.cpython-311-x86_64-linux-gnu.so,,\n__pycache__/six.cpython-311.pyc,,\n")
-    assert zygote.installed_top_levels([str(tmp_path), str(tmp_path / "missing")]) == \
-        {"numpy", "six", "_cffi_backend"}
+        "_cffi_backend.cpython-311-x86_64-linux-gnu.so,,\n__pycache__/six.cpython-311.pyc,,\n"
+    )
+    assert zygote.installed_top_levels([str(tmp_path), str(tmp_path / "missing")]) == {
+        "numpy",
+        "six",
+        "_cffi_backend",
+    }
 
 
 def test_preload_imports_distributions_and_the_standard_library_only(tmp_path: Path) -> None:
@@ -159,8 +170,10 @@ def test_preload_imports_distributions_and_the_standard_library_only(tmp_path: P
         "names = ['app', 'mine', 'broken', 'dep', 'dep.sub', 'colorsys', 'nonexistent']\n"
         "count = z.preload(names, 'app.handler')\n"
         "print(count, sorted(n for n in ('app', 'mine', 'dep', 'dep.sub', 'colorsys',"
-        " 'broken') if n in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True,
-                         timeout=60, check=True).stdout.split(maxsplit=1)
+        " 'broken') if n in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", script], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split(maxsplit=1)
     assert out[1].strip() == "['colorsys', 'dep', 'dep.sub']"
     assert int(out[0]) >= 3

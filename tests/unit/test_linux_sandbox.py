@@ -21,10 +21,14 @@ def test_host_paths_become_what_the_environment_sees() -> None:
     assert paths.rewrite("/data/code/abc") == "/var/task"
     assert paths.rewrite("/data/code/abc/bootstrap") == "/var/task/bootstrap"
     assert paths.rewrite("/data/code/abcdef/x") == "/data/code/abcdef/x"
-    assert paths.rewrite(str(RUNTIME_DIR / "nodejs/bootstrap.js")) == \
-        "/var/runtime/nodejs/bootstrap.js"
-    assert paths.rewrite("/opt/nodejs/node_modules:/data/code/abc/node_modules") == \
-        "/opt/nodejs/node_modules:/var/task/node_modules"
+    assert (
+        paths.rewrite(str(RUNTIME_DIR / "nodejs/bootstrap.js"))
+        == "/var/runtime/nodejs/bootstrap.js"
+    )
+    assert (
+        paths.rewrite("/opt/nodejs/node_modules:/data/code/abc/node_modules")
+        == "/opt/nodejs/node_modules:/var/task/node_modules"
+    )
     assert paths.host("/var/task/bootstrap") == "/data/code/abc/bootstrap"
     assert paths.host("/usr/bin/node") == "/usr/bin/node"
 
@@ -32,9 +36,13 @@ def test_host_paths_become_what_the_environment_sees() -> None:
 def test_layers_are_seen_at_opt() -> None:
     paths = Paths(Path("/data/code/abc"), Path("/data/code/opt-123"))
     # A list whose first member is under the layers: every member is rewritten.
-    assert paths.rewrite("/data/code/opt-123/nodejs/node_modules:/data/code/abc/node_modules"
-                         ":/data/code/abc") == "/opt/nodejs/node_modules:/var/task/node_modules" \
+    assert (
+        paths.rewrite(
+            "/data/code/opt-123/nodejs/node_modules:/data/code/abc/node_modules:/data/code/abc"
+        )
+        == "/opt/nodejs/node_modules:/var/task/node_modules"
         ":/var/task"
+    )
     assert paths.rewrite("/usr/bin:/data/code/opt-123/bin") == "/usr/bin:/opt/bin"
     assert paths.rewrite("/data/code/opt-123/bootstrap") == "/opt/bootstrap"
     assert paths.host("/opt/bootstrap") == "/data/code/opt-123/bootstrap"
@@ -48,10 +56,14 @@ def test_pycache_prefix_is_dropped_from_command_lines() -> None:
 
 def test_exec_failures_use_lambdas_words() -> None:
     enoent, eacces = os.strerror(errno.ENOENT), os.strerror(errno.EACCES)
-    assert exec_message(f"exec /var/task/bootstrap: {enoent}") == \
-        "Couldn't find valid bootstrap(s): [/var/task/bootstrap]"
-    assert exec_message(f"exec /var/task/bootstrap: {eacces}") == \
-        "fork/exec /var/task/bootstrap: permission denied"
+    assert (
+        exec_message(f"exec /var/task/bootstrap: {enoent}")
+        == "Couldn't find valid bootstrap(s): [/var/task/bootstrap]"
+    )
+    assert (
+        exec_message(f"exec /var/task/bootstrap: {eacces}")
+        == "fork/exec /var/task/bootstrap: permission denied"
+    )
 
 
 def test_interpreter_prefixes_outside_usr_are_bound() -> None:

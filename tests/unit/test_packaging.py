@@ -65,19 +65,21 @@ def test_corrupt_compressed_data_is_refused():
         archive.writestr("app.py", bytes(range(256)) * 64)
     data = bytearray(buffer.getvalue())
     start = 30 + len("app.py")  # the deflate stream begins after the local header
-    data[start:start + 64] = b"\xff" * 64
+    data[start : start + 64] = b"\xff" * 64
     with pytest.raises(InvalidParameterValue, match="Could not unzip"):
         inspect_zip(bytes(data))
 
 
 def test_extract_skips_names_outside_the_tree(tmp_path):
-    data = _package([
-        ("../escape.txt", "no", False),
-        ("/abs.txt", "no", False),
-        ("ok/fine.txt", "yes", False),
-        ("ok/link", "fine.txt", True),
-        ("ok/up", "../ok/fine.txt", True),
-    ])
+    data = _package(
+        [
+            ("../escape.txt", "no", False),
+            ("/abs.txt", "no", False),
+            ("ok/fine.txt", "yes", False),
+            ("ok/link", "fine.txt", True),
+            ("ok/up", "../ok/fine.txt", True),
+        ]
+    )
     inspect_zip(data)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         extract(archive, tmp_path / "out")
@@ -88,20 +90,33 @@ def test_extract_skips_names_outside_the_tree(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ok"]
 
 
-@pytest.mark.parametrize("entries", [
-    pytest.param([("evil", "../../../etc/passwd", True)], id="link-out"),
-    pytest.param([("evil", "/etc/passwd", True)], id="absolute-link"),
-    pytest.param([("evil", b"\xff\xfe", True)], id="non-utf8-link"),
-    pytest.param([("b", ".", True), ("a", "b/..", True), ("a/x", "no", False)],
-                 id="through-a-link"),
-    # Each link alone looks harmless read lexically; followed, the chain climbs out.
-    pytest.param([("a3", "b3/..", True), ("b3", "a2", True), ("a2", "b2/..", True),
-                  ("b2", "a", True), ("a", "b/..", True), ("b", ".", True),
-                  ("a3/x", "escaped", False)], id="symlink-chain"),
-    pytest.param([("d", "x", False), ("d/f", "y", False)], id="file-and-directory"),
-    pytest.param([("l", "t", True), ("l", "u", True)], id="duplicate-link"),
-    pytest.param([("n" * 300, "x", False)], id="name-too-long"),
-])
+@pytest.mark.parametrize(
+    "entries",
+    [
+        pytest.param([("evil", "../../../etc/passwd", True)], id="link-out"),
+        pytest.param([("evil", "/etc/passwd", True)], id="absolute-link"),
+        pytest.param([("evil", b"\xff\xfe", True)], id="non-utf8-link"),
+        pytest.param(
+            [("b", ".", True), ("a", "b/..", True), ("a/x", "no", False)], id="through-a-link"
+        ),
+        # Each link alone looks harmless read lexically; followed, the chain climbs out.
+        pytest.param(
+            [
+                ("a3", "b3/..", True),
+                ("b3", "a2", True),
+                ("a2", "b2/..", True),
+                ("b2", "a", True),
+                ("a", "b/..", True),
+                ("b", ".", True),
+                ("a3/x", "escaped", False),
+            ],
+            id="symlink-chain",
+        ),
+        pytest.param([("d", "x", False), ("d/f", "y", False)], id="file-and-directory"),
+        pytest.param([("l", "t", True), ("l", "u", True)], id="duplicate-link"),
+        pytest.param([("n" * 300, "x", False)], id="name-too-long"),
+    ],
+)
 @pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_unsafe_or_unfaithful_packages_are_refused(tmp_path, entries):
     data = _package([(name, content, link) for name, content, link in entries])
@@ -135,10 +150,12 @@ def test_collect_removes_unreferenced_packages(tmp_path):
 
 def test_layers_tree_lays_later_layers_over_earlier_ones(tmp_path):
     store = CodeStore(tmp_path / "code")
-    first = store.put(zip_files({"python/shared.py": "A", "python/pkg/one.py": "1",
-                                 "bin/tool": "old"}))
-    second = store.put(zip_files({"python/shared.py": "B", "python/pkg/two.py": "2",
-                                  "bin": "now a file"}))
+    first = store.put(
+        zip_files({"python/shared.py": "A", "python/pkg/one.py": "1", "bin/tool": "old"})
+    )
+    second = store.put(
+        zip_files({"python/shared.py": "B", "python/pkg/two.py": "2", "bin": "now a file"})
+    )
     tree = store.layers_tree([first.digest, second.digest])
     assert (tree / "python/shared.py").read_text() == "B"
     assert sorted(p.name for p in (tree / "python/pkg").iterdir()) == ["one.py", "two.py"]
@@ -146,8 +163,9 @@ def test_layers_tree_lays_later_layers_over_earlier_ones(tmp_path):
     assert store.layers_tree([first.digest, second.digest]) == tree  # made once
     assert store.layers_tree([second.digest, first.digest]) != tree  # order matters
     # Kept while a configuration uses the combination (its name is referenced).
-    store.collect({first.digest, second.digest, layers_tree_name([first.digest,
-                                                                  second.digest])}, grace=0)
+    store.collect(
+        {first.digest, second.digest, layers_tree_name([first.digest, second.digest])}, grace=0
+    )
     assert tree.is_dir()
     store.collect({first.digest, second.digest}, grace=0)
     assert not tree.exists() and not list((tmp_path / "code").glob("opt-*"))

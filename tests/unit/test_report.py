@@ -9,8 +9,10 @@ from altus.observe.report import Report, init_report_line
 
 def test_report_line_format_and_billing():
     line = Report("r1", 12.341, 128, 40).line()
-    assert line == ("REPORT RequestId: r1\tDuration: 12.34 ms\tBilled Duration: 13 ms\t"
-                    "Memory Size: 128 MB\tMax Memory Used: 40 MB")
+    assert line == (
+        "REPORT RequestId: r1\tDuration: 12.34 ms\tBilled Duration: 13 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 40 MB"
+    )
     cold = Report("r2", 1.2, 256, 50, init_duration_ms=80.5).line()
     assert cold.endswith("\tInit Duration: 80.50 ms")
     assert "Billed Duration: 82 ms" in cold
@@ -24,7 +26,8 @@ def test_report_line_format_and_billing():
 def test_init_report():
     assert init_report_line(10.0, "error", "Runtime.ImportModuleError") == (
         "INIT_REPORT Init Duration: 10.00 ms\tPhase: init\tStatus: error\t"
-        "Error Type: Runtime.ImportModuleError")
+        "Error Type: Runtime.ImportModuleError"
+    )
 
 
 def test_log_tail_is_last_4kb_on_a_character_boundary():

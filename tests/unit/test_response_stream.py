@@ -98,7 +98,8 @@ def test_past_its_limit_a_stream_ends_too_large_and_counts_the_rest() -> None:
         end = stream.ended.result()
         assert end.error_type == TOO_LARGE
         assert json.loads(end.error_body)["errorMessage"] == (
-            "Response payload size exceeded maximum allowed payload size (10 bytes).")
+            "Response payload size exceeded maximum allowed payload size (10 bytes)."
+        )
 
     run(scenario())
 
@@ -123,8 +124,9 @@ def test_the_endpoint_hands_the_stream_to_the_invocation() -> None:
         endpoint.on_next(lambda reply: None)
         invocation = Invocation("r", b"{}", 1, "arn", response_limit=100)
         future = endpoint.deliver(invocation)
-        assert endpoint.on_stream("other", None, _no, _no) == \
-            endpoint.on_stream("other", None, _no, _no)
+        assert endpoint.on_stream("other", None, _no, _no) == endpoint.on_stream(
+            "other", None, _no, _no
+        )
         stream = endpoint.on_stream("r", "text/plain", _no, _no)
         assert isinstance(stream, ResponseStream)
         outcome = await future

@@ -18,9 +18,18 @@ def test_attribute_encoding_is_sorted_length_prefixed_with_transport_bytes():
         "m": {"DataType": "Number.int", "StringValue": "7"},
     }
     expected = (
-        b"\x00\x00\x00\x01a" b"\x00\x00\x00\x06Binary" b"\x02" b"\x00\x00\x00\x02\x00\xff"
-        b"\x00\x00\x00\x01m" b"\x00\x00\x00\x0aNumber.int" b"\x01" b"\x00\x00\x00\x017"
-        b"\x00\x00\x00\x01z" b"\x00\x00\x00\x06String" b"\x01" b"\x00\x00\x00\x02\xc3\xa9"
+        b"\x00\x00\x00\x01a"
+        b"\x00\x00\x00\x06Binary"
+        b"\x02"
+        b"\x00\x00\x00\x02\x00\xff"
+        b"\x00\x00\x00\x01m"
+        b"\x00\x00\x00\x0aNumber.int"
+        b"\x01"
+        b"\x00\x00\x00\x017"
+        b"\x00\x00\x00\x01z"
+        b"\x00\x00\x00\x06String"
+        b"\x01"
+        b"\x00\x00\x00\x02\xc3\xa9"
     )
     assert encode_attributes(attributes) == expected
     assert md5_of_attributes(attributes) == hashlib.md5(expected).hexdigest()

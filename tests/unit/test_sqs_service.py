@@ -38,6 +38,7 @@ def run(test):
             await test(service, clock)
         finally:
             await service.close()
+
     asyncio.run(main())
 
 
@@ -49,13 +50,15 @@ def test_retention_drops_expired_messages():
         await service.send("r", SendRequest(body="new"))
         clock.now += 31
         assert service.get_attributes("r", ["ApproximateNumberOfMessages"]) == {
-            "ApproximateNumberOfMessages": "1"}
+            "ApproximateNumberOfMessages": "1"
+        }
         received = await service.receive("r", 10)
         assert [r.message.body for r in received] == ["new"]
         await service.sweep()
         clock.now += 60
         await service.sweep()
         assert service.get_attributes("r", ["All"])["ApproximateNumberOfMessagesNotVisible"] == "0"
+
     run(test)
 
 
@@ -70,14 +73,16 @@ def test_dedup_window_is_five_minutes():
         await service.sweep()
         later = await service.send("d.fifo", SendRequest(body="a", group_id="g", dedup_id="x"))
         assert later.message_id != first.message_id
+
     run(test)
 
 
 def test_redrive_after_max_receive_count_with_fake_time():
     async def test(service, clock):
         await service.create_queue("dl")
-        policy = '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dl", ' \
-                 '"maxReceiveCount": 1}'
+        policy = (
+            '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dl", "maxReceiveCount": 1}'
+        )
         await service.create_queue("src", {"RedrivePolicy": policy, "VisibilityTimeout": "10"})
         await service.send("src", SendRequest(body="p"))
         assert len(await service.receive("src")) == 1
@@ -86,6 +91,7 @@ def test_redrive_after_max_receive_count_with_fake_time():
         (moved,) = await service.receive("dl")
         assert moved.message.body == "p" and moved.message.receive_count == 1
         assert moved.message.source_arn == "arn:aws:sqs:us-east-1:000000000000:src"
+
     run(test)
 
 
@@ -96,8 +102,9 @@ def test_send_to_arn():
         arn = "arn:aws:sqs:us-east-1:000000000000:target"
         assert service.queue_exists(arn)
         assert not service.queue_exists("arn:aws:sqs:eu-west-1:000000000000:target")
-        message_id = await service.send_to_arn(arn, "{}", {
-            "ErrorCode": {"DataType": "Number", "StringValue": "200"}})
+        message_id = await service.send_to_arn(
+            arn, "{}", {"ErrorCode": {"DataType": "Number", "StringValue": "200"}}
+        )
         (received,) = await service.receive("target")
         assert received.message.id == message_id
         assert received.message.attributes["ErrorCode"]["StringValue"] == "200"
@@ -108,6 +115,7 @@ def test_send_to_arn():
             await service.send_to_arn("arn:aws:sqs:us-east-1:000000000000:t.fifo", "{}")
         with pytest.raises(InvalidParameterValue):
             await service.send_to_arn(arn, "x" * 1025)
+
     run(test)
 
 
@@ -124,6 +132,7 @@ def test_receipt_handles():
         await service.create_queue("other")
         with pytest.raises(ReceiptHandleIsInvalid):
             await service.delete("other", received.receipt_handle)
+
     run(test)
 
 
@@ -134,6 +143,7 @@ def test_long_poll_ends_on_interrupt():
         await asyncio.sleep(0.05)
         service.interrupt()
         assert await asyncio.wait_for(poll, 5) == []
+
     run(test)
 
 
@@ -141,10 +151,28 @@ def test_long_poll_ends_on_interrupt():
 def test_store_contract(kind: str, tmp_path: Path):
     store = MemoryQueueStore() if kind == "memory" else SqliteQueueStore(tmp_path / "altus.db")
     queue = Queue(name="q", attributes={"VisibilityTimeout": "30"}, created_ms=1, modified_ms=1)
-    message = Message(queue="q", id="m", seq=1, body="b", attributes={}, system={},
-                      sent_ms=1, visible_ms=1, sender_id="0")
-    orphan = Message(queue="none", id="o", seq=2, body="b", attributes={}, system={},
-                     sent_ms=1, visible_ms=1, sender_id="0")
+    message = Message(
+        queue="q",
+        id="m",
+        seq=1,
+        body="b",
+        attributes={},
+        system={},
+        sent_ms=1,
+        visible_ms=1,
+        sender_id="0",
+    )
+    orphan = Message(
+        queue="none",
+        id="o",
+        seq=2,
+        body="b",
+        attributes={},
+        system={},
+        sent_ms=1,
+        visible_ms=1,
+        sender_id="0",
+    )
     results = store.apply([[PutQueue(queue), PutMessage(message)], [PutMessage(orphan)]])
     assert results[0] is None and results[1] is not None
     # Replacing a queue keeps its messages.

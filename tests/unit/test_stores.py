@@ -34,8 +34,15 @@ def store(request, tmp_path):
 
 
 def config(name="f", **changes):
-    return FunctionConfig(name=name, version="$LATEST", role="r", code=CODE, runtime="python3.12",
-                          handler="a.b", **changes)
+    return FunctionConfig(
+        name=name,
+        version="$LATEST",
+        role="r",
+        code=CODE,
+        runtime="python3.12",
+        handler="a.b",
+        **changes,
+    )
 
 
 def test_create_load_and_conflict(store):
@@ -98,16 +105,38 @@ def test_event_queue(store):
 
 def test_finishing_an_event_stores_its_records_with_it(store):
     store.put([QueuedEvent("e", "f", None, b"{}", 1)])
-    record = OutboxRecord("r1", "e", "f", "OnSuccess", "arn:aws:sqs:us-east-1:1:q", "{}",
-                          {"A": {"DataType": "String", "StringValue": "x"}}, created_ms=5)
+    record = OutboxRecord(
+        "r1",
+        "e",
+        "f",
+        "OnSuccess",
+        "arn:aws:sqs:us-east-1:1:q",
+        "{}",
+        {"A": {"DataType": "String", "StringValue": "x"}},
+        created_ms=5,
+    )
     store.put([QueuedEvent("g", "f", None, b"{}", 2)])
-    store.finish([("e", [record, OutboxRecord("r0", "e", "f", "DeadLetter", "t", "b",
-                                              created_ms=4)]), ("g", ())])
+    store.finish(
+        [
+            ("e", [record, OutboxRecord("r0", "e", "f", "DeadLetter", "t", "b", created_ms=4)]),
+            ("g", ()),
+        ]
+    )
     assert store.pending() == []
     assert [r.id for r in store.outbox(parked=False)] == ["r0", "r1"]
     assert store.outbox(parked=False)[1] == record
-    parked = OutboxRecord("r1", "e", "f", "OnSuccess", record.target, "{}", created_ms=5,
-                          attempts=8, parked_ms=77, last_error="down")
+    parked = OutboxRecord(
+        "r1",
+        "e",
+        "f",
+        "OnSuccess",
+        record.target,
+        "{}",
+        created_ms=5,
+        attempts=8,
+        parked_ms=77,
+        last_error="down",
+    )
     store.put_record(parked)
     assert store.outbox(parked=True) == [parked]
     assert [r.id for r in store.outbox(parked=False)] == ["r0"]
@@ -129,16 +158,26 @@ def test_sqlite_survives_reopen(tmp_path):
 
 
 def test_attachments_and_their_qualifiers(store):
-    store.apply([CreateFunction(config()), PutVersion(config().replace(version="1"), 1),
-                 PutAlias(Alias("f", "live", "1"))])
-    store.apply([PutAttached("f", "policy", "", {"statements": []}),
-                 PutAttached("f", "url", "live", {"url_id": "x"}),
-                 PutAttached("f", "provisioned", "1", {"requested": 2})])
+    store.apply(
+        [
+            CreateFunction(config()),
+            PutVersion(config().replace(version="1"), 1),
+            PutAlias(Alias("f", "live", "1")),
+        ]
+    )
+    store.apply(
+        [
+            PutAttached("f", "policy", "", {"statements": []}),
+            PutAttached("f", "url", "live", {"url_id": "x"}),
+            PutAttached("f", "provisioned", "1", {"requested": 2}),
+        ]
+    )
     (record,) = store.load()
     assert record.attachment("url", "live") == {"url_id": "x"}
     assert record.attachment("provisioned", "1") == {"requested": 2}
-    store.apply([DeleteAlias("f", "live"), DeleteVersion("f", "1"),
-                 PutAttached("f", "policy", "", None)])
+    store.apply(
+        [DeleteAlias("f", "live"), DeleteVersion("f", "1"), PutAttached("f", "policy", "", None)]
+    )
     (record,) = store.load()
     assert record.attachment("url", "live") is None
     assert record.attachment("provisioned", "1") is None
@@ -158,8 +197,9 @@ def test_layer_versions_and_their_counter(store):
     assert store.load_layers()[0] == [with_policy]
     # A function keeps its layers' packages referenced after the layer versions go.
     other = CodeRef(digest="cd" * 32, sha256="zz=", size=1)
-    store.apply([CreateFunction(config(layers=(LayerRef("arn:l:1", other),))),
-                 DeleteLayerVersion("lib", 1)])
+    store.apply(
+        [CreateFunction(config(layers=(LayerRef("arn:l:1", other),))), DeleteLayerVersion("lib", 1)]
+    )
     assert other.digest in store.code_references()
 
 
@@ -195,5 +235,4 @@ def test_environments_stored_in_clear_are_sealed_when_a_key_arrives(tmp_path):
     (record,) = sealed.load()
     assert record.versions["1"].environment == {"TOKEN": "older-secret-in-clear"}
     sealed.close()
-    assert b"older-secret-in-clear" not in b"".join(
-        p.read_bytes() for p in tmp_path.glob("s.db*"))
+    assert b"older-secret-in-clear" not in b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))

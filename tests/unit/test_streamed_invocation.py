@@ -18,8 +18,14 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
 
 
 def describe(phase: PhaseResult) -> InvokeResult:
-    return InvokeResult("rid", phase.payload, "$LATEST",
-                        "Unhandled" if phase.failed else None, phase.error_type, None)
+    return InvokeResult(
+        "rid",
+        phase.payload,
+        "$LATEST",
+        "Unhandled" if phase.failed else None,
+        phase.error_type,
+        None,
+    )
 
 
 def streamed(stream: ResponseStream, released: list[bool]) -> StreamedInvocation:
@@ -27,8 +33,9 @@ def streamed(stream: ResponseStream, released: list[bool]) -> StreamedInvocation
         end = await stream.ended
         return PhaseResult(end.error_body, end.error_type, reusable=end.error_type is None)
 
-    return StreamedInvocation("rid", "$LATEST", StreamingPhase(stream, finish),
-                              release=released.append, describe=describe)
+    return StreamedInvocation(
+        "rid", "$LATEST", StreamingPhase(stream, finish), release=released.append, describe=describe
+    )
 
 
 def test_read_to_the_end_then_the_result() -> None:
@@ -85,15 +92,23 @@ def test_a_caller_that_stops_waiting_does_not_stop_the_release() -> None:
 def test_a_whole_response_is_one_chunk_and_a_failed_one_none() -> None:
     async def scenario() -> None:
         released: list[bool] = []
-        ok = StreamedInvocation("rid", "1", StreamingPhase.whole(
-            PhaseResult(b'{"a":1}', None, content_type="application/json")),
-            release=released.append, describe=describe)
+        ok = StreamedInvocation(
+            "rid",
+            "1",
+            StreamingPhase.whole(PhaseResult(b'{"a":1}', None, content_type="application/json")),
+            release=released.append,
+            describe=describe,
+        )
         assert ok.content_type == "application/json"
         assert await ok.read() == [b'{"a":1}'] and await ok.read() == []
         assert (await ok.result()).function_error is None
-        failed = StreamedInvocation("rid", "1", StreamingPhase.whole(
-            PhaseResult(b'{"errorType":"X"}', "X")), release=released.append,
-            describe=describe)
+        failed = StreamedInvocation(
+            "rid",
+            "1",
+            StreamingPhase.whole(PhaseResult(b'{"errorType":"X"}', "X")),
+            release=released.append,
+            describe=describe,
+        )
         assert await failed.read() == []
         assert (await failed.result()).payload == b'{"errorType":"X"}'
         assert released == [True, True]

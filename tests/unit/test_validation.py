@@ -6,9 +6,13 @@ from altus.api.model import validate_body
 from altus.control.errors import InvalidParameterValue, InvalidRequestContent, ValidationFailed
 from altus.control.validation import check_environment
 
-BASE = {"FunctionName": "f", "Role": "arn:aws:iam::123456789012:role/r",
-        "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}, "Runtime": "python3.12",
-        "Handler": "app.handler"}
+BASE = {
+    "FunctionName": "f",
+    "Role": "arn:aws:iam::123456789012:role/r",
+    "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},
+    "Runtime": "python3.12",
+    "Handler": "app.handler",
+}
 
 
 def test_valid_body_decodes_blobs():
@@ -26,8 +30,10 @@ def test_several_errors_are_counted():
         validate_body("CreateFunction", {**BASE, "MemorySize": 64, "Timeout": 0})
     message = str(excinfo.value)
     assert message.startswith("2 validation errors detected: ")
-    assert "Value '64' at 'memorySize' failed to satisfy constraint: Member must have value " \
-           "greater than or equal to 128" in message
+    assert (
+        "Value '64' at 'memorySize' failed to satisfy constraint: Member must have value "
+        "greater than or equal to 128" in message
+    )
     assert "Value '0' at 'timeout'" in message
 
 
@@ -61,8 +67,9 @@ def test_tags_with_unicode_letters_pass():
 
 def test_environment_rules():
     check_environment({"GOOD_NAME": "x"})
-    with pytest.raises(InvalidParameterValue, match="Reserved keys used in this request: "
-                                                    "AWS_REGION,_HANDLER"):
+    with pytest.raises(
+        InvalidParameterValue, match="Reserved keys used in this request: AWS_REGION,_HANDLER"
+    ):
         check_environment({"_HANDLER": "x", "AWS_REGION": "y"})
     with pytest.raises(InvalidParameterValue, match="4KB"):
         check_environment({"BIG": "x" * 4090})

@@ -83,8 +83,9 @@ async def json_protocol(request: Request) -> Response:
     except Exception:
         # Still an answer in this protocol's shape, which the client can parse.
         log.exception("unexpected error in %s", target)
-        return json_error_response(request, ServiceError("An internal error occurred."),
-                                   content_type)
+        return json_error_response(
+            request, ServiceError("An internal error occurred."), content_type
+        )
 
 
 async def download_code(request: Request) -> Response:
@@ -104,14 +105,16 @@ async def metrics(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     platform: Platform = request.app.state.platform
-    return JSONResponse({
-        "status": "ok",
-        "functions": len(platform.functions.records()),
-        "environments": len(list(platform.pool.environments())),
-        "in_flight": platform.invoker.concurrency.in_flight,
-        "sandbox": platform.backend.name,
-        "zygotes": platform.backend.zygotes(),
-    })
+    return JSONResponse(
+        {
+            "status": "ok",
+            "functions": len(platform.functions.records()),
+            "environments": len(list(platform.pool.environments())),
+            "in_flight": platform.invoker.concurrency.in_flight,
+            "sandbox": platform.backend.name,
+            "zygotes": platform.backend.zygotes(),
+        }
+    )
 
 
 async def _altus_error(request: Request, exc: Exception) -> Response:
@@ -130,16 +133,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error serving %s %s", request.method, request.url.path,
-                  exc_info=exc)
+    log.exception("unhandled error serving %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, ServiceError("An internal error occurred."))
 
 
 def lambda_routes() -> list[Route]:
     """The Lambda REST API's operations, each at its path in botocore's model."""
-    return [*functions_api.routes, *invoke_api.routes, *stream_api.routes,
-            *layers_api.routes, *concurrency_api.routes, *policy_api.routes,
-            *urls_api.routes, *event_invoke_api.routes, *tags_api.routes]
+    return [
+        *functions_api.routes,
+        *invoke_api.routes,
+        *stream_api.routes,
+        *layers_api.routes,
+        *concurrency_api.routes,
+        *policy_api.routes,
+        *urls_api.routes,
+        *event_invoke_api.routes,
+        *tags_api.routes,
+    ]
 
 
 def create_app(platform: Platform) -> Starlette:
@@ -154,8 +164,13 @@ def create_app(platform: Platform) -> Starlette:
     ]
     middleware = []
     if platform.settings.url_domain:  # function URLs by Host (else by path only)
-        middleware.append(Middleware(url_http.UrlHosts, domain=platform.settings.url_domain,
-                                     region=platform.account.region))
+        middleware.append(
+            Middleware(
+                url_http.UrlHosts,
+                domain=platform.settings.url_domain,
+                region=platform.account.region,
+            )
+        )
     app = Starlette(
         routes=routes,
         middleware=middleware,

@@ -26,12 +26,15 @@ async def stats(request: Request) -> Response:
     functions: dict[str, dict[str, Any]] = {}
     for name in sorted({*counters, *depth}):
         queued, oldest = depth.get(name, (0, 0.0))
-        functions[name] = {**counters.get(name, {}), "queued": queued,
-                           "oldest_age_seconds": round(oldest, 3),
-                           "parked": sum(1 for r in parked if r.function == name)}
-    return JSONResponse({"Functions": functions,
-                         "Queued": sum(q for q, _ in depth.values()),
-                         "Parked": len(parked)})
+        functions[name] = {
+            **counters.get(name, {}),
+            "queued": queued,
+            "oldest_age_seconds": round(oldest, 3),
+            "parked": sum(1 for r in parked if r.function == name),
+        }
+    return JSONResponse(
+        {"Functions": functions, "Queued": sum(q for q, _ in depth.values()), "Parked": len(parked)}
+    )
 
 
 async def events(request: Request) -> Response:
@@ -44,8 +47,9 @@ async def events(request: Request) -> Response:
 
 async def parked(request: Request) -> Response:
     records = await platform_of(request).async_invoker.parked()
-    return JSONResponse({"Records": [_record(r) for r in records[:_MAX_LISTED]],
-                         "Total": len(records)})
+    return JSONResponse(
+        {"Records": [_record(r) for r in records[:_MAX_LISTED]], "Total": len(records)}
+    )
 
 
 async def replay(request: Request) -> Response:
@@ -67,17 +71,26 @@ def _ids(body: dict[str, Any], *, allow_all: bool) -> list[str] | None:
     ids = body.get("Ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise InvalidParameterValue(
-            "Ids must be a non-empty list of record ids" + (' (or "All": true)'
-                                                            if allow_all else ""))
+            "Ids must be a non-empty list of record ids"
+            + (' (or "All": true)' if allow_all else "")
+        )
     return ids
 
 
 def _record(record: OutboxRecord) -> dict[str, Any]:
-    return {"Id": record.id, "RequestId": record.event_id, "FunctionName": record.function,
-            "Kind": record.kind, "Target": record.target, "Attempts": record.attempts,
-            "CreatedMs": record.created_ms, "ParkedMs": record.parked_ms,
-            "LastError": record.last_error, "Body": record.body,
-            "Attributes": record.attributes}
+    return {
+        "Id": record.id,
+        "RequestId": record.event_id,
+        "FunctionName": record.function,
+        "Kind": record.kind,
+        "Target": record.target,
+        "Attempts": record.attempts,
+        "CreatedMs": record.created_ms,
+        "ParkedMs": record.parked_ms,
+        "LastError": record.last_error,
+        "Body": record.body,
+        "Attributes": record.attributes,
+    }
 
 
 routes = [

@@ -24,10 +24,14 @@ class Truncated(Exception):
 
 
 class ChunkedResponse(Response):
-    def __init__(self, body: AsyncGenerator[bytes, None], status_code: int = 200,
-                 headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
-                 media_type: str | None = None,
-                 on_abort: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        body: AsyncGenerator[bytes, None],
+        status_code: int = 200,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        media_type: str | None = None,
+        on_abort: Callable[[], None] | None = None,
+    ) -> None:
         self.status_code = status_code
         self.media_type = media_type
         self.background = None
@@ -37,16 +41,22 @@ class ChunkedResponse(Response):
         self._on_abort = on_abort
         if isinstance(headers, list):
             self.init_headers()
-            self.raw_headers = [*self.raw_headers,
-                                *((n.lower().encode("latin-1"), v.encode("utf-8"))
-                                  for n, v in headers)]
+            self.raw_headers = [
+                *self.raw_headers,
+                *((n.lower().encode("latin-1"), v.encode("utf-8")) for n, v in headers),
+            ]
         else:
             self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await send({"type": "http.response.start", "status": self.status_code,
-                        "headers": self.raw_headers})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
         except BaseException:
             if self._on_abort is not None:
                 self._on_abort()
@@ -55,8 +65,7 @@ class ChunkedResponse(Response):
             try:
                 async for chunk in body:
                     if chunk:
-                        await send({"type": "http.response.body", "body": chunk,
-                                    "more_body": True})
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
             except Truncated:
                 return
         await send({"type": "http.response.body", "body": b"", "more_body": False})

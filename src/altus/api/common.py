@@ -34,22 +34,30 @@ def ref_of(request: Request, *, qualified: bool = True) -> FunctionRef:
     return parse_function_ref(name, account, request.query_params.get("Qualifier"))
 
 
-def config_json(request: Request, config: FunctionConfig, arn_qualifier: str | None = None,
-                 with_state: bool = True) -> dict[str, Any]:
-    return config.to_api(platform_of(request).account, with_state=with_state,
-                         arn_qualifier=arn_qualifier)
+def config_json(
+    request: Request,
+    config: FunctionConfig,
+    arn_qualifier: str | None = None,
+    with_state: bool = True,
+) -> dict[str, Any]:
+    return config.to_api(
+        platform_of(request).account, with_state=with_state, arn_qualifier=arn_qualifier
+    )
 
 
-def page(request: Request, keys: list[str], default: int = 50,
-         limit: int = 10000) -> tuple[int, int]:
+def page(
+    request: Request, keys: list[str], default: int = 50, limit: int = 10000
+) -> tuple[int, int]:
     """(start, end) of the page asked for with Marker / MaxItems over sorted ``keys``."""
     raw = request.query_params.get("MaxItems")
     try:
         max_items = int(raw) if raw is not None else default
     except ValueError:
         raise InvalidParameterValue(f"Invalid MaxItems: {raw}") from None
-    for bad, bound in ((max_items < 1, "greater than or equal to 1"),
-                       (max_items > limit, f"less than or equal to {limit}")):
+    for bad, bound in (
+        (max_items < 1, "greater than or equal to 1"),
+        (max_items > limit, f"less than or equal to {limit}"),
+    ):
         if bad:
             raise ValidationFailed(
                 f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to "

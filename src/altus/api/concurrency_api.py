@@ -33,7 +33,8 @@ async def put_function_concurrency(request: Request) -> Response:
     name = _name(request)
     body = await body_of(request, "PutFunctionConcurrency")
     reserved = platform_of(request).concurrency.put_reserved(
-        name, body["ReservedConcurrentExecutions"])
+        name, body["ReservedConcurrentExecutions"]
+    )
     return json_response(request, {"ReservedConcurrentExecutions": reserved})
 
 
@@ -48,20 +49,23 @@ async def delete_function_concurrency(request: Request) -> Response:
     return empty_response(request, 204)
 
 
-def _provisioned_json(request: Request, name: str, qualifier: str,
-                      document: dict[str, Any], with_arn: bool = False) -> dict[str, Any]:
+def _provisioned_json(
+    request: Request, name: str, qualifier: str, document: dict[str, Any], with_arn: bool = False
+) -> dict[str, Any]:
     platform = platform_of(request)
     status = platform.provisioner.status(name, qualifier)
     out: dict[str, Any] = {}
     if with_arn:
         out["FunctionArn"] = platform.account.function_arn(name, qualifier)
-    out.update({
-        "RequestedProvisionedConcurrentExecutions": status.requested,
-        "AvailableProvisionedConcurrentExecutions": status.allocated,
-        "AllocatedProvisionedConcurrentExecutions": status.allocated,
-        "Status": status.status,
-        "LastModified": document["last_modified"],
-    })
+    out.update(
+        {
+            "RequestedProvisionedConcurrentExecutions": status.requested,
+            "AvailableProvisionedConcurrentExecutions": status.allocated,
+            "AllocatedProvisionedConcurrentExecutions": status.allocated,
+            "Status": status.status,
+            "LastModified": document["last_modified"],
+        }
+    )
     if status.reason:
         out["StatusReason"] = status.reason
     return out
@@ -73,7 +77,8 @@ async def put_provisioned_concurrency(request: Request) -> Response:
     platform = platform_of(request)
     platform.provisioner.forget_failures(name)
     document = platform.concurrency.put_provisioned(
-        name, qualifier, body["ProvisionedConcurrentExecutions"])
+        name, qualifier, body["ProvisionedConcurrentExecutions"]
+    )
     return json_response(request, _provisioned_json(request, name, qualifier, document), 202)
 
 
@@ -90,9 +95,12 @@ def _list_provisioned(request: Request) -> Response:
     configs = platform_of(request).concurrency.provisioned_configs(name)
     keys = [qualifier for qualifier, _ in configs]
     start, end = page(request, keys, limit=50)
-    body: dict[str, Any] = {"ProvisionedConcurrencyConfigs": [
-        _provisioned_json(request, name, qualifier, document, with_arn=True)
-        for qualifier, document in configs[start:end]]}
+    body: dict[str, Any] = {
+        "ProvisionedConcurrencyConfigs": [
+            _provisioned_json(request, name, qualifier, document, with_arn=True)
+            for qualifier, document in configs[start:end]
+        ]
+    }
     if end < len(configs):
         body["NextMarker"] = marker(keys[end - 1])
     return json_response(request, body)
@@ -108,12 +116,20 @@ _FN = "/functions/{name}"
 routes = [
     Route("/2017-10-31" + _FN + "/concurrency", put_function_concurrency, methods=["PUT"]),
     Route("/2019-09-30" + _FN + "/concurrency", get_function_concurrency, methods=["GET"]),
-    Route("/2017-10-31" + _FN + "/concurrency", delete_function_concurrency,
-          methods=["DELETE"]),
-    Route("/2019-09-30" + _FN + "/provisioned-concurrency", put_provisioned_concurrency,
-          methods=["PUT"]),
-    Route("/2019-09-30" + _FN + "/provisioned-concurrency", get_provisioned_concurrency,
-          methods=["GET"]),
-    Route("/2019-09-30" + _FN + "/provisioned-concurrency", delete_provisioned_concurrency,
-          methods=["DELETE"]),
+    Route("/2017-10-31" + _FN + "/concurrency", delete_function_concurrency, methods=["DELETE"]),
+    Route(
+        "/2019-09-30" + _FN + "/provisioned-concurrency",
+        put_provisioned_concurrency,
+        methods=["PUT"],
+    ),
+    Route(
+        "/2019-09-30" + _FN + "/provisioned-concurrency",
+        get_provisioned_concurrency,
+        methods=["GET"],
+    ),
+    Route(
+        "/2019-09-30" + _FN + "/provisioned-concurrency",
+        delete_provisioned_concurrency,
+        methods=["DELETE"],
+    ),
 ]

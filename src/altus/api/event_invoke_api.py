@@ -13,8 +13,9 @@ from altus.api.responses import empty_response, json_response
 from altus.control.arns import LATEST, FunctionRef
 
 
-def _config_json(request: Request, name: str, qualifier: str,
-                 document: dict[str, Any]) -> dict[str, Any]:
+def _config_json(
+    request: Request, name: str, qualifier: str, document: dict[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "LastModified": document["LastModified"],
         "FunctionArn": platform_of(request).account.function_arn(name, qualifier),
@@ -24,34 +25,37 @@ def _config_json(request: Request, name: str, qualifier: str,
             out[member] = document[member]
     # Lambda answers both destinations, an empty object for one not configured.
     destinations = document.get("DestinationConfig") or {}
-    out["DestinationConfig"] = {kind: dict(destinations.get(kind) or {})
-                                for kind in ("OnSuccess", "OnFailure")}
+    out["DestinationConfig"] = {
+        kind: dict(destinations.get(kind) or {}) for kind in ("OnSuccess", "OnFailure")
+    }
     return out
 
 
 def _answer(request: Request, ref: FunctionRef, document: dict[str, Any]) -> Response:
-    return json_response(request, _config_json(request, ref.name, ref.qualifier or LATEST,
-                                               document))
+    return json_response(
+        request, _config_json(request, ref.name, ref.qualifier or LATEST, document)
+    )
 
 
 async def put_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "PutFunctionEventInvokeConfig")
-    return _answer(request, ref, platform_of(request).event_invoke.put(
-        ref.name, ref.qualifier, body))
+    return _answer(
+        request, ref, platform_of(request).event_invoke.put(ref.name, ref.qualifier, body)
+    )
 
 
 async def update_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "UpdateFunctionEventInvokeConfig")
-    return _answer(request, ref, platform_of(request).event_invoke.update(
-        ref.name, ref.qualifier, body))
+    return _answer(
+        request, ref, platform_of(request).event_invoke.update(ref.name, ref.qualifier, body)
+    )
 
 
 async def get_config(request: Request) -> Response:
     ref = ref_of(request)
-    return _answer(request, ref, platform_of(request).event_invoke.get(ref.name,
-                                                                       ref.qualifier))
+    return _answer(request, ref, platform_of(request).event_invoke.get(ref.name, ref.qualifier))
 
 
 async def delete_config(request: Request) -> Response:
@@ -65,8 +69,11 @@ async def list_configs(request: Request) -> Response:
     configs = platform_of(request).event_invoke.list(ref.name)
     keys = [qualifier for qualifier, _ in configs]
     start, end = page(request, keys, limit=50)
-    body: dict[str, Any] = {"FunctionEventInvokeConfigs": [
-        _config_json(request, ref.name, q, d) for q, d in configs[start:end]]}
+    body: dict[str, Any] = {
+        "FunctionEventInvokeConfigs": [
+            _config_json(request, ref.name, q, d) for q, d in configs[start:end]
+        ]
+    }
     if end < len(configs):
         body["NextMarker"] = marker(keys[end - 1])
     return json_response(request, body)

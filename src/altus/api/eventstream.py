@@ -32,13 +32,21 @@ _CRC = struct.Struct(">I")
 
 def _header(name: str, value: str) -> bytes:
     raw_name, raw_value = name.encode(), value.encode()
-    return (bytes((len(raw_name),)) + raw_name + bytes((_STRING,))
-            + struct.pack(">H", len(raw_value)) + raw_value)
+    return (
+        bytes((len(raw_name),))
+        + raw_name
+        + bytes((_STRING,))
+        + struct.pack(">H", len(raw_value))
+        + raw_value
+    )
 
 
 def _headers(event_type: str, content_type: str) -> bytes:
-    return (_header(":event-type", event_type) + _header(":content-type", content_type)
-            + _header(":message-type", "event"))
+    return (
+        _header(":event-type", event_type)
+        + _header(":content-type", content_type)
+        + _header(":message-type", "event")
+    )
 
 
 # The headers of the two events never change: encode them once.
@@ -66,15 +74,15 @@ def payload_chunks(chunks: list[bytes]) -> bytes:
     out = bytearray()
     for chunk in chunks:
         for start in range(0, len(chunk), MAX_CHUNK):
-            out += message(_CHUNK_HEADERS, chunk[start:start + MAX_CHUNK])
+            out += message(_CHUNK_HEADERS, chunk[start : start + MAX_CHUNK])
     return bytes(out)
 
 
-def invoke_complete(error_code: str | None = None, error_details: str | None = None,
-                    log_result: str | None = None) -> bytes:
+def invoke_complete(
+    error_code: str | None = None, error_details: str | None = None, log_result: str | None = None
+) -> bytes:
     """The InvokeComplete event: ``{}`` for a success without a log tail, as Lambda
     sends it; the members that have a value otherwise."""
-    members = {"ErrorCode": error_code, "ErrorDetails": error_details,
-               "LogResult": log_result}
+    members = {"ErrorCode": error_code, "ErrorDetails": error_details, "LogResult": log_result}
     body = {name: value for name, value in members.items() if value is not None}
     return message(_COMPLETE_HEADERS, json.dumps(body, separators=(",", ":")).encode())

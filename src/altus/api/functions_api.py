@@ -54,8 +54,12 @@ async def list_functions(request: Request) -> Response:
     start, end = page(request, keys)
     body: dict[str, Any] = {
         # Listing every version, $LATEST's ARN is qualified too, as in ListVersionsByFunction.
-        "Functions": [config_json(request, c, arn_qualifier=c.version if all_versions else None,
-                                   with_state=False) for _, c in entries[start:end]]
+        "Functions": [
+            config_json(
+                request, c, arn_qualifier=c.version if all_versions else None, with_state=False
+            )
+            for _, c in entries[start:end]
+        ]
     }
     if end < len(entries):
         body["NextMarker"] = marker(keys[end - 1])
@@ -124,10 +128,12 @@ async def list_versions(request: Request) -> Response:
     configs = [record.latest] + [record.versions[v] for v in sorted(record.versions, key=int)]
     keys = [f"{i:010d}" for i in range(len(configs))]
     start, end = page(request, keys)
-    body: dict[str, Any] = {"Versions": [
-        config_json(request, c, arn_qualifier=c.version, with_state=False)
-        for c in configs[start:end]
-    ]}
+    body: dict[str, Any] = {
+        "Versions": [
+            config_json(request, c, arn_qualifier=c.version, with_state=False)
+            for c in configs[start:end]
+        ]
+    }
     if end < len(configs):
         body["NextMarker"] = marker(keys[end - 1])
     return json_response(request, body)
@@ -147,8 +153,11 @@ async def list_aliases(request: Request) -> Response:
     ref = ref_of(request, qualified=False)
     record = functions_of(request).record(ref.name)
     version = request.query_params.get("FunctionVersion")
-    aliases = [a for _, a in sorted(record.aliases.items())
-               if version is None or a.function_version == version]
+    aliases = [
+        a
+        for _, a in sorted(record.aliases.items())
+        if version is None or a.function_version == version
+    ]
     keys = [a.name for a in aliases]
     start, end = page(request, keys)
     account = platform_of(request).account
@@ -190,16 +199,19 @@ async def get_account_settings(request: Request) -> Response:
         total += sum(sizes.values())
     limit = platform.settings.concurrency_limit
     unreserved = limit - platform.concurrency.total_reserved()
-    return json_response(request, {
-        "AccountLimit": {
-            "TotalCodeSize": 80_530_636_800,
-            "CodeSizeUnzipped": 262_144_000,
-            "CodeSizeZipped": 52_428_800,
-            "ConcurrentExecutions": limit,
-            "UnreservedConcurrentExecutions": unreserved,
+    return json_response(
+        request,
+        {
+            "AccountLimit": {
+                "TotalCodeSize": 80_530_636_800,
+                "CodeSizeUnzipped": 262_144_000,
+                "CodeSizeZipped": 52_428_800,
+                "ConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": unreserved,
+            },
+            "AccountUsage": {"TotalCodeSize": total, "FunctionCount": len(records)},
         },
-        "AccountUsage": {"TotalCodeSize": total, "FunctionCount": len(records)},
-    })
+    )
 
 
 _FN = "/2015-03-31/functions/{name}"

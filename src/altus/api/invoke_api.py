@@ -44,8 +44,7 @@ def event_payload(body: bytes) -> bytes:
         parse_json(body)
     except ValueError as error:
         raise InvalidRequestContent(
-            f"Could not parse request body into json: Could not parse payload into json: "
-            f"{error}"
+            f"Could not parse request body into json: Could not parse payload into json: {error}"
         ) from None
     return body
 
@@ -71,10 +70,12 @@ def parse_client_context(header: str | None) -> str | None:
 async def invoke(request: Request) -> Response:
     platform: Platform = request.app.state.platform
     headers = request.headers
-    ref = parse_function_ref(request.path_params["name"], platform.account,
-                             request.query_params.get("Qualifier"))
-    invocation_type = check_enum(headers.get("x-amz-invocation-type", "RequestResponse"),
-                                 _INVOCATION_TYPES, "invocationType")
+    ref = parse_function_ref(
+        request.path_params["name"], platform.account, request.query_params.get("Qualifier")
+    )
+    invocation_type = check_enum(
+        headers.get("x-amz-invocation-type", "RequestResponse"), _INVOCATION_TYPES, "invocationType"
+    )
     log_type = check_enum(headers.get("x-amz-log-type", "None"), LOG_TYPES, "logType")
     if invocation_type == "Event":
         payload = event_payload(await read_body(request, EVENT_PAYLOAD_LIMIT, "InvokeAsync"))
@@ -85,11 +86,19 @@ async def invoke(request: Request) -> Response:
     client_context = parse_client_context(headers.get("x-amz-client-context"))
     if invocation_type == "DryRun":
         config, _ = await platform.functions.resolve_invoke(ref)
-        return Response(b"", 204, {"x-amzn-RequestId": request_id_of(request),
-                                   "X-Amz-Executed-Version": config.version})
-    result = await platform.invoker.invoke(InvokeRequest(
-        ref=ref, payload=payload, client_context=client_context, want_log=log_type == "Tail",
-    ))
+        return Response(
+            b"",
+            204,
+            {"x-amzn-RequestId": request_id_of(request), "X-Amz-Executed-Version": config.version},
+        )
+    result = await platform.invoker.invoke(
+        InvokeRequest(
+            ref=ref,
+            payload=payload,
+            client_context=client_context,
+            want_log=log_type == "Tail",
+        )
+    )
     response_headers = {
         "x-amzn-RequestId": result.request_id,
         "X-Amz-Executed-Version": result.executed_version,

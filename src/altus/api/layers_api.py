@@ -34,7 +34,7 @@ def _name(request: Request) -> str:
         prefix = platform_of(request).account.layer_arn("")
         if not value.startswith(prefix):
             raise ResourceNotFound("The resource you requested does not exist.")
-        value = value[len(prefix):]
+        value = value[len(prefix) :]
     if not value or len(value) > 140 or not all(c.isalnum() or c in "-_" for c in value):
         raise ValidationFailed(
             f"1 validation error detected: Value '{request.path_params['layer']}' at "
@@ -67,7 +67,8 @@ def _matches(layer: LayerVersion, request: Request) -> bool:
             "failed to satisfy constraint: Member must satisfy enum value set: [x86_64, arm64]"
         )
     return (runtime is None or runtime in layer.compatible_runtimes) and (
-        architecture is None or architecture in layer.compatible_architectures)
+        architecture is None or architecture in layer.compatible_architectures
+    )
 
 
 async def publish_layer_version(request: Request) -> Response:
@@ -91,11 +92,13 @@ async def list_layers(request: Request) -> Response:
     for name in layers.names():
         latest = next((v for v in layers.versions(name) if _matches(v, request)), None)
         if latest is not None:
-            entries.append({
-                "LayerName": name,
-                "LayerArn": account.layer_arn(name),
-                "LatestMatchingVersion": layers.to_api(latest, "", with_content=False),
-            })
+            entries.append(
+                {
+                    "LayerName": name,
+                    "LayerArn": account.layer_arn(name),
+                    "LatestMatchingVersion": layers.to_api(latest, "", with_content=False),
+                }
+            )
     keys = [entry["LayerName"] for entry in entries]
     start, end = page(request, keys, limit=50)
     body: dict[str, Any] = {"Layers": entries[start:end]}
@@ -124,8 +127,9 @@ async def list_layer_versions(request: Request) -> Response:
     # Newest first; the marker is the last version number shown, zero-padded to sort.
     keys = [f"{10**12 - v.version:013d}" for v in versions]
     start, end = page(request, keys, limit=50)
-    body: dict[str, Any] = {"LayerVersions": [
-        layers.to_api(v, "", with_content=False) for v in versions[start:end]]}
+    body: dict[str, Any] = {
+        "LayerVersions": [layers.to_api(v, "", with_content=False) for v in versions[start:end]]
+    }
     if end < len(versions):
         body["NextMarker"] = marker(keys[end - 1])
     return json_response(request, body)
@@ -139,23 +143,32 @@ async def delete_layer_version(request: Request) -> Response:
 async def add_layer_version_permission(request: Request) -> Response:
     body = await body_of(request, "AddLayerVersionPermission")
     statement, layer = _layers(request).add_permission(
-        _name(request), _number(request), body, request.query_params.get("RevisionId"))
-    return json_response(request, {"Statement": policies.statement_json(statement),
-                                   "RevisionId": layer.policy_revision}, 201)
+        _name(request), _number(request), body, request.query_params.get("RevisionId")
+    )
+    return json_response(
+        request,
+        {"Statement": policies.statement_json(statement), "RevisionId": layer.policy_revision},
+        201,
+    )
 
 
 async def get_layer_version_policy(request: Request) -> Response:
     layer = _layers(request).get(_name(request), _number(request))
     if not layer.statements:
         raise ResourceNotFound("No policy is associated with the given resource.")
-    return json_response(request, {"Policy": policies.document(layer.statements),
-                                   "RevisionId": layer.policy_revision})
+    return json_response(
+        request,
+        {"Policy": policies.document(layer.statements), "RevisionId": layer.policy_revision},
+    )
 
 
 async def remove_layer_version_permission(request: Request) -> Response:
-    _layers(request).remove_permission(_name(request), _number(request),
-                                       request.path_params["sid"],
-                                       request.query_params.get("RevisionId"))
+    _layers(request).remove_permission(
+        _name(request),
+        _number(request),
+        request.path_params["sid"],
+        request.query_params.get("RevisionId"),
+    )
     return empty_response(request, 204)
 
 
@@ -166,9 +179,11 @@ routes = [
     Route(_LAYER + "/versions", list_layer_versions, methods=["GET"]),
     Route(_LAYER + "/versions/{version}", get_layer_version, methods=["GET"]),
     Route(_LAYER + "/versions/{version}", delete_layer_version, methods=["DELETE"]),
-    Route(_LAYER + "/versions/{version}/policy", add_layer_version_permission,
-          methods=["POST"]),
+    Route(_LAYER + "/versions/{version}/policy", add_layer_version_permission, methods=["POST"]),
     Route(_LAYER + "/versions/{version}/policy", get_layer_version_policy, methods=["GET"]),
-    Route(_LAYER + "/versions/{version}/policy/{sid}", remove_layer_version_permission,
-          methods=["DELETE"]),
+    Route(
+        _LAYER + "/versions/{version}/policy/{sid}",
+        remove_layer_version_permission,
+        methods=["DELETE"],
+    ),
 ]

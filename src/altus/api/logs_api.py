@@ -87,14 +87,21 @@ def describe_log_groups(logs: LogStore, body: dict[str, Any], account: Account) 
     limit = _limit(body, 50, 50)
     groups = logs.groups(prefix)
     start = _token(body)
-    page = groups[start:start + limit]
-    out: dict[str, Any] = {"logGroups": [
-        {"logGroupName": g.group, "creationTime": g.created, "storedBytes": g.stored_bytes,
-         "metricFilterCount": 0, "arn": _arn(account, g.group) + ":*",
-         "logGroupClass": "STANDARD",
-         **({"retentionInDays": g.retention_days} if g.retention_days else {})}
-        for g in page
-    ]}
+    page = groups[start : start + limit]
+    out: dict[str, Any] = {
+        "logGroups": [
+            {
+                "logGroupName": g.group,
+                "creationTime": g.created,
+                "storedBytes": g.stored_bytes,
+                "metricFilterCount": 0,
+                "arn": _arn(account, g.group) + ":*",
+                "logGroupClass": "STANDARD",
+                **({"retentionInDays": g.retention_days} if g.retention_days else {}),
+            }
+            for g in page
+        ]
+    }
     if start + limit < len(groups):
         out["nextToken"] = str(start + limit)
     return out
@@ -109,14 +116,21 @@ def describe_log_streams(logs: LogStore, body: dict[str, Any], account: Account)
         streams.reverse()
     limit = _limit(body, 50, 50)
     start = _token(body)
-    out: dict[str, Any] = {"logStreams": [
-        {"logStreamName": s.stream, "creationTime": s.created,
-         "firstEventTimestamp": s.first_event, "lastEventTimestamp": s.last_event,
-         "lastIngestionTime": s.last_ingestion, "uploadSequenceToken": "1",
-         "storedBytes": s.stored_bytes,
-         "arn": f"{_arn(account, group)}:log-stream:{s.stream}"}
-        for s in streams[start:start + limit]
-    ]}
+    out: dict[str, Any] = {
+        "logStreams": [
+            {
+                "logStreamName": s.stream,
+                "creationTime": s.created,
+                "firstEventTimestamp": s.first_event,
+                "lastEventTimestamp": s.last_event,
+                "lastIngestionTime": s.last_ingestion,
+                "uploadSequenceToken": "1",
+                "storedBytes": s.stored_bytes,
+                "arn": f"{_arn(account, group)}:log-stream:{s.stream}",
+            }
+            for s in streams[start : start + limit]
+        ]
+    }
     if start + limit < len(streams):
         out["nextToken"] = str(start + limit)
     return out
@@ -131,16 +145,28 @@ def get_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> di
     token = body.get("nextToken") or ""
     backward = token.startswith("b/") or (not token and body.get("startFromHead") is False)
     descending = backward or (not token and not body.get("startFromHead", False))
-    events = logs.events(group, [stream], _int(body, "startTime"), _int(body, "endTime"),
-                         after_id=_token(body), limit=limit, descending=descending)
+    events = logs.events(
+        group,
+        [stream],
+        _int(body, "startTime"),
+        _int(body, "endTime"),
+        after_id=_token(body),
+        limit=limit,
+        descending=descending,
+    )
     if descending:
         events.reverse()
-    rendered = [{"timestamp": e.timestamp, "message": e.message, "ingestionTime":
-                 e.ingestion_time} for e in events]
+    rendered = [
+        {"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion_time}
+        for e in events
+    ]
     first = events[0].event_id if events else _token(body)
     last = events[-1].event_id if events else _token(body)
-    return {"events": rendered, "nextForwardToken": f"f/{last:056d}",
-            "nextBackwardToken": f"b/{first:056d}"}
+    return {
+        "events": rendered,
+        "nextForwardToken": f"f/{last:056d}",
+        "nextBackwardToken": f"b/{first:056d}",
+    }
 
 
 def filter_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
@@ -160,17 +186,29 @@ def filter_log_events(logs: LogStore, body: dict[str, Any], account: Account) ->
     last_id = after
     # Scan in pages so a sparse match over a large group stays bounded in memory.
     while len(found) < limit:
-        page = logs.events(group, names, _int(body, "startTime"), _int(body, "endTime"),
-                           after_id=last_id, limit=1000)
+        page = logs.events(
+            group,
+            names,
+            _int(body, "startTime"),
+            _int(body, "endTime"),
+            after_id=last_id,
+            limit=1000,
+        )
         if not page:
             last_id = 0
             break
         for event in page:
             last_id = event.event_id
             if pattern is None or pattern.search(event.message):
-                found.append({"logStreamName": event.stream, "timestamp": event.timestamp,
-                              "message": event.message, "ingestionTime": event.ingestion_time,
-                              "eventId": str(event.event_id)})
+                found.append(
+                    {
+                        "logStreamName": event.stream,
+                        "timestamp": event.timestamp,
+                        "message": event.message,
+                        "ingestionTime": event.ingestion_time,
+                        "eventId": str(event.event_id),
+                    }
+                )
                 if len(found) >= limit:
                     break
         if len(page) < 1000:
@@ -218,7 +256,11 @@ def handler(operation: str) -> Callable[[Request, dict[str, Any]], Awaitable[Res
             return fn(logs, body, account)
 
         result = await asyncio.to_thread(query)
-        return Response(json.dumps(result).encode(), 200,
-                        {"x-amzn-RequestId": request_id(request)}, media_type=CONTENT_TYPE)
+        return Response(
+            json.dumps(result).encode(),
+            200,
+            {"x-amzn-RequestId": request_id(request)},
+            media_type=CONTENT_TYPE,
+        )
 
     return run

@@ -122,8 +122,10 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> Any:
         if not isinstance(value, list):
             raise _type_error(path, "a list")
         _check_length(meta, len(value), value, path, errors, "length")
-        return [_check(shape.member, item, f"{path}.{i + 1}.member", errors) for i, item in
-                enumerate(value)]
+        return [
+            _check(shape.member, item, f"{path}.{i + 1}.member", errors)
+            for i, item in enumerate(value)
+        ]
     if kind == "map":
         if not isinstance(value, dict):
             raise _type_error(path, "an object")
@@ -145,8 +147,11 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> Any:
         _check_length(meta, len(value), value, path, errors, "length")
         pattern = meta.get("pattern")
         extended = _EXTENDED_PATTERNS.get(shape.name)
-        if pattern and not _pattern(pattern).fullmatch(value) and not (
-                extended and re.fullmatch(extended, value)):
+        if (
+            pattern
+            and not _pattern(pattern).fullmatch(value)
+            and not (extended and re.fullmatch(extended, value))
+        ):
             errors.append(
                 f"Value '{value}' at '{path}' failed to satisfy constraint: Member must "
                 f"satisfy regular expression pattern: {pattern}"
@@ -160,8 +165,11 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> Any:
         return value
     if kind in ("integer", "long"):
         bits = 31 if kind == "integer" else 63
-        if isinstance(value, bool) or not isinstance(value, int) \
-                or not -(1 << bits) <= value < (1 << bits):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not -(1 << bits) <= value < (1 << bits)
+        ):
             raise _type_error(path, f"a {bits + 1}-bit integer")
         _check_range(meta, value, path, errors)
         return value

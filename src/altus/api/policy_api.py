@@ -26,9 +26,9 @@ async def get_policy(request: Request) -> Response:
 
 async def remove_permission(request: Request) -> Response:
     ref = ref_of(request)
-    platform_of(request).permissions.remove(ref.name, ref.qualifier,
-                                            request.path_params["sid"],
-                                            request.query_params.get("RevisionId"))
+    platform_of(request).permissions.remove(
+        ref.name, ref.qualifier, request.path_params["sid"], request.query_params.get("RevisionId")
+    )
     return empty_response(request, 204)
 
 

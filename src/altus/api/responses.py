@@ -26,8 +26,9 @@ def request_id(request: Request) -> str:
     return str(rid)
 
 
-def json_response(request: Request, body: Any, status: int = 200,
-                  headers: Mapping[str, str] | None = None) -> Response:
+def json_response(
+    request: Request, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     content = json.dumps(body, separators=(",", ":")).encode()
     all_headers = {"x-amzn-RequestId": request_id(request)}
     if headers:
@@ -52,8 +53,10 @@ def json_error_response(request: Request, error: AltusError, content_type: str) 
     """The awsJson protocols' error shape (``__type``), e.g. for the Logs API."""
     body = {"__type": error.code, "message": error.message, **error.fields}
     return Response(
-        json.dumps(body).encode(), error.status,
-        {"x-amzn-RequestId": request_id(request), **error.headers}, media_type=content_type,
+        json.dumps(body).encode(),
+        error.status,
+        {"x-amzn-RequestId": request_id(request), **error.headers},
+        media_type=content_type,
     )
 
 
@@ -70,8 +73,7 @@ def parse_json(raw: bytes | str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-async def read_json(request: Request, operation: str,
-                    limit: int = 70_167_211) -> dict[str, Any]:
+async def read_json(request: Request, operation: str, limit: int = 70_167_211) -> dict[str, Any]:
     """The request body as a JSON object, refusing bodies past ``limit`` bytes (Lambda's
     limit on a CreateFunction request, whose zip arrives base64-encoded)."""
     body = await read_body(request, limit, operation)

@@ -42,18 +42,42 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 MAX_BATCH_BYTES = 1_048_576
 
 #: What ReceiveMessage's AttributeNames / MessageSystemAttributeNames may name.
-SYSTEM_NAMES = {"All", "SenderId", "SentTimestamp", "ApproximateReceiveCount",
-                "ApproximateFirstReceiveTimestamp", "SequenceNumber", "MessageDeduplicationId",
-                "MessageGroupId", "AWSTraceHeader", "DeadLetterQueueSourceArn"}
+SYSTEM_NAMES = {
+    "All",
+    "SenderId",
+    "SentTimestamp",
+    "ApproximateReceiveCount",
+    "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber",
+    "MessageDeduplicationId",
+    "MessageGroupId",
+    "AWSTraceHeader",
+    "DeadLetterQueueSourceArn",
+}
 #: AttributeNames is modelled as queue attribute names; SQS ignores those there.
-_QUEUE_NAMES = {"Policy", "VisibilityTimeout", "MaximumMessageSize", "MessageRetentionPeriod",
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn",
-                "ApproximateNumberOfMessagesDelayed", "DelaySeconds",
-                "ReceiveMessageWaitTimeSeconds", "RedrivePolicy", "FifoQueue",
-                "ContentBasedDeduplication", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
-                "DeduplicationScope", "FifoThroughputLimit", "RedriveAllowPolicy",
-                "SqsManagedSseEnabled"}
+_QUEUE_NAMES = {
+    "Policy",
+    "VisibilityTimeout",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+    "ApproximateNumberOfMessagesDelayed",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "RedriveAllowPolicy",
+    "SqsManagedSseEnabled",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +117,9 @@ def base_url(request: Request) -> str:
 
 
 async def create_queue(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    queue = await call.queues.create_queue(body.get("QueueName"), body.get("Attributes"),
-                                           body.get("tags"))
+    queue = await call.queues.create_queue(
+        body.get("QueueName"), body.get("Attributes"), body.get("tags")
+    )
     return {"QueueUrl": call.url(queue.name)}
 
 
@@ -111,10 +136,13 @@ async def get_queue_url(call: Call, body: dict[str, Any]) -> dict[str, Any]:
 
 def _paged(names: list[str], body: dict[str, Any], what: str) -> tuple[list[str], str | None]:
     limit = body.get("MaxResults")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
-                              or not 1 <= limit <= 1000):
-        raise InvalidParameterValue(f"Value {limit} for parameter MaxResults is invalid. "
-                                    "Reason: MaxResults must be an integer between 1 and 1000.")
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000
+    ):
+        raise InvalidParameterValue(
+            f"Value {limit} for parameter MaxResults is invalid. "
+            "Reason: MaxResults must be an integer between 1 and 1000."
+        )
     token = body.get("NextToken")
     if token:
         try:
@@ -143,8 +171,7 @@ async def list_queues(call: Call, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_dead_letter_source_queues(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    page, token = _paged(call.queues.list_dead_letter_sources(call.name(body)), body,
-                         "queueUrls")
+    page, token = _paged(call.queues.list_dead_letter_sources(call.name(body)), body, "queueUrls")
     out: dict[str, Any] = {"queueUrls": [call.url(n) for n in page]}
     if token:
         out["NextToken"] = token
@@ -190,10 +217,14 @@ async def purge_queue(call: Call, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _send_request(entry: Mapping[str, Any]) -> SendRequest:
-    return SendRequest(body=entry.get("MessageBody"), attributes=entry.get("MessageAttributes"),
-                       system=entry.get("MessageSystemAttributes"),
-                       delay=entry.get("DelaySeconds"), group_id=entry.get("MessageGroupId"),
-                       dedup_id=entry.get("MessageDeduplicationId"))
+    return SendRequest(
+        body=entry.get("MessageBody"),
+        attributes=entry.get("MessageAttributes"),
+        system=entry.get("MessageSystemAttributes"),
+        delay=entry.get("DelaySeconds"),
+        group_id=entry.get("MessageGroupId"),
+        dedup_id=entry.get("MessageDeduplicationId"),
+    )
 
 
 def _sent_json(sent: Any) -> dict[str, Any]:
@@ -209,8 +240,7 @@ def _sent_json(sent: Any) -> dict[str, Any]:
 
 
 def _failure(entry_id: str, error: QueueError) -> dict[str, Any]:
-    return {"Id": entry_id, "SenderFault": True, "Code": error.query_code,
-            "Message": error.message}
+    return {"Id": entry_id, "SenderFault": True, "Code": error.query_code, "Message": error.message}
 
 
 async def send_message(call: Call, body: dict[str, Any]) -> dict[str, Any]:
@@ -237,8 +267,10 @@ async def send_message_batch(call: Call, body: dict[str, Any]) -> dict[str, Any]
     entries = message_checks.check_entries(body.get("Entries"), "SendMessageBatchRequestEntry")
     total = sum(_entry_size(e) for e in entries)
     if total > MAX_BATCH_BYTES:
-        raise BatchRequestTooLong(f"Batch requests cannot be longer than {MAX_BATCH_BYTES} "
-                                  f"bytes. You have sent {total} bytes.")
+        raise BatchRequestTooLong(
+            f"Batch requests cannot be longer than {MAX_BATCH_BYTES} "
+            f"bytes. You have sent {total} bytes."
+        )
     results = await call.queues.send_batch(name, [_send_request(e) for e in entries])
     successful, failed = [], []
     for entry, result in zip(entries, results, strict=True):
@@ -258,23 +290,32 @@ def _names(body: Mapping[str, Any], key: str) -> list[str]:
     return value
 
 
-def _select_attributes(attributes: Mapping[str, dict[str, str]],
-                       names: list[str]) -> dict[str, dict[str, str]]:
+def _select_attributes(
+    attributes: Mapping[str, dict[str, str]], names: list[str]
+) -> dict[str, dict[str, str]]:
     if not names:
         return {}
     if "All" in names or ".*" in names:
         return {k: dict(v) for k, v in attributes.items()}
     prefixes = tuple(n[:-1] for n in names if n.endswith(".*"))
     exact = set(names)
-    return {k: dict(v) for k, v in attributes.items()
-            if k in exact or (prefixes and k.startswith(prefixes))}
+    return {
+        k: dict(v)
+        for k, v in attributes.items()
+        if k in exact or (prefixes and k.startswith(prefixes))
+    }
 
 
-def message_json(received: Received, system_names: set[str],
-                 attribute_names: list[str]) -> dict[str, Any]:
+def message_json(
+    received: Received, system_names: set[str], attribute_names: list[str]
+) -> dict[str, Any]:
     message = received.message
-    out: dict[str, Any] = {"MessageId": message.id, "ReceiptHandle": received.receipt_handle,
-                           "MD5OfBody": md5_of_body(message.body), "Body": message.body}
+    out: dict[str, Any] = {
+        "MessageId": message.id,
+        "ReceiptHandle": received.receipt_handle,
+        "MD5OfBody": md5_of_body(message.body),
+        "Body": message.body,
+    }
     every = "All" in system_names
     candidates: dict[str, str | None] = {
         "SenderId": message.sender_id,
@@ -287,8 +328,7 @@ def message_json(received: Received, system_names: set[str],
         "AWSTraceHeader": message.system.get("AWSTraceHeader", {}).get("StringValue"),
         "DeadLetterQueueSourceArn": message.source_arn,
     }
-    system = {k: v for k, v in candidates.items()
-              if v is not None and (every or k in system_names)}
+    system = {k: v for k, v in candidates.items() if v is not None and (every or k in system_names)}
     if system:
         out["Attributes"] = system
     selected = _select_attributes(message.attributes, attribute_names)
@@ -304,9 +344,12 @@ async def receive_message(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     for unknown in system_names - SYSTEM_NAMES - _QUEUE_NAMES:
         raise InvalidAttributeName(f"Unknown Attribute {unknown}.")
     attribute_names = _names(body, "MessageAttributeNames")
-    received = await call.queues.receive(name, body.get("MaxNumberOfMessages"),
-                                         body.get("VisibilityTimeout"),
-                                         body.get("WaitTimeSeconds"))
+    received = await call.queues.receive(
+        name,
+        body.get("MaxNumberOfMessages"),
+        body.get("VisibilityTimeout"),
+        body.get("WaitTimeSeconds"),
+    )
     if not received:
         return {}
     return {"Messages": [message_json(r, system_names, attribute_names) for r in received]}
@@ -317,11 +360,11 @@ async def delete_message(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _batch_answer(entries: list[dict[str, Any]],
-                  results: list[QueueError | None]) -> dict[str, Any]:
+def _batch_answer(
+    entries: list[dict[str, Any]], results: list[QueueError | None]
+) -> dict[str, Any]:
     successful = [{"Id": e["Id"]} for e, r in zip(entries, results, strict=True) if r is None]
-    failed = [_failure(e["Id"], r) for e, r in zip(entries, results, strict=True)
-              if r is not None]
+    failed = [_failure(e["Id"], r) for e, r in zip(entries, results, strict=True) if r is not None]
     return {"Successful": successful, "Failed": failed}
 
 
@@ -333,17 +376,20 @@ async def delete_message_batch(call: Call, body: dict[str, Any]) -> dict[str, An
 
 
 async def change_message_visibility(call: Call, body: dict[str, Any]) -> dict[str, Any]:
-    await call.queues.change_visibility(call.name(body), body.get("ReceiptHandle"),
-                                        body.get("VisibilityTimeout"))
+    await call.queues.change_visibility(
+        call.name(body), body.get("ReceiptHandle"), body.get("VisibilityTimeout")
+    )
     return {}
 
 
 async def change_message_visibility_batch(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     name = call.name(body)
-    entries = message_checks.check_entries(body.get("Entries"),
-                                           "ChangeMessageVisibilityBatchRequestEntry")
+    entries = message_checks.check_entries(
+        body.get("Entries"), "ChangeMessageVisibilityBatchRequestEntry"
+    )
     results = await call.queues.change_visibility_batch(
-        name, [(e.get("ReceiptHandle"), e.get("VisibilityTimeout")) for e in entries])
+        name, [(e.get("ReceiptHandle"), e.get("VisibilityTimeout")) for e in entries]
+    )
     return _batch_answer(entries, results)
 
 
@@ -396,7 +442,11 @@ def handler(name: str) -> Callable[[Request, dict[str, Any]], Awaitable[Response
     async def handle(request: Request, body: dict[str, Any]) -> Response:
         call = Call(request.app.state.platform.queues, base_url(request))
         result = await run(call, body)
-        return Response(json.dumps(result, separators=(",", ":")).encode(), 200,
-                        {"x-amzn-RequestId": request_id(request)}, media_type=CONTENT_TYPE)
+        return Response(
+            json.dumps(result, separators=(",", ":")).encode(),
+            200,
+            {"x-amzn-RequestId": request_id(request)},
+            media_type=CONTENT_TYPE,
+        )
 
     return handle

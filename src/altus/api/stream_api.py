@@ -43,26 +43,41 @@ _INVOCATION_TYPES = ("RequestResponse", "DryRun")
 async def invoke_with_response_stream(request: Request) -> Response:
     platform: Platform = request.app.state.platform
     headers = request.headers
-    ref = parse_function_ref(request.path_params["name"], platform.account,
-                             request.query_params.get("Qualifier"))
-    invocation_type = check_enum(headers.get("x-amz-invocation-type", "RequestResponse"),
-                                 _INVOCATION_TYPES, "invocationType")
+    ref = parse_function_ref(
+        request.path_params["name"], platform.account, request.query_params.get("Qualifier")
+    )
+    invocation_type = check_enum(
+        headers.get("x-amz-invocation-type", "RequestResponse"), _INVOCATION_TYPES, "invocationType"
+    )
     log_type = check_enum(headers.get("x-amz-log-type", "None"), LOG_TYPES, "logType")
-    payload = event_payload(await read_body(request, SYNC_PAYLOAD_LIMIT,
-                                            "InvokeWithResponseStream"))
+    payload = event_payload(
+        await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeWithResponseStream")
+    )
     client_context = parse_client_context(headers.get("x-amz-client-context"))
     if invocation_type == "DryRun":
         config, _ = await platform.functions.resolve_invoke(ref)
-        return Response(b"", 204, {"x-amzn-RequestId": request_id_of(request),
-                                   "X-Amz-Executed-Version": config.version})
-    streamed = await platform.invoker.invoke_stream(InvokeRequest(
-        ref=ref, payload=payload, client_context=client_context,
-        want_log=log_type == "Tail",
-    ))
-    return ChunkedResponse(_events(streamed), 200, {
-        "x-amzn-RequestId": streamed.request_id,
-        "X-Amz-Executed-Version": streamed.executed_version,
-    }, media_type=eventstream.EVENT_STREAM)
+        return Response(
+            b"",
+            204,
+            {"x-amzn-RequestId": request_id_of(request), "X-Amz-Executed-Version": config.version},
+        )
+    streamed = await platform.invoker.invoke_stream(
+        InvokeRequest(
+            ref=ref,
+            payload=payload,
+            client_context=client_context,
+            want_log=log_type == "Tail",
+        )
+    )
+    return ChunkedResponse(
+        _events(streamed),
+        200,
+        {
+            "x-amzn-RequestId": streamed.request_id,
+            "X-Amz-Executed-Version": streamed.executed_version,
+        },
+        media_type=eventstream.EVENT_STREAM,
+    )
 
 
 async def _events(streamed: StreamedInvocation) -> AsyncGenerator[bytes, None]:
@@ -75,7 +90,9 @@ async def _events(streamed: StreamedInvocation) -> AsyncGenerator[bytes, None]:
         if result.function_error:
             yield eventstream.invoke_complete(
                 result.error_type or result.function_error,
-                result.payload.decode("utf-8", "replace"), result.log_tail)
+                result.payload.decode("utf-8", "replace"),
+                result.log_tail,
+            )
         else:
             yield eventstream.invoke_complete(log_result=result.log_tail)
     finally:
@@ -84,6 +101,9 @@ async def _events(streamed: StreamedInvocation) -> AsyncGenerator[bytes, None]:
 
 
 routes = [
-    Route("/2021-11-15/functions/{name}/response-streaming-invocations",
-          invoke_with_response_stream, methods=["POST"]),
+    Route(
+        "/2021-11-15/functions/{name}/response-streaming-invocations",
+        invoke_with_response_stream,
+        methods=["POST"],
+    ),
 ]

@@ -36,8 +36,7 @@ def allowed_origin(cors: Mapping[str, Any], origin: str | None) -> str | None:
     return origin if any(o.lower() == lowered for o in origins) else None
 
 
-def response_headers(cors: Mapping[str, Any] | None, origin: str | None
-                     ) -> list[tuple[str, str]]:
+def response_headers(cors: Mapping[str, Any] | None, origin: str | None) -> list[tuple[str, str]]:
     """The CORS headers of an ordinary response to a request from ``origin``."""
     if not cors:
         return []
@@ -55,9 +54,12 @@ def response_headers(cors: Mapping[str, Any] | None, origin: str | None
     return headers
 
 
-def preflight_headers(cors: Mapping[str, Any], origin: str | None,
-                      requested_method: str | None, requested_headers: str | None
-                      ) -> list[tuple[str, str]]:
+def preflight_headers(
+    cors: Mapping[str, Any],
+    origin: str | None,
+    requested_method: str | None,
+    requested_headers: str | None,
+) -> list[tuple[str, str]]:
     """The headers of the answer to a preflight; empty when it is refused."""
     allow = allowed_origin(cors, origin)
     if allow is None or not requested_method:
@@ -69,8 +71,10 @@ def preflight_headers(cors: Mapping[str, Any], origin: str | None,
     wanted = [h.strip().lower() for h in (requested_headers or "").split(",") if h.strip()]
     if "*" not in allowed_headers and any(h not in allowed_headers for h in wanted):
         return []
-    headers = [("access-control-allow-origin", allow),
-               ("access-control-allow-methods", ",".join(methods))]
+    headers = [
+        ("access-control-allow-origin", allow),
+        ("access-control-allow-methods", ",".join(methods)),
+    ]
     if allowed_headers:
         headers.append(("access-control-allow-headers", ",".join(allowed_headers)))
     if cors.get("AllowCredentials"):

@@ -63,7 +63,7 @@ class UrlPaths:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         url_id: str = scope["path_params"]["url_id"]
         raw: bytes = scope.get("raw_path") or scope["path"].encode()
-        rest = raw[len(PATH_PREFIX) + len(url_id):].decode("latin-1") or "/"
+        rest = raw[len(PATH_PREFIX) + len(url_id) :].decode("latin-1") or "/"
         await serve(scope, receive, send, url_id, rest)
 
 
@@ -89,7 +89,7 @@ class UrlHosts:
         name = name.lower()
         if not name.endswith(self._suffix):
             return None
-        url_id = name[:-len(self._suffix)]
+        url_id = name[: -len(self._suffix)]
         return url_id if url_id.isalnum() else None
 
 
@@ -103,8 +103,7 @@ def _host(scope: Scope) -> str:
 # --- serving one request ---------------------------------------------------------------------
 
 
-async def serve(scope: Scope, receive: Receive, send: Send, url_id: str, raw_path: str
-                ) -> None:
+async def serve(scope: Scope, receive: Receive, send: Send, url_id: str, raw_path: str) -> None:
     request = Request(scope, receive)
     response = await answer(request, url_id, raw_path)
     await response(scope, receive, send)
@@ -121,8 +120,9 @@ async def answer(request: Request, url_id: str, raw_path: str) -> Response:
     origin = headers.get("origin")
     requested = headers.get("access-control-request-method")
     if config.cors and is_preflight(request.method, origin, requested):
-        found = preflight_headers(config.cors, origin, requested,
-                                  headers.get("access-control-request-headers"))
+        found = preflight_headers(
+            config.cors, origin, requested, headers.get("access-control-request-headers")
+        )
         return _response(Head(200, found), b"")
     cors = response_headers(config.cors, origin)
     try:
@@ -130,16 +130,23 @@ async def answer(request: Request, url_id: str, raw_path: str) -> Response:
     except AltusError as error:
         return _message(error.status, error.code, error.message, cors)
     request_id = str(uuid.uuid4())
-    event = build_event(_url_request(request, raw_path, body), url_id=url_id,
-                        domain_name=_host(request.scope).rsplit(":", 1)[0],
-                        request_id=request_id)
+    event = build_event(
+        _url_request(request, raw_path, body),
+        url_id=url_id,
+        domain_name=_host(request.scope).rsplit(":", 1)[0],
+        request_id=request_id,
+    )
     payload = json.dumps(event, separators=(",", ":")).encode()
     if len(payload) > SYNC_PAYLOAD_LIMIT:
-        return _message(413, "RequestTooLargeException",
-                        "Request must be smaller than 6291456 bytes for the InvokeFunction "
-                        "operation", cors)
-    invoke = InvokeRequest(ref=FunctionRef(config.function, config.qualifier),
-                           payload=payload, request_id=request_id)
+        return _message(
+            413,
+            "RequestTooLargeException",
+            "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+            cors,
+        )
+    invoke = InvokeRequest(
+        ref=FunctionRef(config.function, config.qualifier), payload=payload, request_id=request_id
+    )
     extra = [*cors, ("x-amzn-requestid", request_id)]
     try:
         if config.invoke_mode == RESPONSE_STREAM:
@@ -147,8 +154,9 @@ async def answer(request: Request, url_id: str, raw_path: str) -> Response:
         result = await platform.invoker.invoke(invoke)
     except AltusError as error:
         return _message(error.status, error.code, error.message, extra)
-    found_answer = None if result.function_error else buffered_answer(
-        result.payload, result.content_type)
+    found_answer = (
+        None if result.function_error else buffered_answer(result.payload, result.content_type)
+    )
     if found_answer is None:
         return _bad_gateway(extra)
     return _response(with_headers(found_answer.head, extra), found_answer.body)
@@ -174,8 +182,9 @@ def _url_request(request: Request, raw_path: str, body: bytes) -> UrlRequest:
 # --- RESPONSE_STREAM -----------------------------------------------------------------------------
 
 
-async def _streamed(platform: Platform, invoke: InvokeRequest,
-                    extra: list[tuple[str, str]]) -> Response:
+async def _streamed(
+    platform: Platform, invoke: InvokeRequest, extra: list[tuple[str, str]]
+) -> Response:
     streamed = await platform.invoker.invoke_stream(invoke)
     try:
         head, first, ended = await _stream_head(streamed)
@@ -186,8 +195,12 @@ async def _streamed(platform: Platform, invoke: InvokeRequest,
         if not ended:
             streamed.abandon()
         return _bad_gateway(extra)
-    return ChunkedResponse(_body(streamed, first, ended), head.status,
-                           with_headers(head, extra).headers, on_abort=streamed.abandon)
+    return ChunkedResponse(
+        _body(streamed, first, ended),
+        head.status,
+        with_headers(head, extra).headers,
+        on_abort=streamed.abandon,
+    )
 
 
 async def _stream_head(streamed: StreamedInvocation) -> tuple[Head | None, bytes, bool]:
@@ -214,8 +227,9 @@ async def _stream_head(streamed: StreamedInvocation) -> tuple[Head | None, bytes
             return None, b"", ended
 
 
-async def _body(streamed: StreamedInvocation, first: bytes, ended: bool
-                ) -> AsyncGenerator[bytes, None]:
+async def _body(
+    streamed: StreamedInvocation, first: bytes, ended: bool
+) -> AsyncGenerator[bytes, None]:
     finished = False
     try:
         if first:
@@ -244,16 +258,18 @@ def _response(head: Head, body: bytes) -> Response:
     return response
 
 
-def _message(status: int, error_type: str, message: str,
-             extra: list[tuple[str, str]] | None = None) -> Response:
-    head = Head(status, [("content-type", "application/json"),
-                         ("x-amzn-errortype", error_type), *(extra or [])])
+def _message(
+    status: int, error_type: str, message: str, extra: list[tuple[str, str]] | None = None
+) -> Response:
+    head = Head(
+        status,
+        [("content-type", "application/json"), ("x-amzn-errortype", error_type), *(extra or [])],
+    )
     return _response(head, json.dumps({"Message": message}).encode())
 
 
 def _bad_gateway(extra: list[tuple[str, str]]) -> Response:
-    return _response(Head(502, [("content-type", "text/plain"), *extra]),
-                     b"Internal Server Error")
+    return _response(Head(502, [("content-type", "text/plain"), *extra]), b"Internal Server Error")
 
 
 _paths = UrlPaths()

@@ -81,8 +81,15 @@ def is_text(content_type: str | None) -> bool:
     return media.startswith("text/") or media in _TEXT_TYPES
 
 
-def build_event(request: UrlRequest, *, url_id: str, domain_name: str, request_id: str,
-                now_ms: int | None = None, account_id: str = "anonymous") -> dict[str, Any]:
+def build_event(
+    request: UrlRequest,
+    *,
+    url_id: str,
+    domain_name: str,
+    request_id: str,
+    now_ms: int | None = None,
+    account_id: str = "anonymous",
+) -> dict[str, Any]:
     """The payload format 2.0 event of a function URL request."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     headers: dict[str, str] = {}
@@ -96,8 +103,9 @@ def build_event(request: UrlRequest, *, url_id: str, domain_name: str, request_i
         else:
             headers[name] = value
     forwarded = headers.get("x-forwarded-for")
-    headers["x-forwarded-for"] = (f"{forwarded}, {request.source_ip}" if forwarded
-                                  else request.source_ip)
+    headers["x-forwarded-for"] = (
+        f"{forwarded}, {request.source_ip}" if forwarded else request.source_ip
+    )
     headers.setdefault("x-forwarded-proto", request.scheme)
     if request.port is not None:
         headers.setdefault("x-forwarded-port", str(request.port))
@@ -213,7 +221,7 @@ def split_prelude(data: bytes, *, final: bool) -> tuple[Mapping[str, Any], bytes
             return None
         end, rest = len(data), b""
     else:
-        rest = data[end + len(PRELUDE_END):]
+        rest = data[end + len(PRELUDE_END) :]
     if end > MAX_PRELUDE:
         return None  # however the stream was cut into chunks: too big a head is refused
     raw = data[:end]

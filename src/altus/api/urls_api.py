@@ -17,8 +17,12 @@ from altus.control.urls import function_url
 def _url_json(request: Request, config: UrlConfig, *, created: bool = False) -> dict[str, Any]:
     platform = platform_of(request)
     out: dict[str, Any] = {
-        "FunctionUrl": function_url(config.url_id, str(request.base_url),
-                                    platform.settings.url_domain, platform.account.region),
+        "FunctionUrl": function_url(
+            config.url_id,
+            str(request.base_url),
+            platform.settings.url_domain,
+            platform.account.region,
+        ),
         "FunctionArn": platform.account.function_arn(config.function, config.qualifier),
         "AuthType": config.auth_type,
         "CreationTime": config.creation_time,
@@ -62,8 +66,9 @@ async def list_url_configs(request: Request) -> Response:
     configs = platform_of(request).urls.list(ref.name)
     keys = [c.qualifier or "" for c in configs]
     start, end = page(request, keys, limit=50)
-    body: dict[str, Any] = {"FunctionUrlConfigs": [_url_json(request, c)
-                                                   for c in configs[start:end]]}
+    body: dict[str, Any] = {
+        "FunctionUrlConfigs": [_url_json(request, c) for c in configs[start:end]]
+    }
     if end < len(configs):
         body["NextMarker"] = marker(keys[end - 1])
     return json_response(request, body)

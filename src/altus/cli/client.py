@@ -23,12 +23,20 @@ class AltusClient:
     def close(self) -> None:
         self._http.close()
 
-    def request(self, method: str, path: str, *, json_body: Any = None,
-                content: bytes | None = None, params: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         try:
-            response = self._http.request(method, path, json=json_body, content=content,
-                                          params=params, headers=headers)
+            response = self._http.request(
+                method, path, json=json_body, content=content, params=params, headers=headers
+            )
         except httpx.ConnectError:
             raise CliError(
                 f"cannot reach Altus at {self.endpoint} (is `altus up` running?)"
@@ -51,7 +59,8 @@ class AltusClient:
     def get_function(self, name: str) -> dict[str, Any] | None:
         try:
             result: dict[str, Any] = self.request(
-                "GET", f"/2015-03-31/functions/{quote(name, safe='')}").json()
+                "GET", f"/2015-03-31/functions/{quote(name, safe='')}"
+            ).json()
             return result
         except CliError as error:
             if str(error).startswith("ResourceNotFoundException"):
@@ -59,20 +68,23 @@ class AltusClient:
             raise
 
     def create_function(self, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", "/2015-03-31/functions",
-                                              json_body=body).json()
+        result: dict[str, Any] = self.request(
+            "POST", "/2015-03-31/functions", json_body=body
+        ).json()
         return result
 
     def update_code(self, name: str, zip_bytes: bytes) -> dict[str, Any]:
         result: dict[str, Any] = self.request(
-            "PUT", f"/2015-03-31/functions/{quote(name, safe='')}/code",
+            "PUT",
+            f"/2015-03-31/functions/{quote(name, safe='')}/code",
             json_body={"ZipFile": base64.b64encode(zip_bytes).decode()},
         ).json()
         return result
 
     def update_configuration(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self.request(
-            "PUT", f"/2015-03-31/functions/{quote(name, safe='')}/configuration",
+            "PUT",
+            f"/2015-03-31/functions/{quote(name, safe='')}/configuration",
             json_body=body,
         ).json()
         return result
@@ -85,24 +97,39 @@ class AltusClient:
                 raise CliError(f"function {name} disappeared")
             config: dict[str, Any] = current["Configuration"]
             if config.get("State") == "Failed" or config.get("LastUpdateStatus") == "Failed":
-                raise CliError(f"function {name} failed: {config.get('StateReason') or ''}"
-                               f"{config.get('LastUpdateStatusReason') or ''}")
+                raise CliError(
+                    f"function {name} failed: {config.get('StateReason') or ''}"
+                    f"{config.get('LastUpdateStatusReason') or ''}"
+                )
             if config.get("State") == "Active" and config.get("LastUpdateStatus") in (
-                None, "Successful"
+                None,
+                "Successful",
             ):
                 return config
             if time.monotonic() > deadline:
                 raise CliError(f"function {name} is still {config.get('State')}")
             time.sleep(0.05)
 
-    def invoke(self, name: str, payload: bytes, *, qualifier: str | None = None,
-               invocation_type: str = "RequestResponse", tail: bool = False) -> httpx.Response:
+    def invoke(
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        qualifier: str | None = None,
+        invocation_type: str = "RequestResponse",
+        tail: bool = False,
+    ) -> httpx.Response:
         params = {"Qualifier": qualifier} if qualifier else None
         headers = {"X-Amz-Invocation-Type": invocation_type}
         if tail:
             headers["X-Amz-Log-Type"] = "Tail"
-        return self.request("POST", f"/2015-03-31/functions/{quote(name, safe='')}/invocations",
-                            content=payload, params=params, headers=headers)
+        return self.request(
+            "POST",
+            f"/2015-03-31/functions/{quote(name, safe='')}/invocations",
+            content=payload,
+            params=params,
+            headers=headers,
+        )
 
     def list_functions(self) -> list[dict[str, Any]]:
         functions: list[dict[str, Any]] = []
@@ -118,16 +145,21 @@ class AltusClient:
 
     # --- Logs ----------------------------------------------------------------------------------
 
-    def filter_log_events(self, group: str, start_ms: int,
-                          next_token: str | None = None) -> dict[str, Any]:
+    def filter_log_events(
+        self, group: str, start_ms: int, next_token: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
         if next_token:
             body["nextToken"] = next_token
         try:
             response = self.request(
-                "POST", "/", content=json.dumps(body).encode(),
-                headers={"X-Amz-Target": "Logs_20140328.FilterLogEvents",
-                         "Content-Type": "application/x-amz-json-1.1"},
+                "POST",
+                "/",
+                content=json.dumps(body).encode(),
+                headers={
+                    "X-Amz-Target": "Logs_20140328.FilterLogEvents",
+                    "Content-Type": "application/x-amz-json-1.1",
+                },
             )
         except CliError as error:
             if str(error).startswith("ResourceNotFoundException"):

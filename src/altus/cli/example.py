@@ -25,28 +25,38 @@ async def deploy_example(platform: Any, url: str) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
         existing = await http.get(f"/2015-03-31/functions/{NAME}")
         if existing.status_code == 404:
-            response = await http.post("/2015-03-31/functions", json={
-                "FunctionName": NAME, "Runtime": runtime, "Handler": "app.handler",
-                "Role": "arn:aws:iam::000000000000:role/altus-example",
-                "Code": {"ZipFile": package},
-                "Description": "The Altus example function",
-            })
+            response = await http.post(
+                "/2015-03-31/functions",
+                json={
+                    "FunctionName": NAME,
+                    "Runtime": runtime,
+                    "Handler": "app.handler",
+                    "Role": "arn:aws:iam::000000000000:role/altus-example",
+                    "Code": {"ZipFile": package},
+                    "Description": "The Altus example function",
+                },
+            )
         else:
-            response = await http.put(f"/2015-03-31/functions/{NAME}/code",
-                                      json={"ZipFile": package})
+            response = await http.put(
+                f"/2015-03-31/functions/{NAME}/code", json={"ZipFile": package}
+            )
         if response.status_code >= 400:
             print(f"example: deploying {NAME} failed: {response.text}", flush=True)
             return
         started = time.perf_counter()
-        invoked = await http.post(f"/2015-03-31/functions/{NAME}/invocations",
-                                  content=json.dumps({"name": "Altus"}))
+        invoked = await http.post(
+            f"/2015-03-31/functions/{NAME}/invocations", content=json.dumps({"name": "Altus"})
+        )
         elapsed = (time.perf_counter() - started) * 1000
         await asyncio.sleep(0)
-    print(f"Deployed example function '{NAME}' ({runtime}) and invoked it in {elapsed:.1f} ms:",
-          flush=True)
+    print(
+        f"Deployed example function '{NAME}' ({runtime}) and invoked it in {elapsed:.1f} ms:",
+        flush=True,
+    )
     print(f"  {invoked.text}", flush=True)
-    print(f"Try: aws lambda invoke --endpoint-url {url} --function-name {NAME} "
-          "--cli-binary-format raw-in-base64-out --payload '{\"name\": \"you\"}' out.json",
-          flush=True)
-    print(f" or: altus invoke {NAME} --payload '{{\"name\": \"you\"}}' --endpoint {url}",
-          flush=True)
+    print(
+        f"Try: aws lambda invoke --endpoint-url {url} --function-name {NAME} "
+        '--cli-binary-format raw-in-base64-out --payload \'{"name": "you"}\' out.json',
+        flush=True,
+    )
+    print(f' or: altus invoke {NAME} --payload \'{{"name": "you"}}\' --endpoint {url}', flush=True)

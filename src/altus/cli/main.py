@@ -62,17 +62,23 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, help="port to listen on (default 9000; 0: any)")
     up.add_argument("--data-dir", help="where state, code and logs live (default .altus)")
     up.add_argument("--config", help="a TOML settings file")
-    up.add_argument("--sandbox", choices=["auto", "linux", "process"],
-                    help="execution-environment backend (default auto: linux where it works)")
-    up.add_argument("--example", action="store_true",
-                    help="deploy and invoke the example function once started")
+    up.add_argument(
+        "--sandbox",
+        choices=["auto", "linux", "process"],
+        help="execution-environment backend (default auto: linux where it works)",
+    )
+    up.add_argument(
+        "--example", action="store_true", help="deploy and invoke the example function once started"
+    )
     up.set_defaults(func=_cmd_up)
 
     def client_command(name: str, help_text: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("--endpoint", default=_endpoint_default(),
-                             help="the Altus API (default $ALTUS_ENDPOINT or "
-                                  "http://127.0.0.1:9000)")
+        command.add_argument(
+            "--endpoint",
+            default=_endpoint_default(),
+            help="the Altus API (default $ALTUS_ENDPOINT or http://127.0.0.1:9000)",
+        )
         return command
 
     deploy = client_command("deploy", "create or update a function from a directory or zip")
@@ -82,8 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--handler", help="e.g. app.handler")
     deploy.add_argument("--memory", type=int, help="MemorySize in MB")
     deploy.add_argument("--timeout", type=int, help="Timeout in seconds")
-    deploy.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="an environment variable (repeatable)")
+    deploy.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable (repeatable)",
+    )
     deploy.add_argument("--role", default=DEFAULT_ROLE)
     deploy.add_argument("--description")
     deploy.set_defaults(func=_cmd_deploy)
@@ -92,8 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("name")
     invoke.add_argument("--payload", default="{}", help="JSON, or @file to read it from a file")
     invoke.add_argument("--qualifier", help="a version or alias")
-    invoke.add_argument("--async", dest="is_async", action="store_true",
-                        help="an Event invoke: queue it and return")
+    invoke.add_argument(
+        "--async", dest="is_async", action="store_true", help="an Event invoke: queue it and return"
+    )
     invoke.add_argument("--log", action="store_true", help="print the log tail too")
     invoke.set_defaults(func=_cmd_invoke)
 
@@ -117,15 +129,24 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from altus.server import run
     from altus.settings import load_settings
 
-    settings = load_settings(config_file=args.config, host=args.host, port=args.port,
-                             data_dir=args.data_dir, sandbox=args.sandbox)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings(
+        config_file=args.config,
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        sandbox=args.sandbox,
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def on_ready(platform: Any, url: str) -> None:
-        print(f"Altus {__version__} serving the Lambda API at {url} "
-              f"(data: {settings.data_dir}, sandbox: {platform.backend.name})", flush=True)
+        print(
+            f"Altus {__version__} serving the Lambda API at {url} "
+            f"(data: {settings.data_dir}, sandbox: {platform.backend.name})",
+            flush=True,
+        )
         if args.example:
             from altus.cli.example import deploy_example
 
@@ -138,8 +159,9 @@ def _cmd_up(args: argparse.Namespace) -> int:
     except AltusError as error:  # e.g. --sandbox linux on a machine that cannot isolate
         raise CliError(error.message) from None
     except OSError as error:
-        raise CliError(f"cannot listen on {settings.host}:{settings.port}: "
-                       f"{error.strerror or error}") from None
+        raise CliError(
+            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}"
+        ) from None
     return 0
 
 
@@ -186,10 +208,14 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
     if existing is None:
         if not args.runtime or not args.handler:
             raise CliError("a new function needs --runtime and --handler")
-        client.create_function({
-            "FunctionName": args.name, "Role": args.role,
-            "Code": {"ZipFile": base64.b64encode(package).decode()}, **config,
-        })
+        client.create_function(
+            {
+                "FunctionName": args.name,
+                "Role": args.role,
+                "Code": {"ZipFile": base64.b64encode(package).decode()},
+                **config,
+            }
+        )
         action = "created"
     else:
         client.update_code(args.name, package)
@@ -198,8 +224,10 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
             client.update_configuration(args.name, config)
         action = "updated"
     ready = client.wait_until_ready(args.name)
-    print(f"{action} {ready['FunctionName']} ({ready.get('Runtime')}, {ready['MemorySize']} MB, "
-          f"{ready['Timeout']} s) code {ready['CodeSha256']} {ready['CodeSize']} bytes")
+    print(
+        f"{action} {ready['FunctionName']} ({ready.get('Runtime')}, {ready['MemorySize']} MB, "
+        f"{ready['Timeout']} s) code {ready['CodeSha256']} {ready['CodeSize']} bytes"
+    )
     return 0
 
 
@@ -219,18 +247,25 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     client = AltusClient(args.endpoint)
     payload = _read_payload(args.payload)
     kind = "Event" if args.is_async else "RequestResponse"
-    response = client.invoke(args.name, payload, qualifier=args.qualifier,
-                             invocation_type=kind, tail=args.log and not args.is_async)
+    response = client.invoke(
+        args.name,
+        payload,
+        qualifier=args.qualifier,
+        invocation_type=kind,
+        tail=args.log and not args.is_async,
+    )
     if args.is_async:
         print(f"queued: request id {response.headers.get('x-amzn-RequestId')}")
         return 0
     if args.log and response.headers.get("X-Amz-Log-Result"):
-        sys.stderr.write(base64.b64decode(response.headers["X-Amz-Log-Result"]).decode(
-            "utf-8", "replace"))
+        sys.stderr.write(
+            base64.b64decode(response.headers["X-Amz-Log-Result"]).decode("utf-8", "replace")
+        )
     print(response.content.decode("utf-8", "replace"))
     if response.headers.get("X-Amz-Function-Error"):
-        print(f"altus: function error ({response.headers['X-Amz-Function-Error']})",
-              file=sys.stderr)
+        print(
+            f"altus: function error ({response.headers['X-Amz-Function-Error']})", file=sys.stderr
+        )
         return 1
     return 0
 
@@ -287,12 +322,21 @@ def _cmd_ls(args: argparse.Namespace) -> int:
         return 0
     rows = [("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "CODE SIZE", "LAST MODIFIED")]
     for fn in functions:
-        rows.append((fn["FunctionName"], fn.get("Runtime", "-"), f"{fn['MemorySize']} MB",
-                     f"{fn['Timeout']} s", str(fn["CodeSize"]), fn["LastModified"]))
+        rows.append(
+            (
+                fn["FunctionName"],
+                fn.get("Runtime", "-"),
+                f"{fn['MemorySize']} MB",
+                f"{fn['Timeout']} s",
+                str(fn["CodeSize"]),
+                fn["LastModified"],
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-              .rstrip())
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     return 0
 
 

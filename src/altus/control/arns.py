@@ -47,7 +47,7 @@ class Account:
         prefix = self.layer_arn("")
         if not arn.startswith(prefix):
             return None
-        name, _, version = arn[len(prefix):].rpartition(":")
+        name, _, version = arn[len(prefix) :].rpartition(":")
         if not _LAYER_NAME.fullmatch(name) or not version.isdigit():
             return None
         return name, int(version)

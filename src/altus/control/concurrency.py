@@ -31,8 +31,7 @@ class ProvisionedConfigNotFound(ControlError):
 
 
 class ConcurrencyService:
-    def __init__(self, functions: FunctionService, account_limit: int,
-                 min_unreserved: int) -> None:
+    def __init__(self, functions: FunctionService, account_limit: int, min_unreserved: int) -> None:
         self._functions = functions
         self.account_limit = account_limit
         self.min_unreserved = min_unreserved
@@ -89,8 +88,7 @@ class ConcurrencyService:
         return sorted(documents.items())
 
     def total_provisioned(self, name: str, *, excluding: str | None = None) -> int:
-        return sum(int(d["requested"]) for q, d in self.provisioned_configs(name)
-                   if q != excluding)
+        return sum(int(d["requested"]) for q, d in self.provisioned_configs(name) if q != excluding)
 
     def put_provisioned(self, name: str, qualifier: str, requested: int) -> dict[str, Any]:
         self._check_qualifier(name, qualifier)
@@ -121,8 +119,11 @@ class ConcurrencyService:
                 )
         else:
             shared = self.account_limit - self.total_reserved()
-            others = sum(self.total_provisioned(r.name) for r in self._functions.records()
-                         if r.name != name and r.attachment(RESERVED) is None)
+            others = sum(
+                self.total_provisioned(r.name)
+                for r in self._functions.records()
+                if r.name != name and r.attachment(RESERVED) is None
+            )
             if total + others > shared - self.min_unreserved:
                 raise InvalidParameterValue(
                     "Requested Provisioned Concurrency exceeds the account's unreserved "

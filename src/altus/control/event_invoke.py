@@ -25,12 +25,15 @@ EVENT_INVOKE = "event-invoke"
 _MEMBERS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
 # What Lambda accepts as a destination: a queue, a topic, a function, an event bus, and
 # (on failure only) an S3 bucket.
-_TARGETS = [re.compile(p) for p in (
-    r"arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?",
-    r"arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,256}(\.fifo)?",
-    r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]+(:[a-zA-Z0-9$_-]+)?",
-    r"arn:aws[a-zA-Z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]+",
-)]
+_TARGETS = [
+    re.compile(p)
+    for p in (
+        r"arn:aws[a-zA-Z-]*:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,80}(\.fifo)?",
+        r"arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]{1,256}(\.fifo)?",
+        r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]+(:[a-zA-Z0-9$_-]+)?",
+        r"arn:aws[a-zA-Z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]+",
+    )
+]
 _S3 = re.compile(r"arn:aws[a-zA-Z-]*:s3:::[a-z0-9.-]{3,63}")
 _WEBHOOK = re.compile(r"https?://[^\s/?#]+(/[^\s]*)?")
 
@@ -64,8 +67,7 @@ class EventInvokeConfigService:
         document = {m: body[m] for m in _MEMBERS if body.get(m) is not None}
         return self._store(name, key, document)
 
-    def update(self, name: str, qualifier: str | None,
-               body: Mapping[str, Any]) -> dict[str, Any]:
+    def update(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
         """UpdateFunctionEventInvokeConfig: only the members given change."""
         key = self._key(name, qualifier)
         current = self._functions.record(name).attachment(EVENT_INVOKE, key) or {}
@@ -109,9 +111,12 @@ def _check_destination(arn: str, *, on_failure: bool) -> None:
         return
     if _WEBHOOK.fullmatch(arn):
         return
-    kinds = "an Amazon SQS queue, an Amazon SNS topic, a Lambda function, an Amazon " \
-        "EventBridge event bus" + (", an Amazon S3 bucket" if on_failure else "") + \
-        " or an http(s) URL"
+    kinds = (
+        "an Amazon SQS queue, an Amazon SNS topic, a Lambda function, an Amazon "
+        "EventBridge event bus"
+        + (", an Amazon S3 bucket" if on_failure else "")
+        + " or an http(s) URL"
+    )
     raise InvalidParameterValue(
         f"The destination ARN {arn} is invalid: a destination must be {kinds}."
     )

@@ -75,9 +75,14 @@ ChangeListener = Callable[[str], None]
 class FunctionService:
     """Owns the function records; the only writer of the store's function state."""
 
-    def __init__(self, store: Store, code: CodeStore, account: Account,
-                 prepare: Callable[[FunctionConfig, Path], None] | None = None,
-                 layers: LayerService | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        code: CodeStore,
+        account: Account,
+        prepare: Callable[[FunctionConfig, Path], None] | None = None,
+        layers: LayerService | None = None,
+    ) -> None:
         self.store = store
         self.code = code
         self.account = account
@@ -132,11 +137,9 @@ class FunctionService:
 
     def qualifier_exists(self, name: str, qualifier: str) -> bool:
         record = self.record(name)
-        return qualifier == LATEST or qualifier in record.versions or \
-            qualifier in record.aliases
+        return qualifier == LATEST or qualifier in record.versions or qualifier in record.aliases
 
-    def attach(self, name: str, kind: str, qualifier: str,
-               value: dict[str, Any] | None) -> None:
+    def attach(self, name: str, kind: str, qualifier: str, value: dict[str, Any] | None) -> None:
         """Store (None: remove) a document attached to ``name`` or one of its qualifiers,
         then tell listeners."""
         record = self.record(name)
@@ -225,8 +228,7 @@ class FunctionService:
         fields["layers"] = self.layers.resolve(body.get("Layers") or [], code)
         tags = dict(body.get("Tags") or {})
         validation.check_tags(tags)
-        latest = FunctionConfig(name=name, version=LATEST, role=body["Role"], code=code,
-                                **fields)
+        latest = FunctionConfig(name=name, version=LATEST, role=body["Role"], code=code, **fields)
         if name in self._records:  # created while the code was being stored
             raise ResourceConflict(f"Function already exist: {name}")
         try:
@@ -268,9 +270,7 @@ class FunctionService:
         async with self._lock(name):
             return await self._update_configuration(name, body)
 
-    async def _update_configuration(
-        self, name: str, body: Mapping[str, Any]
-    ) -> FunctionConfig:
+    async def _update_configuration(self, name: str, body: Mapping[str, Any]) -> FunctionConfig:
         await self._settled(name)
         record = self.record(name)
         current = record.latest
@@ -309,8 +309,11 @@ class FunctionService:
             raise ResourceNotFound(
                 f"Function not found: {self.account.function_arn(ref.name, qualifier)}"
             )
-        users = sorted(a.name for a in record.aliases.values()
-                       if a.function_version == qualifier or qualifier in a.additional_weights)
+        users = sorted(
+            a.name
+            for a in record.aliases.values()
+            if a.function_version == qualifier or qualifier in a.additional_weights
+        )
         if users:
             raise ResourceConflict(
                 "Unable to delete version because the following aliases reference it: "
@@ -367,9 +370,15 @@ class FunctionService:
                 return newest
         number = record.last_version + 1
         version = latest.replace(
-            version=str(number), description=description, revision_id=new_revision(),
-            last_modified=now_iso(), state=ACTIVE, state_reason=None, state_reason_code=None,
-            last_update_status=SUCCESSFUL, last_update_status_reason=None,
+            version=str(number),
+            description=description,
+            revision_id=new_revision(),
+            last_modified=now_iso(),
+            state=ACTIVE,
+            state_reason=None,
+            state_reason_code=None,
+            last_update_status=SUCCESSFUL,
+            last_update_status_reason=None,
             last_update_status_reason_code=None,
         )
         self.store.apply([PutVersion(version, number)])
@@ -391,8 +400,13 @@ class FunctionService:
         self._check_version_exists(record, version)
         weights = _weights(body)
         check_routing(version, weights, set(record.versions))
-        alias = Alias(function=function, name=name, function_version=version,
-                      description=body.get("Description", ""), additional_weights=weights)
+        alias = Alias(
+            function=function,
+            name=name,
+            function_version=version,
+            description=body.get("Description", ""),
+            additional_weights=weights,
+        )
         self.store.apply([PutAlias(alias)])
         record.aliases[name] = alias
         return alias
@@ -466,15 +480,23 @@ class FunctionService:
             check_runtime(runtime)
             fields["runtime"] = runtime
         elif creating:
-            raise InvalidParameterValue("Runtime and Handler are mandatory parameters for "
-                                        "functions created with deployment packages.")
+            raise InvalidParameterValue(
+                "Runtime and Handler are mandatory parameters for "
+                "functions created with deployment packages."
+            )
         if "Handler" in body:
             fields["handler"] = body["Handler"]
         elif creating:
-            raise InvalidParameterValue("Runtime and Handler are mandatory parameters for "
-                                        "functions created with deployment packages.")
-        simple = {"Description": "description", "Timeout": "timeout",
-                  "MemorySize": "memory_size", "KMSKeyArn": "kms_key_arn"}
+            raise InvalidParameterValue(
+                "Runtime and Handler are mandatory parameters for "
+                "functions created with deployment packages."
+            )
+        simple = {
+            "Description": "description",
+            "Timeout": "timeout",
+            "MemorySize": "memory_size",
+            "KMSKeyArn": "kms_key_arn",
+        }
         for member, field in simple.items():
             if member in body:
                 fields[field] = body[member]
@@ -495,8 +517,9 @@ class FunctionService:
             fields["architectures"] = tuple(body["Architectures"])
         if "VpcConfig" in body:
             vpc = dict(body["VpcConfig"] or {})
-            fields["vpc_config"] = vpc if (vpc.get("SubnetIds") or vpc.get(
-                "SecurityGroupIds")) else None
+            fields["vpc_config"] = (
+                vpc if (vpc.get("SubnetIds") or vpc.get("SecurityGroupIds")) else None
+            )
         if "SnapStart" in body:
             fields["snap_start"] = body["SnapStart"].get("ApplyOn", "None")
         if "ImageConfig" in body:
@@ -505,9 +528,11 @@ class FunctionService:
             logging_config = body["LoggingConfig"]
             log_format = logging_config.get("LogFormat", base.log_format if base else "Text")
             fields["log_format"] = log_format
-            for member, field in (("ApplicationLogLevel", "application_log_level"),
-                                  ("SystemLogLevel", "system_log_level"),
-                                  ("LogGroup", "log_group")):
+            for member, field in (
+                ("ApplicationLogLevel", "application_log_level"),
+                ("SystemLogLevel", "system_log_level"),
+                ("LogGroup", "log_group"),
+            ):
                 if member in logging_config:
                     fields[field] = logging_config[member]
             if log_format != "JSON":
@@ -524,9 +549,7 @@ class FunctionService:
                 "FileSystemConfigs (Amazon EFS) are not supported by this Altus installation."
             )
         if body.get("CodeSigningConfigArn"):
-            raise ResourceNotFound(
-                f"Code signing config not found: {body['CodeSigningConfigArn']}"
-            )
+            raise ResourceNotFound(f"Code signing config not found: {body['CodeSigningConfigArn']}")
         return fields
 
     def _updating(self, current: FunctionConfig, changes: dict[str, Any]) -> FunctionConfig:
@@ -569,7 +592,8 @@ class FunctionService:
             if pending.layers:
                 # Its /opt is merged (and its Python compiled) now, not at a cold start.
                 opt = await asyncio.to_thread(
-                    self.code.layers_tree, [layer.code.digest for layer in pending.layers])
+                    self.code.layers_tree, [layer.code.digest for layer in pending.layers]
+                )
                 if self._prepare is not None:
                     await asyncio.to_thread(self._prepare, pending, opt)
             failure = None
@@ -583,18 +607,26 @@ class FunctionService:
             return  # deleted or changed again meanwhile: that change activates itself
         if failure is None:
             done = pending.replace(
-                state=ACTIVE, state_reason=None, state_reason_code=None,
-                last_update_status=SUCCESSFUL, last_update_status_reason=None,
+                state=ACTIVE,
+                state_reason=None,
+                state_reason_code=None,
+                last_update_status=SUCCESSFUL,
+                last_update_status_reason=None,
                 last_update_status_reason_code=None,
             )
         elif pending.state == PENDING:
-            done = pending.replace(state=FAILED, state_reason=failure,
-                                   state_reason_code="InternalError",
-                                   last_update_status=FAILED)
+            done = pending.replace(
+                state=FAILED,
+                state_reason=failure,
+                state_reason_code="InternalError",
+                last_update_status=FAILED,
+            )
         else:
-            done = pending.replace(last_update_status=FAILED,
-                                   last_update_status_reason=failure,
-                                   last_update_status_reason_code="InternalError")
+            done = pending.replace(
+                last_update_status=FAILED,
+                last_update_status_reason=failure,
+                last_update_status_reason_code="InternalError",
+            )
         changes: list[Change] = [PutLatest(done, expect_revision=pending.revision_id)]
         try:
             self.store.apply(changes)
@@ -621,11 +653,11 @@ class FunctionService:
 def _weights(body: Mapping[str, Any]) -> dict[str, float]:
     routing = body.get("RoutingConfig") or {}
     # + 0.0 turns a -0.0 weight into 0.0, so it is stored and rendered as AWS does.
-    return {str(k): float(v) + 0.0
-            for k, v in (routing.get("AdditionalVersionWeights") or {}).items()}
+    return {
+        str(k): float(v) + 0.0 for k, v in (routing.get("AdditionalVersionWeights") or {}).items()
+    }
 
 
 def code_location(base_url: str, code: CodeRef) -> str:
     """Where GetFunction says the package can be downloaded (Altus serves it itself)."""
     return f"{base_url}/_altus/code/{code.digest}.zip"
-

@@ -50,9 +50,7 @@ class LayerService:
     def get(self, name: str, version: int) -> LayerVersion:
         layer = self._versions.get((name, version))
         if layer is None:
-            raise ResourceNotFound(
-                "The resource you requested does not exist."
-            )
+            raise ResourceNotFound("The resource you requested does not exist.")
         return layer
 
     def versions(self, name: str) -> list[LayerVersion]:
@@ -75,7 +73,9 @@ class LayerService:
         await asyncio.to_thread(self.code.unpacked, code.digest)
         number = self._counters.get(name, 0) + 1
         layer = LayerVersion(
-            name=name, version=number, code=code,
+            name=name,
+            version=number,
+            code=code,
             description=body.get("Description", ""),
             compatible_runtimes=tuple(body.get("CompatibleRuntimes") or ()),
             compatible_architectures=tuple(body.get("CompatibleArchitectures") or ()),
@@ -93,17 +93,18 @@ class LayerService:
         self.store.apply([DeleteLayerVersion(name, version)])
         del self._versions[(name, version)]
 
-    def add_permission(self, name: str, version: int, body: Mapping[str, Any],
-                       revision: str | None) -> tuple[dict[str, Any], LayerVersion]:
+    def add_permission(
+        self, name: str, version: int, body: Mapping[str, Any], revision: str | None
+    ) -> tuple[dict[str, Any], LayerVersion]:
         layer = self.get(name, version)
         policies.check_revision(revision, layer.policy_revision)
         statement = policies.layer_statement(body, self.account.layer_arn(name, version))
         statements = policies.with_statement(layer.statements, statement)
-        return statement, self._put(layer.replace(statements=tuple(statements),
-                                                  policy_revision=new_revision()))
+        return statement, self._put(
+            layer.replace(statements=tuple(statements), policy_revision=new_revision())
+        )
 
-    def remove_permission(self, name: str, version: int, sid: str,
-                          revision: str | None) -> None:
+    def remove_permission(self, name: str, version: int, sid: str, revision: str | None) -> None:
         layer = self.get(name, version)
         policies.check_revision(revision, layer.policy_revision)
         kept = tuple(s for s in layer.statements if s["Sid"] != sid)
@@ -144,8 +145,9 @@ class LayerService:
 
     # --- the API shape ----------------------------------------------------------------------
 
-    def to_api(self, layer: LayerVersion, base_url: str, *, with_content: bool = True
-               ) -> dict[str, Any]:
+    def to_api(
+        self, layer: LayerVersion, base_url: str, *, with_content: bool = True
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "LayerVersionArn": self.account.layer_arn(layer.name, layer.version),
             "Version": layer.version,

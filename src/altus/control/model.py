@@ -105,9 +105,18 @@ class FunctionConfig:
     def fingerprint(self) -> str:
         """What PublishVersion compares to decide whether anything changed."""
         data = self.to_record()
-        for key in ("version", "revision_id", "last_modified", "description", "state",
-                    "state_reason", "state_reason_code", "last_update_status",
-                    "last_update_status_reason", "last_update_status_reason_code"):
+        for key in (
+            "version",
+            "revision_id",
+            "last_modified",
+            "description",
+            "state",
+            "state_reason",
+            "state_reason_code",
+            "last_update_status",
+            "last_update_status_reason",
+            "last_update_status_reason_code",
+        ):
             data.pop(key, None)
         return json.dumps(data, sort_keys=True)
 

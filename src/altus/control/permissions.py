@@ -43,8 +43,7 @@ class PermissionService:
             raise ResourceNotFound(_MISSING)
         return policies.document(current["statements"]), self._revision(name, qualifier)
 
-    def remove(self, name: str, qualifier: str | None, sid: str,
-               revision: str | None) -> None:
+    def remove(self, name: str, qualifier: str | None, sid: str, revision: str | None) -> None:
         current = self._current(name, qualifier)
         statements = current.get("statements", [])
         kept = [s for s in statements if s["Sid"] != sid]

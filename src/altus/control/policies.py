@@ -35,9 +35,13 @@ def principal(value: str) -> str | dict[str, str]:
 
 
 def _allow(body: Mapping[str, Any], resource: str) -> dict[str, Any]:
-    return {"Sid": body["StatementId"], "Effect": "Allow",
-            "Principal": principal(body["Principal"]), "Action": body["Action"],
-            "Resource": resource}
+    return {
+        "Sid": body["StatementId"],
+        "Effect": "Allow",
+        "Principal": principal(body["Principal"]),
+        "Action": body["Action"],
+        "Resource": resource,
+    }
 
 
 def function_statement(body: Mapping[str, Any], resource: str) -> dict[str, Any]:
@@ -71,17 +75,17 @@ def layer_statement(body: Mapping[str, Any], resource: str) -> dict[str, Any]:
     statement = _allow(body, resource)
     if body.get("OrganizationId"):
         if body["Principal"] != "*":
-            raise InvalidParameterValue(
-                "OrganizationId can only be specified with Principal '*'."
-            )
+            raise InvalidParameterValue("OrganizationId can only be specified with Principal '*'.")
         statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": body["OrganizationId"]}}
     return statement
 
 
 def document(statements: Sequence[Mapping[str, Any]]) -> str:
     """The policy document as GetPolicy returns it (a JSON string)."""
-    return json.dumps({"Version": "2012-10-17", "Id": "default",
-                       "Statement": [dict(s) for s in statements]}, separators=(",", ":"))
+    return json.dumps(
+        {"Version": "2012-10-17", "Id": "default", "Statement": [dict(s) for s in statements]},
+        separators=(",", ":"),
+    )
 
 
 def statement_json(statement: Mapping[str, Any]) -> str:
@@ -89,8 +93,9 @@ def statement_json(statement: Mapping[str, Any]) -> str:
     return json.dumps(dict(statement), separators=(",", ":"))
 
 
-def with_statement(statements: Sequence[Mapping[str, Any]],
-                   statement: Mapping[str, Any]) -> list[dict[str, Any]]:
+def with_statement(
+    statements: Sequence[Mapping[str, Any]], statement: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """The statements with one more; refuses a duplicate Sid or a policy past 20 KB."""
     if any(s["Sid"] == statement["Sid"] for s in statements):
         raise ResourceConflict(
@@ -99,9 +104,7 @@ def with_statement(statements: Sequence[Mapping[str, Any]],
         )
     grown = [dict(s) for s in statements] + [dict(statement)]
     if len(document(grown).encode()) > POLICY_LIMIT_BYTES:
-        raise InvalidParameterValue(
-            "The final policy size is bigger than the limit."
-        )
+        raise InvalidParameterValue("The final policy size is bigger than the limit.")
     return grown
 
 

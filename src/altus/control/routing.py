@@ -25,8 +25,7 @@ def check_routing(primary: str, weights: Mapping[str, float], published: set[str
     for version, weight in weights.items():
         if version == primary:
             raise InvalidParameterValue(
-                "Alias's primary version cannot be the same as the additional version "
-                f"({version})."
+                f"Alias's primary version cannot be the same as the additional version ({version})."
             )
         if version == LATEST or not version.isdigit():
             raise InvalidParameterValue(

@@ -99,11 +99,16 @@ class UrlService:
                 "message:  FunctionUrlConfig exists for this Lambda function"
             )
         now = url_time()
-        config = UrlConfig(function=name, qualifier=qualifier, url_id=new_url_id(),
-                           auth_type=body["AuthType"],
-                           invoke_mode=body.get("InvokeMode") or "BUFFERED",
-                           cors=_cors(body.get("Cors")), creation_time=now,
-                           last_modified_time=now)
+        config = UrlConfig(
+            function=name,
+            qualifier=qualifier,
+            url_id=new_url_id(),
+            auth_type=body["AuthType"],
+            invoke_mode=body.get("InvokeMode") or "BUFFERED",
+            cors=_cors(body.get("Cors")),
+            creation_time=now,
+            last_modified_time=now,
+        )
         self._functions.attach(name, URL, key, config.to_record())
         return config
 

@@ -84,14 +84,20 @@ class _Entry:
     event: QueuedEvent
     payload: bytes | None
     due_ms: int
-    backoffs: int = 0            # throttles and platform errors so far (not persisted)
+    backoffs: int = 0  # throttles and platform errors so far (not persisted)
     last: Outcome | None = None  # the latest attempt's outcome
 
 
 class AsyncInvoker:
-    def __init__(self, invoker: Invoker, functions: FunctionService, queue: EventQueue,
-                 targets: Targets, configs: ConfigLookup,
-                 settings: AsyncSettings | None = None) -> None:
+    def __init__(
+        self,
+        invoker: Invoker,
+        functions: FunctionService,
+        queue: EventQueue,
+        targets: Targets,
+        configs: ConfigLookup,
+        settings: AsyncSettings | None = None,
+    ) -> None:
         self._invoker = invoker
         self._functions = functions
         self._queue = queue
@@ -104,8 +110,7 @@ class AsyncInvoker:
         self._outbox: DueQueue[OutboxRecord] = DueQueue()
         self._resident = 0
         self._puts = GroupCommit(queue.put, self._stored)
-        self._finishes: GroupCommit[tuple[str, Sequence[OutboxRecord]]] = GroupCommit(
-            queue.finish)
+        self._finishes: GroupCommit[tuple[str, Sequence[OutboxRecord]]] = GroupCommit(queue.finish)
         self._workers: list[asyncio.Task[None]] = []
         targets.bind(self.submit)
 
@@ -121,8 +126,9 @@ class AsyncInvoker:
             self._outbox.push(0, record)
         loop = asyncio.get_running_loop()
         self._workers = [loop.create_task(self._work()) for _ in range(self._settings.workers)]
-        self._workers += [loop.create_task(self._send_records())
-                          for _ in range(self._settings.outbox_workers)]
+        self._workers += [
+            loop.create_task(self._send_records()) for _ in range(self._settings.outbox_workers)
+        ]
         return len(pending)
 
     async def close(self) -> None:
@@ -141,8 +147,13 @@ class AsyncInvoker:
 
     async def submit(self, ref: FunctionRef, payload: bytes) -> str:
         """Queue an Event invoke durably; returns its request id once it is stored."""
-        event = QueuedEvent(id=str(uuid.uuid4()), function=ref.name, qualifier=ref.qualifier,
-                            payload=payload, received_ms=now_ms())
+        event = QueuedEvent(
+            id=str(uuid.uuid4()),
+            function=ref.name,
+            qualifier=ref.qualifier,
+            payload=payload,
+            received_ms=now_ms(),
+        )
         await self._puts(event)
         return event.id
 
@@ -176,8 +187,11 @@ class AsyncInvoker:
                 await self._attempt(entry)
             except Exception:
                 # The store or a bug: the event is still stored, so try it again later.
-                log.exception("asynchronous event %s for %s failed to run",
-                              entry.event.id, entry.event.function)
+                log.exception(
+                    "asynchronous event %s for %s failed to run",
+                    entry.event.id,
+                    entry.event.function,
+                )
                 entry.due_ms = now_ms() + _STUCK_DELAY_MS
                 self._due.push(entry.due_ms, entry)
 
@@ -189,14 +203,18 @@ class AsyncInvoker:
         event = entry.event
         policy = self._policy(event)
         if now_ms() - event.received_ms > policy.max_age_ms:
-            await self._end(entry, End(EVENT_AGE_EXCEEDED), entry.last, policy,
-                            tries=self._invoke_count(entry) - 1)
+            await self._end(
+                entry,
+                End(EVENT_AGE_EXCEEDED),
+                entry.last,
+                policy,
+                tries=self._invoke_count(entry) - 1,
+            )
             return
         counters = self.stats.of(event.function)
         if self._invoker.concurrency.reservation(event.function) == 0:
             # Lambda: reserved concurrency 0 sends events straight to failure handling.
-            outcome = Outcome(429, error_type="TooManyRequestsException",
-                              message="Rate Exceeded.")
+            outcome = Outcome(429, error_type="TooManyRequestsException", message="Rate Exceeded.")
             await self._end(entry, End(RETRIES_EXHAUSTED), outcome, policy, tries=1)
             return
         payload = entry.payload
@@ -206,29 +224,40 @@ class AsyncInvoker:
                 self._forget(entry)
                 return
         try:
-            result = await self._invoker.invoke(InvokeRequest(
-                ref=FunctionRef(event.function, event.qualifier), payload=payload,
-                request_id=event.id,
-            ))
-            outcome = Outcome(200, result.executed_version, result.function_error,
-                              result.payload)
+            result = await self._invoker.invoke(
+                InvokeRequest(
+                    ref=FunctionRef(event.function, event.qualifier),
+                    payload=payload,
+                    request_id=event.id,
+                )
+            )
+            outcome = Outcome(200, result.executed_version, result.function_error, result.payload)
         except TooManyRequests as error:
             outcome = Outcome(429, error_type=error.code, message=error.message)
         except ResourceNotFound as error:
             # The function (or the qualifier) is gone: nothing can run this event.
-            log.warning("dropping asynchronous event %s for %s: %s", event.id,
-                        event.function, error.message)
+            log.warning(
+                "dropping asynchronous event %s for %s: %s", event.id, event.function, error.message
+            )
             counters.dropped += 1
             await self._finishes((event.id, ()))
             self._forget(entry)
             return
         except AltusError as error:
-            outcome = Outcome(error.status if error.status >= 500 else 500,
-                              error_type=error.code, message=error.message)
+            outcome = Outcome(
+                error.status if error.status >= 500 else 500,
+                error_type=error.code,
+                message=error.message,
+            )
         failed_runs = event.attempts + (1 if outcome.ran and not outcome.succeeded else 0)
-        step = decide(outcome, age_ms=now_ms() - event.received_ms, failed_runs=failed_runs,
-                      backoffs=entry.backoffs, policy=policy,
-                      scale=self._settings.time_scale)
+        step = decide(
+            outcome,
+            age_ms=now_ms() - event.received_ms,
+            failed_runs=failed_runs,
+            backoffs=entry.backoffs,
+            policy=policy,
+            scale=self._settings.time_scale,
+        )
         if isinstance(step, End):
             await self._end(entry, step, outcome, policy)
             return
@@ -237,9 +266,12 @@ class AsyncInvoker:
         if outcome.ran:
             # Written before the retry waits: a restart must not grant extra runs.
             counters.retried += 1
-            extra = {**event.extra, "due_ms": entry.due_ms,
-                     "tries": int(event.extra.get("tries", 0)) + entry.backoffs + 1,
-                     "last": outcome.to_record(KEPT_RESPONSE_BYTES)}
+            extra = {
+                **event.extra,
+                "due_ms": entry.due_ms,
+                "tries": int(event.extra.get("tries", 0)) + entry.backoffs + 1,
+                "last": outcome.to_record(KEPT_RESPONSE_BYTES),
+            }
             entry.event = replace(event, attempts=failed_runs, extra=extra)
             entry.backoffs = 0
             await asyncio.to_thread(self._queue.update, entry.event)
@@ -251,24 +283,30 @@ class AsyncInvoker:
     def _invoke_count(self, entry: _Entry) -> int:
         return int(entry.event.extra.get("tries", 0)) + entry.backoffs + 1
 
-    async def _end(self, entry: _Entry, step: End, outcome: Outcome | None, policy: Policy,
-                   tries: int | None = None) -> None:
+    async def _end(
+        self,
+        entry: _Entry,
+        step: End,
+        outcome: Outcome | None,
+        policy: Policy,
+        tries: int | None = None,
+    ) -> None:
         """Finish the event and, in the same transaction, store what it sends on."""
         event = entry.event
         counters = self.stats.of(event.function)
         ref = FunctionRef(event.function, event.qualifier)
         try:
-            version = outcome.executed_version if outcome and outcome.executed_version \
-                else None
-            config = self._functions.config(FunctionRef(event.function, version)
-                                            if version else ref)
+            version = outcome.executed_version if outcome and outcome.executed_version else None
+            config = self._functions.config(
+                FunctionRef(event.function, version) if version else ref
+            )
             executed = config.version
             dead_letter = config.dead_letter_target
         except AltusError:
             executed, dead_letter = version or LATEST, None
-        arn = qualified_arn(self._functions.account.function_arn(event.function,
-                                                                 event.qualifier),
-                            event.qualifier)
+        arn = qualified_arn(
+            self._functions.account.function_arn(event.function, event.qualifier), event.qualifier
+        )
         payload = entry.payload
         if payload is None:
             payload = await asyncio.to_thread(self._queue.payload, event.id) or b""
@@ -277,21 +315,40 @@ class AsyncInvoker:
         target = policy.on_success if step.condition == SUCCESS else policy.on_failure
         if target:
             body = destination_record(
-                request_id=event.id, function_arn=arn, condition=step.condition,
+                request_id=event.id,
+                function_arn=arn,
+                condition=step.condition,
                 invoke_count=tries if tries is not None else self._invoke_count(entry),
-                request_payload=payload, outcome=outcome, executed_version=executed,
-                at_ms=at)
-            records.append(OutboxRecord(
-                id=str(uuid.uuid4()), event_id=event.id, function=event.function,
-                kind=ON_SUCCESS if step.condition == SUCCESS else ON_FAILURE, target=target,
-                body=json.dumps(body, separators=(",", ":")), created_ms=at))
+                request_payload=payload,
+                outcome=outcome,
+                executed_version=executed,
+                at_ms=at,
+            )
+            records.append(
+                OutboxRecord(
+                    id=str(uuid.uuid4()),
+                    event_id=event.id,
+                    function=event.function,
+                    kind=ON_SUCCESS if step.condition == SUCCESS else ON_FAILURE,
+                    target=target,
+                    body=json.dumps(body, separators=(",", ":")),
+                    created_ms=at,
+                )
+            )
         if step.condition != SUCCESS and dead_letter:
             failure = outcome or Outcome(500, message="The event could not be delivered.")
-            records.append(OutboxRecord(
-                id=str(uuid.uuid4()), event_id=event.id, function=event.function,
-                kind=DEAD_LETTER, target=dead_letter,
-                body=payload.decode("utf-8", "replace"),
-                attributes=dead_letter_attributes(event.id, failure), created_ms=at))
+            records.append(
+                OutboxRecord(
+                    id=str(uuid.uuid4()),
+                    event_id=event.id,
+                    function=event.function,
+                    kind=DEAD_LETTER,
+                    target=dead_letter,
+                    body=payload.decode("utf-8", "replace"),
+                    attributes=dead_letter_attributes(event.id, failure),
+                    created_ms=at,
+                )
+            )
         await self._finishes((event.id, records))
         self._forget(entry)
         if step.condition == SUCCESS:
@@ -300,9 +357,13 @@ class AsyncInvoker:
             counters.failed += 1
             if not records:
                 counters.dropped += 1
-                log.warning("asynchronous event %s for %s discarded (%s) with no "
-                            "destination or dead-letter queue", event.id, event.function,
-                            step.condition)
+                log.warning(
+                    "asynchronous event %s for %s discarded (%s) with no "
+                    "destination or dead-letter queue",
+                    event.id,
+                    event.function,
+                    step.condition,
+                )
         for record in records:
             self._outbox.push(0, record)
 
@@ -317,8 +378,12 @@ class AsyncInvoker:
             except DeliveryFailed as error:
                 reason, permanent = error.message, error.permanent
             except Exception as error:
-                log.exception("sending a %s record of %s to %s failed", record.kind,
-                              record.function, record.target)
+                log.exception(
+                    "sending a %s record of %s to %s failed",
+                    record.kind,
+                    record.function,
+                    record.target,
+                )
                 reason, permanent = repr(error), False
             else:
                 await self._settled(asyncio.to_thread(self._queue.record_done, record.id))
@@ -326,12 +391,17 @@ class AsyncInvoker:
                 continue
             attempts = record.attempts + 1
             if permanent or attempts >= self._settings.destination_attempts:
-                parked = replace(record, attempts=attempts, parked_ms=now_ms(),
-                                 last_error=reason)
+                parked = replace(record, attempts=attempts, parked_ms=now_ms(), last_error=reason)
                 await self._settled(asyncio.to_thread(self._queue.put_record, parked))
                 counters.records_parked += 1
-                log.warning("parked a %s record of %s for %s after %d tries: %s",
-                            record.kind, record.function, record.target, attempts, reason)
+                log.warning(
+                    "parked a %s record of %s for %s after %d tries: %s",
+                    record.kind,
+                    record.function,
+                    record.target,
+                    attempts,
+                    reason,
+                )
                 continue
             retry = replace(record, attempts=attempts, last_error=reason)
             await self._settled(asyncio.to_thread(self._queue.put_record, retry))
@@ -352,13 +422,19 @@ class AsyncInvoker:
     def backlog(self) -> list[dict[str, Any]]:
         """Events waiting or running, oldest first."""
         now = now_ms()
-        return [{
-            "RequestId": e.event.id, "FunctionName": e.event.function,
-            "Qualifier": e.event.qualifier or LATEST, "ReceivedMs": e.event.received_ms,
-            "AgeSeconds": round((now - e.event.received_ms) / 1000, 3),
-            "FailedRuns": e.event.attempts, "DueMs": e.due_ms,
-            "LastError": (e.last.error_type or e.last.function_error) if e.last else None,
-        } for e in sorted(self._entries.values(), key=lambda e: e.event.received_ms)]
+        return [
+            {
+                "RequestId": e.event.id,
+                "FunctionName": e.event.function,
+                "Qualifier": e.event.qualifier or LATEST,
+                "ReceivedMs": e.event.received_ms,
+                "AgeSeconds": round((now - e.event.received_ms) / 1000, 3),
+                "FailedRuns": e.event.attempts,
+                "DueMs": e.due_ms,
+                "LastError": (e.last.error_type or e.last.function_error) if e.last else None,
+            }
+            for e in sorted(self._entries.values(), key=lambda e: e.event.received_ms)
+        ]
 
     def depth(self) -> dict[str, tuple[int, float]]:
         """Per function: events queued, and the oldest one's age in seconds."""
@@ -366,7 +442,9 @@ class AsyncInvoker:
         for entry in self._entries.values():
             count, oldest = out.get(entry.event.function, (0, 0.0))
             out[entry.event.function] = (
-                count + 1, max(oldest, (now - entry.event.received_ms) / 1000))
+                count + 1,
+                max(oldest, (now - entry.event.received_ms) / 1000),
+            )
         return out
 
     async def parked(self) -> list[OutboxRecord]:

@@ -82,17 +82,25 @@ class Outcome:
 
     def to_record(self, limit: int) -> dict[str, Any]:
         """A stored copy (for a retry after a restart), the payload cut to ``limit``."""
-        return {"status": self.status, "executed_version": self.executed_version,
-                "function_error": self.function_error,
-                "payload": self.payload[:limit].decode("utf-8", "replace"),
-                "error_type": self.error_type, "message": self.message}
+        return {
+            "status": self.status,
+            "executed_version": self.executed_version,
+            "function_error": self.function_error,
+            "payload": self.payload[:limit].decode("utf-8", "replace"),
+            "error_type": self.error_type,
+            "message": self.message,
+        }
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Outcome:
-        return cls(status=int(record["status"]), executed_version=record.get("executed_version"),
-                   function_error=record.get("function_error"),
-                   payload=str(record.get("payload") or "").encode(),
-                   error_type=record.get("error_type"), message=record.get("message"))
+        return cls(
+            status=int(record["status"]),
+            executed_version=record.get("executed_version"),
+            function_error=record.get("function_error"),
+            payload=str(record.get("payload") or "").encode(),
+            error_type=record.get("error_type"),
+            message=record.get("message"),
+        )
 
     def error_message(self) -> str:
         """The error as a dead-letter queue's ErrorMessage attribute gives it."""
@@ -121,8 +129,9 @@ class End:
     condition: str
 
 
-def decide(outcome: Outcome, *, age_ms: int, failed_runs: int, backoffs: int,
-           policy: Policy, scale: float) -> Retry | End:
+def decide(
+    outcome: Outcome, *, age_ms: int, failed_runs: int, backoffs: int, policy: Policy, scale: float
+) -> Retry | End:
     """The next step after ``outcome``. ``failed_runs`` counts the function's failed runs
     including this one; ``backoffs`` the throttles and platform errors before this one."""
     if outcome.succeeded:
@@ -133,7 +142,7 @@ def decide(outcome: Outcome, *, age_ms: int, failed_runs: int, backoffs: int,
         index = min(failed_runs, len(RETRY_DELAYS_S)) - 1
         delay_ms = int(RETRY_DELAYS_S[index] * 1000 * scale)
     else:
-        delay_ms = int(min(BACKOFF_START_S * 2 ** backoffs, BACKOFF_MAX_S) * 1000 * scale)
+        delay_ms = int(min(BACKOFF_START_S * 2**backoffs, BACKOFF_MAX_S) * 1000 * scale)
     if age_ms + delay_ms > policy.max_age_ms:
         return End(EVENT_AGE_EXCEEDED)
     return Retry(delay_ms)
@@ -144,9 +153,17 @@ def qualified_arn(function_arn: str, qualifier: str | None) -> str:
     return function_arn if qualifier else f"{function_arn}:$LATEST"
 
 
-def destination_record(*, request_id: str, function_arn: str, condition: str,
-                       invoke_count: int, request_payload: bytes, outcome: Outcome | None,
-                       executed_version: str, at_ms: int | None = None) -> dict[str, Any]:
+def destination_record(
+    *,
+    request_id: str,
+    function_arn: str,
+    condition: str,
+    invoke_count: int,
+    request_payload: bytes,
+    outcome: Outcome | None,
+    executed_version: str,
+    at_ms: int | None = None,
+) -> dict[str, Any]:
     """Lambda's invocation record for an OnSuccess or OnFailure destination."""
     stamp = datetime.fromtimestamp((at_ms if at_ms is not None else now_ms()) / 1000, UTC)
     record: dict[str, Any] = {
@@ -169,11 +186,12 @@ def destination_record(*, request_id: str, function_arn: str, condition: str,
             context["functionError"] = outcome.function_error
         record["responseContext"] = context
         if outcome.ran:
-            record["responsePayload"] = _json_or_text(outcome.payload) if outcome.payload \
-                else None
+            record["responsePayload"] = _json_or_text(outcome.payload) if outcome.payload else None
         else:
-            record["responsePayload"] = {"errorMessage": outcome.message or "",
-                                         "errorType": outcome.error_type or "ServiceException"}
+            record["responsePayload"] = {
+                "errorMessage": outcome.message or "",
+                "errorType": outcome.error_type or "ServiceException",
+            }
     return record
 
 

@@ -17,8 +17,11 @@ T = TypeVar("T")
 
 
 class GroupCommit(Generic[T]):
-    def __init__(self, write: Callable[[Sequence[T]], None],
-                 written: Callable[[Sequence[T]], None] | None = None) -> None:
+    def __init__(
+        self,
+        write: Callable[[Sequence[T]], None],
+        written: Callable[[Sequence[T]], None] | None = None,
+    ) -> None:
         """``write`` runs in a thread (it blocks on the disk); ``written`` on the event
         loop right after each successful write, whether or not its callers still wait."""
         self._write = write

@@ -42,8 +42,9 @@ class DeliveryFailed(Exception):
 class QueueSender(Protocol):
     """The built-in queues, as targets see them."""
 
-    async def send_to_arn(self, arn: str, body: str,
-                          attributes: dict[str, dict[str, str]] | None = None) -> str: ...
+    async def send_to_arn(
+        self, arn: str, body: str, attributes: dict[str, dict[str, str]] | None = None
+    ) -> str: ...
 
 
 Submit = Callable[[FunctionRef, bytes], Awaitable[str]]
@@ -57,9 +58,14 @@ def signature(key: bytes, timestamp: str, body: bytes) -> str:
 
 
 class Targets:
-    def __init__(self, account: Account, functions: FunctionService,
-                 queues: QueueSender | None, webhook_key: bytes,
-                 http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        account: Account,
+        functions: FunctionService,
+        queues: QueueSender | None,
+        webhook_key: bytes,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         self._account = account
         self._functions = functions
         self._queues = queues
@@ -82,10 +88,14 @@ class Targets:
         elif service == "sqs":
             await self._enqueue(record)
         else:
-            kind = {"sns": "Amazon SNS topics", "events": "Amazon EventBridge event buses",
-                    "s3": "Amazon S3 buckets"}.get(service, f"targets like {target}")
-            raise DeliveryFailed(f"Altus has no {kind}: {target} cannot receive the record",
-                                 permanent=True)
+            kind = {
+                "sns": "Amazon SNS topics",
+                "events": "Amazon EventBridge event buses",
+                "s3": "Amazon S3 buckets",
+            }.get(service, f"targets like {target}")
+            raise DeliveryFailed(
+                f"Altus has no {kind}: {target} cannot receive the record", permanent=True
+            )
 
     async def _invoke(self, arn: str, payload: bytes) -> None:
         if self._submit is None:

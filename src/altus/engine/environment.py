@@ -56,11 +56,18 @@ _EXIT_GRACE = 0.5
 _LAST_WORDS = frozenset({"Runtime.UncaughtException", "Runtime.UnhandledPromiseRejection"})
 
 _SIGNAL_NAMES = {
-    signal.SIGKILL: "killed", signal.SIGABRT: "aborted", signal.SIGSEGV: "segmentation fault",
-    signal.SIGTERM: "terminated", signal.SIGBUS: "bus error",
-    signal.SIGFPE: "floating point exception", signal.SIGILL: "illegal instruction",
-    signal.SIGINT: "interrupt", signal.SIGHUP: "hangup", signal.SIGPIPE: "broken pipe",
-    signal.SIGQUIT: "quit", signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGKILL: "killed",
+    signal.SIGABRT: "aborted",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGTERM: "terminated",
+    signal.SIGBUS: "bus error",
+    signal.SIGFPE: "floating point exception",
+    signal.SIGILL: "illegal instruction",
+    signal.SIGINT: "interrupt",
+    signal.SIGHUP: "hangup",
+    signal.SIGPIPE: "broken pipe",
+    signal.SIGQUIT: "quit",
+    signal.SIGXCPU: "CPU time limit exceeded",
     signal.SIGXFSZ: "file size limit exceeded",
 }
 
@@ -164,9 +171,11 @@ class ExecutionEnvironment:
         config = self.config
         started = time.perf_counter()
         self._begin_phase()
-        self._emit(f"INIT_START Runtime Version: {config.runtime}.altus\tRuntime Version ARN: "
-                   f"arn:aws:lambda:{self._settings.account.region}::runtime:altus-"
-                   f"{config.runtime}")
+        self._emit(
+            f"INIT_START Runtime Version: {config.runtime}.altus\tRuntime Version ARN: "
+            f"arn:aws:lambda:{self._settings.account.region}::runtime:altus-"
+            f"{config.runtime}"
+        )
         prefix = f"RequestId: {request_id} " if request_id else ""
         endpoint = RuntimeEndpoint()
         self._endpoint = endpoint
@@ -192,8 +201,7 @@ class ExecutionEnvironment:
             spec = SandboxSpec(
                 sandbox_id=self.id,
                 argv=argv,
-                env=self._variables(launch.env, launch.execution_env, endpoint.address,
-                                    task_root),
+                env=self._variables(launch.env, launch.execution_env, endpoint.address, task_root),
                 task_root=task_root,
                 work_dir=self._settings.sandboxes_dir / self.id,
                 memory_mb=config.memory_size,
@@ -227,8 +235,9 @@ class ExecutionEnvironment:
                     self._init_log, self.init_duration_ms = [], None
                 sandbox.exited.add_done_callback(self._exited_on_its_own)
                 return None
-            return await self._init_failed(started, init_error.error_type or "Runtime.Unknown",
-                                           None, init_error.payload)
+            return await self._init_failed(
+                started, init_error.error_type or "Runtime.Unknown", None, init_error.payload
+            )
         if sandbox.exited in done:
             description = exit_description(sandbox.exited.result())
             error_type = OUT_OF_MEMORY if sandbox.out_of_memory() else EXITED
@@ -236,13 +245,20 @@ class ExecutionEnvironment:
                 started, error_type, f"{prefix}Error: Runtime exited with error: {description}"
             )
         return await self._init_failed(
-            started, TIMED_OUT,
+            started,
+            TIMED_OUT,
             f"{prefix}Error: Task timed out after {self._settings.init_timeout:.2f} seconds",
             status="timeout",
         )
 
-    async def _init_failed(self, started: float, error_type: str, message: str | None,
-                           payload: bytes | None = None, status: str = "error") -> PhaseResult:
+    async def _init_failed(
+        self,
+        started: float,
+        error_type: str,
+        message: str | None,
+        payload: bytes | None = None,
+        status: str = "error",
+    ) -> PhaseResult:
         if self._sandbox is not None:
             self._sandbox.kill()
             await asyncio.wait({self._sandbox.exited}, timeout=1)
@@ -260,26 +276,29 @@ class ExecutionEnvironment:
         body = payload if payload is not None else error_payload(error_type, message or "")
         return PhaseResult(body, error_type, log, reusable=False)
 
-    def _variables(self, runtime_env: dict[str, str], execution_env: str | None,
-                   address: str, task_root: Path) -> dict[str, str]:
+    def _variables(
+        self, runtime_env: dict[str, str], execution_env: str | None, address: str, task_root: Path
+    ) -> dict[str, str]:
         config = self.config
         account = self._settings.account
         variables = {"LANG": "en_US.UTF-8", "TZ": ":UTC", **runtime_env}
         variables.update(config.environment)
-        variables.update({
-            "_HANDLER": config.handler or "",
-            "AWS_REGION": account.region,
-            "AWS_DEFAULT_REGION": account.region,
-            "AWS_LAMBDA_FUNCTION_NAME": config.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
-            "AWS_LAMBDA_LOG_GROUP_NAME": self.group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
-            "AWS_LAMBDA_RUNTIME_API": address,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
-            "LAMBDA_TASK_ROOT": str(task_root),
-            "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),
-        })
+        variables.update(
+            {
+                "_HANDLER": config.handler or "",
+                "AWS_REGION": account.region,
+                "AWS_DEFAULT_REGION": account.region,
+                "AWS_LAMBDA_FUNCTION_NAME": config.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
+                "AWS_LAMBDA_LOG_GROUP_NAME": self.group,
+                "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
+                "AWS_LAMBDA_RUNTIME_API": address,
+                "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
+                "LAMBDA_TASK_ROOT": str(task_root),
+                "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),
+            }
+        )
         variables.setdefault("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
         if execution_env:
             variables["AWS_EXECUTION_ENV"] = execution_env
@@ -403,8 +422,10 @@ class ExecutionEnvironment:
             status, reusable = "timeout", False
         elif error_type == EXITED:
             endpoint.abandon()
-            message = (f"RequestId: {request.request_id} Error: Runtime exited with error: "
-                       f"{exit_description(sandbox.exited.result())}")
+            message = (
+                f"RequestId: {request.request_id} Error: Runtime exited with error: "
+                f"{exit_description(sandbox.exited.result())}"
+            )
             if sandbox.out_of_memory():
                 error_type = OUT_OF_MEMORY
             self._emit(message)
@@ -422,18 +443,28 @@ class ExecutionEnvironment:
         init = self.init_duration_ms
         self.init_duration_ms = None
         self._emit(report.end_line(request.request_id))
-        self._emit(report.Report(
-            request_id=request.request_id, duration_ms=duration,
-            memory_size_mb=config.memory_size, max_memory_used_mb=memory,
-            init_duration_ms=init, status=status,
-            error_type=error_type if status == "error" else None,
-        ).line())
+        self._emit(
+            report.Report(
+                request_id=request.request_id,
+                duration_ms=duration,
+                memory_size_mb=config.memory_size,
+                max_memory_used_mb=memory,
+                init_duration_ms=init,
+                status=status,
+                error_type=error_type if status == "error" else None,
+            ).line()
+        )
         log = self._end_phase()
         self._logs.append(self.group, self.stream, log)
         if not reusable:
             self.dead = True
-        return PhaseResult(payload, error_type, flight.cold_log + log, reusable,
-                           outcome.content_type if error_type is None else None)
+        return PhaseResult(
+            payload,
+            error_type,
+            flight.cold_log + log,
+            reusable,
+            outcome.content_type if error_type is None else None,
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -503,9 +534,14 @@ class ExecutionEnvironment:
             if not self._truncated:
                 self._truncated = True
                 self._partial = bytearray()
-                phase.append(LogEvent(_now_ms(), f"[altus] output truncated: more than "
-                                                 f"{LOG_CAP_BYTES // (1024 * 1024)} MB "
-                                                 "in one invocation"))
+                phase.append(
+                    LogEvent(
+                        _now_ms(),
+                        f"[altus] output truncated: more than "
+                        f"{LOG_CAP_BYTES // (1024 * 1024)} MB "
+                        "in one invocation",
+                    )
+                )
             return
         phase.append(LogEvent(_now_ms(), text))
 
@@ -539,8 +575,13 @@ class _Flight:
         "started",
     )
 
-    def __init__(self, request: InvokeInput, invocation: Invocation, cold_log: list[LogEvent],
-                 sandbox: Sandbox) -> None:
+    def __init__(
+        self,
+        request: InvokeInput,
+        invocation: Invocation,
+        cold_log: list[LogEvent],
+        sandbox: Sandbox,
+    ) -> None:
         self.request = request
         self.invocation = invocation
         self.future = invocation.future

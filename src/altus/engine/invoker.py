@@ -54,8 +54,9 @@ class InvokeResult:
 
 
 class Invoker:
-    def __init__(self, functions: FunctionService, pool: WarmPool,
-                 concurrency: Concurrency) -> None:
+    def __init__(
+        self, functions: FunctionService, pool: WarmPool, concurrency: Concurrency
+    ) -> None:
         self._functions = functions
         self._pool = pool
         self.concurrency = concurrency
@@ -95,8 +96,13 @@ class Invoker:
             env, failure = await self._environment(config, request_id)
             if failure is not None:
                 slot.release()
-                return StreamedInvocation(request_id, version, StreamingPhase.whole(failure),
-                                          release=_nothing, describe=describe)
+                return StreamedInvocation(
+                    request_id,
+                    version,
+                    StreamingPhase.whole(failure),
+                    release=_nothing,
+                    describe=describe,
+                )
             try:
                 phase = await env.invoke_streaming(_input(request, request_id, invoked_arn))
             except BaseException:
@@ -105,12 +111,13 @@ class Invoker:
         except BaseException:
             slot.release()
             raise
-        return StreamedInvocation(request_id, version, phase,
-                                  release=self._releaser(env, slot.release),
-                                  describe=describe)
+        return StreamedInvocation(
+            request_id, version, phase, release=self._releaser(env, slot.release), describe=describe
+        )
 
-    async def _environment(self, config: FunctionConfig, request_id: str
-                           ) -> tuple[ExecutionEnvironment, PhaseResult | None]:
+    async def _environment(
+        self, config: FunctionConfig, request_id: str
+    ) -> tuple[ExecutionEnvironment, PhaseResult | None]:
         """A warm environment of ``config``, or a new one (busy either way); with the
         failure of its INIT when a new one could not start (it is then gone)."""
         env = self._pool.take_idle(config.env_key)
@@ -118,20 +125,26 @@ class Invoker:
             return env, None
         return await self._pool.start_new(config, request_id)
 
-    def _releaser(self, env: ExecutionEnvironment,
-                  release_slot: Callable[[], None]) -> Callable[[bool], None]:
+    def _releaser(
+        self, env: ExecutionEnvironment, release_slot: Callable[[], None]
+    ) -> Callable[[bool], None]:
         def release(reusable: bool) -> None:
             try:
                 self._pool.release(env, reusable)
             finally:
                 release_slot()
+
         return release
 
 
 def _input(request: InvokeRequest, request_id: str, invoked_arn: str) -> InvokeInput:
-    return InvokeInput(request_id=request_id, payload=request.payload,
-                       invoked_arn=invoked_arn, client_context=request.client_context,
-                       trace_id=_trace_id())
+    return InvokeInput(
+        request_id=request_id,
+        payload=request.payload,
+        invoked_arn=invoked_arn,
+        client_context=request.client_context,
+        trace_id=_trace_id(),
+    )
 
 
 def _nothing(reusable: bool) -> None:
@@ -160,5 +173,7 @@ def log_tail(events: list[LogEvent]) -> str:
 
 def _trace_id() -> str:
     # X-Ray's format; the ids need to be unique, not unpredictable.
-    return (f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};"
-            f"Parent={random.getrandbits(64):016x};Sampled=0")
+    return (
+        f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};"
+        f"Parent={random.getrandbits(64):016x};Sampled=0"
+    )

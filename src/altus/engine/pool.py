@@ -33,8 +33,9 @@ ENVIRONMENT_LIMIT = "Altus.EnvironmentLimit"
 
 
 class WarmPool:
-    def __init__(self, factory: EnvironmentFactory, *, max_environments: int,
-                 keep_alive: float) -> None:
+    def __init__(
+        self, factory: EnvironmentFactory, *, max_environments: int, keep_alive: float
+    ) -> None:
         self._factory = factory
         self._max = max_environments
         self._keep_alive = keep_alive
@@ -118,14 +119,21 @@ class WarmPool:
     def provisioned_count(self, key: str, *, ready: bool = False) -> int:
         """Provisioned environments of ``key`` alive: being initialised, idle or serving
         (``ready``: initialised only)."""
-        return sum(1 for env_id in self._provisioned
-                   if (env := self._alive.get(env_id)) is not None and env.key == key
-                   and not (ready and env_id in self._initialising))
+        return sum(
+            1
+            for env_id in self._provisioned
+            if (env := self._alive.get(env_id)) is not None
+            and env.key == key
+            and not (ready and env_id in self._initialising)
+        )
 
     def provisioned_keys(self, function: str) -> set[str]:
         prefix = f"{function}:"
-        return {env.key for env_id in self._provisioned
-                if (env := self._alive.get(env_id)) is not None and env.key.startswith(prefix)}
+        return {
+            env.key
+            for env_id in self._provisioned
+            if (env := self._alive.get(env_id)) is not None and env.key.startswith(prefix)
+        }
 
     def unprovision(self, key: str, keep: int) -> None:
         """Keep at most ``keep`` provisioned environments of ``key``: idle ones beyond it
@@ -228,8 +236,9 @@ class WarmPool:
 
     def reap(self, idle_since: float) -> int:
         """Retire environments idle since before ``idle_since``; returns how many."""
-        expired = [env for stack in self._idle.values() for env in stack
-                   if env.last_used < idle_since]
+        expired = [
+            env for stack in self._idle.values() for env in stack if env.last_used < idle_since
+        ]
         for env in expired:
             self._discard(env)
         return len(expired)
@@ -242,8 +251,11 @@ class WarmPool:
     def idle_count(self, key: str | None = None) -> int:
         if key is not None:
             return len(self._idle.get(key, [])) + len(self._provisioned_idle.get(key, []))
-        return sum(len(stack) for stacks in (self._idle, self._provisioned_idle)
-                   for stack in stacks.values())
+        return sum(
+            len(stack)
+            for stacks in (self._idle, self._provisioned_idle)
+            for stack in stacks.values()
+        )
 
     async def close(self) -> None:
         self.on_provisioned_lost = None  # shutting down: nothing is to be replaced

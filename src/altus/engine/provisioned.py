@@ -76,8 +76,9 @@ class Provisioner:
         document = record.attachment(PROVISIONED, qualifier) or {"requested": 0}
         requested = int(document["requested"])
         parts = _split(record, qualifier, requested)
-        allocated = sum(min(self._pool.provisioned_count(c.env_key, ready=True), n)
-                        for c, n in parts)
+        allocated = sum(
+            min(self._pool.provisioned_count(c.env_key, ready=True), n) for c, n in parts
+        )
         failures = [self._failures[c.env_key] for c, _ in parts if c.env_key in self._failures]
         if allocated >= requested:
             return Status(requested, allocated, READY)
@@ -129,12 +130,18 @@ class Provisioner:
                     return
                 failure = await self._pool.start_provisioned(config)
                 if failure is not None:
-                    log.warning("a provisioned environment of %s:%s failed its INIT: %s",
-                                config.name, config.version, failure.error_type)
+                    log.warning(
+                        "a provisioned environment of %s:%s failed its INIT: %s",
+                        config.name,
+                        config.version,
+                        failure.error_type,
+                    )
                     self._failures[config.env_key] = (
                         "Altus reached max_environments; raise it or lower the provisioned "
-                        "concurrency." if failure.error_type == ENVIRONMENT_LIMIT
-                        else "FUNCTION_ERROR_INIT_FAILURE")
+                        "concurrency."
+                        if failure.error_type == ENVIRONMENT_LIMIT
+                        else "FUNCTION_ERROR_INIT_FAILURE"
+                    )
 
         await asyncio.gather(*(one(c) for c in configs))
 
@@ -145,8 +152,9 @@ class Provisioner:
             del self._failures[key]
 
 
-def _split(record: FunctionRecord, qualifier: str, requested: int
-           ) -> list[tuple[FunctionConfig, int]]:
+def _split(
+    record: FunctionRecord, qualifier: str, requested: int
+) -> list[tuple[FunctionConfig, int]]:
     """The versions a config's environments run: its version, or its alias's versions
     by routing weight."""
     if is_version(qualifier):
@@ -159,5 +167,4 @@ def _split(record: FunctionRecord, qualifier: str, requested: int
     for version, weight in alias.additional_weights.items():
         counts[version] = round(requested * weight)
     counts[alias.function_version] = requested - sum(counts.values())
-    return [(record.versions[v], n) for v, n in counts.items()
-            if n > 0 and v in record.versions]
+    return [(record.versions[v], n) for v, n in counts.items() if n > 0 and v in record.versions]

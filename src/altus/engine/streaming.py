@@ -42,9 +42,12 @@ class StreamingPhase:
     """One INVOKE phase being streamed: ``read`` until it returns no chunks, then
     ``finish`` (once) for its result."""
 
-    def __init__(self, stream: ResponseStream | None,
-                 finish: Callable[[], Awaitable[PhaseResult]] | None = None,
-                 result: PhaseResult | None = None) -> None:
+    def __init__(
+        self,
+        stream: ResponseStream | None,
+        finish: Callable[[], Awaitable[PhaseResult]] | None = None,
+        result: PhaseResult | None = None,
+    ) -> None:
         self._stream = stream
         self._finish = finish
         self._result = result
@@ -95,9 +98,15 @@ class StreamedInvocation:
     function no longer waits for a reader).
     """
 
-    def __init__(self, request_id: str, executed_version: str, phase: StreamingPhase, *,
-                 release: Callable[[bool], None],
-                 describe: Callable[[PhaseResult], InvokeResult]) -> None:
+    def __init__(
+        self,
+        request_id: str,
+        executed_version: str,
+        phase: StreamingPhase,
+        *,
+        release: Callable[[bool], None],
+        describe: Callable[[PhaseResult], InvokeResult],
+    ) -> None:
         self.request_id = request_id
         self.executed_version = executed_version
         self.content_type = phase.content_type

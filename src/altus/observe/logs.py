@@ -163,8 +163,7 @@ class SqliteLogStore:
         self._read = self._connect()
         self._read_lock = threading.Lock()
         self._queue: queue.Queue[_Batch | threading.Event | None] = queue.Queue()
-        self._writer = threading.Thread(target=self._write_loop, name="altus-logs",
-                                        daemon=True)
+        self._writer = threading.Thread(target=self._write_loop, name="altus-logs", daemon=True)
         self._writer.start()
 
     def _connect(self) -> sqlite3.Connection:
@@ -329,15 +328,21 @@ class MemoryLogStore:
         now = int(time.time() * 1000)
         self._created.setdefault(group, now)
         for event in events:
-            self._events.append(StoredEvent(group, stream, event.timestamp, now, event.message,
-                                            len(self._events) + 1))
+            self._events.append(
+                StoredEvent(
+                    group, stream, event.timestamp, now, event.message, len(self._events) + 1
+                )
+            )
 
     def flush(self) -> None:
         pass
 
     def groups(self, prefix: str = "") -> list[GroupInfo]:
-        return [GroupInfo(g, c, sum(len(e.message) for e in self._events if e.group == g), None)
-                for g, c in sorted(self._created.items()) if g.startswith(prefix)]
+        return [
+            GroupInfo(g, c, sum(len(e.message) for e in self._events if e.group == g), None)
+            for g, c in sorted(self._created.items())
+            if g.startswith(prefix)
+        ]
 
     def streams(self, group: str, prefix: str = "") -> list[StreamInfo]:
         found: dict[str, list[StoredEvent]] = {}
@@ -345,9 +350,15 @@ class MemoryLogStore:
             if event.group == group and event.stream.startswith(prefix):
                 found.setdefault(event.stream, []).append(event)
         return [
-            StreamInfo(group, s, min(e.ingestion_time for e in es),
-                       min(e.timestamp for e in es), max(e.timestamp for e in es),
-                       max(e.ingestion_time for e in es), sum(len(e.message) for e in es))
+            StreamInfo(
+                group,
+                s,
+                min(e.ingestion_time for e in es),
+                min(e.timestamp for e in es),
+                max(e.timestamp for e in es),
+                max(e.ingestion_time for e in es),
+                sum(len(e.message) for e in es),
+            )
             for s, es in sorted(found.items())
         ]
 
@@ -362,7 +373,8 @@ class MemoryLogStore:
         descending: bool = False,
     ) -> list[StoredEvent]:
         chosen = [
-            e for e in self._events
+            e
+            for e in self._events
             if e.group == group
             and (not streams or e.stream in streams)
             and (start is None or e.timestamp >= start)

@@ -44,19 +44,26 @@ class _PlatformCollector(Collector):
             for name, values in counters.items():
                 family.add_metric([name], values[key])
             yield family
-        depth = GaugeMetricFamily("altus_async_queued_events",
-                                  "Asynchronous events waiting or running",
-                                  labels=["function"])
-        oldest = GaugeMetricFamily("altus_async_oldest_event_age_seconds",
-                                   "Age of the oldest queued asynchronous event",
-                                   labels=["function"])
+        depth = GaugeMetricFamily(
+            "altus_async_queued_events",
+            "Asynchronous events waiting or running",
+            labels=["function"],
+        )
+        oldest = GaugeMetricFamily(
+            "altus_async_oldest_event_age_seconds",
+            "Age of the oldest queued asynchronous event",
+            labels=["function"],
+        )
         for name, (count, age) in sorted(invoker.depth().items()):
             depth.add_metric([name], count)
             oldest.add_metric([name], age)
         yield depth
         yield oldest
-        yield GaugeMetricFamily("altus_invocations_in_flight", "Invocations running now",
-                                value=platform.invoker.concurrency.in_flight)
+        yield GaugeMetricFamily(
+            "altus_invocations_in_flight",
+            "Invocations running now",
+            value=platform.invoker.concurrency.in_flight,
+        )
 
 
 def exposition(platform: Platform) -> bytes:

@@ -19,11 +19,15 @@ from altus.queues.errors import (
 )
 
 #: The names GetQueueAttributes knows (the model's ``QueueAttributeName`` without "All").
-COMPUTED = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp",
-            "QueueArn")
-FIFO_ONLY = ("FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
-             "FifoThroughputLimit")
+COMPUTED = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+)
+FIFO_ONLY = ("FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit")
 
 STANDARD_DEFAULTS = {
     "VisibilityTimeout": "30",
@@ -47,21 +51,25 @@ _FIFO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
 
 def check_name(name: Any, fifo: bool) -> str:
     if not isinstance(name, str) or not name:
-        raise InvalidParameterValue("Value for parameter QueueName is invalid. "
-                                    "Reason: Must specify a queue name.")
+        raise InvalidParameterValue(
+            "Value for parameter QueueName is invalid. Reason: Must specify a queue name."
+        )
     if fifo and not _FIFO_NAME.fullmatch(name):
         raise InvalidParameterValue(
             "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
-            "underscores, must end with .fifo suffix and be 1 to 80 in length.")
+            "underscores, must end with .fifo suffix and be 1 to 80 in length."
+        )
     if not fifo and not _NAME.fullmatch(name):
-        raise InvalidParameterValue("Can only include alphanumeric characters, hyphens, or "
-                                    "underscores. 1 to 80 in length")
+        raise InvalidParameterValue(
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+        )
     return name
 
 
 def _invalid(name: str, reason: str = "") -> InvalidAttributeValue:
-    return InvalidAttributeValue(f"Invalid value for the parameter {name}."
-                                 + (f" Reason: {reason}" if reason else ""))
+    return InvalidAttributeValue(
+        f"Invalid value for the parameter {name}." + (f" Reason: {reason}" if reason else "")
+    )
 
 
 def _integer(low: int, high: int) -> Callable[[str, str], str]:
@@ -69,6 +77,7 @@ def _integer(low: int, high: int) -> Callable[[str, str], str]:
         if not re.fullmatch(r"-?\d{1,12}", value.strip()) or not low <= int(value) <= high:
             raise _invalid(name)
         return str(int(value))
+
     return check
 
 
@@ -83,6 +92,7 @@ def _choice(*options: str) -> Callable[[str, str], str]:
         if value not in options:
             raise _invalid(name)
         return value
+
     return check
 
 
@@ -116,7 +126,8 @@ def parse_redrive(value: str) -> RedrivePolicy | None:
 
     def bad(reason: str) -> InvalidParameterValue:
         return InvalidParameterValue(
-            f"Value {value} for parameter RedrivePolicy is invalid. Reason: {reason}")
+            f"Value {value} for parameter RedrivePolicy is invalid. Reason: {reason}"
+        )
 
     try:
         document = json.loads(value)
@@ -126,8 +137,10 @@ def parse_redrive(value: str) -> RedrivePolicy | None:
         raise bad("Redrive policy is not a valid JSON map.")
     unknown = set(document) - {"deadLetterTargetArn", "maxReceiveCount"}
     if unknown:
-        raise bad(f"Only following attributes are supported: [deadLetterTargetArn, "
-                  f"maxReceiveCount], got {sorted(unknown)[0]}.")
+        raise bad(
+            f"Only following attributes are supported: [deadLetterTargetArn, "
+            f"maxReceiveCount], got {sorted(unknown)[0]}."
+        )
     arn = document.get("deadLetterTargetArn")
     if not isinstance(arn, str) or not arn:
         raise bad("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")
@@ -139,8 +152,10 @@ def parse_redrive(value: str) -> RedrivePolicy | None:
     except (TypeError, ValueError):
         number = -1
     if not 1 <= number <= 1000 or (isinstance(count, float) and not count.is_integer()):
-        raise bad(f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to "
-                  f"1000 both inclusive.")
+        raise bad(
+            f"Invalid value for maxReceiveCount: {count}, valid values are from 1 to "
+            f"1000 both inclusive."
+        )
     return RedrivePolicy(arn, number)
 
 
@@ -149,8 +164,13 @@ def _redrive(name: str, value: str) -> str:
     if policy is None:
         return ""
     # Stored and reported as SQS reports it: the count a number, no spaces.
-    return json.dumps({"deadLetterTargetArn": policy.dead_letter_arn,
-                       "maxReceiveCount": policy.max_receive_count}, separators=(",", ":"))
+    return json.dumps(
+        {
+            "deadLetterTargetArn": policy.dead_letter_arn,
+            "maxReceiveCount": policy.max_receive_count,
+        },
+        separators=(",", ":"),
+    )
 
 
 def _redrive_allow(name: str, value: str) -> str:
@@ -159,27 +179,40 @@ def _redrive_allow(name: str, value: str) -> str:
 
     def bad(reason: str) -> InvalidParameterValue:
         return InvalidParameterValue(
-            f"Value {value} for parameter RedriveAllowPolicy is invalid. Reason: {reason}")
+            f"Value {value} for parameter RedriveAllowPolicy is invalid. Reason: {reason}"
+        )
 
     try:
         document = json.loads(value)
     except ValueError:
-        raise bad("Amazon SQS can't create the redrive allow policy, as it's in an "
-                  "unsupported format.") from None
+        raise bad(
+            "Amazon SQS can't create the redrive allow policy, as it's in an unsupported format."
+        ) from None
     if not isinstance(document, dict) or document.get("redrivePermission") not in (
-            "allowAll", "denyAll", "byQueue"):
-        raise bad("Amazon SQS can't create the redrive allow policy, as it's in an "
-                  "unsupported format.")
+        "allowAll",
+        "denyAll",
+        "byQueue",
+    ):
+        raise bad(
+            "Amazon SQS can't create the redrive allow policy, as it's in an unsupported format."
+        )
     sources = document.get("sourceQueueArns")
     if document["redrivePermission"] == "byQueue":
-        if (not isinstance(sources, list) or not 1 <= len(sources) <= 10
-                or not all(isinstance(s, str) for s in sources)):
-            raise bad("Amazon SQS can't create the redrive allow policy. To specify one or "
-                      "more source queues, you must specify between 1 and 10 source queue "
-                      "ARNs.")
+        if (
+            not isinstance(sources, list)
+            or not 1 <= len(sources) <= 10
+            or not all(isinstance(s, str) for s in sources)
+        ):
+            raise bad(
+                "Amazon SQS can't create the redrive allow policy. To specify one or "
+                "more source queues, you must specify between 1 and 10 source queue "
+                "ARNs."
+            )
     elif sources is not None:
-        raise bad("Amazon SQS can't create the redrive allow policy. To specify one or more "
-                  "source queues, you must set redrivePermission to byQueue.")
+        raise bad(
+            "Amazon SQS can't create the redrive allow policy. To specify one or more "
+            "source queues, you must set redrivePermission to byQueue."
+        )
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -217,9 +250,11 @@ def _checked(attributes: Mapping[str, Any], fifo: bool) -> dict[str, str]:
 
 def _settle(attributes: dict[str, str]) -> dict[str, str]:
     """Drop what setting to "" removes; a KMS key replaces SQS-managed encryption."""
-    settled = {k: v for k, v in attributes.items()
-               if v != "" or k not in ("RedrivePolicy", "RedriveAllowPolicy", "Policy",
-                                       "KmsMasterKeyId")}
+    settled = {
+        k: v
+        for k, v in attributes.items()
+        if v != "" or k not in ("RedrivePolicy", "RedriveAllowPolicy", "Policy", "KmsMasterKeyId")
+    }
     if settled.get("KmsMasterKeyId"):
         settled["SqsManagedSseEnabled"] = "false"
         settled.setdefault("KmsDataKeyReusePeriodSeconds", "300")
@@ -239,8 +274,10 @@ def for_create(name: str, given: Mapping[str, Any]) -> dict[str, str]:
         checked.pop("FifoQueue", None)
     check_name(name, fifo)
     if checked.get("KmsMasterKeyId") and checked.get("SqsManagedSseEnabled") == "true":
-        raise InvalidAttributeValue("You can use one type of server-side encryption (SSE) at "
-                                    "one time. You can either enable KMS SSE or SQS SSE.")
+        raise InvalidAttributeValue(
+            "You can use one type of server-side encryption (SSE) at "
+            "one time. You can either enable KMS SSE or SQS SSE."
+        )
     return _settle({**(FIFO_DEFAULTS if fifo else STANDARD_DEFAULTS), **checked})
 
 

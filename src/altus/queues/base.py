@@ -137,8 +137,16 @@ class DropDedups:
     before_ms: int
 
 
-QueueChange = (PutQueue | DropQueue | PutMessage | PutDelivery | DropMessages
-               | DropAllMessages | PutDedup | DropDedups)
+QueueChange = (
+    PutQueue
+    | DropQueue
+    | PutMessage
+    | PutDelivery
+    | DropMessages
+    | DropAllMessages
+    | PutDedup
+    | DropDedups
+)
 
 
 @dataclass(slots=True)

@@ -39,8 +39,12 @@ class GroupCommit:
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, plan: Sequence[QueueChange], applied: Callable[[], Any],
-                    failed: Callable[[], None] = lambda: None) -> Any:
+    async def write(
+        self,
+        plan: Sequence[QueueChange],
+        applied: Callable[[], Any],
+        failed: Callable[[], None] = lambda: None,
+    ) -> Any:
         """Write ``plan``, then return what ``applied()`` returns; raises
         QueueStoreFailure (after ``failed()``) if the store refused it."""
         if not plan:

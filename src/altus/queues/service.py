@@ -127,12 +127,14 @@ def parse_handle(handle: Any) -> tuple[str, str, str]:
         if not isinstance(handle, str):
             raise ValueError
         prefix, queue, message_id, token = (
-            base64.urlsafe_b64decode(handle.encode("ascii")).decode().split("/"))
+            base64.urlsafe_b64decode(handle.encode("ascii")).decode().split("/")
+        )
         if prefix != _HANDLE_PREFIX or not token:
             raise ValueError
     except (ValueError, binascii.Error, UnicodeError):
         raise ReceiptHandleIsInvalid(
-            f'The input receipt handle "{handle}" is not a valid receipt handle.') from None
+            f'The input receipt handle "{handle}" is not a valid receipt handle.'
+        ) from None
     return queue, message_id, token
 
 
@@ -140,8 +142,14 @@ class QueueService:
     """Queues of one account and region. ``offload`` writes on a worker thread (for a
     store that fsyncs); ``clock`` gives the wall time in seconds (tests pass a fake)."""
 
-    def __init__(self, store: QueueStore, account: Account, *, offload: bool = True,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: QueueStore,
+        account: Account,
+        *,
+        offload: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._store = store
         self._account = account
         self._offload = offload
@@ -160,8 +168,9 @@ class QueueService:
 
     async def start(self) -> None:
         """Load every queue, message and deduplication id, and start the sweeps."""
-        snapshot = (await asyncio.to_thread(self._store.load) if self._offload
-                    else self._store.load())
+        snapshot = (
+            await asyncio.to_thread(self._store.load) if self._offload else self._store.load()
+        )
         for queue in snapshot.queues:
             self._queues[queue.name] = QueueState(queue)
         for message in snapshot.messages:
@@ -204,7 +213,7 @@ class QueueService:
         prefix = self.arn("")
         if not isinstance(arn, str) or not arn.startswith(prefix) or len(arn) == len(prefix):
             return None
-        return arn[len(prefix):]
+        return arn[len(prefix) :]
 
     @property
     def account_id(self) -> str:
@@ -239,8 +248,9 @@ class QueueService:
         name = self.name_of_arn(arn)
         return name is not None and name in self._queues
 
-    async def send_to_arn(self, arn: str, body: str,
-                          attributes: dict[str, dict[str, str]] | None = None) -> str:
+    async def send_to_arn(
+        self, arn: str, body: str, attributes: dict[str, dict[str, str]] | None = None
+    ) -> str:
         """Send ``body`` with ``attributes`` (SQS wire form) to the standard queue ``arn``
         names; returns the MessageId once the message is durably stored. Raises
         QueueDoesNotExist (no such queue here), UnsupportedOperation (a FIFO queue, to
@@ -250,8 +260,10 @@ class QueueService:
         if name is None or name not in self._queues:
             raise QueueDoesNotExist(f"The specified queue does not exist: {arn}")
         if self._queues[name].queue.fifo:
-            raise UnsupportedOperation(f"{arn} is a FIFO queue: asynchronous invocation "
-                                       "records go to standard queues only.")
+            raise UnsupportedOperation(
+                f"{arn} is a FIFO queue: asynchronous invocation "
+                "records go to standard queues only."
+            )
         sent = await self.send(name, SendRequest(body=body, attributes=attributes))
         return sent.message_id
 
@@ -270,16 +282,19 @@ class QueueService:
                     if wanted.get(key, "") != existing.queue.attributes.get(key, ""):
                         raise QueueNameExists(
                             "A queue already exists with the same name and a different "
-                            f"value for attribute {key}")
+                            f"value for attribute {key}"
+                        )
                 return existing.queue
             now = self.now_ms()
             if now - self._deleted.get(name, -DELETED_RECENTLY_MS) < DELETED_RECENTLY_MS:
                 raise QueueDeletedRecently(
                     "You must wait 60 seconds after deleting a queue before you can create "
-                    "another with the same name.")
+                    "another with the same name."
+                )
             self._check_redrive(name, wanted)
-            queue = Queue(name=name, attributes=wanted, tags=checked_tags, created_ms=now,
-                          modified_ms=now)
+            queue = Queue(
+                name=name, attributes=wanted, tags=checked_tags, created_ms=now, modified_ms=now
+            )
 
             def applied() -> Queue:
                 self._queues[name] = QueueState(queue)
@@ -309,16 +324,22 @@ class QueueService:
         wanted = set(queue_attributes.check_names(names, queue.fifo))
         every = "All" in wanted
         out: dict[str, str] = {}
-        if every or wanted & {"ApproximateNumberOfMessages",
-                              "ApproximateNumberOfMessagesNotVisible",
-                              "ApproximateNumberOfMessagesDelayed"}:
+        if every or wanted & {
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        }:
             visible, in_flight, delayed = state.counts(self.now_ms())
-            computed = {"ApproximateNumberOfMessages": visible,
-                        "ApproximateNumberOfMessagesNotVisible": in_flight,
-                        "ApproximateNumberOfMessagesDelayed": delayed}
+            computed = {
+                "ApproximateNumberOfMessages": visible,
+                "ApproximateNumberOfMessagesNotVisible": in_flight,
+                "ApproximateNumberOfMessagesDelayed": delayed,
+            }
             out.update({k: str(v) for k, v in computed.items() if every or k in wanted})
-        timestamps = {"CreatedTimestamp": queue.created_ms // 1000,
-                      "LastModifiedTimestamp": queue.modified_ms // 1000}
+        timestamps = {
+            "CreatedTimestamp": queue.created_ms // 1000,
+            "LastModifiedTimestamp": queue.modified_ms // 1000,
+        }
         out.update({k: str(v) for k, v in timestamps.items() if every or k in wanted})
         if every or "QueueArn" in wanted:
             out["QueueArn"] = self.arn(name)
@@ -354,7 +375,8 @@ class QueueService:
 
         def bad(reason: str) -> InvalidParameterValue:
             return InvalidParameterValue(
-                f"Value {raw} for parameter RedrivePolicy is invalid. Reason: {reason}")
+                f"Value {raw} for parameter RedrivePolicy is invalid. Reason: {reason}"
+            )
 
         target_name = self.name_of_arn(policy.dead_letter_arn)
         target = self._queues.get(target_name) if target_name else None
@@ -369,17 +391,23 @@ class QueueService:
 
             document = json.loads(allow)
             permission = document.get("redrivePermission")
-            if permission == "denyAll" or (permission == "byQueue" and self.arn(name) not in
-                                           document.get("sourceQueueArns", [])):
-                raise bad(f"Queue {policy.dead_letter_arn} does not allow this queue to use "
-                          "it as a dead-letter queue.")
+            if permission == "denyAll" or (
+                permission == "byQueue"
+                and self.arn(name) not in document.get("sourceQueueArns", [])
+            ):
+                raise bad(
+                    f"Queue {policy.dead_letter_arn} does not allow this queue to use "
+                    "it as a dead-letter queue."
+                )
 
     def list_dead_letter_sources(self, name: str) -> list[str]:
         self._state(name)
         arn = self.arn(name)
         return sorted(
-            n for n, s in self._queues.items()
-            if (p := s.redrive_policy()) is not None and p.dead_letter_arn == arn)
+            n
+            for n, s in self._queues.items()
+            if (p := s.redrive_policy()) is not None and p.dead_letter_arn == arn
+        )
 
     async def tag_queue(self, name: str, tags: Any) -> None:
         given = _tags(tags)
@@ -409,7 +437,8 @@ class QueueService:
             now = self.now_ms()
             if now - state.queue.purged_ms < PURGE_INTERVAL_MS:
                 raise PurgeQueueInProgress(
-                    f"Only one PurgeQueue operation on {name} is allowed every 60 seconds.")
+                    f"Only one PurgeQueue operation on {name} is allowed every 60 seconds."
+                )
             queue = dataclasses.replace(state.queue, purged_ms=now)
 
             def applied() -> None:
@@ -427,8 +456,7 @@ class QueueService:
             raise result
         return result
 
-    async def send_batch(self, name: str,
-                         requests: list[SendRequest]) -> list[Sent | QueueError]:
+    async def send_batch(self, name: str, requests: list[SendRequest]) -> list[Sent | QueueError]:
         """Send each request; per request, what was sent or why it was refused. The
         accepted ones are written together, in order."""
         state = self._state(name)
@@ -442,8 +470,9 @@ class QueueService:
                 raise QueueDoesNotExist()
             return await self._send_planned(state, requests)
 
-    async def _send_planned(self, state: QueueState,
-                            requests: list[SendRequest]) -> list[Sent | QueueError]:
+    async def _send_planned(
+        self, state: QueueState, requests: list[SendRequest]
+    ) -> list[Sent | QueueError]:
         now = self.now_ms()
         results: list[Sent | QueueError] = []
         plan: list[QueueChange] = []
@@ -478,74 +507,100 @@ class QueueService:
         written: list[Sent | QueueError] = await self._commit.write(plan, applied)
         return written
 
-    def _plan_send(self, state: QueueState, request: SendRequest, now: int,
-                   seen: Mapping[str, Sent]) -> tuple[Sent, Message | None, Dedup | None]:
+    def _plan_send(
+        self, state: QueueState, request: SendRequest, now: int, seen: Mapping[str, Sent]
+    ) -> tuple[Sent, Message | None, Dedup | None]:
         queue = state.queue
         body = check_body(request.body)
         attributes = check_attributes(request.attributes)
         system = check_system_attributes(request.system)
-        delay = check_int("DelaySeconds", request.delay, 0, 900,
-                          "DelaySeconds must be >= 0 and <= 900.")
+        delay = check_int(
+            "DelaySeconds", request.delay, 0, 900, "DelaySeconds must be >= 0 and <= 900."
+        )
         group_id = check_fifo_id("MessageGroupId", request.group_id)
         dedup_id = check_fifo_id("MessageDeduplicationId", request.dedup_id)
         if queue.fifo:
             if delay:
                 raise InvalidParameterValue(
                     f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request "
-                    "include parameter that is not valid for this queue type.")
+                    "include parameter that is not valid for this queue type."
+                )
             if group_id is None:
                 raise MissingParameter("The request must contain the parameter MessageGroupId.")
             if dedup_id is None:
                 if queue.attributes.get("ContentBasedDeduplication") != "true":
                     raise InvalidParameterValue(
                         "The queue should either have ContentBasedDeduplication enabled or "
-                        "MessageDeduplicationId provided explicitly")
+                        "MessageDeduplicationId provided explicitly"
+                    )
                 dedup_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
         elif dedup_id is not None:
             raise InvalidParameterValue(
                 f"Value {dedup_id} for parameter MessageDeduplicationId is invalid. Reason: "
-                "The request includes a parameter that is not valid for this queue type.")
+                "The request includes a parameter that is not valid for this queue type."
+            )
         limit = queue.number("MaximumMessageSize")
         if size_of(body, attributes) > limit:
-            raise InvalidParameterValue("One or more parameters are invalid. Reason: Message "
-                                        f"must be shorter than {limit} bytes.")
+            raise InvalidParameterValue(
+                "One or more parameters are invalid. Reason: Message "
+                f"must be shorter than {limit} bytes."
+            )
         md5s = (md5_of_body(body), md5_of_attributes(attributes), md5_of_attributes(system))
         if queue.fifo:
             assert dedup_id is not None
-            key = (f"{group_id}\x1f{dedup_id}"
-                   if queue.attributes.get("DeduplicationScope") == "messageGroup" else dedup_id)
+            key = (
+                f"{group_id}\x1f{dedup_id}"
+                if queue.attributes.get("DeduplicationScope") == "messageGroup"
+                else dedup_id
+            )
             earlier = state.dedups.get(key)
             if key in seen:
-                return dataclasses.replace(seen[key], md5_body=md5s[0], md5_attributes=md5s[1],
-                                           md5_system=md5s[2]), None, None
+                return (
+                    dataclasses.replace(
+                        seen[key], md5_body=md5s[0], md5_attributes=md5s[1], md5_system=md5s[2]
+                    ),
+                    None,
+                    None,
+                )
             if earlier is not None and earlier.expires_ms > now:
                 return Sent(earlier.message_id, *md5s, sequence_number(earlier.seq)), None, None
         seq = self._next_seq()
         message = Message(
-            queue=queue.name, id=str(uuid.uuid4()), seq=seq, body=body,
-            attributes=attributes, system=system, sent_ms=now,
-            visible_ms=now + 1000 * (delay if delay is not None
-                                     else queue.number("DelaySeconds")),
-            sender_id=self._account.account_id, group_id=group_id,
+            queue=queue.name,
+            id=str(uuid.uuid4()),
+            seq=seq,
+            body=body,
+            attributes=attributes,
+            system=system,
+            sent_ms=now,
+            visible_ms=now + 1000 * (delay if delay is not None else queue.number("DelaySeconds")),
+            sender_id=self._account.account_id,
+            group_id=group_id,
             dedup_id=dedup_id if queue.fifo else None,
         )
         sent = Sent(message.id, *md5s, sequence_number(seq) if queue.fifo else None)
-        dedup = (Dedup(queue.name, key, message.id, seq, now + DEDUP_WINDOW_MS)
-                 if queue.fifo else None)
+        dedup = (
+            Dedup(queue.name, key, message.id, seq, now + DEDUP_WINDOW_MS) if queue.fifo else None
+        )
         return sent, message, dedup
 
     # --- receiving -----------------------------------------------------------------------
 
-    async def receive(self, name: str, max_number: Any = None, visibility: Any = None,
-                      wait: Any = None) -> list[Received]:
+    async def receive(
+        self, name: str, max_number: Any = None, visibility: Any = None, wait: Any = None
+    ) -> list[Received]:
         """Up to ``max_number`` messages, waiting up to ``wait`` seconds (the queue's
         ReceiveMessageWaitTimeSeconds by default) for the first to be there."""
-        limit = check_int("MaxNumberOfMessages", max_number, 1, 10,
-                          "Must be between 1 and 10, if provided.") or 1
-        timeout = check_int("VisibilityTimeout", visibility, 0, 43200,
-                            "Must be >= 0 and <= 43200, if provided.")
-        waiting = check_int("WaitTimeSeconds", wait, 0, 20,
-                            "Must be >= 0 and <= 20, if provided.")
+        limit = (
+            check_int(
+                "MaxNumberOfMessages", max_number, 1, 10, "Must be between 1 and 10, if provided."
+            )
+            or 1
+        )
+        timeout = check_int(
+            "VisibilityTimeout", visibility, 0, 43200, "Must be >= 0 and <= 43200, if provided."
+        )
+        waiting = check_int("WaitTimeSeconds", wait, 0, 20, "Must be >= 0 and <= 20, if provided.")
         state = self._state(name)
         if waiting is None:
             waiting = state.queue.number("ReceiveMessageWaitTimeSeconds")
@@ -572,8 +627,9 @@ class QueueService:
             if name not in self._queues:
                 return []
 
-    async def _receive_once(self, state: QueueState, limit: int,
-                            visibility: int) -> tuple[list[Received], bool]:
+    async def _receive_once(
+        self, state: QueueState, limit: int, visibility: int
+    ) -> tuple[list[Received], bool]:
         name = state.queue.name
         now = self.now_ms()
         policy = state.redrive_policy()
@@ -592,17 +648,29 @@ class QueueService:
         plan: list[QueueChange] = []
         deliveries: list[PutDelivery] = []
         for message in pick.deliver:
-            delivery = PutDelivery(name, message.id, now + visibility * 1000,
-                                   message.receive_count + 1,
-                                   message.first_receive_ms or now, secrets.token_hex(8))
+            delivery = PutDelivery(
+                name,
+                message.id,
+                now + visibility * 1000,
+                message.receive_count + 1,
+                message.first_receive_ms or now,
+                secrets.token_hex(8),
+            )
             deliveries.append(delivery)
             plan.append(delivery)
         moved: list[Message] = []
         if target is not None:
             for message in pick.redrive:
                 copy = dataclasses.replace(
-                    message, queue=target.queue.name, seq=self._next_seq(), visible_ms=now,
-                    receive_count=0, first_receive_ms=0, receipt="", source_arn=self.arn(name))
+                    message,
+                    queue=target.queue.name,
+                    seq=self._next_seq(),
+                    visible_ms=now,
+                    receive_count=0,
+                    first_receive_ms=0,
+                    receipt="",
+                    source_arn=self.arn(name),
+                )
                 moved.append(copy)
                 plan.append(PutMessage(copy))
         dropped = tuple(m.id for m in [*pick.redrive, *pick.expired])
@@ -623,8 +691,13 @@ class QueueService:
                 live.first_receive_ms = delivery.first_receive_ms
                 live.receipt = delivery.receipt
                 state.index(live)
-                out.append(Received(dataclasses.replace(live),
-                                    _handle(name, live.id, live.receipt), state.queue.fifo))
+                out.append(
+                    Received(
+                        dataclasses.replace(live),
+                        _handle(name, live.id, live.receipt),
+                        state.queue.fifo,
+                    )
+                )
             for message_id in dropped:
                 state.remove(message_id)
             if target is not None and moved and self._queues.get(target.queue.name) is target:
@@ -648,7 +721,8 @@ class QueueService:
         queue, message_id, token = parse_handle(handle)
         if queue != state.queue.name:
             raise ReceiptHandleIsInvalid(
-                f'The input receipt handle "{handle}" is not a valid receipt handle.')
+                f'The input receipt handle "{handle}" is not a valid receipt handle.'
+            )
         return state.messages.get(message_id), token
 
     async def delete(self, name: str, handle: Any) -> None:
@@ -687,21 +761,25 @@ class QueueService:
             return results
 
         written: list[QueueError | None] = await self._commit.write(
-            [DropMessages(name, tuple(doomed))], applied)
+            [DropMessages(name, tuple(doomed))], applied
+        )
         return written
 
     @staticmethod
     def _expired_handle(handle: Any) -> InvalidParameterValue:
-        return InvalidParameterValue(f"Value {handle} for parameter ReceiptHandle is invalid. "
-                                     "Reason: The receipt handle has expired.")
+        return InvalidParameterValue(
+            f"Value {handle} for parameter ReceiptHandle is invalid. "
+            "Reason: The receipt handle has expired."
+        )
 
     async def change_visibility(self, name: str, handle: Any, timeout: Any) -> None:
         result = (await self.change_visibility_batch(name, [(handle, timeout)]))[0]
         if result is not None:
             raise result
 
-    async def change_visibility_batch(self, name: str, entries: list[tuple[Any, Any]]
-                                      ) -> list[QueueError | None]:
+    async def change_visibility_batch(
+        self, name: str, entries: list[tuple[Any, Any]]
+    ) -> list[QueueError | None]:
         state = self._state(name)
         now = self.now_ms()
         results: list[QueueError | None] = []
@@ -710,21 +788,35 @@ class QueueService:
             try:
                 if timeout is None:
                     raise MissingParameter(
-                        "The request must contain the parameter VisibilityTimeout.")
-                seconds = check_int("VisibilityTimeout", timeout, 0, 43200,
-                                    "Must be >= 0 and <= 43200, if provided.")
+                        "The request must contain the parameter VisibilityTimeout."
+                    )
+                seconds = check_int(
+                    "VisibilityTimeout",
+                    timeout,
+                    0,
+                    43200,
+                    "Must be >= 0 and <= 43200, if provided.",
+                )
                 assert seconds is not None
                 message, token = self._message_of(state, handle)
                 if message is None or message.receipt != token:
                     raise InvalidParameterValue(
                         f"Value {handle} for parameter ReceiptHandle is invalid. Reason: "
                         "Message does not exist or is not available for visibility timeout "
-                        "change.")
+                        "change."
+                    )
                 if not message.in_flight(now):
                     raise MessageNotInflight("The message is not in flight.")
-                changes.append(PutDelivery(name, message.id, now + seconds * 1000,
-                                           message.receive_count, message.first_receive_ms,
-                                           message.receipt))
+                changes.append(
+                    PutDelivery(
+                        name,
+                        message.id,
+                        now + seconds * 1000,
+                        message.receive_count,
+                        message.first_receive_ms,
+                        message.receipt,
+                    )
+                )
             except QueueError as error:
                 results.append(error)
             else:
@@ -761,16 +853,18 @@ class QueueService:
         doomed: list[tuple[QueueState, list[str]]] = []
         stale_dedups = False
         for state in list(self._queues.values()):
-            ids = [m.id for m in state.messages.values()
-                   if state.expired(m, now) and m.id not in state.busy]
+            ids = [
+                m.id
+                for m in state.messages.values()
+                if state.expired(m, now) and m.id not in state.busy
+            ]
             if ids:
                 doomed.append((state, ids))
                 plan.append(DropMessages(state.queue.name, tuple(ids)))
             stale_dedups = stale_dedups or any(d.expires_ms <= now for d in state.dedups.values())
         if stale_dedups:
             plan.append(DropDedups(now))
-        self._deleted = {n: t for n, t in self._deleted.items()
-                         if now - t < DELETED_RECENTLY_MS}
+        self._deleted = {n: t for n, t in self._deleted.items() if now - t < DELETED_RECENTLY_MS}
 
         def applied() -> None:
             for state, ids in doomed:
@@ -795,8 +889,9 @@ def _tags(value: Any) -> dict[str, str]:
     tags = _string_map(value, "Tags")
     for key, tag in tags.items():
         if not isinstance(tag, str) or not 1 <= len(key) <= 128 or len(tag) > 256:
-            raise InvalidParameterValue(f"Tag {key} is invalid: keys are 1 to 128 "
-                                        "characters, values at most 256.")
+            raise InvalidParameterValue(
+                f"Tag {key} is invalid: keys are 1 to 128 characters, values at most 256."
+            )
     if len(tags) > MAX_TAGS:
         raise InvalidParameterValue("Too many tags: a queue has at most 50.")
     return tags

@@ -144,8 +144,9 @@ class RuntimeEndpoint:
         if self._parked is responder:
             self._parked = None
 
-    def on_response(self, request_id: str, body: bytes, oversized: bool,
-                    content_type: str | None = None) -> Reply:
+    def on_response(
+        self, request_id: str, body: bytes, oversized: bool, content_type: str | None = None
+    ) -> Reply:
         invocation, reply = self._take(request_id)
         if invocation is None:
             return reply
@@ -162,20 +163,24 @@ class RuntimeEndpoint:
         _resolve(invocation, RuntimeOutcome(body, content_type=content_type))
         return ACCEPTED
 
-    def on_stream(self, request_id: str, content_type: str | None,
-                  pause: Callable[[], None], resume: Callable[[], None]
-                  ) -> ResponseStream | Reply:
+    def on_stream(
+        self,
+        request_id: str,
+        content_type: str | None,
+        pause: Callable[[], None],
+        resume: Callable[[], None],
+    ) -> ResponseStream | Reply:
         """The runtime starts a streamed response (``Lambda-Runtime-Function-Response-Mode:
         streaming``): the stream its body goes into, or the refusal to answer once the
         body has been read (another request id, nothing in flight)."""
         invocation, reply = self._take(request_id)
         if invocation is None:
             return reply
-        stream = ResponseStream(content_type or "application/octet-stream",
-                                invocation.response_limit, pause, resume)
+        stream = ResponseStream(
+            content_type or "application/octet-stream", invocation.response_limit, pause, resume
+        )
         invocation.stream = stream
-        _resolve(invocation, RuntimeOutcome(b"", content_type=stream.content_type,
-                                            stream=stream))
+        _resolve(invocation, RuntimeOutcome(b"", content_type=stream.content_type, stream=stream))
         return stream
 
     @staticmethod
@@ -184,7 +189,8 @@ class RuntimeEndpoint:
         stream.finish(end)
         if stream.oversized:
             return _error_reply(
-                413, "RequestEntityTooLarge",
+                413,
+                "RequestEntityTooLarge",
                 f"Exceeded maximum allowed payload size ({stream.limit} bytes).",
             )
         return ACCEPTED
@@ -196,25 +202,28 @@ class RuntimeEndpoint:
         if invocation is None:
             return reply
         message = f"Invalid Lambda-Runtime-Function-Response-Mode: {mode!r}"
-        _resolve(invocation, RuntimeOutcome(error_document(INVALID_MODE, message),
-                                            INVALID_MODE))
-        return _error_reply(400, "InvalidFunctionResponseMode",
-                            "Invalid function response mode")
+        _resolve(invocation, RuntimeOutcome(error_document(INVALID_MODE, message), INVALID_MODE))
+        return _error_reply(400, "InvalidFunctionResponseMode", "Invalid function response mode")
 
     def on_error(self, request_id: str, body: bytes, error_type: str | None) -> Reply:
         invocation, reply = self._take(request_id)
         if invocation is None:
             return reply
-        _resolve(invocation, RuntimeOutcome(_error_document(body, error_type),
-                                            error_type or "Unhandled"))
+        _resolve(
+            invocation, RuntimeOutcome(_error_document(body, error_type), error_type or "Unhandled")
+        )
         return ACCEPTED
 
     def on_init_error(self, body: bytes, error_type: str | None) -> Reply:
         if self.ready.done():
-            return _error_reply(403, "InvalidStateTransition",
-                                "State transition from Ready to InitError failed for runtime.")
-        self.ready.set_result(RuntimeOutcome(_error_document(body, error_type),
-                                             error_type or "Runtime.Unknown"))
+            return _error_reply(
+                403,
+                "InvalidStateTransition",
+                "State transition from Ready to InitError failed for runtime.",
+            )
+        self.ready.set_result(
+            RuntimeOutcome(_error_document(body, error_type), error_type or "Runtime.Unknown")
+        )
         return ACCEPTED
 
     # --- internals -------------------------------------------------------------------------

@@ -90,11 +90,11 @@ class RuntimeApiProtocol(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         allowed = self._endpoint.allowed_uid
         if allowed is not None:
-            peer, local = transport.get_extra_info("peername"), transport.get_extra_info(
-                "sockname")
+            peer, local = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
             if peer is None or local is None or socket_uid(peer, local) != allowed:
-                log.warning("refused a Runtime API connection from %s: not the "
-                            "environment's uid", peer)
+                log.warning(
+                    "refused a Runtime API connection from %s: not the environment's uid", peer
+                )
                 self._transport.abort()
                 return
         if sock is not None:
@@ -180,9 +180,14 @@ class RuntimeApiProtocol(asyncio.Protocol):
                 if kind == "response":
                     oversized = self._size > MAX_RESPONSE_BYTES
                     content_type = self._headers.get(b"content-type")
-                    self._write(endpoint.on_response(
-                        request_id, body, oversized,
-                        content_type.decode("latin-1") if content_type else None))
+                    self._write(
+                        endpoint.on_response(
+                            request_id,
+                            body,
+                            oversized,
+                            content_type.decode("latin-1") if content_type else None,
+                        )
+                    )
                 else:
                     self._write(endpoint.on_error(request_id, body, error_name))
                 return
@@ -203,9 +208,12 @@ class RuntimeApiProtocol(asyncio.Protocol):
             self._refusal = endpoint.on_invalid_mode(request_id, mode)
             return
         content_type = self._headers.get(b"content-type")
-        opened = endpoint.on_stream(request_id,
-                                    content_type.decode("latin-1") if content_type else None,
-                                    self._pause_reading, self._resume_reading)
+        opened = endpoint.on_stream(
+            request_id,
+            content_type.decode("latin-1") if content_type else None,
+            self._pause_reading,
+            self._resume_reading,
+        )
         if isinstance(opened, Reply):
             self._refusal = opened
         else:
@@ -293,8 +301,7 @@ def socket_uid(peer: tuple[str, int], local: tuple[str, int]) -> int | None:
             next(table)
             for line in table:
                 fields = line.split()
-                if len(fields) > 7 and fields[1] == wanted_local and fields[2] == \
-                        wanted_remote:
+                if len(fields) > 7 and fields[1] == wanted_local and fields[2] == wanted_remote:
                     return int(fields[7])
     except (OSError, ValueError, StopIteration):
         return None

@@ -50,17 +50,20 @@ def error_document(error_type: str, message: str) -> bytes:
 
 
 def too_large(limit: int) -> StreamEnd:
-    message = (f"Response payload size exceeded maximum allowed payload size "
-               f"({limit} bytes).")
+    message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
     return StreamEnd(TOO_LARGE, error_document(TOO_LARGE, message))
 
 
 class ResponseStream:
     """One streamed response. Everything runs on the event loop thread."""
 
-    def __init__(self, content_type: str, limit: int = MAX_STREAM_BYTES,
-                 pause: Callable[[], None] | None = None,
-                 resume: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        content_type: str,
+        limit: int = MAX_STREAM_BYTES,
+        pause: Callable[[], None] | None = None,
+        resume: Callable[[], None] | None = None,
+    ) -> None:
         self.content_type = content_type
         self.limit = limit
         #: Bytes the runtime has sent, counted even when they are dropped.

@@ -32,17 +32,42 @@ RUNTIME_DIR = Path(__file__).parent
 PYTHON_BOOTSTRAP = RUNTIME_DIR / "python" / "bootstrap.py"
 NODE_BOOTSTRAP = RUNTIME_DIR / "nodejs" / "bootstrap.js"
 
-PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
-                   "python3.14")
+PYTHON_RUNTIMES = (
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+)
 NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")
 PROVIDED_RUNTIMES = ("provided", "provided.al2", "provided.al2023")
 SUPPORTED = PYTHON_RUNTIMES + NODE_RUNTIMES + PROVIDED_RUNTIMES
 
 # Runtimes AWS itself no longer lets you create or update functions with.
-DEPRECATED = ("nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x",
-              "nodejs14.x", "nodejs16.x", "python2.7", "python3.6", "python3.7", "python3.8",
-              "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
-              "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "java8")
+DEPRECATED = (
+    "nodejs",
+    "nodejs4.3",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "nodejs4.3-edge",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "java8",
+)
 
 OPT = Path("/opt")
 
@@ -109,13 +134,17 @@ class Runtimes:
             )
         if runtime in NODE_RUNTIMES:
             major = runtime.removeprefix("nodejs").removesuffix(".x")
-            node_path = ":".join([f"{opt}/nodejs/node{major}/node_modules",
-                                  f"{opt}/nodejs/node_modules", str(task_root / "node_modules"),
-                                  str(task_root)])
+            node_path = ":".join(
+                [
+                    f"{opt}/nodejs/node{major}/node_modules",
+                    f"{opt}/nodejs/node_modules",
+                    str(task_root / "node_modules"),
+                    str(task_root),
+                ]
+            )
             return Launch(
                 argv=[self.node(), str(NODE_BOOTSTRAP)],
-                env={"PATH": path, "LD_LIBRARY_PATH": ld_library_path,
-                     "NODE_PATH": node_path},
+                env={"PATH": path, "LD_LIBRARY_PATH": ld_library_path, "NODE_PATH": node_path},
                 execution_env=f"AWS_Lambda_{runtime}",
             )
         if runtime in PROVIDED_RUNTIMES:
@@ -146,9 +175,14 @@ class Runtimes:
             return
         python = self.python(runtime)
         try:
-            subprocess.run([python, "-S", "-m", "compileall", "-q", "-j", "0", str(task_root)],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=600, check=False)
+            subprocess.run(
+                [python, "-S", "-m", "compileall", "-q", "-j", "0", str(task_root)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=600,
+                check=False,
+            )
             marker.touch()
         except (OSError, subprocess.SubprocessError) as error:
             log.warning("could not precompile %s for %s: %s", task_root, runtime, error)
@@ -173,11 +207,15 @@ def _host_path(path: str) -> str:
 def _find_python(version: str) -> str:
     """The real interpreter for ``3.x``: on PATH, in the usual places, or under pyenv;
     otherwise the interpreter Altus runs on, with a warning."""
-    candidates = [shutil.which(f"python{version}"), f"/usr/bin/python{version}",
-                  f"/usr/local/bin/python{version}"]
+    candidates = [
+        shutil.which(f"python{version}"),
+        f"/usr/bin/python{version}",
+        f"/usr/local/bin/python{version}",
+    ]
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"),
-                         reverse=True)
+    candidates += sorted(
+        glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"), reverse=True
+    )
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             resolved = _probe(candidate, version)
@@ -185,8 +223,13 @@ def _find_python(version: str) -> str:
                 return resolved
     base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
     if f"{sys.version_info.major}.{sys.version_info.minor}" != version:
-        log.warning("python%s is not installed; python%s functions run on Python %d.%d",
-                    version, version, sys.version_info.major, sys.version_info.minor)
+        log.warning(
+            "python%s is not installed; python%s functions run on Python %d.%d",
+            version,
+            version,
+            sys.version_info.major,
+            sys.version_info.minor,
+        )
     return base
 
 
@@ -194,9 +237,17 @@ def _probe(candidate: str, version: str) -> str | None:
     """Run the candidate once: a shim (pyenv) may exist and still not run this version."""
     try:
         out = subprocess.run(
-            [candidate, "-S", "-c",
-             "import sys; print(sys.version_info[0], sys.version_info[1]); print(sys.executable)"],
-            capture_output=True, text=True, timeout=10, check=True,
+            [
+                candidate,
+                "-S",
+                "-c",
+                "import sys; print(sys.version_info[0], sys.version_info[1]); "
+                "print(sys.executable)",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return None

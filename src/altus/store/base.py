@@ -96,8 +96,14 @@ class DeleteLayerVersion:
     version: int
 
 
-Change = CreateFunction | PutLatest | PutVersion | DeleteVersion | PutAlias | DeleteAlias | (
-    PutTags | DeleteFunction | PutAttached | PutLayerVersion | DeleteLayerVersion
+Change = (
+    CreateFunction
+    | PutLatest
+    | PutVersion
+    | DeleteVersion
+    | PutAlias
+    | DeleteAlias
+    | (PutTags | DeleteFunction | PutAttached | PutLayerVersion | DeleteLayerVersion)
 )
 
 

@@ -34,8 +34,9 @@ class MemoryQueueStore:
     def load(self) -> Snapshot:
         return Snapshot(
             queues=[copy.deepcopy(q) for q in self._queues.values()],
-            messages=sorted((copy.deepcopy(m) for m in self._messages.values()),
-                            key=lambda m: m.seq),
+            messages=sorted(
+                (copy.deepcopy(m) for m in self._messages.values()), key=lambda m: m.seq
+            ),
             dedups=list(self._dedups.values()),
         )
 
@@ -57,8 +58,12 @@ class MemoryQueueStore:
         pass
 
 
-def _apply_one(queues: dict[str, Queue], messages: dict[tuple[str, str], Message],
-               dedups: dict[tuple[str, str], Dedup], change: QueueChange) -> None:
+def _apply_one(
+    queues: dict[str, Queue],
+    messages: dict[tuple[str, str], Message],
+    dedups: dict[tuple[str, str], Dedup],
+    change: QueueChange,
+) -> None:
     match change:
         case PutQueue(queue):
             queues[queue.name] = copy.deepcopy(queue)
@@ -76,8 +81,12 @@ def _apply_one(queues: dict[str, Queue], messages: dict[tuple[str, str], Message
             old = messages.get((queue, message_id))
             if old is not None:
                 messages[queue, message_id] = replace(
-                    old, visible_ms=visible_ms, receive_count=count,
-                    first_receive_ms=first_ms, receipt=receipt)
+                    old,
+                    visible_ms=visible_ms,
+                    receive_count=count,
+                    first_receive_ms=first_ms,
+                    receipt=receipt,
+                )
         case DropMessages(queue, ids):
             for message_id in ids:
                 messages.pop((queue, message_id), None)

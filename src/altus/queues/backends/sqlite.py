@@ -34,8 +34,10 @@ from altus.queues.base import (
 )
 from altus.store.backends.sqlite import connect
 
-_MESSAGE_COLUMNS = ("queue, id, seq, body, attributes, system, sent_ms, visible_ms, sender_id, "
-                    "receive_count, first_receive_ms, receipt, group_id, dedup_id, source_arn")
+_MESSAGE_COLUMNS = (
+    "queue, id, seq, body, attributes, system, sent_ms, visible_ms, sender_id, "
+    "receive_count, first_receive_ms, receipt, group_id, dedup_id, source_arn"
+)
 
 
 class SqliteQueueStore:
@@ -47,23 +49,46 @@ class SqliteQueueStore:
         conn = self._conn
         with self._lock:
             queues = [
-                Queue(name=name, attributes=json.loads(attributes), tags=json.loads(tags),
-                      created_ms=created, modified_ms=modified, purged_ms=purged)
+                Queue(
+                    name=name,
+                    attributes=json.loads(attributes),
+                    tags=json.loads(tags),
+                    created_ms=created,
+                    modified_ms=modified,
+                    purged_ms=purged,
+                )
                 for name, attributes, tags, created, modified, purged in conn.execute(
-                    "SELECT name, attributes, tags, created_ms, modified_ms, purged_ms "
-                    "FROM queues")
+                    "SELECT name, attributes, tags, created_ms, modified_ms, purged_ms FROM queues"
+                )
             ]
             messages = [
-                Message(queue=row[0], id=row[1], seq=row[2], body=row[3],
-                        attributes=json.loads(row[4]), system=json.loads(row[5]),
-                        sent_ms=row[6], visible_ms=row[7], sender_id=row[8],
-                        receive_count=row[9], first_receive_ms=row[10], receipt=row[11],
-                        group_id=row[12], dedup_id=row[13], source_arn=row[14])
-                for row in conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM queue_messages "
-                                        "ORDER BY seq")
+                Message(
+                    queue=row[0],
+                    id=row[1],
+                    seq=row[2],
+                    body=row[3],
+                    attributes=json.loads(row[4]),
+                    system=json.loads(row[5]),
+                    sent_ms=row[6],
+                    visible_ms=row[7],
+                    sender_id=row[8],
+                    receive_count=row[9],
+                    first_receive_ms=row[10],
+                    receipt=row[11],
+                    group_id=row[12],
+                    dedup_id=row[13],
+                    source_arn=row[14],
+                )
+                for row in conn.execute(
+                    f"SELECT {_MESSAGE_COLUMNS} FROM queue_messages ORDER BY seq"
+                )
             ]
-            dedups = [Dedup(*row) for row in conn.execute(
-                "SELECT queue, key, message_id, seq, expires_ms FROM queue_dedups")]
+            dedups = [
+                Dedup(*row)
+                for row in conn.execute(
+                    "SELECT queue, key, message_id, seq, expires_ms FROM queue_dedups"
+                )
+            ]
         return Snapshot(queues=queues, messages=messages, dedups=dedups)
 
     def apply(self, plans: Sequence[Sequence[QueueChange]]) -> list[Exception | None]:
@@ -109,25 +134,50 @@ def _apply_one(conn: sqlite3.Connection, change: QueueChange) -> None:
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
                 "attributes = excluded.attributes, tags = excluded.tags, "
                 "modified_ms = excluded.modified_ms, purged_ms = excluded.purged_ms",
-                (queue.name, _dump(queue.attributes), _dump(queue.tags), queue.created_ms,
-                 queue.modified_ms, queue.purged_ms))
+                (
+                    queue.name,
+                    _dump(queue.attributes),
+                    _dump(queue.tags),
+                    queue.created_ms,
+                    queue.modified_ms,
+                    queue.purged_ms,
+                ),
+            )
         case DropQueue(name):
             conn.execute("DELETE FROM queues WHERE name = ?", (name,))
         case PutMessage(m):
             conn.execute(
                 f"INSERT INTO queue_messages ({_MESSAGE_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (m.queue, m.id, m.seq, m.body, _dump(m.attributes), _dump(m.system),
-                 m.sent_ms, m.visible_ms, m.sender_id, m.receive_count, m.first_receive_ms,
-                 m.receipt, m.group_id, m.dedup_id, m.source_arn))
+                (
+                    m.queue,
+                    m.id,
+                    m.seq,
+                    m.body,
+                    _dump(m.attributes),
+                    _dump(m.system),
+                    m.sent_ms,
+                    m.visible_ms,
+                    m.sender_id,
+                    m.receive_count,
+                    m.first_receive_ms,
+                    m.receipt,
+                    m.group_id,
+                    m.dedup_id,
+                    m.source_arn,
+                ),
+            )
         case PutDelivery(queue, message_id, visible_ms, count, first_ms, receipt):
             conn.execute(
                 "UPDATE queue_messages SET visible_ms = ?, receive_count = ?, "
                 "first_receive_ms = ?, receipt = ? WHERE queue = ? AND id = ?",
-                (visible_ms, count, first_ms, receipt, queue, message_id))
+                (visible_ms, count, first_ms, receipt, queue, message_id),
+            )
         case DropMessages(queue, ids):
-            conn.executemany("DELETE FROM queue_messages WHERE queue = ? AND id = ?",
-                             [(queue, message_id) for message_id in ids])
+            conn.executemany(
+                "DELETE FROM queue_messages WHERE queue = ? AND id = ?",
+                [(queue, message_id) for message_id in ids],
+            )
         case DropAllMessages(queue):
             conn.execute("DELETE FROM queue_messages WHERE queue = ?", (queue,))
         case PutDedup(d):
@@ -136,6 +186,7 @@ def _apply_one(conn: sqlite3.Connection, change: QueueChange) -> None:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (queue, key) DO UPDATE SET "
                 "message_id = excluded.message_id, seq = excluded.seq, "
                 "expires_ms = excluded.expires_ms",
-                (d.queue, d.key, d.message_id, d.seq, d.expires_ms))
+                (d.queue, d.key, d.message_id, d.seq, d.expires_ms),
+            )
         case DropDedups(before_ms):
             conn.execute("DELETE FROM queue_dedups WHERE expires_ms <= ?", (before_ms,))

@@ -39,8 +39,13 @@ _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 class ProcessSandbox:
     """A running subprocess environment."""
 
-    def __init__(self, spec: SandboxSpec, popen: subprocess.Popen[bytes], output_fd: int,
-                 on_output: OutputSink) -> None:
+    def __init__(
+        self,
+        spec: SandboxSpec,
+        popen: subprocess.Popen[bytes],
+        output_fd: int,
+        on_output: OutputSink,
+    ) -> None:
         self.sandbox_id = spec.sandbox_id
         self._spec = spec
         self._popen = popen
@@ -172,8 +177,9 @@ class ProcessBackend:
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> ProcessSandbox:
         env = dict(spec.env)
         argv = list(spec.argv)
-        executable = argv[0] if os.path.isabs(argv[0]) else shutil.which(
-            argv[0], path=env.get("PATH"))
+        executable = (
+            argv[0] if os.path.isabs(argv[0]) else shutil.which(argv[0], path=env.get("PATH"))
+        )
         if executable is None or not os.path.isfile(executable):
             raise EntrypointError(f"Couldn't find valid bootstrap(s): [{argv[0]}]")
         if not os.access(executable, os.X_OK):
@@ -244,9 +250,7 @@ def _limit(pid: int, spec: SandboxSpec) -> None:
 
 def _record(work_dir: Path, pid: int) -> None:
     with contextlib.suppress(OSError):
-        (work_dir / "process.json").write_text(
-            json.dumps({"pid": pid, "start": _start_time(pid)})
-        )
+        (work_dir / "process.json").write_text(json.dumps({"pid": pid, "start": _start_time(pid)}))
 
 
 def _entrypoint_error(path: str, error: OSError) -> EntrypointError:
@@ -281,7 +285,7 @@ class _ProcMeter:
         try:
             data = os.pread(self._status, 4096, 0)
             start = data.index(b"VmHWM:") + 6
-            return int(data[start:data.index(b"kB", start)])
+            return int(data[start : data.index(b"kB", start)])
         except (OSError, ValueError):
             return 0
 
@@ -341,13 +345,20 @@ def _layer_python_path(opt_root: Path, python: str) -> list[str]:
     """Where a layer's Python packages are, in Lambda's order: python/lib/<version>/
     site-packages, then python."""
     version = _python_version(python)
-    return [str(opt_root / "python" / "lib" / version / "site-packages"),
-            str(opt_root / "python")]
+    return [str(opt_root / "python" / "lib" / version / "site-packages"), str(opt_root / "python")]
 
 
 @functools.cache
 def _python_version(python: str) -> str:
     return subprocess.run(
-        [python, "-S", "-c", "import sys; print(f'python{sys.version_info[0]}."
-         "{sys.version_info[1]}')"], capture_output=True, text=True, timeout=10, check=False,
+        [
+            python,
+            "-S",
+            "-c",
+            "import sys; print(f'python{sys.version_info[0]}.{sys.version_info[1]}')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
     ).stdout.strip()

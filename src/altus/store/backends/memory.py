@@ -73,8 +73,9 @@ class MemoryStore:
 
     def update(self, event: QueuedEvent) -> None:
         if event.id in self._events:
-            self._events[event.id] = replace(self._events[event.id], attempts=event.attempts,
-                                             extra=copy.deepcopy(event.extra))
+            self._events[event.id] = replace(
+                self._events[event.id], attempts=event.attempts, extra=copy.deepcopy(event.extra)
+            )
 
     def finish(self, ends: Sequence[tuple[str, Sequence[OutboxRecord]]]) -> None:
         for event_id, records in ends:
@@ -139,8 +140,9 @@ def _apply_one(state: _State, change: Change) -> None:
             functions[function].attach(kind, qualifier, copy.deepcopy(value))
         case PutLayerVersion(layer=layer):
             state.layers[(layer.name, layer.version)] = layer
-            state.layer_counters[layer.name] = max(state.layer_counters.get(layer.name, 0),
-                                                   layer.version)
+            state.layer_counters[layer.name] = max(
+                state.layer_counters.get(layer.name, 0), layer.version
+            )
         case DeleteLayerVersion(name=name, version=version):
             state.layers.pop((name, version), None)
         case _:

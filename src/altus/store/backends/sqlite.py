@@ -198,15 +198,19 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 sealed = 0
-                for table, column, key in (("functions", "latest", "name"),
-                                           ("versions", "config", "rowid")):
+                for table, column, key in (
+                    ("functions", "latest", "name"),
+                    ("versions", "config", "rowid"),
+                ):
                     rows = conn.execute(f"SELECT {key}, {column} FROM {table}").fetchall()
                     for row_key, text in rows:
                         environment = json.loads(text).get("environment") or {}
                         if environment and set(environment) != {"encrypted"}:
                             config = FunctionConfig.from_record(json.loads(text))
-                            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
-                                         (self._dump_config(config), row_key))
+                            conn.execute(
+                                f"UPDATE {table} SET {column} = ? WHERE {key} = ?",
+                                (self._dump_config(config), row_key),
+                            )
                             sealed += 1
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -262,9 +266,12 @@ class SqliteStore:
     def load_layers(self) -> tuple[list[LayerVersion], dict[str, int]]:
         with self._lock:
             counters = dict(self._conn.execute("SELECT name, last_version FROM layers"))
-            layers = [LayerVersion.from_record(json.loads(text)) for (text,) in
-                      self._conn.execute("SELECT layer FROM layer_versions "
-                                         "ORDER BY name, version")]
+            layers = [
+                LayerVersion.from_record(json.loads(text))
+                for (text,) in self._conn.execute(
+                    "SELECT layer FROM layer_versions ORDER BY name, version"
+                )
+            ]
         return layers, counters
 
     def apply(self, changes: Sequence[Change]) -> None:
@@ -319,8 +326,9 @@ class SqliteStore:
                 conn.execute(
                     "DELETE FROM versions WHERE name = ? AND version = ?", (name, int(version))
                 )
-                conn.execute("DELETE FROM attached WHERE function = ? AND qualifier = ?",
-                             (name, version))
+                conn.execute(
+                    "DELETE FROM attached WHERE function = ? AND qualifier = ?", (name, version)
+                )
             case PutAlias(alias=alias):
                 conn.execute(
                     "INSERT OR REPLACE INTO aliases (function, name, alias) VALUES (?, ?, ?)",
@@ -330,32 +338,39 @@ class SqliteStore:
                 conn.execute(
                     "DELETE FROM aliases WHERE function = ? AND name = ?", (function, name)
                 )
-                conn.execute("DELETE FROM attached WHERE function = ? AND qualifier = ?",
-                             (function, name))
+                conn.execute(
+                    "DELETE FROM attached WHERE function = ? AND qualifier = ?", (function, name)
+                )
             case PutTags(name=name, tags=tags):
                 conn.execute("UPDATE functions SET tags = ? WHERE name = ?", (_dump(tags), name))
             case DeleteFunction(name=name):
                 conn.execute("DELETE FROM functions WHERE name = ?", (name,))
             case PutAttached(function=function, kind=kind, qualifier=qualifier, value=value):
                 if value is None:
-                    conn.execute("DELETE FROM attached WHERE function = ? AND kind = ? AND "
-                                 "qualifier = ?", (function, kind, qualifier))
+                    conn.execute(
+                        "DELETE FROM attached WHERE function = ? AND kind = ? AND qualifier = ?",
+                        (function, kind, qualifier),
+                    )
                 else:
-                    conn.execute("INSERT OR REPLACE INTO attached (function, kind, qualifier, "
-                                 "value) VALUES (?, ?, ?, ?)",
-                                 (function, kind, qualifier, _dump(value)))
+                    conn.execute(
+                        "INSERT OR REPLACE INTO attached (function, kind, qualifier, "
+                        "value) VALUES (?, ?, ?, ?)",
+                        (function, kind, qualifier, _dump(value)),
+                    )
             case PutLayerVersion(layer=layer):
                 conn.execute(
                     "INSERT INTO layers (name, last_version) VALUES (?, ?) ON CONFLICT(name) "
                     "DO UPDATE SET last_version = max(last_version, excluded.last_version)",
                     (layer.name, layer.version),
                 )
-                conn.execute("INSERT OR REPLACE INTO layer_versions (name, version, layer) "
-                             "VALUES (?, ?, ?)",
-                             (layer.name, layer.version, _dump(layer.to_record())))
+                conn.execute(
+                    "INSERT OR REPLACE INTO layer_versions (name, version, layer) VALUES (?, ?, ?)",
+                    (layer.name, layer.version, _dump(layer.to_record())),
+                )
             case DeleteLayerVersion(name=name, version=version):
-                conn.execute("DELETE FROM layer_versions WHERE name = ? AND version = ?",
-                             (name, version))
+                conn.execute(
+                    "DELETE FROM layer_versions WHERE name = ? AND version = ?", (name, version)
+                )
             case _:
                 raise TypeError(f"unknown change {change!r}")
 
@@ -386,8 +401,18 @@ class SqliteStore:
                 self._conn.executemany(
                     "INSERT INTO async_events (id, function, qualifier, payload, received_ms, "
                     "attempts, extra) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(e.id, e.function, e.qualifier, e.payload, e.received_ms, e.attempts,
-                      _dump(e.extra)) for e in events],
+                    [
+                        (
+                            e.id,
+                            e.function,
+                            e.qualifier,
+                            e.payload,
+                            e.received_ms,
+                            e.attempts,
+                            _dump(e.extra),
+                        )
+                        for e in events
+                    ],
                 )
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -401,21 +426,31 @@ class SqliteStore:
                 "FROM async_events ORDER BY received_ms, id"
             ).fetchall()
         return [
-            QueuedEvent(id=r[0], function=r[1], qualifier=r[2], payload=bytes(r[3]),
-                        received_ms=r[4], attempts=r[5], extra=json.loads(r[6]))
+            QueuedEvent(
+                id=r[0],
+                function=r[1],
+                qualifier=r[2],
+                payload=bytes(r[3]),
+                received_ms=r[4],
+                attempts=r[5],
+                extra=json.loads(r[6]),
+            )
             for r in rows
         ]
 
     def payload(self, event_id: str) -> bytes | None:
         with self._lock:
-            row = self._conn.execute("SELECT payload FROM async_events WHERE id = ?",
-                                     (event_id,)).fetchone()
+            row = self._conn.execute(
+                "SELECT payload FROM async_events WHERE id = ?", (event_id,)
+            ).fetchone()
         return None if row is None else bytes(row[0])
 
     def update(self, event: QueuedEvent) -> None:
         with self._lock:
-            self._conn.execute("UPDATE async_events SET attempts = ?, extra = ? WHERE id = ?",
-                               (event.attempts, _dump(event.extra), event.id))
+            self._conn.execute(
+                "UPDATE async_events SET attempts = ?, extra = ? WHERE id = ?",
+                (event.attempts, _dump(event.extra), event.id),
+            )
 
     def finish(self, ends: Sequence[tuple[str, Sequence[OutboxRecord]]]) -> None:
         with self._lock:
@@ -438,9 +473,22 @@ class SqliteStore:
                 f"attempts, parked_ms, last_error FROM async_outbox WHERE {where} "
                 "ORDER BY created_ms, id"
             ).fetchall()
-        return [OutboxRecord(id=r[0], event_id=r[1], function=r[2], kind=r[3], target=r[4],
-                             body=r[5], attributes=json.loads(r[6]), created_ms=r[7],
-                             attempts=r[8], parked_ms=r[9], last_error=r[10]) for r in rows]
+        return [
+            OutboxRecord(
+                id=r[0],
+                event_id=r[1],
+                function=r[2],
+                kind=r[3],
+                target=r[4],
+                body=r[5],
+                attributes=json.loads(r[6]),
+                created_ms=r[7],
+                attempts=r[8],
+                parked_ms=r[9],
+                last_error=r[10],
+            )
+            for r in rows
+        ]
 
     def put_record(self, record: OutboxRecord) -> None:
         with self._lock:
@@ -451,8 +499,19 @@ class SqliteStore:
             "INSERT OR REPLACE INTO async_outbox (id, event_id, function, kind, target, body, "
             "attributes, created_ms, attempts, parked_ms, last_error) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (r.id, r.event_id, r.function, r.kind, r.target, r.body, _dump(r.attributes),
-             r.created_ms, r.attempts, r.parked_ms, r.last_error),
+            (
+                r.id,
+                r.event_id,
+                r.function,
+                r.kind,
+                r.target,
+                r.body,
+                _dump(r.attributes),
+                r.created_ms,
+                r.attempts,
+                r.parked_ms,
+                r.last_error,
+            ),
         )
 
     def record_done(self, record_id: str) -> None:

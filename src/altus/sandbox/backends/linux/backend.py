@@ -85,8 +85,16 @@ _MAX_LEARNED_BYTES = 4 << 20
 class LinuxSandbox:
     """A running isolated environment."""
 
-    def __init__(self, spec: SandboxSpec, backend: LinuxBackend, blank: Blank, uid: int,
-                 output_fd: int, on_output: OutputSink, shared_bytes: int) -> None:
+    def __init__(
+        self,
+        spec: SandboxSpec,
+        backend: LinuxBackend,
+        blank: Blank,
+        uid: int,
+        output_fd: int,
+        on_output: OutputSink,
+        shared_bytes: int,
+    ) -> None:
         self.sandbox_id = spec.sandbox_id
         self.uid = uid
         #: The zygote it was forked from (the backend counts a function zygote's
@@ -292,9 +300,17 @@ class LinuxBackend:
     name = "linux"
     isolates = True
 
-    def __init__(self, state_dir: Path, uid_base: int = 200_000, uid_count: int = 60_000,
-                 prestart: int = 2, zygotes: bool = True, network: str = "host",
-                 function_zygotes: int = 8, function_zygote_idle: float = 1800.0) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        uid_base: int = 200_000,
+        uid_count: int = 60_000,
+        prestart: int = 2,
+        zygotes: bool = True,
+        network: str = "host",
+        function_zygotes: int = 8,
+        function_zygote_idle: float = 1800.0,
+    ) -> None:
         self._state_dir = state_dir
         self._template_root = state_dir / "root"
         self._empty = state_dir / "empty"
@@ -316,7 +332,9 @@ class LinuxBackend:
         # host's network, so an isolated network forgoes them.
         self._functions: FunctionZygotes | None = (
             FunctionZygotes(function_zygotes, function_zygote_idle)
-            if zygotes and function_zygotes > 0 and network == "host" else None)
+            if zygotes and function_zygotes > 0 and network == "host"
+            else None
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle_timer: asyncio.TimerHandle | None = None
         #: uid -> the function zygote whose environment it was mapped into.
@@ -360,8 +378,9 @@ class LinuxBackend:
         uid = self.allocate_uid()
         try:
             blank.cgroup.size(128)
-            blank.assign(self._assignment("exec", ["/bin/true"], {}, self._empty, 1, uid),
-                         [output_w])
+            blank.assign(
+                self._assignment("exec", ["/bin/true"], {}, self._empty, 1, uid), [output_w]
+            )
             os.close(output_w)
             failure = read_all(blank.exec_r, START_TIMEOUT)
             if failure:
@@ -384,16 +403,17 @@ class LinuxBackend:
                 leftover = Cgroups(roots, unified=bool(previous["unified"]))
                 busy = leftover.sweep()
                 if busy:
-                    log.warning("killed %d execution environments left by a previous run",
-                                busy)
+                    log.warning("killed %d execution environments left by a previous run", busy)
                 leftover.close()
         with contextlib.suppress(OSError):
             state.unlink()
 
     def _remember(self) -> None:
         assert self._cgroups is not None
-        state = {"cgroup_roots": [str(p) for p in self._cgroups.roots],
-                 "unified": self._cgroups.unified}
+        state = {
+            "cgroup_roots": [str(p) for p in self._cgroups.roots],
+            "unified": self._cgroups.unified,
+        }
         (self._state_dir / _STATE_FILE).write_text(json.dumps(state))
 
     def recover(self, sandboxes_dir: Path) -> int:
@@ -428,8 +448,11 @@ class LinuxBackend:
     def allocate_uid(self, zygote_key: str | None = None) -> int:
         # An environment that will fork from a function zygote takes one of the uids its
         # earlier environments had, when there is one.
-        function = self._functions.ready(zygote_key) \
-            if self._functions is not None and zygote_key else None
+        function = (
+            self._functions.ready(zygote_key)
+            if self._functions is not None and zygote_key
+            else None
+        )
         if function is not None and function.free_uids and not function.closed:
             uid = function.free_uids.pop()
         elif self._free_uids:
@@ -502,8 +525,9 @@ class LinuxBackend:
             log.warning("zygote on %s died; restarting it", interpreter)
             zygote.close()
             self._blanks.drop(key)
-        zygote = RuntimeZygote(interpreter, self._template_root,
-                               self._binds_for(interpreter), bootstrap, self._cgroups)
+        zygote = RuntimeZygote(
+            interpreter, self._template_root, self._binds_for(interpreter), bootstrap, self._cgroups
+        )
         zygote.start()
         self._zygotes[key] = zygote
         return zygote
@@ -520,17 +544,23 @@ class LinuxBackend:
     def zygotes(self) -> list[dict[str, Any]]:
         """The zygotes running now, for operators (the health endpoint)."""
         running: list[dict[str, Any]] = [
-            {"runtime": key or "launcher", "pid": z.pid,
-             "shared_mb": round(z.shared_bytes / (1024 * 1024), 1)}
-            for key, z in self._zygotes.items() if z.alive]
+            {
+                "runtime": key or "launcher",
+                "pid": z.pid,
+                "shared_mb": round(z.shared_bytes / (1024 * 1024), 1),
+            }
+            for key, z in self._zygotes.items()
+            if z.alive
+        ]
         if self._functions is not None:
             running += [z.describe() for z in self._functions.zygotes() if z.alive]
         return running
 
     # --- function zygotes --------------------------------------------------------------------
 
-    def _function_zygote(self, spec: SandboxSpec, interpreter: str, bootstrap: Path,
-                         env: dict[str, str]) -> tuple[FunctionZygote | None, Recipe | None]:
+    def _function_zygote(
+        self, spec: SandboxSpec, interpreter: str, bootstrap: Path, env: dict[str, str]
+    ) -> tuple[FunctionZygote | None, Recipe | None]:
         """The function zygote a Python cold start forks from, if its configuration has
         one; else, when this environment is to teach us what to import, the recipe its
         report completes."""
@@ -550,9 +580,15 @@ class LinuxBackend:
         if action != "learn":
             return None, None
         variables = {k: v for k, v in env.items() if k != "AWS_LAMBDA_RUNTIME_API"}
-        return None, Recipe(interpreter=interpreter, bootstrap=bootstrap,
-                            task_root=spec.task_root, opt_root=spec.opt_root, env=variables,
-                            memory_mb=spec.memory_mb, handler=env.get("_HANDLER", ""))
+        return None, Recipe(
+            interpreter=interpreter,
+            bootstrap=bootstrap,
+            task_root=spec.task_root,
+            opt_root=spec.opt_root,
+            env=variables,
+            memory_mb=spec.memory_mb,
+            handler=env.get("_HANDLER", ""),
+        )
 
     def _learn(self, fd: int, key: str, recipe: Recipe) -> None:
         """Read a learning environment's report (the module names its INIT imported)
@@ -581,7 +617,8 @@ class LinuxBackend:
                 recipe.modules = [n for n in names if isinstance(n, str)]
             functions = self._functions
             if functions is not None and functions.learned(
-                    key, recipe if isinstance(names, list) else None):
+                key, recipe if isinstance(names, list) else None
+            ):
                 self._spawn(self._start_function_zygote(key))
 
         loop.add_reader(fd, readable)
@@ -645,11 +682,19 @@ class LinuxBackend:
             procs: list[int] = []
             try:
                 procs = cgroup.procs_fds()  # the runtime zygote's child joins, then imports
-                runtime.fork({"kind": "zygote", "task_root": str(recipe.task_root),
-                              "tmp_mb": _ZYGOTE_TMP_MB, "binds": _opt_binds(recipe.opt_root),
-                              "uid": uid,
-                              "env": recipe.env, "modules": recipe.modules,
-                              "handler": recipe.handler}, [theirs.fileno(), *procs])
+                runtime.fork(
+                    {
+                        "kind": "zygote",
+                        "task_root": str(recipe.task_root),
+                        "tmp_mb": _ZYGOTE_TMP_MB,
+                        "binds": _opt_binds(recipe.opt_root),
+                        "uid": uid,
+                        "env": recipe.env,
+                        "modules": recipe.modules,
+                        "handler": recipe.handler,
+                    },
+                    [theirs.fileno(), *procs],
+                )
             finally:
                 for fd in procs:
                     os.close(fd)
@@ -658,8 +703,7 @@ class LinuxBackend:
                 # Its PID is the kernel's word, not its own.
                 answer, pid = await receive_with_pid(ours, START_TIMEOUT)
             except NoAnswer:
-                raise _Refused(f"its imports took longer than {START_TIMEOUT:.0f} s") \
-                    from None
+                raise _Refused(f"its imports took longer than {START_TIMEOUT:.0f} s") from None
             word, _, detail = answer.decode(errors="replace").partition(" ")
             if word == "unsupported":
                 raise _Unsupported(detail)
@@ -670,8 +714,9 @@ class LinuxBackend:
                 raise SandboxError(detail or "it exited while importing")
             if pid not in cgroup.pids():
                 raise _Refused("its answer came from outside its cgroup")
-            zygote = FunctionZygote(key, recipe.interpreter, ours, pid, uid, cgroup,
-                                    int(fields[1]), recipe.memory_mb)
+            zygote = FunctionZygote(
+                key, recipe.interpreter, ours, pid, uid, cgroup, int(fields[1]), recipe.memory_mb
+            )
             self._taint(uid, zygote)
             zygote.on_drained = self._drained
             return zygote
@@ -695,8 +740,10 @@ class LinuxBackend:
             if await asyncio.to_thread(zygote.close):
                 zygote.closed_cleanly()
             else:
-                log.warning("processes of the function zygote of %s outlived it; its "
-                            "uids are not reused", zygote.key)
+                log.warning(
+                    "processes of the function zygote of %s outlived it; its uids are not reused",
+                    zygote.key,
+                )
 
         self._spawn(close())
 
@@ -725,12 +772,27 @@ class LinuxBackend:
 
     # --- environments ------------------------------------------------------------------------
 
-    def _assignment(self, mode: str, argv: list[str], env: dict[str, str], task_root: Path,
-                    tmp_mb: int, uid: int) -> dict[str, Any]:
+    def _assignment(
+        self,
+        mode: str,
+        argv: list[str],
+        env: dict[str, str],
+        task_root: Path,
+        tmp_mb: int,
+        uid: int,
+    ) -> dict[str, Any]:
         # Lambda's hostnames are link-local addresses; each environment has its own.
-        return {"mode": mode, "argv": argv, "env": env, "task_root": str(task_root),
-                "tmp_mb": tmp_mb, "uid": uid, "binds": [], "network": self.network,
-                "hostname": f"169.254.{(uid >> 8) & 255}.{uid & 255}"}
+        return {
+            "mode": mode,
+            "argv": argv,
+            "env": env,
+            "task_root": str(task_root),
+            "tmp_mb": tmp_mb,
+            "uid": uid,
+            "binds": [],
+            "network": self.network,
+            "hostname": f"169.254.{(uid >> 8) & 255}.{uid & 255}",
+        }
 
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> LinuxSandbox:
         if self._cgroups is None:
@@ -741,8 +803,14 @@ class LinuxBackend:
         env = {k: inside.rewrite(v) for k, v in spec.env.items()}
         env["LAMBDA_TASK_ROOT"] = TASK_ROOT
         uid = spec.uid if spec.uid is not None else self.allocate_uid()
-        assignment = self._assignment("python" if python_mode else "exec", argv, env,
-                                      spec.task_root, spec.ephemeral_storage_mb, uid)
+        assignment = self._assignment(
+            "python" if python_mode else "exec",
+            argv,
+            env,
+            spec.task_root,
+            spec.ephemeral_storage_mb,
+            uid,
+        )
         assignment["binds"] = _opt_binds(spec.opt_root)
         if spec.python is not None and not python_mode:
             # An exec'd Python runtime needs its interpreter's installation in view.
@@ -758,8 +826,9 @@ class LinuxBackend:
             else:
                 check_entrypoint(argv[0], inside.host(argv[0]))
                 interpreter, bootstrap, function = sys.executable, None, None
-            zygote: RuntimeZygote | FunctionZygote = function or \
-                await self._zygote(interpreter, bootstrap)
+            zygote: RuntimeZygote | FunctionZygote = function or await self._zygote(
+                interpreter, bootstrap
+            )
             try:
                 blank = self._blanks.take(zygote)
             except SandboxError:
@@ -825,8 +894,9 @@ class LinuxBackend:
             zygote.environments += 1
             zygote.last_used = time.monotonic()
         spec.work_dir.mkdir(parents=True, exist_ok=True)
-        sandbox = LinuxSandbox(spec, self, blank, uid, output_r, on_output,
-                               zygote.shared_bytes if python_mode else 0)
+        sandbox = LinuxSandbox(
+            spec, self, blank, uid, output_r, on_output, zygote.shared_bytes if python_mode else 0
+        )
         try:
             failure = await read_async(blank.exec_r, START_TIMEOUT)
         except BaseException:

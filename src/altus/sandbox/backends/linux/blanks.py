@@ -41,6 +41,7 @@ def exited(pidfd: int) -> bool:
     poller.register(pidfd, select.POLLIN)
     return bool(poller.poll(0))
 
+
 log = logging.getLogger(__name__)
 
 _UCRED = struct.Struct("iII")  # struct ucred: pid, uid, gid
@@ -85,8 +86,14 @@ class Forker(Protocol):
 class Blank:
     """One environment waiting for its assignment."""
 
-    def __init__(self, zygote: Forker, cgroup: EnvironmentCgroup, control: socket.socket,
-                 status_r: int, exec_r: int) -> None:
+    def __init__(
+        self,
+        zygote: Forker,
+        cgroup: EnvironmentCgroup,
+        control: socket.socket,
+        status_r: int,
+        exec_r: int,
+    ) -> None:
         self.zygote = zygote
         self.cgroup = cgroup
         self.control = control
@@ -120,8 +127,11 @@ class Blank:
             self.pidfd, self.procfd = await self.zygote.admit(pid, self.cgroup)
             self.pid = pid
             self.control.send(b"joined")
-            if await receive_pid(self.control, b"ready", _SETUP_TIMEOUT) != pid or \
-                    self.pidfd is None or exited(self.pidfd):
+            if (
+                await receive_pid(self.control, b"ready", _SETUP_TIMEOUT) != pid
+                or self.pidfd is None
+                or exited(self.pidfd)
+            ):
                 raise SandboxError("it changed hands")
             # Until its assignment nothing of it should run: it waits at 1% of a CPU.
             # (Freezing would do as well, but a thaw costs a cold start ~3 ms where
@@ -143,8 +153,9 @@ class Blank:
 
     # --- assignment ----------------------------------------------------------------------
 
-    def assign(self, assignment: dict[str, Any], fds: list[int],
-               memory_mb: int | None = None) -> None:
+    def assign(
+        self, assignment: dict[str, Any], fds: list[int], memory_mb: int | None = None
+    ) -> None:
         """Send the assignment (and the descriptors it needs). Raises SandboxError if the
         blank is gone. A function zygote's blank must be ``ready``; it gets the CPU of
         ``memory_mb`` back."""
@@ -206,8 +217,11 @@ def remove_cgroup(cgroup: EnvironmentCgroup, zygote: Forker) -> None:
         zygote.cgroup_removed(cgroup.remove())
         return
     future = loop.run_in_executor(None, cgroup.remove)
-    future.add_done_callback(lambda done: zygote.cgroup_removed(
-        not done.cancelled() and done.exception() is None and bool(done.result())))
+    future.add_done_callback(
+        lambda done: zygote.cgroup_removed(
+            not done.cancelled() and done.exception() is None and bool(done.result())
+        )
+    )
 
 
 class Blanks:
@@ -263,9 +277,15 @@ class Blanks:
         pool = self._pools.setdefault(zygote.pool_key, [])
         while pool:
             blank = pool.pop(0)
-            if blank.zygote is zygote and zygote.alive and not (
-                    blank.ready is not None and blank.ready.done()
-                    and blank.ready.exception() is not None):
+            if (
+                blank.zygote is zygote
+                and zygote.alive
+                and not (
+                    blank.ready is not None
+                    and blank.ready.done()
+                    and blank.ready.exception() is not None
+                )
+            ):
                 return blank
             blank.discard()
         return self.spawn(zygote)
@@ -293,8 +313,9 @@ class Blanks:
         self._cgroups = None
 
 
-async def receive_pid(sock: socket.socket, expected: bytes | None = None,
-                      timeout: float = 30.0) -> int:
+async def receive_pid(
+    sock: socket.socket, expected: bytes | None = None, timeout: float = 30.0
+) -> int:
     """Wait for one message on a non-blocking ``SO_PASSCRED`` socket and return the PID
     the kernel attached to it: the sender's own (or, for a sender privileged in its PID
     namespace, one of that namespace's). A number, not a process: the sender may have
@@ -322,9 +343,12 @@ async def receive_with_pid(sock: socket.socket, timeout: float) -> tuple[bytes, 
             return
         pid = 0
         for level, kind, data in ancillary:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and \
-                    len(data) >= _UCRED.size:
-                pid = _UCRED.unpack(data[:_UCRED.size])[0]
+            if (
+                level == socket.SOL_SOCKET
+                and kind == socket.SCM_CREDENTIALS
+                and len(data) >= _UCRED.size
+            ):
+                pid = _UCRED.unpack(data[: _UCRED.size])[0]
         if not done.done():
             if message and pid <= 0:
                 done.set_exception(SandboxError("no credentials"))

@@ -85,8 +85,9 @@ class EnvironmentCgroup:
             base = self.dirs[0]
             self._freeze_fd = os.open(base / "cgroup.freeze", os.O_WRONLY | flags)
             peak = base / "memory.peak"
-            self._peak_fd = os.open(peak if peak.exists() else base / "memory.current",
-                                    os.O_RDONLY | flags)
+            self._peak_fd = os.open(
+                peak if peak.exists() else base / "memory.current", os.O_RDONLY | flags
+            )
             self._oom_fd = os.open(base / "memory.events", os.O_RDONLY | flags)
         else:
             memory, freezer = self.dirs[0], self.dirs[3]  # in _V1_CONTROLLERS order
@@ -157,8 +158,7 @@ class EnvironmentCgroup:
     def wait_frozen(self, timeout: float = 1.0) -> bool:
         """Block until a freeze has taken hold of every process (v1 freezes them one by
         one: ``FREEZING`` until ``FROZEN``). True if it did within ``timeout``."""
-        state = self.dirs[0] / "cgroup.events" if self.unified else \
-            self.dirs[3] / "freezer.state"
+        state = self.dirs[0] / "cgroup.events" if self.unified else self.dirs[3] / "freezer.state"
         deadline = time.monotonic() + timeout
         for attempt in range(10_000):
             try:

@@ -36,13 +36,13 @@ class Paths:
     def _rewrite_one(self, value: str) -> str:
         for host, inside in self._map:
             if value == host or value.startswith(host + "/"):
-                return inside + value[len(host):]
+                return inside + value[len(host) :]
         return value
 
     def host(self, value: str) -> str:
         for host, inside in self._map:
             if value == inside or value.startswith(inside + "/"):
-                return host + value[len(inside):]
+                return host + value[len(inside) :]
         return value
 
 

@@ -93,9 +93,16 @@ def _check(result, what):
 
 
 def _mount(source, target, fstype, flags, data=None):
-    _check(_libc.mount(source.encode() if source else None, target.encode(),
-                       fstype.encode() if fstype else None, ctypes.c_ulong(flags),
-                       data.encode() if data else None), "mount " + target)
+    _check(
+        _libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        "mount " + target,
+    )
 
 
 def _bind(source, target, writable=False, device=False):
@@ -118,8 +125,7 @@ def build_template(root, binds):
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for name in ("usr", "etc", "var/task", "var/runtime", "opt", "tmp", "proc", "dev",
-                 ".old"):
+    for name in ("usr", "etc", "var/task", "var/runtime", "opt", "tmp", "proc", "dev", ".old"):
         os.makedirs(os.path.join(root, name), exist_ok=True)
     os.chmod(os.path.join(root, "tmp"), 0o1777)
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -141,8 +147,12 @@ def build_template(root, binds):
         node = os.path.join(dev, name)
         open(node, "w").close()
         _bind("/dev/" + name, node, writable=True, device=True)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, os.path.join(dev, name))
 
 
@@ -165,8 +175,10 @@ def _enter_root(root, assignment):
         if os.path.isdir(source):
             os.makedirs(inside, exist_ok=True)  # in the shared template: an empty dir
             _bind(source, inside)
-    _check(_libc.syscall(_SYS_PIVOT_ROOT, root.encode(), os.path.join(root, ".old").encode()),
-           "pivot_root")
+    _check(
+        _libc.syscall(_SYS_PIVOT_ROOT, root.encode(), os.path.join(root, ".old").encode()),
+        "pivot_root",
+    )
     os.chdir("/")
     _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
     # hidepid: the function sees only its own processes, not init (root) and its details.
@@ -179,8 +191,11 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 def _enter_function_root(assignment):
@@ -210,8 +225,9 @@ def _become(uid):
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
-    _check(_libc.capset(ctypes.byref(_CapHeader(_CAPABILITY_VERSION_3, 0)), (_CapData * 2)()),
-           "capset")
+    _check(
+        _libc.capset(ctypes.byref(_CapHeader(_CAPABILITY_VERSION_3, 0)), (_CapData * 2)()), "capset"
+    )
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
@@ -220,6 +236,7 @@ def _report_failure(exec_pipe, error):
         message = str(error)
     else:
         import traceback
+
         message = traceback.format_exc()
     with contextlib.suppress(OSError):
         os.write(exec_pipe, message.encode()[:4000])
@@ -232,6 +249,7 @@ def _isolate_network(relay, platform_address, uid):
     _check(_libc.unshare(CLONE_NEWNET), "unshare(network)")
     import fcntl
     import struct
+
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         request = struct.pack(_IFREQ, b"lo", 0)
@@ -246,8 +264,7 @@ def _isolate_network(relay, platform_address, uid):
     listener.bind(("127.0.0.1", 9001))
     listener.listen(16)
     host, port = platform_address.rsplit(":", 1)
-    socket.send_fds(relay, [json.dumps([host, int(port), uid]).encode()],
-                    [listener.fileno()])
+    socket.send_fds(relay, [json.dumps([host, int(port), uid]).encode()], [listener.fileno()])
     listener.close()
     return "127.0.0.1:9001"
 
@@ -265,8 +282,7 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
         control.close()
         env = assignment["env"]
         if assignment.get("network") == "isolated":
-            address = _isolate_network(relay, env.get("AWS_LAMBDA_RUNTIME_API"),
-                                       assignment["uid"])
+            address = _isolate_network(relay, env.get("AWS_LAMBDA_RUNTIME_API"), assignment["uid"])
             if address:
                 env["AWS_LAMBDA_RUNTIME_API"] = address
         relay.close()
@@ -317,6 +333,7 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
             code = 1
     except BaseException:
         import traceback
+
         traceback.print_exc()
         code = 1
     try:
@@ -345,7 +362,7 @@ def _reporter(fd, before):
             names = [name for name in sys.modules if name not in before][:_MAX_MODULES]
             view = memoryview(json.dumps(names).encode())
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         except OSError:
             pass  # the platform stopped listening: nothing is learned, nothing else changes
         finally:
@@ -539,7 +556,8 @@ def serve(control, root, bootstrap):
         except (ValueError, AttributeError):
             kind = None
         if kind not in ("environment", "zygote") or (
-                kind == "zygote" and (bootstrap is None or _function_fds is not None)):
+            kind == "zygote" and (bootstrap is None or _function_fds is not None)
+        ):
             for fd in fds:
                 os.close(fd)  # the platform sees its descriptors closed: refused
             continue
@@ -599,8 +617,10 @@ def _function_zygote(root, request, fds, bootstrap):
         imported = preload(request["modules"], request.get("handler", ""))
         threading = sys.modules.get("threading")
         if threading is not None and threading.active_count() > 1:
-            raise SetupError("the function's modules start threads when imported; "
-                             "environments forked from them would lack those threads")
+            raise SetupError(
+                "the function's modules start threads when imported; "
+                "environments forked from them would lack those threads"
+            )
         _check_user_namespaces()
         _function_fds = {fd for fd in _open_fds() if fd > 2 and fd != control.fileno()}
         import gc
@@ -630,16 +650,22 @@ def _check_user_namespaces():
     pid = os.fork()
     if pid == 0:
         try:
-            _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC
-                                 | CLONE_NEWUTS), "user namespace")
+            _check(
+                _libc.unshare(
+                    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+                ),
+                "user namespace",
+            )
             _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
         except BaseException:
             os._exit(1)
         os._exit(0)
     _, waited = os.waitpid(pid, 0)
     if not os.WIFEXITED(waited) or os.WEXITSTATUS(waited) != 0:
-        raise Unsupported("this kernel does not let an unprivileged process make user "
-                         "namespaces (user.max_user_namespaces, or a security policy)")
+        raise Unsupported(
+            "this kernel does not let an unprivileged process make user "
+            "namespaces (user.max_user_namespaces, or a security policy)"
+        )
 
 
 def _open_fds():
@@ -698,8 +724,11 @@ def _preloadable(top, installed, stdlib):
     if spec.origin in ("built-in", "frozen"):
         return True
     origin = spec.origin or ""
-    return (origin.startswith(stdlib + os.sep) and "site-packages" not in origin
-            and "dist-packages" not in origin)
+    return (
+        origin.startswith(stdlib + os.sep)
+        and "site-packages" not in origin
+        and "dist-packages" not in origin
+    )
 
 
 def installed_top_levels(paths):
@@ -778,13 +807,14 @@ def sweep(root, unified):
     except OSError:
         return
     for path in entries:
-        with contextlib.suppress(OSError, ValueError), \
-                open(os.path.join(path, "cgroup.procs")) as procs:
+        with (
+            contextlib.suppress(OSError, ValueError),
+            open(os.path.join(path, "cgroup.procs")) as procs,
+        ):
             for pid in procs.read().split():
                 with contextlib.suppress(OSError):
                     os.kill(int(pid), signal.SIGKILL)
-        with contextlib.suppress(OSError), \
-                open(os.path.join(path, "freezer.state"), "w") as state:
+        with contextlib.suppress(OSError), open(os.path.join(path, "freezer.state"), "w") as state:
             state.write("THAWED")
 
 
@@ -798,6 +828,7 @@ def main():
     bootstrap = None
     if len(sys.argv) > 4:
         import importlib.util
+
         spec = importlib.util.spec_from_file_location("altus_bootstrap", sys.argv[4])
         bootstrap = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(bootstrap)

@@ -58,8 +58,9 @@ def resident_bytes(pid: int) -> int:
     return 0
 
 
-def _send(control: socket.socket | None, request: dict[str, Any], fds: list[int],
-          what: str) -> None:
+def _send(
+    control: socket.socket | None, request: dict[str, Any], fds: list[int], what: str
+) -> None:
     """One request to a zygote over its control socket. Raises SandboxError."""
     if control is None:
         raise SandboxError(f"{what} is not running")
@@ -80,8 +81,7 @@ def kill_pending(status_fd: int) -> bool:
     except OSError:
         return True
     for line in data.splitlines():
-        if line.startswith((b"SigPnd:", b"ShdPnd:")) and \
-                int(line.split()[1], 16) & _SIGKILL_BIT:
+        if line.startswith((b"SigPnd:", b"ShdPnd:")) and int(line.split()[1], 16) & _SIGKILL_BIT:
             return True
     return False
 
@@ -92,8 +92,14 @@ class RuntimeZygote:
     #: Its environments need no user namespace: it forks them as root.
     userns = False
 
-    def __init__(self, interpreter: str, template_root: Path, binds: list[tuple[str, str]],
-                 bootstrap: Path | None, cgroups: Cgroups | None = None) -> None:
+    def __init__(
+        self,
+        interpreter: str,
+        template_root: Path,
+        binds: list[tuple[str, str]],
+        bootstrap: Path | None,
+        cgroups: Cgroups | None = None,
+    ) -> None:
         self.interpreter = interpreter
         self.pool_key = interpreter if bootstrap is not None else ""
         self._template_root = template_root
@@ -110,8 +116,16 @@ class RuntimeZygote:
     def start(self) -> None:
         """Start the zygote and wait until it is ready (blocking). Raises SandboxError."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [self.interpreter, "-S", "-B", "-u", str(ZYGOTE), str(self._template_root),
-                json.dumps(self._binds), str(theirs.fileno())]
+        argv = [
+            self.interpreter,
+            "-S",
+            "-B",
+            "-u",
+            str(ZYGOTE),
+            str(self._template_root),
+            json.dumps(self._binds),
+            str(theirs.fileno()),
+        ]
         if self._bootstrap is not None:
             argv.append(str(self._bootstrap))
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
@@ -120,7 +134,10 @@ class RuntimeZygote:
             env["ALTUS_CGROUP_UNIFIED"] = "1" if self._cgroups.unified else "0"
         try:
             self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), env=env,
+                argv,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                env=env,
             )
         except OSError as error:
             ours.close()
@@ -194,8 +211,17 @@ class FunctionZygote:
     #: namespace of its own, into which the platform maps the environment's uid.
     userns = True
 
-    def __init__(self, key: str, interpreter: str, control: socket.socket, pid: int,
-                 uid: int, cgroup: EnvironmentCgroup, modules: int, memory_mb: int) -> None:
+    def __init__(
+        self,
+        key: str,
+        interpreter: str,
+        control: socket.socket,
+        pid: int,
+        uid: int,
+        cgroup: EnvironmentCgroup,
+        modules: int,
+        memory_mb: int,
+    ) -> None:
         self.key = key
         self.interpreter = interpreter
         self.pool_key = f"function:{key}"
@@ -339,9 +365,14 @@ class FunctionZygote:
             on_drained(self)
 
     def describe(self) -> dict[str, Any]:
-        return {"function": self.key, "pid": self.pid, "uid": self.uid,
-                "modules": self.modules, "environments": self.environments,
-                "shared_mb": round(self.shared_bytes / (1024 * 1024), 1)}
+        return {
+            "function": self.key,
+            "pid": self.pid,
+            "uid": self.uid,
+            "modules": self.modules,
+            "environments": self.environments,
+            "shared_mb": round(self.shared_bytes / (1024 * 1024), 1),
+        }
 
 
 @dataclass
@@ -381,8 +412,9 @@ class FunctionZygotes:
     """Which configuration has which function zygote, and what to do next. Pure: the
     backend starts and closes the processes; this decides."""
 
-    def __init__(self, limit: int, idle_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, idle_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.idle_seconds = idle_seconds
         self._clock = clock
@@ -437,14 +469,22 @@ class FunctionZygotes:
     def make_room(self, key: str) -> list[FunctionZygote] | None:
         """Room for ``key``'s zygote: the zygotes to close first (least recently used,
         with no live environment), or None when every slot holds a busy one."""
-        occupied = [k for k, e in self._entries.items()
-                    if k != key and e.state in (State.READY, State.STARTING)]
+        occupied = [
+            k
+            for k, e in self._entries.items()
+            if k != key and e.state in (State.READY, State.STARTING)
+        ]
         excess = len(occupied) + 1 - self.limit
         if excess <= 0:
             return []
-        idle = sorted((e.zygote for e in self._entries.values()
-                       if e.state is State.READY and e.zygote is not None
-                       and e.zygote.environments == 0), key=lambda z: z.last_used)
+        idle = sorted(
+            (
+                e.zygote
+                for e in self._entries.values()
+                if e.state is State.READY and e.zygote is not None and e.zygote.environments == 0
+            ),
+            key=lambda z: z.last_used,
+        )
         if len(idle) < excess:
             return None
         victims = idle[:excess]
@@ -479,30 +519,39 @@ class FunctionZygotes:
             return
         entry.failures += 1
         entry.zygote = None
-        entry.state = State.FAILED if permanent or entry.failures >= MAX_FAILURES \
-            else State.WAITING
+        entry.state = State.FAILED if permanent or entry.failures >= MAX_FAILURES else State.WAITING
 
     def expired(self) -> list[FunctionZygote]:
         """Zygotes idle (no live environment, unused) for ``idle_seconds``: forgotten
         here, for the caller to close."""
         cutoff = self._clock() - self.idle_seconds
-        gone = [e.zygote for e in self._entries.values()
-                if e.state is State.READY and e.zygote is not None
-                and e.zygote.environments == 0 and e.zygote.last_used <= cutoff]
+        gone = [
+            e.zygote
+            for e in self._entries.values()
+            if e.state is State.READY
+            and e.zygote is not None
+            and e.zygote.environments == 0
+            and e.zygote.last_used <= cutoff
+        ]
         for zygote in gone:
             del self._entries[zygote.key]
         return gone
 
     def next_expiry(self) -> float | None:
         """When the next idle zygote expires (clock time), if any is idle."""
-        times = [e.zygote.last_used + self.idle_seconds for e in self._entries.values()
-                 if e.state is State.READY and e.zygote is not None
-                 and e.zygote.environments == 0]
+        times = [
+            e.zygote.last_used + self.idle_seconds
+            for e in self._entries.values()
+            if e.state is State.READY and e.zygote is not None and e.zygote.environments == 0
+        ]
         return min(times) if times else None
 
     def zygotes(self) -> list[FunctionZygote]:
-        return [e.zygote for e in self._entries.values()
-                if e.state is State.READY and e.zygote is not None]
+        return [
+            e.zygote
+            for e in self._entries.values()
+            if e.state is State.READY and e.zygote is not None
+        ]
 
     def clear(self) -> list[FunctionZygote]:
         live = self.zygotes()
