@@ -21,6 +21,15 @@ inside the sandbox. What an environment gets:
 
 Paths the engine gives in host terms (the code directory, Altus's runtime clients) are
 rewritten to what the environment sees (``/var/task``, ``/var/runtime``).
+
+This module is the backend as the engine sees it: ``open`` proves the machine can
+isolate (one trial sandbox), the runtime zygotes are started and restarted here, and
+``create`` turns a spec into a running environment (a blank from the right zygote,
+sized, assigned, waited for). The rest has a module of its own: one environment
+(``sandbox.py``), the uids and when one may be handed out again (``uids.py``), the
+function zygotes' lifecycle (``supervisor.py``), environments started ahead of need
+(``blanks.py``), cgroups (``cgroups.py``), host paths as an environment sees them
+(``paths.py``).
 """
 
 from __future__ import annotations
@@ -31,44 +40,35 @@ import json
 import logging
 import os
 import shutil
-import signal
-import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from altus.runtimes.registry import RUNTIME_DIR
-from altus.sandbox.backends.linux.blanks import (
-    Blank,
-    Blanks,
-    NoAnswer,
-    read_all,
-    read_async,
-    receive_with_pid,
-)
-from altus.sandbox.backends.linux.cgroups import Cgroups, EnvironmentCgroup
+from altus.sandbox.backends.linux.blanks import Blank, Blanks, read_all, read_async
+from altus.sandbox.backends.linux.cgroups import Cgroups
 from altus.sandbox.backends.linux.paths import (
-    OPT_ROOT,
     RUNTIME_ROOT,
     TASK_ROOT,
     Paths,
     bootstrap_of,
     check_entrypoint,
     exec_message,
+    opt_binds,
     prefix_of,
     without_pycache_prefix,
 )
+from altus.sandbox.backends.linux.sandbox import LinuxSandbox
+from altus.sandbox.backends.linux.supervisor import FunctionZygoteSupervisor
+from altus.sandbox.backends.linux.uids import Uids
 from altus.sandbox.backends.linux.zygotes import (
     START_TIMEOUT,
     FunctionZygote,
     FunctionZygotes,
     Recipe,
     RuntimeZygote,
-    kill_pending,
 )
 from altus.sandbox.base import EntrypointError, OutputSink, SandboxError, SandboxSpec
-from altus.sandbox.output import OutputPipe
 
 log = logging.getLogger(__name__)
 
@@ -76,226 +76,10 @@ _STATE_FILE = "linux-backend.json"
 #: How long a cold start waits for a function zygote's blank to be ready (normally a
 #: cgroup move, a few milliseconds) before it starts from the runtime zygote instead.
 _READY_TIMEOUT = 5.0
-#: A function zygote's own /tmp (an import may write there); memory-backed, bounded.
-_ZYGOTE_TMP_MB = 64
-#: Largest report of a learning environment (module names as JSON).
-_MAX_LEARNED_BYTES = 4 << 20
-
-
-class LinuxSandbox:
-    """A running isolated environment."""
-
-    def __init__(
-        self,
-        spec: SandboxSpec,
-        backend: LinuxBackend,
-        blank: Blank,
-        uid: int,
-        output_fd: int,
-        on_output: OutputSink,
-        shared_bytes: int,
-    ) -> None:
-        self.sandbox_id = spec.sandbox_id
-        self.uid = uid
-        #: The zygote it was forked from (the backend counts a function zygote's
-        #: environments).
-        self.zygote = blank.zygote
-        self._spec = spec
-        self._backend = backend
-        self._cgroup = blank.cgroup
-        #: Memory it shares with its zygote: not charged to its cgroup, but used.
-        self._shared = shared_bytes
-        self._loop = asyncio.get_running_loop()
-        self._exited: asyncio.Future[int] = self._loop.create_future()
-        self._status: int | None = None
-        self._pid = 0
-        self._pidfd: int | None = None
-        self._peak = 0
-        self._destroyed = False
-        self._status_buffer = b""
-        self._status_files: list[int] = []
-        self._status_fd: int | None = blank.status_r
-        os.set_blocking(blank.status_r, False)
-        self._loop.add_reader(blank.status_r, self._read_status)
-        self._output = OutputPipe(output_fd, on_output, self._maybe_finish)
-        # A function zygote's environment: its keeper as the platform admitted it (a
-        # pidfd and a /proc directory of that process), and nothing its status pipe
-        # claims (that comes from code the function shaped).
-        self._trusted_pid = blank.pid is not None
-        self._procfd: int | None = None
-        if blank.pid is not None:
-            self._pid = blank.pid
-            self._pidfd, self._procfd = blank.hand_over()
-
-    @property
-    def pid(self) -> int:
-        return self._pid
-
-    @property
-    def exited(self) -> asyncio.Future[int]:
-        return self._exited
-
-    # --- status from the keeper ------------------------------------------------------------
-
-    def _read_status(self) -> None:
-        fd = self._status_fd
-        if fd is None:
-            return
-        try:
-            chunk = os.read(fd, 256)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if chunk:
-            self._consume(chunk)
-            return
-        self._close_status()
-        if self._status is None:
-            self._status = -signal.SIGKILL  # the keeper itself was killed
-        self._maybe_finish()
-
-    def _consume(self, chunk: bytes) -> None:
-        self._status_buffer += chunk
-        while b"\n" in self._status_buffer:
-            line, _, self._status_buffer = self._status_buffer.partition(b"\n")
-            self._on_status(line.decode(errors="replace"))
-
-    def _on_status(self, line: str) -> None:
-        # "pid N" (init's host PID), then "exit N" / "signal N" (how the runtime ended,
-        # from init), then "gone exit N" / "gone signal N" (how init ended, from the
-        # keeper: the only word when init itself was killed).
-        words = line.split()
-        gone = words[:1] == ["gone"]
-        if gone:
-            words = words[1:]
-        if len(words) != 2 or not words[1].isdigit():
-            return
-        kind, value = words[0], int(words[1])
-        if kind == "pid":
-            if self._trusted_pid:
-                return
-            self._pid = value
-            with contextlib.suppress(OSError):
-                self._pidfd = os.pidfd_open(value)
-        elif self._status is None or not gone:
-            if kind == "exit":
-                self._status = value
-            elif kind == "signal":
-                self._status = -value
-
-    def _close_status(self) -> None:
-        if self._status_fd is not None:
-            self._loop.remove_reader(self._status_fd)
-            os.close(self._status_fd)
-            self._status_fd = None
-
-    def _maybe_finish(self) -> None:
-        if self._status is None or self._exited.done():
-            return
-        self._peak = max(self._peak, self._cgroup.peak_bytes())
-        if self._output.open:
-            self._output.drain()
-            self._output.close()
-        for held in (self._pidfd, self._procfd):
-            if held is not None:
-                os.close(held)
-        self._pidfd = self._procfd = None
-        for fd in self._status_files:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._status_files = []
-        self._exited.set_result(self._status)
-
-    # --- the Sandbox interface ----------------------------------------------------------------
-
-    def drain_output(self) -> None:
-        self._output.drain()
-
-    def max_memory_mb(self) -> int:
-        if not self._destroyed:
-            self._peak = max(self._peak, self._cgroup.peak_bytes())
-        return max(1, round((self._peak + self._shared) / (1024 * 1024)))
-
-    def out_of_memory(self) -> bool:
-        return not self._destroyed and self._cgroup.oom_kills() > 0
-
-    def freeze(self) -> None:
-        if not self._destroyed and self._status is None:
-            with contextlib.suppress(OSError):
-                self._cgroup.freeze()
-
-    def thaw(self) -> bool:
-        if self._destroyed or self._status is not None:
-            return False
-        if not self._cgroup.frozen:
-            return True
-        # On cgroup v1 a frozen process that is sent SIGKILL (by the OOM killer, an
-        # operator) dies only once thawed: look for the pending kill first, so that such
-        # an environment is replaced instead of failing the invoke it would be given.
-        doomed = self._kill_pending()
-        with contextlib.suppress(OSError):
-            self._cgroup.thaw()
-        return not doomed
-
-    def _kill_pending(self) -> bool:
-        if not self._status_files:
-            self._open_status_files()
-        return any(kill_pending(fd) for fd in self._status_files)
-
-    def _open_status_files(self) -> None:
-        """/proc/<pid>/status of init and of the runtime (init's child), kept open; of the
-        keeper too when the PID known is the keeper's (a function zygote's, read through
-        the directory of the process that was admitted)."""
-        if not self._pid:
-            return
-        pids = [self._pid]
-        for _ in range(2 if self._trusted_pid else 1):
-            with contextlib.suppress(OSError, ValueError):
-                last = pids[-1]
-                children = Path(f"/proc/{last}/task/{last}/children").read_text()
-                pids += [int(p) for p in children.split()[:1]]
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                if pid == self._pid and self._procfd is not None:
-                    fd = os.open("status", os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._procfd)
-                else:
-                    fd = os.open(f"/proc/{pid}/status", os.O_RDONLY | os.O_CLOEXEC)
-                self._status_files.append(fd)
-
-    def kill(self) -> None:
-        if self._destroyed or self._status is not None:
-            return
-        # init is PID 1 of its namespace: killing it (or the keeper, whose death init
-        # follows) kills every process in it.
-        if self._pidfd is not None:
-            with contextlib.suppress(OSError):
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-        else:
-            self._cgroup.kill_all()
-        self.thaw()  # a frozen process dies only once thawed
-
-    async def destroy(self) -> None:
-        if self._destroyed:
-            return
-        self.kill()
-        if not self._exited.done():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._exited), timeout=5)
-        if not self._exited.done():
-            self._status = -signal.SIGKILL
-            self._close_status()
-            self._maybe_finish()
-        self.max_memory_mb()  # the last reading, before the cgroup goes
-        self._destroyed = True
-        self._output.close()
-        removed = await asyncio.to_thread(self._cgroup.remove)
-        self._backend.gone(self, removed)
-        shutil.rmtree(self._spec.work_dir, ignore_errors=True)
 
 
 class LinuxBackend:
-    """Creates ``LinuxSandbox`` environments."""
+    """Creates ``LinuxSandbox`` environments (the ``SandboxBackend`` of ``base.py``)."""
 
     name = "linux"
     isolates = True
@@ -314,11 +98,7 @@ class LinuxBackend:
         self._state_dir = state_dir
         self._template_root = state_dir / "root"
         self._empty = state_dir / "empty"
-        self._uid_base = uid_base
-        self._uid_count = uid_count
-        self._free_uids: list[int] = []
-        self._next_uid = 0
-        self._used_uids: set[int] = set()
+        self._uids = Uids(uid_base, uid_count)
         self._cgroups: Cgroups | None = None
         self._zygotes: dict[str, RuntimeZygote] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -330,15 +110,16 @@ class LinuxBackend:
         self.network = network
         # A function zygote runs the function's dependencies' import-time code with the
         # host's network, so an isolated network forgoes them.
-        self._functions: FunctionZygotes | None = (
-            FunctionZygotes(function_zygotes, function_zygote_idle)
-            if zygotes and function_zygotes > 0 and network == "host"
-            else None
+        self._functions = FunctionZygoteSupervisor(
+            (
+                FunctionZygotes(function_zygotes, function_zygote_idle)
+                if zygotes and function_zygotes > 0 and network == "host"
+                else None
+            ),
+            self._blanks,
+            self._uids,
+            self._zygote,
         )
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._idle_timer: asyncio.TimerHandle | None = None
-        #: uid -> the function zygote whose environment it was mapped into.
-        self._uid_owners: dict[int, FunctionZygote] = {}
 
     @property
     def prestart(self) -> int:
@@ -359,6 +140,7 @@ class LinuxBackend:
         self._sweep_previous()
         self._cgroups = Cgroups.create()
         self._blanks.open(self._cgroups)
+        self._functions.open(self._cgroups)
         self._remember()
         if node_binary:
             found = shutil.which(node_binary)
@@ -428,12 +210,10 @@ class LinuxBackend:
         self._blanks.close()  # on the loop: a blank being prepared has a task there
 
     def close(self) -> None:
-        # Runs off the event loop (blocking): its timer and tasks are left to find the
-        # backend closed (a function zygote still starting dies with its runtime zygote).
+        # Runs off the event loop (blocking): the function zygotes' timer and tasks are
+        # left to find the backend closed (see FunctionZygoteSupervisor.close).
         self._blanks.close()
-        if self._functions is not None:
-            for zygote in self._functions.clear():
-                zygote.close()
+        self._functions.close()
         for runtime in self._zygotes.values():
             runtime.close()
         self._zygotes.clear()
@@ -446,55 +226,14 @@ class LinuxBackend:
     # --- identities ------------------------------------------------------------------------
 
     def allocate_uid(self, zygote_key: str | None = None) -> int:
-        # An environment that will fork from a function zygote takes one of the uids its
-        # earlier environments had, when there is one.
-        function = (
-            self._functions.ready(zygote_key)
-            if self._functions is not None and zygote_key
-            else None
-        )
-        if function is not None and function.free_uids and not function.closed:
-            uid = function.free_uids.pop()
-        elif self._free_uids:
-            uid = self._free_uids.pop()
-        elif self._next_uid < self._uid_count:
-            uid = self._uid_base + self._next_uid
-            self._next_uid += 1
-        else:
-            raise SandboxError("no free sandbox uid left")
-        self._used_uids.add(uid)
-        return uid
+        """See ``SandboxBackend.allocate_uid``. An environment that will fork from a
+        function zygote takes one of the uids its earlier environments had, when there
+        is one. Raises SandboxError when none is left."""
+        return self._uids.allocate(self._functions.ready(zygote_key))
 
     def release_uid(self, uid: int) -> None:
-        """A uid an environment is done with. One that was mapped into a function
-        zygote's environment stays with that zygote's unit (which owns the environment's
-        user namespace, so a process of its making may hold the uid still: another
-        function's Runtime API must never answer it): reused by its later environments,
-        and back in the shared pool once the unit is drained."""
-        if uid not in self._used_uids:
-            return
-        self._used_uids.discard(uid)
-        owner = self._uid_owners.get(uid)
-        if owner is None:
-            self._free_uids.append(uid)
-        elif not owner.closed:
-            owner.free_uids.append(uid)
-        # else: quarantined with its closed zygote until the unit drains
-
-    def _taint(self, uid: int, zygote: FunctionZygote) -> None:
-        self._uid_owners[uid] = zygote
-        zygote.uids.add(uid)
-
-    def _drained(self, zygote: FunctionZygote) -> None:
-        """Nothing of a function zygote's unit is left: its uids are anyone's again."""
-        self._used_uids.discard(zygote.uid)  # its own, held since it started
-        for uid in zygote.uids:
-            if self._uid_owners.get(uid) is zygote:
-                del self._uid_owners[uid]
-            if uid not in self._used_uids:
-                self._free_uids.append(uid)
-        zygote.uids.clear()
-        zygote.free_uids.clear()
+        """A uid an environment is done with (see ``Uids.release``)."""
+        self._uids.release(uid)
 
     def gone(self, sandbox: LinuxSandbox, removed: bool) -> None:
         """A sandbox is destroyed (its cgroup ``removed`` with nothing left in it, or
@@ -502,11 +241,7 @@ class LinuxBackend:
         self.release_uid(sandbox.uid)
         zygote = sandbox.zygote
         if isinstance(zygote, FunctionZygote):
-            zygote.environments -= 1
-            zygote.last_used = time.monotonic()
-            zygote.cgroup_removed(removed)
-            if zygote.environments == 0:
-                self._schedule_idle_check()
+            self._functions.environment_gone(zygote, removed)
 
     # --- runtime zygotes -------------------------------------------------------------------
 
@@ -552,223 +287,7 @@ class LinuxBackend:
             for key, z in self._zygotes.items()
             if z.alive
         ]
-        if self._functions is not None:
-            running += [z.describe() for z in self._functions.zygotes() if z.alive]
-        return running
-
-    # --- function zygotes --------------------------------------------------------------------
-
-    def _function_zygote(
-        self, spec: SandboxSpec, interpreter: str, bootstrap: Path, env: dict[str, str]
-    ) -> tuple[FunctionZygote | None, Recipe | None]:
-        """The function zygote a Python cold start forks from, if its configuration has
-        one; else, when this environment is to teach us what to import, the recipe its
-        report completes."""
-        functions, key = self._functions, spec.zygote_key
-        if functions is None or not key:
-            return None, None
-        zygote = functions.ready(key)
-        if zygote is not None:
-            if zygote.alive:
-                return zygote, None
-            log.warning("the function zygote of %s died; it will be restarted", key)
-            functions.failed(key)
-            self._retire(zygote)
-        action = functions.plan(key)
-        if action == "start":
-            self._spawn(self._start_function_zygote(key))
-        if action != "learn":
-            return None, None
-        variables = {k: v for k, v in env.items() if k != "AWS_LAMBDA_RUNTIME_API"}
-        return None, Recipe(
-            interpreter=interpreter,
-            bootstrap=bootstrap,
-            task_root=spec.task_root,
-            opt_root=spec.opt_root,
-            env=variables,
-            memory_mb=spec.memory_mb,
-            handler=env.get("_HANDLER", ""),
-        )
-
-    def _learn(self, fd: int, key: str, recipe: Recipe) -> None:
-        """Read a learning environment's report (the module names its INIT imported)
-        off the invoke path; start the function zygote once it is in."""
-        loop = asyncio.get_running_loop()
-        os.set_blocking(fd, False)
-        chunks: list[bytes] = []
-
-        def readable() -> None:
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except BlockingIOError:
-                return
-            except OSError:
-                chunk = b""
-            if chunk and sum(map(len, chunks)) < _MAX_LEARNED_BYTES:
-                chunks.append(chunk)
-                return
-            loop.remove_reader(fd)
-            os.close(fd)
-            try:
-                names = json.loads(b"".join(chunks)) if chunks and not chunk else None
-            except ValueError:
-                names = None
-            if isinstance(names, list):
-                recipe.modules = [n for n in names if isinstance(n, str)]
-            functions = self._functions
-            if functions is not None and functions.learned(
-                key, recipe if isinstance(names, list) else None
-            ):
-                self._spawn(self._start_function_zygote(key))
-
-        loop.add_reader(fd, readable)
-
-    async def _start_function_zygote(self, key: str) -> None:
-        functions = self._functions
-        recipe = functions.recipe(key) if functions is not None else None
-        if functions is None or recipe is None:
-            return
-        try:
-            await self._start_with(functions, key, recipe)
-        except Exception:  # a bug must not leave the configuration STARTING for good
-            log.exception("the function zygote of %s did not start", key)
-            functions.failed(key, permanent=True)
-
-    async def _start_with(self, functions: FunctionZygotes, key: str, recipe: Recipe) -> None:
-        victims = functions.make_room(key)
-        if victims is None:
-            functions.postpone(key)  # every zygote has live environments: later
-            return
-        for victim in victims:
-            self._retire(victim)
-        try:
-            zygote = await self._launch_function_zygote(key, recipe)
-        except _Unsupported as error:
-            log.warning("function zygotes are off: %s", error)
-            for live in functions.clear():
-                self._retire(live)
-            self._functions = None
-            return
-        except (SandboxError, OSError) as error:
-            log.warning("the function zygote of %s did not start: %s", key, error)
-            functions.failed(key, permanent=isinstance(error, _Refused))
-            return
-        if self._functions is not functions or self._cgroups is None or zygote.modules == 0:
-            if zygote.modules == 0:
-                functions.plain(key)  # its dependencies were all the function's own code
-            self._retire(zygote)
-            return
-        functions.started(key, zygote)
-        self._blanks.refill(zygote)
-        zygote.rest()  # frozen but while it forks
-        self._schedule_idle_check()
-
-    async def _launch_function_zygote(self, key: str, recipe: Recipe) -> FunctionZygote:
-        """Ask the runtime zygote of the recipe's interpreter to fork the function zygote;
-        wait until it has imported what it was given. Raises SandboxError."""
-        if self._cgroups is None:
-            raise SandboxError("the linux backend is closed")
-        runtime = await self._zygote(recipe.interpreter, recipe.bootstrap)
-        uid = self.allocate_uid()
-        cgroup: EnvironmentCgroup | None = None
-        ours: socket.socket | None = None
-        try:
-            cgroup = self._cgroups.environment(f"zygote-{os.urandom(6).hex()}")
-            # The function's own memory and CPU share: its imports must fit there anyway.
-            cgroup.size(recipe.memory_mb)
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-            ours.setblocking(False)
-            procs: list[int] = []
-            try:
-                procs = cgroup.procs_fds()  # the runtime zygote's child joins, then imports
-                runtime.fork(
-                    {
-                        "kind": "zygote",
-                        "task_root": str(recipe.task_root),
-                        "tmp_mb": _ZYGOTE_TMP_MB,
-                        "binds": _opt_binds(recipe.opt_root),
-                        "uid": uid,
-                        "env": recipe.env,
-                        "modules": recipe.modules,
-                        "handler": recipe.handler,
-                    },
-                    [theirs.fileno(), *procs],
-                )
-            finally:
-                for fd in procs:
-                    os.close(fd)
-                theirs.close()
-            try:
-                # Its PID is the kernel's word, not its own.
-                answer, pid = await receive_with_pid(ours, START_TIMEOUT)
-            except NoAnswer:
-                raise _Refused(f"its imports took longer than {START_TIMEOUT:.0f} s") from None
-            word, _, detail = answer.decode(errors="replace").partition(" ")
-            if word == "unsupported":
-                raise _Unsupported(detail)
-            if word == "error":
-                raise _Refused(detail)
-            fields = detail.split()
-            if word != "ready" or len(fields) != 2 or not fields[1].isdigit():
-                raise SandboxError(detail or "it exited while importing")
-            if pid not in cgroup.pids():
-                raise _Refused("its answer came from outside its cgroup")
-            zygote = FunctionZygote(
-                key, recipe.interpreter, ours, pid, uid, cgroup, int(fields[1]), recipe.memory_mb
-            )
-            self._taint(uid, zygote)
-            zygote.on_drained = self._drained
-            return zygote
-        except BaseException:
-            if ours is not None:
-                ours.close()
-            # Its cgroup holds whatever it started: gone with it, the uid is free again.
-            if cgroup is None or await asyncio.to_thread(cgroup.remove):
-                self.release_uid(uid)
-            raise
-
-    def _retire(self, zygote: FunctionZygote) -> None:
-        """Stop a function zygote the registry no longer holds (off the loop: its cgroup
-        removal waits for its processes to die). Its unit's uids return to the shared
-        pool once nothing of the unit is left (its live environments, if any, end as
-        environments do)."""
-        zygote.closed = True  # before the thread starts: nothing touches its cgroup now
-        self._blanks.drop(zygote.pool_key)
-
-        async def close() -> None:
-            if await asyncio.to_thread(zygote.close):
-                zygote.closed_cleanly()
-            else:
-                log.warning(
-                    "processes of the function zygote of %s outlived it; its uids are not reused",
-                    zygote.key,
-                )
-
-        self._spawn(close())
-
-    def _schedule_idle_check(self) -> None:
-        functions = self._functions
-        if functions is None or self._idle_timer is not None:
-            return
-        expiry = functions.next_expiry()
-        if expiry is not None:
-            delay = max(0.0, expiry - time.monotonic()) + 0.01
-            self._idle_timer = asyncio.get_running_loop().call_later(delay, self._idle_check)
-
-    def _idle_check(self) -> None:
-        self._idle_timer = None
-        if self._cgroups is None:
-            return  # closed
-        if self._functions is not None:
-            for zygote in self._functions.expired():
-                self._retire(zygote)
-        self._schedule_idle_check()
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        return running + self._functions.describe()
 
     # --- environments ------------------------------------------------------------------------
 
@@ -811,7 +330,7 @@ class LinuxBackend:
             spec.ephemeral_storage_mb,
             uid,
         )
-        assignment["binds"] = _opt_binds(spec.opt_root)
+        assignment["binds"] = opt_binds(spec.opt_root)
         if spec.python is not None and not python_mode:
             # An exec'd Python runtime needs its interpreter's installation in view.
             prefix = prefix_of(spec.python)
@@ -822,7 +341,7 @@ class LinuxBackend:
             if python_mode:
                 assert spec.python is not None
                 interpreter, bootstrap = spec.python, bootstrap_of(spec.argv)
-                function, recipe = self._function_zygote(spec, interpreter, bootstrap, env)
+                function, recipe = self._functions.for_cold_start(spec, interpreter, bootstrap, env)
             else:
                 check_entrypoint(argv[0], inside.host(argv[0]))
                 interpreter, bootstrap, function = sys.executable, None, None
@@ -834,12 +353,12 @@ class LinuxBackend:
             except SandboxError:
                 if not isinstance(zygote, FunctionZygote):
                     raise
-                self._function_zygote_failed(zygote)  # it does not take requests
+                self._functions.failed(zygote)  # it does not take requests
                 zygote = await self._zygote(interpreter, bootstrap)
                 blank = self._blanks.take(zygote)
         except BaseException:
             self.release_uid(uid)
-            self._learning_failed(spec, recipe)
+            self._functions.learning_failed(spec, recipe)
             raise
         # Replace it off the invoke path: once this one is on its way, the zygote forks
         # the next while this one starts.
@@ -854,12 +373,12 @@ class LinuxBackend:
                     await asyncio.wait_for(asyncio.shield(blank.ready), _READY_TIMEOUT)
                 except TimeoutError:
                     if isinstance(zygote, FunctionZygote):
-                        self._function_zygote_failed(zygote)  # it does not fork
+                        self._functions.failed(zygote)  # it does not fork
                     raise SandboxError("a prepared sandbox never got ready") from None
             if isinstance(zygote, FunctionZygote):
                 # Sized when it was made (the configuration fixes its memory); it gets
                 # its CPU back with the assignment.
-                self._taint(uid, zygote)  # mapped into its namespace: its unit's uid now
+                self._uids.taint(uid, zygote)  # mapped into its namespace: its unit's uid now
                 blank.assign(assignment, fds, spec.memory_mb)
             else:
                 blank.cgroup.size(spec.memory_mb, zygote.shared_bytes if python_mode else 0)
@@ -882,20 +401,25 @@ class LinuxBackend:
                     os.close(fd)
             blank.discard()
             self.release_uid(uid)
-            self._learning_failed(spec, recipe)
+            self._functions.learning_failed(spec, recipe)
             raise
         finally:
             for fd in (output_w, learn_w):
                 if fd >= 0:
                     os.close(fd)
         if recipe is not None and spec.zygote_key:
-            self._learn(learn_r, spec.zygote_key, recipe)
+            self._functions.learn(learn_r, spec.zygote_key, recipe)
         if isinstance(zygote, FunctionZygote):
-            zygote.environments += 1
-            zygote.last_used = time.monotonic()
+            self._functions.environment_started(zygote)
         spec.work_dir.mkdir(parents=True, exist_ok=True)
         sandbox = LinuxSandbox(
-            spec, self, blank, uid, output_r, on_output, zygote.shared_bytes if python_mode else 0
+            spec,
+            blank,
+            uid,
+            output_r,
+            on_output,
+            zygote.shared_bytes if python_mode else 0,
+            self.gone,
         )
         try:
             failure = await read_async(blank.exec_r, START_TIMEOUT)
@@ -911,30 +435,3 @@ class LinuxBackend:
                 raise EntrypointError(exec_message(failure))
             raise SandboxError(f"sandbox set-up failed: {failure}")
         return sandbox
-
-    def _function_zygote_failed(self, zygote: FunctionZygote) -> None:
-        functions = self._functions
-        if functions is not None and functions.ready(zygote.key) is zygote:
-            log.warning("the function zygote of %s does not serve; retiring it", zygote.key)
-            functions.failed(zygote.key)
-            self._retire(zygote)
-
-    def _learning_failed(self, spec: SandboxSpec, recipe: Recipe | None) -> None:
-        """The environment that was to teach us its imports never started: the next one
-        learns instead."""
-        if recipe is not None and self._functions is not None and spec.zygote_key:
-            self._functions.learned(spec.zygote_key, None)
-
-
-class _Unsupported(SandboxError):
-    """This machine cannot run function zygotes (unprivileged user namespaces are off)."""
-
-
-class _Refused(SandboxError):
-    """A function zygote refused its configuration (its imports failed, started threads
-    or took too long): it would again, so it is not retried."""
-
-
-def _opt_binds(opt_root: Path | None) -> list[tuple[str, str]]:
-    """The function's layers at /opt (read-only, as the whole root is)."""
-    return [(str(opt_root), OPT_ROOT)] if opt_root is not None else []

@@ -88,3 +88,8 @@ def exec_message(failure: str) -> str:
     if reason == os.strerror(errno.EACCES):
         return f"fork/exec {path}: permission denied"
     return f"fork/exec {path}: {reason}"
+
+
+def opt_binds(opt_root: Path | None) -> list[tuple[str, str]]:
+    """The function's layers at /opt (read-only, as the whole root is)."""
+    return [(str(opt_root), OPT_ROOT)] if opt_root is not None else []
