@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,78 @@ def _drain(process: subprocess.Popen[str], sink: list[str]) -> None:
         sink.append(line)
 
 
+# --- services on the machine ---------------------------------------------------------------
+
+#: The PostgreSQL the tests use (a schema of their own per server or store).
+POSTGRES_URL = os.environ.get("ALTUS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def unavailable(what: str, how: str) -> None:
+    """A machine service a test needs is missing: skip with the reason on a laptop, fail
+    in CI (``CI=true``), where every service is expected to run."""
+    message = f"{what} is not available: {how}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class PostgresSchemas:
+    """Fresh schemas in the test database, dropped at the end of the session."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._made: list[str] = []
+
+    def url(self) -> str:
+        """The store URL of a new, empty schema."""
+        name = f"altus_t_{uuid.uuid4().hex[:16]}"
+        self._conn.execute(f"CREATE SCHEMA {name}")
+        self._made.append(name)
+        return f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
+
+    def drop_all(self) -> None:
+        for name in self._made:
+            self._conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresSchemas]:
+    try:
+        import psycopg
+
+        conn = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except Exception as error:
+        unavailable(
+            f"PostgreSQL at {POSTGRES_URL}",
+            f"{error}; start it with `pg_ctlcluster --skip-systemctl-redirect "
+            "$(ls /etc/postgresql) main start` (see ../shared/SERVICES.md)",
+        )
+    schemas = PostgresSchemas(conn)
+    yield schemas
+    schemas.drop_all()
+    conn.close()
+
+
+#: Every store backend: the embedded ones and the machine's PostgreSQL.
+STORES = ["memory", "sqlite", "postgresql"]
+
+
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL of each backend, fresh for each test."""
+    if request.param == "memory":
+        return "memory:"
+    if request.param == "sqlite":
+        return f"sqlite:{tmp_path / 'altus.db'}"
+    schemas: PostgresSchemas = request.getfixturevalue("postgres")
+    return schemas.url()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
 #: The sandbox backends this machine runs: ``linux`` needs root on Linux (where it must
 #: work: a server asked for it explicitly fails to start otherwise).
 SANDBOXES = ["linux", "process"] if sys.platform == "linux" and os.geteuid() == 0 else ["process"]
@@ -162,13 +235,13 @@ def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from altus.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("altus-inproc")
-    settings = Settings(port=0, data_dir=data_dir, keep_alive_seconds=60)
+    settings = Settings(port=0, data_dir=data_dir, keep_alive_seconds=60, store="memory:")
     sock = bind("127.0.0.1", 0)
     holder: dict[str, Any] = {}
     started = threading.Event()
 
     async def main() -> None:
-        platform = build_platform(settings, in_memory=True)
+        platform = build_platform(settings)
         await platform.start()
         server = uvicorn.Server(
             uvicorn.Config(create_app(platform), loop="none", lifespan="off", log_level="warning")

@@ -12,6 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from altus.control.aliases import AliasService
 from altus.control.arns import Account
 from altus.control.concurrency import RESERVED, ConcurrencyService
 from altus.control.errors import ResourceNotFound
@@ -20,28 +21,34 @@ from altus.control.functions import FunctionService
 from altus.control.layers import LayerService
 from altus.control.model import FunctionConfig
 from altus.control.permissions import PermissionService
+from altus.control.sql_store import SCHEMA as FUNCTIONS_SCHEMA
+from altus.control.sql_store import SqlFunctionStore
+from altus.control.store import FunctionStore
 from altus.control.tags import TagService
 from altus.control.urls import UrlService
 from altus.engine.async_invoke import AsyncInvoker, AsyncSettings
+from altus.engine.async_store import SCHEMA as ASYNC_SCHEMA
+from altus.engine.async_store import SqlEventQueue
 from altus.engine.concurrency import Concurrency
 from altus.engine.destinations import Targets
 from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
 from altus.engine.invoker import Invoker
 from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
-from altus.observe.logs import LogStore, MemoryLogStore, SqliteLogStore
-from altus.queues.backends.memory import MemoryQueueStore
-from altus.queues.backends.sqlite import SqliteQueueStore
+from altus.logs.sql_store import SCHEMA as LOGS_SCHEMA
+from altus.logs.sql_store import SqlLogStore
+from altus.logs.store import LogStore
 from altus.queues.service import QueueService
+from altus.queues.sql_store import SCHEMA as QUEUES_SCHEMA
+from altus.queues.sql_store import SqlQueueStore
 from altus.runtimes.registry import Runtimes
 from altus.sandbox.backends.linux import LinuxBackend
 from altus.sandbox.backends.process import ProcessBackend
 from altus.sandbox.base import SandboxBackend, SandboxError
 from altus.settings import Settings
-from altus.store.backends.memory import MemoryStore
-from altus.store.backends.sqlite import SqliteStore
 from altus.store.code import CodeStore
 from altus.store.secrets import FernetCipher, key_file
+from altus.store.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +59,14 @@ _MAINTENANCE_INTERVAL = 600.0
 class Platform:
     settings: Settings
     account: Account
-    store: SqliteStore | MemoryStore
+    storage: Storage
+    store: FunctionStore
     logs: LogStore
     code: CodeStore
     backend: SandboxBackend
     runtimes: Runtimes
     functions: FunctionService
+    aliases: AliasService
     layers: LayerService
     concurrency: ConcurrencyService
     permissions: PermissionService
@@ -72,6 +81,7 @@ class Platform:
     _maintenance: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
+        await self.logs.start()
         await self.queues.start()
         killed = self.backend.recover(self.settings.sandboxes_dir)
         if killed:
@@ -86,7 +96,7 @@ class Platform:
         self.urls.start()
         self.pool.start()
         self.provisioner.start()
-        recovered = self.async_invoker.start()
+        recovered = await self.async_invoker.start()
         if recovered:
             log.info("redelivering %d queued asynchronous events", recovered)
         self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
@@ -109,8 +119,8 @@ class Platform:
                 days = self.settings.log_retention_days
                 if days:
                     cutoff = int((time.time() - days * 86400) * 1000)
-                    await asyncio.to_thread(self.logs.prune, cutoff)
-                keep = self.store.code_references()
+                    await self.logs.prune(cutoff)
+                keep = await self.store.code_references()
                 await asyncio.to_thread(self.code.collect, keep)
             except Exception:
                 log.exception("maintenance failed")
@@ -124,25 +134,26 @@ class Platform:
         await self.provisioner.close()
         await self.pool.close()
         await self.functions.close()
-        self.logs.close()
-        self.store.close()
+        await self.logs.close()
+        await asyncio.to_thread(self.storage.close)
         await self.backend.shutdown()
         await asyncio.to_thread(self.backend.close)
 
 
-def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
-    """Wire a server. ``in_memory`` keeps state and logs in memory (tests, throwaways);
-    code packages and sandboxes still live under the data directory."""
+def build_platform(settings: Settings) -> Platform:
+    """Wire a server: state where ``settings.store_url`` says (``memory:`` for tests and
+    throwaways); code packages and sandboxes live under the data directory."""
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     account = Account(region=settings.region, account_id=settings.account_id)
+    storage = Storage(settings.store_url)
+    main = storage.database()
+    main.migrate([FUNCTIONS_SCHEMA, ASYNC_SCHEMA, QUEUES_SCHEMA])
+    logs_db = storage.database("logs", durable=False)
+    logs_db.migrate([LOGS_SCHEMA])
     # Environment variables are encrypted at rest with a key of this data directory.
-    store: SqliteStore | MemoryStore = (
-        MemoryStore()
-        if in_memory
-        else SqliteStore(settings.db_path, FernetCipher.from_file(data_dir / "secret.key"))
-    )
-    logs: LogStore = MemoryLogStore() if in_memory else SqliteLogStore(data_dir / "logs.db")
+    store = SqlFunctionStore(main, FernetCipher.from_file(data_dir / "secret.key"))
+    logs = SqlLogStore(logs_db)
     code = CodeStore(settings.code_dir)
     backend = choose_backend(settings)
     runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary)
@@ -183,16 +194,12 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
         if settings.webhook_secret
         else key_file(data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
     )
-    queues = QueueService(
-        MemoryQueueStore() if in_memory else SqliteQueueStore(settings.db_path),
-        account,
-        offload=not in_memory,
-    )
+    queues = QueueService(SqlQueueStore(main), account)
     targets = Targets(account, functions, queues, webhook_key)
     async_invoker = AsyncInvoker(
         invoker,
         functions,
-        store,
+        SqlEventQueue(main),
         targets,
         event_invoke.lookup,
         AsyncSettings(
@@ -204,12 +211,14 @@ def build_platform(settings: Settings, *, in_memory: bool = False) -> Platform:
     return Platform(
         settings=settings,
         account=account,
+        storage=storage,
         store=store,
         logs=logs,
         code=code,
         backend=backend,
         runtimes=runtimes,
         functions=functions,
+        aliases=AliasService(functions),
         layers=layers,
         concurrency=ConcurrencyService(
             functions, settings.concurrency_limit, settings.concurrency_min_unreserved

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path(".altus"), description="Where SQLite, code packages and sandboxes live."
     )
+    store: str | None = Field(
+        None,
+        description="Where state lives: sqlite:<path> (the default: <data_dir>/altus.db, "
+        "with the logs in logs.db beside it), postgresql://user@host:port/database "
+        "(pip install 'altus[postgresql]'; ?options=-csearch_path%3D<schema> keeps the "
+        "tables in a schema of their own), or memory: (gone when the server stops).",
+    )
     region: str = Field("us-east-1", description="Region written into ARNs.")
     account_id: str = Field(
         "000000000000", pattern=r"^\d{12}$", description="Account id written into ARNs."
@@ -150,8 +157,8 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
     @property
-    def db_path(self) -> Path:
-        return self.data_dir / "altus.db"
+    def store_url(self) -> str:
+        return self.store or f"sqlite:{self.data_dir / 'altus.db'}"
 
     @property
     def code_dir(self) -> Path:

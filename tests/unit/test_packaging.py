@@ -7,9 +7,8 @@ import zipfile
 
 import pytest
 
-from altus.control.errors import InvalidParameterValue
 from altus.packaging import zip_directory, zip_files
-from altus.store.code import CodeStore, extract, inspect_zip, layers_tree_name
+from altus.store.code import CodeStore, PackageRejected, extract, inspect_zip, layers_tree_name
 
 
 def test_zip_files_is_deterministic_and_keeps_modes(tmp_path):
@@ -33,17 +32,17 @@ def test_zip_directory(tmp_path):
 
 
 def test_broken_and_oversized_zips_are_refused():
-    with pytest.raises(InvalidParameterValue, match="Could not unzip"):
+    with pytest.raises(PackageRejected, match="Could not unzip"):
         inspect_zip(b"PK\x03\x04 truncated")
     good = zip_files({"a": "b" * 1000})
     corrupted = good.replace(b"b" * 10, b"c" * 10, 1)
     if corrupted != good:
-        with pytest.raises(InvalidParameterValue):
+        with pytest.raises(PackageRejected):
             inspect_zip(corrupted)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("big", b"\0" * (263 * 1024 * 1024))
-    with pytest.raises(InvalidParameterValue, match="Unzipped size must be smaller"):
+    with pytest.raises(PackageRejected, match="Unzipped size must be smaller"):
         inspect_zip(buffer.getvalue())
 
 
@@ -66,7 +65,7 @@ def test_corrupt_compressed_data_is_refused():
     data = bytearray(buffer.getvalue())
     start = 30 + len("app.py")  # the deflate stream begins after the local header
     data[start : start + 64] = b"\xff" * 64
-    with pytest.raises(InvalidParameterValue, match="Could not unzip"):
+    with pytest.raises(PackageRejected, match="Could not unzip"):
         inspect_zip(bytes(data))
 
 
@@ -120,10 +119,10 @@ def test_extract_skips_names_outside_the_tree(tmp_path):
 @pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_unsafe_or_unfaithful_packages_are_refused(tmp_path, entries):
     data = _package([(name, content, link) for name, content, link in entries])
-    with pytest.raises(InvalidParameterValue, match="Could not unzip"):
+    with pytest.raises(PackageRejected, match="Could not unzip"):
         inspect_zip(data)
     # And were one ever stored, unpacking it writes nothing outside its directory.
-    with zipfile.ZipFile(io.BytesIO(data)) as archive, pytest.raises(InvalidParameterValue):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, pytest.raises(PackageRejected):
         extract(archive, tmp_path / "deep" / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep"]
 

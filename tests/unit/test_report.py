@@ -3,7 +3,8 @@
 import base64
 
 from altus.engine.invoker import log_tail
-from altus.observe.logs import LogEvent, compile_filter
+from altus.logs.filters import compile_filter
+from altus.observe.logs import LogEvent
 from altus.observe.report import Report, init_report_line
 
 

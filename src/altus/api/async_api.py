@@ -13,7 +13,7 @@ from starlette.routing import Route
 from altus.api.common import platform_of
 from altus.api.responses import read_json
 from altus.control.errors import InvalidParameterValue
-from altus.store.base import OutboxRecord
+from altus.engine.async_store import OutboxRecord
 
 _MAX_LISTED = 1000
 

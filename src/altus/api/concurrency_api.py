@@ -32,7 +32,7 @@ def _qualifier(request: Request) -> tuple[str, str]:
 async def put_function_concurrency(request: Request) -> Response:
     name = _name(request)
     body = await body_of(request, "PutFunctionConcurrency")
-    reserved = platform_of(request).concurrency.put_reserved(
+    reserved = await platform_of(request).concurrency.put_reserved(
         name, body["ReservedConcurrentExecutions"]
     )
     return json_response(request, {"ReservedConcurrentExecutions": reserved})
@@ -45,7 +45,7 @@ async def get_function_concurrency(request: Request) -> Response:
 
 
 async def delete_function_concurrency(request: Request) -> Response:
-    platform_of(request).concurrency.delete_reserved(_name(request))
+    await platform_of(request).concurrency.delete_reserved(_name(request))
     return empty_response(request, 204)
 
 
@@ -76,7 +76,7 @@ async def put_provisioned_concurrency(request: Request) -> Response:
     body = await body_of(request, "PutProvisionedConcurrencyConfig")
     platform = platform_of(request)
     platform.provisioner.forget_failures(name)
-    document = platform.concurrency.put_provisioned(
+    document = await platform.concurrency.put_provisioned(
         name, qualifier, body["ProvisionedConcurrentExecutions"]
     )
     return json_response(request, _provisioned_json(request, name, qualifier, document), 202)
@@ -108,7 +108,7 @@ def _list_provisioned(request: Request) -> Response:
 
 async def delete_provisioned_concurrency(request: Request) -> Response:
     name, qualifier = _qualifier(request)
-    platform_of(request).concurrency.delete_provisioned(name, qualifier)
+    await platform_of(request).concurrency.delete_provisioned(name, qualifier)
     return empty_response(request, 204)
 
 

@@ -41,7 +41,7 @@ async def put_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "PutFunctionEventInvokeConfig")
     return _answer(
-        request, ref, platform_of(request).event_invoke.put(ref.name, ref.qualifier, body)
+        request, ref, await platform_of(request).event_invoke.put(ref.name, ref.qualifier, body)
     )
 
 
@@ -49,7 +49,7 @@ async def update_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "UpdateFunctionEventInvokeConfig")
     return _answer(
-        request, ref, platform_of(request).event_invoke.update(ref.name, ref.qualifier, body)
+        request, ref, await platform_of(request).event_invoke.update(ref.name, ref.qualifier, body)
     )
 
 
@@ -60,7 +60,7 @@ async def get_config(request: Request) -> Response:
 
 async def delete_config(request: Request) -> Response:
     ref = ref_of(request)
-    platform_of(request).event_invoke.delete(ref.name, ref.qualifier)
+    await platform_of(request).event_invoke.delete(ref.name, ref.qualifier)
     return empty_response(request, 204)
 
 

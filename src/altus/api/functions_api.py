@@ -23,7 +23,6 @@ from altus.control.arns import (
     parse_unqualified,
 )
 from altus.control.errors import ValidationFailed
-from altus.control.functions import code_location
 from altus.control.model import FunctionConfig
 
 # --- functions ---------------------------------------------------------------------------------
@@ -75,7 +74,7 @@ async def get_function(request: Request) -> Response:
         "Configuration": config_json(request, config, ref.qualifier),
         "Code": {
             "RepositoryType": "S3",
-            "Location": code_location(str(request.base_url).rstrip("/"), config.code),
+            "Location": f"{str(request.base_url).rstrip('/')}/_altus/code/{config.code.digest}.zip",
         },
     }
     if record.tags:
@@ -145,7 +144,7 @@ async def list_versions(request: Request) -> Response:
 async def create_alias(request: Request) -> Response:
     ref = ref_of(request, qualified=False)
     body = await body_of(request, "CreateAlias")
-    alias = functions_of(request).create_alias(ref.name, body)
+    alias = await platform_of(request).aliases.create(ref.name, body)
     return json_response(request, alias.to_api(platform_of(request).account), 201)
 
 
@@ -176,13 +175,13 @@ async def get_alias(request: Request) -> Response:
 async def update_alias(request: Request) -> Response:
     ref = ref_of(request, qualified=False)
     body = await body_of(request, "UpdateAlias")
-    alias = functions_of(request).update_alias(ref.name, request.path_params["alias"], body)
+    alias = await platform_of(request).aliases.update(ref.name, request.path_params["alias"], body)
     return json_response(request, alias.to_api(platform_of(request).account))
 
 
 async def delete_alias(request: Request) -> Response:
     ref = ref_of(request, qualified=False)
-    functions_of(request).delete_alias(ref.name, request.path_params["alias"])
+    await platform_of(request).aliases.delete(ref.name, request.path_params["alias"])
     return empty_response(request, 204)
 
 

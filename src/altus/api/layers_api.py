@@ -136,13 +136,13 @@ async def list_layer_versions(request: Request) -> Response:
 
 
 async def delete_layer_version(request: Request) -> Response:
-    _layers(request).delete(_name(request), _number(request))
+    await _layers(request).delete(_name(request), _number(request))
     return empty_response(request, 204)
 
 
 async def add_layer_version_permission(request: Request) -> Response:
     body = await body_of(request, "AddLayerVersionPermission")
-    statement, layer = _layers(request).add_permission(
+    statement, layer = await _layers(request).add_permission(
         _name(request), _number(request), body, request.query_params.get("RevisionId")
     )
     return json_response(
@@ -163,7 +163,7 @@ async def get_layer_version_policy(request: Request) -> Response:
 
 
 async def remove_layer_version_permission(request: Request) -> Response:
-    _layers(request).remove_permission(
+    await _layers(request).remove_permission(
         _name(request),
         _number(request),
         request.path_params["sid"],

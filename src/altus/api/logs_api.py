@@ -7,7 +7,6 @@ Served on the same port, as ``POST /`` with ``X-Amz-Target: Logs_20140328.<Op>``
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +19,8 @@ from altus.api.responses import request_id
 from altus.control.arns import Account
 from altus.control.errors import InvalidRequestContent, ValidationFailed
 from altus.errors import UserError
-from altus.observe.logs import LogStore, compile_filter
+from altus.logs.filters import compile_filter
+from altus.logs.store import LogStore
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -65,7 +65,7 @@ def _token(body: dict[str, Any], key: str = "nextToken") -> int:
         raise LogsError(f"The specified {key} is invalid.") from None
 
 
-def _group(logs: LogStore, body: dict[str, Any]) -> str:
+async def _group(logs: LogStore, body: dict[str, Any]) -> str:
     group = body.get("logGroupName")
     if not isinstance(group, str) or not group:
         identifier = body.get("logGroupIdentifier")
@@ -73,7 +73,7 @@ def _group(logs: LogStore, body: dict[str, Any]) -> str:
             group = identifier.split(":log-group:", 1)[-1].removesuffix(":*")
         else:
             raise LogsError("logGroupName is required")
-    if not any(g.group == group for g in logs.groups(group)):
+    if not any(g.group == group for g in await logs.groups(group)):
         raise LogGroupNotFound("The specified log group does not exist.")
     return group
 
@@ -82,10 +82,12 @@ def _arn(account: Account, group: str) -> str:
     return f"arn:{account.partition}:logs:{account.region}:{account.account_id}:log-group:{group}"
 
 
-def describe_log_groups(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
+async def describe_log_groups(
+    logs: LogStore, body: dict[str, Any], account: Account
+) -> dict[str, Any]:
     prefix = body.get("logGroupNamePrefix") or ""
     limit = _limit(body, 50, 50)
-    groups = logs.groups(prefix)
+    groups = await logs.groups(prefix)
     start = _token(body)
     page = groups[start : start + limit]
     out: dict[str, Any] = {
@@ -107,9 +109,11 @@ def describe_log_groups(logs: LogStore, body: dict[str, Any], account: Account) 
     return out
 
 
-def describe_log_streams(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
-    group = _group(logs, body)
-    streams = logs.streams(group, body.get("logStreamNamePrefix") or "")
+async def describe_log_streams(
+    logs: LogStore, body: dict[str, Any], account: Account
+) -> dict[str, Any]:
+    group = await _group(logs, body)
+    streams = await logs.streams(group, body.get("logStreamNamePrefix") or "")
     if body.get("orderBy") == "LastEventTime":
         streams.sort(key=lambda s: s.last_event)
     if body.get("descending"):
@@ -136,8 +140,8 @@ def describe_log_streams(logs: LogStore, body: dict[str, Any], account: Account)
     return out
 
 
-def get_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
-    group = _group(logs, body)
+async def get_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
+    group = await _group(logs, body)
     stream = body.get("logStreamName")
     if not isinstance(stream, str) or not stream:
         raise LogsError("logStreamName is required")
@@ -145,7 +149,7 @@ def get_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> di
     token = body.get("nextToken") or ""
     backward = token.startswith("b/") or (not token and body.get("startFromHead") is False)
     descending = backward or (not token and not body.get("startFromHead", False))
-    events = logs.events(
+    events = await logs.events(
         group,
         [stream],
         _int(body, "startTime"),
@@ -169,14 +173,16 @@ def get_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> di
     }
 
 
-def filter_log_events(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
-    group = _group(logs, body)
+async def filter_log_events(
+    logs: LogStore, body: dict[str, Any], account: Account
+) -> dict[str, Any]:
+    group = await _group(logs, body)
     names = body.get("logStreamNames")
     prefix = body.get("logStreamNamePrefix")
     if names and prefix:
         raise LogsError("logStreamNames and logStreamNamePrefix are mutually exclusive")
     if prefix:
-        names = [s.stream for s in logs.streams(group, prefix)]
+        names = [s.stream for s in await logs.streams(group, prefix)]
         if not names:
             return {"events": [], "searchedLogStreams": []}
     pattern = compile_filter(body.get("filterPattern"))
@@ -186,7 +192,7 @@ def filter_log_events(logs: LogStore, body: dict[str, Any], account: Account) ->
     last_id = after
     # Scan in pages so a sparse match over a large group stays bounded in memory.
     while len(found) < limit:
-        page = logs.events(
+        page = await logs.events(
             group,
             names,
             _int(body, "startTime"),
@@ -220,12 +226,14 @@ def filter_log_events(logs: LogStore, body: dict[str, Any], account: Account) ->
     return out
 
 
-def delete_log_group(logs: LogStore, body: dict[str, Any], account: Account) -> dict[str, Any]:
-    logs.delete_group(_group(logs, body))
+async def delete_log_group(
+    logs: LogStore, body: dict[str, Any], account: Account
+) -> dict[str, Any]:
+    await logs.delete_group(await _group(logs, body))
     return {}
 
 
-_OPERATIONS: dict[str, Callable[[LogStore, dict[str, Any], Account], dict[str, Any]]] = {
+_OPERATIONS: dict[str, Callable[[LogStore, dict[str, Any], Account], Awaitable[dict[str, Any]]]] = {
     "DescribeLogGroups": describe_log_groups,
     "DescribeLogStreams": describe_log_streams,
     "GetLogEvents": get_log_events,
@@ -251,11 +259,8 @@ def handler(operation: str) -> Callable[[Request, dict[str, Any]], Awaitable[Res
         except InvalidRequestContent as error:
             raise Unreadable(error.message.split(": ", 1)[-1]) from None
 
-        def query() -> dict[str, Any]:
-            logs.flush()  # what was logged before this request is visible to it
-            return fn(logs, body, account)
-
-        result = await asyncio.to_thread(query)
+        await logs.flush()  # what was logged before this request is visible to it
+        result = await fn(logs, body, account)
         return Response(
             json.dumps(result).encode(),
             200,

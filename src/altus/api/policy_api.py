@@ -14,7 +14,7 @@ from altus.control import policies
 async def add_permission(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "AddPermission")
-    statement = platform_of(request).permissions.add(ref.name, ref.qualifier, body)
+    statement = await platform_of(request).permissions.add(ref.name, ref.qualifier, body)
     return json_response(request, {"Statement": policies.statement_json(statement)}, 201)
 
 
@@ -26,7 +26,7 @@ async def get_policy(request: Request) -> Response:
 
 async def remove_permission(request: Request) -> Response:
     ref = ref_of(request)
-    platform_of(request).permissions.remove(
+    await platform_of(request).permissions.remove(
         ref.name, ref.qualifier, request.path_params["sid"], request.query_params.get("RevisionId")
     )
     return empty_response(request, 204)

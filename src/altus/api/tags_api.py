@@ -13,7 +13,7 @@ from altus.control.errors import ValidationFailed
 
 async def tag_resource(request: Request) -> Response:
     body = await body_of(request, "TagResource")
-    platform_of(request).tags.tag(request.path_params["arn"], body["Tags"])
+    await platform_of(request).tags.tag(request.path_params["arn"], body["Tags"])
     return empty_response(request, 204)
 
 
@@ -24,7 +24,7 @@ async def untag_resource(request: Request) -> Response:
             "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
             "constraint: Member must not be null"
         )
-    platform_of(request).tags.untag(request.path_params["arn"], keys)
+    await platform_of(request).tags.untag(request.path_params["arn"], keys)
     return empty_response(request, 204)
 
 

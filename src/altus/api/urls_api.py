@@ -38,7 +38,7 @@ def _url_json(request: Request, config: UrlConfig, *, created: bool = False) -> 
 async def create_url_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "CreateFunctionUrlConfig")
-    config = platform_of(request).urls.create(ref.name, ref.qualifier, body)
+    config = await platform_of(request).urls.create(ref.name, ref.qualifier, body)
     return json_response(request, _url_json(request, config, created=True), 201)
 
 
@@ -51,13 +51,13 @@ async def get_url_config(request: Request) -> Response:
 async def update_url_config(request: Request) -> Response:
     ref = ref_of(request)
     body = await body_of(request, "UpdateFunctionUrlConfig")
-    config = platform_of(request).urls.update(ref.name, ref.qualifier, body)
+    config = await platform_of(request).urls.update(ref.name, ref.qualifier, body)
     return json_response(request, _url_json(request, config))
 
 
 async def delete_url_config(request: Request) -> Response:
     ref = ref_of(request)
-    platform_of(request).urls.delete(ref.name, ref.qualifier)
+    await platform_of(request).urls.delete(ref.name, ref.qualifier)
     return empty_response(request, 204)
 
 

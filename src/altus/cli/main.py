@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", help="where state, code and logs live (default .altus)")
     up.add_argument("--config", help="a TOML settings file")
     up.add_argument(
+        "--store",
+        help="where state lives: sqlite:<path> (default <data-dir>/altus.db), "
+        "postgresql://user@host:port/db, or memory:",
+    )
+    up.add_argument(
         "--sandbox",
         choices=["auto", "linux", "process"],
         help="execution-environment backend (default auto: linux where it works)",
@@ -134,6 +139,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         data_dir=args.data_dir,
+        store=args.store,
         sandbox=args.sandbox,
     )
     logging.basicConfig(
@@ -144,7 +150,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
     async def on_ready(platform: Any, url: str) -> None:
         print(
             f"Altus {__version__} serving the Lambda API at {url} "
-            f"(data: {settings.data_dir}, sandbox: {platform.backend.name})",
+            f"(data: {settings.data_dir}, store: {platform.storage.location}, "
+            f"sandbox: {platform.backend.name})",
             flush=True,
         )
         if args.example:

@@ -10,6 +10,7 @@ $LATEST, and one version gets it from one qualifier only.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from altus.control.arns import LATEST, is_version
@@ -35,6 +36,8 @@ class ConcurrencyService:
         self._functions = functions
         self.account_limit = account_limit
         self.min_unreserved = min_unreserved
+        # Reservations are checked against the whole account: one change at a time.
+        self._account = asyncio.Lock()
 
     # --- reserved --------------------------------------------------------------------------
 
@@ -50,8 +53,15 @@ class ConcurrencyService:
                 total += int(document["reserved"])
         return total
 
-    def put_reserved(self, name: str, reserved: int) -> int:
+    async def put_reserved(self, name: str, reserved: int) -> int:
         self._functions.record(name)
+        async with self._account:
+            await self._functions.attach(
+                name, RESERVED, "", lambda current: self._reservation(name, reserved)
+            )
+        return reserved
+
+    def _reservation(self, name: str, reserved: int) -> dict[str, Any]:
         unreserved = self.account_limit - self.total_reserved(excluding=name) - reserved
         if unreserved < self.min_unreserved:
             raise InvalidParameterValue(
@@ -65,12 +75,12 @@ class ConcurrencyService:
                 f"Reserved concurrency ({reserved}) cannot be less than the function's "
                 f"provisioned concurrency ({provisioned})."
             )
-        self._functions.attach(name, RESERVED, "", {"reserved": reserved})
-        return reserved
+        return {"reserved": reserved}
 
-    def delete_reserved(self, name: str) -> None:
+    async def delete_reserved(self, name: str) -> None:
         self._functions.record(name)
-        self._functions.attach(name, RESERVED, "", None)
+        async with self._account:
+            await self._functions.attach(name, RESERVED, "", lambda current: None)
 
     # --- provisioned -------------------------------------------------------------------------
 
@@ -90,7 +100,19 @@ class ConcurrencyService:
     def total_provisioned(self, name: str, *, excluding: str | None = None) -> int:
         return sum(int(d["requested"]) for q, d in self.provisioned_configs(name) if q != excluding)
 
-    def put_provisioned(self, name: str, qualifier: str, requested: int) -> dict[str, Any]:
+    async def put_provisioned(self, name: str, qualifier: str, requested: int) -> dict[str, Any]:
+        self._check_qualifier(name, qualifier)
+        async with self._account:
+            document = await self._functions.attach(
+                name,
+                PROVISIONED,
+                qualifier,
+                lambda current: self._provisioning(name, qualifier, requested),
+            )
+        assert document is not None
+        return document
+
+    def _provisioning(self, name: str, qualifier: str, requested: int) -> dict[str, Any]:
         self._check_qualifier(name, qualifier)
         record = self._functions.record(name)
         version = _version_of(record, qualifier)
@@ -129,13 +151,16 @@ class ConcurrencyService:
                     "Requested Provisioned Concurrency exceeds the account's unreserved "
                     f"concurrency, which must stay at least {self.min_unreserved}."
                 )
-        document = {"requested": requested, "last_modified": _provisioned_time()}
-        self._functions.attach(name, PROVISIONED, qualifier, document)
-        return document
+        return {"requested": requested, "last_modified": _provisioned_time()}
 
-    def delete_provisioned(self, name: str, qualifier: str) -> None:
+    async def delete_provisioned(self, name: str, qualifier: str) -> None:
         self.provisioned(name, qualifier)
-        self._functions.attach(name, PROVISIONED, qualifier, None)
+
+        def deleted(current: dict[str, Any] | None) -> None:
+            self.provisioned(name, qualifier)
+
+        async with self._account:
+            await self._functions.attach(name, PROVISIONED, qualifier, deleted)
 
     def _check_qualifier(self, name: str, qualifier: str) -> None:
         if qualifier == LATEST:

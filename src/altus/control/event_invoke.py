@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from altus.control.arns import LATEST
@@ -61,41 +61,66 @@ class EventInvokeConfigService:
     def list(self, name: str) -> list[tuple[str, dict[str, Any]]]:
         return sorted(self._functions.record(name).attached.get(EVENT_INVOKE, {}).items())
 
-    def put(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def put(
+        self, name: str, qualifier: str | None, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """PutFunctionEventInvokeConfig: the whole configuration, replacing any before."""
-        key = self._key(name, qualifier)
-        document = {m: body[m] for m in _MEMBERS if body.get(m) is not None}
-        return self._store(name, key, document)
+        return await self._store(
+            name,
+            qualifier,
+            lambda current: {m: body[m] for m in _MEMBERS if body.get(m) is not None},
+        )
 
-    def update(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def update(
+        self, name: str, qualifier: str | None, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """UpdateFunctionEventInvokeConfig: only the members given change."""
-        key = self._key(name, qualifier)
-        current = self._functions.record(name).attachment(EVENT_INVOKE, key) or {}
-        document = {m: current[m] for m in _MEMBERS if m in current}
-        for member in _MEMBERS:
-            if body.get(member) is None:
-                continue
-            if member == "DestinationConfig":
-                merged = dict(document.get(member) or {})
-                merged.update(body[member])
-                document[member] = merged
-            else:
-                document[member] = body[member]
-        return self._store(name, key, document)
 
-    def delete(self, name: str, qualifier: str | None) -> None:
+        def merged(current: dict[str, Any]) -> dict[str, Any]:
+            document = {m: current[m] for m in _MEMBERS if m in current}
+            for member in _MEMBERS:
+                if body.get(member) is None:
+                    continue
+                if member == "DestinationConfig":
+                    destinations = dict(document.get(member) or {})
+                    destinations.update(body[member])
+                    document[member] = destinations
+                else:
+                    document[member] = body[member]
+            return document
+
+        return await self._store(name, qualifier, merged)
+
+    async def delete(self, name: str, qualifier: str | None) -> None:
         key = self._key(name, qualifier)
         self.get(name, qualifier)
-        self._functions.attach(name, EVENT_INVOKE, key, None)
 
-    def _store(self, name: str, key: str, document: dict[str, Any]) -> dict[str, Any]:
-        destinations = document.get("DestinationConfig") or {}
-        for kind in ("OnSuccess", "OnFailure"):
-            target = (destinations.get(kind) or {}).get("Destination")
-            if target:
-                _check_destination(target, on_failure=kind == "OnFailure")
-        document["LastModified"] = time.time()
-        self._functions.attach(name, EVENT_INVOKE, key, document)
+        def deleted(document: dict[str, Any] | None) -> None:
+            self.get(name, qualifier)
+
+        await self._functions.attach(name, EVENT_INVOKE, key, deleted)
+
+    async def _store(
+        self,
+        name: str,
+        qualifier: str | None,
+        make: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        key = self._key(name, qualifier)
+
+        def stored(current: dict[str, Any] | None) -> dict[str, Any]:
+            self._key(name, qualifier)
+            document = make(current or {})
+            destinations = document.get("DestinationConfig") or {}
+            for kind in ("OnSuccess", "OnFailure"):
+                target = (destinations.get(kind) or {}).get("Destination")
+                if target:
+                    _check_destination(target, on_failure=kind == "OnFailure")
+            document["LastModified"] = time.time()
+            return document
+
+        document = await self._functions.attach(name, EVENT_INVOKE, key, stored)
+        assert document is not None
         return document
 
     def _key(self, name: str, qualifier: str | None) -> str:

@@ -4,23 +4,31 @@ A layer is a name with numbered versions (numbers are never reused, even after a
 delete). A function configuration names up to five layer versions by ARN; it keeps their
 packages (``LayerRef``) so that deleting a layer version never breaks a function, or a
 published version, that uses it. Commands follow the control layer's rule: validate,
-plan, ``store.apply``, then update memory.
+plan, commit (``store.commit``: durably, then memory), one command per layer at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from altus.control import policies, validation
 from altus.control.arns import Account
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
-from altus.control.model import CodeRef, LayerRef, LayerVersion, new_revision
-from altus.store.base import DeleteLayerVersion, PutLayerVersion, Store
-from altus.store.code import MAX_UNZIPPED_BYTES, CodeStore
+from altus.control.model import LayerRef, LayerVersion, new_revision
+from altus.control.store import (
+    Change,
+    DeleteLayerVersion,
+    FunctionStore,
+    PutLayerVersion,
+    commit,
+)
+from altus.store.code import MAX_UNZIPPED_BYTES, CodeRef, CodeStore
 
 MAX_LAYERS = 5
+
+T = TypeVar("T")
 
 
 def check_unzipped_size(code: CodeRef, layers: Sequence[LayerRef]) -> None:
@@ -33,15 +41,16 @@ def check_unzipped_size(code: CodeRef, layers: Sequence[LayerRef]) -> None:
 
 
 class LayerService:
-    def __init__(self, store: Store, code: CodeStore, account: Account) -> None:
+    def __init__(self, store: FunctionStore, code: CodeStore, account: Account) -> None:
         self.store = store
         self.code = code
         self.account = account
         self._versions: dict[tuple[str, int], LayerVersion] = {}
         self._counters: dict[str, int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
-    def start(self) -> None:
-        layers, counters = self.store.load_layers()
+    async def start(self) -> None:
+        layers, counters = await self.store.load_layers()
         self._versions = {(layer.name, layer.version): layer for layer in layers}
         self._counters = dict(counters)
 
@@ -71,51 +80,72 @@ class LayerService:
         code = await asyncio.to_thread(self.code.put, data)
         # Unpacked now, so a cold start of a function using it never waits for the unzip.
         await asyncio.to_thread(self.code.unpacked, code.digest)
-        number = self._counters.get(name, 0) + 1
-        layer = LayerVersion(
-            name=name,
-            version=number,
-            code=code,
-            description=body.get("Description", ""),
-            compatible_runtimes=tuple(body.get("CompatibleRuntimes") or ()),
-            compatible_architectures=tuple(body.get("CompatibleArchitectures") or ()),
-            license_info=body.get("LicenseInfo"),
-        )
-        self.store.apply([PutLayerVersion(layer)])
-        self._versions[(name, number)] = layer
-        self._counters[name] = number
-        return layer
+        async with self._lock(name):
+            number = self._counters.get(name, 0) + 1
+            layer = LayerVersion(
+                name=name,
+                version=number,
+                code=code,
+                description=body.get("Description", ""),
+                compatible_runtimes=tuple(body.get("CompatibleRuntimes") or ()),
+                compatible_architectures=tuple(body.get("CompatibleArchitectures") or ()),
+                license_info=body.get("LicenseInfo"),
+            )
 
-    def delete(self, name: str, version: int) -> None:
+            def stored() -> LayerVersion:
+                self._versions[(name, number)] = layer
+                self._counters[name] = number
+                return layer
+
+            return await self._commit([PutLayerVersion(layer)], stored)
+
+    async def delete(self, name: str, version: int) -> None:
         """DeleteLayerVersion; deleting one that does not exist succeeds, as on Lambda."""
-        if (name, version) not in self._versions:
-            return
-        self.store.apply([DeleteLayerVersion(name, version)])
-        del self._versions[(name, version)]
+        async with self._lock(name):
+            if (name, version) not in self._versions:
+                return
 
-    def add_permission(
+            def deleted() -> None:
+                del self._versions[(name, version)]
+
+            await self._commit([DeleteLayerVersion(name, version)], deleted)
+
+    async def add_permission(
         self, name: str, version: int, body: Mapping[str, Any], revision: str | None
     ) -> tuple[dict[str, Any], LayerVersion]:
-        layer = self.get(name, version)
-        policies.check_revision(revision, layer.policy_revision)
         statement = policies.layer_statement(body, self.account.layer_arn(name, version))
-        statements = policies.with_statement(layer.statements, statement)
-        return statement, self._put(
-            layer.replace(statements=tuple(statements), policy_revision=new_revision())
-        )
+        async with self._lock(name):
+            layer = self.get(name, version)
+            policies.check_revision(revision, layer.policy_revision)
+            statements = policies.with_statement(layer.statements, statement)
+            return statement, await self._put(
+                layer.replace(statements=tuple(statements), policy_revision=new_revision())
+            )
 
-    def remove_permission(self, name: str, version: int, sid: str, revision: str | None) -> None:
-        layer = self.get(name, version)
-        policies.check_revision(revision, layer.policy_revision)
-        kept = tuple(s for s in layer.statements if s["Sid"] != sid)
-        if len(kept) == len(layer.statements):
-            raise ResourceNotFound("Statement sid is not found in resource policy.")
-        self._put(layer.replace(statements=kept, policy_revision=new_revision()))
+    async def remove_permission(
+        self, name: str, version: int, sid: str, revision: str | None
+    ) -> None:
+        async with self._lock(name):
+            layer = self.get(name, version)
+            policies.check_revision(revision, layer.policy_revision)
+            kept = tuple(s for s in layer.statements if s["Sid"] != sid)
+            if len(kept) == len(layer.statements):
+                raise ResourceNotFound("Statement sid is not found in resource policy.")
+            await self._put(layer.replace(statements=kept, policy_revision=new_revision()))
 
-    def _put(self, layer: LayerVersion) -> LayerVersion:
-        self.store.apply([PutLayerVersion(layer)])
-        self._versions[(layer.name, layer.version)] = layer
-        return layer
+    def _lock(self, name: str) -> asyncio.Lock:
+        """A layer's commands run one at a time (its version counter, its policies)."""
+        return self._locks.setdefault(name, asyncio.Lock())
+
+    async def _put(self, layer: LayerVersion) -> LayerVersion:
+        def stored() -> LayerVersion:
+            self._versions[(layer.name, layer.version)] = layer
+            return layer
+
+        return await self._commit([PutLayerVersion(layer)], stored)
+
+    async def _commit(self, changes: Sequence[Change], then: Callable[[], T]) -> T:
+        return await commit(self.store, changes, then)
 
     # --- functions' layers ----------------------------------------------------------------
 

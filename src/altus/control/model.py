@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from altus.control.arns import LATEST, Account
+from altus.store.code import CodeRef
 
 # Lifecycle values, as AWS spells them.
 PENDING, ACTIVE, FAILED = "Pending", "Active", "Failed"
@@ -30,16 +31,6 @@ def now_iso() -> str:
 
 def new_revision() -> str:
     return str(uuid.uuid4())
-
-
-@dataclass(frozen=True, slots=True)
-class CodeRef:
-    """A code package in the code store, addressed by the hex SHA-256 of its zip."""
-
-    digest: str  # hex sha256: the code store key
-    sha256: str  # base64 sha256: AWS's CodeSha256
-    size: int  # bytes of the zip: AWS's CodeSize
-    unzipped_size: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,13 +27,20 @@ class PermissionService:
     def __init__(self, functions: FunctionService) -> None:
         self._functions = functions
 
-    def add(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
-        current = self._current(name, qualifier)
-        policies.check_revision(body.get("RevisionId"), self._revision(name, qualifier))
+    async def add(
+        self, name: str, qualifier: str | None, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        self._current(name, qualifier)
         resource = self._functions.account.function_arn(name, qualifier)
         statement = policies.function_statement(body, resource)
-        statements = policies.with_statement(current.get("statements", []), statement)
-        self._functions.attach(name, POLICY, qualifier or "", {"statements": statements})
+
+        def added(document: dict[str, Any] | None) -> dict[str, Any]:
+            self._current(name, qualifier)  # the qualifier may have gone meanwhile
+            policies.check_revision(body.get("RevisionId"), self._revision(name, qualifier))
+            current = (document or {}).get("statements", [])
+            return {"statements": policies.with_statement(current, statement)}
+
+        await self._functions.attach(name, POLICY, qualifier or "", added)
         return statement
 
     def get(self, name: str, qualifier: str | None) -> tuple[str, str]:
@@ -43,17 +50,23 @@ class PermissionService:
             raise ResourceNotFound(_MISSING)
         return policies.document(current["statements"]), self._revision(name, qualifier)
 
-    def remove(self, name: str, qualifier: str | None, sid: str, revision: str | None) -> None:
-        current = self._current(name, qualifier)
-        statements = current.get("statements", [])
-        kept = [s for s in statements if s["Sid"] != sid]
-        if not statements:
-            raise ResourceNotFound(_MISSING)
-        policies.check_revision(revision, self._revision(name, qualifier))
-        if len(kept) == len(statements):
-            raise ResourceNotFound("Statement sid is not found in resource policy.")
-        value = {"statements": kept} if kept else None
-        self._functions.attach(name, POLICY, qualifier or "", value)
+    async def remove(
+        self, name: str, qualifier: str | None, sid: str, revision: str | None
+    ) -> None:
+        self._current(name, qualifier)
+
+        def removed(document: dict[str, Any] | None) -> dict[str, Any] | None:
+            self._current(name, qualifier)
+            statements = (document or {}).get("statements", [])
+            if not statements:
+                raise ResourceNotFound(_MISSING)
+            policies.check_revision(revision, self._revision(name, qualifier))
+            kept = [s for s in statements if s["Sid"] != sid]
+            if len(kept) == len(statements):
+                raise ResourceNotFound("Statement sid is not found in resource policy.")
+            return {"statements": kept} if kept else None
+
+        await self._functions.attach(name, POLICY, qualifier or "", removed)
 
     def _revision(self, name: str, qualifier: str | None) -> str:
         record = self._functions.record(name)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from altus.control import validation
 from altus.control.arns import parse_function_ref
 from altus.control.errors import InvalidParameterValue
 from altus.control.functions import FunctionService
-from altus.store.base import PutTags
+from altus.control.store import PutTags
 
 
 class TagService:
@@ -31,17 +31,23 @@ class TagService:
     def list(self, arn: str) -> dict[str, str]:
         return dict(self._functions.record(self.function_of(arn)).tags)
 
-    def tag(self, arn: str, tags: Mapping[str, str]) -> None:
-        name = self.function_of(arn)
-        record = self._functions.record(name)
-        merged = {**record.tags, **tags}
-        validation.check_tags(merged)
-        self._functions.store.apply([PutTags(name, merged)])
-        record.tags = merged
+    async def tag(self, arn: str, tags: Mapping[str, str]) -> None:
+        await self._retag(arn, lambda current: {**current, **tags})
 
-    def untag(self, arn: str, keys: Iterable[str]) -> None:
+    async def untag(self, arn: str, keys: Iterable[str]) -> None:
+        doomed = set(keys)
+        await self._retag(
+            arn, lambda current: {k: v for k, v in current.items() if k not in doomed}
+        )
+
+    async def _retag(self, arn: str, change: Callable[[dict[str, str]], dict[str, str]]) -> None:
         name = self.function_of(arn)
-        record = self._functions.record(name)
-        kept = {k: v for k, v in record.tags.items() if k not in set(keys)}
-        self._functions.store.apply([PutTags(name, kept)])
-        record.tags = kept
+        async with self._functions.writing(name):
+            record = self._functions.record(name)
+            tags = change(record.tags)
+            validation.check_tags(tags)
+
+            def stored() -> None:
+                record.tags = tags
+
+            await self._functions.commit([PutTags(name, tags)], stored)

@@ -90,14 +90,8 @@ class UrlService:
         documents = self._functions.record(name).attached.get(URL, {})
         return [UrlConfig.from_record(d) for _, d in sorted(documents.items())]
 
-    def create(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> UrlConfig:
+    async def create(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> UrlConfig:
         key = self._key(name, qualifier)
-        if self._functions.record(name).attachment(URL, key) is not None:
-            arn = self._functions.account.function_arn(name, qualifier)
-            raise ResourceConflict(
-                f"Failed to create function url config for [functionArn = {arn}]. Error "
-                "message:  FunctionUrlConfig exists for this Lambda function"
-            )
         now = url_time()
         config = UrlConfig(
             function=name,
@@ -109,11 +103,22 @@ class UrlService:
             creation_time=now,
             last_modified_time=now,
         )
-        self._functions.attach(name, URL, key, config.to_record())
+
+        def created(document: dict[str, Any] | None) -> dict[str, Any]:
+            self._key(name, qualifier)  # the alias may have gone meanwhile
+            if document is not None:
+                arn = self._functions.account.function_arn(name, qualifier)
+                raise ResourceConflict(
+                    f"Failed to create function url config for [functionArn = {arn}]. "
+                    "Error message:  FunctionUrlConfig exists for this Lambda function"
+                )
+            return config.to_record()
+
+        await self._functions.attach(name, URL, key, created)
         return config
 
-    def update(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> UrlConfig:
-        current = self.get(name, qualifier)
+    async def update(self, name: str, qualifier: str | None, body: Mapping[str, Any]) -> UrlConfig:
+        key = self._key(name, qualifier)
         changes: dict[str, Any] = {"last_modified_time": url_time()}
         if body.get("AuthType"):
             changes["auth_type"] = body["AuthType"]
@@ -121,13 +126,23 @@ class UrlService:
             changes["invoke_mode"] = body["InvokeMode"]
         if "Cors" in body:
             changes["cors"] = _cors(body["Cors"])
-        updated = current.replace(**changes)
-        self._functions.attach(name, URL, self._key(name, qualifier), updated.to_record())
-        return updated
 
-    def delete(self, name: str, qualifier: str | None) -> None:
+        def updated(document: dict[str, Any] | None) -> dict[str, Any]:
+            current = self.get(name, qualifier)
+            return current.replace(**changes).to_record()
+
+        document = await self._functions.attach(name, URL, key, updated)
+        assert document is not None
+        return UrlConfig.from_record(document)
+
+    async def delete(self, name: str, qualifier: str | None) -> None:
+        key = self._key(name, qualifier)
         self.get(name, qualifier)
-        self._functions.attach(name, URL, self._key(name, qualifier), None)
+
+        def deleted(document: dict[str, Any] | None) -> None:
+            self.get(name, qualifier)
+
+        await self._functions.attach(name, URL, key, deleted)
 
     def _key(self, name: str, qualifier: str | None) -> str:
         record = self._functions.record(name)

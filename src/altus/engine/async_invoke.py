@@ -1,7 +1,7 @@
 """Asynchronous (``Event``) invocation: accept durably, deliver, retry, send the end on.
 
 ``submit`` returns only once the event is in the store's queue (concurrent submits share
-one fsync'ed transaction, as do concurrent ends: ``batch.GroupCommit``), so a 202 is
+one durable transaction, as do concurrent ends: ``altus.store.commit``), so a 202 is
 only ever sent for an event that survives a crash; events still queued when the server
 starts are delivered then: at least once.
 
@@ -48,13 +48,13 @@ from altus.engine.async_policy import (
     qualified_arn,
 )
 from altus.engine.async_stats import AsyncStats
-from altus.engine.batch import GroupCommit
+from altus.engine.async_store import EventQueue, OutboxRecord, QueuedEvent
 from altus.engine.destinations import DeliveryFailed, Targets
 from altus.engine.due import DueQueue
 from altus.engine.errors import TooManyRequests
 from altus.engine.invoker import Invoker, InvokeRequest
 from altus.errors import AltusError
-from altus.store.base import EventQueue, OutboxRecord, QueuedEvent
+from altus.store.commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -109,20 +109,20 @@ class AsyncInvoker:
         self._due: DueQueue[_Entry] = DueQueue()
         self._outbox: DueQueue[OutboxRecord] = DueQueue()
         self._resident = 0
-        self._puts = GroupCommit(queue.put, self._stored)
+        self._puts: GroupCommit[QueuedEvent] = GroupCommit(queue.put)
         self._finishes: GroupCommit[tuple[str, Sequence[OutboxRecord]]] = GroupCommit(queue.finish)
         self._workers: list[asyncio.Task[None]] = []
         targets.bind(self.submit)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> int:
+    async def start(self) -> int:
         """Start the workers and schedule what a previous run accepted and did not finish:
         its events, and records not yet at their targets. Returns the events' number."""
-        pending = self._queue.pending()
+        pending = await self._queue.pending()
         for event in pending:
             self._track(event, int(event.extra.get("due_ms") or 0))
-        for record in self._queue.outbox(parked=False):
+        for record in await self._queue.outbox(parked=False):
             self._outbox.push(0, record)
         loop = asyncio.get_running_loop()
         self._workers = [loop.create_task(self._work()) for _ in range(self._settings.workers)]
@@ -139,8 +139,8 @@ class AsyncInvoker:
         for task in self._workers:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self._puts.close()
-        await self._finishes.close()
+        await self._puts.drain()
+        await self._finishes.drain()
         await self._targets.close()
 
     # --- accepting ---------------------------------------------------------------------------
@@ -154,14 +154,15 @@ class AsyncInvoker:
             payload=payload,
             received_ms=now_ms(),
         )
-        await self._puts(event)
+        await self._puts.write(event, lambda: self._stored(event))
         return event.id
 
-    def _stored(self, events: Sequence[QueuedEvent]) -> None:
-        # Scheduled here, not by the submitter: a stored event always gets delivered.
-        for event in events:
-            self._track(event, 0)
-            self.stats.of(event.function).received += 1
+    def _stored(self, event: QueuedEvent) -> None:
+        # Scheduled here (group commit runs it once the event is written, whether or not
+        # its submitter still waits), not by the submitter: a stored event always gets
+        # delivered.
+        self._track(event, 0)
+        self.stats.of(event.function).received += 1
 
     def _track(self, event: QueuedEvent, due_ms: int) -> None:
         payload: bytes | None = None
@@ -219,7 +220,7 @@ class AsyncInvoker:
             return
         payload = entry.payload
         if payload is None:
-            payload = await asyncio.to_thread(self._queue.payload, event.id)
+            payload = await self._queue.payload(event.id)
             if payload is None:  # finished meanwhile (cannot happen with one server)
                 self._forget(entry)
                 return
@@ -240,7 +241,7 @@ class AsyncInvoker:
                 "dropping asynchronous event %s for %s: %s", event.id, event.function, error.message
             )
             counters.dropped += 1
-            await self._finishes((event.id, ()))
+            await self._finishes.write((event.id, ()))
             self._forget(entry)
             return
         except AltusError as error:
@@ -274,7 +275,7 @@ class AsyncInvoker:
             }
             entry.event = replace(event, attempts=failed_runs, extra=extra)
             entry.backoffs = 0
-            await asyncio.to_thread(self._queue.update, entry.event)
+            await self._queue.update(entry.event)
         else:
             counters.throttled += 1
             entry.backoffs += 1
@@ -309,7 +310,7 @@ class AsyncInvoker:
         )
         payload = entry.payload
         if payload is None:
-            payload = await asyncio.to_thread(self._queue.payload, event.id) or b""
+            payload = await self._queue.payload(event.id) or b""
         at = now_ms()
         records: list[OutboxRecord] = []
         target = policy.on_success if step.condition == SUCCESS else policy.on_failure
@@ -349,7 +350,7 @@ class AsyncInvoker:
                     created_ms=at,
                 )
             )
-        await self._finishes((event.id, records))
+        await self._finishes.write((event.id, records))
         self._forget(entry)
         if step.condition == SUCCESS:
             counters.succeeded += 1
@@ -386,13 +387,13 @@ class AsyncInvoker:
                 )
                 reason, permanent = repr(error), False
             else:
-                await self._settled(asyncio.to_thread(self._queue.record_done, record.id))
+                await self._settled(self._queue.record_done(record.id))
                 counters.records_sent += 1
                 continue
             attempts = record.attempts + 1
             if permanent or attempts >= self._settings.destination_attempts:
                 parked = replace(record, attempts=attempts, parked_ms=now_ms(), last_error=reason)
-                await self._settled(asyncio.to_thread(self._queue.put_record, parked))
+                await self._settled(self._queue.put_record(parked))
                 counters.records_parked += 1
                 log.warning(
                     "parked a %s record of %s for %s after %d tries: %s",
@@ -404,7 +405,7 @@ class AsyncInvoker:
                 )
                 continue
             retry = replace(record, attempts=attempts, last_error=reason)
-            await self._settled(asyncio.to_thread(self._queue.put_record, retry))
+            await self._settled(self._queue.put_record(retry))
             delay = min(BACKOFF_START_S * 2 ** (attempts - 1), BACKOFF_MAX_S)
             self._outbox.push(now_ms() + int(delay * 1000 * self._settings.time_scale), retry)
 
@@ -448,14 +449,14 @@ class AsyncInvoker:
         return out
 
     async def parked(self) -> list[OutboxRecord]:
-        return await asyncio.to_thread(self._queue.outbox, True)
+        return await self._queue.outbox(True)
 
     async def replay(self, ids: list[str] | None) -> list[str]:
         """Send parked records again (all of them when ``ids`` is None), tries reset."""
         chosen = [r for r in await self.parked() if ids is None or r.id in ids]
         for record in chosen:
             again = replace(record, attempts=0, parked_ms=None, last_error=None)
-            await asyncio.to_thread(self._queue.put_record, again)
+            await self._queue.put_record(again)
             self._outbox.push(0, again)
         return [r.id for r in chosen]
 
@@ -463,5 +464,5 @@ class AsyncInvoker:
         """Forget parked records an operator has dealt with."""
         chosen = [r.id for r in await self.parked() if r.id in ids]
         for record_id in chosen:
-            await asyncio.to_thread(self._queue.record_done, record_id)
+            await self._queue.record_done(record_id)
         return chosen

@@ -22,8 +22,8 @@ import httpx
 
 from altus.control.arns import Account, FunctionRef, parse_function_ref
 from altus.control.functions import FunctionService
+from altus.engine.async_store import OutboxRecord
 from altus.errors import AltusError
-from altus.store.base import OutboxRecord
 
 SIGNATURE_HEADER = "X-Altus-Signature"
 TIMESTAMP_HEADER = "X-Altus-Timestamp"

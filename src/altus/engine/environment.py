@@ -26,7 +26,7 @@ from altus.control.arns import Account
 from altus.control.model import FunctionConfig
 from altus.engine.streaming import StreamingPhase
 from altus.observe import report
-from altus.observe.logs import LogEvent, LogStore
+from altus.observe.logs import LogEvent, LogSink
 from altus.runtime_api.endpoint import (
     MAX_RESPONSE_BYTES,
     Invocation,
@@ -131,7 +131,7 @@ class ExecutionEnvironment:
         backend: SandboxBackend,
         runtimes: Runtimes,
         code: CodeStore,
-        logs: LogStore,
+        logs: LogSink,
         settings: EnvironmentSettings,
         init_type: str = "on-demand",
     ) -> None:

@@ -23,7 +23,7 @@ from altus.control.functions import FunctionService
 from altus.control.model import FunctionConfig
 from altus.engine.concurrency import Concurrency
 from altus.engine.environment import ExecutionEnvironment, InvokeInput, PhaseResult
-from altus.engine.pool import WarmPool
+from altus.engine.pool import Environments
 from altus.engine.streaming import StreamedInvocation, StreamingPhase
 from altus.observe.logs import LogEvent
 
@@ -55,7 +55,7 @@ class InvokeResult:
 
 class Invoker:
     def __init__(
-        self, functions: FunctionService, pool: WarmPool, concurrency: Concurrency
+        self, functions: FunctionService, pool: Environments, concurrency: Concurrency
     ) -> None:
         self._functions = functions
         self._pool = pool

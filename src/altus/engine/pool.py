@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from altus.control.model import FunctionConfig
 from altus.engine.environment import ExecutionEnvironment, PhaseResult
@@ -30,6 +31,28 @@ EnvironmentFactory = Callable[[FunctionConfig, str], ExecutionEnvironment]
 ON_DEMAND, PROVISIONED = "on-demand", "provisioned-concurrency"
 #: Why a provisioned environment could not be started: the pool is full of busy ones.
 ENVIRONMENT_LIMIT = "Altus.EnvironmentLimit"
+
+
+class Environments(Protocol):
+    """Where an invoke gets an execution environment and gives it back: the seam at
+    which placement on other machines (a worker with a warm environment for the
+    configuration) will go. ``WarmPool`` is this machine's."""
+
+    def take_idle(self, key: str) -> ExecutionEnvironment | None:
+        """A warm environment for ``key``, marked busy; None if there is none."""
+        ...
+
+    async def start_new(
+        self, config: FunctionConfig, request_id: str | None
+    ) -> tuple[ExecutionEnvironment, PhaseResult | None]:
+        """Cold-start an environment for ``config``: it (busy) and, if its INIT failed,
+        the failure (the environment is then already gone). Raises TooManyRequests when
+        no environment can be had."""
+        ...
+
+    def release(self, env: ExecutionEnvironment, reusable: bool) -> None:
+        """An invoke is done with ``env``; ``reusable`` False retires it."""
+        ...
 
 
 class WarmPool:

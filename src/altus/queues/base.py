@@ -4,8 +4,7 @@
 a plan, a list of ``QueueChange`` values (pure data). The store writes a plan in one
 transaction, durably, before the service changes its memory or answers: a crash at any
 point leaves the old state or the new one, never half, and loses no acknowledged
-message. Backends: ``sqlite`` (the embedded default, in ``altus.db``), ``memory``
-(tests, throwaway servers).
+message. ``sql_store.SqlQueueStore`` implements it on every ``altus.store`` database.
 """
 
 from __future__ import annotations
@@ -159,14 +158,16 @@ class Snapshot:
 
 
 class QueueStore(Protocol):
-    def load(self) -> Snapshot:
+    """Where the queues live between restarts. Coroutines whose work runs off the event
+    loop."""
+
+    async def load(self) -> Snapshot:
         """Every queue, message (in ``seq`` order) and deduplication id stored."""
+        ...
 
-    def apply(self, plans: Sequence[Sequence[QueueChange]]) -> list[Exception | None]:
+    async def apply(self, plans: Sequence[Sequence[QueueChange]]) -> list[Exception | None]:
         """Write each plan all-or-nothing, independently of the others, and return once
-        they are durable (on disk, fsync'ed) with, per plan, None or the error that kept
-        it from being written. Several plans share one commit (group commit). Raises only
-        when nothing could be written at all."""
-
-    def close(self) -> None:
-        """Release the store; no call follows."""
+        they are durable with, per plan, None or the error that kept it from being
+        written. Several plans share one commit (group commit). Raises
+        ``altus.store.database.DatabaseError`` only when nothing could be written."""
+        ...

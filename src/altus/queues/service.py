@@ -26,7 +26,7 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,6 @@ from altus.queues.base import (
     QueueChange,
     QueueStore,
 )
-from altus.queues.commit import GroupCommit
 from altus.queues.errors import (
     InvalidParameterValue,
     MessageNotInflight,
@@ -58,6 +57,7 @@ from altus.queues.errors import (
     QueueDoesNotExist,
     QueueError,
     QueueNameExists,
+    QueueStoreFailure,
     ReceiptHandleIsInvalid,
     UnsupportedOperation,
 )
@@ -71,6 +71,7 @@ from altus.queues.messages import (
     size_of,
 )
 from altus.queues.state import QueueState
+from altus.store.commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -139,22 +140,23 @@ def parse_handle(handle: Any) -> tuple[str, str, str]:
 
 
 class QueueService:
-    """Queues of one account and region. ``offload`` writes on a worker thread (for a
-    store that fsyncs); ``clock`` gives the wall time in seconds (tests pass a fake)."""
+    """Queues of one account and region; ``clock`` gives the wall time in seconds (tests
+    pass a fake)."""
 
     def __init__(
         self,
         store: QueueStore,
         account: Account,
         *,
-        offload: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._account = account
-        self._offload = offload
         self._clock = clock
-        self._commit = GroupCommit(store, offload=offload)
+        self._commit: GroupCommit[Sequence[QueueChange]] = GroupCommit(
+            store.apply,
+            failure=lambda error: QueueStoreFailure(f"The queue store failed: {error}"),
+        )
         self._queues: dict[str, QueueState] = {}
         self._deleted: dict[str, int] = {}
         self._seq = 0
@@ -168,9 +170,7 @@ class QueueService:
 
     async def start(self) -> None:
         """Load every queue, message and deduplication id, and start the sweeps."""
-        snapshot = (
-            await asyncio.to_thread(self._store.load) if self._offload else self._store.load()
-        )
+        snapshot = await self._store.load()
         for queue in snapshot.queues:
             self._queues[queue.name] = QueueState(queue)
         for message in snapshot.messages:
@@ -200,7 +200,18 @@ class QueueService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await self._commit.drain()
-        self._store.close()
+
+    async def _write(
+        self,
+        plan: Sequence[QueueChange],
+        applied: Callable[[], Any],
+        failed: Callable[[], None] = lambda: None,
+    ) -> Any:
+        """Write ``plan`` (group-committed), then apply it to memory; an empty plan is
+        applied at once."""
+        if not plan:
+            return applied()
+        return await self._commit.write(plan, applied, failed)
 
     # --- names ---------------------------------------------------------------------------
 
@@ -300,7 +311,7 @@ class QueueService:
                 self._queues[name] = QueueState(queue)
                 return queue
 
-            result: Queue = await self._commit.write([PutQueue(queue)], applied)
+            result: Queue = await self._write([PutQueue(queue)], applied)
             return result
 
     def list_queues(self, prefix: str = "") -> list[str]:
@@ -316,7 +327,7 @@ class QueueService:
                 self._deleted[name] = self.now_ms()
                 self._wake(name)
 
-            await self._commit.write([DropQueue(name)], applied)
+            await self._write([DropQueue(name)], applied)
 
     def get_attributes(self, name: str, names: Any) -> dict[str, str]:
         state = self._state(name)
@@ -365,7 +376,7 @@ class QueueService:
             state.queue = queue
             self._wake(queue.name)
 
-        await self._commit.write([PutQueue(queue)], applied)
+        await self._write([PutQueue(queue)], applied)
 
     def _check_redrive(self, name: str, attributes: Mapping[str, str]) -> None:
         raw = attributes.get("RedrivePolicy", "")
@@ -446,7 +457,7 @@ class QueueService:
                 state.queue = queue
                 self._wake(name)
 
-            await self._commit.write([DropAllMessages(name), PutQueue(queue)], applied)
+            await self._write([DropAllMessages(name), PutQueue(queue)], applied)
 
     # --- sending -------------------------------------------------------------------------
 
@@ -504,7 +515,7 @@ class QueueService:
                 self._wake(state.queue.name)
             return results
 
-        written: list[Sent | QueueError] = await self._commit.write(plan, applied)
+        written: list[Sent | QueueError] = await self._write(plan, applied)
         return written
 
     def _plan_send(
@@ -712,7 +723,7 @@ class QueueService:
             state.busy.difference_update(ids)
             state.restore(pick.popped)
 
-        received: list[Received] = await self._commit.write(plan, applied, failed)
+        received: list[Received] = await self._write(plan, applied, failed)
         return received, True
 
     # --- deleting and visibility ---------------------------------------------------------
@@ -760,7 +771,7 @@ class QueueService:
                 self._wake(name)
             return results
 
-        written: list[QueueError | None] = await self._commit.write(
+        written: list[QueueError | None] = await self._write(
             [DropMessages(name, tuple(doomed))], applied
         )
         return written
@@ -832,7 +843,7 @@ class QueueService:
                 self._wake(name)
             return results
 
-        written: list[QueueError | None] = await self._commit.write(changes, applied)
+        written: list[QueueError | None] = await self._write(changes, applied)
         return written
 
     # --- sweeps --------------------------------------------------------------------------
@@ -874,7 +885,7 @@ class QueueService:
                 for key in [k for k, d in state.dedups.items() if d.expires_ms <= now]:
                     del state.dedups[key]
 
-        await self._commit.write(plan, applied)
+        await self._write(plan, applied)
 
 
 def _string_map(value: Any, name: str) -> dict[str, Any]:

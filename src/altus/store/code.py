@@ -22,8 +22,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from altus.control.errors import InvalidParameterValue
-from altus.control.model import CodeRef
+from altus.errors import UserError
+
+
+class PackageRejected(UserError):
+    """A code package that cannot be stored (reported as Lambda reports it)."""
+
+    code = "InvalidParameterValueException"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRef:
+    """A code package in the code store, addressed by the hex SHA-256 of its zip."""
+
+    digest: str  # hex sha256: the code store key
+    sha256: str  # base64 sha256: AWS's CodeSha256
+    size: int  # bytes of the zip: AWS's CodeSize
+    unzipped_size: int = 0
+
 
 #: Lambda's limit on a function's unzipped code (and, with layers, its whole /opt).
 MAX_UNZIPPED_BYTES = 262_144_000
@@ -43,7 +59,7 @@ class CodeStore:
         self._unpack_lock = threading.Lock()
 
     def put(self, data: bytes) -> CodeRef:
-        """Validate a zip and keep it. Raises InvalidParameterValue for a broken or
+        """Validate a zip and keep it. Raises PackageRejected for a broken or
         oversized package; stores nothing then."""
         unzipped = inspect_zip(data)
         digest = hashlib.sha256(data).digest()
@@ -155,16 +171,16 @@ def inspect_zip(data: bytes) -> int:
             members = archive.infolist()
             total = sum(info.file_size for info in members)
             if total > MAX_UNZIPPED_BYTES:
-                raise InvalidParameterValue(
+                raise PackageRejected(
                     f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
                 )
             _plan(archive)
             if archive.testzip() is not None:
                 raise zipfile.BadZipFile("bad CRC")
-    except InvalidParameterValue:
+    except PackageRejected:
         raise
     except Exception:  # zipfile surfaces corrupt data as many types (zlib.error, ...)
-        raise InvalidParameterValue(_UNZIP_FAILED) from None
+        raise PackageRejected(_UNZIP_FAILED) from None
     return total
 
 
@@ -197,7 +213,7 @@ def extract(archive: zipfile.ZipFile, dest: Path) -> None:
 
 
 def _plan(archive: zipfile.ZipFile) -> list[_Member]:
-    """The members to write, or ``InvalidParameterValue`` when a package could not be
+    """The members to write, or ``PackageRejected`` when a package could not be
     unpacked faithfully or safely: a name too long, a path that is both a file and a
     directory, a member under a symlink, or a symlink that is absolute, not UTF-8, or
     leads out of the package (even through other symlinks)."""
@@ -210,7 +226,7 @@ def _plan(archive: zipfile.ZipFile) -> list[_Member]:
         if len(encoded) > _PATH_MAX or any(
             len(part.encode("utf-8", "surrogateescape")) > _NAME_MAX for part in relative.parts
         ):
-            raise InvalidParameterValue(_UNZIP_FAILED)
+            raise PackageRejected(_UNZIP_FAILED)
         mode = info.external_attr >> 16
         if info.is_dir():
             member = _Member(info, relative, "dir")
@@ -218,22 +234,22 @@ def _plan(archive: zipfile.ZipFile) -> list[_Member]:
             try:
                 link = archive.read(info).decode("utf-8")
             except UnicodeDecodeError:
-                raise InvalidParameterValue(_UNZIP_FAILED) from None
+                raise PackageRejected(_UNZIP_FAILED) from None
             member = _Member(info, relative, "link", link)
         else:
             member = _Member(info, relative, "file")
         seen = members.get(relative)
         if seen is not None and not (seen.kind == member.kind != "link"):
-            raise InvalidParameterValue(_UNZIP_FAILED)
+            raise PackageRejected(_UNZIP_FAILED)
         members[relative] = member
     kinds = {path: member.kind for path, member in members.items()}
     for path in members:
         for parent in path.parents:
             if parent.parts and kinds.setdefault(parent, "dir") != "dir":
-                raise InvalidParameterValue(_UNZIP_FAILED)  # under a file or a symlink
+                raise PackageRejected(_UNZIP_FAILED)  # under a file or a symlink
     for member in members.values():
         if member.kind == "link" and not _link_stays_inside(member, kinds):
-            raise InvalidParameterValue(_UNZIP_FAILED)
+            raise PackageRejected(_UNZIP_FAILED)
     return list(members.values())
 
 

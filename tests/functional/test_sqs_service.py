@@ -1,15 +1,11 @@
-"""QueueService over the in-memory store, with a fake clock: retention, deduplication
-windows, redrive counts, receipt handles, and both stores' contract."""
+"""QueueService over an in-memory store, with a fake clock: retention, deduplication
+windows, redrive counts, receipt handles."""
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from altus.control.arns import Account
-from altus.queues.backends.memory import MemoryQueueStore
-from altus.queues.backends.sqlite import SqliteQueueStore
-from altus.queues.base import Message, PutMessage, PutQueue, Queue
 from altus.queues.errors import (
     InvalidParameterValue,
     QueueDoesNotExist,
@@ -17,6 +13,8 @@ from altus.queues.errors import (
     UnsupportedOperation,
 )
 from altus.queues.service import QueueService, SendRequest, parse_handle
+from altus.queues.sql_store import SCHEMA, SqlQueueStore
+from altus.store.backends.sqlite import SqliteDatabase
 
 ACCOUNT = Account(region="us-east-1", account_id="000000000000")
 
@@ -32,12 +30,15 @@ class Clock:
 def run(test):
     async def main():
         clock = Clock()
-        service = QueueService(MemoryQueueStore(), ACCOUNT, offload=False, clock=clock)
+        database = SqliteDatabase(None)
+        database.migrate([SCHEMA])
+        service = QueueService(SqlQueueStore(database), ACCOUNT, clock=clock)
         await service.start()
         try:
             await test(service, clock)
         finally:
             await service.close()
+            database.close()
 
     asyncio.run(main())
 
@@ -145,39 +146,3 @@ def test_long_poll_ends_on_interrupt():
         assert await asyncio.wait_for(poll, 5) == []
 
     run(test)
-
-
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_store_contract(kind: str, tmp_path: Path):
-    store = MemoryQueueStore() if kind == "memory" else SqliteQueueStore(tmp_path / "altus.db")
-    queue = Queue(name="q", attributes={"VisibilityTimeout": "30"}, created_ms=1, modified_ms=1)
-    message = Message(
-        queue="q",
-        id="m",
-        seq=1,
-        body="b",
-        attributes={},
-        system={},
-        sent_ms=1,
-        visible_ms=1,
-        sender_id="0",
-    )
-    orphan = Message(
-        queue="none",
-        id="o",
-        seq=2,
-        body="b",
-        attributes={},
-        system={},
-        sent_ms=1,
-        visible_ms=1,
-        sender_id="0",
-    )
-    results = store.apply([[PutQueue(queue), PutMessage(message)], [PutMessage(orphan)]])
-    assert results[0] is None and results[1] is not None
-    # Replacing a queue keeps its messages.
-    store.apply([[PutQueue(Queue(name="q", attributes={}, created_ms=1, modified_ms=2))]])
-    snapshot = store.load()
-    assert [q.name for q in snapshot.queues] == ["q"]
-    assert [m.id for m in snapshot.messages] == ["m"]
-    store.close()

@@ -1,0 +1,1 @@
+"""A CloudWatch Logs-compatible service over the functions' logs."""

@@ -1,0 +1,438 @@
+"""Every store's contract, run on every backend: SQLite in memory, SQLite in a file and the
+machine's PostgreSQL (a fresh schema per test)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from altus.control.model import Alias, FunctionConfig, LayerRef, LayerVersion
+from altus.control.sql_store import SCHEMA as FUNCTIONS
+from altus.control.sql_store import SqlFunctionStore
+from altus.control.store import (
+    CreateFunction,
+    DeleteAlias,
+    DeleteFunction,
+    DeleteLayerVersion,
+    DeleteVersion,
+    PutAlias,
+    PutAttached,
+    PutLatest,
+    PutLayerVersion,
+    PutTags,
+    PutVersion,
+    StoreConflict,
+)
+from altus.engine.async_store import SCHEMA as ASYNC
+from altus.engine.async_store import OutboxRecord, QueuedEvent, SqlEventQueue
+from altus.logs.sql_store import SCHEMA as LOGS
+from altus.logs.sql_store import SqlLogStore
+from altus.observe.logs import LogEvent
+from altus.queues.base import Dedup, DropDedups, Message, PutDedup, PutMessage, PutQueue, Queue
+from altus.queues.sql_store import SCHEMA as QUEUES
+from altus.queues.sql_store import SqlQueueStore
+from altus.store.code import CodeRef
+from altus.store.database import Database, IntegrityViolation, Migration, Schema
+from altus.store.secrets import FernetCipher, SecretError
+from altus.store.storage import Storage
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+
+CODE = CodeRef(digest="ab" * 32, sha256="q80=", size=10)
+
+
+@pytest.fixture
+async def database(store_url: str) -> AsyncIterator[Database]:
+    storage = Storage(store_url)
+    db = storage.database()
+    db.migrate([FUNCTIONS, ASYNC, QUEUES, LOGS])
+    yield db
+    await asyncio.to_thread(storage.close)
+
+
+def config(name: str = "f", **changes: object) -> FunctionConfig:
+    return FunctionConfig(
+        name=name,
+        version="$LATEST",
+        role="r",
+        code=CODE,
+        runtime="python3.12",
+        handler="a.b",
+        **changes,
+    )  # type: ignore[arg-type]
+
+
+# --- the substrate ------------------------------------------------------------------------
+
+
+async def test_migrations_are_per_component_and_run_once(database: Database) -> None:
+    extra = Schema("extra", (Migration("CREATE TABLE extra_a (k TEXT PRIMARY KEY)"),))
+    database.migrate([extra])
+    database.migrate([extra])  # nothing left to do: no error for the table existing
+    grown = Schema(
+        "extra", (*extra.migrations, Migration("CREATE TABLE extra_b (k TEXT PRIMARY KEY)"))
+    )
+    database.migrate([grown])
+    versions = await database.read(
+        lambda tx: dict(tx.execute("SELECT component, version FROM altus_schema").fetchall())
+    )
+    assert versions == {"functions": 2, "async": 2, "queues": 1, "logs": 1, "extra": 2}
+
+
+async def test_a_failed_write_changes_nothing(database: Database) -> None:
+    def work(tx):  # type: ignore[no-untyped-def]
+        tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("l", 1))
+        tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("l", 2))
+
+    with pytest.raises(IntegrityViolation):
+        await database.write(work)
+    rows = await database.read(lambda tx: tx.execute("SELECT * FROM layers").fetchall())
+    assert rows == []
+
+
+async def test_savepoints_keep_the_rest_of_a_transaction(database: Database) -> None:
+    def work(tx):  # type: ignore[no-untyped-def]
+        tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("a", 1))
+        with pytest.raises(IntegrityViolation), tx.savepoint():
+            tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("b", 1))
+            tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("b", 2))
+        tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("c", 1))
+
+    await database.write(work)
+    rows = await database.read(
+        lambda tx: tx.execute("SELECT name FROM layers ORDER BY name").fetchall()
+    )
+    assert [r[0] for r in rows] == ["a", "c"]
+
+
+async def test_text_keys_order_bytewise(database: Database) -> None:
+    """Paging by name relies on one order everywhere (PostgreSQL: the "C" collation)."""
+    names = ["b", "B", "a-1", "a_1", "A", "é", "z"]
+    store = SqlFunctionStore(database)
+    for name in names:
+        await store.apply([CreateFunction(config(name))])
+    assert [r.name for r in await store.load()] == sorted(names)
+
+
+# --- functions ----------------------------------------------------------------------------
+
+
+async def test_create_load_and_conflict(database: Database) -> None:
+    store = SqlFunctionStore(database)
+    latest = config(environment={"K": "v"})
+    await store.apply([CreateFunction(latest, {"t": "1"})])
+    (record,) = await store.load()
+    assert record.latest == latest and record.tags == {"t": "1"}
+    with pytest.raises(StoreConflict):
+        await store.apply([CreateFunction(config())])
+
+
+async def test_plans_apply_all_or_nothing(database: Database) -> None:
+    store = SqlFunctionStore(database)
+    await store.apply([CreateFunction(config())])
+    with pytest.raises(StoreConflict):
+        await store.apply([PutTags("f", {"new": "tag"}), CreateFunction(config())])
+    assert (await store.load())[0].tags == {}
+
+
+async def test_compare_and_swap_on_latest(database: Database) -> None:
+    store = SqlFunctionStore(database)
+    first = config()
+    await store.apply([CreateFunction(first)])
+    second = first.replace(timeout=9, revision_id="r2")
+    await store.apply([PutLatest(second, expect_revision=first.revision_id)])
+    with pytest.raises(StoreConflict):
+        await store.apply([PutLatest(first.replace(timeout=1), expect_revision=first.revision_id)])
+    assert (await store.load())[0].latest.timeout == 9
+
+
+async def test_versions_aliases_and_delete(database: Database) -> None:
+    store = SqlFunctionStore(database)
+    latest = config()
+    await store.apply([CreateFunction(latest)])
+    await store.apply([PutVersion(latest.replace(version="1"), 1)])
+    await store.apply([PutVersion(latest.replace(version="2"), 2)])
+    await store.apply([PutAlias(Alias("f", "prod", "1", additional_weights={"2": 0.1}))])
+    await store.apply([PutAlias(Alias("f", "prod", "2"))])  # replaced, not doubled
+    record = (await store.load())[0]
+    assert sorted(record.versions) == ["1", "2"] and record.last_version == 2
+    assert record.aliases["prod"].function_version == "2"
+    with pytest.raises(StoreConflict):
+        await store.apply([PutVersion(latest.replace(version="2"), 2)])
+    await store.apply([DeleteVersion("f", "2"), DeleteAlias("f", "prod")])
+    record = (await store.load())[0]
+    assert sorted(record.versions) == ["1"] and record.last_version == 2 and not record.aliases
+    assert await store.code_references() == {CODE.digest}
+    await store.apply([DeleteFunction("f")])
+    assert await store.load() == []
+
+
+async def test_attachments_and_their_qualifiers(database: Database) -> None:
+    store = SqlFunctionStore(database)
+    await store.apply(
+        [
+            CreateFunction(config()),
+            PutVersion(config().replace(version="1"), 1),
+            PutAlias(Alias("f", "live", "1")),
+        ]
+    )
+    await store.apply(
+        [
+            PutAttached("f", "policy", "", {"statements": []}),
+            PutAttached("f", "url", "live", {"url_id": "x"}),
+            PutAttached("f", "url", "live", {"url_id": "y"}),
+            PutAttached("f", "provisioned", "1", {"requested": 2}),
+        ]
+    )
+    (record,) = await store.load()
+    assert record.attachment("url", "live") == {"url_id": "y"}
+    assert record.attachment("provisioned", "1") == {"requested": 2}
+    await store.apply(
+        [DeleteAlias("f", "live"), DeleteVersion("f", "1"), PutAttached("f", "policy", "", None)]
+    )
+    (record,) = await store.load()
+    assert record.attachment("url", "live") is None
+    assert record.attachment("provisioned", "1") is None
+    assert record.attachment("policy") is None
+    await store.apply([PutAttached("f", "concurrency", "", {"reserved": 3}), DeleteFunction("f")])
+    assert await store.load() == []
+
+
+async def test_layer_versions_and_their_counter(database: Database) -> None:
+    store = SqlFunctionStore(database)
+    layer = LayerVersion(name="lib", version=1, code=CODE, compatible_runtimes=("python3.12",))
+    await store.apply([PutLayerVersion(layer), PutLayerVersion(layer.replace(version=2))])
+    await store.apply([DeleteLayerVersion("lib", 2)])
+    layers, counters = await store.load_layers()
+    assert layers == [layer] and counters == {"lib": 2}
+    # A lower number never moves the counter back.
+    await store.apply([PutLayerVersion(layer)])
+    assert (await store.load_layers())[1] == {"lib": 2}
+    with_policy = layer.replace(statements=({"Sid": "a"},), policy_revision="r2")
+    await store.apply([PutLayerVersion(with_policy)])
+    assert (await store.load_layers())[0] == [with_policy]
+    # A function keeps its layers' packages referenced after the layer versions go.
+    other = CodeRef(digest="cd" * 32, sha256="zz=", size=1)
+    await store.apply(
+        [CreateFunction(config(layers=(LayerRef("arn:l:1", other),))), DeleteLayerVersion("lib", 1)]
+    )
+    assert other.digest in await store.code_references()
+
+
+async def test_environment_is_encrypted_at_rest(database: Database, tmp_path: Path) -> None:
+    cipher = FernetCipher.from_file(tmp_path / "secret.key")
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+    store = SqlFunctionStore(database, cipher)
+    latest = config(environment={"PASSWORD": "hunter2-hunter2"})
+    await store.apply([CreateFunction(latest), PutVersion(latest.replace(version="1"), 1)])
+    stored = await database.read(
+        lambda tx: tx.execute(
+            "SELECT latest FROM functions UNION ALL SELECT config FROM versions"
+        ).fetchall()
+    )
+    assert all("hunter2" not in text for (text,) in stored)
+    (record,) = await SqlFunctionStore(database, cipher).load()
+    assert record.latest.environment == {"PASSWORD": "hunter2-hunter2"}
+    assert record.versions["1"].environment == {"PASSWORD": "hunter2-hunter2"}
+    # Another key cannot read them, and says so.
+    (tmp_path / "other").mkdir()
+    stranger = SqlFunctionStore(database, FernetCipher.from_file(tmp_path / "other" / "k"))
+    with pytest.raises(SecretError):
+        await stranger.load()
+
+
+async def test_environments_stored_in_clear_are_sealed_when_a_key_arrives(
+    database: Database, tmp_path: Path
+) -> None:
+    plain = SqlFunctionStore(database)  # as a server before encryption at rest
+    latest = config(environment={"TOKEN": "older-secret-in-clear"})
+    await plain.apply([CreateFunction(latest), PutVersion(latest.replace(version="1"), 1)])
+    sealed = SqlFunctionStore(database, FernetCipher.from_file(tmp_path / "secret.key"))
+    (record,) = await sealed.load()
+    assert record.versions["1"].environment == {"TOKEN": "older-secret-in-clear"}
+    stored = await database.read(
+        lambda tx: tx.execute(
+            "SELECT latest FROM functions UNION ALL SELECT config FROM versions"
+        ).fetchall()
+    )
+    assert all("older-secret-in-clear" not in text for (text,) in stored)
+
+
+async def test_sealed_secrets_leave_no_trace_in_sqlite_files(tmp_path: Path) -> None:
+    storage = Storage(f"sqlite:{tmp_path / 'altus.db'}")
+    db = storage.database()
+    db.migrate([FUNCTIONS])
+    latest = config(environment={"TOKEN": "older-secret-in-clear"})
+    await SqlFunctionStore(db).apply([CreateFunction(latest)])
+    await SqlFunctionStore(db, FernetCipher.from_file(tmp_path / "secret.key")).load()
+    await asyncio.to_thread(storage.close)
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("altus.db*"))
+    assert b"older-secret-in-clear" not in raw
+
+
+# --- the asynchronous event queue ---------------------------------------------------------
+
+
+async def test_event_queue(database: Database) -> None:
+    queue = SqlEventQueue(database)
+    await queue.put([QueuedEvent("b", "f", None, b"{}", 2)])
+    await queue.put(
+        [QueuedEvent("a", "f", "prod", b"[1]", 1), QueuedEvent("c", "g", None, b"\x00\xff", 3)]
+    )
+    pending = await queue.pending()
+    assert [e.id for e in pending] == ["a", "b", "c"]
+    assert pending[0].payload == b"[1]" and pending[0].qualifier == "prod"
+    assert await queue.payload("c") == b"\x00\xff" and await queue.payload("zz") is None
+    await queue.update(QueuedEvent("b", "f", None, b"", 2, attempts=1, extra={"due_ms": 9}))
+    b = next(e for e in await queue.pending() if e.id == "b")
+    assert (b.attempts, b.extra, b.payload) == (1, {"due_ms": 9}, b"{}")
+    await queue.finish([("a", ())])
+    assert [e.id for e in await queue.pending()] == ["b", "c"]
+    with pytest.raises(IntegrityViolation):  # one batch, all or nothing
+        await queue.put([QueuedEvent("d", "f", None, b"", 4), QueuedEvent("b", "f", None, b"", 5)])
+    assert [e.id for e in await queue.pending()] == ["b", "c"]
+
+
+async def test_finishing_an_event_stores_its_records_with_it(database: Database) -> None:
+    queue = SqlEventQueue(database)
+    await queue.put([QueuedEvent("e", "f", None, b"{}", 1)])
+    record = OutboxRecord(
+        "r1",
+        "e",
+        "f",
+        "OnSuccess",
+        "arn:aws:sqs:us-east-1:1:q",
+        "{}",
+        {"A": {"DataType": "String", "StringValue": "x"}},
+        created_ms=5,
+    )
+    await queue.put([QueuedEvent("g", "f", None, b"{}", 2)])
+    await queue.finish(
+        [
+            ("e", [record, OutboxRecord("r0", "e", "f", "DeadLetter", "t", "b", created_ms=4)]),
+            ("g", ()),
+        ]
+    )
+    assert await queue.pending() == []
+    assert [r.id for r in await queue.outbox(parked=False)] == ["r0", "r1"]
+    assert (await queue.outbox(parked=False))[1] == record
+    parked = OutboxRecord(
+        "r1",
+        "e",
+        "f",
+        "OnSuccess",
+        record.target,
+        "{}",
+        created_ms=5,
+        attempts=8,
+        parked_ms=77,
+        last_error="down",
+    )
+    await queue.put_record(parked)
+    assert await queue.outbox(parked=True) == [parked]
+    assert [r.id for r in await queue.outbox(parked=False)] == ["r0"]
+    await queue.record_done("r0")
+    await queue.record_done("r1")
+    assert await queue.outbox(parked=False) == await queue.outbox(parked=True) == []
+
+
+# --- queues -------------------------------------------------------------------------------
+
+
+def _message(queue: str, message_id: str, seq: int) -> Message:
+    return Message(
+        queue=queue,
+        id=message_id,
+        seq=seq,
+        body="b",
+        attributes={},
+        system={},
+        sent_ms=1,
+        visible_ms=1,
+        sender_id="0",
+    )
+
+
+async def test_queue_store(database: Database) -> None:
+    store = SqlQueueStore(database)
+    queue = Queue(name="q", attributes={"VisibilityTimeout": "30"}, created_ms=1, modified_ms=1)
+    results = await store.apply(
+        [
+            [PutQueue(queue), PutMessage(_message("q", "m", 1))],
+            [PutMessage(_message("none", "o", 2))],
+            [PutDedup(Dedup("q", "k", "m", 1, 10))],
+        ]
+    )
+    # Each plan stands alone: the orphan's failure keeps neither it nor the others out.
+    assert results[0] is None and results[1] is not None and results[2] is None
+    # Replacing a queue keeps its messages.
+    await store.apply([[PutQueue(Queue(name="q", attributes={}, created_ms=1, modified_ms=2))]])
+    snapshot = await store.load()
+    assert [q.name for q in snapshot.queues] == ["q"] and snapshot.queues[0].modified_ms == 2
+    assert [m.id for m in snapshot.messages] == ["m"]
+    assert [d.key for d in snapshot.dedups] == ["k"]
+    await store.apply([[DropDedups(10)]])
+    assert (await store.load()).dedups == []
+
+
+# --- logs ---------------------------------------------------------------------------------
+
+
+async def test_log_store(database: Database) -> None:
+    logs = SqlLogStore(database)
+    await logs.start()
+    logs.append("/aws/lambda/f", "s1", [LogEvent(10, "one"), LogEvent(30, "three")])
+    logs.append("/aws/lambda/f", "s2", [LogEvent(20, "two")])
+    logs.append("/aws/lambda/g", "s1", [LogEvent(5, "other")])
+    await logs.flush()
+    assert [g.group for g in await logs.groups("/aws/lambda/")] == [
+        "/aws/lambda/f",
+        "/aws/lambda/g",
+    ]
+    assert [g.group for g in await logs.groups("/aws/lambda/g")] == ["/aws/lambda/g"]
+    streams = await logs.streams("/aws/lambda/f")
+    assert [(s.stream, s.first_event, s.last_event, s.stored_bytes) for s in streams] == [
+        ("s1", 10, 30, 8),
+        ("s2", 20, 20, 3),
+    ]
+    events = await logs.events("/aws/lambda/f")
+    assert [e.message for e in events] == ["one", "two", "three"]
+    assert [e.message for e in await logs.events("/aws/lambda/f", ["s2"])] == ["two"]
+    assert [e.message for e in await logs.events("/aws/lambda/f", start=15, end=30)] == ["two"]
+    newest = await logs.events("/aws/lambda/f", limit=2, descending=True)
+    assert [e.message for e in newest] == ["three", "two"]
+    after = await logs.events("/aws/lambda/f", after_id=events[0].event_id)
+    assert [e.message for e in after] == ["two", "three"]
+    assert await logs.prune(15) == 2
+    assert [e.message for e in await logs.events("/aws/lambda/f")] == ["two", "three"]
+    await logs.delete_group("/aws/lambda/f")
+    assert [g.group for g in await logs.groups()] == ["/aws/lambda/g"]
+    await logs.close()
+
+
+async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Path) -> None:
+    """An altus.db whose one list of migrations was counted in PRAGMA user_version (4:
+    functions, async events, their outbox, queues) keeps its data and is not migrated
+    again."""
+    path = tmp_path / "altus.db"
+    storage = Storage(f"sqlite:{path}")
+    storage.database().migrate([FUNCTIONS, ASYNC, QUEUES])
+    await SqlFunctionStore(storage.database()).apply([CreateFunction(config("old"))])
+
+    def as_before(tx):  # type: ignore[no-untyped-def]
+        tx.execute("DROP TABLE altus_schema")
+        tx.execute("PRAGMA user_version = 4")
+
+    await storage.database().write(as_before)
+    await asyncio.to_thread(storage.close)
+    again = Storage(f"sqlite:{path}")
+    again.database().migrate([FUNCTIONS, ASYNC, QUEUES])
+    assert [r.name for r in await SqlFunctionStore(again.database()).load()] == ["old"]
+    versions = await again.database().read(
+        lambda tx: dict(tx.execute("SELECT component, version FROM altus_schema").fetchall())
+    )
+    assert versions == {"functions": 2, "async": 2, "queues": 1}
+    await asyncio.to_thread(again.close)
