@@ -229,7 +229,7 @@ def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The server in a thread of this process, with in-memory state."""
     import uvicorn
 
-    from altus.api.app import create_app
+    from altus.app import create_app
     from altus.platform import build_platform
     from altus.server import bind
     from altus.settings import Settings

@@ -22,10 +22,9 @@ class AltusError(Exception):
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
         self.message = message
-        #: Extra members of the error body (e.g. ``Reason`` on a throttle).
+        #: Members of the error's shape besides its message (``Reason`` on a throttle;
+        #: those the model puts in headers, such as ``retryAfterSeconds``, go there).
         self.fields = fields
-        #: Extra response headers (e.g. ``Retry-After``).
-        self.headers: dict[str, str] = {}
 
 
 class UserError(AltusError):

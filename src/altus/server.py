@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import uvicorn
 
-from altus.api.app import create_app
+from altus.app import create_app
 from altus.platform import Platform, build_platform
 from altus.settings import Settings
 
@@ -76,15 +76,15 @@ async def serve(
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, ending the queues' long polls as its shutdown begins: it waits
-    for open requests, and a ReceiveMessage may otherwise wait 20 seconds."""
+    """uvicorn's server, interrupting the platform as its shutdown begins: it waits for
+    open requests, and a long poll (ReceiveMessage) may otherwise wait 20 seconds."""
 
     def __init__(self, config: uvicorn.Config, platform: Platform) -> None:
         super().__init__(config)
         self._platform = platform
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self._platform.queues.interrupt()
+        self._platform.interrupt()
         await super().shutdown(sockets)
 
 

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from altus.control.arns import Account
+from altus.arns import Account
 from altus.queues.errors import (
     InvalidParameterValue,
     QueueDoesNotExist,
@@ -96,26 +96,26 @@ def test_redrive_after_max_receive_count_with_fake_time():
     run(test)
 
 
-def test_send_to_arn():
+def test_deliver_to_an_arn():
     async def test(service, clock):
         await service.create_queue("target", {"MaximumMessageSize": "1024"})
         await service.create_queue("t.fifo", {"FifoQueue": "true"})
         arn = "arn:aws:sqs:us-east-1:000000000000:target"
         assert service.queue_exists(arn)
         assert not service.queue_exists("arn:aws:sqs:eu-west-1:000000000000:target")
-        message_id = await service.send_to_arn(
+        await service.deliver(
             arn, "{}", {"ErrorCode": {"DataType": "Number", "StringValue": "200"}}
         )
         (received,) = await service.receive("target")
-        assert received.message.id == message_id
+        assert received.message.body == "{}"
         assert received.message.attributes["ErrorCode"]["StringValue"] == "200"
         with pytest.raises(QueueDoesNotExist) as missing:
-            await service.send_to_arn("arn:aws:sqs:us-east-1:111111111111:target", "{}")
+            await service.deliver("arn:aws:sqs:us-east-1:111111111111:target", "{}")
         assert missing.value.message
         with pytest.raises(UnsupportedOperation):
-            await service.send_to_arn("arn:aws:sqs:us-east-1:000000000000:t.fifo", "{}")
+            await service.deliver("arn:aws:sqs:us-east-1:000000000000:t.fifo", "{}")
         with pytest.raises(InvalidParameterValue):
-            await service.send_to_arn(arn, "x" * 1025)
+            await service.deliver(arn, "x" * 1025)
 
     run(test)
 

@@ -34,6 +34,13 @@ def test_ruff_format_is_applied():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_import_layers_hold():
+    """The layers of the architecture (pyproject's import-linter contracts): no package
+    imports from a layer above it, no service from another."""
+    result = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_mypy_is_clean():
     result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

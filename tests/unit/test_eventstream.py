@@ -1,4 +1,5 @@
-"""The event-stream encoder, checked against botocore's own decoder and parser."""
+"""Event streams as the framework writes them (framed, laid out by the model), checked
+against botocore's own decoder and parser, with Lambda's two events."""
 
 from __future__ import annotations
 
@@ -9,14 +10,22 @@ from typing import Any
 
 import botocore.session
 import pytest
-from botocore.eventstream import (
-    ChecksumMismatch,
-    EventStream,
-    EventStreamBuffer,
-)
+from botocore.eventstream import ChecksumMismatch, EventStream, EventStreamBuffer
 from botocore.parsers import EventStreamJSONParser
 
 from altus.api import eventstream
+from altus.awslambda.invoke import MAX_CHUNK, payload_chunks
+
+SHAPE = (
+    botocore.session.get_session()
+    .get_service_model("lambda")
+    .operation_model("InvokeWithResponseStream")
+    .output_shape.members["EventStream"]
+)
+
+
+def encode(events: list[tuple[str, dict[str, Any]]]) -> bytes:
+    return b"".join(eventstream.encode(SHAPE, name, members) for name, members in events)
 
 
 def _decode(data: bytes) -> list[Any]:
@@ -28,8 +37,6 @@ def _decode(data: bytes) -> list[Any]:
 def _lambda_events(data: bytes, piece: int = 7) -> list[dict[str, Any]]:
     """What boto3's ``invoke_with_response_stream(...)["EventStream"]`` yields for
     ``data``, delivered in pieces of ``piece`` bytes as a socket would."""
-    model = botocore.session.get_session().get_service_model("lambda")
-    shape = model.operation_model("InvokeWithResponseStream").output_shape.members["EventStream"]
 
     class Raw:
         def stream(self) -> Iterator[bytes]:
@@ -39,11 +46,11 @@ def _lambda_events(data: bytes, piece: int = 7) -> list[dict[str, Any]]:
         def close(self) -> None:
             pass
 
-    return list(EventStream(Raw(), shape, EventStreamJSONParser(), "InvokeWithResponseStream"))
+    return list(EventStream(Raw(), SHAPE, EventStreamJSONParser(), "InvokeWithResponseStream"))
 
 
 def test_payload_chunk_frames_decode_with_their_headers() -> None:
-    data = eventstream.payload_chunks([b"hello", b"\x00\xffbinary"])
+    data = encode(payload_chunks([b"hello", b"\x00\xffbinary"]))
     messages = _decode(data)
     assert [m.payload for m in messages] == [b"hello", b"\x00\xffbinary"]
     assert messages[0].headers == {
@@ -60,10 +67,7 @@ def test_payload_chunk_frames_decode_with_their_headers() -> None:
 
 
 def test_boto3_reads_chunks_then_invoke_complete() -> None:
-    data = (
-        eventstream.payload_chunks([b"Hello", b"serverless", b"world"])
-        + eventstream.invoke_complete()
-    )
+    data = encode([*payload_chunks([b"Hello", b"serverless", b"world"]), ("InvokeComplete", {})])
     assert _lambda_events(data) == [
         {"PayloadChunk": {"Payload": b"Hello"}},
         {"PayloadChunk": {"Payload": b"serverless"}},
@@ -73,7 +77,18 @@ def test_boto3_reads_chunks_then_invoke_complete() -> None:
 
 
 def test_invoke_complete_carries_only_the_members_that_have_a_value() -> None:
-    data = eventstream.invoke_complete("Sandbox.Timedout", '{"errorMessage":"late"}', "bG9n")
+    data = encode(
+        [
+            (
+                "InvokeComplete",
+                {
+                    "ErrorCode": "Sandbox.Timedout",
+                    "ErrorDetails": '{"errorMessage":"late"}',
+                    "LogResult": "bG9n",
+                },
+            )
+        ]
+    )
     assert _lambda_events(data) == [
         {
             "InvokeComplete": {
@@ -83,24 +98,25 @@ def test_invoke_complete_carries_only_the_members_that_have_a_value() -> None:
             }
         }
     ]
-    assert _lambda_events(eventstream.invoke_complete(log_result="dGFpbA==")) == [
-        {"InvokeComplete": {"LogResult": "dGFpbA=="}}
-    ]
-    assert _decode(eventstream.invoke_complete())[0].headers[":content-type"] == "application/json"
+    tail = encode([("InvokeComplete", {"ErrorCode": None, "LogResult": "dGFpbA=="})])
+    assert _lambda_events(tail) == [{"InvokeComplete": {"LogResult": "dGFpbA=="}}]
+    complete = encode([("InvokeComplete", {})])
+    assert _decode(complete)[0].headers[":content-type"] == "application/json"
+    assert _decode(complete)[0].payload == b"{}"
 
 
 def test_large_chunks_are_split_and_empty_ones_skipped() -> None:
-    big = bytes(range(256)) * (eventstream.MAX_CHUNK // 128 + 3)
-    events = _lambda_events(eventstream.payload_chunks([b"", big, b""]), piece=65536)
+    big = bytes(range(256)) * (MAX_CHUNK // 128 + 3)
+    events = _lambda_events(encode(payload_chunks([b"", big, b""])), piece=65536)
     payloads = [e["PayloadChunk"]["Payload"] for e in events]
     assert len(payloads) == 3
-    assert all(len(p) <= eventstream.MAX_CHUNK for p in payloads)
+    assert all(len(p) <= MAX_CHUNK for p in payloads)
     assert b"".join(payloads) == big
-    assert eventstream.payload_chunks([b""]) == b""
+    assert payload_chunks([b""]) == []
 
 
 def test_a_corrupted_frame_is_refused_by_the_decoder() -> None:
-    data = bytearray(eventstream.payload_chunks([b"payload"]))
+    data = bytearray(encode(payload_chunks([b"payload"])))
     data[-6] ^= 0xFF  # a payload byte: the message CRC no longer matches
     with pytest.raises(ChecksumMismatch):
         _decode(bytes(data))

@@ -7,8 +7,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from altus.engine.environment import PhaseResult
-from altus.engine.invoker import InvokeResult
+from altus.engine.results import InvokeResult, PhaseResult
 from altus.engine.streaming import StreamedInvocation, StreamingPhase
 from altus.runtime_api.stream import ResponseStream, StreamEnd
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from altus.api import url_cors
-from altus.api.url_payload import (
+from altus.awslambda import url_cors
+from altus.awslambda.url_payload import (
     MAX_PRELUDE,
     PRELUDE_END,
     Head,

@@ -2,9 +2,24 @@
 
 import pytest
 
-from altus.api.model import validate_body
+from altus.api.model import service_model
+from altus.api.validate import Unreadable, check
+from altus.awslambda.spec import SPEC
 from altus.control.errors import InvalidParameterValue, InvalidRequestContent, ValidationFailed
 from altus.control.validation import check_environment
+
+
+def validate_body(operation: str, body: object) -> dict:
+    """CreateFunction's members checked as the Lambda service checks them at the edge."""
+    shape = service_model("lambda").operation_model(operation).input_shape
+    try:
+        checked, problems = check(shape, body, SPEC.overrides)  # type: ignore[arg-type]
+    except Unreadable as error:
+        raise SPEC.violations.unreadable(error) from None
+    if problems:
+        raise SPEC.violations.invalid(problems)
+    return checked
+
 
 BASE = {
     "FunctionName": "f",

@@ -1,5 +1,5 @@
-"""AWS's event-stream framing (``application/vnd.amazon.eventstream``), the encoding side,
-for the events of InvokeWithResponseStream.
+"""AWS's event-stream framing (``application/vnd.amazon.eventstream``), the encoding side:
+the events of an output event stream (InvokeWithResponseStream's), laid out by the model.
 
 A message is::
 
@@ -9,21 +9,19 @@ A message is::
 all big-endian; each header is its name's length (u8), the name, a value type (u8; 7 is
 a string) and, for a string, its length (u16) and bytes. SDKs check both CRCs, and route
 a message by its ``:message-type`` (``event``), ``:event-type`` (the member of the event
-union) and ``:content-type`` headers. Lambda's two events: ``PayloadChunk``, whose
-``Payload`` member is the event payload (raw bytes), and ``InvokeComplete``, whose
-members are the JSON payload.
+union) and ``:content-type`` headers.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 EVENT_STREAM = "application/vnd.amazon.eventstream"
-#: A chunk larger than this is sent as several PayloadChunk events. SDKs refuse
-#: messages past 16 MB (botocore's decoder among them); Lambda's own chunks are small.
-MAX_CHUNK = 1024 * 1024
 
 _STRING = 7
 _PRELUDE = struct.Struct(">II")
@@ -41,17 +39,13 @@ def _header(name: str, value: str) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _headers(event_type: str, content_type: str) -> bytes:
     return (
         _header(":event-type", event_type)
         + _header(":content-type", content_type)
         + _header(":message-type", "event")
     )
-
-
-# The headers of the two events never change: encode them once.
-_CHUNK_HEADERS = _headers("PayloadChunk", "application/octet-stream")
-_COMPLETE_HEADERS = _headers("InvokeComplete", "application/json")
 
 
 def message(headers: bytes, payload: bytes) -> bytes:
@@ -68,21 +62,33 @@ def event(event_type: str, payload: bytes, content_type: str) -> bytes:
     return message(_headers(event_type, content_type), payload)
 
 
-def payload_chunks(chunks: list[bytes]) -> bytes:
-    """PayloadChunk events for ``chunks``, in order, as one write; empty chunks are
-    skipped and large ones split."""
-    out = bytearray()
-    for chunk in chunks:
-        for start in range(0, len(chunk), MAX_CHUNK):
-            out += message(_CHUNK_HEADERS, chunk[start : start + MAX_CHUNK])
-    return bytes(out)
-
-
-def invoke_complete(
-    error_code: str | None = None, error_details: str | None = None, log_result: str | None = None
-) -> bytes:
-    """The InvokeComplete event: ``{}`` for a success without a log tail, as Lambda
-    sends it; the members that have a value otherwise."""
-    members = {"ErrorCode": error_code, "ErrorDetails": error_details, "LogResult": log_result}
-    body = {name: value for name, value in members.items() if value is not None}
-    return message(_COMPLETE_HEADERS, json.dumps(body, separators=(",", ":")).encode())
+def encode(shape: Any, event_type: str, members: Mapping[str, Any]) -> bytes:
+    """One event of an event stream, laid out by its shape in the model: a member marked
+    ``eventpayload`` is the payload (raw bytes for a blob, JSON for a structure), the
+    members marked ``eventheader`` are headers (strings), and otherwise the members are
+    the payload as one JSON object."""
+    event = shape.members[event_type]
+    payload: bytes = b""
+    content_type = "application/json"
+    extra = b""
+    body: dict[str, Any] = {}
+    for name, member in event.members.items():
+        value = members.get(name)
+        if value is None:
+            continue
+        if member.serialization.get("eventpayload"):
+            if member.type_name == "blob":
+                payload = bytes(value)
+                content_type = "application/octet-stream"
+            elif member.type_name == "string":
+                payload = str(value).encode()
+                content_type = "text/plain"
+            else:
+                payload = json.dumps(value, separators=(",", ":")).encode()
+            return message(_headers(event_type, content_type) + extra, payload)
+        if member.serialization.get("eventheader"):
+            extra += _header(name, str(value))
+        else:
+            body[name] = value
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    return message(_headers(event_type, content_type) + extra, payload)

@@ -151,7 +151,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         print(
             f"Altus {__version__} serving the Lambda API at {url} "
             f"(data: {settings.data_dir}, store: {platform.storage.location}, "
-            f"sandbox: {platform.backend.name})",
+            f"sandbox: {platform.component('lambda').backend.name})",
             flush=True,
         )
         if args.example:

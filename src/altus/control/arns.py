@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from altus.arns import Account
 from altus.control.errors import InvalidParameterValue, ResourceNotFound, ValidationFailed
 
 LATEST = "$LATEST"
@@ -23,37 +24,6 @@ _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _VERSION = re.compile(r"\$LATEST|[0-9]+")
 _ALIAS = re.compile(r"(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}")
 _QUALIFIER = re.compile(r"[a-zA-Z0-9$_-]{1,128}")
-_LAYER_NAME = re.compile(r"[a-zA-Z0-9-_]{1,140}")
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """Where ARNs point: Altus uses AWS's formats with its own region and account."""
-
-    region: str
-    account_id: str
-    partition: str = "aws"
-
-    def function_arn(self, name: str, qualifier: str | None = None) -> str:
-        arn = f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:{name}"
-        return f"{arn}:{qualifier}" if qualifier else arn
-
-    def layer_arn(self, name: str, version: int | None = None) -> str:
-        arn = f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:layer:{name}"
-        return f"{arn}:{version}" if version is not None else arn
-
-    def parse_layer_version_arn(self, arn: str) -> tuple[str, int] | None:
-        """(name, version) of a layer version ARN of this account and region, else None."""
-        prefix = self.layer_arn("")
-        if not arn.startswith(prefix):
-            return None
-        name, _, version = arn[len(prefix) :].rpartition(":")
-        if not _LAYER_NAME.fullmatch(name) or not version.isdigit():
-            return None
-        return name, int(version)
-
-    def log_group(self, name: str) -> str:
-        return f"/aws/lambda/{name}"
 
 
 @dataclass(frozen=True, slots=True)

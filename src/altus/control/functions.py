@@ -23,9 +23,10 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from altus.arns import Account
 from altus.control import validation
 from altus.control.activation import Activations
-from altus.control.arns import LATEST, Account, FunctionRef, is_version
+from altus.control.arns import LATEST, FunctionRef, is_version
 from altus.control.errors import (
     InvalidParameterValue,
     PreconditionFailed,

@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from altus.arns import Account
 from altus.control import policies, validation
-from altus.control.arns import Account
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.model import LayerRef, LayerVersion, new_revision
 from altus.control.store import (

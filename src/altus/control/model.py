@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from altus.control.arns import LATEST, Account
+from altus.arns import Account
+from altus.control.arns import LATEST
 from altus.store.code import CodeRef
 
 # Lifecycle values, as AWS spells them.

@@ -112,7 +112,6 @@ class AsyncInvoker:
         self._puts: GroupCommit[QueuedEvent] = GroupCommit(queue.put)
         self._finishes: GroupCommit[tuple[str, Sequence[OutboxRecord]]] = GroupCommit(queue.finish)
         self._workers: list[asyncio.Task[None]] = []
-        targets.bind(self.submit)
 
     # --- lifecycle ---------------------------------------------------------------------------
 

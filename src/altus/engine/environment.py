@@ -17,13 +17,14 @@ import signal
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from altus.control.arns import Account
+from altus.arns import Account
 from altus.control.model import FunctionConfig
+from altus.engine.results import PhaseResult
 from altus.engine.streaming import StreamingPhase
 from altus.observe import report
 from altus.observe.logs import LogEvent, LogSink
@@ -88,23 +89,6 @@ class InvokeInput:
     invoked_arn: str
     client_context: str | None = None
     trace_id: str = ""
-
-
-@dataclass(slots=True)
-class PhaseResult:
-    """What an INIT or INVOKE phase produced."""
-
-    payload: bytes
-    error_type: str | None  # None: success; else the function error to report
-    log: list[LogEvent] = field(default_factory=list)
-    #: False when the environment must not serve again (timed out, died, failed init).
-    reusable: bool = True
-    #: The Content-Type of a successful response, as the runtime posted or streamed it.
-    content_type: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.error_type is not None
 
 
 def exit_description(status: int) -> str:

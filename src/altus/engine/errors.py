@@ -20,9 +20,9 @@ class TooManyRequests(UserError, EngineError):
     status = 429
 
     def __init__(self, message: str, reason: str, retry_after: int = 1) -> None:
-        super().__init__(message, Reason=reason)
+        # retryAfterSeconds is the model's member sent as the Retry-After header.
+        super().__init__(message, Reason=reason, retryAfterSeconds=str(retry_after))
         self.reason = reason
-        self.headers["Retry-After"] = str(retry_after)
 
 
 class RequestTooLarge(UserError, EngineError):

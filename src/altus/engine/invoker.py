@@ -22,8 +22,9 @@ from altus.control.arns import FunctionRef
 from altus.control.functions import FunctionService
 from altus.control.model import FunctionConfig
 from altus.engine.concurrency import Concurrency
-from altus.engine.environment import ExecutionEnvironment, InvokeInput, PhaseResult
+from altus.engine.environment import ExecutionEnvironment, InvokeInput
 from altus.engine.pool import Environments
+from altus.engine.results import InvokeResult, PhaseResult
 from altus.engine.streaming import StreamedInvocation, StreamingPhase
 from altus.observe.logs import LogEvent
 
@@ -38,19 +39,6 @@ class InvokeRequest:
     client_context: str | None = None  # decoded JSON text of X-Amz-Client-Context
     want_log: bool = False
     request_id: str | None = None
-
-
-@dataclass(slots=True)
-class InvokeResult:
-    request_id: str
-    payload: bytes
-    executed_version: str
-    #: Lambda's X-Amz-Function-Error ("Unhandled") or None on success.
-    function_error: str | None
-    error_type: str | None
-    log_tail: str | None  # base64, when asked for
-    #: The Content-Type the function answered with (a runtime's own, or a stream's).
-    content_type: str | None = None
 
 
 class Invoker:

@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from altus.control.model import FunctionConfig
-from altus.engine.environment import ExecutionEnvironment, PhaseResult
+from altus.engine.environment import ExecutionEnvironment
 from altus.engine.errors import TooManyRequests
+from altus.engine.results import PhaseResult
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
+from altus.engine.results import InvokeResult, PhaseResult
 from altus.runtime_api.stream import ResponseStream
-
-if TYPE_CHECKING:
-    from altus.engine.environment import PhaseResult
-    from altus.engine.invoker import InvokeResult
 
 log = logging.getLogger(__name__)
 

@@ -17,3 +17,9 @@ class InvalidParameter(LogsError):
 
 class ResourceNotFound(LogsError):
     code = "ResourceNotFoundException"
+
+
+class Unserializable(LogsError):
+    """A member of the wrong JSON type (awsJson's deserialisation failure)."""
+
+    code = "SerializationException"

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from altus.control.arns import Account
+from altus.arns import Account
 from altus.queues import attributes as queue_attributes
 from altus.queues.base import (
     Attribute,
@@ -259,14 +259,15 @@ class QueueService:
         name = self.name_of_arn(arn)
         return name is not None and name in self._queues
 
-    async def send_to_arn(
-        self, arn: str, body: str, attributes: dict[str, dict[str, str]] | None = None
-    ) -> str:
-        """Send ``body`` with ``attributes`` (SQS wire form) to the standard queue ``arn``
-        names; returns the MessageId once the message is durably stored. Raises
-        QueueDoesNotExist (no such queue here), UnsupportedOperation (a FIFO queue, to
-        which Lambda does not deliver asynchronous records), InvalidParameterValue (a body
-        over the queue's MaximumMessageSize, bad attributes)."""
+    async def deliver(
+        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
+        """A record sent to a queue (``altus.targets``): ``body`` with ``attributes`` (SQS
+        wire form) sent to the standard queue ``arn`` names, durably stored once this
+        returns. Raises QueueDoesNotExist (no such queue here), UnsupportedOperation (a
+        FIFO queue, to which Lambda does not deliver asynchronous records),
+        InvalidParameterValue (a body over the queue's MaximumMessageSize, bad
+        attributes)."""
         name = self.name_of_arn(arn)
         if name is None or name not in self._queues:
             raise QueueDoesNotExist(f"The specified queue does not exist: {arn}")
@@ -275,8 +276,7 @@ class QueueService:
                 f"{arn} is a FIFO queue: asynchronous invocation "
                 "records go to standard queues only."
             )
-        sent = await self.send(name, SendRequest(body=body, attributes=attributes))
-        return sent.message_id
+        await self.send(name, SendRequest(body=body, attributes=attributes))
 
     # --- queues --------------------------------------------------------------------------
 

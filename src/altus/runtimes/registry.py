@@ -24,9 +24,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from altus.control.errors import InvalidParameterValue
+from altus.errors import UserError
 
 log = logging.getLogger(__name__)
+
+
+class RuntimeRefused(UserError):
+    """A runtime this server cannot run (reported as Lambda reports an unknown one)."""
+
+    code = "InvalidParameterValueException"
+
 
 RUNTIME_DIR = Path(__file__).parent
 PYTHON_BOOTSTRAP = RUNTIME_DIR / "python" / "bootstrap.py"
@@ -85,12 +92,12 @@ def check_runtime(runtime: str) -> None:
     if runtime in SUPPORTED:
         return
     if runtime in DEPRECATED:
-        raise InvalidParameterValue(
+        raise RuntimeRefused(
             f"The runtime parameter of {runtime} is no longer supported for creating or "
             "updating AWS Lambda functions. We recommend you use a supported runtime while "
             "creating or updating functions."
         )
-    raise InvalidParameterValue(
+    raise RuntimeRefused(
         f"The runtime parameter of {runtime} is not supported by this Altus installation. "
         f"Supported runtimes: {', '.join(SUPPORTED)}."
     )
@@ -159,7 +166,7 @@ class Runtimes:
             # Named as the function would see them.
             listed = " ".join(("/var/task/bootstrap", "/opt/bootstrap"))
             raise FileNotFoundError(f"Couldn't find valid bootstrap(s): [{listed}]")
-        raise InvalidParameterValue(f"Unsupported runtime {runtime}")
+        raise RuntimeRefused(f"Unsupported runtime {runtime}")
 
     def prepare(self, runtime: str | None, task_root: Path) -> None:
         """Ready unpacked code for ``runtime`` before any environment needs it (blocking):

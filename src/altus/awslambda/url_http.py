@@ -26,14 +26,16 @@ from collections.abc import AsyncGenerator
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from altus.api.chunked import ChunkedResponse, Truncated
-from altus.api.invoke_api import SYNC_PAYLOAD_LIMIT
-from altus.api.responses import read_body
-from altus.api.url_cors import is_preflight, preflight_headers, response_headers
-from altus.api.url_payload import (
+from altus.api.protocols.common import read_body
+from altus.api.spec import HostRule
+from altus.awslambda.component import Lambda
+from altus.awslambda.invoke import SYNC_PAYLOAD_LIMIT
+from altus.awslambda.url_cors import is_preflight, preflight_headers, response_headers
+from altus.awslambda.url_payload import (
     MAX_PRELUDE,
     Head,
     UrlRequest,
@@ -47,8 +49,8 @@ from altus.control.arns import FunctionRef
 from altus.engine.invoker import InvokeRequest
 from altus.engine.streaming import StreamedInvocation
 from altus.errors import AltusError
-from altus.platform import Platform
 from altus.runtime_api.stream import HTTP_INTEGRATION
+from altus.settings import Settings
 
 PATH_PREFIX = "/lambda-url/"
 RESPONSE_STREAM = "RESPONSE_STREAM"
@@ -57,40 +59,51 @@ RESPONSE_STREAM = "RESPONSE_STREAM"
 # --- the two ways in -------------------------------------------------------------------------
 
 
-class UrlPaths:
-    """The ASGI endpoint of ``/lambda-url/{url_id}`` and everything under it."""
+class _ByPath:
+    """The ASGI endpoint of ``/lambda-url/{url_id}`` and everything under it (a class:
+    Starlette takes a plain function for a request handler)."""
+
+    def __init__(self, lam: Lambda) -> None:
+        self._lam = lam
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         url_id: str = scope["path_params"]["url_id"]
         raw: bytes = scope.get("raw_path") or scope["path"].encode()
         rest = raw[len(PATH_PREFIX) + len(url_id) :].decode("latin-1") or "/"
-        await serve(scope, receive, send, url_id, rest)
+        await serve(self._lam, scope, receive, send, url_id, rest)
 
 
-class UrlHosts:
-    """Routes requests for ``<url-id>.lambda-url.<region>.<domain>`` to their URL; all
-    others go on to the API."""
+def routes(lam: Lambda) -> list[BaseRoute]:
+    """Function URLs by path, on the API's own address."""
+    by_path = _ByPath(lam)
+    return [
+        Route("/lambda-url/{url_id}", by_path),
+        Route("/lambda-url/{url_id}/{rest:path}", by_path),
+    ]
 
-    def __init__(self, app: ASGIApp, domain: str, region: str) -> None:
-        self.app = app
-        self._suffix = f".lambda-url.{region}.{domain}".lower()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            url_id = self.url_id(_host(scope))
-            if url_id is not None:
-                raw: bytes = scope.get("raw_path") or scope["path"].encode()
-                await serve(scope, receive, send, url_id, raw.decode("latin-1") or "/")
-                return
-        await self.app(scope, receive, send)
+def host_rule(lam: Lambda, settings: Settings) -> HostRule | None:
+    """Every request for ``<url-id>.lambda-url.<region>.<url_domain>``, whatever its path,
+    when the settings name a domain."""
+    if not settings.url_domain:
+        return None
+    suffix = f".lambda-url.{lam.account.region}.{settings.url_domain}".lower()
 
-    def url_id(self, host: str) -> str | None:
+    def url_id(host: str) -> str | None:
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         name = name.lower()
-        if not name.endswith(self._suffix):
+        if not name.endswith(suffix):
             return None
-        url_id = name[: -len(self._suffix)]
-        return url_id if url_id.isalnum() else None
+        found = name[: -len(suffix)]
+        return found if found.isalnum() else None
+
+    async def by_host(scope: Scope, receive: Receive, send: Send) -> None:
+        found = url_id(_host(scope))
+        assert found is not None  # the dispatcher matched the host
+        raw: bytes = scope.get("raw_path") or scope["path"].encode()
+        await serve(lam, scope, receive, send, found, raw.decode("latin-1") or "/")
+
+    return HostRule(matches=lambda host: url_id(host) is not None, app=by_host)
 
 
 def _host(scope: Scope) -> str:
@@ -103,15 +116,16 @@ def _host(scope: Scope) -> str:
 # --- serving one request ---------------------------------------------------------------------
 
 
-async def serve(scope: Scope, receive: Receive, send: Send, url_id: str, raw_path: str) -> None:
+async def serve(
+    lam: Lambda, scope: Scope, receive: Receive, send: Send, url_id: str, raw_path: str
+) -> None:
     request = Request(scope, receive)
-    response = await answer(request, url_id, raw_path)
+    response = await answer(lam, request, url_id, raw_path)
     await response(scope, receive, send)
 
 
-async def answer(request: Request, url_id: str, raw_path: str) -> Response:
-    platform: Platform = request.app.state.platform
-    config = platform.urls.find(url_id)
+async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> Response:
+    config = lam.urls.find(url_id)
     if config is None or config.auth_type != "NONE":
         # AWS_IAM URLs need a SigV4 signature, which Altus does not verify yet: every
         # request is refused as Lambda refuses an unsigned one.
@@ -150,8 +164,8 @@ async def answer(request: Request, url_id: str, raw_path: str) -> Response:
     extra = [*cors, ("x-amzn-requestid", request_id)]
     try:
         if config.invoke_mode == RESPONSE_STREAM:
-            return await _streamed(platform, invoke, extra)
-        result = await platform.invoker.invoke(invoke)
+            return await _streamed(lam, invoke, extra)
+        result = await lam.invoker.invoke(invoke)
     except AltusError as error:
         return _message(error.status, error.code, error.message, extra)
     found_answer = (
@@ -182,10 +196,8 @@ def _url_request(request: Request, raw_path: str, body: bytes) -> UrlRequest:
 # --- RESPONSE_STREAM -----------------------------------------------------------------------------
 
 
-async def _streamed(
-    platform: Platform, invoke: InvokeRequest, extra: list[tuple[str, str]]
-) -> Response:
-    streamed = await platform.invoker.invoke_stream(invoke)
+async def _streamed(lam: Lambda, invoke: InvokeRequest, extra: list[tuple[str, str]]) -> Response:
+    streamed = await lam.invoker.invoke_stream(invoke)
     try:
         head, first, ended = await _stream_head(streamed)
     except BaseException:
@@ -270,10 +282,3 @@ def _message(
 
 def _bad_gateway(extra: list[tuple[str, str]]) -> Response:
     return _response(Head(502, [("content-type", "text/plain"), *extra]), b"Internal Server Error")
-
-
-_paths = UrlPaths()
-routes = [
-    Route("/lambda-url/{url_id}", _paths),
-    Route("/lambda-url/{url_id}/{rest:path}", _paths),
-]

@@ -1,0 +1,146 @@
+"""The one dispatcher of the one port: which service a request is for, decided once.
+
+In this order, the first that decides wins:
+
+1. **Host rules**: a host that belongs to a service whatever the path (function URL
+   hosts; later S3 virtual-hosted buckets and execute-api hosts).
+2. **X-Amz-Target**: the awsJson services, by their models' target prefixes.
+3. **The SigV4 credential scope's service** (``Authorization: AWS4-HMAC-SHA256
+   Credential=<key>/<date>/<region>/<service>/aws4_request``, or a presigned URL's
+   ``X-Amz-Credential``): the model's signing name. Where the identity layer verifies
+   signatures, once, for every service.
+4. **Paths**: Altus's own (``/_altus/...``, ``/metrics``), then each service's raw
+   routes and REST operations in registry order, then an unsigned query-protocol form by
+   its ``Version`` (or, without one, by its ``Action`` where one service has it).
+
+Nothing matched: ``UnknownOperationException`` (404), as the first REST service words
+errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from altus.api.errors import UnknownOperation
+from altus.api.protocols.query import QueryProtocol, is_query
+from altus.api.service import BoundService
+
+log = logging.getLogger(__name__)
+
+
+def signing_service(scope: Scope, authorization: bytes | None) -> str | None:
+    """The service a request is signed for (SigV4 header or presigned query), if any."""
+    credential: str | None = None
+    if authorization is not None:
+        text = authorization.decode("latin-1")
+        start = text.find("Credential=")
+        if start >= 0:
+            credential = text[start + 11 :].split(",", 1)[0].strip()
+    else:
+        query = scope.get("query_string", b"")
+        if b"X-Amz-Credential=" in query:
+            credential = dict(parse_qsl(query.decode("latin-1"))).get("X-Amz-Credential")
+    if credential is None:
+        return None
+    parts = credential.split("/")
+    return parts[3] if len(parts) == 5 else None
+
+
+class Dispatcher:
+    """The ASGI app of the API port."""
+
+    def __init__(self, services: Sequence[BoundService], own: Sequence[BaseRoute]) -> None:
+        self.services = list(services)
+        self._hosts = [s.host_rule for s in services if s.host_rule is not None]
+        self._by_target = {s.target_prefix: s for s in services if s.target_prefix}
+        self._by_signing: dict[str, list[BoundService]] = {}
+        for service in services:
+            self._by_signing.setdefault(service.signing_name, []).append(service)
+        self._own = list(own)
+        self._fallback = next((s for s in services if s.rest is not None), None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        try:
+            app = await self.route(scope, receive)
+        except Exception:
+            # A bug in routing itself: the services answer their own errors.
+            log.exception(
+                "unexpected error dispatching %s %s", scope.get("method"), scope.get("path")
+            )
+            app = Response(
+                b'{"message":"An internal error occurred."}', 500, media_type="application/json"
+            )
+        await app(scope, receive, send)
+
+    async def route(self, scope: Scope, receive: Receive) -> ASGIApp:
+        """What answers a request: a host rule's app, a service, one of Altus's own
+        routes (``scope`` then has its path parameters), or the unknown-operation
+        answer. Reads no body but an unsigned query form's."""
+        host = target = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+            elif name == b"x-amz-target":
+                target = value
+            elif name == b"authorization":
+                authorization = value
+        if host is not None and self._hosts:
+            text = host.decode("latin-1")
+            for rule in self._hosts:
+                if rule.matches(text):
+                    return rule.app
+        if target is not None:
+            service = self._by_target.get(target.split(b".", 1)[0].decode("latin-1"))
+            if service is not None:
+                return service
+        request = Request(scope, receive)
+        signed = signing_service(scope, authorization)
+        if signed is not None:
+            candidates = self._by_signing.get(signed, ())
+            if len(candidates) == 1:
+                return candidates[0]
+            for service in candidates:
+                if await service.claims(request):
+                    return service
+        for route in self._own:
+            match, child = route.matches(scope)
+            if match == Match.FULL:
+                scope.update(child)
+                return route.handle
+        for service in self.services:
+            if await service.claims(request):
+                return service
+        if is_query(request):
+            form = await self._form(request)
+            speaking = [s for s in self.services if "query" in s.protocols]
+            for service in speaking:
+                if service.api_version == form.get("Version"):
+                    return service
+            # No Version (older examples): the one service with that Action, if one.
+            having = [s for s in speaking if form.get("Action") in s.model.operation_names]
+            if len(having) == 1:
+                return having[0]
+        return self._unknown(request)
+
+    async def _form(self, request: Request) -> dict[str, str]:
+        for service in self.services:
+            protocol = service.protocols.get("query")
+            if isinstance(protocol, QueryProtocol):
+                return await protocol.form(request)
+        return {}
+
+    def _unknown(self, request: Request) -> Response:
+        error = UnknownOperation(f"No operation at {request.method} {request.url.path}")
+        if self._fallback is None or self._fallback.rest is None:
+            return Response(str(error).encode(), 404)
+        return self._fallback.rest.error(request, str(uuid.uuid4()), error)

@@ -1,0 +1,191 @@
+"""What every wire protocol shares: bounded body reading, request bodies handed to an
+operation unread, timestamps in the formats AWS puts on the wire, and turning output
+members into JSON-able values by their shapes."""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import datetime
+import email.utils
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.requests import Request
+
+from altus.api.errors import RequestTooLarge
+from altus.api.validate import Lazy
+
+
+async def read_body(request: Request, limit: int, operation: str) -> bytes:
+    """The whole request body, refused (RequestTooLarge) unread past ``limit`` bytes when
+    its Content-Length says so, and as soon as it passes ``limit`` otherwise."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit, operation)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit, operation)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int, operation: str) -> RequestTooLarge:
+    return RequestTooLarge(
+        f"Request must be smaller than {limit} bytes for the {operation} operation"
+    )
+
+
+class Body(Lazy):
+    """A blob payload (Lambda's Invoke payload, later an S3 object), handed to the
+    operation unread: it decides the limit, and may stream it."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    @property
+    def declared_length(self) -> int | None:
+        declared = self._request.headers.get("content-length")
+        return int(declared) if declared is not None and declared.isdigit() else None
+
+    async def read(self, limit: int, operation: str) -> bytes:
+        """All of it; RequestTooLarge past ``limit`` bytes (worded for ``operation``)."""
+        return await read_body(self._request, limit, operation)
+
+    def stream(self) -> AsyncIterator[bytes]:
+        return self._request.stream()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Strict JSON as AWS's parsers read it: no NaN or Infinity. ValueError for anything
+    unreadable, including nesting too deep for the parser."""
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def dump_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- timestamps ---------------------------------------------------------------------------
+
+
+def timestamp_from_wire(value: Any, fmt: str) -> datetime.datetime:
+    """A timestamp as a protocol carries it: epoch seconds (a number or its text),
+    ISO 8601 or RFC 822 text. ValueError if it is none of them."""
+    if isinstance(value, bool):
+        raise ValueError("not a timestamp")
+    if isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value, datetime.UTC)
+    if not isinstance(value, str):
+        raise ValueError("not a timestamp")
+    text = value.strip()
+    try:
+        return datetime.datetime.fromtimestamp(float(text), datetime.UTC)
+    except ValueError:
+        pass
+    if fmt == "rfc822" or (text[:3].isalpha() and "," in text[:5]):
+        parsed = email.utils.parsedate_to_datetime(text)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+    parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def timestamp_to_wire(value: Any, fmt: str) -> Any:
+    """A timestamp (a datetime, or epoch seconds) in a protocol's format:
+    ``unixTimestamp`` (a number), ``iso8601`` or ``rfc822`` (text)."""
+    if isinstance(value, datetime.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+        epoch = calendar.timegm(moment.utctimetuple()) + moment.microsecond / 1e6
+    else:
+        epoch = float(value)
+        moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    if fmt == "unixTimestamp":
+        return int(epoch) if epoch == int(epoch) else round(epoch, 3)
+    if fmt == "rfc822":
+        return email.utils.format_datetime(moment.astimezone(datetime.UTC), usegmt=True)
+    text = moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+_BODY_NAMES: dict[Any, dict[str, str]] = {}
+
+
+def body_names(shape: Any) -> dict[str, str]:
+    """A structure's body members by their wire names (``locationName`` or their own),
+    computed once per shape (botocore's shapes live as long as their cached model)."""
+    found = _BODY_NAMES.get(shape)
+    if found is None:
+        found = {
+            member.serialization.get("name", name): name
+            for name, member in shape.members.items()
+            if not member.serialization.get("location")
+        }
+        _BODY_NAMES[shape] = found
+    return found
+
+
+# --- output members -> JSON ---------------------------------------------------------------
+
+
+def to_json(shape: Any, value: Any, timestamps: str = "unixTimestamp") -> Any:
+    """Output members as the JSON protocols put them on the wire: blobs in base64,
+    timestamps as epoch seconds (or the shape's ``timestampFormat``), absent (None)
+    members left out."""
+    kind = shape.type_name
+    if kind == "structure":
+        members = shape.members
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            if item is None:
+                continue
+            member = members.get(name)
+            wire = member.serialization.get("name", name) if member is not None else name
+            out[wire] = to_json(member, item, timestamps) if member is not None else item
+        return out
+    if kind == "list":
+        return [to_json(shape.member, item, timestamps) for item in value]
+    if kind == "map":
+        return {key: to_json(shape.value, item, timestamps) for key, item in value.items()}
+    if kind == "blob":
+        raw = value.encode() if isinstance(value, str) else bytes(value)
+        return base64.b64encode(raw).decode()
+    if kind == "timestamp":
+        return timestamp_to_wire(value, shape.serialization.get("timestampFormat", timestamps))
+    return value
+
+
+def from_json(shape: Any, value: Any) -> Any:
+    """Input members from JSON: timestamps (epoch seconds) become datetimes; the rest is
+    left for validation (which decodes blobs and checks types)."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        names = body_names(shape)
+        members = shape.members
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = names.get(key)
+            # A key the model does not know stays as it is: validation refuses it.
+            out[name or key] = from_json(members[name], item) if name else item
+        return out
+    if kind == "list" and isinstance(value, list):
+        return [from_json(shape.member, item) for item in value]
+    if kind == "map" and isinstance(value, Mapping):
+        return {key: from_json(shape.value, item) for key, item in value.items()}
+    if kind == "timestamp" and value is not None and not isinstance(value, datetime.datetime):
+        try:
+            return timestamp_from_wire(value, "unixTimestamp")
+        except (ValueError, OverflowError, OSError):
+            return value  # validation reports it as not a timestamp
+    return value

@@ -1,0 +1,278 @@
+"""What rest-json and rest-xml share: the operation from the method and path (each
+operation's ``requestUri`` in the model, labels and greedy labels, literal query
+parameters), members bound to the URI, the query string and headers, and output members
+bound to the status code and headers.
+
+Paths are matched as the client encoded them (``raw_path``), and labels decoded after,
+so a label may hold an encoded ``/`` (a function ARN, an object key).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from altus.api.chunked import ChunkedResponse
+from altus.api.protocols.base import WireProtocol
+from altus.api.protocols.common import read_body, timestamp_from_wire, timestamp_to_wire
+from altus.api.validate import Unreadable, camel
+
+_LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    operation: str
+    method: str
+    pattern: re.Pattern[str]
+    #: Literal query parameters the URI requires (``?List=ALL``, ``?versioning``).
+    literals: tuple[tuple[str, str | None], ...]
+    #: How specific it is: more literal characters first (``/functions/{F}/url`` before
+    #: ``/functions/{F}``, ``?List=ALL`` before none).
+    weight: tuple[int, int]
+
+
+def _compile(operation: str, method: str, uri: str) -> _Template:
+    path, _, query = uri.partition("?")
+    regex = ["^"]
+    position = 0
+    literal = 0
+    for match in _LABEL.finditer(path):
+        regex.append(re.escape(path[position : match.start()]))
+        literal += match.start() - position
+        greedy = match.group(2) == "+"
+        regex.append(f"(?P<{match.group(1)}>{'.+' if greedy else '[^/]+'})")
+        position = match.end()
+    tail = path[position:]
+    regex.append(re.escape(tail.rstrip("/")))
+    literal += len(path) - position
+    # With or without a trailing slash, as the services themselves accept it.
+    regex.append("/?$")
+    literals = tuple(
+        (name, value if sep else None)
+        for name, sep, value in (part.partition("=") for part in query.split("&") if part)
+    )
+    return _Template(
+        operation, method, re.compile("".join(regex)), literals, (len(literals), literal)
+    )
+
+
+class Router:
+    """Finds a request's operation among every operation of a REST model."""
+
+    def __init__(self, model: Any) -> None:
+        by_method: dict[str, list[_Template]] = {}
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            template = _compile(name, http["method"], http["requestUri"])
+            by_method.setdefault(template.method, []).append(template)
+        for templates in by_method.values():
+            templates.sort(key=lambda t: t.weight, reverse=True)
+        self._by_method = by_method
+
+    def match(
+        self, method: str, raw_path: str, query: Mapping[str, list[str]]
+    ) -> tuple[str, dict[str, str]] | None:
+        """(operation, its labels decoded) for a request, or None."""
+        for template in self._by_method.get(method, ()):
+            found = template.pattern.match(raw_path)
+            if found is None:
+                continue
+            if any(
+                name not in query or (value is not None and value not in query[name])
+                for name, value in template.literals
+            ):
+                continue
+            return template.operation, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+
+def query_params(request: Request) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = {}
+    for key, value in parse_qsl(request.url.query, keep_blank_values=True):
+        params.setdefault(key, []).append(value)
+    return params
+
+
+def scalar_from_text(shape: Any, text: str, member: str, where: str) -> Any:
+    """A URI label, query parameter or header value as its shape's type."""
+    kind = shape.type_name
+    path = camel(member)
+    if kind == "string":
+        if shape.serialization.get("jsonvalue"):
+            try:
+                return json.loads(base64.b64decode(text))
+            except ValueError:
+                raise Unreadable(member, path, "base64-encoded JSON") from None
+        return text
+    if kind in ("integer", "long"):
+        try:
+            return int(text)
+        except ValueError:
+            raise Unreadable(member, path, "an integer", text) from None
+    if kind in ("double", "float"):
+        try:
+            return float(text)
+        except ValueError:
+            raise Unreadable(member, path, "a number", text) from None
+    if kind == "boolean":
+        if text.lower() not in ("true", "false"):
+            raise Unreadable(member, path, "true or false", text)
+        return text.lower() == "true"
+    if kind == "timestamp":
+        fmt = shape.serialization.get(
+            "timestampFormat", "rfc822" if where == "header" else "iso8601"
+        )
+        try:
+            return timestamp_from_wire(text, fmt)
+        except (ValueError, OverflowError, OSError):
+            raise Unreadable(member, path, "a timestamp", text) from None
+    if kind == "blob":
+        return text.encode()
+    return text
+
+
+def bound_members(
+    shape: Any, request: Request, labels: Mapping[str, str], query: Mapping[str, list[str]]
+) -> dict[str, Any]:
+    """The input members bound to the URI, the query string and headers."""
+    out: dict[str, Any] = {}
+    headers = request.headers
+    bound_query: set[str] = set()
+    query_map: tuple[str, Any] | None = None
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "uri":
+            if wire in labels:
+                out[name] = scalar_from_text(member, labels[wire], name, "uri")
+        elif location == "querystring":
+            if member.type_name == "map":
+                query_map = (name, member)
+                continue
+            bound_query.add(wire)
+            values = query.get(wire)
+            if values is None:
+                continue
+            if member.type_name == "list":
+                out[name] = [
+                    scalar_from_text(member.member, v, name, "querystring") for v in values
+                ]
+            else:
+                out[name] = scalar_from_text(member, values[0], name, "querystring")
+        elif location == "header":
+            value = headers.get(wire)
+            if value is None:
+                continue
+            if member.type_name == "list":
+                out[name] = [
+                    scalar_from_text(member.member, v.strip(), name, "header")
+                    for v in value.split(",")
+                    if v.strip()
+                ]
+            else:
+                out[name] = scalar_from_text(member, value, name, "header")
+        elif location == "headers":
+            prefix = wire.lower()
+            found = {
+                k[len(prefix) :]: v for k, v in headers.items() if k.lower().startswith(prefix)
+            }
+            if found:
+                out[name] = found
+    if query_map is not None:
+        name, member = query_map
+        rest = {k: v[0] for k, v in query.items() if k not in bound_query}
+        if rest:
+            out[name] = rest
+    return out
+
+
+def header_value(shape: Any, value: Any) -> str:
+    kind = shape.type_name
+    if kind == "timestamp":
+        return str(timestamp_to_wire(value, shape.serialization.get("timestampFormat", "rfc822")))
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "list":
+        return ",".join(header_value(shape.member, item) for item in value)
+    if kind == "string" and shape.serialization.get("jsonvalue"):
+        return base64.b64encode(json.dumps(value).encode()).decode()
+    return str(value)
+
+
+def bound_output(
+    shape: Any, output: Mapping[str, Any], status: int
+) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """(status, headers, the members left for the body) of an operation's output."""
+    headers: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    for name, value in output.items():
+        if value is None:
+            continue
+        member = shape.members.get(name)
+        location = member.serialization.get("location") if member is not None else None
+        if location == "statusCode":
+            status = int(value)
+        elif location == "header":
+            headers[member.serialization.get("name", name)] = header_value(member, value)
+        elif location == "headers":
+            prefix = member.serialization.get("name", "")
+            headers.update({f"{prefix}{k}": str(v) for k, v in value.items()})
+        else:
+            body[name] = value
+    return status, headers, body
+
+
+_ROUTE = "altus.route"
+
+
+class RestProtocol(WireProtocol):
+    """What rest-json and rest-xml do alike: routing, and reading a bounded body."""
+
+    def __init__(self, spec: Any, model: Any) -> None:
+        super().__init__(spec, model)
+        self.router = Router(model)
+
+    async def operation(self, request: Request) -> str | None:
+        query = query_params(request)
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        found = self.router.match(request.method, raw_path.decode("latin-1"), query)
+        if found is None:
+            return None
+        request.scope[_ROUTE] = (found[1], query)
+        return found[0]
+
+    @staticmethod
+    def route(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """The labels and query parameters ``operation`` found."""
+        labels, query = request.scope[_ROUTE]
+        return labels, query
+
+    async def read(self, request: Request, operation: Any) -> bytes:
+        limit = self.spec.body_limits.get(operation.name, self.spec.body_limit)
+        return await read_body(request, limit, operation.name)
+
+    @staticmethod
+    def has_body(shape: Any) -> bool:
+        """Whether a shape has members outside the URI, query string and headers."""
+        return any(not m.serialization.get("location") for m in shape.members.values())
+
+
+def raw_payload(shape: Any, value: Any, status: int, headers: dict[str, str]) -> Response:
+    """A blob payload (bytes, or an async iterator of them, sent as it comes) or a string
+    payload, as the body; a blob's Content-Type is what the operation said, if it did."""
+    if shape.type_name == "string":
+        return Response(str(value).encode(), status, headers, media_type="text/plain")
+    media = headers.pop("Content-Type", None) or headers.pop("content-type", None)
+    media = media or "application/octet-stream"
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        return ChunkedResponse(value, status, headers, media_type=media)
+    return Response(bytes(value), status, headers, media_type=media)

@@ -1,0 +1,159 @@
+"""A registered service with its component: answers what the dispatcher routes to it.
+
+For a request it picks the protocol (awsJson when ``X-Amz-Target`` names the service, the
+query protocol for a form, else the model's REST protocol), lets the protocol find the
+operation and its members, calls the operation, and has the protocol render the output
+or the error. Raw routes the service declared (function URLs, its pages under
+``/_altus``) come before all of that.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Message, Receive, Scope, Send
+
+from altus.api.errors import InternalFailure, UnknownOperation
+from altus.api.model import service_model
+from altus.api.protocols.base import WireProtocol
+from altus.api.protocols.json import JsonProtocol
+from altus.api.protocols.query import QueryProtocol, is_query
+from altus.api.protocols.rest_json import RestJsonProtocol
+from altus.api.protocols.rest_xml import RestXmlProtocol
+from altus.api.spec import Call, HostRule, ServiceSpec
+from altus.arns import Account
+from altus.errors import AltusError
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS: dict[str, type[WireProtocol]] = {
+    "json": JsonProtocol,
+    "rest-json": RestJsonProtocol,
+    "query": QueryProtocol,
+    "rest-xml": RestXmlProtocol,
+}
+
+
+class BoundService:
+    def __init__(self, spec: ServiceSpec, component: Any, account: Account, settings: Any) -> None:
+        self.spec = spec
+        self.component = component
+        self.account = account
+        self.model = service_model(spec.name)
+        metadata = self.model.metadata
+        names = [*(metadata.get("protocols") or [metadata["protocol"]]), *spec.extra_protocols]
+        self.protocols = {
+            name: PROTOCOLS[name](spec, self.model) for name in names if name in PROTOCOLS
+        }
+        self.main = self.protocols[metadata["protocol"]]
+        self.rest = next((p for n, p in self.protocols.items() if n.startswith("rest-")), None)
+        self.target_prefix: str | None = metadata.get("targetPrefix")
+        self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
+        self.api_version: str = metadata["apiVersion"]
+        self.routes: list[BaseRoute] = list(spec.routes(component)) if spec.routes else []
+        self.host_rule: HostRule | None = spec.hosts(component, settings) if spec.hosts else None
+
+    # --- routing -------------------------------------------------------------------------
+
+    def raw_route(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        for route in self.routes:
+            match, child = route.matches(scope)
+            if match == Match.FULL:
+                return route, child
+        return None
+
+    async def claims(self, request: Request) -> bool:
+        """Whether an unsigned request is this service's by its path alone: a raw route
+        or an operation of its REST model."""
+        if self.raw_route(request.scope) is not None:
+            return True
+        return self.rest is not None and await self.rest.operation(request) is not None
+
+    def protocol_for(self, request: Request) -> WireProtocol:
+        headers = request.headers
+        if "x-amz-target" in headers and "json" in self.protocols:
+            return self.protocols["json"]
+        if "query" in self.protocols and is_query(request):
+            return self.protocols["query"]
+        return self.rest or self.main
+
+    # --- answering -----------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.raw_route(scope)
+        if found is not None:
+            await self._raw(found, scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response = await self.answer(request)
+        await response(scope, receive, send)
+
+    async def _raw(
+        self, found: tuple[BaseRoute, Scope], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A raw route; an ``AltusError`` it raises before answering is answered in the
+        service's own protocol."""
+        route, child = found
+        scope.update(child)
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await route.handle(scope, receive, watched)
+        except AltusError as error:
+            if started:
+                raise
+            request = Request(scope, receive)
+            await self.main.error(request, str(uuid.uuid4()), error)(scope, receive, send)
+
+    async def answer(self, request: Request) -> Response:
+        protocol = self.protocol_for(request)
+        request_id = str(uuid.uuid4())
+        try:
+            name = await protocol.operation(request)
+            implementation = self.spec.operations.get(name) if name is not None else None
+            if name is None or implementation is None:
+                raise self._unknown(request, name)
+            operation = self.model.operation_model(name)
+            members = await protocol.parse(request, operation)
+            call = Call(
+                service=self.spec.name,
+                operation=name,
+                request_id=request_id,
+                account=self.account,
+                request=request,
+            )
+            output = await implementation(self.component, call, members)
+            return protocol.respond(call, operation, output)
+        except AltusError as error:
+            return protocol.error(request, request_id, error)
+        except Exception:
+            # Still an answer in this protocol's shape, which the client can parse.
+            log.exception(
+                "unexpected error serving %s %s %s",
+                self.spec.name,
+                request.method,
+                request.url.path,
+            )
+            return protocol.error(request, request_id, InternalFailure())
+
+    def _unknown(self, request: Request, name: str | None) -> AltusError:
+        if self.spec.unknown is not None:
+            return self.spec.unknown(name)
+        if name is not None:
+            return UnknownOperation(
+                f"Altus does not serve the {name} operation of {self.model.metadata['serviceId']}."
+            )
+        return UnknownOperation(
+            f"No {self.model.metadata['serviceId']} operation at "
+            f"{request.method} {request.url.path}"
+        )

@@ -1,0 +1,1 @@
+"""The Lambda service: the Lambda API over the function model and the engine."""

@@ -1,0 +1,58 @@
+"""What the Lambda operations share: the function a request names, a configuration as
+the API renders it, Marker / MaxItems paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from altus.api import paging
+from altus.api.spec import Call, Members
+from altus.awslambda.component import Lambda
+from altus.control.arns import FunctionRef, parse_function_ref, parse_unqualified
+from altus.control.errors import InvalidParameterValue
+from altus.control.model import FunctionConfig
+
+T = TypeVar("T")
+
+
+def ref_of(lam: Lambda, input: Members, *, qualified: bool = True) -> FunctionRef:
+    """The function (and qualifier) ``FunctionName`` and ``Qualifier`` name."""
+    name = input["FunctionName"]
+    if not qualified:
+        return FunctionRef(parse_unqualified(name, lam.account), None)
+    return parse_function_ref(name, lam.account, input.get("Qualifier"))
+
+
+def config_json(
+    lam: Lambda, config: FunctionConfig, arn_qualifier: str | None = None, with_state: bool = True
+) -> dict[str, Any]:
+    return config.to_api(lam.account, with_state=with_state, arn_qualifier=arn_qualifier)
+
+
+def code_location(call: Call, digest: str) -> str:
+    """Where GetFunction and GetLayerVersion say a package can be downloaded: Altus
+    serves it itself (``admin.download_code``)."""
+    return f"{call.base_url}/_altus/code/{digest}.zip"
+
+
+def page(
+    input: Members, items: Sequence[T], keys: Sequence[str], default: int = 50
+) -> paging.Page[T]:
+    """A page of ``items`` (sorted by ``keys``) by the request's Marker and MaxItems."""
+    return paging.page(
+        items,
+        keys,
+        input.get("Marker"),
+        input.get("MaxItems") or default,
+        lambda marker: InvalidParameterValue(f"Invalid Marker: {marker}"),
+    )
+
+
+def paged(items_key: str, found: paging.Page[T], render: Callable[[T], Any]) -> Members:
+    """A listing's output: the page's items rendered and, unless it is the last page,
+    NextMarker."""
+    out: Members = {items_key: [render(item) for item in found.items]}
+    if found.next is not None:
+        out["NextMarker"] = found.next
+    return out

@@ -1,0 +1,236 @@
+"""The Lambda service's component: the function model (``altus.control``) and the engine
+that runs it (``altus.engine``), wired from the settings, started, interrupted and closed
+by the platform in registry order.
+
+It writes function logs to the Logs service's store (registered before it), keeps its
+own tables in the main database (the ``functions`` and ``async`` schemas), and is the
+target of records sent to function ARNs (an Event invoke of the function).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from prometheus_client.core import Metric
+
+from altus.api.spec import Context
+from altus.awslambda import metrics
+from altus.control.aliases import AliasService
+from altus.control.arns import parse_function_ref
+from altus.control.concurrency import RESERVED, ConcurrencyService
+from altus.control.errors import ResourceNotFound
+from altus.control.event_invoke import EventInvokeConfigService
+from altus.control.functions import FunctionService
+from altus.control.layers import LayerService
+from altus.control.model import FunctionConfig
+from altus.control.permissions import PermissionService
+from altus.control.sql_store import SqlFunctionStore
+from altus.control.tags import TagService
+from altus.control.urls import UrlService
+from altus.engine.async_invoke import AsyncInvoker, AsyncSettings
+from altus.engine.async_store import SqlEventQueue
+from altus.engine.concurrency import Concurrency
+from altus.engine.destinations import Targets
+from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
+from altus.engine.invoker import Invoker
+from altus.engine.pool import WarmPool
+from altus.engine.provisioned import Provisioner
+from altus.observe.logs import LogSink
+from altus.runtimes.registry import Runtimes
+from altus.sandbox.backends.linux import LinuxBackend
+from altus.sandbox.backends.process import ProcessBackend
+from altus.sandbox.base import SandboxBackend, SandboxError
+from altus.settings import Settings
+from altus.store.code import CodeStore
+from altus.store.secrets import FernetCipher, key_file
+
+log = logging.getLogger(__name__)
+
+#: How often unreferenced code packages are looked for.
+_MAINTENANCE_INTERVAL = 600.0
+
+
+class Lambda:
+    def __init__(self, context: Context) -> None:
+        settings = context.settings
+        self.settings = settings
+        self.account = account = context.account
+        data_dir = settings.data_dir
+        logs: LogSink = context.component("logs")
+        # Environment variables are encrypted at rest with a key of this data directory.
+        self.store = SqlFunctionStore(
+            context.storage.database(), FernetCipher.from_file(data_dir / "secret.key")
+        )
+        self.code = code = CodeStore(settings.code_dir)
+        self.backend = backend = choose_backend(settings)
+        self.runtimes = runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary)
+        self.layers = LayerService(self.store, code, account)
+        self.functions = functions = FunctionService(
+            self.store,
+            code,
+            account,
+            prepare=lambda config, path: runtimes.prepare(config.runtime, path),
+            layers=self.layers,
+        )
+        self.aliases = AliasService(functions)
+        env_settings = EnvironmentSettings(
+            account=account,
+            sandboxes_dir=settings.sandboxes_dir,
+            init_timeout=settings.init_timeout_seconds,
+        )
+
+        def new_environment(config: FunctionConfig, init_type: str) -> ExecutionEnvironment:
+            return ExecutionEnvironment(
+                config,
+                backend=backend,
+                runtimes=runtimes,
+                code=code,
+                logs=logs,
+                settings=env_settings,
+                init_type=init_type,
+            )
+
+        self.pool = WarmPool(
+            new_environment,
+            max_environments=settings.max_environments,
+            keep_alive=settings.keep_alive_seconds,
+        )
+        self.invoker = Invoker(functions, self.pool, Concurrency(settings.concurrency_limit))
+        self.concurrency = ConcurrencyService(
+            functions, settings.concurrency_limit, settings.concurrency_min_unreserved
+        )
+        self.permissions = PermissionService(functions)
+        self.urls = UrlService(functions)
+        self.event_invoke = EventInvokeConfigService(functions)
+        self.tags = TagService(functions)
+        self.provisioner = Provisioner(functions, self.pool)
+        webhook_key = (
+            settings.webhook_secret.encode()
+            if settings.webhook_secret
+            else key_file(data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
+        )
+        self.async_invoker = AsyncInvoker(
+            self.invoker,
+            functions,
+            SqlEventQueue(context.storage.database()),
+            Targets(context.targets, webhook_key),
+            self.event_invoke.lookup,
+            AsyncSettings(
+                workers=settings.async_workers,
+                time_scale=settings.async_time_scale,
+                destination_attempts=settings.async_destination_attempts,
+            ),
+        )
+        context.targets.register("lambda", self)
+        self._maintenance: asyncio.Task[None] | None = None
+
+    # --- the component's life ------------------------------------------------------------
+
+    async def start(self) -> None:
+        killed = self.backend.recover(self.settings.sandboxes_dir)
+        if killed:
+            log.warning("killed %d execution environments left by a previous run", killed)
+        await self.functions.start()
+        self.functions.on_change(
+            lambda name: self.pool.retire(name, self.functions.valid_env_keys(name))
+        )
+        self.functions.on_change(self._reserve)
+        for record in self.functions.records():
+            self._reserve(record.name)
+        self.urls.start()
+        self.pool.start()
+        self.provisioner.start()
+        recovered = await self.async_invoker.start()
+        if recovered:
+            log.info("redelivering %d queued asynchronous events", recovered)
+        self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
+
+    def interrupt(self) -> None:
+        """Nothing waits on a client here: invokes end with their functions."""
+
+    async def close(self) -> None:
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+        await self.async_invoker.close()
+        await self.provisioner.close()
+        await self.pool.close()
+        await self.functions.close()
+        await self.backend.shutdown()
+        await asyncio.to_thread(self.backend.close)
+
+    def _reserve(self, name: str) -> None:
+        """Give the engine a function's reservation as the control layer now has it."""
+        try:
+            document = self.functions.record(name).attachment(RESERVED)
+        except ResourceNotFound:
+            document = None
+        self.invoker.concurrency.reserve(
+            name, int(document["reserved"]) if document is not None else None
+        )
+
+    async def _maintain(self) -> None:
+        """Off the invoke path: code packages no version or layer version uses."""
+        while True:
+            await asyncio.sleep(_MAINTENANCE_INTERVAL)
+            try:
+                keep = await self.store.code_references()
+                await asyncio.to_thread(self.code.collect, keep)
+            except Exception:
+                log.exception("code maintenance failed")
+
+    # --- as a target of records ------------------------------------------------------------
+
+    async def deliver(
+        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
+        """A record sent to a function ARN: an Event invoke of it (durable once this
+        returns). Raises ResourceNotFound when the function or qualifier is not here."""
+        ref = parse_function_ref(arn, self.account)
+        self.functions.config(ref)  # raises unless it exists (an alias: its version)
+        await self.async_invoker.submit(ref, body.encode())
+
+    # --- what the server reports -----------------------------------------------------------
+
+    def collect(self) -> Iterator[Metric]:
+        """This service's figures for ``GET /metrics``."""
+        return metrics.collect(self)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "functions": len(self.functions.records()),
+            "environments": len(list(self.pool.environments())),
+            "in_flight": self.invoker.concurrency.in_flight,
+            "sandbox": self.backend.name,
+            "zygotes": self.backend.zygotes(),
+        }
+
+
+def choose_backend(settings: Settings) -> SandboxBackend:
+    """The sandbox backend the settings ask for. ``auto`` takes ``linux`` where this
+    machine can isolate (root, namespaces, cgroups: checked by running one trial
+    sandbox) and otherwise ``process``, saying why once."""
+    if settings.sandbox == "process":
+        return ProcessBackend()
+    linux = LinuxBackend(
+        settings.data_dir / "linux",
+        uid_base=settings.sandbox_uid_base,
+        prestart=settings.sandbox_prestart,
+        zygotes=settings.sandbox_zygotes,
+        network=settings.sandbox_network,
+        function_zygotes=settings.sandbox_function_zygotes,
+        function_zygote_idle=settings.sandbox_function_zygote_idle_seconds,
+    )
+    try:
+        linux.open(settings.node_binary)
+    except (SandboxError, OSError) as error:
+        if settings.sandbox == "linux":
+            raise SandboxError(f"the linux sandbox cannot run here: {error}") from None
+        log.warning(
+            "sandbox: using the process backend (no isolation between functions): %s", error
+        )
+        return ProcessBackend()
+    return linux

@@ -1,0 +1,97 @@
+"""The Lambda service, as the framework sees it: botocore's ``lambda`` model (rest-json),
+its operations, its tables, its component, function URLs by path and by host, and its
+pages under ``/_altus``."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from altus.api.model import Overrides
+from altus.api.spec import Schemas, ServiceSpec
+from altus.awslambda import admin, configs, functions, invoke, layers, url_http
+from altus.awslambda.component import Lambda
+from altus.awslambda.violations import LambdaViolations
+from altus.control.sql_store import SCHEMA as FUNCTIONS
+from altus.engine.async_store import SCHEMA as ASYNC
+from altus.errors import AltusError
+
+
+def _routes(lam: Lambda) -> list[BaseRoute]:
+    return [*url_http.routes(lam), *admin.routes(lam)]
+
+
+SPEC = ServiceSpec(
+    name="lambda",
+    operations={
+        "CreateFunction": functions.create_function,
+        "ListFunctions": functions.list_functions,
+        "GetFunction": functions.get_function,
+        "GetFunctionConfiguration": functions.get_function_configuration,
+        "UpdateFunctionCode": functions.update_function_code,
+        "UpdateFunctionConfiguration": functions.update_function_configuration,
+        "DeleteFunction": functions.delete_function,
+        "PublishVersion": functions.publish_version,
+        "ListVersionsByFunction": functions.list_versions_by_function,
+        "CreateAlias": functions.create_alias,
+        "ListAliases": functions.list_aliases,
+        "GetAlias": functions.get_alias,
+        "UpdateAlias": functions.update_alias,
+        "DeleteAlias": functions.delete_alias,
+        "GetAccountSettings": functions.get_account_settings,
+        "Invoke": invoke.invoke,
+        "InvokeAsync": invoke.invoke_async,
+        "InvokeWithResponseStream": invoke.invoke_with_response_stream,
+        "PublishLayerVersion": layers.publish_layer_version,
+        "GetLayerVersion": layers.get_layer_version,
+        "GetLayerVersionByArn": layers.get_layer_version_by_arn,
+        "ListLayers": layers.list_layers,
+        "ListLayerVersions": layers.list_layer_versions,
+        "DeleteLayerVersion": layers.delete_layer_version,
+        "AddLayerVersionPermission": layers.add_layer_version_permission,
+        "GetLayerVersionPolicy": layers.get_layer_version_policy,
+        "RemoveLayerVersionPermission": layers.remove_layer_version_permission,
+        "AddPermission": configs.add_permission,
+        "GetPolicy": configs.get_policy,
+        "RemovePermission": configs.remove_permission,
+        "PutFunctionConcurrency": configs.put_function_concurrency,
+        "GetFunctionConcurrency": configs.get_function_concurrency,
+        "DeleteFunctionConcurrency": configs.delete_function_concurrency,
+        "PutProvisionedConcurrencyConfig": configs.put_provisioned_concurrency_config,
+        "GetProvisionedConcurrencyConfig": configs.get_provisioned_concurrency_config,
+        "ListProvisionedConcurrencyConfigs": configs.list_provisioned_concurrency_configs,
+        "DeleteProvisionedConcurrencyConfig": configs.delete_provisioned_concurrency_config,
+        "CreateFunctionUrlConfig": configs.create_function_url_config,
+        "GetFunctionUrlConfig": configs.get_function_url_config,
+        "UpdateFunctionUrlConfig": configs.update_function_url_config,
+        "DeleteFunctionUrlConfig": configs.delete_function_url_config,
+        "ListFunctionUrlConfigs": configs.list_function_url_configs,
+        "PutFunctionEventInvokeConfig": configs.put_function_event_invoke_config,
+        "UpdateFunctionEventInvokeConfig": configs.update_function_event_invoke_config,
+        "GetFunctionEventInvokeConfig": configs.get_function_event_invoke_config,
+        "DeleteFunctionEventInvokeConfig": configs.delete_function_event_invoke_config,
+        "ListFunctionEventInvokeConfigs": configs.list_function_event_invoke_configs,
+        "TagResource": configs.tag_resource,
+        "UntagResource": configs.untag_resource,
+        "ListTags": configs.list_tags,
+    },
+    errors=AltusError,
+    violations=LambdaViolations(),
+    build=Lambda,
+    schemas=(Schemas((FUNCTIONS, ASYNC)),),
+    overrides=Overrides(
+        # The model's ranges now include Lambda Managed Instances (Timeout up to 5400 s,
+        # MemorySize up to 32768 MB); Altus emulates standard functions.
+        limits={
+            "Timeout": {"max": 900},
+            "MemorySize": {"max": 10240},
+            "EphemeralStorageSize": {"max": 10240},
+        },
+        # A destination may also be an http(s) URL: a signed webhook (docs/engine.md).
+        patterns={"DestinationArn": r"https?://[^\s/?#]+(/\S*)?"},
+    ),
+    # A CreateFunction request carries a 50 MB zip, base64-encoded: Lambda's own limit.
+    body_limit=70_167_211,
+    routes=_routes,
+    hosts=url_http.host_rule,
+    default_error_shape="InvalidParameterValueException",
+)

@@ -1,0 +1,20 @@
+"""Every service Altus serves, in one list: what the platform builds, migrates, starts
+and closes, and what the dispatcher routes to. Adding a service is a package with a
+``ServiceSpec`` and a line here (``docs/services.md``).
+
+Components are built and started in this order and closed in the reverse: a service may
+use the components of those before it (Lambda writes its logs to the Logs service).
+"""
+
+from __future__ import annotations
+
+from altus.api.spec import ServiceSpec
+from altus.awslambda.spec import SPEC as LAMBDA
+from altus.logs.spec import SPEC as LOGS
+from altus.queues.spec import SPEC as SQS
+
+SERVICES: tuple[ServiceSpec, ...] = (
+    LOGS,
+    SQS,
+    LAMBDA,
+)

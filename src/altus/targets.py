@@ -1,0 +1,31 @@
+"""Where records sent by ARN go: destinations, dead-letter queues, and later
+notifications, subscriptions and rules. A service becomes a target by registering its
+component for the service part of the ARNs it owns (``sqs``, ``lambda``; ``sns`` ...),
+not by a branch in the sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+
+class Target(Protocol):
+    async def deliver(
+        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
+        """Hand the record to what ``arn`` names, durably, or raise an ``AltusError``
+        saying why it cannot (the resource does not exist, refuses it ...)."""
+        ...
+
+
+class TargetRegistry:
+    def __init__(self) -> None:
+        self._targets: dict[str, Target] = {}
+
+    def register(self, arn_service: str, target: Target) -> None:
+        """``target`` receives what is sent to ARNs of ``arn_service``."""
+        self._targets[arn_service] = target
+
+    def find(self, arn_service: str) -> Target | None:
+        return self._targets.get(arn_service)
