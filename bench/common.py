@@ -91,6 +91,29 @@ def altus_server(env: dict[str, str] | None = None) -> Iterator[str]:
 
 
 @contextmanager
+def revision(rev: str) -> Iterator[dict[str, str]]:
+    """The environment that runs ``altus up`` from another revision of this repository
+    (checked out into a temporary worktree, with this environment's dependencies): a
+    baseline measured in the same run as the change."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="altus-baseline-") as folder:
+        tree = Path(folder) / "tree"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "--detach", str(tree), rev],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield {"PYTHONPATH": str(tree / "src")}
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],
+                check=False,
+                capture_output=True,
+            )
+
+
+@contextmanager
 def altus_process(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
     """A fresh ``altus up``: its URL and its PID."""
     with tempfile.TemporaryDirectory(prefix="altus-bench-") as data_dir:

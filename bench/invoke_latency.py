@@ -1,7 +1,11 @@
 """Warm invoke latency through the public Invoke API, on each sandbox backend, next to a
 bare loopback HTTP round trip measured in the same run.
 
-    .venv/bin/python bench/invoke_latency.py [--warm 3000]
+    .venv/bin/python bench/invoke_latency.py [--warm 3000] [--baseline REV]
+
+``--baseline REV`` also measures the code of a git revision (a worktree of it, on the
+same dependencies), interleaved with this tree's, so that a change's cost is read
+against what came before it in one run.
 
 Cold starts are measured by ``cold_start.py``.
 """
@@ -9,12 +13,13 @@ Cold starts are measured by ``cold_start.py``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Http, altus_server, bare_server, create_function, summary, table
+from common import Http, altus_server, bare_server, create_function, revision, summary, table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from altus.packaging import zip_files
@@ -46,27 +51,54 @@ def measure(url: str, path: str, count: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warm", type=int, default=3000)
+    parser.add_argument("--baseline", help="a git revision to measure in the same run")
+    parser.add_argument("--backends", help="comma-separated substrings of the backends to run")
     args = parser.parse_args()
+    chosen = [
+        b for b in BACKENDS if not args.backends or any(p in b[0] for p in args.backends.split(","))
+    ]
+    with contextlib.ExitStack() as stack:
+        trees = [("this tree", {})]
+        if args.baseline:
+            trees.append(
+                (f"baseline {args.baseline}", stack.enter_context(revision(args.baseline)))
+            )
+        run(chosen, trees, args.warm)
+
+
+def run(
+    backends: list[tuple[str, dict[str, str], int]],
+    trees: list[tuple[str, dict[str, str]]],
+    count: int,
+) -> None:
     rows = []
     with bare_server() as port:
         bare_url = f"http://127.0.0.1:{port}"
-        for name, env, memory in BACKENDS:
-            with altus_server(env) as url:
-                create_function(Http(url), "hello", zip_files(HELLO), MemorySize=memory)
-                # Interleave the two so that machine noise hits both alike.
-                warm, bare = [], []
+        for name, env, memory in backends:
+            with contextlib.ExitStack() as servers:
+                urls = []
+                for _, tree_env in trees:
+                    url = servers.enter_context(altus_server({**env, **tree_env}))
+                    create_function(Http(url), "hello", zip_files(HELLO), MemorySize=memory)
+                    urls.append(url)
+                # Interleave them all, so that machine noise hits each alike.
+                warm: list[list[float]] = [[] for _ in trees]
+                bare: list[float] = []
                 for _ in range(5):
-                    bare += measure(bare_url, "/", args.warm // 5)
-                    warm += measure(url, INVOKE, args.warm // 5)
-            warm_stats, bare_stats = summary(warm), summary(bare)
+                    bare += measure(bare_url, "/", count // 5)
+                    for index, url in enumerate(urls):
+                        warm[index] += measure(url, INVOKE, count // 5)
+            bare_stats = summary(bare)
             rows.append((f"{name}: bare loopback HTTP round trip", bare_stats))
-            rows.append((f"{name}: Altus warm Invoke (hello world)", warm_stats))
-            print(
-                f"{name}: added over bare loopback p50 "
-                f"{warm_stats['p50'] - bare_stats['p50']:.3f} ms, ratio "
-                f"{warm_stats['p50'] / bare_stats['p50']:.1f}x; invokes/s on one connection "
-                f"{1000 / warm_stats['mean']:.0f}"
-            )
+            for (tree, _), samples in zip(trees, warm, strict=True):
+                stats = summary(samples)
+                rows.append((f"{name}: Altus warm Invoke ({tree})", stats))
+                print(
+                    f"{name}, {tree}: added over bare loopback p50 "
+                    f"{stats['p50'] - bare_stats['p50']:.3f} ms, ratio "
+                    f"{stats['p50'] / bare_stats['p50']:.1f}x; invokes/s on one connection "
+                    f"{1000 / stats['mean']:.0f}"
+                )
     print()
     print(table("Warm invoke (RequestResponse) vs bare loopback HTTP, one connection", rows))
 

@@ -192,19 +192,66 @@ def anyio_backend() -> str:
 
 #: The sandbox backends this machine runs: ``linux`` needs root on Linux (where it must
 #: work: a server asked for it explicitly fails to start otherwise).
+#: The sandbox backends this machine runs: ``linux`` needs root on Linux (where it must
+#: work: a server asked for it explicitly fails to start otherwise).
 SANDBOXES = ["linux", "process"] if sys.platform == "linux" and os.geteuid() == 0 else ["process"]
-#: For tests of what only the linux sandbox does.
-NEEDS_LINUX_SANDBOX = pytest.mark.skipif(
-    "linux" not in SANDBOXES, reason="the linux sandbox needs root on Linux"
-)
 
 
-@pytest.fixture(scope="module", params=SANDBOXES)
+def needs_linux_sandbox() -> None:
+    """For tests of what only the linux sandbox does: skipped where it cannot run, but
+    in CI, where it must, a failure."""
+    if "linux" not in SANDBOXES:
+        unavailable("The linux sandbox", "it needs root on Linux")
+
+
+#: For tests of what only the linux sandbox does (see ``needs_linux_sandbox``).
+NEEDS_LINUX_SANDBOX = pytest.mark.usefixtures("linux_sandbox_required")
+
+
+@pytest.fixture
+def linux_sandbox_required() -> None:
+    needs_linux_sandbox()
+
+
+#: The stores a server is tried on: every server-backed module runs on both.
+SERVER_STORES = ["sqlite", "postgresql"]
+
+
+def store_env(request: pytest.FixtureRequest, kind: str) -> dict[str, str]:
+    """The environment that points ``altus up`` at a store of ``kind`` (a fresh schema of
+    the machine's PostgreSQL; SQLite is the default, in the data directory)."""
+    if kind == "sqlite":
+        return {}
+    schemas: PostgresSchemas = request.getfixturevalue("postgres")
+    return {"ALTUS_STORE": schemas.url()}
+
+
+@pytest.fixture(params=SERVER_STORES)
+def server_store(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Per test: the environment of a store of each kind, the same for every server the
+    test starts (a restart finds the data where it left it)."""
+    return store_env(request, request.param)
+
+
+@pytest.fixture(scope="module", params=SERVER_STORES)
+def module_store(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Per module: the environment of a store of each kind."""
+    return store_env(request, request.param)
+
+
+#: The servers most API tests run on: every sandbox, and every store (PostgreSQL on the
+#: portable sandbox, where the store is what differs).
+SERVERS = [(sandbox, "sqlite") for sandbox in SANDBOXES] + [("process", "postgresql")]
+
+
+@pytest.fixture(scope="module", params=SERVERS, ids=[f"{s}-{k}" for s, k in SERVERS])
 def altus_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
+    sandbox, store = request.param
     server = start_server(
-        tmp_path_factory.mktemp("altus"), extra_env={"ALTUS_SANDBOX": request.param}
+        tmp_path_factory.mktemp("altus"),
+        extra_env={"ALTUS_SANDBOX": sandbox, **store_env(request, store)},
     )
     yield server
     server.stop()
@@ -213,6 +260,7 @@ def altus_server(
 @pytest.fixture(scope="module")
 def linux_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real ``altus up`` on the linux sandbox, one per test module."""
+    needs_linux_sandbox()
     server = start_server(tmp_path_factory.mktemp("linux"), extra_env={"ALTUS_SANDBOX": "linux"})
     assert server.sandbox == "linux"
     yield server

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from altus.api.service import BoundService
 from altus.api.spec import Component, ServiceSpec
 from altus.arns import Account
+from altus.clock import SYSTEM, Clock
 from altus.registry import SERVICES
 from altus.settings import Settings
 from altus.store.storage import Storage
@@ -33,8 +34,13 @@ class _Context:
     settings: Settings
     account: Account
     storage: Storage
+    clock: Clock
     registry: TargetRegistry
     built: dict[str, Any]
+    parts: Mapping[str, Any]
+
+    def provided(self, part: str) -> Any:
+        return self.parts.get(part)
 
     def component(self, service: str) -> Any:
         found = self.built.get(service)
@@ -79,16 +85,23 @@ class Platform:
         await asyncio.to_thread(self.storage.close)
 
 
-def build_platform(settings: Settings, services: Sequence[ServiceSpec] = SERVICES) -> Platform:
+def build_platform(
+    settings: Settings,
+    services: Sequence[ServiceSpec] = SERVICES,
+    clock: Clock = SYSTEM,
+    parts: Mapping[str, Any] | None = None,
+) -> Platform:
     """Wire a server: state where ``settings.store_url`` says (``memory:`` for tests and
-    throwaways); code packages and sandboxes live under the data directory."""
+    throwaways), time from ``clock`` (a fake one in tests), and ``parts`` instead of what
+    the settings would make (``altus.testing``); code packages and sandboxes live under
+    the data directory."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     account = Account(region=settings.region, account_id=settings.account_id)
     storage = Storage(settings.store_url)
     for spec in services:
         for schemas in spec.schemas:
             storage.database(schemas.database, durable=schemas.durable).migrate(schemas.schemas)
-    context = _Context(settings, account, storage, TargetRegistry(), {})
+    context = _Context(settings, account, storage, clock, TargetRegistry(), {}, parts or {})
     for spec in services:
         context.built[spec.name] = spec.build(context)
     components: dict[str, Component] = dict(context.built)

@@ -6,6 +6,7 @@ import asyncio
 import pytest
 
 from altus.arns import Account
+from altus.clock import FakeClock
 from altus.queues.errors import (
     InvalidParameterValue,
     QueueDoesNotExist,
@@ -19,17 +20,9 @@ from altus.store.backends.sqlite import SqliteDatabase
 ACCOUNT = Account(region="us-east-1", account_id="000000000000")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def run(test):
     async def main():
-        clock = Clock()
+        clock = FakeClock()
         database = SqliteDatabase(None)
         database.migrate([SCHEMA])
         service = QueueService(SqlQueueStore(database), ACCOUNT, clock=clock)
@@ -47,16 +40,16 @@ def test_retention_drops_expired_messages():
     async def test(service, clock):
         await service.create_queue("r", {"MessageRetentionPeriod": "60"})
         await service.send("r", SendRequest(body="old"))
-        clock.now += 30
+        clock.advance(30)
         await service.send("r", SendRequest(body="new"))
-        clock.now += 31
+        clock.advance(31)
         assert service.get_attributes("r", ["ApproximateNumberOfMessages"]) == {
             "ApproximateNumberOfMessages": "1"
         }
         received = await service.receive("r", 10)
         assert [r.message.body for r in received] == ["new"]
         await service.sweep()
-        clock.now += 60
+        clock.advance(60)
         await service.sweep()
         assert service.get_attributes("r", ["All"])["ApproximateNumberOfMessagesNotVisible"] == "0"
 
@@ -67,10 +60,10 @@ def test_dedup_window_is_five_minutes():
     async def test(service, clock):
         await service.create_queue("d.fifo", {"FifoQueue": "true"})
         first = await service.send("d.fifo", SendRequest(body="a", group_id="g", dedup_id="x"))
-        clock.now += 299
+        clock.advance(299)
         again = await service.send("d.fifo", SendRequest(body="a", group_id="g", dedup_id="x"))
         assert again.message_id == first.message_id
-        clock.now += 2
+        clock.advance(2)
         await service.sweep()
         later = await service.send("d.fifo", SendRequest(body="a", group_id="g", dedup_id="x"))
         assert later.message_id != first.message_id
@@ -87,7 +80,7 @@ def test_redrive_after_max_receive_count_with_fake_time():
         await service.create_queue("src", {"RedrivePolicy": policy, "VisibilityTimeout": "10"})
         await service.send("src", SendRequest(body="p"))
         assert len(await service.receive("src")) == 1
-        clock.now += 11
+        clock.advance(11)
         assert await service.receive("src") == []
         (moved,) = await service.receive("dl")
         assert moved.message.body == "p" and moved.message.receive_count == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -78,9 +79,12 @@ class Sink:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_store: dict[str, str]
+) -> Iterator[Server]:
     running = start_server(
-        tmp_path_factory.mktemp("async"), extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE}
+        tmp_path_factory.mktemp("async"),
+        extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE, **module_store},
     )
     yield running
     running.stop()
@@ -332,6 +336,12 @@ def test_metrics_report_the_queue(server):
         assert answer.headers["Content-Type"].startswith("text/plain")
     assert 'altus_async_received_total{function="fails"}' in text
     assert "altus_async_queued_events" in text
+    # The invocation hook's counters: every run of "fails" ended in a function error.
+    runs = re.search(r'altus_invocations_total\{function="fails"\} (\d+)', text)
+    errors = re.search(r'altus_invocation_errors_total\{function="fails"\} (\d+)', text)
+    assert runs and errors and int(runs.group(1)) >= 1
+    assert errors.group(1) == runs.group(1)
+    assert 'altus_cold_starts_total{function="fails"}' in text
 
 
 def test_bad_destinations_and_admin_requests_are_refused(server):
@@ -384,9 +394,9 @@ def _wait(probe: Callable[[], Any], timeout: float = 60) -> Any:
     raise AssertionError("timed out")
 
 
-def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink):
+def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink, server_store):
     data_dir = tmp_path / "crash"
-    first = start_server(data_dir, extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE})
+    first = start_server(data_dir, extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE, **server_store})
     second: Server | None = None
     try:
         lam = first.client()
@@ -434,7 +444,7 @@ def test_no_acknowledged_event_is_lost_when_the_server_is_killed(tmp_path, sink)
         delivered = {r["requestPayload"]["tag"] for r in sink.records()}
         assert acknowledged - delivered, "every event was delivered before the kill"
 
-        second = start_server(data_dir, extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE})
+        second = start_server(data_dir, extra_env={"ALTUS_ASYNC_TIME_SCALE": SCALE, **server_store})
         sink.wait(
             lambda records: acknowledged <= {r["requestPayload"]["tag"] for r in records},
             timeout=240,

@@ -24,9 +24,12 @@ ECHO = python_function("def handler(event, context):\n    return {'got': event}\
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_store: dict[str, str]
+) -> Iterator[Server]:
     running = start_server(
-        tmp_path_factory.mktemp("async-queues"), extra_env={"ALTUS_ASYNC_TIME_SCALE": "0.01"}
+        tmp_path_factory.mktemp("async-queues"),
+        extra_env={"ALTUS_ASYNC_TIME_SCALE": "0.01", **module_store},
     )
     yield running
     running.stop()

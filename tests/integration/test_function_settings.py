@@ -30,9 +30,13 @@ SLEEPY = {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_store: dict[str, str]
+) -> Iterator[Server]:
     # 110 in all, of which 100 must stay unreserved: 10 can be reserved.
-    server = start_server(tmp_path_factory.mktemp("settings"), {"ALTUS_CONCURRENCY_LIMIT": "110"})
+    server = start_server(
+        tmp_path_factory.mktemp("settings"), {"ALTUS_CONCURRENCY_LIMIT": "110", **module_store}
+    )
     yield server
     server.stop()
 
@@ -342,7 +346,9 @@ def test_tags(lam: Any) -> None:
     assert _code(unknown) == "ResourceNotFoundException"
 
 
-def test_environment_encrypted_at_rest(lam: Any, server: Server) -> None:
+def test_environment_encrypted_at_rest(
+    lam: Any, server: Server, module_store: dict[str, str]
+) -> None:
     secret = "s3cr3t-value-that-must-not-be-stored-in-clear"
     create_function(
         lam,
@@ -357,18 +363,23 @@ def test_environment_encrypted_at_rest(lam: Any, server: Server) -> None:
     }
     key = server.data_dir / "secret.key"
     assert key.stat().st_mode & 0o077 == 0
-    with sqlite3.connect(server.data_dir / "altus.db") as db:
-        rows = db.execute(
-            "SELECT latest FROM functions UNION ALL SELECT config FROM versions"
-        ).fetchall()
+    query = "SELECT latest FROM functions UNION ALL SELECT config FROM versions"
+    if "ALTUS_STORE" in module_store:  # PostgreSQL: what its tables hold
+        import psycopg
+
+        with psycopg.connect(module_store["ALTUS_STORE"]) as db:
+            rows = db.execute(query).fetchall()
+    else:
+        with sqlite3.connect(server.data_dir / "altus.db") as db:
+            rows = db.execute(query).fetchall()
+        for path in server.data_dir.glob("altus.db*"):
+            assert secret.encode() not in path.read_bytes()
     assert rows and all(secret not in text for (text,) in rows)
-    for path in server.data_dir.glob("altus.db*"):
-        assert secret.encode() not in path.read_bytes()
     assert all(secret not in line for line in server.output)
 
 
-def test_settings_survive_a_restart(tmp_path: Any) -> None:
-    first = start_server(tmp_path, {"ALTUS_CONCURRENCY_LIMIT": "110"})
+def test_settings_survive_a_restart(tmp_path: Any, server_store: dict[str, str]) -> None:
+    first = start_server(tmp_path, {"ALTUS_CONCURRENCY_LIMIT": "110", **server_store})
     try:
         lam = first.client()
         create_function(lam, "durable", SLEEPY, Environment={"Variables": {"KEY": "v"}})
@@ -383,7 +394,7 @@ def test_settings_survive_a_restart(tmp_path: Any) -> None:
         url = lam.create_function_url_config(FunctionName="durable", AuthType="NONE")
     finally:
         first.stop()
-    second = start_server(tmp_path, {"ALTUS_CONCURRENCY_LIMIT": "110"})
+    second = start_server(tmp_path, {"ALTUS_CONCURRENCY_LIMIT": "110", **server_store})
     try:
         lam = second.client()
         assert lam.get_function(FunctionName="durable")["Concurrency"] == {

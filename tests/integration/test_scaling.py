@@ -128,9 +128,9 @@ def test_a_crashed_idle_environment_is_replaced(altus_server: Server, client: An
     assert "Init Duration" in log_tail(response)
 
 
-def test_an_idle_environment_is_frozen(altus_server: Server, client: Any) -> None:
-    if altus_server.sandbox != "linux":
-        pytest.skip("only the linux sandbox freezes idle environments (cgroup freezer)")
+def test_an_idle_environment_is_frozen(linux_server: Server) -> None:
+    """Only the linux sandbox freezes idle environments (the cgroup freezer)."""
+    client = linux_server.client()
     create_function(
         client,
         "ticker",
@@ -158,8 +158,10 @@ def test_an_idle_environment_is_frozen(altus_server: Server, client: Any) -> Non
     assert after - before < 20, (before, after)
 
 
-def test_server_restart_keeps_functions_versions_and_aliases(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data")
+def test_server_restart_keeps_functions_versions_and_aliases(
+    tmp_path: Path, server_store: dict[str, str]
+) -> None:
+    server = start_server(tmp_path / "data", server_store)
     try:
         client = server.client()
         create_function(
@@ -173,7 +175,7 @@ def test_server_restart_keeps_functions_versions_and_aliases(tmp_path: Path) -> 
         before = client.get_function(FunctionName="durable")["Configuration"]
     finally:
         server.stop()
-    server = start_server(tmp_path / "data")
+    server = start_server(tmp_path / "data", server_store)
     try:
         client = server.client()
         after = client.get_function(FunctionName="durable")["Configuration"]
@@ -186,7 +188,7 @@ def test_server_restart_keeps_functions_versions_and_aliases(tmp_path: Path) -> 
         ] == ["$LATEST", "1"]
     finally:
         server.stop(9)  # SIGKILL: nothing acknowledged may be lost, environments reaped
-    server = start_server(tmp_path / "data")
+    server = start_server(tmp_path / "data", server_store)
     try:
         client = server.client()
         assert client.get_function(FunctionName="durable")["Configuration"] == before

@@ -35,8 +35,12 @@ def sqs_client(url: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("sqs"), extra_env={"ALTUS_SANDBOX": "process"})
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_store: dict[str, str]
+) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("sqs"), extra_env={"ALTUS_SANDBOX": "process", **module_store}
+    )
     yield server
     server.stop()
 
@@ -627,8 +631,8 @@ def test_errors_in_the_json_protocol_shape(server: Server) -> None:
     assert unknown.status_code == 400 and unknown.json()["__type"] == "InvalidAction"
 
 
-def test_shutdown_ends_long_polls(tmp_path: Path) -> None:
-    server = start_server(tmp_path, extra_env={"ALTUS_SANDBOX": "process"})
+def test_shutdown_ends_long_polls(tmp_path: Path, server_store: dict[str, str]) -> None:
+    server = start_server(tmp_path, extra_env={"ALTUS_SANDBOX": "process", **server_store})
     try:
         sqs = sqs_client(server.url)
         url = new_queue(sqs)
@@ -655,8 +659,10 @@ def test_shutdown_ends_long_polls(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_restart_keeps_queues_messages_and_deliveries(tmp_path: Path) -> None:
-    server = start_server(tmp_path, extra_env={"ALTUS_SANDBOX": "process"})
+def test_restart_keeps_queues_messages_and_deliveries(
+    tmp_path: Path, server_store: dict[str, str]
+) -> None:
+    server = start_server(tmp_path, extra_env={"ALTUS_SANDBOX": "process", **server_store})
     try:
         sqs = sqs_client(server.url)
         url = new_queue(sqs, VisibilityTimeout="600")
@@ -673,7 +679,7 @@ def test_restart_keeps_queues_messages_and_deliveries(tmp_path: Path) -> None:
         )
         server.stop(signal.SIGKILL)
 
-        server = start_server(tmp_path, extra_env={"ALTUS_SANDBOX": "process"})
+        server = start_server(tmp_path, extra_env={"ALTUS_SANDBOX": "process", **server_store})
         sqs = sqs_client(server.url)
         # The old URL (another port now) still names the queue: account and name do.
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]

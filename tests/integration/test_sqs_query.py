@@ -62,9 +62,11 @@ def query_model() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_store: dict[str, str]
+) -> Iterator[Server]:
     running = start_server(
-        tmp_path_factory.mktemp("sqs-query"), extra_env={"ALTUS_SANDBOX": "process"}
+        tmp_path_factory.mktemp("sqs-query"), extra_env={"ALTUS_SANDBOX": "process", **module_store}
     )
     yield running
     running.stop()

@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute
 from altus.api.model import NO_OVERRIDES, Overrides
 from altus.api.validate import Violations
 from altus.arns import Account
+from altus.clock import Clock
 from altus.errors import AltusError
 from altus.store.database import Schema
 from altus.targets import TargetRegistry
@@ -84,9 +85,16 @@ class Context(Protocol):
     settings: Settings
     account: Account
     storage: Storage
+    #: The platform's clock (a fake one in tests): what every timer of a service reads.
+    clock: Clock
 
     def component(self, service: str) -> Any:
         """The component of a service registered (and built) before this one."""
+        ...
+
+    def provided(self, part: str) -> Any:
+        """A part given to the platform instead of the one the settings would make
+        (the test harness's: ``sandbox``, an in-process sandbox backend); else None."""
         ...
 
     @property

@@ -36,6 +36,7 @@ from altus.engine.async_store import SqlEventQueue
 from altus.engine.concurrency import Concurrency
 from altus.engine.destinations import Targets
 from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
+from altus.engine.hooks import Hooks
 from altus.engine.invoker import Invoker
 from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
@@ -66,7 +67,7 @@ class Lambda:
             context.storage.database(), FernetCipher.from_file(data_dir / "secret.key")
         )
         self.code = code = CodeStore(settings.code_dir)
-        self.backend = backend = choose_backend(settings)
+        self.backend = backend = context.provided("sandbox") or choose_backend(settings)
         self.runtimes = runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary)
         self.layers = LayerService(self.store, code, account)
         self.functions = functions = FunctionService(
@@ -99,7 +100,10 @@ class Lambda:
             max_environments=settings.max_environments,
             keep_alive=settings.keep_alive_seconds,
         )
-        self.invoker = Invoker(functions, self.pool, Concurrency(settings.concurrency_limit))
+        self.counters = metrics.InvocationCounters()
+        self.invoker = Invoker(
+            functions, self.pool, Concurrency(settings.concurrency_limit), Hooks([self.counters])
+        )
         self.concurrency = ConcurrencyService(
             functions, settings.concurrency_limit, settings.concurrency_min_unreserved
         )
@@ -124,6 +128,7 @@ class Lambda:
                 time_scale=settings.async_time_scale,
                 destination_attempts=settings.async_destination_attempts,
             ),
+            clock=context.clock,
         )
         context.targets.register("lambda", self)
         self._maintenance: asyncio.Task[None] | None = None
@@ -197,7 +202,8 @@ class Lambda:
 
     def collect(self) -> Iterator[Metric]:
         """This service's figures for ``GET /metrics``."""
-        return metrics.collect(self)
+        yield from self.counters.collect()
+        yield from metrics.collect(self.async_invoker, self.invoker.concurrency.in_flight)
 
     def health(self) -> dict[str, Any]:
         return {

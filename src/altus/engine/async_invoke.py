@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from altus.clock import SYSTEM, Clock
 from altus.control.arns import LATEST, FunctionRef
 from altus.control.errors import ResourceNotFound
 from altus.control.functions import FunctionService
@@ -44,7 +45,6 @@ from altus.engine.async_policy import (
     dead_letter_attributes,
     decide,
     destination_record,
-    now_ms,
     qualified_arn,
 )
 from altus.engine.async_stats import AsyncStats
@@ -57,6 +57,9 @@ from altus.errors import AltusError
 from altus.store.commit import GroupCommit
 
 log = logging.getLogger(__name__)
+
+#: The end of an event whose function is gone (nothing could run it).
+DROPPED = "Dropped"
 
 #: Payloads kept in memory at most; past it they are read back from the store when due.
 RESIDENT_PAYLOAD_BYTES = 64 * 1024 * 1024
@@ -97,8 +100,10 @@ class AsyncInvoker:
         targets: Targets,
         configs: ConfigLookup,
         settings: AsyncSettings | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self._invoker = invoker
+        self._clock = clock
         self._functions = functions
         self._queue = queue
         self._targets = targets
@@ -106,12 +111,15 @@ class AsyncInvoker:
         self._settings = settings or AsyncSettings()
         self.stats = AsyncStats()
         self._entries: dict[str, _Entry] = {}
-        self._due: DueQueue[_Entry] = DueQueue()
-        self._outbox: DueQueue[OutboxRecord] = DueQueue()
+        self._due: DueQueue[_Entry] = DueQueue(clock)
+        self._outbox: DueQueue[OutboxRecord] = DueQueue(clock)
         self._resident = 0
         self._puts: GroupCommit[QueuedEvent] = GroupCommit(queue.put)
         self._finishes: GroupCommit[tuple[str, Sequence[OutboxRecord]]] = GroupCommit(queue.finish)
         self._workers: list[asyncio.Task[None]] = []
+
+    def _now_ms(self) -> int:
+        return int(self._clock.now() * 1000)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -151,7 +159,7 @@ class AsyncInvoker:
             function=ref.name,
             qualifier=ref.qualifier,
             payload=payload,
-            received_ms=now_ms(),
+            received_ms=self._now_ms(),
         )
         await self._puts.write(event, lambda: self._stored(event))
         return event.id
@@ -192,7 +200,7 @@ class AsyncInvoker:
                     entry.event.id,
                     entry.event.function,
                 )
-                entry.due_ms = now_ms() + _STUCK_DELAY_MS
+                entry.due_ms = self._now_ms() + _STUCK_DELAY_MS
                 self._due.push(entry.due_ms, entry)
 
     def _policy(self, event: QueuedEvent) -> Policy:
@@ -202,7 +210,7 @@ class AsyncInvoker:
     async def _attempt(self, entry: _Entry) -> None:
         event = entry.event
         policy = self._policy(event)
-        if now_ms() - event.received_ms > policy.max_age_ms:
+        if self._now_ms() - event.received_ms > policy.max_age_ms:
             await self._end(
                 entry,
                 End(EVENT_AGE_EXCEEDED),
@@ -242,6 +250,7 @@ class AsyncInvoker:
             counters.dropped += 1
             await self._finishes.write((event.id, ()))
             self._forget(entry)
+            self._invoker.hooks.event_ended(event.function, event.id, DROPPED)
             return
         except AltusError as error:
             outcome = Outcome(
@@ -252,7 +261,7 @@ class AsyncInvoker:
         failed_runs = event.attempts + (1 if outcome.ran and not outcome.succeeded else 0)
         step = decide(
             outcome,
-            age_ms=now_ms() - event.received_ms,
+            age_ms=self._now_ms() - event.received_ms,
             failed_runs=failed_runs,
             backoffs=entry.backoffs,
             policy=policy,
@@ -261,7 +270,7 @@ class AsyncInvoker:
         if isinstance(step, End):
             await self._end(entry, step, outcome, policy)
             return
-        entry.due_ms = now_ms() + step.delay_ms
+        entry.due_ms = self._now_ms() + step.delay_ms
         entry.last = outcome
         if outcome.ran:
             # Written before the retry waits: a restart must not grant extra runs.
@@ -310,7 +319,7 @@ class AsyncInvoker:
         payload = entry.payload
         if payload is None:
             payload = await self._queue.payload(event.id) or b""
-        at = now_ms()
+        at = self._now_ms()
         records: list[OutboxRecord] = []
         target = policy.on_success if step.condition == SUCCESS else policy.on_failure
         if target:
@@ -351,6 +360,7 @@ class AsyncInvoker:
             )
         await self._finishes.write((event.id, records))
         self._forget(entry)
+        self._invoker.hooks.event_ended(event.function, event.id, step.condition)
         if step.condition == SUCCESS:
             counters.succeeded += 1
         else:
@@ -391,7 +401,9 @@ class AsyncInvoker:
                 continue
             attempts = record.attempts + 1
             if permanent or attempts >= self._settings.destination_attempts:
-                parked = replace(record, attempts=attempts, parked_ms=now_ms(), last_error=reason)
+                parked = replace(
+                    record, attempts=attempts, parked_ms=self._now_ms(), last_error=reason
+                )
                 await self._settled(self._queue.put_record(parked))
                 counters.records_parked += 1
                 log.warning(
@@ -406,7 +418,7 @@ class AsyncInvoker:
             retry = replace(record, attempts=attempts, last_error=reason)
             await self._settled(self._queue.put_record(retry))
             delay = min(BACKOFF_START_S * 2 ** (attempts - 1), BACKOFF_MAX_S)
-            self._outbox.push(now_ms() + int(delay * 1000 * self._settings.time_scale), retry)
+            self._outbox.push(self._now_ms() + int(delay * 1000 * self._settings.time_scale), retry)
 
     @staticmethod
     async def _settled(write: Any) -> None:
@@ -421,7 +433,7 @@ class AsyncInvoker:
 
     def backlog(self) -> list[dict[str, Any]]:
         """Events waiting or running, oldest first."""
-        now = now_ms()
+        now = self._now_ms()
         return [
             {
                 "RequestId": e.event.id,
@@ -438,7 +450,7 @@ class AsyncInvoker:
 
     def depth(self) -> dict[str, tuple[int, float]]:
         """Per function: events queued, and the oldest one's age in seconds."""
-        now, out = now_ms(), dict[str, tuple[int, float]]()
+        now, out = self._now_ms(), dict[str, tuple[int, float]]()
         for entry in self._entries.values():
             count, oldest = out.get(entry.event.function, (0, 0.0))
             out[entry.event.function] = (

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from altus.control.arns import FunctionRef
 from altus.control.functions import FunctionService
 from altus.control.model import FunctionConfig
-from altus.engine.concurrency import Concurrency
+from altus.engine.concurrency import Concurrency, Slot
 from altus.engine.environment import ExecutionEnvironment, InvokeInput
+from altus.engine.errors import TooManyRequests
+from altus.engine.hooks import Hooks
 from altus.engine.pool import Environments
 from altus.engine.results import InvokeResult, PhaseResult
 from altus.engine.streaming import StreamedInvocation, StreamingPhase
@@ -43,29 +45,38 @@ class InvokeRequest:
 
 class Invoker:
     def __init__(
-        self, functions: FunctionService, pool: Environments, concurrency: Concurrency
+        self,
+        functions: FunctionService,
+        pool: Environments,
+        concurrency: Concurrency,
+        hooks: Hooks | None = None,
     ) -> None:
         self._functions = functions
         self._pool = pool
         self.concurrency = concurrency
+        self.hooks = hooks or Hooks()
 
     async def invoke(self, request: InvokeRequest) -> InvokeResult:
         """Run the function once. Raises control errors (not found ...) and
         TooManyRequests; a function that fails is a result, not an exception."""
         config, invoked_arn = await self._functions.resolve_invoke(request.ref)
         request_id = request.request_id or str(uuid.uuid4())
-        slot = self.concurrency.admit(config.name)
+        slot = self._admit(config, request_id)
         try:
             env, failure = await self._environment(config, request_id)
             if failure is not None:
-                return _result(request_id, config.version, failure, request.want_log)
+                return self._finished(
+                    config, _result(request_id, config.version, failure, request.want_log)
+                )
             try:
                 outcome = await env.invoke(_input(request, request_id, invoked_arn))
             except BaseException:
                 self._pool.release(env, reusable=False)
                 raise
             self._pool.release(env, outcome.reusable)
-            return _result(request_id, config.version, outcome, request.want_log)
+            return self._finished(
+                config, _result(request_id, config.version, outcome, request.want_log)
+            )
         finally:
             slot.release()
 
@@ -77,9 +88,9 @@ class Invoker:
         version, want_log = config.version, request.want_log
 
         def describe(phase: PhaseResult) -> InvokeResult:
-            return _result(request_id, version, phase, want_log)
+            return self._finished(config, _result(request_id, version, phase, want_log))
 
-        slot = self.concurrency.admit(config.name)
+        slot = self._admit(config, request_id)
         try:
             env, failure = await self._environment(config, request_id)
             if failure is not None:
@@ -111,7 +122,26 @@ class Invoker:
         env = self._pool.take_idle(config.env_key)
         if env is not None:
             return env, None
-        return await self._pool.start_new(config, request_id)
+        try:
+            started = await self._pool.start_new(config, request_id)
+        except TooManyRequests as error:  # no room for another environment
+            self.hooks.throttled(config.name, error.reason)
+            raise
+        self.hooks.cold_started(config, request_id, started[1] is not None)
+        return started
+
+    def _admit(self, config: FunctionConfig, request_id: str) -> Slot:
+        try:
+            slot = self.concurrency.admit(config.name)
+        except TooManyRequests as error:
+            self.hooks.throttled(config.name, error.reason)
+            raise
+        self.hooks.admitted(config, request_id)
+        return slot
+
+    def _finished(self, config: FunctionConfig, result: InvokeResult) -> InvokeResult:
+        self.hooks.finished(config, result)
+        return result
 
     def _releaser(
         self, env: ExecutionEnvironment, release_slot: Callable[[], None]

@@ -24,13 +24,13 @@ import dataclasses
 import hashlib
 import logging
 import secrets
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from altus.arns import Account
+from altus.clock import SYSTEM, Clock
 from altus.queues import attributes as queue_attributes
 from altus.queues.base import (
     Attribute,
@@ -140,15 +140,15 @@ def parse_handle(handle: Any) -> tuple[str, str, str]:
 
 
 class QueueService:
-    """Queues of one account and region; ``clock`` gives the wall time in seconds (tests
-    pass a fake)."""
+    """Queues of one account and region, on the platform's ``clock`` (tests pass a fake:
+    visibility, delays, retention, long polls and sweeps all follow it)."""
 
     def __init__(
         self,
         store: QueueStore,
         account: Account,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM,
     ) -> None:
         self._store = store
         self._account = account
@@ -231,7 +231,7 @@ class QueueService:
         return self._account.account_id
 
     def now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return int(self._clock.now() * 1000)
 
     def _state(self, name: str) -> QueueState:
         state = self._queues.get(name)
@@ -615,8 +615,7 @@ class QueueService:
         state = self._state(name)
         if waiting is None:
             waiting = state.queue.number("ReceiveMessageWaitTimeSeconds")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + waiting
+        deadline = self._clock.now() + waiting
         while True:
             state = self._state(name)
             seconds = timeout if timeout is not None else state.queue.number("VisibilityTimeout")
@@ -625,7 +624,7 @@ class QueueService:
                 return received
             if worked:
                 continue  # it only redrove or dropped messages: look again at once
-            remaining = deadline - loop.time()
+            remaining = deadline - self._clock.now()
             if remaining <= 0:
                 return []
             now = self.now_ms()
@@ -633,8 +632,7 @@ class QueueService:
             if wake is not None:
                 remaining = min(remaining, (wake - now) / 1000 + 0.001)
             event = self._events.setdefault(name, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+            await self._clock.wait(event, remaining)
             if name not in self._queues:
                 return []
 
@@ -850,7 +848,7 @@ class QueueService:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_INTERVAL)
+            await self._clock.sleep(SWEEP_INTERVAL)
             try:
                 await self.sweep()
             except Exception:

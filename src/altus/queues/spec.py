@@ -51,7 +51,9 @@ def _unknown(name: str | None) -> AltusError:
 
 
 def _build(context: Context) -> QueueService:
-    queues = QueueService(SqlQueueStore(context.storage.database()), context.account)
+    queues = QueueService(
+        SqlQueueStore(context.storage.database()), context.account, clock=context.clock
+    )
     context.targets.register("sqs", queues)
     return queues
 
