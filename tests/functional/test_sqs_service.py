@@ -13,7 +13,9 @@ from altus.queues.errors import (
     ReceiptHandleIsInvalid,
     UnsupportedOperation,
 )
-from altus.queues.service import QueueService, SendRequest, parse_handle
+from altus.queues.handles import parse_handle
+from altus.queues.planning import SendRequest
+from altus.queues.service import QueueService
 from altus.queues.sql_store import SCHEMA, SqlQueueStore
 from altus.store.backends.sqlite import SqliteDatabase
 

@@ -30,8 +30,10 @@ from altus.queues.errors import (
     QueueError,
     legacy_code,
 )
+from altus.queues.handles import sequence_number
 from altus.queues.md5 import md5_of_attributes, md5_of_body
-from altus.queues.service import QueueService, Received, SendRequest, sequence_number
+from altus.queues.planning import Received, SendRequest
+from altus.queues.service import QueueService
 
 MAX_BATCH_BYTES = 1_048_576
 

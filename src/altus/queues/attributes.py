@@ -307,3 +307,29 @@ def check_names(names: Any, fifo: bool) -> list[str]:
         if name not in known:
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
     return names
+
+
+#: Most tags a queue has.
+MAX_TAGS = 50
+
+
+def string_map(value: Any, name: str) -> dict[str, Any]:
+    """A map member (attributes, tags); absent is empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidParameterValue(f"{name} must be a map of strings.")
+    return value
+
+
+def check_tags(value: Any) -> dict[str, str]:
+    """Queue tags: keys of 1 to 128 characters, values of at most 256, at most 50."""
+    tags = string_map(value, "Tags")
+    for key, tag in tags.items():
+        if not isinstance(tag, str) or not 1 <= len(key) <= 128 or len(tag) > 256:
+            raise InvalidParameterValue(
+                f"Tag {key} is invalid: keys are 1 to 128 characters, values at most 256."
+            )
+    if len(tags) > MAX_TAGS:
+        raise InvalidParameterValue("Too many tags: a queue has at most 50.")
+    return tags

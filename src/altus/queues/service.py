@@ -17,23 +17,16 @@ and counts ignore expired messages in between.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import dataclasses
-import hashlib
 import logging
-import secrets
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from altus.arns import Account
 from altus.clock import SYSTEM, Clock
 from altus.queues import attributes as queue_attributes
 from altus.queues.base import (
-    Attribute,
     Dedup,
     DropAllMessages,
     DropDedups,
@@ -61,82 +54,17 @@ from altus.queues.errors import (
     ReceiptHandleIsInvalid,
     UnsupportedOperation,
 )
-from altus.queues.md5 import md5_of_attributes, md5_of_body
-from altus.queues.messages import (
-    check_attributes,
-    check_body,
-    check_fifo_id,
-    check_int,
-    check_system_attributes,
-    size_of,
-)
+from altus.queues.handles import make_handle, parse_handle
+from altus.queues.messages import check_int
+from altus.queues.planning import Received, SendRequest, Sent, plan_receive, plan_send
 from altus.queues.state import QueueState
 from altus.store.commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
-DEDUP_WINDOW_MS = 5 * 60 * 1000
 PURGE_INTERVAL_MS = 60 * 1000
 DELETED_RECENTLY_MS = 60 * 1000
 SWEEP_INTERVAL = 5.0
-MAX_TAGS = 50
-_HANDLE_PREFIX = "aq1"
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    message_id: str
-    md5_body: str
-    md5_attributes: str | None
-    md5_system: str | None
-    sequence_number: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """A message as one receive delivered it (a copy: later changes do not show)."""
-
-    message: Message
-    receipt_handle: str
-    fifo: bool
-
-
-@dataclass(slots=True)
-class SendRequest:
-    body: Any
-    attributes: Any = None
-    system: Any = None
-    delay: Any = None
-    group_id: Any = None
-    dedup_id: Any = None
-
-
-def sequence_number(seq: int) -> str:
-    return f"{seq:020d}"
-
-
-def _handle(queue: str, message_id: str, token: str) -> str:
-    raw = f"{_HANDLE_PREFIX}/{queue}/{message_id}/{token}".encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def parse_handle(handle: Any) -> tuple[str, str, str]:
-    """(queue, message id, receive token) of a receipt handle this service issued."""
-    if handle is None or handle == "":
-        raise MissingParameter("The request must contain the parameter ReceiptHandle.")
-    try:
-        if not isinstance(handle, str):
-            raise ValueError
-        prefix, queue, message_id, token = (
-            base64.urlsafe_b64decode(handle.encode("ascii")).decode().split("/")
-        )
-        if prefix != _HANDLE_PREFIX or not token:
-            raise ValueError
-    except (ValueError, binascii.Error, UnicodeError):
-        raise ReceiptHandleIsInvalid(
-            f'The input receipt handle "{handle}" is not a valid receipt handle.'
-        ) from None
-    return queue, message_id, token
 
 
 class QueueService:
@@ -283,9 +211,9 @@ class QueueService:
     async def create_queue(self, name: Any, attributes: Any = None, tags: Any = None) -> Queue:
         if not isinstance(name, str) or not name:
             raise MissingParameter("The request must contain the parameter QueueName.")
-        given = _string_map(attributes, "Attributes")
+        given = queue_attributes.string_map(attributes, "Attributes")
         wanted = queue_attributes.for_create(name, given)
-        checked_tags = _tags(tags)
+        checked_tags = queue_attributes.check_tags(tags)
         async with self._admin:
             existing = self._queues.get(name)
             if existing is not None:
@@ -360,7 +288,7 @@ class QueueService:
         return out
 
     async def set_attributes(self, name: str, attributes: Any) -> None:
-        given = _string_map(attributes, "Attributes")
+        given = queue_attributes.string_map(attributes, "Attributes")
         if not given:
             raise MissingParameter("The request must contain the parameter Attributes.")
         async with self._admin:
@@ -421,13 +349,13 @@ class QueueService:
         )
 
     async def tag_queue(self, name: str, tags: Any) -> None:
-        given = _tags(tags)
+        given = queue_attributes.check_tags(tags)
         if not given:
             raise MissingParameter("The request must contain the parameter Tags.")
         async with self._admin:
             state = self._state(name)
             merged = {**state.queue.tags, **given}
-            if len(merged) > MAX_TAGS:
+            if len(merged) > queue_attributes.MAX_TAGS:
                 raise InvalidParameterValue(f"Too many tags added for queue {name}.")
             await self._put_queue(state, dataclasses.replace(state.queue, tags=merged))
 
@@ -492,7 +420,15 @@ class QueueService:
         seen: dict[str, Sent] = {}
         for request in requests:
             try:
-                outcome = self._plan_send(state, request, now, seen)
+                outcome = plan_send(
+                    state.queue,
+                    state.dedups,
+                    request,
+                    now,
+                    seen,
+                    self._next_seq,
+                    self._account.account_id,
+                )
             except QueueError as error:
                 results.append(error)
                 continue
@@ -517,83 +453,6 @@ class QueueService:
 
         written: list[Sent | QueueError] = await self._write(plan, applied)
         return written
-
-    def _plan_send(
-        self, state: QueueState, request: SendRequest, now: int, seen: Mapping[str, Sent]
-    ) -> tuple[Sent, Message | None, Dedup | None]:
-        queue = state.queue
-        body = check_body(request.body)
-        attributes = check_attributes(request.attributes)
-        system = check_system_attributes(request.system)
-        delay = check_int(
-            "DelaySeconds", request.delay, 0, 900, "DelaySeconds must be >= 0 and <= 900."
-        )
-        group_id = check_fifo_id("MessageGroupId", request.group_id)
-        dedup_id = check_fifo_id("MessageDeduplicationId", request.dedup_id)
-        if queue.fifo:
-            if delay:
-                raise InvalidParameterValue(
-                    f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request "
-                    "include parameter that is not valid for this queue type."
-                )
-            if group_id is None:
-                raise MissingParameter("The request must contain the parameter MessageGroupId.")
-            if dedup_id is None:
-                if queue.attributes.get("ContentBasedDeduplication") != "true":
-                    raise InvalidParameterValue(
-                        "The queue should either have ContentBasedDeduplication enabled or "
-                        "MessageDeduplicationId provided explicitly"
-                    )
-                dedup_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
-        elif dedup_id is not None:
-            raise InvalidParameterValue(
-                f"Value {dedup_id} for parameter MessageDeduplicationId is invalid. Reason: "
-                "The request includes a parameter that is not valid for this queue type."
-            )
-        limit = queue.number("MaximumMessageSize")
-        if size_of(body, attributes) > limit:
-            raise InvalidParameterValue(
-                "One or more parameters are invalid. Reason: Message "
-                f"must be shorter than {limit} bytes."
-            )
-        md5s = (md5_of_body(body), md5_of_attributes(attributes), md5_of_attributes(system))
-        if queue.fifo:
-            assert dedup_id is not None
-            key = (
-                f"{group_id}\x1f{dedup_id}"
-                if queue.attributes.get("DeduplicationScope") == "messageGroup"
-                else dedup_id
-            )
-            earlier = state.dedups.get(key)
-            if key in seen:
-                return (
-                    dataclasses.replace(
-                        seen[key], md5_body=md5s[0], md5_attributes=md5s[1], md5_system=md5s[2]
-                    ),
-                    None,
-                    None,
-                )
-            if earlier is not None and earlier.expires_ms > now:
-                return Sent(earlier.message_id, *md5s, sequence_number(earlier.seq)), None, None
-        seq = self._next_seq()
-        message = Message(
-            queue=queue.name,
-            id=str(uuid.uuid4()),
-            seq=seq,
-            body=body,
-            attributes=attributes,
-            system=system,
-            sent_ms=now,
-            visible_ms=now + 1000 * (delay if delay is not None else queue.number("DelaySeconds")),
-            sender_id=self._account.account_id,
-            group_id=group_id,
-            dedup_id=dedup_id if queue.fifo else None,
-        )
-        sent = Sent(message.id, *md5s, sequence_number(seq) if queue.fifo else None)
-        dedup = (
-            Dedup(queue.name, key, message.id, seq, now + DEDUP_WINDOW_MS) if queue.fifo else None
-        )
-        return sent, message, dedup
 
     # --- receiving -----------------------------------------------------------------------
 
@@ -654,37 +513,16 @@ class QueueService:
             return [], False
         ids = [m.id for m in picked]
         state.busy.update(ids)
-        plan: list[QueueChange] = []
-        deliveries: list[PutDelivery] = []
-        for message in pick.deliver:
-            delivery = PutDelivery(
-                name,
-                message.id,
-                now + visibility * 1000,
-                message.receive_count + 1,
-                message.first_receive_ms or now,
-                secrets.token_hex(8),
-            )
-            deliveries.append(delivery)
-            plan.append(delivery)
-        moved: list[Message] = []
-        if target is not None:
-            for message in pick.redrive:
-                copy = dataclasses.replace(
-                    message,
-                    queue=target.queue.name,
-                    seq=self._next_seq(),
-                    visible_ms=now,
-                    receive_count=0,
-                    first_receive_ms=0,
-                    receipt="",
-                    source_arn=self.arn(name),
-                )
-                moved.append(copy)
-                plan.append(PutMessage(copy))
-        dropped = tuple(m.id for m in [*pick.redrive, *pick.expired])
-        if dropped:
-            plan.append(DropMessages(name, dropped))
+        plan = plan_receive(
+            name,
+            pick,
+            now,
+            visibility,
+            target.queue.name if target is not None else None,
+            self.arn(name),
+            self._next_seq,
+        )
+        deliveries, moved, dropped = plan.deliveries, plan.moved, plan.dropped
 
         def applied() -> list[Received]:
             state.busy.difference_update(ids)
@@ -703,7 +541,7 @@ class QueueService:
                 out.append(
                     Received(
                         dataclasses.replace(live),
-                        _handle(name, live.id, live.receipt),
+                        make_handle(name, live.id, live.receipt),
                         state.queue.fifo,
                     )
                 )
@@ -721,7 +559,7 @@ class QueueService:
             state.busy.difference_update(ids)
             state.restore(pick.popped)
 
-        received: list[Received] = await self._write(plan, applied, failed)
+        received: list[Received] = await self._write(plan.changes, applied, failed)
         return received, True
 
     # --- deleting and visibility ---------------------------------------------------------
@@ -884,28 +722,3 @@ class QueueService:
                     del state.dedups[key]
 
         await self._write(plan, applied)
-
-
-def _string_map(value: Any, name: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidParameterValue(f"{name} must be a map of strings.")
-    return value
-
-
-def _tags(value: Any) -> dict[str, str]:
-    tags = _string_map(value, "Tags")
-    for key, tag in tags.items():
-        if not isinstance(tag, str) or not 1 <= len(key) <= 128 or len(tag) > 256:
-            raise InvalidParameterValue(
-                f"Tag {key} is invalid: keys are 1 to 128 characters, values at most 256."
-            )
-    if len(tags) > MAX_TAGS:
-        raise InvalidParameterValue("Too many tags: a queue has at most 50.")
-    return tags
-
-
-def attribute_values(attributes: Mapping[str, Attribute]) -> dict[str, Attribute]:
-    """A copy of stored attributes for an answer."""
-    return {k: dict(v) for k, v in attributes.items()}
