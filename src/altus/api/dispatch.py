@@ -20,7 +20,6 @@ errors.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
@@ -29,9 +28,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from altus import ids
 from altus.api.errors import UnknownOperation
 from altus.api.protocols.query import QueryProtocol, is_query
-from altus.api.service import BoundService
+from altus.api.service import REQUEST, BoundService
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ class Dispatcher:
             if service is not None:
                 return service
         request = Request(scope, receive)
+        scope[REQUEST] = request  # the one Request of this request: its body read once
         signed = signing_service(scope, authorization)
         if signed is not None:
             candidates = self._by_signing.get(signed, ())
@@ -143,4 +144,4 @@ class Dispatcher:
         error = UnknownOperation(f"No operation at {request.method} {request.url.path}")
         if self._fallback is None or self._fallback.rest is None:
             return Response(str(error).encode(), 404)
-        return self._fallback.rest.error(request, str(uuid.uuid4()), error)
+        return self._fallback.rest.error(request, ids.request_id(), error)

@@ -10,7 +10,6 @@ or the error. Raw routes the service declared (function URLs, its pages under
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
 
+from altus import ids
 from altus.api.errors import InternalFailure, UnknownOperation
 from altus.api.model import service_model
 from altus.api.protocols.base import WireProtocol
@@ -30,6 +30,12 @@ from altus.arns import Account
 from altus.errors import AltusError
 
 log = logging.getLogger(__name__)
+
+#: Scope keys: the Request the dispatcher made (one per request), and what ``claims``
+#: found (a raw route, or the protocol and operation).
+REQUEST = "altus.request"
+_RAW = "altus.raw"
+_OPERATION = "altus.operation"
 
 PROTOCOLS: dict[str, type[WireProtocol]] = {
     "json": JsonProtocol,
@@ -56,11 +62,17 @@ class BoundService:
         self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
         self.api_version: str = metadata["apiVersion"]
         self.routes: list[BaseRoute] = list(spec.routes(component)) if spec.routes else []
+        self._raw_prefixes = tuple(
+            getattr(route, "path", "/").split("{", 1)[0] for route in self.routes
+        )
         self.host_rule: HostRule | None = spec.hosts(component, settings) if spec.hosts else None
 
     # --- routing -------------------------------------------------------------------------
 
     def raw_route(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        # Every raw route begins with a literal prefix: most requests are none of them.
+        if not scope["path"].startswith(self._raw_prefixes):
+            return None
         for route in self.routes:
             match, child = route.matches(scope)
             if match == Match.FULL:
@@ -69,10 +81,19 @@ class BoundService:
 
     async def claims(self, request: Request) -> bool:
         """Whether an unsigned request is this service's by its path alone: a raw route
-        or an operation of its REST model."""
-        if self.raw_route(request.scope) is not None:
+        or an operation of its REST model. What it found is kept in the scope, for
+        answering without looking again."""
+        found = self.raw_route(request.scope)
+        request.scope[_RAW] = found
+        if found is not None:
             return True
-        return self.rest is not None and await self.rest.operation(request) is not None
+        if self.rest is None:
+            return False
+        name = await self.rest.operation(request)
+        if name is None:
+            return False
+        request.scope[_OPERATION] = (self.rest, name)
+        return True
 
     def protocol_for(self, request: Request) -> WireProtocol:
         headers = request.headers
@@ -85,11 +106,11 @@ class BoundService:
     # --- answering -----------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.raw_route(scope)
+        found = scope.pop(_RAW) if _RAW in scope else self.raw_route(scope)
         if found is not None:
             await self._raw(found, scope, receive, send)
             return
-        request = Request(scope, receive)
+        request = scope.get(REQUEST) or Request(scope, receive)
         response = await self.answer(request)
         await response(scope, receive, send)
 
@@ -113,13 +134,17 @@ class BoundService:
             if started:
                 raise
             request = Request(scope, receive)
-            await self.main.error(request, str(uuid.uuid4()), error)(scope, receive, send)
+            await self.main.error(request, ids.request_id(), error)(scope, receive, send)
 
     async def answer(self, request: Request) -> Response:
         protocol = self.protocol_for(request)
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         try:
-            name = await protocol.operation(request)
+            claimed = request.scope.pop(_OPERATION, None)
+            if claimed is not None and claimed[0] is protocol:
+                name = claimed[1]
+            else:
+                name = await protocol.operation(request)
             implementation = self.spec.operations.get(name) if name is not None else None
             if name is None or implementation is None:
                 raise self._unknown(request, name)

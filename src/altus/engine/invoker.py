@@ -14,10 +14,10 @@ from __future__ import annotations
 import base64
 import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from altus import ids
 from altus.control.arns import FunctionRef
 from altus.control.functions import FunctionService
 from altus.control.model import FunctionConfig
@@ -60,7 +60,7 @@ class Invoker:
         """Run the function once. Raises control errors (not found ...) and
         TooManyRequests; a function that fails is a result, not an exception."""
         config, invoked_arn = await self._functions.resolve_invoke(request.ref)
-        request_id = request.request_id or str(uuid.uuid4())
+        request_id = request.request_id or ids.request_id()
         slot = self._admit(config, request_id)
         try:
             env, failure = await self._environment(config, request_id)
@@ -84,7 +84,7 @@ class Invoker:
         """Run the function once for a caller that reads the response as it is produced.
         Returns once the response begins; raises what ``invoke`` raises, before that."""
         config, invoked_arn = await self._functions.resolve_invoke(request.ref)
-        request_id = request.request_id or str(uuid.uuid4())
+        request_id = request.request_id or ids.request_id()
         version, want_log = config.version, request.want_log
 
         def describe(phase: PhaseResult) -> InvokeResult:
