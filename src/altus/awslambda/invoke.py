@@ -16,7 +16,7 @@ from altus.api.protocols.common import Body, parse_json
 from altus.api.spec import Call, Members
 from altus.awslambda.common import ref_of
 from altus.awslambda.component import Lambda
-from altus.control.arns import parse_function_ref
+from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.errors import InvalidRequestContent
 from altus.engine.invoker import InvokeRequest
 from altus.engine.streaming import StreamedInvocation
@@ -73,19 +73,10 @@ async def invoke(lam: Lambda, call: Call, input: Members) -> Members:
         await lam.functions.resolve_invoke(ref)  # 404 now, not in the background
         call.request_id = await lam.async_invoker.submit(ref, payload)
         return {"StatusCode": 202}
-    payload = event_payload(await body.read(SYNC_PAYLOAD_LIMIT, "InvokeFunction"))
-    client_context = parse_client_context(input.get("ClientContext"))
+    request = await _synchronous(lam, input, ref, "InvokeFunction")
     if invocation_type == "DryRun":
-        config, _ = await lam.functions.resolve_invoke(ref)
-        return {"StatusCode": 204, "ExecutedVersion": config.version}
-    result = await lam.invoker.invoke(
-        InvokeRequest(
-            ref=ref,
-            payload=payload,
-            client_context=client_context,
-            want_log=input.get("LogType") == "Tail",
-        )
-    )
+        return await _dry_run(lam, ref)
+    result = await lam.invoker.invoke(request)
     call.request_id = result.request_id
     call.response_headers["Content-Type"] = "application/json"
     return {
@@ -113,26 +104,36 @@ async def invoke_with_response_stream(lam: Lambda, call: Call, input: Members) -
     the first event the status stays 200, failures included (InvokeComplete's
     ``ErrorCode`` and ``ErrorDetails``: the error document Invoke would have answered)."""
     ref = ref_of(lam, input)
-    body: Body = input["Payload"]
-    payload = event_payload(await body.read(SYNC_PAYLOAD_LIMIT, "InvokeWithResponseStream"))
-    client_context = parse_client_context(input.get("ClientContext"))
+    request = await _synchronous(lam, input, ref, "InvokeWithResponseStream")
     if input.get("InvocationType") == "DryRun":
-        config, _ = await lam.functions.resolve_invoke(ref)
-        return {"StatusCode": 204, "ExecutedVersion": config.version}
-    streamed = await lam.invoker.invoke_stream(
-        InvokeRequest(
-            ref=ref,
-            payload=payload,
-            client_context=client_context,
-            want_log=input.get("LogType") == "Tail",
-        )
-    )
+        return await _dry_run(lam, ref)
+    streamed = await lam.invoker.invoke_stream(request)
     call.request_id = streamed.request_id
     return {
         "StatusCode": 200,
         "ExecutedVersion": streamed.executed_version,
         "EventStream": _events(streamed),
     }
+
+
+async def _synchronous(
+    lam: Lambda, input: Members, ref: FunctionRef, operation: str
+) -> InvokeRequest:
+    """A synchronous invocation's request: its payload (read within 6 MB, JSON), client
+    context and log type."""
+    body: Body = input["Payload"]
+    return InvokeRequest(
+        ref=ref,
+        payload=event_payload(await body.read(SYNC_PAYLOAD_LIMIT, operation)),
+        client_context=parse_client_context(input.get("ClientContext")),
+        want_log=input.get("LogType") == "Tail",
+    )
+
+
+async def _dry_run(lam: Lambda, ref: FunctionRef) -> Members:
+    """DryRun: the function exists and would run this version."""
+    config, _ = await lam.functions.resolve_invoke(ref)
+    return {"StatusCode": 204, "ExecutedVersion": config.version}
 
 
 def payload_chunks(chunks: list[bytes]) -> list[tuple[str, dict[str, Any]]]:

@@ -172,29 +172,3 @@ class LayerService:
             refs.append(LayerRef(arn=arn, code=layer.code))
         check_unzipped_size(function_code, refs)
         return tuple(refs)
-
-    # --- the API shape ----------------------------------------------------------------------
-
-    def to_api(
-        self, layer: LayerVersion, base_url: str, *, with_content: bool = True
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "LayerVersionArn": self.account.layer_arn(layer.name, layer.version),
-            "Version": layer.version,
-            "Description": layer.description,
-            "CreatedDate": layer.created_date,
-        }
-        if with_content:
-            out["LayerArn"] = self.account.layer_arn(layer.name)
-            out["Content"] = {
-                "Location": f"{base_url}/_altus/code/{layer.code.digest}.zip",
-                "CodeSha256": layer.code.sha256,
-                "CodeSize": layer.code.size,
-            }
-        if layer.compatible_runtimes:
-            out["CompatibleRuntimes"] = list(layer.compatible_runtimes)
-        if layer.compatible_architectures:
-            out["CompatibleArchitectures"] = list(layer.compatible_architectures)
-        if layer.license_info is not None:
-            out["LicenseInfo"] = layer.license_info
-        return out

@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from altus.api.chunked import ChunkedResponse
-from altus.api.protocols.base import WireProtocol
+from altus.api.protocols.base import WireProtocol, request_id_header
 from altus.api.protocols.common import read_body, timestamp_from_wire, timestamp_to_wire
+from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable, camel
 
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
@@ -259,6 +260,22 @@ class RestProtocol(WireProtocol):
     async def read(self, request: Request, operation: Any) -> bytes:
         limit = self.spec.body_limits.get(operation.name, self.spec.body_limit)
         return await read_body(request, limit, operation.name)
+
+    def head(
+        self, call: Call, operation: Any, output: Members
+    ) -> tuple[Any, int, dict[str, str], Members]:
+        """What an output is answered with before its body: the output shape (None: the
+        operation has no output), the status, the headers, and the members left for the
+        body."""
+        shape = operation.output_shape
+        status = int(operation.http.get("responseCode", 200))
+        headers = request_id_header(call.request_id)
+        body: Members = {}
+        if shape is not None:
+            status, bound, body = bound_output(shape, output, status)
+            headers.update(bound)
+        headers.update(call.response_headers)
+        return shape, status, headers, body
 
     @staticmethod
     def has_body(shape: Any) -> bool:

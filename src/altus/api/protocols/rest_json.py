@@ -25,7 +25,7 @@ from altus.api.protocols.common import (
     parse_json,
     to_json,
 )
-from altus.api.protocols.rest import RestProtocol, bound_members, bound_output, raw_payload
+from altus.api.protocols.rest import RestProtocol, bound_members, raw_payload
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable
 from altus.errors import AltusError
@@ -77,15 +77,9 @@ class RestJsonProtocol(RestProtocol):
             raise self.spec.violations.unreadable(Unreadable("", "", str(error))) from None
 
     def respond(self, call: Call, operation: Any, output: Members) -> Response:
-        shape = operation.output_shape
-        status = int(operation.http.get("responseCode", 200))
-        headers = {**request_id_header(call.request_id)}
+        shape, status, headers, body = self.head(call, operation, output)
         if shape is None:
-            headers.update(call.response_headers)
             return Response(b"", status, headers)
-        status, bound, body = bound_output(shape, output, status)
-        headers.update(bound)
-        headers.update(call.response_headers)
         payload = shape.serialization.get("payload")
         if payload is None:
             has_body = self.has_body(shape)

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from altus.api.protocols.base import request_id_header
 from altus.api.protocols.common import Body
-from altus.api.protocols.rest import RestProtocol, bound_members, bound_output, raw_payload
+from altus.api.protocols.rest import RestProtocol, bound_members, raw_payload
 from altus.api.protocols.xml import XmlWriter, escape, read_element
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable
@@ -70,15 +70,9 @@ class RestXmlProtocol(RestProtocol):
             raise Unreadable("", "", f"well-formed XML ({error})") from None
 
     def respond(self, call: Call, operation: Any, output: Members) -> Response:
-        shape = operation.output_shape
-        status = int(operation.http.get("responseCode", 200))
-        headers = {**request_id_header(call.request_id)}
+        shape, status, headers, body = self.head(call, operation, output)
         if shape is None:
-            headers.update(call.response_headers)
             return Response(b"", status, headers)
-        status, bound, body = bound_output(shape, output, status)
-        headers.update(bound)
-        headers.update(call.response_headers)
         payload = shape.serialization.get("payload")
         if payload is None:
             if not self.has_body(shape):
