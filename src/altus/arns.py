@@ -43,14 +43,6 @@ class Account:
         region = self.region if regional else ""
         return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
 
-    def owns(self, arn: Arn) -> bool:
-        """Whether ``arn`` names something of this account, here (or global)."""
-        return (
-            arn.partition == self.partition
-            and arn.account in (self.account_id, "")
-            and arn.region in (self.region, "")
-        )
-
     def function_arn(self, name: str, qualifier: str | None = None) -> str:
         arn = f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:{name}"
         return f"{arn}:{qualifier}" if qualifier else arn

@@ -90,15 +90,5 @@ class FakeClock:
             if not waiter.done():
                 waiter.set_result(None)
 
-    @property
-    def waiting(self) -> int:
-        """How many waits have a deadline still ahead (to advance to the next one)."""
-        return sum(1 for _, _, waiter in self._waiters if not waiter.done())
-
-    def next_deadline(self) -> float | None:
-        """The earliest deadline of a wait still pending, if any."""
-        live = [when for when, _, waiter in self._waiters if not waiter.done()]
-        return min(live) if live else None
-
 
 SYSTEM = SystemClock()

@@ -168,11 +168,6 @@ class Settings(BaseSettings):
     def sandboxes_dir(self) -> Path:
         return self.data_dir / "sandboxes"
 
-    @property
-    def endpoint_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{host}:{self.port}"
-
 
 def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settings:
     """Build the settings; ``flags`` are the command-line values (None means not given).

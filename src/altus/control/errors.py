@@ -38,9 +38,5 @@ class PreconditionFailed(ControlError):
     status = 412
 
 
-class CodeStorageExceeded(ControlError):
-    code = "CodeStorageExceededException"
-
-
 class StoreFailure(ServiceError):
     """The store could not apply a change; nothing was acknowledged."""

@@ -9,8 +9,6 @@ the reason Lambda gives. Everything here runs on the event loop thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from altus.engine.errors import TooManyRequests
 
 RESERVED_EXCEEDED = "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -53,9 +51,6 @@ class Concurrency:
 
     def reservation(self, function: str) -> int | None:
         return self._reserved.get(function)
-
-    def reservations(self) -> Mapping[str, int]:
-        return dict(self._reserved)
 
     @property
     def unreserved(self) -> int:

@@ -6,7 +6,7 @@ function error, answered with HTTP 200 as Lambda does.)
 
 from __future__ import annotations
 
-from altus.errors import AltusError, ServiceError, UserError
+from altus.errors import AltusError, UserError
 
 
 class EngineError(AltusError):
@@ -28,7 +28,3 @@ class TooManyRequests(UserError, EngineError):
 class RequestTooLarge(UserError, EngineError):
     code = "RequestTooLargeException"
     status = 413
-
-
-class EngineFailure(ServiceError, EngineError):
-    """Altus could not run the function for reasons of its own."""

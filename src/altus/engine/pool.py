@@ -272,15 +272,6 @@ class WarmPool:
     def environments(self) -> Iterable[ExecutionEnvironment]:
         return list(self._alive.values())
 
-    def idle_count(self, key: str | None = None) -> int:
-        if key is not None:
-            return len(self._idle.get(key, [])) + len(self._provisioned_idle.get(key, []))
-        return sum(
-            len(stack)
-            for stacks in (self._idle, self._provisioned_idle)
-            for stack in stacks.values()
-        )
-
     async def close(self) -> None:
         self.on_provisioned_lost = None  # shutting down: nothing is to be replaced
         if self._reaper is not None:

@@ -28,7 +28,7 @@ LEGACY_CODES = {
     "UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
 }
 #: Shape name -> HTTP status, where the query-era model said other than 400.
-STATUSES = {"PurgeQueueInProgress": 403, "OverLimit": 403}
+STATUSES = {"PurgeQueueInProgress": 403}
 
 
 def legacy_code(error: UserError | ServiceError) -> str:
@@ -95,10 +95,6 @@ class MessageNotInflight(QueueError):
 
 class PurgeQueueInProgress(QueueError):
     code = "PurgeQueueInProgress"
-
-
-class OverLimit(QueueError):
-    code = "OverLimit"
 
 
 class BatchEntryIdsNotDistinct(QueueError):

@@ -47,11 +47,6 @@ class Body(Lazy):
     def __init__(self, request: Request) -> None:
         self._request = request
 
-    @property
-    def declared_length(self) -> int | None:
-        declared = self._request.headers.get("content-length")
-        return int(declared) if declared is not None and declared.isdigit() else None
-
     async def read(self, limit: int, operation: str) -> bytes:
         """All of it; RequestTooLarge past ``limit`` bytes (worded for ``operation``)."""
         return await read_body(self._request, limit, operation)
