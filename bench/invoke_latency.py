@@ -58,7 +58,7 @@ def main() -> None:
         b for b in BACKENDS if not args.backends or any(p in b[0] for p in args.backends.split(","))
     ]
     with contextlib.ExitStack() as stack:
-        trees = [("this tree", {})]
+        trees: list[tuple[str, dict[str, str]]] = [("this tree", {})]
         if args.baseline:
             trees.append(
                 (f"baseline {args.baseline}", stack.enter_context(revision(args.baseline)))

@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,7 +321,7 @@ def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def create_function(
     client: Any,
     name: str,
-    files: dict[str, str | bytes],
+    files: Mapping[str, str | bytes],
     *,
     runtime: str = PYTHON_RUNTIME,
     handler: str = "app.handler",

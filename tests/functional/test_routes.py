@@ -15,6 +15,7 @@ import pytest
 from botocore.awsrequest import prepare_request_dict
 from botocore.serialize import create_serializer
 from starlette.requests import Request
+from starlette.types import Message
 
 from altus.api.model import service_model
 from altus.api.service import BoundService
@@ -155,13 +156,13 @@ def test_every_error_code_is_a_model_shape_or_a_common_aws_error() -> None:
     }
     shapes = {name for spec in SERVICES for name in service_model(spec.name).shape_names}
 
-    def subclasses(cls: type) -> Iterator[type]:
+    def subclasses(cls: type[AltusError]) -> Iterator[type[AltusError]]:
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)
 
     for error in subclasses(AltusError):
-        code = error.code  # type: ignore[attr-defined]
+        code = error.code
         assert code in shapes or code in common, f"{error.__module__}.{error.__name__}: {code}"
 
 
@@ -180,12 +181,12 @@ def test_path_unknown_to_every_service_is_unknown_operation(platform: Platform) 
         "headers": [],
         "http_version": "1.1",
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(app(scope, receive, send))

@@ -115,7 +115,7 @@ def _while_bystander_serves(lam: Any, hostile: Any) -> Any:
     those invokes must succeed."""
     with ThreadPoolExecutor(2) as pool:
         outcome = pool.submit(hostile)
-        answers = []
+        answers: list[Any] = []
         while not outcome.done() and len(answers) < 200:
             answers.append(invoke(lam, "bystander")[1])
             time.sleep(0.05)
@@ -225,7 +225,9 @@ def test_a_memory_hog_is_killed_and_reported(lam: Any) -> None:
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.OutOfMemory"
     assert "Runtime exited with error: signal: killed" in body["errorMessage"]
-    used = int(re.search(r"Max Memory Used: (\d+) MB", log_tail(response))[1])
+    memory = re.search(r"Max Memory Used: (\d+) MB", log_tail(response))
+    assert memory, log_tail(response)
+    used = int(memory[1])
     assert 100 <= used <= 140
 
 

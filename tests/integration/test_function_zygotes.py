@@ -168,7 +168,9 @@ def test_later_cold_starts_fork_from_the_function_zygote(linux_server: Server, l
         assert body["dep_by"] == zygote["pid"]
         assert body["init_by"] == body["helper_by"] == body["pid"] == 2
         # What the environment shares with the zygote counts in Max Memory Used.
-        assert int(re.search(r"Max Memory Used: (\d+) MB", log)[1]) >= 30
+        memory = re.search(r"Max Memory Used: (\d+) MB", log)
+        assert memory, log
+        assert int(memory[1]) >= 30
         # Its own /tmp (only the file its invoke wrote), its own processes only.
         assert len(body["tmp"]) == 1
         assert body["processes"] == [2]
@@ -240,7 +242,9 @@ def test_a_memory_hog_forked_from_a_zygote_is_held_to_its_memory_size(
         assert holder.result()[1]["pid"] == 2
     assert "Init Duration" in log_tail(response)
     assert body["errorType"] == "Runtime.OutOfMemory", body
-    used = int(re.search(r"Max Memory Used: (\d+) MB", log_tail(response))[1])
+    memory = re.search(r"Max Memory Used: (\d+) MB", log_tail(response))
+    assert memory, log_tail(response)
+    used = int(memory[1])
     # The zygote's 30 MB count against the environment's 128 MB: killed at ~128 in all.
     assert 100 <= used <= 140, log_tail(response)
     # The zygote is unharmed, and the function serves on.

@@ -292,7 +292,9 @@ def test_memory_ceiling_is_enforced(altus_server: Server, client: Any) -> None:
     )
     response, body = invoke(client, "hog", {"mb": 400}, LogType="Tail")
     assert "FunctionError" not in response, body
-    used = int(re.search(r"Max Memory Used: (\d+) MB", log_tail(response))[1])
+    memory = re.search(r"Max Memory Used: (\d+) MB", log_tail(response))
+    assert memory, log_tail(response)
+    used = int(memory[1])
     assert used >= 400
 
 

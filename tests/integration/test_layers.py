@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from altus.packaging import zip_files
 from tests.conftest import (
     PYTHON_RUNTIME,
     Server,
     create_function,
     invoke,
     python_function,
-    zip_files,
 )
 
 pytestmark = pytest.mark.integration

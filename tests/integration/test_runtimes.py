@@ -178,8 +178,8 @@ def test_provided_runtime_without_bootstrap(client: Any) -> None:
 def _awslambdaric_files() -> dict[str, str | bytes]:
     """awslambdaric and its dependency, as installed for the tests, vendored into a
     package as a user would (``pip install -t``)."""
-    import awslambdaric
-    import simplejson
+    import awslambdaric  # type: ignore[import-untyped]
+    import simplejson  # type: ignore[import-untyped]
 
     files: dict[str, str | bytes] = {}
     site = Path(awslambdaric.__file__).parent.parent

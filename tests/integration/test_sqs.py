@@ -215,7 +215,7 @@ def test_tags(sqs: Any) -> None:
 
 def test_send_receive_delete_with_attributes_and_digests(sqs: Any) -> None:
     url = new_queue(sqs)
-    attributes = {
+    attributes: dict[str, dict[str, Any]] = {
         "Name": {"DataType": "String", "StringValue": "Ünïcode ✓"},
         "Count": {"DataType": "Number", "StringValue": "42"},
         "Blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01\xff"},
@@ -485,14 +485,14 @@ def test_redrive_to_dead_letter_queue(sqs: Any) -> None:
             ),
         )
     assert error_code(missing) == "InvalidParameterValue"
-    with pytest.raises(ClientError) as count:
+    with pytest.raises(ClientError) as zero_count:
         sqs.set_queue_attributes(
             QueueUrl=source,
             Attributes={
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 0})
             },
         )
-    assert error_code(count) == "InvalidParameterValue"
+    assert error_code(zero_count) == "InvalidParameterValue"
     sqs.set_queue_attributes(
         QueueUrl=dlq,
         Attributes={"RedriveAllowPolicy": json.dumps({"redrivePermission": "denyAll"})},

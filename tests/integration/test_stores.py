@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ async def database(store_url: str) -> AsyncIterator[Database]:
     await asyncio.to_thread(storage.close)
 
 
-def config(name: str = "f", **changes: object) -> FunctionConfig:
+def config(name: str = "f", **changes: Any) -> FunctionConfig:
     return FunctionConfig(
         name=name,
         version="$LATEST",
@@ -62,7 +63,7 @@ def config(name: str = "f", **changes: object) -> FunctionConfig:
         runtime="python3.12",
         handler="a.b",
         **changes,
-    )  # type: ignore[arg-type]
+    )
 
 
 # --- the substrate ------------------------------------------------------------------------
@@ -83,7 +84,7 @@ async def test_migrations_are_per_component_and_run_once(database: Database) -> 
 
 
 async def test_a_failed_write_changes_nothing(database: Database) -> None:
-    def work(tx):  # type: ignore[no-untyped-def]
+    def work(tx):
         tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("l", 1))
         tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("l", 2))
 
@@ -94,7 +95,7 @@ async def test_a_failed_write_changes_nothing(database: Database) -> None:
 
 
 async def test_savepoints_keep_the_rest_of_a_transaction(database: Database) -> None:
-    def work(tx):  # type: ignore[no-untyped-def]
+    def work(tx):
         tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("a", 1))
         with pytest.raises(IntegrityViolation), tx.savepoint():
             tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("b", 1))
@@ -422,7 +423,7 @@ async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Pa
     storage.database().migrate([FUNCTIONS, ASYNC, QUEUES])
     await SqlFunctionStore(storage.database()).apply([CreateFunction(config("old"))])
 
-    def as_before(tx):  # type: ignore[no-untyped-def]
+    def as_before(tx):
         tx.execute("DROP TABLE altus_schema")
         tx.execute("PRAGMA user_version = 4")
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from altus.arns import Account
 from altus.control.arns import (
-    Account,
     FunctionRef,
     check_alias_name,
     is_version,

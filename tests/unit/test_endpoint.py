@@ -58,7 +58,9 @@ def test_oversized_response_and_init_error():
 
         other = RuntimeEndpoint()
         assert other.on_init_error(b'{"errorType":"X","errorMessage":"m"}', "X").status == 202
-        assert other.ready.result().error_type == "X"
+        init = other.ready.result()
+        assert init is not None
+        assert init.error_type == "X"
         assert other.on_init_error(b"{}", "Y").status == 403
 
     run(scenario())

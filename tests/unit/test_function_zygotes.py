@@ -7,11 +7,12 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from altus.sandbox.backends.linux.zygotes import (
     MAX_FAILURES,
     ZYGOTE,
+    FunctionZygote,
     FunctionZygotes,
     Recipe,
     State,
@@ -46,11 +47,13 @@ def recipe(*modules: str) -> Recipe:
     )
 
 
-def ready(registry: FunctionZygotes, key: str, clock: Clock, **fake: Any) -> FakeZygote:
+def ready(registry: FunctionZygotes, key: str, clock: Clock, **fake: Any) -> FunctionZygote:
     assert registry.plan(key) == "learn"
     assert registry.learned(key, recipe("numpy"))
-    zygote = FakeZygote(key, clock.now, **fake)
-    registry.started(key, zygote)  # type: ignore[arg-type]
+    # The fake stands in for a FunctionZygote: the registry reads only its key,
+    # last_used and environments.
+    zygote = cast(FunctionZygote, FakeZygote(key, clock.now, **fake))
+    registry.started(key, zygote)
     return zygote
 
 

@@ -43,7 +43,7 @@ class Broken(InvocationHook):
         raise RuntimeError("a bug in a hook")
 
 
-def test_hooks_run_in_order_and_a_failing_one_is_skipped(caplog) -> None:  # type: ignore[no-untyped-def]
+def test_hooks_run_in_order_and_a_failing_one_is_skipped(caplog) -> None:
     seen: list[str] = []
     hooks = Hooks([Recorder("first", seen), Broken(), Recorder("second", seen)])
     hooks.admitted(CONFIG, "r1")

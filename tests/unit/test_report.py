@@ -42,9 +42,11 @@ def test_log_tail_is_last_4kb_on_a_character_boundary():
 def test_filter_patterns():
     assert compile_filter("") is None
     match = compile_filter('ERROR "bad thing" -ignored')
+    assert match is not None
     assert match.search("ERROR: a bad thing happened")
     assert not match.search("ERROR: a bad thing, ignored")
     assert not match.search("a bad thing")
     either = compile_filter("?timeout ?killed")
+    assert either is not None
     assert either.search("Task timed out: timeout") and either.search("signal: killed")
     assert not either.search("fine")

@@ -39,7 +39,8 @@ def streamed(stream: ResponseStream, released: list[bool]) -> StreamedInvocation
 
 def test_read_to_the_end_then_the_result() -> None:
     async def scenario() -> None:
-        stream, released = ResponseStream("text/plain"), []
+        stream = ResponseStream("text/plain")
+        released: list[bool] = []
         invocation = streamed(stream, released)
         assert invocation.content_type == "text/plain"
         stream.feed(b"a")
@@ -57,7 +58,8 @@ def test_read_to_the_end_then_the_result() -> None:
 
 def test_an_abandoned_invocation_is_finished_in_the_background() -> None:
     async def scenario() -> None:
-        stream, released = ResponseStream("x"), []
+        stream = ResponseStream("x")
+        released: list[bool] = []
         invocation = streamed(stream, released)
         stream.feed(b"unread")
         invocation.abandon()
@@ -75,7 +77,8 @@ def test_an_abandoned_invocation_is_finished_in_the_background() -> None:
 
 def test_a_caller_that_stops_waiting_does_not_stop_the_release() -> None:
     async def scenario() -> None:
-        stream, released = ResponseStream("x"), []
+        stream = ResponseStream("x")
+        released: list[bool] = []
         invocation = streamed(stream, released)
         waiter = asyncio.ensure_future(invocation.result())
         await asyncio.sleep(0)

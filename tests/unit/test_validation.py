@@ -1,5 +1,7 @@
 """Request validation against botocore's model, and Lambda's own rules."""
 
+from typing import Any
+
 import pytest
 
 from altus.api.model import service_model
@@ -9,7 +11,7 @@ from altus.control.errors import InvalidParameterValue, InvalidRequestContent, V
 from altus.control.validation import check_environment
 
 
-def validate_body(operation: str, body: object) -> dict:
+def validate_body(operation: str, body: object) -> dict[str, Any]:
     """CreateFunction's members checked as the Lambda service checks them at the edge."""
     shape = service_model("lambda").operation_model(operation).input_shape
     try:
