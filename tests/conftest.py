@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -274,45 +273,30 @@ def client(altus_server: Server) -> Any:
 
 @pytest.fixture(scope="module")
 def inproc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The server in a thread of this process, with in-memory state."""
-    import uvicorn
-
-    from altus.app import create_app
-    from altus.platform import build_platform
-    from altus.server import bind
-    from altus.settings import Settings
+    """The server in a thread of this process (the public harness), with in-memory state
+    and the portable sandbox: real functions, no process of the server's own."""
+    from altus.testing import Harness
 
     data_dir = tmp_path_factory.mktemp("altus-inproc")
-    settings = Settings(port=0, data_dir=data_dir, keep_alive_seconds=60, store="memory:")
-    sock = bind("127.0.0.1", 0)
-    holder: dict[str, Any] = {}
-    started = threading.Event()
+    with Harness(
+        sandbox="process", clock=None, data_dir=data_dir, keep_alive_seconds=60
+    ) as harness:
+        yield Server(url=harness.url, data_dir=data_dir)
 
-    async def main() -> None:
-        platform = build_platform(settings)
-        await platform.start()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(platform), loop="none", lifespan="off", log_level="warning")
-        )
-        holder["server"] = server
-        holder["platform"] = platform
-        started.set()
-        try:
-            await server.serve(sockets=[sock])
-        finally:
-            await platform.close()
 
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    assert started.wait(10)
-    for _ in range(500):
-        if holder["server"].started:
-            break
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    yield Server(url=url, data_dir=data_dir)
-    holder["server"].should_exit = True
-    thread.join(timeout=30)
+@pytest.fixture(scope="module", params=SERVER_STORES)
+def inproc_stored(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The server in a thread of this process (the public harness, functions in-process,
+    the wall clock), on each store: a SQLite file, and the machine's PostgreSQL."""
+    from altus.testing import Harness
+
+    data_dir = tmp_path_factory.mktemp("altus-stored")
+    env = store_env(request, request.param)
+    store = env.get("ALTUS_STORE", f"sqlite:{data_dir / 'altus.db'}")
+    with Harness(clock=None, data_dir=data_dir, store=store) as harness:
+        yield Server(url=harness.url, data_dir=data_dir)
 
 
 # --- building functions ------------------------------------------------------------------------

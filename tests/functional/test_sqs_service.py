@@ -96,8 +96,8 @@ def test_deliver_to_an_arn():
         await service.create_queue("target", {"MaximumMessageSize": "1024"})
         await service.create_queue("t.fifo", {"FifoQueue": "true"})
         arn = "arn:aws:sqs:us-east-1:000000000000:target"
-        assert service.queue_exists(arn)
-        assert not service.queue_exists("arn:aws:sqs:eu-west-1:000000000000:target")
+        with pytest.raises(QueueDoesNotExist):
+            await service.deliver("arn:aws:sqs:eu-west-1:000000000000:target", "{}")
         await service.deliver(
             arn, "{}", {"ErrorCode": {"DataType": "Number", "StringValue": "200"}}
         )

@@ -182,11 +182,6 @@ class QueueService:
 
     # --- the interface for other layers (destinations, dead-letter queues) --------------
 
-    def queue_exists(self, arn: str) -> bool:
-        """Whether ``arn`` names a queue here (this region and account)."""
-        name = self.name_of_arn(arn)
-        return name is not None and name in self._queues
-
     async def deliver(
         self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
     ) -> None:
