@@ -70,11 +70,15 @@ def cases() -> Iterator[tuple[str, str, str]]:
                 yield spec.name, protocol, operation
 
 
-def scope_of(model: Any, protocol: str, operation: str) -> tuple[dict[str, Any], bytes]:
-    """The ASGI scope and body of a request botocore makes for ``operation``, signed (as
-    far as the dispatcher looks) for the model's signing name."""
+def scope_of(
+    model: Any, protocol: str, operation: str, params: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], bytes]:
+    """The ASGI scope and body of a request botocore makes for ``operation`` (with
+    ``params``, or the least its model requires), signed (as far as the dispatcher looks)
+    for the model's signing name."""
     op = model.operation_model(operation)
-    params = sample(op.input_shape) if op.input_shape is not None else {}
+    if params is None:
+        params = sample(op.input_shape) if op.input_shape is not None else {}
     request = create_serializer(protocol, include_validation=False).serialize_to_request(params, op)
     prepare_request_dict(request, "http://127.0.0.1:9000")
     body = request["body"]

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from altus.api.chunked import ChunkedResponse
 from altus.api.protocols.base import WireProtocol, request_id_header
-from altus.api.protocols.common import read_body, timestamp_from_wire, timestamp_to_wire
+from altus.api.protocols.common import Body, read_body, timestamp_from_wire, timestamp_to_wire
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable, camel
 
@@ -36,12 +36,29 @@ class _Template:
     pattern: re.Pattern[str]
     #: Literal query parameters the URI requires (``?List=ALL``, ``?versioning``).
     literals: tuple[tuple[str, str | None], ...]
-    #: How specific it is: more literal characters first (``/functions/{F}/url`` before
-    #: ``/functions/{F}``, ``?List=ALL`` before none).
-    weight: tuple[int, int]
+    #: Required members in headers and the query string, by wire name: where one URI
+    #: serves several operations (S3's ``PUT /{Bucket}/{Key+}`` is PutObject, CopyObject
+    #: with ``x-amz-copy-source``, UploadPart with ``partNumber`` and ``uploadId``), the
+    #: one whose required members are all present.
+    headers: tuple[str, ...]
+    query: tuple[str, ...]
+    #: How specific it is: literal query parameters first (``?List=ALL`` before none),
+    #: then literal characters (``/functions/{F}/url`` before ``/functions/{F}``), then
+    #: required members.
+    weight: tuple[int, int, int]
 
 
-def _compile(operation: str, method: str, uri: str) -> _Template:
+def _required(shape: Any, location: str) -> tuple[str, ...]:
+    if shape is None:
+        return ()
+    return tuple(
+        member.serialization.get("name", name)
+        for name, member in shape.members.items()
+        if name in shape.required_members and member.serialization.get("location") == location
+    )
+
+
+def _compile(operation: str, method: str, uri: str, input_shape: Any = None) -> _Template:
     path, _, query = uri.partition("?")
     regex = ["^"]
     position = 0
@@ -61,8 +78,16 @@ def _compile(operation: str, method: str, uri: str) -> _Template:
         (name, value if sep else None)
         for name, sep, value in (part.partition("=") for part in query.split("&") if part)
     )
+    headers = tuple(name.lower() for name in _required(input_shape, "header"))
+    query_members = _required(input_shape, "querystring")
     return _Template(
-        operation, method, re.compile("".join(regex)), literals, (len(literals), literal)
+        operation,
+        method,
+        re.compile("".join(regex)),
+        literals,
+        headers,
+        query_members,
+        (len(literals), literal, len(headers) + len(query_members)),
     )
 
 
@@ -72,18 +97,31 @@ class Router:
     def __init__(self, model: Any) -> None:
         by_method: dict[str, list[_Template]] = {}
         for name in model.operation_names:
-            http = model.operation_model(name).http
-            template = _compile(name, http["method"], http["requestUri"])
+            operation = model.operation_model(name)
+            http = operation.http
+            template = _compile(name, http["method"], http["requestUri"], operation.input_shape)
             by_method.setdefault(template.method, []).append(template)
         for templates in by_method.values():
             templates.sort(key=lambda t: t.weight, reverse=True)
         self._by_method = by_method
 
     def match(
-        self, method: str, raw_path: str, query: Mapping[str, list[str]]
+        self,
+        method: str,
+        raw_path: str,
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[str, dict[str, str]] | None:
-        """(operation, its labels decoded) for a request, or None."""
+        """(operation, its labels decoded) for a request, or None: the operation whose
+        URI fits most specifically. Where several fit equally (the same path and literal
+        query), the one whose required header and query members are all present; failing
+        that, the first, so a missing member is refused as that operation's own error
+        rather than answered as another operation."""
+        headers = headers or {}
+        fallback: tuple[_Template, re.Match[str]] | None = None
         for template in self._by_method.get(method, ()):
+            if fallback is not None and template.weight[:2] < fallback[0].weight[:2]:
+                break
             found = template.pattern.match(raw_path)
             if found is None:
                 continue
@@ -92,8 +130,16 @@ class Router:
                 for name, value in template.literals
             ):
                 continue
-            return template.operation, {k: unquote(v) for k, v in found.groupdict().items()}
-        return None
+            if all(name in headers for name in template.headers) and all(
+                name in query for name in template.query
+            ):
+                return _matched(template, found)
+            fallback = fallback or (template, found)
+        return None if fallback is None else _matched(*fallback)
+
+
+def _matched(template: _Template, found: re.Match[str]) -> tuple[str, dict[str, str]]:
+    return template.operation, {k: unquote(v) for k, v in found.groupdict().items()}
 
 
 def query_params(request: Request) -> dict[str, list[str]]:
@@ -236,7 +282,8 @@ _ROUTE = "altus.route"
 
 
 class RestProtocol(WireProtocol):
-    """What rest-json and rest-xml do alike: routing, and reading a bounded body."""
+    """What rest-json and rest-xml do alike: routing, reading a request's members, and the
+    head of a response. A subclass says how its body format decodes (``decode``)."""
 
     def __init__(self, spec: Any, model: Any) -> None:
         super().__init__(spec, model)
@@ -245,11 +292,47 @@ class RestProtocol(WireProtocol):
     async def operation(self, request: Request) -> str | None:
         query = query_params(request)
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        found = self.router.match(request.method, raw_path.decode("latin-1"), query)
+        found = self.router.match(
+            request.method, raw_path.decode("latin-1"), query, request.headers
+        )
         if found is None:
             return None
         request.scope[_ROUTE] = (found[1], query)
         return found[0]
+
+    async def parse(self, request: Request, operation: Any) -> Members:
+        shape = operation.input_shape
+        if shape is None:
+            return {}
+        labels, query = self.route(request)
+        try:
+            members = bound_members(shape, request, labels, query)
+            payload = shape.serialization.get("payload")
+            if payload is not None:
+                target = shape.members[payload]
+                if target.type_name == "blob":
+                    members[payload] = Body(request)
+                else:
+                    raw = await self.read(request, operation)
+                    if raw.strip():
+                        members[payload] = (
+                            raw.decode("utf-8", "replace")
+                            if target.type_name == "string"
+                            else self.decode(target, raw)
+                        )
+            elif self.has_body(shape):
+                raw = await self.read(request, operation)
+                if raw.strip():
+                    for name, value in self.decode(shape, raw).items():
+                        members.setdefault(name, value)
+        except Unreadable as error:
+            raise self.spec.violations.unreadable(error) from None
+        return self.checked(request, operation, members)
+
+    def decode(self, shape: Any, raw: bytes) -> Any:
+        """A body (``raw``, not empty) read as ``shape``: for a structure, its members.
+        Raises Unreadable where the body is not of the protocol's format."""
+        raise NotImplementedError
 
     @staticmethod
     def route(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:

@@ -18,14 +18,8 @@ from starlette.responses import Response
 from altus.api import eventstream
 from altus.api.chunked import ChunkedResponse
 from altus.api.protocols.base import request_id_header
-from altus.api.protocols.common import (
-    Body,
-    dump_json,
-    from_json,
-    parse_json,
-    to_json,
-)
-from altus.api.protocols.rest import RestProtocol, bound_members, raw_payload
+from altus.api.protocols.common import dump_json, from_json, parse_json, to_json
+from altus.api.protocols.rest import RestProtocol, raw_payload
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable
 from altus.errors import AltusError
@@ -36,45 +30,14 @@ JSON = "application/json"
 class RestJsonProtocol(RestProtocol):
     name = "rest-json"
 
-    async def parse(self, request: Request, operation: Any) -> Members:
-        shape = operation.input_shape
-        if shape is None:
-            return {}
-        labels, query = self.route(request)
+    def decode(self, shape: Any, raw: bytes) -> Any:
         try:
-            members = bound_members(shape, request, labels, query)
-        except Unreadable as error:
-            raise self.spec.violations.unreadable(error) from None
-        payload = shape.serialization.get("payload")
-        if payload is not None:
-            target = shape.members[payload]
-            if target.type_name == "blob":
-                members[payload] = Body(request)
-            else:
-                raw = await self.read(request, operation)
-                if raw.strip():
-                    members[payload] = (
-                        raw.decode("utf-8", "replace")
-                        if target.type_name == "string"
-                        else from_json(target, self._json(raw))
-                    )
-        elif self.has_body(shape):
-            raw = await self.read(request, operation)
-            if raw.strip():
-                document = self._json(raw)
-                if not isinstance(document, dict):
-                    raise self.spec.violations.unreadable(
-                        Unreadable("", "", "a JSON object", document)
-                    )
-                for name, value in from_json(shape, document).items():
-                    members.setdefault(name, value)
-        return self.checked(request, operation, members)
-
-    def _json(self, raw: bytes) -> Any:
-        try:
-            return parse_json(raw)
+            document = parse_json(raw)
         except ValueError as error:
-            raise self.spec.violations.unreadable(Unreadable("", "", str(error))) from None
+            raise Unreadable("", "", str(error)) from None
+        if shape.type_name == "structure" and not isinstance(document, dict):
+            raise Unreadable("", "", "a JSON object", document)
+        return from_json(shape, document)
 
     def respond(self, call: Call, operation: Any, output: Members) -> Response:
         shape, status, headers, body = self.head(call, operation, output)

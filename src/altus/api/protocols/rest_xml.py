@@ -15,8 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from altus.api.protocols.base import request_id_header
-from altus.api.protocols.common import Body
-from altus.api.protocols.rest import RestProtocol, bound_members, raw_payload
+from altus.api.protocols.rest import RestProtocol, raw_payload
 from altus.api.protocols.xml import XmlWriter, escape, read_element
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable
@@ -33,41 +32,12 @@ class RestXmlProtocol(RestProtocol):
         self.namespace = model.metadata.get("xmlNamespace", {})
         self._writer = XmlWriter(spec.overrides)
 
-    async def parse(self, request: Request, operation: Any) -> Members:
-        shape = operation.input_shape
-        if shape is None:
-            return {}
-        labels, query = self.route(request)
+    def decode(self, shape: Any, raw: bytes) -> Any:
         try:
-            members = bound_members(shape, request, labels, query)
-            payload = shape.serialization.get("payload")
-            if payload is not None:
-                target = shape.members[payload]
-                if target.type_name == "blob":
-                    members[payload] = Body(request)
-                else:
-                    raw = await self.read(request, operation)
-                    if raw.strip():
-                        members[payload] = (
-                            raw.decode("utf-8", "replace")
-                            if target.type_name == "string"
-                            else read_element(target, self._xml(raw), self.overrides)
-                        )
-            elif self.has_body(shape):
-                raw = await self.read(request, operation)
-                if raw.strip():
-                    for name, value in read_element(shape, self._xml(raw), self.overrides).items():
-                        members.setdefault(name, value)
-        except Unreadable as error:
-            raise self.spec.violations.unreadable(error) from None
-        return self.checked(request, operation, members)
-
-    @staticmethod
-    def _xml(raw: bytes) -> ElementTree.Element:
-        try:
-            return ElementTree.fromstring(raw)
+            root = ElementTree.fromstring(raw)
         except ElementTree.ParseError as error:
             raise Unreadable("", "", f"well-formed XML ({error})") from None
+        return read_element(shape, root, self.overrides)
 
     def respond(self, call: Call, operation: Any, output: Members) -> Response:
         shape, status, headers, body = self.head(call, operation, output)
