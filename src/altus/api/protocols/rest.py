@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -329,10 +330,10 @@ class RestProtocol(WireProtocol):
             raise self.spec.violations.unreadable(error) from None
         return self.checked(request, operation, members)
 
+    @abstractmethod
     def decode(self, shape: Any, raw: bytes) -> Any:
         """A body (``raw``, not empty) read as ``shape``: for a structure, its members.
         Raises Unreadable where the body is not of the protocol's format."""
-        raise NotImplementedError
 
     @staticmethod
     def route(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
