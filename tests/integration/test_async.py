@@ -33,7 +33,8 @@ SCALE = "0.01"
 
 
 class Sink:
-    """An HTTP endpoint that keeps what is POSTed to it; ``failing`` makes it answer 503."""
+    """An HTTP endpoint that keeps each whole request POSTed to it; ``failing`` makes it
+    answer 503."""
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
@@ -43,7 +44,16 @@ class Sink:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                # Only a whole request is a record: a POST cut short (the sender killed
+                # mid-write) reads fewer bytes than it declared, and is dropped unanswered.
+                declared = self.headers.get("Content-Length")
+                if declared is None or not declared.isdigit():
+                    self.close_connection = True
+                    return
+                body = self.rfile.read(int(declared))
+                if len(body) != int(declared):
+                    self.close_connection = True
+                    return
                 if sink.failing:
                     sink.refused += 1
                     self.send_response(503)
