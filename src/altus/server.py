@@ -1,4 +1,5 @@
-"""Running a server: the platform behind the ASGI app on uvicorn (httptools, uvloop)."""
+"""Running a server: the platform behind the ASGI app on Altus's HTTP server (httptools,
+uvloop)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable
-
-import uvicorn
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from altus.app import create_app
+from altus.httpd import HttpServer
 from altus.platform import Platform, build_platform
 from altus.settings import Settings
 
@@ -43,16 +45,10 @@ async def serve(
     sock = sock or bind(settings.host, settings.port)
     platform = build_platform(settings)
     await platform.start()
-    config = uvicorn.Config(
-        create_app(platform),
-        http="httptools",
-        loop="none",
-        lifespan="off",
-        access_log=False,
-        log_level=settings.log_level,
-        timeout_graceful_shutdown=10,
-    )
-    server = _Server(config, platform)
+    # A long poll (ReceiveMessage) would otherwise hold the stop for 20 seconds.
+    server = HttpServer(create_app(platform), graceful=10, on_stop=platform.interrupt)
+    if threading.current_thread() is threading.main_thread():
+        _stop_on_signals(server)
     port = sock.getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     url = f"http://{host}:{port}"
@@ -61,12 +57,12 @@ async def serve(
 
         async def announce() -> None:
             while not server.started:
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.001)
             await on_ready(platform, url)
 
         ready = asyncio.get_running_loop().create_task(announce())
     try:
-        await server.serve(sockets=[sock])
+        await server.serve([sock])
     finally:
         if ready is not None:
             ready.cancel()
@@ -75,44 +71,33 @@ async def serve(
         await platform.close()
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, interrupting the platform as its shutdown begins: it waits for
-    open requests, and a long poll (ReceiveMessage) may otherwise wait 20 seconds."""
-
-    def __init__(self, config: uvicorn.Config, platform: Platform) -> None:
-        super().__init__(config)
-        self._platform = platform
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self._platform.interrupt()
-        await super().shutdown(sockets)
-
-
-def _install_shutdown_handlers() -> None:
-    """uvicorn handles SIGINT/SIGTERM itself and, once its HTTP server has stopped,
-    raises the signal again to whatever handler was installed before it. With the default
-    handler that would kill the process before the platform shuts down (environments
-    killed, logs flushed), so that handler is this one: the re-raised signal is absorbed,
-    and only a further signal (a second Ctrl-C) interrupts the shutdown."""
+def _stop_on_signals(server: HttpServer) -> None:
+    """The first SIGINT or SIGTERM stops the server gently (open requests finish, the
+    platform closes); a second one cancels the wait for open requests."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
     received = 0
 
-    def handler(signum: int, frame: object) -> None:
+    def handler() -> None:
         nonlocal received
         received += 1
-        if received > 1:
-            raise KeyboardInterrupt
+        if received == 1:
+            server.stop()
+        elif main is not None:
+            main.cancel()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handler)
+        loop.add_signal_handler(sig, handler)
 
 
 def run(settings: Settings, on_ready: ReadyCallback | None = None) -> None:
-    """Blocking entry point: uvloop where available."""
+    """Blocking entry point: uvloop where available. A second signal, which cuts the
+    stop short, ends it as a Ctrl-C would."""
     sock = bind(settings.host, settings.port)
-    _install_shutdown_handlers()
+    run_loop: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
+    with contextlib.suppress(ImportError):  # elsewhere the standard loop works too
+        from uvloop import run as run_loop
     try:
-        import uvloop
-    except ImportError:  # not on this platform: the standard loop works too
-        asyncio.run(serve(settings, on_ready, sock))
-        return
-    uvloop.run(serve(settings, on_ready, sock))
+        run_loop(serve(settings, on_ready, sock))
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None

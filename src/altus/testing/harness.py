@@ -30,11 +30,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-import uvicorn
 from botocore.config import Config
 
 from altus.app import create_app
 from altus.clock import FakeClock
+from altus.httpd import HttpServer
 from altus.packaging import zip_files
 from altus.platform import Platform, build_platform
 from altus.server import bind
@@ -86,7 +86,7 @@ class Harness:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: HttpServer | None = None
         self.platform: Platform | None = None
         self.url = ""
 
@@ -116,10 +116,8 @@ class Harness:
             try:
                 self.platform = build_platform(self._settings, **kwargs)
                 await self.platform.start()
-                self._server = uvicorn.Server(
-                    uvicorn.Config(
-                        create_app(self.platform), loop="none", lifespan="off", log_level="warning"
-                    )
+                self._server = HttpServer(
+                    create_app(self.platform), graceful=10, on_stop=self.platform.interrupt
                 )
             except BaseException as error:
                 started.set_exception(error)
@@ -127,7 +125,7 @@ class Harness:
             self._loop = asyncio.get_running_loop()
             started.set_result(None)
             try:
-                await self._server.serve(sockets=[sock])
+                await self._server.serve([sock])
             finally:
                 await self.platform.close()
 
@@ -136,15 +134,15 @@ class Harness:
         )
         self._thread.start()
         started.result(timeout=60)
-        for _ in range(1000):  # bounded: uvicorn says it started within seconds
+        for _ in range(1000):  # bounded: the server listens within moments
             if self._server is not None and self._server.started:
                 break
             time.sleep(0.005)
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
+        if self._server is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._server.stop)
         if self._thread is not None:
             self._thread.join(timeout=60)
         if self._own_dir is not None:

@@ -1,0 +1,312 @@
+"""One client connection: ``httptools`` parses its requests, each becomes an
+``Exchange`` run as one task of the ASGI app, answered in the order they came
+(pipelined requests wait their turn).
+
+Reading pauses while a request's body waits unread past ``HIGH_WATER``, and an app
+writing a long response waits while the socket's buffer is full, so neither a fast
+client nor a slow one makes the server hold more than a few buffers per connection. A
+connection left idle for ``keep_alive`` seconds is closed (the client's pool opens a new
+one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any, cast
+from urllib.parse import unquote
+
+import httptools
+
+from altus.httpd.exchange import Exchange
+
+log = logging.getLogger(__name__)
+
+ASGIApp = Any  # (scope, receive, send) -> awaitable
+
+#: The request line and headers together may take this much; more answers 431.
+MAX_HEAD_BYTES = 64 * 1024
+
+_ASGI = {"version": "3.0", "spec_version": "2.4"}
+_BAD_REQUEST = (
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 11\r\nconnection: close\r\n\r\nBad Request"
+)
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8"
+    b"\r\ncontent-length: 31\r\nconnection: close\r\n\r\nRequest Header Fields Too Large"
+)
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+@dataclass
+class ServerState:
+    """What the connections of one server share."""
+
+    app: ASGIApp
+    keep_alive: float = 5.0
+    connections: set[HttpConnection] = field(default_factory=set)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    #: Shutting down: no new exchange starts, each connection closes once answered.
+    closing: bool = False
+    _date_second: int = -1
+    _date: bytes = b""
+
+    def date_header(self) -> bytes:
+        """``date: <IMF-fixdate>``, made once a second."""
+        now = int(time.time())
+        if now != self._date_second:
+            self._date_second = now
+            self._date = b"date: " + formatdate(now, usegmt=True).encode() + b"\r\n"
+        return self._date
+
+
+class HttpConnection(asyncio.Protocol):
+    def __init__(self, state: ServerState) -> None:
+        self._state = state
+        self._app = state.app
+        self._loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._client: tuple[str, int] | None = None
+        self._server: tuple[str, int] | None = None
+        #: Exchanges in arrival order; the first is being answered.
+        self._queue: deque[Exchange] = deque()
+        #: The exchange whose request is being read (its body still coming).
+        self._reading: Exchange | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._read_paused = False
+        self._write_paused = False
+        self._drained: asyncio.Future[None] | None = None
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_bytes = 0
+        self._expect = False
+        self._too_large = False
+
+    # --- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement the interface without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer, local = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+        if isinstance(peer, tuple):
+            self._client = (str(peer[0]), int(peer[1]))
+        if isinstance(local, tuple):
+            self._server = (str(local[0]), int(local[1]))
+        self._state.connections.add(self)
+        self._arm_idle()
+
+    def data_received(self, data: bytes) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            pass  # no protocol is upgraded to: the request is answered as it is
+        except httptools.HttpParserError:
+            self._refuse(_HEAD_TOO_LARGE if self._too_large else _BAD_REQUEST)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._state.connections.discard(self)
+        self._transport = None
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        for exchange in self._queue:
+            exchange.disconnect()
+        self._release_writers()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._release_writers()
+
+    # --- httptools callbacks ----------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = []
+        self._head_bytes = 0
+        self._expect = False
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        self._headers.append((name, value))
+        self._count(len(name) + len(value))
+        if name == b"expect" and value.lower() == b"100-continue":
+            self._expect = True
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        url = self._url
+        if not url.startswith(b"/"):  # absolute form (a proxy's), or "*"
+            parsed = httptools.parse_url(url)
+            url = (parsed.path or b"/") + (b"?" + parsed.query if parsed.query else b"")
+        raw_path, _, query = url.partition(b"?")
+        path = raw_path.decode("latin-1")
+        if "%" in path:
+            path = unquote(path)
+        scope = {
+            "type": "http",
+            "asgi": _ASGI,
+            "http_version": parser.get_http_version(),
+            "server": self._server,
+            "client": self._client,
+            "scheme": "http",
+            "method": parser.get_method().decode("ascii"),
+            "root_path": "",
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": query,
+            "headers": self._headers,
+        }
+        exchange = Exchange(self, scope, parser.should_keep_alive(), self._expect)
+        self._reading = exchange
+        self._queue.append(exchange)
+        if len(self._queue) == 1:
+            self._start(exchange)
+
+    def on_body(self, body: bytes) -> None:
+        exchange = self._reading
+        if exchange is not None and exchange.feed(body) and not self._read_paused:
+            self._read_paused = True
+            if self._transport is not None:
+                self._transport.pause_reading()
+
+    def on_message_complete(self) -> None:
+        exchange, self._reading = self._reading, None
+        if exchange is not None:
+            exchange.end()
+
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._too_large = True
+            raise _HeadTooLarge
+
+    # --- what an exchange needs (exchange.Connection) ---------------------------------------
+
+    def write(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def resume_reading(self) -> None:
+        if self._read_paused:
+            self._read_paused = False
+            if self._transport is not None:
+                self._transport.resume_reading()
+
+    async def drain(self) -> None:
+        if not self._write_paused or self._transport is None:
+            return
+        if self._drained is None:
+            self._drained = self._loop.create_future()
+        await self._drained
+
+    def date_header(self) -> bytes:
+        return self._state.date_header()
+
+    # --- running exchanges ------------------------------------------------------------------
+
+    def _start(self, exchange: Exchange) -> None:
+        task = self._loop.create_task(self._run(exchange))
+        self._state.tasks.add(task)
+        task.add_done_callback(self._state.tasks.discard)
+
+    async def _run(self, exchange: Exchange) -> None:
+        scope = exchange.scope
+        try:
+            await self._app(scope, exchange.receive, exchange.send)
+        except Exception:
+            log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            self._unanswered(exchange)
+        else:
+            if not exchange.finished:
+                log.error(
+                    "%s %s: the app returned without finishing its answer",
+                    scope["method"],
+                    scope["path"],
+                )
+                self._unanswered(exchange)
+        finally:
+            self._done(exchange)
+
+    def _unanswered(self, exchange: Exchange) -> None:
+        """An exchange the app did not finish: a 500 if nothing was sent yet, else the
+        connection is cut (the client sees the response is incomplete)."""
+        if not exchange.started:
+            exchange.internal_error()
+        else:
+            exchange.keep_alive = False
+            exchange.finished = True
+
+    def _done(self, exchange: Exchange) -> None:
+        queue = self._queue
+        if queue and queue[0] is exchange:
+            queue.popleft()
+        transport = self._transport
+        if transport is None:
+            return
+        if not exchange.keep_alive or self._state.closing:
+            transport.close()
+            return
+        # Reading goes on: the next request, or the unread rest of this one's body (dropped
+        # as it comes, so that the next request can be found after it).
+        self.resume_reading()
+        if queue:
+            self._start(queue[0])
+        else:
+            self._arm_idle()
+
+    # --- closing ----------------------------------------------------------------------------
+
+    def close_if_idle(self) -> None:
+        """Close now if nothing is being answered (shutdown)."""
+        if not self._queue and self._transport is not None:
+            self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _arm_idle(self) -> None:
+        self._idle = self._loop.call_later(self._state.keep_alive, self._idle_expired)
+
+    def _idle_expired(self) -> None:
+        self._idle = None
+        self.close_if_idle()
+
+    def _refuse(self, answer: bytes) -> None:
+        """A request that cannot be parsed: answered (if nothing else is being answered)
+        and the connection closed, since where the next request starts is unknown."""
+        transport = self._transport
+        if transport is None:
+            return
+        if not self._queue:
+            transport.write(answer)
+        transport.close()
+
+    def _release_writers(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
