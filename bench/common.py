@@ -72,12 +72,19 @@ def summary(values: list[float]) -> dict[str, float]:
 
 @contextmanager
 def bare_server() -> Iterator[int]:
+    with bare_process() as (port, _):
+        yield port
+
+
+@contextmanager
+def bare_process() -> Iterator[tuple[int, int]]:
+    """The bare loopback server: its port and its PID."""
     process = subprocess.Popen(
         [sys.executable, "-c", BARE_SERVER], stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None
-        yield int(process.stdout.readline())
+        yield int(process.stdout.readline()), process.pid
     finally:
         process.kill()
         process.wait()
