@@ -8,6 +8,7 @@ from pathlib import Path
 
 from altus.runtime_api.server import _hex_address
 from altus.runtimes.registry import RUNTIME_DIR
+from altus.sandbox.backends.linux.cgroups import MB_PER_VCPU, cfs_quota
 from altus.sandbox.backends.linux.paths import (
     Paths,
     exec_message,
@@ -74,3 +75,16 @@ def test_interpreter_prefixes_outside_usr_are_bound() -> None:
 def test_proc_net_tcp_addresses() -> None:
     assert _hex_address(("127.0.0.1", 9001)) == b"0100007F:2329"
     assert _hex_address(("not-an-address", 1)) is None
+
+
+def test_cpu_shares_are_enforced_over_short_periods() -> None:
+    # 1,769 MB: a whole CPU, over 10 ms.
+    assert cfs_quota(1769 / MB_PER_VCPU) == (10_000, 10_000)
+    # 128 MB: 7.2% of a CPU; at 10 ms the quota would fall under the kernel's 1 ms
+    # floor, so the period stretches to keep the share (1 ms of every 13.8 ms).
+    quota, period = cfs_quota(128 / MB_PER_VCPU)
+    assert quota == 1000 and period == 13_820
+    # 10,240 MB: several CPUs' worth in each period.
+    assert cfs_quota(10240 / MB_PER_VCPU) == (57_886, 10_000)
+    # A blank waiting for assignment: 1% of a CPU, the longest period.
+    assert cfs_quota(0) == (1000, 100_000)

@@ -129,6 +129,8 @@ class ExecutionEnvironment:
         self.busy = False
         self.dead = False
         self.last_used = time.monotonic()
+        #: The pending freeze of an idle environment (see ``pool.FREEZE_AFTER``).
+        self.freezing: asyncio.TimerHandle | None = None
         #: The INIT phase's duration, reported (and billed) with the first invoke.
         self.init_duration_ms: float | None = None
         #: Called once when the sandbox's process exits on its own.
