@@ -21,6 +21,7 @@ from altus import ids
 from altus.api.errors import InternalFailure, UnknownOperation
 from altus.api.model import service_model
 from altus.api.protocols.base import WireProtocol
+from altus.api.protocols.common import header_map
 from altus.api.protocols.json import JsonProtocol
 from altus.api.protocols.query import QueryProtocol, is_query
 from altus.api.protocols.rest_json import RestJsonProtocol
@@ -96,7 +97,7 @@ class BoundService:
         return True
 
     def protocol_for(self, request: Request) -> WireProtocol:
-        headers = request.headers
+        headers = header_map(request)
         if "x-amz-target" in headers and "json" in self.protocols:
             return self.protocols["json"]
         if "query" in self.protocols and is_query(request):

@@ -17,11 +17,29 @@ from starlette.requests import Request
 from altus.api.errors import RequestTooLarge
 from altus.api.validate import Lazy
 
+_HEADERS = "altus.headers"
+
+
+def header_map(request: Request) -> dict[str, str]:
+    """The request's headers by lowercase name (the first of a repeated one, as
+    Starlette's ``Headers.get``), made once per request: a protocol looks several up,
+    and a dict finds each at once where ``Headers`` scans the list."""
+    scope = request.scope
+    found: dict[str, str] | None = scope.get(_HEADERS)
+    if found is None:
+        found = {}
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1").lower()
+            if key not in found:
+                found[key] = value.decode("latin-1")
+        scope[_HEADERS] = found
+    return found
+
 
 async def read_body(request: Request, limit: int, operation: str) -> bytes:
     """The whole request body, refused (RequestTooLarge) unread past ``limit`` bytes when
     its Content-Length says so, and as soon as it passes ``limit`` otherwise."""
-    declared = request.headers.get("content-length")
+    declared = header_map(request).get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit, operation)
     chunks: list[bytes] = []
@@ -59,11 +77,18 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def parse_json(raw: bytes | str) -> Any:
     """Strict JSON as AWS's parsers read it: no NaN or Infinity. ValueError for anything
     unreadable, including nesting too deep for the parser."""
+    if not isinstance(raw, str):
+        # As json.loads reads bytes (UTF-8, -16 or -32), with one decoder made once
+        # rather than one per call.
+        raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        return _DECODER.decode(raw)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 

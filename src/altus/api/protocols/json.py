@@ -16,7 +16,14 @@ from starlette.responses import Response
 
 from altus.api.errors import Unparsable
 from altus.api.protocols.base import WireProtocol, request_id_header
-from altus.api.protocols.common import dump_json, from_json, parse_json, read_body, to_json
+from altus.api.protocols.common import (
+    dump_json,
+    from_json,
+    header_map,
+    parse_json,
+    read_body,
+    to_json,
+)
 from altus.api.spec import Call, Members
 from altus.errors import AltusError
 
@@ -31,7 +38,7 @@ class JsonProtocol(WireProtocol):
         self._query_compatible = "awsQueryCompatible" in model.metadata
 
     async def operation(self, request: Request) -> str | None:
-        prefix, _, name = request.headers.get("x-amz-target", "").partition(".")
+        prefix, _, name = header_map(request).get("x-amz-target", "").partition(".")
         if prefix != self.target_prefix or name not in self.model.operation_names:
             return None
         return name

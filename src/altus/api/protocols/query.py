@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from altus.api.errors import Unparsable
 from altus.api.protocols.base import WireProtocol, request_id_header
-from altus.api.protocols.common import read_body
+from altus.api.protocols.common import header_map, read_body
 from altus.api.protocols.xml import XmlWriter, escape, scalar_from_text
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable, camel
@@ -35,7 +35,7 @@ _MAX_ITEMS = 10_000
 
 def is_query(request: Request) -> bool:
     """Whether a request is in the query protocol's shape (a form naming an Action)."""
-    content_type = request.headers.get("content-type", "")
+    content_type = header_map(request).get("content-type", "")
     if content_type.startswith("application/x-www-form-urlencoded"):
         return True
     return request.method == "GET" and "Action=" in request.url.query

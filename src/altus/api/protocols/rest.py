@@ -23,7 +23,13 @@ from starlette.responses import Response
 
 from altus.api.chunked import ChunkedResponse
 from altus.api.protocols.base import WireProtocol, request_id_header
-from altus.api.protocols.common import Body, read_body, timestamp_from_wire, timestamp_to_wire
+from altus.api.protocols.common import (
+    Body,
+    header_map,
+    read_body,
+    timestamp_from_wire,
+    timestamp_to_wire,
+)
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable, camel
 
@@ -145,8 +151,10 @@ def _matched(template: _Template, found: re.Match[str]) -> tuple[str, dict[str, 
 
 def query_params(request: Request) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
-    for key, value in parse_qsl(request.url.query, keep_blank_values=True):
-        params.setdefault(key, []).append(value)
+    raw: bytes = request.scope.get("query_string", b"")
+    if raw:
+        for key, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+            params.setdefault(key, []).append(value)
     return params
 
 
@@ -188,58 +196,81 @@ def scalar_from_text(shape: Any, text: str, member: str, where: str) -> Any:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """Where one input member is read from outside the body, worked out once per
+    operation from the model (not per request)."""
+
+    name: str
+    location: str  # uri | querystring | header | headers | querymap
+    wire: str
+    shape: Any
+    #: A list's member shape (a list is read item by item).
+    item: Any
+
+
+def bindings(shape: Any) -> tuple[_Binding, ...]:
+    """The members of ``shape`` bound to the URI, the query string and headers."""
+    found = []
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        if location not in ("uri", "querystring", "header", "headers"):
+            continue
+        wire = member.serialization.get("name", name)
+        if location in ("header", "headers"):
+            wire = wire.lower()
+        elif location == "querystring" and member.type_name == "map":
+            location = "querymap"
+        item = member.member if member.type_name == "list" else None
+        found.append(_Binding(name, location, wire, member, item))
+    return tuple(found)
+
+
 def bound_members(
-    shape: Any, request: Request, labels: Mapping[str, str], query: Mapping[str, list[str]]
+    plan: tuple[_Binding, ...],
+    headers: Mapping[str, str],
+    labels: Mapping[str, str],
+    query: Mapping[str, list[str]],
 ) -> dict[str, Any]:
     """The input members bound to the URI, the query string and headers."""
     out: dict[str, Any] = {}
-    headers = request.headers
-    bound_query: set[str] = set()
-    query_map: tuple[str, Any] | None = None
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        if location == "uri":
-            if wire in labels:
-                out[name] = scalar_from_text(member, labels[wire], name, "uri")
-        elif location == "querystring":
-            if member.type_name == "map":
-                query_map = (name, member)
-                continue
-            bound_query.add(wire)
-            values = query.get(wire)
-            if values is None:
-                continue
-            if member.type_name == "list":
-                out[name] = [
-                    scalar_from_text(member.member, v, name, "querystring") for v in values
-                ]
-            else:
-                out[name] = scalar_from_text(member, values[0], name, "querystring")
-        elif location == "header":
+    query_map: _Binding | None = None
+    for binding in plan:
+        location, name, wire = binding.location, binding.name, binding.wire
+        if location == "header":
             value = headers.get(wire)
             if value is None:
                 continue
-            if member.type_name == "list":
+            if binding.item is not None:
                 out[name] = [
-                    scalar_from_text(member.member, v.strip(), name, "header")
+                    scalar_from_text(binding.item, v.strip(), name, "header")
                     for v in value.split(",")
                     if v.strip()
                 ]
             else:
-                out[name] = scalar_from_text(member, value, name, "header")
+                out[name] = scalar_from_text(binding.shape, value, name, "header")
+        elif location == "uri":
+            if wire in labels:
+                out[name] = scalar_from_text(binding.shape, labels[wire], name, "uri")
+        elif location == "querystring":
+            values = query.get(wire)
+            if values is None:
+                continue
+            if binding.item is not None:
+                out[name] = [scalar_from_text(binding.item, v, name, "querystring") for v in values]
+            else:
+                out[name] = scalar_from_text(binding.shape, values[0], name, "querystring")
         elif location == "headers":
-            prefix = wire.lower()
-            found = {
-                k[len(prefix) :]: v for k, v in headers.items() if k.lower().startswith(prefix)
-            }
+            found = {k[len(wire) :]: v for k, v in headers.items() if k.startswith(wire)}
             if found:
                 out[name] = found
+        else:
+            query_map = binding
     if query_map is not None:
-        name, member = query_map
+        bound_query = {b.wire for b in plan if b.location == "querystring"}
         rest = {k: v[0] for k, v in query.items() if k not in bound_query}
         if rest:
-            out[name] = rest
+            out[query_map.name] = rest
     return out
 
 
@@ -289,12 +320,13 @@ class RestProtocol(WireProtocol):
     def __init__(self, spec: Any, model: Any) -> None:
         super().__init__(spec, model)
         self.router = Router(model)
+        self._plans: dict[str, tuple[_Binding, ...]] = {}
 
     async def operation(self, request: Request) -> str | None:
         query = query_params(request)
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         found = self.router.match(
-            request.method, raw_path.decode("latin-1"), query, request.headers
+            request.method, raw_path.decode("latin-1"), query, header_map(request)
         )
         if found is None:
             return None
@@ -306,8 +338,11 @@ class RestProtocol(WireProtocol):
         if shape is None:
             return {}
         labels, query = self.route(request)
+        plan = self._plans.get(operation.name)
+        if plan is None:
+            plan = self._plans[operation.name] = bindings(shape)
         try:
-            members = bound_members(shape, request, labels, query)
+            members = bound_members(plan, header_map(request), labels, query)
             payload = shape.serialization.get("payload")
             if payload is not None:
                 target = shape.members[payload]
