@@ -73,7 +73,7 @@ async def invoke(lam: Lambda, call: Call, input: Members) -> Members:
         await lam.functions.resolve_invoke(ref)  # 404 now, not in the background
         call.request_id = await lam.async_invoker.submit(ref, payload)
         return {"StatusCode": 202}
-    request = await _synchronous(lam, input, ref, "InvokeFunction")
+    request = await _synchronous(lam, call, input, ref, "InvokeFunction")
     if invocation_type == "DryRun":
         return await _dry_run(lam, ref)
     result = await lam.invoker.invoke(request)
@@ -104,7 +104,7 @@ async def invoke_with_response_stream(lam: Lambda, call: Call, input: Members) -
     the first event the status stays 200, failures included (InvokeComplete's
     ``ErrorCode`` and ``ErrorDetails``: the error document Invoke would have answered)."""
     ref = ref_of(lam, input)
-    request = await _synchronous(lam, input, ref, "InvokeWithResponseStream")
+    request = await _synchronous(lam, call, input, ref, "InvokeWithResponseStream")
     if input.get("InvocationType") == "DryRun":
         return await _dry_run(lam, ref)
     streamed = await lam.invoker.invoke_stream(request)
@@ -117,16 +117,17 @@ async def invoke_with_response_stream(lam: Lambda, call: Call, input: Members) -
 
 
 async def _synchronous(
-    lam: Lambda, input: Members, ref: FunctionRef, operation: str
+    lam: Lambda, call: Call, input: Members, ref: FunctionRef, operation: str
 ) -> InvokeRequest:
     """A synchronous invocation's request: its payload (read within 6 MB, JSON), client
-    context and log type."""
+    context and log type. The call's request id is the invocation's, as on Lambda."""
     body: Body = input["Payload"]
     return InvokeRequest(
         ref=ref,
         payload=event_payload(await body.read(SYNC_PAYLOAD_LIMIT, operation)),
         client_context=parse_client_context(input.get("ClientContext")),
         want_log=input.get("LogType") == "Tail",
+        request_id=call.request_id,
     )
 
 

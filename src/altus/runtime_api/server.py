@@ -37,6 +37,7 @@ from typing import cast
 import httptools
 
 from altus.runtime_api.endpoint import (
+    ACCEPTED,
     MAX_RESPONSE_BYTES,
     STREAMING,
     Reply,
@@ -248,14 +249,34 @@ class RuntimeApiProtocol(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        phrase = HTTPStatus(reply.status).phrase
-        head = [f"HTTP/1.1 {reply.status} {phrase}", f"Content-Length: {len(reply.body)}"]
-        head.extend(f"{name}: {value}" for name, value in reply.headers)
-        if close:
-            head.append("Connection: close")
-        transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body)
+        if reply is ACCEPTED and not close:
+            transport.write(_ACCEPTED_WIRE)  # every response and error the runtime posts
+            return
+        transport.write(wire(reply, close))
         if close:
             transport.close()
+
+
+_STATUS_LINES = {
+    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode() for status in HTTPStatus
+}
+
+
+def wire(reply: Reply, close: bool = False) -> bytes:
+    """``reply`` as one HTTP/1.1 response."""
+    head = [
+        _STATUS_LINES.get(reply.status) or f"HTTP/1.1 {reply.status} \r\n".encode(),
+        b"Content-Length: %d\r\n" % len(reply.body),
+    ]
+    head.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in reply.headers)
+    if close:
+        head.append(b"Connection: close\r\n")
+    head.append(b"\r\n")
+    head.append(reply.body)
+    return b"".join(head)
+
+
+_ACCEPTED_WIRE = wire(ACCEPTED)
 
 
 def _trailer_end(trailers: dict[bytes, bytes] | None) -> StreamEnd:
