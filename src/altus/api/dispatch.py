@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from altus import ids
@@ -64,7 +64,10 @@ class Dispatcher:
         self._by_signing: dict[str, list[BoundService]] = {}
         for service in services:
             self._by_signing.setdefault(service.signing_name, []).append(service)
-        self._own = list(own)
+        # Altus's own routes by their literal paths (looked up, not matched one by one);
+        # any with parameters are matched in order.
+        self._own_literal = {r.path: r for r in own if isinstance(r, Route) and "{" not in r.path}
+        self._own = [r for r in own if r not in self._own_literal.values()]
         self._fallback = next((s for s in services if s.rest is not None), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,7 +116,8 @@ class Dispatcher:
             for service in candidates:
                 if await service.claims(request):
                     return service
-        for route in self._own:
+        literal = self._own_literal.get(scope["path"])
+        for route in (literal, *self._own) if literal is not None else self._own:
             match, child = route.matches(scope)
             if match == Match.FULL:
                 scope.update(child)

@@ -27,7 +27,8 @@ _STATUS_LINES = {
 }
 #: A header name is an RFC 9110 token; a value may not hold CR, LF or NUL.
 _BAD_NAME = re.compile(rb"[^!#$%&'*+\-.^_`|~0-9a-zA-Z]")
-_BAD_VALUE = re.compile(rb"[\r\n\x00]")
+#: Names already found good: most answers repeat a few dozen names.
+_GOOD_NAMES: set[bytes] = set()
 _DISCONNECT: Message = {"type": "http.disconnect"}
 #: How the body is framed: by Content-Length, chunked, not at all (HEAD, 204, 304), or
 #: not yet known (decided by the first part sent).
@@ -79,6 +80,7 @@ class Exchange:
         "keep_alive",
         "scope",
         "started",
+        "wait_body",
     )
 
     def __init__(
@@ -102,6 +104,8 @@ class Exchange:
         self.disconnected = False
         self.started = False
         self.finished = False
+        #: The app starts once the body is in (a small one of declared length).
+        self.wait_body = False
         self._head = b""
         self._mode = _UNDECIDED
         self._remaining: int | None = None
@@ -195,9 +199,12 @@ class Exchange:
         close = False
         mode = _UNDECIDED
         for name, value in headers:
-            if not name or _BAD_NAME.search(name):
-                raise RuntimeError(f"Invalid HTTP header name {name!r}.")
-            if _BAD_VALUE.search(value):
+            if name not in _GOOD_NAMES:
+                if not name or _BAD_NAME.search(name):
+                    raise RuntimeError(f"Invalid HTTP header name {name!r}.")
+                if len(_GOOD_NAMES) < 4096:
+                    _GOOD_NAMES.add(name)
+            if b"\r" in value or b"\n" in value or b"\0" in value:
                 raise RuntimeError(f"Invalid HTTP header value for {name!r}.")
             lower = name.lower()
             if lower == b"content-length":

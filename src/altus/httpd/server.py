@@ -44,10 +44,26 @@ class HttpServer:
             )
             self._listeners.append(listener)
         self.started = True
+        sweep = loop.create_task(self._close_idle(state))
         try:
             await self._stopping.wait()
         finally:
+            sweep.cancel()
             await self._shutdown()
+
+    @staticmethod
+    async def _close_idle(state: ServerState) -> None:
+        """Close each connection idle for ``keep_alive`` seconds (within a quarter of
+        that, at most a second, late)."""
+        loop = asyncio.get_running_loop()
+        interval = min(1.0, state.keep_alive / 4)
+        while True:  # until cancelled by the stop
+            await asyncio.sleep(interval)
+            expired = loop.time() - state.keep_alive
+            for connection in list(state.connections):
+                since = connection.idle_since
+                if since is not None and since <= expired:
+                    connection.close_if_idle()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -94,7 +94,12 @@ _Batch = tuple[str, str, Sequence[LogEvent]]
 
 def _write(tx: Transaction, batch: list[_Batch], now: int) -> None:
     low, high = ("LEAST", "GREATEST") if tx.dialect == POSTGRESQL else ("min", "max")
-    for group, stream, events in batch:
+    # Appends to one stream written together: the invokes of a burst on one environment
+    # cost one statement each for its group and stream, not one per invoke.
+    by_stream: dict[tuple[str, str], list[LogEvent]] = {}
+    for group, stream, appended in batch:
+        by_stream.setdefault((group, stream), []).extend(appended)
+    for (group, stream), events in by_stream.items():
         tx.execute(
             "INSERT INTO log_groups (grp, created) VALUES (?, ?) ON CONFLICT (grp) DO NOTHING",
             (group, now),

@@ -268,7 +268,8 @@ def wire(reply: Reply, close: bool = False) -> bytes:
         _STATUS_LINES.get(reply.status) or f"HTTP/1.1 {reply.status} \r\n".encode(),
         b"Content-Length: %d\r\n" % len(reply.body),
     ]
-    head.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in reply.headers)
+    if reply.headers:
+        head.append("".join(f"{n}: {v}\r\n" for n, v in reply.headers).encode("latin-1"))
     if close:
         head.append(b"Connection: close\r\n")
     head.append(b"\r\n")
