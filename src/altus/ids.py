@@ -1,8 +1,9 @@
 """Request ids: UUID-shaped (version 4), unique, not secret.
 
 ``uuid.uuid4`` reads ``os.urandom``: a system call of ~10 µs here, paid twice per
-invoke before. These ids identify requests and invocations in logs and headers; nothing
-is guarded by their being unpredictable, so they come from the process's PRNG, and are
+invoke before. These ids identify requests, invocations, Event invokes and queue
+messages in logs, headers and answers; nothing is guarded by their being unpredictable
+(receipt handles are, and stay random), so they come from the process's PRNG, and are
 formatted without a ``uuid.UUID`` (a third of the cost).
 """
 

@@ -21,7 +21,6 @@ connection off when the function fails after the first byte. CORS is ``url_cors`
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncGenerator
 
 from starlette.requests import Request
@@ -29,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from altus import ids
 from altus.api.chunked import ChunkedResponse, Truncated
 from altus.api.protocols.common import read_body
 from altus.api.spec import HostRule
@@ -143,7 +143,7 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
         body = await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeFunction")
     except AltusError as error:
         return _message(error.status, error.code, error.message, cors)
-    request_id = str(uuid.uuid4())
+    request_id = ids.request_id()
     event = build_event(
         _url_request(request, raw_path, body),
         url_id=url_id,

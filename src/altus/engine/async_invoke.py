@@ -21,11 +21,11 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from altus import ids
 from altus.clock import SYSTEM, Clock
 from altus.control.arns import LATEST, FunctionRef
 from altus.control.errors import ResourceNotFound
@@ -155,7 +155,7 @@ class AsyncInvoker:
     async def submit(self, ref: FunctionRef, payload: bytes) -> str:
         """Queue an Event invoke durably; returns its request id once it is stored."""
         event = QueuedEvent(
-            id=str(uuid.uuid4()),
+            id=ids.request_id(),
             function=ref.name,
             qualifier=ref.qualifier,
             payload=payload,
@@ -335,7 +335,7 @@ class AsyncInvoker:
             )
             records.append(
                 OutboxRecord(
-                    id=str(uuid.uuid4()),
+                    id=ids.request_id(),
                     event_id=event.id,
                     function=event.function,
                     kind=ON_SUCCESS if step.condition == SUCCESS else ON_FAILURE,
@@ -348,7 +348,7 @@ class AsyncInvoker:
             failure = outcome or Outcome(500, message="The event could not be delivered.")
             records.append(
                 OutboxRecord(
-                    id=str(uuid.uuid4()),
+                    id=ids.request_id(),
                     event_id=event.id,
                     function=event.function,
                     kind=DEAD_LETTER,

@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from altus import ids
 from altus.queues.base import (
     Dedup,
     DropMessages,
@@ -137,7 +137,7 @@ def plan_send(
     seq = next_seq()
     message = Message(
         queue=queue.name,
-        id=str(uuid.uuid4()),
+        id=ids.request_id(),
         seq=seq,
         body=body,
         attributes=attributes,
