@@ -216,6 +216,17 @@ def test_expect_100_continue_is_answered_when_the_body_is_read(running):
     conn.close()
 
 
+def test_a_body_refused_before_100_continue_closes_the_connection(running):
+    conn = running.connect()
+    conn.sendall(
+        b"POST /unread HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+    )
+    status, _, body = read_response(conn, bytearray())
+    assert status.startswith(b"HTTP/1.1 413") and body == b"too large"
+    assert closed(conn)  # the body never sent cannot be told from a next request
+    conn.close()
+
+
 def test_a_large_body_is_read_through_the_flow_control(running):
     conn = running.connect()
     payload = bytes(range(256)) * 8192  # 2 MiB, past the high-water mark many times

@@ -279,7 +279,7 @@ class HttpConnection(asyncio.Protocol):
         transport = self._transport
         if transport is None:
             return
-        if not exchange.keep_alive or self._state.closing:
+        if not exchange.keep_alive or exchange.body_refused or self._state.closing:
             transport.close()
             return
         # Reading goes on: the next request, or the unread rest of this one's body (dropped

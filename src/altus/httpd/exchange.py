@@ -250,6 +250,13 @@ class Exchange:
             raise RuntimeError("The response body does not match its Content-Length.")
         return head + body if head else body
 
+    @property
+    def body_refused(self) -> bool:
+        """The client waits for ``100 Continue`` before sending a body the app answered
+        without reading: it may never send it, so where the next request begins is
+        unknown, and the connection must close."""
+        return self._expect_continue and not self.complete
+
     def internal_error(self) -> None:
         """Answer 500 and close, for an app that failed before its response began."""
         self.finished = True
