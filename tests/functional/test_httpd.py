@@ -309,6 +309,18 @@ def test_a_header_value_that_would_split_the_response_is_refused(running):
     conn.close()
 
 
+def test_a_request_to_upgrade_is_answered_as_plain_http_and_closed(running):
+    conn = running.connect()
+    conn.sendall(
+        b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        b"\x81\x05hello"  # a WebSocket frame: not a body, not a next request
+    )
+    status, headers, body = read_response(conn, bytearray())
+    assert status == b"HTTP/1.1 200 OK" and body == b""
+    assert headers[b"connection"] == b"close" and closed(conn)
+    conn.close()
+
+
 def test_malformed_and_oversized_heads_are_refused(running):
     conn = running.connect()
     conn.sendall(b"NONSENSE\r\n\r\n")

@@ -119,7 +119,7 @@ class HttpConnection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            pass  # no protocol is upgraded to: the request is answered as it is
+            self._no_upgrade()
         except httptools.HttpParserError:
             self._refuse(_HEAD_TOO_LARGE if self._too_large else _BAD_REQUEST)
 
@@ -207,6 +207,20 @@ class HttpConnection(asyncio.Protocol):
         if exchange is not None:
             exchange.end()
             if exchange.wait_body and self._queue and self._queue[0] is exchange:
+                self._start(exchange)
+
+    def _no_upgrade(self) -> None:
+        """A request to switch protocols (``Upgrade: websocket``, ``h2c``): none is
+        spoken here, so it is answered as plain HTTP, with what came after its head taken
+        as the other protocol's (not a body, not a next request), and the connection
+        closes after the answer."""
+        if not self._queue:
+            return
+        self._queue[-1].keep_alive = False
+        exchange, self._reading = self._reading, None
+        if exchange is not None:
+            exchange.end()
+            if exchange.wait_body and self._queue[0] is exchange:
                 self._start(exchange)
 
     def _count(self, size: int) -> None:
