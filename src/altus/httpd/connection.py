@@ -267,7 +267,8 @@ class HttpConnection(asyncio.Protocol):
             log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
             self._unanswered(exchange)
         else:
-            if not exchange.finished:
+            # A client gone mid-answer leaves it unfinished, and nobody to tell.
+            if not exchange.finished and not exchange.disconnected:
                 log.error(
                     "%s %s: the app returned without finishing its answer",
                     scope["method"],
