@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 import signal
 import socket
 import threading
@@ -17,8 +16,6 @@ from altus.app import create_app
 from altus.httpd import HttpServer
 from altus.platform import Platform, build_platform
 from altus.settings import Settings
-
-log = logging.getLogger(__name__)
 
 ReadyCallback = Callable[[Platform, str], Awaitable[None]]
 

@@ -31,11 +31,11 @@ import json
 import logging
 import re
 import socket
-from http import HTTPStatus
 from typing import cast
 
 import httptools
 
+from altus.httpd.exchange import status_line
 from altus.runtime_api.endpoint import (
     ACCEPTED,
     MAX_RESPONSE_BYTES,
@@ -257,15 +257,10 @@ class RuntimeApiProtocol(asyncio.Protocol):
             transport.close()
 
 
-_STATUS_LINES = {
-    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode() for status in HTTPStatus
-}
-
-
 def wire(reply: Reply, close: bool = False) -> bytes:
     """``reply`` as one HTTP/1.1 response."""
     head = [
-        _STATUS_LINES.get(reply.status) or f"HTTP/1.1 {reply.status} \r\n".encode(),
+        status_line(reply.status),
         b"Content-Length: %d\r\n" % len(reply.body),
     ]
     if reply.headers:
