@@ -5,10 +5,8 @@ server's own endpoints: ``GET /_altus/health`` (each service's figures) and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import Metric
-from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,10 +14,15 @@ from starlette.routing import Route
 from altus.api.dispatch import Dispatcher
 from altus.platform import Platform
 
+if TYPE_CHECKING:  # prometheus_client is imported when /metrics is first scraped
+    from prometheus_client.core import Metric
+
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-class _Figures(Collector):
+class _Figures:
+    """A Prometheus collector (``collect`` is all a registry asks of one)."""
+
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
 
@@ -40,6 +43,8 @@ def create_app(platform: Platform) -> Dispatcher:
         return JSONResponse(body)
 
     async def metrics(request: Request) -> Response:
+        from prometheus_client import CollectorRegistry, generate_latest
+
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_Figures(platform))
         return Response(generate_latest(registry), media_type=METRICS_CONTENT_TYPE)

@@ -13,9 +13,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-from prometheus_client.core import Metric
+from typing import TYPE_CHECKING, Any
 
 from altus.api.spec import Context
 from altus.awslambda import metrics
@@ -48,6 +46,9 @@ from altus.sandbox.base import SandboxBackend, SandboxError
 from altus.settings import Settings
 from altus.store.code import CodeStore
 from altus.store.secrets import FernetCipher, key_file
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,15 @@ oldest event's age; and invocations in flight.
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from typing import TYPE_CHECKING
 
 from altus.control.model import FunctionConfig
 from altus.engine.async_invoke import AsyncInvoker
 from altus.engine.hooks import InvocationHook
 from altus.engine.results import InvokeResult
+
+if TYPE_CHECKING:  # prometheus_client is imported when /metrics is first scraped
+    from prometheus_client.core import Metric
 
 _COUNTERS: list[tuple[str, str]] = [
     ("received", "Event invokes accepted"),
@@ -52,6 +54,8 @@ class InvocationCounters(InvocationHook):
         self.cold_starts[config.name] = self.cold_starts.get(config.name, 0) + 1
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily
+
         for key, counts, text in (
             ("invocations", self.invocations, "Invocations that ran (function errors too)"),
             ("invocation_errors", self.errors, "Invocations that ended in a function error"),
@@ -65,6 +69,8 @@ class InvocationCounters(InvocationHook):
 
 
 def collect(invoker: AsyncInvoker, in_flight: int) -> Iterator[Metric]:
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
     counters = invoker.stats.snapshot()
     for key, text in _COUNTERS:
         family = CounterMetricFamily(f"altus_async_{key}", text, labels=["function"])

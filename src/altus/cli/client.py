@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
+if TYPE_CHECKING:  # imported by the client commands only, not by ``altus up``
+    import httpx
 
 
 class CliError(Exception):
@@ -17,6 +18,8 @@ class CliError(Exception):
 
 class AltusClient:
     def __init__(self, endpoint: str, timeout: float = 960.0) -> None:
+        import httpx
+
         self.endpoint = endpoint.rstrip("/")
         self._http = httpx.Client(base_url=self.endpoint, timeout=timeout)
 
@@ -33,6 +36,8 @@ class AltusClient:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
+        import httpx
+
         try:
             response = self._http.request(
                 method, path, json=json_body, content=content, params=params, headers=headers

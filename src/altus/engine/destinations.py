@@ -17,14 +17,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from altus.arns import parse_arn
 from altus.engine.async_store import OutboxRecord
 from altus.errors import AltusError
 from altus.targets import TargetRegistry
+
+if TYPE_CHECKING:  # httpx (and its command line's rich and click) is imported on first use
+    import httpx
 
 SIGNATURE_HEADER = "X-Altus-Signature"
 TIMESTAMP_HEADER = "X-Altus-Timestamp"
@@ -79,6 +80,8 @@ class Targets:
             raise DeliveryFailed(f"{target}: {error.message}") from None
 
     async def _post(self, record: OutboxRecord) -> None:
+        import httpx
+
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_S)
         body = record.body.encode()

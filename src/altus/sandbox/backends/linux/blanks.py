@@ -396,18 +396,14 @@ async def read_async(fd: int, timeout: float) -> str:
 
 
 def read_all(fd: int, timeout: float) -> str:
-    """The same, blocking (the start-up trial)."""
+    """The same, blocking (the start-up trial): woken by the pipe, not by polling it."""
     deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
-    os.set_blocking(fd, False)
     for _ in range(1_000_000):
-        try:
-            chunk = os.read(fd, 4096)
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise SandboxError("the trial sandbox did not finish") from None
-            time.sleep(0.002)
-            continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise SandboxError("the trial sandbox did not finish")
+        chunk = os.read(fd, 4096)
         if not chunk:
             break
         chunks.append(chunk)
