@@ -4,6 +4,7 @@ uvloop)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import signal
@@ -15,6 +16,8 @@ from typing import Any
 from altus.app import create_app
 from altus.httpd import HttpServer
 from altus.platform import Platform, build_platform
+from altus.sandbox.base import SandboxBackend
+from altus.sandbox.choose import discard
 from altus.settings import Settings
 
 ReadyCallback = Callable[[Platform, str], Awaitable[None]]
@@ -36,12 +39,23 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 async def serve(
-    settings: Settings, on_ready: ReadyCallback | None = None, sock: socket.socket | None = None
+    settings: Settings,
+    on_ready: ReadyCallback | None = None,
+    sock: socket.socket | None = None,
+    sandbox: concurrent.futures.Future[SandboxBackend] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; the platform is started before the socket accepts and
-    closed (environments killed, logs flushed) after the last request."""
+    closed (environments killed, logs flushed) after the last request. ``sandbox``: the
+    backend being opened meanwhile (``altus.sandbox.choose.opening``), else the platform
+    opens one."""
     sock = sock or bind(settings.host, settings.port)
-    platform = build_platform(settings)
+    parts = {"sandbox": await asyncio.wrap_future(sandbox)} if sandbox is not None else {}
+    try:
+        platform = build_platform(settings, parts=parts)
+    except BaseException:
+        if sandbox is not None:  # no component took it
+            await asyncio.to_thread(discard, sandbox)
+        raise
     await platform.start()
     # What exists now lives as long as the server (the services' models, the settings,
     # the components): out of the collector's reach, the collections that requests'
@@ -92,14 +106,24 @@ def _stop_on_signals(server: HttpServer) -> None:
         loop.add_signal_handler(sig, handler)
 
 
-def run(settings: Settings, on_ready: ReadyCallback | None = None) -> None:
+def run(
+    settings: Settings,
+    on_ready: ReadyCallback | None = None,
+    sandbox: concurrent.futures.Future[SandboxBackend] | None = None,
+) -> None:
     """Blocking entry point: uvloop where available. A second signal, which cuts the
-    stop short, ends it as a Ctrl-C would."""
-    sock = bind(settings.host, settings.port)
+    stop short, ends it as a Ctrl-C would. A ``sandbox`` being opened is closed here if
+    the server never took it."""
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError:
+        if sandbox is not None:
+            discard(sandbox)
+        raise
     run_loop: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
     with contextlib.suppress(ImportError):  # elsewhere the standard loop works too
         from uvloop import run as run_loop
     try:
-        run_loop(serve(settings, on_ready, sock))
+        run_loop(serve(settings, on_ready, sock, sandbox))
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None

@@ -40,10 +40,7 @@ from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
 from altus.observe.logs import LogSink
 from altus.runtimes.registry import Runtimes
-from altus.sandbox.backends.linux import LinuxBackend
-from altus.sandbox.backends.process import ProcessBackend
-from altus.sandbox.base import SandboxBackend, SandboxError
-from altus.settings import Settings
+from altus.sandbox.choose import choose_backend
 from altus.store.code import CodeStore
 from altus.store.secrets import FernetCipher, key_file
 
@@ -214,30 +211,3 @@ class Lambda:
             "sandbox": self.backend.name,
             "zygotes": self.backend.zygotes(),
         }
-
-
-def choose_backend(settings: Settings) -> SandboxBackend:
-    """The sandbox backend the settings ask for. ``auto`` takes ``linux`` where this
-    machine can isolate (root, namespaces, cgroups: checked by running one trial
-    sandbox) and otherwise ``process``, saying why once."""
-    if settings.sandbox == "process":
-        return ProcessBackend()
-    linux = LinuxBackend(
-        settings.data_dir / "linux",
-        uid_base=settings.sandbox_uid_base,
-        prestart=settings.sandbox_prestart,
-        zygotes=settings.sandbox_zygotes,
-        network=settings.sandbox_network,
-        function_zygotes=settings.sandbox_function_zygotes,
-        function_zygote_idle=settings.sandbox_function_zygote_idle_seconds,
-    )
-    try:
-        linux.open(settings.node_binary)
-    except (SandboxError, OSError) as error:
-        if settings.sandbox == "linux":
-            raise SandboxError(f"the linux sandbox cannot run here: {error}") from None
-        log.warning(
-            "sandbox: using the process backend (no isolation between functions): %s", error
-        )
-        return ProcessBackend()
-    return linux

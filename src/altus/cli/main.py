@@ -131,7 +131,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
-    from altus.server import run
     from altus.settings import load_settings
 
     settings = load_settings(
@@ -146,6 +145,12 @@ def _cmd_up(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    from altus.errors import AltusError
+    from altus.sandbox.choose import opening
+
+    # The sandbox (a zygote, a trial sandbox) opens while the rest of the server imports.
+    sandbox = opening(settings)
+    from altus.server import run
 
     async def on_ready(platform: Any, url: str) -> None:
         print(
@@ -159,10 +164,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
             await deploy_example(platform, url)
 
-    from altus.errors import AltusError
-
     try:
-        run(settings, on_ready)
+        run(settings, on_ready, sandbox)
     except AltusError as error:  # e.g. --sandbox linux on a machine that cannot isolate
         raise CliError(error.message) from None
     except OSError as error:
