@@ -16,18 +16,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.session
+import botocore.loaders
+import botocore.model
 
 
 @functools.cache
-def _session() -> Any:
-    return botocore.session.get_session()
+def _loader() -> Any:
+    return botocore.loaders.create_loader()
 
 
 @functools.cache
 def service_model(service: str) -> Any:
-    """botocore's ``ServiceModel`` of ``service`` (e.g. ``lambda``, ``sqs``, ``logs``)."""
-    return _session().get_service_model(service)
+    """botocore's ``ServiceModel`` of ``service`` (e.g. ``lambda``, ``sqs``, ``logs``): its
+    latest API version with its SDK extras, as a botocore session loads it, without the
+    session (making one registers the client's event handlers: time ``altus up`` would
+    spend before it answers, for nothing a server uses)."""
+    data = _loader().load_service_model(service, "service-2")
+    return botocore.model.ServiceModel(data, service_name=service)
 
 
 @dataclass(frozen=True)
