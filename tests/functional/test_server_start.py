@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import socket
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from altus.sandbox.base import SandboxBackend, SandboxError
 from altus.sandbox.choose import opening
 from altus.server import run
 from altus.settings import Settings
+from tests.conftest import NEEDS_LINUX_SANDBOX
 
 
 def test_a_backend_that_failed_to_open_stops_the_server_before_it_serves(tmp_path: Path) -> None:
@@ -54,3 +57,17 @@ def test_a_port_taken_closes_the_backend_opened_for_it(tmp_path: Path) -> None:
         with pytest.raises(OSError):
             run(settings, None, opened)
     assert backend.closed
+
+
+@NEEDS_LINUX_SANDBOX
+def test_the_launcher_zygote_outlives_the_thread_that_opened_the_backend(tmp_path: Path) -> None:
+    # The zygote takes its parent's death (PR_SET_PDEATHSIG) for the server's, and the
+    # kernel counts the forking thread as the parent: that thread must not end.
+    backend = opening(Settings(data_dir=tmp_path, sandbox="linux")).result(timeout=60)
+    try:
+        assert any(t.name == "altus-sandbox-open" for t in threading.enumerate())
+        for _ in range(50):
+            assert [z["runtime"] for z in backend.zygotes()] == ["launcher"]
+            time.sleep(0.01)
+    finally:
+        backend.close()

@@ -49,7 +49,12 @@ def choose_backend(settings: Settings) -> SandboxBackend:
 
 
 def opening(settings: Settings) -> concurrent.futures.Future[SandboxBackend]:
-    """``choose_backend`` on a thread of its own: the backend, or its error, once open."""
+    """``choose_backend`` on a thread of its own: the backend, or its error, once open.
+
+    The thread never ends: the launcher zygote it starts watches for its parent's death
+    (``PR_SET_PDEATHSIG``), and Linux counts the *thread* that forked a process as its
+    parent, so the thread's end would read as the server's and the zygote would kill every
+    environment. It sleeps until the process exits."""
     future: concurrent.futures.Future[SandboxBackend] = concurrent.futures.Future()
 
     def choose() -> None:
@@ -57,6 +62,7 @@ def opening(settings: Settings) -> concurrent.futures.Future[SandboxBackend]:
             future.set_result(choose_backend(settings))
         except BaseException as error:  # handed to whoever takes the backend
             future.set_exception(error)
+        threading.Event().wait()
 
     threading.Thread(target=choose, name="altus-sandbox-open", daemon=True).start()
     return future
