@@ -53,6 +53,9 @@ class _Template:
     #: then literal characters (``/functions/{F}/url`` before ``/functions/{F}``), then
     #: required members.
     weight: tuple[int, int, int]
+    #: The path's last segment when it is literal (``invocations``), else None: a
+    #: request can only be this operation if its path ends with that segment.
+    last: str | None
 
 
 def _required(shape: Any, location: str) -> tuple[str, ...]:
@@ -87,6 +90,7 @@ def _compile(operation: str, method: str, uri: str, input_shape: Any = None) -> 
     )
     headers = tuple(name.lower() for name in _required(input_shape, "header"))
     query_members = _required(input_shape, "querystring")
+    last = _last_segment(path)
     return _Template(
         operation,
         method,
@@ -95,7 +99,12 @@ def _compile(operation: str, method: str, uri: str, input_shape: Any = None) -> 
         headers,
         query_members,
         (len(literals), literal, len(headers) + len(query_members)),
+        None if "{" in last else last,
     )
+
+
+def _last_segment(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
 
 
 class Router:
@@ -108,9 +117,18 @@ class Router:
             http = operation.http
             template = _compile(name, http["method"], http["requestUri"], operation.input_shape)
             by_method.setdefault(template.method, []).append(template)
-        for templates in by_method.values():
+        # Per method and last path segment, the operations a request could be, most
+        # specific first: those whose URI ends with that literal segment, and those
+        # whose URI ends with a label. A request's path is matched against these few,
+        # not against every operation of the method.
+        self._candidates: dict[str, tuple[dict[str, list[_Template]], list[_Template]]] = {}
+        for method, templates in by_method.items():
             templates.sort(key=lambda t: t.weight, reverse=True)
-        self._by_method = by_method
+            ending = [t for t in templates if t.last is None]
+            keyed: dict[str, list[_Template]] = {}
+            for key in {t.last for t in templates if t.last is not None}:
+                keyed[key] = [t for t in templates if t.last is None or t.last == key]
+            self._candidates[method] = (keyed, ending)
 
     def match(
         self,
@@ -126,7 +144,8 @@ class Router:
         rather than answered as another operation."""
         headers = headers or {}
         fallback: tuple[_Template, re.Match[str]] | None = None
-        for template in self._by_method.get(method, ()):
+        keyed, ending = self._candidates.get(method, _NONE)
+        for template in keyed.get(_last_segment(raw_path), ending):
             if fallback is not None and template.weight[:2] < fallback[0].weight[:2]:
                 break
             found = template.pattern.match(raw_path)
@@ -143,6 +162,9 @@ class Router:
                 return _matched(template, found)
             fallback = fallback or (template, found)
         return None if fallback is None else _matched(*fallback)
+
+
+_NONE: tuple[dict[str, list[_Template]], list[_Template]] = ({}, [])
 
 
 def _matched(template: _Template, found: re.Match[str]) -> tuple[str, dict[str, str]]:
