@@ -6,7 +6,9 @@ run.
 
     .venv/bin/python bench/server_cpu.py [--requests 5000] [--baseline REV]
 
-Requests are sequential on one keep-alive connection (hello world, 1,769 MB, so the
+Besides CPU time, the read and write system calls the server makes per request (all
+threads, from ``/proc/<pid>/io``): counts, not times, so they do not move with the
+machine's noise. Requests are sequential on one keep-alive connection (hello world, 1,769 MB, so the
 function is never throttled). ``--baseline REV`` measures a git revision's code the same
 way, interleaved with this tree's.
 """
@@ -41,19 +43,31 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
+def syscalls(pid: int) -> tuple[int, int]:
+    """(read, write) system calls made so far by every thread of ``pid``."""
+    with open(f"/proc/{pid}/io") as io:
+        counts = dict(line.split(":") for line in io)
+    return int(counts["syscr"]), int(counts["syscw"])
+
+
 def per_request(pid: int, client: Http, method: str, path: str, count: int) -> dict[str, float]:
-    """Microseconds of the server's CPU per request, and the requests per second."""
+    """Microseconds of the server's CPU per request, its read and write system calls per
+    request, and the requests per second."""
     for _ in range(300):  # the environment, the connection and the caches warm
         client.timed(method, path, b'{"k":1}')
     user0, system0 = cpu_seconds(pid)
+    reads0, writes0 = syscalls(pid)
     started = time.perf_counter()
     for _ in range(count):
         client.timed(method, path, b'{"k":1}')
     elapsed = time.perf_counter() - started
     user1, system1 = cpu_seconds(pid)
+    reads1, writes1 = syscalls(pid)
     return {
         "user": (user1 - user0) / count * 1e6,
         "system": (system1 - system0) / count * 1e6,
+        "reads": (reads1 - reads0) / count,
+        "writes": (writes1 - writes0) / count,
         "rate": count / elapsed,
     }
 
@@ -103,13 +117,13 @@ def main() -> None:
                                 per_request(pid, client, method, path, args.requests),
                             )
                         )
-    print("| what | server CPU per request (µs) | user | system | requests/s |")
-    print("|---|---:|---:|---:|---:|")
+    print("| what | server CPU per request (µs) | user | system | reads | writes | requests/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, figures in rows:
         total = figures["user"] + figures["system"]
         print(
             f"| {name} | {total:.0f} | {figures['user']:.0f} | {figures['system']:.0f} | "
-            f"{figures['rate']:.0f} |"
+            f"{figures['reads']:.2f} | {figures['writes']:.2f} | {figures['rate']:.0f} |"
         )
 
 
