@@ -8,7 +8,11 @@ run.
 
 Besides CPU time, the read and write system calls the server makes per request (all
 threads, from ``/proc/<pid>/io``): counts, not times, so they do not move with the
-machine's noise. Requests are sequential on one keep-alive connection (hello world, 1,769 MB, so the
+machine's noise. The kernel counts the read and write family there (libuv's socket
+reads and writes, SQLite's file I/O), not ``recv``/``send``, which is what the bare
+server's asyncio loop uses: its row has none.
+
+Requests are sequential on one keep-alive connection (hello world, 1,769 MB, so the
 function is never throttled). ``--baseline REV`` measures a git revision's code the same
 way, interleaved with this tree's.
 """
@@ -121,9 +125,11 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, figures in rows:
         total = figures["user"] + figures["system"]
+        counted = figures["reads"] or figures["writes"]
+        calls = f"{figures['reads']:.2f} | {figures['writes']:.2f}" if counted else "— | —"
         print(
             f"| {name} | {total:.0f} | {figures['user']:.0f} | {figures['system']:.0f} | "
-            f"{figures['reads']:.2f} | {figures['writes']:.2f} | {figures['rate']:.0f} |"
+            f"{calls} | {figures['rate']:.0f} |"
         )
 
 
