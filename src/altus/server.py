@@ -59,8 +59,11 @@ async def serve(
     await platform.start()
     # What exists now lives as long as the server (the services' models, the settings,
     # the components): out of the collector's reach, the collections that requests'
-    # allocations set off traverse only what requests made.
+    # allocations set off traverse only what requests made. ``altus up`` turns the
+    # collector off while it imports and builds (a tenth of its start went to collections
+    # of objects that all live on); it runs from here on.
     gc.freeze()
+    gc.enable()
     # A long poll (ReceiveMessage) would otherwise hold the stop for 20 seconds.
     server = HttpServer(create_app(platform), graceful=10, on_stop=platform.interrupt)
     if threading.current_thread() is threading.main_thread():

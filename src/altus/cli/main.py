@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import json
 import logging
 import os
@@ -131,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    # Nothing made while the server imports and builds is garbage worth finding: the
+    # collector is off until the platform has started (``altus.server.serve``).
+    gc.disable()
     from altus.settings import load_settings
 
     settings = load_settings(
