@@ -53,4 +53,4 @@ def create_app(platform: Platform) -> Dispatcher:
         Route("/_altus/health", health, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
-    return Dispatcher(platform.services, own)
+    return Dispatcher(platform.services, own, platform.identity)

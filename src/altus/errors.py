@@ -15,6 +15,9 @@ class AltusError(Exception):
     """Something Altus refuses or fails to do, with the AWS shape it is reported in."""
 
     code: ClassVar[str] = "ServiceException"
+    #: The code the query protocol reports it by, where that differs and no model says
+    #: (the identity layer's ``SignatureDoesNotMatch`` for ``InvalidSignatureException``).
+    query_code: ClassVar[str | None] = None
     status: ClassVar[int] = 500
     #: "User" for a caller's fault, "Service" for ours (AWS's ``Type`` field).
     fault: ClassVar[str] = "Service"

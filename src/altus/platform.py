@@ -19,8 +19,12 @@ from altus.api.service import BoundService
 from altus.api.spec import Component, ServiceSpec
 from altus.arns import Account
 from altus.clock import SYSTEM, Clock
+from altus.identity.authenticator import Identity, resolve_mode
+from altus.identity.keys import SCHEMA as IDENTITY
+from altus.identity.keys import SqlKeyStore
 from altus.registry import SERVICES
 from altus.settings import Settings
+from altus.store.secrets import FernetCipher
 from altus.store.storage import Storage
 from altus.targets import TargetRegistry
 
@@ -62,12 +66,15 @@ class Platform:
     #: Every service's component, by service name, in registry order.
     components: dict[str, Component]
     services: list[BoundService]
+    #: Who may call: the access keys, and the mode requests are checked in.
+    identity: Identity
 
     def component(self, service: str) -> Any:
         """The component of a registered service (``lambda``, ``sqs``, ``logs`` ...)."""
         return self.components[service]
 
     async def start(self) -> None:
+        await self.identity.start()
         for component in self.components.values():
             await component.start()
 
@@ -98,6 +105,7 @@ def build_platform(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     account = Account(region=settings.region, account_id=settings.account_id)
     storage = Storage(settings.store_url)
+    storage.database().migrate((IDENTITY,))
     for spec in services:
         for schemas in spec.schemas:
             storage.database(schemas.database, durable=schemas.durable).migrate(schemas.schemas)
@@ -106,6 +114,13 @@ def build_platform(
         context.built[spec.name] = spec.build(context)
     components: dict[str, Component] = dict(context.built)
     bound = [BoundService(spec, components[spec.name], account, settings) for spec in services]
+    identity = Identity(
+        resolve_mode(settings.auth, settings.host),
+        SqlKeyStore(storage.database(), FernetCipher.from_file(settings.data_dir / "secret.key")),
+        account,
+        clock,
+        settings.credentials_file,
+    )
     return Platform(
         settings=settings,
         account=account,
@@ -113,4 +128,5 @@ def build_platform(
         targets=context.registry,
         components=components,
         services=bound,
+        identity=identity,
     )

@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         "and requests are routed by Host. Unset: path-based URLs on the API's own address "
         "(<endpoint>/lambda-url/<url-id>/), which need no DNS.",
     )
+    auth: Literal["auto", "iam", "open"] = Field(
+        "auto",
+        description="Request authentication: iam (every API request must be SigV4-signed by "
+        "one of this server's access keys), open (nothing is checked), or auto (open when "
+        "listening on loopback only, iam otherwise).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log verbosity."
     )
@@ -167,6 +173,12 @@ class Settings(BaseSettings):
     @property
     def sandboxes_dir(self) -> Path:
         return self.data_dir / "sandboxes"
+
+    @property
+    def credentials_file(self) -> Path:
+        """Where the administrator's access key is written (AWS shared-credentials
+        format, profile ``altus``)."""
+        return self.data_dir / "credentials"
 
 
 def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settings:

@@ -157,6 +157,12 @@ def test_every_error_code_is_a_model_shape_or_a_common_aws_error() -> None:
         "InvalidAction",
         "InvalidParameterValue",
         "MissingParameter",
+        # The authentication errors every AWS API answers (altus.identity.errors).
+        "MissingAuthenticationTokenException",
+        "IncompleteSignatureException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
     }
     shapes = {name for spec in SERVICES for name in service_model(spec.name).shape_names}
 

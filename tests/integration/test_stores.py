@@ -29,6 +29,8 @@ from altus.control.store import (
 )
 from altus.engine.async_store import SCHEMA as ASYNC
 from altus.engine.async_store import OutboxRecord, QueuedEvent, SqlEventQueue
+from altus.identity.keys import SCHEMA as IDENTITY
+from altus.identity.keys import AccessKey, SqlKeyStore
 from altus.logs.sql_store import SCHEMA as LOGS
 from altus.logs.sql_store import SqlLogStore
 from altus.observe.logs import LogEvent
@@ -49,7 +51,7 @@ CODE = CodeRef(digest="ab" * 32, sha256="q80=", size=10)
 async def database(store_url: str) -> AsyncIterator[Database]:
     storage = Storage(store_url)
     db = storage.database()
-    db.migrate([FUNCTIONS, ASYNC, QUEUES, LOGS])
+    db.migrate([FUNCTIONS, ASYNC, QUEUES, LOGS, IDENTITY])
     yield db
     await asyncio.to_thread(storage.close)
 
@@ -80,7 +82,14 @@ async def test_migrations_are_per_component_and_run_once(database: Database) -> 
     versions = await database.read(
         lambda tx: dict(tx.execute("SELECT component, version FROM altus_schema").fetchall())
     )
-    assert versions == {"functions": 2, "async": 2, "queues": 1, "logs": 1, "extra": 2}
+    assert versions == {
+        "functions": 2,
+        "async": 2,
+        "queues": 1,
+        "logs": 1,
+        "identity": 1,
+        "extra": 2,
+    }
 
 
 async def test_a_failed_write_changes_nothing(database: Database) -> None:
@@ -412,6 +421,26 @@ async def test_log_store(database: Database) -> None:
     await logs.delete_group("/aws/lambda/f")
     assert [g.group for g in await logs.groups()] == ["/aws/lambda/g"]
     await logs.close()
+
+
+# --- access keys --------------------------------------------------------------------------
+
+
+async def test_access_keys_are_sealed_and_kept(database: Database, tmp_path: Path) -> None:
+    cipher = FernetCipher.from_file(tmp_path / "secret.key")
+    keys = SqlKeyStore(database, cipher)
+    one = AccessKey("AKIAONE0000000000000", "secret/one+", "arn:aws:iam::1:user/admin", 1)
+    two = AccessKey("AKIATWO0000000000000", "secret-two", "arn:aws:iam::1:user/b", 2)
+    await keys.put(one)
+    await keys.put(two)
+    assert await keys.keys() == [one, two]
+    # The secret is stored sealed, never as given.
+    stored = await database.read(
+        lambda tx: tx.execute("SELECT secret FROM access_keys WHERE id = ?", (one.id,)).fetchone()
+    )
+    assert "secret/one+" not in stored[0]
+    await keys.put(AccessKey(two.id, two.secret, two.principal, 2, "Inactive"))
+    assert [k.status for k in await keys.keys()] == ["Active", "Inactive"]
 
 
 async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Path) -> None:

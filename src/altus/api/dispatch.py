@@ -15,6 +15,12 @@ In this order, the first that decides wins:
 
 Nothing matched: ``UnknownOperationException`` (404), as the first REST service words
 errors.
+
+With ``--auth iam``, a request routed to a service is then authenticated, once, here: its
+SigV4 signature checked against the server's access keys for that service's signing name
+(``altus.identity``), and refused in that service's protocol where it does not hold. What
+authorises itself is not: function URLs (their AuthType decides), Altus's own health and
+metrics routes, and the unknown-operation answer.
 """
 
 from __future__ import annotations
@@ -26,14 +32,37 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from altus import ids
 from altus.api.errors import UnknownOperation
+from altus.api.protocols.common import read_body
 from altus.api.protocols.query import QueryProtocol, is_query
 from altus.api.service import REQUEST, BoundService
+from altus.errors import AltusError
+from altus.identity.authenticator import Identity, Wire
 
 log = logging.getLogger(__name__)
+
+
+#: Scope key: the principal that signed the request (``altus.identity.Principal``), where
+#: requests are authenticated.
+PRINCIPAL = "altus.principal"
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands over ``body`` (already read) once, then waits on the
+    connection as the original would (for its end)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def signing_service(scope: Scope, authorization: bytes | None) -> str | None:
@@ -57,8 +86,14 @@ def signing_service(scope: Scope, authorization: bytes | None) -> str | None:
 class Dispatcher:
     """The ASGI app of the API port."""
 
-    def __init__(self, services: Sequence[BoundService], own: Sequence[BaseRoute]) -> None:
+    def __init__(
+        self,
+        services: Sequence[BoundService],
+        own: Sequence[BaseRoute],
+        identity: Identity | None = None,
+    ) -> None:
         self.services = list(services)
+        self._identity = identity if identity is not None and identity.enforcing else None
         self._hosts = [s.host_rule for s in services if s.host_rule is not None]
         self._by_target = {s.target_prefix: s for s in services if s.target_prefix}
         self._by_signing: dict[str, list[BoundService]] = {}
@@ -83,7 +118,39 @@ class Dispatcher:
             app = Response(
                 b'{"message":"An internal error occurred."}', 500, media_type="application/json"
             )
+        if self._identity is not None and isinstance(app, BoundService) and app.signed(scope):
+            app, receive = await self._authenticate(app, scope, receive)
         await app(scope, receive, send)
+
+    async def _authenticate(
+        self, service: BoundService, scope: Scope, receive: Receive
+    ) -> tuple[ASGIApp, Receive]:
+        """``service`` if the request is signed for it by a key of this server, else its
+        refusal in the service's protocol. The body (which the signature covers) is read
+        here, so what answers gets it again from a ``receive`` that replays it."""
+        assert self._identity is not None
+        request = scope.get(REQUEST) or Request(scope, receive)
+        try:
+            body = await read_body(request, service.body_limit, "this")
+        except AltusError as error:
+            return service.protocol_for(request).error(request, ids.request_id(), error), receive
+        replay = _replay(body, receive)
+        request = Request(scope, replay)
+        scope[REQUEST] = request
+        wire = Wire(
+            scope["method"],
+            scope.get("raw_path") or scope["path"].encode(),
+            scope.get("query_string", b""),
+            scope["headers"],
+            body,
+        )
+        try:
+            scope[PRINCIPAL] = self._identity.authenticate(
+                wire, service=service.signing_name, skew_minutes=service.spec.clock_skew_minutes
+            )
+        except AltusError as error:
+            return service.protocol_for(request).error(request, ids.request_id(), error), replay
+        return service, replay
 
     async def route(self, scope: Scope, receive: Receive) -> ASGIApp:
         """What answers a request: a host rule's app, a service, one of Altus's own

@@ -71,7 +71,9 @@ def view(
         meta.get("httpStatusCode") or overrides.error_statuses.get(error.code) or error.status
     )
     sender = bool(meta.get("senderFault", error.fault == "User"))
-    query_code = str(overrides.error_codes.get(error.code) or meta.get("code") or error.code)
+    query_code = str(
+        overrides.error_codes.get(error.code) or meta.get("code") or error.query_code or error.code
+    )
     body: dict[str, Any] = {}
     headers: dict[str, str] = {}
     fields: Mapping[str, Any] = error.fields

@@ -62,7 +62,15 @@ class BoundService:
         self.target_prefix: str | None = metadata.get("targetPrefix")
         self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
         self.api_version: str = metadata["apiVersion"]
-        self.routes: list[BaseRoute] = list(spec.routes(component)) if spec.routes else []
+        self._open_routes = list(spec.open_routes(component)) if spec.open_routes else []
+        self.routes: list[BaseRoute] = [
+            *self._open_routes,
+            *(spec.routes(component) if spec.routes else ()),
+        ]
+        #: The largest request body any of its operations takes.
+        self.body_limit = max(
+            [spec.body_limit, 6 * 1024 * 1024 + 64 * 1024, *spec.body_limits.values()]
+        )
         self._raw_prefixes = tuple(
             getattr(route, "path", "/").split("{", 1)[0] for route in self.routes
         )
@@ -79,6 +87,14 @@ class BoundService:
             if match == Match.FULL:
                 return route, child
         return None
+
+    def signed(self, scope: Scope) -> bool:
+        """Whether a request routed here must be signed (in ``iam`` mode): all but those
+        for a route that authorises by itself (a function URL). Keeps what it found for
+        answering."""
+        found = scope[_RAW] if _RAW in scope else self.raw_route(scope)
+        scope[_RAW] = found
+        return found is None or found[0] not in self._open_routes
 
     async def claims(self, request: Request) -> bool:
         """Whether an unsigned request is this service's by its path alone: a raw route

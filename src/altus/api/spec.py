@@ -130,8 +130,15 @@ class ServiceSpec:
     #: operation, or for every operation.
     body_limits: Mapping[str, int] = field(default_factory=dict)
     body_limit: int = 6 * 1024 * 1024 + 64 * 1024
-    #: Raw HTTP routes, given the component: what the service serves besides its model.
+    #: Raw HTTP routes, given the component: what the service serves besides its model
+    #: (its pages under ``/_altus``), authenticated as its operations are.
     routes: Callable[[Any], Sequence[BaseRoute]] | None = None
+    #: Raw routes that authorise by themselves, never by the caller's signature
+    #: (function URLs, whose AuthType decides), given the component.
+    open_routes: Callable[[Any], Sequence[BaseRoute]] | None = None
+    #: How far a signed request's time may be from the server's, either way (Lambda and
+    #: CloudWatch Logs: 5 minutes; SQS, STS: 15).
+    clock_skew_minutes: int = 5
     #: Host rules: a host of this form is served by these routes alone (the
     #: ``{id}`` part of e.g. ``{id}.lambda-url.{region}.{domain}``), given the component
     #: and the settings; None where the settings turn them off.

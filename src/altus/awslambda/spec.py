@@ -4,8 +4,6 @@ pages under ``/_altus``."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
-
 from altus.api.model import Overrides
 from altus.api.spec import Schemas, ServiceSpec
 from altus.awslambda import admin, configs, functions, invoke, layers, url_http
@@ -14,11 +12,6 @@ from altus.awslambda.violations import LambdaViolations
 from altus.control.sql_store import SCHEMA as FUNCTIONS
 from altus.engine.async_store import SCHEMA as ASYNC
 from altus.errors import AltusError
-
-
-def _routes(lam: Lambda) -> list[BaseRoute]:
-    return [*url_http.routes(lam), *admin.routes(lam)]
-
 
 SPEC = ServiceSpec(
     name="lambda",
@@ -91,7 +84,8 @@ SPEC = ServiceSpec(
     ),
     # A CreateFunction request carries a 50 MB zip, base64-encoded: Lambda's own limit.
     body_limit=70_167_211,
-    routes=_routes,
+    routes=admin.routes,
+    open_routes=url_http.routes,
     hosts=url_http.host_rule,
     default_error_shape="InvalidParameterValueException",
 )

@@ -17,11 +17,17 @@ class CliError(Exception):
 
 
 class AltusClient:
+    """Requests are signed with the administrator key the server wrote into its data
+    directory, where the CLI finds one (``altus.cli.signing``): a server that checks
+    signatures (``--auth iam``) takes them, one that does not ignores them."""
+
     def __init__(self, endpoint: str, timeout: float = 960.0) -> None:
         import httpx
 
+        from altus.cli.signing import local_credentials
+
         self.endpoint = endpoint.rstrip("/")
-        self._http = httpx.Client(base_url=self.endpoint, timeout=timeout)
+        self._http = httpx.Client(base_url=self.endpoint, timeout=timeout, auth=local_credentials())
 
     def close(self) -> None:
         self._http.close()
@@ -35,12 +41,20 @@ class AltusClient:
         content: bytes | None = None,
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        service: str = "lambda",
     ) -> httpx.Response:
+        """One request, signed for ``service`` (the SigV4 scope's service name)."""
         import httpx
 
         try:
             response = self._http.request(
-                method, path, json=json_body, content=content, params=params, headers=headers
+                method,
+                path,
+                json=json_body,
+                content=content,
+                params=params,
+                headers=headers,
+                extensions={"altus_service": service},
             )
         except httpx.ConnectError:
             raise CliError(
@@ -165,6 +179,7 @@ class AltusClient:
                     "X-Amz-Target": "Logs_20140328.FilterLogEvents",
                     "Content-Type": "application/x-amz-json-1.1",
                 },
+                service="logs",
             )
         except CliError as error:
             if str(error).startswith("ResourceNotFoundException"):

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from altus.cli.signing import SigV4
 from altus.packaging import zip_directory
 
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "examples" / "hello"
@@ -22,7 +23,10 @@ NAME = "hello"
 async def deploy_example(platform: Any, url: str) -> None:
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
     package = base64.b64encode(zip_directory(EXAMPLE_DIR)).decode()
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+    # Signed with the administrator's key, as any client of a server in ``iam`` mode is.
+    key = platform.identity.admin_key()
+    auth = SigV4(key.id, key.secret, platform.account.region)
+    async with httpx.AsyncClient(base_url=url, timeout=60, auth=auth) as http:
         existing = await http.get(f"/2015-03-31/functions/{NAME}")
         if existing.status_code == 404:
             response = await http.post(

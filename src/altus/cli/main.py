@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         help="execution-environment backend (default auto: linux where it works)",
     )
     up.add_argument(
+        "--auth",
+        choices=["auto", "iam", "open"],
+        help="request authentication: iam (SigV4 with this server's keys), open (none), or "
+        "auto (default: open on loopback only, iam otherwise)",
+    )
+    up.add_argument(
         "--example", action="store_true", help="deploy and invoke the example function once started"
     )
     up.set_defaults(func=_cmd_up)
@@ -144,6 +150,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         store=args.store,
         sandbox=args.sandbox,
+        auth=args.auth,
     )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -157,10 +164,19 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from altus.server import run
 
     async def on_ready(platform: Any, url: str) -> None:
+        identity = platform.identity
         print(
             f"Altus {__version__} serving the Lambda API at {url} "
             f"(data: {settings.data_dir}, store: {platform.storage.location}, "
-            f"sandbox: {platform.component('lambda').backend.name})",
+            f"sandbox: {platform.component('lambda').backend.name}, auth: {identity.mode})",
+            flush=True,
+        )
+        checked = "every request must be signed" if identity.enforcing else "nothing is checked"
+        print(
+            f"Administrator credentials: {identity.credentials_file} (profile altus; "
+            f"auth {identity.mode}: {checked}). Try: "
+            f"AWS_SHARED_CREDENTIALS_FILE={identity.credentials_file} AWS_PROFILE=altus "
+            f"aws lambda list-functions --endpoint-url {url}",
             flush=True,
         )
         if args.example:

@@ -3,9 +3,11 @@ the operations Altus serves, its tables (a database of their own), its component
 
 from __future__ import annotations
 
+from altus.api.model import Overrides
 from altus.api.spec import Schemas, ServiceSpec
 from altus.api.validate import Problem, Unreadable, coral_message
 from altus.errors import AltusError
+from altus.identity.errors import CODES as IDENTITY_CODES
 from altus.logs import api
 from altus.logs.component import Logs
 from altus.logs.errors import InvalidParameter, LogsError, Unserializable
@@ -37,4 +39,6 @@ SPEC = ServiceSpec(
     violations=LogsViolations(),
     build=Logs,
     schemas=(Schemas((SCHEMA,), database="logs", durable=False),),
+    # CloudWatch Logs refuses credentials with 400, not the 403 Lambda and SQS use.
+    overrides=Overrides(error_statuses=dict.fromkeys(IDENTITY_CODES, 400)),
 )

@@ -84,6 +84,7 @@ SPEC = ServiceSpec(
     violations=QueueViolations(),
     build=_build,
     schemas=(Schemas((SCHEMA,)),),
+    clock_skew_minutes=15,
     overrides=Overrides(
         error_codes=LEGACY_CODES,
         error_statuses=STATUSES,

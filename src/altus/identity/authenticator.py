@@ -1,0 +1,148 @@
+"""Who a request comes from: its SigV4 signature checked against the server's access keys.
+
+Two modes (``altus up --auth``):
+
+- ``iam``: every API request must be signed by an active key of this server, within the
+  service's allowed clock skew, scoped to this server's region and the service it is for.
+  What fails is refused with the identity layer's errors, rendered by that service.
+- ``open``: nothing is checked, so any client works without keys (a laptop's default:
+  ``auto`` is ``open`` when the server listens on loopback only, ``iam`` otherwise).
+
+Either way the server has an administrator key from its first start on, written to
+``<data dir>/credentials`` (``altus.identity.keys``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from altus.arns import Account
+from altus.clock import Clock
+from altus.identity import sigv4
+from altus.identity.errors import (
+    InvalidSignature,
+    MissingAuthenticationToken,
+    UnrecognizedClient,
+)
+from altus.identity.keys import (
+    AccessKey,
+    KeyStore,
+    active,
+    new_key,
+    read_credentials,
+    write_credentials,
+)
+
+log = logging.getLogger(__name__)
+
+IAM = "iam"
+OPEN = "open"
+#: The administrator's user name (its ARN: ``arn:aws:iam::<account>:user/admin``).
+ADMIN = "admin"
+
+
+def resolve_mode(setting: str, host: str) -> str:
+    """``auto``: ``open`` where the server listens on loopback only, ``iam`` otherwise."""
+    if setting != "auto":
+        return setting
+    if host == "localhost":
+        return OPEN
+    try:
+        return OPEN if ipaddress.ip_address(host).is_loopback else IAM
+    except ValueError:  # a host name: it may well be reachable from elsewhere
+        return IAM
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who signed a request: the principal's ARN, and the key it signed with."""
+
+    arn: str
+    access_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """A request as it arrived, as far as its signature covers it."""
+
+    method: str
+    raw_path: bytes
+    query_string: bytes
+    headers: sigv4.Headers
+    body: bytes
+
+
+class Identity:
+    def __init__(
+        self,
+        mode: str,
+        store: KeyStore,
+        account: Account,
+        clock: Clock,
+        credentials_file: Path,
+    ) -> None:
+        self.mode = mode
+        self.credentials_file = credentials_file
+        self._store = store
+        self._account = account
+        self._clock = clock
+        self._keys: dict[str, AccessKey] = {}
+
+    @property
+    def enforcing(self) -> bool:
+        return self.mode == IAM
+
+    async def start(self) -> None:
+        """Load the keys; make the administrator's on first start, and (re)write the
+        credentials file when it is missing or holds another key."""
+        keys = await self._store.keys()
+        admin_arn = self._account.arn("iam", f"user/{ADMIN}", regional=False)
+        admin = next((k for k in keys if k.principal == admin_arn and k.status == "Active"), None)
+        if admin is None:
+            admin = new_key(admin_arn, int(self._clock.now() * 1000))
+            await self._store.put(admin)  # stored before the file names it
+            keys.append(admin)
+            log.info("made the administrator's access key %s", admin.id)
+        written = (admin.id, admin.secret, self._account.region)
+        if read_credentials(self.credentials_file) != written:
+            write_credentials(self.credentials_file, admin, self._account.region)
+        self._keys = active(keys)
+
+    def admin_key(self) -> AccessKey:
+        admin_arn = self._account.arn("iam", f"user/{ADMIN}", regional=False)
+        return next(k for k in self._keys.values() if k.principal == admin_arn)
+
+    def authenticate(
+        self, wire: Wire, *, service: str, skew_minutes: int = 5, s3: bool = False
+    ) -> Principal:
+        """The principal that signed ``wire`` for ``service``; raises the identity
+        layer's errors where the request is unsigned or its signature does not hold."""
+        signed = sigv4.parse(wire.query_string, wire.headers)
+        if signed is None:
+            raise MissingAuthenticationToken()
+        key = self._keys.get(signed.access_key)
+        if key is None:
+            raise UnrecognizedClient()
+        now = datetime.datetime.fromtimestamp(self._clock.now(), datetime.UTC)
+        sigv4.check_time(signed, now, skew_minutes)
+        if signed.region != self._account.region:
+            raise InvalidSignature(
+                f"Credential should be scoped to a valid region, not '{signed.region}'. "
+            )
+        if signed.service != service:
+            raise InvalidSignature(f"Credential should be scoped to correct service: '{service}'. ")
+        sigv4.verify(
+            signed,
+            key.secret,
+            wire.method,
+            wire.raw_path,
+            wire.query_string,
+            wire.headers,
+            wire.body,
+            s3=s3,
+        )
+        return Principal(key.principal, key.id)

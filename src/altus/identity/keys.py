@@ -1,0 +1,148 @@
+"""Access keys: who may sign requests to this server, and as whom.
+
+An access key is an id (``AKIA`` and 16 more characters, as IAM makes them), a secret and
+the principal it acts for. Secrets are encrypted at rest with the data directory's key
+(``secret.key``), as function environments are. The server keeps every key in memory
+(there are few) and reads the store only at start and when a key is made.
+
+On first start the server makes an administrator key and writes it, readable by the
+owner only, to ``<data dir>/credentials`` in the AWS shared-credentials format (profile
+``altus``), so that ``aws --profile altus`` and boto3 sign with it, and rewrites that file
+from the store if it goes missing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from altus.store.database import Database, Migration, Schema, Transaction
+from altus.store.secrets import Cipher
+
+SCHEMA = Schema(
+    "identity",
+    (
+        Migration(
+            """
+        CREATE TABLE access_keys (
+            id TEXT PRIMARY KEY,
+            secret TEXT NOT NULL,
+            principal TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            status TEXT NOT NULL
+        )
+        """
+        ),
+    ),
+)
+
+#: The profile of ``<data dir>/credentials`` the administrator key is written under.
+PROFILE = "altus"
+ACTIVE = "Active"
+_ID_ALPHABET = string.ascii_uppercase + "234567"
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    id: str
+    secret: str
+    #: The ARN of who signs with it (``arn:aws:iam::<account>:user/<name>``).
+    principal: str
+    created_ms: int
+    status: str = ACTIVE
+
+
+def new_key(principal: str, now_ms: int) -> AccessKey:
+    """A key with IAM's shape: ``AKIA`` + 16 of A-Z2-7, a 40-character secret."""
+    key_id = "AKIA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+    return AccessKey(key_id, secret, principal, now_ms)
+
+
+class KeyStore(Protocol):
+    async def keys(self) -> list[AccessKey]: ...
+
+    async def put(self, key: AccessKey) -> None: ...
+
+
+class SqlKeyStore:
+    """``KeyStore`` on one database, secrets sealed with ``cipher``."""
+
+    def __init__(self, database: Database, cipher: Cipher) -> None:
+        self._db = database
+        self._cipher = cipher
+
+    async def keys(self) -> list[AccessKey]:
+        def work(tx: Transaction) -> list[tuple[str, str, str, int, str]]:
+            return list(
+                tx.execute(
+                    "SELECT id, secret, principal, created_ms, status FROM access_keys "
+                    "ORDER BY created_ms, id"
+                )
+            )
+
+        rows = await self._db.read(work)
+        return [
+            AccessKey(key_id, self._cipher.decrypt(sealed).decode(), principal, created, status)
+            for key_id, sealed, principal, created, status in rows
+        ]
+
+    async def put(self, key: AccessKey) -> None:
+        sealed = self._cipher.encrypt(key.secret.encode())
+
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                "INSERT INTO access_keys (id, secret, principal, created_ms, status) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "secret = excluded.secret, principal = excluded.principal, "
+                "status = excluded.status",
+                (key.id, sealed, key.principal, key.created_ms, key.status),
+            )
+
+        await self._db.write(work)
+
+
+def write_credentials(path: Path, key: AccessKey, region: str) -> None:
+    """``key`` as profile ``altus`` of an AWS shared-credentials file at ``path``, made
+    readable by the owner only before the secret is in it, and replaced atomically."""
+    text = (
+        f"[{PROFILE}]\n"
+        f"aws_access_key_id = {key.id}\n"
+        f"aws_secret_access_key = {key.secret}\n"
+        f"region = {region}\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as sink:
+        sink.write(text)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(scratch, path)
+
+
+def read_credentials(path: Path) -> tuple[str, str, str | None] | None:
+    """(key id, secret, region) of profile ``altus`` in the file at ``path``, if it has
+    one."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except (OSError, configparser.Error):
+        return None
+    if not parser.has_section(PROFILE):
+        return None
+    section = parser[PROFILE]
+    key_id, secret = section.get("aws_access_key_id"), section.get("aws_secret_access_key")
+    return (key_id, secret, section.get("region")) if key_id and secret else None
+
+
+def active(keys: Sequence[AccessKey]) -> dict[str, AccessKey]:
+    return {key.id: key for key in keys if key.status == ACTIVE}

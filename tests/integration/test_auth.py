@@ -1,0 +1,176 @@
+"""``altus up --auth iam``: every API request SigV4-signed by one of the server's keys,
+checked once by the dispatcher and refused in each service's own words; the
+administrator key written to ``<data dir>/credentials`` on first start; boto3, presigned
+URLs and the CLI signing with it; what authorises itself (function URLs, health) left
+alone."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import stat
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+import botocore.auth
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.conftest import Server, create_function, start_server
+
+pytestmark = pytest.mark.integration
+
+NO_RETRIES = Config(retries={"max_attempts": 0})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("auth")
+    running = start_server(data_dir, {"ALTUS_AUTH": "iam", "ALTUS_SANDBOX": "process"})
+    yield running
+    running.stop()
+
+
+def admin(server: Server) -> boto3.Session:
+    return boto3.Session(
+        botocore_session=_session(server.data_dir / "credentials"), profile_name="altus"
+    )
+
+
+def _session(credentials: Path) -> Any:
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.set_config_variable("credentials_file", str(credentials))
+    return session
+
+
+def client(server: Server, service: str, **keys: str) -> Any:
+    if keys:
+        return boto3.client(
+            service, endpoint_url=server.url, region_name="us-east-1", config=NO_RETRIES, **keys
+        )
+    return admin(server).client(service, endpoint_url=server.url, config=NO_RETRIES)
+
+
+def refusal(call: Any) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(ClientError) as raised:
+        call()
+    response = raised.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]
+
+
+def test_the_administrator_key_is_written_for_the_owner_only(server: Server) -> None:
+    credentials = server.data_dir / "credentials"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    text = credentials.read_text()
+    assert text.startswith("[altus]\naws_access_key_id = AKIA")
+    assert "region = us-east-1" in text
+    assert any("auth: iam" in line for line in server.output)
+
+
+def test_signed_calls_work_in_every_service(server: Server) -> None:
+    lam = client(server, "lambda")
+    create_function(lam, "signed", {"app.py": "def handler(e, c):\n    return e\n"})
+    answer = lam.invoke(FunctionName="signed", Payload=json.dumps({"k": [1, 2]}).encode())
+    assert json.loads(answer["Payload"].read()) == {"k": [1, 2]}
+    queue = client(server, "sqs").create_queue(QueueName="signed")["QueueUrl"]
+    client(server, "sqs").send_message(QueueUrl=queue, MessageBody="hi")
+    assert "logGroups" in client(server, "logs").describe_log_groups()
+
+
+def test_a_wrong_secret_an_unknown_key_and_another_region_are_refused(server: Server) -> None:
+    key = admin(server).get_credentials().access_key
+    status, error = refusal(
+        client(
+            server, "lambda", aws_access_key_id=key, aws_secret_access_key="wrong"
+        ).list_functions
+    )
+    assert (status, error["Code"]) == (403, "InvalidSignatureException")
+    assert error["Message"].startswith("The request signature we calculated does not match")
+    unknown = {"aws_access_key_id": "AKIAAAAAAAAAAAAAAAAA", "aws_secret_access_key": "x"}
+    status, error = refusal(client(server, "lambda", **unknown).list_functions)
+    assert (status, error["Code"]) == (403, "UnrecognizedClientException")
+    assert error["Message"] == "The security token included in the request is invalid."
+    # SQS answers in its query-era codes, CloudWatch Logs with 400.
+    status, error = refusal(client(server, "sqs", **unknown).list_queues)
+    assert (status, error["Code"]) == (403, "InvalidClientTokenId")
+    status, error = refusal(client(server, "logs", **unknown).describe_log_groups)
+    assert (status, error["Code"]) == (400, "UnrecognizedClientException")
+    elsewhere = admin(server).client(
+        "lambda", endpoint_url=server.url, region_name="eu-west-1", config=NO_RETRIES
+    )
+    status, error = refusal(elsewhere.list_functions)
+    assert error["Message"] == "Credential should be scoped to a valid region, not 'eu-west-1'. "
+
+
+def test_a_request_signed_too_long_ago_is_refused(server: Server) -> None:
+    then = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(minutes=6)
+    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=then):
+        status, error = refusal(client(server, "lambda").list_functions)
+    assert (status, error["Code"]) == (403, "InvalidSignatureException")
+    assert error["Message"].startswith(f"Signature expired: {then:%Y%m%dT%H%M%SZ} is now earlier")
+    assert error["Message"].endswith(" - 5 min.)")
+
+
+def test_unsigned_requests_are_refused_but_what_authorises_itself_is_not(server: Server) -> None:
+    for path in ("/2015-03-31/functions/", "/_altus/async/stats"):
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(f"{server.url}{path}", timeout=10)
+        assert raised.value.code == 403
+        assert json.loads(raised.value.read())["message"] == "Missing Authentication Token"
+    with urllib.request.urlopen(f"{server.url}/_altus/health", timeout=10) as answer:
+        assert answer.status == 200
+    lam = client(server, "lambda")
+    create_function(lam, "public", {"app.py": "def handler(e, c):\n    return 'open'\n"})
+    url = lam.create_function_url_config(FunctionName="public", AuthType="NONE")["FunctionUrl"]
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert answer.read() == b'"open"'
+
+
+def test_a_presigned_url_works(server: Server) -> None:
+    lam = client(server, "lambda")
+    create_function(lam, "presigned", {"app.py": "def handler(e, c):\n    return 1\n"})
+    url = lam.generate_presigned_url(
+        "get_function_configuration", Params={"FunctionName": "presigned"}, ExpiresIn=60
+    )
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert json.loads(answer.read())["FunctionName"] == "presigned"
+
+
+def test_the_cli_signs_with_the_key_in_the_data_directory(server: Server) -> None:
+    env = {**os.environ, "ALTUS_DATA_DIR": str(server.data_dir), "ALTUS_ENDPOINT": server.url}
+    listed = subprocess.run(
+        [sys.executable, "-m", "altus", "ls"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    elsewhere = {**env, "ALTUS_DATA_DIR": str(server.data_dir / "none")}
+    refused = subprocess.run(
+        [sys.executable, "-m", "altus", "ls"], capture_output=True, text=True, env=elsewhere
+    )
+    assert refused.returncode == 1 and "MissingAuthenticationToken" in refused.stderr
+
+
+def test_a_restart_keeps_the_key_and_rewrites_a_lost_credentials_file(
+    tmp_path: Path,
+) -> None:
+    first = start_server(tmp_path, {"ALTUS_AUTH": "iam", "ALTUS_SANDBOX": "process"})
+    credentials = tmp_path / "credentials"
+    written = credentials.read_text()
+    first.stop()
+    credentials.unlink()
+    second = start_server(tmp_path, {"ALTUS_AUTH": "iam", "ALTUS_SANDBOX": "process"})
+    try:
+        assert credentials.read_text() == written
+        assert client(second, "lambda").list_functions()["Functions"] == []
+    finally:
+        second.stop()
