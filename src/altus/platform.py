@@ -42,6 +42,8 @@ class _Context:
     registry: TargetRegistry
     built: dict[str, Any]
     parts: Mapping[str, Any]
+    identity: Identity
+    endpoint: str | None
 
     def provided(self, part: str) -> Any:
         return self.parts.get(part)
@@ -97,11 +99,13 @@ def build_platform(
     services: Sequence[ServiceSpec] = SERVICES,
     clock: Clock = SYSTEM,
     parts: Mapping[str, Any] | None = None,
+    endpoint: str | None = None,
 ) -> Platform:
     """Wire a server: state where ``settings.store_url`` says (``memory:`` for tests and
     throwaways), time from ``clock`` (a fake one in tests), and ``parts`` instead of what
     the settings would make (``altus.testing``); code packages and sandboxes live under
-    the data directory."""
+    the data directory. ``endpoint``: the URL the server will answer at, which functions
+    are given to call services at."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     account = Account(region=settings.region, account_id=settings.account_id)
     storage = Storage(settings.store_url)
@@ -109,11 +113,6 @@ def build_platform(
     for spec in services:
         for schemas in spec.schemas:
             storage.database(schemas.database, durable=schemas.durable).migrate(schemas.schemas)
-    context = _Context(settings, account, storage, clock, TargetRegistry(), {}, parts or {})
-    for spec in services:
-        context.built[spec.name] = spec.build(context)
-    components: dict[str, Component] = dict(context.built)
-    bound = [BoundService(spec, components[spec.name], account, settings) for spec in services]
     identity = Identity(
         resolve_mode(settings.auth, settings.host),
         SqlKeyStore(storage.database(), FernetCipher.from_file(settings.data_dir / "secret.key")),
@@ -121,6 +120,13 @@ def build_platform(
         clock,
         settings.credentials_file,
     )
+    context = _Context(
+        settings, account, storage, clock, TargetRegistry(), {}, parts or {}, identity, endpoint
+    )
+    for spec in services:
+        context.built[spec.name] = spec.build(context)
+    components: dict[str, Component] = dict(context.built)
+    bound = [BoundService(spec, components[spec.name], account, settings) for spec in services]
     return Platform(
         settings=settings,
         account=account,

@@ -49,9 +49,12 @@ async def serve(
     backend being opened meanwhile (``altus.sandbox.choose.opening``), else the platform
     opens one."""
     sock = sock or bind(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    url = f"http://{host}:{port}"
     parts = {"sandbox": await asyncio.wrap_future(sandbox)} if sandbox is not None else {}
     try:
-        platform = build_platform(settings, parts=parts)
+        platform = build_platform(settings, parts=parts, endpoint=local_url(settings.host, port))
     except BaseException:
         if sandbox is not None:  # no component took it
             await asyncio.to_thread(discard, sandbox)
@@ -68,9 +71,6 @@ async def serve(
     server = HttpServer(create_app(platform), graceful=10, on_stop=platform.interrupt)
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(server)
-    port = sock.getsockname()[1]
-    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
-    url = f"http://{host}:{port}"
     ready: asyncio.Task[None] | None = None
     if on_ready is not None:
 
@@ -88,6 +88,16 @@ async def serve(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ready
         await platform.close()
+
+
+def local_url(host: str, port: int) -> str:
+    """The API's URL as processes on this machine reach it (a server listening on every
+    address is reached on loopback)."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _stop_on_signals(server: HttpServer) -> None:

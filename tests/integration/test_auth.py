@@ -174,3 +174,26 @@ def test_a_restart_keeps_the_key_and_rewrites_a_lost_credentials_file(
         assert client(second, "lambda").list_functions()["Functions"] == []
     finally:
         second.stop()
+
+
+def test_a_function_calls_services_as_its_role(server: Server) -> None:
+    """Its environment's session credentials pass the signature check: boto3 inside the
+    function needs no configuration."""
+    sqs = client(server, "sqs")
+    queue = sqs.create_queue(QueueName="role-calls")["QueueUrl"]
+    create_function(
+        client(server, "lambda"),
+        "role-caller",
+        {
+            "app.py": (
+                "import boto3\n"
+                "def handler(event, context):\n"
+                "    boto3.client('sqs').send_message(QueueUrl=event['q'], MessageBody='as role')\n"
+            )
+        },
+    )
+    answer = client(server, "lambda").invoke(
+        FunctionName="role-caller", Payload=json.dumps({"q": queue}).encode()
+    )
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "as role"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.conftest import create_function, invoke, log_tail
@@ -238,3 +239,38 @@ def test_official_awslambdaric_works_unmodified(client: Any) -> None:
     response, body = invoke(client, "ric-broken")
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_python_functions_have_boto3_and_call_altus_as_their_role(client: Any) -> None:
+    """As on Lambda, the runtime ships boto3, and the environment holds the execution
+    role's temporary credentials; here also the endpoint, so an unmodified client talks
+    to Altus."""
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=client.meta.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    queue = sqs.create_queue(QueueName="from-a-function")["QueueUrl"]
+    create_function(
+        client,
+        "calls-sqs",
+        {
+            "app.py": (
+                "import os, boto3\n"
+                "def handler(event, context):\n"
+                "    boto3.client('sqs').send_message(QueueUrl=event['q'], MessageBody='hi')\n"
+                "    return {'boto3': boto3.__file__, 'key': os.environ['AWS_ACCESS_KEY_ID'],\n"
+                "            'token': bool(os.environ['AWS_SESSION_TOKEN']),\n"
+                "            'endpoint': os.environ['AWS_ENDPOINT_URL']}\n"
+            )
+        },
+    )
+    response, body = invoke(client, "calls-sqs", {"q": queue})
+    assert "FunctionError" not in response, body
+    assert body["key"].startswith("ASIA") and body["token"]
+    assert body["endpoint"] == client.meta.endpoint_url
+    # The runtime's copy, not one of the function's, and not the server's own packages.
+    assert "/sdk/python-" in body["boto3"]
+    assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "hi"

@@ -37,6 +37,7 @@ from altus.store.database import Schema
 from altus.targets import TargetRegistry
 
 if TYPE_CHECKING:
+    from altus.identity.authenticator import Identity
     from altus.settings import Settings
     from altus.store.storage import Storage
 
@@ -87,6 +88,11 @@ class Context(Protocol):
     storage: Storage
     #: The platform's clock (a fake one in tests): what every timer of a service reads.
     clock: Clock
+    #: Who may call: the server's keys, and the sessions of roles (``altus.identity``).
+    identity: Identity
+    #: The API's URL as this machine's processes reach it (what functions call services
+    #: at); None where the server has no socket (a platform built without serving).
+    endpoint: str | None
 
     def component(self, service: str) -> Any:
         """The component of a service registered (and built) before this one."""

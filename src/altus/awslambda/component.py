@@ -40,6 +40,7 @@ from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
 from altus.observe.logs import LogSink
 from altus.runtimes.registry import Runtimes
+from altus.runtimes.sdk import python_sdk, sdk_dir
 from altus.sandbox.choose import choose_backend
 from altus.store.code import CodeStore
 from altus.store.secrets import FernetCipher, key_file
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How long an environment's role credentials last (it is retired before they end).
+ROLE_SESSION_SECONDS = 12 * 3600.0
 #: How often unreferenced code packages are looked for.
 _MAINTENANCE_INTERVAL = 600.0
 
@@ -76,10 +79,22 @@ class Lambda:
             layers=self.layers,
         )
         self.aliases = AliasService(functions)
+        self.identity = identity = context.identity
+        endpoint = context.endpoint
+
+        def access(config: FunctionConfig) -> tuple[dict[str, str], float | None]:
+            # As on Lambda: the execution role's session, named after the function.
+            session = identity.session(config.role, config.name, ROLE_SESSION_SECONDS)
+            granted = session.variables()
+            if endpoint is not None:
+                granted["AWS_ENDPOINT_URL"] = endpoint
+            return granted, ROLE_SESSION_SECONDS
+
         env_settings = EnvironmentSettings(
             account=account,
             sandboxes_dir=settings.sandboxes_dir,
             init_timeout=settings.init_timeout_seconds,
+            access=access,
         )
 
         def new_environment(config: FunctionConfig, init_type: str) -> ExecutionEnvironment:
@@ -134,6 +149,8 @@ class Lambda:
     # --- the component's life ------------------------------------------------------------
 
     async def start(self) -> None:
+        # The SDK Python functions import (boto3): made once per data directory.
+        self.runtimes.sdk = await asyncio.to_thread(python_sdk, sdk_dir(self.settings.data_dir))
         killed = self.backend.recover(self.settings.sandboxes_dir)
         if killed:
             log.warning("killed %d execution environments left by a previous run", killed)

@@ -174,7 +174,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         checked = "every request must be signed" if identity.enforcing else "nothing is checked"
         print(
             f"Administrator credentials: {identity.credentials_file} (profile altus; "
-            f"auth {identity.mode}: {checked}). Try: "
+            f"auth {identity.mode}: {checked}), as in "
             f"AWS_SHARED_CREDENTIALS_FILE={identity.credentials_file} AWS_PROFILE=altus "
             f"aws lambda list-functions --endpoint-url {url}",
             flush=True,

@@ -73,6 +73,16 @@ _SIGNAL_NAMES = {
 }
 
 
+#: What a function gets to call services with, as its execution role: environment
+#: variables (temporary credentials, the endpoint) and for how many seconds they work
+#: (None: for ever).
+Access = Callable[[FunctionConfig], tuple[dict[str, str], float | None]]
+
+#: An environment is retired this long before its credentials expire, so that no invoke
+#: (15 minutes at most) runs with credentials that end under it.
+CREDENTIALS_MARGIN = 20 * 60.0
+
+
 @dataclass(frozen=True, slots=True)
 class EnvironmentSettings:
     """What environments need from the server's settings."""
@@ -80,6 +90,7 @@ class EnvironmentSettings:
     account: Account
     sandboxes_dir: Path
     init_timeout: float
+    access: Access | None = None
 
 
 @dataclass(slots=True)
@@ -129,6 +140,9 @@ class ExecutionEnvironment:
         self.busy = False
         self.dead = False
         self.last_used = time.monotonic()
+        #: When it must be retired (``time.monotonic()``), its credentials being about to
+        #: expire; None: never for that reason.
+        self.retire_by: float | None = None
         #: The pending freeze of an idle environment (see ``pool.FREEZE_AFTER``).
         self.freezing: asyncio.TimerHandle | None = None
         #: The INIT phase's duration, reported (and billed) with the first invoke.
@@ -286,6 +300,18 @@ class ExecutionEnvironment:
             }
         )
         variables.setdefault("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
+        if self._settings.access is not None:
+            # The role's credentials and where the services are: the SDK needs nothing
+            # else to call them. The credentials' names are reserved; an endpoint the
+            # function sets itself (AWS_ENDPOINT_URL is not reserved on Lambda) wins.
+            granted, lifetime = self._settings.access(config)
+            for name, value in granted.items():
+                if name == "AWS_ENDPOINT_URL":
+                    variables.setdefault(name, value)
+                else:
+                    variables[name] = value
+            if lifetime is not None:
+                self.retire_by = time.monotonic() + lifetime - CREDENTIALS_MARGIN
         if execution_env:
             variables["AWS_EXECUTION_ENV"] = execution_env
         if config.log_format == "JSON":

@@ -191,7 +191,12 @@ class WarmPool:
     def release(self, env: ExecutionEnvironment, reusable: bool) -> None:
         env.busy = False
         env.last_used = time.monotonic()
-        if not reusable or env.dead or env.key in self._retired_keys:
+        if (
+            not reusable
+            or env.dead
+            or env.key in self._retired_keys
+            or (env.retire_by is not None and time.monotonic() >= env.retire_by)
+        ):
             self._discard(env)
             return
         stacks = self._provisioned_idle if env.id in self._provisioned else self._idle

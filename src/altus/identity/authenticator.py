@@ -10,6 +10,10 @@ Two modes (``altus up --auth``):
 
 Either way the server has an administrator key from its first start on, written to
 ``<data dir>/credentials`` (``altus.identity.keys``).
+
+Sessions are temporary credentials of a role (what a function runs as): an ``ASIA`` key,
+a secret and a session token, good until they expire. They live in memory only: what
+holds them (an execution environment) does not outlive the server.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from altus.arns import Account
 from altus.clock import Clock
 from altus.identity import sigv4
 from altus.identity.errors import (
+    ExpiredToken,
     InvalidSignature,
     MissingAuthenticationToken,
     UnrecognizedClient,
@@ -31,8 +36,10 @@ from altus.identity.errors import (
 from altus.identity.keys import (
     AccessKey,
     KeyStore,
+    SessionCredentials,
     active,
     new_key,
+    new_session,
     read_credentials,
     write_credentials,
 )
@@ -91,6 +98,7 @@ class Identity:
         self._account = account
         self._clock = clock
         self._keys: dict[str, AccessKey] = {}
+        self._sessions: dict[str, SessionCredentials] = {}
 
     @property
     def enforcing(self) -> bool:
@@ -116,6 +124,21 @@ class Identity:
         admin_arn = self._account.arn("iam", f"user/{ADMIN}", regional=False)
         return next(k for k in self._keys.values() if k.principal == admin_arn)
 
+    def session(self, role_arn: str, session_name: str, seconds: float) -> SessionCredentials:
+        """Temporary credentials of ``role_arn`` for ``seconds``, acting as
+        ``arn:aws:sts::<account>:assumed-role/<role name>/<session name>``."""
+        role = role_arn.rsplit("/", 1)[-1]
+        principal = self._account.arn("sts", f"assumed-role/{role}/{session_name}", regional=False)
+        now = self._clock.now()
+        self._sessions = {k: s for k, s in self._sessions.items() if s.expiration > now}
+        credentials = new_session(principal, now, seconds)
+        self._sessions[credentials.key.id] = credentials
+        return credentials
+
+    def end_session(self, key_id: str) -> None:
+        """Forget a session before it expires (what held it is gone)."""
+        self._sessions.pop(key_id, None)
+
     def authenticate(
         self, wire: Wire, *, service: str, skew_minutes: int = 5, s3: bool = False
     ) -> Principal:
@@ -126,7 +149,7 @@ class Identity:
             raise MissingAuthenticationToken()
         key = self._keys.get(signed.access_key)
         if key is None:
-            raise UnrecognizedClient()
+            key = self._session_key(signed.access_key, signed.session_token)
         now = datetime.datetime.fromtimestamp(self._clock.now(), datetime.UTC)
         sigv4.check_time(signed, now, skew_minutes)
         if signed.region != self._account.region:
@@ -146,3 +169,14 @@ class Identity:
             s3=s3,
         )
         return Principal(key.principal, key.id)
+
+    def _session_key(self, key_id: str, token: str | None) -> AccessKey:
+        session = self._sessions.get(key_id)
+        if session is None:
+            raise UnrecognizedClient()
+        if token != session.token:
+            # AWS's words for a bad session token lack the full stop of an unknown key's.
+            raise UnrecognizedClient("The security token included in the request is invalid")
+        if session.expiration <= self._clock.now():
+            raise ExpiredToken()
+        return session.key

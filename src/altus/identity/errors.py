@@ -37,8 +37,10 @@ class UnrecognizedClient(IdentityError):
     code = "UnrecognizedClientException"
     query_code = "InvalidClientTokenId"
 
-    def __init__(self) -> None:
-        super().__init__("The security token included in the request is invalid.")
+    def __init__(
+        self, message: str = "The security token included in the request is invalid."
+    ) -> None:
+        super().__init__(message)
 
 
 class InvalidSignature(IdentityError):

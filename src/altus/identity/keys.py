@@ -58,11 +58,37 @@ class AccessKey:
     status: str = ACTIVE
 
 
-def new_key(principal: str, now_ms: int) -> AccessKey:
-    """A key with IAM's shape: ``AKIA`` + 16 of A-Z2-7, a 40-character secret."""
-    key_id = "AKIA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+def new_key(principal: str, now_ms: int, prefix: str = "AKIA") -> AccessKey:
+    """A key with IAM's shape: ``AKIA`` (``ASIA`` for a session's) + 16 of A-Z2-7, and a
+    40-character secret."""
+    key_id = prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
     secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
     return AccessKey(key_id, secret, principal, now_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCredentials:
+    """Temporary credentials, as STS hands them out: an ``ASIA`` key, its secret, the
+    session token that must come with every request signed by it, and when they end."""
+
+    key: AccessKey
+    token: str
+    #: Seconds since the epoch.
+    expiration: float
+
+    def variables(self) -> dict[str, str]:
+        """As Lambda gives them to a function (``AWS_ACCESS_KEY`` too, for old SDKs)."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.key.id,
+            "AWS_ACCESS_KEY": self.key.id,
+            "AWS_SECRET_ACCESS_KEY": self.key.secret,
+            "AWS_SESSION_TOKEN": self.token,
+        }
+
+
+def new_session(principal: str, now: float, seconds: float) -> SessionCredentials:
+    key = new_key(principal, int(now * 1000), prefix="ASIA")
+    return SessionCredentials(key, secrets.token_urlsafe(96), now + seconds)
 
 
 class KeyStore(Protocol):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from altus.errors import UserError
+from altus.runtimes.sdk import compile_for
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,9 @@ class Runtimes:
     def __init__(self, interpreters: Mapping[str, str], node_binary: str) -> None:
         self._overrides = dict(interpreters)
         self._node = node_binary
+        #: The AWS SDK for Python functions (``altus.runtimes.sdk``), once it is made.
+        self.sdk: Path | None = None
+        self._sdk_compiled: set[str] = set()
 
     def launch(self, runtime: str, task_root: Path, opt_root: Path | None = None) -> Launch:
         """Raises FileNotFoundError (with Lambda's wording) for a missing bootstrap.
@@ -131,11 +135,18 @@ class Runtimes:
         path, ld_library_path = _path(opt), _ld_library_path(opt)
         if runtime in PYTHON_RUNTIMES:
             python = self.python(runtime)
+            if self.sdk is not None and python not in self._sdk_compiled:
+                self._sdk_compiled.add(python)
+                compile_for(python, self.sdk)
             return Launch(
                 # -B: the code is shared and read-only; its bytecode is compiled once,
                 # by ``prepare``, not by whichever environment imports it first.
                 argv=[python, "-S", "-B", "-u", str(PYTHON_BOOTSTRAP)],
-                env={"PATH": path, "LD_LIBRARY_PATH": ld_library_path},
+                env={
+                    "PATH": path,
+                    "LD_LIBRARY_PATH": ld_library_path,
+                    **({"ALTUS_PYTHON_SDK": str(self.sdk)} if self.sdk is not None else {}),
+                },
                 execution_env=f"AWS_Lambda_{runtime}",
                 python=python,
             )

@@ -13,6 +13,7 @@ import concurrent.futures
 import logging
 import threading
 
+from altus.runtimes.sdk import SDK_ROOT, sdk_dir
 from altus.sandbox.backends.linux import LinuxBackend
 from altus.sandbox.backends.process import ProcessBackend
 from altus.sandbox.base import SandboxBackend, SandboxError
@@ -27,6 +28,8 @@ def choose_backend(settings: Settings) -> SandboxBackend:
     trial sandbox) and otherwise ``process``, saying why once."""
     if settings.sandbox == "process":
         return ProcessBackend()
+    sdk = sdk_dir(settings.data_dir)
+    sdk.mkdir(parents=True, exist_ok=True)  # bound into every zygote's template now
     linux = LinuxBackend(
         settings.data_dir / "linux",
         uid_base=settings.sandbox_uid_base,
@@ -35,6 +38,7 @@ def choose_backend(settings: Settings) -> SandboxBackend:
         network=settings.sandbox_network,
         function_zygotes=settings.sandbox_function_zygotes,
         function_zygote_idle=settings.sandbox_function_zygote_idle_seconds,
+        shared=[(sdk, SDK_ROOT)],
     )
     try:
         linux.open(settings.node_binary)

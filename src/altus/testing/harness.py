@@ -37,7 +37,7 @@ from altus.clock import FakeClock
 from altus.httpd import HttpServer
 from altus.packaging import zip_files
 from altus.platform import Platform, build_platform
-from altus.server import bind
+from altus.server import bind, local_url
 from altus.settings import Settings
 from altus.testing.sandbox import Handler, InProcessBackend
 
@@ -110,7 +110,8 @@ class Harness:
 
         async def main() -> None:
             parts = {"sandbox": self.backend} if self.backend is not None else {}
-            kwargs: dict[str, Any] = {"parts": parts}
+            endpoint = local_url("127.0.0.1", sock.getsockname()[1])
+            kwargs: dict[str, Any] = {"parts": parts, "endpoint": endpoint}
             if self.clock is not None:
                 kwargs["clock"] = self.clock
             try:

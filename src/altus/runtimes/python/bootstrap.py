@@ -408,7 +408,10 @@ def _prepare_interpreter(task_root):
     runtime_dir = os.path.dirname(_THIS_FILE)
     front = [task_root, f"/opt/python/lib/{version}/site-packages", "/opt/python"]
     rest = [p for p in sys.path if p not in front and p != runtime_dir]
-    sys.path[:] = front + rest + [runtime_dir]
+    # The AWS SDK the runtime ships (boto3), after the standard library as Lambda's
+    # site-packages is: a copy in the function's code or layers comes first.
+    sdk = os.environ.pop("ALTUS_PYTHON_SDK", None)
+    sys.path[:] = front + rest + ([sdk] if sdk else []) + [runtime_dir]
     os.chdir(task_root)
 
 

@@ -41,6 +41,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,12 @@ class LinuxBackend:
         network: str = "host",
         function_zygotes: int = 8,
         function_zygote_idle: float = 1800.0,
+        shared: Sequence[tuple[Path, str]] = (),
     ) -> None:
         self._state_dir = state_dir
+        #: Host directories every environment sees read-only, and where (the runtimes'
+        #: SDK): in every zygote's template, and translated in environment variables.
+        self._shared = [(str(host), inside) for host, inside in shared]
         self._template_root = state_dir / "root"
         self._empty = state_dir / "empty"
         self._uids = Uids(uid_base, uid_count)
@@ -246,7 +251,7 @@ class LinuxBackend:
     # --- runtime zygotes -------------------------------------------------------------------
 
     def _binds_for(self, interpreter: str | None) -> list[tuple[str, str]]:
-        binds = [(str(RUNTIME_DIR), RUNTIME_ROOT)]
+        binds = [(str(RUNTIME_DIR), RUNTIME_ROOT), *self._shared]
         prefixes = {self._node_prefix, prefix_of(interpreter) if interpreter else None}
         binds += [(p, p) for p in sorted(x for x in prefixes if x)]
         return binds
@@ -316,7 +321,7 @@ class LinuxBackend:
     async def create(self, spec: SandboxSpec, on_output: OutputSink) -> LinuxSandbox:
         if self._cgroups is None:
             raise SandboxError("the linux backend is closed")
-        inside = Paths(spec.task_root, spec.opt_root)
+        inside = Paths(spec.task_root, spec.opt_root, self._shared)
         python_mode = spec.python is not None and self.use_zygotes
         argv = [inside.rewrite(a) for a in without_pycache_prefix(spec.argv)]
         env = {k: inside.rewrite(v) for k, v in spec.env.items()}

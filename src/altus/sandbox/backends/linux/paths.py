@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from altus.runtimes.registry import RUNTIME_DIR
@@ -22,8 +22,13 @@ OPT_ROOT = "/opt"
 class Paths:
     """Host paths in the engine's terms <-> what the environment sees."""
 
-    def __init__(self, task_root: Path, opt_root: Path | None = None) -> None:
-        self._map = [(str(task_root), TASK_ROOT), (str(RUNTIME_DIR), RUNTIME_ROOT)]
+    def __init__(
+        self,
+        task_root: Path,
+        opt_root: Path | None = None,
+        shared: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self._map = [(str(task_root), TASK_ROOT), (str(RUNTIME_DIR), RUNTIME_ROOT), *shared]
         if opt_root is not None:
             self._map.append((str(opt_root), OPT_ROOT))
 

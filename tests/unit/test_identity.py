@@ -1,0 +1,91 @@
+"""The identity layer's keys and sessions: the administrator key made once and written
+for the owner only, and role sessions (what functions run as) accepted with their token
+until they expire."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import stat
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from altus.arns import Account
+from altus.clock import FakeClock
+from altus.identity.authenticator import Identity, Wire
+from altus.identity.errors import ExpiredToken, UnrecognizedClient
+from altus.identity.keys import AccessKey
+
+ACCOUNT = Account(region="us-east-1", account_id="123456789012")
+
+
+class MemoryKeys:
+    def __init__(self) -> None:
+        self.stored: list[AccessKey] = []
+
+    async def keys(self) -> list[AccessKey]:
+        return list(self.stored)
+
+    async def put(self, key: AccessKey) -> None:
+        self.stored = [k for k in self.stored if k.id != key.id] + [key]
+
+
+def identity(tmp_path: Path, keys: MemoryKeys, clock: FakeClock) -> Identity:
+    made = Identity("iam", keys, ACCOUNT, clock, tmp_path / "credentials")
+    asyncio.run(made.start())
+    return made
+
+
+def wire(key_id: str, secret: str, token: str | None) -> Wire:
+    """A request botocore signed with these credentials, as the server receives it."""
+    request = AWSRequest(
+        "GET", "http://127.0.0.1:9000/2015-03-31/functions/", headers={"Host": "127.0.0.1:9000"}
+    )
+    SigV4Auth(Credentials(key_id, secret, token), "lambda", "us-east-1").add_auth(request)
+    headers = [(k.lower().encode(), str(v).encode()) for k, v in request.headers.items()]
+    return Wire("GET", urlsplit(request.url).path.encode(), b"", headers, b"")
+
+
+def test_the_administrator_key_is_made_once_and_its_file_kept(tmp_path: Path) -> None:
+    keys, clock = MemoryKeys(), FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    first = identity(tmp_path, keys, clock)
+    credentials = tmp_path / "credentials"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    written = credentials.read_text()
+    admin = first.admin_key()
+    assert admin.principal == "arn:aws:iam::123456789012:user/admin"
+    assert admin.id.startswith("AKIA") and len(admin.id) == 20 and len(admin.secret) == 40
+    credentials.unlink()
+    again = identity(tmp_path, keys, clock)
+    assert again.admin_key() == admin and len(keys.stored) == 1
+    assert credentials.read_text() == written
+    principal = again.authenticate(wire(admin.id, admin.secret, None), service="lambda")
+    assert principal.arn == admin.principal
+
+
+def test_a_role_session_works_with_its_token_until_it_expires(tmp_path: Path) -> None:
+    clock = FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    made = identity(tmp_path, MemoryKeys(), clock)
+    session = made.session("arn:aws:iam::123456789012:role/service/runner", "my-function", 3600)
+    assert session.key.id.startswith("ASIA")
+    assert session.variables()["AWS_SESSION_TOKEN"] == session.token
+    principal = made.authenticate(
+        wire(session.key.id, session.key.secret, session.token), service="lambda"
+    )
+    assert principal.arn == "arn:aws:sts::123456789012:assumed-role/runner/my-function"
+    with pytest.raises(UnrecognizedClient) as raised:
+        made.authenticate(
+            wire(session.key.id, session.key.secret, "not-the-token"),
+            service="lambda",
+        )
+    assert raised.value.message == "The security token included in the request is invalid"
+    with pytest.raises(UnrecognizedClient):
+        made.authenticate(wire(session.key.id, session.key.secret, None), service="lambda")
+    clock.set(clock.now() + 3601)
+    with pytest.raises(ExpiredToken):
+        made.authenticate(wire(session.key.id, session.key.secret, session.token), service="lambda")
