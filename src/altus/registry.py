@@ -12,9 +12,11 @@ from altus.api.spec import ServiceSpec
 from altus.awslambda.spec import SPEC as LAMBDA
 from altus.logs.spec import SPEC as LOGS
 from altus.queues.spec import SPEC as SQS
+from altus.sts.spec import SPEC as STS
 
 SERVICES: tuple[ServiceSpec, ...] = (
     LOGS,
     SQS,
     LAMBDA,
+    STS,
 )

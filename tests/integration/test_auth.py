@@ -197,3 +197,26 @@ def test_a_function_calls_services_as_its_role(server: Server) -> None:
     )
     assert "FunctionError" not in answer, answer["Payload"].read()
     assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "as role"
+
+
+def test_sts_names_the_caller_and_a_function_its_role_session(server: Server) -> None:
+    caller = client(server, "sts").get_caller_identity()
+    assert caller["Arn"] == "arn:aws:iam::000000000000:user/admin"
+    unknown = {"aws_access_key_id": "AKIAAAAAAAAAAAAAAAAA", "aws_secret_access_key": "x"}
+    status, error = refusal(client(server, "sts", **unknown).get_caller_identity)
+    assert (status, error["Code"]) == (403, "InvalidClientTokenId")
+    create_function(
+        client(server, "lambda"),
+        "who-am-i",
+        {
+            "app.py": (
+                "import boto3\n"
+                "def handler(event, context):\n"
+                "    return boto3.client('sts').get_caller_identity()\n"
+            )
+        },
+    )
+    answer = client(server, "lambda").invoke(FunctionName="who-am-i")
+    identity = json.loads(answer["Payload"].read())
+    assert identity["Arn"] == "arn:aws:sts::000000000000:assumed-role/test-role/who-am-i"
+    assert identity["UserId"].startswith("AROA") and identity["UserId"].endswith(":who-am-i")

@@ -181,6 +181,7 @@ class Lambda:
         await self.functions.close()
         await self.backend.shutdown()
         await asyncio.to_thread(self.backend.close)
+        await asyncio.to_thread(self.runtimes.close)
 
     def _reserve(self, name: str) -> None:
         """Give the engine a function's reservation as the control layer now has it."""

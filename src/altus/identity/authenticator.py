@@ -18,7 +18,9 @@ holds them (an execution environment) does not outlive the server.
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from altus.arns import Account
 from altus.clock import Clock
+from altus.errors import AltusError
 from altus.identity import sigv4
 from altus.identity.errors import (
     ExpiredToken,
@@ -70,6 +73,26 @@ class Principal:
 
     arn: str
     access_key: str
+
+    @property
+    def user_id(self) -> str:
+        """Its unique id as STS reports it: ``AIDA...`` for a user, ``AROA...:<session>``
+        for a role's session, the account id for the root. Derived from the ARN, so the
+        same principal always has the same id."""
+        resource = self.arn.split(":", 5)[5]
+        if resource == "root":
+            return self.arn.split(":")[4]
+        if resource.startswith("assumed-role/"):
+            _, role, session = resource.split("/", 2)
+            role_arn = f"{self.arn.split(':assumed-role', 1)[0]}:role/{role}"
+            return f"AROA{_unique(role_arn)}:{session}"
+        return f"AIDA{_unique(self.arn)}"
+
+
+def _unique(text: str) -> str:
+    """17 characters of IAM's unique-id alphabet, a digest of ``text``."""
+    digest = base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()
+    return digest[:17]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +161,21 @@ class Identity:
     def end_session(self, key_id: str) -> None:
         """Forget a session before it expires (what held it is gone)."""
         self._sessions.pop(key_id, None)
+
+    def identify(self, query_string: bytes, headers: sigv4.Headers) -> Principal | None:
+        """Whose key a request names, without checking its signature (``open`` mode:
+        what STS reports); None for an unsigned request or a key Altus does not know."""
+        try:
+            signed = sigv4.parse(query_string, headers)
+        except AltusError:
+            return None
+        if signed is None:
+            return None
+        key = self._keys.get(signed.access_key)
+        if key is None:
+            session = self._sessions.get(signed.access_key)
+            key = session.key if session is not None else None
+        return Principal(key.principal, key.id) if key is not None else None
 
     def authenticate(
         self, wire: Wire, *, service: str, skew_minutes: int = 5, s3: bool = False

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from altus.errors import UserError
-from altus.runtimes.sdk import compile_for
+from altus.runtimes.sdk import Compiler
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,11 @@ class Runtimes:
         self._node = node_binary
         #: The AWS SDK for Python functions (``altus.runtimes.sdk``), once it is made.
         self.sdk: Path | None = None
-        self._sdk_compiled: set[str] = set()
+        self._compiler = Compiler()
+
+    def close(self) -> None:
+        """Stop background work (the SDK's compilation); blocking."""
+        self._compiler.close()
 
     def launch(self, runtime: str, task_root: Path, opt_root: Path | None = None) -> Launch:
         """Raises FileNotFoundError (with Lambda's wording) for a missing bootstrap.
@@ -135,9 +139,8 @@ class Runtimes:
         path, ld_library_path = _path(opt), _ld_library_path(opt)
         if runtime in PYTHON_RUNTIMES:
             python = self.python(runtime)
-            if self.sdk is not None and python not in self._sdk_compiled:
-                self._sdk_compiled.add(python)
-                compile_for(python, self.sdk)
+            if self.sdk is not None:
+                self._compiler.compile_for(python, self.sdk)
             return Launch(
                 # -B: the code is shared and read-only; its bytecode is compiled once,
                 # by ``prepare``, not by whichever environment imports it first.

@@ -63,25 +63,49 @@ def python_sdk(root: Path) -> Path | None:
     return target
 
 
-def compile_for(python: str, target: Path) -> threading.Thread:
-    """Compile ``target``'s bytecode for ``python``, on a thread of its own."""
+class Compiler:
+    """Compiles the SDK's bytecode for each interpreter once, in the background; what
+    still runs when the server closes is stopped (it only saves time)."""
 
-    def run() -> None:
+    def __init__(self) -> None:
+        self._done: set[str] = set()
+        self._running: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+
+    def compile_for(self, python: str, target: Path) -> None:
+        if python in self._done:
+            return
+        self._done.add(python)
         try:
-            subprocess.run(
+            process = subprocess.Popen(
                 [python, "-m", "compileall", "-q", "-j", "0", str(target)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                timeout=600,
-                check=False,
             )
-        except (OSError, subprocess.TimeoutExpired) as error:
+        except OSError as error:
             log.warning("compiling the Python SDK for %s failed: %s", python, error)
+            return
+        with self._lock:
+            self._running.append(process)
+        threading.Thread(
+            target=self._reap, args=(process,), name="altus-sdk-compile", daemon=True
+        ).start()
 
-    thread = threading.Thread(target=run, name="altus-sdk-compile", daemon=True)
-    thread.start()
-    return thread
+    def _reap(self, process: subprocess.Popen[bytes]) -> None:
+        process.wait()
+        with self._lock:
+            if process in self._running:
+                self._running.remove(process)
+
+    def close(self) -> None:
+        """Stop what is still compiling, and wait for it to be gone (blocking)."""
+        with self._lock:
+            running, self._running = self._running, []
+        for process in running:
+            process.kill()
+        for process in running:
+            process.wait()
 
 
 def _place(distribution: importlib.metadata.Distribution, into: Path) -> None:

@@ -1,0 +1,42 @@
+"""The STS service, as the framework sees it: botocore's ``sts`` model (the query
+protocol), the operations Altus serves so far, and its component."""
+
+from __future__ import annotations
+
+from altus.api.spec import ServiceSpec
+from altus.api.validate import Problem, Unreadable, coral_message
+from altus.errors import AltusError
+from altus.sts import api
+from altus.sts.component import Sts
+from altus.sts.errors import InvalidAction, StsError, ValidationError
+
+
+class StsViolations:
+    """STS reports what its model refuses as ``ValidationError``, in Coral's words."""
+
+    def invalid(self, problems: list[Problem]) -> AltusError:
+        return ValidationError(coral_message(problems))
+
+    def unreadable(self, error: Unreadable) -> AltusError:
+        where = f" at '{error.path}'" if error.path else ""
+        return ValidationError(f"Value{where} is not {error.expected}.")
+
+
+def _unknown(name: str | None) -> AltusError:
+    if name is None:
+        return InvalidAction("Could not find operation for this request.")
+    return InvalidAction(f"Altus does not serve the {name} operation of STS yet.")
+
+
+SPEC = ServiceSpec(
+    name="sts",
+    operations={
+        "GetCallerIdentity": api.get_caller_identity,
+    },
+    errors=StsError,
+    violations=StsViolations(),
+    build=Sts,
+    unknown=_unknown,
+    # STS allows 15 minutes of clock skew where Lambda allows 5.
+    clock_skew_minutes=15,
+)

@@ -1,0 +1,58 @@
+"""STS on an open server (the harness, in this process): who a caller is, from its key
+where Altus knows it, the account's root where it does not; what Altus does not serve of
+STS is refused in STS's own shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.conftest import Server
+
+ACCOUNT = "000000000000"
+
+
+@pytest.fixture(scope="module")
+def server(inproc_stored: Server) -> Server:
+    return inproc_stored
+
+
+def sts(server: Server, key_id: str = "x", secret: str = "x") -> Any:
+    return boto3.client(
+        "sts",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+def test_any_key_is_the_account_root_on_an_open_server(server: Server) -> None:
+    caller = sts(server).get_caller_identity()
+    assert (caller["UserId"], caller["Account"]) == (ACCOUNT, ACCOUNT)
+    assert caller["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+
+
+def test_the_administrator_key_is_the_admin_user(server: Server) -> None:
+    from altus.identity.keys import read_credentials
+
+    found = read_credentials(server.data_dir / "credentials")
+    assert found is not None
+    caller = sts(server, found[0], found[1]).get_caller_identity()
+    assert caller["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/admin"
+    assert caller["UserId"].startswith("AIDA") and len(caller["UserId"]) == 21
+    # Stable: the same principal, the same id.
+    assert sts(server, found[0], found[1]).get_caller_identity()["UserId"] == caller["UserId"]
+
+
+def test_an_operation_altus_does_not_serve_is_refused_in_sts_shape(server: Server) -> None:
+    with pytest.raises(ClientError) as raised:
+        sts(server).get_session_token()
+    error = raised.value.response["Error"]
+    assert (error["Type"], error["Code"]) == ("Sender", "InvalidAction")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
