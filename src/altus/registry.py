@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from altus.api.spec import ServiceSpec
 from altus.awslambda.spec import SPEC as LAMBDA
+from altus.iam.spec import SPEC as IAM
 from altus.logs.spec import SPEC as LOGS
 from altus.queues.spec import SPEC as SQS
 from altus.sts.spec import SPEC as STS
@@ -17,6 +18,7 @@ from altus.sts.spec import SPEC as STS
 SERVICES: tuple[ServiceSpec, ...] = (
     LOGS,
     SQS,
+    IAM,
     LAMBDA,
     STS,
 )

@@ -32,10 +32,26 @@ pytestmark = pytest.mark.integration
 NO_RETRIES = Config(retries={"max_attempts": 0})
 
 
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("auth")
     running = start_server(data_dir, {"ALTUS_AUTH": "iam", "ALTUS_SANDBOX": "process"})
+    # The role the tests' functions run as: in iam mode it must exist and trust Lambda.
+    client(running, "iam").create_role(RoleName="test-role", AssumeRolePolicyDocument=LAMBDA_TRUST)
     yield running
     running.stop()
 
@@ -220,3 +236,76 @@ def test_sts_names_the_caller_and_a_function_its_role_session(server: Server) ->
     identity = json.loads(answer["Payload"].read())
     assert identity["Arn"] == "arn:aws:sts::000000000000:assumed-role/test-role/who-am-i"
     assert identity["UserId"].startswith("AROA") and identity["UserId"].endswith(":who-am-i")
+
+
+def test_roles_are_kept_by_iam_and_a_function_needs_one_lambda_may_assume(
+    server: Server,
+) -> None:
+    iam = client(server, "iam")
+    made = iam.create_role(
+        RoleName="Runner",
+        Path="/service/",
+        AssumeRolePolicyDocument=LAMBDA_TRUST,
+        Description="runs things",
+        Tags=[{"Key": "team", "Value": "a"}],
+    )["Role"]
+    assert made["Arn"] == "arn:aws:iam::000000000000:role/service/Runner"
+    assert made["RoleId"].startswith("AROA")
+    got = iam.get_role(RoleName="runner")["Role"]  # names are case-insensitive
+    assert got["AssumeRolePolicyDocument"] == json.loads(LAMBDA_TRUST)
+    assert got["Tags"] == [{"Key": "team", "Value": "a"}]
+    names = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    assert {"altus-function", "Runner", "test-role"} <= set(names)
+    assert [r["RoleName"] for r in iam.list_roles(PathPrefix="/service/")["Roles"]] == ["Runner"]
+    status, error = refusal(
+        lambda: iam.create_role(RoleName="RUNNER", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    )
+    assert (status, error["Code"]) == (409, "EntityAlreadyExists")
+    assert error["Message"] == "Role with name RUNNER already exists."
+    status, error = refusal(
+        lambda: iam.create_role(RoleName="bad", AssumeRolePolicyDocument="{not json")
+    )
+    assert (status, error["Code"]) == (400, "MalformedPolicyDocument")
+    # A function's role must exist, at its path, and trust Lambda.
+    lam = client(server, "lambda")
+    code = {"app.py": "def handler(e, c):\n    return 1\n"}
+    lam.create_function(
+        FunctionName="runs-as-runner",
+        Runtime="python3.11",
+        Handler="app.handler",
+        Role=made["Arn"],
+        Code={"ZipFile": _zip(code)},
+    )
+    for role in (
+        "arn:aws:iam::000000000000:role/nobody",
+        "arn:aws:iam::000000000000:role/Runner",  # not at its path
+    ):
+        status, error = refusal(
+            lambda role=role: lam.create_function(
+                FunctionName="no-role",
+                Runtime="python3.11",
+                Handler="app.handler",
+                Role=role,
+                Code={"ZipFile": _zip(code)},
+            )
+        )
+        assert (status, error["Code"]) == (400, "InvalidParameterValueException")
+        assert error["Message"] == "The role defined for the function cannot be assumed by Lambda."
+    iam.update_assume_role_policy(
+        RoleName="Runner",
+        PolicyDocument=LAMBDA_TRUST.replace("lambda.amazonaws.com", "states.amazonaws.com"),
+    )
+    status, error = refusal(
+        lambda: lam.update_function_configuration(FunctionName="runs-as-runner", Role=made["Arn"])
+    )
+    assert error["Code"] == "InvalidParameterValueException"
+    iam.delete_role(RoleName="Runner")
+    status, error = refusal(lambda: iam.get_role(RoleName="Runner"))
+    assert (status, error["Code"]) == (404, "NoSuchEntity")
+    assert error["Message"] == "The role with name Runner cannot be found."
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    from altus.packaging import zip_files
+
+    return zip_files(files)

@@ -20,7 +20,7 @@ from altus.awslambda import metrics
 from altus.control.aliases import AliasService
 from altus.control.arns import parse_function_ref
 from altus.control.concurrency import RESERVED, ConcurrencyService
-from altus.control.errors import ResourceNotFound
+from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.event_invoke import EventInvokeConfigService
 from altus.control.functions import FunctionService
 from altus.control.layers import LayerService
@@ -81,6 +81,8 @@ class Lambda:
         self.aliases = AliasService(functions)
         self.identity = identity = context.identity
         endpoint = context.endpoint
+        #: The account's roles (``altus.iam``, registered before Lambda).
+        self.iam = context.component("iam")
 
         def access(config: FunctionConfig) -> tuple[dict[str, str], float | None]:
             # As on Lambda: the execution role's session, named after the function.
@@ -202,6 +204,14 @@ class Lambda:
                 await asyncio.to_thread(self.code.collect, keep)
             except Exception:
                 log.exception("code maintenance failed")
+
+    def check_role(self, arn: str) -> None:
+        """Where requests are authenticated (``--auth iam``), a function's execution role
+        must exist and trust Lambda, as on AWS; elsewhere any role ARN does."""
+        if self.identity.enforcing and not self.iam.assumable_by(arn, "lambda.amazonaws.com"):
+            raise InvalidParameterValue(
+                "The role defined for the function cannot be assumed by Lambda."
+            )
 
     # --- as a target of records ------------------------------------------------------------
 

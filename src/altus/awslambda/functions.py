@@ -16,6 +16,7 @@ from altus.control.model import FunctionConfig
 async def create_function(lam: Lambda, call: Call, input: Members) -> Members:
     name = parse_unqualified(input["FunctionName"], lam.account)
     check_function_name(name)
+    lam.check_role(input["Role"])
     config = await lam.functions.create_function(name, input)
     return config_json(lam, config)
 
@@ -67,6 +68,8 @@ async def update_function_code(lam: Lambda, call: Call, input: Members) -> Membe
 
 async def update_function_configuration(lam: Lambda, call: Call, input: Members) -> Members:
     ref = ref_of(lam, input, qualified=False)
+    if "Role" in input:
+        lam.check_role(input["Role"])
     return config_json(lam, await lam.functions.update_configuration(ref.name, input))
 
 

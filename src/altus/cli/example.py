@@ -35,7 +35,8 @@ async def deploy_example(platform: Any, url: str) -> None:
                     "FunctionName": NAME,
                     "Runtime": runtime,
                     "Handler": "app.handler",
-                    "Role": "arn:aws:iam::000000000000:role/altus-example",
+                    # The role Altus makes on first start, which Lambda may assume.
+                    "Role": platform.account.arn("iam", "role/altus-function", regional=False),
                     "Code": {"ZipFile": package},
                     "Description": "The Altus example function",
                 },

@@ -1,0 +1,139 @@
+"""The IAM service's component: the account's roles (so far), in memory over their
+store, and the question Lambda asks of a function's role.
+
+On first start it makes ``altus-function``, a role Lambda may assume, which ``altus
+deploy`` and ``altus up --example`` name by default.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+
+from altus.api.spec import Context
+from altus.arns import parse_arn
+from altus.iam import policies
+from altus.iam.errors import EntityAlreadyExists, NoSuchEntity
+from altus.iam.roles import Role, RoleExists, SqlRoleStore, new_role_id
+
+#: The role Altus makes on first start for functions deployed without one named.
+DEFAULT_ROLE = "altus-function"
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+class Iam:
+    def __init__(self, context: Context) -> None:
+        self.account = context.account
+        self._clock = context.clock
+        self._store = SqlRoleStore(context.storage.database())
+        self._roles: dict[str, Role] = {}
+
+    async def start(self) -> None:
+        self._roles = {role.name.lower(): role for role in await self._store.roles()}
+        if DEFAULT_ROLE not in self._roles:
+            # EntityAlreadyExists: another server on this store made it first.
+            with contextlib.suppress(EntityAlreadyExists):
+                await self.create_role(
+                    DEFAULT_ROLE,
+                    LAMBDA_TRUST,
+                    description="Made by Altus for functions deployed without a role",
+                )
+
+    def interrupt(self) -> None:
+        """Nothing here waits on a client."""
+
+    async def close(self) -> None:
+        """Nothing of its own to close."""
+
+    # --- roles ------------------------------------------------------------------------------
+
+    def arn(self, role: Role) -> str:
+        return self.account.arn("iam", f"role{role.path}{role.name}", regional=False)
+
+    async def create_role(
+        self,
+        name: str,
+        trust: str,
+        *,
+        path: str = "/",
+        description: str = "",
+        max_session: int = 3600,
+        tags: Mapping[str, str] | None = None,
+    ) -> Role:
+        policies.parse(trust, trust=True)
+        if name.lower() in self._roles:
+            raise EntityAlreadyExists(f"Role with name {name} already exists.")
+        role = Role(
+            name,
+            new_role_id(),
+            path,
+            trust,
+            int(self._clock.now() * 1000),
+            description,
+            max_session,
+            dict(tags or {}),
+        )
+        try:
+            await self._store.add(role)
+        except RoleExists:
+            raise EntityAlreadyExists(f"Role with name {name} already exists.") from None
+        self._roles[name.lower()] = role
+        return role
+
+    def role(self, name: str) -> Role:
+        found = self._roles.get(name.lower())
+        if found is None:
+            raise NoSuchEntity(f"The role with name {name} cannot be found.")
+        return found
+
+    def roles(self, path_prefix: str = "/") -> list[Role]:
+        return [r for r in self._roles.values() if r.path.startswith(path_prefix)]
+
+    async def update_trust(self, name: str, trust: str) -> None:
+        role = self.role(name)
+        policies.parse(trust, trust=True)
+        updated = Role(
+            role.name,
+            role.id,
+            role.path,
+            trust,
+            role.created_ms,
+            role.description,
+            role.max_session,
+            role.tags,
+        )
+        await self._store.replace(updated)
+        self._roles[name.lower()] = updated
+
+    async def delete_role(self, name: str) -> None:
+        role = self.role(name)
+        await self._store.delete(role.name)
+        self._roles.pop(name.lower(), None)
+
+    def by_arn(self, arn: str) -> Role | None:
+        """The role ``arn`` names in this account (its path must match too)."""
+        parsed = parse_arn(arn)
+        if parsed is None or parsed.service != "iam" or parsed.account != self.account.account_id:
+            return None
+        if not parsed.resource.startswith("role/"):
+            return None
+        path, _, name = parsed.resource.removeprefix("role").rpartition("/")
+        role = self._roles.get(name.lower())
+        return role if role is not None and role.path == f"{path}/" else None
+
+    def assumable_by(self, arn: str, service: str) -> bool:
+        """Whether ``service`` (``lambda.amazonaws.com``) may assume the role ``arn``."""
+        role = self.by_arn(arn)
+        return role is not None and policies.trusts(json.loads(role.trust), service)

@@ -1,0 +1,102 @@
+"""Policy documents as IAM checks them when they are stored: JSON, a ``Version`` of
+``2012-10-17`` or ``2008-10-17`` where one is given, one or more statements, each with an
+``Effect`` of ``Allow`` or ``Deny`` and an action. A role's trust policy names who may
+assume the role (``Principal``) and no resources.
+
+``trusts`` answers the question CreateFunction asks of a role: may this service principal
+(``lambda.amazonaws.com``) assume it?
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from altus.iam.errors import MalformedPolicyDocument
+
+VERSIONS = ("2012-10-17", "2008-10-17")
+
+
+def parse(document: str, *, trust: bool = False) -> dict[str, Any]:
+    """The policy ``document`` as a dict; raises MalformedPolicyDocument with IAM's words
+    for what is wrong with it."""
+    try:
+        policy = json.loads(document)
+    except ValueError:
+        raise MalformedPolicyDocument("This policy contains invalid Json") from None
+    if not isinstance(policy, dict):
+        raise MalformedPolicyDocument("This policy contains invalid Json")
+    version = policy.get("Version")
+    if version is not None and version not in VERSIONS:
+        raise MalformedPolicyDocument("The policy must contain a valid version string")
+    statements = list(_statements(policy))
+    if not statements:
+        raise MalformedPolicyDocument("Syntax errors in policy.")
+    for statement in statements:
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise MalformedPolicyDocument("Syntax errors in policy.")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise MalformedPolicyDocument("Policy statement must contain actions.")
+        if trust:
+            if "Principal" not in statement and "NotPrincipal" not in statement:
+                raise MalformedPolicyDocument("AssumeRolepolicy contained an invalid principal")
+            if "Resource" in statement or "NotResource" in statement:
+                raise MalformedPolicyDocument("Has prohibited field Resource")
+        elif "Resource" not in statement and "NotResource" not in statement:
+            raise MalformedPolicyDocument("Policy statement must contain resources.")
+    return policy
+
+
+def _statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    found = policy.get("Statement")
+    for statement in found if isinstance(found, list) else [found]:
+        if not isinstance(statement, dict):
+            raise MalformedPolicyDocument("Syntax errors in policy.")
+        yield statement
+
+
+def trusts(policy: dict[str, Any], service: str, action: str = "sts:AssumeRole") -> bool:
+    """Whether the trust ``policy`` lets ``service`` (``lambda.amazonaws.com``) perform
+    ``action``: a statement allows it and none denies it."""
+    allowed = False
+    for statement in _statements(policy):
+        if not _names(statement.get("Principal"), service) or not _acts(statement, action):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = True
+    return allowed
+
+
+def _names(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    for kind in ("Service", "AWS"):
+        values = principal.get(kind)
+        listed = values if isinstance(values, list) else [values]
+        if "*" in listed or (kind == "Service" and service in listed):
+            return True
+    return False
+
+
+def _acts(statement: dict[str, Any], action: str) -> bool:
+    if "Action" in statement:
+        actions = statement["Action"]
+        listed = actions if isinstance(actions, list) else [actions]
+        return any(_glob(str(a)).fullmatch(action) for a in listed)
+    excluded = statement["NotAction"]
+    listed = excluded if isinstance(excluded, list) else [excluded]
+    return not any(_glob(str(a)).fullmatch(action) for a in listed)
+
+
+@functools.lru_cache(maxsize=1024)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """IAM's wildcards (``*`` any run, ``?`` one character), case-insensitively as IAM
+    compares actions; everything else literal."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.IGNORECASE)

@@ -1,0 +1,137 @@
+"""IAM roles: who may assume each (its trust policy), kept in the ``iam`` schema and in
+memory (there are few; every CreateFunction looks one up).
+
+A role's ARN is ``arn:aws:iam::<account>:role<path><name>``; its id ``AROA`` and 17
+characters. Names are unique case-insensitively, as IAM's are.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from altus.store.database import Database, IntegrityViolation, Migration, Schema, Transaction
+
+SCHEMA = Schema(
+    "iam",
+    (
+        Migration(
+            """
+        CREATE TABLE iam_roles (
+            lower_name TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            trust TEXT NOT NULL,
+            description TEXT NOT NULL,
+            max_session INTEGER NOT NULL,
+            tags TEXT NOT NULL,
+            created_ms BIGINT NOT NULL
+        )
+        """
+        ),
+    ),
+)
+
+_ID_ALPHABET = string.ascii_uppercase + "234567"
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    id: str
+    path: str
+    #: The trust policy as it was given (JSON text).
+    trust: str
+    created_ms: int
+    description: str = ""
+    max_session: int = 3600
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def new_role_id() -> str:
+    return "AROA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17))
+
+
+class RoleExists(Exception):
+    """A role of that name (in any case) is stored already."""
+
+
+class RoleStore(Protocol):
+    async def roles(self) -> list[Role]: ...
+
+    async def add(self, role: Role) -> None:
+        """Raises RoleExists."""
+        ...
+
+    async def replace(self, role: Role) -> None: ...
+
+    async def delete(self, name: str) -> None: ...
+
+
+class SqlRoleStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def roles(self) -> list[Role]:
+        def work(tx: Transaction) -> list[Role]:
+            return [
+                Role(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]))
+                for r in tx.execute(
+                    "SELECT name, id, path, trust, created_ms, description, max_session, tags "
+                    "FROM iam_roles ORDER BY lower_name"
+                )
+            ]
+
+        return await self._db.read(work)
+
+    async def add(self, role: Role) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                "INSERT INTO iam_roles (lower_name, name, id, path, trust, description, "
+                "max_session, tags, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _row(role),
+            )
+
+        try:
+            await self._db.write(work)
+        except IntegrityViolation:
+            raise RoleExists(role.name) from None
+
+    async def replace(self, role: Role) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                "UPDATE iam_roles SET trust = ?, description = ?, max_session = ?, tags = ? "
+                "WHERE lower_name = ?",
+                (role.trust, role.description, role.max_session, _tags(role), role.name.lower()),
+            )
+
+        await self._db.write(work)
+
+    async def delete(self, name: str) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute("DELETE FROM iam_roles WHERE lower_name = ?", (name.lower(),))
+
+        await self._db.write(work)
+
+
+def _tags(role: Role) -> str:
+    return json.dumps(dict(role.tags), separators=(",", ":"))
+
+
+def _row(role: Role) -> Sequence[Any]:
+    return (
+        role.name.lower(),
+        role.name,
+        role.id,
+        role.path,
+        role.trust,
+        role.description,
+        role.max_session,
+        _tags(role),
+        role.created_ms,
+    )

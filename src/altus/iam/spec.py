@@ -1,0 +1,46 @@
+"""The IAM service, as the framework sees it: botocore's ``iam`` model (the query
+protocol), the operations Altus serves so far (roles), its table, its component."""
+
+from __future__ import annotations
+
+from altus.api.spec import Schemas, ServiceSpec
+from altus.api.validate import Problem, Unreadable, coral_message
+from altus.errors import AltusError
+from altus.iam import api
+from altus.iam.component import Iam
+from altus.iam.errors import IamError, InvalidAction, ValidationError
+from altus.iam.roles import SCHEMA
+
+
+class IamViolations:
+    """IAM reports what its model refuses as ``ValidationError``, in Coral's words."""
+
+    def invalid(self, problems: list[Problem]) -> AltusError:
+        return ValidationError(coral_message(problems))
+
+    def unreadable(self, error: Unreadable) -> AltusError:
+        where = f" at '{error.path}'" if error.path else ""
+        return ValidationError(f"Value{where} is not {error.expected}.")
+
+
+def _unknown(name: str | None) -> AltusError:
+    if name is None:
+        return InvalidAction("Could not find operation for this request.")
+    return InvalidAction(f"Altus does not serve the {name} operation of IAM yet.")
+
+
+SPEC = ServiceSpec(
+    name="iam",
+    operations={
+        "CreateRole": api.create_role,
+        "GetRole": api.get_role,
+        "ListRoles": api.list_roles,
+        "DeleteRole": api.delete_role,
+        "UpdateAssumeRolePolicy": api.update_assume_role_policy,
+    },
+    errors=IamError,
+    violations=IamViolations(),
+    build=Iam,
+    schemas=(Schemas((SCHEMA,)),),
+    unknown=_unknown,
+)
