@@ -151,6 +151,7 @@ def test_every_error_code_is_a_model_shape_or_a_common_aws_error() -> None:
     common = {
         "ValidationException",
         "ValidationError",  # the query protocol's name for it (STS, IAM)
+        "AccessDenied",  # the query protocol's AccessDeniedException (STS, IAM, SQS)
         "UnknownOperationException",
         "InternalFailure",
         "SerializationException",

@@ -52,7 +52,33 @@ def test_the_administrator_key_is_the_admin_user(server: Server) -> None:
 
 def test_an_operation_altus_does_not_serve_is_refused_in_sts_shape(server: Server) -> None:
     with pytest.raises(ClientError) as raised:
-        sts(server).get_session_token()
+        sts(server).get_federation_token(Name="nope")
     error = raised.value.response["Error"]
     assert (error["Type"], error["Code"]) == ("Sender", "InvalidAction")
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_the_root_of_an_open_server_assumes_a_role_that_trusts_the_account(
+    server: Server,
+) -> None:
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    trust = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"'
+        + ACCOUNT
+        + '"},"Action":"sts:AssumeRole"}]}'
+    )
+    arn = iam.create_role(RoleName="open-deployer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    assumed = sts(server).assume_role(RoleArn=arn, RoleSessionName="me")["AssumedRoleUser"]
+    assert assumed["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/open-deployer/me"
+    # altus-function trusts Lambda only.
+    with pytest.raises(ClientError) as raised:
+        sts(server).assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/altus-function", RoleSessionName="me"
+        )
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"

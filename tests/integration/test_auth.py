@@ -309,3 +309,71 @@ def _zip(files: dict[str, str]) -> bytes:
     from altus.packaging import zip_files
 
     return zip_files(files)
+
+
+def test_assume_role_gives_working_credentials_to_callers_the_role_trusts(
+    server: Server,
+) -> None:
+    iam, sts = client(server, "iam"), client(server, "sts")
+    trust_account = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    role = iam.create_role(
+        RoleName="deployer", AssumeRolePolicyDocument=trust_account, MaxSessionDuration=7200
+    )["Role"]
+    answer = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ci-run", DurationSeconds=7200)
+    credentials = answer["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    lifetime = credentials["Expiration"] - datetime.datetime.now(datetime.UTC)
+    assert datetime.timedelta(seconds=7100) < lifetime <= datetime.timedelta(seconds=7200)
+    assumed = answer["AssumedRoleUser"]
+    assert assumed["Arn"] == "arn:aws:sts::000000000000:assumed-role/deployer/ci-run"
+    assert assumed["AssumedRoleId"] == f"{role['RoleId']}:ci-run"
+    keys = {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
+    as_role = client(server, "sts", **keys)
+    assert as_role.get_caller_identity()["Arn"] == assumed["Arn"]
+    # Chained: a role's session assuming a role gets at most an hour.
+    status, error = refusal(
+        lambda: as_role.assume_role(
+            RoleArn=role["Arn"], RoleSessionName="chained", DurationSeconds=7200
+        )
+    )
+    assert (status, error["Code"]) == (400, "ValidationError")
+    assert "1 hour session limit for roles assumed by role chaining" in error["Message"]
+    chained = as_role.assume_role(RoleArn=role["Arn"], RoleSessionName="chained")
+    assert chained["AssumedRoleUser"]["Arn"].endswith("assumed-role/deployer/chained")
+    # A role that trusts only Lambda cannot be assumed by a user, nor can one that is not.
+    for arn in ("arn:aws:iam::000000000000:role/test-role", "arn:aws:iam::000000000000:role/none"):
+        status, error = refusal(
+            lambda arn=arn: sts.assume_role(RoleArn=arn, RoleSessionName="nope")
+        )
+        assert (status, error["Code"]) == (403, "AccessDenied")
+        assert error["Message"] == (
+            "User: arn:aws:iam::000000000000:user/admin is not authorized to perform: "
+            f"sts:AssumeRole on resource: {arn}"
+        )
+    # A session policy is measured as AWS packs it.
+    packed = sts.assume_role(
+        RoleArn=role["Arn"],
+        RoleSessionName="narrowed",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}],
+            }
+        ),
+    )
+    assert 1 <= packed["PackedPolicySize"] <= 100

@@ -77,7 +77,7 @@ class Iam:
             raise EntityAlreadyExists(f"Role with name {name} already exists.")
         role = Role(
             name,
-            new_role_id(),
+            new_role_id(self.account.account_id, name),
             path,
             trust,
             int(self._clock.now() * 1000),
@@ -136,4 +136,12 @@ class Iam:
     def assumable_by(self, arn: str, service: str) -> bool:
         """Whether ``service`` (``lambda.amazonaws.com``) may assume the role ``arn``."""
         role = self.by_arn(arn)
-        return role is not None and policies.trusts(json.loads(role.trust), service)
+        return role is not None and policies.trusts(json.loads(role.trust), service=service)
+
+    def trusted_callers(self, arn: str, names: list[str]) -> Role | None:
+        """The role ``arn`` if its trust policy lets a caller known by ``names`` assume
+        it; None if it does not, or there is no such role (AWS does not tell which)."""
+        role = self.by_arn(arn)
+        if role is None or not policies.trusts(json.loads(role.trust), aws=names):
+            return None
+        return role

@@ -3,8 +3,8 @@
 ``Effect`` of ``Allow`` or ``Deny`` and an action. A role's trust policy names who may
 assume the role (``Principal``) and no resources.
 
-``trusts`` answers the question CreateFunction asks of a role: may this service principal
-(``lambda.amazonaws.com``) assume it?
+``trusts`` answers the question CreateFunction asks of a role (may this service principal,
+``lambda.amazonaws.com``, assume it?) and the one AssumeRole asks (may this caller?).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from altus.iam.errors import MalformedPolicyDocument
@@ -58,12 +58,21 @@ def _statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield statement
 
 
-def trusts(policy: dict[str, Any], service: str, action: str = "sts:AssumeRole") -> bool:
-    """Whether the trust ``policy`` lets ``service`` (``lambda.amazonaws.com``) perform
-    ``action``: a statement allows it and none denies it."""
+def trusts(
+    policy: dict[str, Any],
+    *,
+    service: str | None = None,
+    aws: Sequence[str] = (),
+    action: str = "sts:AssumeRole",
+) -> bool:
+    """Whether the trust ``policy`` lets a principal perform ``action``: a service
+    (``lambda.amazonaws.com``), or a caller known by any of the ``aws`` names (its ARN,
+    its role's ARN, its account's root ARN or id). A statement must allow it and none
+    deny it."""
     allowed = False
     for statement in _statements(policy):
-        if not _names(statement.get("Principal"), service) or not _acts(statement, action):
+        named = _names(statement.get("Principal"), service, aws)
+        if not named or not _acts(statement, action):
             continue
         if statement.get("Effect") == "Deny":
             return False
@@ -71,17 +80,20 @@ def trusts(policy: dict[str, Any], service: str, action: str = "sts:AssumeRole")
     return allowed
 
 
-def _names(principal: Any, service: str) -> bool:
+def _names(principal: Any, service: str | None, aws: Sequence[str]) -> bool:
     if principal == "*":
         return True
     if not isinstance(principal, dict):
         return False
-    for kind in ("Service", "AWS"):
-        values = principal.get(kind)
-        listed = values if isinstance(values, list) else [values]
-        if "*" in listed or (kind == "Service" and service in listed):
-            return True
-    return False
+    services = _listed(principal.get("Service"))
+    if service is not None and ("*" in services or service in services):
+        return True
+    callers = _listed(principal.get("AWS"))
+    return bool(aws) and ("*" in callers or any(name in callers for name in aws))
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
 
 
 def _acts(statement: dict[str, Any], action: str) -> bool:

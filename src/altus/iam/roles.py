@@ -8,12 +8,11 @@ characters. Names are unique case-insensitively, as IAM's are.
 from __future__ import annotations
 
 import json
-import secrets
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from altus.identity.authenticator import role_id_source, unique_id
 from altus.store.database import Database, IntegrityViolation, Migration, Schema, Transaction
 
 SCHEMA = Schema(
@@ -37,8 +36,6 @@ SCHEMA = Schema(
     ),
 )
 
-_ID_ALPHABET = string.ascii_uppercase + "234567"
-
 
 @dataclass(frozen=True, slots=True)
 class Role:
@@ -53,8 +50,10 @@ class Role:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def new_role_id() -> str:
-    return "AROA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17))
+def new_role_id(account_id: str, name: str) -> str:
+    """``AROA`` and 17 characters: derived from the account and name, so that STS reports
+    a session of the role with the same id (``AssumedRoleId``)."""
+    return unique_id("AROA", role_id_source(account_id, name))
 
 
 class RoleExists(Exception):

@@ -84,15 +84,31 @@ class Principal:
             return self.arn.split(":")[4]
         if resource.startswith("assumed-role/"):
             _, role, session = resource.split("/", 2)
-            role_arn = f"{self.arn.split(':assumed-role', 1)[0]}:role/{role}"
-            return f"AROA{_unique(role_arn)}:{session}"
-        return f"AIDA{_unique(self.arn)}"
+            account = self.arn.split(":")[4]
+            return f"{unique_id('AROA', role_id_source(account, role))}:{session}"
+        return unique_id("AIDA", self.arn)
+
+    @property
+    def role_arn(self) -> str | None:
+        """For a role's session: the role's ARN, as trust policies name it (its path is
+        not in the session's ARN, and not needed to match it); else None."""
+        parts = self.arn.split(":", 5)
+        if not parts[5].startswith("assumed-role/"):
+            return None
+        return f"arn:{parts[1]}:iam::{parts[4]}:role/{parts[5].split('/')[1]}"
 
 
-def _unique(text: str) -> str:
-    """17 characters of IAM's unique-id alphabet, a digest of ``text``."""
-    digest = base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()
-    return digest[:17]
+def unique_id(prefix: str, source: str) -> str:
+    """An IAM unique id (``AIDA``, ``AROA`` ...) as a digest of ``source``: the same
+    principal always gets the same id, in IAM's answers and in STS's."""
+    digest = base64.b32encode(hashlib.sha256(source.encode()).digest()).decode()
+    return prefix + digest[:17]
+
+
+def role_id_source(account_id: str, role_name: str) -> str:
+    """What a role's id is made from: its account and name (case-insensitively, as IAM
+    names are unique)."""
+    return f"{account_id}:role:{role_name.lower()}"
 
 
 @dataclass(frozen=True, slots=True)

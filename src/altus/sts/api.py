@@ -1,12 +1,37 @@
 """STS's operations Altus serves: GetCallerIdentity (which needs no permission and can
-never be denied, as on AWS)."""
+never be denied, as on AWS) and AssumeRole."""
 
 from __future__ import annotations
 
 from altus.api.spec import Call, Members
-from altus.sts.component import Sts
+from altus.sts.component import Sts, expiration
 
 
 async def get_caller_identity(sts: Sts, call: Call, input: Members) -> Members:
     caller = sts.caller(call)
     return {"UserId": caller.user_id, "Account": sts.account.account_id, "Arn": caller.arn}
+
+
+async def assume_role(sts: Sts, call: Call, input: Members) -> Members:
+    credentials, assumed_id, packed = sts.assume_role(
+        sts.caller(call),
+        input["RoleArn"],
+        input["RoleSessionName"],
+        input.get("DurationSeconds"),
+        input.get("Policy"),
+        [entry["arn"] for entry in input.get("PolicyArns") or []],
+    )
+    answer: Members = {
+        "Credentials": {
+            "AccessKeyId": credentials.key.id,
+            "SecretAccessKey": credentials.key.secret,
+            "SessionToken": credentials.token,
+            "Expiration": expiration(credentials),
+        },
+        "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": credentials.key.principal},
+    }
+    if packed is not None:
+        answer["PackedPolicySize"] = packed
+    if "SourceIdentity" in input:
+        answer["SourceIdentity"] = input["SourceIdentity"]
+    return answer

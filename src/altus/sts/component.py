@@ -8,15 +8,32 @@ session), and the account's root otherwise, since any keys are accepted then.
 
 from __future__ import annotations
 
+import datetime
+import json
+
 from altus.api.dispatch import PRINCIPAL
 from altus.api.spec import Call, Context
-from altus.identity.authenticator import Identity, Principal
+from altus.identity.authenticator import Identity, Principal, role_id_source, unique_id
+from altus.identity.keys import SessionCredentials
+from altus.sts.errors import (
+    AccessDenied,
+    MalformedPolicyDocument,
+    PackedPolicyTooLarge,
+    ValidationError,
+)
+
+#: Sessions of a role assumed by a role's session last at most this long (role chaining).
+CHAINED_MAX_SECONDS = 3600
+#: The most characters of session policy (inline and ARNs together) AWS packs.
+SESSION_POLICY_LIMIT = 2048
 
 
 class Sts:
     def __init__(self, context: Context) -> None:
         self.account = context.account
         self._identity: Identity = context.identity
+        #: The account's roles (``altus.iam``, registered before STS).
+        self._iam = context.component("iam")
 
     async def start(self) -> None:
         """Nothing of its own to start."""
@@ -34,3 +51,68 @@ class Sts:
             return found
         known = self._identity.identify(scope.get("query_string", b""), scope["headers"])
         return known or Principal(self.account.arn("iam", "root", regional=False), "")
+
+    def assume_role(
+        self,
+        caller: Principal,
+        role_arn: str,
+        session_name: str,
+        seconds: int | None,
+        policy: str | None,
+        policy_arns: list[str],
+    ) -> tuple[SessionCredentials, str, int | None]:
+        """Temporary credentials of ``role_arn`` for ``caller``, if the role's trust policy
+        lets it assume the role: (credentials, the session's ``AssumedRoleId``, the packed
+        size of the session policies as a percentage, where some were given)."""
+        root = self.account.arn("iam", "root", regional=False)
+        names = [caller.arn, root, self.account.account_id]
+        if caller.role_arn is not None:
+            names.append(caller.role_arn)
+        role = self._iam.trusted_callers(role_arn, names)
+        if role is None:
+            raise AccessDenied(
+                f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on "
+                f"resource: {role_arn}"
+            )
+        chained = caller.role_arn is not None
+        duration = 3600 if seconds is None else seconds
+        if chained and duration > CHAINED_MAX_SECONDS:
+            raise ValidationError(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                "assumed by role chaining."
+            )
+        if duration > role.max_session:
+            raise ValidationError(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            )
+        packed = _packed_size(policy, policy_arns)
+        credentials = self._identity.session(self._iam.arn(role), session_name, duration)
+        assumed_id = f"{unique_id('AROA', role_id_source(self.account.account_id, role.name))}"
+        return credentials, f"{assumed_id}:{session_name}", packed
+
+
+def _packed_size(policy: str | None, policy_arns: list[str]) -> int | None:
+    """The session policies' share of what AWS packs, as a percentage (None: none given);
+    the inline policy must be a policy document."""
+    if policy is None and not policy_arns:
+        return None
+    if policy is not None:
+        try:
+            document = json.loads(policy)
+        except ValueError:
+            raise MalformedPolicyDocument("The policy is not in the valid JSON format.") from None
+        if not isinstance(document, dict) or "Statement" not in document:
+            raise MalformedPolicyDocument("Syntax errors in policy.")
+        policy = json.dumps(document, separators=(",", ":"))
+    size = len(policy or "") + sum(len(arn) for arn in policy_arns)
+    percent = max(1, round(100 * size / SESSION_POLICY_LIMIT))
+    if size > SESSION_POLICY_LIMIT:
+        raise PackedPolicyTooLarge(
+            f"Packed policy consumes {percent}% of allotted space, please use smaller policy "
+            "for assume role."
+        )
+    return percent
+
+
+def expiration(credentials: SessionCredentials) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(credentials.expiration, datetime.UTC)

@@ -17,3 +17,16 @@ class ValidationError(StsError):
 
 class InvalidAction(StsError):
     code = "InvalidAction"
+
+
+class AccessDenied(StsError):
+    code = "AccessDenied"
+    status = 403
+
+
+class MalformedPolicyDocument(StsError):
+    code = "MalformedPolicyDocumentException"
+
+
+class PackedPolicyTooLarge(StsError):
+    code = "PackedPolicyTooLargeException"

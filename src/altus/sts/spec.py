@@ -1,5 +1,6 @@
 """The STS service, as the framework sees it: botocore's ``sts`` model (the query
-protocol), the operations Altus serves so far, and its component."""
+protocol), the operations Altus serves so far (GetCallerIdentity, AssumeRole), and its
+component."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ SPEC = ServiceSpec(
     name="sts",
     operations={
         "GetCallerIdentity": api.get_caller_identity,
+        "AssumeRole": api.assume_role,
     },
     errors=StsError,
     violations=StsViolations(),
