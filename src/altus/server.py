@@ -59,7 +59,11 @@ async def serve(
         if sandbox is not None:  # no component took it
             await asyncio.to_thread(discard, sandbox)
         raise
-    await platform.start()
+    try:
+        await platform.start()
+    except BaseException:
+        await platform.close()  # what did start (and the sandbox) is stopped
+        raise
     # What exists now lives as long as the server (the services' models, the settings,
     # the components): out of the collector's reach, the collections that requests'
     # allocations set off traverse only what requests made. ``altus up`` turns the

@@ -377,3 +377,18 @@ def test_assume_role_gives_working_credentials_to_callers_the_role_trusts(
         ),
     )
     assert 1 <= packed["PackedPolicySize"] <= 100
+
+
+def test_an_unsigned_query_form_is_refused_not_failed(server: Server) -> None:
+    """A query-protocol form with no credentials is routed by its Version, then refused
+    in that service's shape: its body, read for routing, is read again for the check."""
+    form = b"Action=ListQueues&Version=2012-11-05"
+    request = urllib.request.Request(
+        server.url + "/",
+        data=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 403
+    assert b"<Code>MissingAuthenticationToken</Code>" in raised.value.read()

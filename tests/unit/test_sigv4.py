@@ -6,6 +6,7 @@ stale request gets."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 from urllib.parse import urlsplit
 
 import pytest
@@ -171,3 +172,49 @@ def test_auth_mode_follows_where_the_server_listens() -> None:
     assert resolve_mode("auto", "example.internal") == "iam"
     assert resolve_mode("open", "0.0.0.0") == "open"
     assert resolve_mode("iam", "127.0.0.1") == "iam"
+
+
+def test_the_body_is_always_bound_to_the_signature() -> None:
+    """A captured signature cannot carry another body: not by declaring the original
+    body's hash, nor by declaring the payload unsigned (S3's way) outside S3."""
+    method, path, query, wire, body = signed(
+        "POST", f"http://{HOST}/", b"Action=GetCallerIdentity&Version=2011-06-15", service="sts"
+    )
+    other = b"Action=AssumeRole&Version=2011-06-15&RoleArn=x&RoleSessionName=xx"
+    declared = hashlib.sha256(body).hexdigest().encode()
+    for header in (declared, b"UNSIGNED-PAYLOAD"):
+        forged = [*wire, (b"x-amz-content-sha256", header)]
+        found = sigv4.parse(query, forged)
+        assert found is not None
+        with pytest.raises(InvalidSignature):
+            sigv4.verify(found, SECRET, method, path, query, forged, other)
+    # A presigned URL outside S3 is bound to its (empty) body too.
+    method, path, query, wire, body = signed(
+        "POST",
+        f"http://{HOST}/?Action=GetCallerIdentity&Version=2011-06-15",
+        service="sts",
+        auth=SigV4QueryAuth,
+    )
+    found = sigv4.parse(query, wire)
+    assert found is not None
+    sigv4.verify(found, SECRET, method, path, query, wire, b"")
+    with pytest.raises(InvalidSignature):
+        sigv4.verify(found, SECRET, method, path, query, wire, other)
+
+
+def test_hostile_signatures_and_dates_are_refused_not_crashed_on() -> None:
+    method, path, query, wire, body = signed("GET", f"http://{HOST}/2015-03-31/functions/")
+    found = sigv4.parse(query, wire)
+    assert found is not None
+    hostile = sigv4.Signed(**{**_fields(found), "signature": "é" * 64})
+    with pytest.raises(InvalidSignature):
+        sigv4.verify(hostile, SECRET, method, path, query, wire, body)
+    far = sigv4.Signed(
+        **{**_fields(found), "amz_date": "99991231T235959Z", "date": "99991231", "expires": 60}
+    )
+    with pytest.raises(SignatureExpired):
+        sigv4.check_time(far, datetime.datetime.now(datetime.UTC), 5)
+
+
+def _fields(found: sigv4.Signed) -> dict[str, object]:
+    return {name: getattr(found, name) for name in sigv4.Signed.__slots__}

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -130,23 +130,27 @@ class Dispatcher:
         here, so what answers gets it again from a ``receive`` that replays it."""
         assert self._identity is not None
         request = scope.get(REQUEST) or Request(scope, receive)
+        query, headers = scope.get("query_string", b""), scope["headers"]
         try:
+            # What needs no body first: an unsigned or unknown caller is refused unread.
+            admitted = self._identity.admit(
+                query,
+                headers,
+                service=service.signing_name,
+                skew_minutes=service.spec.clock_skew_minutes,
+            )
             body = await read_body(request, service.body_limit, "this")
         except AltusError as error:
             return service.protocol_for(request).error(request, ids.request_id(), error), receive
+        except ClientDisconnect:  # gone before its body was in: nobody reads the answer
+            return Response(status_code=400), receive
         replay = _replay(body, receive)
         request = Request(scope, replay)
         scope[REQUEST] = request
-        wire = Wire(
-            scope["method"],
-            scope.get("raw_path") or scope["path"].encode(),
-            scope.get("query_string", b""),
-            scope["headers"],
-            body,
-        )
+        method, path = scope["method"], scope.get("raw_path") or scope["path"].encode()
         try:
-            scope[PRINCIPAL] = self._identity.authenticate(
-                wire, service=service.signing_name, skew_minutes=service.spec.clock_skew_minutes
+            scope[PRINCIPAL] = self._identity.verify(
+                admitted, Wire(method, path, query, headers, body)
             )
         except AltusError as error:
             return service.protocol_for(request).error(request, ids.request_id(), error), replay

@@ -96,6 +96,9 @@ class WarmPool:
                 env.freezing = None
             if env.dead:
                 continue
+            if env.retire_by is not None and time.monotonic() >= env.retire_by:
+                self._discard(env)  # its credentials end soon: a fresh one gets new ones
+                continue
             if not env.thaw():  # died while frozen: replace it, do not fail the invoke
                 self._discard(env)
                 continue

@@ -138,10 +138,15 @@ class Iam:
         role = self.by_arn(arn)
         return role is not None and policies.trusts(json.loads(role.trust), service=service)
 
-    def trusted_callers(self, arn: str, names: list[str]) -> Role | None:
+    def trusted_callers(
+        self, arn: str, names: list[str], context: Mapping[str, str]
+    ) -> Role | None:
         """The role ``arn`` if its trust policy lets a caller known by ``names`` assume
-        it; None if it does not, or there is no such role (AWS does not tell which)."""
+        it (conditions read against ``context``); None if it does not, or there is no
+        such role (AWS does not tell which)."""
         role = self.by_arn(arn)
-        if role is None or not policies.trusts(json.loads(role.trust), aws=names):
+        if role is None:
+            return None
+        if not policies.trusts(json.loads(role.trust), aws=names, context=context):
             return None
         return role

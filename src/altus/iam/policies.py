@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from altus.iam.errors import MalformedPolicyDocument
@@ -64,20 +64,51 @@ def trusts(
     service: str | None = None,
     aws: Sequence[str] = (),
     action: str = "sts:AssumeRole",
+    context: Mapping[str, str] | None = None,
 ) -> bool:
     """Whether the trust ``policy`` lets a principal perform ``action``: a service
     (``lambda.amazonaws.com``), or a caller known by any of the ``aws`` names (its ARN,
     its role's ARN, its account's root ARN or id). A statement must allow it and none
-    deny it."""
+    deny it. Conditions are read against ``context`` (``sts:ExternalId`` ...); one that
+    cannot be told true (an operator or key not known here) keeps an Allow from applying
+    and lets a Deny apply: unknown never opens a role."""
     allowed = False
     for statement in _statements(policy):
-        named = _names(statement.get("Principal"), service, aws)
+        if "NotPrincipal" in statement:
+            named = not _names(statement["NotPrincipal"], service, aws)
+        else:
+            named = _names(statement.get("Principal"), service, aws)
         if not named or not _acts(statement, action):
             continue
-        if statement.get("Effect") == "Deny":
+        deny = statement.get("Effect") == "Deny"
+        holds = _conditions(statement.get("Condition"), context or {})
+        if deny and holds is not False:
             return False
-        allowed = True
+        if not deny and holds is True:
+            allowed = True
     return allowed
+
+
+def _conditions(block: Any, context: Mapping[str, str]) -> bool | None:
+    """True if every condition holds, False if one does not, None if one cannot be told
+    (an operator this check does not know)."""
+    if block is None:
+        return True
+    if not isinstance(block, dict):
+        return None
+    for operator, entries in block.items():
+        test = _OPERATORS.get(operator.removesuffix("IfExists"))
+        if test is None or not isinstance(entries, dict):
+            return None
+        for key, expected in entries.items():
+            value = context.get(key)
+            if value is None:
+                if operator.endswith("IfExists"):
+                    continue
+                return False
+            if not any(test(value, str(e)) for e in _listed(expected)):
+                return False
+    return True
 
 
 def _names(principal: Any, service: str | None, aws: Sequence[str]) -> bool:
@@ -107,8 +138,25 @@ def _acts(statement: dict[str, Any], action: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _glob(pattern: str) -> re.Pattern[str]:
-    """IAM's wildcards (``*`` any run, ``?`` one character), case-insensitively as IAM
-    compares actions; everything else literal."""
+def _glob(pattern: str, case_sensitive: bool = False) -> re.Pattern[str]:
+    """IAM's wildcards (``*`` any run, ``?`` one character), everything else literal;
+    case-insensitive as IAM compares actions, sensitive as it compares strings."""
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.IGNORECASE)
+    return re.compile("".join(parts), 0 if case_sensitive else re.IGNORECASE)
+
+
+def _equals(value: str, expected: str) -> bool:
+    return value == expected
+
+
+def _like(value: str, expected: str) -> bool:
+    return bool(_glob(expected, True).fullmatch(value))
+
+
+#: The condition operators a trust policy is read with here (others are unknown).
+_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": _equals,
+    "StringLike": _like,
+    "ArnEquals": _equals,
+    "ArnLike": _like,
+}

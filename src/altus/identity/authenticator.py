@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import hmac
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 IAM = "iam"
 OPEN = "open"
+#: How often expired sessions are forgotten (seconds).
+_PRUNE_EVERY = 60.0
 #: The administrator's user name (its ARN: ``arn:aws:iam::<account>:user/admin``).
 ADMIN = "admin"
 
@@ -112,6 +115,14 @@ def role_id_source(account_id: str, role_name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Admitted:
+    """A request whose credentials hold as far as can be told without its body."""
+
+    signed: sigv4.Signed
+    key: AccessKey
+
+
+@dataclass(frozen=True, slots=True)
 class Wire:
     """A request as it arrived, as far as its signature covers it."""
 
@@ -138,6 +149,7 @@ class Identity:
         self._clock = clock
         self._keys: dict[str, AccessKey] = {}
         self._sessions: dict[str, SessionCredentials] = {}
+        self._next_prune = 0.0
 
     @property
     def enforcing(self) -> bool:
@@ -169,7 +181,9 @@ class Identity:
         role = role_arn.rsplit("/", 1)[-1]
         principal = self._account.arn("sts", f"assumed-role/{role}/{session_name}", regional=False)
         now = self._clock.now()
-        self._sessions = {k: s for k, s in self._sessions.items() if s.expiration > now}
+        if now >= self._next_prune:  # not on every cold start: expired ones go in bulk
+            self._sessions = {k: s for k, s in self._sessions.items() if s.expiration > now}
+            self._next_prune = now + _PRUNE_EVERY
         credentials = new_session(principal, now, seconds)
         self._sessions[credentials.key.id] = credentials
         return credentials
@@ -198,7 +212,19 @@ class Identity:
     ) -> Principal:
         """The principal that signed ``wire`` for ``service``; raises the identity
         layer's errors where the request is unsigned or its signature does not hold."""
-        signed = sigv4.parse(wire.query_string, wire.headers)
+        admitted = self.admit(
+            wire.query_string, wire.headers, service=service, skew_minutes=skew_minutes
+        )
+        return self.verify(admitted, wire, s3=s3)
+
+    def admit(
+        self, query_string: bytes, headers: sigv4.Headers, *, service: str, skew_minutes: int = 5
+    ) -> Admitted:
+        """Everything but the signature itself, which needs the body: the request is
+        signed, by a key Altus knows (a session's with its token, unexpired), at a time
+        within the skew, for this region and ``service``. A request that fails here is
+        refused before its body is read."""
+        signed = sigv4.parse(query_string, headers)
         if signed is None:
             raise MissingAuthenticationToken()
         key = self._keys.get(signed.access_key)
@@ -212,8 +238,13 @@ class Identity:
             )
         if signed.service != service:
             raise InvalidSignature(f"Credential should be scoped to correct service: '{service}'. ")
+        return Admitted(signed, key)
+
+    def verify(self, admitted: Admitted, wire: Wire, *, s3: bool = False) -> Principal:
+        """The signature of an admitted request, over all of it (the body included)."""
+        key = admitted.key
         sigv4.verify(
-            signed,
+            admitted.signed,
             key.secret,
             wire.method,
             wire.raw_path,
@@ -228,7 +259,7 @@ class Identity:
         session = self._sessions.get(key_id)
         if session is None:
             raise UnrecognizedClient()
-        if token != session.token:
+        if token is None or not hmac.compare_digest(token.encode(), session.token.encode()):
             # AWS's words for a bad session token lack the full stop of an unknown key's.
             raise UnrecognizedClient("The security token included in the request is invalid")
         if session.expiration <= self._clock.now():

@@ -221,6 +221,8 @@ def check_time(signed: Signed, now: datetime.datetime, skew_minutes: int) -> Non
             f"from HTTP: '{signed.date}' != '{signed.amz_date[:8]}', from '{signed.amz_date}'."
         )
     window = datetime.timedelta(minutes=skew_minutes)
+    if stamp.year > 9000:  # no arithmetic near datetime's end (a forged far future)
+        raise SignatureExpired("Request is not yet valid")
     if signed.presigned:
         assert signed.expires is not None
         if now > stamp + datetime.timedelta(seconds=signed.expires):
@@ -257,26 +259,38 @@ def verify(
     ``secret``. ``s3``: the path is signed as sent (S3 does not encode it twice)."""
     if "host" not in signed.signed_headers:
         raise InvalidSignature(_SIGNATURE_MISMATCH)
-    candidates = _payload_hashes(signed, headers, body)
+    candidates = _payload_hashes(signed, headers, body, s3=s3)
     key = signing_key(secret, signed.date, signed.region, signed.service)
+    given = signed.signature.encode("utf-8", "replace")
     for payload_hash in candidates:
         canonical = canonical_request(
             signed, method, raw_path, query_string, headers, payload_hash, s3=s3
         )
         expected = signature(key, string_to_sign(signed, canonical))
-        if hmac.compare_digest(expected, signed.signature):
+        if hmac.compare_digest(expected.encode(), given):
             return
     raise InvalidSignature(_SIGNATURE_MISMATCH)
 
 
-def _payload_hashes(signed: Signed, headers: Headers, body: bytes) -> list[str]:
+def _payload_hashes(signed: Signed, headers: Headers, body: bytes, *, s3: bool) -> list[str]:
+    """The payload hashes the signature may have been made with. The body is always
+    bound: a declared ``X-Amz-Content-SHA256`` must be its hash, and a payload left
+    unsigned (``UNSIGNED-PAYLOAD``, S3's way) is taken only for S3 or an empty body, so
+    a captured signature never carries another body."""
+    body_hash = hashlib.sha256(body).hexdigest()
+    unsigned_ok = s3 or not body
     for name, value in headers:
         if name.lower() == b"x-amz-content-sha256":
-            return [value.decode("latin-1").strip()]
-    body_hash = hashlib.sha256(body).hexdigest()
-    # A presigned URL is signed without its payload where the signer could not know it
-    # (S3's, and any signer's choice); others hash the body as a header signature does.
-    return [UNSIGNED_PAYLOAD, body_hash] if signed.presigned else [body_hash]
+            declared = value.decode("latin-1").strip()
+            if declared == UNSIGNED_PAYLOAD and unsigned_ok:
+                return [declared]
+            if declared != body_hash:
+                raise InvalidSignature(
+                    "The provided 'x-amz-content-sha256' header does not match what was computed."
+                )
+            return [declared]
+    # A presigned URL may be signed without its payload (S3's URLs are).
+    return [body_hash, UNSIGNED_PAYLOAD] if signed.presigned and unsigned_ok else [body_hash]
 
 
 def canonical_request(

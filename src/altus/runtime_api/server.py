@@ -121,7 +121,8 @@ class RuntimeApiProtocol(asyncio.Protocol):
             self._truncate("the runtime sent a malformed chunked body")
             self._write(Reply(400, b"bad request"), close=True)
             return
-        self._feeding = False
+        finally:
+            self._feeding = False
         if self._pending and self._parked is None:
             self._flush(b"")
 

@@ -44,17 +44,20 @@ def python_sdk(root: Path) -> Path | None:
     boto3 is not installed beside the server."""
     try:
         version = importlib.metadata.version("boto3")
-    except importlib.metadata.PackageNotFoundError:
+        distributions = [importlib.metadata.distribution(name) for name in DISTRIBUTIONS]
+    except importlib.metadata.PackageNotFoundError as missing:
+        log.warning("no AWS SDK for Python functions: %s is not installed", missing)
         return None
     target = root / f"python-{version}"
     if target.is_dir():
         return target
     root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o755)  # read by every environment's uid, whatever the umask
     scratch = Path(tempfile.mkdtemp(prefix=".python-", dir=root))
     try:
-        scratch.chmod(0o755)  # read by every environment's uid; mkdtemp makes it 0700
-        for name in DISTRIBUTIONS:
-            _place(importlib.metadata.distribution(name), scratch)
+        scratch.chmod(0o755)
+        for distribution in distributions:
+            _place(distribution, scratch)
         os.rename(scratch, target)
     except OSError:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -116,8 +119,19 @@ def _place(distribution: importlib.metadata.Distribution, into: Path) -> None:
         if not source.is_file():
             continue
         destination = into / entry
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        _directory(destination.parent, into)
         try:
             os.link(source, destination)
         except OSError:
             shutil.copy2(source, destination)
+
+
+def _directory(path: Path, top: Path) -> None:
+    """``path`` and its parents up to ``top``, readable by every uid whatever the umask."""
+    missing: list[Path] = []
+    while path != top and not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir()
+        folder.chmod(0o755)

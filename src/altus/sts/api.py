@@ -20,6 +20,7 @@ async def assume_role(sts: Sts, call: Call, input: Members) -> Members:
         input.get("DurationSeconds"),
         input.get("Policy"),
         [entry["arn"] for entry in input.get("PolicyArns") or []],
+        input.get("ExternalId"),
     )
     answer: Members = {
         "Credentials": {

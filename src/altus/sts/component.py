@@ -60,6 +60,7 @@ class Sts:
         seconds: int | None,
         policy: str | None,
         policy_arns: list[str],
+        external_id: str | None = None,
     ) -> tuple[SessionCredentials, str, int | None]:
         """Temporary credentials of ``role_arn`` for ``caller``, if the role's trust policy
         lets it assume the role: (credentials, the session's ``AssumedRoleId``, the packed
@@ -68,7 +69,10 @@ class Sts:
         names = [caller.arn, root, self.account.account_id]
         if caller.role_arn is not None:
             names.append(caller.role_arn)
-        role = self._iam.trusted_callers(role_arn, names)
+        context = {"aws:PrincipalArn": caller.arn, "aws:PrincipalAccount": self.account.account_id}
+        if external_id is not None:
+            context["sts:ExternalId"] = external_id
+        role = self._iam.trusted_callers(role_arn, names, context)
         if role is None:
             raise AccessDenied(
                 f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on "

@@ -36,9 +36,20 @@ def header_map(request: Request) -> dict[str, str]:
     return found
 
 
+#: Scope key: the body once read (by the dispatcher for a signature, or for a form's
+#: Version), so that whatever reads it next gets it again.
+BODY = "altus.body"
+
+
 async def read_body(request: Request, limit: int, operation: str) -> bytes:
     """The whole request body, refused (RequestTooLarge) unread past ``limit`` bytes when
-    its Content-Length says so, and as soon as it passes ``limit`` otherwise."""
+    its Content-Length says so, and as soon as it passes ``limit`` otherwise. Read once
+    per request: later calls get it again."""
+    cached: bytes | None = request.scope.get(BODY)
+    if cached is not None:
+        if len(cached) > limit:
+            raise _too_large(limit, operation)
+        return cached
     declared = header_map(request).get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit, operation)
@@ -49,7 +60,9 @@ async def read_body(request: Request, limit: int, operation: str) -> bytes:
         if size > limit:
             raise _too_large(limit, operation)
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.scope[BODY] = body
+    return body
 
 
 def _too_large(limit: int, operation: str) -> RequestTooLarge:
