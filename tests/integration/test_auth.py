@@ -392,3 +392,39 @@ def test_an_unsigned_query_form_is_refused_not_failed(server: Server) -> None:
         urllib.request.urlopen(request, timeout=10)
     assert raised.value.code == 403
     assert b"<Code>MissingAuthenticationToken</Code>" in raised.value.read()
+
+
+def _signed_get(url: str, key_id: str, secret: str, token: str | None = None) -> Any:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest("GET", url)
+    SigV4Auth(Credentials(key_id, secret, token), "lambda", "us-east-1").add_auth(request)
+    opener = urllib.request.Request(url, headers=dict(request.headers.items()))
+    return urllib.request.urlopen(opener, timeout=30)
+
+
+def test_an_aws_iam_function_url_takes_signed_requests_and_tells_who(server: Server) -> None:
+    lam = client(server, "lambda")
+    create_function(
+        lam,
+        "iam-url",
+        {"app.py": "def handler(e, c):\n    return e['requestContext']['authorizer']['iam']\n"},
+    )
+    url = lam.create_function_url_config(FunctionName="iam-url", AuthType="AWS_IAM")["FunctionUrl"]
+    credentials = admin(server).get_credentials()
+    with _signed_get(url + "a/path?x=1", credentials.access_key, credentials.secret_key) as answer:
+        caller = json.loads(answer.read())
+    assert caller["userArn"] == "arn:aws:iam::000000000000:user/admin"
+    assert caller["accessKey"] == credentials.access_key and caller["accountId"] == "000000000000"
+    assert caller["userId"].startswith("AIDA") and caller["callerId"] == caller["userId"]
+    assert caller["cognitoIdentity"] is None and caller["principalOrgId"] is None
+    for attempt in (
+        lambda: urllib.request.urlopen(url, timeout=30),
+        lambda: _signed_get(url, credentials.access_key, "wrong"),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            attempt()
+        assert raised.value.code == 403
+        assert json.loads(raised.value.read()) == {"Message": "Forbidden"}

@@ -186,6 +186,14 @@ def test_urls_that_do_not_answer(client: Any, altus_server: Server, echo_url: st
     ]
     answer = httpx.get(iam)
     assert answer.status_code == 403 and answer.json() == {"Message": "Forbidden"}
+    # On an open server any well-formed signature is taken (an unknown key as the root).
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    signed = AWSRequest("GET", iam)
+    SigV4Auth(Credentials("AKIAANYKEY0000000000", "x"), "lambda", "us-east-1").add_auth(signed)
+    assert httpx.get(iam, headers=dict(signed.headers.items())).status_code == 200
 
     client.put_function_concurrency(FunctionName="url-echo", ReservedConcurrentExecutions=0)
     try:

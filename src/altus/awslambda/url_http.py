@@ -9,8 +9,12 @@ Two ways to reach a URL:
   host is the URL's, and the function sees it whole (``UrlHosts``, a middleware in front
   of the API's routes).
 
+``AWS_IAM`` URLs take SigV4-signed requests only (service ``lambda``), verified against
+the server's keys with ``--auth iam`` and only read with ``--auth open``; the function
+sees who signed in ``requestContext.authorizer.iam``.
+
 Lambda's answers where the function is not what answers: an unknown URL or an
-``AWS_IAM`` URL without a (verified) signature, 403 ``{"Message":"Forbidden"}``; a
+``AWS_IAM`` URL without a valid signature, 403 ``{"Message":"Forbidden"}``; a
 throttle, 429; a function error or a malformed response, 502 ``Internal Server Error``.
 BUFFERED URLs answer once the function has; RESPONSE_STREAM URLs send the response as
 the function streams it (chunked), its status and headers from the HTTP prelude of
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,6 +54,9 @@ from altus.control.arns import FunctionRef
 from altus.engine.invoker import InvokeRequest
 from altus.engine.streaming import StreamedInvocation
 from altus.errors import AltusError
+from altus.identity import sigv4
+from altus.identity.authenticator import Principal, Wire
+from altus.identity.errors import IdentityError
 from altus.runtime_api.stream import HTTP_INTEGRATION
 from altus.settings import Settings
 
@@ -126,9 +134,7 @@ async def serve(
 
 async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> Response:
     config = lam.urls.find(url_id)
-    if config is None or config.auth_type != "NONE":
-        # AWS_IAM URLs need a SigV4 signature, which Altus does not verify yet: every
-        # request is refused as Lambda refuses an unsigned one.
+    if config is None:
         return _message(403, "AccessDeniedException", "Forbidden")
     headers = request.headers
     origin = headers.get("origin")
@@ -139,7 +145,13 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
         )
         return _response(Head(200, found), b"")
     cors = response_headers(config.cors, origin)
+    caller: Principal | None = None
     try:
+        if config.auth_type == "AWS_IAM":
+            # Lambda refuses any request it cannot authenticate alike, in one word.
+            caller = await _signed_by(lam, request)
+            if caller is None:
+                return _message(403, "AccessDeniedException", "Forbidden")
         body = await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeFunction")
     except AltusError as error:
         return _message(error.status, error.code, error.message, cors)
@@ -149,6 +161,7 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
         url_id=url_id,
         domain_name=_host(request.scope).rsplit(":", 1)[0],
         request_id=request_id,
+        iam=_authorizer(caller) if config.auth_type == "AWS_IAM" else None,
     )
     payload = json.dumps(event, separators=(",", ":")).encode()
     if len(payload) > SYNC_PAYLOAD_LIMIT:
@@ -174,6 +187,45 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
     if found_answer is None:
         return _bad_gateway(extra)
     return _response(with_headers(found_answer.head, extra), found_answer.body)
+
+
+async def _signed_by(lam: Lambda, request: Request) -> Principal | None:
+    """Who signed a request to an ``AWS_IAM`` URL (for the ``lambda`` service): verified
+    with ``--auth iam``; with ``--auth open``, whoever the key is (any well-formed
+    signature is taken, an unknown key as the account's root). None: not signed, or not
+    validly."""
+    scope = request.scope
+    query, headers = scope.get("query_string", b""), scope["headers"]
+    identity = lam.identity
+    if not identity.enforcing:
+        try:
+            if sigv4.parse(query, headers) is None:
+                return None
+        except AltusError:
+            return None
+        known = identity.identify(query, headers)
+        return known or Principal(lam.account.arn("iam", "root", regional=False), "")
+    try:
+        admitted = identity.admit(query, headers, service="lambda")
+        body = await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeFunction")
+        wire = Wire(request.method, scope.get("raw_path") or b"", query, headers, body)
+        return identity.verify(admitted, wire)
+    except IdentityError:
+        return None
+
+
+def _authorizer(caller: Principal | None) -> dict[str, Any]:
+    """``requestContext.authorizer.iam`` as Lambda fills it."""
+    assert caller is not None
+    return {
+        "accessKey": caller.access_key,
+        "accountId": caller.arn.split(":")[4],
+        "callerId": caller.user_id,
+        "cognitoIdentity": None,
+        "principalOrgId": None,
+        "userArn": caller.arn,
+        "userId": caller.user_id,
+    }
 
 
 def _url_request(request: Request, raw_path: str, body: bytes) -> UrlRequest:

@@ -89,8 +89,11 @@ def build_event(
     request_id: str,
     now_ms: int | None = None,
     account_id: str = "anonymous",
+    iam: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The payload format 2.0 event of a function URL request."""
+    """The payload format 2.0 event of a function URL request. ``iam``: who signed the
+    request to an ``AWS_IAM`` URL (``requestContext.authorizer.iam``; ``accountId`` is
+    then the caller's)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     headers: dict[str, str] = {}
     cookies: list[str] = []
@@ -121,7 +124,7 @@ def build_event(
     if request.raw_query:
         event["queryStringParameters"] = _query_parameters(request.raw_query)
     event["requestContext"] = {
-        "accountId": account_id,
+        "accountId": iam["accountId"] if iam is not None else account_id,
         "apiId": url_id,
         "domainName": domain_name,
         "domainPrefix": url_id,
@@ -138,6 +141,8 @@ def build_event(
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000)),
         "timeEpoch": now_ms,
     }
+    if iam is not None:
+        event["requestContext"]["authorizer"] = {"iam": iam}
     if request.body:
         if is_text(headers.get("content-type")):
             try:
