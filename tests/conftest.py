@@ -310,13 +310,14 @@ def create_function(
     runtime: str = PYTHON_RUNTIME,
     handler: str = "app.handler",
     wait: bool = True,
+    role: str = ROLE,
     **config: Any,
 ) -> dict[str, Any]:
     response: dict[str, Any] = client.create_function(
         FunctionName=name,
         Runtime=runtime,
         Handler=handler,
-        Role=ROLE,
+        Role=role,
         Code={"ZipFile": zip_files(files)},
         **config,
     )

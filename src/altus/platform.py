@@ -126,7 +126,9 @@ def build_platform(
     for spec in services:
         context.built[spec.name] = spec.build(context)
     components: dict[str, Component] = dict(context.built)
-    bound = [BoundService(spec, components[spec.name], account, settings) for spec in services]
+    bound = [
+        BoundService(spec, components[spec.name], account, settings, identity) for spec in services
+    ]
     return Platform(
         settings=settings,
         account=account,

@@ -210,3 +210,23 @@ def test_path_unknown_to_every_service_is_unknown_operation(platform: Platform) 
 def test_registry_has_no_two_services_of_one_name() -> None:
     names = [spec.name for spec in SERVICES]
     assert len(names) == len(set(names))
+
+
+def test_every_operation_of_every_service_maps_to_an_iam_action(platform: Platform) -> None:
+    """The one table of what each call needs (``ServiceSpec.actions``): every operation of
+    every model, implemented or not, names an action of its own service (or none, for
+    what can never be denied) on a resource ARN or ``*``."""
+    for bound in platform.services:
+        for name in bound.model.operation_names:
+            spec = bound.spec
+            needed = (
+                spec.actions(bound.component, name, {})
+                if spec.actions
+                else (f"{bound.signing_name}:{name}", "*")
+            )
+            if needed is None:
+                assert (spec.name, name) in {("sts", "GetCallerIdentity"), ("sts", "AssumeRole")}
+                continue
+            action, resource = needed
+            assert action.startswith(f"{bound.signing_name}:"), (spec.name, name, action)
+            assert resource == "*" or resource.startswith("arn:aws:"), (spec.name, name)

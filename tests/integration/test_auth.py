@@ -192,11 +192,15 @@ def test_a_restart_keeps_the_key_and_rewrites_a_lost_credentials_file(
         second.stop()
 
 
-def test_a_function_calls_services_as_its_role(server: Server) -> None:
-    """Its environment's session credentials pass the signature check: boto3 inside the
-    function needs no configuration."""
-    sqs = client(server, "sqs")
+def test_a_function_calls_services_as_its_role_and_its_policies_decide(
+    server: Server,
+) -> None:
+    """Its environment's session credentials pass the signature check (boto3 inside the
+    function needs no configuration), and its role's policies say what it may do."""
+    sqs, iam = client(server, "sqs"), client(server, "iam")
     queue = sqs.create_queue(QueueName="role-calls")["QueueUrl"]
+    queue_arn = "arn:aws:sqs:us-east-1:000000000000:role-calls"
+    role = iam.create_role(RoleName="sender", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
     create_function(
         client(server, "lambda"),
         "role-caller",
@@ -207,12 +211,62 @@ def test_a_function_calls_services_as_its_role(server: Server) -> None:
                 "    boto3.client('sqs').send_message(QueueUrl=event['q'], MessageBody='as role')\n"
             )
         },
+        role=role["Arn"],
     )
-    answer = client(server, "lambda").invoke(
-        FunctionName="role-caller", Payload=json.dumps({"q": queue}).encode()
-    )
-    assert "FunctionError" not in answer, answer["Payload"].read()
+
+    def send() -> dict[str, Any]:
+        answer = client(server, "lambda").invoke(
+            FunctionName="role-caller", Payload=json.dumps({"q": queue}).encode()
+        )
+        body: dict[str, Any] = json.loads(answer["Payload"].read() or b"null") or {}
+        return body
+
+    refused = send()
+    assert refused["errorType"] == "ClientError"
+    assert (
+        "User: arn:aws:sts::000000000000:assumed-role/sender/role-caller is not authorized to "
+        f"perform: sqs:SendMessage on resource: {queue_arn} because no identity-based policy "
+        "allows the sqs:SendMessage action"
+    ) in refused["errorMessage"]
+    allow_send = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}],
+    }
+    iam.put_role_policy(RoleName="sender", PolicyName="send", PolicyDocument=json.dumps(allow_send))
+    assert send() == {}
     assert sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"] == "as role"
+    assert iam.list_role_policies(RoleName="sender")["PolicyNames"] == ["send"]
+    assert iam.get_role_policy(RoleName="sender", PolicyName="send")["PolicyDocument"] == (
+        allow_send
+    )
+    # An explicit deny wins over any allow, a managed policy's included.
+    iam.attach_role_policy(
+        RoleName="sender", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess"
+    )
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "sqs:Send*", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName="sender", PolicyName="deny", PolicyDocument=json.dumps(deny))
+    assert "with an explicit deny in an identity-based policy" in send()["errorMessage"]
+    iam.delete_role_policy(RoleName="sender", PolicyName="deny")
+    iam.delete_role_policy(RoleName="sender", PolicyName="send")
+    assert send() == {}  # AmazonSQSFullAccess alone
+    attached = iam.list_attached_role_policies(RoleName="sender")["AttachedPolicies"]
+    assert attached == [
+        {
+            "PolicyName": "AmazonSQSFullAccess",
+            "PolicyArn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess",
+        }
+    ]
+    status, error = refusal(lambda: iam.delete_role(RoleName="sender"))
+    assert (status, error["Code"]) == (409, "DeleteConflict")
+    status, error = refusal(
+        lambda: iam.attach_role_policy(
+            RoleName="sender", PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy"
+        )
+    )
+    assert (status, error["Code"]) == (404, "NoSuchEntity")
 
 
 def test_sts_names_the_caller_and_a_function_its_role_session(server: Server) -> None:
@@ -345,6 +399,21 @@ def test_assume_role_gives_working_credentials_to_callers_the_role_trusts(
     }
     as_role = client(server, "sts", **keys)
     assert as_role.get_caller_identity()["Arn"] == assumed["Arn"]
+    # Trusted through its account, a role's session needs sts:AssumeRole of its own.
+    status, error = refusal(
+        lambda: as_role.assume_role(RoleArn=role["Arn"], RoleSessionName="chained")
+    )
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    iam.put_role_policy(
+        RoleName="deployer",
+        PolicyName="chain",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+            }
+        ),
+    )
     # Chained: a role's session assuming a role gets at most an hour.
     status, error = refusal(
         lambda: as_role.assume_role(

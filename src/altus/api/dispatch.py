@@ -38,16 +38,11 @@ from altus import ids
 from altus.api.errors import UnknownOperation
 from altus.api.protocols.common import read_body
 from altus.api.protocols.query import QueryProtocol, is_query
-from altus.api.service import REQUEST, BoundService
+from altus.api.service import PRINCIPAL, REQUEST, BoundService
 from altus.errors import AltusError
 from altus.identity.authenticator import Identity, Wire
 
 log = logging.getLogger(__name__)
-
-
-#: Scope key: the principal that signed the request (``altus.identity.Principal``), where
-#: requests are authenticated.
-PRINCIPAL = "altus.principal"
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

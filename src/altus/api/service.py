@@ -26,15 +26,19 @@ from altus.api.protocols.json import JsonProtocol
 from altus.api.protocols.query import QueryProtocol, is_query
 from altus.api.protocols.rest_json import RestJsonProtocol
 from altus.api.protocols.rest_xml import RestXmlProtocol
-from altus.api.spec import Call, HostRule, ServiceSpec
+from altus.api.spec import Call, HostRule, Members, ServiceSpec
 from altus.arns import Account
 from altus.errors import AltusError
+from altus.identity.authenticator import Identity
 
 log = logging.getLogger(__name__)
 
 #: Scope keys: the Request the dispatcher made (one per request), and what ``claims``
 #: found (a raw route, or the protocol and operation).
 REQUEST = "altus.request"
+#: Scope key: the principal that signed the request (``altus.identity.Principal``), where
+#: requests are authenticated (``--auth iam``).
+PRINCIPAL = "altus.principal"
 _RAW = "altus.raw"
 _OPERATION = "altus.operation"
 
@@ -47,8 +51,17 @@ PROTOCOLS: dict[str, type[WireProtocol]] = {
 
 
 class BoundService:
-    def __init__(self, spec: ServiceSpec, component: Any, account: Account, settings: Any) -> None:
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        component: Any,
+        account: Account,
+        settings: Any,
+        identity: Identity | None = None,
+    ) -> None:
         self.spec = spec
+        #: Who may do what (``altus.identity``): asked of every authenticated call.
+        self.identity = identity
         self.component = component
         self.account = account
         self.model = service_model(spec.name)
@@ -146,6 +159,11 @@ class BoundService:
             await send(message)
 
         try:
+            principal = scope.get(PRINCIPAL)
+            if principal is not None and self.identity is not None:
+                # Altus's own pages (under /_altus) are the administrator's: another
+                # principal needs a policy allowing ``altus:Admin``.
+                self.identity.authorize(principal, "altus:Admin", "*")
             await route.handle(scope, receive, watched)
         except AltusError as error:
             if started:
@@ -167,6 +185,7 @@ class BoundService:
                 raise self._unknown(request, name)
             operation = self.model.operation_model(name)
             members = await protocol.parse(request, operation)
+            self._authorize(request, name, members)
             call = Call(
                 service=self.spec.name,
                 operation=name,
@@ -187,6 +206,19 @@ class BoundService:
                 request.url.path,
             )
             return protocol.error(request, request_id, InternalFailure())
+
+    def _authorize(self, request: Request, operation: str, members: Members) -> None:
+        """Where the request was authenticated, its principal's policies must allow the
+        operation's IAM action on its resource (``ServiceSpec.actions``)."""
+        principal = request.scope.get(PRINCIPAL)
+        if principal is None or self.identity is None:
+            return
+        if self.spec.actions is not None:
+            needed = self.spec.actions(self.component, operation, members)
+        else:
+            needed = (f"{self.signing_name}:{operation}", "*")
+        if needed is not None:
+            self.identity.authorize(principal, *needed)
 
     def _unknown(self, request: Request, name: str | None) -> AltusError:
         if self.spec.unknown is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from altus.api.model import Overrides
 from altus.api.spec import Schemas, ServiceSpec
-from altus.awslambda import admin, configs, functions, invoke, layers, url_http
+from altus.awslambda import actions, admin, configs, functions, invoke, layers, url_http
 from altus.awslambda.component import Lambda
 from altus.awslambda.violations import LambdaViolations
 from altus.control.sql_store import SCHEMA as FUNCTIONS
@@ -84,6 +84,7 @@ SPEC = ServiceSpec(
     ),
     # A CreateFunction request carries a 50 MB zip, base64-encoded: Lambda's own limit.
     body_limit=70_167_211,
+    actions=actions.actions,
     routes=admin.routes,
     open_routes=url_http.routes,
     hosts=url_http.host_rule,

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from altus.api.spec import Context
 from altus.arns import parse_arn
 from altus.iam import policies
-from altus.iam.errors import EntityAlreadyExists, NoSuchEntity
+from altus.iam.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
+from altus.iam.managed import AWS_MANAGED
 from altus.iam.roles import Role, RoleExists, SqlRoleStore, new_role_id
 
 #: The role Altus makes on first start for functions deployed without one named.
@@ -39,9 +41,18 @@ class Iam:
         self._clock = context.clock
         self._store = SqlRoleStore(context.storage.database())
         self._roles: dict[str, Role] = {}
+        #: By lower-cased role name: inline policies (name -> document), attached ARNs.
+        self._inline: dict[str, dict[str, str]] = {}
+        self._attached: dict[str, list[str]] = {}
+        # The identity layer asks IAM what a principal's policies are.
+        context.identity.policies_of = self.policies_of
 
     async def start(self) -> None:
         self._roles = {role.name.lower(): role for role in await self._store.roles()}
+        for role, name, document in await self._store.policies():
+            self._inline.setdefault(role, {})[name] = document
+        for role, arn in await self._store.attachments():
+            self._attached.setdefault(role, []).append(arn)
         if DEFAULT_ROLE not in self._roles:
             # EntityAlreadyExists: another server on this store made it first.
             with contextlib.suppress(EntityAlreadyExists):
@@ -92,6 +103,9 @@ class Iam:
         self._roles[name.lower()] = role
         return role
 
+    def by_name(self, name: str) -> Role | None:
+        return self._roles.get(name.lower())
+
     def role(self, name: str) -> Role:
         found = self._roles.get(name.lower())
         if found is None:
@@ -119,8 +133,63 @@ class Iam:
 
     async def delete_role(self, name: str) -> None:
         role = self.role(name)
+        if self._inline.get(name.lower()) or self._attached.get(name.lower()):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
         await self._store.delete(role.name)
         self._roles.pop(name.lower(), None)
+
+    # --- a role's policies ---------------------------------------------------------------
+
+    async def put_role_policy(self, role_name: str, name: str, document: str) -> None:
+        role = self.role(role_name)
+        policies.parse(document)
+        await self._store.put_policy(role.name, name, document)
+        self._inline.setdefault(role.name.lower(), {})[name] = document
+
+    def role_policy(self, role_name: str, name: str) -> str:
+        role = self.role(role_name)
+        found = self._inline.get(role.name.lower(), {}).get(name)
+        if found is None:
+            raise NoSuchEntity(f"The role policy with name {name} cannot be found.")
+        return found
+
+    def role_policy_names(self, role_name: str) -> list[str]:
+        return sorted(self._inline.get(self.role(role_name).name.lower(), {}))
+
+    async def delete_role_policy(self, role_name: str, name: str) -> None:
+        self.role_policy(role_name, name)
+        await self._store.delete_policy(role_name, name)
+        self._inline.get(role_name.lower(), {}).pop(name, None)
+
+    async def attach(self, role_name: str, arn: str) -> None:
+        role = self.role(role_name)
+        if arn not in AWS_MANAGED:
+            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+        await self._store.attach(role.name, arn)
+        attached = self._attached.setdefault(role.name.lower(), [])
+        if arn not in attached:
+            attached.append(arn)
+
+    async def detach(self, role_name: str, arn: str) -> None:
+        role = self.role(role_name)
+        if arn not in self._attached.get(role.name.lower(), []):
+            raise NoSuchEntity(f"Policy {arn} was not found.")
+        await self._store.detach(role.name, arn)
+        self._attached[role.name.lower()].remove(arn)
+
+    def attached(self, role_name: str) -> list[str]:
+        return list(self._attached.get(self.role(role_name).name.lower(), []))
+
+    def policies_of(self, principal_arn: str) -> list[dict[str, Any]]:
+        """The identity policies of a principal: for a role's session, its role's inline
+        and attached policies (none for a role IAM does not have)."""
+        parts = principal_arn.split(":", 5)
+        if len(parts) < 6 or not parts[5].startswith("assumed-role/"):
+            return []
+        role = parts[5].split("/")[1].lower()
+        documents = [*self._inline.get(role, {}).values()]
+        documents += [AWS_MANAGED[arn].document for arn in self._attached.get(role, [])]
+        return [json.loads(d) for d in documents]
 
     def by_arn(self, arn: str) -> Role | None:
         """The role ``arn`` names in this account (its path must match too)."""

@@ -33,3 +33,7 @@ class MalformedPolicyDocument(IamError):
 
 class InvalidInput(IamError):
     code = "InvalidInputException"
+
+
+class DeleteConflict(IamError):
+    code = "DeleteConflictException"

@@ -9,13 +9,12 @@ assume the role (``Principal``) and no resources.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from altus.iam.errors import MalformedPolicyDocument
+from altus.identity.evaluation import conditions, glob, listed
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 
@@ -81,7 +80,7 @@ def trusts(
         if not named or not _acts(statement, action):
             continue
         deny = statement.get("Effect") == "Deny"
-        holds = _conditions(statement.get("Condition"), context or {})
+        holds = conditions(statement.get("Condition"), context or {})
         if deny and holds is not False:
             return False
         if not deny and holds is True:
@@ -89,74 +88,23 @@ def trusts(
     return allowed
 
 
-def _conditions(block: Any, context: Mapping[str, str]) -> bool | None:
-    """True if every condition holds, False if one does not, None if one cannot be told
-    (an operator this check does not know)."""
-    if block is None:
-        return True
-    if not isinstance(block, dict):
-        return None
-    for operator, entries in block.items():
-        test = _OPERATORS.get(operator.removesuffix("IfExists"))
-        if test is None or not isinstance(entries, dict):
-            return None
-        for key, expected in entries.items():
-            value = context.get(key)
-            if value is None:
-                if operator.endswith("IfExists"):
-                    continue
-                return False
-            if not any(test(value, str(e)) for e in _listed(expected)):
-                return False
-    return True
-
-
 def _names(principal: Any, service: str | None, aws: Sequence[str]) -> bool:
     if principal == "*":
         return True
     if not isinstance(principal, dict):
         return False
-    services = _listed(principal.get("Service"))
+    services = listed(principal.get("Service"))
     if service is not None and ("*" in services or service in services):
         return True
-    callers = _listed(principal.get("AWS"))
+    callers = listed(principal.get("AWS"))
     return bool(aws) and ("*" in callers or any(name in callers for name in aws))
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
 
 
 def _acts(statement: dict[str, Any], action: str) -> bool:
     if "Action" in statement:
         actions = statement["Action"]
         listed = actions if isinstance(actions, list) else [actions]
-        return any(_glob(str(a)).fullmatch(action) for a in listed)
+        return any(glob(str(a)).fullmatch(action) for a in listed)
     excluded = statement["NotAction"]
     listed = excluded if isinstance(excluded, list) else [excluded]
-    return not any(_glob(str(a)).fullmatch(action) for a in listed)
-
-
-@functools.lru_cache(maxsize=1024)
-def _glob(pattern: str, case_sensitive: bool = False) -> re.Pattern[str]:
-    """IAM's wildcards (``*`` any run, ``?`` one character), everything else literal;
-    case-insensitive as IAM compares actions, sensitive as it compares strings."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), 0 if case_sensitive else re.IGNORECASE)
-
-
-def _equals(value: str, expected: str) -> bool:
-    return value == expected
-
-
-def _like(value: str, expected: str) -> bool:
-    return bool(_glob(expected, True).fullmatch(value))
-
-
-#: The condition operators a trust policy is read with here (others are unknown).
-_OPERATORS: dict[str, Callable[[str, str], bool]] = {
-    "StringEquals": _equals,
-    "StringLike": _like,
-    "ArnEquals": _equals,
-    "ArnLike": _like,
-}
+    return not any(glob(str(a)).fullmatch(action) for a in listed)

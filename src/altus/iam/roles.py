@@ -33,6 +33,21 @@ SCHEMA = Schema(
         )
         """
         ),
+        Migration(
+            """
+        CREATE TABLE iam_role_policies (
+            role TEXT NOT NULL,
+            name TEXT NOT NULL,
+            document TEXT NOT NULL,
+            PRIMARY KEY (role, name)
+        );
+        CREATE TABLE iam_role_attachments (
+            role TEXT NOT NULL,
+            policy_arn TEXT NOT NULL,
+            PRIMARY KEY (role, policy_arn)
+        )
+        """
+        ),
     ),
 )
 
@@ -63,6 +78,22 @@ class RoleExists(Exception):
 class RoleStore(Protocol):
     async def roles(self) -> list[Role]: ...
 
+    async def policies(self) -> list[tuple[str, str, str]]:
+        """(lower-cased role name, policy name, document) of every inline policy."""
+        ...
+
+    async def attachments(self) -> list[tuple[str, str]]:
+        """(lower-cased role name, policy ARN) of every attached managed policy."""
+        ...
+
+    async def put_policy(self, role: str, name: str, document: str) -> None: ...
+
+    async def delete_policy(self, role: str, name: str) -> None: ...
+
+    async def attach(self, role: str, arn: str) -> None: ...
+
+    async def detach(self, role: str, arn: str) -> None: ...
+
     async def add(self, role: Role) -> None:
         """Raises RoleExists."""
         ...
@@ -87,6 +118,63 @@ class SqlRoleStore:
             ]
 
         return await self._db.read(work)
+
+    async def policies(self) -> list[tuple[str, str, str]]:
+        def work(tx: Transaction) -> list[tuple[str, str, str]]:
+            return [
+                (r[0], r[1], r[2])
+                for r in tx.execute("SELECT role, name, document FROM iam_role_policies")
+            ]
+
+        return await self._db.read(work)
+
+    async def attachments(self) -> list[tuple[str, str]]:
+        def work(tx: Transaction) -> list[tuple[str, str]]:
+            return [
+                (r[0], r[1])
+                for r in tx.execute(
+                    "SELECT role, policy_arn FROM iam_role_attachments ORDER BY role, policy_arn"
+                )
+            ]
+
+        return await self._db.read(work)
+
+    async def put_policy(self, role: str, name: str, document: str) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                "INSERT INTO iam_role_policies (role, name, document) VALUES (?, ?, ?) "
+                "ON CONFLICT (role, name) DO UPDATE SET document = excluded.document",
+                (role.lower(), name, document),
+            )
+
+        await self._db.write(work)
+
+    async def delete_policy(self, role: str, name: str) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                "DELETE FROM iam_role_policies WHERE role = ? AND name = ?", (role.lower(), name)
+            )
+
+        await self._db.write(work)
+
+    async def attach(self, role: str, arn: str) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                "INSERT INTO iam_role_attachments (role, policy_arn) VALUES (?, ?) "
+                "ON CONFLICT (role, policy_arn) DO NOTHING",
+                (role.lower(), arn),
+            )
+
+        await self._db.write(work)
+
+    async def detach(self, role: str, arn: str) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                "DELETE FROM iam_role_attachments WHERE role = ? AND policy_arn = ?",
+                (role.lower(), arn),
+            )
+
+        await self._db.write(work)
 
     async def add(self, role: Role) -> None:
         def work(tx: Transaction) -> None:

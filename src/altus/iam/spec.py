@@ -6,7 +6,7 @@ from __future__ import annotations
 from altus.api.spec import Schemas, ServiceSpec
 from altus.api.validate import Problem, Unreadable, coral_message
 from altus.errors import AltusError
-from altus.iam import api
+from altus.iam import actions, api
 from altus.iam.component import Iam
 from altus.iam.errors import IamError, InvalidAction, ValidationError
 from altus.iam.roles import SCHEMA
@@ -37,10 +37,18 @@ SPEC = ServiceSpec(
         "ListRoles": api.list_roles,
         "DeleteRole": api.delete_role,
         "UpdateAssumeRolePolicy": api.update_assume_role_policy,
+        "PutRolePolicy": api.put_role_policy,
+        "GetRolePolicy": api.get_role_policy,
+        "ListRolePolicies": api.list_role_policies,
+        "DeleteRolePolicy": api.delete_role_policy,
+        "AttachRolePolicy": api.attach_role_policy,
+        "DetachRolePolicy": api.detach_role_policy,
+        "ListAttachedRolePolicies": api.list_attached_role_policies,
     },
     errors=IamError,
     violations=IamViolations(),
     build=Iam,
     schemas=(Schemas((SCHEMA,)),),
     unknown=_unknown,
+    actions=actions.actions,
 )

@@ -24,14 +24,17 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from altus.arns import Account
 from altus.clock import Clock
 from altus.errors import AltusError
-from altus.identity import sigv4
+from altus.identity import evaluation, sigv4
 from altus.identity.errors import (
+    AccessDenied,
     ExpiredToken,
     InvalidSignature,
     MissingAuthenticationToken,
@@ -150,6 +153,8 @@ class Identity:
         self._keys: dict[str, AccessKey] = {}
         self._sessions: dict[str, SessionCredentials] = {}
         self._next_prune = 0.0
+        #: A principal's identity policies (IAM sets this when it starts; none before).
+        self.policies_of: Callable[[str], list[dict[str, Any]]] = lambda arn: []
 
     @property
     def enforcing(self) -> bool:
@@ -254,6 +259,24 @@ class Identity:
             s3=s3,
         )
         return Principal(key.principal, key.id)
+
+    def authorize(self, principal: Principal, action: str, resource: str) -> None:
+        """Raise AccessDenied unless ``principal``'s identity policies allow ``action`` on
+        ``resource`` (the administrator may do anything, as with AdministratorAccess)."""
+        if principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False):
+            return
+        verdict = evaluation.evaluate(self.policies_of(principal.arn), action, resource)
+        if verdict == evaluation.ALLOW:
+            return
+        why = (
+            "with an explicit deny in an identity-based policy"
+            if verdict == evaluation.DENY
+            else f"because no identity-based policy allows the {action} action"
+        )
+        raise AccessDenied(
+            f"User: {principal.arn} is not authorized to perform: {action} on resource: "
+            f"{resource} {why}"
+        )
 
     def _session_key(self, key_id: str, token: str | None) -> AccessKey:
         session = self._sessions.get(key_id)

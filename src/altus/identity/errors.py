@@ -52,6 +52,13 @@ class SignatureExpired(InvalidSignature):
     """The request's time is outside the allowed skew, or its presigned URL expired."""
 
 
+class AccessDenied(IdentityError):
+    """Authenticated, and not allowed: no policy allows it, or one denies it."""
+
+    code = "AccessDeniedException"
+    query_code = "AccessDenied"
+
+
 class ExpiredToken(IdentityError):
     code = "ExpiredTokenException"
     query_code = "ExpiredToken"
@@ -71,6 +78,7 @@ CODES = tuple(
                 UnrecognizedClient,
                 InvalidSignature,
                 ExpiredToken,
+                AccessDenied,
             )
         }
     )

@@ -23,6 +23,7 @@ _PRUNE_INTERVAL = 600.0
 class Logs:
     def __init__(self, context: Context) -> None:
         self.store = SqlLogStore(context.storage.database("logs", durable=False))
+        self.account = context.account
         self._retention_days = context.settings.log_retention_days
         self._pruner: asyncio.Task[None] | None = None
 

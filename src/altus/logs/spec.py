@@ -8,7 +8,7 @@ from altus.api.spec import Schemas, ServiceSpec
 from altus.api.validate import Problem, Unreadable, coral_message
 from altus.errors import AltusError
 from altus.identity.errors import CODES as IDENTITY_CODES
-from altus.logs import api
+from altus.logs import actions, api
 from altus.logs.component import Logs
 from altus.logs.errors import InvalidParameter, LogsError, Unserializable
 from altus.logs.sql_store import SCHEMA
@@ -41,4 +41,5 @@ SPEC = ServiceSpec(
     schemas=(Schemas((SCHEMA,), database="logs", durable=False),),
     # CloudWatch Logs refuses credentials with 400, not the 403 Lambda and SQS use.
     overrides=Overrides(error_statuses=dict.fromkeys(IDENTITY_CODES, 400)),
+    actions=actions.actions,
 )

@@ -8,7 +8,7 @@ from altus.api.model import Overrides
 from altus.api.spec import Context, Schemas, ServiceSpec
 from altus.api.validate import Problem, Unreadable
 from altus.errors import AltusError
-from altus.queues import api, legacy
+from altus.queues import actions, api, legacy
 from altus.queues.errors import (
     LEGACY_CODES,
     STATUSES,
@@ -85,6 +85,7 @@ SPEC = ServiceSpec(
     build=_build,
     schemas=(Schemas((SCHEMA,)),),
     clock_skew_minutes=15,
+    actions=actions.actions,
     overrides=Overrides(
         error_codes=LEGACY_CODES,
         error_statuses=STATUSES,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 
-from altus.api.dispatch import PRINCIPAL
+from altus.api.service import PRINCIPAL
 from altus.api.spec import Call, Context
 from altus.identity.authenticator import Identity, Principal, role_id_source, unique_id
 from altus.identity.keys import SessionCredentials
@@ -66,18 +66,24 @@ class Sts:
         lets it assume the role: (credentials, the session's ``AssumedRoleId``, the packed
         size of the session policies as a percentage, where some were given)."""
         root = self.account.arn("iam", "root", regional=False)
-        names = [caller.arn, root, self.account.account_id]
-        if caller.role_arn is not None:
-            names.append(caller.role_arn)
+        named = [caller.arn] + ([caller.role_arn] if caller.role_arn is not None else [])
         context = {"aws:PrincipalArn": caller.arn, "aws:PrincipalAccount": self.account.account_id}
         if external_id is not None:
             context["sts:ExternalId"] = external_id
-        role = self._iam.trusted_callers(role_arn, names, context)
+        role = self._iam.trusted_callers(role_arn, named, context)
         if role is None:
-            raise AccessDenied(
-                f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on "
-                f"resource: {role_arn}"
+            # Trusted through its account (root or id): then the caller's own policies
+            # must allow sts:AssumeRole too, as in IAM.
+            role = self._iam.trusted_callers(
+                role_arn, [*named, root, self.account.account_id], context
             )
+            if role is None:
+                raise AccessDenied(
+                    f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on "
+                    f"resource: {role_arn}"
+                )
+            if self._identity.enforcing:
+                self._identity.authorize(caller, "sts:AssumeRole", role_arn)
         chained = caller.role_arn is not None
         duration = 3600 if seconds is None else seconds
         if chained and duration > CHAINED_MAX_SECONDS:

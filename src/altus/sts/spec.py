@@ -7,7 +7,7 @@ from __future__ import annotations
 from altus.api.spec import ServiceSpec
 from altus.api.validate import Problem, Unreadable, coral_message
 from altus.errors import AltusError
-from altus.sts import api
+from altus.sts import actions, api
 from altus.sts.component import Sts
 from altus.sts.errors import InvalidAction, StsError, ValidationError
 
@@ -41,4 +41,5 @@ SPEC = ServiceSpec(
     unknown=_unknown,
     # STS allows 15 minutes of clock skew where Lambda allows 5.
     clock_skew_minutes=15,
+    actions=actions.actions,
 )

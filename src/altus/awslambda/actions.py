@@ -1,0 +1,40 @@
+"""The IAM action and resource each Lambda operation needs: ``lambda:<Operation>``, with
+the few whose action is named otherwise, on the function (with its qualifier), the layer
+or the tagged resource the call names, else ``*``."""
+
+from __future__ import annotations
+
+from altus.api.spec import Members
+from altus.awslambda.component import Lambda
+from altus.control.arns import parse_function_ref
+from altus.errors import AltusError
+
+#: Operations whose IAM action has another name than theirs.
+RENAMED = {
+    "Invoke": "InvokeFunction",
+    "InvokeWithResponseStream": "InvokeFunction",
+    "GetLayerVersionByArn": "GetLayerVersion",
+}
+
+
+def actions(lam: Lambda, operation: str, members: Members) -> tuple[str, str]:
+    action = f"lambda:{RENAMED.get(operation, operation)}"
+    account = lam.account
+    if "FunctionName" in members:
+        try:
+            ref = parse_function_ref(members["FunctionName"], account, members.get("Qualifier"))
+        except AltusError:
+            return action, "*"  # the operation refuses the name itself, in its own words
+        return action, account.function_arn(ref.name, ref.qualifier)
+    if "LayerName" in members:
+        layer = (
+            members["LayerName"].rsplit(":", 1)[-1]
+            if ":" in members["LayerName"]
+            else (members["LayerName"])
+        )
+        return action, account.layer_arn(layer, members.get("VersionNumber"))
+    if operation == "GetLayerVersionByArn":
+        return action, str(members.get("Arn", "*"))
+    if "Resource" in members:
+        return action, str(members["Resource"])
+    return action, "*"

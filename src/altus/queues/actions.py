@@ -1,0 +1,24 @@
+"""The IAM action and resource each SQS operation needs: ``sqs:<Operation>`` (a batch
+needs its single form's action), on the queue the call names, else ``*``."""
+
+from __future__ import annotations
+
+from altus.api.spec import Members
+from altus.queues.service import QueueService
+
+#: Batch operations need the action of the operation they batch, as on SQS.
+BATCHED = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+
+
+def actions(queues: QueueService, operation: str, members: Members) -> tuple[str, str]:
+    action = f"sqs:{BATCHED.get(operation, operation)}"
+    name = members.get("QueueName")
+    if name is None and isinstance(members.get("QueueUrl"), str):
+        name = members["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
+    if isinstance(name, str) and name:
+        return action, queues.arn(name)
+    return action, "*"

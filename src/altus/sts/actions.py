@@ -1,0 +1,15 @@
+"""What STS operations need of the caller's identity policies: GetCallerIdentity nothing
+(it can never be denied); AssumeRole is authorised by STS itself, which reads the role's
+trust policy first (``Sts.assume_role``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from altus.api.spec import Members
+
+
+def actions(sts: Any, operation: str, members: Members) -> tuple[str, str] | None:
+    if operation in ("GetCallerIdentity", "AssumeRole"):
+        return None
+    return f"sts:{operation}", "*"
