@@ -497,3 +497,74 @@ def test_an_aws_iam_function_url_takes_signed_requests_and_tells_who(server: Ser
             attempt()
         assert raised.value.code == 403
         assert json.loads(raised.value.read()) == {"Message": "Forbidden"}
+
+
+def test_creating_a_function_needs_iam_pass_role_on_its_role(server: Server) -> None:
+    iam, sts = client(server, "iam"), client(server, "sts")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::000000000000:user/admin"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    iam.create_role(RoleName="builder", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(
+        RoleName="builder",
+        PolicyName="lambda",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}
+                ],
+            }
+        ),
+    )
+    granted = sts.assume_role(
+        RoleArn="arn:aws:iam::000000000000:role/builder", RoleSessionName="build"
+    )["Credentials"]
+    builder = client(
+        server,
+        "lambda",
+        aws_access_key_id=granted["AccessKeyId"],
+        aws_secret_access_key=granted["SecretAccessKey"],
+        aws_session_token=granted["SessionToken"],
+    )
+    role = "arn:aws:iam::000000000000:role/test-role"
+
+    def create() -> Any:
+        return builder.create_function(
+            FunctionName="built",
+            Runtime="python3.11",
+            Handler="app.handler",
+            Role=role,
+            Code={"ZipFile": _zip({"app.py": "def handler(e, c):\n    return 1\n"})},
+        )
+
+    status, error = refusal(create)
+    assert (status, error["Code"]) == (403, "AccessDeniedException")
+    assert f"perform: iam:PassRole on resource: {role}" in error["Message"]
+    iam.put_role_policy(
+        RoleName="builder",
+        PolicyName="pass",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": role}],
+            }
+        ),
+    )
+    assert create()["Role"] == role
+    # Its policies do not allow reading functions.
+    status, error = refusal(lambda: builder.get_function(FunctionName="built"))
+    assert (status, error["Code"]) == (403, "AccessDeniedException")
+    assert (
+        "perform: lambda:GetFunction on resource: "
+        "arn:aws:lambda:us-east-1:000000000000:function:built " in error["Message"]
+    )

@@ -38,6 +38,7 @@ from altus.engine.hooks import Hooks
 from altus.engine.invoker import Invoker
 from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
+from altus.identity.authenticator import Principal
 from altus.observe.logs import LogSink
 from altus.runtimes.registry import Runtimes
 from altus.runtimes.sdk import python_sdk, sdk_dir
@@ -205,10 +206,15 @@ class Lambda:
             except Exception:
                 log.exception("code maintenance failed")
 
-    def check_role(self, arn: str) -> None:
-        """Where requests are authenticated (``--auth iam``), a function's execution role
-        must exist and trust Lambda, as on AWS; elsewhere any role ARN does."""
-        if self.identity.enforcing and not self.iam.assumable_by(arn, "lambda.amazonaws.com"):
+    def check_role(self, arn: str, caller: Principal | None) -> None:
+        """Where requests are authenticated (``--auth iam``), the caller must be allowed
+        to pass the role (``iam:PassRole``), and the role must exist and trust Lambda, as
+        on AWS; elsewhere any role ARN does."""
+        if not self.identity.enforcing:
+            return
+        if caller is not None:
+            self.identity.authorize(caller, "iam:PassRole", arn)
+        if not self.iam.assumable_by(arn, "lambda.amazonaws.com"):
             raise InvalidParameterValue(
                 "The role defined for the function cannot be assumed by Lambda."
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from altus.api.service import PRINCIPAL
 from altus.api.spec import Call, Members
 from altus.awslambda.common import code_location, config_json, page, paged, ref_of
 from altus.awslambda.component import Lambda
@@ -16,7 +17,7 @@ from altus.control.model import FunctionConfig
 async def create_function(lam: Lambda, call: Call, input: Members) -> Members:
     name = parse_unqualified(input["FunctionName"], lam.account)
     check_function_name(name)
-    lam.check_role(input["Role"])
+    lam.check_role(input["Role"], call.request.scope.get(PRINCIPAL))
     config = await lam.functions.create_function(name, input)
     return config_json(lam, config)
 
@@ -69,7 +70,7 @@ async def update_function_code(lam: Lambda, call: Call, input: Members) -> Membe
 async def update_function_configuration(lam: Lambda, call: Call, input: Members) -> Members:
     ref = ref_of(lam, input, qualified=False)
     if "Role" in input:
-        lam.check_role(input["Role"])
+        lam.check_role(input["Role"], call.request.scope.get(PRINCIPAL))
     return config_json(lam, await lam.functions.update_configuration(ref.name, input))
 
 
