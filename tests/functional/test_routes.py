@@ -227,6 +227,6 @@ def test_every_operation_of_every_service_maps_to_an_iam_action(platform: Platfo
             if needed is None:
                 assert (spec.name, name) in {("sts", "GetCallerIdentity"), ("sts", "AssumeRole")}
                 continue
-            action, resource = needed
+            action, resource = needed[0], needed[1]
             assert action.startswith(f"{bound.signing_name}:"), (spec.name, name, action)
             assert resource == "*" or resource.startswith("arn:aws:"), (spec.name, name)

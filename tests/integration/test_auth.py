@@ -568,3 +568,57 @@ def test_creating_a_function_needs_iam_pass_role_on_its_role(server: Server) -> 
         "perform: lambda:GetFunction on resource: "
         "arn:aws:lambda:us-east-1:000000000000:function:built " in error["Message"]
     )
+
+
+def test_a_functions_own_policy_lets_another_principal_invoke_it(server: Server) -> None:
+    """Within the account, the function's resource policy (AddPermission) allows as well
+    as the caller's identity policies do; an explicit deny in either wins."""
+    iam, sts, lam = client(server, "iam"), client(server, "sts"), client(server, "lambda")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::000000000000:user/admin"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    iam.create_role(RoleName="invoker", AssumeRolePolicyDocument=trust)
+    create_function(lam, "guarded", {"app.py": "def handler(e, c):\n    return 'in'\n"})
+    granted = sts.assume_role(
+        RoleArn="arn:aws:iam::000000000000:role/invoker", RoleSessionName="call"
+    )["Credentials"]
+    invoker = client(
+        server,
+        "lambda",
+        aws_access_key_id=granted["AccessKeyId"],
+        aws_secret_access_key=granted["SecretAccessKey"],
+        aws_session_token=granted["SessionToken"],
+    )
+    status, error = refusal(lambda: invoker.invoke(FunctionName="guarded"))
+    assert (status, error["Code"]) == (403, "AccessDeniedException")
+    assert "perform: lambda:InvokeFunction on resource: " in error["Message"]
+    lam.add_permission(
+        FunctionName="guarded",
+        StatementId="let-invoker",
+        Action="lambda:InvokeFunction",
+        Principal="arn:aws:iam::000000000000:role/invoker",
+    )
+    assert json.loads(invoker.invoke(FunctionName="guarded")["Payload"].read()) == "in"
+    # The policy allows invoking, not reading the function.
+    assert refusal(lambda: invoker.get_function(FunctionName="guarded"))[0] == 403
+    iam.put_role_policy(
+        RoleName="invoker",
+        PolicyName="no-invoking",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "lambda:Invoke*", "Resource": "*"}],
+            }
+        ),
+    )
+    status, error = refusal(lambda: invoker.invoke(FunctionName="guarded"))
+    assert "with an explicit deny in an identity-based policy" in error["Message"]

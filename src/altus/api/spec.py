@@ -68,6 +68,10 @@ class Call:
 
 Operation = Callable[[Any, Call, Members], Awaitable[Members]]
 
+#: What a call needs: its IAM action, the resource's ARN, and the resource's own policies
+#: (a Lambda function's, from AddPermission), which may allow it too.
+Needs = tuple[str, str] | tuple[str, str, Sequence[Mapping[str, Any]]]
+
 
 class Component(Protocol):
     """What the platform starts, interrupts (a shutdown began: end long polls) and
@@ -148,7 +152,7 @@ class ServiceSpec:
     #: The IAM action and resource ARN a call needs, given the component, the operation
     #: and its members (None: no permission needed); unset: ``<signing name>:<operation>``
     #: on ``*``.
-    actions: Callable[[Any, str, Members], tuple[str, str] | None] | None = None
+    actions: Callable[[Any, str, Members], Needs | None] | None = None
     #: Host rules: a host of this form is served by these routes alone (the
     #: ``{id}`` part of e.g. ``{id}.lambda-url.{region}.{domain}``), given the component
     #: and the settings; None where the settings turn them off.

@@ -4,7 +4,7 @@ or the tagged resource the call names, else ``*``."""
 
 from __future__ import annotations
 
-from altus.api.spec import Members
+from altus.api.spec import Members, Needs
 from altus.awslambda.component import Lambda
 from altus.control.arns import parse_function_ref
 from altus.errors import AltusError
@@ -17,7 +17,7 @@ RENAMED = {
 }
 
 
-def actions(lam: Lambda, operation: str, members: Members) -> tuple[str, str]:
+def actions(lam: Lambda, operation: str, members: Members) -> Needs:
     action = f"lambda:{RENAMED.get(operation, operation)}"
     account = lam.account
     if "FunctionName" in members:
@@ -25,7 +25,8 @@ def actions(lam: Lambda, operation: str, members: Members) -> tuple[str, str]:
             ref = parse_function_ref(members["FunctionName"], account, members.get("Qualifier"))
         except AltusError:
             return action, "*"  # the operation refuses the name itself, in its own words
-        return action, account.function_arn(ref.name, ref.qualifier)
+        # The function's own policy (AddPermission) may allow the call as well.
+        return action, account.function_arn(ref.name, ref.qualifier), lam.policies(ref)
     if "LayerName" in members:
         layer = (
             members["LayerName"].rsplit(":", 1)[-1]

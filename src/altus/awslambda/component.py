@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 from altus.api.spec import Context
 from altus.awslambda import metrics
 from altus.control.aliases import AliasService
-from altus.control.arns import parse_function_ref
+from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.concurrency import RESERVED, ConcurrencyService
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.event_invoke import EventInvokeConfigService
 from altus.control.functions import FunctionService
 from altus.control.layers import LayerService
 from altus.control.model import FunctionConfig
-from altus.control.permissions import PermissionService
+from altus.control.permissions import POLICY, PermissionService
 from altus.control.sql_store import SqlFunctionStore
 from altus.control.tags import TagService
 from altus.control.urls import UrlService
@@ -205,6 +205,16 @@ class Lambda:
                 await asyncio.to_thread(self.code.collect, keep)
             except Exception:
                 log.exception("code maintenance failed")
+
+    def policies(self, ref: FunctionRef) -> list[dict[str, Any]]:
+        """The resource policy of a function (or of its version or alias), as a policy
+        document, if it has one."""
+        try:
+            found = self.functions.record(ref.name).attachment(POLICY, ref.qualifier or "")
+        except ResourceNotFound:
+            return []
+        statements = (found or {}).get("statements") or []
+        return [{"Version": "2012-10-17", "Statement": statements}] if statements else []
 
     def check_role(self, arn: str, caller: Principal | None) -> None:
         """Where requests are authenticated (``--auth iam``), the caller must be allowed

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,19 +260,33 @@ class Identity:
         )
         return Principal(key.principal, key.id)
 
-    def authorize(self, principal: Principal, action: str, resource: str) -> None:
-        """Raise AccessDenied unless ``principal``'s identity policies allow ``action`` on
-        ``resource`` (the administrator may do anything, as with AdministratorAccess)."""
+    def authorize(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        resource_policies: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """Raise AccessDenied unless ``principal`` may perform ``action`` on ``resource``:
+        within one account, its identity policies or the resource's own policies allow
+        it and neither denies it (the administrator may do anything, as with
+        AdministratorAccess)."""
         if principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False):
             return
-        verdict = evaluation.evaluate(self.policies_of(principal.arn), action, resource)
-        if verdict == evaluation.ALLOW:
+        own = evaluation.evaluate(self.policies_of(principal.arn), action, resource)
+        names = [principal.arn, self._account.arn("iam", "root", regional=False)]
+        names += [self._account.account_id]
+        if principal.role_arn is not None:
+            names.append(principal.role_arn)
+        theirs = evaluation.evaluate_resource(resource_policies, names, action, resource)
+        if evaluation.DENY not in (own, theirs) and evaluation.ALLOW in (own, theirs):
             return
-        why = (
-            "with an explicit deny in an identity-based policy"
-            if verdict == evaluation.DENY
-            else f"because no identity-based policy allows the {action} action"
-        )
+        if own == evaluation.DENY:
+            why = "with an explicit deny in an identity-based policy"
+        elif theirs == evaluation.DENY:
+            why = "with an explicit deny in a resource-based policy"
+        else:
+            why = f"because no identity-based policy allows the {action} action"
         raise AccessDenied(
             f"User: {principal.arn} is not authorized to perform: {action} on resource: "
             f"{resource} {why}"

@@ -43,6 +43,35 @@ def evaluate(
     return ALLOW if allowed else IMPLICIT
 
 
+def evaluate_resource(
+    policies: Sequence[Mapping[str, Any]],
+    names: Sequence[str],
+    action: str,
+    resource: str,
+    context: Mapping[str, str] | None = None,
+) -> str:
+    """What resource-based ``policies`` say to a caller known by ``names`` (its ARN, its
+    role's ARN, its account's root ARN and id): only statements whose ``Principal`` names
+    it (or whose ``NotPrincipal`` does not) count."""
+    named = [{"Statement": [s for s in statements(p) if names_caller(s, names)]} for p in policies]
+    return evaluate(named, action, resource, context)
+
+
+def names_caller(statement: Mapping[str, Any], names: Sequence[str]) -> bool:
+    if "NotPrincipal" in statement:
+        return not _names(statement["NotPrincipal"], names)
+    return _names(statement.get("Principal"), names)
+
+
+def _names(principal: Any, names: Sequence[str]) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        return False
+    callers = listed(principal.get("AWS"))
+    return "*" in callers or any(name in callers for name in names)
+
+
 def statements(policy: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     found = policy.get("Statement")
     for statement in found if isinstance(found, list) else [found]:
