@@ -622,3 +622,93 @@ def test_a_functions_own_policy_lets_another_principal_invoke_it(server: Server)
     )
     status, error = refusal(lambda: invoker.invoke(FunctionName="guarded"))
     assert "with an explicit deny in an identity-based policy" in error["Message"]
+
+
+def _role_session(server: Server, role: str, policy: dict[str, Any] | None) -> dict[str, str]:
+    """Credentials of a fresh session of ``role`` (made, trusting the admin, with
+    ``policy`` inline)."""
+    iam = client(server, "iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::000000000000:user/admin"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    if policy is not None:
+        iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps(policy))
+    granted = client(server, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::000000000000:role/{role}", RoleSessionName="review"
+    )["Credentials"]
+    return {
+        "aws_access_key_id": granted["AccessKeyId"],
+        "aws_secret_access_key": granted["SecretAccessKey"],
+        "aws_session_token": granted["SessionToken"],
+    }
+
+
+def test_what_a_call_is_checked_against_is_what_it_acts_on(server: Server) -> None:
+    """From review: a queue URL whose query or fragment ends in another queue's name, a
+    function policy naming only the account, an AWS_IAM URL without the permission."""
+    sqs = client(server, "sqs")
+    allowed = sqs.create_queue(QueueName="allowed")["QueueUrl"]
+    secret = sqs.create_queue(QueueName="secret")["QueueUrl"]
+    keys = _role_session(
+        server,
+        "narrow",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:*:allowed"}
+            ],
+        },
+    )
+    narrow = client(server, "sqs", **keys)
+    narrow.send_message(QueueUrl=allowed, MessageBody="ok")
+    for url in (f"{secret}?x=/allowed", f"{secret}#/allowed"):
+        status, error = refusal(lambda url=url: narrow.purge_queue(QueueUrl=url))
+        assert (status, error["Code"]) == (403, "AccessDenied")
+    # A function policy that names the account leaves it to each principal's policies.
+    lam = client(server, "lambda")
+    create_function(lam, "account-wide", {"app.py": "def handler(e, c):\n    return 1\n"})
+    lam.add_permission(
+        FunctionName="account-wide",
+        StatementId="account",
+        Action="lambda:InvokeFunction",
+        Principal="000000000000",
+    )
+    nobody = _role_session(server, "nobody", None)
+    status, _ = refusal(
+        lambda: client(server, "lambda", **nobody).invoke(FunctionName="account-wide")
+    )
+    assert status == 403
+    # An AWS_IAM URL needs lambda:InvokeFunctionUrl, not just a valid signature.
+    url = lam.create_function_url_config(FunctionName="account-wide", AuthType="AWS_IAM")[
+        "FunctionUrl"
+    ]
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        _signed_get(
+            url,
+            nobody["aws_access_key_id"],
+            nobody["aws_secret_access_key"],
+            nobody["aws_session_token"],
+        )
+    assert raised.value.code == 403
+    lam.add_permission(
+        FunctionName="account-wide",
+        StatementId="url",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="arn:aws:iam::000000000000:role/nobody",
+        FunctionUrlAuthType="AWS_IAM",
+    )
+    with _signed_get(
+        url,
+        nobody["aws_access_key_id"],
+        nobody["aws_secret_access_key"],
+        nobody["aws_session_token"],
+    ) as answer:
+        assert answer.read() == b"1"

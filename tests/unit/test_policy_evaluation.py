@@ -73,3 +73,45 @@ def test_conditions_hold_or_keep_the_statement_out() -> None:
         },
     )
     assert evaluate([unknown_deny], "sqs:SendMessage", QUEUE) == DENY
+
+
+def test_wildcards_match_in_linear_time_as_iam_reads_them() -> None:
+    from altus.identity.evaluation import glob
+
+    cases = [
+        ("a*b", "axxb", True),
+        ("a?c", "ac", False),
+        ("*a", "bab", False),
+        ("a*b*c", "aXbYc", True),
+        ("arn:aws:sqs:*:*:ord?rs", QUEUE, True),
+    ]
+    for pattern, text, expected in cases:
+        assert glob(pattern, True).fullmatch(text) is expected, (pattern, text)
+    # A pattern whose regular expression would backtrack for minutes.
+    assert not glob("*?" * 12 + "X", True).fullmatch("a" * 200)
+
+
+def test_negated_operators_and_missing_keys_follow_iam() -> None:
+    deny_elsewhere = policy(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "Action": "lambda:DeleteFunction",
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}},
+        },
+    )
+    assert (
+        evaluate(
+            [deny_elsewhere], "lambda:DeleteFunction", "*", {"aws:requestedregion": "us-east-1"}
+        )
+        == DENY
+    )
+    assert (
+        evaluate(
+            [deny_elsewhere], "lambda:DeleteFunction", "*", {"aws:RequestedRegion": "eu-west-1"}
+        )
+        == ALLOW
+    )
+    # A negated operator passes on a key the request does not have.
+    assert evaluate([deny_elsewhere], "lambda:DeleteFunction", "*") == DENY

@@ -218,7 +218,15 @@ class BoundService:
         else:
             needed = (f"{self.signing_name}:{operation}", "*")
         if needed is not None:
-            self.identity.authorize(principal, *needed)
+            client = request.scope.get("client")
+            context = {
+                "aws:SecureTransport": "true"
+                if request.scope.get("scheme") == "https"
+                else "false",
+                **({"aws:SourceIp": client[0]} if client else {}),
+            }
+            policies = needed[2] if len(needed) == 3 else ()
+            self.identity.authorize(principal, needed[0], needed[1], policies, context)
 
     def _unknown(self, request: Request, name: str | None) -> AltusError:
         if self.spec.unknown is not None:

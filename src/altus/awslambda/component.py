@@ -86,8 +86,11 @@ class Lambda:
         self.iam = context.component("iam")
 
         def access(config: FunctionConfig) -> tuple[dict[str, str], float | None]:
-            # As on Lambda: the execution role's session, named after the function.
-            session = identity.session(config.role, config.name, ROLE_SESSION_SECONDS)
+            # As on Lambda: the execution role's session, named after the function (the
+            # role as IAM spells it, where IAM has it).
+            role = self.iam.by_arn(config.role)
+            role_arn = self.iam.arn(role) if role is not None else config.role
+            session = identity.session(role_arn, config.name, ROLE_SESSION_SECONDS)
             granted = session.variables()
             if endpoint is not None:
                 granted["AWS_ENDPOINT_URL"] = endpoint
@@ -222,8 +225,10 @@ class Lambda:
         on AWS; elsewhere any role ARN does."""
         if not self.identity.enforcing:
             return
+        role = self.iam.by_arn(arn)
         if caller is not None:
-            self.identity.authorize(caller, "iam:PassRole", arn)
+            # Against the role's own ARN: a name in another case finds the same role.
+            self.identity.authorize(caller, "iam:PassRole", self.iam.arn(role) if role else arn)
         if not self.iam.assumable_by(arn, "lambda.amazonaws.com"):
             raise InvalidParameterValue(
                 "The role defined for the function cannot be assumed by Lambda."

@@ -149,7 +149,7 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
     try:
         if config.auth_type == "AWS_IAM":
             # Lambda refuses any request it cannot authenticate alike, in one word.
-            caller = await _signed_by(lam, request)
+            caller = await _signed_by(lam, request, FunctionRef(config.function, config.qualifier))
             if caller is None:
                 return _message(403, "AccessDeniedException", "Forbidden")
         body = await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeFunction")
@@ -189,11 +189,12 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
     return _response(with_headers(found_answer.head, extra), found_answer.body)
 
 
-async def _signed_by(lam: Lambda, request: Request) -> Principal | None:
+async def _signed_by(lam: Lambda, request: Request, function: FunctionRef) -> Principal | None:
     """Who signed a request to an ``AWS_IAM`` URL (for the ``lambda`` service): verified
-    with ``--auth iam``; with ``--auth open``, whoever the key is (any well-formed
-    signature is taken, an unknown key as the account's root). None: not signed, or not
-    validly."""
+    with ``--auth iam``, and allowed ``lambda:InvokeFunctionUrl`` on the function by its
+    own policies or the function's; with ``--auth open``, whoever the key is (any
+    well-formed signature is taken, an unknown key as the account's root). None: not
+    signed, not validly, or not allowed."""
     scope = request.scope
     query, headers = scope.get("query_string", b""), scope["headers"]
     identity = lam.identity
@@ -209,7 +210,15 @@ async def _signed_by(lam: Lambda, request: Request) -> Principal | None:
         admitted = identity.admit(query, headers, service="lambda")
         body = await read_body(request, SYNC_PAYLOAD_LIMIT, "InvokeFunction")
         wire = Wire(request.method, scope.get("raw_path") or b"", query, headers, body)
-        return identity.verify(admitted, wire)
+        caller = identity.verify(admitted, wire)
+        identity.authorize(
+            caller,
+            "lambda:InvokeFunctionUrl",
+            lam.account.function_arn(function.name, function.qualifier),
+            lam.policies(function),
+            {"lambda:FunctionUrlAuthType": "AWS_IAM"},
+        )
+        return caller
     except IdentityError:
         return None
 

@@ -266,19 +266,31 @@ class Identity:
         action: str,
         resource: str,
         resource_policies: Sequence[Mapping[str, Any]] = (),
+        context: Mapping[str, str] | None = None,
     ) -> None:
         """Raise AccessDenied unless ``principal`` may perform ``action`` on ``resource``:
         within one account, its identity policies or the resource's own policies allow
         it and neither denies it (the administrator may do anything, as with
-        AdministratorAccess)."""
+        AdministratorAccess). A resource policy grants only where it names the principal
+        itself (its ARN, its role's) or ``*``: naming the account leaves the decision to
+        the principal's own policies, as in IAM. Conditions read ``context`` with the
+        global keys added (``aws:PrincipalArn``, ``aws:PrincipalAccount``,
+        ``aws:userid``, ``aws:RequestedRegion``, ``aws:CurrentTime``)."""
         if principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False):
             return
-        own = evaluation.evaluate(self.policies_of(principal.arn), action, resource)
-        names = [principal.arn, self._account.arn("iam", "root", regional=False)]
-        names += [self._account.account_id]
-        if principal.role_arn is not None:
-            names.append(principal.role_arn)
-        theirs = evaluation.evaluate_resource(resource_policies, names, action, resource)
+        known = {
+            "aws:PrincipalArn": principal.role_arn or principal.arn,
+            "aws:PrincipalAccount": self._account.account_id,
+            "aws:userid": principal.user_id,
+            "aws:RequestedRegion": self._account.region,
+            "aws:CurrentTime": datetime.datetime.fromtimestamp(
+                self._clock.now(), datetime.UTC
+            ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            **(context or {}),
+        }
+        own = evaluation.evaluate(self.policies_of(principal.arn), action, resource, known)
+        names = [principal.arn] + ([principal.role_arn] if principal.role_arn else [])
+        theirs = evaluation.evaluate_resource(resource_policies, names, action, resource, known)
         if evaluation.DENY not in (own, theirs) and evaluation.ALLOW in (own, theirs):
             return
         if own == evaluation.DENY:

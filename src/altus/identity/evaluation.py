@@ -13,7 +13,6 @@ so an unknown never grants.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -94,22 +93,29 @@ def _matches(statement: Mapping[str, Any], action: str, resource: str) -> bool:
 
 def conditions(block: Any, context: Mapping[str, str]) -> bool | None:
     """True if every condition holds, False if one does not, None if one cannot be told
-    (an operator not known here)."""
+    (an operator not known here). Keys are compared without case, as IAM compares them;
+    a key the request does not have fails a condition, except under ``...IfExists`` and
+    a negated operator (``StringNotEquals``), which it passes, as in IAM."""
     if block is None:
         return True
     if not isinstance(block, Mapping):
         return None
+    known = {key.lower(): value for key, value in context.items()}
     for operator, entries in block.items():
-        test = OPERATORS.get(operator.removesuffix("IfExists"))
+        base = operator.removesuffix("IfExists")
+        test = OPERATORS.get(base)
         if test is None or not isinstance(entries, Mapping):
             return None
         for key, expected in entries.items():
-            value = context.get(key)
+            value = known.get(str(key).lower())
             if value is None:
-                if operator.endswith("IfExists"):
+                if operator.endswith("IfExists") or "Not" in base:
                     continue
                 return False
-            if not any(test(value, str(e)) for e in listed(expected)):
+            if base in NEGATED:
+                if not all(test(value, str(e)) for e in listed(expected)):
+                    return False
+            elif not any(test(value, str(e)) for e in listed(expected)):
                 return False
     return True
 
@@ -118,11 +124,44 @@ def listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value] if value is not None else []
 
 
+class _Wildcard:
+    """An IAM pattern (``*`` any run, ``?`` one character, everything else literal),
+    matched in linear time: no regular expression, whose backtracking a pattern such as
+    ``*?*?*?*?X`` would make take minutes on the event loop."""
+
+    __slots__ = ("_case_sensitive", "_pattern")
+
+    def __init__(self, pattern: str, case_sensitive: bool) -> None:
+        self._pattern = pattern if case_sensitive else pattern.lower()
+        self._case_sensitive = case_sensitive
+
+    def fullmatch(self, text: str) -> bool:
+        pattern = self._pattern
+        value = text if self._case_sensitive else text.lower()
+        p = v = 0
+        star, resume = -1, 0
+        while v < len(value):
+            if p < len(pattern) and pattern[p] in ("?", value[v]) and pattern[p] != "*":
+                p += 1
+                v += 1
+            elif p < len(pattern) and pattern[p] == "*":
+                star, resume = p, v
+                p += 1
+            elif star >= 0:
+                p = star + 1
+                resume += 1
+                v = resume
+            else:
+                return False
+        while p < len(pattern) and pattern[p] == "*":
+            p += 1
+        return p == len(pattern)
+
+
 @functools.lru_cache(maxsize=4096)
-def glob(pattern: str, case_sensitive: bool = False) -> re.Pattern[str]:
-    """IAM's wildcards (``*`` any run, ``?`` one character), everything else literal."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), 0 if case_sensitive else re.IGNORECASE)
+def glob(pattern: str, case_sensitive: bool = False) -> _Wildcard:
+    """IAM's wildcards, compared without case (actions) or with it (resources)."""
+    return _Wildcard(pattern, case_sensitive)
 
 
 def _equals(value: str, expected: str) -> bool:
@@ -141,12 +180,22 @@ def _bool(value: str, expected: str) -> bool:
     return value.lower() == expected.lower()
 
 
+def _not_like(value: str, expected: str) -> bool:
+    return not _like(value, expected)
+
+
 #: The condition operators read here (others cannot be told: see the module's words).
+#: ArnEquals takes wildcards as ArnLike does, in IAM.
 OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": _equals,
     "StringNotEquals": _not_equals,
     "StringLike": _like,
-    "ArnEquals": _equals,
+    "StringNotLike": _not_like,
+    "ArnEquals": _like,
     "ArnLike": _like,
+    "ArnNotEquals": _not_like,
+    "ArnNotLike": _not_like,
     "Bool": _bool,
 }
+#: Negated operators: a value passes when it matches none of the expected ones.
+NEGATED = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})

@@ -4,11 +4,12 @@ on the log group the call names, else ``*``."""
 from __future__ import annotations
 
 from altus.api.spec import Members
+from altus.logs.api import group_named
 from altus.logs.component import Logs
 
 
 def actions(logs: Logs, operation: str, members: Members) -> tuple[str, str]:
-    group = members.get("logGroupName")
-    if isinstance(group, str) and group:
+    group = group_named(members)
+    if group:
         return f"logs:{operation}", logs.account.arn("logs", f"log-group:{group}:*")
     return f"logs:{operation}", "*"

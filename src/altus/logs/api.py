@@ -38,13 +38,23 @@ def _event_token(body: Members) -> int:
     return int(digits)
 
 
-async def _group(logs: Logs, body: Members) -> str:
+def group_named(body: Members) -> str | None:
+    """The log group a request names, by ``logGroupName`` or ``logGroupIdentifier`` (a
+    name or an ARN): what the operation acts on, and what its permission is checked
+    against."""
     group = body.get("logGroupName")
     if not group:
         identifier = body.get("logGroupIdentifier")
         if not identifier:
-            raise InvalidParameter("logGroupName is required")
+            return None
         group = str(identifier).split(":log-group:", 1)[-1].removesuffix(":*")
+    return str(group)
+
+
+async def _group(logs: Logs, body: Members) -> str:
+    group = group_named(body)
+    if group is None:
+        raise InvalidParameter("logGroupName is required")
     if not any(g.group == group for g in await logs.store.groups(group)):
         raise ResourceNotFound("The specified log group does not exist.")
     return str(group)

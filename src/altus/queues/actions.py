@@ -4,6 +4,7 @@ needs its single form's action), on the queue the call names, else ``*``."""
 from __future__ import annotations
 
 from altus.api.spec import Members
+from altus.queues.api import queue_name_of_url
 from altus.queues.service import QueueService
 
 #: Batch operations need the action of the operation they batch, as on SQS.
@@ -18,7 +19,8 @@ def actions(queues: QueueService, operation: str, members: Members) -> tuple[str
     action = f"sqs:{BATCHED.get(operation, operation)}"
     name = members.get("QueueName")
     if name is None and isinstance(members.get("QueueUrl"), str):
-        name = members["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
+        # The name the operation will act on, read exactly as it reads it.
+        name = queue_name_of_url(members["QueueUrl"], queues.account_id)
     if isinstance(name, str) and name:
         return action, queues.arn(name)
     return action, "*"

@@ -92,12 +92,20 @@ def _name(queues: QueueService, call: Call, body: Mapping[str, Any]) -> str:
     url: str | None = body.get("QueueUrl")
     if url is None or url == "":
         raise MissingParameter("The request must contain the parameter QueueUrl.")
-    segments = urlsplit(url).path.rstrip("/").split("/")
-    if len(segments) < 3 or segments[-2] != queues.account_id:
+    name = queue_name_of_url(url, queues.account_id)
+    if name is None:
         raise QueueDoesNotExist()
-    name: str = segments[-1]
     queues.queue(name)
     return name
+
+
+def queue_name_of_url(url: str, account_id: str) -> str | None:
+    """The queue a QueueUrl names (``<endpoint>/<account>/<name>``), read from its path
+    alone: what the operation acts on, and what its permission is checked against."""
+    segments = urlsplit(url).path.rstrip("/").split("/")
+    if len(segments) < 3 or segments[-2] != account_id:
+        return None
+    return segments[-1]
 
 
 # --- queues ------------------------------------------------------------------------------

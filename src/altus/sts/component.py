@@ -67,7 +67,10 @@ class Sts:
         size of the session policies as a percentage, where some were given)."""
         root = self.account.arn("iam", "root", regional=False)
         named = [caller.arn] + ([caller.role_arn] if caller.role_arn is not None else [])
-        context = {"aws:PrincipalArn": caller.arn, "aws:PrincipalAccount": self.account.account_id}
+        context = {
+            "aws:PrincipalArn": caller.role_arn or caller.arn,
+            "aws:PrincipalAccount": self.account.account_id,
+        }
         if external_id is not None:
             context["sts:ExternalId"] = external_id
         role = self._iam.trusted_callers(role_arn, named, context)
@@ -82,8 +85,14 @@ class Sts:
                     f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on "
                     f"resource: {role_arn}"
                 )
-            if self._identity.enforcing:
-                self._identity.authorize(caller, "sts:AssumeRole", role_arn)
+        if self._identity.enforcing:
+            # The trust policy is the role's resource policy: naming the caller, it
+            # allows; naming only the account, the caller's own policies must; an
+            # explicit deny in the caller's policies refuses either way.
+            trust = json.loads(role.trust)
+            self._identity.authorize(
+                caller, "sts:AssumeRole", self._iam.arn(role), [trust], context
+            )
         chained = caller.role_arn is not None
         duration = 3600 if seconds is None else seconds
         if chained and duration > CHAINED_MAX_SECONDS:
