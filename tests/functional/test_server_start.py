@@ -71,3 +71,34 @@ def test_the_launcher_zygote_outlives_the_thread_that_opened_the_backend(tmp_pat
             time.sleep(0.01)
     finally:
         backend.close()
+
+
+def test_stopping_leaves_no_sdk_compilation_running(tmp_path: Path) -> None:
+    """The SDK's background compilation is stopped with the server, all of it."""
+    import sys
+
+    from altus.runtimes.sdk import Compiler, python_sdk
+
+    sdk = python_sdk(tmp_path / "sdk")
+    assert sdk is not None
+    compiler = Compiler()
+    compiler.compile_for(sys.executable, sdk)
+    assert _compiling(sdk), "the compilation should still be running"
+    compiler.close()
+    assert _compiling(sdk) == []
+
+
+def _compiling(sdk: Path) -> list[int]:
+    """PIDs of the processes whose command line names ``sdk`` (workers included)."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if str(sdk).encode() in cmdline.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found

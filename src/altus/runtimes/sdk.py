@@ -12,16 +12,18 @@ shows ``<data dir>/runtime/sdk`` read-only at ``/var/lang/sdk``.
 
 Environments run with ``-B`` and cannot write bytecode there, so the first time an
 interpreter runs a Python function, its bytecode of the SDK is compiled in the background
-(``compile_for``, about a second): until then ``import boto3`` costs ~0.5 s instead of
+(``Compiler``, a few seconds): until then ``import boto3`` costs ~0.5 s instead of
 ~0.15 s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -80,11 +82,14 @@ class Compiler:
             return
         self._done.add(python)
         try:
+            # One process (no worker pool whose workers a killed parent would orphan),
+            # in a group of its own, so that ``close`` ends all of it.
             process = subprocess.Popen(
-                [python, "-m", "compileall", "-q", "-j", "0", str(target)],
+                [python, "-m", "compileall", "-q", str(target)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,
             )
         except OSError as error:
             log.warning("compiling the Python SDK for %s failed: %s", python, error)
@@ -106,7 +111,8 @@ class Compiler:
         with self._lock:
             running, self._running = self._running, []
         for process in running:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
         for process in running:
             process.wait()
 
