@@ -50,10 +50,14 @@ LAMBDA_TRUST = json.dumps(
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("auth")
     running = start_server(data_dir, {"ALTUS_AUTH": "iam", "ALTUS_SANDBOX": "process"})
-    # The role the tests' functions run as: in iam mode it must exist and trust Lambda.
-    client(running, "iam").create_role(RoleName="test-role", AssumeRolePolicyDocument=LAMBDA_TRUST)
-    yield running
-    running.stop()
+    try:
+        # The role the tests' functions run as: in iam mode it must exist, trusting Lambda.
+        client(running, "iam").create_role(
+            RoleName="test-role", AssumeRolePolicyDocument=LAMBDA_TRUST
+        )
+        yield running
+    finally:
+        running.stop()
 
 
 def admin(server: Server) -> boto3.Session:
