@@ -185,8 +185,10 @@ def test_a_restart_keeps_the_key_and_rewrites_a_lost_credentials_file(
 ) -> None:
     first = start_server(tmp_path, {"ALTUS_AUTH": "iam", "ALTUS_SANDBOX": "process"})
     credentials = tmp_path / "credentials"
-    written = credentials.read_text()
-    first.stop()
+    try:
+        written = credentials.read_text()
+    finally:
+        first.stop()
     credentials.unlink()
     second = start_server(tmp_path, {"ALTUS_AUTH": "iam", "ALTUS_SANDBOX": "process"})
     try:
