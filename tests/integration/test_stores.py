@@ -29,6 +29,8 @@ from altus.control.store import (
 )
 from altus.engine.async_store import SCHEMA as ASYNC
 from altus.engine.async_store import OutboxRecord, QueuedEvent, SqlEventQueue
+from altus.iam.roles import SCHEMA as IAM
+from altus.iam.roles import Role, RoleExists, SqlRoleStore
 from altus.identity.keys import SCHEMA as IDENTITY
 from altus.identity.keys import AccessKey, SqlKeyStore
 from altus.logs.sql_store import SCHEMA as LOGS
@@ -51,7 +53,7 @@ CODE = CodeRef(digest="ab" * 32, sha256="q80=", size=10)
 async def database(store_url: str) -> AsyncIterator[Database]:
     storage = Storage(store_url)
     db = storage.database()
-    db.migrate([FUNCTIONS, ASYNC, QUEUES, LOGS, IDENTITY])
+    db.migrate([FUNCTIONS, ASYNC, QUEUES, LOGS, IDENTITY, IAM])
     yield db
     await asyncio.to_thread(storage.close)
 
@@ -88,6 +90,7 @@ async def test_migrations_are_per_component_and_run_once(database: Database) -> 
         "queues": 1,
         "logs": 1,
         "identity": 1,
+        "iam": 2,
         "extra": 2,
     }
 
@@ -441,6 +444,28 @@ async def test_access_keys_are_sealed_and_kept(database: Database, tmp_path: Pat
     assert "secret/one+" not in stored[0]
     await keys.put(AccessKey(two.id, two.secret, two.principal, 2, "Inactive"))
     assert [k.status for k in await keys.keys()] == ["Active", "Inactive"]
+
+
+async def test_iam_roles_and_their_policies(database: Database) -> None:
+    roles = SqlRoleStore(database)
+    role = Role("Runner", "AROAEXAMPLE", "/service/", '{"Statement": []}', 1, "d", 7200, {"a": "b"})
+    await roles.add(role)
+    with pytest.raises(RoleExists):  # names are unique whatever their case
+        await roles.add(Role("RUNNER", "AROAOTHER", "/", "{}", 2))
+    await roles.replace(Role("Runner", role.id, role.path, "{}", 1, "", 3600, {}))
+    assert [(r.name, r.trust, r.max_session, r.tags) for r in await roles.roles()] == [
+        ("Runner", "{}", 3600, {})
+    ]
+    await roles.put_policy("Runner", "p", "one")
+    await roles.put_policy("runner", "p", "two")  # replaced, by the role's name in any case
+    await roles.attach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    await roles.attach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    assert await roles.policies() == [("runner", "p", "two")]
+    assert await roles.attachments() == [("runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")]
+    await roles.delete_policy("Runner", "p")
+    await roles.detach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    await roles.delete("RUNNER")
+    assert (await roles.roles(), await roles.policies(), await roles.attachments()) == ([], [], [])
 
 
 async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Path) -> None:

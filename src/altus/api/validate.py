@@ -20,7 +20,7 @@ import binascii
 import datetime
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -86,6 +86,21 @@ class Violations(Protocol):
     def unreadable(self, error: Unreadable) -> AltusError:
         """The error for a member of the wrong type, or a body that is not one."""
         ...
+
+
+class CoralViolations:
+    """The wording of services that refuse whatever their model does with one error,
+    ``error`` (IAM's and STS's ``ValidationError``), in Coral's words."""
+
+    def __init__(self, error: Callable[[str], AltusError]) -> None:
+        self._error = error
+
+    def invalid(self, problems: list[Problem]) -> AltusError:
+        return self._error(coral_message(problems))
+
+    def unreadable(self, error: Unreadable) -> AltusError:
+        where = f" at '{error.path}'" if error.path else ""
+        return self._error(f"Value{where} is not {error.expected}.")
 
 
 def coral_message(problems: list[Problem]) -> str:

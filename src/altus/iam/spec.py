@@ -4,23 +4,12 @@ protocol), the operations Altus serves so far (roles), its table, its component.
 from __future__ import annotations
 
 from altus.api.spec import Schemas, ServiceSpec
-from altus.api.validate import Problem, Unreadable, coral_message
+from altus.api.validate import CoralViolations
 from altus.errors import AltusError
 from altus.iam import actions, api
 from altus.iam.component import Iam
 from altus.iam.errors import IamError, InvalidAction, ValidationError
 from altus.iam.roles import SCHEMA
-
-
-class IamViolations:
-    """IAM reports what its model refuses as ``ValidationError``, in Coral's words."""
-
-    def invalid(self, problems: list[Problem]) -> AltusError:
-        return ValidationError(coral_message(problems))
-
-    def unreadable(self, error: Unreadable) -> AltusError:
-        where = f" at '{error.path}'" if error.path else ""
-        return ValidationError(f"Value{where} is not {error.expected}.")
 
 
 def _unknown(name: str | None) -> AltusError:
@@ -46,7 +35,7 @@ SPEC = ServiceSpec(
         "ListAttachedRolePolicies": api.list_attached_role_policies,
     },
     errors=IamError,
-    violations=IamViolations(),
+    violations=CoralViolations(ValidationError),
     build=Iam,
     schemas=(Schemas((SCHEMA,)),),
     unknown=_unknown,

@@ -5,22 +5,11 @@ component."""
 from __future__ import annotations
 
 from altus.api.spec import ServiceSpec
-from altus.api.validate import Problem, Unreadable, coral_message
+from altus.api.validate import CoralViolations
 from altus.errors import AltusError
 from altus.sts import actions, api
 from altus.sts.component import Sts
 from altus.sts.errors import InvalidAction, StsError, ValidationError
-
-
-class StsViolations:
-    """STS reports what its model refuses as ``ValidationError``, in Coral's words."""
-
-    def invalid(self, problems: list[Problem]) -> AltusError:
-        return ValidationError(coral_message(problems))
-
-    def unreadable(self, error: Unreadable) -> AltusError:
-        where = f" at '{error.path}'" if error.path else ""
-        return ValidationError(f"Value{where} is not {error.expected}.")
 
 
 def _unknown(name: str | None) -> AltusError:
@@ -36,7 +25,7 @@ SPEC = ServiceSpec(
         "AssumeRole": api.assume_role,
     },
     errors=StsError,
-    violations=StsViolations(),
+    violations=CoralViolations(ValidationError),
     build=Sts,
     unknown=_unknown,
     # STS allows 15 minutes of clock skew where Lambda allows 5.
