@@ -225,7 +225,11 @@ def test_every_operation_of_every_service_maps_to_an_iam_action(platform: Platfo
                 else (f"{bound.signing_name}:{name}", "*")
             )
             if needed is None:
-                assert (spec.name, name) in {("sts", "GetCallerIdentity"), ("sts", "AssumeRole")}
+                assert (spec.name, name) in {
+                    ("sts", "GetCallerIdentity"),
+                    ("sts", "GetSessionToken"),
+                    ("sts", "AssumeRole"),
+                }
                 continue
             action, resource = needed[0], needed[1]
             assert action.startswith(f"{bound.signing_name}:"), (spec.name, name, action)

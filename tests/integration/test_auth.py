@@ -718,3 +718,142 @@ def test_what_a_call_is_checked_against_is_what_it_acts_on(server: Server) -> No
         nobody["aws_session_token"],
     ) as answer:
         assert answer.read() == b"1"
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _keys(credentials: dict[str, Any]) -> dict[str, str]:
+    keys = {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+    }
+    if "SessionToken" in credentials:
+        keys["aws_session_token"] = credentials["SessionToken"]
+    return keys
+
+
+def test_a_user_signs_with_its_own_keys_and_its_managed_policys_default_version_decides(
+    server: Server,
+) -> None:
+    iam = client(server, "iam")
+    user = iam.create_user(UserName="dev")["User"]
+    key = iam.create_access_key(UserName="dev")["AccessKey"]
+    as_dev = _keys(key)
+    caller = client(server, "sts", **as_dev).get_caller_identity()
+    assert (caller["Arn"], caller["UserId"]) == (user["Arn"], user["UserId"])
+    sqs = client(server, "sqs", **as_dev)
+    status, error = refusal(sqs.list_queues)
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    assert error["Message"] == (
+        "User: arn:aws:iam::000000000000:user/dev is not authorized to perform: "
+        "sqs:ListQueues on resource: * because no identity-based policy allows the "
+        "sqs:ListQueues action"
+    )
+    allow = _policy({"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"})
+    deny = _policy({"Effect": "Deny", "Action": "sqs:*", "Resource": "*"})
+    arn = iam.create_policy(PolicyName="dev-queues", PolicyDocument=allow)["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="dev", PolicyArn=arn)
+    sqs.list_queues()
+    # A new default version is what counts from then on; setting the old one back restores it.
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=deny, SetAsDefault=True)
+    status, error = refusal(sqs.list_queues)
+    assert error["Message"].endswith("with an explicit deny in an identity-based policy")
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    sqs.list_queues()
+    # An inactive key signs nothing; active again, it does.
+    iam.update_access_key(UserName="dev", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    status, error = refusal(sqs.list_queues)
+    assert (status, error["Code"]) == (403, "InvalidClientTokenId")
+    iam.update_access_key(UserName="dev", AccessKeyId=key["AccessKeyId"], Status="Active")
+    sqs.list_queues()
+    # A user cannot manage IAM without a policy that lets it.
+    as_dev_iam = client(server, "iam", **as_dev)
+    assert refusal(lambda: as_dev_iam.create_user(UserName="mallory"))[1]["Code"] == (
+        "AccessDenied"
+    )
+    iam.delete_access_key(UserName="dev", AccessKeyId=key["AccessKeyId"])
+    assert refusal(sqs.list_queues)[1]["Code"] == "InvalidClientTokenId"
+
+
+def test_a_permissions_boundary_caps_what_a_principals_policies_allow(server: Server) -> None:
+    iam = client(server, "iam")
+    only_sqs = _policy({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"})
+    boundary = iam.create_policy(PolicyName="only-sqs", PolicyDocument=only_sqs)["Policy"]["Arn"]
+    iam.create_user(UserName="capped", PermissionsBoundary=boundary)
+    iam.attach_user_policy(
+        UserName="capped", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    keys = _keys(iam.create_access_key(UserName="capped")["AccessKey"])
+    client(server, "sqs", **keys).list_queues()
+    status, error = refusal(client(server, "lambda", **keys).list_functions)
+    assert (status, error["Code"]) == (403, "AccessDeniedException")
+    assert error["Message"].endswith(
+        "because no permissions boundary allows the lambda:ListFunctions action"
+    )
+    # Without the boundary, AdministratorAccess is all there is.
+    iam.delete_user_permissions_boundary(UserName="capped")
+    client(server, "lambda", **keys).list_functions()
+
+
+def test_session_policies_narrow_an_assumed_roles_session(server: Server) -> None:
+    iam, sts = client(server, "iam"), client(server, "sts")
+    trust = _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:user/admin"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    role = iam.create_role(RoleName="broad", AssumeRolePolicyDocument=trust)["Role"]
+    iam.attach_role_policy(
+        RoleName="broad", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    narrow = _policy({"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"})
+    session = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="narrow", Policy=narrow)
+    keys = _keys(session["Credentials"])
+    client(server, "sqs", **keys).list_queues()
+    status, error = refusal(client(server, "lambda", **keys).list_functions)
+    assert (status, error["Code"]) == (403, "AccessDeniedException")
+    assert error["Message"] == (
+        "User: arn:aws:sts::000000000000:assumed-role/broad/narrow is not authorized to "
+        "perform: lambda:ListFunctions on resource: * because no session policy allows the "
+        "lambda:ListFunctions action"
+    )
+    # A managed policy named as a session policy narrows the same way.
+    logs_only = "arn:aws:iam::aws:policy/CloudWatchLogsFullAccess"
+    session = sts.assume_role(
+        RoleArn=role["Arn"], RoleSessionName="logs", PolicyArns=[{"arn": logs_only}]
+    )
+    keys = _keys(session["Credentials"])
+    client(server, "logs", **keys).describe_log_groups()
+    assert refusal(client(server, "sqs", **keys).list_queues)[1]["Code"] == "AccessDenied"
+    # Unnarrowed, the role's own policies are all there is.
+    keys = _keys(sts.assume_role(RoleArn=role["Arn"], RoleSessionName="all")["Credentials"])
+    client(server, "lambda", **keys).list_functions()
+
+
+def test_get_session_token_acts_as_the_user_with_the_users_permissions(server: Server) -> None:
+    iam = client(server, "iam")
+    iam.create_user(UserName="temp")
+    iam.put_user_policy(
+        UserName="temp",
+        PolicyName="queues",
+        PolicyDocument=_policy({"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}),
+    )
+    as_user = _keys(iam.create_access_key(UserName="temp")["AccessKey"])
+    answer = client(server, "sts", **as_user).get_session_token(DurationSeconds=900)
+    credentials = answer["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    lifetime = credentials["Expiration"] - datetime.datetime.now(datetime.UTC)
+    assert datetime.timedelta(seconds=800) < lifetime <= datetime.timedelta(seconds=900)
+    session = _keys(credentials)
+    caller = client(server, "sts", **session).get_caller_identity()
+    assert caller["Arn"] == "arn:aws:iam::000000000000:user/temp"
+    client(server, "sqs", **session).list_queues()
+    assert refusal(client(server, "lambda", **session).list_functions)[0] == 403
+    # Session credentials get no further session credentials.
+    status, error = refusal(client(server, "sts", **session).get_session_token)
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    assert error["Message"] == "Cannot call GetSessionToken with session credentials"

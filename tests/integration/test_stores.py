@@ -4,6 +4,7 @@ machine's PostgreSQL (a fresh schema per test)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,16 @@ from altus.control.store import (
 )
 from altus.engine.async_store import SCHEMA as ASYNC
 from altus.engine.async_store import OutboxRecord, QueuedEvent, SqlEventQueue
-from altus.iam.roles import SCHEMA as IAM
+from altus.iam.customer_policies import (
+    CustomerPolicy,
+    PolicyExists,
+    PolicyVersion,
+    SqlPolicyStore,
+)
+from altus.iam.holdings import ROLE, USER, SqlHoldingStore
 from altus.iam.roles import Role, RoleExists, SqlRoleStore
+from altus.iam.schema import SCHEMA as IAM
+from altus.iam.users import SqlUserStore, User, UserExists
 from altus.identity.keys import SCHEMA as IDENTITY
 from altus.identity.keys import AccessKey, SqlKeyStore
 from altus.logs.sql_store import SCHEMA as LOGS
@@ -90,7 +99,7 @@ async def test_migrations_are_per_component_and_run_once(database: Database) -> 
         "queues": 1,
         "logs": 1,
         "identity": 1,
-        "iam": 2,
+        "iam": 3,
         "extra": 2,
     }
 
@@ -446,26 +455,84 @@ async def test_access_keys_are_sealed_and_kept(database: Database, tmp_path: Pat
     assert [k.status for k in await keys.keys()] == ["Active", "Inactive"]
 
 
-async def test_iam_roles_and_their_policies(database: Database) -> None:
+async def test_iam_roles(database: Database) -> None:
     roles = SqlRoleStore(database)
     role = Role("Runner", "AROAEXAMPLE", "/service/", '{"Statement": []}', 1, "d", 7200, {"a": "b"})
     await roles.add(role)
     with pytest.raises(RoleExists):  # names are unique whatever their case
         await roles.add(Role("RUNNER", "AROAOTHER", "/", "{}", 2))
-    await roles.replace(Role("Runner", role.id, role.path, "{}", 1, "", 3600, {}))
-    assert [(r.name, r.trust, r.max_session, r.tags) for r in await roles.roles()] == [
-        ("Runner", "{}", 3600, {})
-    ]
-    await roles.put_policy("Runner", "p", "one")
-    await roles.put_policy("runner", "p", "two")  # replaced, by the role's name in any case
-    await roles.attach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
-    await roles.attach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
-    assert await roles.policies() == [("runner", "p", "two")]
-    assert await roles.attachments() == [("runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")]
-    await roles.delete_policy("Runner", "p")
-    await roles.detach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    bounded = Role("Runner", role.id, role.path, "{}", 1, "", 3600, {}, "arn:aws:iam::1:policy/b")
+    await roles.replace(bounded)
+    assert await roles.roles() == [bounded]
     await roles.delete("RUNNER")
-    assert (await roles.roles(), await roles.policies(), await roles.attachments()) == ([], [], [])
+    assert await roles.roles() == []
+
+
+async def test_iam_users(database: Database) -> None:
+    users = SqlUserStore(database)
+    user = User("Ann", "AIDAEXAMPLE", "/team/", 5, {"k": "v"})
+    await users.add(user)
+    with pytest.raises(UserExists):
+        await users.add(User("ANN", "AIDAOTHER", "/", 6))
+    bounded = User("Ann", user.id, user.path, 5, {}, "arn:aws:iam::1:policy/b")
+    await users.replace(bounded)
+    assert await users.users() == [bounded]
+    await users.delete("ann")
+    assert await users.users() == []
+
+
+@pytest.mark.parametrize("kind", [ROLE, USER])
+async def test_iam_inline_policies_and_attachments(database: Database, kind: str) -> None:
+    held = SqlHoldingStore(database, kind)
+    await held.put_policy("Runner", "p", "one")
+    await held.put_policy("runner", "p", "two")  # replaced, by the holder's name in any case
+    await held.attach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    await held.attach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    assert await held.policies() == [("runner", "p", "two")]
+    assert await held.attachments() == [("runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")]
+    # Roles' and users' are apart.
+    other = SqlHoldingStore(database, USER if kind == ROLE else ROLE)
+    assert (await other.policies(), await other.attachments()) == ([], [])
+    await held.delete_policy("Runner", "p")
+    await held.detach("Runner", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    assert (await held.policies(), await held.attachments()) == ([], [])
+
+
+async def test_iam_customer_managed_policies_and_their_versions(database: Database) -> None:
+    store = SqlPolicyStore(database)
+    first = PolicyVersion("v1", '{"one": 1}', 10)
+    policy = CustomerPolicy(
+        "Send",
+        "arn:aws:iam::1:policy/Send",
+        "ANPAX",
+        "/",
+        "d",
+        "v1",
+        2,
+        10,
+        10,
+        {"t": "1"},
+        (first,),
+    )
+    await store.create(policy)
+    with pytest.raises(PolicyExists):
+        await store.create(
+            CustomerPolicy("SEND", "arn:aws:iam::1:policy/SEND", "ANPAY", "/", "", "v1", 2, 11, 11)
+        )
+    second = PolicyVersion("v2", '{"two": 2}', 20)
+    grown = policy.with_version(second, default=True)
+    await store.update(grown, added=second)
+    assert await store.policies() == [grown]
+    assert grown.default == second and grown.next_version == 3
+    shrunk = dataclasses.replace(grown, versions=(second,))
+    await store.update(shrunk, removed="v1")
+    assert await store.policies() == [shrunk]
+    await store.delete(shrunk)
+    assert await store.policies() == []
+    rows = await database.read(
+        lambda tx: tx.execute("SELECT COUNT(*) FROM iam_policy_versions").fetchone()
+    )
+    assert rows[0] == 0
 
 
 async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Path) -> None:

@@ -34,6 +34,9 @@ class MemoryKeys:
     async def put(self, key: AccessKey) -> None:
         self.stored = [k for k in self.stored if k.id != key.id] + [key]
 
+    async def delete(self, key_id: str) -> None:
+        self.stored = [k for k in self.stored if k.id != key_id]
+
 
 def identity(tmp_path: Path, keys: MemoryKeys, clock: FakeClock) -> Identity:
     made = Identity("iam", keys, ACCOUNT, clock, tmp_path / "credentials")

@@ -29,7 +29,7 @@ from altus.api.protocols.rest_xml import RestXmlProtocol
 from altus.api.spec import Call, HostRule, Members, ServiceSpec
 from altus.arns import Account
 from altus.errors import AltusError
-from altus.identity.authenticator import Identity
+from altus.identity.authenticator import Identity, Principal
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,21 @@ REQUEST = "altus.request"
 #: Scope key: the principal that signed the request (``altus.identity.Principal``), where
 #: requests are authenticated (``--auth iam``).
 PRINCIPAL = "altus.principal"
+
 _RAW = "altus.raw"
 _OPERATION = "altus.operation"
+
+
+def caller(call: Call, identity: Identity) -> Principal | None:
+    """Who made a call: with ``--auth iam``, the principal the dispatcher verified; with
+    ``--auth open``, whoever the request's key belongs to where Altus knows it (nothing
+    was verified: any keys are accepted), else None."""
+    scope = call.request.scope
+    found = scope.get(PRINCIPAL)
+    if isinstance(found, Principal):
+        return found
+    return identity.identify(scope.get("query_string", b""), scope["headers"])
+
 
 PROTOCOLS: dict[str, type[WireProtocol]] = {
     "json": JsonProtocol,

@@ -1,22 +1,51 @@
-"""IAM's operations Altus serves so far: roles (create, read, list, delete, their trust
-policy), their inline policies, and the AWS managed policies attached to them. Policy
-documents travel URL-encoded in IAM's answers, as IAM sends them (the SDKs decode
-them)."""
+"""IAM's operations Altus serves: roles and users, the inline and managed policies they
+hold, their permissions boundaries, users' access keys, and customer managed policies
+with their versions. Policy documents travel URL-encoded in IAM's answers, as IAM sends
+them (the SDKs decode them).
+
+Roles and users hold policies the same way: those operations are made once per kind."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from altus.api.spec import Call, Members
+from altus.api.service import caller
+from altus.api.spec import Call, Members, Operation
 from altus.iam.component import Iam
 from altus.iam.errors import InvalidInput
-from altus.iam.managed import AWS_MANAGED
+from altus.iam.holdings import ROLE, USER
+from altus.iam.policy_book import Managed
 from altus.iam.roles import Role
+from altus.iam.users import User
+from altus.identity.keys import AccessKey
 
-#: ListRoles' page size when the caller names none (IAM's default).
+#: A page's size when the caller names none (IAM's default).
 DEFAULT_MAX_ITEMS = 100
+
+
+def _when(ms: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
+
+
+def _tags(input: Members) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for tag in input.get("Tags") or []:
+        if tag["Key"].lower() in (k.lower() for k in tags):
+            raise InvalidInput(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+            )
+        tags[tag["Key"]] = tag["Value"]
+    return tags
+
+
+def _boundary(arn: str) -> Members:
+    return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+
+
+# --- roles ------------------------------------------------------------------------------
 
 
 def _role(iam: Iam, role: Role) -> Members:
@@ -25,33 +54,29 @@ def _role(iam: Iam, role: Role) -> Members:
         "RoleName": role.name,
         "RoleId": role.id,
         "Arn": iam.arn(role),
-        "CreateDate": datetime.datetime.fromtimestamp(role.created_ms / 1000, datetime.UTC),
+        "CreateDate": _when(role.created_ms),
         "AssumeRolePolicyDocument": quote(role.trust, safe=""),
         "MaxSessionDuration": role.max_session,
         "RoleLastUsed": {},
     }
     if role.description:
         shown["Description"] = role.description
+    if role.boundary:
+        shown["PermissionsBoundary"] = _boundary(role.boundary)
     if role.tags:
         shown["Tags"] = [{"Key": k, "Value": v} for k, v in role.tags.items()]
     return shown
 
 
 async def create_role(iam: Iam, call: Call, input: Members) -> Members:
-    tags: dict[str, str] = {}
-    for tag in input.get("Tags") or []:
-        if tag["Key"].lower() in (k.lower() for k in tags):
-            raise InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-            )
-        tags[tag["Key"]] = tag["Value"]
     role = await iam.create_role(
         input["RoleName"],
         input["AssumeRolePolicyDocument"],
         path=input.get("Path", "/"),
         description=input.get("Description", ""),
         max_session=input.get("MaxSessionDuration", 3600),
-        tags=tags,
+        tags=_tags(input),
+        boundary=input.get("PermissionsBoundary", ""),
     )
     return {"Role": _role(iam, role)}
 
@@ -62,15 +87,7 @@ async def get_role(iam: Iam, call: Call, input: Members) -> Members:
 
 async def list_roles(iam: Iam, call: Call, input: Members) -> Members:
     roles = sorted(iam.roles(input.get("PathPrefix", "/")), key=lambda r: r.name.lower())
-    marker = input.get("Marker")
-    if marker:
-        roles = [r for r in roles if r.name.lower() > marker.lower()]
-    limit = input.get("MaxItems", DEFAULT_MAX_ITEMS)
-    page, rest = roles[:limit], roles[limit:]
-    answer: dict[str, Any] = {"Roles": [_role(iam, r) for r in page], "IsTruncated": bool(rest)}
-    if rest:
-        answer["Marker"] = page[-1].name
-    return answer
+    return _page(roles, input, "Roles", lambda r: _role(iam, r))
 
 
 async def delete_role(iam: Iam, call: Call, input: Members) -> Members:
@@ -83,52 +100,287 @@ async def update_assume_role_policy(iam: Iam, call: Call, input: Members) -> Mem
     return {}
 
 
-async def put_role_policy(iam: Iam, call: Call, input: Members) -> Members:
-    await iam.put_role_policy(input["RoleName"], input["PolicyName"], input["PolicyDocument"])
+async def put_role_permissions_boundary(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.set_role_boundary(input["RoleName"], input["PermissionsBoundary"])
     return {}
 
 
-async def get_role_policy(iam: Iam, call: Call, input: Members) -> Members:
-    document = iam.role_policy(input["RoleName"], input["PolicyName"])
+async def delete_role_permissions_boundary(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.set_role_boundary(input["RoleName"], "")
+    return {}
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+def _user(iam: Iam, user: User) -> Members:
+    shown: Members = {
+        "Path": user.path,
+        "UserName": user.name,
+        "UserId": user.id,
+        "Arn": iam.user_arn(user),
+        "CreateDate": _when(user.created_ms),
+    }
+    if user.boundary:
+        shown["PermissionsBoundary"] = _boundary(user.boundary)
+    if user.tags:
+        shown["Tags"] = [{"Key": k, "Value": v} for k, v in user.tags.items()]
+    return shown
+
+
+def _named_or_caller(iam: Iam, call: Call, input: Members) -> User:
+    """The user a request names, or, naming none, the user who signed it (as IAM takes
+    it from the signing key); a caller who is no user must name one."""
+    name = input.get("UserName")
+    if name:
+        return iam.user(name)
+    who = caller(call, iam.identity)
+    if who is not None:
+        found = iam.user_of(who.arn)
+        if found is not None:
+            return found
+    raise InvalidInput("Must specify userName when calling with non-User credentials")
+
+
+async def create_user(iam: Iam, call: Call, input: Members) -> Members:
+    user = await iam.create_user(
+        input["UserName"],
+        path=input.get("Path", "/"),
+        tags=_tags(input),
+        boundary=input.get("PermissionsBoundary", ""),
+    )
+    return {"User": _user(iam, user)}
+
+
+async def get_user(iam: Iam, call: Call, input: Members) -> Members:
+    return {"User": _user(iam, _named_or_caller(iam, call, input))}
+
+
+async def list_users(iam: Iam, call: Call, input: Members) -> Members:
+    users = sorted(iam.users(input.get("PathPrefix", "/")), key=lambda u: u.name.lower())
+    return _page(users, input, "Users", lambda u: _user(iam, u))
+
+
+async def delete_user(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.delete_user(input["UserName"])
+    return {}
+
+
+async def put_user_permissions_boundary(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.set_user_boundary(input["UserName"], input["PermissionsBoundary"])
+    return {}
+
+
+async def delete_user_permissions_boundary(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.set_user_boundary(input["UserName"], "")
+    return {}
+
+
+# --- access keys ------------------------------------------------------------------------
+
+
+def _key(user: User, key: AccessKey) -> Members:
     return {
-        "RoleName": iam.role(input["RoleName"]).name,
-        "PolicyName": input["PolicyName"],
-        "PolicyDocument": quote(document, safe=""),
+        "UserName": user.name,
+        "AccessKeyId": key.id,
+        "Status": key.status,
+        "CreateDate": _when(key.created_ms),
     }
 
 
-async def list_role_policies(iam: Iam, call: Call, input: Members) -> Members:
-    names = iam.role_policy_names(input["RoleName"])
-    return _page(names, input, "PolicyNames", lambda name: name)
+async def create_access_key(iam: Iam, call: Call, input: Members) -> Members:
+    user = _named_or_caller(iam, call, input)
+    key = await iam.create_key(user)
+    return {"AccessKey": {**_key(user, key), "SecretAccessKey": key.secret}}
 
 
-async def delete_role_policy(iam: Iam, call: Call, input: Members) -> Members:
-    await iam.delete_role_policy(input["RoleName"], input["PolicyName"])
+async def list_access_keys(iam: Iam, call: Call, input: Members) -> Members:
+    user = _named_or_caller(iam, call, input)
+    keys = iam.keys_of(user)
+    return _page(keys, input, "AccessKeyMetadata", lambda k: _key(user, k))
+
+
+async def update_access_key(iam: Iam, call: Call, input: Members) -> Members:
+    user = _named_or_caller(iam, call, input)
+    await iam.set_key_status(user, input["AccessKeyId"], input["Status"])
     return {}
 
 
-async def attach_role_policy(iam: Iam, call: Call, input: Members) -> Members:
-    await iam.attach(input["RoleName"], input["PolicyArn"])
+async def delete_access_key(iam: Iam, call: Call, input: Members) -> Members:
+    user = _named_or_caller(iam, call, input)
+    await iam.delete_key(user, input["AccessKeyId"])
     return {}
 
 
-async def detach_role_policy(iam: Iam, call: Call, input: Members) -> Members:
-    await iam.detach(input["RoleName"], input["PolicyArn"])
-    return {}
+# --- what a role or user holds, made once per kind ------------------------------------------
 
 
-async def list_attached_role_policies(iam: Iam, call: Call, input: Members) -> Members:
-    prefix = input.get("PathPrefix", "/")
-    attached = [AWS_MANAGED[arn] for arn in iam.attached(input["RoleName"])]
-    chosen = [p for p in attached if p.path.startswith(prefix)]
-    return _page(
-        chosen, input, "AttachedPolicies", lambda p: {"PolicyName": p.name, "PolicyArn": p.arn}
+def _holder_operations(kind: str) -> dict[str, Operation]:
+    label = "Role" if kind == ROLE else "User"
+    member = f"{label}Name"
+
+    async def put_policy(iam: Iam, call: Call, input: Members) -> Members:
+        await iam.put_policy(kind, input[member], input["PolicyName"], input["PolicyDocument"])
+        return {}
+
+    async def get_policy(iam: Iam, call: Call, input: Members) -> Members:
+        document = iam.inline_policy(kind, input[member], input["PolicyName"])
+        return {
+            member: iam.holder(kind, input[member]),
+            "PolicyName": input["PolicyName"],
+            "PolicyDocument": quote(document, safe=""),
+        }
+
+    async def list_policies(iam: Iam, call: Call, input: Members) -> Members:
+        return _page(iam.inline_names(kind, input[member]), input, "PolicyNames", lambda n: n)
+
+    async def delete_policy(iam: Iam, call: Call, input: Members) -> Members:
+        await iam.delete_policy(kind, input[member], input["PolicyName"])
+        return {}
+
+    async def attach_policy(iam: Iam, call: Call, input: Members) -> Members:
+        await iam.attach(kind, input[member], input["PolicyArn"])
+        return {}
+
+    async def detach_policy(iam: Iam, call: Call, input: Members) -> Members:
+        await iam.detach(kind, input[member], input["PolicyArn"])
+        return {}
+
+    async def list_attached(iam: Iam, call: Call, input: Members) -> Members:
+        prefix = input.get("PathPrefix", "/")
+        attached = [iam.policies.find(arn) for arn in iam.attached(kind, input[member])]
+        chosen = [p for p in attached if p is not None and p.path.startswith(prefix)]
+        return _page(
+            chosen, input, "AttachedPolicies", lambda p: {"PolicyName": p.name, "PolicyArn": p.arn}
+        )
+
+    return {
+        f"Put{label}Policy": put_policy,
+        f"Get{label}Policy": get_policy,
+        f"List{label}Policies": list_policies,
+        f"Delete{label}Policy": delete_policy,
+        f"Attach{label}Policy": attach_policy,
+        f"Detach{label}Policy": detach_policy,
+        f"ListAttached{label}Policies": list_attached,
+    }
+
+
+HOLDER_OPERATIONS = {**_holder_operations(ROLE), **_holder_operations(USER)}
+
+
+# --- managed policies -------------------------------------------------------------------
+
+
+def _policy(iam: Iam, policy: Managed) -> Members:
+    shown: Members = {
+        "PolicyName": policy.name,
+        "PolicyId": policy.id,
+        "Arn": policy.arn,
+        "Path": policy.path,
+        "DefaultVersionId": policy.default_version,
+        "AttachmentCount": iam.attachment_count(policy.arn),
+        "PermissionsBoundaryUsageCount": iam.boundary_count(policy.arn),
+        "IsAttachable": True,
+        "CreateDate": _when(policy.created_ms),
+        "UpdateDate": _when(policy.updated_ms),
+    }
+    if policy.description:
+        shown["Description"] = policy.description
+    if policy.tags:
+        shown["Tags"] = [{"Key": k, "Value": v} for k, v in policy.tags.items()]
+    return shown
+
+
+async def create_policy(iam: Iam, call: Call, input: Members) -> Members:
+    policy = await iam.policies.create(
+        input["PolicyName"],
+        input.get("Path", "/"),
+        input["PolicyDocument"],
+        input.get("Description", ""),
+        _tags(input),
     )
+    shown = _policy(iam, policy)
+    shown.pop("Description", None)  # CreatePolicy's answer leaves it out, as IAM's does
+    return {"Policy": shown}
 
 
-def _page(items: list[Any], input: Members, key: str, shown: Any) -> Members:
-    """One page of ``items`` (``Marker``: how many came before; ``MaxItems``)."""
-    start = int(input["Marker"]) if str(input.get("Marker", "")).isdigit() else 0
+async def get_policy(iam: Iam, call: Call, input: Members) -> Members:
+    return {"Policy": _policy(iam, iam.policies.get(input["PolicyArn"]))}
+
+
+async def delete_policy(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.delete_managed(input["PolicyArn"])
+    return {}
+
+
+async def list_policies(iam: Iam, call: Call, input: Members) -> Members:
+    prefix = input.get("PathPrefix", "/")
+    chosen = [
+        p for p in iam.policies.listed(input.get("Scope", "All")) if p.path.startswith(prefix)
+    ]
+    if input.get("OnlyAttached"):
+        chosen = [p for p in chosen if iam.attachment_count(p.arn) > 0]
+    usage = input.get("PolicyUsageFilter")
+    if usage == "PermissionsPolicy":
+        chosen = [p for p in chosen if iam.attachment_count(p.arn) > 0]
+    elif usage == "PermissionsBoundary":
+        chosen = [p for p in chosen if iam.boundary_count(p.arn) > 0]
+    return _page(chosen, input, "Policies", lambda p: _policy(iam, p))
+
+
+def _version(policy: Managed, version_id: str, *, document: bool = True) -> Members:
+    found = next(v for v in policy.versions if v.id == version_id)
+    shown: Members = {
+        "VersionId": found.id,
+        "IsDefaultVersion": found.id == policy.default_version,
+        "CreateDate": _when(found.created_ms),
+    }
+    if document:
+        shown["Document"] = quote(found.document, safe="")
+    return shown
+
+
+async def create_policy_version(iam: Iam, call: Call, input: Members) -> Members:
+    arn = input["PolicyArn"]
+    version = await iam.policies.create_version(
+        arn, input["PolicyDocument"], bool(input.get("SetAsDefault"))
+    )
+    return {"PolicyVersion": _version(iam.policies.get(arn), version.id, document=False)}
+
+
+async def get_policy_version(iam: Iam, call: Call, input: Members) -> Members:
+    policy, version = iam.policies.version(input["PolicyArn"], input["VersionId"])
+    return {"PolicyVersion": _version(policy, version.id)}
+
+
+async def list_policy_versions(iam: Iam, call: Call, input: Members) -> Members:
+    policy = iam.policies.get(input["PolicyArn"])
+    newest_first = sorted(
+        policy.versions, key=lambda v: (v.created_ms, int(v.id[1:])), reverse=True
+    )
+    return _page(newest_first, input, "Versions", lambda v: _version(policy, v.id, document=False))
+
+
+async def delete_policy_version(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.policies.delete_version(input["PolicyArn"], input["VersionId"])
+    return {}
+
+
+async def set_default_policy_version(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.policies.set_default(input["PolicyArn"], input["VersionId"])
+    return {}
+
+
+# --- paging -----------------------------------------------------------------------------
+
+
+def _page(items: list[Any], input: Members, key: str, shown: Callable[[Any], Any]) -> Members:
+    """One page of ``items`` (``Marker``: how many came before, as IAM's markers are
+    opaque; ``MaxItems``)."""
+    marker = input.get("Marker")
+    if marker is not None and not str(marker).isdigit():
+        raise InvalidInput("Invalid Marker.")
+    start = int(marker) if marker is not None else 0
     limit = input.get("MaxItems", DEFAULT_MAX_ITEMS)
     page = items[start : start + limit]
     answer: Members = {

@@ -37,3 +37,11 @@ class InvalidInput(IamError):
 
 class DeleteConflict(IamError):
     code = "DeleteConflictException"
+
+
+class LimitExceeded(IamError):
+    code = "LimitExceededException"
+
+
+class UnmodifiableEntity(IamError):
+    code = "UnmodifiableEntityException"

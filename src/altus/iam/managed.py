@@ -15,6 +15,11 @@ class ManagedPolicy:
     path: str
     document: str
     description: str
+    #: Its default version's id, and when the policy was made and last changed (ms since
+    #: the epoch), as AWS reports them.
+    version_id: str = "v1"
+    created_ms: int = 0
+    updated_ms: int = 0
 
 
 def _policy(

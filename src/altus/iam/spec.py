@@ -1,5 +1,6 @@
 """The IAM service, as the framework sees it: botocore's ``iam`` model (the query
-protocol), the operations Altus serves so far (roles), its table, its component."""
+protocol), the operations Altus serves (roles, users and their access keys, inline and
+managed policies, permissions boundaries), its tables, its component."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from altus.errors import AltusError
 from altus.iam import actions, api
 from altus.iam.component import Iam
 from altus.iam.errors import IamError, InvalidAction, ValidationError
-from altus.iam.roles import SCHEMA
+from altus.iam.schema import SCHEMA
 
 
 def _unknown(name: str | None) -> AltusError:
@@ -26,13 +27,28 @@ SPEC = ServiceSpec(
         "ListRoles": api.list_roles,
         "DeleteRole": api.delete_role,
         "UpdateAssumeRolePolicy": api.update_assume_role_policy,
-        "PutRolePolicy": api.put_role_policy,
-        "GetRolePolicy": api.get_role_policy,
-        "ListRolePolicies": api.list_role_policies,
-        "DeleteRolePolicy": api.delete_role_policy,
-        "AttachRolePolicy": api.attach_role_policy,
-        "DetachRolePolicy": api.detach_role_policy,
-        "ListAttachedRolePolicies": api.list_attached_role_policies,
+        "PutRolePermissionsBoundary": api.put_role_permissions_boundary,
+        "DeleteRolePermissionsBoundary": api.delete_role_permissions_boundary,
+        "CreateUser": api.create_user,
+        "GetUser": api.get_user,
+        "ListUsers": api.list_users,
+        "DeleteUser": api.delete_user,
+        "PutUserPermissionsBoundary": api.put_user_permissions_boundary,
+        "DeleteUserPermissionsBoundary": api.delete_user_permissions_boundary,
+        "CreateAccessKey": api.create_access_key,
+        "ListAccessKeys": api.list_access_keys,
+        "UpdateAccessKey": api.update_access_key,
+        "DeleteAccessKey": api.delete_access_key,
+        **api.HOLDER_OPERATIONS,
+        "CreatePolicy": api.create_policy,
+        "GetPolicy": api.get_policy,
+        "DeletePolicy": api.delete_policy,
+        "ListPolicies": api.list_policies,
+        "CreatePolicyVersion": api.create_policy_version,
+        "GetPolicyVersion": api.get_policy_version,
+        "ListPolicyVersions": api.list_policy_versions,
+        "DeletePolicyVersion": api.delete_policy_version,
+        "SetDefaultPolicyVersion": api.set_default_policy_version,
     },
     errors=IamError,
     violations=CoralViolations(ValidationError),

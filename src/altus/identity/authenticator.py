@@ -41,6 +41,7 @@ from altus.identity.errors import (
     UnrecognizedClient,
 )
 from altus.identity.keys import (
+    ACTIVE,
     AccessKey,
     KeyStore,
     SessionCredentials,
@@ -95,6 +96,12 @@ class Principal:
         return unique_id("AIDA", self.arn)
 
     @property
+    def user_name(self) -> str | None:
+        """For an IAM user (or a session of one): its name; else None."""
+        resource = self.arn.split(":", 5)[5]
+        return resource.rsplit("/", 1)[-1] if resource.startswith("user/") else None
+
+    @property
     def role_arn(self) -> str | None:
         """For a role's session: the role's ARN, as trust policies name it (its path is
         not in the session's ARN, and not needed to match it); else None."""
@@ -115,6 +122,15 @@ def role_id_source(account_id: str, role_name: str) -> str:
     """What a role's id is made from: its account and name (case-insensitively, as IAM
     names are unique)."""
     return f"{account_id}:role:{role_name.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """What IAM says a principal may do: its identity policies, and the policy bounding
+    them (its permissions boundary; None: unbounded)."""
+
+    identity: Sequence[Mapping[str, Any]] = ()
+    boundary: Sequence[Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +166,14 @@ class Identity:
         self._store = store
         self._account = account
         self._clock = clock
+        #: Every key (``_keys``: the active ones, what may sign).
+        self._all: dict[str, AccessKey] = {}
         self._keys: dict[str, AccessKey] = {}
         self._sessions: dict[str, SessionCredentials] = {}
         self._next_prune = 0.0
-        #: A principal's identity policies (IAM sets this when it starts; none before).
-        self.policies_of: Callable[[str], list[dict[str, Any]]] = lambda arn: []
+        #: A principal's permissions, by its ARN (IAM sets this when it is built; none
+        #: before).
+        self.permissions_of: Callable[[str], Permissions] = lambda arn: Permissions()
 
     @property
     def enforcing(self) -> bool:
@@ -174,22 +193,79 @@ class Identity:
         written = (admin.id, admin.secret, self._account.region)
         if read_credentials(self.credentials_file) != written:
             write_credentials(self.credentials_file, admin, self._account.region)
+        self._all = {key.id: key for key in keys}
         self._keys = active(keys)
 
     def admin_key(self) -> AccessKey:
         admin_arn = self._account.arn("iam", f"user/{ADMIN}", regional=False)
         return next(k for k in self._keys.values() if k.principal == admin_arn)
 
-    def session(self, role_arn: str, session_name: str, seconds: float) -> SessionCredentials:
+    # --- long-term keys (IAM users') ------------------------------------------------------
+
+    async def add_key(self, principal: str) -> AccessKey:
+        """A new active key for ``principal``, stored before it is handed out."""
+        key = new_key(principal, int(self._clock.now() * 1000))
+        await self._store.put(key)
+        self._all[key.id] = key
+        self._keys[key.id] = key
+        return key
+
+    def key(self, key_id: str) -> AccessKey | None:
+        """A long-term key, active or not (never a session's)."""
+        return self._all.get(key_id)
+
+    def keys_of(self, principal: str) -> list[AccessKey]:
+        """``principal``'s long-term keys, active or not, oldest first."""
+        return sorted(
+            (k for k in self._all.values() if k.principal == principal),
+            key=lambda k: (k.created_ms, k.id),
+        )
+
+    async def set_key_status(self, key_id: str, status: str) -> None:
+        """``Active`` or ``Inactive``: an inactive key signs nothing until reactivated."""
+        key = self._all[key_id]
+        changed = AccessKey(key.id, key.secret, key.principal, key.created_ms, status)
+        await self._store.put(changed)
+        self._all[key_id] = changed
+        if status == ACTIVE:
+            self._keys[key_id] = changed
+        else:
+            self._keys.pop(key_id, None)
+
+    async def delete_key(self, key_id: str) -> None:
+        await self._store.delete(key_id)
+        self._all.pop(key_id, None)
+        self._keys.pop(key_id, None)
+
+    # --- temporary credentials --------------------------------------------------------------
+
+    def session(
+        self,
+        role_arn: str,
+        session_name: str,
+        seconds: float,
+        policies: tuple[Mapping[str, Any], ...] | None = None,
+    ) -> SessionCredentials:
         """Temporary credentials of ``role_arn`` for ``seconds``, acting as
-        ``arn:aws:sts::<account>:assumed-role/<role name>/<session name>``."""
+        ``arn:aws:sts::<account>:assumed-role/<role name>/<session name>``, narrowed by
+        ``policies`` where given (session policies)."""
         role = role_arn.rsplit("/", 1)[-1]
         principal = self._account.arn("sts", f"assumed-role/{role}/{session_name}", regional=False)
+        return self.temporary(principal, seconds, policies)
+
+    def temporary(
+        self,
+        principal: str,
+        seconds: float,
+        policies: tuple[Mapping[str, Any], ...] | None = None,
+    ) -> SessionCredentials:
+        """Temporary credentials acting as ``principal`` (a role's session ARN, or a user's
+        own for GetSessionToken) for ``seconds``."""
         now = self._clock.now()
         if now >= self._next_prune:  # not on every cold start: expired ones go in bulk
             self._sessions = {k: s for k, s in self._sessions.items() if s.expiration > now}
             self._next_prune = now + _PRUNE_EVERY
-        credentials = new_session(principal, now, seconds)
+        credentials = new_session(principal, now, seconds, policies)
         self._sessions[credentials.key.id] = credentials
         return credentials
 
@@ -268,37 +344,83 @@ class Identity:
         resource_policies: Sequence[Mapping[str, Any]] = (),
         context: Mapping[str, str] | None = None,
     ) -> None:
-        """Raise AccessDenied unless ``principal`` may perform ``action`` on ``resource``:
-        within one account, its identity policies or the resource's own policies allow
-        it and neither denies it (the administrator may do anything, as with
-        AdministratorAccess). A resource policy grants only where it names the principal
-        itself (its ARN, its role's) or ``*``: naming the account leaves the decision to
-        the principal's own policies, as in IAM. Conditions read ``context`` with the
-        global keys added (``aws:PrincipalArn``, ``aws:PrincipalAccount``,
-        ``aws:userid``, ``aws:RequestedRegion``, ``aws:CurrentTime``)."""
+        """Raise AccessDenied unless ``principal`` may perform ``action`` on ``resource``,
+        by IAM's logic within one account:
+
+        - an explicit deny anywhere (identity policies, the resource's, the principal's
+          permissions boundary, its session policies) refuses;
+        - its identity policies or the resource's own policies must allow it; a resource
+          policy grants only where it names the principal itself (its ARN, its role's) or
+          ``*``: naming the account leaves the decision to the principal's own policies;
+        - a permissions boundary must allow it too, unless a resource policy grants it to
+          the user's own ARN;
+        - a session's policies must allow it too, unless a resource policy grants it to
+          the session's own ARN.
+
+        The administrator may do anything, as with AdministratorAccess. Conditions read
+        ``context`` with the global keys added (``aws:PrincipalArn``,
+        ``aws:PrincipalAccount``, ``aws:userid``, ``aws:username`` for a user,
+        ``aws:RequestedRegion``, ``aws:CurrentTime``, ``aws:EpochTime``)."""
         if principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False):
             return
+        now = self._clock.now()
         known = {
             "aws:PrincipalArn": principal.role_arn or principal.arn,
             "aws:PrincipalAccount": self._account.account_id,
             "aws:userid": principal.user_id,
             "aws:RequestedRegion": self._account.region,
-            "aws:CurrentTime": datetime.datetime.fromtimestamp(
-                self._clock.now(), datetime.UTC
-            ).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            **(context or {}),
+            "aws:CurrentTime": datetime.datetime.fromtimestamp(now, datetime.UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "aws:EpochTime": str(int(now)),
         }
-        own = evaluation.evaluate(self.policies_of(principal.arn), action, resource, known)
+        user = principal.user_name
+        if user is not None:
+            known["aws:username"] = user
+        known.update(context or {})
+        permissions = self.permissions_of(principal.arn)
+        own = evaluation.evaluate(permissions.identity, action, resource, known)
         names = [principal.arn] + ([principal.role_arn] if principal.role_arn else [])
         theirs = evaluation.evaluate_resource(resource_policies, names, action, resource, known)
-        if evaluation.DENY not in (own, theirs) and evaluation.ALLOW in (own, theirs):
-            return
+        bound = (
+            None
+            if permissions.boundary is None
+            else evaluation.evaluate(permissions.boundary, action, resource, known)
+        )
+        session = self._sessions.get(principal.access_key)
+        narrowed = (
+            None
+            if session is None or session.policies is None
+            else evaluation.evaluate(session.policies, action, resource, known)
+        )
+
+        def granted_to_own_arn() -> bool:
+            """A resource policy grants it to the principal's own ARN (not its role's)."""
+            direct = evaluation.evaluate_resource(
+                resource_policies, [principal.arn], action, resource, known
+            )
+            return direct == evaluation.ALLOW
+
         if own == evaluation.DENY:
             why = "with an explicit deny in an identity-based policy"
         elif theirs == evaluation.DENY:
             why = "with an explicit deny in a resource-based policy"
-        else:
+        elif bound == evaluation.DENY:
+            why = "with an explicit deny in a permissions boundary"
+        elif narrowed == evaluation.DENY:
+            why = "with an explicit deny in a session policy"
+        elif evaluation.ALLOW not in (own, theirs):
             why = f"because no identity-based policy allows the {action} action"
+        elif (
+            bound is not None
+            and bound != evaluation.ALLOW
+            and not (user is not None and granted_to_own_arn())
+        ):
+            why = f"because no permissions boundary allows the {action} action"
+        elif narrowed is not None and narrowed != evaluation.ALLOW and not granted_to_own_arn():
+            why = f"because no session policy allows the {action} action"
+        else:
+            return
         raise AccessDenied(
             f"User: {principal.arn} is not authorized to perform: {action} on resource: "
             f"{resource} {why}"

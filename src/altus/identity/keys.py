@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from altus.store.database import Database, Migration, Schema, Transaction
 from altus.store.secrets import Cipher
@@ -75,6 +75,9 @@ class SessionCredentials:
     token: str
     #: Seconds since the epoch.
     expiration: float
+    #: Session policies (AssumeRole's ``Policy`` and ``PolicyArns``): the session may do
+    #: only what these allow too. None: the session is not narrowed.
+    policies: tuple[Mapping[str, Any], ...] | None = None
 
     def variables(self) -> dict[str, str]:
         """As Lambda gives them to a function (``AWS_ACCESS_KEY`` too, for old SDKs)."""
@@ -86,15 +89,24 @@ class SessionCredentials:
         }
 
 
-def new_session(principal: str, now: float, seconds: float) -> SessionCredentials:
+def new_session(
+    principal: str,
+    now: float,
+    seconds: float,
+    policies: tuple[Mapping[str, Any], ...] | None = None,
+) -> SessionCredentials:
     key = new_key(principal, int(now * 1000), prefix="ASIA")
-    return SessionCredentials(key, secrets.token_urlsafe(96), now + seconds)
+    return SessionCredentials(key, secrets.token_urlsafe(96), now + seconds, policies)
 
 
 class KeyStore(Protocol):
     async def keys(self) -> list[AccessKey]: ...
 
-    async def put(self, key: AccessKey) -> None: ...
+    async def put(self, key: AccessKey) -> None:
+        """Adds ``key``, or replaces the one with its id (a changed status)."""
+        ...
+
+    async def delete(self, key_id: str) -> None: ...
 
 
 class SqlKeyStore:
@@ -130,6 +142,12 @@ class SqlKeyStore:
                 "status = excluded.status",
                 (key.id, sealed, key.principal, key.created_ms, key.status),
             )
+
+        await self._db.write(work)
+
+    async def delete(self, key_id: str) -> None:
+        def work(tx: Transaction) -> None:
+            tx.execute("DELETE FROM access_keys WHERE id = ?", (key_id,))
 
         await self._db.write(work)
 

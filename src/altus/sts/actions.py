@@ -1,6 +1,6 @@
-"""What STS operations need of the caller's identity policies: GetCallerIdentity nothing
-(it can never be denied); AssumeRole is authorised by STS itself, which reads the role's
-trust policy first (``Sts.assume_role``)."""
+"""What STS operations need of the caller's identity policies: GetCallerIdentity and
+GetSessionToken nothing (AWS requires no permission for them); AssumeRole is authorised
+by STS itself, which reads the role's trust policy first (``Sts.assume_role``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,6 @@ from altus.api.spec import Members
 
 
 def actions(sts: Any, operation: str, members: Members) -> tuple[str, str] | None:
-    if operation in ("GetCallerIdentity", "AssumeRole"):
+    if operation in ("GetCallerIdentity", "GetSessionToken", "AssumeRole"):
         return None
     return f"sts:{operation}", "*"

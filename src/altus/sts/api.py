@@ -1,5 +1,5 @@
 """STS's operations Altus serves: GetCallerIdentity (which needs no permission and can
-never be denied, as on AWS) and AssumeRole."""
+never be denied, as on AWS), AssumeRole and GetSessionToken."""
 
 from __future__ import annotations
 
@@ -36,3 +36,15 @@ async def assume_role(sts: Sts, call: Call, input: Members) -> Members:
     if "SourceIdentity" in input:
         answer["SourceIdentity"] = input["SourceIdentity"]
     return answer
+
+
+async def get_session_token(sts: Sts, call: Call, input: Members) -> Members:
+    credentials = sts.session_token(sts.caller(call), input.get("DurationSeconds"))
+    return {
+        "Credentials": {
+            "AccessKeyId": credentials.key.id,
+            "SecretAccessKey": credentials.key.secret,
+            "SessionToken": credentials.token,
+            "Expiration": expiration(credentials),
+        }
+    }

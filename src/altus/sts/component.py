@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from altus.api.service import PRINCIPAL
+from altus.api.service import caller
 from altus.api.spec import Call, Context
 from altus.identity.authenticator import Identity, Principal, role_id_source, unique_id
 from altus.identity.keys import SessionCredentials
@@ -26,6 +28,9 @@ from altus.sts.errors import (
 CHAINED_MAX_SECONDS = 3600
 #: The most characters of session policy (inline and ARNs together) AWS packs.
 SESSION_POLICY_LIMIT = 2048
+#: GetSessionToken's default duration, and the most a root's session may last.
+SESSION_TOKEN_SECONDS = 43200
+ROOT_SESSION_MAX_SECONDS = 3600
 
 
 class Sts:
@@ -45,11 +50,8 @@ class Sts:
         """Nothing of its own to close."""
 
     def caller(self, call: Call) -> Principal:
-        scope = call.request.scope
-        found = scope.get(PRINCIPAL)
-        if isinstance(found, Principal):
-            return found
-        known = self._identity.identify(scope.get("query_string", b""), scope["headers"])
+        """Who called (the account's root for a key Altus does not know, ``open`` mode)."""
+        known = caller(call, self._identity)
         return known or Principal(self.account.arn("iam", "root", regional=False), "")
 
     def assume_role(
@@ -105,9 +107,36 @@ class Sts:
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
             )
         packed = _packed_size(policy, policy_arns)
-        credentials = self._identity.session(self._iam.arn(role), session_name, duration)
+        narrowing = self._session_policies(policy, policy_arns)
+        credentials = self._identity.session(self._iam.arn(role), session_name, duration, narrowing)
         assumed_id = f"{unique_id('AROA', role_id_source(self.account.account_id, role.name))}"
         return credentials, f"{assumed_id}:{session_name}", packed
+
+    def _session_policies(
+        self, policy: str | None, policy_arns: list[str]
+    ) -> tuple[Mapping[str, Any], ...] | None:
+        """The documents a session is narrowed by: the inline one and the managed ones
+        named (one IAM does not have allows nothing); None where none were given."""
+        if policy is None and not policy_arns:
+            return None
+        documents: list[Mapping[str, Any]] = []
+        if policy is not None:
+            documents.append(json.loads(policy))
+        for arn in policy_arns:
+            found = self._iam.policies.find(arn)
+            if found is not None:
+                documents.append(json.loads(found.document))
+        return tuple(documents)
+
+    def session_token(self, caller: Principal, seconds: int | None) -> SessionCredentials:
+        """Temporary credentials acting as ``caller`` itself (a user, or the root), with
+        its permissions: GetSessionToken. A role's session cannot get one."""
+        if caller.role_arn is not None or caller.access_key.startswith("ASIA"):
+            raise AccessDenied("Cannot call GetSessionToken with session credentials")
+        duration = SESSION_TOKEN_SECONDS if seconds is None else seconds
+        if caller.arn == self.account.arn("iam", "root", regional=False):
+            duration = min(duration, ROOT_SESSION_MAX_SECONDS)
+        return self._identity.temporary(caller.arn, duration)
 
 
 def _packed_size(policy: str | None, policy_arns: list[str]) -> int | None:

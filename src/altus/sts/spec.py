@@ -23,6 +23,7 @@ SPEC = ServiceSpec(
     operations={
         "GetCallerIdentity": api.get_caller_identity,
         "AssumeRole": api.assume_role,
+        "GetSessionToken": api.get_session_token,
     },
     errors=StsError,
     violations=CoralViolations(ValidationError),

@@ -1,0 +1,153 @@
+"""What a role or a user holds: inline policies (name -> document) and the managed
+policies attached to it (their ARNs), kept in the ``iam`` schema and in memory.
+
+Roles and users hold policies the same way, in tables of their own
+(``iam_role_policies``/``iam_role_attachments``, ``iam_user_policies``/
+``iam_user_attachments``); ``Holdings`` is one kind's, keyed by the holder's lower-cased
+name (IAM names are unique whatever their case).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from altus.store.database import Database, Transaction
+
+ROLE = "role"
+USER = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    inline: str
+    attached: str
+    holder: str
+
+
+#: Fixed table and column names per kind: never built from a request.
+_TABLES = {
+    ROLE: _Tables("iam_role_policies", "iam_role_attachments", "role"),
+    USER: _Tables("iam_user_policies", "iam_user_attachments", "user_name"),
+}
+
+
+class SqlHoldingStore:
+    """One kind's inline policies and attachments on one database."""
+
+    def __init__(self, database: Database, kind: str) -> None:
+        self._db = database
+        self._t = _TABLES[kind]
+
+    async def policies(self) -> list[tuple[str, str, str]]:
+        """(lower-cased holder, policy name, document) of every inline policy."""
+        t = self._t
+
+        def work(tx: Transaction) -> list[tuple[str, str, str]]:
+            sql = f"SELECT {t.holder}, name, document FROM {t.inline} ORDER BY {t.holder}, name"
+            return [(r[0], r[1], r[2]) for r in tx.execute(sql)]
+
+        return await self._db.read(work)
+
+    async def attachments(self) -> list[tuple[str, str]]:
+        """(lower-cased holder, policy ARN) of every attached managed policy."""
+        t = self._t
+
+        def work(tx: Transaction) -> list[tuple[str, str]]:
+            sql = f"SELECT {t.holder}, policy_arn FROM {t.attached} ORDER BY {t.holder}, policy_arn"
+            return [(r[0], r[1]) for r in tx.execute(sql)]
+
+        return await self._db.read(work)
+
+    async def put_policy(self, holder: str, name: str, document: str) -> None:
+        t = self._t
+
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                f"INSERT INTO {t.inline} ({t.holder}, name, document) VALUES (?, ?, ?) "
+                f"ON CONFLICT ({t.holder}, name) DO UPDATE SET document = excluded.document",
+                (holder.lower(), name, document),
+            )
+
+        await self._db.write(work)
+
+    async def delete_policy(self, holder: str, name: str) -> None:
+        t = self._t
+
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                f"DELETE FROM {t.inline} WHERE {t.holder} = ? AND name = ?", (holder.lower(), name)
+            )
+
+        await self._db.write(work)
+
+    async def attach(self, holder: str, arn: str) -> None:
+        t = self._t
+
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                f"INSERT INTO {t.attached} ({t.holder}, policy_arn) VALUES (?, ?) "
+                f"ON CONFLICT ({t.holder}, policy_arn) DO NOTHING",
+                (holder.lower(), arn),
+            )
+
+        await self._db.write(work)
+
+    async def detach(self, holder: str, arn: str) -> None:
+        t = self._t
+
+        def work(tx: Transaction) -> None:
+            tx.execute(
+                f"DELETE FROM {t.attached} WHERE {t.holder} = ? AND policy_arn = ?",
+                (holder.lower(), arn),
+            )
+
+        await self._db.write(work)
+
+
+class Holdings:
+    """One kind's holdings in memory, written through to its store."""
+
+    def __init__(self, store: SqlHoldingStore) -> None:
+        self._store = store
+        self._inline: dict[str, dict[str, str]] = {}
+        self._attached: dict[str, list[str]] = {}
+
+    async def load(self) -> None:
+        self._inline, self._attached = {}, {}
+        for holder, name, document in await self._store.policies():
+            self._inline.setdefault(holder, {})[name] = document
+        for holder, arn in await self._store.attachments():
+            self._attached.setdefault(holder, []).append(arn)
+
+    def inline(self, holder: str) -> dict[str, str]:
+        """Name -> document of ``holder``'s inline policies."""
+        return dict(self._inline.get(holder.lower(), {}))
+
+    async def put(self, holder: str, name: str, document: str) -> None:
+        await self._store.put_policy(holder, name, document)
+        self._inline.setdefault(holder.lower(), {})[name] = document
+
+    async def delete(self, holder: str, name: str) -> None:
+        await self._store.delete_policy(holder, name)
+        self._inline.get(holder.lower(), {}).pop(name, None)
+
+    def attached(self, holder: str) -> list[str]:
+        return list(self._attached.get(holder.lower(), []))
+
+    async def attach(self, holder: str, arn: str) -> None:
+        await self._store.attach(holder, arn)
+        attached = self._attached.setdefault(holder.lower(), [])
+        if arn not in attached:
+            attached.append(arn)
+
+    async def detach(self, holder: str, arn: str) -> None:
+        await self._store.detach(holder, arn)
+        attached = self._attached.get(holder.lower(), [])
+        if arn in attached:
+            attached.remove(arn)
+
+    def holds_any(self, holder: str) -> bool:
+        return bool(self._inline.get(holder.lower()) or self._attached.get(holder.lower()))
+
+    def attachment_count(self, arn: str) -> int:
+        return sum(arn in arns for arns in self._attached.values())
