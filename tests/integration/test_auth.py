@@ -857,3 +857,57 @@ def test_get_session_token_acts_as_the_user_with_the_users_permissions(server: S
     status, error = refusal(client(server, "sts", **session).get_session_token)
     assert (status, error["Code"]) == (403, "AccessDenied")
     assert error["Message"] == "Cannot call GetSessionToken with session credentials"
+
+
+def test_a_queues_own_policy_allows_and_denies_as_a_resource_policy(server: Server) -> None:
+    iam, sqs = client(server, "iam"), client(server, "sqs")
+    url = sqs.create_queue(QueueName="shared")["QueueUrl"]
+    queue_arn = "arn:aws:sqs:us-east-1:000000000000:shared"
+    iam.create_user(UserName="producer")
+    producer = client(
+        server, "sqs", **_keys(iam.create_access_key(UserName="producer")["AccessKey"])
+    )
+    status, error = refusal(lambda: producer.send_message(QueueUrl=url, MessageBody="m"))
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    # Naming the account leaves the decision to the caller's own policies, as in IAM.
+    account_only = _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+        }
+    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": account_only})
+    assert refusal(lambda: producer.send_message(QueueUrl=url, MessageBody="m"))[0] == 403
+    # Naming the user grants it, to that queue only, for what it names only.
+    to_producer = _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:user/producer"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+        }
+    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": to_producer})
+    producer.send_message(QueueUrl=url, MessageBody="m")
+    producer.send_message_batch(QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "b"}])
+    assert refusal(lambda: producer.receive_message(QueueUrl=url))[0] == 403
+    # An explicit deny in the queue's policy wins over the caller's own allow.
+    iam.attach_user_policy(
+        UserName="producer", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess"
+    )
+    producer.receive_message(QueueUrl=url)
+    deny = _policy(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:ReceiveMessage",
+            "Resource": queue_arn,
+        }
+    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": deny})
+    status, error = refusal(lambda: producer.receive_message(QueueUrl=url))
+    assert error["Message"].endswith("with an explicit deny in a resource-based policy")
+    # The administrator is not bound by it, as the account's root is not.
+    sqs.receive_message(QueueUrl=url)

@@ -9,7 +9,6 @@ deploy`` and ``altus up --example`` name by default.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 from collections.abc import Mapping
 from dataclasses import replace
@@ -31,6 +30,7 @@ from altus.iam.policy_book import PolicyBook
 from altus.iam.roles import Role, RoleExists, SqlRoleStore, new_role_id
 from altus.iam.users import SqlUserStore, User, UserExists
 from altus.identity.authenticator import ADMIN, Identity, Permissions, unique_id
+from altus.identity.documents import parsed
 from altus.identity.keys import AccessKey
 
 #: The role Altus makes on first start for functions deployed without one named.
@@ -52,12 +52,9 @@ MAX_ATTACHED = 10
 MAX_KEYS = 2
 
 
-@functools.lru_cache(maxsize=4096)
 def _parsed(document: str) -> Mapping[str, Any]:
-    """A stored policy document as the evaluator reads it (each parsed once: the same
-    few documents are read on every authorised call)."""
-    parsed: Mapping[str, Any] = json.loads(document)
-    return parsed
+    """A stored document (checked by ``policies.parse`` when it was stored)."""
+    return parsed(document) or {}
 
 
 class Iam:

@@ -25,6 +25,7 @@ from typing import Any
 
 from altus.arns import Account
 from altus.clock import SYSTEM, Clock
+from altus.identity.documents import parsed
 from altus.queues import attributes as queue_attributes
 from altus.queues.base import (
     Dedup,
@@ -170,6 +171,14 @@ class QueueService:
     def queue(self, name: str) -> Queue:
         """The queue named ``name``; QueueDoesNotExist if there is none."""
         return self._state(name).queue
+
+    def policies(self, name: str) -> list[Mapping[str, Any]]:
+        """The queue's own access policy (its ``Policy`` attribute), as the authoriser
+        reads resource policies; none for a queue without one, or no such queue."""
+        state = self._queues.get(name)
+        document = state.queue.attributes.get("Policy", "") if state is not None else ""
+        found = parsed(document) if document else None
+        return [found] if found is not None else []
 
     def _next_seq(self) -> int:
         self._seq += 1
