@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 
 from altus.arns import Account
 from altus.clock import FakeClock
-from altus.identity.authenticator import Identity, Wire
+from altus.identity.authenticator import RELOAD_EVERY, Identity, Wire
 from altus.identity.errors import ExpiredToken, UnrecognizedClient
 from altus.identity.keys import AccessKey
 
@@ -92,3 +92,28 @@ def test_a_role_session_works_with_its_token_until_it_expires(tmp_path: Path) ->
     clock.set(clock.now() + 3601)
     with pytest.raises(ExpiredToken):
         made.authenticate(wire(session.key.id, session.key.secret, session.token), service="lambda")
+
+
+def test_servers_sharing_a_store_learn_of_each_others_key_changes(tmp_path: Path) -> None:
+    keys, clock = MemoryKeys(), FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    one = identity(tmp_path / "one", keys, clock)
+    two = identity(tmp_path / "two", keys, clock)
+    made = asyncio.run(one.add_key("arn:aws:iam::123456789012:user/ann"))
+    request = wire(made.id, made.secret, None)
+    assert one.authenticate(request, service="lambda").arn.endswith(":user/ann")
+    with pytest.raises(UnrecognizedClient):
+        two.authenticate(request, service="lambda")
+    asyncio.run(two.keep_fresh())  # too soon: nothing read again
+    with pytest.raises(UnrecognizedClient):
+        two.authenticate(request, service="lambda")
+    clock.advance(RELOAD_EVERY)
+    asyncio.run(two.keep_fresh())
+    assert two.authenticate(request, service="lambda").arn.endswith(":user/ann")
+    # A key deactivated or deleted on one stops signing on the other too.
+    asyncio.run(one.set_key_status(made.id, "Inactive"))
+    clock.advance(RELOAD_EVERY)
+    asyncio.run(two.keep_fresh())
+    with pytest.raises(UnrecognizedClient):
+        two.authenticate(wire(made.id, made.secret, None), service="lambda")
+    asyncio.run(one.delete_key(made.id))
+    assert one.key(made.id) is None and keys.stored == [one.admin_key()]

@@ -58,6 +58,9 @@ IAM = "iam"
 OPEN = "open"
 #: How often expired sessions are forgotten (seconds).
 _PRUNE_EVERY = 60.0
+#: How often the keys are read again from the store (seconds): what another server
+#: sharing it made, deactivated or deleted counts here within this long.
+RELOAD_EVERY = 5.0
 #: The administrator's user name (its ARN: ``arn:aws:iam::<account>:user/admin``).
 ADMIN = "admin"
 
@@ -171,6 +174,11 @@ class Identity:
         self._keys: dict[str, AccessKey] = {}
         self._sessions: dict[str, SessionCredentials] = {}
         self._next_prune = 0.0
+        self._next_reload = 0.0
+        self._reloading = False
+        #: Counts this server's own key changes, so a reload that overlapped one is
+        #: dropped rather than undo it.
+        self._changes = 0
         #: A principal's permissions, by its ARN (IAM sets this when it is built; none
         #: before).
         self.permissions_of: Callable[[str], Permissions] = lambda arn: Permissions()
@@ -195,6 +203,25 @@ class Identity:
             write_credentials(self.credentials_file, admin, self._account.region)
         self._all = {key.id: key for key in keys}
         self._keys = active(keys)
+        self._next_reload = self._clock.now() + RELOAD_EVERY
+
+    async def keep_fresh(self) -> None:
+        """Read the keys again if it has been ``RELOAD_EVERY`` seconds: servers sharing a
+        store learn of one another's key changes this way (the dispatcher calls this
+        before it admits a request). At most one reload runs at a time."""
+        now = self._clock.now()
+        if now < self._next_reload or self._reloading:
+            return
+        self._reloading = True
+        changes = self._changes
+        try:
+            keys = await self._store.keys()
+        finally:
+            self._reloading = False
+            self._next_reload = now + RELOAD_EVERY
+        if changes == self._changes:
+            self._all = {key.id: key for key in keys}
+            self._keys = active(keys)
 
     def admin_key(self) -> AccessKey:
         admin_arn = self._account.arn("iam", f"user/{ADMIN}", regional=False)
@@ -205,6 +232,7 @@ class Identity:
     async def add_key(self, principal: str) -> AccessKey:
         """A new active key for ``principal``, stored before it is handed out."""
         key = new_key(principal, int(self._clock.now() * 1000))
+        self._changes += 1
         await self._store.put(key)
         self._all[key.id] = key
         self._keys[key.id] = key
@@ -225,6 +253,7 @@ class Identity:
         """``Active`` or ``Inactive``: an inactive key signs nothing until reactivated."""
         key = self._all[key_id]
         changed = AccessKey(key.id, key.secret, key.principal, key.created_ms, status)
+        self._changes += 1
         await self._store.put(changed)
         self._all[key_id] = changed
         if status == ACTIVE:
@@ -233,6 +262,7 @@ class Identity:
             self._keys.pop(key_id, None)
 
     async def delete_key(self, key_id: str) -> None:
+        self._changes += 1
         await self._store.delete(key_id)
         self._all.pop(key_id, None)
         self._keys.pop(key_id, None)
