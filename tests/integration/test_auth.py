@@ -25,7 +25,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, create_function, start_server
+from altus.packaging import zip_files
+from tests.conftest import ROLE, Server, create_function, start_server
 
 pytestmark = pytest.mark.integration
 
@@ -911,3 +912,60 @@ def test_a_queues_own_policy_allows_and_denies_as_a_resource_policy(server: Serv
     assert error["Message"].endswith("with an explicit deny in a resource-based policy")
     # The administrator is not bound by it, as the account's root is not.
     sqs.receive_message(QueueUrl=url)
+
+
+def test_using_a_layer_needs_get_layer_version_which_its_own_policy_may_grant(
+    server: Server,
+) -> None:
+    iam, lam = client(server, "iam"), client(server, "lambda")
+    layer = lam.publish_layer_version(
+        LayerName="shared-lib", Content={"ZipFile": zip_files({"python/lib.py": "X = 1\n"})}
+    )
+    iam.create_user(UserName="builder")
+    iam.put_user_policy(
+        UserName="builder",
+        PolicyName="build",
+        PolicyDocument=_policy(
+            {
+                "Effect": "Allow",
+                "Action": ["lambda:CreateFunction", "lambda:GetFunction", "iam:PassRole"],
+                "Resource": "*",
+            }
+        ),
+    )
+    builder = client(
+        server, "lambda", **_keys(iam.create_access_key(UserName="builder")["AccessKey"])
+    )
+
+    def create() -> Any:
+        return create_function(
+            builder,
+            "layered",
+            {"app.py": "import lib\ndef handler(e, c):\n    return lib.X\n"},
+            Layers=[layer["LayerVersionArn"]],
+            role=ROLE,
+        )
+
+    status, error = refusal(create)
+    assert (status, error["Code"]) == (403, "AccessDeniedException")
+    assert f"lambda:GetLayerVersion on resource: {layer['LayerVersionArn']}" in error["Message"]
+    # Granted to the account, the caller's own policies still decide, as in IAM.
+    lam.add_layer_version_permission(
+        LayerName="shared-lib",
+        VersionNumber=layer["Version"],
+        StatementId="account",
+        Action="lambda:GetLayerVersion",
+        Principal="000000000000",
+    )
+    assert refusal(create)[0] == 403
+    lam.add_layer_version_permission(
+        LayerName="shared-lib",
+        VersionNumber=layer["Version"],
+        StatementId="everyone",
+        Action="lambda:GetLayerVersion",
+        Principal="*",
+    )
+    create()
+    got = builder.get_layer_version_by_arn(Arn=layer["LayerVersionArn"])
+    assert got["Version"] == layer["Version"]
+    assert refusal(lambda: builder.list_layers())[0] == 403

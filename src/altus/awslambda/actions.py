@@ -1,6 +1,7 @@
 """The IAM action and resource each Lambda operation needs: ``lambda:<Operation>``, with
 the few whose action is named otherwise, on the function (with its qualifier), the layer
-or the tagged resource the call names, else ``*``."""
+or the tagged resource the call names, else ``*``. A function's and a layer version's own
+policies come with them: they may allow the call as well."""
 
 from __future__ import annotations
 
@@ -33,9 +34,13 @@ def actions(lam: Lambda, operation: str, members: Members) -> Needs:
             if ":" in members["LayerName"]
             else (members["LayerName"])
         )
-        return action, account.layer_arn(layer, members.get("VersionNumber"))
+        version = members.get("VersionNumber")
+        # A layer version's own policy (AddLayerVersionPermission) may allow it as well.
+        return action, account.layer_arn(layer, version), lam.layer_policies(layer, version)
     if operation == "GetLayerVersionByArn":
-        return action, str(members.get("Arn", "*"))
+        arn = str(members.get("Arn", "*"))
+        parsed = account.parse_layer_version_arn(arn)
+        return action, arn, lam.layer_policies(*parsed) if parsed is not None else []
     if "Resource" in members:
         return action, str(members["Resource"])
     return action, "*"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from altus.api.spec import Context
@@ -218,6 +218,33 @@ class Lambda:
             return []
         statements = (found or {}).get("statements") or []
         return [{"Version": "2012-10-17", "Statement": statements}] if statements else []
+
+    def layer_policies(self, name: str, version: int | None) -> list[dict[str, Any]]:
+        """A layer version's own policy (AddLayerVersionPermission), as a policy document,
+        if it has one."""
+        if version is None:
+            return []
+        try:
+            statements = self.layers.get(name, version).statements
+        except ResourceNotFound:
+            return []
+        return [{"Version": "2012-10-17", "Statement": list(statements)}] if statements else []
+
+    def check_layers(self, arns: Sequence[str], caller: Principal | None) -> None:
+        """Where requests are authenticated, a function may use a layer version only if
+        its caller may ``lambda:GetLayerVersion`` it, by its own policies or the layer
+        version's, as on AWS. (A layer ARN of no layer here is refused by CreateFunction
+        itself, in its words.)"""
+        if caller is None or not self.identity.enforcing:
+            return
+        for arn in arns:
+            parsed = self.account.parse_layer_version_arn(arn)
+            if parsed is None:
+                continue
+            name, version = parsed
+            self.identity.authorize(
+                caller, "lambda:GetLayerVersion", arn, self.layer_policies(name, version)
+            )
 
     def check_role(self, arn: str, caller: Principal | None) -> None:
         """Where requests are authenticated (``--auth iam``), the caller must be allowed

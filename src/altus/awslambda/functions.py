@@ -17,7 +17,9 @@ from altus.control.model import FunctionConfig
 async def create_function(lam: Lambda, call: Call, input: Members) -> Members:
     name = parse_unqualified(input["FunctionName"], lam.account)
     check_function_name(name)
-    lam.check_role(input["Role"], call.request.scope.get(PRINCIPAL))
+    caller = call.request.scope.get(PRINCIPAL)
+    lam.check_role(input["Role"], caller)
+    lam.check_layers(input.get("Layers") or [], caller)
     config = await lam.functions.create_function(name, input)
     return config_json(lam, config)
 
@@ -69,8 +71,10 @@ async def update_function_code(lam: Lambda, call: Call, input: Members) -> Membe
 
 async def update_function_configuration(lam: Lambda, call: Call, input: Members) -> Members:
     ref = ref_of(lam, input, qualified=False)
+    caller = call.request.scope.get(PRINCIPAL)
     if "Role" in input:
-        lam.check_role(input["Role"], call.request.scope.get(PRINCIPAL))
+        lam.check_role(input["Role"], caller)
+    lam.check_layers(input.get("Layers") or [], caller)
     return config_json(lam, await lam.functions.update_configuration(ref.name, input))
 
 
