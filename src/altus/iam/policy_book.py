@@ -52,7 +52,8 @@ class Managed:
 
 
 def _aws(policy: ManagedPolicy) -> Managed:
-    version = PolicyVersion(policy.version_id, policy.document, policy.created_ms)
+    # Its default version was made when the policy last changed.
+    version = PolicyVersion(policy.version_id, policy.document, policy.updated_ms)
     return Managed(
         policy.arn,
         policy.name,
