@@ -63,7 +63,8 @@ def test_conditions_must_hold_and_unknown_ones_keep_the_role_shut() -> None:
             "Effect": "Deny",
             "Principal": "*",
             "Action": "sts:AssumeRole",
-            "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
+            # An operator IAM does not have.
+            "Condition": {"DateAfter": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
         },
     )
     assert not trusts(denied_unknown, aws=[ACCOUNT_ROOT])

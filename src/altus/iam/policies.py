@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from altus.iam.errors import MalformedPolicyDocument
-from altus.identity.evaluation import conditions, glob, listed
+from altus.identity.evaluation import VARIABLES_VERSION, conditions, glob, listed
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 
@@ -80,7 +80,11 @@ def trusts(
         if not named or not _acts(statement, action):
             continue
         deny = statement.get("Effect") == "Deny"
-        holds = conditions(statement.get("Condition"), context or {})
+        holds = conditions(
+            statement.get("Condition"),
+            context or {},
+            variables=policy.get("Version") == VARIABLES_VERSION,
+        )
         if deny and holds is not False:
             return False
         if not deny and holds is True:
