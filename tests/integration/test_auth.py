@@ -763,6 +763,17 @@ def test_a_user_signs_with_its_own_keys_and_its_managed_policys_default_version_
     assert error["Message"].endswith("with an explicit deny in an identity-based policy")
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
     sqs.list_queues()
+    # A user's name is a policy variable.
+    own = _policy(
+        {
+            "Effect": "Allow",
+            "Action": "sqs:CreateQueue",
+            "Resource": "arn:aws:sqs:us-east-1:000000000000:${aws:username}-*",
+        }
+    )
+    iam.put_user_policy(UserName="dev", PolicyName="own-queues", PolicyDocument=own)
+    sqs.create_queue(QueueName="dev-scratch")
+    assert refusal(lambda: sqs.create_queue(QueueName="ops-scratch"))[1]["Code"] == ("AccessDenied")
     # An inactive key signs nothing; active again, it does.
     iam.update_access_key(UserName="dev", AccessKeyId=key["AccessKeyId"], Status="Inactive")
     status, error = refusal(sqs.list_queues)

@@ -8,6 +8,7 @@ import asyncio
 import datetime
 import stat
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,8 +18,8 @@ from botocore.credentials import Credentials
 
 from altus.arns import Account
 from altus.clock import FakeClock
-from altus.identity.authenticator import RELOAD_EVERY, Identity, Wire
-from altus.identity.errors import ExpiredToken, UnrecognizedClient
+from altus.identity.authenticator import RELOAD_EVERY, Identity, Permissions, Principal, Wire
+from altus.identity.errors import AccessDenied, ExpiredToken, UnrecognizedClient
 from altus.identity.keys import AccessKey
 
 ACCOUNT = Account(region="us-east-1", account_id="123456789012")
@@ -117,3 +118,73 @@ def test_servers_sharing_a_store_learn_of_each_others_key_changes(tmp_path: Path
         two.authenticate(wire(made.id, made.secret, None), service="lambda")
     asyncio.run(one.delete_key(made.id))
     assert one.key(made.id) is None and keys.stored == [one.admin_key()]
+
+
+def test_a_service_acts_on_a_resource_only_where_its_policy_names_it(tmp_path: Path) -> None:
+    clock = FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    made = identity(tmp_path, MemoryKeys(), clock)
+    function = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    bucket = "arn:aws:s3:::uploads"
+    # As AddPermission writes it: the service, with the event's source as conditions.
+    statement: dict[str, Any] = {
+        "Sid": "s3",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": function,
+        "Condition": {
+            "StringEquals": {"AWS:SourceAccount": "123456789012"},
+            "ArnLike": {"AWS:SourceArn": bucket},
+        },
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    invoke = "lambda:InvokeFunction"
+    made.authorize_service("s3.amazonaws.com", invoke, function, [policy], bucket, "123456789012")
+    refused = [
+        ("sns.amazonaws.com", bucket, "123456789012"),  # another service
+        ("s3.amazonaws.com", "arn:aws:s3:::other", "123456789012"),  # another source
+        ("s3.amazonaws.com", bucket, "210987654321"),  # another account's bucket
+        ("s3.amazonaws.com", None, None),  # no source: the conditions cannot hold
+    ]
+    for service, source, account in refused:
+        with pytest.raises(AccessDenied) as raised:
+            made.authorize_service(service, invoke, function, [policy], source, account)
+        assert raised.value.message == (
+            f"The service {service} is not authorized to perform: lambda:InvokeFunction on "
+            f"resource: {function} because no resource-based policy allows the "
+            "lambda:InvokeFunction action"
+        )
+    # An account's principal or a wildcard AWS principal does not name a service.
+    for principal in ({"AWS": "*"}, {"AWS": "arn:aws:iam::123456789012:root"}):
+        widened = {"Statement": [{**statement, "Principal": principal}]}
+        with pytest.raises(AccessDenied):
+            made.authorize_service("s3.amazonaws.com", invoke, function, [widened], bucket)
+
+
+def test_temporary_credentials_carry_their_issue_time_long_term_keys_do_not(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    made = identity(tmp_path, MemoryKeys(), clock)
+    # Allowed only where the caller signs with temporary credentials.
+    needs_session = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sqs:ListQueues",
+                "Resource": "*",
+                "Condition": {
+                    "Null": {"aws:TokenIssueTime": "false"},
+                    "StringEquals": {"aws:PrincipalType": "User"},
+                },
+            }
+        ],
+    }
+    made.permissions_of = lambda arn: Permissions([needs_session])
+    user = "arn:aws:iam::123456789012:user/ann"
+    long_term = asyncio.run(made.add_key(user))
+    with pytest.raises(AccessDenied):
+        made.authorize(Principal(user, long_term.id), "sqs:ListQueues", "*")
+    session = made.temporary(user, 900)
+    made.authorize(Principal(user, session.key.id), "sqs:ListQueues", "*")

@@ -44,6 +44,16 @@ _RAW = "altus.raw"
 _OPERATION = "altus.operation"
 
 
+def request_context(scope: Scope) -> dict[str, str]:
+    """The condition keys a request itself gives (``aws:SourceIp``,
+    ``aws:SecureTransport``): for every authorisation made on its behalf."""
+    client = scope.get("client")
+    context = {"aws:SecureTransport": "true" if scope.get("scheme") == "https" else "false"}
+    if client:
+        context["aws:SourceIp"] = client[0]
+    return context
+
+
 def caller(call: Call, identity: Identity) -> Principal | None:
     """Who made a call: with ``--auth iam``, the principal the dispatcher verified; with
     ``--auth open``, whoever the request's key belongs to where Altus knows it (nothing
@@ -176,7 +186,9 @@ class BoundService:
             if principal is not None and self.identity is not None:
                 # Altus's own pages (under /_altus) are the administrator's: another
                 # principal needs a policy allowing ``altus:Admin``.
-                self.identity.authorize(principal, "altus:Admin", "*")
+                self.identity.authorize(
+                    principal, "altus:Admin", "*", context=request_context(scope)
+                )
             await route.handle(scope, receive, watched)
         except AltusError as error:
             if started:
@@ -231,15 +243,10 @@ class BoundService:
         else:
             needed = (f"{self.signing_name}:{operation}", "*")
         if needed is not None:
-            client = request.scope.get("client")
-            context = {
-                "aws:SecureTransport": "true"
-                if request.scope.get("scheme") == "https"
-                else "false",
-                **({"aws:SourceIp": client[0]} if client else {}),
-            }
             policies = needed[2] if len(needed) == 3 else ()
-            self.identity.authorize(principal, needed[0], needed[1], policies, context)
+            self.identity.authorize(
+                principal, needed[0], needed[1], policies, request_context(request.scope)
+            )
 
     def _unknown(self, request: Request, name: str | None) -> AltusError:
         if self.spec.unknown is not None:

@@ -36,6 +36,7 @@ from starlette.types import Receive, Scope, Send
 from altus import ids
 from altus.api.chunked import ChunkedResponse, Truncated
 from altus.api.protocols.common import read_body
+from altus.api.service import request_context
 from altus.api.spec import HostRule
 from altus.awslambda.component import Lambda
 from altus.awslambda.invoke import SYNC_PAYLOAD_LIMIT
@@ -216,7 +217,7 @@ async def _signed_by(lam: Lambda, request: Request, function: FunctionRef) -> Pr
             "lambda:InvokeFunctionUrl",
             lam.account.function_arn(function.name, function.qualifier),
             lam.policies(function),
-            {"lambda:FunctionUrlAuthType": "AWS_IAM"},
+            {"lambda:FunctionUrlAuthType": "AWS_IAM", **request_context(scope)},
         )
         return caller
     except IdentityError:

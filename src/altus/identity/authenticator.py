@@ -372,7 +372,7 @@ class Identity:
         action: str,
         resource: str,
         resource_policies: Sequence[Mapping[str, Any]] = (),
-        context: Mapping[str, str] | None = None,
+        context: evaluation.Context | None = None,
     ) -> None:
         """Raise AccessDenied unless ``principal`` may perform ``action`` on ``resource``,
         by IAM's logic within one account:
@@ -389,24 +389,32 @@ class Identity:
 
         The administrator may do anything, as with AdministratorAccess. Conditions read
         ``context`` with the global keys added (``aws:PrincipalArn``,
-        ``aws:PrincipalAccount``, ``aws:userid``, ``aws:username`` for a user,
-        ``aws:RequestedRegion``, ``aws:CurrentTime``, ``aws:EpochTime``)."""
+        ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:userid``, ``aws:username``
+        for a user, ``aws:RequestedRegion``, ``aws:CurrentTime``, ``aws:EpochTime``, and
+        for temporary credentials ``aws:TokenIssueTime`` and
+        ``aws:MultiFactorAuthPresent``)."""
         if principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False):
             return
         now = self._clock.now()
-        known = {
+        user = principal.user_name
+        known: dict[str, evaluation.ContextValue] = {
             "aws:PrincipalArn": principal.role_arn or principal.arn,
             "aws:PrincipalAccount": self._account.account_id,
+            "aws:PrincipalType": (
+                "AssumedRole" if principal.role_arn else "User" if user else "Account"
+            ),
             "aws:userid": principal.user_id,
             "aws:RequestedRegion": self._account.region,
-            "aws:CurrentTime": datetime.datetime.fromtimestamp(now, datetime.UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            ),
+            "aws:CurrentTime": _iso(now),
             "aws:EpochTime": str(int(now)),
         }
-        user = principal.user_name
         if user is not None:
             known["aws:username"] = user
+        session = self._sessions.get(principal.access_key)
+        if session is not None:
+            # Absent for long-term keys: that absence is what a Null condition tests.
+            known["aws:TokenIssueTime"] = _iso(session.key.created_ms / 1000)
+            known["aws:MultiFactorAuthPresent"] = "false"
         known.update(context or {})
         permissions = self.permissions_of(principal.arn)
         own = evaluation.evaluate(permissions.identity, action, resource, known)
@@ -417,7 +425,6 @@ class Identity:
             if permissions.boundary is None
             else evaluation.evaluate(permissions.boundary, action, resource, known)
         )
-        session = self._sessions.get(principal.access_key)
         narrowed = (
             None
             if session is None or session.policies is None
@@ -456,6 +463,48 @@ class Identity:
             f"{resource} {why}"
         )
 
+    def authorize_service(
+        self,
+        service: str,
+        action: str,
+        resource: str,
+        resource_policies: Sequence[Mapping[str, Any]],
+        source_arn: str | None = None,
+        source_account: str | None = None,
+    ) -> None:
+        """Raise AccessDenied unless the resource's own policies let ``service`` (a
+        service principal: ``s3.amazonaws.com``) perform ``action`` on it, as when S3,
+        SNS or EventBridge invokes a function: a service has no identity policies, so only
+        a statement naming it grants, with its conditions read against the event's source
+        (``aws:SourceArn``, ``aws:SourceAccount``). In both modes: this is what the
+        resource's owner configured, not a caller's credentials."""
+        now = self._clock.now()
+        known: dict[str, evaluation.ContextValue] = {
+            "aws:PrincipalIsAWSService": "true",
+            "aws:PrincipalServiceName": service,
+            "aws:RequestedRegion": self._account.region,
+            "aws:CurrentTime": _iso(now),
+            "aws:EpochTime": str(int(now)),
+        }
+        if source_arn is not None:
+            known["aws:SourceArn"] = source_arn
+        if source_account is not None:
+            known["aws:SourceAccount"] = source_account
+        said = evaluation.evaluate_resource(
+            resource_policies, (), action, resource, known, services=(service,)
+        )
+        if said == evaluation.ALLOW:
+            return
+        why = (
+            "with an explicit deny in a resource-based policy"
+            if said == evaluation.DENY
+            else f"because no resource-based policy allows the {action} action"
+        )
+        raise AccessDenied(
+            f"The service {service} is not authorized to perform: {action} on resource: "
+            f"{resource} {why}"
+        )
+
     def _session_key(self, key_id: str, token: str | None) -> AccessKey:
         session = self._sessions.get(key_id)
         if session is None:
@@ -466,3 +515,7 @@ class Identity:
         if session.expiration <= self._clock.now():
             raise ExpiredToken()
         return session.key
+
+
+def _iso(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -3,6 +3,7 @@ never be denied, as on AWS), AssumeRole and GetSessionToken."""
 
 from __future__ import annotations
 
+from altus.api.service import request_context
 from altus.api.spec import Call, Members
 from altus.sts.component import Sts, expiration
 
@@ -21,6 +22,7 @@ async def assume_role(sts: Sts, call: Call, input: Members) -> Members:
         input.get("Policy"),
         [entry["arn"] for entry in input.get("PolicyArns") or []],
         input.get("ExternalId"),
+        request_context(call.request.scope),
     )
     answer: Members = {
         "Credentials": {

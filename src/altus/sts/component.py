@@ -63,13 +63,16 @@ class Sts:
         policy: str | None,
         policy_arns: list[str],
         external_id: str | None = None,
+        request: Mapping[str, str] | None = None,
     ) -> tuple[SessionCredentials, str, int | None]:
         """Temporary credentials of ``role_arn`` for ``caller``, if the role's trust policy
         lets it assume the role: (credentials, the session's ``AssumedRoleId``, the packed
-        size of the session policies as a percentage, where some were given)."""
+        size of the session policies as a percentage, where some were given). ``request``:
+        the condition keys the request gives (``aws:SourceIp`` ...)."""
         root = self.account.arn("iam", "root", regional=False)
         named = [caller.arn] + ([caller.role_arn] if caller.role_arn is not None else [])
         context = {
+            **(request or {}),
             "aws:PrincipalArn": caller.role_arn or caller.arn,
             "aws:PrincipalAccount": self.account.account_id,
         }
