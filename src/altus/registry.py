@@ -13,12 +13,16 @@ from altus.awslambda.spec import SPEC as LAMBDA
 from altus.iam.spec import SPEC as IAM
 from altus.logs.spec import SPEC as LOGS
 from altus.queues.spec import SPEC as SQS
+from altus.secretsmanager.spec import SPEC as SECRETSMANAGER
+from altus.ssm.spec import SPEC as SSM
 from altus.sts.spec import SPEC as STS
 
 SERVICES: tuple[ServiceSpec, ...] = (
     LOGS,
     SQS,
     IAM,
+    SECRETSMANAGER,
+    SSM,
     LAMBDA,
     STS,
 )

@@ -558,3 +558,232 @@ async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Pa
     )
     assert versions == {"functions": 2, "async": 2, "queues": 1}
     await asyncio.to_thread(again.close)
+
+
+# --- Secrets Manager ----------------------------------------------------------------------
+# (Imports inside the tests: this section is appended beside other services' sections.)
+
+
+def _secret(name: str = "db/password", **changes: Any) -> Any:
+    from altus.secretsmanager.model import Secret, Version
+
+    secret = Secret(
+        arn=f"arn:aws:secretsmanager:us-east-1:1:secret:{name}-AbCdEf",
+        name=name,
+        created_ms=1000,
+        changed_ms=1000,
+        description="the database's",
+        tags=(("env", "prod"), ("team", "core")),
+        policy='{"Statement": []}',
+        versions=(
+            Version("v1" * 16, ("AWSPREVIOUS",), 1000, None, None, 0),
+            Version("v2" * 16, ("AWSCURRENT", "mine"), 2000, "alias/k", 86_400_000, 1),
+        ),
+    )
+    return secret.replace(**changes)
+
+
+async def test_secrets_are_stored_with_their_versions_and_sealed_values(
+    database: Database, tmp_path: Path
+) -> None:
+    from altus.secretsmanager.errors import DecryptionFailure
+    from altus.secretsmanager.sql_store import SCHEMA as SECRETS
+    from altus.secretsmanager.sql_store import SqlSecretStore
+    from altus.secretsmanager.store import NameTaken
+
+    database.migrate([SECRETS])
+    store = SqlSecretStore(database, FernetCipher.from_file(tmp_path / "secret.key"))
+    secret = _secret()
+    await store.create(secret, {"v1" * 16: "hunter2-in-clear", "v2" * 16: b"\x00binary\xff"})
+    assert await store.load() == [secret]
+    assert await store.value(secret.arn, "v1" * 16) == "hunter2-in-clear"
+    assert await store.value(secret.arn, "v2" * 16) == b"\x00binary\xff"
+    assert await store.value(secret.arn, "nope") is None
+    # Nothing of a value, nor whether it is text, is stored in clear.
+    sealed = await database.read(lambda tx: tx.execute("SELECT sealed FROM sm_versions").fetchall())
+    assert all("hunter2" not in text and "binary" not in text for (text,) in sealed)
+    # Names are unique: another secret of the name writes nothing.
+    with pytest.raises(NameTaken):
+        await store.create(_secret(arn=secret.arn + "x", versions=()), {})
+    assert len(await store.load()) == 1
+    # Saving: a new version with its value, one dropped, labels and metadata changed;
+    # the kept version's value is the one first stored.
+    from altus.secretsmanager.model import Version
+
+    kept = secret.versions[1].replace(stages=("AWSPREVIOUS",), kms_key_id="alias/other")
+    added = Version("v3" * 16, ("AWSCURRENT",), 3000, None, None, 2)
+    changed = secret.replace(
+        versions=(kept, added), tags=(), policy=None, purge_ms=9000, deleted_ms=3000
+    )
+    await store.save(changed, {added.id: "third"})
+    assert await store.load() == [changed]
+    assert await store.value(secret.arn, "v1" * 16) is None
+    assert await store.value(secret.arn, "v2" * 16) == b"\x00binary\xff"
+    assert await store.value(secret.arn, "v3" * 16) == "third"
+    # Another key cannot open the values, and says so.
+    (tmp_path / "other").mkdir()
+    stranger = SqlSecretStore(database, FernetCipher.from_file(tmp_path / "other" / "k"))
+    with pytest.raises(DecryptionFailure):
+        await stranger.value(secret.arn, "v3" * 16)
+    # Purged: the secret, its versions and their values are gone, and a late save of it
+    # brings nothing back.
+    await store.purge(secret.arn)
+    await store.save(changed, {})
+    assert await store.load() == []
+    left = await database.read(lambda tx: tx.execute("SELECT count(*) FROM sm_versions").fetchone())
+    assert left[0] == 0
+
+
+async def test_a_failed_secret_save_changes_nothing(database: Database, tmp_path: Path) -> None:
+    from altus.secretsmanager.model import Version
+    from altus.secretsmanager.sql_store import SCHEMA as SECRETS
+    from altus.secretsmanager.sql_store import SqlSecretStore
+
+    database.migrate([SECRETS])
+    store = SqlSecretStore(database, FernetCipher.from_file(tmp_path / "secret.key"))
+    secret = _secret(versions=(Version("v1" * 16, ("AWSCURRENT",), 1000),))
+    await store.create(secret, {"v1" * 16: "one"})
+    broken = secret.replace(
+        description="changed", versions=(*secret.versions, Version("v2" * 16, (), 2000, seq=1))
+    )
+    with pytest.raises(KeyError):  # a new version without its value
+        await store.save(broken, {})
+    assert await store.load() == [secret]
+
+
+async def test_secret_values_leave_no_trace_in_sqlite_files(tmp_path: Path) -> None:
+    from altus.secretsmanager.model import Version
+    from altus.secretsmanager.sql_store import SCHEMA as SECRETS
+    from altus.secretsmanager.sql_store import SqlSecretStore
+
+    storage = Storage(f"sqlite:{tmp_path / 'altus.db'}")
+    db = storage.database()
+    db.migrate([SECRETS])
+    store = SqlSecretStore(db, FernetCipher.from_file(tmp_path / "secret.key"))
+    secret = _secret(versions=(Version("v1" * 16, ("AWSCURRENT",), 1000),))
+    await store.create(secret, {"v1" * 16: "plain-text-password-0042"})
+    await asyncio.to_thread(storage.close)
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("altus.db*"))
+    assert b"plain-text-password-0042" not in raw
+    assert b"db/password" in raw  # the name is stored, as on AWS: only values are sealed
+
+
+# --- SSM parameters -------------------------------------------------------------------------
+
+
+def _ssm_version(name: str, version: int, value: str = "v", **changes: Any) -> Any:
+    from altus.ssm.model import ParameterVersion
+
+    fields: dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "type": "String",
+        "value": value,
+        "tier": "Standard",
+        "data_type": "text",
+        "modified_ms": 1000 + version,
+        "modified_by": "arn:aws:iam::000000000000:root",
+    }
+    fields.update(changes)
+    return ParameterVersion(**fields)
+
+
+async def test_ssm_parameters_versions_labels_and_tags(database: Database, tmp_path: Path) -> None:
+    from altus.ssm.model import PutPlan
+    from altus.ssm.sql_store import SCHEMA as SSM
+    from altus.ssm.sql_store import SqlParameterStore
+    from altus.ssm.store import StoreConflict
+
+    database.migrate([SSM])
+    store = SqlParameterStore(database, FernetCipher.from_file(tmp_path / "secret.key"))
+    await store.put(PutPlan(_ssm_version("/a/x", 1, "one"), None, tags={"team": "web"}))
+    await store.put(PutPlan(_ssm_version("/a/x", 2, "two", tier="Advanced"), 1))
+    # Planned against version 1 again: another writer got there first.
+    with pytest.raises(StoreConflict):
+        await store.put(PutPlan(_ssm_version("/a/x", 2, "late"), 1))
+    with pytest.raises(StoreConflict):  # made meanwhile by another writer
+        await store.put(PutPlan(_ssm_version("/a/x", 1, "dup"), None))
+    found = await store.parameter("/a/x")
+    assert found is not None
+    assert (found.latest.value, found.latest.version, found.versions) == ("two", 2, (1, 2))
+    assert found.tags == {"team": "web"}
+    assert (await store.count("Standard"), await store.count("Advanced")) == (0, 1)
+    first = await store.version("/a/x", 1)
+    assert first is not None and first.value == "one"
+    assert await store.version("/a/x", 3) is None
+
+    await store.label("/a/x", 1, ["prod", "beta"])
+    await store.label("/a/x", 2, ["prod"])  # moves
+    found = await store.parameter("/a/x")
+    assert found is not None and found.labels == {"prod": 2, "beta": 1}
+    assert found.latest.labels == ("prod",)
+    with pytest.raises(StoreConflict):  # the version is not kept
+        await store.label("/a/x", 7, ["x"])
+    with pytest.raises(StoreConflict):  # more than ten on one version: nothing written
+        await store.label("/a/x", 1, [f"l{i}" for i in range(10)])
+    assert [v.labels for v in await store.history("/a/x", 0, 10)] == [("beta",), ("prod",)]
+    assert [v.version for v in await store.history("/a/x", 1, 10)] == [2]
+    assert await store.unlabel("/a/x", 1, ["prod", "beta", "beta"]) == ["beta"]
+
+    # Dropping the oldest version: refused while it carries a label.
+    await store.label("/a/x", 1, ["old"])
+    with pytest.raises(StoreConflict):
+        await store.put(PutPlan(_ssm_version("/a/x", 3, "three"), 2, drop=1))
+    await store.unlabel("/a/x", 1, ["old"])
+    await store.put(PutPlan(_ssm_version("/a/x", 3, "three"), 2, drop=1))
+    assert [v.version for v in await store.history("/a/x", 0, 10)] == [2, 3]
+
+    def add(tags: dict[str, str]) -> dict[str, str]:
+        return {**tags, "env": "prod"}
+
+    assert await store.retag("/a/x", add) == {"team": "web", "env": "prod"}
+    assert await store.retag("/none", add) is None
+
+    def refuse(tags: dict[str, str]) -> dict[str, str]:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        await store.retag("/a/x", refuse)
+    found = await store.parameter("/a/x")
+    assert found is not None and found.tags == {"team": "web", "env": "prod"}
+
+    for name in ("/a/y", "/b/z", "plain"):
+        await store.put(PutPlan(_ssm_version(name, 1), None))
+    assert [p.name for p in await store.listing("", 10)] == ["/a/x", "/a/y", "/b/z", "plain"]
+    assert [p.name for p in await store.listing("/a/x", 10, "/a/")] == ["/a/y"]
+    assert [p.name for p in await store.listing("", 2)] == ["/a/x", "/a/y"]
+    assert await store.delete(["/a/x", "/nope", "/a/x"]) == ["/a/x"]
+    assert await store.parameter("/a/x") is None
+    assert await store.history("/a/x", 0, 10) == []
+    # A name made again starts afresh: no label or tag is left of the old one.
+    await store.put(PutPlan(_ssm_version("/a/x", 1), None))
+    found = await store.parameter("/a/x")
+    assert found is not None and (found.labels, found.tags) == ({}, {})
+
+
+async def test_ssm_secure_strings_are_sealed_at_rest(database: Database, tmp_path: Path) -> None:
+    from altus.ssm.model import PutPlan
+    from altus.ssm.sql_store import SCHEMA as SSM
+    from altus.ssm.sql_store import SqlParameterStore
+
+    database.migrate([SSM])
+    store = SqlParameterStore(database, FernetCipher.from_file(tmp_path / "secret.key"))
+    secure = _ssm_version("/s", 1, "sealed-value-0042", type="SecureString", key_id="alias/aws/ssm")
+    await store.put(PutPlan(secure, None))
+    await store.put(PutPlan(_ssm_version("/p", 1, "plain-value-0042"), None))
+    stored = await database.read(
+        lambda tx: dict(tx.execute("SELECT name, value FROM ssm_versions").fetchall())
+    )
+    assert stored["/p"] == "plain-value-0042"
+    assert "sealed-value" not in stored["/s"]
+    found = await store.version("/s", 1)
+    assert found is not None
+    assert (found.value, found.sealed, found.key_id) == (
+        "sealed-value-0042",
+        stored["/s"],
+        "alias/aws/ssm",
+    )
+    (tmp_path / "other").mkdir()
+    stranger = SqlParameterStore(database, FernetCipher.from_file(tmp_path / "other" / "k"))
+    with pytest.raises(SecretError):
+        await stranger.parameter("/s")

@@ -1,7 +1,6 @@
-"""Policy documents as IAM checks them when they are stored: JSON, a ``Version`` of
-``2012-10-17`` or ``2008-10-17`` where one is given, one or more statements, each with an
-``Effect`` of ``Allow`` or ``Deny`` and an action. A role's trust policy names who may
-assume the role (``Principal``) and no resources.
+"""Policy documents as IAM checks them when they are stored (``altus.identity.grammar``,
+refusals as IAM's MalformedPolicyDocument): a role's trust policy names who may assume
+the role (``Principal``) and no resources.
 
 ``trusts`` answers the question CreateFunction asks of a role (may this service principal,
 ``lambda.amazonaws.com``, assume it?) and the one AssumeRole asks (may this caller?).
@@ -9,52 +8,28 @@ assume the role (``Principal``) and no resources.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from altus.iam.errors import MalformedPolicyDocument
+from altus.identity import grammar
 from altus.identity.evaluation import VARIABLES_VERSION, conditions, glob, listed
-
-VERSIONS = ("2012-10-17", "2008-10-17")
 
 
 def parse(document: str, *, trust: bool = False) -> dict[str, Any]:
     """The policy ``document`` as a dict; raises MalformedPolicyDocument with IAM's words
-    for what is wrong with it."""
+    for what is wrong with it (``altus.identity.grammar``)."""
     try:
-        policy = json.loads(document)
-    except ValueError:
-        raise MalformedPolicyDocument("This policy contains invalid Json") from None
-    if not isinstance(policy, dict):
-        raise MalformedPolicyDocument("This policy contains invalid Json")
-    version = policy.get("Version")
-    if version is not None and version not in VERSIONS:
-        raise MalformedPolicyDocument("The policy must contain a valid version string")
-    statements = list(_statements(policy))
-    if not statements:
-        raise MalformedPolicyDocument("Syntax errors in policy.")
-    for statement in statements:
-        if statement.get("Effect") not in ("Allow", "Deny"):
-            raise MalformedPolicyDocument("Syntax errors in policy.")
-        if "Action" not in statement and "NotAction" not in statement:
-            raise MalformedPolicyDocument("Policy statement must contain actions.")
-        if trust:
-            if "Principal" not in statement and "NotPrincipal" not in statement:
-                raise MalformedPolicyDocument("AssumeRolepolicy contained an invalid principal")
-            if "Resource" in statement or "NotResource" in statement:
-                raise MalformedPolicyDocument("Has prohibited field Resource")
-        elif "Resource" not in statement and "NotResource" not in statement:
-            raise MalformedPolicyDocument("Policy statement must contain resources.")
-    return policy
+        return grammar.parse(document, trust=trust)
+    except grammar.Malformed as problem:
+        raise MalformedPolicyDocument(str(problem)) from None
 
 
 def _statements(policy: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    found = policy.get("Statement")
-    for statement in found if isinstance(found, list) else [found]:
-        if not isinstance(statement, dict):
-            raise MalformedPolicyDocument("Syntax errors in policy.")
-        yield statement
+    try:
+        yield from grammar.statements(policy)
+    except grammar.Malformed as problem:
+        raise MalformedPolicyDocument(str(problem)) from None
 
 
 def trusts(

@@ -1,0 +1,1 @@
+"""AWS Secrets Manager: secrets with versions and staging labels, encrypted at rest."""
