@@ -189,6 +189,50 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@dataclass(frozen=True)
+class NodeSdkSource:
+    """The AWS SDK for JavaScript of Node.js functions, prepared once for the session's
+    servers (their ``node_sdk_source``), or why it could not be."""
+
+    path: Path | None
+    why: str = ""
+    #: The npm cache its install filled: the other kind of ``node_sdk_source``.
+    npm_cache: Path | None = None
+
+    def env(self) -> dict[str, str]:
+        """What points ``altus up`` at it (nothing where there is none: the server then
+        tries the registry itself, if a Node.js function is made)."""
+        return {"ALTUS_NODE_SDK_SOURCE": str(self.path)} if self.path is not None else {}
+
+    def required(self) -> Path:
+        """For tests of the SDK itself: skipped without it, but in CI, a failure."""
+        if self.path is None:
+            unavailable("The AWS SDK for JavaScript (npm and its registry)", self.why)
+        assert self.path is not None
+        return self.path
+
+
+@pytest.fixture(scope="session")
+def node_sdk_source(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> NodeSdkSource:
+    """Installed by the server's own code (``altus.runtimes.node_sdk.install``, from the
+    npm registry) into pytest's cache, where later sessions find it, so that no test
+    server downloads it."""
+    from altus.runtimes.node_sdk import SdkUnavailable, find_npm, install
+
+    cache = getattr(request.config, "cache", None)
+    root = cache.mkdir("altus-node-sdk") if cache is not None else tmp_path_factory.mktemp("sdk")
+    npm_cache = root / "npm-cache"
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("npm_config_cache", str(npm_cache))  # npm's downloads kept there
+            made = install(root, find_npm("node"))
+    except SdkUnavailable as error:
+        return NodeSdkSource(None, str(error))
+    return NodeSdkSource(made, npm_cache=npm_cache if (npm_cache / "_cacache").is_dir() else None)
+
+
 #: The sandbox backends this machine runs: ``linux`` needs root on Linux (where it must
 #: work: a server asked for it explicitly fails to start otherwise).
 #: The sandbox backends this machine runs: ``linux`` needs root on Linux (where it must
@@ -245,22 +289,29 @@ SERVERS = [(sandbox, "sqlite") for sandbox in SANDBOXES] + [("process", "postgre
 
 @pytest.fixture(scope="module", params=SERVERS, ids=[f"{s}-{k}" for s, k in SERVERS])
 def altus_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    node_sdk_source: NodeSdkSource,
 ) -> Iterator[Server]:
     sandbox, store = request.param
     server = start_server(
         tmp_path_factory.mktemp("altus"),
-        extra_env={"ALTUS_SANDBOX": sandbox, **store_env(request, store)},
+        extra_env={"ALTUS_SANDBOX": sandbox, **store_env(request, store), **node_sdk_source.env()},
     )
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def linux_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def linux_server(
+    tmp_path_factory: pytest.TempPathFactory, node_sdk_source: NodeSdkSource
+) -> Iterator[Server]:
     """A real ``altus up`` on the linux sandbox, one per test module."""
     needs_linux_sandbox()
-    server = start_server(tmp_path_factory.mktemp("linux"), extra_env={"ALTUS_SANDBOX": "linux"})
+    server = start_server(
+        tmp_path_factory.mktemp("linux"),
+        extra_env={"ALTUS_SANDBOX": "linux", **node_sdk_source.env()},
+    )
     assert server.sandbox == "linux"
     yield server
     server.stop()

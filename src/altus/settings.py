@@ -133,6 +133,14 @@ class Settings(BaseSettings):
         description="Override a runtime's interpreter, e.g. {python3.12: /usr/bin/python3.12}.",
     )
     node_binary: str = Field("node", description="The Node.js executable for nodejs runtimes.")
+    node_sdk_source: Path | None = Field(
+        None,
+        description="Where the AWS SDK for JavaScript of Node.js functions comes from "
+        "instead of the npm registry (machines without it): a prepared SDK (a directory "
+        "holding Altus's nodejs/sdk/package-lock.json and the node_modules `npm ci` made "
+        "of it) or an npm cache holding its packages (npm ci --offline --cache). Unset: "
+        "the npm registry, the first time a Node.js runtime is used.",
+    )
     url_domain: str | None = Field(
         None,
         description="Function URLs: a wildcard DNS domain pointing at this server; "

@@ -40,7 +40,8 @@ from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
 from altus.identity.authenticator import Principal
 from altus.observe.logs import LogSink
-from altus.runtimes.registry import Runtimes
+from altus.runtimes.node_sdk import NodeSdk, find_npm
+from altus.runtimes.registry import NODE_RUNTIMES, Runtimes
 from altus.runtimes.sdk import python_sdk, sdk_dir
 from altus.sandbox.choose import choose_backend
 from altus.store.code import CodeStore
@@ -70,7 +71,12 @@ class Lambda:
         )
         self.code = code = CodeStore(settings.code_dir)
         self.backend = backend = context.provided("sandbox") or choose_backend(settings)
-        self.runtimes = runtimes = Runtimes(settings.runtime_interpreters, settings.node_binary)
+        self.node_sdk = node_sdk = NodeSdk(
+            sdk_dir(data_dir), find_npm(settings.node_binary), settings.node_sdk_source
+        )
+        self.runtimes = runtimes = Runtimes(
+            settings.runtime_interpreters, settings.node_binary, node_sdk
+        )
         self.layers = LayerService(self.store, code, account)
         self.functions = functions = FunctionService(
             self.store,
@@ -167,6 +173,10 @@ class Lambda:
         self.functions.on_change(self._reserve)
         for record in self.functions.records():
             self._reserve(record.name)
+        if self._node_functions():
+            # Node.js runtimes are in use, and an SDK of this lock is perhaps not there yet
+            # (a new Altus, or a failed install): installed meanwhile, cold starts wait.
+            self.node_sdk.begin()
         self.urls.start()
         self.pool.start()
         self.provisioner.start()
@@ -188,6 +198,13 @@ class Lambda:
         await self.backend.shutdown()
         await asyncio.to_thread(self.backend.close)
         await asyncio.to_thread(self.runtimes.close)
+
+    def _node_functions(self) -> bool:
+        return any(
+            config.runtime in NODE_RUNTIMES
+            for record in self.functions.records()
+            for config in (record.latest, *record.versions.values())
+        )
 
     def _reserve(self, name: str) -> None:
         """Give the engine a function's reservation as the control layer now has it."""

@@ -169,6 +169,8 @@ class ExecutionEnvironment:
         """Run the INIT phase. Returns None when the runtime is ready, else the failure
         to answer the triggering invoke with (the environment is then dead)."""
         config = self.config
+        # The runtime's SDK, if its install is under way: not part of the INIT phase.
+        await self._runtimes.settled(config.runtime or "")
         started = time.perf_counter()
         self._begin_phase()
         self._emit(

@@ -4,7 +4,8 @@
   Python, found on the machine; with ``-S`` so the host's site-packages stay out of the
   function's view.
 - ``nodejs*``: Altus's Node.js runtime client (``runtimes/nodejs/bootstrap.js``) on the
-  machine's Node.js.
+  machine's Node.js, with the AWS SDK for JavaScript (``altus.runtimes.node_sdk``) on
+  ``NODE_PATH``.
 - ``provided``, ``provided.al2``, ``provided.al2023``: the package's executable
   ``bootstrap`` (then ``/opt/bootstrap`` from a layer), which speaks the Runtime API
   itself (e.g. ``python3 -m awslambdaric app.handler``).
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from altus.errors import UserError
+from altus.runtimes.node_sdk import NodeSdk
 from altus.runtimes.sdk import Compiler
 
 log = logging.getLogger(__name__)
@@ -118,16 +120,28 @@ class Launch:
 class Runtimes:
     """Resolves runtimes to interpreters on this machine."""
 
-    def __init__(self, interpreters: Mapping[str, str], node_binary: str) -> None:
+    def __init__(
+        self, interpreters: Mapping[str, str], node_binary: str, node_sdk: NodeSdk | None = None
+    ) -> None:
         self._overrides = dict(interpreters)
         self._node = node_binary
         #: The AWS SDK for Python functions (``altus.runtimes.sdk``), once it is made.
         self.sdk: Path | None = None
+        #: The AWS SDK for JavaScript of Node.js functions, installed on first use.
+        self.node_sdk = node_sdk
         self._compiler = Compiler()
 
     def close(self) -> None:
-        """Stop background work (the SDK's compilation); blocking."""
+        """Stop background work (the SDK's compilation, its install); blocking."""
         self._compiler.close()
+        if self.node_sdk is not None:
+            self.node_sdk.close()
+
+    async def settled(self, runtime: str) -> None:
+        """Before a cold start of ``runtime``: wait for its SDK's install, if one is under
+        way (a server that started with Node.js functions and had none of this lock)."""
+        if runtime in NODE_RUNTIMES and self.node_sdk is not None:
+            await self.node_sdk.settled()
 
     def launch(self, runtime: str, task_root: Path, opt_root: Path | None = None) -> Launch:
         """Raises FileNotFoundError (with Lambda's wording) for a missing bootstrap.
@@ -155,17 +169,26 @@ class Runtimes:
             )
         if runtime in NODE_RUNTIMES:
             major = runtime.removeprefix("nodejs").removesuffix(".x")
+            sdk = self.node_sdk.path if self.node_sdk is not None else None
+            # Lambda's order: the layers, the runtime's SDK (/var/runtime/node_modules
+            # there), the task root. The function's own node_modules comes before all of
+            # them, as the ancestor of its code.
             node_path = ":".join(
                 [
                     f"{opt}/nodejs/node{major}/node_modules",
                     f"{opt}/nodejs/node_modules",
-                    str(task_root / "node_modules"),
+                    *([str(sdk)] if sdk is not None else []),
                     str(task_root),
                 ]
             )
+            env = {"PATH": path, "LD_LIBRARY_PATH": ld_library_path, "NODE_PATH": node_path}
+            missing = self.node_sdk.missing if self.node_sdk is not None and sdk is None else None
+            if missing is not None:
+                # For the import error of a function that needs it; the client removes it.
+                env["ALTUS_NODE_SDK_MISSING"] = missing
             return Launch(
                 argv=[self.node(), str(NODE_BOOTSTRAP)],
-                env={"PATH": path, "LD_LIBRARY_PATH": ld_library_path, "NODE_PATH": node_path},
+                env=env,
                 execution_env=f"AWS_Lambda_{runtime}",
             )
         if runtime in PROVIDED_RUNTIMES:
@@ -186,7 +209,11 @@ class Runtimes:
         """Ready unpacked code for ``runtime`` before any environment needs it (blocking):
         for Python, compile its modules to bytecode in the tree, once per interpreter
         version, so that no cold start compiles them (the tree is read-only to the
-        functions). Code that does not compile is left for the import to report."""
+        functions). Code that does not compile is left for the import to report. For
+        Node.js, install the runtime's SDK if it is not there yet (its first use)."""
+        if runtime in NODE_RUNTIMES and self.node_sdk is not None:
+            self.node_sdk.ensure()
+            return
         if runtime not in PYTHON_RUNTIMES:
             return
         # The marker sits beside the tree, not in it: /var/task shows only the package

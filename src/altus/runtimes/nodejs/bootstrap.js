@@ -22,9 +22,26 @@ const util = require('util');
 const { pathToFileURL } = require('url');
 
 const PREFIX = '/2018-06-01/runtime';
+// Why the runtime has no AWS SDK (Altus could not install it), for the import error of a
+// function that needs it; kept out of the function's environment.
+const SDK_MISSING = process.env.ALTUS_NODE_SDK_MISSING;
+delete process.env.ALTUS_NODE_SDK_MISSING;
+giveAHome();
 const [apiHost, apiPort] = splitAddress(process.env.AWS_LAMBDA_RUNTIME_API);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 let currentRequestId;
+
+// Lambda's user (sbx_user1051) has an account, so os.homedir() answers (a home that does
+// not exist). An environment's uid in the linux sandbox has none, and os.homedir() throws
+// (uv_os_homedir: ENOENT), which the AWS SDK calls to look for ~/.aws: answer as Lambda.
+function giveAHome() {
+  if (process.env.HOME) return;
+  try {
+    require('os').homedir();
+  } catch (error) {
+    process.env.HOME = '/home/sbx_user1051';
+  }
+}
 
 function splitAddress(address) {
   const at = address.lastIndexOf(':');
@@ -285,10 +302,12 @@ async function loadModule(root, moduleName) {
 }
 
 // ES modules do not consult NODE_PATH: a bare import of a package in a layer
-// (/opt/nodejs/node_modules, ...) would not resolve, as it does on Lambda. A resolve hook
-// retries such an import from each NODE_PATH directory outside the task root (where the
-// ordinary resolution already looks). Registered only when such a directory exists, since
-// hooks run on a loader thread of their own.
+// (/opt/nodejs/node_modules, ...) or of the runtime's AWS SDK would not resolve, as it
+// does on Lambda. A resolve hook retries such an import from each NODE_PATH directory
+// outside the task root (where the ordinary resolution already looks), in NODE_PATH's
+// order: the layers' copy of a package before the runtime's. Registered only when such a
+// directory exists, since hooks run on a loader thread of their own (~30 ms to start on
+// Node.js 20).
 const LAYER_RESOLVER = `
   import { pathToFileURL } from 'node:url';
   let parents = [];
@@ -324,6 +343,14 @@ function resolveLayerImports(root) {
     { data: { dirs } });
 }
 
+// The missing package is the SDK's, which the runtime should have had: say why it has not.
+function sdkHint(message) {
+  const [first, ...rest] = String(message).split('\n');
+  if (!SDK_MISSING || !/'@aws-sdk\//.test(first)) return message;
+  const hint = `${first} (the runtime has no AWS SDK for JavaScript: ${SDK_MISSING})`;
+  return [hint, ...rest].join('\n');
+}
+
 async function loadHandler(root, handlerString) {
   const [moduleName, handlerPath] = splitHandler(handlerString);
   let loaded;
@@ -334,7 +361,7 @@ async function loadHandler(root, handlerString) {
       throw new RuntimeError('Runtime.UserCodeSyntaxError', `${error.name}: ${error.message}`);
     }
     if (error && (error.code === 'MODULE_NOT_FOUND' || error.code === 'ERR_MODULE_NOT_FOUND')) {
-      throw new RuntimeError('Runtime.ImportModuleError', `Error: ${error.message}`);
+      throw new RuntimeError('Runtime.ImportModuleError', `Error: ${sdkHint(error.message)}`);
     }
     throw error;
   }
