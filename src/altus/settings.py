@@ -141,6 +141,14 @@ class Settings(BaseSettings):
         "of it) or an npm cache holding its packages (npm ci --offline --cache). Unset: "
         "the npm registry, the first time a Node.js runtime is used.",
     )
+    secrets_extension_port: int = Field(
+        2773,
+        ge=0,
+        le=65535,
+        description="Where the Parameters and Secrets extension's interface listens (on "
+        "loopback), which functions are told in PARAMETERS_SECRETS_EXTENSION_HTTP_PORT; "
+        "taken already (another server on this machine): any free port.",
+    )
     url_domain: str | None = Field(
         None,
         description="Function URLs: a wildcard DNS domain pointing at this server; "

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.conftest import (
@@ -451,6 +452,42 @@ def test_an_isolated_network_has_only_loopback(isolated_server: Server) -> None:
         response, body = invoke(lam, "offline", {"port": port})
         assert "FunctionError" not in response, body
         assert body == {"reached_platform": False, "api": "127.0.0.1:9001", "interfaces": ["lo"]}
+
+
+def test_an_isolated_environment_reaches_the_secrets_extension_through_init(
+    isolated_server: Server,
+) -> None:
+    secrets = boto3.client(
+        "secretsmanager",
+        endpoint_url=isolated_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    secrets.create_secret(Name="isolated", SecretString="kept")
+    lam = isolated_server.client()
+    create_function(
+        lam,
+        "extension-reader",
+        {
+            "app.py": (
+                "import json, os, urllib.request\n"
+                "def handler(e, c):\n"
+                "    port = os.environ['PARAMETERS_SECRETS_EXTENSION_HTTP_PORT']\n"
+                "    token = os.environ['AWS_SESSION_TOKEN']\n"
+                "    request = urllib.request.Request(\n"
+                "        f'http://127.0.0.1:{port}/secretsmanager/get?secretId=isolated',\n"
+                "        headers={'X-Aws-Parameters-Secrets-Token': token})\n"
+                "    with urllib.request.urlopen(request, timeout=10) as answer:\n"
+                "        value = json.loads(answer.read())['SecretString']\n"
+                "    return {'value': value, 'relay': 'ALTUS_SECRETS_EXTENSION' in os.environ}\n"
+            )
+        },
+    )
+    for _ in range(2):  # a warm environment's relay serves again
+        response, body = invoke(lam, "extension-reader")
+        assert "FunctionError" not in response, body
+        assert body == {"value": "kept", "relay": False}
 
 
 def test_prepared_environments_lost_while_waiting_are_replaced(

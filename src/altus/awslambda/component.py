@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from altus.api.spec import Context
 from altus.awslambda import metrics
+from altus.awslambda.secrets_extension import PORT_VARIABLE, RELAY_VARIABLE, SecretsExtension
 from altus.control.aliases import AliasService
 from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.concurrency import RESERVED, ConcurrencyService
@@ -91,6 +92,12 @@ class Lambda:
         #: The account's roles (``altus.iam``, registered before Lambda).
         self.iam = context.component("iam")
 
+        #: The Parameters and Secrets extension's interface (localhost:2773 in functions).
+        self.extension = extension = SecretsExtension(
+            identity, endpoint, account.region, settings.secrets_extension_port
+        )
+        relayed = settings.sandbox_network == "isolated"
+
         def access(config: FunctionConfig) -> tuple[dict[str, str], float | None]:
             # As on Lambda: the execution role's session, named after the function (the
             # role as IAM spells it, where IAM has it).
@@ -100,6 +107,10 @@ class Lambda:
             granted = session.variables()
             if endpoint is not None:
                 granted["AWS_ENDPOINT_URL"] = endpoint
+            if extension.port:
+                granted[PORT_VARIABLE] = str(extension.port)
+                if relayed:  # init relays the port inside the environment to this one
+                    granted[RELAY_VARIABLE] = extension.address
             return granted, ROLE_SESSION_SECONDS
 
         env_settings = EnvironmentSettings(
@@ -161,6 +172,7 @@ class Lambda:
     # --- the component's life ------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.extension.start()
         # The SDK Python functions import (boto3): made once per data directory.
         self.runtimes.sdk = await asyncio.to_thread(python_sdk, sdk_dir(self.settings.data_dir))
         killed = self.backend.recover(self.settings.sandboxes_dir)
@@ -198,6 +210,7 @@ class Lambda:
         await self.backend.shutdown()
         await asyncio.to_thread(self.backend.close)
         await asyncio.to_thread(self.runtimes.close)
+        await self.extension.close()
 
     def _node_functions(self) -> bool:
         return any(

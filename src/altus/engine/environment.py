@@ -81,6 +81,9 @@ Access = Callable[[FunctionConfig], tuple[dict[str, str], float | None]]
 #: An environment is retired this long before its credentials expire, so that no invoke
 #: (15 minutes at most) runs with credentials that end under it.
 CREDENTIALS_MARGIN = 20 * 60.0
+#: Granted variables a function's own configuration may set otherwise (Lambda reserves
+#: neither).
+OVERRIDABLE = frozenset({"AWS_ENDPOINT_URL", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,11 +307,11 @@ class ExecutionEnvironment:
         variables.setdefault("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR")
         if self._settings.access is not None:
             # The role's credentials and where the services are: the SDK needs nothing
-            # else to call them. The credentials' names are reserved; an endpoint the
-            # function sets itself (AWS_ENDPOINT_URL is not reserved on Lambda) wins.
+            # else to call them. The credentials' names are reserved; an endpoint or an
+            # extension port the function sets itself (not reserved on Lambda) wins.
             granted, lifetime = self._settings.access(config)
             for name, value in granted.items():
-                if name == "AWS_ENDPOINT_URL":
+                if name in OVERRIDABLE:
                     variables.setdefault(name, value)
                 else:
                     variables[name] = value

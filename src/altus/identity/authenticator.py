@@ -173,6 +173,9 @@ class Identity:
         self._all: dict[str, AccessKey] = {}
         self._keys: dict[str, AccessKey] = {}
         self._sessions: dict[str, SessionCredentials] = {}
+        #: Session tokens -> their key ids (what a token alone identifies: the Parameters
+        #: and Secrets extension's callers).
+        self._tokens: dict[str, str] = {}
         self._next_prune = 0.0
         self._next_reload = 0.0
         self._reloading = False
@@ -294,14 +297,26 @@ class Identity:
         now = self._clock.now()
         if now >= self._next_prune:  # not on every cold start: expired ones go in bulk
             self._sessions = {k: s for k, s in self._sessions.items() if s.expiration > now}
+            self._tokens = {s.token: k for k, s in self._sessions.items()}
             self._next_prune = now + _PRUNE_EVERY
         credentials = new_session(principal, now, seconds, policies)
         self._sessions[credentials.key.id] = credentials
+        self._tokens[credentials.token] = credentials.key.id
         return credentials
+
+    def session_of_token(self, token: str) -> SessionCredentials | None:
+        """The unexpired session whose token ``token`` is, if any."""
+        key_id = self._tokens.get(token)
+        session = self._sessions.get(key_id) if key_id is not None else None
+        if session is None or session.expiration <= self._clock.now():
+            return None
+        return session
 
     def end_session(self, key_id: str) -> None:
         """Forget a session before it expires (what held it is gone)."""
-        self._sessions.pop(key_id, None)
+        session = self._sessions.pop(key_id, None)
+        if session is not None:
+            self._tokens.pop(session.token, None)
 
     def identify(self, query_string: bytes, headers: sigv4.Headers) -> Principal | None:
         """Whose key a request names, without checking its signature (``open`` mode:

@@ -242,10 +242,12 @@ def _report_failure(exec_pipe, error):
         os.write(exec_pipe, message.encode()[:4000])
 
 
-def _isolate_network(relay, platform_address, uid):
+def _isolate_network(relay, platform_address, extension, extension_port, uid):
     """Give the runtime a network namespace with only loopback, and a Runtime API
     address on it that init relays to the platform, as ``uid`` (the only uid whose
-    connections the environment's Runtime API accepts)."""
+    connections the environment's Runtime API accepts); and, where the platform serves
+    the Parameters and Secrets extension (``extension``), its port (``extension_port``,
+    the function's PARAMETERS_SECRETS_EXTENSION_HTTP_PORT) relayed to it too."""
     _check(_libc.unshare(CLONE_NEWNET), "unshare(network)")
     import fcntl
     import struct
@@ -257,16 +259,29 @@ def _isolate_network(relay, platform_address, uid):
         fcntl.ioctl(probe, _SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | _IFF_UP))
     finally:
         probe.close()
-    if not platform_address:
+    relays = []
+    if platform_address:
+        relays.append((9001, platform_address))
+    if extension and extension_port and extension_port.isdigit():
+        inner = int(extension_port)
+        if 0 < inner < 65536 and inner != 9001:
+            relays.append((inner, extension))
+    if not relays:
         return None
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 9001))
-    listener.listen(16)
-    host, port = platform_address.rsplit(":", 1)
-    socket.send_fds(relay, [json.dumps([host, int(port), uid]).encode()], [listener.fileno()])
-    listener.close()
-    return "127.0.0.1:9001"
+    targets, listeners = [], []
+    for inner, address in relays:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", inner))
+        listener.listen(16)
+        host, port = address.rsplit(":", 1)
+        targets.append([host, int(port)])
+        listeners.append(listener)
+    message = json.dumps({"targets": targets, "uid": uid}).encode()
+    socket.send_fds(relay, [message], [listener.fileno() for listener in listeners])
+    for listener in listeners:
+        listener.close()
+    return "127.0.0.1:9001" if platform_address else None
 
 
 def _runtime(root, control, exec_pipe, bootstrap, relay):
@@ -281,8 +296,15 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
         learn = fds[1] if len(fds) > 1 else None
         control.close()
         env = assignment["env"]
+        extension = env.pop("ALTUS_SECRETS_EXTENSION", None)  # for init's relay only
         if assignment.get("network") == "isolated":
-            address = _isolate_network(relay, env.get("AWS_LAMBDA_RUNTIME_API"), assignment["uid"])
+            address = _isolate_network(
+                relay,
+                env.get("AWS_LAMBDA_RUNTIME_API"),
+                extension,
+                env.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"),
+                assignment["uid"],
+            )
             if address:
                 env["AWS_LAMBDA_RUNTIME_API"] = address
         relay.close()
@@ -421,7 +443,6 @@ def _supervise(runtime, status, relay):
     selector.register(wake_r, selectors.EVENT_READ, "child")
     selector.register(relay, selectors.EVENT_READ, "relay")
     peers = {}
-    target = None
     _reap_children(runtime, status)  # a runtime that ended before the handler was set
     while True:
         for key, _ in selector.select():
@@ -432,25 +453,29 @@ def _supervise(runtime, status, relay):
                 _reap_children(runtime, status)
             elif what == "relay":
                 try:
-                    message, fds, _, _ = socket.recv_fds(relay, 4096, 1)
+                    message, fds, _, _ = socket.recv_fds(relay, 4096, 4)
                 except OSError:
                     message, fds = b"", []
                 selector.unregister(relay)
                 relay.close()
                 if message and fds:
-                    host, port, uid = json.loads(message)
-                    target = (host, port)
+                    relayed = json.loads(message)
                     # From here on init needs no privilege: it relays as the
                     # environment's own uid, the only one its Runtime API answers.
-                    _become(uid)
+                    _become(relayed["uid"])
                     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the setuid
-                    listener = socket.socket(fileno=fds[0])
-                    listener.setblocking(False)
-                    selector.register(listener, selectors.EVENT_READ, "accept")
-            elif what == "accept":
-                with contextlib.suppress(BlockingIOError, InterruptedError):
+                    for fd, (host, port) in zip(fds, relayed["targets"]):
+                        listener = socket.socket(fileno=fd)
+                        listener.setblocking(False)
+                        selector.register(listener, selectors.EVENT_READ, (host, port))
+            elif isinstance(what, tuple):  # a relayed listener: its target
+                with contextlib.suppress(OSError):
                     inner, _ = key.fileobj.accept()
-                    outer = socket.create_connection((target[0], target[1]), timeout=5)
+                    try:
+                        outer = socket.create_connection(what, timeout=5)
+                    except OSError:
+                        inner.close()  # the platform is not there: the caller sees it shut
+                        continue
                     for conn in (inner, outer):
                         conn.setblocking(True)
                         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -459,6 +484,10 @@ def _supervise(runtime, status, relay):
                     selector.register(outer, selectors.EVENT_READ, "data")
             else:
                 conn = key.fileobj
+                if conn not in peers:
+                    # Closed with its peer earlier in this round (both ends of a relayed
+                    # connection can be ready at once): its key is stale.
+                    continue
                 try:
                     data = conn.recv(1 << 16)
                     if data:
