@@ -69,7 +69,21 @@ def test_corrupt_compressed_data_is_refused():
         inspect_zip(bytes(data))
 
 
+@pytest.mark.parametrize("name", ["../escape.txt", "/abs.txt", "ok/../../x", "..\\win.txt", "\\x"])
+def test_names_outside_the_tree_are_refused(name):
+    with pytest.raises(PackageRejected, match="Could not unzip"):
+        inspect_zip(_package([(name, "no", False), ("ok/fine.txt", "yes", False)]))
+
+
+def test_empty_zip_is_refused():
+    buffer = io.BytesIO()
+    zipfile.ZipFile(buffer, "w").close()
+    with pytest.raises(PackageRejected, match="Uploaded file must be a non-empty zip"):
+        inspect_zip(buffer.getvalue())
+
+
 def test_extract_skips_names_outside_the_tree(tmp_path):
+    """A package stored before such names were refused still unpacks, without them."""
     data = _package(
         [
             ("../escape.txt", "no", False),
@@ -79,7 +93,6 @@ def test_extract_skips_names_outside_the_tree(tmp_path):
             ("ok/up", "../ok/fine.txt", True),
         ]
     )
-    inspect_zip(data)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         extract(archive, tmp_path / "out")
     assert (tmp_path / "out" / "ok" / "fine.txt").read_text() == "yes"
@@ -128,9 +141,11 @@ def test_unsafe_or_unfaithful_packages_are_refused(tmp_path, entries):
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")
-def test_duplicate_files_keep_the_last(tmp_path):
+def test_duplicate_files_are_refused_and_stored_ones_keep_the_last(tmp_path):
     data = _package([("f", "first", False), ("f", "second", False)])
-    inspect_zip(data)
+    with pytest.raises(PackageRejected, match="Could not unzip"):
+        inspect_zip(data)
+    # A package stored before duplicates were refused unpacks as unzip -o would.
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         extract(archive, tmp_path / "out")
     assert (tmp_path / "out" / "f").read_text() == "second"

@@ -192,7 +192,14 @@ class Dispatcher:
             if await service.claims(request):
                 return service
         if is_query(request):
-            form = await self._form(request)
+            try:
+                form = await self._form(request)
+            except AltusError as error:
+                # A form no service can read (not UTF-8, too large): refused in the
+                # query protocol's shape, as any query service would refuse it.
+                return self._unreadable_form(request, error)
+            except ClientDisconnect:  # gone before its body was in: nobody reads the answer
+                return Response(status_code=400)
             speaking = [s for s in self.services if "query" in s.protocols]
             for service in speaking:
                 if service.api_version == form.get("Version"):
@@ -209,6 +216,13 @@ class Dispatcher:
             if isinstance(protocol, QueryProtocol):
                 return await protocol.form(request)
         return {}
+
+    def _unreadable_form(self, request: Request, error: AltusError) -> Response:
+        for service in self.services:
+            protocol = service.protocols.get("query")
+            if protocol is not None:
+                return protocol.error(request, ids.request_id(), error)
+        return self._unknown(request)
 
     def _unknown(self, request: Request) -> Response:
         error = UnknownOperation(f"No operation at {request.method} {request.url.path}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
@@ -190,6 +190,10 @@ class BoundService:
                     principal, "altus:Admin", "*", context=request_context(scope)
                 )
             await route.handle(scope, receive, watched)
+        except ClientDisconnect:
+            # Gone before its body was in: nobody reads an answer, and nothing went wrong.
+            if not started:
+                await Response(status_code=400)(scope, receive, send)
         except AltusError as error:
             if started:
                 raise
@@ -222,6 +226,10 @@ class BoundService:
             return protocol.respond(call, operation, output)
         except AltusError as error:
             return protocol.error(request, request_id, error)
+        except ClientDisconnect:
+            # Gone before its body was in (it announced more than it sent): nobody reads
+            # the answer, and nothing went wrong here.
+            return Response(status_code=400)
         except Exception:
             # Still an answer in this protocol's shape, which the client can parse.
             log.exception(

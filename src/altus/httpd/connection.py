@@ -6,7 +6,9 @@ Reading pauses while a request's body waits unread past ``HIGH_WATER``, and an a
 writing a long response waits while the socket's buffer is full, so neither a fast
 client nor a slow one makes the server hold more than a few buffers per connection. A
 connection left idle for ``keep_alive`` seconds is closed (the client's pool opens a new
-one).
+one), and so is one whose client stops sending in the middle of a request (its head or
+its body) for ``request_timeout`` seconds: otherwise a client sending a byte now and
+then, or nothing after half a head, holds a connection for ever.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ _BAD_REQUEST = (
     b"HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 11\r\nconnection: close\r\n\r\nBad Request"
 )
+_TIMED_OUT = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 15\r\nconnection: close\r\n\r\nRequest Timeout"
+)
 _HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8"
     b"\r\ncontent-length: 31\r\nconnection: close\r\n\r\nRequest Header Fields Too Large"
@@ -55,6 +61,8 @@ class ServerState:
 
     app: ASGIApp
     keep_alive: float = 5.0
+    #: How long a client may send nothing in the middle of a request.
+    request_timeout: float = 60.0
     connections: set[HttpConnection] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     #: Shutting down: no new exchange starts, each connection closes once answered.
@@ -88,6 +96,11 @@ class HttpConnection(asyncio.Protocol):
         #: server's sweep closes it ``keep_alive`` seconds later (one timer for the
         #: server, not one per request).
         self.idle_since: float | None = None
+        #: When the client last sent part of a request it has not finished (its head or
+        #: its body), None while no request is coming in: the sweep closes the
+        #: connection ``request_timeout`` seconds later (``stalled``).
+        self.receiving_since: float | None = None
+        self._in_message = False
         self._read_paused = False
         self._write_paused = False
         self._drained: asyncio.Future[None] | None = None
@@ -122,6 +135,7 @@ class HttpConnection(asyncio.Protocol):
             self._no_upgrade()
         except httptools.HttpParserError:
             self._refuse(_HEAD_TOO_LARGE if self._too_large else _BAD_REQUEST)
+        self.receiving_since = self._loop.time() if self._in_message else None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._state.connections.discard(self)
@@ -140,6 +154,7 @@ class HttpConnection(asyncio.Protocol):
     # --- httptools callbacks ----------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._in_message = True
         self._url = b""
         self._headers = []
         self._head_bytes = 0
@@ -203,6 +218,7 @@ class HttpConnection(asyncio.Protocol):
                 self._transport.pause_reading()
 
     def on_message_complete(self) -> None:
+        self._in_message = False
         exchange, self._reading = self._reading, None
         if exchange is not None:
             exchange.end()
@@ -214,6 +230,7 @@ class HttpConnection(asyncio.Protocol):
         spoken here, so it is answered as plain HTTP, with what came after its head taken
         as the other protocol's (not a body, not a next request), and the connection
         closes after the answer."""
+        self._in_message = False  # what follows is not HTTP: no request is coming in
         if not self._queue:
             return
         self._queue[-1].keep_alive = False
@@ -239,6 +256,9 @@ class HttpConnection(asyncio.Protocol):
     def resume_reading(self) -> None:
         if self._read_paused:
             self._read_paused = False
+            if self._in_message:
+                # The wait was the app's, not the client's: the client's time starts now.
+                self.receiving_since = self._loop.time()
             if self._transport is not None:
                 self._transport.resume_reading()
 
@@ -308,6 +328,28 @@ class HttpConnection(asyncio.Protocol):
             self.idle_since = self._loop.time()
 
     # --- closing ----------------------------------------------------------------------------
+
+    def stalled(self, since: float) -> bool:
+        """Whether the client has sent nothing of the request it began since ``since``
+        (a loop time), while the server was ready to read it: not while reading is
+        paused for an app that has not taken the body so far, nor while the client waits
+        for its ``100 Continue``."""
+        began = self.receiving_since
+        if began is None or began > since or self._read_paused:
+            return False
+        reading = self._reading
+        return reading is None or not reading.awaiting_continue
+
+    def time_out(self) -> None:
+        """Close a stalled connection: a 408 if nothing is being answered on it (the
+        head never came whole), else just closed (the app reading the body is told the
+        client went away)."""
+        transport = self._transport
+        if transport is None:
+            return
+        if not self._queue:
+            transport.write(_TIMED_OUT)
+        transport.close()
 
     def close_if_idle(self) -> None:
         """Close now if nothing is being answered (shutdown)."""

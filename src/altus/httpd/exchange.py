@@ -251,6 +251,12 @@ class Exchange:
         return head + body if head else body
 
     @property
+    def awaiting_continue(self) -> bool:
+        """The client holds its body back until ``100 Continue``, which has not been sent
+        (the app has not read the body yet)."""
+        return self._expect_continue and not self.complete
+
+    @property
     def body_refused(self) -> bool:
         """The client waits for ``100 Continue`` before sending a body the app answered
         without reading: it may never send it, so where the next request begins is

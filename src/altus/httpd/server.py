@@ -1,6 +1,7 @@
 """Serving an ASGI app on listening sockets until told to stop, then stopping gently:
 no new connections, idle ones closed, open requests given ``graceful`` seconds to finish
-before they are cancelled."""
+before they are cancelled. Meanwhile one sweep closes connections idle past the
+keep-alive, and those whose client stopped sending in the middle of a request."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ class HttpServer:
         app: ASGIApp,
         *,
         keep_alive: float = 5.0,
+        request_timeout: float = 60.0,
         graceful: float = 10.0,
         on_stop: Callable[[], None] | None = None,
     ) -> None:
-        self._state = ServerState(app, keep_alive=keep_alive)
+        self._state = ServerState(app, keep_alive=keep_alive, request_timeout=request_timeout)
         self._graceful = graceful
         self._on_stop = on_stop
         self._stopping = asyncio.Event()
@@ -53,17 +55,22 @@ class HttpServer:
 
     @staticmethod
     async def _close_idle(state: ServerState) -> None:
-        """Close each connection idle for ``keep_alive`` seconds (within a quarter of
-        that, at most a second, late)."""
+        """Close each connection idle for ``keep_alive`` seconds, and each whose client
+        sent nothing of a request it began for ``request_timeout`` seconds (within a
+        quarter of the shorter, at most a second, late)."""
         loop = asyncio.get_running_loop()
-        interval = min(1.0, state.keep_alive / 4)
+        interval = min(1.0, state.keep_alive / 4, state.request_timeout / 4)
         while True:  # until cancelled by the stop
             await asyncio.sleep(interval)
-            expired = loop.time() - state.keep_alive
+            now = loop.time()
+            expired = now - state.keep_alive
+            stalled = now - state.request_timeout
             for connection in list(state.connections):
                 since = connection.idle_since
                 if since is not None and since <= expired:
                     connection.close_if_idle()
+                elif connection.stalled(stalled):
+                    connection.time_out()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -33,7 +33,9 @@ def _event_token(body: Members) -> int:
     if not token:
         return 0
     digits = str(token).split("/", 1)[-1]
-    if not digits.isdigit():
+    # ASCII digits of an id a store can hold (a signed 64-bit integer): ``isdigit``
+    # alone takes "²", which ``int`` does not.
+    if not (digits.isascii() and digits.isdigit()) or int(digits) >= 1 << 63:
         raise _invalid_token(str(token))
     return int(digits)
 

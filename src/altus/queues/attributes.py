@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from altus.api.protocols.common import parse_json
 from altus.queues.errors import (
     InvalidAttributeName,
     InvalidAttributeValue,
@@ -104,7 +105,7 @@ def _policy(name: str, value: str) -> str:
     if value == "":
         return value
     try:
-        document = json.loads(value)
+        document = parse_json(value)
     except ValueError:
         raise _invalid(name) from None
     if not isinstance(document, dict):
@@ -130,7 +131,7 @@ def parse_redrive(value: str) -> RedrivePolicy | None:
         )
 
     try:
-        document = json.loads(value)
+        document = parse_json(value)
     except ValueError:
         raise bad("Redrive policy is not a valid JSON map.") from None
     if not isinstance(document, dict):
@@ -183,7 +184,7 @@ def _redrive_allow(name: str, value: str) -> str:
         )
 
     try:
-        document = json.loads(value)
+        document = parse_json(value)
     except ValueError:
         raise bad(
             "Amazon SQS can't create the redrive allow policy, as it's in an unsupported format."

@@ -145,6 +145,8 @@ class CodeStore:
 
 #: What every unreadable or unsafe package is told, as Lambda words it.
 _UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
+#: A zip with no members, as Lambda words it.
+_EMPTY = "Uploaded file must be a non-empty zip"
 
 #: Linux's limits on one path component and on a whole path, in bytes.
 _NAME_MAX = 255
@@ -165,15 +167,25 @@ def inspect_zip(data: bytes) -> int:
     """Check that ``data`` is a readable, safe zip within Lambda's limits; return its
     unzipped size. Every member's CRC is checked, so a truncated upload is caught here and
     not when a cold start first needs the code, and every check :func:`extract` relies on
-    runs here, so a package that is accepted always unpacks."""
+    runs here, so a package that is accepted always unpacks.
+
+    The size is what the members declare, all of them, before anything is decompressed:
+    a zip bomb (a small member inflating past the limit, members overlapping one
+    compressed stream, many members) is refused unread, and a member holding more than it
+    declares is never read past what it declares (its CRC is of that). A package is also
+    refused when it is empty, or names a member outside itself (``../``, an absolute
+    path) or the same file twice: what it would unpack to is not what it lists."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
+            if not members:
+                raise PackageRejected(_EMPTY)
             total = sum(info.file_size for info in members)
             if total > MAX_UNZIPPED_BYTES:
                 raise PackageRejected(
                     f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
                 )
+            _unambiguous(members)
             _plan(archive)
             if archive.testzip() is not None:
                 raise zipfile.BadZipFile("bad CRC")
@@ -182,6 +194,21 @@ def inspect_zip(data: bytes) -> int:
     except Exception:  # zipfile surfaces corrupt data as many types (zlib.error, ...)
         raise PackageRejected(_UNZIP_FAILED) from None
     return total
+
+
+def _unambiguous(members: list[zipfile.ZipInfo]) -> None:
+    """Every member names a place inside the package, and no file is named twice (a
+    directory may be)."""
+    files: set[PurePosixPath] = set()
+    for info in members:
+        if _escapes(info.filename):
+            raise PackageRejected(_UNZIP_FAILED)
+        relative = _safe_relative(info.filename)
+        if relative is None or info.is_dir():
+            continue
+        if relative in files:
+            raise PackageRejected(_UNZIP_FAILED)
+        files.add(relative)
 
 
 def extract(archive: zipfile.ZipFile, dest: Path) -> None:
@@ -221,7 +248,9 @@ def _plan(archive: zipfile.ZipFile) -> list[_Member]:
     for info in archive.infolist():
         relative = _safe_relative(info.filename)
         if relative is None:
-            continue  # a name escaping the package: skipped, as unzip skips it
+            # A name escaping the package (refused on upload since; a package stored
+            # before that still unpacks, without it).
+            continue
         encoded = str(relative).encode("utf-8", "surrogateescape")
         if len(encoded) > _PATH_MAX or any(
             len(part.encode("utf-8", "surrogateescape")) > _NAME_MAX for part in relative.parts
@@ -272,6 +301,13 @@ def _link_stays_inside(member: _Member, kinds: dict[PurePosixPath, str]) -> bool
         if not last and kinds.get(PurePosixPath(*position)) == "link":
             return False
     return True
+
+
+def _escapes(name: str) -> bool:
+    """Whether a member's name leads outside the package (a ``..`` part, or absolute,
+    with either slash)."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts
 
 
 def _safe_relative(name: str) -> PurePosixPath | None:

@@ -9,6 +9,8 @@ import calendar
 import datetime
 import email.utils
 import json
+import math
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -51,7 +53,7 @@ async def read_body(request: Request, limit: int, operation: str) -> bytes:
             raise _too_large(limit, operation)
         return cached
     declared = header_map(request).get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit, operation)
     chunks: list[bytes] = []
     size = 0
@@ -106,8 +108,54 @@ def parse_json(raw: bytes | str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
+#: A ``\uD800``-``\uDFFF`` escape: how a lone surrogate gets into decoded JSON once the
+#: bytes themselves are read strictly.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def parse_members(raw: bytes) -> Any:
+    """A body of members in JSON (awsJson, rest-json): as ``parse_json``, and Unicode
+    text only. A lone surrogate, encoded or escaped, is refused (ValueError): no text
+    holds one, and a member holding one could be neither stored nor answered (UTF-8
+    cannot encode it). A payload handed to a function (Invoke's) is not read this way:
+    it reaches the function as it was sent."""
+    text = raw.decode(json.detect_encoding(raw))  # strictly: encoded surrogates refused
+    value = parse_json(text)
+    # Escaped pairs decode to one character; what is left of an escape is alone.
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError("JSON text holds a lone surrogate") from None
+    return value
+
+
 def dump_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- numbers as text ----------------------------------------------------------------------
+
+#: Numbers as text (a query string, a header, a form field), as AWS's parsers read them.
+#: Python's ``int`` and ``float`` also take surrounding blanks and ``_`` between digits
+#: (``1_0`` is 10), and ``float`` takes ``nan`` and ``inf``, which no range check refuses.
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def integer_text(text: str) -> int:
+    """An integer written as text; ValueError for anything else."""
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"not an integer: {text!r}")
+    return int(text)
+
+
+def decimal_text(text: str) -> float:
+    """A finite number written as text; ValueError for anything else."""
+    value = float(text) if _DECIMAL.fullmatch(text) else math.nan
+    if not math.isfinite(value):  # 1e400 is infinite
+        raise ValueError(f"not a number: {text!r}")
+    return value
 
 
 # --- timestamps ---------------------------------------------------------------------------

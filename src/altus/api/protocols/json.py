@@ -20,7 +20,7 @@ from altus.api.protocols.common import (
     dump_json,
     from_json,
     header_map,
-    parse_json,
+    parse_members,
     read_body,
     to_json,
 )
@@ -47,7 +47,7 @@ class JsonProtocol(WireProtocol):
         limit = self.spec.body_limits.get(operation.name, self.spec.body_limit)
         raw = await read_body(request, limit, operation.name)
         try:
-            body: Any = parse_json(raw) if raw.strip() else {}
+            body: Any = parse_members(raw) if raw.strip() else {}
         except ValueError:
             raise Unparsable("Request body is not valid JSON") from None
         if not isinstance(body, dict):

@@ -215,7 +215,11 @@ class _Index:
 
     def positions(self, prefix: str) -> list[int]:
         """The item numbers under ``prefix`` (``prefix.1``, ``prefix.2`` ...), in order."""
-        numbers = sorted(int(p) for p in self._children.get(prefix, ()) if p.isdigit())
+        # ASCII digits only: ``isdigit`` also takes "²" (which ``int`` refuses) and other
+        # scripts' digits (which it reads); neither numbers an item on AWS's wire.
+        numbers = sorted(
+            int(p) for p in self._children.get(prefix, ()) if p.isascii() and p.isdigit()
+        )
         if len(numbers) > _MAX_ITEMS:
             raise Unreadable(prefix, prefix, f"at most {_MAX_ITEMS} items")
         return numbers

@@ -25,7 +25,9 @@ from altus.api.chunked import ChunkedResponse
 from altus.api.protocols.base import WireProtocol, request_id_header
 from altus.api.protocols.common import (
     Body,
+    decimal_text,
     header_map,
+    integer_text,
     read_body,
     timestamp_from_wire,
     timestamp_to_wire,
@@ -193,12 +195,12 @@ def scalar_from_text(shape: Any, text: str, member: str, where: str) -> Any:
         return text
     if kind in ("integer", "long"):
         try:
-            return int(text)
+            return integer_text(text)
         except ValueError:
             raise Unreadable(member, path, "an integer", text) from None
     if kind in ("double", "float"):
         try:
-            return float(text)
+            return decimal_text(text)
         except ValueError:
             raise Unreadable(member, path, "a number", text) from None
     if kind == "boolean":

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from altus.api import eventstream
 from altus.api.chunked import ChunkedResponse
 from altus.api.protocols.base import request_id_header
-from altus.api.protocols.common import dump_json, from_json, parse_json, to_json
+from altus.api.protocols.common import dump_json, from_json, parse_members, to_json
 from altus.api.protocols.rest import RestProtocol, raw_payload
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable
@@ -32,7 +32,7 @@ class RestJsonProtocol(RestProtocol):
 
     def decode(self, shape: Any, raw: bytes) -> Any:
         try:
-            document = parse_json(raw)
+            document = parse_members(raw)
         except ValueError as error:
             raise Unreadable("", "", str(error)) from None
         if shape.type_name == "structure" and not isinstance(document, dict):

@@ -16,10 +16,29 @@ import xml.etree.ElementTree as ElementTree
 from typing import Any
 
 from altus.api.model import Overrides
-from altus.api.protocols.common import timestamp_from_wire, timestamp_to_wire
+from altus.api.protocols.common import (
+    decimal_text,
+    integer_text,
+    timestamp_from_wire,
+    timestamp_to_wire,
+)
 from altus.api.validate import Unreadable, camel
 
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;", '"': "&quot;"})
+#: Characters XML 1.0 cannot carry at all, not even as references (control characters
+#: but tab, LF and CR; surrogates; U+FFFE and U+FFFF): a parser refuses the whole
+#: document. Text holding one (a value a caller sent, echoed in an error message) shows
+#: U+FFFD in its place, so the answer still parses.
+_NOT_XML = [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF]
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "\r": "&#13;",
+        '"': "&quot;",
+        **{chr(code): "\ufffd" for code in _NOT_XML},
+    }
+)
 
 
 def escape(text: str) -> str:
@@ -107,9 +126,9 @@ def scalar_from_text(shape: Any, text: str, member: str, path: str) -> Any:
     kind = shape.type_name
     try:
         if kind in ("integer", "long"):
-            return int(text)
+            return integer_text(text)
         if kind in ("double", "float"):
-            return float(text)
+            return decimal_text(text)
         if kind == "boolean":
             if text.lower() not in ("true", "false"):
                 raise ValueError(text)
