@@ -188,3 +188,13 @@ def test_temporary_credentials_carry_their_issue_time_long_term_keys_do_not(
         made.authorize(Principal(user, long_term.id), "sqs:ListQueues", "*")
     session = made.temporary(user, 900)
     made.authorize(Principal(user, session.key.id), "sqs:ListQueues", "*")
+
+
+def test_a_long_term_key_with_a_session_token_is_refused(tmp_path: Path) -> None:
+    clock = FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    made = identity(tmp_path, MemoryKeys(), clock)
+    admin = made.admin_key()
+    assert made.authenticate(wire(admin.id, admin.secret, None), service="lambda")
+    with pytest.raises(UnrecognizedClient) as raised:
+        made.authenticate(wire(admin.id, admin.secret, "stale-token"), service="lambda")
+    assert raised.value.message == "The security token included in the request is invalid"

@@ -126,6 +126,7 @@ class Dispatcher:
         assert self._identity is not None
         request = scope.get(REQUEST) or Request(scope, receive)
         query, headers = scope.get("query_string", b""), scope["headers"]
+        await self._identity.keep_fresh()
         try:
             # What needs no body first: an unsigned or unknown caller is refused unread.
             admitted = self._identity.admit(

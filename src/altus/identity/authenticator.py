@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -114,6 +115,7 @@ class Principal:
         return f"arn:{parts[1]}:iam::{parts[4]}:role/{parts[5].split('/')[1]}"
 
 
+@functools.lru_cache(maxsize=4096)
 def unique_id(prefix: str, source: str) -> str:
     """An IAM unique id (``AIDA``, ``AROA`` ...) as a digest of ``source``: the same
     principal always gets the same id, in IAM's answers and in STS's."""
@@ -356,6 +358,10 @@ class Identity:
         key = self._keys.get(signed.access_key)
         if key is None:
             key = self._session_key(signed.access_key, signed.session_token)
+        elif signed.session_token is not None:
+            # A long-term key with a token (a stale AWS_SESSION_TOKEN beside fresh keys):
+            # refused, as AWS refuses it.
+            raise UnrecognizedClient("The security token included in the request is invalid")
         now = datetime.datetime.fromtimestamp(self._clock.now(), datetime.UTC)
         sigv4.check_time(signed, now, skew_minutes)
         if signed.region != self._account.region:
@@ -533,4 +539,10 @@ class Identity:
 
 
 def _iso(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_second(int(seconds))
+
+
+@functools.lru_cache(maxsize=64)
+def _iso_second(second: int) -> str:
+    """One second as a condition key's ISO 8601 time (each second's written once)."""
+    return datetime.datetime.fromtimestamp(second, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,6 +15,6 @@ def parsed(document: str) -> Mapping[str, Any] | None:
     Callers must not change what they are given: it is shared."""
     try:
         policy = json.loads(document)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return policy if isinstance(policy, dict) else None

@@ -489,14 +489,29 @@ def _in_network(value: str, expected: _Text) -> bool | None:
     """A CIDR range, IPv4 or IPv6; an address alone is /32 (/128). Host bits are
     ignored, and an IPv4 address seen through IPv6 (``::ffff:10.0.0.1``) is that IPv4
     address, as a dual-stack socket reports it."""
+    address, network = _address(value), _network(expected.text)
+    if address is None or network is None:
+        return None
+    return address in network
+
+
+@functools.lru_cache(maxsize=1024)
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(value)
-        network = ipaddress.ip_network(expected.text, strict=False)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped in network
-    return address in network
+        return address.ipv4_mapped
+    return address
+
+
+@functools.lru_cache(maxsize=1024)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
 
 
 def _binary(value: str, expected: _Text) -> bool | None:
@@ -550,43 +565,79 @@ OPERATORS: dict[str, _Comparison] = {
 class _Wildcard:
     """An IAM pattern (``*`` any run, ``?`` one character, everything else literal),
     matched without a regular expression, whose backtracking a pattern such as
-    ``*?*?*?*?X`` would make take minutes on the event loop: the greedy walk below
-    retries from the last ``*`` only, so its steps are at most the pattern's length
-    times the text's.
+    ``*?*?*?*?X`` would make take minutes on the event loop.
+
+    The pattern is cut at its ``*`` into fixed-length segments: the first must start the
+    text, the last end it, and each one between is found at its leftmost place after the
+    one before (leftmost is never worse: what follows has the most room). A segment
+    without ``?`` is found by ``str.find``; one with ``?`` by trying each place, so a
+    match costs at most the pattern's length times the text's.
     ``literal``: positions whose ``*`` or ``?`` is a plain character (case-sensitive
     patterns only, the only ones variables reach)."""
 
-    __slots__ = ("_case_sensitive", "_literal", "_pattern")
+    __slots__ = ("_case_sensitive", "_least", "_segments")
 
     def __init__(
         self, pattern: str, case_sensitive: bool, literal: frozenset[int] = frozenset()
     ) -> None:
-        self._pattern = pattern if case_sensitive else pattern.lower()
+        pattern = pattern if case_sensitive else pattern.lower()
+        segments: list[tuple[str, frozenset[int]]] = []
+        text: list[str] = []
+        anys: list[int] = []  # the segment's positions that match any one character
+        for i, char in enumerate(pattern):
+            if char == "*" and i not in literal:
+                segments.append(("".join(text), frozenset(anys)))
+                text, anys = [], []
+                continue
+            if char == "?" and i not in literal:
+                anys.append(len(text))
+            text.append(char)
+        segments.append(("".join(text), frozenset(anys)))
+        self._segments = tuple(segments)
         self._case_sensitive = case_sensitive
-        self._literal = literal
+        self._least = sum(len(t) for t, _ in segments)
 
     def fullmatch(self, text: str) -> bool:
-        pattern, literal = self._pattern, self._literal
         value = text if self._case_sensitive else text.lower()
-        p = v = 0
-        star, resume = -1, 0
-        while v < len(value):
-            wild = p < len(pattern) and pattern[p] in "*?" and p not in literal
-            if p < len(pattern) and (pattern[p] == value[v] if not wild else pattern[p] == "?"):
-                p += 1
-                v += 1
-            elif wild and pattern[p] == "*":
-                star, resume = p, v
-                p += 1
-            elif star >= 0:
-                p = star + 1
-                resume += 1
-                v = resume
-            else:
+        segments = self._segments
+        if len(value) < self._least:
+            return False
+        first = segments[0]
+        if len(segments) == 1:
+            return len(value) == len(first[0]) and _at(first, value, 0)
+        last = segments[-1]
+        end = len(value) - len(last[0])
+        if not _at(first, value, 0) or not _at(last, value, end):
+            return False
+        position = len(first[0])
+        for segment in segments[1:-1]:
+            found = _find(segment, value, position, end)
+            if found < 0:
                 return False
-        while p < len(pattern) and pattern[p] == "*" and p not in literal:
-            p += 1
-        return p == len(pattern)
+            position = found + len(segment[0])
+        return position <= end
+
+
+def _at(segment: tuple[str, frozenset[int]], value: str, start: int) -> bool:
+    """Whether ``segment`` matches ``value`` at ``start``."""
+    text, anys = segment
+    if not anys:
+        return value.startswith(text, start)
+    if start + len(text) > len(value):
+        return False
+    return all(i in anys or text[i] == value[start + i] for i in range(len(text)))
+
+
+def _find(segment: tuple[str, frozenset[int]], value: str, start: int, end: int) -> int:
+    """Where ``segment`` first matches ``value`` wholly within ``start``..``end``; -1 if
+    nowhere."""
+    text, anys = segment
+    if not anys:
+        return value.find(text, start, end)
+    for place in range(start, end - len(text) + 1):
+        if _at(segment, value, place):
+            return place
+    return -1
 
 
 @functools.lru_cache(maxsize=4096)

@@ -23,7 +23,7 @@ def parse(document: str, *, trust: bool = False) -> dict[str, Any]:
     policy, which names principals and no resources."""
     try:
         policy = json.loads(document)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
         raise Malformed("This policy contains invalid Json") from None
     if not isinstance(policy, dict):
         raise Malformed("This policy contains invalid Json")

@@ -25,7 +25,7 @@ def _token(key: Key) -> str:
 def _after(token: str) -> Key:
     try:
         found = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeError):
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):
         raise InvalidNextToken() from None
     if not isinstance(found, list):
         raise InvalidNextToken()

@@ -150,7 +150,7 @@ def _packed_size(policy: str | None, policy_arns: list[str]) -> int | None:
     if policy is not None:
         try:
             document = json.loads(policy)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
             raise MalformedPolicyDocument("The policy is not in the valid JSON format.") from None
         if not isinstance(document, dict) or "Statement" not in document:
             raise MalformedPolicyDocument("Syntax errors in policy.")

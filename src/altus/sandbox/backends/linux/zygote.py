@@ -464,8 +464,8 @@ def _supervise(runtime, status, relay):
                     # environment's own uid, the only one its Runtime API answers.
                     _become(relayed["uid"])
                     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the setuid
-                    for fd, (host, port) in zip(fds, relayed["targets"]):
-                        listener = socket.socket(fileno=fd)
+                    for index, (host, port) in enumerate(relayed["targets"]):
+                        listener = socket.socket(fileno=fds[index])
                         listener.setblocking(False)
                         selector.register(listener, selectors.EVENT_READ, (host, port))
             elif isinstance(what, tuple):  # a relayed listener: its target
