@@ -8,6 +8,7 @@ machine far better than absolute times.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -121,9 +122,14 @@ def revision(rev: str) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def altus_process(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """A fresh ``altus up``: its URL and its PID."""
-    with tempfile.TemporaryDirectory(prefix="altus-bench-") as data_dir:
+def altus_process(
+    env: dict[str, str] | None = None, data_dir: str | None = None
+) -> Iterator[tuple[str, int]]:
+    """A fresh ``altus up``: its URL and its PID (``data_dir``: its data directory,
+    else one of its own, removed after)."""
+    with contextlib.ExitStack() as stack:
+        if data_dir is None:
+            data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="altus-bench-"))
         process = subprocess.Popen(
             [sys.executable, "-m", "altus", "up", "--port", "0", "--data-dir", data_dir],
             stdout=subprocess.PIPE,

@@ -612,3 +612,24 @@ def test_unknown_operators_never_grant(condition: Any) -> None:
 )
 def test_odd_values_never_grant_and_never_crash(condition: Any, context: dict[str, Any]) -> None:
     assert told(condition, context) is not True
+
+
+def test_wildcards_match_as_a_regular_expression_of_them_would() -> None:
+    """Every pattern of ``a``, ``b``, ``*`` and ``?`` up to five characters against every
+    text of ``a`` and ``b`` up to six: the segment matcher agrees with a regular
+    expression built from the pattern (safe at these sizes)."""
+    import itertools
+    import re
+
+    from altus.identity.evaluation import glob
+
+    texts = ["".join(t) for n in range(7) for t in itertools.product("ab", repeat=n)]
+    for n in range(6):
+        for chars in itertools.product("ab*?", repeat=n):
+            pattern = "".join(chars)
+            expected = re.compile(
+                "".join(".*" if c == "*" else "." if c == "?" else c for c in pattern), re.S
+            )
+            matcher = glob(pattern, True)
+            for text in texts:
+                assert matcher.fullmatch(text) == bool(expected.fullmatch(text)), (pattern, text)

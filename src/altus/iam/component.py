@@ -50,6 +50,8 @@ LAMBDA_TRUST = json.dumps(
 #: IAM's quotas: managed policies attached to one role or user, access keys per user.
 MAX_ATTACHED = 10
 MAX_KEYS = 2
+#: Principals whose permissions are kept worked out (sessions come and go: bounded).
+_PERMISSIONS_CACHED = 4096
 
 
 def _parsed(document: str) -> Mapping[str, Any]:
@@ -71,12 +73,17 @@ class Iam:
         self.role_holdings = Holdings(SqlHoldingStore(database, ROLE))
         self.user_holdings = Holdings(SqlHoldingStore(database, USER))
         self.policies = PolicyBook(SqlPolicyStore(database), context.account, context.clock)
+        #: Counts changes to roles and users; with the holdings' and the policies' own,
+        #: what a principal's cached permissions were worked out at.
+        self._version = 0
+        self._permissions_cache: dict[str, tuple[tuple[int, int, int, int], Permissions]] = {}
         # The identity layer asks IAM what a principal may do.
         context.identity.permissions_of = self.permissions_of
 
     async def start(self) -> None:
         self._roles = {role.name.lower(): role for role in await self._roles_store.roles()}
         self._users = {user.name.lower(): user for user in await self._users_store.users()}
+        self._version += 1
         await self.role_holdings.load()
         await self.user_holdings.load()
         await self.policies.load()
@@ -138,6 +145,7 @@ class Iam:
         except RoleExists:
             raise EntityAlreadyExists(f"Role with name {name} already exists.") from None
         self._roles[name.lower()] = role
+        self._version += 1
         return role
 
     def by_name(self, name: str) -> Role | None:
@@ -155,6 +163,7 @@ class Iam:
     async def _replace_role(self, updated: Role) -> None:
         await self._roles_store.replace(updated)
         self._roles[updated.name.lower()] = updated
+        self._version += 1
 
     async def update_trust(self, name: str, trust: str) -> None:
         role = self.role(name)
@@ -173,6 +182,7 @@ class Iam:
         _check_empty(self.role_holdings, role.name)
         await self._roles_store.delete(role.name)
         self._roles.pop(name.lower(), None)
+        self._version += 1
 
     # --- users ------------------------------------------------------------------------------
 
@@ -203,6 +213,7 @@ class Iam:
         except UserExists:
             raise EntityAlreadyExists(f"User with name {name} already exists.") from None
         self._users[name.lower()] = user
+        self._version += 1
         return user
 
     def user(self, name: str) -> User:
@@ -238,6 +249,7 @@ class Iam:
         updated = User(user.name, user.id, user.path, user.created_ms, user.tags, boundary)
         await self._users_store.replace(updated)
         self._users[user.name.lower()] = updated
+        self._version += 1
 
     def _own_user(self, name: str) -> User:
         """A user IAM keeps (the administrator is Altus's own, and cannot be changed)."""
@@ -256,6 +268,7 @@ class Iam:
         _check_empty(self.user_holdings, user.name)
         await self._users_store.delete(user.name)
         self._users.pop(user.name.lower(), None)
+        self._version += 1
 
     # --- access keys ------------------------------------------------------------------------
 
@@ -355,7 +368,24 @@ class Iam:
 
     def permissions_of(self, principal_arn: str) -> Permissions:
         """A principal's identity policies and permissions boundary: a role's session has
-        its role's, a user (or a user's session) its own; anyone else none."""
+        its role's, a user (or a user's session) its own; anyone else none. Worked out
+        once per principal until IAM changes (every authorised call asks)."""
+        version = (
+            self._version,
+            self.role_holdings.changes,
+            self.user_holdings.changes,
+            self.policies.changes,
+        )
+        cached = self._permissions_cache.get(principal_arn)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        if len(self._permissions_cache) >= _PERMISSIONS_CACHED:
+            self._permissions_cache.clear()
+        found = self._work_out(principal_arn)
+        self._permissions_cache[principal_arn] = (version, found)
+        return found
+
+    def _work_out(self, principal_arn: str) -> Permissions:
         parts = principal_arn.split(":", 5)
         if len(parts) < 6:
             return Permissions()

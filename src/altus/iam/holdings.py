@@ -111,8 +111,11 @@ class Holdings:
         self._store = store
         self._inline: dict[str, dict[str, str]] = {}
         self._attached: dict[str, list[str]] = {}
+        #: Counts changes (what the permissions of a holder were worked out at).
+        self.changes = 0
 
     async def load(self) -> None:
+        self.changes += 1
         self._inline, self._attached = {}, {}
         for holder, name, document in await self._store.policies():
             self._inline.setdefault(holder, {})[name] = document
@@ -125,10 +128,12 @@ class Holdings:
 
     async def put(self, holder: str, name: str, document: str) -> None:
         await self._store.put_policy(holder, name, document)
+        self.changes += 1
         self._inline.setdefault(holder.lower(), {})[name] = document
 
     async def delete(self, holder: str, name: str) -> None:
         await self._store.delete_policy(holder, name)
+        self.changes += 1
         self._inline.get(holder.lower(), {}).pop(name, None)
 
     def attached(self, holder: str) -> list[str]:
@@ -136,12 +141,14 @@ class Holdings:
 
     async def attach(self, holder: str, arn: str) -> None:
         await self._store.attach(holder, arn)
+        self.changes += 1
         attached = self._attached.setdefault(holder.lower(), [])
         if arn not in attached:
             attached.append(arn)
 
     async def detach(self, holder: str, arn: str) -> None:
         await self._store.detach(holder, arn)
+        self.changes += 1
         attached = self._attached.get(holder.lower(), [])
         if arn in attached:
             attached.remove(arn)

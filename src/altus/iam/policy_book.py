@@ -92,9 +92,12 @@ class PolicyBook:
         self._clock = clock
         #: The account's own, by lower-cased name.
         self._own: dict[str, CustomerPolicy] = {}
+        #: Counts changes (what permissions were worked out at).
+        self.changes = 0
 
     async def load(self) -> None:
         self._own = {p.name.lower(): p for p in await self._store.policies()}
+        self.changes += 1
 
     def _now_ms(self) -> int:
         return int(self._clock.now() * 1000)
@@ -174,6 +177,7 @@ class PolicyBook:
                 f"A policy called {name} already exists. Duplicate names are not allowed."
             ) from None
         self._own[name.lower()] = policy
+        self.changes += 1
         return _customer(policy)
 
     async def delete(self, arn: str, in_use: bool) -> None:
@@ -188,6 +192,7 @@ class PolicyBook:
             )
         await self._store.delete(policy)
         self._own.pop(policy.name.lower(), None)
+        self.changes += 1
 
     async def create_version(self, arn: str, document: str, set_default: bool) -> PolicyVersion:
         policy = self._local(arn)
@@ -201,6 +206,7 @@ class PolicyBook:
         updated = policy.with_version(version, default=set_default)
         await self._store.update(updated, added=version)
         self._own[policy.name.lower()] = updated
+        self.changes += 1
         return version
 
     def version(self, arn: str, version_id: str) -> tuple[Managed, PolicyVersion]:
@@ -223,6 +229,7 @@ class PolicyBook:
         updated = replace(policy, versions=tuple(v for v in policy.versions if v.id != version_id))
         await self._store.update(updated, removed=version_id)
         self._own[policy.name.lower()] = updated
+        self.changes += 1
 
     async def set_default(self, arn: str, version_id: str) -> None:
         policy = self._local(arn)
@@ -233,3 +240,4 @@ class PolicyBook:
         updated = replace(policy, default_version=version_id, updated_ms=self._now_ms())
         await self._store.update(updated)
         self._own[policy.name.lower()] = updated
+        self.changes += 1
