@@ -15,6 +15,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from altus.packaging import zip_files
 from tests.conftest import Server, create_function, start_server
 
 pytestmark = pytest.mark.integration
@@ -185,3 +186,34 @@ def test_what_the_role_may_not_read_and_what_lacks_a_token_are_refused(
             401,
             "Bad session token or header key",
         )
+
+
+def test_the_extensions_layer_arn_is_taken(
+    server: Server,
+) -> None:
+    lam = client(server, "lambda")
+    layer = (
+        "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12"
+    )
+    create_function(
+        lam,
+        "with-layer",
+        {"app.py": "def handler(e, c):\n    return 'ran'\n"},
+        role=f"arn:aws:iam::{ACCOUNT}:role/reader",
+        Layers=[layer],
+    )
+    assert lam.get_function(FunctionName="with-layer")["Configuration"]["Layers"][0]["Arn"] == layer
+    answer = lam.invoke(FunctionName="with-layer")
+    assert json.loads(answer["Payload"].read()) == "ran"
+    # Another account's layer of that name is no layer AWS publishes.
+    forged = layer.replace("015030872274", "123456789012")
+    with pytest.raises(lam.exceptions.InvalidParameterValueException) as raised:
+        lam.create_function(
+            FunctionName="forged",
+            Runtime="python3.11",
+            Handler="app.handler",
+            Role=f"arn:aws:iam::{ACCOUNT}:role/reader",
+            Code={"ZipFile": zip_files({"app.py": "def handler(e, c):\n    return 1\n"})},
+            Layers=[forged],
+        )
+    assert "does not exist" in str(raised.value)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from altus.arns import Account
-from altus.control import policies, validation
+from altus.control import builtin_layers, policies, validation
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.model import LayerRef, LayerVersion, new_revision
 from altus.control.store import (
@@ -149,6 +149,12 @@ class LayerService:
 
     # --- functions' layers ----------------------------------------------------------------
 
+    def _provided(self) -> CodeRef:
+        """The package of a layer Altus provides itself: put each time (a few bytes,
+        found by its digest after the first), so a collection never leaves a function
+        naming a package that is gone."""
+        return self.code.put(builtin_layers.package())
+
     def resolve(self, arns: Sequence[str], function_code: CodeRef) -> tuple[LayerRef, ...]:
         """The layers a configuration names, checked as Lambda checks them: at most five,
         each an existing version, no layer twice, and the function's code with all of them
@@ -158,6 +164,9 @@ class LayerService:
         refs: list[LayerRef] = []
         seen: dict[str, str] = {}
         for arn in arns:
+            if builtin_layers.provided(arn):
+                refs.append(LayerRef(arn=arn, code=self._provided()))
+                continue
             parsed = self.account.parse_layer_version_arn(arn)
             layer = self._versions.get(parsed) if parsed is not None else None
             if parsed is None or layer is None:
