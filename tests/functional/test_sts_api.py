@@ -82,3 +82,47 @@ def test_the_root_of_an_open_server_assumes_a_role_that_trusts_the_account(
             RoleArn=f"arn:aws:iam::{ACCOUNT}:role/altus-function", RoleSessionName="me"
         )
     assert raised.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def _iam(server: Server) -> Any:
+    return boto3.client(
+        "iam",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+def test_get_access_key_info_answers_this_servers_account(server: Server) -> None:
+    iam = _iam(server)
+    iam.create_user(UserName="key-info")
+    key = iam.create_access_key(UserName="key-info")["AccessKey"]
+    assert sts(server).get_access_key_info(AccessKeyId=key["AccessKeyId"])["Account"] == ACCOUNT
+    # A key id Altus never made: AWS decodes its account from it; Altus answers its own.
+    unknown = sts(server).get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")
+    assert unknown["Account"] == ACCOUNT
+    unchecked = boto3.client(
+        "sts",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 0}, parameter_validation=False),
+    )
+    with pytest.raises(ClientError) as raised:
+        unchecked.get_access_key_info(AccessKeyId="AKIA")  # shorter than the model allows
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_a_renamed_user_keeps_the_id_sts_reports(server: Server) -> None:
+    iam = _iam(server)
+    user = iam.create_user(UserName="sts-before")["User"]
+    key = iam.create_access_key(UserName="sts-before")["AccessKey"]
+    as_user = sts(server, key["AccessKeyId"], key["SecretAccessKey"])
+    assert as_user.get_caller_identity()["UserId"] == user["UserId"]
+    iam.update_user(UserName="sts-before", NewUserName="sts-after")
+    caller = as_user.get_caller_identity()
+    assert caller["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/sts-after"
+    assert caller["UserId"] == user["UserId"]

@@ -980,3 +980,132 @@ def test_using_a_layer_needs_get_layer_version_which_its_own_policy_may_grant(
     got = builder.get_layer_version_by_arn(Arn=layer["LayerVersionArn"])
     assert got["Version"] == layer["Version"]
     assert refusal(lambda: builder.list_layers())[0] == 403
+
+
+def test_a_groups_policies_grant_its_members_while_they_are_members(server: Server) -> None:
+    iam = client(server, "iam")
+    iam.create_user(UserName="member")
+    keys = _keys(iam.create_access_key(UserName="member")["AccessKey"])
+    sqs, logs = client(server, "sqs", **keys), client(server, "logs", **keys)
+    assert refusal(sqs.list_queues)[1]["Code"] == "AccessDenied"
+    iam.create_group(GroupName="queue-readers")
+    iam.put_group_policy(
+        GroupName="queue-readers",
+        PolicyName="list",
+        PolicyDocument=_policy({"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}),
+    )
+    # The group's policy is nothing to a user outside it.
+    assert refusal(sqs.list_queues)[1]["Code"] == "AccessDenied"
+    iam.add_user_to_group(GroupName="queue-readers", UserName="member")
+    sqs.list_queues()
+    # Its managed policies count too, until they are detached.
+    logs_read = "arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess"
+    assert refusal(logs.describe_log_groups)[0] == 400
+    iam.attach_group_policy(GroupName="queue-readers", PolicyArn=logs_read)
+    logs.describe_log_groups()
+    iam.detach_group_policy(GroupName="queue-readers", PolicyArn=logs_read)
+    status, error = refusal(logs.describe_log_groups)
+    assert (status, error["Code"]) == (400, "AccessDeniedException")
+    # An explicit deny in a group's policy wins over the user's own allow.
+    iam.put_user_policy(
+        UserName="member",
+        PolicyName="own",
+        PolicyDocument=_policy({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}),
+    )
+    iam.put_group_policy(
+        GroupName="queue-readers",
+        PolicyName="no-create",
+        PolicyDocument=_policy({"Effect": "Deny", "Action": "sqs:CreateQueue", "Resource": "*"}),
+    )
+    status, error = refusal(lambda: sqs.create_queue(QueueName="member-queue"))
+    assert error["Message"].endswith("with an explicit deny in an identity-based policy")
+    iam.delete_user_policy(UserName="member", PolicyName="own")
+    # Out of the group, the group's policies grant it nothing more.
+    iam.remove_user_from_group(GroupName="queue-readers", UserName="member")
+    status, error = refusal(sqs.list_queues)
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    assert error["Message"].endswith(
+        "because no identity-based policy allows the sqs:ListQueues action"
+    )
+
+
+def test_a_renamed_users_key_signs_as_the_renamed_user(server: Server) -> None:
+    iam = client(server, "iam")
+    user = iam.create_user(UserName="before")["User"]
+    keys = _keys(iam.create_access_key(UserName="before")["AccessKey"])
+    own = _policy(
+        {
+            "Effect": "Allow",
+            "Action": "sqs:CreateQueue",
+            "Resource": "arn:aws:sqs:us-east-1:000000000000:${aws:username}-*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": "sqs:ListQueues",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:userid": user["UserId"]}},
+        },
+    )
+    iam.put_user_policy(UserName="before", PolicyName="own", PolicyDocument=own)
+    sqs, sts = client(server, "sqs", **keys), client(server, "sts", **keys)
+    sqs.create_queue(QueueName="before-1")
+    iam.update_user(UserName="before", NewUserName="after", NewPath="/renamed/")
+    caller = sts.get_caller_identity()
+    assert caller["Arn"] == "arn:aws:iam::000000000000:user/renamed/after"
+    assert caller["UserId"] == user["UserId"]
+    # Its policies came along; its name in them is the new one; its id is the same.
+    sqs.create_queue(QueueName="after-1")
+    status, error = refusal(lambda: sqs.create_queue(QueueName="before-2"))
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    assert error["Message"].startswith(
+        "User: arn:aws:iam::000000000000:user/renamed/after is not authorized"
+    )
+    sqs.list_queues()
+
+
+def test_renaming_needs_update_user_on_the_new_name_too(server: Server) -> None:
+    iam = client(server, "iam")
+    iam.create_user(UserName="renamer")
+    iam.put_user_policy(
+        UserName="renamer",
+        PolicyName="rename-team",
+        PolicyDocument=_policy(
+            {
+                "Effect": "Allow",
+                "Action": ["iam:UpdateUser", "iam:UpdateGroup"],
+                "Resource": [
+                    "arn:aws:iam::000000000000:user/team-*",
+                    "arn:aws:iam::000000000000:group/team-*",
+                ],
+            }
+        ),
+    )
+    renamer = client(server, "iam", **_keys(iam.create_access_key(UserName="renamer")["AccessKey"]))
+    iam.create_user(UserName="team-a")
+    renamer.update_user(UserName="team-a", NewUserName="team-b")
+    status, error = refusal(lambda: renamer.update_user(UserName="team-b", NewUserName="other"))
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    assert "iam:UpdateUser on resource: arn:aws:iam::000000000000:user/other" in error["Message"]
+    assert iam.get_user(UserName="team-b")["User"]["UserName"] == "team-b"
+    iam.create_group(GroupName="team-g")
+    renamer.update_group(GroupName="team-g", NewGroupName="team-h")
+    assert refusal(lambda: renamer.update_group(GroupName="team-h", NewGroupName="x"))[0] == 403
+
+
+def test_get_access_key_info_needs_its_permission(server: Server) -> None:
+    iam = client(server, "iam")
+    iam.create_user(UserName="inspector")
+    key = iam.create_access_key(UserName="inspector")["AccessKey"]
+    sts = client(server, "sts", **_keys(key))
+    status, error = refusal(lambda: sts.get_access_key_info(AccessKeyId=key["AccessKeyId"]))
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    assert "sts:GetAccessKeyInfo on resource: *" in error["Message"]
+    iam.put_user_policy(
+        UserName="inspector",
+        PolicyName="inspect",
+        PolicyDocument=_policy(
+            {"Effect": "Allow", "Action": "sts:GetAccessKeyInfo", "Resource": "*"}
+        ),
+    )
+    answer = sts.get_access_key_info(AccessKeyId=key["AccessKeyId"])
+    assert answer["Account"] == "000000000000"

@@ -99,7 +99,7 @@ async def test_migrations_are_per_component_and_run_once(database: Database) -> 
         "queues": 1,
         "logs": 1,
         "identity": 1,
-        "iam": 3,
+        "iam": 4,
         "extra": 2,
     }
 
@@ -787,3 +787,88 @@ async def test_ssm_secure_strings_are_sealed_at_rest(database: Database, tmp_pat
     stranger = SqlParameterStore(database, FernetCipher.from_file(tmp_path / "other" / "k"))
     with pytest.raises(SecretError):
         await stranger.parameter("/s")
+
+
+async def test_iam_groups_members_and_a_groups_rename(database: Database) -> None:
+    from altus.iam.groups import Group, GroupExists, SqlGroupStore
+    from altus.iam.holdings import GROUP
+
+    groups = SqlGroupStore(database)
+    devs = Group("Devs", "AGPAEXAMPLE", "/eng/", 7)
+    await groups.add(devs)
+    await groups.add(Group("Ops", "AGPAOTHER", "/", 8))
+    with pytest.raises(GroupExists):  # names are unique whatever their case
+        await groups.add(Group("DEVS", "AGPAAGAIN", "/", 9))
+    await groups.add_member("Devs", "Ann")
+    await groups.add_member("devs", "ann")  # a member twice is no error
+    await groups.add_member("Devs", "Bob")
+    assert await groups.members() == [("devs", "ann"), ("devs", "bob")]
+    held = SqlHoldingStore(database, GROUP)
+    await held.put_policy("Devs", "p", "doc")
+    await held.attach("Devs", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    # A rename carries its members, policies and attachments along, its id kept.
+    moved = Group("Builders", devs.id, "/b/", devs.created_ms)
+    await groups.rename("devs", moved)
+    assert await groups.groups() == [moved, Group("Ops", "AGPAOTHER", "/", 8)]
+    assert await groups.members() == [("builders", "ann"), ("builders", "bob")]
+    assert await held.policies() == [("builders", "p", "doc")]
+    assert await held.attachments() == [("builders", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")]
+    # Onto another group's name: refused, nothing changed.
+    with pytest.raises(GroupExists):
+        await groups.rename("builders", Group("OPS", devs.id, "/", devs.created_ms))
+    assert [g.name for g in await groups.groups()] == ["Builders", "Ops"]
+    assert await held.policies() == [("builders", "p", "doc")]
+    await groups.remove_member("Builders", "ANN")
+    assert await groups.members() == [("builders", "bob")]
+    await groups.remove_member("Builders", "bob")
+    await groups.delete("BUILDERS")
+    assert [g.name for g in await groups.groups()] == ["Ops"]
+
+
+async def test_iam_group_inline_policies_and_attachments(database: Database) -> None:
+    from altus.iam.holdings import GROUP
+
+    held = SqlHoldingStore(database, GROUP)
+    await held.put_policy("Team", "p", "one")
+    await held.put_policy("team", "p", "two")
+    await held.attach("Team", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    assert await held.policies() == [("team", "p", "two")]
+    assert await held.attachments() == [("team", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")]
+    # Groups' are apart from users' of the same name.
+    assert await SqlHoldingStore(database, USER).policies() == []
+    await held.delete_policy("Team", "p")
+    await held.detach("TEAM", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    assert (await held.policies(), await held.attachments()) == ([], [])
+
+
+async def test_iam_a_users_rename_carries_what_it_holds_and_is_recorded(
+    database: Database,
+) -> None:
+    from altus.iam.groups import SqlGroupStore
+
+    users, groups = SqlUserStore(database), SqlGroupStore(database)
+    held = SqlHoldingStore(database, USER)
+    ann = User("Ann", "AIDAEXAMPLE", "/a/", 5, {"k": "v"}, "arn:aws:iam::1:policy/b")
+    await users.add(ann)
+    await users.add(User("Bob", "AIDAOTHER", "/", 6))
+    await held.put_policy("Ann", "p", "doc")
+    await held.attach("Ann", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    await groups.add_member("devs", "Ann")
+    old, new = "arn:aws:iam::1:user/a/Ann", "arn:aws:iam::1:user/b/Anna"
+    anna = dataclasses.replace(ann, name="Anna", path="/b/")
+    await users.rename("ann", anna, old, new, 10)
+    assert await users.users() == [anna, User("Bob", "AIDAOTHER", "/", 6)]
+    assert await held.policies() == [("anna", "p", "doc")]
+    assert await held.attachments() == [("anna", "arn:aws:iam::aws:policy/AmazonSQSFullAccess")]
+    assert await groups.members() == [("devs", "anna")]
+    assert await users.renames() == [(old, new)]
+    # Onto another user's name: refused, and nothing of it written.
+    with pytest.raises(UserExists):
+        await users.rename(
+            "anna", dataclasses.replace(anna, name="BOB"), new, "arn:aws:iam::1:user/BOB", 11
+        )
+    assert [u.name for u in await users.users()] == ["Anna", "Bob"]
+    assert await held.policies() == [("anna", "p", "doc")]
+    assert await users.renames() == [(old, new)]
+    await users.renamed(old)
+    assert await users.renames() == []

@@ -162,7 +162,7 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
         url_id=url_id,
         domain_name=_host(request.scope).rsplit(":", 1)[0],
         request_id=request_id,
-        iam=_authorizer(caller) if config.auth_type == "AWS_IAM" else None,
+        iam=_authorizer(lam, caller) if config.auth_type == "AWS_IAM" else None,
     )
     payload = json.dumps(event, separators=(",", ":")).encode()
     if len(payload) > SYNC_PAYLOAD_LIMIT:
@@ -224,17 +224,19 @@ async def _signed_by(lam: Lambda, request: Request, function: FunctionRef) -> Pr
         return None
 
 
-def _authorizer(caller: Principal | None) -> dict[str, Any]:
-    """``requestContext.authorizer.iam`` as Lambda fills it."""
+def _authorizer(lam: Lambda, caller: Principal | None) -> dict[str, Any]:
+    """``requestContext.authorizer.iam`` as Lambda fills it (the caller's id as IAM keeps
+    it: a renamed user's is its first)."""
     assert caller is not None
+    user_id = lam.identity.unique_id_of(caller)
     return {
         "accessKey": caller.access_key,
         "accountId": caller.arn.split(":")[4],
-        "callerId": caller.user_id,
+        "callerId": user_id,
         "cognitoIdentity": None,
         "principalOrgId": None,
         "userArn": caller.arn,
-        "userId": caller.user_id,
+        "userId": user_id,
     }
 
 

@@ -1,5 +1,6 @@
 """The IAM action and resource each IAM operation needs: ``iam:<Operation>`` on the role,
-user or managed policy the call names, else ``*``."""
+group, user or managed policy the call names, else ``*``. A call naming a group and a
+user (AddUserToGroup, RemoveUserFromGroup) acts on the group, as in IAM."""
 
 from __future__ import annotations
 
@@ -9,21 +10,29 @@ from altus.iam.component import Iam
 
 def actions(iam: Iam, operation: str, members: Members) -> tuple[str, str]:
     action = f"iam:{operation}"
+    # What a Create... call will make is at the path it gives.
+    given = members.get("Path")
+    path = given if isinstance(given, str) and given else "/"
     role = members.get("RoleName")
     if isinstance(role, str) and role:
         found = iam.by_name(role)
         if found is not None:
             return action, iam.arn(found)
-        return action, iam.account.arn("iam", f"role/{role}", regional=False)
+        return action, iam.account.arn("iam", f"role{path}{role}", regional=False)
+    group = members.get("GroupName")
+    if isinstance(group, str) and group:
+        found_group = iam.groups.find(group)
+        if found_group is not None:
+            return action, iam.group_arn(found_group)
+        return action, iam.account.arn("iam", f"group{path}{group}", regional=False)
     user = members.get("UserName")
     if isinstance(user, str) and user:
-        path = next((u.path for u in iam.users() if u.name.lower() == user.lower()), "/")
+        path = next((u.path for u in iam.users() if u.name.lower() == user.lower()), path)
         return action, iam.account.arn("iam", f"user{path}{user}", regional=False)
     policy = members.get("PolicyArn")
     if isinstance(policy, str) and policy:
         return action, policy
     if operation == "CreatePolicy":
-        path = members.get("Path", "/")
         name = members.get("PolicyName", "")
         return action, iam.account.arn("iam", f"policy{path}{name}", regional=False)
     return action, "*"

@@ -1,49 +1,26 @@
 """IAM's operations Altus serves: roles and users, the inline and managed policies they
-hold, their permissions boundaries, users' access keys, and customer managed policies
-with their versions. Policy documents travel URL-encoded in IAM's answers, as IAM sends
-them (the SDKs decode them).
+and groups hold, their permissions boundaries, users' access keys, and customer managed
+policies with their versions and the entities they are attached to. Policy documents
+travel URL-encoded in IAM's answers, as IAM sends them (the SDKs decode them).
 
-Roles and users hold policies the same way: those operations are made once per kind."""
+Roles, users and groups hold policies the same way: those operations are made once per
+kind. Groups themselves are ``group_api``'s, tags ``tag_api``'s."""
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote
 
 from altus.api.service import caller
 from altus.api.spec import Call, Members, Operation
+from altus.iam import tags
 from altus.iam.component import Iam
 from altus.iam.errors import InvalidInput
-from altus.iam.holdings import ROLE, USER
+from altus.iam.holdings import GROUP, ROLE, USER
 from altus.iam.policy_book import Managed
 from altus.iam.roles import Role
+from altus.iam.shapes import boundary, bounds, page, truncation, when
 from altus.iam.users import User
 from altus.identity.keys import AccessKey
-
-#: A page's size when the caller names none (IAM's default).
-DEFAULT_MAX_ITEMS = 100
-
-
-def _when(ms: int) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
-
-
-def _tags(input: Members) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for tag in input.get("Tags") or []:
-        if tag["Key"].lower() in (k.lower() for k in tags):
-            raise InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-            )
-        tags[tag["Key"]] = tag["Value"]
-    return tags
-
-
-def _boundary(arn: str) -> Members:
-    return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
-
 
 # --- roles ------------------------------------------------------------------------------
 
@@ -54,7 +31,7 @@ def _role(iam: Iam, role: Role) -> Members:
         "RoleName": role.name,
         "RoleId": role.id,
         "Arn": iam.arn(role),
-        "CreateDate": _when(role.created_ms),
+        "CreateDate": when(role.created_ms),
         "AssumeRolePolicyDocument": quote(role.trust, safe=""),
         "MaxSessionDuration": role.max_session,
         "RoleLastUsed": {},
@@ -62,9 +39,9 @@ def _role(iam: Iam, role: Role) -> Members:
     if role.description:
         shown["Description"] = role.description
     if role.boundary:
-        shown["PermissionsBoundary"] = _boundary(role.boundary)
+        shown["PermissionsBoundary"] = boundary(role.boundary)
     if role.tags:
-        shown["Tags"] = [{"Key": k, "Value": v} for k, v in role.tags.items()]
+        shown["Tags"] = tags.shown(role.tags)
     return shown
 
 
@@ -75,7 +52,7 @@ async def create_role(iam: Iam, call: Call, input: Members) -> Members:
         path=input.get("Path", "/"),
         description=input.get("Description", ""),
         max_session=input.get("MaxSessionDuration", 3600),
-        tags=_tags(input),
+        tags=tags.given(input.get("Tags"), fold_case=True),
         boundary=input.get("PermissionsBoundary", ""),
     )
     return {"Role": _role(iam, role)}
@@ -87,7 +64,7 @@ async def get_role(iam: Iam, call: Call, input: Members) -> Members:
 
 async def list_roles(iam: Iam, call: Call, input: Members) -> Members:
     roles = sorted(iam.roles(input.get("PathPrefix", "/")), key=lambda r: r.name.lower())
-    return _page(roles, input, "Roles", lambda r: _role(iam, r))
+    return page(roles, input, "Roles", lambda r: _role(iam, r))
 
 
 async def delete_role(iam: Iam, call: Call, input: Members) -> Members:
@@ -98,6 +75,18 @@ async def delete_role(iam: Iam, call: Call, input: Members) -> Members:
 async def update_assume_role_policy(iam: Iam, call: Call, input: Members) -> Members:
     await iam.update_trust(input["RoleName"], input["PolicyDocument"])
     return {}
+
+
+async def update_role(iam: Iam, call: Call, input: Members) -> Members:
+    await iam.update_role(
+        input["RoleName"], input.get("Description"), input.get("MaxSessionDuration")
+    )
+    return {}
+
+
+async def update_role_description(iam: Iam, call: Call, input: Members) -> Members:
+    role = await iam.update_role(input["RoleName"], description=input["Description"])
+    return {"Role": _role(iam, role)}
 
 
 async def put_role_permissions_boundary(iam: Iam, call: Call, input: Members) -> Members:
@@ -113,18 +102,18 @@ async def delete_role_permissions_boundary(iam: Iam, call: Call, input: Members)
 # --- users ------------------------------------------------------------------------------
 
 
-def _user(iam: Iam, user: User) -> Members:
+def user_shown(iam: Iam, user: User) -> Members:
     shown: Members = {
         "Path": user.path,
         "UserName": user.name,
         "UserId": user.id,
         "Arn": iam.user_arn(user),
-        "CreateDate": _when(user.created_ms),
+        "CreateDate": when(user.created_ms),
     }
     if user.boundary:
-        shown["PermissionsBoundary"] = _boundary(user.boundary)
+        shown["PermissionsBoundary"] = boundary(user.boundary)
     if user.tags:
-        shown["Tags"] = [{"Key": k, "Value": v} for k, v in user.tags.items()]
+        shown["Tags"] = tags.shown(user.tags)
     return shown
 
 
@@ -146,24 +135,42 @@ async def create_user(iam: Iam, call: Call, input: Members) -> Members:
     user = await iam.create_user(
         input["UserName"],
         path=input.get("Path", "/"),
-        tags=_tags(input),
+        tags=tags.given(input.get("Tags"), fold_case=True),
         boundary=input.get("PermissionsBoundary", ""),
     )
-    return {"User": _user(iam, user)}
+    return {"User": user_shown(iam, user)}
 
 
 async def get_user(iam: Iam, call: Call, input: Members) -> Members:
-    return {"User": _user(iam, _named_or_caller(iam, call, input))}
+    return {"User": user_shown(iam, _named_or_caller(iam, call, input))}
 
 
 async def list_users(iam: Iam, call: Call, input: Members) -> Members:
     users = sorted(iam.users(input.get("PathPrefix", "/")), key=lambda u: u.name.lower())
-    return _page(users, input, "Users", lambda u: _user(iam, u))
+    return page(users, input, "Users", lambda u: user_shown(iam, u))
 
 
 async def delete_user(iam: Iam, call: Call, input: Members) -> Members:
     await iam.delete_user(input["UserName"])
     return {}
+
+
+async def update_user(iam: Iam, call: Call, input: Members) -> Members:
+    user = iam.user(input["UserName"])
+    new_name, new_path = input.get("NewUserName"), input.get("NewPath")
+    renamed = User(new_name or user.name, user.id, new_path or user.path, user.created_ms)
+    # The caller must be allowed to update the user under its new name too, as in IAM.
+    authorize_also(iam, call, "iam:UpdateUser", iam.user_arn(renamed))
+    await iam.update_user(input["UserName"], new_name, new_path)
+    return {}
+
+
+def authorize_also(iam: Iam, call: Call, action: str, arn: str) -> None:
+    """Where requests are authenticated, the caller must be allowed ``action`` on ``arn``
+    as well as on what the call names (a rename's new name)."""
+    who = caller(call, iam.identity)
+    if iam.identity.enforcing and who is not None:
+        iam.identity.authorize(who, action, arn)
 
 
 async def put_user_permissions_boundary(iam: Iam, call: Call, input: Members) -> Members:
@@ -184,7 +191,7 @@ def _key(user: User, key: AccessKey) -> Members:
         "UserName": user.name,
         "AccessKeyId": key.id,
         "Status": key.status,
-        "CreateDate": _when(key.created_ms),
+        "CreateDate": when(key.created_ms),
     }
 
 
@@ -197,7 +204,7 @@ async def create_access_key(iam: Iam, call: Call, input: Members) -> Members:
 async def list_access_keys(iam: Iam, call: Call, input: Members) -> Members:
     user = _named_or_caller(iam, call, input)
     keys = iam.keys_of(user)
-    return _page(keys, input, "AccessKeyMetadata", lambda k: _key(user, k))
+    return page(keys, input, "AccessKeyMetadata", lambda k: _key(user, k))
 
 
 async def update_access_key(iam: Iam, call: Call, input: Members) -> Members:
@@ -216,7 +223,7 @@ async def delete_access_key(iam: Iam, call: Call, input: Members) -> Members:
 
 
 def _holder_operations(kind: str) -> dict[str, Operation]:
-    label = "Role" if kind == ROLE else "User"
+    label = {ROLE: "Role", USER: "User", GROUP: "Group"}[kind]
     member = f"{label}Name"
 
     async def put_policy(iam: Iam, call: Call, input: Members) -> Members:
@@ -232,7 +239,7 @@ def _holder_operations(kind: str) -> dict[str, Operation]:
         }
 
     async def list_policies(iam: Iam, call: Call, input: Members) -> Members:
-        return _page(iam.inline_names(kind, input[member]), input, "PolicyNames", lambda n: n)
+        return page(iam.inline_names(kind, input[member]), input, "PolicyNames", lambda n: n)
 
     async def delete_policy(iam: Iam, call: Call, input: Members) -> Members:
         await iam.delete_policy(kind, input[member], input["PolicyName"])
@@ -250,7 +257,7 @@ def _holder_operations(kind: str) -> dict[str, Operation]:
         prefix = input.get("PathPrefix", "/")
         attached = [iam.policies.find(arn) for arn in iam.attached(kind, input[member])]
         chosen = [p for p in attached if p is not None and p.path.startswith(prefix)]
-        return _page(
+        return page(
             chosen, input, "AttachedPolicies", lambda p: {"PolicyName": p.name, "PolicyArn": p.arn}
         )
 
@@ -265,7 +272,11 @@ def _holder_operations(kind: str) -> dict[str, Operation]:
     }
 
 
-HOLDER_OPERATIONS = {**_holder_operations(ROLE), **_holder_operations(USER)}
+HOLDER_OPERATIONS = {
+    **_holder_operations(ROLE),
+    **_holder_operations(USER),
+    **_holder_operations(GROUP),
+}
 
 
 # --- managed policies -------------------------------------------------------------------
@@ -281,13 +292,13 @@ def _policy(iam: Iam, policy: Managed) -> Members:
         "AttachmentCount": iam.attachment_count(policy.arn),
         "PermissionsBoundaryUsageCount": iam.boundary_count(policy.arn),
         "IsAttachable": True,
-        "CreateDate": _when(policy.created_ms),
-        "UpdateDate": _when(policy.updated_ms),
+        "CreateDate": when(policy.created_ms),
+        "UpdateDate": when(policy.updated_ms),
     }
     if policy.description:
         shown["Description"] = policy.description
     if policy.tags:
-        shown["Tags"] = [{"Key": k, "Value": v} for k, v in policy.tags.items()]
+        shown["Tags"] = tags.shown(policy.tags)
     return shown
 
 
@@ -297,7 +308,7 @@ async def create_policy(iam: Iam, call: Call, input: Members) -> Members:
         input.get("Path", "/"),
         input["PolicyDocument"],
         input.get("Description", ""),
-        _tags(input),
+        tags.given(input.get("Tags"), fold_case=False),
     )
     shown = _policy(iam, policy)
     shown.pop("Description", None)  # CreatePolicy's answer leaves it out, as IAM's does
@@ -325,7 +336,40 @@ async def list_policies(iam: Iam, call: Call, input: Members) -> Members:
         chosen = [p for p in chosen if iam.attachment_count(p.arn) > 0]
     elif usage == "PermissionsBoundary":
         chosen = [p for p in chosen if iam.boundary_count(p.arn) > 0]
-    return _page(chosen, input, "Policies", lambda p: _policy(iam, p))
+    return page(chosen, input, "Policies", lambda p: _policy(iam, p))
+
+
+async def list_entities_for_policy(iam: Iam, call: Call, input: Members) -> Members:
+    """Groups, then users, then roles, paged as one list (``MaxItems`` counts them all)."""
+    groups, users, roles = iam.entities_of(input["PolicyArn"], input.get("PolicyUsageFilter"))
+    wanted = input.get("EntityFilter")
+    prefix = input.get("PathPrefix", "/")
+    # LocalManagedPolicy and AWSManagedPolicy (the enum is shared with other operations)
+    # name no kind of entity a policy is attached to: they find nothing.
+    listed: list[tuple[str, Members]] = []
+    if wanted in (None, "Group"):
+        listed += [
+            ("PolicyGroups", {"GroupName": g.name, "GroupId": g.id})
+            for g in groups
+            if g.path.startswith(prefix)
+        ]
+    if wanted in (None, "User"):
+        listed += [
+            ("PolicyUsers", {"UserName": u.name, "UserId": u.id})
+            for u in users
+            if u.path.startswith(prefix)
+        ]
+    if wanted in (None, "Role"):
+        listed += [
+            ("PolicyRoles", {"RoleName": r.name, "RoleId": r.id})
+            for r in roles
+            if r.path.startswith(prefix)
+        ]
+    start, limit = bounds(input)
+    answer: Members = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
+    for key, entity in listed[start : start + limit]:
+        answer[key].append(entity)
+    return {**answer, **truncation(start, limit, len(listed))}
 
 
 def _version(policy: Managed, version_id: str, *, document: bool = True) -> Members:
@@ -333,7 +377,7 @@ def _version(policy: Managed, version_id: str, *, document: bool = True) -> Memb
     shown: Members = {
         "VersionId": found.id,
         "IsDefaultVersion": found.id == policy.default_version,
-        "CreateDate": _when(found.created_ms),
+        "CreateDate": when(found.created_ms),
     }
     if document:
         shown["Document"] = quote(found.document, safe="")
@@ -358,7 +402,7 @@ async def list_policy_versions(iam: Iam, call: Call, input: Members) -> Members:
     newest_first = sorted(
         policy.versions, key=lambda v: (v.created_ms, int(v.id[1:])), reverse=True
     )
-    return _page(newest_first, input, "Versions", lambda v: _version(policy, v.id, document=False))
+    return page(newest_first, input, "Versions", lambda v: _version(policy, v.id, document=False))
 
 
 async def delete_policy_version(iam: Iam, call: Call, input: Members) -> Members:
@@ -369,24 +413,3 @@ async def delete_policy_version(iam: Iam, call: Call, input: Members) -> Members
 async def set_default_policy_version(iam: Iam, call: Call, input: Members) -> Members:
     await iam.policies.set_default(input["PolicyArn"], input["VersionId"])
     return {}
-
-
-# --- paging -----------------------------------------------------------------------------
-
-
-def _page(items: list[Any], input: Members, key: str, shown: Callable[[Any], Any]) -> Members:
-    """One page of ``items`` (``Marker``: how many came before, as IAM's markers are
-    opaque; ``MaxItems``)."""
-    marker = input.get("Marker")
-    if marker is not None and not str(marker).isdigit():
-        raise InvalidInput("Invalid Marker.")
-    start = int(marker) if marker is not None else 0
-    limit = input.get("MaxItems", DEFAULT_MAX_ITEMS)
-    page = items[start : start + limit]
-    answer: Members = {
-        key: [shown(item) for item in page],
-        "IsTruncated": start + limit < len(items),
-    }
-    if answer["IsTruncated"]:
-        answer["Marker"] = str(start + limit)
-    return answer

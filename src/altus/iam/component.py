@@ -1,6 +1,6 @@
-"""The IAM service's component: the account's roles, users and managed policies, in
-memory over their store; the questions Lambda asks of a function's role; and what the
-identity layer asks of a principal (its permissions).
+"""The IAM service's component: the account's roles, users, groups and managed policies,
+in memory over their store; the questions Lambda asks of a function's role; and what the
+identity layer asks of a principal (its permissions, a user's with its groups').
 
 On first start it makes ``altus-function``, a role Lambda may assume, which ``altus
 deploy`` and ``altus up --example`` name by default.
@@ -8,6 +8,7 @@ deploy`` and ``altus up --example`` name by default.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from typing import Any
 
 from altus.api.spec import Context
 from altus.arns import parse_arn
-from altus.iam import policies
+from altus.iam import policies, tags
 from altus.iam.customer_policies import SqlPolicyStore
 from altus.iam.errors import (
     DeleteConflict,
@@ -25,7 +26,8 @@ from altus.iam.errors import (
     NoSuchEntity,
     UnmodifiableEntity,
 )
-from altus.iam.holdings import ROLE, USER, Holdings, SqlHoldingStore
+from altus.iam.groups import Group, Groups, SqlGroupStore
+from altus.iam.holdings import GROUP, ROLE, USER, Holdings, SqlHoldingStore
 from altus.iam.policy_book import PolicyBook
 from altus.iam.roles import Role, RoleExists, SqlRoleStore, new_role_id
 from altus.iam.users import SqlUserStore, User, UserExists
@@ -47,9 +49,14 @@ LAMBDA_TRUST = json.dumps(
         ],
     }
 )
-#: IAM's quotas: managed policies attached to one role or user, access keys per user.
+#: IAM's quotas: managed policies attached to one role, user or group, access keys per
+#: user, groups a user is a member of.
 MAX_ATTACHED = 10
 MAX_KEYS = 2
+MAX_GROUPS_PER_USER = 10
+_QUOTAS = {ROLE: "PoliciesPerRole", USER: "PoliciesPerUser", GROUP: "PoliciesPerGroup"}
+#: What holds policies.
+_KINDS = (ROLE, USER, GROUP)
 #: Principals whose permissions are kept worked out (sessions come and go: bounded).
 _PERMISSIONS_CACHED = 4096
 
@@ -69,14 +76,20 @@ class Iam:
         self._users_store = SqlUserStore(database)
         self._roles: dict[str, Role] = {}
         self._users: dict[str, User] = {}
-        #: Inline policies and attachments, of roles and of users (by lower-cased name).
+        #: Inline policies and attachments, of roles, users and groups (by lower-cased
+        #: name).
         self.role_holdings = Holdings(SqlHoldingStore(database, ROLE))
         self.user_holdings = Holdings(SqlHoldingStore(database, USER))
+        self.group_holdings = Holdings(SqlHoldingStore(database, GROUP))
+        self.groups = Groups(SqlGroupStore(database))
         self.policies = PolicyBook(SqlPolicyStore(database), context.account, context.clock)
-        #: Counts changes to roles and users; with the holdings' and the policies' own,
-        #: what a principal's cached permissions were worked out at.
+        #: Counts changes to roles and users; with the holdings', the groups' and the
+        #: policies' own, what a principal's cached permissions were worked out at.
         self._version = 0
-        self._permissions_cache: dict[str, tuple[tuple[int, int, int, int], Permissions]] = {}
+        self._permissions_cache: dict[str, tuple[tuple[int, ...], Permissions]] = {}
+        #: One rename of a user or group at a time: a user's keys are moved after its
+        #: row, and a second rename of the same one must not start in between.
+        self._renaming = asyncio.Lock()
         # The identity layer asks IAM what a principal may do.
         context.identity.permissions_of = self.permissions_of
 
@@ -86,7 +99,14 @@ class Iam:
         self._version += 1
         await self.role_holdings.load()
         await self.user_holdings.load()
+        await self.group_holdings.load()
+        await self.groups.load()
         await self.policies.load()
+        # Renames whose keys a crash left at their old ARNs (the identity layer has
+        # loaded its keys by now): moved before any request is served.
+        for old_arn, new_arn in await self._users_store.renames():
+            await self.identity.rename_principal(old_arn, new_arn)
+            await self._users_store.renamed(old_arn)
         if DEFAULT_ROLE not in self._roles:
             # EntityAlreadyExists: another server on this store made it first.
             with contextlib.suppress(EntityAlreadyExists):
@@ -106,7 +126,9 @@ class Iam:
         return int(self._clock.now() * 1000)
 
     def holdings(self, kind: str) -> Holdings:
-        return self.role_holdings if kind == ROLE else self.user_holdings
+        if kind == ROLE:
+            return self.role_holdings
+        return self.user_holdings if kind == USER else self.group_holdings
 
     # --- roles ------------------------------------------------------------------------------
 
@@ -177,6 +199,29 @@ class Iam:
             self.policies.attachable(boundary)
         await self._replace_role(replace(role, boundary=boundary))
 
+    async def update_role(
+        self, name: str, description: str | None = None, max_session: int | None = None
+    ) -> Role:
+        """UpdateRole and UpdateRoleDescription: what is given changes, nothing else
+        (the model holds ``max_session`` to 3600..43200)."""
+        role = self.role(name)
+        updated = replace(
+            role,
+            description=role.description if description is None else description,
+            max_session=role.max_session if max_session is None else max_session,
+        )
+        await self._replace_role(updated)
+        return updated
+
+    async def tag_role(self, name: str, given: dict[str, str]) -> None:
+        role = self.role(name)
+        merged = tags.merged(role.tags, given, fold_case=True, quota="TagsPerRole")
+        await self._replace_role(replace(role, tags=merged))
+
+    async def untag_role(self, name: str, keys: list[str]) -> None:
+        role = self.role(name)
+        await self._replace_role(replace(role, tags=tags.without(role.tags, keys, fold_case=True)))
+
     async def delete_role(self, name: str) -> None:
         role = self.role(name)
         _check_empty(self.role_holdings, role.name)
@@ -207,7 +252,13 @@ class Iam:
         if boundary:
             self.policies.attachable(boundary)
         arn = self.account.arn("iam", f"user{path}{name}", regional=False)
-        user = User(name, unique_id("AIDA", arn), path, self._now_ms(), dict(tags or {}), boundary)
+        user_id = unique_id("AIDA", arn)
+        now = self._now_ms()
+        if any(u.id == user_id for u in self._users.values()):
+            # A user renamed away from this ARN kept the id it gives: this one's is made
+            # from the time too, so that ids stay unique.
+            user_id = unique_id("AIDA", f"{arn}:{now}")
+        user = User(name, user_id, path, now, dict(tags or {}), boundary)
         try:
             await self._users_store.add(user)
         except UserExists:
@@ -246,10 +297,52 @@ class Iam:
         user = self._own_user(name)
         if boundary:
             self.policies.attachable(boundary)
-        updated = User(user.name, user.id, user.path, user.created_ms, user.tags, boundary)
+        await self._replace_user(replace(user, boundary=boundary))
+
+    async def _replace_user(self, updated: User) -> None:
         await self._users_store.replace(updated)
-        self._users[user.name.lower()] = updated
+        self._users[updated.name.lower()] = updated
         self._version += 1
+
+    async def tag_user(self, name: str, given: dict[str, str]) -> None:
+        user = self._own_user(name)
+        merged = tags.merged(user.tags, given, fold_case=True, quota="TagsPerUser")
+        await self._replace_user(replace(user, tags=merged))
+
+    async def untag_user(self, name: str, keys: list[str]) -> None:
+        user = self._own_user(name)
+        await self._replace_user(replace(user, tags=tags.without(user.tags, keys, fold_case=True)))
+
+    async def update_user(
+        self, name: str, new_name: str | None = None, new_path: str | None = None
+    ) -> User:
+        """UpdateUser: a new name or path (or both). The user keeps its id (as in IAM),
+        its policies, attachments, memberships and access keys; its keys sign as its new
+        ARN once this returns."""
+        async with self._renaming:
+            user = self._own_user(name)
+            target = replace(user, name=new_name or user.name, path=new_path or user.path)
+            if target == user:
+                return user
+            taken = target.name.lower() != user.name.lower() and (
+                target.name.lower() in self._users or target.name.lower() == ADMIN
+            )
+            if taken:
+                raise EntityAlreadyExists(f"User with name {target.name} already exists.")
+            old_arn, new_arn = self.user_arn(user), self.user_arn(target)
+            try:
+                await self._users_store.rename(user.name, target, old_arn, new_arn, self._now_ms())
+            except UserExists:
+                raise EntityAlreadyExists(f"User with name {target.name} already exists.") from None
+            self._users.pop(user.name.lower(), None)
+            self._users[target.name.lower()] = target
+            self.user_holdings.renamed(user.name, target.name)
+            self.groups.member_renamed(user.name, target.name)
+            self._version += 1
+            if old_arn != new_arn:
+                await self.identity.rename_principal(old_arn, new_arn)
+                await self._users_store.renamed(old_arn)
+            return target
 
     def _own_user(self, name: str) -> User:
         """A user IAM keeps (the administrator is Altus's own, and cannot be changed)."""
@@ -266,6 +359,9 @@ class Iam:
         if self.identity.keys_of(self.user_arn(user)):
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
         _check_empty(self.user_holdings, user.name)
+        if self.groups.of(user.name):
+            # IAM's words, the same as DeleteGroup's for a group with members.
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
         await self._users_store.delete(user.name)
         self._users.pop(user.name.lower(), None)
         self._version += 1
@@ -306,11 +402,68 @@ class Iam:
             )
         await self.identity.set_key_status(key.id, status)
 
-    # --- what a role or user holds ----------------------------------------------------------
+    # --- groups ----------------------------------------------------------------------------
+
+    def group_arn(self, group: Group) -> str:
+        return self.account.arn("iam", f"group{group.path}{group.name}", regional=False)
+
+    async def create_group(self, name: str, path: str = "/") -> Group:
+        now = self._now_ms()
+        arn = self.account.arn("iam", f"group{path}{name}", regional=False)
+        group = Group(name, unique_id("AGPA", f"{arn}:{now}"), path, now)
+        await self.groups.create(group)
+        return group
+
+    async def update_group(
+        self, name: str, new_name: str | None = None, new_path: str | None = None
+    ) -> Group:
+        """UpdateGroup: a new name or path; its id, policies and members stay with it."""
+        async with self._renaming:  # a second rename of it finds it by its new name only
+            group = self.groups.get(name)
+            target = replace(group, name=new_name or group.name, path=new_path or group.path)
+            if target == group:
+                return group
+            await self.groups.rename(group, target)
+            self.group_holdings.renamed(group.name, target.name)
+            return target
+
+    async def delete_group(self, name: str) -> None:
+        group = self.groups.get(name)
+        if self.groups.members(group):
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        _check_empty(self.group_holdings, group.name)
+        await self.groups.delete(group)
+
+    def members(self, group: Group) -> list[User]:
+        """Its members, by name."""
+        found = [self._users[u] for u in self.groups.members(group) if u in self._users]
+        return sorted(found, key=lambda u: u.name.lower())
+
+    async def add_to_group(self, group_name: str, user_name: str) -> None:
+        group = self.groups.get(group_name)
+        user = self._own_user(user_name)
+        if group in self.groups.of(user.name):
+            return
+        if len(self.groups.of(user.name)) >= MAX_GROUPS_PER_USER:
+            raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}")
+        await self.groups.add_member(group, user.name)
+
+    async def remove_from_group(self, group_name: str, user_name: str) -> None:
+        """A user not in the group is no error, as in IAM."""
+        group = self.groups.get(group_name)
+        user = self._own_user(user_name)
+        await self.groups.remove_member(group, user.name)
+
+    def groups_of(self, user_name: str) -> list[Group]:
+        return self.groups.of(self.user(user_name).name)
+
+    # --- what a role, user or group holds ---------------------------------------------------
 
     def holder(self, kind: str, name: str) -> str:
-        """The stored name of the role or user ``name`` (raises NoSuchEntity)."""
-        return self.role(name).name if kind == ROLE else self._own_user(name).name
+        """The stored name of the role, user or group ``name`` (raises NoSuchEntity)."""
+        if kind == ROLE:
+            return self.role(name).name
+        return self._own_user(name).name if kind == USER else self.groups.get(name).name
 
     async def put_policy(self, kind: str, holder: str, name: str, document: str) -> None:
         stored = self.holder(kind, holder)
@@ -337,8 +490,7 @@ class Iam:
         if arn in attached:
             return
         if len(attached) >= MAX_ATTACHED:
-            quota = "PoliciesPerRole" if kind == ROLE else "PoliciesPerUser"
-            raise LimitExceeded(f"Cannot exceed quota for {quota}: {MAX_ATTACHED}")
+            raise LimitExceeded(f"Cannot exceed quota for {_QUOTAS[kind]}: {MAX_ATTACHED}")
         await self.holdings(kind).attach(stored, arn)
 
     async def detach(self, kind: str, holder: str, arn: str) -> None:
@@ -353,7 +505,7 @@ class Iam:
     # --- managed policies -------------------------------------------------------------------
 
     def attachment_count(self, arn: str) -> int:
-        return self.role_holdings.attachment_count(arn) + self.user_holdings.attachment_count(arn)
+        return sum(self.holdings(k).attachment_count(arn) for k in _KINDS)
 
     def boundary_count(self, arn: str) -> int:
         return sum(r.boundary == arn for r in self._roles.values()) + sum(
@@ -363,6 +515,42 @@ class Iam:
     async def delete_managed(self, arn: str) -> None:
         in_use = self.attachment_count(arn) > 0 or self.boundary_count(arn) > 0
         await self.policies.delete(arn, in_use)
+
+    def entities_of(
+        self, arn: str, usage: str | None = None
+    ) -> tuple[list[Group], list[User], list[Role]]:
+        """The groups, users and roles the managed policy ``arn`` is attached to
+        (``usage`` ``PermissionsPolicy``) or bounds (``PermissionsBoundary``), or either
+        (None), each by name. Raises NoSuchEntity for a policy IAM does not have."""
+        self.policies.get(arn)
+        attached = usage in (None, "PermissionsPolicy")
+        bounding = usage in (None, "PermissionsBoundary")
+        held = {k: set(self.holdings(k).holders_of(arn)) if attached else set() for k in _KINDS}
+        groups = [g for g in self.groups.listed() if g.name.lower() in held[GROUP]]
+        users = [
+            u
+            for u in self._users.values()
+            if u.name.lower() in held[USER] or (bounding and u.boundary == arn)
+        ]
+        roles = [
+            r
+            for r in self._roles.values()
+            if r.name.lower() in held[ROLE] or (bounding and r.boundary == arn)
+        ]
+        return (
+            groups,
+            sorted(users, key=lambda u: u.name.lower()),
+            sorted(roles, key=lambda r: r.name.lower()),
+        )
+
+    async def tag_policy(self, arn: str, given: dict[str, str]) -> None:
+        policy = self.policies.own(arn)
+        merged = tags.merged(policy.tags, given, fold_case=False, quota="TagsPerPolicy")
+        await self.policies.set_tags(arn, merged)
+
+    async def untag_policy(self, arn: str, keys: list[str]) -> None:
+        policy = self.policies.own(arn)
+        await self.policies.set_tags(arn, tags.without(policy.tags, keys, fold_case=False))
 
     # --- what the identity layer and Lambda ask ---------------------------------------------
 
@@ -374,6 +562,8 @@ class Iam:
             self._version,
             self.role_holdings.changes,
             self.user_holdings.changes,
+            self.group_holdings.changes,
+            self.groups.changes,
             self.policies.changes,
         )
         cached = self._permissions_cache.get(principal_arn)
@@ -393,24 +583,31 @@ class Iam:
             role = self._roles.get(parts[5].split("/")[1].lower())
             if role is None:
                 return Permissions()
-            return self._permissions(self.role_holdings, role.name, role.boundary)
+            documents = self._documents(self.role_holdings, role.name)
+            return Permissions(documents, self._bounding(role.boundary))
         user = self.user_of(principal_arn)
         if user is None:
             return Permissions()
-        return self._permissions(self.user_holdings, user.name, user.boundary)
+        # A user has its own policies and those of every group it is a member of.
+        documents = self._documents(self.user_holdings, user.name)
+        for group in self.groups.of(user.name):
+            documents += self._documents(self.group_holdings, group.name)
+        return Permissions(documents, self._bounding(user.boundary), user.id)
 
-    def _permissions(self, holdings: Holdings, holder: str, boundary: str) -> Permissions:
+    def _documents(self, holdings: Holdings, holder: str) -> list[Mapping[str, Any]]:
         documents = list(holdings.inline(holder).values())
         for arn in holdings.attached(holder):
             found = self.policies.find(arn)
             if found is not None:
                 documents.append(found.document)
-        bounding = None
-        if boundary:
-            found = self.policies.find(boundary)
-            # A boundary whose policy is gone allows nothing, as IAM's would.
-            bounding = [_parsed(found.document)] if found is not None else []
-        return Permissions([_parsed(d) for d in documents], bounding)
+        return [_parsed(d) for d in documents]
+
+    def _bounding(self, boundary: str) -> list[Mapping[str, Any]] | None:
+        if not boundary:
+            return None
+        found = self.policies.find(boundary)
+        # A boundary whose policy is gone allows nothing, as IAM's would.
+        return [_parsed(found.document)] if found is not None else []
 
     def by_arn(self, arn: str) -> Role | None:
         """The role ``arn`` names in this account (its path must match too)."""
@@ -443,7 +640,7 @@ class Iam:
 
 
 def _check_empty(holdings: Holdings, holder: str) -> None:
-    """IAM deletes a role or user only once it holds no policies."""
+    """IAM deletes a role, user or group only once it holds no policies."""
     if holdings.inline(holder):
         raise DeleteConflict("Cannot delete entity, must delete policies first.")
     if holdings.attached(holder):

@@ -1,10 +1,10 @@
-"""What a role or a user holds: inline policies (name -> document) and the managed
-policies attached to it (their ARNs), kept in the ``iam`` schema and in memory.
+"""What a role, a user or a group holds: inline policies (name -> document) and the
+managed policies attached to it (their ARNs), kept in the ``iam`` schema and in memory.
 
-Roles and users hold policies the same way, in tables of their own
-(``iam_role_policies``/``iam_role_attachments``, ``iam_user_policies``/
-``iam_user_attachments``); ``Holdings`` is one kind's, keyed by the holder's lower-cased
-name (IAM names are unique whatever their case).
+Roles, users and groups hold policies the same way, in tables of their own
+(``iam_role_policies``/``iam_role_attachments``, ``iam_user_...``, ``iam_group_...``);
+``Holdings`` is one kind's, keyed by the holder's lower-cased name (IAM names are unique
+whatever their case).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from altus.store.database import Database, Transaction
 
 ROLE = "role"
 USER = "user"
+GROUP = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,18 @@ class _Tables:
 _TABLES = {
     ROLE: _Tables("iam_role_policies", "iam_role_attachments", "role"),
     USER: _Tables("iam_user_policies", "iam_user_attachments", "user_name"),
+    GROUP: _Tables("iam_group_policies", "iam_group_attachments", "group_name"),
 }
+
+
+def rename_in(tx: Transaction, kind: str, old: str, new: str) -> None:
+    """Within ``tx`` (a rename's, which changes the holder's own row too): what ``old``
+    holds, held by ``new`` from then on."""
+    t = _TABLES[kind]
+    for table in (t.inline, t.attached):
+        tx.execute(
+            f"UPDATE {table} SET {t.holder} = ? WHERE {t.holder} = ?", (new.lower(), old.lower())
+        )
 
 
 class SqlHoldingStore:
@@ -152,6 +164,22 @@ class Holdings:
         attached = self._attached.get(holder.lower(), [])
         if arn in attached:
             attached.remove(arn)
+
+    def renamed(self, old: str, new: str) -> None:
+        """What ``old`` held is ``new``'s now (its store was told, by ``rename_in``)."""
+        self.changes += 1
+        if old.lower() == new.lower():
+            return
+        inline = self._inline.pop(old.lower(), None)
+        if inline is not None:
+            self._inline[new.lower()] = inline
+        attached = self._attached.pop(old.lower(), None)
+        if attached is not None:
+            self._attached[new.lower()] = attached
+
+    def holders_of(self, arn: str) -> list[str]:
+        """The lower-cased names of the holders ``arn`` is attached to."""
+        return [holder for holder, arns in self._attached.items() if arn in arns]
 
     def holds_any(self, holder: str) -> bool:
         return bool(self._inline.get(holder.lower()) or self._attached.get(holder.lower()))

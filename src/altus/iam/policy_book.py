@@ -147,6 +147,18 @@ class PolicyBook:
             raise NoSuchEntity(f"Policy {arn} was not found.")
         return found
 
+    def own(self, arn: str) -> Managed:
+        """The account's own policy ``arn`` (an AWS managed one is not the account's to
+        change: NoSuchEntity, as DeletePolicy answers)."""
+        return _customer(self._local(arn))
+
+    async def set_tags(self, arn: str, tags: Mapping[str, str]) -> None:
+        """The account's own policy's tags, all of them (TagPolicy, UntagPolicy)."""
+        policy = self._local(arn)
+        updated = replace(policy, tags=dict(tags))
+        await self._store.update(updated)
+        self._own[policy.name.lower()] = updated
+
     async def create(
         self, name: str, path: str, document: str, description: str, tags: Mapping[str, str]
     ) -> Managed:

@@ -1,5 +1,6 @@
-"""The ``iam`` schema: roles, users, the policies they hold, and customer managed
-policies with their versions."""
+"""The ``iam`` schema: roles, users, groups and their members, the policies they hold,
+customer managed policies with their versions, and users' renames whose access keys are
+still to be moved (``iam_principal_renames``, ``altus.iam.users``)."""
 
 from __future__ import annotations
 
@@ -81,6 +82,38 @@ SCHEMA = Schema(
             PRIMARY KEY (policy, version)
         );
         ALTER TABLE iam_roles ADD COLUMN boundary TEXT NOT NULL DEFAULT ''
+        """
+        ),
+        Migration(
+            """
+        CREATE TABLE iam_groups (
+            lower_name TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            created_ms BIGINT NOT NULL
+        );
+        CREATE TABLE iam_group_members (
+            group_name TEXT NOT NULL,
+            user_name TEXT NOT NULL,
+            PRIMARY KEY (group_name, user_name)
+        );
+        CREATE TABLE iam_group_policies (
+            group_name TEXT NOT NULL,
+            name TEXT NOT NULL,
+            document TEXT NOT NULL,
+            PRIMARY KEY (group_name, name)
+        );
+        CREATE TABLE iam_group_attachments (
+            group_name TEXT NOT NULL,
+            policy_arn TEXT NOT NULL,
+            PRIMARY KEY (group_name, policy_arn)
+        );
+        CREATE TABLE iam_principal_renames (
+            old_arn TEXT PRIMARY KEY,
+            new_arn TEXT NOT NULL,
+            seq BIGINT NOT NULL
+        )
         """
         ),
     ),

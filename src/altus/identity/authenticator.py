@@ -26,7 +26,7 @@ import hmac
 import ipaddress
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,9 @@ class Permissions:
 
     identity: Sequence[Mapping[str, Any]] = ()
     boundary: Sequence[Mapping[str, Any]] | None = None
+    #: Its unique id where IAM keeps one its ARN does not give (a user renamed keeps its
+    #: own); None: the one ``Principal.user_id`` derives.
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +274,28 @@ class Identity:
         await self._store.delete(key_id)
         self._all.pop(key_id, None)
         self._keys.pop(key_id, None)
+
+    async def rename_principal(self, old_arn: str, new_arn: str) -> None:
+        """``old_arn``'s keys, and its sessions, act for ``new_arn`` from now on (an IAM
+        user renamed or moved to another path): each key rewritten in the store, then in
+        memory. Keys already moved are left alone, so a rename cut short is finished by
+        calling this again."""
+        for key in [k for k in self._all.values() if k.principal == old_arn]:
+            moved = replace(key, principal=new_arn)
+            self._changes += 1
+            await self._store.put(moved)
+            self._all[key.id] = moved
+            if key.id in self._keys:
+                self._keys[key.id] = moved
+        for key_id, session in list(self._sessions.items()):
+            if session.key.principal == old_arn:
+                key = replace(session.key, principal=new_arn)
+                self._sessions[key_id] = replace(session, key=key)
+
+    def unique_id_of(self, principal: Principal) -> str:
+        """Its unique id as STS reports it: the one IAM keeps where its ARN no longer
+        gives it (a renamed user's), else ``Principal.user_id``."""
+        return self.permissions_of(principal.arn).user_id or principal.user_id
 
     # --- temporary credentials --------------------------------------------------------------
 
@@ -418,13 +443,14 @@ class Identity:
             return
         now = self._clock.now()
         user = principal.user_name
+        permissions = self.permissions_of(principal.arn)
         known: dict[str, evaluation.ContextValue] = {
             "aws:PrincipalArn": principal.role_arn or principal.arn,
             "aws:PrincipalAccount": self._account.account_id,
             "aws:PrincipalType": (
                 "AssumedRole" if principal.role_arn else "User" if user else "Account"
             ),
-            "aws:userid": principal.user_id,
+            "aws:userid": permissions.user_id or principal.user_id,
             "aws:RequestedRegion": self._account.region,
             "aws:CurrentTime": _iso(now),
             "aws:EpochTime": str(int(now)),
@@ -437,7 +463,6 @@ class Identity:
             known["aws:TokenIssueTime"] = _iso(session.key.created_ms / 1000)
             known["aws:MultiFactorAuthPresent"] = "false"
         known.update(context or {})
-        permissions = self.permissions_of(principal.arn)
         own = evaluation.evaluate(permissions.identity, action, resource, known)
         names = [principal.arn] + ([principal.role_arn] if principal.role_arn else [])
         theirs = evaluation.evaluate_resource(resource_policies, names, action, resource, known)

@@ -1,6 +1,7 @@
 """What STS operations need of the caller's identity policies: GetCallerIdentity and
 GetSessionToken nothing (AWS requires no permission for them); AssumeRole is authorised
-by STS itself, which reads the role's trust policy first (``Sts.assume_role``)."""
+by STS itself, which reads the role's trust policy first (``Sts.assume_role``); every
+other operation (GetAccessKeyInfo) its ``sts:<Operation>`` on ``*``."""
 
 from __future__ import annotations
 

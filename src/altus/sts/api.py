@@ -1,5 +1,5 @@
 """STS's operations Altus serves: GetCallerIdentity (which needs no permission and can
-never be denied, as on AWS), AssumeRole and GetSessionToken."""
+never be denied, as on AWS), AssumeRole, GetSessionToken and GetAccessKeyInfo."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from altus.sts.component import Sts, expiration
 
 async def get_caller_identity(sts: Sts, call: Call, input: Members) -> Members:
     caller = sts.caller(call)
-    return {"UserId": caller.user_id, "Account": sts.account.account_id, "Arn": caller.arn}
+    return {"UserId": sts.user_id(caller), "Account": sts.account.account_id, "Arn": caller.arn}
 
 
 async def assume_role(sts: Sts, call: Call, input: Members) -> Members:
@@ -50,3 +50,7 @@ async def get_session_token(sts: Sts, call: Call, input: Members) -> Members:
             "Expiration": expiration(credentials),
         }
     }
+
+
+async def get_access_key_info(sts: Sts, call: Call, input: Members) -> Members:
+    return {"Account": sts.account_of_key(input["AccessKeyId"])}

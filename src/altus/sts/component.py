@@ -54,6 +54,18 @@ class Sts:
         known = caller(call, self._identity)
         return known or Principal(self.account.arn("iam", "root", regional=False), "")
 
+    def user_id(self, caller: Principal) -> str:
+        """``caller``'s unique id: the one IAM keeps for a user (a renamed user keeps its
+        own), else the one its ARN gives."""
+        return self._identity.unique_id_of(caller)
+
+    def account_of_key(self, key_id: str) -> str:
+        """The account an access key id belongs to (GetAccessKeyInfo). Every key and
+        session of this server is this account's. AWS decodes the account from any key
+        id, even one it does not know; Altus cannot decode another's key ids, so it
+        answers its own account for those too."""
+        return self.account.account_id
+
     def assume_role(
         self,
         caller: Principal,

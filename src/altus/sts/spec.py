@@ -1,6 +1,6 @@
 """The STS service, as the framework sees it: botocore's ``sts`` model (the query
-protocol), the operations Altus serves so far (GetCallerIdentity, AssumeRole), and its
-component."""
+protocol), the operations Altus serves so far (GetCallerIdentity, AssumeRole,
+GetSessionToken, GetAccessKeyInfo), and its component."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ SPEC = ServiceSpec(
         "GetCallerIdentity": api.get_caller_identity,
         "AssumeRole": api.assume_role,
         "GetSessionToken": api.get_session_token,
+        "GetAccessKeyInfo": api.get_access_key_info,
     },
     errors=StsError,
     violations=CoralViolations(ValidationError),
