@@ -122,11 +122,35 @@ def test_names_follow_the_hierarchy_rules(ssm: Any, root: str) -> None:
         "it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a "
         "mix of letters, numbers and the following 3 symbols .-_"
     )
-    for bad in ("/aws/mine", "SSM-thing", "/Aws", "a/b", "/a//b", "/a b", "/a$", "/a/"):
+    for bad in ("SSM-thing", "/ssm/x", "a/b", "/a//b", "/a b", "/a$", "/a/"):
         assert refusal(ssm.put_parameter, Name=bad, Value="v", Type="String") == (
             "ValidationException",
             rules,
         ), bad
+    # AWS's own names: not malformed, but no one's to write.
+    for reserved, shown in (("/aws/mine", "aws/mine"), ("/Aws", "Aws"), ("awsfoo", "awsfoo")):
+        assert refusal(ssm.put_parameter, Name=reserved, Value="v", Type="String") == (
+            "AccessDeniedException",
+            f"No access to reserved parameter name: {shown}.",
+        ), reserved
+    assert refusal(ssm.delete_parameter, Name="aws-thing") == (
+        "AccessDeniedException",
+        "No access to reserved parameter name: aws-thing.",
+    )
+    # A one-level name's leading slash is dropped: one ARN, one parameter.
+    ssm.put_parameter(Name="/single", Value="a", Type="String")
+    assert refusal(ssm.put_parameter, Name="single", Value="b", Type="String")[0] == (
+        "ParameterAlreadyExists"
+    )
+    shown = ssm.get_parameter(Name="/single")["Parameter"]
+    assert (shown["Name"], shown["Value"]) == ("single", "a")
+    ssm.delete_parameter(Name="/single")
+    # An empty value is refused (the model no longer says so; AWS does).
+    assert refusal(ssm.put_parameter, Name=f"{root}/empty", Value="", Type="String") == (
+        "ValidationException",
+        "1 validation error detected: Value at 'value' failed to satisfy constraint: Member "
+        "must have length greater than or equal to 1.",
+    )
     deep = root + "".join(f"/l{i}" for i in range(14))  # 15 levels
     assert ssm.put_parameter(Name=deep, Value="v", Type="String")["Version"] == 1
     code, message = refusal(ssm.put_parameter, Name=f"{deep}/x", Value="v", Type="String")

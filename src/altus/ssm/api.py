@@ -34,6 +34,13 @@ HISTORY_PAGE = 50
 
 
 async def put_parameter(ssm: Ssm, call: Call, input: Members) -> Members:
+    if input["Value"] == "":
+        # The model no longer says so (the member is sensitive): AWS still refuses it,
+        # in Coral's words without the value.
+        raise ValidationException(
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1."
+        )
     name = names.checked_new_name(ssm.account, input["Name"])
     record = await ssm.put(name, input, ssm.caller(call))
     return {"Version": record.version, "Tier": record.tier}
@@ -160,6 +167,7 @@ async def get_parameter_history(ssm: Ssm, call: Call, input: Members) -> Members
 
 async def delete_parameter(ssm: Ssm, call: Call, input: Members) -> Members:
     name = names.checked_name(input["Name"])
+    names.check_writable(name)
     if not await ssm.store.delete([name]):
         raise ParameterNotFound()
     return {}
@@ -168,22 +176,25 @@ async def delete_parameter(ssm: Ssm, call: Call, input: Members) -> Members:
 async def delete_parameters(ssm: Ssm, call: Call, input: Members) -> Members:
     asked = list(dict.fromkeys(input["Names"]))
     valid = [text for text in asked if names.well_formed(text.strip(" "))]
-    ssm.authorize(call, "ssm:DeleteParameters", [text.strip(" ") for text in valid])
-    deleted = set(await ssm.store.delete([text.strip(" ") for text in valid]))
+    named = {text: names.canonical(text.strip(" ")) for text in valid}
+    ssm.authorize(call, "ssm:DeleteParameters", list(named.values()))
+    deleted = set(await ssm.store.delete(list(dict.fromkeys(named.values()))))
     return {
-        "DeletedParameters": [t for t in asked if t.strip(" ") in deleted],
-        "InvalidParameters": [t for t in asked if t.strip(" ") not in deleted],
+        "DeletedParameters": [t for t in asked if named.get(t) in deleted],
+        "InvalidParameters": [t for t in asked if named.get(t) not in deleted],
     }
 
 
 async def label_parameter_version(ssm: Ssm, call: Call, input: Members) -> Members:
     name = names.checked_name(input["Name"])
+    names.check_writable(name)
     number, invalid = await ssm.label(name, input.get("ParameterVersion"), input["Labels"])
     return {"InvalidLabels": invalid, "ParameterVersion": number}
 
 
 async def unlabel_parameter_version(ssm: Ssm, call: Call, input: Members) -> Members:
     name = names.checked_name(input["Name"])
+    names.check_writable(name)
     removed, invalid = await ssm.unlabel(name, input["ParameterVersion"], input["Labels"])
     return {"RemovedLabels": removed, "InvalidLabels": invalid}
 

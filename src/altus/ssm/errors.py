@@ -97,3 +97,10 @@ class InvalidResourceId(SsmError):
 
 class TooManyTags(SsmError):
     code = "TooManyTagsError"
+
+
+class ReservedName(SsmError):
+    """A parameter name under AWS's own ``aws`` prefix, which no one may write: AWS
+    answers AccessDeniedException (400), not a validation error."""
+
+    code = "AccessDeniedException"

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from altus.arns import Account
-from altus.ssm.errors import HierarchyLevelLimitExceeded, ValidationException
+from altus.ssm.errors import HierarchyLevelLimitExceeded, ReservedName, ValidationException
 
 #: The deepest hierarchy a name may have.
 MAX_LEVELS = 15
@@ -70,6 +70,23 @@ def reserved(name: str) -> bool:
     return name.removeprefix("/").lower().startswith(_RESERVED)
 
 
+def check_writable(name: str) -> None:
+    """Raises ReservedName for a name under ``aws`` (any case), as AWS refuses a write
+    of one: ``AccessDeniedException``, ``No access to reserved parameter name: <name>.``
+    (without its leading slash). Names under ``ssm`` are refused as malformed instead."""
+    bare = name.removeprefix("/")
+    if bare.lower().startswith("aws"):
+        raise ReservedName(f"No access to reserved parameter name: {bare}.")
+
+
+def canonical(name: str) -> str:
+    """A one-level name given with a leading slash is the name without it (``/single``
+    is ``single``, as Parameter Store stores it): one ARN, one parameter."""
+    if name.startswith("/") and "/" not in name[1:]:
+        return name[1:]
+    return name
+
+
 def arn(account: Account, name: str) -> str:
     return account.arn("ssm", f"parameter/{name.removeprefix('/')}")
 
@@ -78,8 +95,11 @@ def checked_new_name(account: Account, name: str) -> str:
     """A name PutParameter may create, without the spaces around it (AWS drops them);
     raises ValidationException or HierarchyLevelLimitExceeded."""
     name = name.strip(" ")
+    if well_formed(name):
+        check_writable(name)
     if not well_formed(name) or reserved(name):
         raise ValidationException(NAME_RULES)
+    name = canonical(name)
     if len(levels(name)) > MAX_LEVELS:
         raise HierarchyLevelLimitExceeded(LEVELS_MESSAGE)
     full = arn(account, name)
@@ -97,7 +117,7 @@ def checked_name(name: str) -> str:
     name = name.strip(" ")
     if not well_formed(name):
         raise ValidationException(NAME_RULES)
-    return name
+    return canonical(name)
 
 
 def checked_path(path: str) -> str:
