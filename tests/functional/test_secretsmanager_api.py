@@ -831,3 +831,25 @@ def test_secrets_survive_a_restart_sealed_and_are_purged_when_due_after_it(
         sm = client(third.url)
         wait_until(lambda: _gone(sm, doomed))
         assert sm.get_secret_value(SecretId="kept")["SecretBinary"] == b"binary-staple-0042"
+
+
+def test_a_finished_rotations_pending_label_goes_when_current_moves_on(server: Server) -> None:
+    """AWSPENDING moved with AWSCURRENT onto a version (a rotation finished by hand) is
+    dropped when the next PutSecretValue takes AWSCURRENT, as Secrets Manager drops it."""
+    sm = client(server.url)
+    name = unique("rotated")
+    first = sm.create_secret(Name=name, SecretString="S1")["VersionId"]
+    pending = sm.put_secret_value(SecretId=name, SecretString="S2", VersionStages=["AWSPENDING"])[
+        "VersionId"
+    ]
+    sm.update_secret_version_stage(
+        SecretId=name,
+        VersionStage="AWSCURRENT",
+        MoveToVersionId=pending,
+        RemoveFromVersionId=first,
+    )
+    latest = sm.put_secret_value(SecretId=name, SecretString="S3")["VersionId"]
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert stages[pending] == ["AWSPREVIOUS"]
+    assert stages[latest] == ["AWSCURRENT"]
+    assert first not in stages  # deprecated: no label left on it

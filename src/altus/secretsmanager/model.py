@@ -15,6 +15,7 @@ from typing import Any
 #: The label of the version GetSecretValue answers by default, and the one it leaves.
 CURRENT = "AWSCURRENT"
 PREVIOUS = "AWSPREVIOUS"
+PENDING = "AWSPENDING"
 #: What ListSecretVersionIds reports as the key of a version sealed with the default key
 #: (on AWS: the ``aws/secretsmanager`` managed key).
 DEFAULT_KEY = "DefaultEncryptionKey"

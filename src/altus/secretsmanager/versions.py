@@ -3,7 +3,8 @@ a secret to the secret after a change (or an error, the secret unchanged).
 
 - A label is attached to one version at a time: attaching it elsewhere takes it from
   where it was.
-- When ``AWSCURRENT`` moves, ``AWSPREVIOUS`` moves to the version it left.
+- When ``AWSCURRENT`` moves, ``AWSPREVIOUS`` moves to the version it left, and an
+  ``AWSPENDING`` there (a rotation finished on it) goes.
 - The first version of a secret is ``AWSCURRENT`` whatever labels it was given.
 - A version without labels is deprecated. Secrets Manager deletes deprecated versions
   when a secret has more than 100, oldest first, but never one made in the last 24 hours;
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 
 from altus.secretsmanager.errors import InvalidParameter, InvalidRequest, LimitExceeded
 from altus.secretsmanager.errors import ResourceNotFound as NotFound
-from altus.secretsmanager.model import CURRENT, PREVIOUS, Secret, Version
+from altus.secretsmanager.model import CURRENT, PENDING, PREVIOUS, Secret, Version
 
 #: Versions a secret keeps before deprecated ones are deleted.
 MAX_VERSIONS = 100
@@ -40,6 +41,10 @@ def add_version(secret: Secret, version: Version, now_ms: int) -> Secret:
         requested = (CURRENT, *requested)
     was_current = secret.holder(CURRENT) if CURRENT in requested else None
     versions = [_without(v, requested) for v in secret.versions]
+    if was_current is not None and PENDING in was_current.stages:
+        # A rotation finished on that version (AWSPENDING beside AWSCURRENT): the label
+        # goes when AWSCURRENT leaves it, as Secrets Manager drops it.
+        versions = [_without(v, (PENDING,)) if v.id == was_current.id else v for v in versions]
     if was_current is not None and PREVIOUS not in requested:
         versions = _label(versions, PREVIOUS, was_current.id)
     seq = max((v.seq for v in secret.versions), default=-1) + 1
