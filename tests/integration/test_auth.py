@@ -921,8 +921,8 @@ def test_a_queues_own_policy_allows_and_denies_as_a_resource_policy(server: Serv
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": deny})
     status, error = refusal(lambda: producer.receive_message(QueueUrl=url))
     assert error["Message"].endswith("with an explicit deny in a resource-based policy")
-    # The administrator is not bound by it, as the account's root is not.
-    sqs.receive_message(QueueUrl=url)
+    # The administrator is bound by it too, as an explicit deny binds AdministratorAccess.
+    assert refusal(lambda: sqs.receive_message(QueueUrl=url))[0] == 403
 
 
 def test_using_a_layer_needs_get_layer_version_which_its_own_policy_may_grant(
@@ -1109,3 +1109,110 @@ def test_get_access_key_info_needs_its_permission(server: Server) -> None:
     )
     answer = sts.get_access_key_info(AccessKeyId=key["AccessKeyId"])
     assert answer["Account"] == "000000000000"
+
+
+def test_what_a_call_about_a_user_acts_on_is_that_users_own_arn(server: Server) -> None:
+    """Checked on the user as IAM has it, whatever the case the call spells it in, and,
+    for a call naming no user, on the user who signed it."""
+    iam = client(server, "iam")
+    iam.create_user(UserName="Alice")
+    iam.create_user(UserName="self-served")
+    iam.put_user_policy(
+        UserName="self-served",
+        PolicyName="own-credentials",
+        PolicyDocument=_policy(
+            {
+                "Effect": "Allow",
+                "Action": ["iam:GetUser", "iam:ListAccessKeys", "iam:CreateAccessKey"],
+                "Resource": "arn:aws:iam::*:user/${aws:username}",
+            },
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:*AccessKey*", "Resource": "*:user/Alice"},
+        ),
+    )
+    keys = _keys(iam.create_access_key(UserName="self-served")["AccessKey"])
+    as_self = client(server, "iam", **keys)
+    assert as_self.get_user()["User"]["UserName"] == "self-served"
+    assert len(as_self.list_access_keys()["AccessKeyMetadata"]) == 1
+    for spelling in ("Alice", "alice", "ALICE"):
+        status, error = refusal(lambda s=spelling: as_self.create_access_key(UserName=s))
+        assert (status, error["Code"]) == (403, "AccessDenied"), spelling
+        assert "on resource: arn:aws:iam::000000000000:user/Alice" in error["Message"]
+
+
+def test_a_resource_policys_deny_naming_the_account_binds_everyone_in_it(server: Server) -> None:
+    iam, sqs = client(server, "iam"), client(server, "sqs")
+    url = sqs.create_queue(QueueName="kept")["QueueUrl"]
+    iam.create_user(UserName="remover")
+    iam.attach_user_policy(
+        UserName="remover", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess"
+    )
+    remover = client(server, "sqs", **_keys(iam.create_access_key(UserName="remover")["AccessKey"]))
+    keep = _policy(
+        {
+            "Effect": "Deny",
+            "Principal": {"AWS": "000000000000"},
+            "Action": "sqs:DeleteQueue",
+            "Resource": "arn:aws:sqs:us-east-1:000000000000:kept",
+        }
+    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": keep})
+    status, error = refusal(lambda: remover.delete_queue(QueueUrl=url))
+    assert error["Message"].endswith("with an explicit deny in a resource-based policy")
+    # Not even the administrator, as a Deny binds AdministratorAccess too.
+    assert refusal(lambda: sqs.delete_queue(QueueUrl=url))[0] == 403
+    # A policy the authoriser could misread is refused, as SQS refuses it.
+    for broken in (
+        _policy({"Effect": "Allow", "Principal": "*", "Actions": "sqs:*", "Resource": "*"}),
+        _policy({"Effect": "deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"}),
+        _policy({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}),
+    ):
+        status, error = refusal(
+            lambda b=broken: sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": b})
+        )
+        assert (status, error["Code"]) == (400, "InvalidAttributeValue")
+    assert json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    ) == json.loads(keep)
+
+
+def test_a_role_sessions_principal_arn_is_its_roles_with_its_path(server: Server) -> None:
+    iam, sts = client(server, "iam"), client(server, "sts")
+    trust = _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::000000000000:user/admin"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    role = iam.create_role(RoleName="pathed", Path="/restricted/", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(
+        RoleName="pathed",
+        PolicyName="queues-but-not-here",
+        PolicyDocument=_policy(
+            {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Action": "sqs:CreateQueue",
+                "Resource": "*",
+                "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/restricted/*"}},
+            },
+        ),
+    )
+    assert role["Role"]["Arn"] == "arn:aws:iam::000000000000:role/restricted/pathed"
+    keys = _keys(sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ss")["Credentials"])
+    as_role = client(server, "sqs", **keys)
+    as_role.list_queues()
+    assert refusal(lambda: as_role.create_queue(QueueName="nope"))[0] == 403
+
+
+def test_lambdas_full_access_policy_may_pass_a_role_to_lambda(server: Server) -> None:
+    iam = client(server, "iam")
+    iam.create_user(UserName="deployer-user")
+    iam.attach_user_policy(
+        UserName="deployer-user", PolicyArn="arn:aws:iam::aws:policy/AWSLambda_FullAccess"
+    )
+    lam = client(
+        server, "lambda", **_keys(iam.create_access_key(UserName="deployer-user")["AccessKey"])
+    )
+    create_function(lam, "passed", {"app.py": "def handler(e, c):\n    return 1\n"}, role=ROLE)

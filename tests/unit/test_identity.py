@@ -198,3 +198,30 @@ def test_a_long_term_key_with_a_session_token_is_refused(tmp_path: Path) -> None
     with pytest.raises(UnrecognizedClient) as raised:
         made.authenticate(wire(admin.id, admin.secret, "stale-token"), service="lambda")
     assert raised.value.message == "The security token included in the request is invalid"
+
+
+def test_a_sessions_policies_hold_for_its_whole_request_even_if_it_ends_meanwhile(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    made = identity(tmp_path, MemoryKeys(), clock)
+    everything = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    only_sts = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}],
+    }
+    made.permissions_of = lambda arn: Permissions([everything])
+    session = made.session("arn:aws:iam::123456789012:role/wide", "s", 900, (only_sts,))
+    admitted = made.admit(
+        b"", wire(session.key.id, session.key.secret, session.token).headers, service="lambda"
+    )
+    principal = made.verify(admitted, wire(session.key.id, session.key.secret, session.token))
+    made.end_session(session.key.id)  # gone (expired and pruned) while the body was read
+    with pytest.raises(AccessDenied) as raised:
+        made.authorize(principal, "sqs:CreateQueue", "*")
+    assert raised.value.message.endswith(
+        "because no session policy allows the sqs:CreateQueue action"
+    )

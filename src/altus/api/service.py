@@ -214,6 +214,9 @@ class BoundService:
                 raise self._unknown(request, name)
             operation = self.model.operation_model(name)
             members = await protocol.parse(request, operation)
+            caller = request.scope.get(PRINCIPAL)
+            if caller is not None and self.spec.implied_by_caller is not None:
+                members = self.spec.implied_by_caller(self.component, name, members, caller)
             self._authorize(request, name, members)
             call = Call(
                 service=self.spec.name,

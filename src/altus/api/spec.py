@@ -163,6 +163,11 @@ class ServiceSpec:
     #: Members a request implies by where it was sent, added before validation (SQS: a
     #: query request sent to a queue's own URL names that queue).
     implied: Callable[[Request, Members], Members] | None = None
+    #: Members a call implies by who makes it, added where requests are authenticated,
+    #: before authorisation (IAM: a call about access keys that names no user is about
+    #: the user who signed it), given the component, the operation, the members and the
+    #: caller (``altus.identity.Principal``).
+    implied_by_caller: Callable[[Any, str, Members, Any], Members] | None = None
     #: The error for a request naming no operation this service serves: its name (or
     #: None when it names none of the model's) -> the error. Default: UnknownOperation.
     unknown: Callable[[str | None], AltusError] | None = None

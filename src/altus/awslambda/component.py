@@ -109,8 +109,10 @@ class Lambda:
                 granted["AWS_ENDPOINT_URL"] = endpoint
             if extension.port:
                 granted[PORT_VARIABLE] = str(extension.port)
-                if relayed:  # init relays the port inside the environment to this one
-                    granted[RELAY_VARIABLE] = extension.address
+            if relayed:
+                # Where init relays the port inside the environment to: this listener,
+                # or nowhere; never a value of the function's own.
+                granted[RELAY_VARIABLE] = extension.address if extension.port else ""
             return granted, ROLE_SESSION_SECONDS
 
         env_settings = EnvironmentSettings(
@@ -285,7 +287,12 @@ class Lambda:
         role = self.iam.by_arn(arn)
         if caller is not None:
             # Against the role's own ARN: a name in another case finds the same role.
-            self.identity.authorize(caller, "iam:PassRole", self.iam.arn(role) if role else arn)
+            self.identity.authorize(
+                caller,
+                "iam:PassRole",
+                self.iam.arn(role) if role else arn,
+                context={"iam:PassedToService": "lambda.amazonaws.com"},
+            )
         if not self.iam.assumable_by(arn, "lambda.amazonaws.com"):
             raise InvalidParameterValue(
                 "The role defined for the function cannot be assumed by Lambda."

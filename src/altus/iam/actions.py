@@ -6,6 +6,21 @@ from __future__ import annotations
 
 from altus.api.spec import Members
 from altus.iam.component import Iam
+from altus.iam.errors import NoSuchEntity
+from altus.identity.authenticator import Principal
+
+#: Operations about a user's own credentials: naming no user, they are about the user
+#: who signed the call (and are authorised on its ARN, as IAM authorises them).
+SELF_SERVICE = frozenset(
+    {"GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey"}
+)
+
+
+def implied_by_caller(iam: Iam, operation: str, members: Members, caller: Principal) -> Members:
+    if operation not in SELF_SERVICE or members.get("UserName"):
+        return members
+    user = iam.user_of(caller.arn)
+    return {**members, "UserName": user.name} if user is not None else members
 
 
 def actions(iam: Iam, operation: str, members: Members) -> tuple[str, str]:
@@ -27,8 +42,11 @@ def actions(iam: Iam, operation: str, members: Members) -> tuple[str, str]:
         return action, iam.account.arn("iam", f"group{path}{group}", regional=False)
     user = members.get("UserName")
     if isinstance(user, str) and user:
-        path = next((u.path for u in iam.users() if u.name.lower() == user.lower()), path)
-        return action, iam.account.arn("iam", f"user{path}{user}", regional=False)
+        try:
+            # As IAM has it: names are one whatever their case, and so is the ARN.
+            return action, iam.user_arn(iam.user(user))
+        except NoSuchEntity:
+            return action, iam.account.arn("iam", f"user{path}{user}", regional=False)
     policy = members.get("PolicyArn")
     if isinstance(policy, str) and policy:
         return action, policy

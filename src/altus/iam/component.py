@@ -86,6 +86,8 @@ class Iam:
         #: Counts changes to roles and users; with the holdings', the groups' and the
         #: policies' own, what a principal's cached permissions were worked out at.
         self._version = 0
+        #: Held by each write the API makes, whole (``spec._one_at_a_time``).
+        self.writing = asyncio.Lock()
         self._permissions_cache: dict[str, tuple[tuple[int, ...], Permissions]] = {}
         #: One rename of a user or group at a time: a user's keys are moved after its
         #: row, and a second rename of the same one must not start in between.
@@ -584,7 +586,7 @@ class Iam:
             if role is None:
                 return Permissions()
             documents = self._documents(self.role_holdings, role.name)
-            return Permissions(documents, self._bounding(role.boundary))
+            return Permissions(documents, self._bounding(role.boundary), role_arn=self.arn(role))
         user = self.user_of(principal_arn)
         if user is None:
             return Permissions()

@@ -26,7 +26,7 @@ import hmac
 import ipaddress
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +80,13 @@ def resolve_mode(setting: str, host: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who signed a request: the principal's ARN, and the key it signed with."""
+    """Who signed a request: the principal's ARN, and the key it signed with (and, for
+    temporary credentials, the session as it was when the request was admitted: its
+    policies hold for the whole request, even if it expires meanwhile)."""
 
     arn: str
     access_key: str
+    session: SessionCredentials | None = field(default=None, compare=False, repr=False)
 
     @property
     def user_id(self) -> str:
@@ -139,6 +142,9 @@ class Permissions:
     #: Its unique id where IAM keeps one its ARN does not give (a user renamed keeps its
     #: own); None: the one ``Principal.user_id`` derives.
     user_id: str | None = None
+    #: For a role's session: the role's ARN with its path (None: the one
+    #: ``Principal.role_arn`` derives, without one).
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,7 @@ class Admitted:
 
     signed: sigv4.Signed
     key: AccessKey
+    session: SessionCredentials | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +249,7 @@ class Identity:
         key = new_key(principal, int(self._clock.now() * 1000))
         self._changes += 1
         await self._store.put(key)
+        self._changes += 1  # and after: a reload that read before the write is dropped
         self._all[key.id] = key
         self._keys[key.id] = key
         return key
@@ -263,6 +271,7 @@ class Identity:
         changed = AccessKey(key.id, key.secret, key.principal, key.created_ms, status)
         self._changes += 1
         await self._store.put(changed)
+        self._changes += 1
         self._all[key_id] = changed
         if status == ACTIVE:
             self._keys[key_id] = changed
@@ -272,6 +281,7 @@ class Identity:
     async def delete_key(self, key_id: str) -> None:
         self._changes += 1
         await self._store.delete(key_id)
+        self._changes += 1
         self._all.pop(key_id, None)
         self._keys.pop(key_id, None)
 
@@ -381,8 +391,10 @@ class Identity:
         if signed is None:
             raise MissingAuthenticationToken()
         key = self._keys.get(signed.access_key)
+        session = None
         if key is None:
-            key = self._session_key(signed.access_key, signed.session_token)
+            session = self._session(signed.access_key, signed.session_token)
+            key = session.key
         elif signed.session_token is not None:
             # A long-term key with a token (a stale AWS_SESSION_TOKEN beside fresh keys):
             # refused, as AWS refuses it.
@@ -395,7 +407,7 @@ class Identity:
             )
         if signed.service != service:
             raise InvalidSignature(f"Credential should be scoped to correct service: '{service}'. ")
-        return Admitted(signed, key)
+        return Admitted(signed, key, session)
 
     def verify(self, admitted: Admitted, wire: Wire, *, s3: bool = False) -> Principal:
         """The signature of an admitted request, over all of it (the body included)."""
@@ -410,7 +422,7 @@ class Identity:
             wire.body,
             s3=s3,
         )
-        return Principal(key.principal, key.id)
+        return Principal(key.principal, key.id, admitted.session)
 
     def authorize(
         self,
@@ -439,17 +451,30 @@ class Identity:
         for a user, ``aws:RequestedRegion``, ``aws:CurrentTime``, ``aws:EpochTime``, and
         for temporary credentials ``aws:TokenIssueTime`` and
         ``aws:MultiFactorAuthPresent``)."""
+        root = self._account.arn("iam", "root", regional=False)
+        # A Deny in a resource policy that names the account applies to everyone in it
+        # (naming the account grants nothing by itself, but denies all).
+        everyone = [root, self._account.account_id]
         if principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False):
+            # The administrator may do anything its resources' policies do not deny.
+            denied = evaluation.evaluate_resource(
+                resource_policies, [principal.arn, *everyone], action, resource, context
+            )
+            if denied == evaluation.DENY:
+                raise AccessDenied(
+                    f"User: {principal.arn} is not authorized to perform: {action} on "
+                    f"resource: {resource} with an explicit deny in a resource-based policy"
+                )
             return
         now = self._clock.now()
         user = principal.user_name
         permissions = self.permissions_of(principal.arn)
+        # A role's ARN with its path, as IAM has it (a session's ARN does not show it).
+        role_arn = permissions.role_arn or principal.role_arn
         known: dict[str, evaluation.ContextValue] = {
-            "aws:PrincipalArn": principal.role_arn or principal.arn,
+            "aws:PrincipalArn": role_arn or principal.arn,
             "aws:PrincipalAccount": self._account.account_id,
-            "aws:PrincipalType": (
-                "AssumedRole" if principal.role_arn else "User" if user else "Account"
-            ),
+            "aws:PrincipalType": ("AssumedRole" if role_arn else "User" if user else "Account"),
             "aws:userid": permissions.user_id or principal.user_id,
             "aws:RequestedRegion": self._account.region,
             "aws:CurrentTime": _iso(now),
@@ -457,15 +482,23 @@ class Identity:
         }
         if user is not None:
             known["aws:username"] = user
-        session = self._sessions.get(principal.access_key)
+        session = principal.session or self._sessions.get(principal.access_key)
         if session is not None:
             # Absent for long-term keys: that absence is what a Null condition tests.
             known["aws:TokenIssueTime"] = _iso(session.key.created_ms / 1000)
             known["aws:MultiFactorAuthPresent"] = "false"
         known.update(context or {})
         own = evaluation.evaluate(permissions.identity, action, resource, known)
-        names = [principal.arn] + ([principal.role_arn] if principal.role_arn else [])
+        names = [principal.arn] + ([role_arn] if role_arn else [])
         theirs = evaluation.evaluate_resource(resource_policies, names, action, resource, known)
+        if theirs != evaluation.DENY and resource_policies:
+            if (
+                evaluation.evaluate_resource(
+                    resource_policies, [*names, *everyone], action, resource, known
+                )
+                == evaluation.DENY
+            ):
+                theirs = evaluation.DENY
         bound = (
             None
             if permissions.boundary is None
@@ -551,7 +584,7 @@ class Identity:
             f"{resource} {why}"
         )
 
-    def _session_key(self, key_id: str, token: str | None) -> AccessKey:
+    def _session(self, key_id: str, token: str | None) -> SessionCredentials:
         session = self._sessions.get(key_id)
         if session is None:
             raise UnrecognizedClient()
@@ -560,7 +593,7 @@ class Identity:
             raise UnrecognizedClient("The security token included in the request is invalid")
         if session.expiration <= self._clock.now():
             raise ExpiredToken()
-        return session.key
+        return session
 
 
 def _iso(seconds: float) -> str:

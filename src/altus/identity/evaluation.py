@@ -136,7 +136,9 @@ def _matches(
     if "Action" in statement:
         if not any(glob(str(a)).fullmatch(action) for a in listed(statement["Action"])):
             return False
-    elif any(glob(str(a)).fullmatch(action) for a in listed(statement.get("NotAction"))):
+    elif "NotAction" not in statement:
+        return False  # a statement about no action (a misspelt key) is about nothing
+    elif any(glob(str(a)).fullmatch(action) for a in listed(statement["NotAction"])):
         return False
     if "Resource" in statement:
         # An entry whose variable cannot be resolved names nothing.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from altus.api.protocols.common import parse_json
+from altus.identity import grammar
+from altus.identity.evaluation import statements
 from altus.queues.errors import (
     InvalidAttributeName,
     InvalidAttributeValue,
@@ -110,6 +112,15 @@ def _policy(name: str, value: str) -> str:
         raise _invalid(name) from None
     if not isinstance(document, dict):
         raise _invalid(name)
+    if name == "Policy":
+        # A queue's access policy is weighed by the authoriser: one it could misread
+        # (a misspelt key, an Effect of "deny") is refused, as SQS refuses it.
+        try:
+            policy = grammar.parse(value)
+        except grammar.Malformed:
+            raise _invalid(name) from None
+        if any("Principal" not in s and "NotPrincipal" not in s for s in statements(policy)):
+            raise _invalid(name)
     return value
 
 

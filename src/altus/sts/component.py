@@ -82,10 +82,12 @@ class Sts:
         size of the session policies as a percentage, where some were given). ``request``:
         the condition keys the request gives (``aws:SourceIp`` ...)."""
         root = self.account.arn("iam", "root", regional=False)
-        named = [caller.arn] + ([caller.role_arn] if caller.role_arn is not None else [])
+        # A role session's role by its ARN with its path, as trust policies name it.
+        role_of_caller = self._identity.permissions_of(caller.arn).role_arn or caller.role_arn
+        named = [caller.arn] + ([role_of_caller] if role_of_caller is not None else [])
         context = {
             **(request or {}),
-            "aws:PrincipalArn": caller.role_arn or caller.arn,
+            "aws:PrincipalArn": role_of_caller or caller.arn,
             "aws:PrincipalAccount": self.account.account_id,
         }
         if external_id is not None:
