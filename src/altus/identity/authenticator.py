@@ -491,14 +491,15 @@ class Identity:
         own = evaluation.evaluate(permissions.identity, action, resource, known)
         names = [principal.arn] + ([role_arn] if role_arn else [])
         theirs = evaluation.evaluate_resource(resource_policies, names, action, resource, known)
-        if theirs != evaluation.DENY and resource_policies:
-            if (
-                evaluation.evaluate_resource(
-                    resource_policies, [*names, *everyone], action, resource, known
-                )
-                == evaluation.DENY
-            ):
-                theirs = evaluation.DENY
+        if (
+            theirs != evaluation.DENY
+            and resource_policies
+            and evaluation.evaluate_resource(
+                resource_policies, [*names, *everyone], action, resource, known
+            )
+            == evaluation.DENY
+        ):
+            theirs = evaluation.DENY
         bound = (
             None
             if permissions.boundary is None
