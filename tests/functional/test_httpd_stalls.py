@@ -64,6 +64,30 @@ def test_half_a_head_is_answered_408_and_closed(stalling: Stalling) -> None:
     conn.close()
 
 
+def test_a_head_that_trickles_in_is_cut_off_all_the_same(stalling: Stalling) -> None:
+    """A byte now and then never lets a head outlive ``request_timeout`` in all."""
+    conn = stalling.connect()
+    conn.sendall(b"GET /scope HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    answered = b""
+    for _ in range(40):  # bounded: 40 bytes, 4 timeouts' worth of them
+        try:
+            conn.sendall(b"a")
+        except OSError:
+            break  # cut off
+        time.sleep(TIMEOUT / 10)
+        conn.setblocking(False)
+        try:
+            answered += conn.recv(4096)
+        except BlockingIOError:
+            pass
+        finally:
+            conn.setblocking(True)
+        if answered:
+            break
+    assert answered.startswith(b"HTTP/1.1 408 Request Timeout")
+    conn.close()
+
+
 def test_a_body_that_stops_coming_closes_the_connection_and_tells_the_app(
     stalling: Stalling,
 ) -> None:

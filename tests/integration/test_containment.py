@@ -8,6 +8,7 @@ import json
 import os
 import re
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -488,6 +489,49 @@ def test_an_isolated_environment_reaches_the_secrets_extension_through_init(
         response, body = invoke(lam, "extension-reader")
         assert "FunctionError" not in response, body
         assert body == {"value": "kept", "relay": False}
+
+
+def test_an_environments_token_opens_the_extension_only_from_its_own_uid(
+    linux_server: Server,
+) -> None:
+    """On the host's network every process reaches the extension's port: a token taken
+    out of an environment reads nothing from another uid."""
+    boto3.client(
+        "secretsmanager",
+        endpoint_url=linux_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    ).create_secret(Name="own-uid", SecretString="kept")
+    lam = linux_server.client()
+    create_function(
+        lam,
+        "token-leaker",
+        {
+            "app.py": (
+                "import json, os, urllib.request\n"
+                "def handler(e, c):\n"
+                "    port = os.environ['PARAMETERS_SECRETS_EXTENSION_HTTP_PORT']\n"
+                "    token = os.environ['AWS_SESSION_TOKEN']\n"
+                "    request = urllib.request.Request(\n"
+                "        f'http://127.0.0.1:{port}/secretsmanager/get?secretId=own-uid',\n"
+                "        headers={'X-Aws-Parameters-Secrets-Token': token})\n"
+                "    with urllib.request.urlopen(request, timeout=10) as answer:\n"
+                "        value = json.loads(answer.read())['SecretString']\n"
+                "    return {'value': value, 'port': port, 'token': token}\n"
+            )
+        },
+    )
+    response, body = invoke(lam, "token-leaker")
+    assert "FunctionError" not in response, body
+    assert body["value"] == "kept"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{body['port']}/secretsmanager/get?secretId=own-uid",
+        headers={"X-Aws-Parameters-Secrets-Token": body["token"]},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
 
 
 def test_prepared_environments_lost_while_waiting_are_replaced(

@@ -217,3 +217,31 @@ def test_the_extensions_layer_arn_is_taken(
             Layers=[forged],
         )
     assert "does not exist" in str(raised.value)
+
+
+def test_only_an_environments_own_token_opens_the_extension(server: Server, reader: Any) -> None:
+    """A session STS made (not an environment's) is refused, as is no token at all."""
+    iam, sts = client(server, "iam"), client(server, "sts")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/admin"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    iam.update_assume_role_policy(RoleName="reader", PolicyDocument=trust)
+    try:
+        token = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{ACCOUNT}:role/reader", RoleSessionName="outside"
+        )["Credentials"]["SessionToken"]
+        assert read(reader, "/secretsmanager/get?secretId=app/db", token) == (
+            401,
+            "Bad session token or header key",
+        )
+    finally:
+        iam.update_assume_role_policy(RoleName="reader", PolicyDocument=TRUST)

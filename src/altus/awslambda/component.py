@@ -98,12 +98,14 @@ class Lambda:
         )
         relayed = settings.sandbox_network == "isolated"
 
-        def access(config: FunctionConfig) -> tuple[dict[str, str], float | None]:
+        def access(config: FunctionConfig, uid: int | None) -> tuple[dict[str, str], float | None]:
             # As on Lambda: the execution role's session, named after the function (the
             # role as IAM spells it, where IAM has it).
             role = self.iam.by_arn(config.role)
             role_arn = self.iam.arn(role) if role is not None else config.role
-            session = identity.session(role_arn, config.name, ROLE_SESSION_SECONDS)
+            session = identity.session(
+                role_arn, config.name, ROLE_SESSION_SECONDS, environment=True, uid=uid
+            )
             granted = session.variables()
             if endpoint is not None:
                 granted["AWS_ENDPOINT_URL"] = endpoint
@@ -203,6 +205,9 @@ class Lambda:
         """Nothing waits on a client here: invokes end with their functions."""
 
     async def close(self) -> None:
+        # First: nothing to serve once closing starts, and nothing left listening if a
+        # later step fails.
+        await self.extension.close()
         if self._maintenance is not None:
             self._maintenance.cancel()
         await self.async_invoker.close()
@@ -212,7 +217,6 @@ class Lambda:
         await self.backend.shutdown()
         await asyncio.to_thread(self.backend.close)
         await asyncio.to_thread(self.runtimes.close)
-        await self.extension.close()
 
     def _node_functions(self) -> bool:
         return any(

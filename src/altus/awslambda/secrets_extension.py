@@ -7,7 +7,9 @@ HTTP GET to ``localhost:$PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`` instead of an 
 
 Each request must carry the environment's session token in
 ``X-Aws-Parameters-Secrets-Token`` (a 401 otherwise, as the extension answers), which is
-how the platform knows whose request it is: the function's role session. The extension
+how the platform knows whose request it is: the function's role session. Only a token
+given to an environment is taken, and, where environments have uids of their own, only
+from a socket of that environment's uid. The extension
 then does what AWS's does, the SDK call (GetSecretValue, GetParameter) signed with that
 session's credentials, here to the platform's own API. So the role's policies, the
 secret's resource policy and everything else the API checks apply unchanged. The answer
@@ -41,6 +43,7 @@ from botocore.credentials import Credentials
 from altus.httpd import HttpServer
 from altus.identity.authenticator import Identity
 from altus.identity.keys import SessionCredentials
+from altus.runtime_api.server import socket_uid
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +141,7 @@ class SecretsExtension:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         token = next((v for k, v in scope["headers"] if k == TOKEN_HEADER), None)
         session = self._identity.session_of_token(token.decode("latin-1")) if token else None
-        if session is None:
+        if session is None or not _from_its_environment(scope, session):
             return 401, BAD_TOKEN
         if path == "/secretsmanager/get" and query.get("secretId"):
             request: dict[str, Any] = {"SecretId": query["secretId"]}
@@ -189,6 +192,22 @@ class SecretsExtension:
             return None
         found: dict[str, Any] = response.json()
         return found
+
+
+def _from_its_environment(scope: Mapping[str, Any], session: SessionCredentials) -> bool:
+    """Whether the request comes from the environment the session was given to: on AWS
+    the extension is reachable only inside it, so a token seen elsewhere (a presigned URL
+    carries one) reads nothing. A session STS made is no environment's; an environment
+    with a uid of its own (the linux sandbox) must be the socket's owner, as its Runtime
+    API requires (init relays as that uid in isolated networks)."""
+    if not session.environment:
+        return False
+    if session.uid is None:
+        return True
+    client, server = scope.get("client"), scope.get("server")
+    if not client or not server:
+        return False
+    return socket_uid((client[0], client[1]), (server[0], server[1])) == session.uid
 
 
 def _bind(port: int) -> socket.socket:

@@ -165,6 +165,14 @@ class LayerService:
         seen: dict[str, str] = {}
         for arn in arns:
             if builtin_layers.provided(arn):
+                layer_name = arn.rsplit(":", 1)[0]
+                if layer_name in seen:
+                    raise InvalidParameterValue(
+                        "Two different versions of the same layer are not allowed to be "
+                        f"referenced in the same function. {seen[layer_name]} and {arn} are "
+                        "versions of the same layer."
+                    )
+                seen[layer_name] = arn
                 refs.append(LayerRef(arn=arn, code=self._provided()))
                 continue
             parsed = self.account.parse_layer_version_arn(arn)

@@ -73,10 +73,11 @@ _SIGNAL_NAMES = {
 }
 
 
-#: What a function gets to call services with, as its execution role: environment
-#: variables (temporary credentials, the endpoint) and for how many seconds they work
-#: (None: for ever).
-Access = Callable[[FunctionConfig], tuple[dict[str, str], float | None]]
+#: What a function gets to call services with, as its execution role, given its
+#: configuration and the uid its environment runs as (None where environments have none
+#: of their own): environment variables (temporary credentials, the endpoint) and for how
+#: many seconds they work (None: for ever).
+Access = Callable[[FunctionConfig, int | None], tuple[dict[str, str], float | None]]
 
 #: An environment is retired this long before its credentials expire, so that no invoke
 #: (15 minutes at most) runs with credentials that end under it.
@@ -206,7 +207,9 @@ class ExecutionEnvironment:
             spec = SandboxSpec(
                 sandbox_id=self.id,
                 argv=argv,
-                env=self._variables(launch.env, launch.execution_env, endpoint.address, task_root),
+                env=self._variables(
+                    launch.env, launch.execution_env, endpoint.address, task_root, uid
+                ),
                 task_root=task_root,
                 work_dir=self._settings.sandboxes_dir / self.id,
                 memory_mb=config.memory_size,
@@ -282,7 +285,12 @@ class ExecutionEnvironment:
         return PhaseResult(body, error_type, log, reusable=False)
 
     def _variables(
-        self, runtime_env: dict[str, str], execution_env: str | None, address: str, task_root: Path
+        self,
+        runtime_env: dict[str, str],
+        execution_env: str | None,
+        address: str,
+        task_root: Path,
+        uid: int | None,
     ) -> dict[str, str]:
         config = self.config
         account = self._settings.account
@@ -309,7 +317,7 @@ class ExecutionEnvironment:
             # The role's credentials and where the services are: the SDK needs nothing
             # else to call them. The credentials' names are reserved; an endpoint or an
             # extension port the function sets itself (not reserved on Lambda) wins.
-            granted, lifetime = self._settings.access(config)
+            granted, lifetime = self._settings.access(config, uid)
             for name, value in granted.items():
                 if name in OVERRIDABLE:
                     variables.setdefault(name, value)

@@ -6,9 +6,11 @@ Reading pauses while a request's body waits unread past ``HIGH_WATER``, and an a
 writing a long response waits while the socket's buffer is full, so neither a fast
 client nor a slow one makes the server hold more than a few buffers per connection. A
 connection left idle for ``keep_alive`` seconds is closed (the client's pool opens a new
-one), and so is one whose client stops sending in the middle of a request (its head or
-its body) for ``request_timeout`` seconds: otherwise a client sending a byte now and
-then, or nothing after half a head, holds a connection for ever.
+one). So is one whose request head is not whole ``request_timeout`` seconds after it
+began, however it trickles in, and one whose client stops sending its body for that
+long: otherwise a client sending half a head, or a head a byte now and then, holds a
+connection for ever. (A body sent a byte now and then is not cut off: its pace is the
+client's.)
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ class HttpConnection(asyncio.Protocol):
         #: its body), None while no request is coming in: the sweep closes the
         #: connection ``request_timeout`` seconds later (``stalled``).
         self.receiving_since: float | None = None
+        #: When the head being read began (None once it is whole).
+        self._head_since: float | None = None
         self._in_message = False
         self._read_paused = False
         self._write_paused = False
@@ -135,7 +139,13 @@ class HttpConnection(asyncio.Protocol):
             self._no_upgrade()
         except httptools.HttpParserError:
             self._refuse(_HEAD_TOO_LARGE if self._too_large else _BAD_REQUEST)
-        self.receiving_since = self._loop.time() if self._in_message else None
+        if not self._in_message:
+            self.receiving_since = None
+        elif self._head_since is not None:
+            # A head has request_timeout seconds in all, however it trickles in.
+            self.receiving_since = self._head_since
+        else:
+            self.receiving_since = self._loop.time()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._state.connections.discard(self)
@@ -155,6 +165,7 @@ class HttpConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._in_message = True
+        self._head_since = self._loop.time()
         self._url = b""
         self._headers = []
         self._head_bytes = 0
@@ -175,6 +186,7 @@ class HttpConnection(asyncio.Protocol):
             self._expect = True
 
     def on_headers_complete(self) -> None:
+        self._head_since = None
         parser = self._parser
         url = self._url
         if not url.startswith(b"/"):  # absolute form (a proxy's), or "*"

@@ -315,19 +315,26 @@ class Identity:
         session_name: str,
         seconds: float,
         policies: tuple[Mapping[str, Any], ...] | None = None,
+        *,
+        environment: bool = False,
+        uid: int | None = None,
     ) -> SessionCredentials:
         """Temporary credentials of ``role_arn`` for ``seconds``, acting as
         ``arn:aws:sts::<account>:assumed-role/<role name>/<session name>``, narrowed by
-        ``policies`` where given (session policies)."""
+        ``policies`` where given (session policies). ``environment``: for an execution
+        environment, running as ``uid`` where it has one of its own."""
         role = role_arn.rsplit("/", 1)[-1]
         principal = self._account.arn("sts", f"assumed-role/{role}/{session_name}", regional=False)
-        return self.temporary(principal, seconds, policies)
+        return self.temporary(principal, seconds, policies, environment=environment, uid=uid)
 
     def temporary(
         self,
         principal: str,
         seconds: float,
         policies: tuple[Mapping[str, Any], ...] | None = None,
+        *,
+        environment: bool = False,
+        uid: int | None = None,
     ) -> SessionCredentials:
         """Temporary credentials acting as ``principal`` (a role's session ARN, or a user's
         own for GetSessionToken) for ``seconds``."""
@@ -336,7 +343,9 @@ class Identity:
             self._sessions = {k: s for k, s in self._sessions.items() if s.expiration > now}
             self._tokens = {s.token: k for k, s in self._sessions.items()}
             self._next_prune = now + _PRUNE_EVERY
-        credentials = new_session(principal, now, seconds, policies)
+        credentials = new_session(
+            principal, now, seconds, policies, environment=environment, uid=uid
+        )
         self._sessions[credentials.key.id] = credentials
         self._tokens[credentials.token] = credentials.key.id
         return credentials

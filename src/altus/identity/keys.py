@@ -78,6 +78,10 @@ class SessionCredentials:
     #: Session policies (AssumeRole's ``Policy`` and ``PolicyArns``): the session may do
     #: only what these allow too. None: the session is not narrowed.
     policies: tuple[Mapping[str, Any], ...] | None = None
+    #: Given to an execution environment (not by STS), and the uid that environment runs
+    #: as where it has one of its own: what the Parameters and Secrets extension checks.
+    environment: bool = False
+    uid: int | None = None
 
     def variables(self) -> dict[str, str]:
         """As Lambda gives them to a function (``AWS_ACCESS_KEY`` too, for old SDKs)."""
@@ -94,9 +98,13 @@ def new_session(
     now: float,
     seconds: float,
     policies: tuple[Mapping[str, Any], ...] | None = None,
+    *,
+    environment: bool = False,
+    uid: int | None = None,
 ) -> SessionCredentials:
     key = new_key(principal, int(now * 1000), prefix="ASIA")
-    return SessionCredentials(key, secrets.token_urlsafe(96), now + seconds, policies)
+    token = secrets.token_urlsafe(96)
+    return SessionCredentials(key, token, now + seconds, policies, environment, uid)
 
 
 class KeyStore(Protocol):

@@ -262,7 +262,7 @@ def _isolate_network(relay, platform_address, extension, extension_port, uid):
     relays = []
     if platform_address:
         relays.append((9001, platform_address))
-    if extension and extension_port and extension_port.isdigit():
+    if extension and extension_port and extension_port.isascii() and extension_port.isdigit():
         inner = int(extension_port)
         if 0 < inner < 65536 and inner != 9001:
             relays.append((inner, extension))
