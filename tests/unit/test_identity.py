@@ -225,3 +225,30 @@ def test_a_sessions_policies_hold_for_its_whole_request_even_if_it_ends_meanwhil
     assert raised.value.message.endswith(
         "because no session policy allows the sqs:CreateQueue action"
     )
+
+
+def test_a_resource_deny_binds_the_administrator_as_its_conditions_read_it(
+    tmp_path: Path,
+) -> None:
+    """Conditions of a resource policy's Deny read the administrator's keys as anyone's:
+    a Deny for everyone but the administrator spares it, one for everyone binds it."""
+    clock = FakeClock(datetime.datetime.now(datetime.UTC).timestamp())
+    made = identity(tmp_path, MemoryKeys(), clock)
+    admin = Principal("arn:aws:iam::123456789012:user/admin", made.admin_key().id)
+    queue = "arn:aws:sqs:us-east-1:123456789012:q"
+
+    def deny(condition: dict[str, Any] | None) -> dict[str, Any]:
+        statement: dict[str, Any] = {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:DeleteQueue",
+            "Resource": queue,
+        }
+        if condition:
+            statement["Condition"] = condition
+        return {"Version": "2012-10-17", "Statement": [statement]}
+
+    spare_admin = deny({"StringNotEquals": {"aws:PrincipalArn": admin.arn}})
+    made.authorize(admin, "sqs:DeleteQueue", queue, [spare_admin])
+    with pytest.raises(AccessDenied):
+        made.authorize(admin, "sqs:DeleteQueue", queue, [deny(None)])

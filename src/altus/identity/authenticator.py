@@ -464,16 +464,9 @@ class Identity:
         # A Deny in a resource policy that names the account applies to everyone in it
         # (naming the account grants nothing by itself, but denies all).
         everyone = [root, self._account.account_id]
-        if principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False):
-            # The administrator may do anything its resources' policies do not deny.
-            denied = evaluation.evaluate_resource(
-                resource_policies, [principal.arn, *everyone], action, resource, context
-            )
-            if denied == evaluation.DENY:
-                raise AccessDenied(
-                    f"User: {principal.arn} is not authorized to perform: {action} on "
-                    f"resource: {resource} with an explicit deny in a resource-based policy"
-                )
+        # The administrator may do anything its resources' own policies do not deny.
+        admin = principal.arn == self._account.arn("iam", f"user/{ADMIN}", regional=False)
+        if admin and not resource_policies:
             return
         now = self._clock.now()
         user = principal.user_name
@@ -497,6 +490,16 @@ class Identity:
             known["aws:TokenIssueTime"] = _iso(session.key.created_ms / 1000)
             known["aws:MultiFactorAuthPresent"] = "false"
         known.update(context or {})
+        if admin:
+            denied = evaluation.evaluate_resource(
+                resource_policies, [principal.arn, *everyone], action, resource, known
+            )
+            if denied == evaluation.DENY:
+                raise AccessDenied(
+                    f"User: {principal.arn} is not authorized to perform: {action} on "
+                    f"resource: {resource} with an explicit deny in a resource-based policy"
+                )
+            return
         own = evaluation.evaluate(permissions.identity, action, resource, known)
         names = [principal.arn] + ([role_arn] if role_arn else [])
         theirs = evaluation.evaluate_resource(resource_policies, names, action, resource, known)
