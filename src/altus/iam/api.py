@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from altus.api.service import caller
+from altus.api.service import caller, request_context
 from altus.api.spec import Call, Members, Operation
 from altus.iam import tags
 from altus.iam.component import Iam
@@ -170,7 +170,7 @@ def authorize_also(iam: Iam, call: Call, action: str, arn: str) -> None:
     as well as on what the call names (a rename's new name)."""
     who = caller(call, iam.identity)
     if iam.identity.enforcing and who is not None:
-        iam.identity.authorize(who, action, arn)
+        iam.identity.authorize(who, action, arn, context=request_context(call.request.scope))
 
 
 async def put_user_permissions_boundary(iam: Iam, call: Call, input: Members) -> Members:

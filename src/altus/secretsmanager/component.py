@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from altus.api.spec import Context
 from altus.identity.authenticator import Principal
+from altus.identity.documents import parsed
 from altus.secretsmanager import names, policy, versions
 from altus.secretsmanager.errors import (
     MARKED_FOR_DELETION,
@@ -158,10 +158,12 @@ class SecretsManager:
     def secrets(self) -> list[Secret]:
         return list(self._secrets.values())
 
-    def policies(self, secret: Secret) -> list[dict[str, Any]]:
+    def policies(self, secret: Secret) -> list[Mapping[str, Any]]:
         """The secret's resource policy as a policy document, if it has one (for
-        authorisation: it may allow a call as well as the caller's own policies)."""
-        return [json.loads(secret.policy)] if secret.policy else []
+        authorisation: it may allow a call as well as the caller's own policies), parsed
+        once however many calls read it."""
+        found = parsed(secret.policy) if secret.policy else None
+        return [found] if found is not None else []
 
     def authorize(
         self,

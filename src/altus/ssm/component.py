@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from altus.api.service import PRINCIPAL
+from altus.api.service import PRINCIPAL, caller, request_context
 from altus.api.spec import Call, Context
 from altus.identity.authenticator import Identity, Principal
 from altus.ssm import names, patterns, reference
@@ -83,10 +83,7 @@ class Ssm:
         """The ARN of who makes ``call`` (recorded as a version's ``LastModifiedUser``):
         the authenticated principal, else the owner of the request's key, else the
         account's root (``--auth open`` takes any key)."""
-        scope = call.request.scope
-        found = scope.get(PRINCIPAL)
-        if not isinstance(found, Principal):
-            found = self._identity.identify(scope.get("query_string", b""), scope["headers"])
+        found = caller(call, self._identity)
         if found is None:
             return self.account.arn("iam", "root", regional=False)
         return found.arn
@@ -103,8 +100,11 @@ class Ssm:
         principal = self.principal(call)
         if not self._identity.enforcing or principal is None:
             return
+        context = request_context(call.request.scope)
         for name in names_:
-            self._identity.authorize(principal, action, names.arn(self.account, name))
+            self._identity.authorize(
+                principal, action, names.arn(self.account, name), context=context
+            )
 
     # --- reading -----------------------------------------------------------------------------
 
