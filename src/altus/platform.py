@@ -24,6 +24,7 @@ from altus.identity.keys import SCHEMA as IDENTITY
 from altus.identity.keys import SqlKeyStore
 from altus.registry import SERVICES
 from altus.settings import Settings
+from altus.sources import SourceRegistry
 from altus.store.secrets import FernetCipher
 from altus.store.storage import Storage
 from altus.targets import TargetRegistry
@@ -44,6 +45,7 @@ class _Context:
     parts: Mapping[str, Any]
     identity: Identity
     endpoint: str | None
+    sources: SourceRegistry
 
     def provided(self, part: str) -> Any:
         return self.parts.get(part)
@@ -121,7 +123,16 @@ def build_platform(
         settings.credentials_file,
     )
     context = _Context(
-        settings, account, storage, clock, TargetRegistry(), {}, parts or {}, identity, endpoint
+        settings,
+        account,
+        storage,
+        clock,
+        TargetRegistry(),
+        {},
+        parts or {},
+        identity,
+        endpoint,
+        SourceRegistry(),
     )
     for spec in services:
         context.built[spec.name] = spec.build(context)

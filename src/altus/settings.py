@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     init_timeout_seconds: float = Field(
         10.0, gt=0, description="Longest a runtime may take to initialise (Lambda: 10 s)."
     )
+    mapping_queue_ceiling: int = Field(
+        1000,
+        ge=1,
+        le=1000,
+        description="Most concurrent batches of one SQS event source mapping without "
+        "ScalingConfig.MaximumConcurrency (Lambda: 1,000).",
+    )
     async_workers: int = Field(
         16, ge=1, description="Concurrent deliveries of Event (asynchronous) invokes."
     )

@@ -33,6 +33,7 @@ from altus.api.validate import Violations
 from altus.arns import Account
 from altus.clock import Clock
 from altus.errors import AltusError
+from altus.sources import SourceRegistry
 from altus.store.database import Schema
 from altus.targets import TargetRegistry
 
@@ -109,6 +110,9 @@ class Context(Protocol):
 
     @property
     def targets(self) -> TargetRegistry: ...
+
+    #: What event source mappings read from, by the ARN's service (``altus.sources``).
+    sources: SourceRegistry
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,16 @@ RENAMED = {
 def actions(lam: Lambda, operation: str, members: Members) -> Needs:
     action = f"lambda:{RENAMED.get(operation, operation)}"
     account = lam.account
+    if operation.endswith("EventSourceMapping"):
+        # Get, Update and Delete act on the mapping itself; Create names none yet.
+        if "UUID" not in members:
+            return action, "*"
+        return action, (
+            f"arn:{account.partition}:lambda:{account.region}:{account.account_id}"
+            f":event-source-mapping:{members['UUID']}"
+        )
+    if operation == "ListEventSourceMappings":
+        return action, "*"
     if "FunctionName" in members:
         try:
             ref = parse_function_ref(members["FunctionName"], account, members.get("Qualifier"))

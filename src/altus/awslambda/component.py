@@ -31,7 +31,7 @@ from altus.control.sql_store import SqlFunctionStore
 from altus.control.tags import TagService
 from altus.control.urls import UrlService
 from altus.engine.async_invoke import AsyncInvoker, AsyncSettings
-from altus.engine.async_store import SqlEventQueue
+from altus.engine.async_store import OutboxRecord, SqlEventQueue
 from altus.engine.concurrency import Concurrency
 from altus.engine.destinations import Targets
 from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
@@ -39,7 +39,13 @@ from altus.engine.hooks import Hooks
 from altus.engine.invoker import Invoker
 from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
+from altus.events.invoking import BatchInvoker
+from altus.events.mapping import EventSourceMapping
+from altus.events.metrics import collect as collect_mappings
+from altus.events.service import MappingService, MappingSettings
+from altus.events.sql_store import SqlMappingStore
 from altus.identity.authenticator import Principal
+from altus.identity.errors import AccessDenied
 from altus.observe.logs import LogSink
 from altus.runtimes.node_sdk import NodeSdk, find_npm
 from altus.runtimes.registry import NODE_RUNTIMES, Runtimes
@@ -157,11 +163,12 @@ class Lambda:
             if settings.webhook_secret
             else key_file(data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
         )
+        self.targets = targets = Targets(context.targets, webhook_key)
         self.async_invoker = AsyncInvoker(
             self.invoker,
             functions,
             SqlEventQueue(context.storage.database()),
-            Targets(context.targets, webhook_key),
+            targets,
             self.event_invoke.lookup,
             AsyncSettings(
                 workers=settings.async_workers,
@@ -169,6 +176,23 @@ class Lambda:
                 destination_attempts=settings.async_destination_attempts,
             ),
             clock=context.clock,
+        )
+        #: The SQS queue service (registered before Lambda): a queue's own policy may
+        #: let a function's role read it.
+        try:
+            self._queues: Any = context.component("sqs")
+        except LookupError:  # a platform built without queues
+            self._queues = None
+        self.mappings = MappingService(
+            SqlMappingStore(context.storage.database()),
+            account,
+            context.clock,
+            functions,
+            context.sources,
+            BatchInvoker(self.invoker, account),
+            self._send_record,
+            self._check_mapping_access,
+            MappingSettings(queue_ceiling=settings.mapping_queue_ceiling),
         )
         context.targets.register("lambda", self)
         self._maintenance: asyncio.Task[None] | None = None
@@ -199,10 +223,12 @@ class Lambda:
         recovered = await self.async_invoker.start()
         if recovered:
             log.info("redelivering %d queued asynchronous events", recovered)
+        await self.mappings.start()
         self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
 
     def interrupt(self) -> None:
-        """Nothing waits on a client here: invokes end with their functions."""
+        """Invokes end with their functions; event source mappings stop polling."""
+        self.mappings.interrupt()
 
     async def close(self) -> None:
         # First: nothing to serve once closing starts, and nothing left listening if a
@@ -210,6 +236,7 @@ class Lambda:
         await self.extension.close()
         if self._maintenance is not None:
             self._maintenance.cancel()
+        await self.mappings.close()
         await self.async_invoker.close()
         await self.provisioner.close()
         await self.pool.close()
@@ -302,6 +329,73 @@ class Lambda:
                 "The role defined for the function cannot be assumed by Lambda."
             )
 
+    # --- event source mappings -------------------------------------------------------------
+
+    async def _send_record(self, destination: str, body: str) -> None:
+        """A stream mapping's failure record to its OnFailure destination."""
+        record_id = secrets.token_hex(16)
+        await self.targets.send(
+            OutboxRecord(
+                id=record_id,
+                event_id=record_id,
+                function="",
+                kind="OnFailure",
+                target=destination,
+                body=body,
+            )
+        )
+
+    #: What a function's execution role must be allowed on each kind of source, as
+    #: Lambda checks when a mapping is created or updated.
+    _SOURCE_ACTIONS = {
+        "sqs": ("SQS", ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")),
+        "kinesis": (
+            "Kinesis",
+            ("GetRecords", "GetShardIterator", "DescribeStream", "ListShards"),
+        ),
+    }
+
+    def _check_mapping_access(self, config: FunctionConfig, mapping: EventSourceMapping) -> None:
+        """Where requests are authenticated, the function's execution role must be
+        allowed to read the source (by its own policies or a queue's), and to send to the
+        OnFailure destination, as on Lambda."""
+        if not self.identity.enforcing:
+            return
+        role = config.role.rsplit("/", 1)[-1]
+        principal = Principal(
+            f"arn:{self.account.partition}:sts::{self.account.account_id}:assumed-role/"
+            f"{role}/{config.name}",
+            "",
+        )
+        service, actions = self._SOURCE_ACTIONS[mapping.source]
+        prefix = mapping.source
+        policies: list[Any] = []
+        if mapping.source == "sqs" and self._queues is not None:
+            name = self._queues.name_of_arn(mapping.event_source_arn)
+            policies = list(self._queues.policies(name)) if name else []
+        for action in actions:
+            try:
+                self.identity.authorize(
+                    principal, f"{prefix}:{action}", mapping.event_source_arn, policies
+                )
+            except AccessDenied:
+                raise InvalidParameterValue(
+                    f"The provided execution role does not have permissions to call "
+                    f"{action} on {service}"
+                ) from None
+        destination = mapping.on_failure or ""
+        sends = {"sqs": ("sqs:SendMessage", "SQS"), "sns": ("sns:Publish", "SNS")}
+        kind = destination.split(":")[2] if destination.startswith("arn:") else ""
+        if kind in sends:
+            action, named = sends[kind]
+            try:
+                self.identity.authorize(principal, action, destination)
+            except AccessDenied:
+                raise InvalidParameterValue(
+                    f"The provided execution role does not have permissions to call "
+                    f"{action.split(':')[1]} on {named}"
+                ) from None
+
     # --- as a target of records ------------------------------------------------------------
 
     async def deliver(
@@ -319,6 +413,7 @@ class Lambda:
         """This service's figures for ``GET /metrics``."""
         yield from self.counters.collect()
         yield from metrics.collect(self.async_invoker, self.invoker.concurrency.in_flight)
+        yield from collect_mappings(self.mappings.metrics.values())
 
     def health(self) -> dict[str, Any]:
         return {

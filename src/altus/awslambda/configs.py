@@ -8,7 +8,7 @@ from typing import Any
 from altus.api.spec import Call, Members
 from altus.awslambda.common import page, paged, ref_of
 from altus.awslambda.component import Lambda
-from altus.control import policies
+from altus.control import policies, validation
 from altus.control.arns import LATEST
 from altus.control.errors import ValidationFailed
 from altus.control.model import UrlConfig
@@ -230,14 +230,26 @@ async def list_function_event_invoke_configs(lam: Lambda, call: Call, input: Mem
 
 
 async def tag_resource(lam: Lambda, call: Call, input: Members) -> Members:
-    await lam.tags.tag(input["Resource"], input["Tags"])
+    mapping = lam.mappings.uuid_of_arn(input["Resource"])
+    if mapping is not None:
+        validation.check_tags({**lam.mappings.get(mapping).tags, **input["Tags"]})
+        await lam.mappings.tag(mapping, input["Tags"])
+    else:
+        await lam.tags.tag(input["Resource"], input["Tags"])
     return {}
 
 
 async def untag_resource(lam: Lambda, call: Call, input: Members) -> Members:
-    await lam.tags.untag(input["Resource"], input["TagKeys"])
+    mapping = lam.mappings.uuid_of_arn(input["Resource"])
+    if mapping is not None:
+        await lam.mappings.untag(mapping, input["TagKeys"])
+    else:
+        await lam.tags.untag(input["Resource"], input["TagKeys"])
     return {}
 
 
 async def list_tags(lam: Lambda, call: Call, input: Members) -> Members:
+    mapping = lam.mappings.uuid_of_arn(input["Resource"])
+    if mapping is not None:
+        return {"Tags": dict(lam.mappings.get(mapping).tags)}
     return {"Tags": lam.tags.list(input["Resource"])}

@@ -6,12 +6,22 @@ from __future__ import annotations
 
 from altus.api.model import Overrides
 from altus.api.spec import Schemas, ServiceSpec
-from altus.awslambda import actions, admin, configs, functions, invoke, layers, url_http
+from altus.awslambda import (
+    actions,
+    admin,
+    configs,
+    functions,
+    invoke,
+    layers,
+    mappings,
+    url_http,
+)
 from altus.awslambda.component import Lambda
 from altus.awslambda.violations import LambdaViolations
 from altus.control.sql_store import SCHEMA as FUNCTIONS
 from altus.engine.async_store import SCHEMA as ASYNC
 from altus.errors import AltusError
+from altus.events.sql_store import SCHEMA as MAPPINGS
 
 SPEC = ServiceSpec(
     name="lambda",
@@ -63,6 +73,11 @@ SPEC = ServiceSpec(
         "GetFunctionEventInvokeConfig": configs.get_function_event_invoke_config,
         "DeleteFunctionEventInvokeConfig": configs.delete_function_event_invoke_config,
         "ListFunctionEventInvokeConfigs": configs.list_function_event_invoke_configs,
+        "CreateEventSourceMapping": mappings.create_event_source_mapping,
+        "GetEventSourceMapping": mappings.get_event_source_mapping,
+        "UpdateEventSourceMapping": mappings.update_event_source_mapping,
+        "DeleteEventSourceMapping": mappings.delete_event_source_mapping,
+        "ListEventSourceMappings": mappings.list_event_source_mappings,
         "TagResource": configs.tag_resource,
         "UntagResource": configs.untag_resource,
         "ListTags": configs.list_tags,
@@ -70,7 +85,7 @@ SPEC = ServiceSpec(
     errors=AltusError,
     violations=LambdaViolations(),
     build=Lambda,
-    schemas=(Schemas((FUNCTIONS, ASYNC)),),
+    schemas=(Schemas((FUNCTIONS, ASYNC, MAPPINGS)),),
     overrides=Overrides(
         # The model's ranges now include Lambda Managed Instances (Timeout up to 5400 s,
         # MemorySize up to 32768 MB); Altus emulates standard functions.

@@ -19,6 +19,12 @@ class ResourceConflict(ControlError):
     status = 409
 
 
+class ResourceInUse(ControlError):
+    """The resource is changing (an event source mapping in a transition)."""
+
+    code = "ResourceInUseException"
+
+
 class InvalidParameterValue(ControlError):
     code = "InvalidParameterValueException"
 

@@ -60,6 +60,14 @@ class Concurrency:
     def running(self, function: str) -> int:
         return self._running.get(function, 0)
 
+    def has_room(self, function: str) -> bool:
+        """Whether an invoke of ``function`` would be admitted now (pollers ask before
+        they take a batch they could not run)."""
+        reservation = self._reserved.get(function)
+        if reservation is not None:
+            return self._running.get(function, 0) < reservation
+        return self._unreserved_in_flight < self.unreserved
+
     # --- admission -----------------------------------------------------------------------
 
     def admit(self, function: str) -> Slot:

@@ -168,6 +168,14 @@ class QueueService:
             raise QueueDoesNotExist()
         return state
 
+    def has_queue(self, name: str) -> bool:
+        return name in self._queues
+
+    def visible_count(self, name: str) -> int:
+        """ApproximateNumberOfMessages of the queue (0 if there is none)."""
+        state = self._queues.get(name)
+        return state.counts(self.now_ms())[0] if state is not None else 0
+
     def queue(self, name: str) -> Queue:
         """The queue named ``name``; QueueDoesNotExist if there is none."""
         return self._state(name).queue
@@ -478,8 +486,19 @@ class QueueService:
         state = self._state(name)
         if waiting is None:
             waiting = state.queue.number("ReceiveMessageWaitTimeSeconds")
+        return await self.receive_up_to(name, limit, timeout, waiting)
+
+    async def receive_up_to(
+        self, name: str, limit: int, timeout: int | None, waiting: float
+    ) -> list[Received]:
+        """``receive`` without SQS's limits on its arguments (event source mappings take
+        batches of up to 10,000): up to ``limit`` messages, hidden for ``timeout``
+        seconds (None: the queue's VisibilityTimeout), waiting up to ``waiting``
+        seconds for the first. [] if the queue is gone or the server is stopping."""
         deadline = self._clock.now() + waiting
         while True:
+            if name not in self._queues:
+                return []
             state = self._state(name)
             seconds = timeout if timeout is not None else state.queue.number("VisibilityTimeout")
             received, worked = await self._receive_once(state, limit, seconds)

@@ -18,6 +18,7 @@ from altus.queues.errors import (
     QueueError,
     UnsupportedOperation,
 )
+from altus.queues.mapping_source import QueueMappingSource
 from altus.queues.service import QueueService
 from altus.queues.sql_store import SCHEMA, SqlQueueStore
 
@@ -55,6 +56,7 @@ def _build(context: Context) -> QueueService:
         SqlQueueStore(context.storage.database()), context.account, clock=context.clock
     )
     context.targets.register("sqs", queues)
+    context.sources.register("sqs", QueueMappingSource(queues))
     return queues
 
 

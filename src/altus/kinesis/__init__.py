@@ -1,0 +1,1 @@
+"""A Kinesis-compatible stream service."""
