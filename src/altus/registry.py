@@ -11,6 +11,7 @@ from __future__ import annotations
 from altus.api.spec import ServiceSpec
 from altus.awslambda.spec import SPEC as LAMBDA
 from altus.iam.spec import SPEC as IAM
+from altus.kinesis.spec import SPEC as KINESIS
 from altus.logs.spec import SPEC as LOGS
 from altus.queues.spec import SPEC as SQS
 from altus.secretsmanager.spec import SPEC as SECRETSMANAGER
@@ -20,6 +21,7 @@ from altus.sts.spec import SPEC as STS
 SERVICES: tuple[ServiceSpec, ...] = (
     LOGS,
     SQS,
+    KINESIS,
     IAM,
     SECRETSMANAGER,
     SSM,

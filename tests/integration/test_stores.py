@@ -872,3 +872,87 @@ async def test_iam_a_users_rename_carries_what_it_holds_and_is_recorded(
     assert await users.renames() == [(old, new)]
     await users.renamed(old)
     assert await users.renames() == []
+
+
+# --- Kinesis streams --------------------------------------------------------------------------
+
+
+def _kinesis_stream(name: str = "s", **changes: Any) -> Any:
+    from altus.kinesis.model import Shard, Stream
+
+    fields: dict[str, Any] = {
+        "name": name,
+        "tag": 1_700_000_000_000_123,
+        "created_ms": 1_700_000_000_000,
+        "mode": "PROVISIONED",
+        "retention_hours": 24,
+        # Hash keys past 64 bits, closed and open shards, both kinds of lineage.
+        "shards": (
+            Shard(0, 0, 2**127 - 1, 10, 50),
+            Shard(1, 2**127, 2**128 - 1, 10, 50),
+            Shard(2, 0, 2**128 - 1, 50, None, 0, 1),
+        ),
+        "tags": {"team": "data"},
+        "metrics": ("IncomingBytes",),
+        "base_key": 10,
+    }
+    fields.update(changes)
+    return Stream(**fields)
+
+
+async def test_kinesis_streams_records_reads_and_trims(database: Database) -> None:
+    from altus.kinesis.model import AddRecords, DropStream, NewRecord, PutStream
+    from altus.kinesis.sql_store import SCHEMA as KINESIS
+    from altus.kinesis.sql_store import SqlStreamStore
+
+    database.migrate([KINESIS])
+    store = SqlStreamStore(database)
+    stream = _kinesis_stream()
+
+    def record(shard: int, key: int, data: bytes = b"d", pk: str = "k") -> NewRecord:
+        return NewRecord(shard, key, pk, data)
+
+    results = await store.apply(
+        [
+            [PutStream(stream)],
+            [AddRecords("s", (record(0, 20, b"\x00\xff"), record(1, 21)))],
+            # A key already written: this plan alone is left out.
+            [AddRecords("s", (record(2, 60), record(0, 20)))],
+            [AddRecords("s", (record(2, 61, b"x" * 100, "é"), record(2, 62), record(2, 63)))],
+        ]
+    )
+    assert results[0] is None and results[1] is None and results[3] is None
+    assert results[2] is not None
+    snapshot = await store.load()
+    assert snapshot.streams == [stream]
+    counts = {(c.stream, c.shard): (c.records, c.last_key) for c in snapshot.shards}
+    assert counts == {("s", 0): (1, 20), ("s", 1): (1, 21), ("s", 2): (3, 63)}
+
+    first = await store.read("s", 0, -1, 0, 10, 1 << 20)
+    assert [(r.key, r.partition_key, r.data) for r in first] == [(20, "k", b"\x00\xff")]
+    shard2 = await store.read("s", 2, -1, 0, 10, 1 << 20)
+    assert [r.key for r in shard2] == [61, 62, 63] and shard2[0].partition_key == "é"
+    assert [r.key for r in await store.read("s", 2, 61, 0, 10, 1 << 20)] == [62, 63]
+    assert [r.key for r in await store.read("s", 2, -1, 62, 10, 1 << 20)] == [62, 63]
+    assert [r.key for r in await store.read("s", 2, -1, 0, 2, 1 << 20)] == [61, 62]
+    # The byte budget counts data and partition keys, and never returns nothing.
+    assert [r.key for r in await store.read("s", 2, -1, 0, 10, 1)] == [61]
+    assert [r.key for r in await store.read("s", 2, -1, 0, 10, 104)] == [61, 62]
+    assert await store.read("s", 2, 63, 0, 10, 1 << 20) == []
+
+    # A new configuration keeps the records and never lowers base_key.
+    changed = _kinesis_stream(retention_hours=48, base_key=5)
+    assert await store.apply([[PutStream(changed)]]) == [None]
+    reloaded = (await store.load()).streams[0]
+    assert reloaded.retention_hours == 48 and reloaded.base_key == 10
+    assert len(await store.read("s", 2, -1, 0, 10, 1 << 20)) == 3
+
+    gone = await store.trim("s", 62, [0, 1, 2])
+    assert dict(gone) == {0: 1, 1: 1, 2: 1}
+    assert [r.key for r in await store.read("s", 2, -1, 0, 10, 1 << 20)] == [62, 63]
+    assert (await store.load()).streams[0].base_key == 62
+
+    await store.apply([[PutStream(_kinesis_stream("other"))], [DropStream("s")]])
+    snapshot = await store.load()
+    assert [s.name for s in snapshot.streams] == ["other"] and snapshot.shards == []
+    assert await store.read("s", 2, -1, 0, 10, 1 << 20) == []
