@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from altus.httpd.connection import MAX_HEAD_BYTES
 from altus.packaging import zip_files
-from altus.testing import Harness
+from altus.testing import Harness, wait_until
 from tests.functional.fuzzing import (
     Answer,
     Case,
@@ -49,6 +49,7 @@ from tests.functional.fuzzing import (
 )
 
 FUNCTION = "fuzz-fn"
+STREAM = "fuzz-stream"
 QUEUE = "fuzz-queue"
 ROLE_NAME = "fuzz-role"
 LAYER = "fuzz-layer"
@@ -146,8 +147,29 @@ class Target:
                 }
             ),
         )
+        kinesis = h.client("kinesis")
+        kinesis.create_stream(StreamName=STREAM, ShardCount=1, Tags={"team": "fuzz"})
+        kinesis.put_record(StreamName=STREAM, Data=b"kept", PartitionKey="k")
+        stream_arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"][
+            "StreamARN"
+        ]
+        # A mapping that stays disabled (it would consume what it maps).
+        mapping = lam.create_event_source_mapping(
+            EventSourceArn=stream_arn,
+            FunctionName=FUNCTION,
+            StartingPosition="TRIM_HORIZON",
+            Enabled=False,
+        )
+        wait_until(
+            lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Disabled"
+        )
         group = f"/aws/lambda/{FUNCTION}"
         self.names = [
+            STREAM,
+            stream_arn,
+            "shardId-000000000000",
+            mapping["UUID"],
+            mapping["EventSourceMappingArn"],
             FUNCTION,
             arn,
             f"{arn}:live",
@@ -189,6 +211,10 @@ class Target:
         add("roles", lambda: iam.list_roles())
         add("role-policies", lambda: iam.list_role_policies(RoleName=ROLE_NAME))
         add("attached", lambda: iam.list_attached_role_policies(RoleName=ROLE_NAME))
+        add("stream", lambda: kinesis.describe_stream(StreamName=STREAM))
+        add("streams", lambda: kinesis.list_streams())
+        add("stream-tags", lambda: kinesis.list_tags_for_stream(StreamName=STREAM))
+        add("mappings", lambda: lam.list_event_source_mappings())
 
     def baseline(self) -> dict[str, Any]:
         if self._baseline is None:

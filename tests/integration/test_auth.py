@@ -1216,3 +1216,101 @@ def test_lambdas_full_access_policy_may_pass_a_role_to_lambda(server: Server) ->
         server, "lambda", **_keys(iam.create_access_key(UserName="deployer-user")["AccessKey"])
     )
     create_function(lam, "passed", {"app.py": "def handler(e, c):\n    return 1\n"}, role=ROLE)
+
+
+def test_a_mapping_needs_its_functions_role_to_read_the_source(server: Server) -> None:
+    """As on Lambda, CreateEventSourceMapping checks that the function's execution role
+    may read the queue (by its own policies, or the queue's) and the stream, and may
+    send to the OnFailure destination; then the mapping runs."""
+    sqs, iam, lam = client(server, "sqs"), client(server, "iam"), client(server, "lambda")
+    kinesis = client(server, "kinesis")
+    queue_url = sqs.create_queue(QueueName="mapped-source")["QueueUrl"]
+    queue_arn = "arn:aws:sqs:us-east-1:000000000000:mapped-source"
+    role = iam.create_role(RoleName="poller", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
+    create_function(
+        lam,
+        "mapped-fn",
+        {"app.py": "def handler(event, context):\n    return None\n"},
+        role=role["Arn"],
+    )
+
+    def create(**extra: Any) -> dict[str, Any]:
+        created: dict[str, Any] = lam.create_event_source_mapping(FunctionName="mapped-fn", **extra)
+        return created
+
+    status, error = refusal(lambda: create(EventSourceArn=queue_arn))
+    assert (status, error["Code"]) == (400, "InvalidParameterValueException")
+    assert error["Message"] == (
+        "The provided execution role does not have permissions to call ReceiveMessage on SQS"
+    )
+    iam.put_role_policy(
+        RoleName="poller",
+        PolicyName="read-queue",
+        PolicyDocument=_policy(
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
+                "Resource": queue_arn,
+            }
+        ),
+    )
+    status, error = refusal(lambda: create(EventSourceArn=queue_arn))
+    assert error["Message"].endswith("to call DeleteMessage on SQS")
+    # The queue's own policy may grant the rest.
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={
+            "Policy": _policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": role["Arn"]},
+                    "Action": "sqs:DeleteMessage",
+                    "Resource": queue_arn,
+                }
+            )
+        },
+    )
+    mapping = create(EventSourceArn=queue_arn)
+    assert mapping["State"] == "Creating"
+
+    kinesis.create_stream(StreamName="mapped-stream", ShardCount=1)
+    stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/mapped-stream"
+    status, error = refusal(lambda: create(EventSourceArn=stream_arn, StartingPosition="LATEST"))
+    assert error["Message"] == (
+        "The provided execution role does not have permissions to call GetRecords on Kinesis"
+    )
+    iam.put_role_policy(
+        RoleName="poller",
+        PolicyName="read-stream",
+        PolicyDocument=_policy({"Effect": "Allow", "Action": "kinesis:*", "Resource": stream_arn}),
+    )
+    failures = "arn:aws:sqs:us-east-1:000000000000:mapped-failures"
+    status, error = refusal(
+        lambda: create(
+            EventSourceArn=stream_arn,
+            StartingPosition="LATEST",
+            DestinationConfig={"OnFailure": {"Destination": failures}},
+        )
+    )
+    assert error["Message"] == (
+        "The provided execution role does not have permissions to call SendMessage on SQS"
+    )
+    assert create(EventSourceArn=stream_arn, StartingPosition="LATEST")["State"] == "Creating"
+    # Reading and changing mappings are lambda:* actions on the mapping's ARN.
+    user = iam.create_user(UserName="mapping-reader")["User"]
+    key = iam.create_access_key(UserName=user["UserName"])["AccessKey"]
+    iam.put_user_policy(
+        UserName="mapping-reader",
+        PolicyName="get",
+        PolicyDocument=_policy(
+            {"Effect": "Allow", "Action": "lambda:GetEventSourceMapping", "Resource": "*"}
+        ),
+    )
+    reader = client(server, "lambda", **_keys(key))
+    assert reader.get_event_source_mapping(UUID=mapping["UUID"])["UUID"] == mapping["UUID"]
+    status, error = refusal(lambda: reader.delete_event_source_mapping(UUID=mapping["UUID"]))
+    assert status == 403 and error["Code"] == "AccessDeniedException"
+    assert (
+        f"lambda:DeleteEventSourceMapping on resource: arn:aws:lambda:us-east-1:000000000000:"
+        f"event-source-mapping:{mapping['UUID']}"
+    ) in error["Message"]

@@ -233,3 +233,99 @@ def test_mapping_settings_round_trip_through_the_cli_model(server: Server) -> No
     assert got["MetricsConfig"] == {"Metrics": ["EventCount"]}
     assert lam.list_tags(Resource=got["EventSourceMappingArn"])["Tags"] == {"a": "b"}
     lam.delete_event_source_mapping(UUID=created["UUID"])
+
+
+#: Forwards every Kinesis record to the FIFO queue $OUT as "<shard> <sequence> <data>",
+#: in a group per shard (a deduplication id of its own: redeliveries show), then waits.
+STREAM_FORWARDER = python_function(
+    """
+import base64, os, time, uuid, boto3
+
+sqs = boto3.client("sqs")
+
+
+def handler(event, context):
+    entries = []
+    for record in event["Records"]:
+        shard = record["eventID"].split(":")[0]
+        body = " ".join(
+            (shard, record["kinesis"]["sequenceNumber"],
+             base64.b64decode(record["kinesis"]["data"]).decode())
+        )
+        entries.append({"Id": str(len(entries)), "MessageBody": body,
+                        "MessageGroupId": shard, "MessageDeduplicationId": uuid.uuid4().hex})
+    for start in range(0, len(entries), 10):
+        sent = sqs.send_message_batch(QueueUrl=os.environ["OUT"], Entries=entries[start:start + 10])
+        assert not sent.get("Failed"), sent
+    time.sleep(float(os.environ.get("HOLD", "0")))
+"""
+)
+
+
+def test_sigkill_during_stream_processing_resumes_after_the_checkpoint(
+    tmp_path: Path, server_store: dict[str, str]
+) -> None:
+    """A stream mapping writes its checkpoint after each batch: a SIGKILL mid-stream
+    and a restart deliver every record at least once, each shard in order (a batch
+    redelivered repeats a run, never jumps back before what came after it)."""
+    server = start_server(tmp_path, extra_env=server_store)
+    try:
+        lam, sqs = clients(server)
+        kinesis = boto3.client(
+            "kinesis",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        out_url, _ = make_queue(sqs, "stream-out.fifo", FifoQueue="true")
+        kinesis.create_stream(StreamName="killed", ShardCount=2)
+        arn = kinesis.describe_stream_summary(StreamName="killed")["StreamDescriptionSummary"][
+            "StreamARN"
+        ]
+        create_function(
+            lam,
+            "stream-forwarder",
+            STREAM_FORWARDER,
+            Environment={"Variables": {"OUT": out_url, "HOLD": "0.05"}},
+        )
+        uuid_ = lam.create_event_source_mapping(
+            EventSourceArn=arn,
+            FunctionName="stream-forwarder",
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=10,
+        )["UUID"]
+        wait_state(lam, uuid_)
+        sent = [f"r{i}" for i in range(300)]
+        for start in range(0, len(sent), 50):
+            answer = kinesis.put_records(
+                StreamName="killed",
+                Records=[{"Data": d.encode(), "PartitionKey": d} for d in sent[start : start + 50]],
+            )
+            assert answer["FailedRecordCount"] == 0
+        before: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(before) < 60 and time.monotonic() < deadline:
+            before += take(sqs, out_url)
+        assert len(before) >= 60, "nothing was delivered before the kill"
+        server.stop(signal.SIGKILL)
+        server = start_server(tmp_path, extra_env=server_store)
+        lam, sqs = clients(server)
+        seen_data = {line.split()[2] for line in before}
+        after: list[str] = []
+        deadline = time.monotonic() + 120
+        while not set(sent) <= seen_data and time.monotonic() < deadline:
+            got = take(sqs, out_url)
+            after += got
+            seen_data |= {line.split()[2] for line in got}
+        assert set(sent) <= seen_data
+        for shard in {line.split()[0] for line in before + after}:
+            numbers = [int(line.split()[1]) for line in before + after if line.startswith(shard)]
+            firsts: list[int] = []
+            for number in numbers:
+                if number not in firsts:
+                    firsts.append(number)
+            assert firsts == sorted(firsts), f"{shard} out of order"
+        assert lam.get_event_source_mapping(UUID=uuid_)["State"] == "Enabled"
+    finally:
+        server.stop()
