@@ -4,10 +4,9 @@ The AWS SDKs for Java (v1 from 1.11.71, and v2), and so the KCL and the Flink an
 Spark connectors, send Kinesis requests in CBOR (``application/x-amz-cbor-1.1``) unless
 told not to; boto3, the AWS CLI and the JavaScript and Go SDKs send JSON, the only form
 Altus serves. A CBOR request is answered 400 with an error that says so and how to turn
-CBOR off. The answer is itself CBOR (a map of ``__type`` and ``message``, the two texts
-encoded here), with the code in ``x-amzn-ErrorType`` too, because the Java SDK parses
-an error body in the protocol it sent: a JSON body would reach its user without the
-message.
+CBOR off. The answer is itself CBOR (a map of ``__type`` and ``message``), with the code
+in ``x-amzn-ErrorType`` too, because the Java SDK parses an error body in the protocol
+it sent: a JSON body would reach its user without the message.
 
 It is a raw route of the service, matched by Content-Type before the JSON protocol
 tries to read the body (docs/kinesis.md).
@@ -17,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import cbor2
 from starlette.datastructures import URLPath
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound
@@ -33,26 +33,6 @@ MESSAGE = (
     "-Dcom.amazonaws.sdk.disableCbor=true); for SDK v2 set CBOR_ENABLED=false (or "
     "-Daws.cborEnabled=false)."
 )
-
-
-def _head(major: int, length: int) -> bytes:
-    if length < 24:
-        return bytes([major << 5 | length])
-    if length < 0x100:
-        return bytes([major << 5 | 24, length])
-    if length < 0x10000:
-        return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
-    return bytes([major << 5 | 26]) + length.to_bytes(4, "big")
-
-
-def _text(value: str) -> bytes:
-    raw = value.encode()
-    return _head(3, len(raw)) + raw
-
-
-def encode_map(members: dict[str, str]) -> bytes:
-    """A CBOR map of text keys to text values."""
-    return _head(5, len(members)) + b"".join(_text(k) + _text(v) for k, v in members.items())
 
 
 def is_cbor(scope: Scope) -> bool:
@@ -76,7 +56,7 @@ class CborRefusal(BaseRoute):
         raise NoMatchFound(name, path_params)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = encode_map({"__type": CODE, "message": MESSAGE})
+        body = cbor2.dumps({"__type": CODE, "message": MESSAGE})
         headers = {"x-amzn-RequestId": ids.request_id(), "x-amzn-ErrorType": CODE}
         response = Response(body, 400, headers, media_type=CONTENT_TYPE.decode())
         await response(scope, receive, send)
