@@ -565,3 +565,36 @@ def test_mappings_survive_a_restart(tmp_path: Path) -> None:
         advance_until(second, lambda: recorder.bodies() == ["again"], step=2)
         record = recorder.events[0]["Records"][0]
         assert record["attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_reserved_concurrency_bounds_a_mapping(harness: Harness, lam: Any, sqs: Any) -> None:
+    """Batches go through the same admission as Invoke: a function reserved to one
+    environment runs one batch at a time, and the mapping waits its turn rather than
+    failing batches."""
+    recorder = Recorder()
+    recorder.hold = 0.05
+    fn = unique("reserved")
+    harness.create_function(fn, recorder, Timeout=3)
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=1)
+    url, arn = make_queue(sqs, unique("reservedq"))
+    uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, BatchSize=2)["UUID"]
+    settled(lam, uuid)
+    for i in range(12):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    advance_until(harness, lambda: len(recorder.bodies()) >= 12, step=0.2)
+    assert recorder.most_running == 1
+    assert sorted(recorder.bodies(), key=int) == [str(i) for i in range(12)]
+
+
+def test_a_queue_deleted_under_an_open_window_leaves_the_server_answering(
+    harness: Harness, lam: Any, sqs: Any
+) -> None:
+    recorder = Recorder()
+    url, _, uuid = mapped(
+        harness, lam, sqs, recorder, BatchSize=50, MaximumBatchingWindowInSeconds=60
+    )
+    sqs.send_message(QueueUrl=url, MessageBody="alone")
+    time.sleep(0.1)  # a worker holds it, waiting for more
+    sqs.delete_queue(QueueUrl=url)
+    quick = harness.client("lambda", read_timeout=5)
+    assert quick.get_event_source_mapping(UUID=uuid)["UUID"] == uuid

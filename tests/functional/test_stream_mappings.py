@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -231,7 +232,7 @@ def test_retries_until_maximum_then_on_failure_record(
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["requestContext"]["functionArn"].endswith(recorder_fn(lam, uuid))
-    assert record["responseContext"]["functionError"]
+    assert record["responseContext"]["functionError"] == "Unhandled"
     assert record["version"] == "1.0"
     info = record["KinesisBatchInfo"]
     assert info["shardId"] == "shardId-000000000000"
@@ -303,9 +304,9 @@ def test_partial_failure_checkpoints_at_the_lowest_failure(
         BatchSize=10,
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
-    wait_until(lambda: len(recorder.events) >= 2, timeout=10)
+    advance_until(harness, lambda: len(recorder.events) >= 2)
     put(kinesis, name, ["f"])
-    wait_until(lambda: len(recorder.events) >= 3, timeout=10)
+    advance_until(harness, lambda: len(recorder.events) >= 3)
     batches = [[data_of(r) for r in e["Records"]] for e in recorder.events]
     # From the lowest failure on: what came before it is done, what came after it too.
     assert batches == [["a", "b", "c", "d", "e"], ["c", "d", "e"], ["f"]]
@@ -469,3 +470,143 @@ def test_deleting_a_mapping_stops_it(harness: Harness, lam: Any, kinesis: Any) -
     put(kinesis, name, ["unseen"])
     advance_until(harness, lambda: True)
     assert datas(recorder) == []
+
+
+def test_on_failure_to_a_function_and_the_metrics(harness: Harness, lam: Any, kinesis: Any) -> None:
+    """A discarded batch's record may go to a function (an Event invoke of it); the
+    mapping's counters show on ``GET /metrics``."""
+    import urllib.request
+
+    failures = Recorder()
+    target = unique("onfailure")
+    target_arn = harness.create_function(target, failures)["FunctionArn"]
+    recorder = Recorder()
+
+    def always_fail(event: dict[str, Any]) -> Any:
+        raise RuntimeError("down")
+
+    recorder.answer = always_fail
+    _, arn, uuid = mapped(
+        harness,
+        lam,
+        kinesis,
+        recorder,
+        before=["x", "y"],
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": target_arn}},
+    )
+    advance_until(harness, lambda: len(failures.events) == 1)
+    info = failures.events[0]["KinesisBatchInfo"]
+    assert (info["streamArn"], info["batchSize"]) == (arn, 2)
+    with urllib.request.urlopen(f"{harness.url}/metrics") as answer:
+        text = answer.read().decode()
+    assert f'altus_event_source_mapping_records_polled_total{{mapping="{uuid}"}} 2.0' in text
+    assert f'altus_event_source_mapping_records_discarded_total{{mapping="{uuid}"}} 2.0' in text
+    assert f'altus_event_source_mapping_batch_errors_total{{mapping="{uuid}"}} 1.0' in text
+
+
+def test_latest_on_a_resharded_stream_starts_every_shard_at_its_end(
+    harness: Harness, lam: Any, kinesis: Any
+) -> None:
+    """A mapping's start resolves its StartingPosition for every shard the stream keeps,
+    children of an earlier resharding included: LATEST replays nothing."""
+    recorder = Recorder()
+    fn = unique("relatest")
+    harness.create_function(fn, recorder, Timeout=3)
+    name, arn = make_stream(kinesis)
+    put(kinesis, name, ["parent-old"])
+    kinesis.split_shard(
+        StreamName=name,
+        ShardToSplit="shardId-000000000000",
+        NewStartingHashKey=str(2**127),
+    )
+    put(kinesis, name, [f"child-old-{i}" for i in range(4)])
+    uuid = lam.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=fn, StartingPosition="LATEST"
+    )["UUID"]
+    settled(lam, uuid)
+    advance_until(harness, lambda: True)
+    put(kinesis, name, ["new"])
+    advance_until(harness, lambda: "new" in datas(recorder))
+    assert datas(recorder) == ["new"]
+
+
+def test_a_window_read_while_behind_ends_once(harness: Harness, lam: Any, kinesis: Any) -> None:
+    """Records of a window that ended before they were read: its invokes carry the state
+    on, and only the last says isFinalInvokeForWindow."""
+    recorder = Recorder()
+
+    def count(event: dict[str, Any]) -> Any:
+        return {"state": {"n": event["state"].get("n", 0) + len(event["Records"])}}
+
+    recorder.answer = count
+    fn = unique("behind")
+    harness.create_function(fn, recorder, Timeout=3)
+    name, arn = make_stream(kinesis)
+    put(kinesis, name, [f"r{i}" for i in range(6)])
+    harness.advance(120)
+    uuid = lam.create_event_source_mapping(
+        EventSourceArn=arn,
+        FunctionName=fn,
+        StartingPosition="TRIM_HORIZON",
+        TumblingWindowInSeconds=60,
+        BatchSize=2,
+    )["UUID"]
+    settled(lam, uuid)
+    advance_until(harness, lambda: any(e["isFinalInvokeForWindow"] for e in recorder.events))
+    finals = [e for e in recorder.events if e["isFinalInvokeForWindow"]]
+    assert len(finals) == 1 and finals[0]["state"] == {"n": 6}
+    assert len({e["window"]["start"] for e in recorder.events}) == 1
+
+
+def test_a_window_retries_from_a_reported_failure(harness: Harness, lam: Any, kinesis: Any) -> None:
+    recorder = Recorder()
+    failed: set[str] = set()
+
+    def report(event: dict[str, Any]) -> Any:
+        failures = []
+        for record in event["Records"]:
+            if data_of(record) == "b" and "b" not in failed:
+                failed.add("b")
+                failures.append({"itemIdentifier": record["kinesis"]["sequenceNumber"]})
+        return {"state": {"seen": event["state"].get("seen", 0) + 1}, "batchItemFailures": failures}
+
+    recorder.answer = report
+    mapped(
+        harness,
+        lam,
+        kinesis,
+        recorder,
+        before=["a", "b", "c"],
+        TumblingWindowInSeconds=60,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    advance_until(harness, lambda: len(recorder.events) >= 2)
+    batches = [[data_of(r) for r in e["Records"]] for e in recorder.events[:2]]
+    assert batches == [["a", "b", "c"], ["b", "c"]]
+    assert recorder.events[1]["state"] == {"seen": 1}
+
+
+def test_a_failing_batch_is_given_up_when_its_records_expire(
+    harness: Harness, lam: Any, kinesis: Any
+) -> None:
+    """With MaximumRetryAttempts and MaximumRecordAgeInSeconds both -1, a failing batch
+    blocks its shard until its records leave the stream (24 hours), then the shard moves
+    on; retries pause in between."""
+    recorder = Recorder()
+
+    def fail_on_bad(event: dict[str, Any]) -> Any:
+        if any(data_of(r) == "bad" for r in event["Records"]):
+            raise RuntimeError("bad")
+        return None
+
+    recorder.answer = fail_on_bad
+    name, _, _ = mapped(harness, lam, kinesis, recorder, before=["bad"])
+    wait_until(lambda: len(recorder.events) >= 1, timeout=10)
+    time.sleep(0.2)
+    assert len(recorder.events) <= 2  # a pause between retries, not a spin
+    for _ in range(12):
+        harness.advance(3600)
+    put(kinesis, name, ["good"])  # half a day younger than "bad"
+    advance_until(harness, lambda: "good" in datas(recorder), step=3600)
+    assert datas(recorder).count("good") == 1

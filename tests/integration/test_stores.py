@@ -30,6 +30,10 @@ from altus.control.store import (
 )
 from altus.engine.async_store import SCHEMA as ASYNC
 from altus.engine.async_store import OutboxRecord, QueuedEvent, SqlEventQueue
+from altus.events.mapping import EventSourceMapping
+from altus.events.sql_store import SCHEMA as MAPPINGS
+from altus.events.sql_store import SqlMappingStore
+from altus.events.store import Checkpoint, DropCheckpoints, DropMapping, PutCheckpoint, PutMapping
 from altus.iam.customer_policies import (
     CustomerPolicy,
     PolicyExists,
@@ -956,3 +960,67 @@ async def test_kinesis_streams_records_reads_and_trims(database: Database) -> No
     snapshot = await store.load()
     assert [s.name for s in snapshot.streams] == ["other"] and snapshot.shards == []
     assert await store.read("s", 2, -1, 0, 10, 1 << 20) == []
+
+
+# --- event source mappings ----------------------------------------------------------------
+
+
+def _mapping(uuid: str = "m-1", **changes: Any) -> EventSourceMapping:
+    mapping = EventSourceMapping(
+        uuid=uuid,
+        function_arn="arn:aws:lambda:us-east-1:000000000000:function:f",
+        event_source_arn="arn:aws:kinesis:us-east-1:000000000000:stream/s",
+        source="kinesis",
+        batch_size=100,
+        window=0,
+        enabled=True,
+        state="Creating",
+        state_reason="User action",
+        last_modified=1.5,
+        filters=('{"data": {"a": [1]}}',),
+        starting_position="LATEST",
+        on_failure="arn:aws:sqs:us-east-1:000000000000:q",
+        tags={"team": "é"},
+    )
+    return mapping.replace(**changes)
+
+
+async def test_mapping_store(database: Database) -> None:
+    database.migrate([MAPPINGS])
+    store = SqlMappingStore(database)
+    assert (await store.load()).mappings == []
+    first, second = _mapping("m-1"), _mapping("m-2", enabled=False, state="Disabled")
+    results = await store.apply(
+        [
+            [PutMapping(first), PutCheckpoint("m-1", "shardId-000000000000", Checkpoint("49"))],
+            [PutMapping(second)],
+            # A checkpoint of a mapping not stored is dropped, not an error.
+            [PutCheckpoint("gone", "shardId-000000000000", Checkpoint("1"))],
+        ]
+    )
+    assert results == [None, None, None]
+    snapshot = await store.load()
+    assert snapshot.mappings == [first, second]  # every field round-trips
+    assert snapshot.checkpoints == {"m-1": {"shardId-000000000000": Checkpoint("49")}}
+    # Replacing a mapping and a checkpoint; a tumbling window's state kept with it.
+    state = {"window": 60.0, "state": {"n": 3, "k": "é"}}
+    await store.apply(
+        [
+            [
+                PutMapping(first.replace(state="Enabled")),
+                PutCheckpoint("m-1", "shardId-000000000000", Checkpoint("50", state)),
+                PutCheckpoint("m-1", "shardId-000000000001", Checkpoint(None)),
+            ]
+        ]
+    )
+    snapshot = await store.load()
+    assert snapshot.mappings[0].state == "Enabled"
+    assert snapshot.checkpoints["m-1"] == {
+        "shardId-000000000000": Checkpoint("50", state),
+        "shardId-000000000001": Checkpoint(None),
+    }
+    await store.apply([[DropCheckpoints("m-1")]])
+    assert (await store.load()).checkpoints == {}
+    await store.apply([[PutCheckpoint("m-2", "s", Checkpoint("7")), DropMapping("m-2")]])
+    snapshot = await store.load()
+    assert [m.uuid for m in snapshot.mappings] == ["m-1"] and snapshot.checkpoints == {}

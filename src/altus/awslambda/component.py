@@ -358,7 +358,14 @@ class Lambda:
     def _check_mapping_access(self, config: FunctionConfig, mapping: EventSourceMapping) -> None:
         """Where requests are authenticated, the function's execution role must be
         allowed to read the source (by its own policies or a queue's), and to send to the
-        OnFailure destination, as on Lambda."""
+        OnFailure destination, as on Lambda. The destination must be something Altus
+        can deliver to (it has no SNS topics yet, say): else the record of a discarded
+        batch would have nowhere to go."""
+        if mapping.on_failure and not self.targets.reachable(mapping.on_failure):
+            raise InvalidParameterValue(
+                f"The destination {mapping.on_failure} cannot receive records here: "
+                "Altus delivers them to queues, functions and http(s) URLs."
+            )
         if not self.identity.enforcing:
             return
         role = config.role.rsplit("/", 1)[-1]

@@ -62,6 +62,14 @@ class Targets:
         self._key = webhook_key
         self._http = http
 
+    def reachable(self, target: str) -> bool:
+        """Whether ``target`` names something that can receive records here: an http(s)
+        URL, or an ARN of a service that registered as a target."""
+        if target.startswith(("http://", "https://")):
+            return True
+        arn = parse_arn(target)
+        return arn is not None and self._registry.find(arn.service) is not None
+
     async def send(self, record: OutboxRecord) -> None:
         target = record.target
         if target.startswith(("http://", "https://")):

@@ -36,6 +36,8 @@ class Outcome:
     executed_version: str = ""
     #: The function's error type (FAILED), or what kept the invoke from being made.
     error: str = ""
+    #: ``Unhandled`` where the function failed (X-Amz-Function-Error).
+    function_error: str = ""
 
     @property
     def description(self) -> str:
@@ -74,6 +76,7 @@ class BatchInvoker:
                 result.request_id,
                 result.executed_version,
                 result.error_type or result.function_error,
+                result.function_error,
             )
         return Outcome(OK, result.payload, result.request_id, result.executed_version)
 

@@ -83,7 +83,9 @@ class QueuePoller:
 
     async def run(self) -> None:
         """Scale workers with the backlog until cancelled; cancelling stops them all
-        (a batch in flight is abandoned: its messages come back after the timeout)."""
+        (a batch in flight is abandoned: its messages come back after the timeout).
+        May be called again after it failed."""
+        self._stopping = False
         try:
             while True:
                 self._workers = {task for task in self._workers if not task.done()}
@@ -140,7 +142,16 @@ class QueuePoller:
                     return  # idle: scale down
                 continue
             batch, carried = _split(batch)
-            outcome = await self._process(batch, deadline)
+            try:
+                outcome = await self._process(batch, deadline)
+            except Exception as error:
+                # The batch's messages come back after their visibility timeout.
+                log.exception("mapping %s: a batch failed", self._mapping.uuid)
+                self._report(f"PROBLEM: {error}")
+                outcome = None
+                await self._clock.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_CAP)
+                continue
             if outcome is not None and outcome.kind == invoking.THROTTLED:
                 await self._clock.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_CAP)
@@ -169,11 +180,13 @@ class QueuePoller:
                 wait = window_end - self._clock.now()
                 if wait <= 0:
                     break
+            asked = self._clock.now()
             got = await self._source.receive_messages(arn, size - len(batch), visibility, wait)
             if not got:
-                if not batch:
-                    break
-                continue
+                if self._clock.now() == asked:
+                    # Answered at once: the queue is gone or the server is stopping.
+                    await self._clock.sleep(1.0)
+                break  # the window (or the long poll) ran out
             if not batch:
                 now = self._clock.now()
                 deadline, window_end = now + visibility, now + window
@@ -185,15 +198,23 @@ class QueuePoller:
     async def _process(self, batch: list[QueueMessage], deadline: float) -> Outcome | None:
         arn = self._mapping.event_source_arn
         records = [sqs_record(m, arn, self._region) for m in batch]
-        passing = [i for i, record in enumerate(records) if self._filters.passes(record)]
-        if len(passing) < len(records):
-            dropped = [batch[i].receipt_handle for i in range(len(batch)) if i not in passing]
-            self._metrics.filtered(len(dropped))
-            await self._source.delete_messages(arn, dropped)
-        if not passing:
-            return None
-        batch = [batch[i] for i in passing]
-        payload = json.dumps({"Records": [records[i] for i in passing]}).encode()
+        if self._filters:
+            kept: list[QueueMessage] = []
+            kept_records: list[dict[str, object]] = []
+            dropped: list[str] = []
+            for message, record in zip(batch, records, strict=True):
+                if self._filters.passes(record):
+                    kept.append(message)
+                    kept_records.append(record)
+                else:
+                    dropped.append(message.receipt_handle)
+            if dropped:
+                self._metrics.filtered(len(dropped))
+                await self._source.delete_messages(arn, dropped)
+            if not kept:
+                return None
+            batch, records = kept, kept_records
+        payload = json.dumps({"Records": records}).encode()
         self._metrics.batch(len(batch))
         backoff = BACKOFF_FIRST
         while True:

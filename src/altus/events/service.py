@@ -42,6 +42,7 @@ from altus.events.metrics import MappingMetrics
 from altus.events.queue_poller import QueuePoller
 from altus.events.store import (
     Checkpoint,
+    DropCheckpoints,
     DropMapping,
     MappingChange,
     MappingStore,
@@ -59,6 +60,11 @@ log = logging.getLogger(__name__)
 #: read the source (and send to the on-failure destination), as Lambda checks at
 #: create and update; raises InvalidParameterValue in Lambda's words.
 AccessCheck = Callable[[FunctionConfig, EventSourceMapping], None]
+
+
+#: How many times a transition is tried before it is left for a restart to finish (the
+#: pauses grow to a minute: about an hour in all).
+SETTLE_ATTEMPTS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,30 +307,40 @@ class MappingService:
 
     async def _settle(self, uuid: str) -> None:
         """Finish a mapping's transition: stop its poller, start the new one, write the
-        settled state (or drop a deleted mapping)."""
-        try:
-            await self._stop_poller(uuid)
-            async with self._admin:
-                mapping = self._mappings.get(uuid)
-                if mapping is None or not mapping.in_transition:
-                    return
-                if mapping.state == DELETING:
+        settled state (or drop a deleted mapping). A store that fails meanwhile is tried
+        again, with pauses growing to a minute, until it takes the change."""
+        for attempt in range(SETTLE_ATTEMPTS):
+            try:
+                await self._settle_once(uuid)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event source mapping %s: its transition failed", uuid)
+            if self._closing:
+                return  # a restart finishes it
+            await self._clock.sleep(min(2.0**attempt, 60.0))
+        log.error("event source mapping %s: left in its transition", uuid)
 
-                    def dropped() -> None:
-                        self._mappings.pop(uuid, None)
-                        self._checkpoints.pop(uuid, None)
-                        self.metrics.pop(uuid, None)
+    async def _settle_once(self, uuid: str) -> None:
+        await self._stop_poller(uuid)
+        async with self._admin:
+            mapping = self._mappings.get(uuid)
+            if mapping is None or not mapping.in_transition:
+                return
+            if mapping.state == DELETING:
 
-                    await self._write([DropMapping(uuid)], dropped)
-                    return
-                done = mapping.replace(state=settled(mapping))
-                await self._write([PutMapping(done)], lambda: self._put(done))
-                if done.enabled and not self._closing:
-                    self._start_poller(done)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("event source mapping %s: its transition failed", uuid)
+                def dropped() -> None:
+                    self._mappings.pop(uuid, None)
+                    self._checkpoints.pop(uuid, None)
+                    self.metrics.pop(uuid, None)
+
+                await self._write([DropMapping(uuid)], dropped)
+                return
+            done = mapping.replace(state=settled(mapping))
+            await self._write([PutMapping(done)], lambda: self._put(done))
+            if done.enabled and not self._closing:
+                self._start_poller(done)
 
     def _start_poller(self, mapping: EventSourceMapping) -> None:
         if self._closing:
@@ -356,6 +372,7 @@ class MappingService:
                 self._clock,
                 self._checkpoints.setdefault(mapping.uuid, {}),
                 self._save_checkpoint,
+                self._clear_checkpoints,
                 lambda result: self._report(mapping.uuid, result),
                 self._deliver,
                 self.account,
@@ -406,6 +423,12 @@ class MappingService:
         mapping = self._mappings.get(uuid)
         if mapping is not None and mapping.last_result != result:
             self._mappings[uuid] = mapping.replace(last_result=result)
+
+    async def _clear_checkpoints(self, uuid: str) -> None:
+        def applied() -> None:
+            self._checkpoints.pop(uuid, None)
+
+        await self._write([DropCheckpoints(uuid)], applied)
 
     async def _save_checkpoint(self, uuid: str, shard: str, checkpoint: Checkpoint) -> None:
         """Durably, before the poller moves on."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from altus.events.mapping import EventSourceMapping
 from altus.events.store import (
     Checkpoint,
+    DropCheckpoints,
     DropMapping,
     MappingChange,
     PutCheckpoint,
@@ -112,6 +113,8 @@ def _apply_one(tx: Transaction, change: MappingChange) -> None:
     elif isinstance(change, DropMapping):
         tx.execute("DELETE FROM mapping_checkpoints WHERE uuid = ?", (change.uuid,))
         tx.execute("DELETE FROM event_source_mappings WHERE uuid = ?", (change.uuid,))
+    elif isinstance(change, DropCheckpoints):
+        tx.execute("DELETE FROM mapping_checkpoints WHERE uuid = ?", (change.uuid,))
     else:
         assert isinstance(change, PutCheckpoint)
         # Only for a mapping still stored: a poller finishing a batch of a mapping just

@@ -46,7 +46,14 @@ class PutCheckpoint:
     checkpoint: Checkpoint
 
 
-MappingChange = PutMapping | DropMapping | PutCheckpoint
+@dataclass(frozen=True, slots=True)
+class DropCheckpoints:
+    """Forget where a mapping's readers were (its stream was deleted)."""
+
+    uuid: str
+
+
+MappingChange = PutMapping | DropMapping | PutCheckpoint | DropCheckpoints
 
 
 @dataclass(frozen=True, slots=True)

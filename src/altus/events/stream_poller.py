@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 #: Sends a record to a destination (an ARN or an http(s) URL), durably, or raises.
 Delivery = Callable[[str, str], Awaitable[None]]
 SaveCheckpoint = Callable[[str, str, Checkpoint], Awaitable[None]]
+ClearCheckpoints = Callable[[str], Awaitable[None]]
 
 MAX_PAYLOAD = 6 * 1024 * 1024
 #: Read at most this much data per shard read (GetRecords' own cap is 10 MB).
@@ -64,6 +65,9 @@ BACKOFF_CAP = 5.0
 DELIVERY_ATTEMPTS = 5
 #: Checkpoint state marking a shard read out.
 ENDED = "ended"
+#: The checkpoint (not a shard) marking a mapping's start done: shards seen after it are
+#: children of resharding, read from their beginning.
+STARTED = "$started"
 
 
 def _iso(epoch: float) -> str:
@@ -80,6 +84,7 @@ class StreamPoller:
         clock: Clock,
         checkpoints: MutableMapping[str, Checkpoint],
         save: SaveCheckpoint,
+        clear: ClearCheckpoints,
         report: Callable[[str], None],
         deliver: Delivery,
         account: Account,
@@ -92,6 +97,7 @@ class StreamPoller:
         self._clock = clock
         self._checkpoints = checkpoints
         self._save = save
+        self._clear = clear
         self._report = report
         self._deliver = deliver
         self._account = account
@@ -103,14 +109,24 @@ class StreamPoller:
         arn = self._mapping.event_source_arn
         try:
             while True:
+                if self._source.stream_info(arn) is None:
+                    # Deleted: a stream made again under its name starts afresh.
+                    if self._checkpoints:
+                        await self._forget()
+                    await self._clock.sleep(RESCAN)
+                    continue
                 shards = self._source.shards(arn)
+                if STARTED not in self._checkpoints:
+                    await self._start(shards)
                 known = {shard.shard_id for shard in shards}
                 for shard in shards:
                     if shard.shard_id in self._readers or self._ended(shard.shard_id):
                         continue
                     if not self._parents_done(shard, known):
                         continue
-                    await self._begin(shard, known)
+                    if shard.shard_id not in self._checkpoints:
+                        # Born of resharding since the mapping started: all of it.
+                        await self._checkpoint(shard.shard_id, Checkpoint(None))
                     self._readers[shard.shard_id] = asyncio.get_running_loop().create_task(
                         self._read_shard(shard.shard_id)
                     )
@@ -128,6 +144,29 @@ class StreamPoller:
                     await task
             self._readers.clear()
 
+    async def _start(self, shards: list[ShardInfo]) -> None:
+        """A new mapping's first checkpoints: every shard the stream keeps starts at the
+        mapping's StartingPosition (with LATEST, closed shards are done already), each
+        written before anything is read, then the mark that the start is done. (A crash
+        in between starts again with the shards not yet written.)"""
+        m = self._mapping
+        starting = m.starting_position or "LATEST"
+        for shard in shards:
+            if shard.shard_id in self._checkpoints:
+                continue
+            if starting == "LATEST" and shard.closed:
+                await self._checkpoint(shard.shard_id, Checkpoint(None, {ENDED: True}))
+                continue
+            position = self._source.position(
+                m.event_source_arn, shard.shard_id, starting, m.starting_timestamp
+            )
+            await self._checkpoint(shard.shard_id, Checkpoint(position))
+        await self._checkpoint(STARTED, Checkpoint(None))
+
+    async def _forget(self) -> None:
+        await self._clear(self._mapping.uuid)
+        self._checkpoints.clear()
+
     def _ended(self, shard_id: str) -> bool:
         found = self._checkpoints.get(shard_id)
         return found is not None and bool(found.state.get(ENDED))
@@ -137,23 +176,6 @@ class StreamPoller:
             if parent and parent in known and not self._ended(parent):
                 return False
         return True
-
-    async def _begin(self, shard: ShardInfo, known: set[str]) -> None:
-        """The shard's first checkpoint, written before anything of it is read."""
-        if shard.shard_id in self._checkpoints:
-            return
-        parents = {shard.parent_shard_id, shard.adjacent_parent_shard_id} - {None}
-        if parents and (parents & (set(self._checkpoints) | known)):
-            position = None  # born of resharding while we read: all of it
-        else:
-            m = self._mapping
-            position = self._source.position(
-                m.event_source_arn,
-                shard.shard_id,
-                m.starting_position or "LATEST",
-                m.starting_timestamp,
-            )
-        await self._checkpoint(shard.shard_id, Checkpoint(position))
 
     async def _checkpoint(self, shard_id: str, checkpoint: Checkpoint) -> None:
         await self._save(self._mapping.uuid, shard_id, checkpoint)
@@ -179,7 +201,8 @@ class StreamPoller:
                 continue
             backoff = BACKOFF_FIRST
             if m.tumbling_window:
-                await self._windowed(shard_id, records, ended)
+                caught_up = len(records) < m.batch_size * lanes
+                await self._windowed(shard_id, records, ended, caught_up)
             elif records:
                 await self._records(shard_id, records, lanes)
             if ended and not records:
@@ -244,7 +267,12 @@ class StreamPoller:
             for batch in self._batches(items):
                 await self._batch(shard_id, batch, checkpointing=False)
 
-        await asyncio.gather(*(lane(items) for items in by_lane if items))
+        # A lane that fails takes the others down with it (the poller starts again from
+        # the checkpoint): no lane runs on unsupervised.
+        async with asyncio.TaskGroup() as group:
+            for items in by_lane:
+                if items:
+                    group.create_task(lane(items))
         await self._advance(shard_id, records[-1].sequence_number)
 
     def _batches(self, records: list[StreamRecord]) -> list[list[StreamRecord]]:
@@ -280,47 +308,61 @@ class StreamPoller:
             for r in batch
         ]
 
+    def _too_old(self, record: StreamRecord) -> bool:
+        """Past MaximumRecordAgeInSeconds or, without one, past the stream's retention
+        (the record has expired from the stream: Lambda stops retrying it then)."""
+        m = self._mapping
+        age = m.maximum_record_age
+        if age < 0:
+            info = self._source.stream_info(m.event_source_arn)
+            if info is None:
+                return False
+            age = info.retention_hours * 3600
+        return self._clock.now() - record.arrival > age
+
     async def _batch(
         self, shard_id: str, batch: list[StreamRecord], *, checkpointing: bool
     ) -> None:
-        """One batch to its end: invoked (filtered records are consumed unseen), retried,
-        bisected, or given up on; the checkpoint follows each finished part."""
+        """One batch to its end: invoked (filtered records are consumed unseen), retried
+        (after a pause), bisected, or given up on; the checkpoint follows each finished
+        part."""
         m = self._mapping
         pending = [batch]
         attempts = 0
         backoff = BACKOFF_FIRST
         last: Outcome | None = None
+
+        async def done(part: list[StreamRecord]) -> None:
+            nonlocal attempts, backoff
+            pending.pop(0)
+            attempts, backoff = 0, BACKOFF_FIRST
+            if checkpointing:
+                await self._advance(shard_id, part[-1].sequence_number)
+
         while pending:
             part = pending[0]
-            if m.maximum_record_age >= 0 and (
-                self._clock.now() - part[0].arrival > m.maximum_record_age
-            ):
+            if self._too_old(part[0]):
                 await self._give_up(shard_id, part, "RecordAgeExceeded", last, attempts)
-                pending.pop(0)
-                attempts = 0
-                if checkpointing:
-                    await self._advance(shard_id, part[-1].sequence_number)
+                await done(part)
                 continue
             records = self._event_records(shard_id, part)
             passing = [r for r in records if self._filters.passes(r)]
             if len(passing) < len(records):
                 self._metrics.filtered(len(records) - len(passing))
             if not passing:
-                pending.pop(0)
-                if checkpointing:
-                    await self._advance(shard_id, part[-1].sequence_number)
+                await done(part)
                 continue
             self._metrics.batch(len(passing))
             payload = json.dumps({"Records": passing}).encode()
             outcome = await self._invoker.invoke(m.function_arn, payload)
             self._report(outcome.description)
             if outcome.kind in (invoking.THROTTLED, invoking.PROBLEM):
+                # The function did not run: no retry is counted.
                 if outcome.kind == invoking.THROTTLED:
                     self._metrics.throttled()
-                await self._clock.sleep(backoff)
+                await self._pause(backoff)
                 backoff = min(backoff * 2, BACKOFF_CAP)
                 continue
-            backoff = BACKOFF_FIRST
             last = outcome
             failed_from: int | None = None  # index in part of the first record to retry
             if outcome.kind == invoking.OK and m.report_item_failures:
@@ -334,29 +376,30 @@ class StreamPoller:
             elif outcome.kind == invoking.FAILED:
                 failed_from = 0
             if failed_from is None:
-                pending.pop(0)
-                attempts = 0
-                if checkpointing:
-                    await self._advance(shard_id, part[-1].sequence_number)
+                await done(part)
                 continue
             self._metrics.failed()
             if failed_from > 0:
-                # What came before the lowest failure is done.
+                # What came before the lowest failure is done; the retry starts there
+                # (that is where a bisection would have split it).
                 if checkpointing:
                     await self._advance(shard_id, part[failed_from - 1].sequence_number)
                 part = part[failed_from:]
                 pending[0] = part
-            if m.bisect and len(part) > 1:
+            elif m.bisect and len(part) > 1:
                 half = len(part) // 2
                 pending[0:1] = [part[:half], part[half:]]
                 continue  # splitting costs no retry
             attempts += 1
             if 0 <= m.maximum_retries < attempts:
                 await self._give_up(shard_id, part, "RetryAttemptsExhausted", last, attempts)
-                pending.pop(0)
-                attempts = 0
-                if checkpointing:
-                    await self._advance(shard_id, part[-1].sequence_number)
+                await done(part)
+                continue
+            await self._pause(backoff)
+            backoff = min(backoff * 2, BACKOFF_CAP)
+
+    async def _pause(self, seconds: float) -> None:
+        await self._clock.sleep(seconds)
 
     async def _give_up(
         self,
@@ -382,7 +425,7 @@ class StreamPoller:
             "responseContext": {
                 "statusCode": 200,
                 "executedVersion": last.executed_version if last else "",
-                "functionError": last.error if last else "",
+                "functionError": last.function_error if last else "",
             },
             "version": "1.0",
             "timestamp": _iso(self._clock.now()),
@@ -409,21 +452,33 @@ class StreamPoller:
                     error,
                 )
                 await self._clock.sleep(BACKOFF_FIRST * 2**attempt)
-        log.error("mapping %s: dropped an on-failure record for %s", m.uuid, shard_id)
+        log.error(
+            "mapping %s: dropped the on-failure record of %s %s..%s: %s",
+            m.uuid,
+            shard_id,
+            part[0].sequence_number,
+            part[-1].sequence_number,
+            body,
+        )
 
     # --- tumbling windows -----------------------------------------------------------------
 
-    async def _windowed(self, shard_id: str, records: list[StreamRecord], ended: bool) -> None:
+    async def _windowed(
+        self, shard_id: str, records: list[StreamRecord], ended: bool, caught_up: bool
+    ) -> None:
         """Records of a tumbling-window mapping: invoked window by window with the state
         the function returned last; a window's final invoke comes once a later record
-        shows it is over, or its end has passed (or the shard ended) with nothing new."""
+        shows it is over, or, with the reader caught up, once its end has passed (or the
+        shard ended) with nothing new."""
         size = self._mapping.tumbling_window
         index = 0
         while True:
-            state = dict(self._checkpoints[shard_id].state)
+            state = self._checkpoints[shard_id].state
             window = state.get("window")
             if index >= len(records):
-                if window is not None and (ended or self._clock.now() >= window + size):
+                if window is not None and (
+                    ended or (caught_up and self._clock.now() >= window + size)
+                ):
                     await self._window_invoke(shard_id, [], window, final=True)
                 return
             start = records[index].arrival // size * size
@@ -444,49 +499,86 @@ class StreamPoller:
     async def _window_invoke(
         self, shard_id: str, batch: list[StreamRecord], window: float, *, final: bool
     ) -> None:
-        """One invoke of a window, retried until the function returns a state."""
+        """One invoke of a window, retried until the function returns a state; with
+        ReportBatchItemFailures, retried from the lowest failure with the state it
+        returned (what came before is checkpointed)."""
         m = self._mapping
         size = m.tumbling_window
         backoff = BACKOFF_FIRST
         previous = self._checkpoints[shard_id].state
-        carried = previous.get("state") if previous.get("window") == window else None
-        records = self._event_records(shard_id, batch)
-        passing = [r for r in records if self._filters.passes(r)]
-        event = {
-            "Records": passing,
-            "window": {"start": _iso(window), "end": _iso(window + size)},
-            "state": carried or {},
-            "shardId": shard_id,
-            "eventSourceARN": m.event_source_arn,
-            "isFinalInvokeForWindow": final,
-            "isWindowTerminatedEarly": False,
-        }
-        payload = json.dumps(event).encode()
+        carried: dict[str, Any] = (
+            dict(previous.get("state") or {}) if previous.get("window") == window else {}
+        )
+        remaining = batch
         attempts = 0
         while True:
-            outcome = await self._invoker.invoke(m.function_arn, payload)
+            records = self._event_records(shard_id, remaining)
+            passing = [r for r in records if self._filters.passes(r)]
+            event = {
+                "Records": passing,
+                "window": {"start": _iso(window), "end": _iso(window + size)},
+                "state": carried,
+                "shardId": shard_id,
+                "eventSourceARN": m.event_source_arn,
+                "isFinalInvokeForWindow": final,
+                "isWindowTerminatedEarly": False,
+            }
+            outcome = await self._invoker.invoke(m.function_arn, json.dumps(event).encode())
             self._report(outcome.description)
+            if outcome.kind in (invoking.THROTTLED, invoking.PROBLEM):
+                if outcome.kind == invoking.THROTTLED:
+                    self._metrics.throttled()
+                await self._pause(backoff)
+                backoff = min(backoff * 2, BACKOFF_CAP)
+                continue
+            self._metrics.batch(len(passing))
             state = _window_state(outcome) if outcome.kind == invoking.OK else None
-            if state is not None:
-                break
-            if outcome.kind == invoking.THROTTLED:
-                self._metrics.throttled()
-            elif outcome.kind != invoking.PROBLEM:
-                self._metrics.failed()
-                attempts += 1
-                if 0 <= m.maximum_retries < attempts:
-                    if batch:
-                        await self._give_up(
-                            shard_id, batch, "RetryAttemptsExhausted", outcome, attempts
-                        )
-                    state = {}
-                    break
-            await self._clock.sleep(backoff)
+            failed_from: int | None = None if state is not None else 0
+            if state is not None and m.report_item_failures and passing:
+                named = invoking.failed_items(
+                    outcome.payload, [r["kinesis"]["sequenceNumber"] for r in passing]
+                )
+                if named is None:
+                    failed_from = 0
+                elif named:
+                    lowest = min(named, key=int)
+                    failed_from = next(
+                        i for i, r in enumerate(remaining) if r.sequence_number == lowest
+                    )
+            if failed_from is None:
+                assert state is not None
+                position = (
+                    remaining[-1].sequence_number
+                    if remaining
+                    else self._checkpoints[shard_id].position
+                )
+                kept = {} if final else {"window": window, "state": state}
+                await self._checkpoint(shard_id, Checkpoint(position, kept))
+                return
+            self._metrics.failed()
+            if failed_from > 0 and state is not None:
+                done, remaining = remaining[:failed_from], remaining[failed_from:]
+                carried = state
+                await self._checkpoint(
+                    shard_id,
+                    Checkpoint(done[-1].sequence_number, {"window": window, "state": state}),
+                )
+            attempts += 1
+            if 0 <= m.maximum_retries < attempts:
+                if remaining:
+                    await self._give_up(
+                        shard_id, remaining, "RetryAttemptsExhausted", outcome, attempts
+                    )
+                position = (
+                    remaining[-1].sequence_number
+                    if remaining
+                    else self._checkpoints[shard_id].position
+                )
+                kept = {} if final else {"window": window, "state": carried}
+                await self._checkpoint(shard_id, Checkpoint(position, kept))
+                return
+            await self._pause(backoff)
             backoff = min(backoff * 2, BACKOFF_CAP)
-        self._metrics.batch(len(passing))
-        position = batch[-1].sequence_number if batch else self._checkpoints[shard_id].position
-        kept: dict[str, Any] = {} if final else {"window": window, "state": state}
-        await self._checkpoint(shard_id, Checkpoint(position, kept))
 
 
 def _window_state(outcome: Outcome) -> dict[str, Any] | None:

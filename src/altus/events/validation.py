@@ -10,6 +10,7 @@ position, an SQS batch over 10 needs a batching window, a FIFO queue's batch sta
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from altus.events.mapping import (
     ENABLED,
     ENABLING,
     QUEUE_SOURCES,
+    STREAM_SOURCES,
     UPDATING,
     EventSourceMapping,
 )
@@ -74,8 +76,9 @@ def _unsupported(member: str) -> InvalidParameterValue:
     )
 
 
-def _filters(criteria: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """The filters' patterns, each checked; ``{}`` (or no Filters) means none."""
+def _filters(criteria: Mapping[str, Any] | None, kind: str) -> tuple[str, ...]:
+    """The filters' patterns, each checked; ``{}`` (or no Filters) means none. A stream's
+    patterns must test ``data`` as JSON (an object), as Lambda requires."""
     filters = (criteria or {}).get("Filters") or []
     if len(filters) > MAX_FILTERS:
         raise InvalidParameterValue(
@@ -90,6 +93,10 @@ def _filters(criteria: Mapping[str, Any] | None) -> tuple[str, ...]:
             Pattern.parse(text)
         except PatternError:
             raise InvalidParameterValue("Invalid filter pattern definition.") from None
+        if kind in STREAM_SOURCES:
+            data = json.loads(text).get("data")
+            if data is not None and not isinstance(data, dict):
+                raise InvalidParameterValue("Invalid filter pattern definition.")
         patterns.append(text)
     return tuple(patterns)
 
@@ -112,7 +119,7 @@ def _apply(mapping: EventSourceMapping, input: Mapping[str, Any]) -> EventSource
     if "Enabled" in input:
         changes["enabled"] = bool(input["Enabled"])
     if "FilterCriteria" in input:
-        changes["filters"] = _filters(input["FilterCriteria"])
+        changes["filters"] = _filters(input["FilterCriteria"], mapping.source)
     if "FunctionResponseTypes" in input:
         changes["report_item_failures"] = "ReportBatchItemFailures" in (
             input["FunctionResponseTypes"] or []
