@@ -178,6 +178,10 @@ def plan_receive(
     to the ``dead_letter`` queue (as a new message there, from ``source_arn``); expired
     ones are dropped."""
     plan = ReceivePlan()
+    # One token per receive: a handle also names its message, so it stays unique, and a
+    # later receive of the same message gets another (an event source mapping's batch of
+    # 10,000 would otherwise read the system's random source 10,000 times).
+    token = secrets.token_hex(8)
     for message in pick.deliver:
         delivery = PutDelivery(
             name,
@@ -185,7 +189,7 @@ def plan_receive(
             now + visibility * 1000,
             message.receive_count + 1,
             message.first_receive_ms or now,
-            secrets.token_hex(8),
+            token,
         )
         plan.deliveries.append(delivery)
         plan.changes.append(delivery)
