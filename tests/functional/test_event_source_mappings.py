@@ -598,3 +598,22 @@ def test_a_queue_deleted_under_an_open_window_leaves_the_server_answering(
     sqs.delete_queue(QueueUrl=url)
     quick = harness.client("lambda", read_timeout=5)
     assert quick.get_event_source_mapping(UUID=uuid)["UUID"] == uuid
+
+
+def test_an_event_stays_under_six_megabytes(harness: Harness, lam: Any, sqs: Any) -> None:
+    """A batch is cut at 6 MB of event; what did not fit comes in the next one, once."""
+    recorder = Recorder()
+    sizes: list[int] = []
+
+    def measure(event: dict[str, Any]) -> Any:
+        sizes.append(len(json.dumps(event).encode()))
+        return None
+
+    recorder.answer = measure
+    url, _, _ = mapped(harness, lam, sqs, recorder, BatchSize=100, MaximumBatchingWindowInSeconds=1)
+    for i in range(30):
+        sqs.send_message(QueueUrl=url, MessageBody=f"{i:03d}" + "x" * 249_997)
+    advance_until(harness, lambda: len(recorder.bodies()) >= 30)
+    assert len(recorder.events) >= 2
+    assert max(sizes) <= 6 * 1024 * 1024
+    assert sorted(b[:3] for b in recorder.bodies()) == [f"{i:03d}" for i in range(30)]

@@ -141,14 +141,13 @@ class QueuePoller:
                 if len(self._workers) > START_WORKERS:
                     return  # idle: scale down
                 continue
-            batch, carried = _split(batch)
             try:
-                outcome = await self._process(batch, deadline)
+                outcome, carried = await self._process(batch, deadline)
             except Exception as error:
                 # The batch's messages come back after their visibility timeout.
                 log.exception("mapping %s: a batch failed", self._mapping.uuid)
                 self._report(f"PROBLEM: {error}")
-                outcome = None
+                carried = []
                 await self._clock.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_CAP)
                 continue
@@ -180,8 +179,14 @@ class QueuePoller:
                 wait = window_end - self._clock.now()
                 if wait <= 0:
                     break
+            want = size - len(batch)
+            if batch:
+                # No more than the 6 MB left would hold at the sizes seen so far: what
+                # does not fit waits hidden for the next batch, its visibility running.
+                mean = payload / len(batch)
+                want = min(want, max(1, int((MAX_PAYLOAD - payload) / mean)))
             asked = self._clock.now()
-            got = await self._source.receive_messages(arn, size - len(batch), visibility, wait)
+            got = await self._source.receive_messages(arn, want, visibility, wait)
             if not got:
                 if self._clock.now() == asked:
                     # Answered at once: the queue is gone or the server is stopping.
@@ -195,7 +200,12 @@ class QueuePoller:
             payload += sum(_size(m) for m in got)
         return batch, deadline
 
-    async def _process(self, batch: list[QueueMessage], deadline: float) -> Outcome | None:
+    async def _process(
+        self, batch: list[QueueMessage], deadline: float
+    ) -> tuple[Outcome | None, list[QueueMessage]]:
+        """Invoke the function with ``batch`` (its first 6 MB of event), then delete
+        what succeeded. Returns the outcome (None: every message was filtered out) and
+        the messages past 6 MB, for the next batch."""
         arn = self._mapping.event_source_arn
         records = [sqs_record(m, arn, self._region) for m in batch]
         if self._filters:
@@ -212,9 +222,18 @@ class QueuePoller:
                 self._metrics.filtered(len(dropped))
                 await self._source.delete_messages(arn, dropped)
             if not kept:
-                return None
+                return None, []
             batch, records = kept, kept_records
-        payload = json.dumps({"Records": records}).encode()
+        # Each record encoded once, so the event is cut at 6 MB exactly.
+        encoded = [json.dumps(record).encode() for record in records]
+        total, cut = len(b'{"Records": []}'), len(encoded)
+        for index, text in enumerate(encoded):
+            total += len(text) + (2 if index else 0)
+            if index and total > MAX_PAYLOAD:
+                cut = index
+                break
+        batch, carried = batch[:cut], batch[cut:]
+        payload = b'{"Records": [' + b", ".join(encoded[:cut]) + b"]}"
         self._metrics.batch(len(batch))
         backoff = BACKOFF_FIRST
         while True:
@@ -225,19 +244,19 @@ class QueuePoller:
             # Retry while the batch stays hidden long enough for a whole run.
             if self._clock.now() + backoff + self._timeout() >= deadline or self._stopping:
                 self._report(outcome.description)
-                return outcome
+                return outcome, carried
             await self._clock.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_CAP)
         self._report(outcome.description)
         if outcome.kind != invoking.OK:
             self._metrics.failed()
-            return outcome
+            return outcome, carried
         failed: list[str] = []
         if self._mapping.report_item_failures:
             named = invoking.failed_items(outcome.payload, [m.message_id for m in batch])
             if named is None:
                 self._metrics.failed()
-                return outcome
+                return outcome, carried
             failed = named
         if failed:
             self._metrics.failed()
@@ -245,17 +264,7 @@ class QueuePoller:
         doomed = [m.receipt_handle for m in batch if m.message_id not in failing]
         if doomed:
             await self._source.delete_messages(arn, doomed)
-        return outcome
-
-
-def _split(batch: list[QueueMessage]) -> tuple[list[QueueMessage], list[QueueMessage]]:
-    """The batch cut at 6 MB of event (at least one message), and the rest."""
-    total = 0
-    for index, message in enumerate(batch):
-        total += _size(message)
-        if index and total > MAX_PAYLOAD:
-            return batch[:index], batch[index:]
-    return batch, []
+        return outcome, carried
 
 
 def _size(message: QueueMessage) -> int:
