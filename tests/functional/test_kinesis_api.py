@@ -1115,3 +1115,46 @@ def test_the_wire_carries_blobs_in_base64(server: Server, name: str) -> None:
     record = body["Records"][0]
     assert base64.b64decode(record["Data"]) == b"\x00\xffraw"
     assert isinstance(record["ApproximateArrivalTimestamp"], (int, float))
+
+
+def test_millis_behind_latest_is_zero_only_when_caught_up(kinesis: Any, name: str) -> None:
+    """Records put in the same millisecond and read in part leave the reader behind: not
+    0, which consumers take for "caught up"."""
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.put_records(
+        StreamName=name,
+        Records=[{"Data": b"%d" % i, "PartitionKey": "p"} for i in range(50)],
+    )
+    first = kinesis.get_records(
+        ShardIterator=iterator(kinesis, name, "shardId-000000000000"), Limit=10
+    )
+    assert len(first["Records"]) == 10 and first["MillisBehindLatest"] >= 1
+    _, last = drain(kinesis, first["NextShardIterator"])
+    assert last["MillisBehindLatest"] == 0
+
+
+def test_a_token_that_is_not_ours_is_refused(kinesis: Any, name: str) -> None:
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    assert refusal(kinesis.list_streams, NextToken="!!!") == (
+        "InvalidArgumentException",
+        "Invalid NextToken.",
+    )
+
+
+def test_a_closed_shard_is_not_split_or_merged_again(kinesis: Any, name: str) -> None:
+    kinesis.create_stream(StreamName=name, ShardCount=2)
+    kinesis.merge_shards(
+        StreamName=name,
+        ShardToMerge="shardId-000000000000",
+        AdjacentShardToMerge="shardId-000000000001",
+    )
+    message = (
+        f"Shard shardId-000000000000 in stream {name} under account {ACCOUNT} has already "
+        "been merged or split, and thus is not eligible for merging or splitting."
+    )
+    assert refusal(
+        kinesis.split_shard,
+        StreamName=name,
+        ShardToSplit="shardId-000000000000",
+        NewStartingHashKey="5",
+    ) == ("InvalidArgumentException", message)

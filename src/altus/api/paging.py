@@ -25,11 +25,13 @@ def token(key: str) -> str:
 
 
 def after(value: str) -> str | None:
-    """The key a token continues after; None if it is not one of ours."""
+    """The key a token continues after; None if it is not one of ours (the decoder skips
+    characters that are not base64: a token must encode back to itself)."""
     try:
-        return base64.urlsafe_b64decode(value.encode()).decode()
+        key = base64.urlsafe_b64decode(value.encode()).decode()
     except (binascii.Error, ValueError, UnicodeError):
         return None
+    return key if token(key) == value else None
 
 
 @dataclass(frozen=True, slots=True)

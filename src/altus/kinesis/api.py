@@ -352,7 +352,7 @@ async def list_tags_for_resource(kinesis: Kinesis, call: Call, input: Members) -
 # --- resharding ------------------------------------------------------------------------------
 
 
-def _open_shard(kinesis: Kinesis, stream: Stream, number: int, verb: str) -> Shard:
+def _open_shard(kinesis: Kinesis, stream: Stream, number: int) -> Shard:
     shard = stream.shard(number)
     if shard is None:
         raise shard_unknown(f"shardId-{number:012d}", stream.name, kinesis.account_id)
@@ -360,7 +360,7 @@ def _open_shard(kinesis: Kinesis, stream: Stream, number: int, verb: str) -> Sha
         raise InvalidArgument(
             f"Shard {shard.shard_id} in stream {stream.name} under account "
             f"{kinesis.account_id} has already been merged or split, and thus is not "
-            f"eligible for {verb}."
+            "eligible for merging or splitting."
         )
     return shard
 
@@ -371,7 +371,7 @@ async def split_shard(kinesis: Kinesis, call: Call, input: Members) -> Members:
     new_start = int(input["NewStartingHashKey"])
 
     def change(stream: Stream, key: int) -> Stream:
-        shard = _open_shard(kinesis, stream, number, "splitting")
+        shard = _open_shard(kinesis, stream, number)
         return resharding.split(stream, shard, new_start, key, kinesis.account_id)
 
     await kinesis.reshard(name, change)
@@ -384,8 +384,8 @@ async def merge_shards(kinesis: Kinesis, call: Call, input: Members) -> Members:
     second = shard_number(kinesis, input["AdjacentShardToMerge"], name)
 
     def change(stream: Stream, key: int) -> Stream:
-        low = _open_shard(kinesis, stream, first, "merging")
-        high = _open_shard(kinesis, stream, second, "merging")
+        low = _open_shard(kinesis, stream, first)
+        high = _open_shard(kinesis, stream, second)
         return resharding.merge(stream, low, high, key, kinesis.account_id)
 
     await kinesis.reshard(name, change)

@@ -372,11 +372,11 @@ class Kinesis:
         floor = self.floor(state.stream)
         rows = await self.store.read(name, index, after, floor, limit, max_bytes)
         last = rows[-1].key if rows else max(after, shard.shard.start_key)
-        # Caught up: nothing newer, or nothing newer still kept.
+        # Caught up: nothing newer, or nothing newer still kept. Otherwise at least 1 ms
+        # (0 means caught up: consumers stop there), growing as the backlog waits, as on
+        # AWS: how long ago the last record read arrived.
         caught_up = last >= shard.last_key or shard.last_key < floor
-        behind = (
-            0 if caught_up else sequences.arrival_ms(shard.last_key) - sequences.arrival_ms(last)
-        )
+        behind = 0 if caught_up else max(1, self.now_ms() - sequences.arrival_ms(last))
         return Records(rows, last, max(behind, 0), shard.shard.closed and caught_up)
 
     # --- the stream source (event source mappings) -------------------------------------------
@@ -518,7 +518,13 @@ class Kinesis:
                 if shard.end_key is not None and shard.end_key < floor
             }
             if stale and self._streams.get(state.name) is state:
-                await self.reconfigure(state.name, functools.partial(_without, stale=stale))
+                try:
+                    await self.reconfigure(
+                        state.name,
+                        functools.partial(_without, stale=stale, tag=state.stream.tag),
+                    )
+                except KinesisError:
+                    continue  # deleted meanwhile: the other streams' sweep goes on
 
 
 class _Added:
@@ -536,7 +542,11 @@ class _Added:
         return self.written
 
 
-def _without(stream: Stream, stale: set[int]) -> Stream:
+def _without(stream: Stream, stale: set[int], tag: int) -> Stream:
+    """``stream`` without its ``stale`` shards, if it is still the stream they were
+    stale in (not one made again under its name meanwhile: ``tag`` tells them apart)."""
+    if stream.tag != tag:
+        return stream
     return dataclasses.replace(
         stream, shards=tuple(s for s in stream.shards if s.index not in stale)
     )
