@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -28,9 +29,11 @@ from botocore.exceptions import ClientError
 from botocore.parsers import RpcV2CBORParser
 
 from altus.kinesis.component import Entry, Kinesis
-from altus.kinesis.model import AddRecords, Change
+from altus.kinesis.model import AddRecords, Change, PutStream
+from altus.kinesis.sql_store import SqlStreamStore
 from altus.platform import Platform
-from altus.testing import Harness
+from altus.store.storage import Storage
+from altus.testing import Harness, wait_until
 from tests.conftest import Server
 
 ACCOUNT = "000000000000"
@@ -1158,3 +1161,37 @@ def test_a_closed_shard_is_not_split_or_merged_again(kinesis: Any, name: str) ->
         ShardToSplit="shardId-000000000000",
         NewStartingHashKey="5",
     ) == ("InvalidArgumentException", message)
+
+
+def test_a_deletion_cut_short_goes_on_after_a_restart(tmp_path: Path) -> None:
+    """A stream whose deletion began (its mark written, its records not all gone) is
+    deleted by the next start: DELETING until then, then gone, records and all."""
+    store = f"sqlite:{tmp_path / 'altus.db'}"
+    with Harness(data_dir=tmp_path, store=store) as first:
+        kinesis = first.client("kinesis")
+        kinesis.create_stream(StreamName="doomed", ShardCount=1)
+        kinesis.put_records(
+            StreamName="doomed",
+            Records=[{"Data": b"x", "PartitionKey": str(i)} for i in range(20)],
+        )
+    storage = Storage(store)
+    try:
+        sql = SqlStreamStore(storage.database())
+        stream = asyncio.run(sql.load()).streams[0]
+        asyncio.run(sql.apply([[PutStream(dataclasses.replace(stream, deleting=True))]]))
+    finally:
+        storage.close()
+    with Harness(data_dir=tmp_path, store=store) as second:
+        kinesis = second.client("kinesis")
+
+        def gone() -> bool:
+            try:
+                kinesis.describe_stream_summary(StreamName="doomed")
+            except ClientError as error:
+                return error.response["Error"]["Code"] == "ResourceNotFoundException"
+            return False
+
+        wait_until(gone, timeout=10)
+        kinesis.create_stream(StreamName="doomed", ShardCount=1)
+        shard = "shardId-000000000000"
+        assert drain(kinesis, iterator(kinesis, "doomed", shard))[0] == []

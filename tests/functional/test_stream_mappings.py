@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from altus.events.stream_poller import STARTED
 from altus.testing import Harness, wait_until
 from tests.functional.test_event_source_mappings import (
     Recorder,
@@ -91,6 +92,16 @@ def mapped(
     uuid = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, **mapping)["UUID"]
     settled(lam, uuid)
     return name, arn, uuid
+
+
+def reading(harness: Harness, uuid: str) -> None:
+    """Wait until the mapping's poller has placed its readers (LATEST is where the
+    stream ends then: what is put after this is read)."""
+
+    async def started(platform: Any) -> bool:
+        return STARTED in platform.component("lambda").mappings._checkpoints.get(uuid, {})
+
+    wait_until(lambda: harness.call(started), timeout=10)
 
 
 def failure_records(sqs: Any, url: str, count: int) -> list[dict[str, Any]]:
@@ -196,6 +207,7 @@ def test_latest_skips_what_came_before(harness: Harness, lam: Any, kinesis: Any)
         EventSourceArn=arn, FunctionName=fn, StartingPosition="LATEST"
     )["UUID"]
     settled(lam, uuid)
+    reading(harness, uuid)
     put(kinesis, name, ["new"])
     wait_until(lambda: datas(recorder) == ["new"], timeout=10)
 
@@ -433,6 +445,7 @@ def test_restart_resumes_after_the_checkpoint(tmp_path: Path) -> None:
             EventSourceArn=arn, FunctionName="reader", StartingPosition="LATEST"
         )["UUID"]
         settled(lam, uuid)
+        reading(first, uuid)
         put(kinesis, "kept", ["one", "two"])
         wait_until(lambda: datas(first_recorder) == ["one", "two"], timeout=10)
         lam.update_event_source_mapping(UUID=uuid, Enabled=False)
@@ -525,7 +538,7 @@ def test_latest_on_a_resharded_stream_starts_every_shard_at_its_end(
         EventSourceArn=arn, FunctionName=fn, StartingPosition="LATEST"
     )["UUID"]
     settled(lam, uuid)
-    advance_until(harness, lambda: True)
+    reading(harness, uuid)
     put(kinesis, name, ["new"])
     advance_until(harness, lambda: "new" in datas(recorder))
     assert datas(recorder) == ["new"]

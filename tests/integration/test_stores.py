@@ -956,6 +956,15 @@ async def test_kinesis_streams_records_reads_and_trims(database: Database) -> No
     assert [r.key for r in await store.read("s", 2, -1, 0, 10, 1 << 20)] == [62, 63]
     assert (await store.load()).streams[0].base_key == 62
 
+    # A deletion under way is kept with the stream; its records go in bounded steps.
+    await store.apply([[PutStream(_kinesis_stream(retention_hours=48, deleting=True))]])
+    assert (await store.load()).streams[0].deleting
+    await store.apply([[AddRecords("s", tuple(record(3, 100 + i) for i in range(5)))]])
+    assert await store.purge("s", 4) == 4
+    assert await store.purge("s", 4) == 3
+    assert await store.purge("s", 4) == 0
+    assert (await store.load()).shards == []
+
     await store.apply([[PutStream(_kinesis_stream("other"))], [DropStream("s")]])
     snapshot = await store.load()
     assert [s.name for s in snapshot.streams] == ["other"] and snapshot.shards == []

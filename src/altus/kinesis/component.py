@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 #: How often (platform clock seconds) records past their retention are deleted.
 SWEEP_INTERVAL = 60.0
+#: Records deleted per transaction when a stream is deleted: other writes go between.
+PURGE_STEP = 5000
 _HOUR_MS = 3_600_000
 
 
@@ -111,6 +113,7 @@ class Kinesis:
         self._admin = asyncio.Lock()
         self._closing = False
         self._sweeper: asyncio.Task[None] | None = None
+        self._deletions: list[asyncio.Task[None]] = []
         context.sources.register("kinesis", self)
 
     # --- life ------------------------------------------------------------------------------
@@ -118,8 +121,12 @@ class Kinesis:
     async def start(self) -> None:
         """Load every stream and what its shards hold; start the sweeps."""
         snapshot = await self.store.load()
+        resumed: list[StreamState] = []
         for stream in snapshot.streams:
-            self._streams[stream.name] = StreamState(stream)
+            loaded = self._streams[stream.name] = StreamState(stream)
+            if stream.deleting:
+                loaded.deleting = True
+                resumed.append(loaded)
         for counts in snapshot.shards:
             state = self._streams.get(counts.stream)
             if state is None:
@@ -129,7 +136,10 @@ class Kinesis:
             if shard is not None:
                 shard.last_key = max(shard.last_key, counts.last_key)
                 shard.records = counts.records
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.create_task(self._sweep_forever())
+        # Deletions a stop cut short go on.
+        self._deletions = [loop.create_task(self._finish_deleting(s)) for s in resumed]
 
     def interrupt(self) -> None:
         """Every reader waiting for records returns now, and later ones at once: the
@@ -140,10 +150,10 @@ class Kinesis:
 
     async def close(self) -> None:
         self.interrupt()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in [*self._deletions, *([self._sweeper] if self._sweeper else [])]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self._commit.drain()
 
     async def _apply(self, plans: Sequence[Sequence[Change]]) -> list[Exception | None]:
@@ -274,18 +284,34 @@ class Kinesis:
         return sum(1 for s in self._streams.values() if s.stream.mode == ON_DEMAND)
 
     async def delete(self, name: str) -> None:
+        """Mark the stream deleted (durably: a restart goes on with it), then delete its
+        records a bounded step at a time, so that other streams' writes are not held up
+        behind a big one, then the stream itself."""
         async with self._admin:
             state = self.active(name)
             state.deleting = True
-
-            def applied() -> None:
-                self._streams.pop(name, None)
-                state.wake_all()
+            state.wake_all()
 
             def failed() -> None:
                 state.deleting = False
 
-            await self._submit([DropStream(name)], applied, failed)
+            marked = dataclasses.replace(state.stream, deleting=True)
+            await self._submit([PutStream(marked)], lambda: state.configure(marked), failed)
+        await self._finish_deleting(state)
+
+    async def _finish_deleting(self, state: StreamState) -> None:
+        name = state.name
+        # Bounded: each step deletes PURGE_STEP records or ends the loop.
+        for _ in range(1 << 40):
+            if await self.store.purge(name, PURGE_STEP) < PURGE_STEP:
+                break
+
+        def applied() -> None:
+            if self._streams.get(name) is state:
+                del self._streams[name]
+            state.wake_all()
+
+        await self._submit([DropStream(name)], applied)
 
     async def reconfigure(self, name: str, change: Callable[[Stream], Stream]) -> Stream:
         """Write ``change(stream)`` (its errors change nothing); the stream as written."""

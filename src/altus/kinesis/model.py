@@ -99,6 +99,9 @@ class Stream:
     #: A key no record of the stream has passed when this was written: the floor of
     #: new keys after a restart (records below it may all have been trimmed).
     base_key: int = 0
+    #: Its deletion began: its records go in bounded steps (a restart goes on with
+    #: them), then the stream itself.
+    deleting: bool = False
 
     @property
     def open_shards(self) -> list[Shard]:

@@ -117,6 +117,7 @@ def config_json(stream: Stream) -> str:
             "tags": dict(stream.tags),
             "metrics": list(stream.metrics),
             "max_record_kib": stream.max_record_kib,
+            "deleting": stream.deleting,
         },
         separators=(",", ":"),
     )
@@ -135,6 +136,7 @@ def stream_of(name: str, config: str, base_key: int) -> Stream:
         metrics=tuple(data["metrics"]),
         max_record_kib=int(data["max_record_kib"]),
         base_key=int(base_key),
+        deleting=bool(data.get("deleting", False)),
     )
 
 
@@ -224,6 +226,20 @@ class SqlStreamStore:
             return [StoredRecord(int(key), pk, bytes(data)) for key, pk, data in rows]
 
         return await self._db.read(work)
+
+    async def purge(self, stream: str, limit: int) -> int:
+        def work(tx: Transaction) -> int:
+            # A row-value IN: both dialects bound a DELETE this way (neither's own LIMIT
+            # form is common to them).
+            cursor = tx.execute(
+                "DELETE FROM kinesis_records WHERE (stream, shard, seq_key) IN "
+                "(SELECT stream, shard, seq_key FROM kinesis_records WHERE stream = ? "
+                "LIMIT ?)",
+                (stream, limit),
+            )
+            return max(cursor.rowcount, 0)
+
+        return await self._db.write(work)
 
     async def trim(self, stream: str, floor: int, shards: Sequence[int]) -> Mapping[int, int]:
         def work(tx: Transaction) -> dict[int, int]:

@@ -42,6 +42,11 @@ class StreamStore(Protocol):
         data (partition keys included), but always the first if there is one."""
         ...
 
+    async def purge(self, stream: str, limit: int) -> int:
+        """Delete up to ``limit`` records of ``stream``, in a transaction of their own;
+        how many went (fewer than ``limit``: none is left)."""
+        ...
+
     async def trim(self, stream: str, floor: int, shards: Sequence[int]) -> Mapping[int, int]:
         """Delete the records of these shards with keys below ``floor``, and raise the
         stream's ``base_key`` to ``floor`` if it is lower; how many went, per shard."""
