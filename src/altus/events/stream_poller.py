@@ -43,7 +43,7 @@ from altus.events.mapping import EventSourceMapping
 from altus.events.metrics import MappingMetrics
 from altus.events.records import kinesis_record
 from altus.events.store import Checkpoint
-from altus.sources import ShardInfo, StreamRecord, StreamSource
+from altus.sources import ShardInfo, ShardRead, StreamRecord, StreamSource
 
 log = logging.getLogger(__name__)
 
@@ -187,35 +187,57 @@ class StreamPoller:
         m = self._mapping
         arn = m.event_source_arn
         lanes = max(1, m.parallelization)
+        limit = m.batch_size * lanes
         backoff = BACKOFF_FIRST
-        while True:
-            checkpoint = self._checkpoints[shard_id]
-            try:
-                records, ended = await self._collect(shard_id, checkpoint.position, lanes)
-            except LookupError:
-                return  # the stream or the shard is gone
-            except Exception:
-                log.exception("mapping %s: reading %s failed", m.uuid, shard_id)
-                await self._clock.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_CAP)
-                continue
-            backoff = BACKOFF_FIRST
-            if m.tumbling_window:
-                caught_up = len(records) < m.batch_size * lanes
-                await self._windowed(shard_id, records, ended, caught_up)
-            elif records:
-                await self._records(shard_id, records, lanes)
-            if ended and not records:
-                state = dict(self._checkpoints[shard_id].state)
-                if m.tumbling_window and state.get("window") is not None:
-                    continue  # its window's final invoke first
-                state[ENDED] = True
-                await self._checkpoint(
-                    shard_id, Checkpoint(self._checkpoints[shard_id].position, state)
-                )
-                return
-            if not records and not ended:
-                await self._source.wait(arn, shard_id, checkpoint.position, IDLE_WAIT)
+        # With a backlog, the next round is read while this one runs (it starts after
+        # this round's last record whatever becomes of its batches: a round ends only
+        # once every batch of it succeeded or was given up on).
+        ahead: asyncio.Task[ShardRead] | None = None
+        try:
+            while True:
+                checkpoint = self._checkpoints[shard_id]
+                try:
+                    if ahead is not None:
+                        read, ahead = await ahead, None
+                        records, ended = list(read.records), read.ended
+                        self._behind(read.millis_behind, records)
+                        self._metrics.polled(len(records))
+                    else:
+                        records, ended = await self._collect(shard_id, checkpoint.position, lanes)
+                except LookupError:
+                    return  # the stream or the shard is gone
+                except Exception:
+                    log.exception("mapping %s: reading %s failed", m.uuid, shard_id)
+                    await self._clock.sleep(backoff)
+                    backoff = min(backoff * 2, BACKOFF_CAP)
+                    continue
+                backoff = BACKOFF_FIRST
+                if len(records) >= limit and not (m.window or m.tumbling_window):
+                    ahead = asyncio.get_running_loop().create_task(
+                        self._source.read(
+                            arn, shard_id, records[-1].sequence_number, limit, READ_BYTES
+                        )
+                    )
+                if m.tumbling_window:
+                    await self._windowed(shard_id, records, ended, len(records) < limit)
+                elif records:
+                    await self._records(shard_id, records, lanes)
+                if ended and not records:
+                    state = dict(self._checkpoints[shard_id].state)
+                    if m.tumbling_window and state.get("window") is not None:
+                        continue  # its window's final invoke first
+                    state[ENDED] = True
+                    await self._checkpoint(
+                        shard_id, Checkpoint(self._checkpoints[shard_id].position, state)
+                    )
+                    return
+                if not records and not ended:
+                    await self._source.wait(arn, shard_id, checkpoint.position, IDLE_WAIT)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ahead
 
     async def _collect(
         self, shard_id: str, after: str | None, lanes: int
