@@ -188,8 +188,9 @@ class QueuePoller:
             asked = self._clock.now()
             got = await self._source.receive_messages(arn, want, visibility, wait)
             if not got:
-                if self._clock.now() == asked:
-                    # Answered at once: the queue is gone or the server is stopping.
+                if not batch and self._clock.now() - asked < 0.001:
+                    # A long poll answered at once, empty: the queue is gone or the
+                    # server is stopping.
                     await self._clock.sleep(1.0)
                 break  # the window (or the long poll) ran out
             if not batch:
