@@ -19,6 +19,21 @@ class Target(Protocol):
         ...
 
 
+class ServiceInvocable(Protocol):
+    """What a service that pushes events (SNS, S3, EventBridge) invokes a function
+    through: as that service's principal, allowed only by the function's own policy."""
+
+    async def invoke_as_service(
+        self, service: str, source_arn: str, source_account: str, arn: str, payload: str
+    ) -> None:
+        """An Event (asynchronous) invoke of the function ``arn`` names, made by
+        ``service`` (``sns.amazonaws.com``) for the resource ``source_arn``: refused
+        (an ``AltusError``: AccessDenied, ResourceNotFound) unless the function's
+        resource policy lets that service invoke it for that source, as on AWS.
+        Durable once it returns."""
+        ...
+
+
 class TargetRegistry:
     def __init__(self) -> None:
         self._targets: dict[str, Target] = {}

@@ -414,6 +414,25 @@ class Lambda:
         self.functions.config(ref)  # raises unless it exists (an alias: its version)
         await self.async_invoker.submit(ref, body.encode())
 
+    async def invoke_as_service(
+        self, service: str, source_arn: str, source_account: str, arn: str, payload: str
+    ) -> None:
+        """An Event invoke by a pushing service (``altus.targets.ServiceInvocable``):
+        the function's own policy (AddPermission) must let ``service`` invoke it for
+        ``source_arn``, whatever the server's auth mode (it is what the function's owner
+        configured, not a caller's credentials)."""
+        ref = parse_function_ref(arn, self.account)
+        self.functions.config(ref)  # ResourceNotFound unless it exists
+        self.identity.authorize_service(
+            service,
+            "lambda:InvokeFunction",
+            self.account.function_arn(ref.name, ref.qualifier),
+            self.policies(ref),
+            source_arn=source_arn,
+            source_account=source_account,
+        )
+        await self.async_invoker.submit(ref, payload.encode())
+
     # --- what the server reports -----------------------------------------------------------
 
     def collect(self) -> Iterator[Metric]:
