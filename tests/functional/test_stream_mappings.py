@@ -623,3 +623,36 @@ def test_a_failing_batch_is_given_up_when_its_records_expire(
     put(kinesis, name, ["good"])  # half a day younger than "bad"
     advance_until(harness, lambda: "good" in datas(recorder), step=3600)
     assert datas(recorder).count("good") == 1
+
+
+def test_a_failure_record_whose_queue_is_gone_is_parked_not_lost(
+    harness: Harness, lam: Any, kinesis: Any, sqs: Any
+) -> None:
+    """The record of a discarded batch goes through the asynchronous outbox: a
+    destination that went away gets it retried, then parked for `altus queue replay`."""
+    recorder = Recorder()
+
+    def always_fail(event: dict[str, Any]) -> Any:
+        raise RuntimeError("down")
+
+    recorder.answer = always_fail
+    url, failures_arn = make_queue(sqs, unique("vanishing"))
+    name, _, _ = mapped(
+        harness,
+        lam,
+        kinesis,
+        recorder,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": failures_arn}},
+    )
+    sqs.delete_queue(QueueUrl=url)
+    put(kinesis, name, ["lost?"])
+
+    async def parked(platform: Any) -> list[Any]:
+        records = await platform.component("lambda").async_invoker.parked()
+        return [r for r in records if r.target == failures_arn]
+
+    advance_until(harness, lambda: bool(harness.call(parked)), step=900)
+    (record,) = harness.call(parked)
+    assert json.loads(record.body)["KinesisBatchInfo"]["batchSize"] == 1
+    assert record.kind == "OnFailure"

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from altus import ids
 from altus.api.spec import Context
 from altus.awslambda import metrics
 from altus.awslambda.secrets_extension import PORT_VARIABLE, RELAY_VARIABLE, SecretsExtension
@@ -70,6 +71,7 @@ class Lambda:
         settings = context.settings
         self.settings = settings
         self.account = account = context.account
+        self.clock = context.clock
         data_dir = settings.data_dir
         logs: LogSink = context.component("logs")
         # Environment variables are encrypted at rest with a key of this data directory.
@@ -331,17 +333,19 @@ class Lambda:
 
     # --- event source mappings -------------------------------------------------------------
 
-    async def _send_record(self, destination: str, body: str) -> None:
-        """A stream mapping's failure record to its OnFailure destination."""
-        record_id = secrets.token_hex(16)
-        await self.targets.send(
+    async def _send_record(self, function_arn: str, destination: str, body: str) -> None:
+        """A stream mapping's failure record, to its OnFailure destination through the
+        asynchronous outbox (durable once this returns; retried, then parked)."""
+        record_id = ids.request_id()
+        await self.async_invoker.send_record(
             OutboxRecord(
                 id=record_id,
                 event_id=record_id,
-                function="",
+                function=parse_function_ref(function_arn, self.account).name,
                 kind="OnFailure",
                 target=destination,
                 body=body,
+                created_ms=int(self.clock.now() * 1000),
             )
         )
 

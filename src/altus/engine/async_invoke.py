@@ -379,6 +379,13 @@ class AsyncInvoker:
 
     # --- the outbox --------------------------------------------------------------------------
 
+    async def send_record(self, record: OutboxRecord) -> None:
+        """A record from elsewhere (an event source mapping's failure record) sent on as
+        an event's records are: stored in the outbox first (durable once this returns),
+        then sent, retried and parked the same way."""
+        await self._queue.put_record(record)
+        self._outbox.push(0, record)
+
     async def _send_records(self) -> None:
         while True:
             record = await self._outbox.get()

@@ -47,8 +47,9 @@ from altus.sources import ShardInfo, ShardRead, StreamRecord, StreamSource
 
 log = logging.getLogger(__name__)
 
-#: Sends a record to a destination (an ARN or an http(s) URL), durably, or raises.
-Delivery = Callable[[str, str], Awaitable[None]]
+#: Hands a function's record to a destination (an ARN or an http(s) URL): stored
+#: durably once it returns (sent on, retried and parked by the asynchronous outbox).
+Delivery = Callable[[str, str, str], Awaitable[None]]
 SaveCheckpoint = Callable[[str, str, Checkpoint], Awaitable[None]]
 ClearCheckpoints = Callable[[str], Awaitable[None]]
 
@@ -61,7 +62,7 @@ IDLE_WAIT = 1.0
 RESCAN = 1.0
 BACKOFF_FIRST = 0.1
 BACKOFF_CAP = 5.0
-#: Attempts to hand a failure record to the OnFailure destination before giving up.
+#: Attempts to store a failure record before giving up on it.
 DELIVERY_ATTEMPTS = 5
 #: Checkpoint state marking a shard read out.
 ENDED = "ended"
@@ -462,13 +463,16 @@ class StreamPoller:
             },
         }
         body = json.dumps(record)
+        # Handing it over stores it durably (the outbox sends it on, retrying, and
+        # parks it for `altus queue replay` if its target stays down); only the store
+        # failing is retried here.
         for attempt in range(DELIVERY_ATTEMPTS):
             try:
-                await self._deliver(m.on_failure, body)
+                await self._deliver(m.function_arn, m.on_failure, body)
                 return
             except Exception as error:
                 log.warning(
-                    "mapping %s: the on-failure record could not reach %s: %s",
+                    "mapping %s: the on-failure record for %s could not be stored: %s",
                     m.uuid,
                     m.on_failure,
                     error,
