@@ -56,8 +56,9 @@ ClearCheckpoints = Callable[[str], Awaitable[None]]
 MAX_PAYLOAD = 6 * 1024 * 1024
 #: Read at most this much data per shard read (GetRecords' own cap is 10 MB).
 READ_BYTES = 6 * 1024 * 1024
-#: How long a reader waits for records before it looks again (a put wakes it sooner).
-IDLE_WAIT = 1.0
+#: How long an idle reader waits before it reads again anyway (a put, or the shard
+#: closing, wakes it at once: the read only makes sure).
+IDLE_WAIT = 5.0
 #: How often the shards of the stream are listed again (resharding).
 RESCAN = 1.0
 BACKOFF_FIRST = 0.1
