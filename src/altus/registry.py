@@ -15,6 +15,7 @@ from altus.kinesis.spec import SPEC as KINESIS
 from altus.logs.spec import SPEC as LOGS
 from altus.queues.spec import SPEC as SQS
 from altus.secretsmanager.spec import SPEC as SECRETSMANAGER
+from altus.sns.spec import SPEC as SNS
 from altus.ssm.spec import SPEC as SSM
 from altus.sts.spec import SPEC as STS
 
@@ -22,6 +23,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     LOGS,
     SQS,
     KINESIS,
+    SNS,
     IAM,
     SECRETSMANAGER,
     SSM,

@@ -471,7 +471,7 @@ def test_altus_queue_commands(server, sink):
     lam.put_function_event_invoke_config(
         FunctionName="cli-parked",
         DestinationConfig={
-            "OnSuccess": {"Destination": "arn:aws:sns:us-east-1:000000000000:no-such-topic"}
+            "OnSuccess": {"Destination": "arn:aws:events:us-east-1:000000000000:event-bus/x"}
         },
     )
     lam.invoke(FunctionName="cli-parked", InvocationType="Event", Payload=b"{}")
@@ -482,7 +482,7 @@ def test_altus_queue_commands(server, sink):
             if r["FunctionName"] == "cli-parked"
         ]
     )
-    assert "Altus has no Amazon SNS topics" in parked[0]["LastError"]
+    assert "Altus has no Amazon EventBridge event buses" in parked[0]["LastError"]
     assert parked[0]["Attempts"] == 1  # cannot succeed: parked at once
 
     def altus(*args: str) -> str:

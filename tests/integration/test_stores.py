@@ -1033,3 +1033,119 @@ async def test_mapping_store(database: Database) -> None:
     await store.apply([[PutCheckpoint("m-2", "s", Checkpoint("7")), DropMapping("m-2")]])
     snapshot = await store.load()
     assert [m.uuid for m in snapshot.mappings] == ["m-1"] and snapshot.checkpoints == {}
+
+
+# --- SNS topics ---------------------------------------------------------------------------------
+
+
+def _sns_records() -> tuple[Any, Any, Any]:
+    from altus.sns.model import Message, Subscription, Topic
+
+    topic = Topic(
+        name="orders",
+        attributes={"DisplayName": "Orders é", "Policy": '{"Statement": []}'},
+        tags=(("team", "é"), ("b", "")),
+        created_ms=1_700_000_000_000,
+    )
+    subscription = Subscription(
+        arn="arn:aws:sns:us-east-1:000000000000:orders:0c9b1c4e-1111-4222-8333-444455556666",
+        topic="orders",
+        protocol="https",
+        endpoint="https://example.com/hook",
+        owner="000000000000",
+        principal="arn:aws:iam::000000000000:root",
+        attributes={"RawMessageDelivery": "true", "FilterPolicy": '{"k": ["v"]}'},
+        confirmed=False,
+        token="ab" * 64,
+        token_expires_ms=1_700_259_200_000,
+        authenticated=False,
+        created_ms=1_700_000_000_001,
+        authenticate_unsubscribe=True,
+    )
+    message = Message(
+        id="m-1",
+        topic="arn:aws:sns:us-east-1:000000000000:orders",
+        kind="Notification",
+        text="hello é",
+        per_protocol={"sqs": "for queues"},
+        subject="s",
+        attributes={"a": {"Type": "Binary", "Value": "AAE="}},
+        timestamp_ms=1_700_000_000_002,
+        group_id="g",
+        dedup_id="d",
+        sequence="00000000000000000001",
+        token=None,
+    )
+    return topic, subscription, message
+
+
+async def test_sns_store(database: Database) -> None:
+    from altus.sns.model import (
+        AddMessage,
+        Dedup,
+        Delivery,
+        DropDedups,
+        DropDelivery,
+        DropMessage,
+        DropSubscription,
+        DropTopic,
+        PutDedup,
+        PutDelivery,
+        PutSubscription,
+        PutTopic,
+    )
+    from altus.sns.sql_store import SCHEMA as SNS
+    from altus.sns.sql_store import SqlTopicStore
+
+    database.migrate([SNS])
+    store = SqlTopicStore(database)
+    topic, subscription, message = _sns_records()
+    sub = subscription.arn
+    first = Delivery(1, "m-1", sub, "https", "https://example.com/hook", 0, 5)
+    second = Delivery(2, "m-1", "arn:aws:sns:us-east-1:000000000000:orders:other", "sqs", "q", 0, 5)
+    dedup = Dedup("orders", "d", "m-1", "00000000000000000001", 300_000)
+    results = await store.apply(
+        [
+            [PutTopic(topic), PutSubscription(subscription)],
+            [AddMessage(message, (first, second)), PutDedup(dedup)],
+            # A message id already stored: this plan alone is left out.
+            [AddMessage(message, (Delivery(3, "m-1", sub, "https", "x", 0, 0),))],
+        ]
+    )
+    assert results[:2] == [None, None] and results[2] is not None
+    snapshot = await store.load()
+    # Every field round-trips.
+    assert snapshot.topics == [topic] and snapshot.subscriptions == [subscription]
+    assert snapshot.messages == [message] and snapshot.deliveries == [first, second]
+    assert snapshot.dedups == [dedup]
+
+    # A retry's attempt and time; the end of one delivery keeps the message for the other.
+    retried = Delivery(1, "m-1", sub, "https", "https://example.com/hook", 2, 9_000)
+    assert await store.apply([[PutDelivery(retried)], [DropDelivery(2)]]) == [None, None]
+    snapshot = await store.load()
+    assert snapshot.deliveries == [retried] and snapshot.messages == [message]
+
+    # A subscription's drop takes its deliveries, and the messages nobody waits for.
+    await store.apply([[DropSubscription(sub)]])
+    snapshot = await store.load()
+    assert snapshot.subscriptions == [] and snapshot.deliveries == [] and snapshot.messages == []
+    assert snapshot.topics == [topic]
+
+    # A message left without deliveries (a crash between two writes) is collected.
+    await store.apply([[AddMessage(message, (first,))], [DropDelivery(1)]])
+    assert await store.collect() == 1
+    assert await store.collect() == 0
+    await store.apply([[AddMessage(message, (first,))], [DropDelivery(1), DropMessage("m-1")]])
+    assert await store.collect() == 0
+
+    # Expired deduplication ids go; a topic's drop takes everything of it.
+    later = Dedup("orders", "e", "m-2", "00000000000000000002", 900_000)
+    await store.apply([[PutDedup(later)], [DropDedups(500_000)]])
+    assert (await store.load()).dedups == [later]
+    await store.apply(
+        [[PutSubscription(subscription), AddMessage(message, (first,))]],
+    )
+    await store.apply([[DropTopic("orders", message.topic)]])
+    snapshot = await store.load()
+    assert snapshot.topics == [] and snapshot.subscriptions == [] and snapshot.deliveries == []
+    assert snapshot.messages == [] and snapshot.dedups == []

@@ -368,7 +368,7 @@ class Lambda:
         if mapping.on_failure and not self.targets.reachable(mapping.on_failure):
             raise InvalidParameterValue(
                 f"The destination {mapping.on_failure} cannot receive records here: "
-                "Altus delivers them to queues, functions and http(s) URLs."
+                "Altus delivers them to queues, topics, functions and http(s) URLs."
             )
         if not self.identity.enforcing:
             return

@@ -2,11 +2,11 @@
 
 A target is named as Lambda names it, by ARN, and reached through the registry of
 targets (``altus.targets``): a function (the record becomes an Event invoke of it), a
-queue (the SQS-compatible queues), and whatever other service registers for its ARNs.
-An http(s) URL, an Altus extension, receives the record as a signed POST. An ARN of a
-service that has not registered (SNS topics, EventBridge buses and S3 buckets, which
-Lambda accepts in configurations) cannot receive anything: the record is parked at once
-with that reason, for an operator to see.
+queue (the SQS-compatible queues), a topic (a Publish to it), and whatever other service
+registers for its ARNs. An http(s) URL, an Altus extension, receives the record as a
+signed POST. An ARN of a service that has not registered (EventBridge buses and S3
+buckets, which Lambda accepts in configurations) cannot receive anything: the record is
+parked at once with that reason, for an operator to see.
 
 ``send`` either hands the record over or raises ``DeliveryFailed``; retrying and parking
 are the caller's.
@@ -32,7 +32,6 @@ TIMESTAMP_HEADER = "X-Altus-Timestamp"
 WEBHOOK_TIMEOUT_S = 10.0
 
 _NAMES = {
-    "sns": "Amazon SNS topics",
     "events": "Amazon EventBridge event buses",
     "s3": "Amazon S3 buckets",
 }

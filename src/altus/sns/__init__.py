@@ -1,0 +1,1 @@
+"""SNS-compatible topics: publish once, delivered to functions, queues and HTTP endpoints."""
