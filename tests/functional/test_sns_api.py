@@ -903,6 +903,9 @@ def test_fifo_topics(sns: Any, sqs: Any) -> None:
     assert bodies[0]["SequenceNumber"] == first["SequenceNumber"]
     assert "Signature" not in bodies[0]
     assert nothing_more(sqs, url)
+    # The FIFO queue gets them too, in their group, in order.
+    in_fifo = [json.loads(m["Body"]) for m in receive(sqs, fifo_url, 2)]
+    assert [b["Message"] for b in in_fifo] == ["one", "two"]
 
     plain = sns.create_topic(Name="plain-dedup.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
     assert error_of(sns.publish, TopicArn=plain, Message="m", MessageGroupId="g")[1] == (

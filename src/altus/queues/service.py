@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -217,6 +218,30 @@ class QueueService:
                 "records go to standard queues only."
             )
         await self.send(name, SendRequest(body=body, attributes=attributes))
+
+    async def deliver_fifo(
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None,
+        group_id: str,
+        dedup_id: str | None,
+    ) -> None:
+        """A record for a FIFO queue, in a message group (a FIFO topic's message to its
+        FIFO queue subscription): durably stored once this returns, deduplicated by
+        ``dedup_id`` (else the body's SHA-256, as content-based deduplication does).
+        Raises QueueDoesNotExist, InvalidParameterValue (a body or attributes the queue
+        refuses), and UnsupportedOperation for a standard queue."""
+        name = self.name_of_arn(arn)
+        if name is None or name not in self._queues:
+            raise QueueDoesNotExist(f"The specified queue does not exist: {arn}")
+        if not self._queues[name].queue.fifo:
+            raise UnsupportedOperation(f"{arn} is not a FIFO queue.")
+        dedup = dedup_id or hashlib.sha256(body.encode()).hexdigest()
+        await self.send(
+            name,
+            SendRequest(body=body, attributes=attributes, group_id=group_id, dedup_id=dedup),
+        )
 
     # --- queues --------------------------------------------------------------------------
 
