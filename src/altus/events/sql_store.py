@@ -16,7 +16,8 @@ from altus.events.store import (
     PutMapping,
     Snapshot,
 )
-from altus.store.database import Database, DatabaseError, Migration, Schema, Transaction
+from altus.store.commit import apply_plans
+from altus.store.database import Database, Migration, Schema, Transaction
 
 SCHEMA = Schema(
     "event_source_mappings",
@@ -76,31 +77,12 @@ class SqlMappingStore:
         return await self._db.read(work)
 
     async def apply(self, plans: Sequence[Sequence[MappingChange]]) -> list[Exception | None]:
-        def work(tx: Transaction) -> list[Exception | None]:
-            # All plans in one savepoint (the usual case); only if one fails, each in its
-            # own, so that it alone is left out.
-            try:
-                with tx.savepoint():
-                    for plan in plans:
-                        for change in plan:
-                            _apply_one(tx, change)
-            except DatabaseError:
-                pass
-            else:
-                return [None] * len(plans)
-            results: list[Exception | None] = []
-            for plan in plans:
-                try:
-                    with tx.savepoint():
-                        for change in plan:
-                            _apply_one(tx, change)
-                except DatabaseError as error:
-                    results.append(error)
-                else:
-                    results.append(None)
-            return results
+        return await self._db.write(lambda tx: apply_plans(tx, plans, _apply_all))
 
-        return await self._db.write(work)
+
+def _apply_all(tx: Transaction, changes: Sequence[MappingChange]) -> None:
+    for change in changes:
+        _apply_one(tx, change)
 
 
 def _apply_one(tx: Transaction, change: MappingChange) -> None:

@@ -27,7 +27,8 @@ from altus.kinesis.model import (
     StoredRecord,
     Stream,
 )
-from altus.store.database import Database, DatabaseError, Migration, Schema, Transaction
+from altus.store.commit import apply_plans
+from altus.store.database import Database, Migration, Schema, Transaction
 
 SCHEMA = Schema(
     "kinesis",
@@ -169,29 +170,8 @@ class SqlStreamStore:
         return await self._db.read(work)
 
     async def apply(self, plans: Sequence[Sequence[Change]]) -> list[Exception | None]:
-        def work(tx: Transaction) -> list[Exception | None]:
-            # Every plan at once, in one savepoint and with their records in one
-            # statement: the usual case. Only if that fails is each plan written again
-            # in a savepoint of its own, so that the one at fault alone is left out.
-            try:
-                with tx.savepoint():
-                    _apply_all(tx, [change for plan in plans for change in plan])
-            except DatabaseError:
-                pass
-            else:
-                return [None] * len(plans)
-            results: list[Exception | None] = []
-            for plan in plans:
-                try:
-                    with tx.savepoint():
-                        _apply_all(tx, plan)
-                except DatabaseError as error:
-                    results.append(error)
-                else:
-                    results.append(None)
-            return results
-
-        return await self._db.write(work)
+        # All plans' records together in one statement where none fails.
+        return await self._db.write(lambda tx: apply_plans(tx, plans, _apply_all))
 
     async def read(
         self,

@@ -24,7 +24,8 @@ from altus.queues.base import (
     QueueChange,
     Snapshot,
 )
-from altus.store.database import Database, DatabaseError, Migration, Schema, Transaction
+from altus.store.commit import apply_plans
+from altus.store.database import Database, Migration, Schema, Transaction
 
 SCHEMA = Schema(
     "queues",
@@ -128,32 +129,7 @@ class SqlQueueStore:
         return await self._db.read(_load)
 
     async def apply(self, plans: Sequence[Sequence[QueueChange]]) -> list[Exception | None]:
-        def work(tx: Transaction) -> list[Exception | None]:
-            # Every plan at once, in one savepoint: the usual case, where none fails, costs
-            # no statements but the plans' own. Only when one fails is the batch written
-            # again, each plan in a savepoint of its own, so that it alone is left out.
-            try:
-                with tx.savepoint():
-                    for plan in plans:
-                        for change in plan:
-                            _apply_one(tx, change)
-            except DatabaseError:
-                pass
-            else:
-                return [None] * len(plans)
-            results: list[Exception | None] = []
-            for plan in plans:
-                try:
-                    with tx.savepoint():
-                        for change in plan:
-                            _apply_one(tx, change)
-                except DatabaseError as error:
-                    results.append(error)
-                else:
-                    results.append(None)
-            return results
-
-        return await self._db.write(work)
+        return await self._db.write(lambda tx: apply_plans(tx, plans, _apply_all))
 
 
 def _load(tx: Transaction) -> Snapshot:
@@ -195,6 +171,11 @@ def _load(tx: Transaction) -> Snapshot:
         for row in tx.execute("SELECT queue, key, message_id, seq, expires_ms FROM queue_dedups")
     ]
     return Snapshot(queues=queues, messages=messages, dedups=dedups)
+
+
+def _apply_all(tx: Transaction, changes: Sequence[QueueChange]) -> None:
+    for change in changes:
+        _apply_one(tx, change)
 
 
 def _apply_one(tx: Transaction, change: QueueChange) -> None:

@@ -33,7 +33,8 @@ from altus.sns.model import (
     Subscription,
     Topic,
 )
-from altus.store.database import Database, DatabaseError, Migration, Schema, Transaction
+from altus.store.commit import apply_plans
+from altus.store.database import Database, Migration, Schema, Transaction
 
 SCHEMA = Schema(
     "sns",
@@ -275,30 +276,7 @@ class SqlTopicStore:
         return await self._db.read(work)
 
     async def apply(self, plans: Sequence[Sequence[Change]]) -> list[Exception | None]:
-        def work(tx: Transaction) -> list[Exception | None]:
-            # Every plan in one savepoint: the usual case. Only if that fails is each
-            # written again in a savepoint of its own, so that the one at fault alone is
-            # left out.
-            try:
-                with tx.savepoint():
-                    for plan in plans:
-                        _apply_all(tx, plan)
-            except DatabaseError:
-                pass
-            else:
-                return [None] * len(plans)
-            results: list[Exception | None] = []
-            for plan in plans:
-                try:
-                    with tx.savepoint():
-                        _apply_all(tx, plan)
-                except DatabaseError as error:
-                    results.append(error)
-                else:
-                    results.append(None)
-            return results
-
-        return await self._db.write(work)
+        return await self._db.write(lambda tx: apply_plans(tx, plans, _apply_all))
 
     async def collect(self) -> int:
         def work(tx: Transaction) -> int:

@@ -18,11 +18,44 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from altus.store.database import DatabaseError, Transaction
+
 log = logging.getLogger(__name__)
 
 P = TypeVar("P")
 
 Write = Callable[[Sequence[P]], Awaitable[Sequence[Exception | None]]]
+C = TypeVar("C")
+
+
+def apply_plans(
+    tx: Transaction,
+    plans: Sequence[Sequence[C]],
+    run: Callable[[Transaction, Sequence[C]], None],
+) -> list[Exception | None]:
+    """The store side of a group commit: write each plan (a sequence of changes, which
+    ``run`` applies in order) all-or-nothing, in the one transaction ``tx``. Every plan
+    at once, in one savepoint: the usual case, where none fails, costs no statements but
+    the plans' own (and ``run`` sees them all together, to batch them). Only when that
+    fails is each written again in a savepoint of its own, so that the one at fault
+    alone is left out. Per plan None or the error that kept it out."""
+    try:
+        with tx.savepoint():
+            run(tx, [change for plan in plans for change in plan])
+    except DatabaseError:
+        pass
+    else:
+        return [None] * len(plans)
+    results: list[Exception | None] = []
+    for plan in plans:
+        try:
+            with tx.savepoint():
+                run(tx, plan)
+        except DatabaseError as error:
+            results.append(error)
+        else:
+            results.append(None)
+    return results
 
 
 def _nothing() -> None:
