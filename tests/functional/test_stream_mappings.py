@@ -40,6 +40,17 @@ def datas(recorder: Recorder) -> list[str]:
         return [data_of(r) for e in recorder.events for r in e.get("Records", [])]
 
 
+def fail_on_bad(event: dict[str, Any]) -> Any:
+    """A handler that fails any batch holding the record ``bad``."""
+    if any(data_of(r) == "bad" for r in event["Records"]):
+        raise RuntimeError("bad record")
+    return None
+
+
+def always_fail(event: dict[str, Any]) -> Any:
+    raise RuntimeError("down")
+
+
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
     with Harness() as altus:
@@ -217,11 +228,6 @@ def test_retries_until_maximum_then_on_failure_record(
 ) -> None:
     recorder = Recorder()
 
-    def fail_on_bad(event: dict[str, Any]) -> Any:
-        if any(data_of(r) == "bad" for r in event["Records"]):
-            raise RuntimeError("bad record")
-        return None
-
     recorder.answer = fail_on_bad
     failures_url, failures_arn = make_queue(sqs, unique("failures"))
     stream, arn, uuid = mapped(
@@ -261,11 +267,6 @@ def recorder_fn(lam: Any, uuid: str) -> str:
 
 def test_bisect_isolates_the_bad_record(harness: Harness, lam: Any, kinesis: Any, sqs: Any) -> None:
     recorder = Recorder()
-
-    def fail_on_bad(event: dict[str, Any]) -> Any:
-        if any(data_of(r) == "bad" for r in event["Records"]):
-            raise RuntimeError("bad record")
-        return None
 
     recorder.answer = fail_on_bad
     failures_url, failures_arn = make_queue(sqs, unique("bisected"))
@@ -328,9 +329,6 @@ def test_maximum_record_age_discards_old_records(
     harness: Harness, lam: Any, kinesis: Any, sqs: Any
 ) -> None:
     recorder = Recorder()
-
-    def always_fail(event: dict[str, Any]) -> Any:
-        raise RuntimeError("down")
 
     recorder.answer = always_fail
     failures_url, failures_arn = make_queue(sqs, unique("aged"))
@@ -495,9 +493,6 @@ def test_on_failure_to_a_function_and_the_metrics(harness: Harness, lam: Any, ki
     target_arn = harness.create_function(target, failures)["FunctionArn"]
     recorder = Recorder()
 
-    def always_fail(event: dict[str, Any]) -> Any:
-        raise RuntimeError("down")
-
     recorder.answer = always_fail
     _, arn, uuid = mapped(
         harness,
@@ -608,11 +603,6 @@ def test_a_failing_batch_is_given_up_when_its_records_expire(
     on; retries pause in between."""
     recorder = Recorder()
 
-    def fail_on_bad(event: dict[str, Any]) -> Any:
-        if any(data_of(r) == "bad" for r in event["Records"]):
-            raise RuntimeError("bad")
-        return None
-
     recorder.answer = fail_on_bad
     name, _, _ = mapped(harness, lam, kinesis, recorder, before=["bad"])
     wait_until(lambda: len(recorder.events) >= 1, timeout=10)
@@ -631,9 +621,6 @@ def test_a_failure_record_whose_queue_is_gone_is_parked_not_lost(
     """The record of a discarded batch goes through the asynchronous outbox: a
     destination that went away gets it retried, then parked for `altus queue replay`."""
     recorder = Recorder()
-
-    def always_fail(event: dict[str, Any]) -> Any:
-        raise RuntimeError("down")
 
     recorder.answer = always_fail
     url, failures_arn = make_queue(sqs, unique("vanishing"))
