@@ -14,6 +14,7 @@ from altus.iam.spec import SPEC as IAM
 from altus.kinesis.spec import SPEC as KINESIS
 from altus.logs.spec import SPEC as LOGS
 from altus.queues.spec import SPEC as SQS
+from altus.s3.spec import SPEC as S3
 from altus.secretsmanager.spec import SPEC as SECRETSMANAGER
 from altus.sns.spec import SPEC as SNS
 from altus.ssm.spec import SPEC as SSM
@@ -24,6 +25,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     SQS,
     KINESIS,
     SNS,
+    S3,
     IAM,
     SECRETSMANAGER,
     SSM,

@@ -161,7 +161,9 @@ class Settings(BaseSettings):
         description="Function URLs: a wildcard DNS domain pointing at this server; "
         "when set, FunctionUrl is http://<url-id>.lambda-url.<region>.<url_domain>:<port>/ "
         "and requests are routed by Host. Unset: path-based URLs on the API's own address "
-        "(<endpoint>/lambda-url/<url-id>/), which need no DNS.",
+        "(<endpoint>/lambda-url/<url-id>/), which need no DNS. Also S3's virtual-hosted "
+        "buckets: <bucket>.s3.<url_domain> and <bucket>.s3.<region>.<url_domain> stand for "
+        "/<bucket>.",
     )
     auth: Literal["auto", "iam", "open"] = Field(
         "auto",

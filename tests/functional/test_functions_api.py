@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -72,8 +73,14 @@ def test_create_returns_aws_shape_and_becomes_active(lam: Any) -> None:
     assert got["Configuration"]["RevisionId"] == created["RevisionId"]
     assert got["Tags"] == {"team": "x"}
     assert got["Code"]["RepositoryType"] == "S3"
-    with urllib.request.urlopen(got["Code"]["Location"]) as download:
+    location = got["Code"]["Location"]
+    with urllib.request.urlopen(location) as download:
         assert download.read() == package
+    # A presigned location: without its signature, or with another's, it is refused.
+    for forged in (location.split("?")[0], location[:-4] + "0000"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged)
+        assert refused.value.code == 403
 
 
 def test_every_function_name_form_reaches_the_function(lam: Any) -> None:
@@ -471,3 +478,56 @@ def test_concurrent_publishing_updates_each_get_their_own_version(lam: Any) -> N
 def test_publish_version_keeps_the_latest_description(lam: Any) -> None:
     create_function(lam, "described", HELLO, Description="from latest")
     assert lam.publish_version(FunctionName="described")["Description"] == "from latest"
+
+
+def test_code_from_a_bucket_for_functions_and_layers(lam: Any, inproc_server: Server) -> None:
+    """Code.S3Bucket/S3Key/S3ObjectVersion in CreateFunction, UpdateFunctionCode and
+    PublishLayerVersion read the object store; a missing object is refused in Lambda's
+    words, quoting S3's error."""
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=inproc_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    s3.create_bucket(Bucket="code")
+    s3.put_bucket_versioning(Bucket="code", VersioningConfiguration={"Status": "Enabled"})
+    first = zip_files({"app.py": "def handler(event, context):\n    return 'first'\n"})
+    second = zip_files({"app.py": "def handler(event, context):\n    return 'second'\n"})
+    v1 = s3.put_object(Bucket="code", Key="pkg/app.zip", Body=first)["VersionId"]
+    s3.put_object(Bucket="code", Key="pkg/app.zip", Body=second)
+    created = lam.create_function(
+        FunctionName="from-s3",
+        Runtime=PYTHON_RUNTIME,
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"S3Bucket": "code", "S3Key": "pkg/app.zip", "S3ObjectVersion": v1},
+    )
+    assert created["CodeSha256"] == base64.b64encode(hashlib.sha256(first).digest()).decode()
+    lam.get_waiter("function_active_v2").wait(
+        FunctionName="from-s3", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    assert json.loads(lam.invoke(FunctionName="from-s3")["Payload"].read()) == "first"
+    lam.update_function_code(FunctionName="from-s3", S3Bucket="code", S3Key="pkg/app.zip")
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName="from-s3", WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    assert json.loads(lam.invoke(FunctionName="from-s3")["Payload"].read()) == "second"
+    layer = lam.publish_layer_version(
+        LayerName="from-s3", Content={"S3Bucket": "code", "S3Key": "pkg/app.zip"}
+    )
+    assert layer["Content"]["CodeSize"] == len(second)
+    with pytest.raises(ClientError) as missing:
+        lam.update_function_code(FunctionName="from-s3", S3Bucket="code", S3Key="nothing.zip")
+    assert error_of(missing) == (
+        "InvalidParameterValueException",
+        400,
+        "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: "
+        "The specified key does not exist.",
+    )
+    with pytest.raises(ClientError) as both:
+        lam.update_function_code(
+            FunctionName="from-s3", ZipFile=first, S3Bucket="code", S3Key="pkg/app.zip"
+        )
+    assert error_of(both)[0] == "InvalidParameterValueException"

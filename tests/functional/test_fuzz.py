@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from hypothesis import HealthCheck, given, settings
@@ -102,6 +102,12 @@ _GROWING = ("storedBytes", "lastEventTimestamp", "lastIngestionTime", "uploadSeq
 
 def _steady(answer: dict[str, Any], key: str) -> dict[str, Any]:
     return {key: [{k: v for k, v in item.items() if k not in _GROWING} for item in answer[key]]}
+
+
+def _unsigned(answer: dict[str, Any]) -> dict[str, Any]:
+    """GetFunction without its Code.Location's expiry and signature (new every call)."""
+    code = answer["Code"]
+    return {**answer, "Code": {**code, "Location": code["Location"].split("?")[0]}}
 
 
 class Target:
@@ -216,7 +222,7 @@ class Target:
         ]
         add = self.snapshot.add
         add("functions", lambda: lam.list_functions())
-        add("function", lambda: lam.get_function(FunctionName=FUNCTION))
+        add("function", lambda: _unsigned(lam.get_function(FunctionName=FUNCTION)))
         add("versions", lambda: lam.list_versions_by_function(FunctionName=FUNCTION))
         add("aliases", lambda: lam.list_aliases(FunctionName=FUNCTION))
         add("policy", lambda: lam.get_policy(FunctionName=FUNCTION))
@@ -335,9 +341,16 @@ def test_broken_requests_at_real_resources_are_refused_and_change_nothing(
     @settings(FUZZ, max_examples=300)
     @given(aimed(target.names))
     def run(wire: Wire) -> None:
-        target.answered(wire, send(target.url, wire), must_fail=True)
+        target.answered(wire, send(target.url, wire), must_fail=True, plain=_unreadable_head(wire))
 
     run()
+
+
+def _unreadable_head(wire: Wire) -> bool:
+    """A header value with a control character is not HTTP the server can read: its HTTP
+    layer refuses it in plain text, before any service sees it (S3's models put many
+    members in headers, so drawn members land there too)."""
+    return any(byte < 0x20 and byte != 0x09 for _, value in wire.headers for byte in value)
 
 
 @st.composite
@@ -380,12 +393,7 @@ def test_any_request_of_any_served_operation_gets_an_aws_answer(target: Target) 
     @settings(FUZZ, max_examples=300)
     @given(loose())
     def run(wire: Wire) -> None:
-        # A header value with a control character is not HTTP the server can read: its
-        # HTTP layer refuses it in plain text, before any service sees it.
-        unreadable = any(
-            byte < 0x20 and byte != 0x09 for _, value in wire.headers for byte in value
-        )
-        target.answered(wire, send(target.url, wire), must_fail=False, plain=unreadable)
+        target.answered(wire, send(target.url, wire), must_fail=False, plain=_unreadable_head(wire))
 
     run()
 
@@ -649,9 +657,15 @@ class Guarded:
         if wire.query:
             url += "?" + wire.query.decode("latin-1")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in wire.headers}
-        request = AWSRequest(method=wire.method, url=url, data=wire.body, headers=headers)
         credentials = Credentials(key or self.key, secret or self.secret)
-        SigV4Auth(credentials, service, "us-east-1").add_auth(request)
+        if service == "s3":
+            # As botocore signs S3 over HTTP: the body's SHA-256 declared and signed.
+            headers.pop("x-amz-content-sha256", None)
+            request = AWSRequest(method=wire.method, url=url, data=wire.body, headers=headers)
+            S3SigV4Auth(credentials, service, "us-east-1").add_auth(request)
+        else:
+            request = AWSRequest(method=wire.method, url=url, data=wire.body, headers=headers)
+            SigV4Auth(credentials, service, "us-east-1").add_auth(request)
         signed = tuple(
             (k.encode("latin-1"), str(v).encode("latin-1")) for k, v in request.headers.items()
         )
@@ -746,6 +760,10 @@ def test_forged_signatures_are_refused_and_signed_junk_answered(guarded: Guarded
         logged = guarded.failures.taken()
         assert not logged, f"{wire!r} made the server log unexpected errors: {logged}"
         assert answer.status < 500, f"{answer.status} for {wire!r}: {answer.body[:300]!r}"
+        if _unreadable_head(wire) and _plain(answer):
+            assert answer.status == 400, answer
+            assert guarded.state() == before
+            return
         if answer.status < 400:
             assert forgery in ("none", "other-service"), f"{forgery} accepted: {wire!r}"
             before = guarded.state()
@@ -770,4 +788,6 @@ AUTH_CODES = {
     "SignatureDoesNotMatch",
     "ExpiredTokenException",
     "ExpiredToken",
+    # S3's: a body other than the one whose hash was signed.
+    "XAmzContentSHA256Mismatch",
 }

@@ -1149,3 +1149,173 @@ async def test_sns_store(database: Database) -> None:
     snapshot = await store.load()
     assert snapshot.topics == [] and snapshot.subscriptions == [] and snapshot.deliveries == []
     assert snapshot.messages == [] and snapshot.dedups == []
+
+
+# --- S3 objects -------------------------------------------------------------------------------
+
+
+async def test_s3_store_versions_listings_uploads_and_outbox(database: Database) -> None:
+    from altus.s3.model import Bucket, ObjectVersion, Outgoing, Part, Piece, Upload
+    from altus.s3.sql_store import SCHEMA as S3
+    from altus.s3.sql_store import SqlObjectStore
+    from altus.s3.store import BucketNotEmptyError, Completion
+
+    database.migrate([S3])
+    store = SqlObjectStore(database)
+    bucket = Bucket("b", 1, "us-east-1", policy='{"Statement": []}', tags={"t": "é"})
+    assert await store.create_bucket(bucket) is True
+    assert await store.create_bucket(bucket) is False
+
+    def version(key: str, seq: int, vid: str = "null", **more: Any) -> ObjectVersion:
+        fields: dict[str, Any] = {"pieces": (Piece(f"f{seq}", seq),), **more}
+        return ObjectVersion("b", key, seq, vid, 1000 + seq, etag=f'"{seq}"', size=seq, **fields)
+
+    # Keys in UTF-8 byte order (not the collation's): "Z" < "a" < "é" < "😀".
+    keys = ["a/1", "a/2", "a/b/3", "Z", "é", "\U0001f600", "b"]
+    for seq, key in enumerate(keys, start=1):
+        await store.add_version(version(key, seq, headers={"ContentType": "x"}))
+    listed = await store.list_current("b", "", None, None, 100)
+    assert [v.key for v in listed.items] == sorted(keys, key=lambda k: k.encode())
+    assert listed.next_key is None and listed.items[0].headers == {"ContentType": "x"}
+    page = await store.list_current("b", "", None, "/", 2)
+    assert ([v.key for v in page.items], page.prefixes, page.next_key) == (["Z"], ["a/"], "a/")
+    rest = await store.list_current("b", "", "a/", "/", 10)
+    assert [v.key for v in rest.items] == ["b", "é", "\U0001f600"] and rest.prefixes == []
+    inner = await store.list_current("b", "a/", None, "/", 10)
+    assert ([v.key for v in inner.items], inner.prefixes) == (["a/1", "a/2"], ["a/b/"])
+
+    # A null version replaces the null version (its files returned); versions stack.
+    assert await store.add_version(version("b", 20)) == ["f7"]
+    outgoing = [Outgoing(22, "sqs", "arn:aws:sqs:us-east-1:1:q", "b", '{"Records": []}', 0, 5)]
+    assert await store.add_version(version("b", 21, "v21"), outgoing) == []
+    found = await store.find("b", "b", None)
+    assert found is not None and found.version_id == "v21" and found.latest
+    older = await store.find("b", "b", "null")
+    assert older is not None and not older.latest and older.files == ("f20",)
+    versions = await store.list_versions("b", "b", None, None, None, 10)
+    assert [(v.key, v.version_id) for v in versions.items] == [("b", "v21"), ("b", "null")]
+    first = await store.list_versions("b", "", None, None, None, 1)
+    assert (first.next_key, first.next_version) == ("Z", "null")
+    after_b = await store.list_versions("b", "", "b", "v21", None, 10)
+    assert (after_b.items[0].key, after_b.items[0].version_id) == ("b", "null")
+
+    # Removing the latest makes the next newest the latest.
+    removed, files = await store.remove_version("b", "b", "v21", 23)
+    assert removed is not None and files == ["f21"]
+    again = await store.find("b", "b", None)
+    assert again is not None and again.version_id == "null" and again.latest
+    assert await store.remove_version("b", "b", "gone", 24) == (None, [])
+    assert await store.set_tags("b", "b", "null", {"k": "v"}) is True
+    tagged = await store.find("b", "b", "null")
+    assert tagged is not None and tagged.tags == {"k": "v"}
+
+    # Multipart uploads: parts replaced, completion drops the upload and unused parts.
+    upload = Upload("u1", "b", "mp", 5, headers={"ContentType": "y"}, metadata={"m": "1"})
+    await store.create_upload(upload)
+    assert await store.find_upload("u1") == upload
+    assert await store.put_part(Part("u1", 1, '"e1"', 5, 6, "p1")) == ""
+    assert await store.put_part(Part("u1", 1, '"e1b"', 5, 6, "p1b", {"ChecksumCRC32": "x"})) == "p1"
+    assert await store.put_part(Part("u1", 2, '"e2"', 5, 6, "p2")) == ""
+    assert await store.put_part(Part("nope", 1, '"e"', 1, 1, "px")) is None
+    parts = await store.parts("u1")
+    assert [(p.number, p.file, dict(p.checksums)) for p in parts] == [
+        (1, "p1b", {"ChecksumCRC32": "x"}),
+        (2, "p2", {}),
+    ]
+    assert [u.upload_id for u in await store.uploads("b", "m", 10)] == ["u1"]
+    done = version("mp", 30, pieces=(Piece("p1b", 5),), parts=(5,))
+    chosen = Completion("u1", ((1, "p1b"),))
+    assert await store.add_version(done, completes=chosen) == ["p2"]
+    assert await store.find_upload("u1") is None
+    assert await store.abort_upload("u1") is None
+    await store.create_upload(Upload("u2", "b", "x", 7))
+    await store.put_part(Part("u2", 1, '"e"', 1, 1, "q1"))
+
+    named = await store.named_files()
+    assert {"f20", "p1b", "q1"} <= named and "f21" not in named and "p2" not in named
+
+    loaded = await store.load()
+    assert loaded.buckets == [bucket] and loaded.outgoing == outgoing
+    assert loaded.last_seq == 30
+    retried = Outgoing(22, "sqs", "arn:aws:sqs:us-east-1:1:q", "b", '{"Records": []}', 2, 99)
+    await store.retry_outgoing(retried)
+    assert (await store.load()).outgoing == [retried]
+    await store.drop_outgoing(22)
+    assert (await store.load()).outgoing == []
+
+    with pytest.raises(BucketNotEmptyError):
+        await store.delete_bucket("b")
+    for item in (await store.list_versions("b", "", None, None, None, 100)).items:
+        await store.remove_version("b", item.key, item.version_id, 40)
+    assert await store.delete_bucket("b") == ["q1"]
+    assert (await store.load()).buckets == []
+
+
+async def test_s3_store_races_identity_and_paging(database: Database) -> None:
+    from altus.s3.model import Bucket, ObjectVersion, Part, Piece, Upload
+    from altus.s3.sql_store import SCHEMA as S3
+    from altus.s3.sql_store import SqlObjectStore
+    from altus.s3.store import Completion, PartChangedError, UploadGoneError
+
+    database.migrate([S3])
+    store = SqlObjectStore(database)
+    # The identity: the first proposed stays.
+    first = await store.identity("one")
+    assert first == "one" and await store.identity("two") == "one"
+    await store.create_bucket(Bucket("r", 1, "us-east-1"))
+
+    def version(key: str, seq: int, files: tuple[str, ...]) -> ObjectVersion:
+        pieces = tuple(Piece(f, 1) for f in files)
+        return ObjectVersion("r", key, seq, "null", seq, etag='"e"', size=len(files), pieces=pieces)
+
+    # A completion is refused when a part changed or the upload went, nothing written.
+    await store.create_upload(Upload("u", "r", "k", 1))
+    await store.put_part(Part("u", 1, '"a"', 1, 1, "pa"))
+    await store.put_part(Part("u", 2, '"b"', 1, 1, "pb"))
+    with pytest.raises(PartChangedError):
+        await store.add_version(
+            version("k", 1, ("pa", "px")), (), Completion("u", ((1, "pa"), (2, "px")))
+        )
+    assert await store.find("r", "k", None) is None
+    assert await store.add_version(version("k", 2, ("pa",)), (), Completion("u", ((1, "pa"),))) == [
+        "pb"
+    ]
+    with pytest.raises(UploadGoneError):
+        await store.add_version(version("k", 3, ("pa",)), (), Completion("u", ((1, "pa"),)))
+    found = await store.find("r", "k", None)
+    assert found is not None and found.seq == 2
+    # An abort or a replaced part never frees a file a version of the key names.
+    await store.create_upload(Upload("v", "r", "k", 2))
+    await store.put_part(Part("v", 1, '"a"', 1, 1, "pa"))
+    assert await store.put_part(Part("v", 1, '"c"', 1, 1, "pc")) == ""
+    assert await store.abort_upload("v") == ["pc"]
+
+    # Sequence numbers never go back, though the newest version is gone.
+    await store.add_version(version("z", 50, ("fz",)))
+    await store.remove_version("r", "z", "null", 51)
+    assert (await store.load()).last_seq == 51
+
+    # Versions with a delimiter go on past a common prefix that ended a page.
+    for seq, key in enumerate(("a/1", "a/2", "b/1", "c"), start=60):
+        await store.add_version(version(key, seq, (f"f{seq}",)))
+    page = await store.list_versions("r", "", None, None, "/", 1)
+    assert (page.prefixes, page.next_key) == (["a/"], "a/")
+    page = await store.list_versions("r", "", "a/", None, "/", 1)
+    assert (page.prefixes, page.next_key) == (["b/"], "b/")
+    page = await store.list_versions("r", "", "b/", None, "/", 1)
+    assert [v.key for v in page.items] == ["c"] and page.prefixes == []
+
+    # Uploads page by (key, creation), past both markers.
+    for number, key in enumerate(("m1", "m2", "m2", "m2", "m3")):
+        await store.create_upload(Upload(f"up{number}", "r", key, 100 + number))
+    seen: list[str] = []
+    key_marker: str | None = None
+    id_marker: str | None = None
+    for _ in range(10):  # bounded
+        found_page = await store.uploads("r", "m", 3, key_marker, id_marker)
+        page_ids = [u.upload_id for u in found_page[:2]]
+        seen += page_ids
+        if len(found_page) <= 2:
+            break
+        key_marker, id_marker = found_page[1].key, found_page[1].upload_id
+    assert seen == [f"up{n}" for n in range(5)]

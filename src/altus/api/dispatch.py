@@ -25,9 +25,10 @@ metrics routes, and the unknown-operation answer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -36,11 +37,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from altus import ids
 from altus.api.errors import UnknownOperation
+from altus.api.payload import (
+    PAYLOAD,
+    SHA256_MISMATCH,
+    ChunkSigner,
+    ContentSha256Mismatch,
+    InvalidContentSha256,
+    PayloadRules,
+)
 from altus.api.protocols.common import read_body
 from altus.api.protocols.query import QueryProtocol, is_query
 from altus.api.service import PRINCIPAL, REQUEST, BoundService
 from altus.errors import AltusError
-from altus.identity.authenticator import Identity, Wire
+from altus.identity import sigv4
+from altus.identity.authenticator import Admitted, Identity, Wire
+from altus.identity.errors import AccessDenied, SignatureExpired
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +69,86 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+#: Scope key: the raw path a client signed, where routing rewrote it (virtual hosts).
+SIGNED_PATH = "altus.signed_path"
+
+_HEX = frozenset("0123456789abcdef")
+EXPIRED = "Request has expired"
+
+
+def _header(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
+
+
+def _headers_from_query(scope: Scope) -> None:
+    """An S3 URL presigned with SigV2 carries what were the request's ``x-amz-*``,
+    ``Content-Type`` and ``Content-MD5`` headers in its query (botocore moves them there,
+    and signs them as headers): they are the request's headers, unless it sent its own."""
+    query = scope.get("query_string", b"")
+    if b"AWSAccessKeyId=" not in query:
+        return
+    present = {name.lower() for name, _ in scope["headers"]}
+    added = []
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        name = key.lower()
+        if (name.startswith("x-amz-") or name in ("content-type", "content-md5")) and (
+            name.encode("latin-1") not in present
+        ):
+            added.append((name.encode("latin-1"), value.encode("latin-1")))
+    if added:
+        scope["headers"] = [*scope["headers"], *added]
+
+
+def _small(headers: Sequence[tuple[bytes, bytes]], limit: int) -> bool:
+    length = _header(headers, b"content-length")
+    return length is not None and length.isdigit() and int(length) <= limit
+
+
+def payload_rules(admitted: Admitted, declared: str) -> PayloadRules:
+    """What is left to check of a body whose signature covers ``declared`` (its
+    ``X-Amz-Content-SHA256``): its SHA-256, or the signatures of its chunks."""
+    if declared in (sigv4.UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"):
+        return PayloadRules()
+    if declared in (
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    ):
+        signed = admitted.signed
+        key = sigv4.signing_key(admitted.key.secret, signed.date, signed.region, signed.service)
+        return PayloadRules(
+            chunks=ChunkSigner(key, signed.amz_date, sigv4.scope_of(signed), signed.signature)
+        )
+    if len(declared) == 64 and set(declared) <= _HEX:
+        return PayloadRules(sha256=declared)
+    raise InvalidContentSha256(
+        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a "
+        "valid sha256 value."
+    )
+
+
+def _claims_any_path(service: BoundService) -> bool:
+    model = service.model
+    return service.rest is not None and any(
+        model.operation_model(name).http.get("requestUri", "").startswith("/{")
+        for name in model.operation_names
+    )
+
+
+def _prefix_path(scope: Scope, prefix: str) -> None:
+    """A virtual-hosted request made path-style (``/<bucket>`` before its path), the
+    path it was signed with kept for its signature."""
+    raw = scope.get("raw_path") or scope["path"].encode()
+    scope[SIGNED_PATH] = raw
+    encoded = quote(prefix, safe="").encode()
+    scope["raw_path"] = b"/" + encoded + (raw if raw != b"/" else b"")
+    path = scope["path"]
+    scope["path"] = "/" + prefix + (path if path != "/" else "")
 
 
 def signing_service(scope: Scope, authorization: bytes | None) -> str | None:
@@ -98,11 +189,18 @@ class Dispatcher:
         # any with parameters are matched in order.
         self._own_literal = {r.path: r for r in own if isinstance(r, Route) and "{" not in r.path}
         self._own = [r for r in own if r not in self._own_literal.values()]
-        self._fallback = next((s for s in services if s.rest is not None), None)
+        self._fallback = next(
+            (s for s in services if s.rest is not None and not _claims_any_path(s)), None
+        )
+        # A REST model whose paths begin with a label (S3's ``/{Bucket}/{Key+}``) would
+        # claim every path: it is asked last, after every service with literal paths.
+        self._claiming = sorted(self.services, key=_claims_any_path)
+        self._virtual = [s for s in services if s.virtual_host is not None]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        _headers_from_query(scope)
         try:
             app = await self.route(scope, receive)
         except Exception:
@@ -127,7 +225,19 @@ class Dispatcher:
         request = scope.get(REQUEST) or Request(scope, receive)
         query, headers = scope.get("query_string", b""), scope["headers"]
         await self._identity.keep_fresh()
+        method = scope["method"]
+        # The path as the client signed it (a virtual-hosted bucket's, before the bucket
+        # was put into it).
+        path = scope.get(SIGNED_PATH) or scope.get("raw_path") or scope["path"].encode()
+        s3 = service.signing_name == "s3"  # S3 signs its path as sent, not encoded again
         try:
+            if service.spec.streamed_bodies:
+                # SigV2 signs the path-style resource (``/<bucket>/<key>``) whatever the host.
+                resource = scope.get("raw_path") or path
+                presigned = self._identity.presigned_v2(Wire(method, resource, query, headers, b""))
+                if presigned is not None:
+                    scope[PRINCIPAL] = presigned
+                    return service, receive
             # What needs no body first: an unsigned or unknown caller is refused unread.
             admitted = self._identity.admit(
                 query,
@@ -135,18 +245,40 @@ class Dispatcher:
                 service=service.signing_name,
                 skew_minutes=service.spec.clock_skew_minutes,
             )
+            declared = _header(headers, b"x-amz-content-sha256")
+            if service.spec.streamed_bodies and (declared is not None or admitted.signed.presigned):
+                # The body goes to the operation unread, checked against what the
+                # signature was made over as the operation reads it.
+                payload_hash = declared or sigv4.UNSIGNED_PAYLOAD
+                rules = payload_rules(admitted, payload_hash)
+                scope[PRINCIPAL] = self._identity.verify_declared(
+                    admitted, Wire(method, path, query, headers, b""), payload_hash
+                )
+                if rules.sha256 is not None and _small(headers, service.body_limit):
+                    # A body that fits in memory is checked before anything runs (most
+                    # operations never stream theirs); larger ones as they are read.
+                    body = await read_body(request, service.body_limit, "this")
+                    if hashlib.sha256(body).hexdigest() != rules.sha256:
+                        raise ContentSha256Mismatch(SHA256_MISMATCH)
+                    replay = _replay(body, receive)
+                    scope[REQUEST] = Request(scope, replay)
+                    return service, replay
+                scope[PAYLOAD] = rules
+                return service, receive
             body = await read_body(request, service.body_limit, "this")
         except AltusError as error:
+            if s3 and isinstance(error, SignatureExpired) and error.message == EXPIRED:
+                # S3 refuses an expired presigned URL as access denied.
+                error = AccessDenied(EXPIRED)
             return service.protocol_for(request).error(request, ids.request_id(), error), receive
         except ClientDisconnect:  # gone before its body was in: nobody reads the answer
             return Response(status_code=400), receive
         replay = _replay(body, receive)
         request = Request(scope, replay)
         scope[REQUEST] = request
-        method, path = scope["method"], scope.get("raw_path") or scope["path"].encode()
         try:
             scope[PRINCIPAL] = self._identity.verify(
-                admitted, Wire(method, path, query, headers, body)
+                admitted, Wire(method, path, query, headers, body), s3=s3
             )
         except AltusError as error:
             return service.protocol_for(request).error(request, ids.request_id(), error), replay
@@ -164,11 +296,17 @@ class Dispatcher:
                 target = value
             elif name == b"authorization":
                 authorization = value
-        if host is not None and self._hosts:
+        if host is not None and (self._hosts or self._virtual):
             text = host.decode("latin-1")
             for rule in self._hosts:
                 if rule.matches(text):
                     return rule.app
+            for virtual in self._virtual:
+                assert virtual.virtual_host is not None
+                prefix = virtual.virtual_host(text)
+                if prefix is not None:
+                    _prefix_path(scope, prefix)
+                    return virtual
         if target is not None:
             service = self._by_target.get(target.split(b".", 1)[0].decode("latin-1"))
             if service is not None:
@@ -189,7 +327,7 @@ class Dispatcher:
             if match == Match.FULL:
                 scope.update(child)
                 return route.handle
-        for service in self.services:
+        for service in self._claiming:
             if await service.claims(request):
                 return service
         if is_query(request):

@@ -53,8 +53,12 @@ class Overrides:
     wire_names: Mapping[str, str] = field(default_factory=dict)
     #: Map shape -> (key name, value name) on the query wire.
     map_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    #: The XML namespace of query responses, for a model that lost its own.
+    #: The XML namespace of query and rest-xml responses, for a model that lost its own
+    #: (or, S3's, never had one in its metadata).
     xml_namespace: str | None = None
+    #: Output shape -> the root element of its XML document, where the service names it
+    #: otherwise than the model does (S3's ``ListBucketResult`` for ListObjectsV2Output).
+    xml_roots: Mapping[str, str] = field(default_factory=dict)
     #: Shapes whose enum the service checks itself, with a wider set or its own words
     #: (SQS reads message system attribute names among queue attribute names).
     open_enums: frozenset[str] = frozenset()

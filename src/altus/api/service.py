@@ -10,6 +10,7 @@ or the error. Raw routes the service declared (function URLs, its pages under
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -111,6 +112,10 @@ class BoundService:
             getattr(route, "path", "/").split("{", 1)[0] for route in self.routes
         )
         self.host_rule: HostRule | None = spec.hosts(component, settings) if spec.hosts else None
+        #: Host -> the path prefix it stands for (S3's ``<bucket>.s3.<domain>``), or None.
+        self.virtual_host: Callable[[str], str | None] | None = (
+            spec.virtual_hosts(settings) if spec.virtual_hosts else None
+        )
 
     # --- routing -------------------------------------------------------------------------
 
@@ -143,7 +148,12 @@ class BoundService:
         if self.rest is None:
             return False
         name = await self.rest.operation(request)
+        claim = self.spec.unsigned_claim
         if name is None:
+            # No operation fits, but the request may still be plainly this service's (an
+            # S3 client's request on no S3 path): its refusal is then the service's own.
+            return claim is not None and claim(self.component, request, None)
+        if claim is not None and not claim(self.component, request, name):
             return False
         request.scope[_OPERATION] = (self.rest, name)
         return True

@@ -150,6 +150,10 @@ class ServiceSpec:
     #: Raw routes that authorise by themselves, never by the caller's signature
     #: (function URLs, whose AuthType decides), given the component.
     open_routes: Callable[[Any], Sequence[BaseRoute]] | None = None
+    #: Whether blob payloads are streamed to the operation unread even where signatures
+    #: are checked (S3): the signature covers the payload hash the request declares
+    #: (``X-Amz-Content-SHA256``), and the body is checked against it as it is read.
+    streamed_bodies: bool = False
     #: How far a signed request's time may be from the server's, either way (Lambda and
     #: CloudWatch Logs: 5 minutes; SQS, STS: 15).
     clock_skew_minutes: int = 5
@@ -161,6 +165,17 @@ class ServiceSpec:
     #: ``{id}`` part of e.g. ``{id}.lambda-url.{region}.{domain}``), given the component
     #: and the settings; None where the settings turn them off.
     hosts: Callable[[Any, Settings], HostRule | None] | None = None
+    #: Virtual hosts, given the settings: a function from a request's Host to the first
+    #: path segment it stands for (S3's ``<bucket>.s3.<domain>`` is ``/<bucket>``), or
+    #: None where the host is not one; the request is then served path-style. None: the
+    #: service has none (or the settings turn them off).
+    virtual_hosts: Callable[[Settings], Callable[[str], str | None] | None] | None = None
+    #: Whether an unsigned request whose path fits this operation (found by the model's
+    #: paths; None where none fits) is this service's, given the component, the request
+    #: and the operation: a model whose paths fit any path (S3's) claims only what is
+    #: plainly its own, and answers what is plainly its own on no path of its model.
+    #: None: every request that fits an operation, and nothing else.
+    unsigned_claim: Callable[[Any, Request, str | None], bool] | None = None
     #: The error shape whose members an error unknown to the model is rendered with
     #: (Lambda's errors all carry ``Type``); None: just its message.
     default_error_shape: str | None = None
@@ -175,6 +190,10 @@ class ServiceSpec:
     #: The error for a request naming no operation this service serves: its name (or
     #: None when it names none of the model's) -> the error. Default: UnknownOperation.
     unknown: Callable[[str | None], AltusError] | None = None
+    #: Error codes the service documents that its model has no shape for (S3's
+    #: InvalidBucketName, BucketNotEmpty, InvalidRange ...), rendered with their class's
+    #: status.
+    documented_errors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """The Lambda service's pages of its own under ``/_altus``: the asynchronous queue (what
 ``altus queue`` calls: counters and depth per function, the events waiting, and the
 parked destination and dead-letter records, which an operator replays or discards), and
-the code packages GetFunction's ``Code.Location`` points at."""
+the code packages GetFunction's ``Code.Location`` points at (``code_urls``: served
+without credentials, as a presigned URL is)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from altus.api.protocols.common import parse_json, read_body
@@ -65,24 +66,12 @@ def routes(lam: Lambda) -> list[BaseRoute]:
         assert ids is not None
         return JSONResponse({"Discarded": await invoker.discard(ids)})
 
-    async def download_code(request: Request) -> Response:
-        digest = request.path_params["digest"]
-        path = lam.code.zip_path(digest)
-        if (
-            len(digest) != 64
-            or not all(c in "0123456789abcdef" for c in digest)
-            or not path.is_file()
-        ):
-            return JSONResponse({"message": "Not Found"}, 404)
-        return FileResponse(path, media_type="application/zip")
-
     return [
         Route("/_altus/async/stats", stats, methods=["GET"]),
         Route("/_altus/async/events", events, methods=["GET"]),
         Route("/_altus/async/parked", parked, methods=["GET"]),
         Route("/_altus/async/parked/replay", replay, methods=["POST"]),
         Route("/_altus/async/parked/discard", discard, methods=["POST"]),
-        Route("/_altus/code/{digest}.zip", download_code, methods=["GET"]),
     ]
 
 

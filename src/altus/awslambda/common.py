@@ -30,10 +30,10 @@ def config_json(
     return config.to_api(lam.account, with_state=with_state, arn_qualifier=arn_qualifier)
 
 
-def code_location(call: Call, digest: str) -> str:
-    """Where GetFunction and GetLayerVersion say a package can be downloaded: Altus
-    serves it itself (``admin.download_code``)."""
-    return f"{call.base_url}/_altus/code/{digest}.zip"
+def code_location(lam: Lambda, call: Call, digest: str) -> str:
+    """Where GetFunction and GetLayerVersion say a package can be downloaded: a URL
+    that works without credentials for ten minutes (``code_urls``)."""
+    return lam.code_urls.location(call.base_url, digest)
 
 
 def page(

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from altus import ids
 from altus.api.spec import Context
 from altus.awslambda import metrics
+from altus.awslambda.code_urls import CodeUrls
 from altus.awslambda.secrets_extension import PORT_VARIABLE, RELAY_VARIABLE, SecretsExtension
 from altus.control.aliases import AliasService
 from altus.control.arns import FunctionRef, parse_function_ref
+from altus.control.code_source import CodeSource
 from altus.control.concurrency import RESERVED, ConcurrencyService
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.event_invoke import EventInvokeConfigService
@@ -86,13 +88,20 @@ class Lambda:
         self.runtimes = runtimes = Runtimes(
             settings.runtime_interpreters, settings.node_binary, node_sdk
         )
-        self.layers = LayerService(self.store, code, account)
+        # Packages named by bucket and key are read from the object store, if there is one.
+        try:
+            objects = context.component("s3")
+        except LookupError:  # a platform built without the object store
+            objects = None
+        sources = CodeSource(objects)
+        self.layers = LayerService(self.store, code, account, sources)
         self.functions = functions = FunctionService(
             self.store,
             code,
             account,
             prepare=lambda config, path: runtimes.prepare(config.runtime, path),
             layers=self.layers,
+            sources=sources,
         )
         self.aliases = AliasService(functions)
         self.identity = identity = context.identity
@@ -166,6 +175,7 @@ class Lambda:
             else key_file(data_dir / "webhook.key", lambda: secrets.token_hex(32).encode())
         )
         self.targets = targets = Targets(context.targets, webhook_key)
+        self.code_urls = CodeUrls(data_dir, context.clock)
         self.async_invoker = AsyncInvoker(
             self.invoker,
             functions,

@@ -49,7 +49,7 @@ async def get_function(lam: Lambda, call: Call, input: Members) -> Members:
     record = lam.functions.record(ref.name)
     out: Members = {
         "Configuration": config_json(lam, config, ref.qualifier),
-        "Code": {"RepositoryType": "S3", "Location": code_location(call, config.code.digest)},
+        "Code": {"RepositoryType": "S3", "Location": code_location(lam, call, config.code.digest)},
     }
     if record.tags:
         out["Tags"] = dict(record.tags)

@@ -35,7 +35,7 @@ def _render(
     if content:
         out["LayerArn"] = lam.account.layer_arn(layer.name)
         out["Content"] = {
-            "Location": code_location(call, layer.code.digest),
+            "Location": code_location(lam, call, layer.code.digest),
             "CodeSha256": layer.code.sha256,
             "CodeSize": layer.code.size,
         }

@@ -101,7 +101,7 @@ SPEC = ServiceSpec(
     body_limit=70_167_211,
     actions=actions.actions,
     routes=admin.routes,
-    open_routes=url_http.routes,
+    open_routes=lambda lam: [*url_http.routes(lam), *lam.code_urls.routes(lam.code.zip_path)],
     hosts=url_http.host_rule,
     default_error_shape="InvalidParameterValueException",
 )

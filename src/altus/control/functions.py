@@ -27,6 +27,7 @@ from altus.arns import Account
 from altus.control import validation
 from altus.control.activation import Activations
 from altus.control.arns import LATEST, FunctionRef, is_version
+from altus.control.code_source import CodeSource
 from altus.control.errors import (
     InvalidParameterValue,
     PreconditionFailed,
@@ -85,11 +86,13 @@ class FunctionService:
         account: Account,
         prepare: Callable[[FunctionConfig, Path], None] | None = None,
         layers: LayerService | None = None,
+        sources: CodeSource | None = None,
     ) -> None:
         self.store = store
         self.code = code
         self.account = account
-        self.layers = layers or LayerService(store, code, account)
+        self.sources = sources or CodeSource()
+        self.layers = layers or LayerService(store, code, account, self.sources)
         self._activations = Activations(code, prepare, self._activated)
         self._records: dict[str, FunctionRecord] = {}
         self._listeners: list[ChangeListener] = []
@@ -413,7 +416,7 @@ class FunctionService:
                 "Container image packages are not supported by this Altus installation; "
                 "upload a .zip package as ZipFile."
             )
-        data = validation.zip_source(code, "function code")
+        data = await self.sources.zip_of(code, "function code")
         # Hashing and checking a zip of up to 50 MB is CPU work: keep it off the loop.
         return await asyncio.to_thread(self.code.put, data)
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from altus.arns import Account
-from altus.control import builtin_layers, policies, validation
+from altus.control import builtin_layers, policies
+from altus.control.code_source import CodeSource
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.model import LayerRef, LayerVersion, new_revision
 from altus.control.store import (
@@ -41,10 +42,17 @@ def check_unzipped_size(code: CodeRef, layers: Sequence[LayerRef]) -> None:
 
 
 class LayerService:
-    def __init__(self, store: FunctionStore, code: CodeStore, account: Account) -> None:
+    def __init__(
+        self,
+        store: FunctionStore,
+        code: CodeStore,
+        account: Account,
+        sources: CodeSource | None = None,
+    ) -> None:
         self.store = store
         self.code = code
         self.account = account
+        self.sources = sources or CodeSource()
         self._versions: dict[tuple[str, int], LayerVersion] = {}
         self._counters: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -76,7 +84,7 @@ class LayerService:
     # --- commands ------------------------------------------------------------------------
 
     async def publish(self, name: str, body: Mapping[str, Any]) -> LayerVersion:
-        data = validation.zip_source(body.get("Content") or {}, "layer content")
+        data = await self.sources.zip_of(body.get("Content") or {}, "layer content")
         code = await asyncio.to_thread(self.code.put, data)
         # Unpacked now, so a cold start of a function using it never waits for the unzip.
         await asyncio.to_thread(self.code.unpacked, code.digest)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from altus.control.errors import InvalidParameterValue
 
@@ -52,21 +51,6 @@ def check_environment(variables: Mapping[str, str]) -> None:
             "environment variables you have provided exceeded the 4KB limit. "
             f"String measured: {measured}"
         )
-
-
-def zip_source(source: Mapping[str, Any], what: str) -> bytes:
-    """The zip a Code or Content member carries: only direct uploads (ZipFile) exist
-    here, no S3 locations."""
-    if source.get("S3Bucket") or source.get("S3Key"):
-        raise InvalidParameterValue(
-            "S3 code locations are not supported by this Altus installation; "
-            "upload the .zip package as ZipFile."
-        )
-    data = source.get("ZipFile")
-    if not data:
-        raise InvalidParameterValue(f"Please provide a source for {what}: ZipFile.")
-    assert isinstance(data, bytes)  # the API model's blob, decoded
-    return data
 
 
 def check_tags(tags: Mapping[str, str]) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 from altus.arns import Account
 from altus.clock import Clock
 from altus.errors import AltusError
-from altus.identity import evaluation, sigv4
+from altus.identity import evaluation, sigv2, sigv4
 from altus.identity.errors import (
     AccessDenied,
     ExpiredToken,
@@ -430,6 +430,50 @@ class Identity:
             wire.headers,
             wire.body,
             s3=s3,
+        )
+        return Principal(key.principal, key.id, admitted.session)
+
+    def presigned_v2(self, wire: Wire) -> Principal | None:
+        """The principal of an S3 request signed with Signature Version 2: a presigned
+        URL (what boto3 makes for S3 by default) or an ``Authorization: AWS`` header;
+        None where the request is neither. Raises the identity layer's errors where it
+        is one and does not hold."""
+        presigned = sigv2.parse(wire.query_string)
+        if presigned is None:
+            for name, value in wire.headers:
+                if name.lower() == b"authorization":
+                    presigned = sigv2.parse_header(value.decode("latin-1"), wire.headers)
+                    break
+        if presigned is None:
+            return None
+        key = self._keys.get(presigned.access_key)
+        session = None
+        if key is None:
+            session = self._session(presigned.access_key, presigned.session_token)
+            key = session.key
+        sigv2.verify(
+            presigned,
+            key.secret,
+            self._clock.now(),
+            wire.method,
+            wire.raw_path,
+            wire.query_string,
+            wire.headers,
+        )
+        return Principal(key.principal, key.id, session)
+
+    def verify_declared(self, admitted: Admitted, wire: Wire, payload_hash: str) -> Principal:
+        """The signature of an admitted S3 request over the payload hash it declares; its
+        body (``wire.body`` unused) is checked against that as the operation reads it."""
+        key = admitted.key
+        sigv4.verify_declared(
+            admitted.signed,
+            key.secret,
+            wire.method,
+            wire.raw_path,
+            wire.query_string,
+            wire.headers,
+            payload_hash,
         )
         return Principal(key.principal, key.id, admitted.session)
 

@@ -257,19 +257,52 @@ def verify(
 ) -> None:
     """Raise InvalidSignature unless ``signed`` is the signature of this request by
     ``secret``. ``s3``: the path is signed as sent (S3 does not encode it twice)."""
-    if "host" not in signed.signed_headers:
-        raise InvalidSignature(_SIGNATURE_MISMATCH)
     candidates = _payload_hashes(signed, headers, body, s3=s3)
-    key = signing_key(secret, signed.date, signed.region, signed.service)
-    given = signed.signature.encode("utf-8", "replace")
     for payload_hash in candidates:
-        canonical = canonical_request(
-            signed, method, raw_path, query_string, headers, payload_hash, s3=s3
-        )
-        expected = signature(key, string_to_sign(signed, canonical))
-        if hmac.compare_digest(expected.encode(), given):
+        if _holds(signed, secret, method, raw_path, query_string, headers, payload_hash, s3):
             return
     raise InvalidSignature(_SIGNATURE_MISMATCH)
+
+
+def verify_declared(
+    signed: Signed,
+    secret: str,
+    method: str,
+    raw_path: bytes,
+    query_string: bytes,
+    headers: Headers,
+    payload_hash: str,
+) -> None:
+    """As ``verify``, for an S3 request whose body is streamed to the operation unread:
+    the signature is checked over the payload hash the request declares
+    (``X-Amz-Content-SHA256``: a hex SHA-256, ``UNSIGNED-PAYLOAD``, ``STREAMING-...``),
+    and the body against that declaration as it is read (``altus.api.payload``)."""
+    if not _holds(signed, secret, method, raw_path, query_string, headers, payload_hash, True):
+        raise InvalidSignature(_SIGNATURE_MISMATCH)
+
+
+def _holds(
+    signed: Signed,
+    secret: str,
+    method: str,
+    raw_path: bytes,
+    query_string: bytes,
+    headers: Headers,
+    payload_hash: str,
+    s3: bool,
+) -> bool:
+    if "host" not in signed.signed_headers:
+        return False
+    key = signing_key(secret, signed.date, signed.region, signed.service)
+    canonical = canonical_request(
+        signed, method, raw_path, query_string, headers, payload_hash, s3=s3
+    )
+    expected = signature(key, string_to_sign(signed, canonical))
+    return hmac.compare_digest(expected.encode(), signed.signature.encode("utf-8", "replace"))
+
+
+def scope_of(signed: Signed) -> str:
+    return f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
 
 
 def _payload_hashes(signed: Signed, headers: Headers, body: bytes, *, s3: bool) -> list[str]:
@@ -340,7 +373,7 @@ def canonical_headers(names: Sequence[str], headers: Headers) -> str:
 
 
 def string_to_sign(signed: Signed, canonical: str) -> str:
-    scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
+    scope = scope_of(signed)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return f"{ALGORITHM}\n{signed.amz_date}\n{scope}\n{digest}"
 

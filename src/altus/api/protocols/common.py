@@ -17,6 +17,7 @@ from typing import Any
 from starlette.requests import Request
 
 from altus.api.errors import RequestTooLarge
+from altus.api.payload import Payload, is_streaming, rules_of
 from altus.api.validate import Lazy
 
 _HEADERS = "altus.headers"
@@ -74,18 +75,49 @@ def _too_large(limit: int, operation: str) -> RequestTooLarge:
 
 
 class Body(Lazy):
-    """A blob payload (Lambda's Invoke payload, later an S3 object), handed to the
-    operation unread: it decides the limit, and may stream it."""
+    """A blob payload (Lambda's Invoke payload, an S3 object), handed to the operation
+    unread: it decides the limit, and may stream it. What it reads is the payload with its
+    wire form taken off and checked (``altus.api.payload``: aws-chunked, checksums,
+    Content-MD5); ``checksums`` holds the verified checksums once it has ended."""
 
     def __init__(self, request: Request) -> None:
         self._request = request
+        headers = header_map(request)
+        self._payload = Payload(headers, rules_of(request.scope))
+        self._plain = not (
+            is_streaming(headers.get("x-amz-content-sha256"))
+            or "aws-chunked" in headers.get("content-encoding", "")
+            or "content-md5" in headers
+            or self._payload.rules.sha256 is not None
+            or any(name.startswith("x-amz-checksum-") for name in headers)
+        )
+
+    @property
+    def checksums(self) -> dict[str, str]:
+        """Upper-case algorithm -> base64 value, each verified (after the stream ends)."""
+        return self._payload.checksums
+
+    @property
+    def content_md5_verified(self) -> bool:
+        return self._payload.content_md5_verified
 
     async def read(self, limit: int, operation: str) -> bytes:
         """All of it; RequestTooLarge past ``limit`` bytes (worded for ``operation``)."""
-        return await read_body(self._request, limit, operation)
+        if self._plain:
+            return await read_body(self._request, limit, operation)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit, operation)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def stream(self) -> AsyncIterator[bytes]:
-        return self._request.stream()
+        if self._plain:
+            return self._request.stream()
+        return self._payload.stream(self._request.stream())
 
 
 def _refuse_constant(name: str) -> Any:

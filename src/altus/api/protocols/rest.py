@@ -114,7 +114,13 @@ class Router:
 
     def __init__(self, model: Any) -> None:
         by_method: dict[str, list[_Template]] = {}
-        for name in model.operation_names:
+        # Where a deprecated operation and its successor share a URI (S3's
+        # PutBucketNotification and PutBucketNotificationConfiguration), the successor
+        # is tried first: the sort below keeps this order among equals.
+        names = sorted(
+            model.operation_names, key=lambda n: bool(model.operation_model(n).deprecated)
+        )
+        for name in names:
             operation = model.operation_model(name)
             http = operation.http
             template = _compile(name, http["method"], http["requestUri"], operation.input_shape)
@@ -336,6 +342,10 @@ def bound_output(
 
 _ROUTE = "altus.route"
 
+#: An output key that sets the response's status where the model has no ``statusCode``
+#: member for it (S3's 206 for a ranged GetObject).
+STATUS = "altus.status"
+
 
 class RestProtocol(WireProtocol):
     """What rest-json and rest-xml do alike: routing, reading a request's members, and the
@@ -417,6 +427,8 @@ class RestProtocol(WireProtocol):
         if shape is not None:
             status, bound, body = bound_output(shape, output, status)
             headers.update(bound)
+            body.pop(STATUS, None)
+        status = int(output.get(STATUS, status))
         headers.update(call.response_headers)
         return shape, status, headers, body
 
@@ -431,8 +443,10 @@ def raw_payload(shape: Any, value: Any, status: int, headers: dict[str, str]) ->
     payload, as the body; a blob's Content-Type is what the operation said, if it did."""
     if shape.type_name == "string":
         return Response(str(value).encode(), status, headers, media_type="text/plain")
-    media = headers.pop("Content-Type", None) or headers.pop("content-type", None)
-    media = media or "application/octet-stream"
+    # A Content-Type the operation gave is sent as it is (S3's stored one: no charset
+    # added to a text type).
+    given = headers.get("Content-Type") or headers.get("content-type")
+    media = None if given else "application/octet-stream"
     if not isinstance(value, (bytes, bytearray, memoryview)):
         return ChunkedResponse(value, status, headers, media_type=media)
     return Response(bytes(value), status, headers, media_type=media)

@@ -1,0 +1,211 @@
+"""The notification worker: sends what the outbox holds, deletes each row once its
+destination has it, retries a transient failure with back-off, and drops (with a log
+line) what no retry can mend.
+
+Rows are written with the object change that caused them (``altus.s3.store``), added
+here after that commit, and loaded again at start: a crash loses none (a destination
+may get one twice, as S3's at-least-once delivery allows).
+
+Destinations, found in the targets registry when a delivery is made (Lambda is built
+after S3):
+
+- ``lambda``: an Event invoke as ``s3.amazonaws.com`` for the bucket's ARN, allowed only
+  by the function's resource policy (``aws lambda add-permission --principal
+  s3.amazonaws.com --source-arn arn:aws:s3:::<bucket>``); refused, it is dropped;
+- ``sqs`` / ``sns``: the queue's or topic's ``deliver``;
+- ``events``: the default bus's ``deliver`` with the whole EventBridge event; where no
+  EventBridge service runs, dropped with a log line.
+
+Retries: 1 s after the first failure, doubling to a minute, 30 attempts in all (about
+20 minutes), then dropped and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import heapq
+import logging
+from collections.abc import Iterable
+
+from altus.clock import Clock
+from altus.errors import AltusError
+from altus.s3.model import Outgoing
+from altus.s3.store import ObjectStore
+from altus.targets import ServiceInvocable, TargetRegistry
+
+log = logging.getLogger(__name__)
+
+SERVICE_PRINCIPAL = "s3.amazonaws.com"
+CONCURRENCY = 16
+MAX_ATTEMPTS = 30
+FIRST_DELAY_S = 1.0
+MAX_DELAY_S = 60.0
+
+
+def retry_delay(attempts: int) -> float | None:
+    """Seconds before the next attempt after ``attempts`` failed ones; None: give up."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return float(min(FIRST_DELAY_S * 2 ** (attempts - 1), MAX_DELAY_S))
+
+
+class Undeliverable(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+def _permanent(error: AltusError) -> bool:
+    return 400 <= error.status < 500 and error.status != 429 and "Throttl" not in error.code
+
+
+class Outbox:
+    def __init__(
+        self, store: ObjectStore, clock: Clock, targets: TargetRegistry, account_id: str
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._targets = targets
+        self._account_id = account_id
+        self._pending: dict[int, Outgoing] = {}
+        self._heap: list[tuple[int, int]] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._worker: asyncio.Task[None] | None = None
+        #: Counts, for tests and the log.
+        self.delivered = 0
+        self.abandoned = 0
+        self.retried = 0
+
+    def add(self, items: Iterable[Outgoing]) -> None:
+        """Rows now committed: due."""
+        for item in items:
+            self._pending[item.seq] = item
+            heapq.heappush(self._heap, (item.due_ms, item.seq))
+        self._wake.set()
+
+    def forget_bucket(self, bucket: str) -> None:
+        for seq in [s for s, item in self._pending.items() if item.bucket == bucket]:
+            del self._pending[seq]
+
+    def pending(self) -> list[Outgoing]:
+        return sorted(self._pending.values(), key=lambda item: item.seq)
+
+    # --- life ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._worker = asyncio.get_running_loop().create_task(self._run())
+
+    def interrupt(self) -> None:
+        self._closing = True
+        self._wake.set()
+
+    async def close(self) -> None:
+        self.interrupt()
+        tasks = [*self._running, *([self._worker] if self._worker else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _run(self) -> None:
+        while not self._closing:
+            self._wake.clear()
+            now = int(self._clock.now() * 1000)
+            while self._heap and self._heap[0][0] <= now and len(self._running) < CONCURRENCY:
+                due, seq = heapq.heappop(self._heap)
+                item = self._pending.get(seq)
+                if item is None or item.due_ms != due:
+                    continue
+                task = asyncio.get_running_loop().create_task(self._attempt(item))
+                self._running.add(task)
+                task.add_done_callback(self._finished)
+            timeout: float | None = None
+            if self._heap and len(self._running) < CONCURRENCY:
+                timeout = max(self._heap[0][0] - now, 0) / 1000
+            await self._clock.wait(self._wake, timeout)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("an S3 notification attempt failed", exc_info=task.exception())
+
+    # --- one attempt -----------------------------------------------------------------------
+
+    async def _attempt(self, item: Outgoing) -> None:
+        try:
+            await self._send(item)
+        except Undeliverable as failure:
+            await self._failed(item, failure)
+            return
+        except Exception as error:  # a bug in a sender: retried like any failure
+            log.exception("sending S3 notification %d failed unexpectedly", item.seq)
+            await self._failed(item, Undeliverable(repr(error)))
+            return
+        self.delivered += 1
+        await self._end(item)
+
+    async def _send(self, item: Outgoing) -> None:
+        found = self._targets.find(item.kind)
+        if item.kind == "events" and found is None:
+            raise Undeliverable("no EventBridge service runs here", permanent=True)
+        if found is None:
+            raise Undeliverable(f"the {item.kind} service is not running here")
+        try:
+            if item.kind == "lambda":
+                if not hasattr(found, "invoke_as_service"):
+                    raise Undeliverable("the Lambda service cannot be invoked by services")
+                invoker: ServiceInvocable = found  # type: ignore[assignment]
+                await invoker.invoke_as_service(
+                    SERVICE_PRINCIPAL,
+                    f"arn:aws:s3:::{item.bucket}",
+                    self._account_id,
+                    item.arn,
+                    item.body,
+                )
+            else:
+                await found.deliver(item.arn, item.body)
+        except AltusError as error:
+            raise Undeliverable(
+                f"{error.code}: {error.message}", permanent=_permanent(error)
+            ) from None
+
+    async def _failed(self, item: Outgoing, failure: Undeliverable) -> None:
+        attempts = item.attempts + 1
+        delay = None if failure.permanent else retry_delay(attempts)
+        if delay is None:
+            self.abandoned += 1
+            log.warning(
+                "dropped the S3 notification of bucket %s to %s after %d attempts: %s",
+                item.bucket,
+                item.arn,
+                attempts,
+                failure.message,
+            )
+            await self._end(item)
+            return
+        self.retried += 1
+        again = dataclasses.replace(
+            item, attempts=attempts, due_ms=int(self._clock.now() * 1000 + delay * 1000)
+        )
+        try:
+            await self._store.retry_outgoing(again)
+        except Exception:
+            log.warning("could not record a retry of S3 notification %d", item.seq)
+        if item.seq in self._pending:
+            self._pending[item.seq] = again
+            heapq.heappush(self._heap, (again.due_ms, again.seq))
+            self._wake.set()
+
+    async def _end(self, item: Outgoing) -> None:
+        self._pending.pop(item.seq, None)
+        try:
+            await self._store.drop_outgoing(item.seq)
+        except Exception:
+            log.warning("could not delete the sent S3 notification %d", item.seq)
