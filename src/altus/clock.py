@@ -38,6 +38,9 @@ class SystemClock:
 
     async def wait(self, event: asyncio.Event, timeout: float | None) -> bool:
         if timeout is not None and timeout <= 0:
+            # Yield all the same: a loop waiting on a deadline already past must not
+            # keep the event loop from everything else.
+            await asyncio.sleep(0)
             return event.is_set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
@@ -63,7 +66,8 @@ class FakeClock:
         if event.is_set():
             return True
         if timeout is not None and timeout <= 0:
-            return False
+            await asyncio.sleep(0)  # as SystemClock: a past deadline still yields
+            return event.is_set()
         deadline: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if timeout is not None:
             heapq.heappush(self._waiters, (self._now + timeout, next(self._order), deadline))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import heapq
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -32,6 +33,13 @@ log = logging.getLogger(__name__)
 
 #: Attempts running at once.
 CONCURRENCY = 64
+#: Attempts running at once for one subscription: a slow endpoint with many messages due
+#: holds at most this many of the slots, and the others' deliveries go on.
+PER_SUBSCRIPTION = 16
+#: A dead-letter queue that cannot take a message now is tried again this often, until
+#: the message is as old as a queue could keep it (SQS's longest retention).
+DEAD_LETTER_RETRY_S = 60.0
+DEAD_LETTER_HORIZON_MS = 14 * 24 * 3600 * 1000
 
 
 class Undeliverable(Exception):
@@ -58,7 +66,9 @@ class Sender(Protocol):
         ...
 
     async def give_up(self, delivery: Delivery, message: Message, why: str) -> None:
-        """The delivery is abandoned: send it to the dead-letter queue, or log it."""
+        """The delivery is abandoned: send it to the dead-letter queue, or log it.
+        Raises Undeliverable where the dead-letter queue cannot take it (``permanent``:
+        it never will)."""
         ...
 
 
@@ -79,6 +89,10 @@ class Deliveries:
         self._holders: dict[tuple[str, str], int] = {}
         self._waiting: dict[tuple[str, str], list[int]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        #: Attempts under way per subscription, and the due deliveries held back while
+        #: their subscription has PER_SUBSCRIPTION running.
+        self._busy: dict[str, int] = {}
+        self._held: dict[str, list[tuple[int, int]]] = {}
         self._wake = asyncio.Event()
         self._closing = False
         self._worker: asyncio.Task[None] | None = None
@@ -169,12 +183,27 @@ class Deliveries:
                     if seq not in waiting:
                         heapq.heappush(waiting, seq)
                     continue
+            subscription = delivery.subscription
+            if self._busy.get(subscription, 0) >= PER_SUBSCRIPTION:
+                heapq.heappush(self._held.setdefault(subscription, []), (due, seq))
+                continue
+            self._busy[subscription] = self._busy.get(subscription, 0) + 1
             task = asyncio.get_running_loop().create_task(self._attempt(delivery))
             self._running.add(task)
-            task.add_done_callback(self._finished)
+            task.add_done_callback(functools.partial(self._finished, subscription=subscription))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, task: asyncio.Task[None], subscription: str) -> None:
         self._running.discard(task)
+        busy = self._busy.get(subscription, 1) - 1
+        if busy:
+            self._busy[subscription] = busy
+        else:
+            self._busy.pop(subscription, None)
+        held = self._held.get(subscription)
+        if held:
+            heapq.heappush(self._heap, heapq.heappop(held))
+            if not held:
+                del self._held[subscription]
         self._wake.set()
         if not task.cancelled() and task.exception() is not None:
             log.warning("an SNS delivery attempt failed", exc_info=task.exception())
@@ -225,14 +254,25 @@ class Deliveries:
         retry = delivery.attempts + 1
         delay = None if failure.permanent else self._sender.retry_delay(delivery, message, retry)
         if delay is None:
-            self.abandoned += 1
             try:
                 await self._sender.give_up(delivery, message, failure.message)
+            except Undeliverable as refused:
+                # The dead-letter queue cannot take it now: kept, and tried again later
+                # (the endpoint first, then the queue), unless no retry can mend it.
+                age = int(self._clock.now() * 1000) - message.timestamp_ms
+                if not refused.permanent and age < DEAD_LETTER_HORIZON_MS:
+                    await self._again(delivery, retry, DEAD_LETTER_RETRY_S)
+                    return
             except Exception:
                 log.warning("giving up SNS delivery %d failed", delivery.seq, exc_info=True)
+            self.abandoned += 1
             await self._end(delivery)
             return
         self.retried += 1
+        await self._again(delivery, retry, delay)
+
+    async def _again(self, delivery: Delivery, retry: int, delay: float) -> None:
+        """Try the delivery again in ``delay`` seconds (written first, where it can be)."""
         due = int(self._clock.now() * 1000 + delay * 1000)
         again = dataclasses.replace(delivery, attempts=retry, due_ms=due)
 

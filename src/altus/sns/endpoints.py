@@ -214,3 +214,4 @@ class Endpoints:
                 arn.resource if arn else target,
                 failure.message,
             )
+            raise
