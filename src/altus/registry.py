@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from altus.api.spec import ServiceSpec
 from altus.awslambda.spec import SPEC as LAMBDA
+from altus.eventbridge.spec import SPEC as EVENTBRIDGE
 from altus.iam.spec import SPEC as IAM
 from altus.kinesis.spec import SPEC as KINESIS
 from altus.logs.spec import SPEC as LOGS
 from altus.queues.spec import SPEC as SQS
 from altus.s3.spec import SPEC as S3
+from altus.scheduler.spec import SPEC as SCHEDULER
 from altus.secretsmanager.spec import SPEC as SECRETSMANAGER
 from altus.sns.spec import SPEC as SNS
 from altus.ssm.spec import SPEC as SSM
@@ -30,5 +32,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     SECRETSMANAGER,
     SSM,
     LAMBDA,
+    EVENTBRIDGE,
     STS,
+    SCHEDULER,
 )

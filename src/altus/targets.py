@@ -6,8 +6,8 @@ not by a branch in the sender.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 
 class Target(Protocol):
@@ -31,6 +31,18 @@ class ServiceInvocable(Protocol):
         (an ``AltusError``: AccessDenied, ResourceNotFound) unless the function's
         resource policy lets that service invoke it for that source, as on AWS.
         Durable once it returns."""
+        ...
+
+
+@runtime_checkable
+class PolicySource(Protocol):
+    """A target whose resources carry their own access policies (a queue's ``Policy``
+    attribute, a topic's): what a service pushing to them as a role reads, since such a
+    policy may allow the role where its own policies do not."""
+
+    def resource_policies(self, arn: str) -> Sequence[Mapping[str, Any]]:
+        """The policies of the resource ``arn`` names, as the authoriser reads resource
+        policies; none for a resource without one, or no such resource."""
         ...
 
 

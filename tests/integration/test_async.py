@@ -482,8 +482,9 @@ def test_altus_queue_commands(server, sink):
             if r["FunctionName"] == "cli-parked"
         ]
     )
-    assert "Altus has no Amazon EventBridge event buses" in parked[0]["LastError"]
-    assert parked[0]["Attempts"] == 1  # cannot succeed: parked at once
+    assert "Event bus x does not exist." in parked[0]["LastError"]
+    # A bus that does not exist (yet): tried as often as a missing queue, then parked.
+    assert parked[0]["Attempts"] == 8
 
     def altus(*args: str) -> str:
         done = subprocess.run(

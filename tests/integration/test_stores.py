@@ -1151,6 +1151,72 @@ async def test_sns_store(database: Database) -> None:
     assert snapshot.messages == [] and snapshot.dedups == []
 
 
+# --- EventBridge ---------------------------------------------------------------------------------
+
+
+async def test_eventbridge_store(database: Database) -> None:
+    from altus.eventbridge.model import (
+        AddEvent,
+        Bus,
+        DropBus,
+        DropDelivery,
+        DropRule,
+        PutBus,
+        PutDelivery,
+        PutRule,
+        Rule,
+        SetFire,
+        StoredEvent,
+    )
+    from altus.eventbridge.model import Delivery as EbDelivery
+    from altus.eventbridge.sql_store import SCHEMA as EVENTBRIDGE
+    from altus.eventbridge.sql_store import SqlEventStore
+
+    database.migrate([EVENTBRIDGE])
+    store = SqlEventStore(database)
+    bus = Bus("orders", "d", '{"Statement":[]}', (("k", "v"),), 1, 2)
+    target = {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:000000000000:q", "Input": "{}"}
+    rule = Rule("orders", "r", '{"source":["a"]}', None, "ENABLED", "x", None, (), (target,), 3)
+    tick = Rule("default", "tick", None, "rate(1 minute)", "ENABLED", next_fire_ms=60_000)
+    event = StoredEvent("k-1", '{"id":"e"}', 10)
+    first = EbDelivery(1, "k-1", "arn:rule", "q", target["Arn"], None, due_ms=10)
+    second = EbDelivery(
+        2, "k-1", "arn:rule", "f", "arn:fn", "{}", "arn:role", "arn:dlq", 3, 60, "g"
+    )
+    results = await store.apply(
+        [
+            [PutBus(Bus("default")), PutBus(bus), PutRule(rule), PutRule(tick)],
+            [AddEvent(event, (first, second))],
+            # An event key already stored: this plan alone is left out.
+            [AddEvent(event, (EbDelivery(3, "k-1", "a", "b", "c", None),))],
+            # An event nothing matched writes nothing.
+            [AddEvent(StoredEvent("k-2", "{}", 1), ())],
+        ]
+    )
+    assert results[:2] == [None, None] and results[2] is not None and results[3] is None
+    snapshot = await store.load()
+    assert snapshot.buses == [Bus("default"), bus] or snapshot.buses == [bus, Bus("default")]
+    assert sorted(snapshot.rules, key=lambda r: r.name) == [rule, tick]
+    assert snapshot.events == [event] and snapshot.deliveries == [first, second]
+
+    # A retry; a fire's next time alone; the last delivery's end takes its event.
+    retried = EbDelivery(1, "k-1", "arn:rule", "q", target["Arn"], None, attempts=2, due_ms=99)
+    assert await store.apply([[PutDelivery(retried), SetFire("default", "tick", 120_000)]]) == [
+        None
+    ]
+    snapshot = await store.load()
+    assert snapshot.deliveries == [retried, second]
+    assert [r.next_fire_ms for r in snapshot.rules if r.name == "tick"] == [120_000]
+    await store.apply([[DropDelivery(1)], [DropDelivery(2)]])
+    snapshot = await store.load()
+    assert snapshot.deliveries == [] and snapshot.events == []
+
+    # A rule's drop; a bus's drop takes its rules.
+    await store.apply([[DropRule("default", "tick")], [DropBus("orders")]])
+    snapshot = await store.load()
+    assert snapshot.rules == [] and snapshot.buses == [Bus("default")]
+
+
 # --- S3 objects -------------------------------------------------------------------------------
 
 
@@ -1319,3 +1385,55 @@ async def test_s3_store_races_identity_and_paging(database: Database) -> None:
             break
         key_marker, id_marker = found_page[1].key, found_page[1].upload_id
     assert seen == [f"up{n}" for n in range(5)]
+
+
+# --- EventBridge Scheduler ---------------------------------------------------------------------
+
+
+async def test_scheduler_store(database: Database) -> None:
+    from altus.scheduler import model as sc
+    from altus.scheduler.sql_store import SCHEMA as SCHEDULER
+    from altus.scheduler.sql_store import SqlScheduleStore
+
+    database.migrate([SCHEDULER])
+    store = SqlScheduleStore(database)
+    assert (await store.load()).groups == []
+    default = sc.Group("default", 1, 1)
+    team = sc.Group("team", 2, 3, (("k", "v"),), "token")
+    target = {"Arn": "arn:aws:sqs:us-east-1:1:q", "RoleArn": "arn:aws:iam::1:role/r"}
+    config = {"ScheduleExpression": "rate(1 hour)", "Target": target, "State": "ENABLED"}
+    first = sc.Schedule("team", "a", config, 10, 10, 10, 3_600_010, 3_600_500, "t")
+    other = sc.Schedule("default", "b", config, 11, 11, 11)
+    await store.apply([sc.PutGroup(default), sc.PutGroup(team), sc.PutSchedule(first)])
+    await store.apply([sc.PutSchedule(other)])
+    loaded = await store.load()
+    assert loaded.groups == [default, team]
+    assert loaded.schedules == [other, first]
+
+    # A fire: the delivery and the schedule's next time in one plan.
+    fired = sc.Delivery(7, "arn:s", target, 3_600_010, "exec", 3_600_600, 3_600_600)
+    advanced = dataclasses.replace(first, due_ms=7_200_010, fire_ms=7_200_010)
+    await store.apply([sc.PutDelivery(fired), sc.PutSchedule(advanced)])
+    loaded = await store.load()
+    assert loaded.deliveries == [fired] and advanced in loaded.schedules
+
+    # A plan that fails writes nothing of itself.
+    class Broken:
+        pass
+
+    with pytest.raises(Exception):  # noqa: B017 - any store error
+        await store.apply([sc.DropSchedule("team", "a"), sc.PutDelivery(Broken())])  # type: ignore[arg-type]
+    assert advanced in (await store.load()).schedules
+
+    retried = dataclasses.replace(fired, attempts=2, due_ms=3_700_000)
+    await store.apply([sc.PutDelivery(retried)])
+    assert (await store.load()).deliveries == [retried]
+
+    # Dropping a group drops its schedules, not deliveries already fired.
+    await store.apply([sc.DropGroup("team")])
+    loaded = await store.load()
+    assert loaded.groups == [default] and loaded.schedules == [other]
+    assert loaded.deliveries == [retried]
+    await store.apply([sc.DropDelivery(7), sc.DropSchedule("default", "b"), sc.DropDelivery(99)])
+    loaded = await store.load()
+    assert loaded.deliveries == [] and loaded.schedules == []

@@ -3,10 +3,12 @@
 A target is named as Lambda names it, by ARN, and reached through the registry of
 targets (``altus.targets``): a function (the record becomes an Event invoke of it), a
 queue (the SQS-compatible queues), a topic (a Publish to it), and whatever other service
-registers for its ARNs. An http(s) URL, an Altus extension, receives the record as a
-signed POST. An ARN of a service that has not registered (EventBridge buses and S3
-buckets, which Lambda accepts in configurations) cannot receive anything: the record is
-parked at once with that reason, for an operator to see.
+registers for its ARNs; an event bus gets the record as Lambda sends it there, as the
+``detail`` of an event from ``lambda`` (``Lambda Function Invocation Result - Success``
+or ``- Failure``). An http(s) URL, an Altus extension, receives the record as a signed
+POST. An ARN of a service that has not registered (S3 buckets, which Lambda accepts in
+configurations) cannot receive anything: the record is parked at once with that reason,
+for an operator to see.
 
 ``send`` either hands the record over or raises ``DeliveryFailed``; retrying and parking
 are the caller's.
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from altus.arns import parse_arn
@@ -53,6 +57,26 @@ def signature(key: bytes, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+def _as_event(record: OutboxRecord, account: str, region: str) -> str:
+    """A destination record as the event Lambda puts on a bus for it."""
+    detail = json.loads(record.body)
+    function = (detail.get("requestContext") or {}).get("functionArn")
+    outcome = "Success" if record.kind == "OnSuccess" else "Failure"
+    return json.dumps(
+        {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": f"Lambda Function Invocation Result - {outcome}",
+            "source": "lambda",
+            "account": account,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": region,
+            "resources": [function] if function else [],
+            "detail": detail,
+        }
+    )
+
+
 class Targets:
     def __init__(
         self, registry: TargetRegistry, webhook_key: bytes, http: httpx.AsyncClient | None = None
@@ -81,8 +105,12 @@ class Targets:
             raise DeliveryFailed(
                 f"Altus has no {kind}: {target} cannot receive the record", permanent=True
             )
+        assert arn is not None  # found by its service
+        body = record.body
+        if arn.service == "events":
+            body = _as_event(record, arn.account, arn.region)
         try:
-            await found.deliver(target, record.body, record.attributes or None)
+            await found.deliver(target, body, record.attributes or None)
         except AltusError as error:
             raise DeliveryFailed(f"{target}: {error.message}") from None
 
