@@ -7,6 +7,7 @@ machine far better than absolute times.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import http.client
@@ -21,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = "arn:aws:iam::000000000000:role/bench"
@@ -241,3 +243,43 @@ def heavy_package(handler: str) -> bytes:
             if entry.parts[0] != ".." and "__pycache__" not in entry.parts and path.is_file():
                 files[entry.as_posix()] = path.read_bytes()
     return zip_files(files)
+
+
+class Conn:
+    """One keep-alive connection speaking an awsJson protocol (unsigned: ``--auth open``)."""
+
+    def __init__(self, url: str, protocol: tuple[str, str]) -> None:
+        self.host, port = url.removeprefix("http://").split(":")
+        self.port = int(port)
+        self.prefix, self.content_type = protocol
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        data = json.dumps(body).encode()
+        self.writer.write(
+            (
+                f"POST / HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {self.content_type}"
+                f"\r\nX-Amz-Target: {self.prefix}{operation}\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n"
+            ).encode()
+            + data
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length)
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(f"{operation}: {payload.decode()}")
+        answer: dict[str, Any] = json.loads(payload) if payload else {}
+        return answer
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

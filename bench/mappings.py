@@ -51,7 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Http, altus_process, create_function, percentile
+from common import Conn, Http, altus_process, create_function, percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from altus.packaging import zip_files
@@ -93,46 +93,6 @@ TIMEOUT = 120.0
 
 
 # --- the source APIs, raw HTTP ------------------------------------------------------------
-
-
-class Conn:
-    """One keep-alive connection speaking an awsJson protocol (unsigned: ``--auth open``)."""
-
-    def __init__(self, url: str, protocol: tuple[str, str]) -> None:
-        self.host, port = url.removeprefix("http://").split(":")
-        self.port = int(port)
-        self.prefix, self.content_type = protocol
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        data = json.dumps(body).encode()
-        self.writer.write(
-            (
-                f"POST / HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {self.content_type}"
-                f"\r\nX-Amz-Target: {self.prefix}{operation}\r\n"
-                f"Content-Length: {len(data)}\r\n\r\n"
-            ).encode()
-            + data
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        payload = await self.reader.readexactly(length)
-        if not head.startswith(b"HTTP/1.1 200"):
-            raise RuntimeError(f"{operation}: {payload.decode()}")
-        answer: dict[str, Any] = json.loads(payload) if payload else {}
-        return answer
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
 
 
 async def fill_queue(url: str, queue_url: str, count: int, connections: int = 4) -> None:
