@@ -34,17 +34,15 @@ and ``RETRY_ATTEMPTS``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import hashlib
-import heapq
 import json
 import logging
 import random
 from collections.abc import Callable, Iterable
 
 from altus.arns import parse_arn
+from altus.engine.due import DueWorker
 from altus.eventbridge import retries
 from altus.eventbridge.model import Delivery, DropDelivery, PutDelivery, StoredEvent
 from altus.eventbridge.state import Core
@@ -77,7 +75,10 @@ def deduplication_id(envelope_id: str, rule_arn: str, target_id: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class Deliveries:
+class Deliveries(DueWorker[Delivery]):
+    _log = log
+    _crash_message = "an EventBridge delivery attempt failed"
+
     def __init__(
         self,
         core: Core,
@@ -86,6 +87,7 @@ class Deliveries:
         roles: RoleTrust | None = None,
         draw: Callable[[], float] = random.random,
     ) -> None:
+        super().__init__(core.clock, CONCURRENCY)
         self._core = core
         self._targets = targets
         self._identity = identity
@@ -95,14 +97,8 @@ class Deliveries:
         self.timeout = HANDOFF_TIMEOUT_S
         #: Failed bookkeeping writes in a row, by delivery (for their back-off).
         self._write_failures: dict[int, int] = {}
-        self._heap: list[tuple[int, int]] = []
-        self._pending: dict[int, Delivery] = {}
         self._events: dict[str, StoredEvent] = {}
         self._refs: dict[str, set[int]] = {}
-        self._running: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._worker: asyncio.Task[None] | None = None
         #: Counts, for tests and metrics: delivered, retried, given up, dead-lettered.
         self.delivered = 0
         self.retried = 0
@@ -115,13 +111,9 @@ class Deliveries:
         """Deliveries now written to the store: they are due."""
         for delivery in deliveries:
             self._events[event.id] = event
-            self._pending[delivery.seq] = delivery
             self._refs.setdefault(event.id, set()).add(delivery.seq)
-            heapq.heappush(self._heap, (delivery.due_ms, delivery.seq))
+            self._schedule(delivery)
         self._wake.set()
-
-    def pending(self) -> list[Delivery]:
-        return sorted(self._pending.values(), key=lambda d: d.seq)
 
     def _remove(self, seq: int) -> None:
         delivery = self._pending.pop(seq, None)
@@ -133,53 +125,6 @@ class Deliveries:
             if not refs:
                 del self._refs[delivery.event_id]
                 self._events.pop(delivery.event_id, None)
-
-    # --- life ----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._worker = asyncio.get_running_loop().create_task(self._run())
-
-    def interrupt(self) -> None:
-        self._closing = True
-        self._wake.set()
-
-    async def close(self) -> None:
-        """Stop; attempts under way are cut short (their rows stay: tried again after a
-        restart)."""
-        self.interrupt()
-        tasks = [*self._running, *([self._worker] if self._worker else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    async def _run(self) -> None:
-        clock = self._core.clock
-        while not self._closing:
-            self._wake.clear()
-            now = int(clock.now() * 1000)
-            self._start_due(now)
-            timeout: float | None = None
-            if self._heap and len(self._running) < CONCURRENCY:
-                timeout = max(self._heap[0][0] - now, 0) / 1000
-            await clock.wait(self._wake, timeout)
-
-    def _start_due(self, now: int) -> None:
-        while self._heap and self._heap[0][0] <= now and len(self._running) < CONCURRENCY:
-            due, seq = heapq.heappop(self._heap)
-            delivery = self._pending.get(seq)
-            if delivery is None or delivery.due_ms != due:
-                continue  # gone, or re-queued for another time
-            task = asyncio.get_running_loop().create_task(self._attempt(delivery))
-            self._running.add(task)
-            task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        self._wake.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("an EventBridge delivery attempt failed", exc_info=task.exception())
 
     # --- one attempt -----------------------------------------------------------------------
 
@@ -265,12 +210,6 @@ class Deliveries:
             await self._core.write([PutDelivery(again)], applied)
         except Exception:
             self._store_failed(delivery, "record a retry of")
-
-    def _requeue(self, delivery: Delivery) -> None:
-        if delivery.seq in self._pending:
-            self._pending[delivery.seq] = delivery
-            heapq.heappush(self._heap, (delivery.due_ms, delivery.seq))
-            self._wake.set()
 
     def _store_failed(self, delivery: Delivery, what: str) -> None:
         """Its bookkeeping was not written: the delivery stays as its row has it, and is

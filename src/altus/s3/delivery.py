@@ -22,14 +22,12 @@ Retries: 1 s after the first failure, doubling to a minute, 30 attempts in all (
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-import heapq
 import logging
 from collections.abc import Iterable
 
 from altus.clock import Clock
+from altus.engine.due import DueWorker
 from altus.errors import AltusError
 from altus.s3.model import Outgoing
 from altus.s3.store import ObjectStore
@@ -62,20 +60,17 @@ def _permanent(error: AltusError) -> bool:
     return 400 <= error.status < 500 and error.status != 429 and "Throttl" not in error.code
 
 
-class Outbox:
+class Outbox(DueWorker[Outgoing]):
+    _log = log
+    _crash_message = "an S3 notification attempt failed"
+
     def __init__(
         self, store: ObjectStore, clock: Clock, targets: TargetRegistry, account_id: str
     ) -> None:
+        super().__init__(clock, CONCURRENCY)
         self._store = store
-        self._clock = clock
         self._targets = targets
         self._account_id = account_id
-        self._pending: dict[int, Outgoing] = {}
-        self._heap: list[tuple[int, int]] = []
-        self._running: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._worker: asyncio.Task[None] | None = None
         #: Counts, for tests and the log.
         self.delivered = 0
         self.abandoned = 0
@@ -84,57 +79,12 @@ class Outbox:
     def add(self, items: Iterable[Outgoing]) -> None:
         """Rows now committed: due."""
         for item in items:
-            self._pending[item.seq] = item
-            heapq.heappush(self._heap, (item.due_ms, item.seq))
+            self._schedule(item)
         self._wake.set()
 
     def forget_bucket(self, bucket: str) -> None:
         for seq in [s for s, item in self._pending.items() if item.bucket == bucket]:
             del self._pending[seq]
-
-    def pending(self) -> list[Outgoing]:
-        return sorted(self._pending.values(), key=lambda item: item.seq)
-
-    # --- life ------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._worker = asyncio.get_running_loop().create_task(self._run())
-
-    def interrupt(self) -> None:
-        self._closing = True
-        self._wake.set()
-
-    async def close(self) -> None:
-        self.interrupt()
-        tasks = [*self._running, *([self._worker] if self._worker else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    async def _run(self) -> None:
-        while not self._closing:
-            self._wake.clear()
-            now = int(self._clock.now() * 1000)
-            while self._heap and self._heap[0][0] <= now and len(self._running) < CONCURRENCY:
-                due, seq = heapq.heappop(self._heap)
-                item = self._pending.get(seq)
-                if item is None or item.due_ms != due:
-                    continue
-                task = asyncio.get_running_loop().create_task(self._attempt(item))
-                self._running.add(task)
-                task.add_done_callback(self._finished)
-            timeout: float | None = None
-            if self._heap and len(self._running) < CONCURRENCY:
-                timeout = max(self._heap[0][0] - now, 0) / 1000
-            await self._clock.wait(self._wake, timeout)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        self._wake.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("an S3 notification attempt failed", exc_info=task.exception())
 
     # --- one attempt -----------------------------------------------------------------------
 
@@ -198,10 +148,7 @@ class Outbox:
             await self._store.retry_outgoing(again)
         except Exception:
             log.warning("could not record a retry of S3 notification %d", item.seq)
-        if item.seq in self._pending:
-            self._pending[item.seq] = again
-            heapq.heappush(self._heap, (again.due_ms, again.seq))
-            self._wake.set()
+        self._requeue(again)
 
     async def _end(self, item: Outgoing) -> None:
         self._pending.pop(item.seq, None)

@@ -37,14 +37,12 @@ to ``FAULT_RETRY_MAX_S``), never left waiting for a restart.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-import heapq
 import logging
 import random
 from collections.abc import Callable
 
+from altus.engine.due import DueWorker
 from altus.events.handoff import HandOffFailed, RoleTrust, hand_off
 from altus.identity.authenticator import Identity
 from altus.scheduler import payload, retries
@@ -62,7 +60,10 @@ HANDOFF_TIMEOUT_S = 30.0
 FAULT_RETRY_MAX_S = 60.0
 
 
-class Deliveries:
+class Deliveries(DueWorker[Delivery]):
+    _log = log
+    _crash_message = "a Scheduler delivery attempt failed"
+
     def __init__(
         self,
         core: Core,
@@ -71,6 +72,7 @@ class Deliveries:
         draw: Callable[[], float] = random.random,
         roles: RoleTrust | None = None,
     ) -> None:
+        super().__init__(core.clock, CONCURRENCY)
         self._core = core
         self._targets = targets
         self._identity = identity
@@ -79,12 +81,6 @@ class Deliveries:
         self.timeout = HANDOFF_TIMEOUT_S
         #: Faults in a row, by delivery seq (their back-off).
         self._faults: dict[int, int] = {}
-        self._heap: list[tuple[int, int]] = []
-        self._pending: dict[int, Delivery] = {}
-        self._running: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._worker: asyncio.Task[None] | None = None
         #: Counts, for tests and the log.
         self.delivered = 0
         self.retried = 0
@@ -93,60 +89,12 @@ class Deliveries:
 
     def add(self, delivery: Delivery) -> None:
         """A delivery now written to the store: due at its time."""
-        self._pending[delivery.seq] = delivery
-        heapq.heappush(self._heap, (delivery.due_ms, delivery.seq))
-        self._wake.set()
-
-    def pending(self) -> list[Delivery]:
-        return sorted(self._pending.values(), key=lambda d: d.seq)
-
-    # --- life ----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._worker = asyncio.get_running_loop().create_task(self._run())
-
-    def interrupt(self) -> None:
-        self._closing = True
-        self._wake.set()
-
-    async def close(self) -> None:
-        """Stop; attempts under way are cut short (their rows stay: tried again after a
-        restart)."""
-        self.interrupt()
-        tasks = [*self._running, *([self._worker] if self._worker else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    async def _run(self) -> None:
-        clock = self._core.clock
-        while not self._closing:
-            self._wake.clear()
-            now = self._core.now_ms()
-            while self._heap and self._heap[0][0] <= now and len(self._running) < CONCURRENCY:
-                due, seq = heapq.heappop(self._heap)
-                delivery = self._pending.get(seq)
-                if delivery is None or delivery.due_ms != due:
-                    continue  # gone, or re-queued for another time
-                task = asyncio.get_running_loop().create_task(self._guarded(delivery))
-                self._running.add(task)
-                task.add_done_callback(self._finished)
-            timeout: float | None = None
-            if self._heap and len(self._running) < CONCURRENCY:
-                timeout = max(self._heap[0][0] - now, 0) / 1000
-            await clock.wait(self._wake, timeout)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        self._wake.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("a Scheduler delivery attempt failed", exc_info=task.exception())
+        self._schedule(delivery)
 
     # --- one attempt -----------------------------------------------------------------------
 
-    async def _guarded(self, delivery: Delivery) -> None:
+    async def _task(self, delivery: Delivery) -> None:
+        """The attempt, guarded: a fault of Altus's own is retried after a back-off."""
         try:
             await self._attempt(delivery)
         except Exception as error:
@@ -167,12 +115,6 @@ class Deliveries:
             exc_info=error,
         )
         self._requeue(dataclasses.replace(delivery, due_ms=self._core.now_ms() + int(delay * 1000)))
-
-    def _requeue(self, delivery: Delivery) -> None:
-        if delivery.seq in self._pending:
-            self._pending[delivery.seq] = delivery
-            heapq.heappush(self._heap, (delivery.due_ms, delivery.seq))
-            self._wake.set()
 
     async def _attempt(self, delivery: Delivery) -> None:
         target = delivery.target

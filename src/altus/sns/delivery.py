@@ -17,16 +17,14 @@ at-least-once delivery allows).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-import functools
 import heapq
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol
 
 from altus.clock import Clock
+from altus.engine.due import DueWorker
 from altus.sns.model import Change, Delivery, DropDelivery, DropMessage, Message, PutDelivery
 
 log = logging.getLogger(__name__)
@@ -75,27 +73,24 @@ class Sender(Protocol):
 Write = Callable[[Sequence[Change], Callable[[], object]], Awaitable[object]]
 
 
-class Deliveries:
+class Deliveries(DueWorker[Delivery]):
+    _log = log
+    _crash_message = "an SNS delivery attempt failed"
+
     def __init__(self, sender: Sender, clock: Clock, write: Write) -> None:
+        super().__init__(clock, CONCURRENCY)
         self._sender = sender
-        self._clock = clock
         self._write = write
-        self._heap: list[tuple[int, int]] = []
-        self._pending: dict[int, Delivery] = {}
         self._messages: dict[str, Message] = {}
         #: Pending deliveries per message: the message is deleted with its last one.
         self._refs: dict[str, set[int]] = {}
         #: FIFO lanes: the delivery that holds each, and those waiting behind it.
         self._holders: dict[tuple[str, str], int] = {}
         self._waiting: dict[tuple[str, str], list[int]] = {}
-        self._running: set[asyncio.Task[None]] = set()
         #: Attempts under way per subscription, and the due deliveries held back while
         #: their subscription has PER_SUBSCRIPTION running.
         self._busy: dict[str, int] = {}
         self._held: dict[str, list[tuple[int, int]]] = {}
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._worker: asyncio.Task[None] | None = None
         #: Counts, for tests and the log: delivered, retried, given up.
         self.delivered = 0
         self.retried = 0
@@ -107,9 +102,8 @@ class Deliveries:
         """Deliveries now written to the store: they are due."""
         self._messages[message.id] = message
         for delivery in deliveries:
-            self._pending[delivery.seq] = delivery
             self._refs.setdefault(message.id, set()).add(delivery.seq)
-            heapq.heappush(self._heap, (delivery.due_ms, delivery.seq))
+            self._schedule(delivery)
         self._wake.set()
 
     def forget(self, subscriptions: set[str]) -> None:
@@ -117,9 +111,6 @@ class Deliveries:
         dropped them): memory follows."""
         for seq in [s for s, d in self._pending.items() if d.subscription in subscriptions]:
             self._remove(seq)
-
-    def pending(self) -> list[Delivery]:
-        return sorted(self._pending.values(), key=lambda d: d.seq)
 
     def _remove(self, seq: int) -> bool:
         """Forget a delivery; whether it was its message's last."""
@@ -137,63 +128,29 @@ class Deliveries:
                 last = True
         return last
 
-    # --- life ----------------------------------------------------------------------------
+    # --- the worker's hooks ---------------------------------------------------------------
 
-    def start(self) -> None:
-        self._worker = asyncio.get_running_loop().create_task(self._run())
+    def _admit(self, delivery: Delivery) -> bool:
+        """A FIFO lane's deliveries go one at a time (the others wait behind its holder),
+        and a subscription has at most PER_SUBSCRIPTION under way (the others are held)."""
+        seq = delivery.seq
+        lane = self._lane(delivery)
+        if lane is not None:
+            holder = self._holders.setdefault(lane, seq)
+            if holder != seq:
+                waiting = self._waiting.setdefault(lane, [])
+                if seq not in waiting:
+                    heapq.heappush(waiting, seq)
+                return False
+        subscription = delivery.subscription
+        if self._busy.get(subscription, 0) >= PER_SUBSCRIPTION:
+            heapq.heappush(self._held.setdefault(subscription, []), (delivery.due_ms, seq))
+            return False
+        self._busy[subscription] = self._busy.get(subscription, 0) + 1
+        return True
 
-    def interrupt(self) -> None:
-        self._closing = True
-        self._wake.set()
-
-    async def close(self) -> None:
-        """Stop; attempts under way are cut short (their rows stay: tried again after a
-        restart)."""
-        self.interrupt()
-        tasks = [*self._running, *([self._worker] if self._worker else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    # --- the worker ----------------------------------------------------------------------
-
-    async def _run(self) -> None:
-        while not self._closing:
-            self._wake.clear()
-            now = int(self._clock.now() * 1000)
-            self._start_due(now)
-            timeout: float | None = None
-            if self._heap and len(self._running) < CONCURRENCY:
-                timeout = max(self._heap[0][0] - now, 0) / 1000
-            await self._clock.wait(self._wake, timeout)
-
-    def _start_due(self, now: int) -> None:
-        while self._heap and self._heap[0][0] <= now and len(self._running) < CONCURRENCY:
-            due, seq = heapq.heappop(self._heap)
-            delivery = self._pending.get(seq)
-            if delivery is None or delivery.due_ms != due:
-                continue  # gone, or re-queued for another time
-            lane = self._lane(delivery)
-            if lane is not None:
-                holder = self._holders.setdefault(lane, seq)
-                if holder != seq:
-                    waiting = self._waiting.setdefault(lane, [])
-                    if seq not in waiting:
-                        heapq.heappush(waiting, seq)
-                    continue
-            subscription = delivery.subscription
-            if self._busy.get(subscription, 0) >= PER_SUBSCRIPTION:
-                heapq.heappush(self._held.setdefault(subscription, []), (due, seq))
-                continue
-            self._busy[subscription] = self._busy.get(subscription, 0) + 1
-            task = asyncio.get_running_loop().create_task(self._attempt(delivery))
-            self._running.add(task)
-            task.add_done_callback(functools.partial(self._finished, subscription=subscription))
-
-    def _finished(self, task: asyncio.Task[None], subscription: str) -> None:
-        self._running.discard(task)
+    def _released(self, delivery: Delivery) -> None:
+        subscription = delivery.subscription
         busy = self._busy.get(subscription, 1) - 1
         if busy:
             self._busy[subscription] = busy
@@ -201,12 +158,9 @@ class Deliveries:
             self._busy.pop(subscription, None)
         held = self._held.get(subscription)
         if held:
-            heapq.heappush(self._heap, heapq.heappop(held))
+            self._push(*heapq.heappop(held))
             if not held:
                 del self._held[subscription]
-        self._wake.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("an SNS delivery attempt failed", exc_info=task.exception())
 
     def _lane(self, delivery: Delivery) -> tuple[str, str] | None:
         message = self._messages.get(delivery.message_id)
@@ -228,7 +182,7 @@ class Deliveries:
             following = heapq.heappop(waiting)
             after = self._pending.get(following)
             if after is not None:
-                heapq.heappush(self._heap, (after.due_ms, following))
+                self._push(after.due_ms, following)
                 break
         if not waiting:
             self._waiting.pop(lane, None)
@@ -277,10 +231,7 @@ class Deliveries:
         again = dataclasses.replace(delivery, attempts=retry, due_ms=due)
 
         def applied() -> None:
-            if delivery.seq in self._pending:
-                self._pending[delivery.seq] = again
-                heapq.heappush(self._heap, (due, delivery.seq))
-                self._wake.set()
+            self._requeue(again)
 
         try:
             await self._write([PutDelivery(again)], applied)
