@@ -121,8 +121,24 @@ def test_put_events_needs_every_entrys_bus(server: Server) -> None:
             user.put_events(Entries=entries)
         assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
         assert bus_arn("secret") in refused.value.response["Error"]["Message"]
-    admin.put_rule(Name="r", EventBusName="secret", EventPattern='{"source": ["x"]}')
+    rule = admin.put_rule(Name="r", EventBusName="secret", EventPattern='{"source": ["x"]}')
     url, arn = queue(server, "secret-q")
+    # The queue lets the rule send to it (its own policy: a target without a role).
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule["RuleArn"]}},
+            }
+        ],
+    }
+    server.client("sqs").set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": json.dumps(policy)}
+    )
     admin.put_targets(Rule="r", EventBusName="secret", Targets=[{"Id": "q", "Arn": arn}])
     with pytest.raises(ClientError):
         user.put_events(Entries=[entry("open"), entry("secret", '{"smuggled": 2}')])

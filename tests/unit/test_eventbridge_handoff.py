@@ -46,17 +46,26 @@ class Recorder:
 
 
 class Stand:
-    """An identity that enforces, allowing what ``allowed`` lists."""
+    """An identity that enforces, allowing what ``allowed`` lists to roles, and every
+    service its pushes (the targets' own policies) but those ``refused`` lists."""
 
-    def __init__(self, allowed: set[str]) -> None:
+    def __init__(self, allowed: set[str], refused: frozenset[str] = frozenset()) -> None:
         self.enforcing = True
         self.allowed = allowed
+        self.refused = refused
         self.asked: list[tuple[str, str, str]] = []
 
     def authorize(self, principal: Principal, action: str, resource: str, *rest: Any) -> None:
         self.asked.append((principal.arn, action, resource))
         if action not in self.allowed:
             raise AccessDenied(f"User: {principal.arn} is not authorized to perform: {action}")
+
+    def authorize_service(
+        self, service: str, action: str, resource: str, *rest: Any, **kw: Any
+    ) -> None:
+        self.asked.append((service, action, resource))
+        if action in self.refused:
+            raise AccessDenied(f"The service {service} is not authorized to perform: {action}")
 
 
 def run(registry: TargetRegistry, identity: Any, **kwargs: Any) -> None:
@@ -217,3 +226,15 @@ def test_a_hung_target_times_out_retryably() -> None:
     with pytest.raises(HandOffFailed) as caught:
         run(registry, Stand(set()), target_arn="arn:aws:sns:us-east-1:000000000000:t", timeout=0.01)
     assert caught.value.code == "Timeout" and not caught.value.permanent
+
+
+def test_a_queue_takes_a_services_push_only_where_its_policy_allows_it() -> None:
+    registry, queues = TargetRegistry(), Recorder()
+    registry.register("sqs", queues)
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT.account_id}:q"
+    with pytest.raises(HandOffFailed) as refused:
+        run(registry, Stand(set(), frozenset({"sqs:SendMessage"})), target_arn=queue)
+    assert refused.value.code == "AccessDeniedException" and refused.value.permanent
+    assert queues.calls == []
+    run(registry, Stand(set()), target_arn=queue)
+    assert [call[0] for call in queues.calls] == ["deliver"]

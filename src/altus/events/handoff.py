@@ -20,9 +20,10 @@ By the ARN's service:
 With a role, where requests are authenticated, the role must exist and trust the service
 (``roles``: the IAM component, where the caller passes it) and the role's session must be
 allowed the target's action (``sqs:SendMessage``, ``sns:Publish``, ``events:PutEvents``,
-``states:StartExecution``) by its own policies or the target's; without one, queues,
-topics and buses take the record as the service's (Altus does not check a queue's or
-topic's policy for ``events.amazonaws.com``: docs/eventbridge.md).
+``states:StartExecution``) by its own policies or the target's. Without one, a queue or
+a topic takes the record as the service's only where its own policy allows the service,
+where requests are authenticated (``check_pushed``, which SNS and S3 use too); buses take
+it as they are.
 
 Failures are classified as AWS's retry policy does (EventBridge user guide, "Using
 dead-letter queues to process undelivered events"): only missing permissions and a
@@ -81,31 +82,6 @@ class _FifoQueues(Protocol):
         group_id: str,
         dedup_id: str | None,
     ) -> None: ...
-
-
-@runtime_checkable
-class _NamedPolicies(Protocol):
-    """The queue service's policies today: by queue name, from an ARN (until it is a
-    ``PolicySource``)."""
-
-    def name_of_arn(self, arn: str) -> str | None: ...
-
-    def policies(self, name: str) -> list[Mapping[str, Any]]: ...
-
-
-@runtime_checkable
-class _ArnPolicies(Protocol):
-    """The topic service's state: a topic's policies by its ARN."""
-
-    def policies(self, arn: str) -> list[Mapping[str, Any]]: ...
-
-
-@runtime_checkable
-class _TopicService(Protocol):
-    """The topic service's component, whose ``core`` holds its topics' policies (until
-    it is a ``PolicySource``)."""
-
-    core: Any
 
 
 class HandOffFailed(Exception):
@@ -234,7 +210,16 @@ async def _hand_off(
                 permanent=True,
             )
         principal = _session(role_arn, service_principal)
-        identity.authorize(principal, ACTIONS[kind], arn, _policies(target, kind, arn))
+        identity.authorize(principal, ACTIONS[kind], arn, _policies(target, arn))
+    if role_arn is None:
+        check_pushed(
+            identity,
+            targets,
+            service_principal=service_principal,
+            source_arn=source_arn,
+            source_account=account.account_id,
+            target_arn=arn,
+        )
     if kind == "lambda" and role_arn is None:
         if not isinstance(target, _Invocable):
             raise HandOffFailed(
@@ -269,24 +254,50 @@ def _session(role_arn: str, service_principal: str) -> Principal:
     return Principal(f"arn:{partition}:sts::{account}:assumed-role/{role}/{session}", "")
 
 
-def _policies(target: Target, kind: str, arn: str) -> Sequence[Mapping[str, Any]]:
-    """The target's own policies, where its service shows them (a queue's, a topic's):
-    they may allow the role too."""
+def _policies(target: Target, arn: str) -> Sequence[Mapping[str, Any]]:
+    """The target's own policies (a queue's, a topic's): they may allow the role, or the
+    service, too."""
     try:
-        if isinstance(target, PolicySource):
-            return list(target.resource_policies(arn))
-        if kind == "sqs" and isinstance(target, _NamedPolicies):
-            name = target.name_of_arn(arn)
-            return list(target.policies(name)) if name else []
-        if (
-            kind == "sns"
-            and isinstance(target, _TopicService)
-            and isinstance(target.core, _ArnPolicies)
-        ):
-            return list(target.core.policies(arn))
+        return list(target.resource_policies(arn)) if isinstance(target, PolicySource) else []
     except AltusError:
         return []
-    return []
+
+
+def check_pushed(
+    identity: Identity,
+    targets: TargetRegistry,
+    *,
+    service_principal: str,
+    source_arn: str,
+    source_account: str,
+    target_arn: str,
+) -> None:
+    """Where requests are authenticated (``--auth iam``), a queue or a topic takes what a
+    service sends as itself (SNS to a subscribed queue, S3's notifications, a rule's
+    target without a role) only where its own policy allows that service
+    (``sqs:SendMessage``, ``sns:Publish``, conditions read against ``aws:SourceArn`` and
+    ``aws:SourceAccount``), as on AWS. Raises HandOffFailed (permanent) otherwise; a
+    function's policy is Lambda's to check (``invoke_as_service``)."""
+    if not identity.enforcing:
+        return
+    parsed = parse_arn(target_arn)
+    kind = parsed.service if parsed is not None else ""
+    if kind not in ("sqs", "sns"):
+        return
+    target = targets.find(kind)
+    if target is None:
+        return  # the hand-off itself says the service is not here
+    try:
+        identity.authorize_service(
+            service_principal,
+            ACTIONS[kind],
+            target_arn,
+            _policies(target, target_arn),
+            source_arn=source_arn,
+            source_account=source_account,
+        )
+    except AltusError as refused:
+        raise HandOffFailed("AccessDeniedException", refused.message, permanent=True) from None
 
 
 def _category(code: str) -> str | None:

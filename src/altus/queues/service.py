@@ -181,6 +181,11 @@ class QueueService:
         """The queue named ``name``; QueueDoesNotExist if there is none."""
         return self._state(name).queue
 
+    def resource_policies(self, arn: str) -> list[Mapping[str, Any]]:
+        """``altus.targets.PolicySource``: the policies of the queue ``arn`` names."""
+        name = self.name_of_arn(arn)
+        return self.policies(name) if name is not None else []
+
     def policies(self, name: str) -> list[Mapping[str, Any]]:
         """The queue's own access policy (its ``Policy`` attribute), as the authoriser
         reads resource policies; none for a queue without one, or no such queue."""

@@ -117,7 +117,9 @@ class ObjectStorage:
         self.store: ObjectStore = store or SqlObjectStore(context.storage.database())
         self.files = ObjectFiles(context.settings.data_dir / "s3")
         self.buckets: dict[str, Bucket] = {}
-        self.outbox = Outbox(self.store, context.clock, context.targets, self.account.account_id)
+        self.outbox = Outbox(
+            self.store, context.clock, context.targets, self.account.account_id, context.identity
+        )
         self._seq = 0
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._users: dict[tuple[str, str], int] = {}

@@ -17,6 +17,8 @@ from typing import Any
 from altus.api.protocols.common import parse_json
 from altus.api.spec import Call, Members
 from altus.errors import AltusError
+from altus.events.handoff import HandOffFailed, check_pushed
+from altus.identity.errors import AccessDenied
 from altus.s3 import events, notifications
 from altus.s3.component import ObjectStorage
 from altus.s3.errors import (
@@ -149,7 +151,18 @@ async def put_bucket_notification_configuration(
             reason = f"The destination {_noun(destination.kind)} does not exist"
         else:
             try:
+                # Under --auth iam the destination's own policy must let S3 send to it.
+                check_pushed(
+                    s3.identity,
+                    s3.targets,
+                    service_principal="s3.amazonaws.com",
+                    source_arn=f"arn:aws:s3:::{bucket.name}",
+                    source_account=s3.account.account_id,
+                    target_arn=destination.arn,
+                )
                 await target.deliver(destination.arn, test)
+            except HandOffFailed:
+                reason = _reason(destination.kind, AccessDenied("refused"))
             except AltusError as error:
                 reason = _reason(destination.kind, error)
         if reason is not None:

@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from altus.clock import Clock
 from altus.engine.due import DueWorker
 from altus.errors import AltusError
+from altus.events.handoff import HandOffFailed, check_pushed
+from altus.identity.authenticator import Identity
 from altus.s3.model import Outgoing
 from altus.s3.store import ObjectStore
 from altus.targets import ServiceInvocable, TargetRegistry
@@ -65,12 +67,18 @@ class Outbox(DueWorker[Outgoing]):
     _crash_message = "an S3 notification attempt failed"
 
     def __init__(
-        self, store: ObjectStore, clock: Clock, targets: TargetRegistry, account_id: str
+        self,
+        store: ObjectStore,
+        clock: Clock,
+        targets: TargetRegistry,
+        account_id: str,
+        identity: Identity,
     ) -> None:
         super().__init__(clock, CONCURRENCY)
         self._store = store
         self._targets = targets
         self._account_id = account_id
+        self._identity = identity
         #: Counts, for tests and the log.
         self.delivered = 0
         self.abandoned = 0
@@ -120,7 +128,17 @@ class Outbox(DueWorker[Outgoing]):
                     item.body,
                 )
             else:
+                check_pushed(
+                    self._identity,
+                    self._targets,
+                    service_principal=SERVICE_PRINCIPAL,
+                    source_arn=f"arn:aws:s3:::{item.bucket}",
+                    source_account=self._account_id,
+                    target_arn=item.arn,
+                )
                 await found.deliver(item.arn, item.body)
+        except HandOffFailed as refused:
+            raise Undeliverable(f"{refused.code}: {refused.message}", permanent=True) from None
         except AltusError as error:
             raise Undeliverable(
                 f"{error.code}: {error.message}", permanent=_permanent(error)

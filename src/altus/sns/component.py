@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from altus.api.spec import Context
 from altus.sns import publishing
@@ -41,7 +42,7 @@ class Topics:
             base.rstrip("/"),
         )
         self.identity = context.identity
-        self.endpoints = Endpoints(self.core, context.targets)
+        self.endpoints = Endpoints(self.core, context.targets, context.identity)
         self.deliveries = Deliveries(self.endpoints, context.clock, self.core.write)
         self._sweeper: asyncio.Task[None] | None = None
         context.targets.register("sns", self)
@@ -117,6 +118,10 @@ class Topics:
         await core.write([DropDedups(now)], applied)
 
     # --- as a target -----------------------------------------------------------------------
+
+    def resource_policies(self, arn: str) -> list[Mapping[str, Any]]:
+        """``altus.targets.PolicySource``: the policies of the topic ``arn`` names."""
+        return self.core.policies(arn)
 
     async def deliver(
         self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from altus.arns import parse_arn
 from altus.errors import AltusError
+from altus.events.handoff import HandOffFailed, check_pushed
+from altus.identity.authenticator import Identity
 from altus.sns import envelopes, retries, subscription_attributes
 from altus.sns.delivery import Undeliverable
 from altus.sns.model import NOTIFICATION, UNSUBSCRIBE, Delivery, Message, Subscription
@@ -46,9 +48,10 @@ def _permanent(error: AltusError) -> bool:
 
 
 class Endpoints:
-    def __init__(self, core: Core, targets: TargetRegistry) -> None:
+    def __init__(self, core: Core, targets: TargetRegistry, identity: Identity) -> None:
         self._core = core
         self._targets = targets
+        self._identity = identity
         self._http: httpx.AsyncClient | None = None
 
     async def close(self) -> None:
@@ -116,6 +119,18 @@ class Endpoints:
         if queues is None:
             raise Undeliverable("the SQS service is not running here")
         body, attributes = self.queue_body(message, subscription)
+        try:
+            # Under --auth iam the queue's own policy must let SNS send to it.
+            check_pushed(
+                self._identity,
+                self._targets,
+                service_principal=SERVICE_PRINCIPAL,
+                source_arn=message.topic,
+                source_account=self._core.account.account_id,
+                target_arn=arn,
+            )
+        except HandOffFailed as refused:
+            raise Undeliverable(refused.message, permanent=True) from None
         try:
             if message.group_id is not None and arn.endswith(".fifo"):
                 fifo = getattr(queues, "deliver_fifo", None)
