@@ -211,7 +211,21 @@ def test_a_target_role_must_be_passed_and_trust_eventbridge(server: Server) -> N
     [message] = wait_until(lambda: sqs.receive_message(QueueUrl=url).get("Messages"))
     assert json.loads(message["Body"])["detail"] == {"n": 1}
 
-    # A role that does not trust EventBridge is not acted as: no permissions.
+    # A role that does not trust EventBridge is not acted as: no permissions. (The
+    # dead-letter queue's own policy lets EventBridge send to it, as AWS requires.)
+    dlq_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": dlq,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=dlq_url, Attributes={"Policy": json.dumps(dlq_policy)})
     admin.put_targets(
         Rule="by-role",
         Targets=[{"Id": "q", "Arn": arn, "RoleArn": untrusted, "DeadLetterConfig": {"Arn": dlq}}],

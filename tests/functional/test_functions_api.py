@@ -77,7 +77,13 @@ def test_create_returns_aws_shape_and_becomes_active(lam: Any) -> None:
     with urllib.request.urlopen(location) as download:
         assert download.read() == package
     # A presigned location: without its signature, or with another's, it is refused.
-    for forged in (location.split("?")[0], location[:-4] + "0000"):
+    base = location.split("?")[0]
+    for forged in (
+        base,
+        location[:-4] + "0000",
+        f"{base}?Expires={'9' * 5000}&Signature={'0' * 64}",
+        f"{base}?Expires=99999999999&Signature=%C3%A9",
+    ):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(forged)
         assert refused.value.code == 403

@@ -59,14 +59,17 @@ def make_queue(server: Server, name: str) -> tuple[str, str]:
     return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
 
 
-def allow(server: Server, url: str, arn: str, service: str, source: str) -> None:
-    """The queue's policy lets ``service`` send to it for ``source`` alone."""
+def allow(
+    server: Server, url: str, arn: str, service: str, source: str, *, everyone: bool = False
+) -> None:
+    """The queue's policy lets ``service`` (or, ``everyone``, ``{"AWS": "*"}``, as older
+    AWS examples grant SNS) send to it for ``source`` alone."""
     policy = {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Service": service},
+                "Principal": {"AWS": "*"} if everyone else {"Service": service},
                 "Action": "sqs:SendMessage",
                 "Resource": arn,
                 "Condition": {"ArnEquals": {"aws:SourceArn": source}},
@@ -104,6 +107,9 @@ def test_sns_sends_to_a_queue_only_where_its_policy_allows_the_topic(server: Ser
     allow(server, url, arn, "sns.amazonaws.com", topic)
     sns.publish(TopicArn=topic, Message="allowed")
     assert bodies(server, url, 1) == ["allowed"]
+    allow(server, url, arn, "sns.amazonaws.com", topic, everyone=True)
+    sns.publish(TopicArn=topic, Message="allowed to all")
+    assert bodies(server, url, 1) == ["allowed to all"]
 
 
 def test_s3_notifications_need_the_queues_policy(server: Server) -> None:

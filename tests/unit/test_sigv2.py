@@ -65,3 +65,23 @@ def test_a_session_token_is_signed() -> None:
 
 def test_a_sigv4_query_is_not_sigv2() -> None:
     assert sigv2.parse(b"X-Amz-Credential=a&X-Amz-Signature=b") is None
+
+
+def test_a_repeated_header_is_read_whole_not_one_value_of_it() -> None:
+    """A signature over one value of a header does not vouch for another sent beside it
+    (the operation reads the first)."""
+    url = urlsplit(_presign("put_object", {"Bucket": "b", "Key": "k", "ACL": "private"}))
+    query = url.query.encode()
+    presigned = sigv2.parse(query)
+    assert presigned is not None
+    signed = [(b"x-amz-acl", b"private")]
+    sigv2.verify(presigned, _SECRET, time.time(), "PUT", url.path.encode(), b"", signed)
+    smuggled = [(b"x-amz-acl", b"public-read"), (b"x-amz-acl", b"private")]
+    with pytest.raises(InvalidSignature):
+        sigv2.verify(presigned, _SECRET, time.time(), "PUT", url.path.encode(), b"", smuggled)
+
+
+def test_a_signature_that_is_not_ascii_is_refused_not_a_crash() -> None:
+    presigned = sigv2.PresignedV2("AKIDEXAMPLE", "é", int(time.time()) + 60, None)
+    with pytest.raises(InvalidSignature):
+        sigv2.verify(presigned, _SECRET, time.time(), "GET", b"/b/k", b"", [])

@@ -94,12 +94,17 @@ def _headers_from_query(scope: Scope) -> None:
         return
     present = {name.lower() for name, _ in scope["headers"]}
     added = []
-    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-        name = key.lower()
-        if (name.startswith("x-amz-") or name in ("content-type", "content-md5")) and (
-            name.encode("latin-1") not in present
+    # Decoded as Latin-1, each byte one character: encoded back, the bytes as sent.
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    for key, value in pairs:
+        name = key.lower().encode("latin-1")
+        text = name.decode("latin-1")
+        if (text.startswith("x-amz-") or text in ("content-type", "content-md5")) and (
+            name not in present
         ):
-            added.append((name.encode("latin-1"), value.encode("latin-1")))
+            # Only a name's first value: the one the signature is checked against.
+            present.add(name)
+            added.append((name, value.encode("latin-1")))
     if added:
         scope["headers"] = [*scope["headers"], *added]
 

@@ -38,7 +38,11 @@ class CodeUrls:
         return hmac.new(self._key, f"{digest}:{expires}".encode(), hashlib.sha256).hexdigest()
 
     def allows(self, digest: str, expires: str, signature: str) -> bool:
-        if not expires.isascii() or not expires.isdigit() or int(expires) < self._clock.now():
+        if not (expires.isascii() and expires.isdigit() and len(expires) <= 12):
+            return False
+        if len(signature) != 64 or not set(signature) <= _HEX:
+            return False
+        if int(expires) < self._clock.now():
             return False
         return hmac.compare_digest(self._sign(digest, int(expires)), signature)
 

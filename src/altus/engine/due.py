@@ -12,11 +12,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import heapq
 import itertools
 import logging
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from altus.clock import SYSTEM, Clock
 
@@ -66,6 +67,9 @@ class Due(Protocol):
 
 D = TypeVar("D", bound=Due)
 
+#: When an item whose attempt crashed is tried again.
+CRASHED_RETRY_MS = 30_000
+
 
 class DueWorker(abc.ABC, Generic[D]):
     """The skeleton of a durable delivery worker (SNS deliveries, EventBridge and
@@ -81,7 +85,9 @@ class DueWorker(abc.ABC, Generic[D]):
     A subclass writes ``_attempt`` (one try, which ends the item or re-queues it), and
     may write ``_admit`` (whether a due item starts now: one it holds back it parks
     itself, and queues again with ``_push`` when it may go), ``_released`` (an attempt's
-    task ended) and ``_task`` (what the task runs: the attempt, maybe guarded).
+    task ended) and ``_task`` (what the task runs: the attempt, maybe guarded). An
+    attempt that raises (a bug: a failed delivery is the attempt's to handle) is logged
+    and its item tried again ``CRASHED_RETRY_MS`` later, never left without a time.
     """
 
     #: Where, and how, an attempt's task that ended in an exception is reported.
@@ -167,6 +173,11 @@ class DueWorker(abc.ABC, Generic[D]):
         self._wake.set()
         if not task.cancelled() and task.exception() is not None:
             self._log.warning(self._crash_message, exc_info=task.exception())
+            # An attempt that crashed (a bug, not a failed delivery) ended nothing: the
+            # item is tried again later, not left in memory with no time to run.
+            if self._pending.get(item.seq) is item and not self._closing:
+                due = int(self._clock.now() * 1000) + CRASHED_RETRY_MS
+                self._schedule(cast(D, dataclasses.replace(cast(Any, item), due_ms=due)))
 
     # --- hooks ---------------------------------------------------------------------------
 

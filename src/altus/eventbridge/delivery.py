@@ -46,7 +46,13 @@ from altus.engine.due import DueWorker
 from altus.eventbridge import retries
 from altus.eventbridge.model import Delivery, DropDelivery, PutDelivery, StoredEvent
 from altus.eventbridge.state import Core
-from altus.events.handoff import HandOffFailed, RoleTrust, error_category, hand_off
+from altus.events.handoff import (
+    HandOffFailed,
+    RoleTrust,
+    check_pushed,
+    error_category,
+    hand_off,
+)
 from altus.identity.authenticator import Identity
 from altus.targets import TargetRegistry
 
@@ -251,6 +257,15 @@ class Deliveries(DueWorker[Delivery]):
         try:
             if queues is None:
                 raise RuntimeError("the SQS service does not run here")
+            # The dead-letter queue's own policy must let EventBridge send to it, as on AWS.
+            check_pushed(
+                self._identity,
+                self._targets,
+                service_principal=SERVICE_PRINCIPAL,
+                source_arn=delivery.rule_arn,
+                source_account=self._core.account.account_id,
+                target_arn=delivery.dead_letter_arn,
+            )
             await queues.deliver(delivery.dead_letter_arn, payload, wire)
         except Exception as error:
             log.warning(

@@ -110,7 +110,9 @@ def _names(principal: Any, names: Sequence[str], services: Sequence[str]) -> boo
     if not isinstance(principal, Mapping):
         return False
     callers = listed(principal.get("AWS"))
-    if names and ("*" in callers or any(name in callers for name in names)):
+    # {"AWS": "*"} is everyone, as "*" is: services too (the SNS-to-SQS queue policy of
+    # AWS's older examples grants SNS this way, narrowed by aws:SourceArn).
+    if "*" in callers or (names and any(name in callers for name in names)):
         return True
     named = listed(principal.get("Service"))
     return any(service in named for service in services)

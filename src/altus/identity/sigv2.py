@@ -67,7 +67,7 @@ def parse_header(authorization: str, headers: Headers) -> PresignedV2 | None:
         raise IncompleteSignature(
             "Authorization header is invalid -- one and only one ' ' (space) required"
         )
-    found = {k.decode("latin-1").lower(): v.decode("latin-1").strip() for k, v in headers}
+    found = _joined(headers)
     date = found.get("x-amz-date") or found.get("date")
     if not date:
         raise IncompleteSignature("AWS authentication requires a valid Date or x-amz-date header")
@@ -108,7 +108,7 @@ def verify(
 ) -> None:
     """Raise unless the request is in time (a URL unexpired; a header-signed request
     within 15 minutes of ``now``) and signed by ``secret`` for this request."""
-    found = {k.decode("latin-1").lower(): v.decode("latin-1").strip() for k, v in headers}
+    found = _joined(headers)
     if presigned.expires is not None:
         if now > presigned.expires:
             raise SignatureExpired("Request has expired")
@@ -146,8 +146,18 @@ def verify(
     expected = base64.b64encode(
         hmac.new(secret.encode(), to_sign.encode("utf-8"), hashlib.sha1).digest()
     ).decode()
-    if not hmac.compare_digest(expected, presigned.signature):
+    if not hmac.compare_digest(expected.encode(), presigned.signature.encode("utf-8", "replace")):
         raise InvalidSignature(_MISMATCH)
+
+
+def _joined(headers: Headers) -> dict[str, str]:
+    """Headers by lower-case name, a repeated one's values joined with commas (in their
+    order), as SigV4 reads them: a signature over one value never vouches for another
+    sent beside it."""
+    found: dict[str, list[str]] = {}
+    for name, value in headers:
+        found.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1").strip())
+    return {name: ",".join(values) for name, values in found.items()}
 
 
 def _pairs(query_string: bytes) -> list[tuple[str, str]]:
