@@ -7,78 +7,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from altus.identity.keys import read_credentials
-from altus.platform import Platform
-from altus.testing import Harness, wait_until
+from altus.testing import wait_until
+from tests.functional.guarded import Guarded, guarded
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
 
-class Server:
-    def __init__(self, harness: Harness, keys: dict[str, str]) -> None:
-        self.harness = harness
-        self.keys = keys
-
-    def client(self, service: str, **keys: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.harness.url,
-            region_name=REGION,
-            config=Config(retries={"total_max_attempts": 1}),
-            **(keys or self.keys),
-        )
-
-    def user(self, name: str, statements: list[dict[str, Any]]) -> dict[str, str]:
-        """Keys of a new user allowed ``statements``."""
-        iam = self.client("iam")
-        iam.create_user(UserName=name)
-        iam.put_user_policy(
-            UserName=name,
-            PolicyName="p",
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-        )
-        key = iam.create_access_key(UserName=name)["AccessKey"]
-        return {
-            "aws_access_key_id": key["AccessKeyId"],
-            "aws_secret_access_key": key["SecretAccessKey"],
-        }
-
-    def events_component(self) -> Any:
-        async def found(platform: Platform) -> Any:
-            return platform.component("events")
-
-        return self.harness.call(found)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data: Path = tmp_path_factory.mktemp("eb-auth")
-    with Harness(clock=None, data_dir=data, auth="iam") as harness:
-        found = read_credentials(data / "credentials")
-        assert found is not None
-        key, secret = found[:2]
-        yield Server(harness, {"aws_access_key_id": key, "aws_secret_access_key": secret})
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
+    with guarded(tmp_path_factory.mktemp("eb-auth")) as made:
+        yield made
 
 
 def bus_arn(name: str) -> str:
     return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
 
 
-def queue(server: Server, name: str) -> tuple[str, str]:
+def queue(server: Guarded, name: str) -> tuple[str, str]:
     url = server.client("sqs").create_queue(QueueName=name)["QueueUrl"]
     return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
 
 
-def role(server: Server, name: str, service: str, statement: dict[str, Any]) -> str:
+def role(server: Guarded, name: str, service: str, statement: dict[str, Any]) -> str:
     iam = server.client("iam")
     trust = {
         "Version": "2012-10-17",
@@ -101,7 +57,7 @@ def entry(bus: str, detail: str = "{}") -> dict[str, str]:
     return {"Source": "x", "DetailType": "t", "Detail": detail, "EventBusName": bus}
 
 
-def test_put_events_needs_every_entrys_bus(server: Server) -> None:
+def test_put_events_needs_every_entrys_bus(server: Guarded) -> None:
     admin = server.client("events")
     admin.create_event_bus(Name="open")
     admin.create_event_bus(Name="secret")
@@ -112,7 +68,7 @@ def test_put_events_needs_every_entrys_bus(server: Server) -> None:
             [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn("open")}],
         ),
     )
-    eb = server.events_component()
+    eb = server.component("events")
     assert user.put_events(Entries=[entry("open")])["FailedEntryCount"] == 0
     # A second entry may not smuggle an event onto a bus the caller may not use: the
     # call is refused whole, and nothing of it is accepted.
@@ -164,7 +120,7 @@ def test_put_events_needs_every_entrys_bus(server: Server) -> None:
     assert json.loads(message["Body"])["detail"] == {"allowed": 1}
 
 
-def test_list_targets_by_rule_is_authorised_on_its_rule(server: Server) -> None:
+def test_list_targets_by_rule_is_authorised_on_its_rule(server: Guarded) -> None:
     admin = server.client("events")
     for name in ("mine", "theirs"):
         admin.put_rule(Name=name, EventPattern='{"source": ["x"]}')
@@ -182,7 +138,7 @@ def test_list_targets_by_rule_is_authorised_on_its_rule(server: Server) -> None:
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
-def test_a_target_role_must_be_passed_and_trust_eventbridge(server: Server) -> None:
+def test_a_target_role_must_be_passed_and_trust_eventbridge(server: Guarded) -> None:
     admin, sqs = server.client("events"), server.client("sqs")
     url, arn = queue(server, "by-role")
     dlq_url, dlq = queue(server, "by-role-dlq")

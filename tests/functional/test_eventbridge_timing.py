@@ -13,39 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from altus.clock import FakeClock
-from altus.errors import ServiceError
 from altus.eventbridge.model import Delivery, DropDelivery, SetFire
 from altus.eventbridge.sql_store import delivery_config
 from altus.platform import Platform
 from altus.testing import Harness, wait_until
+from tests.functional.stand_ins import Flaky, component_of
 
 ACCOUNT = "000000000000"
 MACHINE = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:flaky"
 
 
-class Flaky:
-    """A target (standing in for a state machine) failing its first ``failures`` records
-    with a service fault, which EventBridge retries."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.received: list[str] = []
-        self.calls = 0
-
-    async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
-    ) -> None:
-        self.calls += 1
-        if self.calls <= self.failures:
-            raise ServiceError("temporarily broken")
-        self.received.append(body)
-
-
 def component(harness: Harness) -> Any:
-    async def found(platform: Platform) -> Any:
-        return platform.component("events")
-
-    return harness.call(found)
+    return component_of(harness, "events")
 
 
 def next_fire(eb: Any, rule: str) -> int:

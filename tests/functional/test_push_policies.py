@@ -7,60 +7,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from altus.identity.keys import read_credentials
-from altus.platform import Platform
-from altus.testing import Harness, wait_until
+from altus.testing import wait_until
+from tests.functional.guarded import Guarded, guarded
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
 
-class Server:
-    def __init__(self, harness: Harness, keys: dict[str, str]) -> None:
-        self.harness = harness
-        self.keys = keys
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.harness.url,
-            region_name=REGION,
-            config=Config(retries={"total_max_attempts": 1}),
-            **self.keys,
-        )
-
-    def component(self, service: str) -> Any:
-        async def found(platform: Platform) -> Any:
-            return platform.component(service)
-
-        return self.harness.call(found)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data: Path = tmp_path_factory.mktemp("push-policies")
-    with Harness(clock=None, data_dir=data, auth="iam") as harness:
-        found = read_credentials(data / "credentials")
-        assert found is not None
-        key, secret = found[:2]
-        yield Server(harness, {"aws_access_key_id": key, "aws_secret_access_key": secret})
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
+    with guarded(tmp_path_factory.mktemp("push-policies")) as made:
+        yield made
 
 
-def make_queue(server: Server, name: str) -> tuple[str, str]:
+def make_queue(server: Guarded, name: str) -> tuple[str, str]:
     url = server.client("sqs").create_queue(QueueName=name)["QueueUrl"]
     return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
 
 
 def allow(
-    server: Server, url: str, arn: str, service: str, source: str, *, everyone: bool = False
+    server: Guarded, url: str, arn: str, service: str, source: str, *, everyone: bool = False
 ) -> None:
     """The queue's policy lets ``service`` (or, ``everyone``, ``{"AWS": "*"}``, as older
     AWS examples grant SNS) send to it for ``source`` alone."""
@@ -81,7 +51,7 @@ def allow(
     )
 
 
-def bodies(server: Server, url: str, count: int) -> list[str]:
+def bodies(server: Guarded, url: str, count: int) -> list[str]:
     got: list[str] = []
 
     def enough() -> bool:
@@ -93,7 +63,7 @@ def bodies(server: Server, url: str, count: int) -> list[str]:
     return got
 
 
-def test_sns_sends_to_a_queue_only_where_its_policy_allows_the_topic(server: Server) -> None:
+def test_sns_sends_to_a_queue_only_where_its_policy_allows_the_topic(server: Guarded) -> None:
     sns = server.client("sns")
     topic = sns.create_topic(Name="pushes")["TopicArn"]
     url, arn = make_queue(server, "from-sns")
@@ -112,7 +82,7 @@ def test_sns_sends_to_a_queue_only_where_its_policy_allows_the_topic(server: Ser
     assert bodies(server, url, 1) == ["allowed to all"]
 
 
-def test_s3_notifications_need_the_queues_policy(server: Server) -> None:
+def test_s3_notifications_need_the_queues_policy(server: Guarded) -> None:
     s3 = server.client("s3")
     s3.create_bucket(Bucket="pushing")
     url, arn = make_queue(server, "from-s3")
@@ -137,7 +107,7 @@ def test_s3_notifications_need_the_queues_policy(server: Server) -> None:
     assert record["eventName"] == "ObjectCreated:Put"
 
 
-def test_a_rules_queue_target_without_a_role_needs_the_queues_policy(server: Server) -> None:
+def test_a_rules_queue_target_without_a_role_needs_the_queues_policy(server: Guarded) -> None:
     events = server.client("events")
     url, arn = make_queue(server, "from-rule")
     dead_url, dead_arn = make_queue(server, "rule-dead-letters")

@@ -9,76 +9,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from altus.identity.keys import read_credentials
-from altus.platform import Platform
-from altus.testing import Harness, wait_until
+from altus.testing import wait_until
+from tests.functional.guarded import Guarded, guarded
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 OFF = {"Mode": "OFF"}
 
 
-class Server:
-    def __init__(self, harness: Harness, keys: dict[str, str]) -> None:
-        self.harness = harness
-        self.keys = keys
-
-    def client(self, service: str, **keys: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.harness.url,
-            region_name=REGION,
-            config=Config(retries={"total_max_attempts": 1}),
-            **(keys or self.keys),
-        )
-
-    def user(self, name: str, statements: list[dict[str, Any]]) -> dict[str, str]:
-        """Keys of a new user allowed ``statements``."""
-        iam = self.client("iam")
-        iam.create_user(UserName=name)
-        iam.put_user_policy(
-            UserName=name,
-            PolicyName="p",
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-        )
-        key = iam.create_access_key(UserName=name)["AccessKey"]
-        return {
-            "aws_access_key_id": key["AccessKeyId"],
-            "aws_secret_access_key": key["SecretAccessKey"],
-        }
-
-    def scheduler_component(self) -> Any:
-        async def found(platform: Platform) -> Any:
-            return platform.component("scheduler")
-
-        return self.harness.call(found)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data: Path = tmp_path_factory.mktemp("scheduler-auth")
-    # The wall clock: signed requests carry the real time.
-    with Harness(clock=None, data_dir=data, auth="iam") as harness:
-        found = read_credentials(data / "credentials")
-        assert found is not None
-        key, secret = found[:2]
-        yield Server(harness, {"aws_access_key_id": key, "aws_secret_access_key": secret})
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guarded]:
+    with guarded(tmp_path_factory.mktemp("scheduler-auth")) as made:
+        yield made
 
 
-def queue(server: Server, name: str) -> tuple[str, str]:
+def queue(server: Guarded, name: str) -> tuple[str, str]:
     url = server.client("sqs").create_queue(QueueName=name)["QueueUrl"]
     return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
 
 
-def role(server: Server, name: str, service: str, resources: list[str]) -> str:
+def role(server: Guarded, name: str, service: str, resources: list[str]) -> str:
     """A role trusting ``service``, allowed sqs:SendMessage on ``resources``."""
     iam = server.client("iam")
     trust = {
@@ -109,14 +64,14 @@ def schedule(name: str, target: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def bodies(server: Server, url: str) -> list[str]:
+def bodies(server: Guarded, url: str) -> list[str]:
     found = server.client("sqs").receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
     )
     return [m["Body"] for m in found.get("Messages", [])]
 
 
-def test_a_role_must_be_passed_to_scheduler(server: Server) -> None:
+def test_a_role_must_be_passed_to_scheduler(server: Guarded) -> None:
     _, arn = queue(server, "passed")
     trusted = role(server, "sched-passed", "scheduler.amazonaws.com", [arn])
     everything: dict[str, Any] = {"Effect": "Allow", "Action": "scheduler:*", "Resource": "*"}
@@ -143,7 +98,7 @@ def test_a_role_must_be_passed_to_scheduler(server: Server) -> None:
             client.create_schedule(**schedule(f"by-{user}", target))
         assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
         assert "iam:PassRole" in refused.value.response["Error"]["Message"]
-        assert server.scheduler_component().core.schedules.get(("default", f"by-{user}")) is None
+        assert server.component("scheduler").core.schedules.get(("default", f"by-{user}")) is None
     passer = {
         "Effect": "Allow",
         "Action": "iam:PassRole",
@@ -160,7 +115,7 @@ def test_a_role_must_be_passed_to_scheduler(server: Server) -> None:
     client.delete_schedule(Name="by-passer")
 
 
-def test_a_role_that_does_not_trust_scheduler_is_not_acted_as(server: Server) -> None:
+def test_a_role_that_does_not_trust_scheduler_is_not_acted_as(server: Guarded) -> None:
     url, arn = queue(server, "trusted-out")
     dlq_url, dlq = queue(server, "trusted-dead")
     trusted = role(server, "sched-sender", "scheduler.amazonaws.com", [arn, dlq])
@@ -181,19 +136,19 @@ def test_a_role_that_does_not_trust_scheduler_is_not_acted_as(server: Server) ->
     )
     # A permanent failure: dead-lettered at once, never delivered.
     assert wait_until(lambda: bodies(server, dlq_url)) == ["not-as-lambda-role"]
-    deliveries = server.scheduler_component().deliveries
+    deliveries = server.component("scheduler").deliveries
     wait_until(lambda: deliveries.pending() == [])
     assert bodies(server, url) == []
 
 
-def test_the_dead_letter_queue_is_written_as_the_role(server: Server) -> None:
+def test_the_dead_letter_queue_is_written_as_the_role(server: Guarded) -> None:
     missing = f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-such-queue"
     dlq_url, dlq = queue(server, "role-dead")
     # Trusts Scheduler, but may send only to the (missing) target, not the DLQ.
     narrow = role(server, "sched-narrow", "scheduler.amazonaws.com", [missing])
     wide = role(server, "sched-wide", "scheduler.amazonaws.com", [missing, dlq])
     admin = server.client("scheduler")
-    deliveries = server.scheduler_component().deliveries
+    deliveries = server.component("scheduler").deliveries
     given = deliveries.abandoned
     for name, arn in (("narrow", narrow), ("wide", wide)):
         admin.create_schedule(
@@ -207,7 +162,7 @@ def test_the_dead_letter_queue_is_written_as_the_role(server: Server) -> None:
     assert wait_until(lambda: bodies(server, dlq_url)) == ["wide"]
 
 
-def test_a_policy_scoped_to_one_schedule_binds(server: Server) -> None:
+def test_a_policy_scoped_to_one_schedule_binds(server: Guarded) -> None:
     _, arn = queue(server, "scoped")
     trusted = role(server, "sched-scoped", "scheduler.amazonaws.com", [arn])
     admin = server.client("scheduler")

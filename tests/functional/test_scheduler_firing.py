@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from altus.clock import FakeClock
-from altus.errors import ServiceError
 from altus.platform import Platform
 from altus.scheduler.model import PutDelivery
 from altus.testing import Harness, wait_until
+from tests.functional.stand_ins import Flaky, component_of
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
@@ -31,29 +30,8 @@ MACHINE = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:flaky"
 UTC = datetime.UTC
 
 
-class Flaky:
-    """A target (standing in for a state machine) failing its first ``failures`` records
-    with a service fault, which Scheduler retries."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.received: list[str] = []
-        self.calls = 0
-
-    async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
-    ) -> None:
-        self.calls += 1
-        if self.calls <= self.failures:
-            raise ServiceError("temporarily broken")
-        self.received.append(body)
-
-
 def component(harness: Harness) -> Any:
-    async def found(platform: Platform) -> Any:
-        return platform.component("scheduler")
-
-    return harness.call(found)
+    return component_of(harness, "scheduler")
 
 
 def queue(sqs: Any, name: str) -> tuple[str, str]:
