@@ -309,11 +309,12 @@ def test_a_header_value_that_would_split_the_response_is_refused(running):
     conn.close()
 
 
-def test_a_request_to_upgrade_is_answered_as_plain_http_and_closed(running):
+def test_a_request_to_upgrade_to_another_protocol_is_answered_as_plain_http_and_closed(running):
+    # WebSocket upgrades are served (tests/functional/test_httpd_websocket.py); h2c is not.
     conn = running.connect()
     conn.sendall(
-        b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
-        b"\x81\x05hello"  # a WebSocket frame: not a body, not a next request
+        b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+        b"PRI * HTTP/2.0\r\n"  # the other protocol's bytes: not a body, not a next request
     )
     status, headers, body = read_response(conn, bytearray())
     assert status == b"HTTP/1.1 200 OK" and body == b""

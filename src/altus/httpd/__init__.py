@@ -7,7 +7,9 @@ this server 103k, a bare httptools protocol 11k; and it writes a whole response 
 and body) in one system call where uvicorn makes two. What the app sees is plain ASGI
 (Starlette's requests and responses work unchanged); the server adds only what a server
 must: keep-alive and pipelining, ``Expect: 100-continue``, flow control both ways,
-response framing (``Content-Length`` or chunked), header checks, and a graceful stop.
+response framing (``Content-Length`` or chunked), header checks, WebSocket sessions
+(ASGI's ``websocket`` scope, on the ``websockets`` library's sans-I/O protocol), and a
+graceful stop.
 """
 
 from altus.httpd.server import HttpServer

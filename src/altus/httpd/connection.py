@@ -11,6 +11,9 @@ began, however it trickles in, and one whose client stops sending its body for t
 long: otherwise a client sending half a head, or a head a byte now and then, holds a
 connection for ever. (A body sent a byte now and then is not cut off: its pace is the
 client's.)
+
+A GET asking to switch to WebSocket, with nothing else queued before it, hands the
+connection over to a ``WebSocketSession`` (``websocket.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ from urllib.parse import unquote
 import httptools
 
 from altus.httpd.exchange import Exchange
+from altus.httpd.websocket import (
+    CLOSE_TIMEOUT,
+    WebSocketSession,
+    is_websocket,
+    request_head,
+    websocket_scope,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +79,8 @@ class ServerState:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     #: Shutting down: no new exchange starts, each connection closes once answered.
     closing: bool = False
+    #: How long a WebSocket client has to answer a close frame before it is cut off.
+    close_timeout: float = CLOSE_TIMEOUT
     _date_second: int = -1
     _date: bytes = b""
 
@@ -114,6 +126,11 @@ class HttpConnection(asyncio.Protocol):
         self._expect = False
         self._declared: int | None = None
         self._too_large = False
+        #: A request to open a WebSocket, waiting for its head's end (the parser's
+        #: ``HttpParserUpgrade``): its scope and head.
+        self._websocket: tuple[dict[str, Any], bytes] | None = None
+        #: The WebSocket this connection became, now the transport's protocol.
+        self._session: WebSocketSession | None = None
 
     # --- asyncio.Protocol -------------------------------------------------------------------
 
@@ -135,8 +152,11 @@ class HttpConnection(asyncio.Protocol):
         self.idle_since = None
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._no_upgrade()
+        except httptools.HttpParserUpgrade as upgrade:
+            if self._websocket is None:
+                self._no_upgrade()
+            else:
+                self._switch(data[upgrade.args[0] :])
         except httptools.HttpParserError:
             self._refuse(_HEAD_TOO_LARGE if self._too_large else _BAD_REQUEST)
         if not self._in_message:
@@ -148,6 +168,7 @@ class HttpConnection(asyncio.Protocol):
             self.receiving_since = self._loop.time()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # Also called by the WebSocket session that took the transport over.
         self._state.connections.discard(self)
         self._transport = None
         for exchange in self._queue:
@@ -210,6 +231,16 @@ class HttpConnection(asyncio.Protocol):
             "query_string": query,
             "headers": self._headers,
         }
+        # Only an upgrade costs a look at the headers; an upgrade behind other requests
+        # is answered as HTTP (the connection closes after it).
+        if (
+            parser.should_upgrade()
+            and not self._queue
+            and is_websocket(parser.get_method(), self._headers)
+        ):
+            head = request_head(parser.get_method(), parser.get_http_version(), self._headers)
+            self._websocket = (scope, head)
+            return
         exchange = Exchange(self, scope, parser.should_keep_alive(), self._expect)
         self._reading = exchange
         self._queue.append(exchange)
@@ -237,11 +268,37 @@ class HttpConnection(asyncio.Protocol):
             if exchange.wait_body and self._queue and self._queue[0] is exchange:
                 self._start(exchange)
 
+    def _switch(self, rest: bytes) -> None:
+        """The request asked for a WebSocket, and nothing else is being answered: the
+        connection becomes a ``WebSocketSession``, the transport's protocol from now on
+        (so what comes next never passes through here), with ``rest``, what came after
+        the head, as its first bytes. This connection stays the server's handle on it
+        (for the stop), never idle nor stalled: ``data_received`` is not called again."""
+        assert self._websocket is not None
+        scope, head = self._websocket
+        self._websocket = None
+        self._in_message = False
+        transport = self._transport
+        if transport is None:
+            return
+        # The transport says its buffer is full once: a session starting behind a long
+        # answer the client has not read yet must know it is so.
+        session = WebSocketSession(
+            self._state,
+            transport,
+            websocket_scope(scope),
+            self.connection_lost,
+            write_paused=self._write_paused,
+        )
+        self._session = session
+        transport.set_protocol(session)
+        session.begin(head, rest)
+
     def _no_upgrade(self) -> None:
-        """A request to switch protocols (``Upgrade: websocket``, ``h2c``): none is
-        spoken here, so it is answered as plain HTTP, with what came after its head taken
-        as the other protocol's (not a body, not a next request), and the connection
-        closes after the answer."""
+        """A request to switch to a protocol not spoken here (``h2c``; or a WebSocket
+        asked for behind other requests, or not by a GET): it is answered as plain
+        HTTP, with what came after its head taken as the other protocol's (not a body,
+        not a next request), and the connection closes after the answer."""
         self._in_message = False  # what follows is not HTTP: no request is coming in
         if not self._queue:
             return
@@ -364,8 +421,11 @@ class HttpConnection(asyncio.Protocol):
         transport.close()
 
     def close_if_idle(self) -> None:
-        """Close now if nothing is being answered (shutdown)."""
-        if not self._queue and self._transport is not None:
+        """Close now if nothing is being answered (shutdown); a WebSocket is told the
+        server is going away (its closing handshake ends it)."""
+        if self._session is not None:
+            self._session.going_away()
+        elif not self._queue and self._transport is not None:
             self._transport.close()
 
     def abort(self) -> None:

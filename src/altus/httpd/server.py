@@ -27,9 +27,15 @@ class HttpServer:
         keep_alive: float = 5.0,
         request_timeout: float = 60.0,
         graceful: float = 10.0,
+        close_timeout: float = 5.0,
         on_stop: Callable[[], None] | None = None,
     ) -> None:
-        self._state = ServerState(app, keep_alive=keep_alive, request_timeout=request_timeout)
+        self._state = ServerState(
+            app,
+            keep_alive=keep_alive,
+            request_timeout=request_timeout,
+            close_timeout=close_timeout,
+        )
         self._graceful = graceful
         self._on_stop = on_stop
         self._stopping = asyncio.Event()
