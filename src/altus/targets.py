@@ -7,6 +7,7 @@ not by a branch in the sender.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -31,6 +32,46 @@ class ServiceInvocable(Protocol):
         (an ``AltusError``: AccessDenied, ResourceNotFound) unless the function's
         resource policy lets that service invoke it for that source, as on AWS.
         Durable once it returns."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Called:
+    """A function's answer to a service that called it and waited (API Gateway)."""
+
+    payload: bytes
+    #: Lambda's ``X-Amz-Function-Error`` (``Unhandled``); None when the function succeeded.
+    function_error: str | None
+    #: The Content-Type the function answered with.
+    content_type: str | None = None
+
+
+class ServiceCallable(Protocol):
+    """What a service that fronts functions (API Gateway) invokes them through, and waits
+    for: as that service's principal, or as a role the service assumes."""
+
+    async def call_as_service(
+        self,
+        service: str,
+        source_arn: str,
+        source_account: str,
+        arn: str,
+        payload: bytes,
+        *,
+        role: str | None = None,
+    ) -> Called:
+        """A RequestResponse invoke of the function ``arn`` names, made by ``service``
+        (``apigateway.amazonaws.com``) for ``source_arn``. Without ``role``, refused (an
+        ``AltusError``: AccessDenied, ResourceNotFound ...) unless the function's own
+        policy lets the service invoke it for that source; with one (that the caller has
+        found the service may assume), the role's session must be allowed where requests
+        are authenticated. A function that fails is an answer, not an error."""
+        ...
+
+    def longest_invoke(self, arn: str) -> float | None:
+        """The longest an invoke of ``arn`` can take, in seconds (its timeout and its
+        initialisation's, of every version an alias may route to); None where that is
+        not known (no such function)."""
         ...
 
 

@@ -790,4 +790,6 @@ AUTH_CODES = {
     "ExpiredToken",
     # S3's: a body other than the one whose hash was signed.
     "XAmzContentSHA256Mismatch",
+    # S3's answer to a HEAD has no body: a refused signature is only its status.
+    "403",
 }

@@ -47,7 +47,7 @@ from altus.api.payload import (
 )
 from altus.api.protocols.common import read_body
 from altus.api.protocols.query import QueryProtocol, is_query
-from altus.api.service import PRINCIPAL, REQUEST, BoundService
+from altus.api.service import PRINCIPAL, REQUEST, SIGNED_PATH, BoundService
 from altus.errors import AltusError
 from altus.identity import sigv4
 from altus.identity.authenticator import Admitted, Identity, Wire
@@ -70,9 +70,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
     return replay
 
-
-#: Scope key: the raw path a client signed, where routing rewrote it (virtual hosts).
-SIGNED_PATH = "altus.signed_path"
 
 _HEX = frozenset("0123456789abcdef")
 EXPIRED = "Request has expired"
@@ -150,7 +147,7 @@ def _prefix_path(scope: Scope, prefix: str) -> None:
     path it was signed with kept for its signature."""
     raw = scope.get("raw_path") or scope["path"].encode()
     scope[SIGNED_PATH] = raw
-    encoded = quote(prefix, safe="").encode()
+    encoded = quote(prefix, safe="/").encode()
     scope["raw_path"] = b"/" + encoded + (raw if raw != b"/" else b"")
     path = scope["path"]
     scope["path"] = "/" + prefix + (path if path != "/" else "")
@@ -201,8 +198,13 @@ class Dispatcher:
         # claim every path: it is asked last, after every service with literal paths.
         self._claiming = sorted(self.services, key=_claims_any_path)
         self._virtual = [s for s in services if s.virtual_host is not None]
+        #: Every service's raw routes begin with one of these (most requests, none).
+        self._raw_prefixes = tuple(p for s in services for p in s.raw_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         _headers_from_query(scope)
@@ -219,6 +221,29 @@ class Dispatcher:
         if self._identity is not None and isinstance(app, BoundService) and app.signed(scope):
             app, receive = await self._authenticate(app, scope, receive)
         await app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake: served by the service's raw route for it (a WebSocket
+        API's stage), found by path after any virtual host made the host a path; else
+        refused (403)."""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                text = value.decode("latin-1")
+                for virtual in self._virtual:
+                    assert virtual.virtual_host is not None
+                    prefix = virtual.virtual_host(text)
+                    if prefix is not None:
+                        _prefix_path(scope, prefix)
+                        break
+                break
+        for service in self.services:
+            found = service.raw_route(scope)
+            if found is not None:
+                route, child = found
+                scope.update(child)
+                await route.handle(scope, receive, send)
+                return
+        await send({"type": "websocket.close", "code": 1008})
 
     async def _authenticate(
         self, service: BoundService, scope: Scope, receive: Receive
@@ -332,8 +357,14 @@ class Dispatcher:
             if match == Match.FULL:
                 scope.update(child)
                 return route.handle
+        # Raw routes first, all of them: each begins with a literal prefix no model's path
+        # has, and looking them up is far cheaper than matching every model's paths.
+        if scope["path"].startswith(self._raw_prefixes):
+            for service in self._claiming:
+                if service.claims_raw(scope):
+                    return service
         for service in self._claiming:
-            if await service.claims(request):
+            if await service.claims(request, raw=False):
                 return service
         if is_query(request):
             try:

@@ -42,6 +42,11 @@ REQUEST = "altus.request"
 PRINCIPAL = "altus.principal"
 
 _RAW = "altus.raw"
+#: Scope key: the raw path a client signed, where routing rewrote it (virtual hosts,
+#: mounts).
+SIGNED_PATH = "altus.signed_path"
+#: Scope key: the prefix a mount took off the path (decoded), for the operation to read.
+MOUNTED = "altus.mounted"
 _OPERATION = "altus.operation"
 
 
@@ -108,7 +113,8 @@ class BoundService:
         self.body_limit = max(
             [spec.body_limit, 6 * 1024 * 1024 + 64 * 1024, *spec.body_limits.values()]
         )
-        self._raw_prefixes = tuple(
+        #: The literal prefixes its raw routes begin with.
+        self.raw_prefixes = tuple(
             getattr(route, "path", "/").split("{", 1)[0] for route in self.routes
         )
         self.host_rule: HostRule | None = spec.hosts(component, settings) if spec.hosts else None
@@ -121,13 +127,31 @@ class BoundService:
 
     def raw_route(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
         # Every raw route begins with a literal prefix: most requests are none of them.
-        if not scope["path"].startswith(self._raw_prefixes):
+        if not scope["path"].startswith(self.raw_prefixes):
+            return None
+        mount = self.spec.mount
+        if mount is not None and self._unmount(scope, mount):
             return None
         for route in self.routes:
             match, child = route.matches(scope)
             if match == Match.FULL:
                 return route, child
         return None
+
+    @staticmethod
+    def _unmount(scope: Scope, mount: Callable[[str], int | None]) -> bool:
+        """Whether the request is for an operation below the service's mount; if so, its
+        path is made the operation's (the path it was signed with kept)."""
+        cut = mount(scope["path"])
+        raw: bytes = scope.get("raw_path") or scope["path"].encode()
+        raw_cut = mount(raw.decode("latin-1"))
+        if not cut or not raw_cut:
+            return False
+        scope.setdefault(SIGNED_PATH, raw)
+        scope[MOUNTED] = scope["path"][:cut]
+        scope["path"] = scope["path"][cut:]
+        scope["raw_path"] = raw[raw_cut:]
+        return True
 
     def signed(self, scope: Scope) -> bool:
         """Whether a request routed here must be signed (in ``iam`` mode): all but those
@@ -137,11 +161,21 @@ class BoundService:
         scope[_RAW] = found
         return found is None or found[0] not in self._open_routes
 
-    async def claims(self, request: Request) -> bool:
+    def claims_raw(self, scope: Scope) -> bool:
+        """Whether a request is for one of this service's raw routes (kept in the scope,
+        for answering without looking again)."""
+        found = self.raw_route(scope)
+        if found is None:
+            return False
+        scope[_RAW] = found
+        return True
+
+    async def claims(self, request: Request, *, raw: bool = True) -> bool:
         """Whether an unsigned request is this service's by its path alone: a raw route
-        or an operation of its REST model. What it found is kept in the scope, for
-        answering without looking again."""
-        found = self.raw_route(request.scope)
+        (unless ``raw`` is False: they were looked at already) or an operation of its
+        REST model. What it found is kept in the scope, for answering without looking
+        again."""
+        found = self.raw_route(request.scope) if raw else None
         request.scope[_RAW] = found
         if found is not None:
             return True

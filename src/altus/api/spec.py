@@ -170,6 +170,12 @@ class ServiceSpec:
     #: None where the host is not one; the request is then served path-style. None: the
     #: service has none (or the settings turn them off).
     virtual_hosts: Callable[[Settings], Callable[[str], str | None] | None] | None = None
+    #: Where the model's operations are served below a prefix too: a function of a path
+    #: giving the length of the prefix to take off it, or None where it has none (the
+    #: ``@connections`` API below a WebSocket stage's URL,
+    #: ``/_aws/execute-api/<api>/<stage>/@connections/<id>``). The path the request was
+    #: signed with is kept for its signature.
+    mount: Callable[[str], int | None] | None = None
     #: Whether an unsigned request whose path fits this operation (found by the model's
     #: paths; None where none fits) is this service's, given the component, the request
     #: and the operation: a model whose paths fit any path (S3's) claims only what is

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,15 +40,16 @@ from altus.engine.concurrency import Concurrency
 from altus.engine.destinations import Targets
 from altus.engine.environment import EnvironmentSettings, ExecutionEnvironment
 from altus.engine.hooks import Hooks
-from altus.engine.invoker import Invoker
+from altus.engine.invoker import Invoker, InvokeRequest
 from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
+from altus.errors import AltusError
 from altus.events.invoking import BatchInvoker
 from altus.events.mapping import EventSourceMapping
 from altus.events.metrics import collect as collect_mappings
 from altus.events.service import MappingService, MappingSettings
 from altus.events.sql_store import SqlMappingStore
-from altus.identity.authenticator import Principal
+from altus.identity.authenticator import Principal, service_session
 from altus.identity.errors import AccessDenied
 from altus.observe.logs import LogSink
 from altus.runtimes.node_sdk import NodeSdk, find_npm
@@ -56,6 +58,7 @@ from altus.runtimes.sdk import python_sdk, sdk_dir
 from altus.sandbox.choose import choose_backend
 from altus.store.code import CodeStore
 from altus.store.secrets import FernetCipher, key_file
+from altus.targets import Called
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -66,6 +69,8 @@ log = logging.getLogger(__name__)
 ROLE_SESSION_SECONDS = 12 * 3600.0
 #: How often unreferenced code packages are looked for.
 _MAINTENANCE_INTERVAL = 600.0
+#: How many grants of calling services (API Gateway's, per method ARN) are kept.
+_SERVICE_GRANTS = 4096
 
 
 class Lambda:
@@ -74,6 +79,9 @@ class Lambda:
         self.settings = settings
         self.account = account = context.account
         self.clock = context.clock
+        #: (service, source ARN, source account, function ARN) -> the policy document
+        #: that granted it (``call_as_service``).
+        self._service_grants: OrderedDict[tuple[str, str, str, str], object] = OrderedDict()
         data_dir = settings.data_dir
         logs: LogSink = context.component("logs")
         # Environment variables are encrypted at rest with a key of this data directory.
@@ -446,6 +454,73 @@ class Lambda:
             source_account=source_account,
         )
         await self.async_invoker.submit(ref, payload.encode())
+
+    async def call_as_service(
+        self,
+        service: str,
+        source_arn: str,
+        source_account: str,
+        arn: str,
+        payload: bytes,
+        *,
+        role: str | None = None,
+    ) -> Called:
+        """A RequestResponse invoke by a service that fronts the function (API Gateway:
+        ``altus.targets.ServiceCallable``). Without a role, the function's own policy
+        must let ``service`` invoke it for ``source_arn`` in either auth mode (the owner
+        configured it); with one, the role's session must be allowed
+        ``lambda:InvokeFunction`` by its policies or the function's where requests are
+        authenticated."""
+        ref = parse_function_ref(arn, self.account)
+        function_arn = self.account.function_arn(ref.name, ref.qualifier)
+        if role is None:
+            # A grant found is kept with the policy document it was found in: a policy
+            # change replaces the document (never edits it), so the grant holds exactly
+            # as long as the document it came from is the function's.
+            try:
+                document = self.functions.record(ref.name).attachment(POLICY, ref.qualifier or "")
+            except ResourceNotFound:
+                document = None
+            key = (service, source_arn, source_account, function_arn)
+            if document is not None and self._service_grants.get(key) is document:
+                self._service_grants.move_to_end(key)
+            else:
+                self.identity.authorize_service(
+                    service,
+                    "lambda:InvokeFunction",
+                    function_arn,
+                    self.policies(ref),
+                    source_arn=source_arn,
+                    source_account=source_account,
+                )
+                if document is not None:
+                    self._service_grants[key] = document
+                    if len(self._service_grants) > _SERVICE_GRANTS:
+                        self._service_grants.popitem(last=False)
+        elif self.identity.enforcing:
+            session = service_session(role, service)
+            self.identity.authorize(
+                session, "lambda:InvokeFunction", function_arn, self.policies(ref)
+            )
+        result = await self.invoker.invoke(InvokeRequest(ref=ref, payload=payload))
+        return Called(result.payload, result.function_error, result.content_type)
+
+    def longest_invoke(self, arn: str) -> float | None:
+        """The longest an invoke of ``arn`` can take (``altus.targets.ServiceCallable``):
+        a cold start's initialisation and the function's timeout, the longest of the
+        versions an alias routes to."""
+        try:
+            ref = parse_function_ref(arn, self.account)
+            configs = [self.functions.config(ref)]
+            alias = self.functions.record(ref.name).aliases.get(ref.qualifier or "")
+            if alias is not None:
+                configs += [
+                    self.functions.config(FunctionRef(ref.name, version))
+                    for version in alias.additional_weights
+                ]
+        except AltusError:
+            return None
+        return self.settings.init_timeout_seconds + max(c.timeout for c in configs)
 
     # --- what the server reports -----------------------------------------------------------
 

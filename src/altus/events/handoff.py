@@ -41,7 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from altus.arns import Account, parse_arn
 from altus.errors import AltusError
-from altus.identity.authenticator import Identity, Principal
+from altus.identity.authenticator import Identity, service_session
 from altus.targets import PolicySource, ServiceInvocable, Target, TargetRegistry
 
 #: The IAM action a role must be allowed to send to each kind of target.
@@ -209,7 +209,7 @@ async def _hand_off(
                 f"The role {role_arn} does not exist or cannot be assumed by {service_principal}.",
                 permanent=True,
             )
-        principal = _session(role_arn, service_principal)
+        principal = service_session(role_arn, service_principal)
         identity.authorize(principal, ACTIONS[kind], arn, _policies(target, arn))
     if role_arn is None:
         check_pushed(
@@ -241,17 +241,6 @@ async def _hand_off(
         await target.deliver_fifo(arn, payload, attributes, group_id, dedup_id)
         return
     await target.deliver(arn, payload, attributes if kind in ("sqs", "sns", "events") else None)
-
-
-def _session(role_arn: str, service_principal: str) -> Principal:
-    """The role's session as the service assumes it: ``assumed-role/<role>/<service>``
-    (the role's name without its path, as STS writes sessions)."""
-    parsed = parse_arn(role_arn)
-    role = role_arn.rsplit("/", 1)[-1]
-    partition = parsed.partition if parsed else "aws"
-    account = parsed.account if parsed else ""
-    session = service_principal.split(".", 1)[0]
-    return Principal(f"arn:{partition}:sts::{account}:assumed-role/{role}/{session}", "")
 
 
 def _policies(target: Target, arn: str) -> Sequence[Mapping[str, Any]]:

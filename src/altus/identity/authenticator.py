@@ -119,6 +119,18 @@ class Principal:
 
 
 @functools.lru_cache(maxsize=4096)
+def service_session(role_arn: str, service_principal: str) -> Principal:
+    """A role's session as a service assumes it (a Scheduler schedule's role, an API
+    Gateway integration's credentials): ``assumed-role/<role>/<service>``, the role's
+    name without its path, as STS writes sessions."""
+    parts = role_arn.split(":", 5)
+    partition = parts[1] if len(parts) == 6 else "aws"
+    account = parts[4] if len(parts) == 6 else ""
+    role = role_arn.rsplit("/", 1)[-1]
+    session = service_principal.split(".", 1)[0]
+    return Principal(f"arn:{partition}:sts::{account}:assumed-role/{role}/{session}", "")
+
+
 def unique_id(prefix: str, source: str) -> str:
     """An IAM unique id (``AIDA``, ``AROA`` ...) as a digest of ``source``: the same
     principal always gets the same id, in IAM's answers and in STS's."""

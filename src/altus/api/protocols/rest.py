@@ -35,7 +35,7 @@ from altus.api.protocols.common import (
 from altus.api.spec import Call, Members
 from altus.api.validate import Unreadable, camel
 
-_LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
+_LABEL = re.compile(r"\{([A-Za-z0-9_\-]+)(\+?)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,9 @@ class _Template:
     #: The path's last segment when it is literal (``invocations``), else None: a
     #: request can only be this operation if its path ends with that segment.
     last: str | None
+    #: The labels' wire names, in order (their groups are ``l0``, ``l1`` ...: a wire
+    #: name may hold what a group name cannot, API Gateway's ``{resource-arn}``).
+    labels: tuple[str, ...] = ()
 
 
 def _required(shape: Any, location: str) -> tuple[str, ...]:
@@ -75,11 +78,13 @@ def _compile(operation: str, method: str, uri: str, input_shape: Any = None) -> 
     regex = ["^"]
     position = 0
     literal = 0
+    labels: list[str] = []
     for match in _LABEL.finditer(path):
         regex.append(re.escape(path[position : match.start()]))
         literal += match.start() - position
         greedy = match.group(2) == "+"
-        regex.append(f"(?P<{match.group(1)}>{'.+' if greedy else '[^/]+'})")
+        regex.append(f"(?P<l{len(labels)}>{'.+' if greedy else '[^/]+'})")
+        labels.append(match.group(1))
         position = match.end()
     tail = path[position:]
     regex.append(re.escape(tail.rstrip("/")))
@@ -102,6 +107,7 @@ def _compile(operation: str, method: str, uri: str, input_shape: Any = None) -> 
         query_members,
         (len(literals), literal, len(headers) + len(query_members)),
         None if "{" in last else last,
+        tuple(labels),
     )
 
 
@@ -176,7 +182,9 @@ _NONE: tuple[dict[str, list[_Template]], list[_Template]] = ({}, [])
 
 
 def _matched(template: _Template, found: re.Match[str]) -> tuple[str, dict[str, str]]:
-    return template.operation, {k: unquote(v) for k, v in found.groupdict().items()}
+    return template.operation, {
+        name: unquote(value) for name, value in zip(template.labels, found.groups(), strict=True)
+    }
 
 
 def query_params(request: Request) -> dict[str, list[str]]:
