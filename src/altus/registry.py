@@ -9,8 +9,11 @@ use the components of those before it (Lambda writes its logs to the Logs servic
 from __future__ import annotations
 
 from altus.api.spec import ServiceSpec
+from altus.apigateway.spec import SPEC as APIGATEWAY
+from altus.apigatewayv2.spec import SPEC as APIGATEWAYV2
 from altus.awslambda.spec import SPEC as LAMBDA
 from altus.eventbridge.spec import SPEC as EVENTBRIDGE
+from altus.executeapi.spec import SPEC as EXECUTEAPI
 from altus.iam.spec import SPEC as IAM
 from altus.kinesis.spec import SPEC as KINESIS
 from altus.logs.spec import SPEC as LOGS
@@ -35,4 +38,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     EVENTBRIDGE,
     STS,
     SCHEDULER,
+    APIGATEWAY,
+    APIGATEWAYV2,
+    EXECUTEAPI,
 )

@@ -163,7 +163,8 @@ class Settings(BaseSettings):
         "and requests are routed by Host. Unset: path-based URLs on the API's own address "
         "(<endpoint>/lambda-url/<url-id>/), which need no DNS. Also S3's virtual-hosted "
         "buckets: <bucket>.s3.<url_domain> and <bucket>.s3.<region>.<url_domain> stand for "
-        "/<bucket>.",
+        "/<bucket>; and API Gateway's <api-id>.execute-api.<region>.<url_domain> (and "
+        "<api-id>.execute-api.<url_domain>), which stand for /_aws/execute-api/<api-id>.",
     )
     auth: Literal["auto", "iam", "open"] = Field(
         "auto",

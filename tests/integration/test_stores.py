@@ -1437,3 +1437,90 @@ async def test_scheduler_store(database: Database) -> None:
     await store.apply([sc.DropDelivery(7), sc.DropSchedule("default", "b"), sc.DropDelivery(99)])
     loaded = await store.load()
     assert loaded.deliveries == [] and loaded.schedules == []
+
+
+# --- API Gateway V2 ------------------------------------------------------------------------------
+
+
+async def test_apigatewayv2_store(database: Database) -> None:
+    from altus.apigatewayv2 import model as gw
+    from altus.apigatewayv2.sql_store import SCHEMA as APIGATEWAYV2
+    from altus.apigatewayv2.sql_store import SqlRecordStore
+
+    database.migrate([APIGATEWAYV2])
+    store = SqlRecordStore(database)
+    assert (await store.load()).records == []
+    api = gw.Record(gw.API, "a1", "a1", {"Name": "n", "Tags": {"k": "v"}, "CreatedDate": 1.5})
+    route = gw.Record(gw.ROUTE, "a1", "r1", {"RouteKey": "GET /{x+}", "_quick": True})
+    other = gw.Record(gw.API, "b2", "b2", {"Name": "ü"})
+    stage = gw.Record(gw.STAGE, "b2", "$default", {"StageName": "$default"})
+    await store.apply([gw.Put(api), gw.Put(route), gw.Put(other), gw.Put(stage)])
+    # In (API, kind, id) order.
+    assert (await store.load()).records == [api, route, other, stage]
+
+    # A put replaces; a failed plan writes nothing of itself.
+    renamed = dataclasses.replace(route, body={"RouteKey": "POST /y"})
+    await store.apply([gw.Put(renamed)])
+
+    class Broken:
+        pass
+
+    with pytest.raises(Exception):  # noqa: B017 - any store error
+        await store.apply([gw.Drop(gw.ROUTE, "a1", "r1"), Broken()])  # type: ignore[list-item]
+    assert renamed in (await store.load()).records
+
+    # Dropping an API drops what is under it, and only that.
+    await store.apply([gw.DropApi("a1"), gw.Drop(gw.MODEL, "b2", "none")])
+    assert (await store.load()).records == [other, stage]
+
+
+# --- API Gateway (REST APIs) -------------------------------------------------------------------
+
+
+async def test_apigateway_store(database: Database) -> None:
+    from altus.apigateway import model as ag
+    from altus.apigateway.sql_store import SCHEMA as APIGATEWAY
+    from altus.apigateway.sql_store import SqlGatewayStore
+
+    database.migrate([APIGATEWAY])
+    store = SqlGatewayStore(database)
+    empty = await store.load()
+    assert empty.docs == {} and empty.counts == {}
+    api = {"restApi": {"id": "a1", "name": "ü"}, "resources": {"r": {"path": "/"}}}
+    key = {"id": "k1", "value": "v" * 40, "enabled": True}
+    plan = {"id": "p1", "name": "gold", "_keys": ["k1"]}
+    await store.apply(
+        [
+            ag.Put(ag.API, "a1", api),
+            ag.Put(ag.KEY, "k1", key),
+            ag.Put(ag.PLAN, "p1", plan),
+            ag.Put(ag.ACCOUNT, "account", {"cloudwatchRoleArn": "arn:r"}),
+            ag.Count("p1", "k1", "2026-01-01", 3),
+            ag.Count("p1", "k2", "2026-01-01", 1),
+        ]
+    )
+    loaded = await store.load()
+    assert loaded.docs[ag.API] == {"a1": api} and loaded.docs[ag.KEY] == {"k1": key}
+    assert loaded.docs[ag.PLAN] == {"p1": plan}
+    assert loaded.counts == {("p1", "k1", "2026-01-01"): 3, ("p1", "k2", "2026-01-01"): 1}
+
+    # A put replaces; a count is set, not added to.
+    renamed = {**api, "restApi": {"id": "a1", "name": "renamed"}}
+    await store.apply([ag.Put(ag.API, "a1", renamed), ag.Count("p1", "k1", "2026-01-01", 5)])
+    loaded = await store.load()
+    assert loaded.docs[ag.API]["a1"] == renamed
+    assert loaded.counts[("p1", "k1", "2026-01-01")] == 5
+
+    # A failed plan writes nothing of itself.
+    with pytest.raises(Exception):  # noqa: B017 - any store error
+        await store.apply([ag.Drop(ag.API, "a1"), ag.Put(ag.KEY, "k9", {"bad": object()})])
+    assert "a1" in (await store.load()).docs[ag.API]
+
+    # Dropping a key drops its counts; dropping a plan drops the plan's; dropping what is
+    # not there does nothing.
+    await store.apply([ag.Drop(ag.KEY, "k2"), ag.Drop(ag.API, "none")])
+    assert (await store.load()).counts == {("p1", "k1", "2026-01-01"): 5}
+    await store.apply([ag.Drop(ag.PLAN, "p1"), ag.Drop(ag.API, "a1")])
+    loaded = await store.load()
+    assert loaded.counts == {} and ag.API not in loaded.docs and ag.PLAN not in loaded.docs
+    assert loaded.docs[ag.KEY] == {"k1": key}

@@ -15,11 +15,11 @@ from altus.awslambda.url_payload import (
     UrlRequest,
     buffered_answer,
     build_event,
-    is_text,
     prelude_head,
     split_prelude,
     with_headers,
 )
+from altus.gateway.events import is_text
 from altus.runtime_api.stream import HTTP_INTEGRATION
 
 URL_ID = "a" * 32

@@ -23,26 +23,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
+from altus.gateway.answers import cookie_list, single_headers, status_of
+from altus.gateway.events import is_text, join_headers, join_query
 from altus.runtime_api.stream import HTTP_INTEGRATION
 
 #: Ends the JSON prelude of an HTTP-integration stream.
 PRELUDE_END = b"\0" * 8
 #: The largest prelude looked for before giving up on one.
 MAX_PRELUDE = 64 * 1024
-
-_TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
-#: What HTTP allows in a header name (RFC 9110's token) and forbids in a value.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-#: Framing is the server's business, whatever the function says.
-_DROPPED = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +67,6 @@ class Answer:
     body: bytes
 
 
-def is_text(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media.startswith("text/") or media in _TEXT_TYPES
-
-
 def build_event(
     request: UrlRequest,
     *,
@@ -95,23 +81,9 @@ def build_event(
     request to an ``AWS_IAM`` URL (``requestContext.authorizer.iam``; ``accountId`` is
     then the caller's)."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for raw_name, value in request.headers:
-        name = raw_name.lower()
-        if name == "cookie":
-            cookies.extend(c.strip() for c in value.split(";") if c.strip())
-        elif name in headers:
-            headers[name] = f"{headers[name]},{value}"
-        else:
-            headers[name] = value
-    forwarded = headers.get("x-forwarded-for")
-    headers["x-forwarded-for"] = (
-        f"{forwarded}, {request.source_ip}" if forwarded else request.source_ip
+    headers, cookies = join_headers(
+        request.headers, request.source_ip, request.scheme, request.port
     )
-    headers.setdefault("x-forwarded-proto", request.scheme)
-    if request.port is not None:
-        headers.setdefault("x-forwarded-port", str(request.port))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -122,7 +94,7 @@ def build_event(
         event["cookies"] = cookies
     event["headers"] = headers
     if request.raw_query:
-        event["queryStringParameters"] = _query_parameters(request.raw_query)
+        event["queryStringParameters"] = join_query(request.raw_query)
     event["requestContext"] = {
         "accountId": iam["accountId"] if iam is not None else account_id,
         "apiId": url_id,
@@ -159,13 +131,6 @@ def build_event(
     return event
 
 
-def _query_parameters(raw_query: str) -> dict[str, str]:
-    parameters: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
-        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
-    return parameters
-
-
 # --- answers ------------------------------------------------------------------------------
 
 
@@ -192,9 +157,9 @@ def buffered_answer(payload: bytes, content_type: str | None) -> Answer | None:
 
 
 def _structured(value: Mapping[str, Any]) -> Answer | None:
-    status = _status(value.get("statusCode"))
-    headers = _headers(value.get("headers"))
-    cookies = _cookies(value.get("cookies"))
+    status = status_of(value.get("statusCode"))
+    headers = single_headers(value.get("headers"))
+    cookies = cookie_list(value.get("cookies"))
     if status is None or headers is None or cookies is None:
         return None
     body = value.get("body")
@@ -239,55 +204,15 @@ def split_prelude(data: bytes, *, final: bool) -> tuple[Mapping[str, Any], bytes
 
 def prelude_head(prelude: Mapping[str, Any]) -> Head | None:
     """The status and headers a prelude names; None when it is malformed."""
-    status = _status(prelude.get("statusCode", 200))
-    headers = _headers(prelude.get("headers"))
-    cookies = _cookies(prelude.get("cookies"))
+    status = status_of(prelude.get("statusCode", 200))
+    headers = single_headers(prelude.get("headers"))
+    cookies = cookie_list(prelude.get("cookies"))
     if status is None or headers is None or cookies is None:
         return None
     if not any(name == "content-type" for name, _ in headers):
         headers.append(("content-type", "application/octet-stream"))
     headers.extend(("set-cookie", cookie) for cookie in cookies)
     return Head(status, headers)
-
-
-def _status(value: Any) -> int | None:
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-        return None
-    return value
-
-
-def _headers(value: Any) -> list[tuple[str, str]] | None:
-    if value is None:
-        return []
-    if not isinstance(value, dict):
-        return None
-    headers: list[tuple[str, str]] = []
-    for name, item in value.items():
-        lowered = str(name).lower()
-        if lowered in _DROPPED or item is None:
-            continue
-        if isinstance(item, bool):
-            text = "true" if item else "false"
-        elif isinstance(item, str | int | float):
-            text = str(item)
-        else:
-            return None
-        if not _TOKEN.fullmatch(lowered) or _CONTROL.search(text):
-            return None  # cannot go on the wire: a malformed response (502)
-        headers.append((lowered, text))
-    return headers
-
-
-def _cookies(value: Any) -> list[str] | None:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-        return None
-    if any(_CONTROL.search(c) for c in value):
-        return None
-    return list(value)
 
 
 def with_headers(head: Head, extra: Iterable[tuple[str, str]]) -> Head:
