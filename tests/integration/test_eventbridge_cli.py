@@ -5,18 +5,15 @@ SQLite file: tests/functional/test_eventbridge_timing.py)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from altus.testing import wait_until
-from tests.conftest import Server, start_server, unavailable
+from tests.conftest import Server, start_server
+from tests.integration.aws_cli import aws, client
 
 
 @pytest.fixture(scope="module")
@@ -28,52 +25,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         running.stop()
 
 
-def client(server: Server, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-def aws(server: Server, *args: str) -> Any:
-    found = shutil.which("aws")
-    if found is None:
-        unavailable("the AWS CLI", "install awscli")
-    assert found is not None
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_PAGER": "",
-    }
-    done = subprocess.run(
-        [found, "--endpoint-url", server.url, "--output", "json", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout) if done.stdout.strip() else None
-
-
 def test_cli_put_events_reaches_a_queue(server: Server, tmp_path: Path) -> None:
-    sqs = client(server, "sqs")
+    sqs = client(server.url, "sqs")
     url = sqs.create_queue(QueueName="from-cli")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    aws(server, "events", "put-rule", "--name", "cli", "--event-pattern", '{"source":["cli"]}')
-    aws(server, "events", "put-targets", "--rule", "cli", "--targets", f"Id=q,Arn={arn}")
+    aws(server.url, "events", "put-rule", "--name", "cli", "--event-pattern", '{"source":["cli"]}')
+    aws(server.url, "events", "put-targets", "--rule", "cli", "--targets", f"Id=q,Arn={arn}")
     entries = tmp_path / "entries.json"
     entries.write_text(
         json.dumps([{"Source": "cli", "DetailType": "From CLI", "Detail": '{"n": 1}'}])
     )
-    put = aws(server, "events", "put-events", "--entries", f"file://{entries}")
+    put = aws(server.url, "events", "put-events", "--entries", f"file://{entries}")
     assert put["FailedEntryCount"] == 0
 
     def received() -> list[dict[str, Any]]:
@@ -84,5 +48,5 @@ def test_cli_put_events_reaches_a_queue(server: Server, tmp_path: Path) -> None:
     event = json.loads(message["Body"])
     assert event["id"] == put["Entries"][0]["EventId"]
     assert (event["detail-type"], event["detail"]) == ("From CLI", {"n": 1})
-    rules = aws(server, "events", "list-rules")["Rules"]
+    rules = aws(server.url, "events", "list-rules")["Rules"]
     assert [r["Name"] for r in rules] == ["cli"]

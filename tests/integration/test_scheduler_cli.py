@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.conftest import Server, start_server, unavailable
+from tests.conftest import Server, start_server
+from tests.integration.aws_cli import aws, client
 
 pytestmark = pytest.mark.integration
 
@@ -37,39 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
     finally:
         running.stop()
-
-
-def client(url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-def aws(url: str, *args: str) -> Any:
-    found = shutil.which("aws")
-    if found is None:
-        unavailable("the AWS CLI", "install awscli")
-    assert found is not None
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_PAGER": "",
-    }
-    done = subprocess.run(
-        [found, "--endpoint-url", url, "--output", "json", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout) if done.stdout.strip() else None
 
 
 def queue(url: str, name: str) -> tuple[str, str]:
