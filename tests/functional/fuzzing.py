@@ -264,8 +264,9 @@ def serialise(case: Case, members: Mapping[str, Any]) -> Wire:
     if isinstance(body, dict):  # the query serialiser leaves the form as a dict
         body = urlencode(body)
     raw = body.encode() if isinstance(body, str) else bytes(body or b"")
-    # A header holding text past Latin-1 goes as its UTF-8 bytes, as raw clients send it.
-    headers = [(k.encode("latin-1"), str(v).encode()) for k, v in request["headers"].items()]
+    # A header holding text past Latin-1 (a drawn metadata key, a value) goes as its UTF-8
+    # bytes, as raw clients send it.
+    headers = [(k.encode(), str(v).encode()) for k, v in request["headers"].items()]
     if case.protocol == "query":
         headers = [h for h in headers if h[0].lower() != b"content-type"]
         headers.append((b"Content-Type", b"application/x-www-form-urlencoded; charset=utf-8"))

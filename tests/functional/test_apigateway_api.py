@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,11 @@ from botocore.exceptions import ClientError
 
 from altus.gateway.deployed import ApiDirectory
 from altus.testing import Harness
+from tests.functional import apigateway_helpers as helpers
+from tests.functional.apigateway_helpers import ACCOUNT, LAMBDA_URI, REGION
 
-ACCOUNT = "000000000000"
-REGION = "us-east-1"
-FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pets"
-LAMBDA_URI = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{FUNCTION}/invocations"
-
-
-@pytest.fixture(scope="module")
-def altus() -> Iterator[Harness]:
-    with Harness() as harness:
-        yield harness
-
-
-@pytest.fixture(scope="module")
-def apigw(altus: Harness) -> Any:
-    return altus.client("apigateway")
+altus = helpers.altus
+apigw = helpers.apigw
 
 
 def _directory(altus: Harness) -> ApiDirectory:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import configparser
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -347,10 +348,20 @@ def test_broken_requests_at_real_resources_are_refused_and_change_nothing(
 
 
 def _unreadable_head(wire: Wire) -> bool:
-    """A header value with a control character is not HTTP the server can read: its HTTP
-    layer refuses it in plain text, before any service sees it (S3's models put many
-    members in headers, so drawn members land there too)."""
-    return any(byte < 0x20 and byte != 0x09 for _, value in wire.headers for byte in value)
+    """A head that is not HTTP the server can read: a header value with a control
+    character, a header name that is not a token, a Content-Length that is not a number.
+    Its HTTP layer refuses it in plain text, before any service sees it (S3's models put
+    many members in headers, so drawn members land there too)."""
+    for name, value in wire.headers:
+        if not _TOKEN.fullmatch(name) or any(b < 0x20 and b != 0x09 for b in value):
+            return True
+        if name.lower() == b"content-length" and not value.strip().isdigit():
+            return True
+    return False
+
+
+#: What HTTP allows in a header name (RFC 9110's token).
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 @st.composite

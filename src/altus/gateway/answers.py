@@ -172,13 +172,21 @@ def single_headers(value: Any) -> list[tuple[str, str]] | None:
         return None
     headers: list[tuple[str, str]] = []
     for name, item in value.items():
-        header = _header(name, item)
-        if header is None:
+        if not _add(headers, name, item):
             return None
-        if header is not False:
-            assert isinstance(header, tuple)
-            headers.append(header)
     return headers
+
+
+def _add(headers: list[tuple[str, str]], name: Any, value: Any) -> bool:
+    """Add one of a response's headers to ``headers`` (unless it is dropped); False
+    where it cannot go on the wire."""
+    header = _header(name, value)
+    if header is None:
+        return False
+    if header is not False:
+        assert isinstance(header, tuple)
+        headers.append(header)
+    return True
 
 
 def _merged_headers(single: Any, multi: Any) -> list[tuple[str, str]] | None:
@@ -200,12 +208,8 @@ def _merged_headers(single: Any, multi: Any) -> list[tuple[str, str]] | None:
         if not isinstance(values, list):
             return None
         for item in values:
-            header = _header(name, item)
-            if header is None:
+            if not _add(headers, name, item):
                 return None
-            if header is not False:
-                assert isinstance(header, tuple)
-                headers.append(header)
     return headers
 
 
