@@ -198,8 +198,13 @@ class Dispatcher:
         # claim every path: it is asked last, after every service with literal paths.
         self._claiming = sorted(self.services, key=_claims_any_path)
         self._virtual = [s for s in services if s.virtual_host is not None]
-        #: Every service's raw routes begin with one of these (most requests, none).
+        #: Every service's raw routes begin with one of these (most requests, none); each
+        #: prefix with the services whose routes begin with it, in claiming order.
         self._raw_prefixes = tuple(p for s in services for p in s.raw_prefixes)
+        self._raw_owners = [
+            (prefix, [s for s in self._claiming if prefix in s.raw_prefixes])
+            for prefix in dict.fromkeys(self._raw_prefixes)
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -359,10 +364,13 @@ class Dispatcher:
                 return route.handle
         # Raw routes first, all of them: each begins with a literal prefix no model's path
         # has, and looking them up is far cheaper than matching every model's paths.
-        if scope["path"].startswith(self._raw_prefixes):
-            for service in self._claiming:
-                if service.claims_raw(scope):
-                    return service
+        path = scope["path"]
+        if path.startswith(self._raw_prefixes):
+            for prefix, owners in self._raw_owners:
+                if path.startswith(prefix):
+                    for service in owners:
+                        if service.claims_raw(scope):
+                            return service
         for service in self._claiming:
             if await service.claims(request, raw=False):
                 return service

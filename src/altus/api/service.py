@@ -143,9 +143,11 @@ class BoundService:
         """Whether the request is for an operation below the service's mount; if so, its
         path is made the operation's (the path it was signed with kept)."""
         cut = mount(scope["path"])
+        if not cut:
+            return False
         raw: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_cut = mount(raw.decode("latin-1"))
-        if not cut or not raw_cut:
+        if not raw_cut:
             return False
         scope.setdefault(SIGNED_PATH, raw)
         scope[MOUNTED] = scope["path"][:cut]

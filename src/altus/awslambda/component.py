@@ -82,6 +82,9 @@ class Lambda:
         #: (service, source ARN, source account, function ARN) -> the policy document
         #: that granted it (``call_as_service``).
         self._service_grants: OrderedDict[tuple[str, str, str, str], object] = OrderedDict()
+        #: Function ARN -> the longest an invoke of it can take (``longest_invoke``),
+        #: forgotten whenever any function changes.
+        self._longest: dict[str, float] = {}
         data_dir = settings.data_dir
         logs: LogSink = context.component("logs")
         # Environment variables are encrypted at rest with a key of this data directory.
@@ -231,6 +234,7 @@ class Lambda:
             lambda name: self.pool.retire(name, self.functions.valid_env_keys(name))
         )
         self.functions.on_change(self._reserve)
+        self.functions.on_change(lambda name: self._longest.clear())
         for record in self.functions.records():
             self._reserve(record.name)
         if self._node_functions():
@@ -508,7 +512,10 @@ class Lambda:
     def longest_invoke(self, arn: str) -> float | None:
         """The longest an invoke of ``arn`` can take (``altus.targets.ServiceCallable``):
         a cold start's initialisation and the function's timeout, the longest of the
-        versions an alias routes to."""
+        versions an alias routes to. Remembered until the function changes."""
+        found = self._longest.get(arn)
+        if found is not None:
+            return found
         try:
             ref = parse_function_ref(arn, self.account)
             configs = [self.functions.config(ref)]
@@ -520,7 +527,11 @@ class Lambda:
                 ]
         except AltusError:
             return None
-        return self.settings.init_timeout_seconds + max(c.timeout for c in configs)
+        longest = self.settings.init_timeout_seconds + max(c.timeout for c in configs)
+        if len(self._longest) >= _SERVICE_GRANTS:
+            self._longest.clear()
+        self._longest[arn] = longest
+        return longest
 
     # --- what the server reports -----------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Hashable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -106,7 +106,7 @@ class ExecuteApi:
                 return directory, protocol
         return None
 
-    async def invoke(
+    def invoke(
         self,
         source_arn: str,
         account_id: str,
@@ -114,7 +114,7 @@ class ExecuteApi:
         payload: bytes,
         role: str | None,
         timeout: float,
-    ) -> Called:
+    ) -> Awaitable[Called]:
         """The function's answer to API Gateway, invoked for ``source_arn`` (a method's,
         route's or authorizer's ARN). After ``timeout`` seconds: TimeoutError, and the
         invocation runs on, its answer going nowhere, as API Gateway leaves a function it
@@ -125,8 +125,11 @@ class ExecuteApi:
         longest = self.functions.longest_invoke(function)
         if longest is not None and longest <= timeout:
             # The function ends (or times out) before the gateway would stop waiting:
-            # awaited as it is, with no task and no timer (the warm path's cost).
-            return await call
+            # the invoke itself is awaited, with no task and no timer (the warm path).
+            return call
+        return self._bounded(call, timeout)
+
+    async def _bounded(self, call: Awaitable[Called], timeout: float) -> Called:
         task = asyncio.ensure_future(call)
         try:
             async with asyncio.timeout(timeout):

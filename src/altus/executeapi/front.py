@@ -52,11 +52,13 @@ from altus.gateway.cors import (
     is_preflight,
     preflight_headers,
 )
-from altus.gateway.deployed import DEFAULT_STAGE, HTTP, REST, ApiDirectory, Stage
+from altus.gateway.deployed import DEFAULT_STAGE, HTTP, REST, ApiDirectory, Stage, Throttle
 from altus.gateway.request import EventContext, GatewayRequest, Matched
 from altus.gateway.urls import PATH_PREFIX, api_id_of_host
 from altus.settings import Settings
 
+#: A throttle that limits nothing.
+_UNLIMITED = Throttle()
 #: API Gateway's largest request payload.
 PAYLOAD_LIMIT = 10 * 1024 * 1024
 
@@ -215,6 +217,8 @@ async def _serve(
 
 
 def _throttle(front: ExecuteApi, stage: Stage, matched: Matched, now: float) -> None:
+    if not stage.route_throttles and stage.throttle == _UNLIMITED:
+        return
     route = matched.route
     key = f"{route.path}/{route.method}" if stage.deployment.protocol == REST else route.key
     limits = stage.route_throttles.get(key, stage.throttle)
@@ -282,8 +286,6 @@ def _response(found: Answer, request_id: str, *, rest: bool) -> Response:
         else [("apigw-requestid", request_id[:16])]
     )
     response.raw_headers = [
-        *((name.encode("utf-8"), value.encode("utf-8")) for name, value in found.headers),
-        *((name.encode("latin-1"), value.encode("latin-1")) for name, value in own),
-        *response.raw_headers,
-    ]
+        (name.encode("utf-8"), value.encode("utf-8")) for name, value in found.headers + own
+    ] + response.raw_headers
     return response

@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Coroutine
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,18 +78,22 @@ _HOP = frozenset(
 )
 
 
-async def call(front: ExecuteApi, gateway: GatewayRequest, context: EventContext) -> Answer:
+def call(
+    front: ExecuteApi, gateway: GatewayRequest, context: EventContext
+) -> Coroutine[Any, Any, Answer]:
+    """The route's integration's answer (awaited by the caller: one coroutine fewer on
+    every request's path)."""
     assert context.matched is not None
     integration = context.matched.route.integration
     rest = context.stage.deployment.protocol == REST
     if integration is None:
         raise Refusal(INTEGRATION_FAILURE)
     if integration.type == AWS_PROXY:
-        return await _function(front, gateway, context, integration, rest)
+        return _function(front, gateway, context, integration, rest)
     if integration.type == HTTP_PROXY:
-        return await _url(front, gateway, context, integration, rest)
+        return _url(front, gateway, context, integration, rest)
     if integration.type == MOCK and rest:
-        return _mock(gateway, context, integration)
+        return _answered(_mock(gateway, context, integration))
     log.warning(
         "API %s route %s: %s integrations need mapping templates, which Altus does not "
         "evaluate; answering 500",
@@ -97,6 +102,10 @@ async def call(front: ExecuteApi, gateway: GatewayRequest, context: EventContext
         integration.type,
     )
     raise Refusal(API_CONFIGURATION_ERROR)
+
+
+async def _answered(answer: Answer) -> Answer:
+    return answer
 
 
 _STATUS_TEMPLATE = re.compile(r'\s*\{\s*"statusCode"\s*:\s*"?(\d{3})"?\s*\}\s*')

@@ -71,7 +71,7 @@ def http_answer_v2(payload: bytes) -> Answer | None:
     body = _body(value.get("body"), value.get("isBase64Encoded") is True, strict=False)
     if body is None:
         return None
-    if not any(name == "content-type" for name, _ in headers):
+    if not _has_content_type(headers):
         # HTTP APIs label an unlabelled response as text (REST APIs call it JSON).
         headers.append(("content-type", "text/plain; charset=utf-8"))
     headers.extend(("set-cookie", cookie) for cookie in cookies)
@@ -105,7 +105,7 @@ def proxy_answer_v1(
     body = _body(value.get("body"), encoded, strict=rest)
     if body is None:
         return None
-    if not any(name == "content-type" for name, _ in headers):
+    if not _has_content_type(headers):
         headers.append(("content-type", JSON))
     return Answer(status, headers, body)
 
@@ -144,6 +144,14 @@ def cookie_list(value: Any) -> list[str] | None:
     if value is None:
         return []
     return list(value) if _strings(value) else None
+
+
+def _has_content_type(headers: list[tuple[str, str]]) -> bool:
+    # A loop, not any() of a generator: this runs on every answer.
+    for name, _ in headers:  # noqa: SIM110
+        if name == "content-type":
+            return True
+    return False
 
 
 def _strings(value: Any) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from altus.gateway.deployed import DEFAULT_ROUTE
@@ -37,7 +38,12 @@ def substitute(text: str, variables: Mapping[str, str]) -> str:
 def function_arn(uri: str, variables: Mapping[str, str]) -> str | None:
     """The function an ``AWS_PROXY`` integration invokes (qualifier kept); None: the URI
     names no Lambda function."""
-    text = substitute(uri, variables)
+    return _function_of(substitute(uri, variables))
+
+
+@lru_cache(maxsize=4096)
+def _function_of(text: str) -> str | None:
+    # Asked on every request with the few URIs a server's APIs name: remembered.
     wrapped = _APIGATEWAY_LAMBDA.fullmatch(text)
     if wrapped is not None:
         text = wrapped.group(1)

@@ -78,7 +78,8 @@ def _request_segments(path: str) -> list[str]:
 
 def _read_path(segments: Sequence[str]) -> str:
     """The path as routing reads it (``Matched.path``)."""
-    return "/" + "/".join(unquote(segment) for segment in segments)
+    joined = "/" + "/".join(segments)
+    return unquote(joined) if "%" in joined else joined
 
 
 def _build(routes: Sequence[Route]) -> tuple[_Node, Route | None]:
