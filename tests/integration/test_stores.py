@@ -1524,3 +1524,21 @@ async def test_apigateway_store(database: Database) -> None:
     loaded = await store.load()
     assert loaded.counts == {} and ag.API not in loaded.docs and ag.PLAN not in loaded.docs
     assert loaded.docs[ag.KEY] == {"k1": key}
+
+    # A deployment's snapshot is a document of its own, by "<api>/<deployment>".
+    snapshot_id = ag.snapshot_id("a2", "d1")
+    await store.apply([ag.Put(ag.SNAPSHOT, snapshot_id, {"resources": {}})])
+    assert (await store.load()).docs[ag.SNAPSHOT] == {snapshot_id: {"resources": {}}}
+    await store.apply([ag.Drop(ag.SNAPSHOT, snapshot_id)])
+    assert ag.SNAPSHOT not in (await store.load()).docs
+
+    # Forgetting drops the counts of days before the one given, and keeps the others.
+    await store.apply(
+        [
+            ag.Count("p2", "k1", "2026-01-01", 1),
+            ag.Count("p2", "k1", "2026-03-31", 2),
+            ag.Count("p2", "k1", "2026-04-01", 3),
+        ]
+    )
+    await store.apply([ag.Forget("2026-04-01")])
+    assert (await store.load()).counts == {("p2", "k1", "2026-04-01"): 3}
