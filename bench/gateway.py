@@ -1,15 +1,17 @@
 """API Gateway's cost: warm requests through an HTTP API route and a REST API route, next
 to the same function's URL and a bare loopback HTTP server, in the same run.
 
-    .venv/bin/python bench/gateway.py [--requests 3000] [--rounds 3] [--backend process]
+    .venv/bin/python bench/gateway.py [--requests 1000] [--rounds 24] [--backend process]
 
 For each way in: the server's CPU per request (user and system time of every thread of
 ``altus up``, from ``/proc``; the function's environment is another process and is not
 counted), requests per second and the p50 latency, sequential requests on one keep-alive
 connection. The ways in are measured in turns (``--rounds`` of each, every other round in
 the reverse order), so that the machine's drift falls on all of them alike; the figures
-are the medians of the rounds.
-The ratio that matters is the gateway's CPU per request over the function URL's.
+are the medians of the rounds. The ratio that matters is the gateway's CPU per request
+over the function URL's: taken within each round (the two measured one after the other,
+so that the machine's slower drifts cancel), and its median over the rounds reported,
+with the lowest and highest.
 """
 
 from __future__ import annotations
@@ -126,8 +128,8 @@ def deploy(url: str) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=24)
     parser.add_argument("--backend", default="process", choices=["process", "linux"])
     args = parser.parse_args()
     results: dict[str, list[dict[str, float]]] = {}
@@ -137,22 +139,31 @@ def main() -> None:
             client = Http(url)
             create_function(client, "hello", zip_files(HELLO), MemorySize=1769)
             paths = deploy(url)
-            for _ in range(args.rounds):
+            for round_ in range(args.rounds):
                 results.setdefault("bare loopback HTTP server", []).append(
                     measure(bare_pid, bare, "/", args.requests)
                 )
-                for name, path in paths.items():
+                ways = list(paths.items())
+                for name, path in ways if round_ % 2 == 0 else reversed(ways):
                     results.setdefault(name, []).append(measure(pid, client, path, args.requests))
     rows = {
         name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         for name, runs in results.items()
     }
-    url_cpu = rows["function URL"]["cpu"]
     print(f"backend: {args.backend}; {args.requests} requests x {args.rounds} rounds")
-    print("| way in | server CPU per request (µs) | vs function URL | requests/s | p50 (ms) |")
+    print(
+        "| way in | server CPU per request (µs) | vs function URL (lowest-highest) "
+        "| requests/s | p50 (ms) |"
+    )
     print("|---|---:|---:|---:|---:|")
     for name, figures in rows.items():
-        ratio = f"{figures['cpu'] / url_cpu:.2f}x" if name != "bare loopback HTTP server" else "—"
+        ratio = "—"
+        if name != "bare loopback HTTP server":
+            ratios = sorted(
+                way["cpu"] / url["cpu"]
+                for way, url in zip(results[name], results["function URL"], strict=True)
+            )
+            ratio = f"{statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
         print(
             f"| {name} | {figures['cpu']:.0f} | {ratio} | {figures['rate']:.0f} | "
             f"{figures['p50']:.3f} |"

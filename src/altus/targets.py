@@ -6,8 +6,7 @@ not by a branch in the sender.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -35,22 +34,28 @@ class ServiceInvocable(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Called:
+class Called(Protocol):
     """A function's answer to a service that called it and waited (API Gateway)."""
 
-    payload: bytes
-    #: Lambda's ``X-Amz-Function-Error`` (``Unhandled``); None when the function succeeded.
-    function_error: str | None
-    #: The Content-Type the function answered with.
-    content_type: str | None = None
+    @property
+    def payload(self) -> bytes: ...
+
+    @property
+    def function_error(self) -> str | None:
+        """Lambda's ``X-Amz-Function-Error`` (``Unhandled``); None when it succeeded."""
+        ...
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type the function answered with."""
+        ...
 
 
 class ServiceCallable(Protocol):
     """What a service that fronts functions (API Gateway) invokes them through, and waits
     for: as that service's principal, or as a role the service assumes."""
 
-    async def call_as_service(
+    def call_as_service(
         self,
         service: str,
         source_arn: str,
@@ -59,13 +64,15 @@ class ServiceCallable(Protocol):
         payload: bytes,
         *,
         role: str | None = None,
-    ) -> Called:
+    ) -> Awaitable[Called]:
         """A RequestResponse invoke of the function ``arn`` names, made by ``service``
-        (``apigateway.amazonaws.com``) for ``source_arn``. Without ``role``, refused (an
-        ``AltusError``: AccessDenied, ResourceNotFound ...) unless the function's own
-        policy lets the service invoke it for that source; with one (that the caller has
-        found the service may assume), the role's session must be allowed where requests
-        are authenticated. A function that fails is an answer, not an error."""
+        (``apigateway.amazonaws.com``) for ``source_arn``: the invoke, to be awaited.
+        Without ``role``, refused (an ``AltusError``: AccessDenied, ResourceNotFound ...)
+        unless the function's own policy lets the service invoke it for that source; with
+        one (that the caller has found the service may assume), the role's session must
+        be allowed where requests are authenticated. A refusal may be raised by the call
+        itself, before anything is awaited (a plain function: one coroutine fewer on API
+        Gateway's every request). A function that fails is an answer, not an error."""
         ...
 
     def longest_invoke(self, arn: str) -> float | None:

@@ -125,6 +125,20 @@ def test_quick_create_serves_every_path_through_the_default_stage(api: Api) -> N
     assert context["accountId"] == ACCOUNT
 
 
+def test_a_body_of_any_type_reaches_the_function(api: Api) -> None:
+    # CBOR is what Kinesis clients send (to ``/``): below an API it is the API's.
+    created = api.v2.create_api(Name="cbor", ProtocolType="HTTP", Target=api.arns["echo"])
+    response = api.http.post(
+        created["ApiEndpoint"] + "/records",
+        content=b"\xa1ax\x01",
+        headers={"content-type": "application/x-amz-cbor-1.1"},
+    )
+    assert response.status_code == 200, response.text
+    event = json_body(response)
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b"\xa1ax\x01"
+
+
 def test_without_the_functions_permission_the_gateway_answers_500(api: Api) -> None:
     name = "unallowed"
     arn = api.altus.create_function(name, _echo)["FunctionArn"]
@@ -169,6 +183,34 @@ def test_routes_follow_api_gateways_precedence(api: Api) -> None:
     assert found["pathParameters"] == {"path": "a/b/c.txt"}
     assert routed("DELETE", "/anything/else")["routeKey"] == "ANY /{proxy+}"
     assert routed("GET", "/")["routeKey"] == "$default"
+
+
+def test_routing_results_kept_between_requests_never_mix_paths_or_deployments(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Room for two results: the kept ones are dropped again and again.
+    monkeypatch.setattr("altus.executeapi.component._MATCHES", 2)
+    api_id = api.v2.create_api(Name="kept", ProtocolType="HTTP")["ApiId"]
+    echo = api.integration(api_id, "echo")
+    api.route(api_id, "GET /pets/{id}", echo)
+    api.route(api_id, "ANY /{proxy+}", echo)
+    api.v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    base = f"{api.altus.url}/_aws/execute-api/{api_id}"
+
+    def routed(method: str, path: str) -> dict[str, Any]:
+        response = api.http.request(method, base + path)
+        assert response.status_code == 200, response.text
+        return json_body(response)
+
+    for _ in range(2):
+        for name in ("cat", "dog", "new"):
+            found = routed("GET", f"/pets/{name}")
+            assert (found["routeKey"], found["pathParameters"]) == ("GET /pets/{id}", {"id": name})
+        assert routed("POST", "/pets/cat")["routeKey"] == "ANY /{proxy+}"
+    # A new deployment routes afresh: what was kept for the old one is not used.
+    api.route(api_id, "GET /pets/new", echo)
+    assert routed("GET", "/pets/new")["routeKey"] == "GET /pets/new"
+    assert routed("GET", "/pets/cat")["pathParameters"] == {"id": "cat"}
 
 
 def test_no_route_and_no_stage_are_not_found(api: Api) -> None:

@@ -199,12 +199,17 @@ class Dispatcher:
         self._claiming = sorted(self.services, key=_claims_any_path)
         self._virtual = [s for s in services if s.virtual_host is not None]
         #: Every service's raw routes begin with one of these (most requests, none); each
-        #: prefix with the services whose routes begin with it, in claiming order.
+        #: prefix with the services whose routes begin with it, in claiming order, the
+        #: longest prefix first: the most specific owner is asked before one that looks
+        #: at every path (Kinesis's CBOR check, on ``/``).
         self._raw_prefixes = tuple(p for s in services for p in s.raw_prefixes)
-        self._raw_owners = [
-            (prefix, [s for s in self._claiming if prefix in s.raw_prefixes])
-            for prefix in dict.fromkeys(self._raw_prefixes)
-        ]
+        self._raw_owners = sorted(
+            (
+                (prefix, [s for s in self._claiming if prefix in s.raw_prefixes])
+                for prefix in dict.fromkeys(self._raw_prefixes)
+            ),
+            key=lambda owned: -len(owned[0]),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

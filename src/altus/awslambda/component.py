@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from altus import ids
@@ -43,6 +43,7 @@ from altus.engine.hooks import Hooks
 from altus.engine.invoker import Invoker, InvokeRequest
 from altus.engine.pool import WarmPool
 from altus.engine.provisioned import Provisioner
+from altus.engine.results import InvokeResult
 from altus.errors import AltusError
 from altus.events.invoking import BatchInvoker
 from altus.events.mapping import EventSourceMapping
@@ -58,7 +59,6 @@ from altus.runtimes.sdk import python_sdk, sdk_dir
 from altus.sandbox.choose import choose_backend
 from altus.store.code import CodeStore
 from altus.store.secrets import FernetCipher, key_file
-from altus.targets import Called
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -82,6 +82,8 @@ class Lambda:
         #: (service, source ARN, source account, function ARN) -> the policy document
         #: that granted it (``call_as_service``).
         self._service_grants: OrderedDict[tuple[str, str, str, str], object] = OrderedDict()
+        #: The function (and its ARN) each ARN a service calls names, parsed once.
+        self._service_refs: dict[str, tuple[FunctionRef, str]] = {}
         #: Function ARN -> the longest an invoke of it can take (``longest_invoke``),
         #: forgotten whenever any function changes.
         self._longest: dict[str, float] = {}
@@ -459,7 +461,7 @@ class Lambda:
         )
         await self.async_invoker.submit(ref, payload.encode())
 
-    async def call_as_service(
+    def call_as_service(
         self,
         service: str,
         source_arn: str,
@@ -468,15 +470,21 @@ class Lambda:
         payload: bytes,
         *,
         role: str | None = None,
-    ) -> Called:
+    ) -> Awaitable[InvokeResult]:
         """A RequestResponse invoke by a service that fronts the function (API Gateway:
-        ``altus.targets.ServiceCallable``). Without a role, the function's own policy
-        must let ``service`` invoke it for ``source_arn`` in either auth mode (the owner
-        configured it); with one, the role's session must be allowed
-        ``lambda:InvokeFunction`` by its policies or the function's where requests are
-        authenticated."""
-        ref = parse_function_ref(arn, self.account)
-        function_arn = self.account.function_arn(ref.name, ref.qualifier)
+        ``altus.targets.ServiceCallable``), authorised before it is returned. Without a
+        role, the function's own policy must let ``service`` invoke it for
+        ``source_arn`` in either auth mode (the owner configured it); with one, the role's
+        session must be allowed ``lambda:InvokeFunction`` by its policies or the
+        function's where requests are authenticated."""
+        found = self._service_refs.get(arn)
+        if found is None:
+            ref = parse_function_ref(arn, self.account)
+            found = (ref, self.account.function_arn(ref.name, ref.qualifier))
+            if len(self._service_refs) >= _SERVICE_GRANTS:
+                self._service_refs.clear()
+            self._service_refs[arn] = found
+        ref, function_arn = found
         if role is None:
             # A grant found is kept with the policy document it was found in: a policy
             # change replaces the document (never edits it), so the grant holds exactly
@@ -506,8 +514,7 @@ class Lambda:
             self.identity.authorize(
                 session, "lambda:InvokeFunction", function_arn, self.policies(ref)
             )
-        result = await self.invoker.invoke(InvokeRequest(ref=ref, payload=payload))
-        return Called(result.payload, result.function_error, result.content_type)
+        return self.invoker.invoke(InvokeRequest(ref=ref, payload=payload))
 
     def longest_invoke(self, arn: str) -> float | None:
         """The longest an invoke of ``arn`` can take (``altus.targets.ServiceCallable``):

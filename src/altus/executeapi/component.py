@@ -20,6 +20,7 @@ from altus.api.spec import Context
 from altus.gateway.authorizers import Verdict
 from altus.gateway.deployed import REST, ApiDirectory, Deployment
 from altus.gateway.jwt import JwtKeys
+from altus.gateway.request import Matched
 from altus.gateway.routing import HttpRoutes, RestResources
 from altus.gateway.throttle import Throttles
 from altus.targets import Called, ServiceCallable
@@ -30,6 +31,9 @@ SERVICE_PRINCIPAL = "apigateway.amazonaws.com"
 #: How many compiled route tables and cached authorizer answers are kept.
 _TABLES = 1024
 _VERDICTS = 10_000
+#: How many routing results are kept, and the longest path one is kept for.
+_MATCHES = 4096
+_MATCHED_PATH = 512
 
 
 class Connection(Protocol):
@@ -73,6 +77,9 @@ class ExecuteApi:
         self.jwt_keys = JwtKeys(self.http, self.clock.now)
         self.throttles = Throttles()
         self._tables: OrderedDict[tuple[str, str], HttpRoutes | RestResources] = OrderedDict()
+        #: (API, deployment, method, path) -> what routing found: most requests repeat a
+        #: few paths, and a lookup costs less than a walk of the route table.
+        self._matches: dict[tuple[str, str, str, str], Matched | None] = {}
         self._verdicts: OrderedDict[Hashable, tuple[float, Verdict]] = OrderedDict()
         #: WebSocket connections open now, by id (none survive the process).
         self.connections: dict[str, Connection] = {}
@@ -153,6 +160,24 @@ class ExecuteApi:
             return True
         return bool(self.roles.assumable_by(role, SERVICE_PRINCIPAL))
 
+    def match(self, deployment: Deployment, method: str, path: str) -> Matched | None:
+        """The route a request for ``path`` (within the stage, as sent) takes in
+        ``deployment``; None: no route (a deployment never changes, so neither does the
+        answer)."""
+        key = (deployment.api_id, deployment.id, method, path)
+        try:
+            return self._matches[key]
+        except KeyError:
+            pass
+        found = self.routes(deployment).match(method, path)
+        if len(path) <= _MATCHED_PATH:
+            if len(self._matches) >= _MATCHES:
+                # Emptied rather than kept in order: cheaper on every request, and a
+                # server's paths refill it at once.
+                self._matches.clear()
+            self._matches[key] = found
+        return found
+
     def routes(self, deployment: Deployment) -> HttpRoutes | RestResources:
         """A deployment's routes, compiled once (a deployment never changes)."""
         key = (deployment.api_id, deployment.id)
@@ -187,6 +212,7 @@ class ExecuteApi:
     def health(self) -> dict[str, Any]:
         return {
             "route_tables": len(self._tables),
+            "routing_results": len(self._matches),
             "cached_authorizations": len(self._verdicts),
             "connections": len(self.connections),
         }

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from starlette.requests import ClientDisconnect, Request
@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from altus import ids
-from altus.api.protocols.common import read_body
+from altus.api.protocols.common import header_map, read_body
 from altus.errors import AltusError
 from altus.executeapi import guard, integrate, sockets
 from altus.executeapi.component import ExecuteApi
@@ -52,13 +52,11 @@ from altus.gateway.cors import (
     is_preflight,
     preflight_headers,
 )
-from altus.gateway.deployed import DEFAULT_STAGE, HTTP, REST, ApiDirectory, Stage, Throttle
+from altus.gateway.deployed import DEFAULT_STAGE, HTTP, NONE, REST, ApiDirectory, Stage
 from altus.gateway.request import EventContext, GatewayRequest, Matched
 from altus.gateway.urls import PATH_PREFIX, api_id_of_host
 from altus.settings import Settings
 
-#: A throttle that limits nothing.
-_UNLIMITED = Throttle()
 #: API Gateway's largest request payload.
 PAYLOAD_LIMIT = 10 * 1024 * 1024
 
@@ -89,8 +87,9 @@ def routes(front: ExecuteApi) -> list[BaseRoute]:
     by_path = _ByPath(front)
     base = PATH_PREFIX.rstrip("/")
     return [
-        Route(base + "/{api_id}", by_path),
+        # The longer form first: nearly every request is below an API, not the API itself.
         Route(base + "/{api_id}/{rest:path}", by_path),
+        Route(base + "/{api_id}", by_path),
         WebSocketRoute(base + "/{api_id}/{stage}", sockets.endpoint(front)),
     ]
 
@@ -125,7 +124,10 @@ def mount(path: str) -> int | None:
 
 
 async def answer(front: ExecuteApi, request: Request, api_id: str, raw_path: str) -> Response:
-    """The answer to a request for ``raw_path`` below the API ``api_id``."""
+    """The answer to a request for ``raw_path`` below the API ``api_id``.
+
+    One coroutine from the stage to the integration's answer: each layer more would be
+    paid for on every request, where the function URL has none."""
     request_id = ids.request_id()
     found = front.directory(api_id)
     if found is None:
@@ -143,25 +145,52 @@ async def answer(front: ExecuteApi, request: Request, api_id: str, raw_path: str
     stage, path = located
     if stage.endpoint_disabled:
         return _response(http_error(403, "Forbidden"), request_id, rest=rest)
-    responses = stage.deployment.gateway_responses
-    cors = stage.deployment.cors
-    origin = request.headers.get("origin")
-    extra = cors_headers(cors, origin) if cors is not None else []
+    deployment = stage.deployment
+    headers = header_map(request)
+    method: str = request.scope["method"]
+    cors = deployment.cors
     try:
-        if cors is not None and is_preflight(request.method, request.headers):
-            headers = preflight_headers(
+        if cors is not None and is_preflight(method, headers):
+            preflight = preflight_headers(
                 cors,
-                origin,
-                request.headers.get("access-control-request-method"),
-                request.headers.get("access-control-request-headers"),
+                headers.get("origin"),
+                headers.get("access-control-request-method"),
+                headers.get("access-control-request-headers"),
             )
-            return _response(Answer(PREFLIGHT_STATUS, list(headers), b""), request_id, rest=False)
-        found_answer = await _serve(front, request, stage, path, raw_path, request_id, rest)
+            return _response(Answer(PREFLIGHT_STATUS, list(preflight), b""), request_id, rest=False)
+        matched = front.match(deployment, method, path)
+        if matched is None:
+            raise Refusal(MISSING_AUTHENTICATION_TOKEN if rest else RESOURCE_NOT_FOUND)
+        throttle = stage.throttle
+        if stage.route_throttles or throttle.rate is not None or throttle.burst is not None:
+            _throttle(front, stage, matched)
+        try:
+            body = await read_body(request, PAYLOAD_LIMIT, "execute-api")
+        except AltusError:
+            raise Refusal(REQUEST_TOO_LARGE) from None
+        except ClientDisconnect:
+            raise Refusal(REQUEST_TOO_LARGE, status=400, message="Bad Request") from None
+        gateway_request = _gateway_request(request, headers, path, raw_path, body, api_id)
+        context = EventContext(
+            stage=stage,
+            matched=matched,
+            request_id=request_id,
+            now_ms=int(time.time() * 1000),
+            region=front.account.region,
+        )
+        if matched.route.authorization_type != NONE:
+            context = await guard.authorize(front, request.scope, gateway_request, context)
+        if rest and matched.route.api_key_required:
+            context = _api_key(front, stage, matched, context, headers.get("x-api-key"))
+        found_answer = await integrate.call(front, gateway_request, context)
     except Refusal as refusal:
-        found_answer = render(refusal, rest=rest, request_id=request_id, responses=responses)
+        found_answer = render(
+            refusal, rest=rest, request_id=request_id, responses=deployment.gateway_responses
+        )
     if cors is not None:
         # The gateway's CORS headers replace the integration's own.
         kept = [(n, v) for n, v in found_answer.headers if n not in CORS_HEADERS]
+        extra = cors_headers(cors, headers.get("origin"))
         found_answer = replace(found_answer, headers=[*kept, *extra])
     return _response(found_answer, request_id, rest=rest)
 
@@ -181,48 +210,11 @@ def _stage(
     return (default, raw_path or "/") if default is not None else None
 
 
-async def _serve(
-    front: ExecuteApi,
-    request: Request,
-    stage: Stage,
-    path: str,
-    raw_path: str,
-    request_id: str,
-    rest: bool,
-) -> Answer:
-    deployment = stage.deployment
-    matched = front.routes(deployment).match(request.method, path)
-    if matched is None:
-        raise Refusal(MISSING_AUTHENTICATION_TOKEN if rest else RESOURCE_NOT_FOUND)
-    now = front.clock.now()
-    _throttle(front, stage, matched, now)
-    try:
-        body = await read_body(request, PAYLOAD_LIMIT, "execute-api")
-    except AltusError:
-        raise Refusal(REQUEST_TOO_LARGE) from None
-    except ClientDisconnect:
-        raise Refusal(REQUEST_TOO_LARGE, status=400, message="Bad Request") from None
-    gateway_request = _gateway_request(request, path, raw_path, body, stage.api_id)
-    context = EventContext(
-        stage=stage,
-        matched=matched,
-        request_id=request_id,
-        now_ms=int(time.time() * 1000),
-        region=front.account.region,
-    )
-    context = await guard.authorize(front, request.scope, gateway_request, context)
-    if rest and matched.route.api_key_required:
-        context = _api_key(front, stage, matched, context, request.headers.get("x-api-key"), now)
-    return await integrate.call(front, gateway_request, context)
-
-
-def _throttle(front: ExecuteApi, stage: Stage, matched: Matched, now: float) -> None:
-    if not stage.route_throttles and stage.throttle == _UNLIMITED:
-        return
+def _throttle(front: ExecuteApi, stage: Stage, matched: Matched) -> None:
     route = matched.route
     key = f"{route.path}/{route.method}" if stage.deployment.protocol == REST else route.key
     limits = stage.route_throttles.get(key, stage.throttle)
-    if not front.throttles.allow((stage.api_id, stage.name, key), limits, now):
+    if not front.throttles.allow((stage.api_id, stage.name, key), limits, front.clock.now()):
         raise Refusal(THROTTLED)
 
 
@@ -232,7 +224,6 @@ def _api_key(
     matched: Matched,
     context: EventContext,
     header: str | None,
-    now: float,
 ) -> EventContext:
     """A REST method that needs an API key: the key (from the ``x-api-key`` header, or
     the authorizer's ``usageIdentifierKey``), enabled, in a usage plan for this stage,
@@ -251,6 +242,7 @@ def _api_key(
     route = matched.route
     method_key = f"{route.path}/{route.method}"
     limits = plan.method_throttles.get(method_key, plan.throttle)
+    now = front.clock.now()
     if not front.throttles.allow((plan.id, key.id, method_key), limits, now):
         raise Refusal(THROTTLED)
     if plan.quota is not None and not directory.count_request(plan.id, key.id, now):
@@ -259,13 +251,18 @@ def _api_key(
 
 
 def _gateway_request(
-    request: Request, path: str, raw_path: str, body: bytes, domain_prefix: str
+    request: Request,
+    headers: Mapping[str, str],
+    path: str,
+    raw_path: str,
+    body: bytes,
+    domain_prefix: str,
 ) -> GatewayRequest:
     scope = request.scope
     client = scope.get("client")
-    host = request.headers.get("host", "")
+    host = headers.get("host", "")
     return GatewayRequest(
-        method=request.method,
+        method=scope["method"],
         path=path,
         stage_path=raw_path,
         raw_query=scope.get("query_string", b"").decode("latin-1"),

@@ -59,6 +59,8 @@ from altus.targets import Called
 
 log = logging.getLogger(__name__)
 
+#: JSON as events are sent: no spaces (one encoder for every request).
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 #: The largest answer an HTTP integration may give (API Gateway's payload limit).
 ANSWER_LIMIT = 10 * 1024 * 1024
 #: Hop-by-hop headers, and those the server frames itself: never passed on either way.
@@ -186,16 +188,17 @@ async def call_function(
     naming no function, a role API Gateway may not assume, a missing permission, the
     timeout)."""
     function = function_arn(integration.uri, stage.variables)
-    if function is None or not front.may_assume(integration.credentials):
+    role = integration.credentials
+    if function is None or (role is not None and not front.may_assume(role)):
         raise Refusal(API_CONFIGURATION_ERROR)
-    payload = json.dumps(event, separators=(",", ":")).encode()
+    payload = _compact(event).encode()
     try:
         return await front.invoke(
             arn,
             stage.account_id,
             function,
             payload,
-            integration.credentials,
+            role,
             integration.timeout_ms / 1000,
         )
     except TimeoutError:
@@ -222,13 +225,8 @@ async def _function(
     called = await call_function(
         front, stage, integration, event, source_arn(front, gateway, context)
     )
-    bad = (
-        Refusal(DEFAULT_5XX, status=502, message="Internal server error")
-        if rest
-        else Refusal(INTEGRATION_FAILURE)
-    )
     if called.function_error:
-        raise bad
+        raise _bad_answer(rest)
     if version_1:
         found = proxy_answer_v1(
             called.payload,
@@ -239,8 +237,15 @@ async def _function(
     else:
         found = http_answer_v2(called.payload)
     if found is None:
-        raise bad
+        raise _bad_answer(rest)
     return found
+
+
+def _bad_answer(rest: bool) -> Refusal:
+    """A function that failed, or answered what is no proxy response."""
+    if rest:
+        return Refusal(DEFAULT_5XX, status=502, message="Internal server error")
+    return Refusal(INTEGRATION_FAILURE)
 
 
 async def _url(

@@ -31,6 +31,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _DROPPED = frozenset({"content-length", "transfer-encoding", "connection"})
 _REST_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 JSON = "application/json"
+#: A REST answer's ``body``: text or null.
+_OPTIONAL_TEXT = (str, type(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,7 @@ def proxy_answer_v1(
         return None
     if not isinstance(value, dict) or "statusCode" not in value:
         return None
-    if rest and (set(value) - _REST_KEYS or not isinstance(value.get("body"), str | None)):
+    if rest and (set(value) - _REST_KEYS or not isinstance(value.get("body"), _OPTIONAL_TEXT)):
         return None
     status = status_of(value["statusCode"])
     headers = _merged_headers(value.get("headers"), value.get("multiValueHeaders"))
@@ -198,8 +200,8 @@ def _add(headers: list[tuple[str, str]], name: Any, value: Any) -> bool:
 
 
 def _merged_headers(single: Any, multi: Any) -> list[tuple[str, str]] | None:
-    if multi is None:
-        multi = {}
+    if multi is None or multi == {}:
+        return single_headers(single)
     if not isinstance(multi, dict):
         return None
     from_multi = {str(name).lower() for name in multi}

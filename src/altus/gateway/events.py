@@ -76,30 +76,42 @@ def _body(body: bytes, as_text: bool) -> tuple[str | None, bool]:
     return base64.b64encode(body).decode("ascii"), True
 
 
-def _multi_headers(request: GatewayRequest) -> dict[str, list[str]]:
-    """Headers by name as sent, with the gateway's ``X-Forwarded-*`` (1.0 events spell
-    them so)."""
-    headers: dict[str, list[str]] = {}
+def _v1_headers(request: GatewayRequest) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Headers by name as sent, the last value of each and all of them, with the
+    gateway's ``X-Forwarded-*`` (1.0 events spell them so)."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
     forwarded: dict[str, str] = {}
     for name, value in request.headers:
         lowered = name.lower()
         if lowered.startswith("x-forwarded-"):
             forwarded.setdefault(lowered, name)
-        headers.setdefault(name, []).append(value)
+        values = multi.get(name)
+        if values is None:
+            multi[name] = [value]
+        else:
+            values.append(value)
+        single[name] = value
     chain = forwarded.get("x-forwarded-for")
     if chain is None:
-        headers["X-Forwarded-For"] = [request.source_ip]
+        chain = "X-Forwarded-For"
+        single[chain] = request.source_ip
     else:
-        headers[chain] = [f"{headers[chain][-1]}, {request.source_ip}"]
+        single[chain] = f"{single[chain]}, {request.source_ip}"
+    multi[chain] = [single[chain]]
     if request.port is not None and "x-forwarded-port" not in forwarded:
-        headers["X-Forwarded-Port"] = [str(request.port)]
+        single["X-Forwarded-Port"] = str(request.port)
+        multi["X-Forwarded-Port"] = [single["X-Forwarded-Port"]]
     if "x-forwarded-proto" not in forwarded:
-        headers["X-Forwarded-Proto"] = [request.scheme]
-    return headers
+        single["X-Forwarded-Proto"] = request.scheme
+        multi["X-Forwarded-Proto"] = [request.scheme]
+    return single, multi
 
 
 def _multi_query(raw_query: str) -> dict[str, list[str]]:
     parameters: dict[str, list[str]] = {}
+    if not raw_query:
+        return parameters
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         parameters.setdefault(name, []).append(value)
     return parameters
@@ -158,9 +170,10 @@ def _stage_variables(context: EventContext) -> dict[str, str] | None:
 def _v2_request(request: GatewayRequest, context: EventContext) -> dict[str, Any]:
     """The fields a 2.0 proxy event and a 2.0 REQUEST authorizer's event share."""
     headers, cookies = _joined_headers(request)
+    route_key = _route_key(context)
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": _route_key(context),
+        "routeKey": route_key,
         "rawPath": request.stage_path,
         "rawQueryString": request.raw_query,
     }
@@ -169,42 +182,35 @@ def _v2_request(request: GatewayRequest, context: EventContext) -> dict[str, Any
     event["headers"] = headers
     if request.raw_query:
         event["queryStringParameters"] = join_query(request.raw_query)
-    request_context: dict[str, Any] = {
-        "accountId": context.stage.account_id,
-        "apiId": context.stage.api_id,
+    stage = context.stage
+    request_context: dict[str, Any] = {"accountId": stage.account_id, "apiId": stage.api_id}
+    if context.principal is not None or context.authorizer is not None:
+        request_context["authorizer"] = _v2_authorizer(context)
+    request_context["domainName"] = request.domain_name
+    request_context["domainPrefix"] = request.domain_prefix
+    request_context["http"] = {
+        "method": request.method,
+        "path": request.stage_path,
+        "protocol": request.protocol,
+        "sourceIp": request.source_ip,
+        "userAgent": headers.get("user-agent", ""),
     }
-    authorizer = _v2_authorizer(context)
-    if authorizer is not None:
-        request_context["authorizer"] = authorizer
-    request_context.update(
-        {
-            "domainName": request.domain_name,
-            "domainPrefix": request.domain_prefix,
-            "http": {
-                "method": request.method,
-                "path": request.stage_path,
-                "protocol": request.protocol,
-                "sourceIp": request.source_ip,
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": context.request_id,
-            "routeKey": _route_key(context),
-            "stage": context.stage.name,
-            "time": request_time(context.now_ms),
-            "timeEpoch": context.now_ms,
-        }
-    )
+    request_context["requestId"] = context.request_id
+    request_context["routeKey"] = route_key
+    request_context["stage"] = stage.name
+    request_context["time"] = request_time(context.now_ms)
+    request_context["timeEpoch"] = context.now_ms
     event["requestContext"] = request_context
-    parameters = _path_parameters(context)
-    if parameters is not None:
-        event["pathParameters"] = parameters
-    variables = _stage_variables(context)
-    if variables is not None:
-        event["stageVariables"] = variables
+    matched = context.matched
+    if matched is not None and matched.path_parameters:
+        event["pathParameters"] = dict(matched.path_parameters)
+    if stage.variables:
+        event["stageVariables"] = dict(stage.variables)
     return event
 
 
 def _v2_authorizer(context: EventContext) -> dict[str, Any] | None:
+    """``requestContext.authorizer``: the caller (IAM) or the authorizer's output."""
     if context.principal is not None:
         principal = context.principal
         return {
@@ -265,7 +271,7 @@ def _v1_request(request: GatewayRequest, context: EventContext, *, rest: bool) -
     resource = route.path if route is not None and route.path else "/{proxy+}"
     if not rest and route is not None and route.key == DEFAULT_ROUTE:
         resource = "$default"
-    headers = _multi_headers(request)
+    headers, multi_headers = _v1_headers(request)
     query = _multi_query(request.raw_query)
     event: dict[str, Any] = {} if rest else {"version": "1.0"}
     event.update(
@@ -274,8 +280,8 @@ def _v1_request(request: GatewayRequest, context: EventContext, *, rest: bool) -
             # REST: the path within the stage; HTTP APIs: as sent, stage and all.
             "path": request.path if rest else request.stage_path,
             "httpMethod": request.method,
-            "headers": {name: values[-1] for name, values in headers.items()} or None,
-            "multiValueHeaders": headers or None,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
             "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
             "multiValueQueryStringParameters": query or None,
         }
