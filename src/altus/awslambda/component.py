@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from altus import ids
@@ -21,6 +21,8 @@ from altus.api.spec import Context
 from altus.awslambda import metrics
 from altus.awslambda.code_urls import CodeUrls
 from altus.awslambda.secrets_extension import PORT_VARIABLE, RELAY_VARIABLE, SecretsExtension
+from altus.brokers import registry as broker_registry
+from altus.brokers.base import Connector
 from altus.control.aliases import AliasService
 from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.code_source import CodeSource
@@ -208,6 +210,10 @@ class Lambda:
             self._queues: Any = context.component("sqs")
         except LookupError:  # a platform built without queues
             self._queues = None
+        try:
+            self._secrets: Any = context.component("secretsmanager")
+        except LookupError:  # a platform built without Secrets Manager
+            self._secrets = None
         self.mappings = MappingService(
             SqlMappingStore(context.storage.database()),
             account,
@@ -218,6 +224,8 @@ class Lambda:
             self._send_record,
             self._check_mapping_access,
             MappingSettings(queue_ceiling=settings.mapping_queue_ceiling),
+            secrets=self._secret_value if self._secrets is not None else None,
+            connectors=_connectors(context.provided("brokers")),
         )
         context.targets.register("lambda", self)
         self._maintenance: asyncio.Task[None] | None = None
@@ -357,6 +365,12 @@ class Lambda:
 
     # --- event source mappings -------------------------------------------------------------
 
+    async def _secret_value(self, arn: str) -> str | bytes:
+        """A secret's current value, for a broker mapping's credentials."""
+        found = await self._secrets.read_value(arn)
+        value: str | bytes = found.value
+        return value
+
     async def _send_record(self, function_arn: str, destination: str, body: str) -> None:
         """A stream mapping's failure record, to its OnFailure destination through the
         asynchronous outbox (durable once this returns; retried, then parked)."""
@@ -402,22 +416,37 @@ class Lambda:
             f"{role}/{config.name}",
             "",
         )
-        service, actions = self._SOURCE_ACTIONS[mapping.source]
-        prefix = mapping.source
-        policies: list[Any] = []
-        if mapping.source == "sqs" and self._queues is not None:
-            name = self._queues.name_of_arn(mapping.event_source_arn)
-            policies = list(self._queues.policies(name)) if name else []
-        for action in actions:
-            try:
-                self.identity.authorize(
-                    principal, f"{prefix}:{action}", mapping.event_source_arn, policies
-                )
-            except AccessDenied:
-                raise InvalidParameterValue(
-                    f"The provided execution role does not have permissions to call "
-                    f"{action} on {service}"
-                ) from None
+        if mapping.broker:
+            # A broker is not an AWS resource: what the role must reach is the secret
+            # holding its credentials (else a mapping would hand any secret to whatever
+            # broker its URL names), as Lambda requires for Amazon MQ and Kafka.
+            for item in mapping.access:
+                if item["Type"] != "BASIC_AUTH":
+                    continue
+                try:
+                    self.identity.authorize(principal, "secretsmanager:GetSecretValue", item["URI"])
+                except AccessDenied:
+                    raise InvalidParameterValue(
+                        "The provided execution role does not have permissions to call "
+                        "GetSecretValue on Secrets Manager"
+                    ) from None
+        else:
+            service, actions = self._SOURCE_ACTIONS[mapping.source]
+            prefix = mapping.source
+            policies: list[Any] = []
+            if mapping.source == "sqs" and self._queues is not None:
+                name = self._queues.name_of_arn(mapping.event_source_arn)
+                policies = list(self._queues.policies(name)) if name else []
+            for action in actions:
+                try:
+                    self.identity.authorize(
+                        principal, f"{prefix}:{action}", mapping.event_source_arn, policies
+                    )
+                except AccessDenied:
+                    raise InvalidParameterValue(
+                        f"The provided execution role does not have permissions to call "
+                        f"{action} on {service}"
+                    ) from None
         destination = mapping.on_failure or ""
         sends = {"sqs": ("sqs:SendMessage", "SQS"), "sns": ("sns:Publish", "SNS")}
         kind = destination.split(":")[2] if destination.startswith("arn:") else ""
@@ -556,3 +585,11 @@ class Lambda:
             "sandbox": self.backend.name,
             "zygotes": self.backend.zygotes(),
         }
+
+
+def _connectors(given: Connector | None) -> Callable[[str], Connector]:
+    """How broker mappings connect: the real clients, or the one connector a test gave
+    (``altus.testing.Harness(brokers=...)``) for every kind."""
+    if given is None:
+        return broker_registry.connector
+    return lambda kind: given

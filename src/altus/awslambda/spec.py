@@ -93,9 +93,20 @@ SPEC = ServiceSpec(
             "Timeout": {"max": 900},
             "MemorySize": {"max": 10240},
             "EphemeralStorageSize": {"max": 10240},
+            "Topics": {"min": 1, "max": 20},
         },
         # A destination may also be an http(s) URL: a signed webhook (docs/engine.md).
-        patterns={"DestinationArn": r"https?://[^\s/?#]+(/\S*)?"},
+        # A broker mapping's endpoint is a URL (amqp://, redis://, nats://, mqtt://,
+        # postgresql://), and its topics are stream keys, subjects, MQTT filters or
+        # tables, several to a mapping (docs/brokers.md).
+        patterns={
+            "DestinationArn": r"https?://[^\s/?#]+(/\S*)?",
+            "Endpoint": r"[A-Za-z][A-Za-z0-9+.\-]*://\S+",
+            "Topic": r"[^\x00]+",
+        },
+        # Endpoint keys besides KAFKA_BOOTSTRAP_SERVERS: checked, in Lambda's words, by
+        # the mapping's validation (altus.events.validation.broker_of).
+        open_enums=frozenset({"EndPointType"}),
     ),
     # A CreateFunction request carries a 50 MB zip, base64-encoded: Lambda's own limit.
     body_limit=70_167_211,

@@ -4,7 +4,7 @@ every record does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from altus.events.patterns import Pattern
@@ -23,5 +23,10 @@ class Filters:
     def passes(self, record: dict[str, Any]) -> bool:
         if not self._patterns:
             return True
-        view = filterable(record, self._data_key)
-        return any(pattern.matches(view) for pattern in self._patterns)
+        return self.admits(filterable(record, self._data_key))
+
+    def admits(self, view: Mapping[str, Any]) -> bool:
+        """Whether a record whose filter view (what patterns see of it) is ``view``
+        passes."""
+        event = view if isinstance(view, dict) else dict(view)
+        return not self._patterns or any(pattern.matches(event) for pattern in self._patterns)

@@ -14,10 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from altus.arns import Account
+from altus.brokers.registry import redacted
 
 #: The kinds of source a mapping reads, by the service part of its ARN.
 QUEUE_SOURCES = frozenset({"sqs"})
 STREAM_SOURCES = frozenset({"kinesis"})
+#: Brokers a mapping reads through ``SelfManagedEventSource`` (no ARN), by kind
+#: (``altus.brokers.registry``).
+BROKER_SOURCES = frozenset({"rabbitmq", "redis", "nats", "mqtt", "postgres"})
 
 # States (Lambda's words) and the reasons it gives for a state change.
 CREATING = "Creating"
@@ -65,10 +69,24 @@ class EventSourceMapping:
     on_failure: str | None = None
     last_result: str = NO_RECORDS
     tags: dict[str, str] = field(default_factory=dict)
+    # Brokers only.
+    #: ``SelfManagedEventSource.Endpoints``: the one key and its URL(s), as given.
+    endpoints: dict[str, list[str]] = field(default_factory=dict)
+    topics: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    #: ``SourceAccessConfigurations``: ``{"Type": ..., "URI": ...}`` each, as given.
+    access: tuple[dict[str, str], ...] = ()
+    #: ``SelfManagedKafkaEventSourceConfig.ConsumerGroupId``: the name of what the
+    #: mapping keeps on the broker, where given.
+    consumer_group: str | None = None
 
     @property
     def stream(self) -> bool:
         return self.source in STREAM_SOURCES
+
+    @property
+    def broker(self) -> bool:
+        return self.source in BROKER_SOURCES
 
     @property
     def in_transition(self) -> bool:
@@ -81,16 +99,17 @@ class EventSourceMapping:
 
     def to_json(self) -> dict[str, Any]:
         document = dataclasses.asdict(self)
-        document["filters"] = list(self.filters)
-        document["metrics"] = list(self.metrics)
+        for name in ("filters", "metrics", "topics", "queues", "access"):
+            document[name] = list(document[name])
         return document
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> EventSourceMapping:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in document.items() if k in known}
-        values["filters"] = tuple(values.get("filters") or ())
-        values["metrics"] = tuple(values.get("metrics") or ())
+        for name in ("filters", "metrics", "topics", "queues"):
+            values[name] = tuple(values.get(name) or ())
+        values["access"] = tuple(dict(item) for item in values.get("access") or ())
         return cls(**values)
 
     # --- in the API ------------------------------------------------------------------------
@@ -123,6 +142,8 @@ class EventSourceMapping:
             out["ScalingConfig"] = {"MaximumConcurrency": self.maximum_concurrency}
         if self.metrics:
             out["MetricsConfig"] = {"Metrics": list(self.metrics)}
+        if self.broker:
+            return self._broker_api(out)
         if self.stream:
             out["StartingPosition"] = self.starting_position
             if self.starting_timestamp is not None:
@@ -137,4 +158,27 @@ class EventSourceMapping:
             out["DestinationConfig"] = {
                 "OnFailure": {"Destination": self.on_failure} if self.on_failure else {}
             }
+        return out
+
+    def _broker_api(self, out: dict[str, Any]) -> dict[str, Any]:
+        """A broker's mapping, as Lambda shows a self-managed Kafka one: no source ARN,
+        the endpoints, what it reads, and the error handling a broker takes."""
+        del out["EventSourceArn"]
+        out["SelfManagedEventSource"] = {
+            "Endpoints": {k: [redacted(url) for url in v] for k, v in self.endpoints.items()}
+        }
+        if self.topics:
+            out["Topics"] = list(self.topics)
+        if self.queues:
+            out["Queues"] = list(self.queues)
+        if self.access:
+            out["SourceAccessConfigurations"] = [dict(item) for item in self.access]
+        if self.starting_position is not None:
+            out["StartingPosition"] = self.starting_position
+        if self.consumer_group is not None:
+            out["SelfManagedKafkaEventSourceConfig"] = {"ConsumerGroupId": self.consumer_group}
+        out["MaximumRetryAttempts"] = self.maximum_retries
+        out["DestinationConfig"] = {
+            "OnFailure": {"Destination": self.on_failure} if self.on_failure else {}
+        }
         return out

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid as uuids
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from altus.arns import Account, parse_arn
+from altus.brokers import registry as brokers
+from altus.brokers.base import CONFIGURATION, BrokerError, Connector, Endpoint, Subscription
 from altus.clock import Clock
 from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.errors import (
@@ -31,6 +35,7 @@ from altus.control.errors import (
 )
 from altus.control.functions import FunctionService
 from altus.control.model import FunctionConfig
+from altus.events.broker_poller import BrokerPoller
 from altus.events.invoking import BatchInvoker
 from altus.events.mapping import (
     DELETING,
@@ -50,7 +55,15 @@ from altus.events.store import (
     PutMapping,
 )
 from altus.events.stream_poller import Delivery, StreamPoller
-from altus.events.validation import SourceFacts, plan_create, plan_update, settled
+from altus.events.validation import (
+    BASIC_AUTH,
+    VIRTUAL_HOST,
+    SourceFacts,
+    broker_of,
+    plan_create,
+    plan_update,
+    settled,
+)
 from altus.sources import QueueSource, SourceRegistry, StreamSource
 from altus.store.commit import GroupCommit
 
@@ -62,9 +75,21 @@ log = logging.getLogger(__name__)
 AccessCheck = Callable[[FunctionConfig, EventSourceMapping], None]
 
 
+#: A secret's current value, by its ARN (Secrets Manager's GetSecretValue, for Altus's
+#: own use): a broker mapping's BASIC_AUTH credentials.
+SecretReader = Callable[[str], Awaitable[str | bytes]]
+
 #: How many times a transition is tried before it is left for a restart to finish (the
 #: pauses grow to a minute: about an hour in all).
 SETTLE_ATTEMPTS = 64
+#: How long past the function's timeout and the batching window a broker may leave a
+#: batch with the poller before taking it back (where brokers do).
+HOLD_MARGIN = 60.0
+#: How many times a deleted mapping's broker state (a replication slot) is tried to be
+#: removed before the mapping goes anyway, the server's log naming what is left: a URL
+#: that never led anywhere must not keep a mapping from being deleted (the pauses grow
+#: to a minute: about three minutes).
+FORGET_ATTEMPTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +110,8 @@ class MappingService:
         deliver: Delivery,
         check_access: AccessCheck,
         settings: MappingSettings = MappingSettings(),
+        secrets: SecretReader | None = None,
+        connectors: Callable[[str], Connector] = brokers.connector,
     ) -> None:
         self._store = store
         self.account = account
@@ -95,6 +122,9 @@ class MappingService:
         self._deliver = deliver
         self._check_access = check_access
         self._settings = settings
+        self._secrets = secrets
+        self._connectors = connectors
+        self._forget_failures: dict[str, int] = {}
         self._commit: GroupCommit[Sequence[MappingChange]] = GroupCommit(
             store.apply, failure=lambda error: StoreFailure(f"The mapping store failed: {error}")
         )
@@ -141,8 +171,7 @@ class MappingService:
     async def create(self, input: Mapping[str, Any]) -> EventSourceMapping:
         async with self._admin:
             _, function_arn, config = self._function(input["FunctionName"])
-            source_arn = input["EventSourceArn"]
-            facts = self._facts(source_arn)
+            facts = self._facts_of_input(input)
             mapping = plan_create(
                 input,
                 uuid=str(uuids.uuid4()),
@@ -193,7 +222,11 @@ class MappingService:
                 _, function_arn, config = self._function(input["FunctionName"])
             else:
                 _, _, config = self._function(mapping.function_arn)
-            facts = self._facts(mapping.event_source_arn, updating=True)
+            facts = (
+                SourceFacts(mapping.source, broker=brokers.by_kind(mapping.source))
+                if mapping.broker
+                else self._facts(mapping.event_source_arn, updating=True)
+            )
             updated = plan_update(
                 mapping,
                 input,
@@ -248,6 +281,23 @@ class MappingService:
         config = self._functions.config(ref)  # ResourceNotFound in Lambda's words
         return ref, self.account.function_arn(ref.name, ref.qualifier), config
 
+    def _facts_of_input(self, input: Mapping[str, Any]) -> SourceFacts:
+        arn = input.get("EventSourceArn")
+        if input.get("SelfManagedEventSource"):
+            if arn:
+                raise InvalidParameterValue(
+                    "EventSourceArn and SelfManagedEventSource cannot both be given: a "
+                    "mapping reads either a source of this account or a broker."
+                )
+            kind = broker_of(input)
+            return SourceFacts(kind.kind, broker=kind)
+        if not arn:
+            raise InvalidParameterValue(
+                "1 validation error detected: Value null at 'eventSourceArn' failed to "
+                "satisfy constraint: Member must not be null."
+            )
+        return self._facts(arn)
+
     def _facts(self, arn: str, *, updating: bool = False) -> SourceFacts:
         parsed = parse_arn(arn)
         kind = parsed.service if parsed is not None else ""
@@ -273,6 +323,31 @@ class MappingService:
     def _check_duplicate(self, mapping: EventSourceMapping) -> None:
         for other in self._mappings.values():
             if other.uuid == mapping.uuid:
+                continue
+            if mapping.broker:
+                if (
+                    mapping.consumer_group is not None
+                    and other.source == mapping.source
+                    and other.consumer_group == mapping.consumer_group
+                    and _broker_at(other) == _broker_at(mapping)
+                ):
+                    raise InvalidParameterValue(
+                        f"ConsumerGroupId {mapping.consumer_group!r} is taken on this broker "
+                        f"by the event source mapping {other.uuid}: each mapping needs "
+                        "its own."
+                    )
+                if (
+                    other.endpoints == mapping.endpoints
+                    and (other.topics, other.queues) == (mapping.topics, mapping.queues)
+                    and other.function_arn == mapping.function_arn
+                ):
+                    source = " ".join([*mapping.queues, *mapping.topics])
+                    raise ResourceConflict(
+                        f'The event source (" {source} ") and function '
+                        f'(" {_function_name(mapping.function_arn)} ") provided mapping '
+                        "already exists. Please update or delete the existing mapping with "
+                        f"UUID {other.uuid}"
+                    )
                 continue
             if (
                 other.event_source_arn == mapping.event_source_arn
@@ -324,6 +399,11 @@ class MappingService:
 
     async def _settle_once(self, uuid: str) -> None:
         await self._stop_poller(uuid)
+        deleting = self._mappings.get(uuid)
+        if deleting is not None and deleting.state == DELETING and deleting.broker:
+            # Outside the lock: the broker may take a while (a mapping being deleted
+            # takes no other change meanwhile).
+            await self._forget(deleting)
         async with self._admin:
             mapping = self._mappings.get(uuid)
             if mapping is None or not mapping.in_transition:
@@ -347,11 +427,24 @@ class MappingService:
             return
         metrics = self.metrics.setdefault(mapping.uuid, MappingMetrics(mapping.uuid))
         run: Callable[[], Awaitable[None]]
-        source = self._sources.find(mapping.source)
-        if source is None:
+        source = None if mapping.broker else self._sources.find(mapping.source)
+        if mapping.broker:
+            run = BrokerPoller(
+                mapping,
+                lambda: self._subscription(mapping),
+                self._connectors(mapping.source),
+                self._invoker,
+                metrics,
+                self._clock,
+                lambda result: self._report(mapping.uuid, result),
+                lambda reason, result: self._trouble(mapping.uuid, reason, result),
+                self._deliver,
+                self.account,
+            ).run
+        elif source is None:
             log.error("event source mapping %s: no %s source here", mapping.uuid, mapping.source)
             return
-        if mapping.source in QUEUE_SOURCES:
+        elif mapping.source in QUEUE_SOURCES:
             run = QueuePoller(
                 mapping,
                 _as_queue(source),
@@ -418,6 +511,87 @@ class MappingService:
         except Exception:
             return ""
 
+    # --- brokers -----------------------------------------------------------------------------
+
+    async def _subscription(self, mapping: EventSourceMapping) -> Subscription:
+        """What the mapping's consumer reads, with its credentials read from their secret
+        now (a rotated secret is used at the next connection)."""
+        (key,) = mapping.endpoints
+        kind = brokers.by_key(key)
+        assert kind is not None
+        username = password = None
+        virtual_host = None
+        for item in mapping.access:
+            if item["Type"] == BASIC_AUTH:
+                username, password = await self._credentials(item["URI"])
+            elif item["Type"] == VIRTUAL_HOST:
+                virtual_host = item["URI"]
+        return Subscription(
+            mapping_id=mapping.uuid,
+            endpoint=Endpoint(kind.kind, mapping.endpoints[key][0], username, password),
+            names=mapping.queues or mapping.topics,
+            consumer_group=mapping.consumer_group,
+            starting_position=mapping.starting_position,
+            virtual_host=virtual_host,
+            hold_seconds=self._timeout_of(mapping) + mapping.window + HOLD_MARGIN,
+            batch_size=mapping.batch_size,
+        )
+
+    async def _credentials(self, arn: str) -> tuple[str, str]:
+        """A BASIC_AUTH secret's ``username`` and ``password`` (a JSON object, as Lambda
+        reads it for Amazon MQ and Kafka)."""
+        if self._secrets is None:
+            raise BrokerError(CONFIGURATION, "Secrets Manager is not served here.")
+        try:
+            value = await self._secrets(arn)
+        except Exception as error:
+            raise BrokerError(
+                CONFIGURATION, f"The BASIC_AUTH secret {arn} cannot be read: {error}"
+            ) from None
+        try:
+            found = json.loads(value)
+            return str(found["username"]), str(found["password"])
+        except (ValueError, TypeError, KeyError):
+            raise BrokerError(
+                CONFIGURATION,
+                f"The BASIC_AUTH secret {arn} must be a JSON object with username and password.",
+            ) from None
+
+    async def _forget(self, mapping: EventSourceMapping) -> None:
+        """What a deleted mapping kept on its broker, removed. Where it pins the broker's
+        resources (a replication slot holds WAL), the deletion waits until it is gone:
+        a failure here is tried again; elsewhere it is logged and the mapping goes."""
+        kind = brokers.by_kind(mapping.source)
+        try:
+            consumer = self._connectors(mapping.source)(await self._subscription(mapping))
+            await consumer.forget()
+        except Exception as error:
+            failures = self._forget_failures.get(mapping.uuid, 0) + 1
+            self._forget_failures[mapping.uuid] = failures
+            if kind.pins and failures < FORGET_ATTEMPTS:
+                raise
+            log.error(
+                "event source mapping %s: deleted, but what it kept on its %s broker "
+                "(%s) could not be removed and stays there: %s",
+                mapping.uuid,
+                kind.endpoint_key,
+                mapping.consumer_group or f"named after the mapping {mapping.uuid}",
+                error.message if isinstance(error, BrokerError) else error,
+            )
+        self._forget_failures.pop(mapping.uuid, None)
+
+    def _trouble(self, uuid: str, reason: str | None, result: str | None) -> None:
+        """A broker mapping's StateTransitionReason (None: reading again) and, where
+        given, LastProcessingResult (kept in memory, as ``_report``)."""
+        mapping = self._mappings.get(uuid)
+        if mapping is None or mapping.in_transition:
+            return
+        changed = mapping.replace(state_reason=reason or "USER_INITIATED")
+        if result is not None:
+            changed = changed.replace(last_result=result)
+        if changed != mapping:
+            self._mappings[uuid] = changed
+
     def _report(self, uuid: str, result: str) -> None:
         """LastProcessingResult (kept in memory; written with the mapping's next change)."""
         mapping = self._mappings.get(uuid)
@@ -450,3 +624,14 @@ def _as_stream(source: QueueSource | StreamSource) -> StreamSource:
 
 def _function_name(arn: str) -> str:
     return arn.split(":function:", 1)[-1]
+
+
+def _broker_at(mapping: EventSourceMapping) -> tuple[str, int | None, str]:
+    """Where a broker mapping's broker is (host, port, database or virtual host), so
+    that two URLs spelled differently for one broker compare equal."""
+    parts = urlsplit(next(iter(mapping.endpoints.values()), [""])[0])
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "", port, parts.path.strip("/"))

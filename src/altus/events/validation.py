@@ -11,11 +11,14 @@ position, an SQS batch over 10 needs a batching window, a FIFO queue's batch sta
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from altus.brokers import registry
+from altus.brokers.registry import BrokerKind
 from altus.control.errors import InvalidParameterValue
 from altus.events.mapping import (
     CREATING,
@@ -56,8 +59,25 @@ OTHER_SOURCES = (
     "ProvisionedPollerConfig",
 )
 
-#: The default batch size of each kind of source.
+#: The default batch size of each kind of source (brokers: 100, as Lambda's for Amazon MQ
+#: and Kafka).
 DEFAULT_BATCH = {"sqs": 10, "kinesis": 100}
+#: Stream settings a broker does not take (it has no shards, and no record ages).
+NOT_FOR_BROKERS = (
+    "StartingPositionTimestamp",
+    "ParallelizationFactor",
+    "BisectBatchOnFunctionError",
+    "MaximumRecordAgeInSeconds",
+    "TumblingWindowInSeconds",
+    "ScalingConfig",
+    "AmazonManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig",
+    "ProvisionedPollerConfig",
+)
+#: The access configurations a broker mapping takes: credentials from a Secrets
+#: Manager secret, and RabbitMQ's virtual host.
+BASIC_AUTH = "BASIC_AUTH"
+VIRTUAL_HOST = "VIRTUAL_HOST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +88,8 @@ class SourceFacts:
     fifo: bool = False
     #: A queue's VisibilityTimeout, seconds.
     visibility_timeout: int = 0
+    #: The broker, for a mapping made with ``SelfManagedEventSource``.
+    broker: BrokerKind | None = None
 
 
 def _unsupported(member: str) -> InvalidParameterValue:
@@ -146,11 +168,19 @@ def _apply(mapping: EventSourceMapping, input: Mapping[str, Any]) -> EventSource
     if "DestinationConfig" in input:
         config = input["DestinationConfig"] or {}
         changes["on_failure"] = (config.get("OnFailure") or {}).get("Destination") or None
+    if "SourceAccessConfigurations" in input:
+        changes["access"] = tuple(
+            {"Type": item.get("Type", ""), "URI": item.get("URI", "")}
+            for item in input["SourceAccessConfigurations"] or ()
+        )
     return mapping.replace(**changes)
 
 
 def _check_given(input: Mapping[str, Any], source: SourceFacts) -> None:
     """Members the source does not take at all."""
+    if source.broker is not None:
+        _check_broker_given(input, source.broker)
+        return
     for member in OTHER_SOURCES:
         if input.get(member):
             raise _unsupported(member)
@@ -170,8 +200,117 @@ def _check_given(input: Mapping[str, Any], source: SourceFacts) -> None:
         raise _unsupported("ScalingConfig")
 
 
+def _check_broker_given(input: Mapping[str, Any], kind: BrokerKind) -> None:
+    for member in NOT_FOR_BROKERS:
+        if input.get(member) is not None and input.get(member) != {}:
+            raise _unsupported(member)
+    config = input.get("SelfManagedKafkaEventSourceConfig") or {}
+    for member in ("SchemaRegistryConfig", "ConsumptionMode"):
+        if config.get(member) is not None:
+            raise _unsupported(f"SelfManagedKafkaEventSourceConfig.{member}")
+    other = "Topics" if kind.reads == registry.QUEUES else "Queues"
+    if input.get(other):
+        raise _unsupported(other)
+    destinations = input.get("DestinationConfig") or {}
+    if destinations.get("OnSuccess"):
+        raise InvalidParameterValue(
+            "Unsupported DestinationConfig parameter for given event source mapping type."
+        )
+    seen: set[str] = set()
+    for item in input.get("SourceAccessConfigurations") or ():
+        kind_of = item.get("Type")
+        if kind_of not in (BASIC_AUTH, VIRTUAL_HOST) or (
+            kind_of == VIRTUAL_HOST and kind.kind != "rabbitmq"
+        ):
+            raise InvalidParameterValue(
+                f"Unsupported SourceAccessConfigurations type {kind_of} for "
+                f"{kind.endpoint_key} event sources: {_access_types(kind)}."
+            )
+        if kind_of in seen:
+            raise InvalidParameterValue(
+                f"SourceAccessConfigurations may hold one {kind_of} configuration."
+            )
+        seen.add(kind_of)
+        uri = item.get("URI") or ""
+        if kind_of == BASIC_AUTH and not (uri.startswith("arn:") and ":secretsmanager:" in uri):
+            raise InvalidParameterValue(
+                f"The BASIC_AUTH URI {uri!r} must be a Secrets Manager secret's ARN."
+            )
+        if kind_of == VIRTUAL_HOST and not uri:
+            raise InvalidParameterValue("The VIRTUAL_HOST URI must name a virtual host.")
+
+
+def _access_types(kind: BrokerKind) -> str:
+    return "BASIC_AUTH, VIRTUAL_HOST" if kind.kind == "rabbitmq" else "BASIC_AUTH"
+
+
+def broker_of(input: Mapping[str, Any]) -> BrokerKind:
+    """The broker ``SelfManagedEventSource.Endpoints`` names (one key, one URL), or a
+    refusal in Lambda's words."""
+    endpoints = (input.get("SelfManagedEventSource") or {}).get("Endpoints") or {}
+    keys = sorted(registry.endpoint_keys())
+    unknown = [key for key in endpoints if registry.by_key(key) is None]
+    if unknown or len(endpoints) != 1:
+        shown = ", ".join(
+            f"{key}=[{', '.join(registry.redacted(url) for url in endpoints[key])}]"
+            for key in endpoints
+        )
+        raise InvalidParameterValue(
+            f"1 validation error detected: Value '{{{shown}}}' at "
+            "'selfManagedEventSource.endpoints' failed to satisfy constraint: Map keys must "
+            f"satisfy constraint: [Member must satisfy enum value set: [{', '.join(keys)}]], "
+            "and exactly one endpoint must be given"
+        )
+    (key,) = endpoints
+    kind = registry.by_key(key)
+    assert kind is not None
+    urls = endpoints[key]
+    if len(urls) != 1:
+        raise InvalidParameterValue(f"{key} takes exactly one URL; {len(urls)} were given.")
+    problem = registry.url_problem(kind, urls[0])
+    if problem is not None:
+        raise InvalidParameterValue(f"The {key} endpoint is not valid: {problem}.")
+    return kind
+
+
+def _check_broker(mapping: EventSourceMapping, kind: BrokerKind) -> None:
+    names = mapping.queues if kind.reads == registry.QUEUES else mapping.topics
+    if not names:
+        raise InvalidParameterValue(
+            f"1 validation error detected: Value null at '{kind.reads[0].lower()}"
+            f"{kind.reads[1:]}' failed to satisfy constraint: Member must not be null."
+        )
+    if kind.reads == registry.QUEUES and len(names) != 1:
+        raise InvalidParameterValue("Queues takes exactly one queue name.")
+    if len(set(names)) != len(names):
+        raise InvalidParameterValue(f"{kind.reads} names a {kind.noun} more than once.")
+    position = mapping.starting_position
+    if position is not None and not kind.positions:
+        raise InvalidParameterValue(
+            f"StartingPosition is not valid for {kind.endpoint_key} event sources."
+        )
+    if position is not None and position not in kind.positions:
+        raise InvalidParameterValue(
+            f"StartingPosition {position} is not supported for {kind.endpoint_key} event "
+            f"sources: {', '.join(sorted(kind.positions))}."
+        )
+    if position is None and kind.positions and kind.default_position is None:
+        raise InvalidParameterValue(
+            "1 validation error detected: Value null at 'startingPosition' failed to "
+            "satisfy constraint: Member must not be null."
+        )
+    group = mapping.consumer_group
+    if group is not None and not re.fullmatch(kind.group_pattern, group):
+        raise InvalidParameterValue(
+            f"ConsumerGroupId {group!r} is not valid for {kind.endpoint_key} event "
+            f"sources: it must be {kind.group_rule}."
+        )
+
+
 def _check(mapping: EventSourceMapping, source: SourceFacts, function_timeout: int) -> None:
     """The mapping as a whole, whatever request made it."""
+    if source.broker is not None:
+        _check_broker(mapping, source.broker)
     if source.kind == "sqs":
         if source.fifo:
             if mapping.batch_size > 10:
@@ -235,19 +374,30 @@ def plan_create(
     """The mapping CreateEventSourceMapping makes of ``input``, in its first state."""
     _check_given(input, source)
     enabled = input.get("Enabled", True)
+    broker = source.broker
     base = EventSourceMapping(
         uuid=uuid,
         function_arn=function_arn,
-        event_source_arn=input["EventSourceArn"],
+        event_source_arn=input.get("EventSourceArn") or "",
         source=source.kind,
-        batch_size=DEFAULT_BATCH.get(source.kind, 10),
+        batch_size=DEFAULT_BATCH.get(source.kind, 10 if broker is None else 100),
         window=0,
         enabled=bool(enabled),
         state=CREATING,
-        state_reason="USER_INITIATED" if source.kind in QUEUE_SOURCES else "User action",
+        state_reason="User action" if source.kind in STREAM_SOURCES else "USER_INITIATED",
         last_modified=now,
         tags=dict(input.get("Tags") or {}),
     )
+    if broker is not None:
+        base = base.replace(
+            endpoints={k: list(v) for k, v in input["SelfManagedEventSource"]["Endpoints"].items()},
+            topics=tuple(input.get("Topics") or ()),
+            queues=tuple(input.get("Queues") or ()),
+            consumer_group=(input.get("SelfManagedKafkaEventSourceConfig") or {}).get(
+                "ConsumerGroupId"
+            ),
+            starting_position=broker.default_position,
+        )
     mapping = _apply(base, input)
     _check(mapping, source, function_timeout)
     return mapping
@@ -268,6 +418,9 @@ def plan_update(
     for member in ("StartingPosition", "StartingPositionTimestamp"):
         if input.get(member) is not None:
             raise InvalidParameterValue(f"{member} cannot be updated.")
+    group = (input.get("SelfManagedKafkaEventSourceConfig") or {}).get("ConsumerGroupId")
+    if group is not None and group != mapping.consumer_group:
+        raise InvalidParameterValue("ConsumerGroupId cannot be updated.")
     updated = _apply(mapping, input)
     if function_arn is not None:
         updated = updated.replace(function_arn=function_arn)
@@ -276,7 +429,7 @@ def plan_update(
         state = ENABLING if updated.enabled else DISABLING
     else:
         state = UPDATING
-    reason = "USER_INITIATED" if source.kind in QUEUE_SOURCES else "User action"
+    reason = "User action" if source.kind in STREAM_SOURCES else "USER_INITIATED"
     return updated.replace(state=state, state_reason=reason, last_modified=now)
 
 

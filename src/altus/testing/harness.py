@@ -33,6 +33,7 @@ from typing import Any, Literal, TypeVar
 from botocore.config import Config
 
 from altus.app import create_app
+from altus.brokers.base import Connector
 from altus.clock import FakeClock
 from altus.httpd import HttpServer
 from altus.packaging import zip_files
@@ -55,7 +56,9 @@ _PLACEHOLDER = {
 class Harness:
     """``sandbox``: ``inprocess`` (the default: Python callables in this process),
     ``process`` or ``linux`` (real environments, for functions given as code);
-    ``clock``: a ``FakeClock`` (the default) or None for the wall clock; other keyword
+    ``clock``: a ``FakeClock`` (the default) or None for the wall clock; ``brokers``: what
+    broker mappings connect with instead of the real clients (``MemoryBroker().connect``
+    from ``altus.brokers.memory``, whatever the mapping's endpoint); other keyword
     arguments are settings."""
 
     def __init__(
@@ -64,8 +67,10 @@ class Harness:
         sandbox: str = "inprocess",
         clock: FakeClock | bool | None = True,
         data_dir: Path | None = None,
+        brokers: Connector | None = None,
         **settings: Any,
     ) -> None:
+        self._brokers = brokers
         self._own_dir: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
             self._own_dir = tempfile.TemporaryDirectory(prefix="altus-testing-")
@@ -109,7 +114,9 @@ class Harness:
         started: concurrent.futures.Future[None] = concurrent.futures.Future()
 
         async def main() -> None:
-            parts = {"sandbox": self.backend} if self.backend is not None else {}
+            parts: dict[str, Any] = {"sandbox": self.backend} if self.backend is not None else {}
+            if self._brokers is not None:
+                parts["brokers"] = self._brokers
             endpoint = local_url("127.0.0.1", sock.getsockname()[1])
             kwargs: dict[str, Any] = {"parts": parts, "endpoint": endpoint}
             if self.clock is not None:
