@@ -1,9 +1,11 @@
 """Broker mappings on a real ``altus up`` (each store), with the machine's brokers: each
 source end to end (published with the broker's own client, the function's event as
 documented), a failing function's batch retried and then handed to its OnFailure
-destination with its messages, a connection the broker drops mid-stream, PostgreSQL's
-INSERT/UPDATE/DELETE in commit order and its slot dropped with the mapping, and a
-SIGKILL mid-batch that loses nothing."""
+destination with its messages, a connection the broker drops mid-stream, a broker
+restarted mid-stream (a NATS server of the test's own), PostgreSQL's INSERT/UPDATE/DELETE
+in commit order and its slot dropped with the mapping, and a SIGKILL mid-batch that
+loses nothing. MQTT and NATS's own behaviour is in their consumers' tests
+(test_broker_mqtt.py, test_broker_nats.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from tests.conftest import (
     start_server,
     unavailable,
 )
+from tests.integration.nats_server import NatsServer
 
 pytestmark = pytest.mark.integration
 
@@ -452,3 +455,133 @@ def test_postgresql_changes_arrive_in_commit_order_and_the_slot_goes_with_the_ma
             conn.execute("SELECT pg_drop_replication_slot(%s)", (name,))
         conn.execute(f"DROP PUBLICATION IF EXISTS {table}")
         conn.close()
+
+
+# --- a broker restarted mid-stream -----------------------------------------------------------
+
+
+def test_a_nats_server_restarted_mid_stream_loses_nothing(server: Server, tmp_path: Path) -> None:
+    """The broker goes away with the mapping reading it and comes back on its address:
+    the mapping reconnects to its durable consumer and goes on where it was."""
+    import nats
+
+    nats_server = NatsServer(tmp_path)
+    nats_server.start()
+    subject = f"restart-{uuid.uuid4().hex[:8]}"
+
+    async def on_nats(work: Any) -> Any:
+        client = await nats.connect(nats_server.url, connect_timeout=5)
+        try:
+            return await work(client.jetstream())
+        finally:
+            await client.close()
+
+    async def make_stream(js: Any) -> None:
+        await js.add_stream(name=subject, subjects=[f"{subject}.>"])
+
+    def publish(*numbers: int) -> None:
+        async def put(js: Any) -> None:
+            for n in numbers:
+                await js.publish(f"{subject}.n", str(n).encode())
+
+        asyncio.run(on_nats(put))
+
+    lam = lambda_client(server.url)
+    mapping = None
+    try:
+        asyncio.run(on_nats(make_stream))
+        sink = Sink(server, f"nats-{subject}")
+        forwarder(lam, f"nats-{subject}", sink)
+        publish(0, 1, 2)
+        mapping = lam.create_event_source_mapping(
+            FunctionName=f"nats-{subject}",
+            SelfManagedEventSource={"Endpoints": {"NATS_URL": [nats_server.url]}},
+            Topics=[f"{subject}.>"],
+            StartingPosition="TRIM_HORIZON",
+        )["UUID"]
+        wait_state(lam, mapping)
+
+        def numbers(events: list[dict[str, Any]]) -> set[int]:
+            return {int(base64.b64decode(r["nats"]["data"])) for e in events for r in e["Records"]}
+
+        seen = numbers(sink.events(lambda got: {0, 1, 2} <= numbers(got)))
+
+        async def settled(js: Any) -> bool:
+            info = await js.consumer_info(subject, f"altus-{mapping}")
+            return bool(info.num_ack_pending == 0 and info.num_pending == 0)
+
+        deadline = time.monotonic() + 30
+        while not asyncio.run(on_nats(settled)):
+            assert time.monotonic() < deadline, "the first messages were never acknowledged"
+            time.sleep(0.1)
+        nats_server.stop()
+        time.sleep(1)  # the mapping finds its broker gone
+        nats_server.start()
+        publish(3, 4, 5)
+        seen |= numbers(sink.events(lambda got: {3, 4, 5} <= numbers(got), timeout=90))
+        assert seen == {0, 1, 2, 3, 4, 5}
+        lam.delete_event_source_mapping(UUID=mapping)
+        wait_gone(lam, mapping)
+        mapping = None
+    finally:
+        if mapping is not None:
+            lam.delete_event_source_mapping(UUID=mapping)
+            wait_gone(lam, mapping)
+        nats_server.stop()
+
+
+# --- MQTT ------------------------------------------------------------------------------------
+
+
+def test_mqtt_messages_reach_the_function(server: Server) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    topic = f"altus-test-{uuid.uuid4().hex[:8]}"
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    try:
+        publisher.connect("127.0.0.1", 1883)
+    except OSError as error:
+        unavailable("Mosquitto on 127.0.0.1:1883", str(error))
+    publisher.loop_start()
+    lam = lambda_client(server.url)
+    mapping = None
+    try:
+        sink = Sink(server, f"mqtt-{topic}")
+        forwarder(lam, f"mqtt-{topic}", sink)
+        mapping = lam.create_event_source_mapping(
+            FunctionName=f"mqtt-{topic}",
+            SelfManagedEventSource={"Endpoints": {"MQTT_URL": ["mqtt://127.0.0.1:1883"]}},
+            Topics=[f"{topic}/#"],
+        )["UUID"]
+        wait_state(lam, mapping)
+
+        def payloads(events: list[dict[str, Any]]) -> list[str]:
+            return [
+                base64.b64decode(r["mqtt"]["payload"]).decode()
+                for e in events
+                for r in e["Records"]
+            ]
+
+        # The session subscribes once its consumer connects: knock until it answers.
+        deadline = time.monotonic() + 30
+        while not payloads(sink.take()):
+            assert time.monotonic() < deadline, "the mapping never subscribed"
+            publisher.publish(f"{topic}/knock", b"knock", qos=1).wait_for_publish(5)
+        for n in range(3):
+            publisher.publish(f"{topic}/a", f"m{n}".encode(), qos=1).wait_for_publish(5)
+        got = sink.events(lambda events: "m2" in payloads(events))
+        records = [r for e in got for r in e["Records"]]
+        data = [p for p in payloads(got) if p.startswith("m")]
+        assert data == ["m0", "m1", "m2"]
+        assert records[-1]["eventSource"] == "altus:mqtt"
+        assert records[-1]["mqtt"]["topic"] == f"{topic}/a"
+        lam.delete_event_source_mapping(UUID=mapping)
+        wait_gone(lam, mapping)
+        mapping = None
+    finally:
+        if mapping is not None:
+            lam.delete_event_source_mapping(UUID=mapping)
+            wait_gone(lam, mapping)
+        publisher.loop_stop()
+        publisher.disconnect()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -36,6 +34,7 @@ from altus.brokers.base import (
     Subscription,
 )
 from tests.conftest import unavailable
+from tests.integration.nats_server import NatsServer, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -423,10 +422,7 @@ async def test_the_consumer_group_names_the_durable(streams: Streams) -> None:
 
 
 def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    return free_port()
 
 
 async def test_a_closed_port_is_a_connection_error() -> None:
@@ -453,34 +449,13 @@ class Guarded:
 def guarded_server(tmp_path: Path) -> Iterator[Guarded]:
     """A NATS server with JetStream of this test's own, which asks for user ``altus``,
     password ``s3cret`` (the machine's asks for none)."""
-    binary = shutil.which("nats-server") or (
-        "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None
-    )
-    if binary is None:
-        unavailable("nats-server", "it is not installed")
-    assert binary is not None
-    port = closed_port()
-    command = [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp_path)]
-    process = subprocess.Popen(
-        [*command, "--user", "altus", "--pass", "s3cret"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = NatsServer(tmp_path, "--user", "altus", "--pass", "s3cret")
     try:
-        deadline = time.monotonic() + PATIENCE
-        while True:
-            assert process.poll() is None, "nats-server exited"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "nats-server did not listen"
-                time.sleep(0.05)
-        yield Guarded(f"nats://127.0.0.1:{port}", process)
+        server.start()
+        assert server.process is not None
+        yield Guarded(server.url, server.process)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
+        server.stop()
 
 
 async def test_credentials(guarded_server: Guarded) -> None:
