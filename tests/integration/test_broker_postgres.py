@@ -5,6 +5,8 @@ it made."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -531,7 +533,7 @@ async def test_a_new_slot_waits_for_running_transactions_then_gives_up(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db.run(f"CREATE TABLE {db.schema}.items (id int PRIMARY KEY)")
-    monkeypatch.setattr(postgres, "SLOT_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgres, "SLOT_TIMEOUT", 0.2)
     subscription = db.subscription("items")
     with psycopg.connect(POSTGRES_URL, connect_timeout=5) as running:
         running.execute(f"INSERT INTO {db.schema}.items VALUES (1)")  # holds an xid
@@ -577,3 +579,307 @@ async def test_the_parser_reads_what_the_server_sends(db: Database) -> None:
         ("name", 25, False),
     ]
     assert insert == pgoutput.Insert(relation.oid, ("1", "one"))
+
+
+# Partitions, renames and changes no table of the mapping takes.
+
+
+def publication(db: Database, name: str) -> tuple[bool, list[str]]:
+    """Whether publication ``name`` publishes via the partition root, and its tables."""
+    row = db.conn.execute(
+        "SELECT pubviaroot FROM pg_publication WHERE pubname = %s", (name,)
+    ).fetchone()
+    tables = db.conn.execute(
+        "SELECT tablename::text FROM pg_publication_tables WHERE pubname = %s ORDER BY 1",
+        (name,),
+    ).fetchall()
+    return bool(row and row[0]), [table for (table,) in tables]
+
+
+async def test_a_partitioned_tables_changes_come_as_its_own(db: Database) -> None:
+    db.run(
+        f"CREATE TABLE {db.schema}.events (id int, at date, PRIMARY KEY (id, at))"
+        " PARTITION BY RANGE (at)",
+        f"CREATE TABLE {db.schema}.events_1 PARTITION OF {db.schema}.events"
+        " FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')",
+        f"CREATE TABLE {db.schema}.events_2 PARTITION OF {db.schema}.events"
+        " FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')",
+    )
+    subscription = db.subscription("events")
+    async with opened(subscription) as consumer:
+        db.run(f"INSERT INTO {db.schema}.events VALUES (1, '2024-01-05')")
+        # From one partition to the other: a delete there and an insert here.
+        db.run(f"UPDATE {db.schema}.events SET at = '2024-02-05'")
+        db.run(f"DELETE FROM {db.schema}.events")
+        messages = await drain(consumer)
+    assert [m.record["eventName"] for m in messages] == ["INSERT", "REMOVE", "INSERT", "REMOVE"]
+    assert {m.group for m in messages} == {f"{db.schema}.events"}
+    assert {m.record["postgres"]["table"] for m in messages} == {"events"}
+    assert ddb(messages[0])["NewImage"] == {"id": n(1), "at": s("2024-01-05")}
+    assert ddb(messages[2])["NewImage"] == {"id": n(1), "at": s("2024-02-05")}
+    assert publication(db, postgres.slot_name(subscription)) == (True, ["events"])
+
+
+async def test_partition_changes_decoded_before_the_publication_went_via_the_root(
+    db: Database,
+) -> None:
+    db.run(
+        f"CREATE TABLE {db.schema}.events (id int PRIMARY KEY) PARTITION BY RANGE (id)",
+        f"CREATE TABLE {db.schema}.events_1 PARTITION OF {db.schema}.events"
+        " FOR VALUES FROM (0) TO (100)",
+    )
+    subscription = db.subscription("events")
+    slot = postgres.slot_name(subscription)
+    # As an older Altus made them: the partitions' changes come under their own names.
+    db.conn.execute(
+        f"CREATE PUBLICATION {slot} FOR TABLE {db.schema}.events"
+        " WITH (publish = 'insert, update, delete')"
+    )
+    db.conn.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (slot,))
+    db.run(f"INSERT INTO {db.schema}.events VALUES (1)")
+    async with opened(subscription) as consumer:
+        assert publication(db, slot)[0]
+        db.run(f"INSERT INTO {db.schema}.events VALUES (2)")
+        messages = await drain(consumer)
+    assert [ddb(m)["Keys"] for m in messages] == [{"id": n(1)}, {"id": n(2)}]
+    assert {m.group for m in messages} == {f"{db.schema}.events"}
+
+
+async def test_a_renamed_table_is_still_read_and_then_its_old_name_is_refused(
+    db: Database,
+) -> None:
+    db.run(f"CREATE TABLE {db.schema}.items (id int PRIMARY KEY)")
+    subscription = db.subscription("items")
+    slot = postgres.slot_name(subscription)
+    async with opened(subscription) as consumer:
+        db.run(f"INSERT INTO {db.schema}.items VALUES (1)")
+        db.run(f"ALTER TABLE {db.schema}.items RENAME TO renamed")
+        db.run(f"INSERT INTO {db.schema}.renamed VALUES (2)")
+        messages = await drain(consumer)
+        # The same table: its changes keep coming, named as the mapping names it.
+        assert [ddb(m)["Keys"] for m in messages] == [{"id": n(1)}, {"id": n(2)}]
+        assert {m.group for m in messages} == {f"{db.schema}.items"}
+        db.run(f"INSERT INTO {db.schema}.renamed VALUES (3)")
+        start = db.confirmed(slot)
+    # Connected again, the mapping's name is looked up and is gone: nothing is skipped.
+    with pytest.raises(BrokerError) as raised:
+        await postgres.connect(subscription).open()
+    assert raised.value.kind == CONFIGURATION
+    assert "does not exist" in raised.value.message
+    assert db.confirmed(slot) == start
+    # Named again as it is now, the mapping goes on where it was.
+    renamed = Subscription(
+        subscription.mapping_id,
+        subscription.endpoint,
+        (f"{db.schema}.renamed",),
+        subscription.consumer_group,
+    )
+    async with opened(renamed) as consumer:
+        (message,) = await drain(consumer)
+    assert ddb(message)["Keys"] == {"id": n(3)}
+    assert message.group == f"{db.schema}.renamed"
+
+
+async def test_a_change_of_a_table_the_mapping_does_not_read_stops_the_slot(
+    db: Database,
+) -> None:
+    db.run(
+        f"CREATE TABLE {db.schema}.items (id int PRIMARY KEY)",
+        f"CREATE TABLE {db.schema}.other (id int PRIMARY KEY)",
+    )
+    subscription = db.subscription("items")
+    slot = postgres.slot_name(subscription)
+    async with opened(subscription) as consumer:
+        db.conn.execute(f"ALTER PUBLICATION {slot} ADD TABLE {db.schema}.other")
+        db.run(f"INSERT INTO {db.schema}.items VALUES (1)")
+        db.run(f"INSERT INTO {db.schema}.other VALUES (2)")
+        db.run(f"INSERT INTO {db.schema}.items VALUES (3)")
+        # What comes before it is delivered, and the slot moves past that.
+        first = await consumer.fetch(100, 5)
+        assert [ddb(m)["Keys"] for m in first] == [{"id": n(1)}]
+        await consumer.ack(first)
+        moved = db.confirmed(slot)
+        with pytest.raises(BrokerError) as raised:
+            await consumer.fetch(100, 5)
+    assert raised.value.kind == CONFIGURATION
+    assert f"{db.schema}.other" in raised.value.message
+    assert "pg_drop_replication_slot" in raised.value.message
+    # Connected again, the same: the slot stays before the change.
+    async with opened(subscription) as consumer:
+        with pytest.raises(BrokerError) as raised:
+            await consumer.fetch(100, 5)
+    assert raised.value.kind == CONFIGURATION
+    assert db.confirmed(slot) == moved
+
+
+# Values nested deeper than Python recurses.
+
+
+async def test_a_json_value_nested_too_deep_stays_text(db: Database) -> None:
+    db.run(f"CREATE TABLE {db.schema}.docs (id int PRIMARY KEY, deep jsonb, fits jsonb)")
+    deep = "[" * 5000 + "]" * 5000
+    fits = "[" * postgres.JSON_DEPTH + "]" * postgres.JSON_DEPTH
+    async with opened(db.subscription("docs")) as consumer:
+        db.conn.execute(f"INSERT INTO {db.schema}.docs VALUES (1, %s, %s)", (deep, fits))
+        (message,) = await drain(consumer)
+    image = ddb(message)["NewImage"]
+    assert image["deep"] == s(deep)
+    assert image["fits"] != s(fits)
+    assert json.loads(json.dumps(consumer.event([message])))["Records"][0] == message.record
+
+
+# Memory: a transaction larger than what may be held.
+
+
+async def test_a_transaction_larger_than_what_may_be_held_is_read_as_it_is_acknowledged(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres, "HELD_CHANGES", 4)
+    db.run(f"CREATE TABLE {db.schema}.items (id int PRIMARY KEY)")
+    subscription = dataclasses.replace(db.subscription("items"), batch_size=3)
+    slot = postgres.slot_name(subscription)
+    peeks: list[int] = []
+    start_peek = postgres.PostgresChangeConsumer._start_peek
+
+    async def counted(self: postgres.PostgresChangeConsumer, conn: Any, flushed: int) -> None:
+        peeks.append(flushed)
+        await start_peek(self, conn, flushed)
+
+    monkeypatch.setattr(postgres.PostgresChangeConsumer, "_start_peek", counted)
+    async with opened(subscription) as consumer:
+        assert isinstance(consumer, postgres.PostgresChangeConsumer)
+        db.run(f"INSERT INTO {db.schema}.items SELECT generate_series(0, 24)")
+        start = db.confirmed(slot)
+        taken: list[Message] = []
+        for _ in range(100):
+            batch = await consumer.fetch(3, 5)
+            assert len(consumer._pending) <= 4
+            if not batch:
+                break
+            # The slot moves only past the whole transaction.
+            assert db.confirmed(slot) == start
+            taken.extend(batch)
+            if len(taken) == 12:
+                break
+            await consumer.ack(batch)
+        assert [ddb(m)["Keys"] for m in taken] == [{"id": n(i)} for i in range(12)]
+        # Decoded once on the server, read on from there.
+        assert len(peeks) == 1
+    # Not all acknowledged: it comes again whole.
+    async with opened(subscription) as consumer:
+        assert isinstance(consumer, postgres.PostgresChangeConsumer)
+        taken = []
+        for _ in range(100):
+            batch = await consumer.fetch(3, 5)
+            assert len(consumer._pending) <= 4
+            if not batch:
+                break
+            taken.extend(batch)
+            await consumer.ack(batch)
+            if len(taken) >= 25:
+                break
+        assert [ddb(m)["Keys"] for m in taken] == [{"id": n(i)} for i in range(25)]
+        assert len({m.id for m in taken}) == 25
+        assert db.confirmed(slot) != start
+
+
+# Bounds on waiting.
+
+
+async def test_the_connection_has_keepalives_and_a_lock_timeout(db: Database) -> None:
+    db.run(f"CREATE TABLE {db.schema}.items (id int PRIMARY KEY)")
+    async with opened(db.subscription("items")) as consumer:
+        assert isinstance(consumer, postgres.PostgresChangeConsumer)
+        conn = consumer._connection()
+        parameters = conn.info.get_parameters()
+        for key, value in postgres.KEEPALIVES.items():
+            assert parameters[key] == value
+        cursor = await conn.execute("SELECT current_setting('lock_timeout')")
+        assert await cursor.fetchone() == (postgres.LOCK_TIMEOUT,)
+
+
+@pytest.mark.parametrize("bound", ["lock", "answer"])
+async def test_a_table_locked_elsewhere_is_a_connection_error_not_a_hang(
+    db: Database, monkeypatch: pytest.MonkeyPatch, bound: str
+) -> None:
+    db.run(f"CREATE TABLE {db.schema}.items (id int PRIMARY KEY)")
+    if bound == "lock":
+        monkeypatch.setattr(postgres, "LOCK_TIMEOUT", "100ms")
+    else:
+        # No lock timeout: the client's own bound on the query ends the wait.
+        monkeypatch.setattr(postgres, "LOCK_TIMEOUT", "0")
+        monkeypatch.setattr(postgres, "QUERY_TIMEOUT", 0.3)
+    subscription = db.subscription("items")
+    with psycopg.connect(POSTGRES_URL, connect_timeout=5) as holder:
+        holder.execute(f"LOCK TABLE {db.schema}.items IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(BrokerError) as raised:
+            await postgres.connect(subscription).open()
+        holder.rollback()
+    assert raised.value.kind == CONNECTION
+    expected = "held a lock" if bound == "lock" else "did not answer within 0.3 s"
+    assert expected in raised.value.message
+    async with opened(subscription):
+        pass
+
+
+# Idle load.
+
+
+async def test_an_idle_mapping_backs_off_and_peeks_only_once_wal_moved(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres, "POLL_INTERVAL", 0.01)
+    monkeypatch.setattr(postgres, "IDLE_POLL_INTERVAL", 0.04)
+    db.run(f"CREATE TABLE {db.schema}.items (id int PRIMARY KEY)")
+    subscription = db.subscription("items")
+    slot = postgres.slot_name(subscription)
+    async with opened(subscription) as consumer:
+        assert isinstance(consumer, postgres.PostgresChangeConsumer)
+        checks: list[tuple[int, int, bool]] = []
+        flushed_of = consumer._flushed
+        start_peek = consumer._start_peek
+        seen: list[int] = []
+
+        async def flushed(conn: Any) -> int:
+            seen.append(await flushed_of(conn))
+            return seen[-1]
+
+        async def peek(conn: Any, at: int) -> None:
+            checks[-1] = (*checks[-1][:2], True)
+            await start_peek(conn, at)
+
+        monkeypatch.setattr(consumer, "_flushed", flushed)
+        monkeypatch.setattr(consumer, "_start_peek", peek)
+        for _ in range(100):
+            quiet = consumer._quiet_at
+            checks.append((quiet, -1, False))
+            consumer._next_check = 0.0
+            assert await consumer.fetch(100, 0) == []
+            checks[-1] = (quiet, seen[-1], checks[-1][2])
+            if consumer._interval == postgres.IDLE_POLL_INTERVAL and len(checks) >= 5:
+                break
+        # A peek only where WAL was written since the last one found nothing; and each
+        # that found nothing moved the slot there.
+        for quiet, flush, peeked in checks:
+            assert peeked == (flush != quiet)
+        assert db.lsn_at_least(db.confirmed(slot), pgoutput.format_lsn(consumer._quiet_at))
+        assert consumer._interval == postgres.IDLE_POLL_INTERVAL
+        db.run(f"INSERT INTO {db.schema}.items VALUES (1)")
+        assert len(await consumer.fetch(100, 5)) == 1
+        assert consumer._interval == postgres.POLL_INTERVAL
+
+
+# URLs and credentials.
+
+
+async def test_a_url_that_cannot_be_parsed_is_not_repeated(db: Database) -> None:
+    subscription = db.subscription("items", url="postgresql://postgres:50%off@127.0.0.1/test")
+    for attempt in (postgres.connect(subscription).open, postgres.connect(subscription).forget):
+        with pytest.raises(BrokerError) as raised:
+            await attempt()
+        assert raised.value.kind == CONFIGURATION
+        assert raised.value.message.startswith(
+            "The POSTGRES_URL cannot be parsed: check its percent-encoding"
+        )
+        assert "50%off" not in raised.value.message
+        assert raised.value.__cause__ is None and raised.value.__suppress_context__

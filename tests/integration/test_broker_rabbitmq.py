@@ -10,6 +10,7 @@ import base64
 import shutil
 import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -286,6 +287,127 @@ async def test_ack_removes_and_close_gives_the_rest_back_in_order(
 
     declared = await channel.declare_queue(queue, passive=True)
     assert declared.declaration_result.message_count == 0
+
+
+async def test_a_body_too_deep_to_parse_is_text_to_filters_and_nothing_is_acked_unseen(
+    channel: AbstractChannel, queue: str
+) -> None:
+    deep = b"[" * 100_000  # json.loads raises RecursionError on it
+    await publish(channel, queue, b'{"n": 1}', deep, b'{"n": 3}')
+    consumer = await opened(subscription(queue))
+    try:
+        first, odd, last = [m for batch in await fetch_all(consumer, 3) for m in batch]
+        assert bodies([first, odd, last]) == [b'{"n": 1}', deep, b'{"n": 3}']
+        assert odd.filter_view == {"data": deep.decode()}
+        assert last.filter_view == {"data": {"n": 3}}
+        # The multiple ack of the second covers the first two and not the third.
+        await consumer.ack([first, odd])
+    finally:
+        await consumer.close()
+
+    again = await opened(subscription(queue))
+    try:
+        (batch,) = await fetch_all(again, 1)
+        assert bodies(batch) == [b'{"n": 3}']
+        assert batch[0].record["redelivered"]
+        await again.ack(batch)
+    finally:
+        await again.close()
+    declared = await channel.declare_queue(queue, passive=True)
+    assert declared.declaration_result.message_count == 0
+
+
+async def test_filters_see_json_objects_and_arrays_parsed_and_anything_else_as_text(
+    channel: AbstractChannel, queue: str
+) -> None:
+    sent = {
+        b'{"a": [1, {"b": null}]}': {"a": [1, {"b": None}]},
+        b"[1, 2]": [1, 2],
+        b"42": "42",
+        b'"quoted"': '"quoted"',
+        b"true": "true",
+        b"null": "null",
+        b"{not json": "{not json",
+        b"": "",
+        b"caf\xc3\xa9 \xff": "caf\u00e9 \ufffd",
+    }
+    await publish(channel, queue, *sent)
+    consumer = await opened(subscription(queue))
+    try:
+        fetched = [m for batch in await fetch_all(consumer, len(sent)) for m in batch]
+    finally:
+        await consumer.close()
+    assert bodies(fetched) == list(sent)
+    assert [m.filter_view for m in fetched] == [{"data": view} for view in sent.values()]
+
+
+async def test_headers_as_deep_as_the_client_decodes_become_the_record(
+    channel: AbstractChannel, queue: str
+) -> None:
+    # pamqp decodes a table with two frames a level: 400 levels are within the default
+    # recursion limit for it; a conversion with three frames a level is not.
+    depth = 400
+    headers: dict[str, Any] = {"x": 1}
+    for _ in range(depth):
+        headers = {"a": headers}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit * 10)  # for encoding them here only
+    try:
+        await publish(channel, queue, b"deep headers", b"after", headers=headers)
+    finally:
+        sys.setrecursionlimit(limit)
+    consumer = await opened(subscription(queue))
+    try:
+        first, second = [m for batch in await fetch_all(consumer, 2) for m in batch]
+        await consumer.ack([first, second])
+    finally:
+        await consumer.close()
+    table = first.record["basicProperties"]["headers"]
+    for _ in range(depth):
+        table = table["a"]
+    assert table == {"x": 1}
+    assert bodies([second]) == [b"after"]
+
+
+async def test_a_delivery_that_cannot_be_converted_ends_the_consumer_and_comes_again(
+    channel: AbstractChannel, queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The conversion is total; should a bug make it fail, nothing may be lost: no batch
+    # is acknowledged past the delivery, and the next connection gets it again.
+    real = rabbitmq._record
+
+    def failing(delivered: Any) -> dict[str, Any]:
+        if delivered.body == b"bad":
+            raise RuntimeError("a bug")
+        return real(delivered)
+
+    monkeypatch.setattr(rabbitmq, "_record", failing)
+    await publish(channel, queue, b"a", b"bad", b"c")
+    consumer = await opened(subscription(queue))
+    fetched: list[Message] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DEADLINE
+        with pytest.raises(BrokerError) as raised:
+            while loop.time() < deadline:
+                fetched.extend(await consumer.fetch(10, 0.5))
+        assert raised.value.kind == CONNECTION
+        assert "could not be read (a bug)" in raised.value.message
+        assert bodies(fetched) in ([], [b"a"])
+        if fetched:
+            with pytest.raises(BrokerError):
+                await consumer.ack(fetched)
+    finally:
+        await consumer.close()
+
+    monkeypatch.setattr(rabbitmq, "_record", real)
+    again = await opened(subscription(queue))
+    try:
+        redelivered = [m for batch in await fetch_all(again, 3) for m in batch]
+        assert bodies(redelivered) == [b"a", b"bad", b"c"]
+        await again.ack(redelivered)
+    finally:
+        await again.close()
 
 
 async def test_a_missing_queue_is_a_configuration_error(rabbit: AbstractConnection) -> None:

@@ -193,6 +193,29 @@ def test_an_entry_becomes_the_documented_record(server, new_key):
     assert consumer.event([message]) == {"Records": [message.record]}
 
 
+def test_a_value_too_deep_to_parse_is_text_to_filters_and_reading_goes_on(server, new_key):
+    key = new_key()
+    deep = "[" * 100_000  # json.loads raises RecursionError on it
+    added = [
+        server.xadd(key, {"deep": deep, "order": '{"total": 1}'}).decode(),
+        server.xadd(key, {"n": "2"}).decode(),
+    ]
+
+    async def scenario() -> list[Message]:
+        consumer = await opened(subscription(key))
+        try:
+            found = await drain(consumer, 10)
+            await consumer.ack(found)
+            return found
+        finally:
+            await consumer.close()
+
+    found = run(scenario())
+    assert ids(found) == added
+    assert found[0].filter_view["fields"] == {"deep": deep, "order": {"total": 1}}
+    assert found[0].record["redis"]["fields"]["deep"] == deep
+
+
 def test_latest_starts_after_what_is_there_and_trim_horizon_before_it(server, new_key):
     key = new_key()
     before = [server.xadd(key, {"n": str(n)}).decode() for n in range(2)]
@@ -391,6 +414,150 @@ def test_several_streams_are_read_together_each_in_its_order(server, new_key):
     for key in (one, two):
         assert ids([m for m in found if m.group == key]) == added[key]
         assert server.xpending(key, f"altus-{sub.mapping_id}")["pending"] == 0
+
+
+def pending(server: redis.Redis, sub: Subscription) -> int:
+    """How many entries of ``sub``'s streams its group has delivered and not had
+    acknowledged."""
+    group = f"altus-{sub.mapping_id}"
+    return sum(int(server.xpending(key, group)["pending"]) for key in sub.names)
+
+
+def test_a_fetch_takes_no_more_than_its_limit_from_several_streams(server, new_key):
+    keys = [new_key() for _ in range(3)]
+    added = {key: [server.xadd(key, {"n": str(n)}).decode() for n in range(10)] for key in keys}
+    sub = subscription(*keys)
+
+    async def scenario() -> list[Message]:
+        consumer = await opened(sub)
+        try:
+            found: list[Message] = []
+            for limit in (4, 2, 1, 7, 5, 100):
+                batch = await consumer.fetch(limit, 0)
+                assert 0 < len(batch) <= limit
+                found.extend(batch)
+                # Redis delivered no more than was returned.
+                assert pending(server, sub) == len(found)
+            assert await consumer.fetch(10, 0) == []
+            return found
+        finally:
+            await consumer.close()
+
+    found = run(scenario())
+    assert len(found) == 30
+    assert len({m.id for m in found}) == 30
+    for key in keys:
+        assert ids([m for m in found if m.group == key]) == added[key]
+    # Shares are fair: the first fetch (4 from three streams) read from each.
+    assert {m.group for m in found[:3]} == set(keys)
+
+
+def test_what_a_waiting_read_brings_past_the_limit_comes_next(server, new_key):
+    # A read that waits asks every stream for an entry: with a limit below the number
+    # of streams, those past it are delivered, stay pending and come first next time.
+    keys = [new_key() for _ in range(3)]
+    sub = subscription(*keys, position="LATEST")
+
+    async def scenario() -> None:
+        consumer = await opened(sub)
+        try:
+            assert await consumer.fetch(1, 0) == []  # no entries left pending before
+            added = [server.xadd(key, {"n": "1"}).decode() for key in keys]
+            taken: list[Message] = []
+            # The waiting read itself, as fetch makes it when nothing was there yet.
+            await consumer._read_new(consumer._connected(), 1, 1000, taken)
+            assert len(taken) == 1
+            assert pending(server, sub) == 3
+            rest = [*await consumer.fetch(1, 0), *await consumer.fetch(1, 0)]
+            assert await consumer.fetch(1, 0) == []
+            assert sorted(ids([*taken, *rest])) == sorted(added)
+            assert len({m.id for m in [*taken, *rest]}) == 3
+        finally:
+            await consumer.close()
+
+    run(scenario())
+
+
+@pytest.fixture
+def acl_user(server: redis.Redis) -> Iterator[Callable[..., str]]:
+    """Makes Redis ACL users of this test's own (password ``pw``), deleted after it."""
+    made: list[str] = []
+
+    def new(*rules: str) -> str:
+        made.append(f"altus-test-{uuid.uuid4().hex}")
+        server.execute_command("ACL", "SETUSER", made[-1], "reset", "on", ">pw", *rules)
+        return made[-1]
+
+    yield new
+    if made:
+        server.acl_deluser(*made)
+
+
+def test_a_command_the_user_may_not_run_is_a_configuration_error(server, new_key, acl_user):
+    key = new_key()
+    user = acl_user("~*", "+@all", "-xack")
+    server.xadd(key, {"n": "1"})
+
+    async def scenario() -> BrokerError:
+        consumer = await opened(subscription(key, username=user, password="pw"))
+        try:
+            fetched = await consumer.fetch(10, 1.0)
+            assert len(fetched) == 1
+            with pytest.raises(BrokerError) as raised:
+                await consumer.ack(fetched)
+            return raised.value
+        finally:
+            await consumer.close()
+
+    error = run(scenario())
+    assert error.kind == CONFIGURATION
+    assert "xack" in error.message
+
+
+def test_a_user_that_may_not_name_its_connection_is_told_what_to_grant(server, new_key, acl_user):
+    user = acl_user("~*", "+@all", "-client|setname")
+    error = failure(subscription(new_key(), username=user, password="pw"))
+    assert error.kind == CONFIGURATION
+    assert "+client|setname" in error.message
+
+
+def test_the_documented_acl_is_enough(server, new_key, acl_user):
+    # The least a mapping's user needs (docs/brokers.md), on its own keys.
+    key, named = new_key(), new_key()
+    user = acl_user(
+        f"~{key}",
+        f"~{named}",
+        "+ping",
+        "+client|setname",
+        "+type",
+        "+xgroup|create",
+        "+xreadgroup",
+        "+xack",
+        "+xgroup|destroy",
+        "+xgroup|delconsumer",
+    )
+    server.xadd(key, {"n": "1"})
+    server.xadd(named, {"n": "1"})
+    subs = [
+        subscription(key, username=user, password="pw"),
+        subscription(named, username=user, password="pw", group=f"altus-test-{uuid.uuid4()}"),
+    ]
+
+    async def scenario() -> None:
+        for sub in subs:
+            consumer = await opened(sub)
+            try:
+                fetched = await consumer.fetch(10, 1.0)
+                assert len(fetched) == 1
+                await consumer.ack(fetched)
+            finally:
+                await consumer.close()
+            await connect(sub).forget()
+
+    run(scenario())
+    assert server.xinfo_groups(key) == []
+    [group] = server.xinfo_groups(named)
+    assert group["consumers"] == 0
 
 
 def test_a_named_group_is_used_and_forget_leaves_it_to_its_other_readers(server, new_key):

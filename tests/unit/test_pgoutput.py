@@ -1,14 +1,21 @@
 """pgoutput's messages read from bytes made as PostgreSQL 15's "Logical Replication
-Message Formats" lays them out (protocol version 1)."""
+Message Formats" lays them out (protocol version 1); and what altus.brokers.postgres makes
+of values and failures without a server."""
 
 from __future__ import annotations
 
 import struct
+import sys
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
+from psycopg import errors
 
-from altus.brokers import pgoutput
+from altus.brokers import pgoutput, postgres
+from altus.brokers.base import AUTHENTICATION as AUTH
+from altus.brokers.base import CONFIGURATION as CONFIG
+from altus.brokers.base import CONNECTION as CONN
 from altus.brokers.pgoutput import (
     UNCHANGED,
     Begin,
@@ -24,7 +31,7 @@ from altus.brokers.pgoutput import (
     Type,
     Update,
 )
-from altus.brokers.postgres import attribute
+from altus.brokers.postgres import JSON_DEPTH, attribute, slot_problem
 
 # 2024-05-06 07:08:09.123456 UTC in microseconds since 2000-01-01: 8892 days (24 years,
 # 6 of them leap years, then 126 days) and 25689 seconds.
@@ -269,3 +276,73 @@ def test_values_as_dynamodb_attributes(
     type_oid: int, text: str | None, expected: dict[str, object]
 ) -> None:
     assert attribute(type_oid, text) == expected
+
+
+@pytest.mark.parametrize("type_oid", [114, 3802])
+def test_json_nested_deeper_than_dynamodb_allows_stays_text(type_oid: int) -> None:
+    fits = "[" * JSON_DEPTH + "]" * JSON_DEPTH
+    expected: dict[str, object] = {"L": []}
+    for _ in range(JSON_DEPTH - 1):
+        expected = {"L": [expected]}
+    assert attribute(type_oid, fits) == expected
+    objects = '{"k": ' * JSON_DEPTH + "1" + "}" * JSON_DEPTH
+    assert "M" in attribute(type_oid, objects)
+    for deeper in (
+        "[" * (JSON_DEPTH + 1) + "]" * (JSON_DEPTH + 1),
+        '{"k": ' * (JSON_DEPTH + 1) + "1" + "}" * (JSON_DEPTH + 1),
+        # Deeper than Python's recursion limit: json.loads itself gives up.
+        "[" * (sys.getrecursionlimit() * 10) + "]" * (sys.getrecursionlimit() * 10),
+    ):
+        assert attribute(type_oid, deeper) == {"S": deeper}
+    inner = "[" * 40 + "]" * 40
+    assert attribute(3807, '{"' + inner + '"}') == {"L": [{"S": inner}]}
+
+
+# How a slot, a refusal and a URL are told apart (altus.brokers.postgres).
+
+
+def test_a_slot_is_refused_when_invalidated_or_not_pgoutput_here() -> None:
+    assert slot_problem("s", "pgoutput", True, "reserved") is None
+    assert slot_problem("s", "pgoutput", True, "unreserved") is None
+    lost = slot_problem("s", "pgoutput", True, "lost")
+    assert lost is not None
+    assert "replication slot s was invalidated" in lost
+    assert "changes were lost" in lost
+    assert "pg_drop_replication_slot('s')" in lost
+    for plugin, here in (("test_decoding", True), ("pgoutput", False)):
+        other = slot_problem("s", plugin, here, "reserved")
+        assert other is not None
+        assert "not a pgoutput slot of this database" in other
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        # libpq gives no SQLSTATE while connecting: the server's words.
+        (psycopg.OperationalError('FATAL:  password authentication failed for user "u"'), AUTH),
+        (psycopg.OperationalError('FATAL:  role "u" does not exist'), AUTH),
+        # Where an error carries its SQLSTATE, that counts, whatever the language.
+        (errors.InvalidPassword("Passwort-Authentifizierung fehlgeschlagen"), AUTH),
+        (errors.InvalidAuthorizationSpecification("Rolle existiert nicht"), AUTH),
+        (psycopg.OperationalError('FATAL:  database "x" does not exist'), CONFIG),
+        (
+            psycopg.OperationalError('invalid integer value "x" for connection option "port"'),
+            CONFIG,
+        ),
+        (psycopg.OperationalError("connection refused"), CONN),
+    ],
+)
+def test_connection_failures_by_kind(error: psycopg.Error, kind: str) -> None:
+    assert postgres._connect_error(error).kind == kind
+
+
+def test_a_url_parse_error_is_reported_without_the_url() -> None:
+    error = psycopg.ProgrammingError('invalid percent-encoded token: "50%off"')
+    refused = postgres._connect_error(error)
+    assert refused.kind == CONFIG
+    assert refused.message.startswith("The POSTGRES_URL cannot be parsed: check its percent")
+    assert "50%off" not in refused.message
+    other = postgres._connect_error(
+        psycopg.ProgrammingError('unexpected "x" in "postgres://u:pw@h"')
+    )
+    assert "pw" not in other.message

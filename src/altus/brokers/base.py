@@ -26,6 +26,7 @@ The contract every consumer keeps:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -52,7 +53,8 @@ class Endpoint:
     take the place of any in the URL."""
 
     kind: str
-    url: str
+    #: Out of ``repr``: a URL may hold a password.
+    url: str = field(repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
 
@@ -156,3 +158,15 @@ class Connector(Protocol):
 def records_event(messages: Sequence[Message]) -> dict[str, Any]:
     """``{"Records": [...]}``: the event of every broker whose records are a list."""
     return {"Records": [dict(message.record) for message in messages]}
+
+
+def parsed(text: str) -> Any:
+    """``text`` as a filter sees a message's data: parsed where it is a JSON object or
+    array (as Lambda filters SQS bodies and Kinesis data), else the text as it is. Never
+    raises: a document nested too deep to parse stays text, so one such message cannot
+    stop a mapping."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    return value if isinstance(value, (dict, list)) else text

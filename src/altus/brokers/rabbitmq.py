@@ -2,8 +2,10 @@
 
 One connection per mapping, one channel on it with a prefetch count of the mapping's
 batch size, and one consumer on the queue with manual acknowledgements. Deliveries wait
-in memory until ``fetch`` takes them. A channel's delivery tags rise in delivery order,
-so acknowledging the last message of a batch with ``multiple`` acknowledges the batch.
+in memory until ``fetch`` takes them. RabbitMQ numbers a channel's deliveries 1, 2, 3
+..., so acknowledging the last message of a batch with ``multiple`` acknowledges the
+batch; that is sound only while every delivery up to it was handed out, so a delivery
+that is missing or cannot be read ends the consumer instead (the poller reconnects).
 Whatever the connection had not acknowledged when it closes (or breaks) goes back to
 the queue, in its place, and comes again marked ``redelivered``.
 
@@ -11,21 +13,21 @@ Each message is a record of Amazon MQ's RabbitMQ event (``aws:rmq``): its basic
 properties as Lambda's own poller (a Java program) writes them, whether it was
 delivered before, and its body in base64. Strings in headers are ``{"bytes": [...]}``
 and byte arrays lists, both of signed bytes as Java has them; timestamps are in Java's
-US medium format, in UTC.
+US medium format, in UTC. Filters see ``{"data": ...}``: the body parsed where it is a
+JSON object or array, else its text.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import bisect
 import contextlib
 import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import aio_pika
@@ -33,7 +35,6 @@ import aiormq
 import aiormq.abc
 from aio_pika.abc import AbstractConnection
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
-from aio_pika.message import IncomingMessage
 from yarl import URL
 
 from altus.brokers.base import (
@@ -44,6 +45,7 @@ from altus.brokers.base import (
     Consumer,
     Message,
     Subscription,
+    parsed,
 )
 
 #: How long ``open`` may take, from the first packet to the consumer's start.
@@ -55,6 +57,13 @@ DEFAULT_PORTS = {"amqp": 5672, "amqps": 5671}
 NOT_ALLOWED = 530
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Delivery(NamedTuple):
+    """A message's token: where to acknowledge it."""
+
+    channel: aiormq.abc.AbstractChannel
+    delivery_tag: int
 
 
 def connect(subscription: Subscription) -> Consumer:
@@ -99,11 +108,15 @@ class RabbitConsumer:
         self._connection: AbstractConnection | None = None
         self._underlay: aiormq.abc.AbstractChannel | None = None
         self._consumer_tag: str | None = None
-        #: Delivered and not fetched yet, by delivery tag.
+        #: Delivered and not fetched yet, in delivery order.
         self._buffer: list[Message] = []
+        #: The tag the next delivery must carry: every one before it is in the buffer or
+        #: was handed out.
+        self._next_tag = 1
         self._arrived = asyncio.Event()
-        #: Why the connection or the channel is gone; None while they are open.
-        self._lost: str | None = "not connected"
+        #: What ``fetch`` and ``ack`` raise once the consumer cannot go on (the connection
+        #: or the channel is gone, a delivery was lost); None while it can.
+        self._lost: str | None = f"The consumer of {self._where} is not connected"
 
     @property
     def _where(self) -> str:
@@ -135,6 +148,7 @@ class RabbitConsumer:
             self._url, timeout=OPEN_TIMEOUT, client_properties=properties
         )
         self._lost = None
+        self._next_tag = 1
         connection.close_callbacks.add(self._on_close)
         channel = await connection.channel(publisher_confirms=False)
         channel.close_callbacks.add(self._on_close)
@@ -189,20 +203,47 @@ class RabbitConsumer:
         return BrokerError(CONNECTION, f"Cannot reach {self._where}: {_describe(error)}")
 
     def _on_close(self, _sender: object, error: BaseException | None = None) -> None:
+        why = _describe(error) if error is not None else "the connection closed"
+        self._give_up(f"Lost the connection to {self._where}: {why}")
+
+    def _give_up(self, why: str) -> None:
+        """Stop handing out and acknowledging anything: ``fetch`` and ``ack`` raise
+        ``why`` from now on, so the poller closes the connection and RabbitMQ delivers
+        again what it had not been told is done."""
         if self._lost is None:
-            self._lost = _describe(error) if error is not None else "the connection closed"
+            self._lost = why
         self._arrived.set()
 
     async def _deliver(self, delivered: aiormq.abc.DeliveredMessage) -> None:
-        message = _message(self._queue, delivered)
-        # Deliveries are handed over in tasks; the tag keeps the broker's order whatever
-        # order those run in.
-        bisect.insort(self._buffer, message, key=lambda each: each.token.delivery_tag)
+        # aiormq only logs what this raises, and a delivery it drops stays unacknowledged
+        # on the channel, to be covered unseen by the next batch's multiple ack. So this
+        # never raises, and a delivery that does not join the buffer ends the consumer.
+        # aiormq runs each delivery in a task of its own, started in arrival order; this
+        # never awaits, so the tasks run in that order and the tags come 1, 2, 3 ...
+        if self._lost is not None:
+            return
+        tag = delivered.delivery_tag
+        if tag is None or tag != self._next_tag:
+            self._give_up(
+                f"Delivery {self._next_tag} from {self._where} never reached the consumer "
+                f"(the next one came as {tag}): reconnecting so that it comes again"
+            )
+            return
+        try:
+            message = _message(self._queue, delivered, tag)
+        except Exception as error:  # the conversion is meant to be total: a bug
+            self._give_up(
+                f"Delivery {tag} from {self._where} could not be read ({_describe(error)}): "
+                f"reconnecting so that it comes again"
+            )
+            return
+        self._next_tag = tag + 1
+        self._buffer.append(message)
         self._arrived.set()
 
     def _check(self) -> None:
         if self._lost is not None:
-            raise BrokerError(CONNECTION, f"Lost the connection to {self._where}: {self._lost}")
+            raise BrokerError(CONNECTION, self._lost)
         underlay = self._underlay
         if isinstance(underlay, aiormq.Channel) and self._consumer_tag not in underlay.consumers:
             # RabbitMQ cancels a consumer whose queue is deleted; a new connection finds
@@ -228,9 +269,11 @@ class RabbitConsumer:
         if not messages:
             return
         self._check()
-        last: IncomingMessage = messages[-1].token
+        # Every delivery up to the last one was handed out (``_deliver``), and the poller
+        # acknowledges a prefix of them: ``multiple`` covers exactly what is done.
+        last: Delivery = messages[-1].token
         try:
-            await last.ack(multiple=True)
+            await last.channel.basic_ack(last.delivery_tag, multiple=True)
         except CONNECTION_EXCEPTIONS as error:
             raise BrokerError(
                 CONNECTION, f"Lost the connection to {self._where}: {_describe(error)}"
@@ -252,9 +295,7 @@ class RabbitConsumer:
         connection, self._connection = self._connection, None
         self._underlay = None
         self._buffer.clear()
-        if self._lost is None:
-            self._lost = "the consumer was closed"
-        self._arrived.set()
+        self._give_up(f"The consumer of {self._where} was closed")
         if connection is None:
             return
         # A broken connection is let go all the same: the broker requeues what it had.
@@ -267,20 +308,19 @@ class RabbitConsumer:
         return
 
 
-def _message(queue: str, delivered: aiormq.abc.DeliveredMessage) -> Message:
+def _message(queue: str, delivered: aiormq.abc.DeliveredMessage, tag: int) -> Message:
+    """The delivery as the poller takes it. Total: whatever a publisher can get past
+    RabbitMQ and pamqp becomes a message (a body that is no JSON, or nested too deep to
+    parse, is text to filters; headers of any type and depth have a JSON form)."""
     record = _record(delivered)
-    body = delivered.body
-    try:
-        view: Any = json.loads(body)
-    except ValueError:
-        view = body.decode(errors="replace")
     return Message(
-        id=str(delivered.delivery_tag),
+        id=str(tag),
         group=queue,
         record=record,
-        filter_view={"data": view},
+        filter_view={"data": parsed(delivered.body.decode(errors="replace"))},
         size=len(json.dumps(record)),
-        token=IncomingMessage(delivered, no_ack=False),
+        # Acknowledged on the channel it came on: never on a later connection's.
+        token=Delivery(delivered.channel, tag),
     )
 
 
@@ -293,7 +333,7 @@ def _record(delivered: aiormq.abc.DeliveredMessage) -> dict[str, Any]:
         "basicProperties": {
             "contentType": properties.content_type,
             "contentEncoding": properties.content_encoding,
-            "headers": None if headers is None else _table(headers),
+            "headers": None if headers is None else _field(headers),
             "deliveryMode": properties.delivery_mode,
             "priority": properties.priority,
             "correlationId": properties.correlation_id,
@@ -313,12 +353,12 @@ def _record(delivered: aiormq.abc.DeliveredMessage) -> dict[str, Any]:
     }
 
 
-def _table(table: dict[str, Any]) -> dict[str, Any]:
-    return {str(key): _field(value) for key, value in table.items()}
-
-
 def _field(value: Any) -> Any:
-    """A header value as JSON, the way Lambda's poller writes the Java client's."""
+    """A header value as JSON, the way Lambda's poller writes the Java client's.
+
+    One frame per level of nesting, in loops rather than comprehensions (a frame each):
+    pamqp takes two per level to decode a table, in a deeper stack, so whatever it could
+    decode is converted here without reaching the recursion limit."""
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
@@ -335,9 +375,15 @@ def _field(value: Any) -> Any:
     if isinstance(value, datetime):
         return us_medium(value)
     if isinstance(value, dict):
-        return _table(value)
+        table: dict[str, Any] = {}
+        for key, item in value.items():
+            table[str(key)] = _field(item)
+        return table
     if isinstance(value, list | tuple):
-        return [_field(item) for item in value]
+        items: list[Any] = []
+        for item in value:
+            items.append(_field(item))
+        return items
     return str(value)
 
 

@@ -8,12 +8,18 @@ redis-py's asyncio client.
 - **The group.** Each stream gets the consumer group ``ConsumerGroupId`` or, by default,
   ``altus-<mapping UUID>``, made (with the stream, where there is none) at ``$`` for
   ``LATEST`` or ``0`` for ``TRIM_HORIZON``; a group that exists already keeps its
-  position. Altus reads as the group's consumer ``altus``.
+  position. Altus reads as the group's consumer ``altus``. Its connections are named
+  ``altus-<mapping UUID>`` (``CLIENT LIST``), so the user needs ``+client|setname``.
 - **Reading.** Entries delivered before and never acknowledged (Altus stopped or lost
   the connection with them in hand) come first, from the consumer's pending entries
-  list; then new ones. All the streams are read with one ``XREADGROUP``, each stream's
-  entries in its order. An entry deleted (``XDEL``, trimmed) while pending is
-  acknowledged and skipped: there is nothing left to deliver.
+  list; then new ones. The streams are read together, each stream's entries in its
+  order, and no read asks Redis for more than the fetch's limit in all: each stream is
+  asked for an equal share, and those that fill theirs are asked again for the room
+  left. A fetch waits only when nothing was there, and that read asks every stream for
+  at least one entry: where the limit is below the number of streams, what it brings
+  past the limit stays pending and the next fetch reads it first. An entry deleted
+  (``XDEL``, trimmed) while pending is acknowledged and skipped: there is nothing left
+  to deliver.
 - **Acknowledging.** ``XACK`` once the function is done with an entry. Redis never takes
   an entry back on its own, so there is nothing to renew while a batch is retried.
 
@@ -65,6 +71,7 @@ from altus.brokers.base import (
     Consumer,
     Message,
     Subscription,
+    parsed,
     records_event,
 )
 
@@ -95,12 +102,9 @@ class RedisStreamConsumer:
         self._group = subscription.consumer_group or f"altus-{subscription.mapping_id}"
         self._keys = {name.encode(): name for name in subscription.names}
         self._client: Redis | None = None
-        #: Streams whose pending entries are still being read, each with the last entry
-        #: id read from them.
+        #: Streams whose pending entries are still to be read, each with the id after
+        #: which to read them.
         self._pending: dict[str, str] = {}
-        #: Entries read and not yet returned: a read takes up to the limit from each
-        #: stream, and a fetch returns no more than the limit in all.
-        self._unsent: list[Message] = []
 
     async def open(self) -> None:
         self._client = _client(self._subscription)
@@ -113,7 +117,6 @@ class RedisStreamConsumer:
                 f"Creating consumer group {self._group!r} on stream {key!r}",
             )
         self._pending = {key: "0" for key in self._subscription.names}
-        self._unsent = []
 
     async def _create_group(self, client: Redis, key: str, start: str) -> None:
         try:
@@ -124,66 +127,90 @@ class RedisStreamConsumer:
 
     async def fetch(self, limit: int, wait: float) -> list[Message]:
         client = self._connected()
-        if limit <= 0:
-            return []
-        # Each round takes entries, finishes a stream's pending entries, or acknowledges
-        # deleted ones: it ends once the pending entries are all read.
-        while self._pending and not self._unsent:
-            await self._read_pending(client, limit)
-        if not self._unsent:
-            await self._read_new(client, limit, wait)
-        batch, self._unsent = self._unsent[:limit], self._unsent[limit:]
-        return batch
-
-    async def _read_pending(self, client: Redis, limit: int) -> None:
-        cursors: dict[KeyT, StreamIdT] = {key: at for key, at in self._pending.items()}
-        reply = await _answer(
-            client.xreadgroup(self._group, CONSUMER, cursors, count=limit),
-            ANSWER_TIMEOUT,
-            "Reading pending entries",
-        )
-        streams = _streams(reply)
-        finished = set(self._pending)
-        for raw_key, entries in streams:
-            key = self._keys[raw_key]
-            if len(entries) == limit:
-                finished.discard(key)
-                self._pending[key] = entries[-1][0].decode()
-        for key in finished:
-            del self._pending[key]
-        await self._take(client, streams)
-
-    async def _read_new(self, client: Redis, limit: int, wait: float) -> None:
-        # BLOCK 0 would wait for ever: no wait is no BLOCK at all.
-        block = max(1, round(wait * 1000)) if wait > 0 else None
-        reply = await _answer(
-            client.xreadgroup(
-                self._group,
-                CONSUMER,
-                dict.fromkeys(self._subscription.names, ">"),
-                count=limit,
-                block=block,
-            ),
-            max(wait, 0.0) + ANSWER_TIMEOUT,
-            "Reading new entries",
-        )
-        await self._take(client, _streams(reply))
-
-    async def _take(self, client: Redis, reply: _Reply) -> None:
-        """Keep the entries of an ``XREADGROUP`` reply for ``fetch``, streams merged by
-        entry id; acknowledge those deleted since they were delivered."""
         taken: list[Message] = []
+        # Each round takes entries, finishes a stream's pending entries, or acknowledges
+        # deleted ones: it ends once the pending entries are all read or the limit met.
+        while self._pending and len(taken) < limit:
+            await self._read_pending(client, limit - len(taken), taken)
+        if taken or limit <= 0:
+            return taken
+        # What is there now; only if there is nothing, a read that waits (BLOCK 0 would
+        # wait for ever: no wait is no BLOCK at all).
+        await self._read_new(client, limit, None, taken)
+        if not taken and wait > 0:
+            await self._read_new(client, limit, max(1, round(wait * 1000)), taken)
+        return taken
+
+    async def _read_pending(self, client: Redis, room: int, taken: list[Message]) -> None:
+        asked, count = _shares(list(self._pending), room)
+        cursors: dict[KeyT, StreamIdT] = {key: self._pending[key] for key in asked}
+        reply = _streams(
+            await _answer(
+                client.xreadgroup(self._group, CONSUMER, cursors, count=count),
+                ANSWER_TIMEOUT,
+                "Reading pending entries",
+            )
+        )
+        read = {self._keys[raw_key]: entries for raw_key, entries in reply}
+        for key in asked:
+            entries = read.get(key, [])
+            if len(entries) == count:
+                self._pending[key] = entries[-1][0].decode()
+            else:
+                del self._pending[key]
+        await self._take(client, reply, room, taken)
+
+    async def _read_new(
+        self, client: Redis, limit: int, block: int | None, taken: list[Message]
+    ) -> None:
+        """New entries into ``taken``, up to ``limit`` there. Every stream is asked for an
+        equal share; those that fill theirs may have more, and are asked again (without
+        waiting) for the room left."""
+        streams = list(self._subscription.names)
+        while streams and len(taken) < limit:
+            room = limit - len(taken)
+            if block is None:
+                asked, count = _shares(streams, room)
+            else:
+                # A read that waits watches every stream: at least one entry of each.
+                asked, count = streams, max(1, room // len(streams))
+            reply = _streams(
+                await _answer(
+                    client.xreadgroup(
+                        self._group, CONSUMER, dict.fromkeys(asked, ">"), count=count, block=block
+                    ),
+                    (block or 0) / 1000 + ANSWER_TIMEOUT,
+                    "Reading new entries",
+                )
+            )
+            await self._take(client, reply, room, taken)
+            full = {self._keys[raw_key] for raw_key, entries in reply if len(entries) == count}
+            streams = [key for key in asked if key in full and key not in self._pending]
+            block = None
+
+    async def _take(self, client: Redis, reply: _Reply, room: int, taken: list[Message]) -> None:
+        """Add to ``taken`` the first ``room`` entries of an ``XREADGROUP`` reply, streams
+        merged by entry id; acknowledge those deleted since they were delivered. Entries
+        past ``room`` are delivered all the same: they stay pending, and their streams'
+        pending entries are read again from just before them."""
+        read: list[Message] = []
         gone: dict[str, list[bytes]] = {}
         for raw_key, entries in reply:
             key = self._keys[raw_key]
             for raw_id, fields in entries:
                 # An entry has at least one field: none means it was deleted.
                 if fields:
-                    taken.append(_message(key, raw_id.decode(), fields))
+                    read.append(_message(key, raw_id.decode(), fields))
                 else:
                     gone.setdefault(key, []).append(raw_id)
-        taken.sort(key=lambda message: _entry_order(message.token[1]))
-        self._unsent.extend(taken)
+        read.sort(key=lambda message: _entry_order(message.token[1]))
+        taken.extend(read[:room])
+        left: set[str] = set()
+        for message in read[room:]:
+            key, entry_id = message.token
+            if key not in left:
+                left.add(key)
+                self._pending[key] = _before(entry_id)
         if gone:
             await self._xack(client, gone)
 
@@ -210,7 +237,6 @@ class RedisStreamConsumer:
 
     async def close(self) -> None:
         client, self._client = self._client, None
-        self._unsent = []
         if client is not None:
             await _quietly_close(client)
 
@@ -285,13 +311,27 @@ async def _answer(call: Awaitable[T], seconds: float, doing: str) -> T:
     except AuthenticationError as error:
         kind, why = AUTHENTICATION, f"Redis refused the credentials ({error})"
     except NoPermissionError as error:
-        kind, why = AUTHENTICATION, f"Redis does not permit it ({error})"
+        # The credentials were accepted: what is missing is a permission of the user's.
+        kind, why = CONFIGURATION, _not_permitted(error)
     except ResponseError as error:
         kind = CONNECTION if error.status_code in _TRANSIENT else CONFIGURATION
         why = str(error)
     except (RedisError, OSError) as error:
         kind, why = CONNECTION, str(error)
     raise BrokerError(kind, f"{doing} failed: {why}")
+
+
+def _not_permitted(error: NoPermissionError) -> str:
+    """Why Redis refused a command of a user it accepted, and what to grant where that
+    is not plain from its words."""
+    text = str(error)
+    if "client|setname" in text.lower():
+        # redis-py names each connection as it opens it, before any command of Altus's.
+        return (
+            f"{text}. Altus names its connections (CLIENT SETNAME altus-<mapping UUID>, "
+            f"shown by CLIENT LIST): give the user +client|setname"
+        )
+    return f"Redis does not permit it: {text}"
 
 
 async def _quietly_close(client: Redis) -> None:
@@ -319,7 +359,7 @@ def _message(key: str, entry_id: str, fields: Mapping[bytes, bytes]) -> Message:
     binary = set(inner["binaryFields"])
     view = dict(inner)
     view["fields"] = {
-        name: value if name in binary else _parsed(value) for name, value in inner["fields"].items()
+        name: value if name in binary else parsed(value) for name, value in inner["fields"].items()
     }
     return Message(
         id=f"{key}:{entry_id}",
@@ -362,9 +402,20 @@ def _entry_order(entry_id: str) -> tuple[int, int]:
     return int(milliseconds), int(sequence or 0)
 
 
-def _parsed(text: str) -> Any:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if isinstance(value, (dict, list)) else text
+def _before(entry_id: str) -> str:
+    """The greatest entry id below ``entry_id`` (never below ``0-0``): reading after it
+    starts at ``entry_id``."""
+    milliseconds, sequence = _entry_order(entry_id)
+    if sequence:
+        return f"{milliseconds}-{sequence - 1}"
+    if milliseconds:
+        return f"{milliseconds - 1}-{2**64 - 1}"
+    return "0-0"
+
+
+def _shares(streams: list[str], room: int) -> tuple[list[str], int]:
+    """The streams a read that does not wait asks, and for how many entries each: an
+    equal share of ``room``, at most ``room`` in all (the first ``room`` streams, one
+    entry each, where there are more streams than room)."""
+    asked = streams[:room]
+    return asked, room // len(asked)
