@@ -84,14 +84,16 @@ class Lab:
         *payloads: bytes,
         properties: Properties | None = None,
         retain: bool = False,
+        qos: int = 1,
     ) -> None:
-        """Publish at QoS 1: each is on the broker when this returns."""
+        """Publish, at QoS 1 unless told: each is on the broker when this returns (at
+        QoS 0: once the broker has the disconnect that follows them)."""
         if retain:
             self.retained.add(self.topic(name))
         async with aiomqtt.Client(HOST, PORT, protocol=aiomqtt.ProtocolVersion.V5) as client:
             for payload in payloads:
                 await client.publish(
-                    self.topic(name), payload, qos=1, retain=retain, properties=properties
+                    self.topic(name), payload, qos=qos, retain=retain, properties=properties
                 )
 
     async def clean(self) -> None:
@@ -190,6 +192,63 @@ def test_a_message_is_delivered_as_the_documented_record(lab: Lab) -> None:
         assert first.id != second.id
         assert second.size == len(json.dumps(second.record))
         assert consumer.event([first, second]) == {"Records": [first.record, second.record]}
+
+    run(test)
+
+
+def test_a_payload_nested_too_deep_to_parse_is_text_to_filters(lab: Lab) -> None:
+    async def test() -> None:
+        deep = b"[" * 100_000 + b"]" * 100_000
+        consumer = await opened(lab.subscription("t"))
+        try:
+            await lab.publish("t", deep, b'{"after": true}')
+            first, second = await take(consumer, 2)
+            await consumer.ack([first, second])
+        finally:
+            await consumer.close()
+        assert first.filter_view == {"topic": lab.topic("t"), "payload": deep.decode()}
+        assert payloads([first]) == [deep]
+        assert second.filter_view == {"topic": lab.topic("t"), "payload": {"after": True}}
+
+    run(test)
+
+
+def test_messages_arrive_through_altus_own_callback(lab: Lab) -> None:
+    """Altus takes messages from paho's ``on_message``, which aiomqtt sets to its own: a
+    release of aiomqtt that sets it again after connecting would have them go nowhere."""
+
+    async def test() -> None:
+        consumer = await opened(lab.subscription("t"))
+        try:
+            assert consumer._client is not None
+            assert mqtt._paho(consumer._client).on_message == consumer._arrived
+        finally:
+            await consumer.close()
+
+    run(test)
+
+
+def test_qos0_messages_waiting_are_bounded(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mqtt, "QOS0_BATCHES", 1)
+
+    async def test() -> None:
+        consumer = await opened(lab.subscription("t", batch_size=2))
+        try:
+            await lab.publish("t", b"kept")
+            await lab.publish("t", *(str(n).encode() for n in range(5)), qos=0)
+            # Two QoS 0 messages at most wait: the three oldest are dropped, the QoS 1
+            # message is not.
+            async with asyncio.timeout(DEADLINE):
+                while consumer.dropped < 3:
+                    await asyncio.sleep(0.01)
+            got = await take(consumer, 3)
+            await consumer.ack(got)
+            assert await consumer.fetch(10, 0.2) == []
+        finally:
+            await consumer.close()
+        assert payloads(got) == [b"kept", b"3", b"4"]
+        assert [m.record["mqtt"]["qos"] for m in got] == [1, 0, 0]
+        assert consumer.dropped == 3
 
     run(test)
 
@@ -506,5 +565,86 @@ def test_credentials(lab: Lab, guarded_broker: int) -> None:
         assert await outcome(url=f"mqtt://altus:right@{where}") is None
         # A BASIC_AUTH secret takes the place of the URL's credentials.
         assert await outcome(url=f"mqtt://x:y@{where}", username="altus", password="right") is None
+
+    run(test)
+
+
+class SilentBroker:
+    """A loopback listener that takes connections and never answers: a broker that
+    stopped answering (Mosquitto cannot be made to play it). It sees when a client
+    closes its connection."""
+
+    def __init__(self) -> None:
+        self.connections: asyncio.Queue[asyncio.StreamReader] = asyncio.Queue()
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._accepted, HOST, 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"mqtt://{HOST}:{port}"
+
+    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        await self.connections.put(reader)
+
+    async def closed_by_client(self, reader: asyncio.StreamReader) -> None:
+        """Return once the client closed ``reader``'s connection (AssertionError after
+        ``DEADLINE``)."""
+        try:
+            async with asyncio.timeout(DEADLINE):
+                while await reader.read(65536):
+                    pass
+        except TimeoutError:
+            raise AssertionError("the client left the connection open") from None
+
+    async def stop(self) -> None:
+        for writer in self._writers:
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+def test_a_connect_the_broker_never_answers_closes_its_socket(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mqtt, "TIMEOUT", 0.5)
+
+    async def test() -> None:
+        broker = SilentBroker()
+        url = await broker.start()
+        try:
+            consumer = mqtt.MqttConsumer(lab.subscription("t", url=url))
+            lab.client_ids.discard(consumer.client_id)
+            with pytest.raises(BrokerError) as raised:
+                await consumer.open()
+            assert raised.value.kind == CONNECTION
+            await broker.closed_by_client(await broker.connections.get())
+        finally:
+            await broker.stop()
+
+    run(test)
+
+
+def test_a_connect_cancelled_closes_its_socket(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mqtt, "TIMEOUT", 0.5)
+
+    async def test() -> None:
+        broker = SilentBroker()
+        url = await broker.start()
+        try:
+            consumer = mqtt.MqttConsumer(lab.subscription("t", url=url))
+            lab.client_ids.discard(consumer.client_id)
+            opening = asyncio.create_task(consumer.open())
+            async with asyncio.timeout(DEADLINE):
+                connection = await broker.connections.get()
+                assert await connection.read(1)  # the CONNECT: aiomqtt waits for CONNACK
+            opening.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await opening
+            await broker.closed_by_client(connection)
+        finally:
+            await broker.stop()
 
     run(test)

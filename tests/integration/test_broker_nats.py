@@ -5,9 +5,12 @@ Each test makes its own uniquely named streams and deletes them after."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
+import os
+import signal
 import subprocess
 import time
 import uuid
@@ -334,7 +337,7 @@ async def test_a_fetch_of_two_streams_returns_no_more_than_asked(streams: Stream
             await streams.js.publish(streams.subject(part), f"{part}{n}".encode())
     consumer = await opened(subscription(streams.subject("a"), streams.subject("b")))
     try:
-        # Each stream is asked for three; what comes beyond them waits for the next fetch.
+        # Three are pulled from the two streams together, none beyond them.
         first = await collect(consumer, 3, limit=3)
         second = await collect(consumer, 1, limit=3)
         got = payloads(first + second)
@@ -514,3 +517,236 @@ async def test_a_closed_consumer_says_so(streams: Streams) -> None:
         await consumer.fetch(1, 0.1)
     assert raised.value.kind == CONNECTION
     await consumer.close()  # again: never raises
+
+
+async def test_a_payload_nested_too_deep_to_parse_is_text_to_filters(streams: Streams) -> None:
+    await streams.make()
+    subject = streams.subject()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    await streams.js.publish(subject, deep)
+    await streams.js.publish(subject, b'{"after": true}')
+    sub = subscription(subject)
+    consumer = await opened(sub)
+    try:
+        first, second = await collect(consumer, 2)
+        assert first.filter_view == {"data": deep.decode(), "subject": subject}
+        assert payloads([first]) == [deep]
+        assert second.filter_view == {"data": {"after": True}, "subject": subject}
+        await consumer.ack([first, second])
+    finally:
+        await consumer.close()
+    info = await streams.js.consumer_info(streams.made[0], nats_jetstream.consumer_name(sub))
+    assert info.num_ack_pending == 0
+
+
+async def test_messages_waiting_while_a_batch_is_held_come_once(streams: Streams) -> None:
+    first = await streams.make("a")
+    second = await streams.make("b")
+    for part in ("a", "b"):
+        for n in range(2):
+            await streams.js.publish(streams.subject(part), f"{part}{n}".encode())
+    sub = subscription(streams.subject("a"), streams.subject("b"), hold_seconds=1.0)
+    consumer = await opened(sub)
+    try:
+        batch = await consumer.fetch(2, 0.5)
+        assert len(batch) == 2
+        # A retry holds the batch for two ack waits, as the poller does, fetching nothing.
+        until = time.monotonic() + 2 * sub.hold_seconds
+        while time.monotonic() < until:
+            await consumer.hold(batch)
+            await asyncio.sleep(0.2)
+        await consumer.ack(batch)
+        rest = await collect(consumer, 2)
+        # The poller fills a batch with more fetches: none brings one of these again.
+        assert await consumer.fetch(10, 0.5) == []
+        await consumer.ack(rest)
+    finally:
+        await consumer.close()
+    got = batch + rest
+    assert sorted(payloads(got)) == [b"a0", b"a1", b"b0", b"b1"]
+    assert len({m.id for m in got}) == 4
+    # Nothing was delivered twice: the two waiting had not been pulled.
+    assert [m.record["nats"]["deliveryCount"] for m in got] == [1, 1, 1, 1]
+    name = nats_jetstream.consumer_name(sub)
+    for stream in (first, second):
+        info = await streams.js.consumer_info(stream, name)
+        assert (info.num_ack_pending, info.num_redelivered) == (0, 0)
+
+
+async def test_a_message_delivered_again_while_in_hand_is_not_handed_out_twice(
+    streams: Streams,
+) -> None:
+    stream = await streams.make()
+    subject = streams.subject()
+    sub = subscription(subject, hold_seconds=1.0)
+    name = nats_jetstream.consumer_name(sub)
+    await streams.js.publish(subject, b"0")
+    holder = await opened(sub)
+    other = await opened(sub)
+    try:
+        [held] = await collect(holder, 1)
+        # Not held: its ack wait runs out and the holder's next pull brings it again.
+        deadline = time.monotonic() + PATIENCE
+        while (await streams.js.consumer_info(stream, name)).delivered.consumer_seq < 2:
+            assert time.monotonic() < deadline, "the message was not delivered again"
+            assert await holder.fetch(10, 0.2) == []
+        # Held now, by its latest delivery: it does not go to another consumer either.
+        until = time.monotonic() + 2 * sub.hold_seconds
+        while time.monotonic() < until:
+            await holder.hold([held])
+            assert await other.fetch(1, 0.2) == []
+        await holder.ack([held])
+        info = await streams.js.consumer_info(stream, name)
+        assert info.num_ack_pending == 0
+        assert await holder.fetch(10, 0.2) == []
+    finally:
+        await holder.close()
+        await other.close()
+
+
+async def test_acks_that_went_through_stay_out_of_what_close_gives_back(
+    streams: Streams,
+) -> None:
+    await streams.make("a")
+    gone = await streams.make("b")
+    await streams.js.publish(streams.subject("a"), b"a0")
+    await streams.js.publish(streams.subject("a"), b"a1")
+    await streams.js.publish(streams.subject("b"), b"b0")
+    group = f"{streams.root}-group"
+    sub = subscription(
+        streams.subject("a"), streams.subject("b"), consumer_group=group, hold_seconds=600.0
+    )
+    consumer = await opened(sub)
+    try:
+        got = {payloads([m])[0]: m for m in await collect(consumer, 3)}
+        # b0's stream goes: its ack fails, a0's goes through.
+        await streams.js.delete_stream(gone)
+        with pytest.raises(BrokerError):
+            await consumer.ack([got[b"a0"], got[b"b0"]])
+    finally:
+        await consumer.close()
+
+    # a1 was given back at close (the ack wait is far longer than the test).
+    again = await opened(replace(sub, names=(streams.subject("a"),)))
+    try:
+        [back] = await collect(again, 1)
+        assert payloads([back]) == [b"a1"]
+        assert back.record["nats"]["deliveryCount"] == 2
+    finally:
+        await again.close()
+
+
+async def test_close_gives_back_what_an_interrupted_fetch_pulled(streams: Streams) -> None:
+    stream = await streams.make()
+    subject = streams.subject()
+    sub = subscription(subject, hold_seconds=600.0)
+    name = nats_jetstream.consumer_name(sub)
+    consumer = await opened(sub)
+    try:
+        # A fetch waiting for a message (as the poller's idle fetch does) when a stop
+        # comes; the message comes to its pull request after.
+        fetching = asyncio.create_task(consumer.fetch(10, 1.0))
+        deadline = time.monotonic() + PATIENCE
+        while (await streams.js.consumer_info(stream, name)).num_waiting < 1:
+            assert time.monotonic() < deadline, "the fetch did not reach the server"
+            await asyncio.sleep(0.01)
+        fetching.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await fetching
+        await streams.js.publish(subject, b"0")
+    finally:
+        await consumer.close()
+    # It was delivered to the interrupted pull.
+    assert (await streams.js.consumer_info(stream, name)).delivered.consumer_seq == 1
+
+    again = await opened(sub)
+    try:
+        [back] = await collect(again, 1)
+        assert payloads([back]) == [b"0"]
+        assert back.record["nats"]["deliveryCount"] == 2
+    finally:
+        await again.close()
+
+
+async def test_close_gives_back_what_came_after_a_fetch_returned(
+    streams: Streams, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fetch that waits for nothing returns before the large messages it asked for have
+    # all come; the rest wait in nats-py's queue for the next fetch.
+    monkeypatch.setattr(nats_jetstream, "SHORTEST_WAIT", 0.01)
+    stream = await streams.make()
+    subject = streams.subject()
+    count = 20
+    size = min(900_000, client.max_payload - 1024)
+    for n in range(count):
+        await streams.js.publish(subject, bytes([n]) * size)
+    sub = subscription(subject, hold_seconds=600.0, batch_size=count)
+    name = nats_jetstream.consumer_name(sub)
+    consumer = nats_jetstream.JetStreamConsumer(sub)
+    await consumer.open()
+    try:
+        fetched: list[Message] = []
+        deadline = time.monotonic() + PATIENCE
+        while (await streams.js.consumer_info(stream, name)).num_ack_pending == 0:
+            assert time.monotonic() < deadline, "nothing was delivered"
+            fetched += await consumer.fetch(count, 0.0)
+        while (info := await streams.js.consumer_info(stream, name)).num_waiting:
+            assert time.monotonic() < deadline, "the pull request did not end"
+            await asyncio.sleep(0.01)
+        delivered = info.num_ack_pending
+        # Everything delivered has reached the client: fetched, or in nats-py's queue.
+        queue = consumer._pulls[0].subscription
+        while len(fetched) + queue.pending_msgs < delivered:
+            assert time.monotonic() < deadline, "not all that was delivered came"
+            await asyncio.sleep(0.01)
+    finally:
+        await consumer.close()
+
+    # Those delivered were given back: they come at once, before the rest.
+    again = await opened(sub)
+    try:
+        back = await collect(again, delivered, limit=count)
+        await again.ack(back)
+        back += await collect(again, count - delivered, limit=count)
+        assert [p[0] for p in payloads(back)] == list(range(count))
+        counts = [m.record["nats"]["deliveryCount"] for m in back]
+        assert counts == [2] * delivered + [1] * (count - delivered)
+    finally:
+        await again.close()
+
+
+async def test_closing_ends_when_the_server_stops_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that stops reading (here: stopped) while much is to be written to it must
+    not keep close waiting (nats-py would wait for ever)."""
+    monkeypatch.setattr(nats_jetstream, "GIVE_BACK_TIMEOUT", 0.5)
+    monkeypatch.setattr(nats_jetstream, "CLOSE_TIMEOUT", 0.5)
+    server = NatsServer(tmp_path)
+    server.start()
+    assert server.process is not None
+    stopped = False
+    try:
+        # Long names make long give-backs: about 10 MB of them, more than the socket
+        # buffers on both sides hold.
+        stream = "s" * 200
+        count = 20_000
+        nc = await nats.connect(server.url)
+        try:
+            await nc.jetstream().add_stream(name=stream, subjects=["big.>"])
+            for n in range(count):
+                await nc.publish("big.x", str(n).encode())
+            await nc.flush()
+        finally:
+            await nc.close()
+        sub = subscription("big.x", url=server.url, consumer_group="c" * 200, batch_size=count)
+        consumer = await opened(sub)
+        await collect(consumer, count, limit=count)
+        os.kill(server.process.pid, signal.SIGSTOP)
+        stopped = True
+        async with asyncio.timeout(PATIENCE):
+            await consumer.close()
+    finally:
+        if stopped:
+            os.kill(server.process.pid, signal.SIGCONT)
+        server.stop()

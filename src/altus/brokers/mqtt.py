@@ -20,11 +20,16 @@ Until then the message is in flight; MQTT never resends it on a live connection,
 the broker sends it again (DUP set, in its first order, before anything queued) when
 the session resumes after a reconnect.
 
+Messages published at QoS 0 arrive at QoS 0, outside Receive Maximum: the broker sends
+them as they come. Those waiting for the function are bounded (``QOS0_BATCHES`` batches);
+past that the oldest are dropped, counted and logged: QoS 0 is at most once.
+
 aiomqtt keeps the connection (connect, subscribe, the socket on the event loop, keep
-alive, disconnect). Three things it has no API for are done on its paho client:
-turning on paho's manual acknowledgements, sending a PUBACK (``paho.ack``), and
+alive, disconnect). What it has no API for is done on its paho client: turning on
+paho's manual acknowledgements, sending a PUBACK (``paho.ack``, then ``loop_write``),
 receiving the messages themselves (paho's ``on_message``), because aiomqtt's own
-``Message`` drops the DUP flag that the record reports.
+``Message`` drops the DUP flag that the record reports, and closing the socket for
+certain where a connect or a disconnect did not finish (aiomqtt leaves it open).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from altus.brokers.base import (
     Consumer,
     Message,
     Subscription,
+    parsed,
     records_event,
 )
 
@@ -69,6 +75,11 @@ KEEPALIVE = 30
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 #: The largest Receive Maximum MQTT 5 can say.
 MAX_RECEIVE_MAXIMUM = 65535
+#: How many batches of QoS 0 messages may wait for the function; the oldest beyond are
+#: dropped (the broker sends QoS 0 as it comes, whatever is in flight).
+QOS0_BATCHES = 4
+#: How often ``ack`` looks again when the socket did not take all PUBACKs at once.
+FLUSH_POLL = 0.01
 
 #: CONNACK reason codes that mean the credentials were refused.
 _REFUSED_CREDENTIALS = {
@@ -117,6 +128,13 @@ class MqttConsumer:
         self._watch: asyncio.Task[BrokerError] | None = None
         #: Received and not fetched yet, in the broker's order.
         self._inbox: deque[paho.MQTTMessage] = deque()
+        #: How many of those are QoS 0, and the most that may be.
+        self._qos0 = 0
+        self._qos0_cap = QOS0_BATCHES * max(1, subscription.batch_size)
+        #: QoS 0 messages dropped since the consumer was made, and whether dropping is
+        #: under way (said once until a fetch takes messages again).
+        self.dropped = 0
+        self._dropping = False
         #: Set when a message arrives or the connection is lost: what ``fetch`` waits on.
         self._stirred = asyncio.Event()
         #: The last message id given out.
@@ -201,7 +219,15 @@ class MqttConsumer:
             self._check()
         taken: list[Message] = []
         while self._inbox and len(taken) < limit:
-            taken.append(self._message(self._inbox.popleft()))
+            # Made before it leaves the inbox (``_message`` never raises).
+            taken.append(self._message(self._inbox[0]))
+            if self._inbox.popleft().qos == 0:
+                self._qos0 -= 1
+        if taken and self._dropping:
+            self._dropping = False
+            log.warning(
+                "MQTT session %s: %d QoS 0 messages dropped so far", self.client_id, self.dropped
+            )
         return taken
 
     async def ack(self, messages: Sequence[Message]) -> None:
@@ -223,9 +249,19 @@ class MqttConsumer:
         them, so their leaving is as far as the protocol confirms."""
         try:
             async with asyncio.timeout(TIMEOUT):
-                while paho_client.want_write():
+                for _ in range(10**12):  # until written, or the timeout
                     self._check()
-                    await asyncio.sleep(0.001)
+                    # paho's call for a loop of one's own: what the socket takes now.
+                    code = paho_client.loop_write()
+                    if code != paho.MQTT_ERR_SUCCESS:
+                        raise BrokerError(
+                            CONNECTION,
+                            "sending the acknowledgements failed: " + paho.error_string(code),
+                        )
+                    if not paho_client.want_write():
+                        break
+                    # The socket is full: aiomqtt writes the rest as it drains.
+                    await asyncio.sleep(FLUSH_POLL)
         except TimeoutError:
             raise BrokerError(
                 CONNECTION, f"the acknowledgements were not sent within {TIMEOUT:g} s"
@@ -251,8 +287,11 @@ class MqttConsumer:
                     await client.__aexit__(None, None, None)
             except Exception as error:  # a close must not fail: the broker drops us anyway
                 log.debug("closing the MQTT session %s: %s", self.client_id, error)
+            finally:
+                _hang_up(client)
         # Whatever came until the end goes back to the broker with the connection.
         self._inbox.clear()
+        self._qos0 = 0
 
     async def forget(self) -> None:
         """End the session: connect with Clean Start, which drops what the broker kept
@@ -268,6 +307,8 @@ class MqttConsumer:
             raise BrokerError(
                 CONNECTION, f"ending the MQTT session {self.client_id!r} failed: {error}"
             ) from None
+        finally:
+            _hang_up(client)
 
     def _new_client(self, *, clean_start: bool, properties: Properties | None) -> aiomqtt.Client:
         return aiomqtt.Client(
@@ -285,29 +326,42 @@ class MqttConsumer:
         )
 
     async def _enter(self, client: aiomqtt.Client) -> None:
-        """Connect ``client``; a refusal or failure as a ``BrokerError``."""
-        where = f"the MQTT broker at {self._host}:{self._port}"
+        """Connect ``client``; a refusal or failure as a ``BrokerError``. Whatever way
+        it fails, paho's socket is closed: aiomqtt leaves it open and read, its keep
+        alive going, and a CONNACK that comes late would make it the session's holder."""
+        entering = asyncio.ensure_future(client.__aenter__())
         try:
-            await client.__aenter__()
-        except MqttConnectError as error:
-            code = _reason(error)
-            if code in _REFUSED_CREDENTIALS:
-                raise BrokerError(
-                    AUTHENTICATION, f"{where} refused the credentials: {error}"
-                ) from None
-            if code == _UNSUPPORTED_PROTOCOL_VERSION:
-                raise BrokerError(
-                    CONFIGURATION, f"{where} does not speak MQTT 5, which Altus needs: {error}"
-                ) from None
-            if code == _CLIENT_ID_NOT_VALID:
-                raise BrokerError(
-                    CONFIGURATION,
-                    f"{where} refused client id {self.client_id!r} ({error}): "
-                    "give the mapping a ConsumerGroupId the broker takes",
-                ) from None
-            raise BrokerError(CONNECTION, f"{where} refused the connection: {error}") from None
-        except aiomqtt.MqttError as error:
-            raise BrokerError(CONNECTION, f"cannot connect to {where}: {error}") from None
+            await asyncio.shield(entering)
+        except asyncio.CancelledError:
+            # aiomqtt connects in a thread that a cancellation does not stop: the socket
+            # it opens is closed once the attempt ends, however it ends.
+            entering.add_done_callback(lambda _: _hang_up(client))
+            entering.add_done_callback(_settled)
+            raise
+        except BaseException as error:
+            _hang_up(client)
+            if isinstance(error, aiomqtt.MqttError):
+                raise self._refusal(error) from None
+            raise
+
+    def _refusal(self, error: aiomqtt.MqttError) -> BrokerError:
+        where = f"the MQTT broker at {self._host}:{self._port}"
+        if not isinstance(error, MqttConnectError):
+            return BrokerError(CONNECTION, f"cannot connect to {where}: {error}")
+        code = _reason(error)
+        if code in _REFUSED_CREDENTIALS:
+            return BrokerError(AUTHENTICATION, f"{where} refused the credentials: {error}")
+        if code == _UNSUPPORTED_PROTOCOL_VERSION:
+            return BrokerError(
+                CONFIGURATION, f"{where} does not speak MQTT 5, which Altus needs: {error}"
+            )
+        if code == _CLIENT_ID_NOT_VALID:
+            return BrokerError(
+                CONFIGURATION,
+                f"{where} refused client id {self.client_id!r} ({error}): "
+                "give the mapping a ConsumerGroupId the broker takes",
+            )
+        return BrokerError(CONNECTION, f"{where} refused the connection: {error}")
 
     async def _watch_connection(self, client: aiomqtt.Client) -> BrokerError:
         """Wait until the connection is lost; the error that says why.
@@ -330,7 +384,27 @@ class MqttConsumer:
     def _arrived(self, _client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         # paho calls this from aiomqtt's socket reader, on the event loop's thread.
         self._inbox.append(message)
+        if message.qos == 0:
+            self._qos0 += 1
+            if self._qos0 > self._qos0_cap:
+                self._drop_oldest_qos0()
         self._stirred.set()
+
+    def _drop_oldest_qos0(self) -> None:
+        for i, waiting in enumerate(self._inbox):
+            if waiting.qos == 0:
+                del self._inbox[i]
+                break
+        self._qos0 -= 1
+        self.dropped += 1
+        if not self._dropping:
+            self._dropping = True
+            log.warning(
+                "MQTT session %s: more than %d QoS 0 messages wait for the function: the "
+                "oldest are dropped (QoS 0 is at most once)",
+                self.client_id,
+                self._qos0_cap,
+            )
 
     def _check(self) -> aiomqtt.Client:
         """The connected client; ``BrokerError`` if there is none (any more)."""
@@ -342,6 +416,7 @@ class MqttConsumer:
         return self._client
 
     def _message(self, message: paho.MQTTMessage) -> Message:
+        """The message as the function sees it. Never raises: ``fetch`` would lose it."""
         self._count += 1
         event_id = str(self._count)
         topic = message.topic
@@ -359,15 +434,11 @@ class MqttConsumer:
                 "properties": _properties(message.properties),
             },
         }
-        try:
-            view: Any = json.loads(payload)
-        except ValueError:
-            view = payload.decode(errors="replace")
         return Message(
             id=event_id,
             group=topic,
             record=record,
-            filter_view={"topic": topic, "payload": view},
+            filter_view={"topic": topic, "payload": parsed(payload.decode(errors="replace"))},
             size=len(json.dumps(record)),
             token=(message.mid, message.qos),
         )
@@ -397,6 +468,19 @@ def _paho(client: aiomqtt.Client) -> paho.Client:
     """aiomqtt's paho client: aiomqtt has no API of its own for manual acknowledgements
     or for a message's DUP flag (see the module's docstring)."""
     return client._client
+
+
+def _hang_up(client: aiomqtt.Client) -> None:
+    """Close paho's socket now, whatever the connection's state: paho's ``disconnect``
+    only queues a DISCONNECT, which a broker that stopped reading never takes. Its
+    ``on_socket_close`` has aiomqtt stop reading it and end the keep alive."""
+    _paho(client)._sock_close()
+
+
+def _settled(task: asyncio.Future[Any]) -> None:
+    # A connect given up on may fail with nobody awaiting it: its error is not news.
+    if not task.cancelled():
+        task.exception()
 
 
 def _reason(error: BaseException | None) -> int | None:

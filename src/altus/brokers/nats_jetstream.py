@@ -12,15 +12,22 @@ messages stored after it is made (``LATEST``, the default). An existing one keep
 position; its ack wait and its most unacknowledged messages follow the mapping.
 
 - **Acknowledging.** Acks are explicit and confirmed by the server (``ack_sync``). The ack
-  wait is the subscription's ``hold_seconds``; ``hold`` restarts it (``in_progress``).
+  wait is the subscription's ``hold_seconds``; ``hold`` restarts it (``in_progress``) for
+  everything in hand, handed out or not.
 - **Order.** A consumer delivers at most ``BatchSize`` unacknowledged messages, and the
   poller fetches again only once all it holds are acknowledged, so a stream's messages
-  reach the function in order. Messages left unacknowledged by an earlier consumer (one
-  that lost its connection, an Altus that stopped) come back only when their ack wait
-  runs out; until they are acknowledged, the consumer is narrowed to that many
-  unacknowledged messages so that nothing newer passes them.
-- **Closing** gives back what is in hand (``nak``), so that the next consumer gets it at
-  once rather than after the ack wait.
+  reach the function in order. A fetch pulls no more than it may return, in all its
+  streams together; a message delivered again while in hand (its ack wait ran out) is not
+  handed out twice. Messages left unacknowledged by an earlier consumer (one that lost
+  its connection, an Altus that stopped) come back only when their ack wait runs out;
+  until they are acknowledged, the consumer is narrowed to that many unacknowledged
+  messages so that nothing newer passes them.
+- **Closing** gives back what is in hand (``nak``), and what nats-py has received for a
+  pull and not returned yet, so that the next consumer gets it at once rather than after
+  the ack wait. A pull a stop interrupted is waited out for a moment first: what nats-py
+  collected for it is reachable only once it returns. Closing is bounded: a server that
+  stops reading would keep nats-py waiting for ever, so past its time the socket is
+  dropped.
 
 The record of a message (Altus's own shape, modelled on Kinesis records)::
 
@@ -55,7 +62,7 @@ import json
 import logging
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -75,6 +82,7 @@ from altus.brokers.base import (
     Consumer,
     Message,
     Subscription,
+    parsed,
     records_event,
 )
 
@@ -89,6 +97,19 @@ REQUEST_TIMEOUT = 5.0
 FLUSH_TIMEOUT = 5
 #: nats-py's fetch takes no zero wait; this leaves a round trip for the server's answer.
 SHORTEST_WAIT = 0.05
+#: How long a close waits for a pull that a stop interrupted (the poller's idle fetch
+#: waits a second): nats-py hands out what it collected only when the pull returns.
+PULL_GRACE = 1.5
+#: How many times a close looks for what came for a pull and was not taken.
+GIVE_BACK_ROUNDS = 3
+#: The most giving back what is in hand may take when closing; then closing the
+#: connection. Past either, the socket is dropped.
+GIVE_BACK_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 5.0
+#: After the socket is dropped: how long, and how many times, work still running on the
+#: connection is cancelled and waited for.
+ABORT_GRACE = 0.5
+ABORT_ATTEMPTS = 3
 #: Characters a NATS consumer name may not hold (besides whitespace).
 FORBIDDEN = frozenset(".*>/\\")
 
@@ -127,9 +148,15 @@ class JetStreamConsumer:
         #: Pulled from the server and not handed out yet (a fetch may bring more than
         #: asked: several streams, or nats-py draining what came late).
         self._ready: deque[Message] = deque()
-        #: Handed out or ready and not acknowledged, in delivery order: given back on
-        #: close.
+        #: Handed out or ready and not acknowledged, in delivery order, by message id:
+        #: given back on close. A message delivered again while in hand is kept with its
+        #: latest delivery, which is the one NATS takes ``in_progress`` for.
         self._unacked: dict[str, Msg] = {}
+        #: A pull under way: a fetch interrupted while it ran leaves it to ``close``.
+        self._pulling: asyncio.Task[None] | None = None
+        #: Which stream is asked first: they take turns, so that a limit smaller than
+        #: their number starves none.
+        self._turn = 0
         #: Streams whose consumer is narrowed until an earlier consumer's leftovers are
         #: acknowledged: the last stream sequence that consumer was delivered.
         self._narrowed: dict[str, int] = {}
@@ -156,47 +183,100 @@ class JetStreamConsumer:
             handed = self._take(limit)
             await self.hold(handed)
             return handed
+        # Shielded: a pull that nats-py is interrupted in loses what it had collected
+        # (neither handed out nor given back until the ack wait ends); close waits for it.
+        pulling = asyncio.ensure_future(self._pull(limit, wait))
+        pulling.add_done_callback(_settled)
+        self._pulling = pulling
         try:
-            if len(self._pulls) == 1:
-                found = [await _pull(self._pulls[0], limit, wait)]
-            else:
-                # What every stream has now; then, if none had anything, the wait. A pull
-                # is never cancelled: nats-py would drop what it had read.
-                found = await asyncio.gather(
-                    *(_pull(pull, limit, SHORTEST_WAIT) for pull in self._pulls)
-                )
-                if not any(found) and wait > SHORTEST_WAIT:
-                    found = await asyncio.gather(
-                        *(_pull(pull, limit, wait) for pull in self._pulls)
-                    )
+            await asyncio.shield(pulling)
         except Exception as error:
             raise self._failure(error) from error
-        for msgs in found:
-            for msg in msgs:
-                message = _message(msg)
-                self._unacked[message.id] = msg
-                self._ready.append(message)
+        finally:
+            if pulling.done():
+                self._pulling = None
         return self._take(limit)
+
+    async def _pull(self, limit: int, wait: float) -> None:
+        """Pull at most ``limit`` messages (what nats-py received late may add a few),
+        from all streams together, and ready them."""
+        pulls = self._pulls
+        if len(pulls) == 1:
+            self._record(await _pulled(pulls[0], limit, wait))
+            return
+        self._turn = (self._turn + 1) % len(pulls)
+        order = pulls[self._turn :] + pulls[: self._turn]
+        # What the streams have now, shared out (more than ``limit`` in all would wait in
+        # ``_ready``, their ack wait running); the share of a stream that had none goes
+        # to those that filled theirs (they may have more). Then, if none had anything,
+        # the wait, shared out the same way.
+        got = 0
+        asking = order
+        for _ in range(len(order)):
+            shares = _shares(limit - got, asking)
+            found = await asyncio.gather(*(_pulled(p, n, SHORTEST_WAIT) for p, n in shares))
+            for msgs in found:
+                self._record(msgs)
+                got += len(msgs)
+            asking = [p for (p, n), msgs in zip(shares, found, strict=True) if len(msgs) >= n]
+            if got >= limit or not asking:
+                break
+        if got or wait <= SHORTEST_WAIT:
+            return
+        shares = _shares(limit, order)
+        found = await asyncio.gather(*(_pulled(p, n, wait) for p, n in shares))
+        for msgs in found:
+            self._record(msgs)
+
+    def _record(self, msgs: Iterable[Msg]) -> None:
+        """Note ``msgs`` as in hand (a close gives them back), then ready them."""
+        fresh: list[tuple[str, Msg]] = []
+        for msg in msgs:
+            key = _key(msg)
+            if key is None:
+                log.warning("%s: a pulled message is no JetStream delivery: skipped", self._where)
+                continue
+            if key in self._unacked:
+                # Its ack wait ran out while it was in hand (in ``_ready`` or in a batch).
+                # The latest delivery is the one NATS takes ``in_progress`` for; the
+                # stream sequence is what an ack settles, whichever delivery it names.
+                self._unacked[key] = msg
+                continue
+            self._unacked[key] = msg
+            fresh.append((key, msg))
+        for key, msg in fresh:
+            self._ready.append(_message(key, msg))
 
     def _take(self, limit: int) -> list[Message]:
         return [self._ready.popleft() for _ in range(min(limit, len(self._ready)))]
 
     async def ack(self, messages: Sequence[Message]) -> None:
         self._connected()
-        try:
-            await asyncio.gather(*(_ack(message.token) for message in messages))
-            for message in messages:
-                self._unacked.pop(message.id, None)
-            if self._narrowed:
+        done = await asyncio.gather(*(self._ack(m) for m in messages), return_exceptions=True)
+        for outcome in done:
+            if isinstance(outcome, Exception):
+                raise self._failure(outcome) from outcome
+            if isinstance(outcome, BaseException):
+                raise outcome
+        if self._narrowed:
+            try:
                 await self._widen()
-        except Exception as error:
-            raise self._failure(error) from error
+            except Exception as error:
+                raise self._failure(error) from error
+
+    async def _ack(self, message: Message) -> None:
+        # Each leaves what is in hand as the server confirms it: one that failed (and
+        # those after it) are given back on close; those done are not.
+        await _ack(self._unacked.get(message.id, message.token))
+        self._unacked.pop(message.id, None)
 
     async def hold(self, messages: Sequence[Message]) -> None:
+        """Everything in hand, not only ``messages``: those pulled and not handed out yet
+        wait for a batch that may be retried for long."""
         nc = self._connected()
         try:
-            for message in messages:
-                await message.token.in_progress()
+            for msg in list(self._unacked.values()):
+                await msg.in_progress()
             # The flush's round trip confirms the server has read them.
             await nc.flush(timeout=FLUSH_TIMEOUT)
         except Exception as error:
@@ -207,23 +287,62 @@ class JetStreamConsumer:
 
     async def close(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
-        in_hand = list(self._unacked.values())
+        if nc is not None:
+            where = self._where
+            await _bounded(nc, self._give_back(nc), GIVE_BACK_TIMEOUT, f"{where}: giving back")
+            await _bounded(nc, nc.close(), CLOSE_TIMEOUT, f"{where}: closing")
+        if self._pulling is not None:
+            self._pulling.cancel()
+            self._pulling = None
         self._unacked.clear()
         self._ready.clear()
         self._pulls.clear()
-        if nc is None:
+
+    async def _give_back(self, nc: Client) -> None:
+        """``nak`` what is in hand, and what nats-py received for a pull and has not
+        returned: the next consumer gets it at once, not after the ack wait."""
+        pulling = self._pulling
+        if pulling is not None and not pulling.done():
+            await asyncio.wait({pulling}, timeout=PULL_GRACE)
+            # Still waiting for messages: what it has is lost to the ack wait.
+            pulling.cancel()
+        if not nc.is_connected:
             return
-        try:
-            if in_hand and nc.is_connected:
-                for msg in in_hand:
-                    await msg.nak()
-                await nc.flush(timeout=FLUSH_TIMEOUT)
-        except Exception as error:
-            log.debug("%s: could not give back %d messages: %s", self._where, len(in_hand), error)
-        try:
-            await nc.close()
-        except Exception as error:
-            log.debug("%s: closing: %s", self._where, error)
+        given: set[str | None] = set(self._unacked)
+        giving = list(self._unacked.values())
+        for _ in range(GIVE_BACK_ROUNDS):
+            await self._nak(nc, giving)
+            # The round trip also means that much of what the server sent before it has
+            # been read: not all, JetStream sends from a queue of its own.
+            await nc.flush(timeout=FLUSH_TIMEOUT)
+            giving = [msg for msg in self._queued() if _key(msg) not in given]
+            if not giving:
+                return
+            given.update(_key(msg) for msg in giving)
+        await self._nak(nc, giving)
+        await nc.flush(timeout=FLUSH_TIMEOUT)
+
+    async def _nak(self, nc: Client, msgs: Sequence[Msg]) -> None:
+        for msg in msgs:
+            if not nc.is_connected:
+                log.debug("%s: the connection closed while giving back messages", self._where)
+                return
+            try:
+                await msg.nak()
+            except Exception as error:
+                log.debug("%s: could not give back %s: %s", self._where, msg.reply, error)
+
+    def _queued(self) -> list[Msg]:
+        """What nats-py received for the pulls and no fetch took: messages that came
+        after a pull ended. nats-py has no public call for it: its pending queue."""
+        found: list[Msg] = []
+        for pull in self._pulls:
+            queue: asyncio.Queue[Msg] = pull.subscription._sub._pending_queue
+            for _ in range(queue.qsize()):
+                msg = queue.get_nowait()
+                if msg.reply and not JetStreamContext.is_status_msg(msg):
+                    found.append(msg)
+        return found
 
     async def forget(self) -> None:
         name = consumer_name(self._subscription)
@@ -236,10 +355,7 @@ class JetStreamConsumer:
         except Exception as error:
             raise self._failure(error) from error
         finally:
-            try:
-                await nc.close()
-            except Exception as error:
-                log.debug("%s: closing: %s", self._where, error)
+            await _bounded(nc, nc.close(), CLOSE_TIMEOUT, f"{self._where}: closing")
 
     async def _connect(self) -> Client:
         endpoint = self._subscription.endpoint
@@ -419,11 +535,63 @@ class JetStreamConsumer:
         return BrokerError(CONNECTION, f"{self._where}: {text}")
 
 
-async def _pull(pull: _Pull, limit: int, wait: float) -> list[Msg]:
+async def _pulled(pull: _Pull, limit: int, wait: float) -> list[Msg]:
     try:
         return await pull.subscription.fetch(limit, timeout=max(wait, SHORTEST_WAIT))
     except TimeoutError:
         return []
+
+
+def _shares(total: int, pulls: Sequence[_Pull]) -> list[tuple[_Pull, int]]:
+    """``total`` shared out among ``pulls``, the first ones taking the remainder; those
+    whose share is none are left out."""
+    each, rest = divmod(total, len(pulls))
+    shares = [(pull, each + (1 if i < rest else 0)) for i, pull in enumerate(pulls)]
+    return [(pull, n) for pull, n in shares if n > 0]
+
+
+async def _bounded(nc: Client, work: Coroutine[Any, Any, None], seconds: float, what: str) -> None:
+    """Run ``work`` on ``nc`` for ``seconds`` at most; then drop the socket.
+
+    nats-py waits without end on a server that stops reading (a drain of what it writes,
+    the close's ``wait_closed``), and swallows a cancellation while it waits to flush: so
+    ``work`` runs as a task that is waited for, not cancelled in place, and dropping the
+    socket is what ends its waits."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        if not done:
+            log.debug("%s took over %g s: the socket is dropped", what, seconds)
+            _abort(nc)
+            for attempt in range(ABORT_ATTEMPTS):
+                if attempt:
+                    task.cancel()
+                done, _ = await asyncio.wait({task}, timeout=ABORT_GRACE)
+                if done:
+                    break
+            else:
+                log.warning("%s did not end when the socket was dropped", what)
+                return
+    except BaseException:
+        _abort(nc)
+        task.cancel()
+        raise
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.debug("%s: %s", what, error)
+
+
+def _settled(task: asyncio.Task[None]) -> None:
+    # A pull left to close may fail with nobody awaiting it: its error is not news.
+    if not task.cancelled():
+        task.exception()
+
+
+def _abort(nc: Client) -> None:
+    """Close ``nc``'s socket at once, dropping what it has not sent. nats-py has no call
+    for it: its transport's stream writer."""
+    writer = getattr(getattr(nc, "_transport", None), "_io_writer", None)
+    if writer is not None:
+        writer.transport.abort()
 
 
 async def _ack(msg: Msg) -> None:
@@ -431,9 +599,20 @@ async def _ack(msg: Msg) -> None:
         await msg.ack_sync(timeout=REQUEST_TIMEOUT)
 
 
-def _message(msg: Msg) -> Message:
+def _key(msg: Msg) -> str | None:
+    """The message's id, ``<stream>:<stream sequence>``, from its reply subject; None if it
+    has none (no JetStream delivery)."""
+    try:
+        meta = msg.metadata
+        return f"{meta.stream}:{meta.sequence.stream}"
+    except Exception:
+        return None
+
+
+def _message(event_id: str, msg: Msg) -> Message:
+    """The message as the function sees it. Never raises: a message pulled is in hand,
+    and one that could not be handed out would stay there."""
     meta = msg.metadata
-    event_id = f"{meta.stream}:{meta.sequence.stream}"
     record = {
         "eventSource": SOURCE,
         "eventVersion": "1.0",
@@ -454,21 +633,10 @@ def _message(msg: Msg) -> Message:
         id=event_id,
         group=msg.subject,
         record=record,
-        filter_view={"data": _parsed(msg.data), "subject": msg.subject},
+        filter_view={"data": parsed(msg.data.decode(errors="replace")), "subject": msg.subject},
         size=len(json.dumps(record)),
         token=msg,
     )
-
-
-def _parsed(data: bytes) -> Any:
-    """The payload as filters see it: a JSON object or array parsed, anything else as
-    text (as Altus filters Kinesis and SQS data)."""
-    text = data.decode(errors="replace")
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if isinstance(value, (dict, list)) else text
 
 
 def _filters(subjects: list[str]) -> dict[str, Any]:
