@@ -27,7 +27,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from altus.arns import Account
@@ -73,10 +72,6 @@ REASONS = {
     AUTHENTICATION: "EVENT_SOURCE_AUTHN_ERROR",
     CONFIGURATION: "ESM_CONFIG_NOT_VALID",
 }
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class BrokerPoller:
@@ -305,28 +300,16 @@ class BrokerPoller:
         self._metrics.discarded(len(part))
         if not m.on_failure or not part:
             return
-        record: dict[str, Any] = {
-            "requestContext": {
-                "requestId": last.request_id if last else "",
-                "functionArn": m.function_arn,
-                "condition": condition,
-                "approximateInvokeCount": attempts,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": last.executed_version if last else "",
-                "functionError": last.function_error if last else "",
-            },
-            "version": "1.0",
-            "timestamp": _iso(self._clock.now()),
-            "BrokerBatchInfo": {
-                "eventSourceMappingArn": self._arn,
-                "endpointKey": next(iter(m.endpoints), ""),
-                "groups": sorted({msg.group for msg in part}),
-                "firstId": part[0].id,
-                "lastId": part[-1].id,
-                "batchSize": len(part),
-            },
+        record = invoking.failure_record(
+            m.function_arn, condition, last, attempts, self._clock.now()
+        )
+        record["BrokerBatchInfo"] = {
+            "eventSourceMappingArn": self._arn,
+            "endpointKey": next(iter(m.endpoints), ""),
+            "groups": sorted({msg.group for msg in part}),
+            "firstId": part[0].id,
+            "lastId": part[-1].id,
+            "batchSize": len(part),
         }
         if whole:
             # The messages themselves: acknowledged to the broker after this, they would

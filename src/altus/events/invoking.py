@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from altus.arns import Account
@@ -112,3 +113,30 @@ def failed_items(payload: bytes, identifiers: Sequence[str]) -> list[str] | None
             return None
         named.add(identifier)
     return [identifier for identifier in identifiers if identifier in named]
+
+
+def iso_time(epoch: float) -> str:
+    """``2024-01-01T00:00:00.000Z``: the times of Lambda's poller records."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def failure_record(
+    function_arn: str, condition: str, last: Outcome | None, attempts: int, now: float
+) -> dict[str, Any]:
+    """What every poller's on-failure record begins with (Lambda's invocation record for
+    a discarded batch); each source adds its own batch info."""
+    return {
+        "requestContext": {
+            "requestId": last.request_id if last else "",
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": last.executed_version if last else "",
+            "functionError": last.function_error if last else "",
+        },
+        "version": "1.0",
+        "timestamp": iso_time(now),
+    }

@@ -31,7 +31,6 @@ import json
 import logging
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, datetime
 from typing import Any
 
 from altus.arns import Account
@@ -70,10 +69,6 @@ ENDED = "ended"
 #: The checkpoint (not a shard) marking a mapping's start done: shards seen after it are
 #: children of resharding, read from their beginning.
 STARTED = "$started"
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class StreamPoller:
@@ -439,29 +434,17 @@ class StreamPoller:
         self._metrics.discarded(len(part))
         if not m.on_failure:
             return
-        record: dict[str, Any] = {
-            "requestContext": {
-                "requestId": last.request_id if last else "",
-                "functionArn": m.function_arn,
-                "condition": condition,
-                "approximateInvokeCount": attempts,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": last.executed_version if last else "",
-                "functionError": last.function_error if last else "",
-            },
-            "version": "1.0",
-            "timestamp": _iso(self._clock.now()),
-            "KinesisBatchInfo": {
-                "shardId": shard_id,
-                "startSequenceNumber": part[0].sequence_number,
-                "endSequenceNumber": part[-1].sequence_number,
-                "approximateArrivalOfFirstRecord": _iso(part[0].arrival),
-                "approximateArrivalOfLastRecord": _iso(part[-1].arrival),
-                "batchSize": len(part),
-                "streamArn": m.event_source_arn,
-            },
+        record = invoking.failure_record(
+            m.function_arn, condition, last, attempts, self._clock.now()
+        )
+        record["KinesisBatchInfo"] = {
+            "shardId": shard_id,
+            "startSequenceNumber": part[0].sequence_number,
+            "endSequenceNumber": part[-1].sequence_number,
+            "approximateArrivalOfFirstRecord": invoking.iso_time(part[0].arrival),
+            "approximateArrivalOfLastRecord": invoking.iso_time(part[-1].arrival),
+            "batchSize": len(part),
+            "streamArn": m.event_source_arn,
         }
         body = json.dumps(record)
         # Handing it over stores it durably (the outbox sends it on, retrying, and
@@ -543,7 +526,10 @@ class StreamPoller:
             passing = [r for r in records if self._filters.passes(r)]
             event = {
                 "Records": passing,
-                "window": {"start": _iso(window), "end": _iso(window + size)},
+                "window": {
+                    "start": invoking.iso_time(window),
+                    "end": invoking.iso_time(window + size),
+                },
                 "state": carried,
                 "shardId": shard_id,
                 "eventSourceARN": m.event_source_arn,
