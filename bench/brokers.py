@@ -12,7 +12,7 @@ and is removed after, failure or not. The bodies are JSON objects of about 70 by
 Each round measures every source, the client library just before Altus; the figures
 are the medians of the rounds, and the ratio is taken within each round.
 
-Through Altus. A mapping (BatchSize 100, no batching window, TRIM_HORIZON where the
+Through Altus. A mapping (BatchSize 100, the default batching window, TRIM_HORIZON where the
 source takes a StartingPosition) is timed from the call that starts it until its
 function has been sent every message (``altus_event_source_mapping_records_invoked`` on
 ``GET /metrics``, scraped every 20 ms, every 2 ms for the last tenth), no invocation is

@@ -68,6 +68,7 @@ def mapping(**changes: Any) -> EventSourceMapping:
         source="redis",
         batch_size=3,
         window=0,
+        window_given=True,
         enabled=True,
         state=ENABLED,
         state_reason="USER_INITIATED",
@@ -140,6 +141,21 @@ def test_batches_are_acknowledged_once_the_function_is_done_with_them() -> None:
     asyncio.run(run.until(lambda: broker.acked(MAPPING, "a") == 4))
     assert run.function.batches == [[b"1", b"2", b"3"], [b"4"]]
     assert run.troubles[0] == (None, "No records processed")
+
+
+def test_a_mapping_never_given_a_window_waits_half_a_second_for_a_fuller_batch() -> None:
+    broker = MemoryBroker()
+    publish(broker, "1")
+    run = Run(broker, Function(ok), window_given=False)
+    asyncio.run(run.until(lambda: len(broker.fetches) >= 2))
+    # The first fetch idles for a message; the next fills the batch for up to 500 ms.
+    assert broker.fetches[1] == (2, 0.5)
+
+    broker = MemoryBroker()
+    publish(broker, "1")
+    run = Run(broker, Function(ok), window=0)
+    asyncio.run(run.until(lambda: len(broker.fetches) >= 2))
+    assert broker.fetches[1] == (2, 0.0)
 
 
 def test_a_failed_batch_is_retried_in_order_before_anything_newer() -> None:

@@ -219,3 +219,37 @@ def test_stream_starting_position_is_fixed() -> None:
 )
 def test_reading_partial_batch_responses(payload: bytes, expected: list[str] | None) -> None:
     assert failed_items(payload, ["a", "b", "c"]) == expected
+
+
+def test_a_broker_mapping_batches_for_half_a_second_until_given_a_window() -> None:
+    from altus.brokers import registry
+
+    redis = SourceFacts("redis", broker=registry.by_kind("redis"))
+    input = {
+        "FunctionName": "f",
+        "SelfManagedEventSource": {"Endpoints": {"REDIS_URL": ["redis://127.0.0.1:6379"]}},
+        "Topics": ["orders"],
+        "StartingPosition": "LATEST",
+    }
+    made = plan_create(
+        input, uuid="u", function_arn=FUNCTION, source=redis, function_timeout=3, now=1.0
+    )
+    assert made.batching_window == 0.5
+    assert made.to_api(_account())["MaximumBatchingWindowInSeconds"] == 0
+    unrelated = plan_update(
+        made, {"BatchSize": 10}, function_arn=None, source=redis, function_timeout=3, now=2.0
+    )
+    assert unrelated.batching_window == 0.5
+    # Once given, even 0, the window is what was given: the default cannot come back.
+    given = plan_update(
+        made,
+        {"MaximumBatchingWindowInSeconds": 0},
+        function_arn=None,
+        source=redis,
+        function_timeout=3,
+        now=2.0,
+    )
+    assert given.batching_window == 0.0
+    assert EventSourceMapping.from_json(given.to_json()).batching_window == 0.0
+    # Queues and streams keep Lambda's default of none.
+    assert create(SQS).batching_window == 0.0

@@ -38,6 +38,8 @@ class MemoryBroker:
         self.deliveries: dict[tuple[str, int], int] = {}
         #: What ``forget`` removed: the subscriptions' mapping ids.
         self.forgotten: list[str] = []
+        #: Every fetch's ``(limit, wait)``, in order.
+        self.fetches: list[tuple[int, float]] = []
         self._arrived = asyncio.Event()
 
     def acked(self, mapping_id: str, group: str) -> int:
@@ -76,6 +78,7 @@ class MemoryConsumer:
 
     async def fetch(self, limit: int, wait: float) -> list[Message]:
         self._check()
+        self._broker.fetches.append((limit, wait))
         if self._broker.fail_fetches:
             raise BrokerError(CONNECTION, "the in-memory broker dropped the connection")
         found = self._take(limit)

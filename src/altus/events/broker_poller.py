@@ -8,7 +8,8 @@ MQ and Kafka.
   ``LastProcessingResult``) until it connects. A connection lost later is the same: what
   was in hand is forgotten (the broker delivers it again) and the consumer reopened.
 - **Batching.** A batch is ready at ``BatchSize`` messages, at the end of the batching
-  window (counted from its first message), or at 6 MB of event.
+  window (counted from its first message; half a second until one is given, as Lambda
+  does for Amazon MQ and Kafka), or at 6 MB of event.
 - **Filtering.** Messages no filter admits are acknowledged unseen, with the batch.
 - **Acknowledging.** Only after the function succeeded with the batch (or the batch was
   handed to the ``OnFailure`` destination): at least once. With ReportBatchItemFailures,
@@ -159,7 +160,7 @@ class BrokerPoller:
             return []
         batch = list(first)
         size = sum(message.size + RECORD_OVERHEAD for message in batch)
-        deadline = self._clock.now() + m.window
+        deadline = self._clock.now() + m.batching_window
         while len(batch) < m.batch_size and size < MAX_PAYLOAD:
             left = deadline - self._clock.now()
             more = await consumer.fetch(m.batch_size - len(batch), max(left, 0.0))

@@ -34,6 +34,9 @@ DELETING = "Deleting"
 #: States a mapping passes through: changes are refused while it is in one.
 TRANSITIONS = frozenset({CREATING, ENABLING, DISABLING, UPDATING, DELETING})
 
+#: The batching window of a broker mapping that was never given one, in seconds.
+BROKER_DEFAULT_WINDOW = 0.5
+
 #: What Lambda says of a mapping that has not processed anything yet.
 NO_RECORDS = "No records processed"
 
@@ -47,6 +50,7 @@ class EventSourceMapping:
     #: The service part of the source's ARN (``sqs``, ``kinesis``).
     source: str
     batch_size: int
+    #: ``MaximumBatchingWindowInSeconds`` as reported: whole seconds.
     window: int
     enabled: bool
     state: str
@@ -79,6 +83,17 @@ class EventSourceMapping:
     #: ``SelfManagedKafkaEventSourceConfig.ConsumerGroupId``: the name of what the
     #: mapping keeps on the broker, where given.
     consumer_group: str | None = None
+    #: Whether ``MaximumBatchingWindowInSeconds`` was ever given: until it is, a broker
+    #: mapping batches for half a second (Lambda's default for Amazon MQ and Kafka, which
+    #: the field's whole seconds cannot express, so it cannot be set back either).
+    window_given: bool = False
+
+    @property
+    def batching_window(self) -> float:
+        """Seconds a batch may wait for more messages after its first."""
+        if self.broker and not self.window_given:
+            return BROKER_DEFAULT_WINDOW
+        return float(self.window)
 
     @property
     def stream(self) -> bool:

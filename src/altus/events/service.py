@@ -533,7 +533,7 @@ class MappingService:
             consumer_group=mapping.consumer_group,
             starting_position=mapping.starting_position,
             virtual_host=virtual_host,
-            hold_seconds=self._timeout_of(mapping) + mapping.window + HOLD_MARGIN,
+            hold_seconds=self._timeout_of(mapping) + mapping.batching_window + HOLD_MARGIN,
             batch_size=mapping.batch_size,
         )
 

@@ -138,6 +138,7 @@ def _apply(mapping: EventSourceMapping, input: Mapping[str, Any]) -> EventSource
         changes["batch_size"] = input["BatchSize"]
     if "MaximumBatchingWindowInSeconds" in input:
         changes["window"] = input["MaximumBatchingWindowInSeconds"]
+        changes["window_given"] = True
     if "Enabled" in input:
         changes["enabled"] = bool(input["Enabled"])
     if "FilterCriteria" in input:
