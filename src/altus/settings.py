@@ -119,6 +119,14 @@ class Settings(BaseSettings):
         "delays (Lambda: about 1 and 2 min), throttle backoff (1 s to 5 min) and each "
         "event's maximum age are multiplied by it. Below 1 only for tests and trials.",
     )
+    stepfunctions_time_scale: float = Field(
+        1.0,
+        gt=0,
+        le=1.0,
+        description="Scale of Step Functions' clock: Wait states, retry "
+        "intervals, task timeouts and heartbeats, and executions' own timeouts are "
+        "multiplied by it (a Timestamp wait is not). Below 1 only for tests and trials.",
+    )
     async_destination_attempts: int = Field(
         8,
         ge=1,
