@@ -139,17 +139,19 @@ def params(
     limits = _limits(shape, overrides)
     if kind == "structure":
         required = set(shape.required_members)
-        fixed = {
-            member: params(shape.members[member], overrides, targets, member, depth + 1)
-            for member in shape.members
-            if member in required
-        }
+
+        def member_values(member: str) -> st.SearchStrategy[Any]:
+            drawn = params(shape.members[member], overrides, targets, member, depth + 1)
+            if shape.members[member].serialization.get("location") == "uri":
+                # An empty path label names no resource: the path would be another
+                # operation's (S3's ``/?uploads`` with no bucket is ListBuckets'), and no
+                # SDK sends it (botocore refuses an empty bucket name itself).
+                return drawn.filter(lambda value: value != "")
+            return drawn
+
+        fixed = {member: member_values(member) for member in shape.members if member in required}
         optional = (
-            {
-                member: params(shape.members[member], overrides, targets, member, depth + 1)
-                for member in shape.members
-                if member not in required
-            }
+            {member: member_values(member) for member in shape.members if member not in required}
             if depth < _DEPTH
             else {}
         )
@@ -267,6 +269,11 @@ def serialise(case: Case, members: Mapping[str, Any]) -> Wire:
     # A header holding text past Latin-1 (a drawn metadata key, a value) goes as its UTF-8
     # bytes, as raw clients send it.
     headers = [(k.encode(), str(v).encode()) for k, v in request["headers"].items()]
+    # A drawn ContentLength member (S3's) is not what an HTTP client sends: it sends the
+    # body's length (a longer one would leave the server waiting for bytes never sent).
+    headers = [
+        (k, str(len(raw)).encode() if k.lower() == b"content-length" else v) for k, v in headers
+    ]
     if case.protocol == "query":
         headers = [h for h in headers if h[0].lower() != b"content-type"]
         headers.append((b"Content-Type", b"application/x-www-form-urlencoded; charset=utf-8"))
