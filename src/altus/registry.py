@@ -23,6 +23,7 @@ from altus.scheduler.spec import SPEC as SCHEDULER
 from altus.secretsmanager.spec import SPEC as SECRETSMANAGER
 from altus.sns.spec import SPEC as SNS
 from altus.ssm.spec import SPEC as SSM
+from altus.stepfunctions.spec import SPEC as STEPFUNCTIONS
 from altus.sts.spec import SPEC as STS
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -41,4 +42,5 @@ SERVICES: tuple[ServiceSpec, ...] = (
     APIGATEWAY,
     APIGATEWAYV2,
     EXECUTEAPI,
+    STEPFUNCTIONS,
 )

@@ -1542,3 +1542,236 @@ async def test_apigateway_store(database: Database) -> None:
     )
     await store.apply([ag.Forget("2026-04-01")])
     assert (await store.load()).counts == {("p2", "k1", "2026-04-01"): 3}
+
+
+# --- Step Functions ------------------------------------------------------------------------------
+
+
+def _sfn_records() -> tuple[Any, Any, Any, Any]:
+    from altus.stepfunctions import model as sf
+
+    arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
+    revision = sf.Revision(
+        arn, None, '{"StartAt":"P"}', "arn:aws:iam::0:role/r", {"level": "OFF"}, {}, None, 1.5
+    )
+    machine = sf.StateMachine(arn, "m", sf.STANDARD, 1.5, revision, tags=(("k", "ü"),))
+    version = sf.Version(f"{arn}:1", arn, 1, revision, 2.0, "first")
+    alias = sf.Alias(f"{arn}:live", arn, "live", ((f"{arn}:1", 100),), 3.0, 3.0)
+    return machine, version, alias, revision
+
+
+async def test_stepfunctions_configuration_store(database: Database) -> None:
+    from altus.stepfunctions import model as sf
+    from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS
+    from altus.stepfunctions.sql_store import SqlStepFunctionsStore
+
+    database.migrate([STEPFUNCTIONS])
+    store = SqlStepFunctionsStore(database)
+    assert await store.load() == sf.Snapshot()
+    machine, version, alias, first = _sfn_records()
+    activity = sf.Activity("arn:aws:states:us-east-1:000000000000:activity:a", "a", 4.0)
+    await store.apply(
+        [
+            sf.PutMachine(machine),
+            sf.PutVersion(version),
+            sf.PutAlias(alias),
+            sf.PutActivity(activity),
+        ]
+    )
+    loaded = await store.load()
+    assert loaded == sf.Snapshot([machine], [version], [alias], [activity])
+
+    # A new revision: the machine's current one, the first still kept for executions.
+    second = dataclasses.replace(first, revision_id="r2", definition="{}", updated=5.0)
+    updated = dataclasses.replace(machine, revision=second, next_version=2)
+    await store.apply([sf.PutMachine(updated)])
+    assert (await store.load()).machines == [updated]
+    assert await store.revision(machine.arn, "") == first
+    assert await store.revision(machine.arn, "r2") == second
+    assert await store.revision(machine.arn, "r9") is None
+
+    # A failed plan writes nothing of itself.
+    with pytest.raises(Exception):  # noqa: B017 - any store error
+        await store.apply([sf.DropAlias(alias.arn), object()])  # type: ignore[list-item]
+    assert (await store.load()).aliases == [alias]
+
+    # Dropping a machine drops its revisions, versions and aliases; not activities.
+    await store.apply([sf.DropMachine(machine.arn), sf.DropVersion("none")])
+    loaded = await store.load()
+    assert loaded == sf.Snapshot([], [], [], [activity])
+    assert await store.revision(machine.arn, "") is None
+    await store.apply([sf.DropActivity(activity.arn)])
+    assert (await store.load()).activities == []
+
+
+def _execution(name: str, start: float, **changes: Any) -> Any:
+    from altus.stepfunctions import model as sf
+
+    machine = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
+    return sf.Execution(
+        arn=f"arn:aws:states:us-east-1:000000000000:execution:m:{name}",
+        machine_arn=machine,
+        name=name,
+        type=sf.STANDARD,
+        status=sf.RUNNING,
+        input='{"ü": 1}',
+        start=start,
+        role_arn="arn:aws:iam::0:role/r",
+        **changes,
+    )
+
+
+async def test_stepfunctions_executions_store(database: Database) -> None:
+    from altus.asl.host import NewRecord
+    from altus.stepfunctions import model as sf
+    from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS
+    from altus.stepfunctions.sql_store import SqlStepFunctionsStore
+
+    database.migrate([STEPFUNCTIONS])
+    store = SqlStepFunctionsStore(database)
+    machine = "arn:aws:states:us-east-1:000000000000:stateMachine:m"
+    a = _execution("a", 10.0)
+    b = _execution("b", 20.0, version_arn=f"{machine}:1", trace_header="t")
+    c = _execution("c", 20.0, alias_arn=f"{machine}:live", map_run_arn="arn:mr")
+    for execution in (a, b, c):
+        assert await store.create_execution(execution) is None
+    # Creating one that is there keeps it and says what is there.
+    assert await store.create_execution(dataclasses.replace(a, input="{}")) == a
+    assert await store.execution(a.arn) == a
+    assert await store.execution("arn:none") is None
+    assert await store.running(machine) == 3
+
+    everything = sf.ExecutionFilter(machine_arn=machine)
+    assert await store.list_executions(everything, None, 10) == [c, b, a]
+    first = await store.list_executions(everything, None, 2)
+    assert first == [c, b]
+    assert await store.list_executions(everything, (b.start, b.arn), 2) == [a]
+    assert await store.list_executions(sf.ExecutionFilter(version_arn=f"{machine}:1"), None, 9) == [
+        b
+    ]
+    assert await store.list_executions(
+        sf.ExecutionFilter(alias_arn=f"{machine}:live"), None, 9
+    ) == [c]
+    assert await store.list_executions(sf.ExecutionFilter(map_run_arn="arn:mr"), None, 9) == [c]
+
+    # Closing compares and sets, with its events, all or nothing.
+    failed = dataclasses.replace(a, status=sf.FAILED, stop=30.0, error="E", cause="C")
+    event = NewRecord("end", "ExecutionFailed", {"error": "E", "cause": "C"})
+    written = await store.finish_execution(failed, sf.RUNNING, [event], 30.0)
+    assert written is not None and [r.id for r in written] == [1]
+    assert await store.finish_execution(failed, sf.RUNNING, [event], 31.0) is None
+    assert await store.execution(a.arn) == failed
+    assert await store.list_executions(
+        sf.ExecutionFilter(machine_arn=machine, status=sf.FAILED), None, 9
+    ) == [failed]
+    # A key already in the journal: nothing of the write is kept, the update neither.
+    aborted = dataclasses.replace(failed, status=sf.ABORTED)
+    with pytest.raises(ValueError):
+        await store.finish_execution(aborted, sf.FAILED, [event], 32.0)
+    assert await store.execution(a.arn) == failed
+    redriven = dataclasses.replace(failed, status=sf.RUNNING, redrive_count=1, redrive_date=40.0)
+    assert await store.update_execution(redriven, sf.FAILED)
+    assert not await store.update_execution(redriven, sf.FAILED)
+    assert await store.list_executions(sf.ExecutionFilter(redriven=True), None, 9) == [redriven]
+    assert await store.running(machine) == 3
+
+
+async def test_stepfunctions_journal(database: Database) -> None:
+    from altus.asl.host import Journal, NewRecord
+    from altus.clock import FakeClock
+    from altus.stepfunctions.journal import SqlJournal
+    from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS
+    from altus.stepfunctions.sql_store import SqlStepFunctionsStore
+
+    database.migrate([STEPFUNCTIONS])
+    store = SqlStepFunctionsStore(database)
+    arn = "arn:aws:states:us-east-1:000000000000:execution:m:e"
+    clock = FakeClock(100.0)
+    journal = await SqlJournal.open(store, arn, clock)
+    interface: Journal = journal  # the interpreter's interface, checked by mypy
+    assert interface is journal
+    assert journal.find("start") is None
+    first = await journal.append(
+        [
+            NewRecord("start", "ExecutionStarted", {"input": "{}"}),
+            NewRecord("~wake", "~wake", {"at": 5}, public=False),
+            NewRecord("s1", "WaitStateEntered", {"name": "W"}),
+        ]
+    )
+    assert [(r.key, r.id, r.timestamp) for r in first] == [
+        ("start", 1, 100.0),
+        ("~wake", None, 100.0),
+        ("s1", 2, 100.0),
+    ]
+    assert journal.find("~wake") == first[1]
+    clock.advance(5)
+    [exited] = await journal.append([NewRecord("s1/x", "WaitStateExited", {"name": "W"}, True, 2)])
+    assert (exited.id, exited.previous_id, exited.timestamp) == (3, 2, 105.0)
+
+    # A key already recorded writes nothing, in memory or in the store.
+    with pytest.raises(ValueError):
+        await journal.append([NewRecord("s2", "PassStateEntered", {}), NewRecord("s1", "X", {})])
+    with pytest.raises(ValueError):
+        await store.append(
+            arn, [NewRecord("s2", "PassStateEntered", {}), NewRecord("s1", "X", {})], 1
+        )
+    with pytest.raises(ValueError):
+        await store.append(arn, [NewRecord("d", "X", {}), NewRecord("d", "X", {})], 1)
+    assert journal.find("s2") is None
+
+    # A resumed execution finds every record, in order.
+    resumed = await SqlJournal.open(store, arn, clock)
+    assert [r.key for r in resumed.records] == ["start", "~wake", "s1", "s1/x"]
+    assert resumed.find("s1/x") == exited
+    assert await store.event_count(arn) == 3
+    assert [r.id for r in await store.history(arn, 0, 2, False)] == [1, 2]
+    assert [r.id for r in await store.history(arn, 2, 2, False)] == [3]
+    assert [r.id for r in await store.history(arn, 0, 2, True)] == [3, 2]
+    assert [r.id for r in await store.history(arn, 2, 5, True)] == [1]
+    assert await store.history("arn:other", 0, 5, False) == []
+
+
+async def test_stepfunctions_task_tokens(database: Database) -> None:
+    from altus.stepfunctions import model as sf
+    from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS
+    from altus.stepfunctions.sql_store import SqlStepFunctionsStore
+
+    database.migrate([STEPFUNCTIONS])
+    store = SqlStepFunctionsStore(database)
+    activity = "arn:aws:states:us-east-1:000000000000:activity:a"
+    callback = sf.TaskToken("cb", "arn:e", 1.0, 1.0, heartbeat=30.0)
+    older = sf.TaskToken("t1", "arn:e", 2.0, 2.0, activity_arn=activity, input='{"n":1}')
+    newer = sf.TaskToken("t2", "arn:e", 3.0, 3.0, activity_arn=activity, input='{"n":2}')
+    for token in (newer, callback, older):
+        assert await store.open_token(token) == token
+    # Reopening keeps what is there.
+    assert await store.open_token(dataclasses.replace(older, input="{}")) == older
+
+    # Activity tasks are taken oldest first, once each.
+    taken = await store.claim_task(activity, "w1", 5.0)
+    assert taken is not None and (taken.token, taken.status, taken.worker) == (
+        "t1",
+        "started",
+        "w1",
+    )
+    claims = await asyncio.gather(*(store.claim_task(activity, f"w{i}", 6.0) for i in range(4)))
+    assert [c.token for c in claims if c is not None] == ["t2"]
+    assert await store.claim_task(activity, "w9", 7.0) is None
+
+    # A token is answered once: the second answer sees the first.
+    before = await store.answer_token("cb", sf.ANSWERED_SUCCESS, '{"ok":1}', 8.0)
+    assert before == callback
+    again = await store.answer_token("cb", sf.ANSWERED_FAILURE, "{}", 9.0)
+    assert again is not None and again.status == sf.ANSWERED_SUCCESS and again.answer == '{"ok":1}'
+    assert await store.answer_token("none", sf.ANSWERED_SUCCESS, "{}", 9.0) is None
+    beat = await store.beat_token("t1", 10.0)
+    assert beat is not None and beat.status == sf.STARTED
+    stored = await store.token("t1")
+    assert stored is not None and stored.updated == 10.0
+
+    # Closed: neither answered nor beaten any more.
+    await store.close_token("t1", 11.0)
+    await store.close_token("none", 11.0)
+    closed = await store.answer_token("t1", sf.ANSWERED_SUCCESS, "{}", 12.0)
+    assert closed is not None and closed.status == sf.TOKEN_CLOSED
+    assert (await store.beat_token("t1", 12.0)).status == sf.TOKEN_CLOSED  # type: ignore[union-attr]

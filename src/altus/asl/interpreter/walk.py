@@ -1,0 +1,76 @@
+"""Running a frame: state after state, each entered, handled by its type's handler, and
+exited, until one ends the frame. A state whose exit is recorded is not handled again:
+its output, next state and assignments come from the record (``~exit``, written with
+its Exited event), so a resumed execution walks through what it did before at the cost
+of journal look-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from altus.asl.host import NewRecord
+from altus.asl.interpreter import events, limits
+from altus.asl.interpreter.failures import Fatal
+from altus.asl.interpreter.frames import Exit, Frame, Visit
+
+#: The kind of the record that keeps what an exited state's event does not carry.
+EXIT = "~exit"
+
+
+async def run_frame(frame: Frame, data: Any) -> Any:
+    """The frame's output; raises ``Failed``/``Fatal`` when a state fails it."""
+    name = frame.start_at
+    number = 0
+    while True:
+        state = frame.states[name]
+        leaving = await run_state(frame, number, name, state, data)
+        number += 1
+        if leaving.next is None:
+            return leaving.output
+        name, data = leaving.next, leaving.output
+
+
+async def run_state(frame: Frame, number: int, name: str, state: Any, data: Any) -> Exit:
+    base = f"{frame.key}/{number}"
+    key = f"{base}@{frame.run.generation_of(base)}"
+    state_type = state["Type"]
+    done = frame.run.find(f"{key}:exit")
+    if done is not None:
+        frame.find(f"{key}:exited")  # the frame's chain goes on from its Exited event
+        frame.variables.update(done.details["assign"])
+        return Exit(done.details["output"], done.details["next"])
+    entered = frame.find(key)
+    if entered is None:
+        if limits.too_large(events.text(data)):
+            raise Fatal(limits.exceeded(name))
+        entered = await frame.event(
+            key, events.state_event(state_type, "Entered"), events.entered(name, data)
+        )
+    visit = Visit(frame, key, name, state, data, entered)
+    leaving = await frame.run.handlers[state_type](visit)
+    await _exit(visit, leaving)
+    return leaving
+
+
+async def _exit(visit: Visit, leaving: Exit) -> None:
+    if limits.too_large(events.text(leaving.output)):
+        raise Fatal(limits.exceeded(visit.name))
+    private = NewRecord(
+        f"{visit.key}:exit",
+        EXIT,
+        {"output": leaving.output, "next": leaving.next, "assign": dict(leaving.assign)},
+        public=False,
+    )
+    await visit.event(
+        ":exited",
+        events.state_event(visit.state["Type"], "Exited"),
+        events.exited(visit.name, leaving.output),
+        previous_id=leaving.previous_id,
+        extra=[private],
+    )
+    visit.frame.variables.update(leaving.assign)
+
+
+def next_of(state: Any) -> str | None:
+    """Where a state goes after it (None: it ends its frame)."""
+    return None if state.get("End") else state.get("Next")

@@ -1,0 +1,137 @@
+"""What the integrations need from the rest of Altus, as small interfaces of their own:
+the Lambda component (invoking a function as a role), the calls to Altus's own API (the
+AWS SDK path), and the Step Functions service (child executions). The service's component
+passes the real ones; unit tests pass fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# --- functions -----------------------------------------------------------------------------
+
+
+class Invoked(Protocol):
+    """A function's answer (``altus.engine.results.InvokeResult``)."""
+
+    @property
+    def request_id(self) -> str: ...
+
+    @property
+    def payload(self) -> bytes: ...
+
+    @property
+    def executed_version(self) -> str: ...
+
+    @property
+    def function_error(self) -> str | None:
+        """Lambda's ``X-Amz-Function-Error`` (``Unhandled``); None when it succeeded."""
+        ...
+
+
+class Functions(Protocol):
+    """The Lambda component, as a service that invokes functions and waits for them."""
+
+    def call_as_service(
+        self,
+        service: str,
+        source_arn: str,
+        source_account: str,
+        arn: str,
+        payload: bytes,
+        *,
+        role: str | None = None,
+    ) -> Awaitable[Invoked]:
+        """A RequestResponse invoke of the function ``arn`` names (a name, a partial or a
+        full ARN, qualified or not) made by ``service`` for ``source_arn``, as ``role``:
+        the role's session must be allowed ``lambda:InvokeFunction`` where requests are
+        authenticated. Raises an ``AltusError`` (ResourceNotFoundException,
+        TooManyRequestsException, AccessDeniedException ...), possibly before anything
+        is awaited. A function that fails is an answer, not an error."""
+        ...
+
+
+# --- calls to Altus's own API --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SdkResponse:
+    """A call's answer: its members (JSON values only: dates as ISO text, blobs and
+    streams read as text), without ``ResponseMetadata``."""
+
+    members: dict[str, Any]
+    status: int
+    request_id: str
+    #: The response's headers, by lower-case name.
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class SdkFailure(Exception):
+    """The service answered with an error."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int,
+        request_id: str,
+        extended_request_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.extended_request_id = extended_request_id
+
+
+class SdkUnreachable(Exception):
+    """The call got no answer: no endpoint to call, the connection failed or timed out."""
+
+
+class SdkCaller(Protocol):
+    def known(self, service: str, operation: str) -> bool:
+        """Whether botocore's model of ``service`` has ``operation`` (``ListObjectsV2``)."""
+        ...
+
+    async def call(
+        self, service: str, operation: str, params: Mapping[str, Any], role_arn: str
+    ) -> SdkResponse:
+        """Call ``operation`` of ``service`` (botocore's names) with ``params`` (its
+        members by the model's names, JSON values: a blob member given as anything but
+        bytes is sent as its compact JSON text) on Altus's own API, signed as a session of
+        ``role_arn``. Raises SdkFailure (the service's error), SdkUnreachable."""
+        ...
+
+
+# --- child executions ----------------------------------------------------------------------
+
+
+class ChildExecutions(Protocol):
+    """The Step Functions service, as ``states:startExecution`` starts and waits for
+    executions."""
+
+    async def start(
+        self,
+        state_machine_arn: str,
+        name: str | None,
+        input: str,
+        parent_execution_arn: str,
+        role_arn: str,
+    ) -> tuple[str, float]:
+        """Start an execution of ``state_machine_arn`` (a state machine, version or alias
+        ARN) named ``name`` (None: a generated one) with ``input`` (JSON text), made as
+        ``role_arn`` by the execution ``parent_execution_arn``; its ARN and start date
+        (epoch seconds), once it is recorded. Raises an ``AltusError`` with the
+        service's error code (StateMachineDoesNotExist, ExecutionAlreadyExists,
+        InvalidName, InvalidExecutionInput ...)."""
+        ...
+
+    async def wait(self, execution_arn: str) -> Mapping[str, Any]:
+        """Wait for the execution to end (however long: the caller cancels), then its
+        DescribeExecution members by the API's names (``executionArn``, ``status``,
+        ``startDate``, ``stopDate``, ``input``, ``output``, ``error``, ``cause`` ...;
+        dates as epoch seconds or datetimes). Raises an ``AltusError``
+        (ExecutionDoesNotExist)."""
+        ...

@@ -1,0 +1,440 @@
+"""The runtime that runs executions: ``altus.asl``'s interpreter on this service's store.
+
+- A STANDARD execution runs on its journal in the store (``SqlJournal``): every step is
+  written before it is acted on, so an execution interrupted anywhere (a stop of the
+  server, a SIGKILL) resumes where it was when the server next starts (``resume``): the
+  interpreter runs it again from the start and takes every recorded step from the
+  journal. It is closed (status, output, stop date) once the interpreter returns; the
+  last event is in the journal before that, so a crash between the two only repeats the
+  closing.
+- An EXPRESS execution runs in memory (``altus.asl.memory``): AWS keeps no history of
+  it (at-least-once asynchronously, at-most-once for StartSyncExecution); one that was
+  running when the server stopped is gone, as an Express execution whose host fails.
+- Task tokens are the store's (``StoreTokens`` on the ``TokenDesk``): an answer given
+  while the server was down, or before a restart, is found when the execution resumes.
+- Tasks run through the integrations (``altus.stepfunctions.integrations``) as the
+  execution's role; nested executions (``states:startExecution``) start here, as the
+  role, and ``.sync`` waits for them here.
+
+A run whose journal cannot be written (the store failing) stops there and is tried again
+after a pause growing from a second to a minute, resuming from its journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import random
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from altus.asl import memory
+from altus.asl.host import (
+    ExecutionInfo,
+    Failed,
+    Heartbeat,
+    Journal,
+    NewRecord,
+    Started,
+    Succeeded,
+    TaskRunner,
+    TokenEvent,
+    TokenOpening,
+)
+from altus.asl.interpreter import SUSPEND, Outcome, run_execution
+from altus.clock import Clock
+from altus.identity.authenticator import service_session
+from altus.stepfunctions import executions, executions_api
+from altus.stepfunctions.errors import execution_missing
+from altus.stepfunctions.journal import SqlJournal
+from altus.stepfunctions.model import (
+    ABORTED,
+    ANSWERED_FAILURE,
+    ANSWERED_SUCCESS,
+    EXPRESS,
+    RUNNING,
+    STARTED,
+    TOKEN_CLOSED,
+    Execution,
+    ExecutionFilter,
+    TaskToken,
+)
+from altus.stepfunctions.tokens import TokenDesk
+
+if TYPE_CHECKING:
+    from altus.stepfunctions.component import StepFunctions
+
+log = logging.getLogger(__name__)
+
+SERVICE_PRINCIPAL = "states.amazonaws.com"
+#: Pauses before a run whose journal could not be written is tried again.
+RETRY_FIRST = 1.0
+RETRY_CAP = 60.0
+#: How long StopExecution waits for the run it cancels to let go of its tokens.
+STOP_GRACE = 10.0
+#: Executions read per page when resuming.
+RESUME_PAGE = 500
+
+
+class ServiceHost:
+    """``altus.asl.host.Host`` on this service's parts."""
+
+    def __init__(
+        self, journal: Journal, tasks: TaskRunner, tokens: Any, clock: Clock, time_scale: float
+    ) -> None:
+        self.journal = journal
+        self.tasks = tasks
+        self.tokens = tokens
+        self._clock = clock
+        self.time_scale = time_scale
+
+    def now(self) -> float:
+        return self._clock.now()
+
+    async def sleep_until(self, when: float) -> None:
+        left = when - self._clock.now()
+        if left > 0:
+            await self._clock.sleep(left)
+
+    def new_token(self) -> str:
+        # AWS's tokens are long opaque text (at most 1,024 characters); 96 random bytes
+        # in URL-safe base64 are 128.
+        return secrets.token_urlsafe(96)
+
+    def draw(self) -> float:
+        return random.random()
+
+
+class StoreTokens:
+    """``altus.asl.host.TokenBoard`` on the store: what the API's SendTask* and
+    GetActivityTask write (``TokenDesk``) is read back here as the token's events."""
+
+    def __init__(self, desk: TokenDesk, clock: Clock) -> None:
+        self._desk = desk
+        self._store = desk.store
+        self._clock = clock
+        #: Per token opened here: whether its ``Started`` was handed out, and the last
+        #: ``updated`` seen (a later one is a heartbeat).
+        self._seen: dict[str, tuple[bool, float]] = {}
+
+    async def open(self, token: str, opening: TokenOpening) -> None:
+        now = self._clock.now()
+        stored = await self._desk.open(
+            TaskToken(
+                token=token,
+                execution_arn=opening.execution_arn,
+                created=now,
+                updated=now,
+                activity_arn=opening.activity_arn,
+                input=opening.input,
+                heartbeat=opening.heartbeat,
+                extra=dict(opening.extra),
+            )
+        )
+        # Reopened after a restart: a worker's taking is handed out again (the run may
+        # have lost the record of it); heartbeats count from now.
+        self._seen[token] = (False, stored.updated)
+
+    async def next(self, token: str, until: float | None) -> TokenEvent | None:
+        for _ in range(10**9):  # until an event, the deadline, or cancellation
+            changed = self._desk.changed(token)
+            stored = await self._store.token(token)
+            if stored is None or stored.status == TOKEN_CLOSED:
+                return None
+            if stored.status == ANSWERED_SUCCESS:
+                return Succeeded(json.loads(stored.answer or "null"))
+            if stored.status == ANSWERED_FAILURE:
+                answer = json.loads(stored.answer or "{}")
+                return Failed(answer.get("error") or "", answer.get("cause") or "")
+            started, updated = self._seen.get(token, (False, stored.updated))
+            if stored.status == STARTED and not started:
+                self._seen[token] = (True, stored.updated)
+                return Started(stored.worker)
+            if stored.updated > updated:
+                self._seen[token] = (started, stored.updated)
+                return Heartbeat()
+            left = None if until is None else until - self._clock.now()
+            if left is not None and left <= 0:
+                return None
+            await self._clock.wait(changed, left)
+        return None
+
+    async def close(self, token: str) -> None:
+        self._seen.pop(token, None)
+        await self._store.close_token(token, self._clock.now())
+        self._desk.forget(token)
+
+
+class Runner:
+    """``altus.stepfunctions.runtime_api.Runtime`` with the interpreter."""
+
+    def __init__(self, sfn: StepFunctions, tasks: TaskRunner, time_scale: float) -> None:
+        self._sfn = sfn
+        self._store = sfn.store
+        self._clock = sfn.clock
+        self._desk = sfn.desk
+        self._tasks = tasks
+        self._time_scale = time_scale
+        self._tokens = StoreTokens(sfn.desk, sfn.clock)
+        #: The runs under way, by execution ARN (EXPRESS ones included).
+        self._running: dict[str, asyncio.Task[None]] = {}
+        #: Set when an execution closes here (``.sync`` parents wait on it).
+        self._closed: dict[str, asyncio.Event] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def resume(self) -> None:
+        after: tuple[float, str] | None = None
+        for _ in range(10**6):  # pages of RUNNING executions
+            page = await self._store.list_executions(
+                ExecutionFilter(status=RUNNING), after, RESUME_PAGE
+            )
+            for execution in page:
+                if execution.type != EXPRESS and execution.arn not in self._running:
+                    self._launch(execution)
+            if len(page) < RESUME_PAGE:
+                return
+            after = (page[-1].start, page[-1].arn)
+
+    def interrupt(self) -> None:
+        self._desk.interrupt()
+
+    async def close(self) -> None:
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel(SUSPEND)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._running.clear()
+
+    # --- executions --------------------------------------------------------------------------
+
+    async def start(self, execution: Execution) -> None:
+        if execution.type == EXPRESS:
+            definition = await self._definition(execution)
+            self._spawn(execution.arn, self._express(execution, definition))
+            return
+        self._launch(execution)
+
+    async def stop(self, execution: Execution, error: str | None, cause: str | None) -> Execution:
+        task = self._running.pop(execution.arn, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        now = self._clock.now()
+        closed = dataclasses.replace(execution, status=ABORTED, stop=now, error=error, cause=cause)
+        aborted = NewRecord(f"x:aborted@{execution.redrive_count}", "ExecutionAborted", details)
+        written = await self._store.finish_execution(closed, RUNNING, [aborted], now)
+        if written is not None:
+            self._signal(execution.arn)
+            return closed
+        stored = await self._store.execution(execution.arn)
+        if stored is not None and stored.status == RUNNING:
+            # Not closed by this call and still running: it was not ours to cancel (a
+            # run elsewhere); say it as the store has it.
+            return stored
+        return stored if stored is not None else closed
+
+    async def redrive(self, execution: Execution) -> None:
+        count = execution.redrive_count
+        await self._store.append(
+            execution.arn,
+            [NewRecord(f"x:redriven@{count}", "ExecutionRedriven", {"redriveCount": count})],
+            self._clock.now(),
+        )
+        self._launch(execution)
+
+    async def run_sync(self, execution: Execution) -> Execution:
+        definition = await self._definition(execution)
+        outcome = await run_execution(definition, self._info(execution), self._memory_host())
+        return self._closed_as(execution, outcome)
+
+    # --- task tokens -----------------------------------------------------------------------
+
+    async def send_success(self, token: str, output: str) -> None:
+        await self._desk.succeed(token, output)
+
+    async def send_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        await self._desk.fail(token, error, cause)
+
+    async def send_heartbeat(self, token: str) -> None:
+        await self._desk.beat(token)
+
+    async def get_activity_task(
+        self, activity_arn: str, worker_name: str | None, timeout: float
+    ) -> tuple[str, str] | None:
+        taken = await self._desk.take(activity_arn, worker_name, timeout)
+        if taken is None:
+            return None
+        return taken.token, taken.input if taken.input is not None else "{}"
+
+    # --- nested executions (integrations.ports.ChildExecutions) -----------------------------
+
+    async def start_child(
+        self,
+        state_machine_arn: str,
+        name: str | None,
+        input: str,
+        parent_execution_arn: str,
+        role_arn: str,
+    ) -> tuple[str, float]:
+        """StartExecution made by a parent's task, as its role: the role's session must be
+        allowed ``states:StartExecution`` where requests are authenticated."""
+        identity = self._sfn.identity
+        if identity is not None and identity.enforcing:
+            identity.authorize(
+                service_session(role_arn, SERVICE_PRINCIPAL),
+                "states:StartExecution",
+                state_machine_arn,
+            )
+        members: dict[str, Any] = {"stateMachineArn": state_machine_arn, "input": input}
+        if name:
+            members["name"] = name
+        started = await executions_api.start(self._sfn, members)
+        return started.arn, started.start
+
+    async def wait_child(self, execution_arn: str) -> Mapping[str, Any]:
+        """DescribeExecution of the child once it has closed."""
+        for _ in range(10**9):  # until it closes, or the parent is cancelled
+            closed = self._closed.setdefault(execution_arn, asyncio.Event())
+            stored = await self._store.execution(execution_arn)
+            if stored is None:
+                raise execution_missing(execution_arn)
+            if stored.status != RUNNING:
+                self._closed.pop(execution_arn, None)
+                return await executions.described(self._sfn, stored, True)
+            # Closed here, it says so at once; closed elsewhere (another frontend), it is
+            # seen at the next look.
+            await self._clock.wait(closed, 5.0)
+        raise AssertionError("unreachable")
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _spawn(self, arn: str, work: Any) -> None:
+        task = asyncio.create_task(work, name=f"stepfunctions {arn}")
+        self._running[arn] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._running.get(arn) is finished:
+                del self._running[arn]
+
+        task.add_done_callback(done)
+
+    def _launch(self, execution: Execution) -> None:
+        self._spawn(execution.arn, self._standard(execution))
+
+    async def _standard(self, execution: Execution) -> None:
+        pause = RETRY_FIRST
+        for _ in range(10**9):  # until it ends, or is cancelled
+            try:
+                definition = await self._definition(execution)
+                journal = await SqlJournal.open(self._store, execution.arn, self._clock)
+                host = ServiceHost(
+                    journal, self._tasks, self._tokens, self._clock, self._time_scale
+                )
+                outcome = await run_execution(definition, self._info(execution), host)
+                closed = self._closed_as(execution, outcome)
+                await self._store.finish_execution(closed, RUNNING, [], self._clock.now())
+                self._signal(execution.arn)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "Step Functions execution %s stopped; it resumes from its journal in %.0f s",
+                    execution.arn,
+                    pause,
+                )
+            await self._clock.sleep(pause)
+            pause = min(pause * 2, RETRY_CAP)
+
+    async def _express(self, execution: Execution, definition: Mapping[str, Any]) -> None:
+        try:
+            await run_execution(definition, self._info(execution), self._memory_host())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("Step Functions express execution %s failed", execution.arn)
+
+    def _memory_host(self) -> memory.MemoryHost:
+        return memory.MemoryHost(self._clock, tasks=self._tasks, time_scale=self._time_scale)
+
+    def _signal(self, arn: str) -> None:
+        found = self._closed.pop(arn, None)
+        if found is not None:
+            found.set()
+
+    # --- what a run needs ------------------------------------------------------------------
+
+    async def _definition(self, execution: Execution) -> Mapping[str, Any]:
+        core = self._sfn.core
+        revision = None
+        if execution.version_arn is not None:
+            version = core.versions.get(execution.version_arn)
+            revision = version.revision if version is not None else None
+        if revision is None:
+            revision = await self._store.revision(execution.machine_arn, execution.revision_key)
+        if revision is None:
+            raise LookupError(f"the definition {execution.arn} runs is gone")
+        parsed: Mapping[str, Any] = json.loads(revision.definition)
+        return parsed
+
+    def _info(self, execution: Execution) -> ExecutionInfo:
+        account = self._sfn.core.account
+        return ExecutionInfo(
+            arn=execution.arn,
+            name=execution.name,
+            state_machine_arn=execution.machine_arn,
+            state_machine_name=execution.machine_arn.rsplit(":", 1)[-1],
+            role_arn=execution.role_arn,
+            start_time=execution.start,
+            input=json.loads(execution.input),
+            redrive_count=execution.redrive_count,
+            type=execution.type,
+            version_arn=execution.version_arn,
+            alias_arn=execution.alias_arn,
+            region=account.region,
+            account=account.account_id,
+            partition=account.partition,
+            trace_header=execution.trace_header,
+        )
+
+    def _closed_as(self, execution: Execution, outcome: Outcome) -> Execution:
+        return dataclasses.replace(
+            execution,
+            status=outcome.status,
+            stop=self._clock.now(),
+            output=outcome.output,
+            error=outcome.error,
+            cause=outcome.cause,
+        )
+
+
+class Children:
+    """``integrations.ports.ChildExecutions``: nested executions, started and waited for
+    by the runner."""
+
+    def __init__(self) -> None:
+        self.runner: Runner | None = None
+
+    async def start(
+        self,
+        state_machine_arn: str,
+        name: str | None,
+        input: str,
+        parent_execution_arn: str,
+        role_arn: str,
+    ) -> tuple[str, float]:
+        assert self.runner is not None
+        return await self.runner.start_child(
+            state_machine_arn, name, input, parent_execution_arn, role_arn
+        )
+
+    async def wait(self, execution_arn: str) -> Mapping[str, Any]:
+        assert self.runner is not None
+        return await self.runner.wait_child(execution_arn)
