@@ -292,9 +292,9 @@ def test_a_redrive_runs_only_the_failed_branch_and_iteration() -> None:
     host, counts = _redrive(definition, items)
     assert counts == {
         '{"b": 0}': 1,
-        '{"item": 0, "fail": false}': 1,
-        '{"item": 1, "fail": true}': 2,
-        '{"item": 2, "fail": false}': 1,
+        '{"fail": false, "item": 0}': 1,
+        '{"fail": true, "item": 1}': 2,
+        '{"fail": false, "item": 2}': 1,
     }
     outcome = history(host)[-1]
     assert json.loads(outcome[3]["output"]) == [

@@ -18,7 +18,7 @@ from altus.asl import retrying
         (["States.ALL"], "States.TaskFailed", True),
         (["States.ALL"], "CustomError", True),
         (["States.ALL"], "States.Runtime", False),
-        (["States.ALL"], "States.DataLimitExceeded", False),
+        (["States.ALL"], "States.DataLimitExceeded", True),
         (["States.TaskFailed"], "Lambda.Unknown", True),
         (["States.TaskFailed"], "States.HeartbeatTimeout", True),
         (["States.TaskFailed"], "States.Permissions", True),

@@ -52,7 +52,7 @@ def context_object(
     *,
     state_name: str,
     entered_time: float,
-    retry_count: int,
+    retry_count: int | None,
     token: str | None = None,
     map_item: tuple[int, Any] | None = None,
 ) -> dict[str, Any]:
@@ -60,7 +60,9 @@ def context_object(
 
     Members and order as AWS records them (``Execution{Id, Input, StartTime, Name,
     RoleArn, RedriveCount}``, ``StateMachine{Id, Name}``, ``State{Name, EnteredTime,
-    RetryCount}``); ``Task{Token}`` only for a task that waits for a token, and
+    RetryCount}``); ``RetryCount`` only where a ``Retry`` can apply (``retry_count`` not
+    None: Task, Parallel, Map; AWS's recorded ``$$`` of a Pass state has none);
+    ``Task{Token}`` only for a task that waits for a token, and
     ``Map{Item{Index, Value}}`` only inside a Map iteration (its ``ItemSelector``)."""
     context: dict[str, Any] = {
         "Execution": {
@@ -72,12 +74,10 @@ def context_object(
             "RedriveCount": info.redrive_count,
         },
         "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name},
-        "State": {
-            "Name": state_name,
-            "EnteredTime": iso_time(entered_time),
-            "RetryCount": retry_count,
-        },
+        "State": {"Name": state_name, "EnteredTime": iso_time(entered_time)},
     }
+    if retry_count is not None:
+        context["State"]["RetryCount"] = retry_count
     if token is not None:
         context["Task"] = {"Token": token}
     if map_item is not None:

@@ -5,11 +5,11 @@ Matching is by name, case-sensitive, in the order the rules are written: the fir
 whose ``ErrorEquals`` names the error (or a wildcard covering it) wins. The wildcards, from
 AWS's error-handling guide:
 
-- ``States.ALL`` matches every error but ``States.Runtime`` and
-  ``States.DataLimitExceeded``, which end the execution whatever Retry or Catch says. (AWS's
-  own executions show a ``States.ALL`` catcher taking a task's ``States.DataLimitExceeded``
-  result, but the guide and the States Language spec say terminal; the interpreter decides
-  which errors reach these rules, and ``TERMINAL`` here keeps the guide's rule.)
+- ``States.ALL`` matches every error but ``States.Runtime``. The guide calls
+  ``States.DataLimitExceeded`` terminal too, but AWS's recorded executions show a
+  ``["States.ALL"]`` catcher taking a task whose result was over the quota, and the
+  interpreter follows the recordings; an oversized state input or output never reaches
+  these rules (the interpreter ends the execution with it first).
 - ``States.TaskFailed`` matches "any known error name except ``States.Timeout``": a task's
   own errors (``Lambda.ServiceException``, a function's ``errorType``) and the other
   ``States.*`` errors a task can raise (``States.HeartbeatTimeout``,
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from altus.asl.errors import ALL, TASK_FAILED, TERMINAL, TIMEOUT
+from altus.asl.errors import ALL, RUNTIME, TASK_FAILED, TERMINAL, TIMEOUT
 
 DEFAULT_INTERVAL_SECONDS = 1
 DEFAULT_MAX_ATTEMPTS = 3
@@ -34,7 +34,7 @@ def matches(error_equals: Sequence[str], error: str) -> bool:
     for name in error_equals:
         if name == error:
             return True
-        if name == ALL and error not in TERMINAL:
+        if name == ALL and error != RUNTIME:
             return True
         if name == TASK_FAILED and error != TIMEOUT and error not in TERMINAL:
             return True

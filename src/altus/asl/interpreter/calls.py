@@ -143,6 +143,9 @@ async def attempt(visit: Visit, resource: resources.Resource, number: int, retri
     done = visit.find(f"{at}:outcome")
     if done is not None:
         return call.outcome(done)
+    # The call starts on a later turn, as AWS's does: tasks scheduled together (a Map's
+    # iterations, a Parallel's branches) all show ``*Scheduled`` before any ``*Started``.
+    await asyncio.sleep(0)
     attempt = _Attempt(visit, call, at, plan, token, scheduled)
     record = await attempt.run()
     return call.outcome(record)
@@ -323,6 +326,7 @@ async def _before(run: Run, work: Awaitable[T], deadline: float) -> T:
         timer.cancel()
         return job.result()
     job.cancel()
-    with contextlib.suppress(BaseException):
-        await job
+    # ``wait`` (not ``await job``, whose cancellation would be taken for this task's):
+    # a halt that comes meanwhile still stops this task.
+    await asyncio.wait({job})
     raise _TimedOut

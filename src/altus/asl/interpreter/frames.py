@@ -74,6 +74,19 @@ class Tally:
         self.state = start
         self.any = start
         self.parent = parent
+        #: Set when a failed branch or iteration halts the others: the id of its last
+        #: event, which the others' aborted events follow.
+        self.abort_after: int | None = None
+
+    def aborted_after(self) -> int | None:
+        """The id the aborted events inside this Parallel or Map follow (the nearest
+        halted one's), None: none halted."""
+        tally: Tally | None = self
+        while tally is not None:
+            if tally.abort_after is not None:
+                return tally.abort_after
+            tally = tally.parent
+        return None
 
     def saw(self, event_id: int, *, bookkeeping: bool = False) -> None:
         if not bookkeeping:
@@ -237,7 +250,11 @@ class Visit:
     def variables(self) -> Mapping[str, Any]:
         return self.frame.variables
 
-    def context(self, *, retry_count: int = 0, token: str | None = None) -> dict[str, Any]:
+    def context(
+        self, *, retry_count: int | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The context object; ``retry_count`` None (states without Retry) leaves out
+        ``State.RetryCount``, as AWS does."""
         return asl_context.context_object(
             self.run.info,
             state_name=self.name,

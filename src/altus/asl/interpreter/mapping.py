@@ -73,13 +73,15 @@ async def _attempt(
     if wide:
         jobs = _job_maker(visit, retries, base, tally, items, False)
         return await distributed.run(visit, number, len(items), concurrency, jobs), None
-    jobs = _job_maker(visit, retries, base, tally, items, True)
+    halt = crew.Halt(tally)
+    jobs = _job_maker(visit, retries, base, tally, items, True, halt)
     try:
         results = await crew.run_all(
             visit.run,
             [jobs(index) for index in range(len(items))],
             limit=concurrency,
             tolerated=_none,
+            halt=halt,
         )
     except crew.Stopped as stopped:
         raise stopped.failure from None
@@ -107,7 +109,13 @@ def _concurrency(flow: DataFlow, effective: Any, wide: bool) -> int:
 
 
 def _job_maker(
-    visit: Visit, retries: int, base: str, tally: Tally, items: list[Any], public: bool
+    visit: Visit,
+    retries: int,
+    base: str,
+    tally: Tally,
+    items: list[Any],
+    public: bool,
+    halt: crew.Halt | None = None,
 ) -> Any:
     """The jobs of the iterations; an inline one selects its item itself (a distributed
     Map's items come selected and batched)."""
@@ -136,10 +144,16 @@ def _job_maker(
                     bookkeeping=True,
                 )
                 frame.cursor = started.id or 0
+                # The iteration's states begin on a later turn: iterations started
+                # together write their ``MapIterationStarted`` first, all after the same
+                # event, as AWS's histories show.
+                await asyncio.sleep(0)
             try:
                 given = item if not public else items_.select(visit, retries, index, item)
                 output = await run_frame(frame, given)
             except Failed as failure:
+                if halt is not None:
+                    halt.now(frame.cursor)
                 if frame.public:
                     await frame.event(
                         f"{key}:failed@{run.generation}",
@@ -154,6 +168,7 @@ def _job_maker(
                         f"{key}:aborted@{run.generation}",
                         "MapIterationAborted",
                         details,
+                        previous_id=tally.aborted_after(),
                         bookkeeping=True,
                     )
                 raise

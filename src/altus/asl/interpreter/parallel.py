@@ -42,18 +42,25 @@ async def _attempt(
         for index, branch in enumerate(visit.state["Branches"])
     ]
 
+    halt = crew.Halt(tally)
+
     def job(frame: Any) -> crew.Job:
         async def branch() -> Any:
             try:
                 return await run_frame(frame, branch_input)
             except Failed as failure:
+                halt.now(frame.cursor)
                 raise Failed(failure.error, last_id=frame.cursor) from None
 
         return branch
 
     try:
         outputs = await crew.run_all(
-            visit.run, [job(frame) for frame in frames], limit=len(frames), tolerated=_none
+            visit.run,
+            [job(frame) for frame in frames],
+            limit=len(frames),
+            tolerated=_none,
+            halt=halt,
         )
     except crew.Stopped as stopped:
         raise stopped.failure from None

@@ -6,10 +6,11 @@ of journal look-ups."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from altus.asl.host import NewRecord
-from altus.asl.interpreter import events, limits
+from altus.asl.interpreter import crew, events, limits
 from altus.asl.interpreter.failures import Fatal
 from altus.asl.interpreter.frames import Exit, Frame, Visit
 
@@ -47,7 +48,12 @@ async def run_state(frame: Frame, number: int, name: str, state: Any, data: Any)
             key, events.state_event(state_type, "Entered"), events.entered(name, data)
         )
     visit = Visit(frame, key, name, state, data, entered)
-    leaving = await frame.run.handlers[state_type](visit)
+    try:
+        leaving = await frame.run.handlers[state_type](visit)
+    except asyncio.CancelledError as stop:
+        if crew.ABORT in stop.args and frame.public:
+            await _aborted(visit)
+        raise
     await _exit(visit, leaving)
     return leaving
 
@@ -69,6 +75,19 @@ async def _exit(visit: Visit, leaving: Exit) -> None:
         extra=[private],
     )
     visit.frame.variables.update(leaving.assign)
+
+
+async def _aborted(visit: Visit) -> None:
+    """``<Type>StateAborted`` (no details) of a state a failed sibling's halt stopped;
+    it follows the failed frame's last event, as in AWS's histories."""
+    tally = visit.frame.tally
+    after = None if tally is None else tally.aborted_after()
+    await visit.event(
+        ":aborted",
+        events.state_event(visit.state["Type"], "Aborted"),
+        {},
+        previous_id=after,
+    )
 
 
 def next_of(state: Any) -> str | None:
