@@ -1731,6 +1731,59 @@ async def test_stepfunctions_journal(database: Database) -> None:
     assert await store.history("arn:other", 0, 5, False) == []
 
 
+async def test_stepfunctions_journal_group_commit(database: Database) -> None:
+    from altus.asl.host import NewRecord
+    from altus.clock import FakeClock
+    from altus.stepfunctions.journal import JournalWriter, SqlJournal
+    from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS
+    from altus.stepfunctions.sql_store import SqlStepFunctionsStore
+
+    database.migrate([STEPFUNCTIONS])
+    store = SqlStepFunctionsStore(database)
+    one, two = "arn:exec:one", "arn:exec:two"
+    # Several executions' appends in one transaction, each on its own: one refused
+    # (a key already there) leaves the others written, numbered in order.
+    await store.append(one, [NewRecord("a", "ExecutionStarted", {})], 1.0)
+    results = await store.append_batch(
+        [
+            (one, [NewRecord("b", "PassStateEntered", {}), NewRecord("~b", "~exit", {}, False)]),
+            (two, [NewRecord("a", "ExecutionStarted", {})]),
+            (one, [NewRecord("a", "PassStateExited", {})]),
+            (one, [NewRecord("c", "PassStateExited", {})]),
+        ],
+        2.0,
+    )
+    assert isinstance(results[2], ValueError)
+    written = [r for r in results if not isinstance(r, Exception)]
+    assert [[(r.key, r.id) for r in records] for records in written] == [
+        [("b", 2), ("~b", None)],
+        [("a", 1)],
+        [("c", 3)],
+    ]
+    assert [(r.key, r.id) for r in await store.load_journal(one)] == [
+        ("a", 1),
+        ("b", 2),
+        ("~b", None),
+        ("c", 3),
+    ]
+
+    # Through the writer: appends made together (a Map's iterations) share a
+    # transaction and keep the order they were made in.
+    writer = JournalWriter(store, FakeClock(10.0))
+    journal = await SqlJournal.open(store, two, FakeClock(10.0), writer)
+    appended = await asyncio.gather(
+        *(
+            journal.append([NewRecord(f"i{n}", "MapIterationStarted", {"index": n})])
+            for n in range(20)
+        )
+    )
+    assert [records[0].id for records in appended] == list(range(2, 22))
+    assert [r.key for r in (await SqlJournal.open(store, two, FakeClock(0))).records] == [
+        "a",
+        *(f"i{n}" for n in range(20)),
+    ]
+
+
 async def test_stepfunctions_task_tokens(database: Database) -> None:
     from altus.stepfunctions import model as sf
     from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS

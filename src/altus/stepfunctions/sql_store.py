@@ -44,7 +44,7 @@ from altus.stepfunctions.model import (
     TaskToken,
     Version,
 )
-from altus.store.database import Database, Migration, Schema, Transaction
+from altus.store.database import Database, DatabaseError, Migration, Schema, Transaction
 
 SCHEMA = Schema(
     "stepfunctions",
@@ -248,17 +248,20 @@ def _append(
     keys = [record.key for record in records]
     if len(set(keys)) != len(keys):
         raise ValueError("a journal key appears twice in one append")
-    for key in keys:
-        found = tx.execute(
-            "SELECT 1 FROM sfn_journal WHERE execution_arn = ? AND jkey = ?",
-            (execution_arn, key),
-        ).fetchone()
-        if found is not None:
-            raise ValueError(f"journal key {key!r} is already recorded")
+    marks = ", ".join("?" for _ in keys)
+    found = tx.execute(
+        f"SELECT jkey FROM sfn_journal WHERE execution_arn = ? AND jkey IN ({marks})",
+        (execution_arn, *keys),
+    ).fetchone()
+    if found is not None:
+        raise ValueError(f"journal key {found[0]!r} is already recorded")
+    # Two subqueries, not two aggregates in one: SQLite answers each MAX from its index
+    # in one step only alone (together it scans every row of the execution: measured,
+    # an append of a 7,000-event history took 0.6 ms instead of 2 us).
     seq, last_id = tx.execute(
-        "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(event_id), 0) FROM sfn_journal "
-        "WHERE execution_arn = ?",
-        (execution_arn,),
+        "SELECT COALESCE((SELECT MAX(seq) FROM sfn_journal WHERE execution_arn = ?), 0), "
+        "COALESCE((SELECT MAX(event_id) FROM sfn_journal WHERE execution_arn = ?), 0)",
+        (execution_arn, execution_arn),
     ).fetchone()
     seq, last_id = int(seq), int(last_id)
     appended: list[Record] = []
@@ -430,6 +433,23 @@ class SqlStepFunctionsStore:
     ) -> list[Record]:
         given = list(records)
         return await self._db.write(lambda tx: _append(tx, execution_arn, given, now))
+
+    async def append_batch(
+        self, appends: Sequence[tuple[str, Sequence[NewRecord]]], now: float
+    ) -> list[list[Record] | Exception]:
+        given = [(arn, list(records)) for arn, records in appends]
+
+        def work(tx: Transaction) -> list[list[Record] | Exception]:
+            results: list[list[Record] | Exception] = []
+            for arn, records in given:
+                try:
+                    with tx.savepoint():
+                        results.append(_append(tx, arn, records, now))
+                except (ValueError, DatabaseError) as error:
+                    results.append(error)
+            return results
+
+        return await self._db.write(work)
 
     async def load_journal(self, execution_arn: str) -> list[Record]:
         def work(tx: Transaction) -> list[Record]:

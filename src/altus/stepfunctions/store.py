@@ -97,6 +97,16 @@ class StepFunctionsStore(Protocol):
         ``records``) raises ValueError and writes nothing."""
         ...
 
+    async def append_batch(
+        self, appends: Sequence[tuple[str, Sequence[NewRecord]]], now: float
+    ) -> list[list[Record] | Exception]:
+        """``append`` of each ``(execution ARN, records)`` in one transaction (one durable
+        write for them all), in order, each all-or-nothing on its own: per append, the
+        records as recorded, or the error that kept it out (ValueError for a key already
+        in its journal). Raises only when the transaction itself fails (then none is
+        written)."""
+        ...
+
     async def load_journal(self, execution_arn: str) -> list[Record]:
         """Every record of the execution's journal, in the order appended."""
         ...
