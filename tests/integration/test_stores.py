@@ -1754,6 +1754,9 @@ async def test_stepfunctions_journal_group_commit(database: Database) -> None:
         2.0,
     )
     assert isinstance(results[2], ValueError)
+    # Nothing to append (an execution closed by its status alone) is no write.
+    assert await store.append(one, [], 2.0) == []
+    assert (await store.append_batch([(one, [])], 2.0)) == [[]]
     written = [r for r in results if not isinstance(r, Exception)]
     assert [[(r.key, r.id) for r in records] for records in written] == [
         [("b", 2), ("~b", None)],

@@ -248,6 +248,8 @@ def _append(
     keys = [record.key for record in records]
     if len(set(keys)) != len(keys):
         raise ValueError("a journal key appears twice in one append")
+    if not keys:
+        return []
     marks = ", ".join("?" for _ in keys)
     found = tx.execute(
         f"SELECT jkey FROM sfn_journal WHERE execution_arn = ? AND jkey IN ({marks})",
