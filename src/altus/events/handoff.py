@@ -15,7 +15,11 @@ By the ARN's service:
   (``deliver_fifo``, deduplicated by ``deduplication_id`` or the body's digest).
 - ``sns``: the topic service's ``deliver`` (published to the topic).
 - ``events``: an event bus: the payload is a whole event, put on that bus.
-- ``states``: a state machine: a clear permanent failure while no such service runs here.
+- ``states``: a state machine (its version or alias): an execution is started with the
+  payload as its input (the Step Functions component's ``deliver``; a machine that is
+  not there is not retried). AWS starts it only as a role (a rule's target needs
+  ``RoleArn``; a schedule always has one): where requests are authenticated, one without
+  a role is a permanent AccessDenied. The execution itself runs as the machine's role.
 
 With a role, where requests are authenticated, the role must exist and trust the service
 (``roles``: the IAM component, where the caller passes it) and the role's session must be
@@ -211,6 +215,12 @@ async def _hand_off(
             )
         principal = service_session(role_arn, service_principal)
         identity.authorize(principal, ACTIONS[kind], arn, _policies(target, arn))
+    if kind == "states" and role_arn is None and identity.enforcing:
+        raise HandOffFailed(
+            "AccessDeniedException",
+            f"A role is needed to start an execution of {arn}: the target has no RoleArn.",
+            permanent=True,
+        )
     if role_arn is None:
         check_pushed(
             identity,

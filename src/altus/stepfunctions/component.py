@@ -2,6 +2,9 @@
 and closes. It holds the configuration (``state.Core``), the task-token desk and the
 ``Runtime`` that runs executions.
 
+It is also the target of ``states`` ARNs (``target.StateMachineTarget``): an EventBridge
+rule's or a Scheduler schedule's state machine starts an execution through it.
+
 The runtime is the interpreter's (``runner.Runner``), or a part given to the platform as
 ``stepfunctions.runtime`` (a function of this component: tests give the
 ``RecordingRuntime``, which runs nothing).
@@ -20,6 +23,7 @@ from altus.stepfunctions.runtime_api import Runtime
 from altus.stepfunctions.sql_store import SqlStepFunctionsStore
 from altus.stepfunctions.state import Core
 from altus.stepfunctions.store import StepFunctionsStore
+from altus.stepfunctions.target import StateMachineTarget
 from altus.stepfunctions.tokens import TokenDesk
 
 #: GetActivityTask's long poll, as AWS's (seconds).
@@ -49,6 +53,7 @@ class StepFunctions:
         runner = Runner(self, self.integrations, context.settings.stepfunctions_time_scale)
         children.runner = runner
         self.runtime: Runtime = given(self) if given is not None else runner
+        context.targets.register("states", StateMachineTarget(self))
 
     async def start(self) -> None:
         """Load the configuration, then let the runtime resume what was running."""

@@ -7,9 +7,10 @@
   journal. It is closed (status, output, stop date) once the interpreter returns; the
   last event is in the journal before that, so a crash between the two only repeats the
   closing.
-- An EXPRESS execution runs in memory (``altus.asl.memory``): AWS keeps no history of
-  it (at-least-once asynchronously, at-most-once for StartSyncExecution); one that was
-  running when the server stopped is gone, as an Express execution whose host fails.
+- An EXPRESS execution runs on a journal in memory (``altus.asl.memory``): AWS keeps no
+  history of it (at-least-once asynchronously, at-most-once for StartSyncExecution); one
+  that was running when the server stopped is gone, as an Express execution whose host
+  fails. Its draws (``States.UUID``, ``$random``) are random, as a STANDARD one's.
 - Task tokens are the store's (``StoreTokens`` on the ``TokenDesk``): an answer given
   while the server was down, or before a restart, is found when the execution resumes.
 - Tasks run through the integrations (``altus.stepfunctions.integrations``) as the
@@ -50,7 +51,7 @@ from altus.clock import Clock
 from altus.identity.authenticator import service_session
 from altus.stepfunctions import executions, executions_api
 from altus.stepfunctions.errors import execution_missing
-from altus.stepfunctions.journal import SqlJournal
+from altus.stepfunctions.journal import JournalWriter, SqlJournal
 from altus.stepfunctions.model import (
     ABORTED,
     ANSWERED_FAILURE,
@@ -180,6 +181,8 @@ class Runner:
         self._tasks = tasks
         self._time_scale = time_scale
         self._tokens = StoreTokens(sfn.desk, sfn.clock)
+        #: Every execution's appends, group-committed.
+        self._writer = JournalWriter(sfn.store, sfn.clock)
         #: The runs under way, by execution ARN (EXPRESS ones included).
         self._running: dict[str, asyncio.Task[None]] = {}
         #: Set when an execution closes here (``.sync`` parents wait on it).
@@ -228,7 +231,12 @@ class Runner:
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
         now = self._clock.now()
         closed = dataclasses.replace(execution, status=ABORTED, stop=now, error=error, cause=cause)
-        aborted = NewRecord(f"x:aborted@{execution.redrive_count}", "ExecutionAborted", details)
+        aborted = NewRecord(
+            f"x:aborted@{execution.redrive_count}",
+            "ExecutionAborted",
+            details,
+            previous_id=await self._last_event(execution.arn),
+        )
         written = await self._store.finish_execution(closed, RUNNING, [aborted], now)
         if written is not None:
             self._signal(execution.arn)
@@ -242,11 +250,13 @@ class Runner:
 
     async def redrive(self, execution: Execution) -> None:
         count = execution.redrive_count
-        await self._store.append(
-            execution.arn,
-            [NewRecord(f"x:redriven@{count}", "ExecutionRedriven", {"redriveCount": count})],
-            self._clock.now(),
+        redriven = NewRecord(
+            f"x:redriven@{count}",
+            "ExecutionRedriven",
+            {"redriveCount": count},
+            previous_id=await self._last_event(execution.arn),
         )
+        await self._store.append(execution.arn, [redriven], self._clock.now())
         self._launch(execution)
 
     async def run_sync(self, execution: Execution) -> Execution:
@@ -333,7 +343,9 @@ class Runner:
         for _ in range(10**9):  # until it ends, or is cancelled
             try:
                 definition = await self._definition(execution)
-                journal = await SqlJournal.open(self._store, execution.arn, self._clock)
+                journal = await SqlJournal.open(
+                    self._store, execution.arn, self._clock, self._writer
+                )
                 host = ServiceHost(
                     journal, self._tasks, self._tokens, self._clock, self._time_scale
                 )
@@ -361,8 +373,13 @@ class Runner:
         except Exception:
             log.exception("Step Functions express execution %s failed", execution.arn)
 
-    def _memory_host(self) -> memory.MemoryHost:
-        return memory.MemoryHost(self._clock, tasks=self._tasks, time_scale=self._time_scale)
+    def _memory_host(self) -> ServiceHost:
+        """An EXPRESS execution's host: this service's, on a journal in memory (Express
+        workflows have no callbacks or activities, so the store's token board is never
+        asked; its draws are random: ``States.UUID`` differs from run to run, which a
+        seeded ``MemoryHost`` would not)."""
+        journal = memory.MemoryJournal(self._clock)
+        return ServiceHost(journal, self._tasks, self._tokens, self._clock, self._time_scale)
 
     def _signal(self, arn: str) -> None:
         found = self._closed.pop(arn, None)
@@ -370,6 +387,12 @@ class Runner:
             found.set()
 
     # --- what a run needs ------------------------------------------------------------------
+
+    async def _last_event(self, arn: str) -> int:
+        """The id of the execution's last history event: what an event the service adds
+        (``ExecutionAborted``, ``ExecutionRedriven``) follows, as AWS's do."""
+        records = await self._store.load_journal(arn)
+        return max((r.id for r in records if r.id is not None), default=0)
 
     async def _definition(self, execution: Execution) -> Mapping[str, Any]:
         core = self._sfn.core
