@@ -1831,3 +1831,86 @@ async def test_stepfunctions_task_tokens(database: Database) -> None:
     closed = await store.answer_token("t1", sf.ANSWERED_SUCCESS, "{}", 12.0)
     assert closed is not None and closed.status == sf.TOKEN_CLOSED
     assert (await store.beat_token("t1", 12.0)).status == sf.TOKEN_CLOSED  # type: ignore[union-attr]
+
+
+async def test_stepfunctions_map_runs(database: Database) -> None:
+    from altus.asl.host import MapRunCounts, MapRunSettings
+    from altus.stepfunctions import model as sf
+    from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS
+    from altus.stepfunctions.sql_store import SqlStepFunctionsStore
+
+    database.migrate([STEPFUNCTIONS])
+    store = SqlStepFunctionsStore(database)
+    execution = "arn:aws:states:us-east-1:000000000000:execution:m:e"
+    prefix = "arn:aws:states:us-east-1:000000000000:mapRun:m/L:"
+    pending = MapRunCounts(pending=3, total=3)
+    first = sf.MapRun(
+        f"{prefix}1", execution, "RUNNING", 10.0, MapRunSettings(2, None, 1), pending, pending
+    )
+    second = dataclasses.replace(first, arn=f"{prefix}2", start=20.0)
+    other = dataclasses.replace(first, arn=f"{prefix}3", execution_arn=f"{execution}x")
+    for run in (second, first, other):
+        assert await store.create_map_run(run) == run
+    # Created again (a resumed execution): what is stored, unchanged.
+    assert await store.create_map_run(dataclasses.replace(first, start=99.0)) == first
+    assert await store.map_run(first.arn) == first
+    assert await store.map_run(f"{prefix}none") is None
+
+    # Listing: an execution's Map Runs, oldest first, paged by (start, arn).
+    assert [r.arn for r in await store.list_map_runs(execution, None, 10)] == [
+        first.arn,
+        second.arn,
+    ]
+    assert [r.arn for r in await store.list_map_runs(execution, (10.0, first.arn), 10)] == [
+        second.arn
+    ]
+    assert await store.list_map_runs(f"{execution}none", None, 10) == []
+
+    # Settings change (UpdateMapRun); reports keep them and return them.
+    settings = MapRunSettings(0, 50.0, None)
+    updated = await store.update_map_run(first.arn, settings)
+    assert updated is not None and updated.settings == settings
+    assert await store.update_map_run(f"{prefix}none", settings) is None
+    running = MapRunCounts(pending=1, running=2, total=3)
+    reported = await store.report_map_run(first.arn, running, running, None, None)
+    assert reported is not None
+    assert (reported.status, reported.items, reported.settings) == ("RUNNING", running, settings)
+    done = MapRunCounts(succeeded=3, total=3, results_written=3)
+    closed = await store.report_map_run(first.arn, done, done, "SUCCEEDED", 30.0)
+    assert closed is not None and (closed.status, closed.stop, closed.items) == (
+        "SUCCEEDED",
+        30.0,
+        done,
+    )
+    # A closed Map Run is left as it is.
+    late = await store.report_map_run(first.arn, running, running, "FAILED", 40.0)
+    assert late == closed
+    assert await store.map_run(first.arn) == closed
+    assert await store.report_map_run(f"{prefix}none", done, done, None, None) is None
+
+
+async def test_stepfunctions_tokens_closed_with_their_execution(database: Database) -> None:
+    from altus.stepfunctions import model as sf
+    from altus.stepfunctions.sql_store import SCHEMA as STEPFUNCTIONS
+    from altus.stepfunctions.sql_store import SqlStepFunctionsStore
+
+    database.migrate([STEPFUNCTIONS])
+    store = SqlStepFunctionsStore(database)
+    for token in (
+        sf.TaskToken("open", "arn:stopped", 1.0, 1.0),
+        sf.TaskToken("taken", "arn:stopped", 1.0, 1.0, activity_arn="arn:act", input="{}"),
+        sf.TaskToken("answered", "arn:stopped", 1.0, 1.0),
+        sf.TaskToken("other", "arn:running", 1.0, 1.0),
+    ):
+        await store.open_token(token)
+    assert await store.claim_task("arn:act", "w", 2.0) is not None
+    await store.answer_token("answered", sf.ANSWERED_SUCCESS, "{}", 2.0)
+    assert sorted(await store.close_tokens("arn:stopped", 3.0)) == ["open", "taken"]
+    statuses = {t: (await store.token(t)).status for t in ("open", "taken", "answered", "other")}  # type: ignore[union-attr]
+    assert statuses == {
+        "open": sf.TOKEN_CLOSED,
+        "taken": sf.TOKEN_CLOSED,
+        "answered": sf.ANSWERED_SUCCESS,
+        "other": sf.OPEN,
+    }
+    assert await store.close_tokens("arn:stopped", 4.0) == []

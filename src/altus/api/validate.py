@@ -24,17 +24,36 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import regex
+
 from altus.api.model import Overrides
 from altus.errors import AltusError
 
-_JAVA_CLASSES = {r"\p{L}": r"\w", r"\p{N}": r"\d", r"\p{Z}": r"\s"}
+_JAVA_CLASSES = {
+    r"\p{L}": r"\w",
+    r"\p{N}": r"\d",
+    r"\p{Z}": r"\s",
+    # Step Functions' traceHeader.
+    r"\p{ASCII}": r"[\x00-\x7f]",
+}
+
+
+class _Matcher(Protocol):
+    def fullmatch(self, string: str) -> object: ...
 
 
 @functools.cache
-def _pattern(regex: str) -> re.Pattern[str]:
-    for java, python in _JAVA_CLASSES.items():
-        regex = regex.replace(java, python)
-    return re.compile(regex)
+def _pattern(java: str) -> _Matcher:
+    text = java
+    for name, python in _JAVA_CLASSES.items():
+        text = text.replace(name, python)
+    try:
+        return re.compile(text)
+    except re.error:
+        # What ``re`` cannot read: other Unicode property classes (``\p{P}``, ``\p{M}``),
+        # which the ``regex`` module knows, and a class shorthand before ``-`` in a set
+        # (``[\w-_]``), which Java reads as a literal ``-``.
+        return regex.compile(re.sub(r"(\\[wdsWDS])-", r"\1\\-", java))
 
 
 @dataclass(frozen=True, slots=True)

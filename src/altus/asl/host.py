@@ -206,6 +206,79 @@ class TokenBoard(Protocol):
         ...
 
 
+# --- map runs --------------------------------------------------------------------------------
+
+#: A Map Run's statuses (DescribeMapRun's ``status``).
+MAP_RUN_RUNNING = "RUNNING"
+MAP_RUN_SUCCEEDED = "SUCCEEDED"
+MAP_RUN_FAILED = "FAILED"
+MAP_RUN_ABORTED = "ABORTED"
+
+
+@dataclass(frozen=True, slots=True)
+class MapRunCounts:
+    """DescribeMapRun's ``itemCounts`` / ``executionCounts``: how many are in each
+    status. ``results_written``: how many have a result (succeeded or failed)."""
+
+    pending: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    timed_out: int = 0
+    aborted: int = 0
+    total: int = 0
+    results_written: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MapRunSettings:
+    """What UpdateMapRun changes while the Map Run runs. A tolerance of None was not
+    set (DescribeMapRun shows 0 then); ``max_concurrency`` 0 sets no limit."""
+
+    max_concurrency: int = 0
+    tolerated_failure_percentage: float | None = None
+    tolerated_failure_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MapRunStart:
+    """A distributed Map's run as it starts: its ARN (the one ``MapRunStarted``
+    records), the execution it is part of, its settings and its item and iteration
+    totals (all pending)."""
+
+    arn: str
+    execution_arn: str
+    start: float
+    settings: MapRunSettings
+    items: MapRunCounts
+    executions: MapRunCounts
+
+
+class MapRunBoard(Protocol):
+    """Where a distributed Map reports its Map Run (DescribeMapRun, ListMapRuns) and
+    reads the settings UpdateMapRun changed."""
+
+    async def start(self, run: MapRunStart) -> tuple[str, MapRunSettings]:
+        """Record ``run`` (RUNNING) durably unless its ARN is recorded already (a
+        resumed execution): the status and settings recorded, the given ones if new."""
+        ...
+
+    async def report(
+        self,
+        arn: str,
+        items: MapRunCounts,
+        executions: MapRunCounts,
+        *,
+        status: str | None = None,
+        stop: float | None = None,
+    ) -> MapRunSettings:
+        """Record the counts (and, closing it, the status and stop date) of a RUNNING
+        Map Run; a closed one is left as it is. Returns its settings as recorded now
+        (UpdateMapRun may have changed them). Counts may be reported in batches: only
+        the last report before the close must be exact."""
+        ...
+
+
 # --- the host ----------------------------------------------------------------------------
 
 
@@ -233,3 +306,7 @@ class Host(Protocol):
     def draw(self) -> float:
         """A random number in [0, 1) (the interpreter records it before using it)."""
         ...
+
+    #: Where distributed Maps report their Map Runs; None where nobody asks for them
+    #: (EXPRESS executions, the interpreter's tests).
+    map_runs: MapRunBoard | None

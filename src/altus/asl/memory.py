@@ -10,6 +10,7 @@ Nothing here is durable: a ``MemoryJournal`` lives as long as its object. Tests 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import uuid
 from collections import deque
@@ -18,9 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from altus.asl.host import (
+    MAP_RUN_RUNNING,
     Failed,
     Heartbeat,
     Journal,
+    MapRunBoard,
+    MapRunCounts,
+    MapRunSettings,
+    MapRunStart,
     NewRecord,
     Record,
     Started,
@@ -192,6 +198,55 @@ class MemoryTokenBoard:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class MemoryMapRun:
+    """A Map Run as ``MemoryMapRuns`` keeps it."""
+
+    start: MapRunStart
+    status: str
+    settings: MapRunSettings
+    items: MapRunCounts
+    executions: MapRunCounts
+    stop: float | None = None
+
+
+class MemoryMapRuns:
+    """``host.MapRunBoard`` in a dict (tests): ``runs`` by ARN; ``update`` is
+    UpdateMapRun's side."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, MemoryMapRun] = {}
+        self.reports = 0
+
+    async def start(self, run: MapRunStart) -> tuple[str, MapRunSettings]:
+        found = self.runs.get(run.arn)
+        if found is None:
+            found = MemoryMapRun(run, MAP_RUN_RUNNING, run.settings, run.items, run.executions)
+            self.runs[run.arn] = found
+        return found.status, found.settings
+
+    async def report(
+        self,
+        arn: str,
+        items: MapRunCounts,
+        executions: MapRunCounts,
+        *,
+        status: str | None = None,
+        stop: float | None = None,
+    ) -> MapRunSettings:
+        found = self.runs[arn]
+        self.reports += 1
+        if found.status == MAP_RUN_RUNNING:
+            found = dataclasses.replace(
+                found, items=items, executions=executions, status=status or found.status, stop=stop
+            )
+            self.runs[arn] = found
+        return found.settings
+
+    def update(self, arn: str, settings: MapRunSettings) -> None:
+        self.runs[arn] = dataclasses.replace(self.runs[arn], settings=settings)
+
+
 Handler = Callable[[TaskRequest, TaskProgress], Awaitable[Any]]
 
 
@@ -228,8 +283,10 @@ class MemoryHost:
         tokens: MemoryTokenBoard | None = None,
         time_scale: float = 1.0,
         seed: int = 0,
+        map_runs: MapRunBoard | None = None,
     ) -> None:
         self.clock = clock
+        self.map_runs: MapRunBoard | None = map_runs
         #: The journal and the token board as themselves (what tests look at and answer).
         self.log = journal or MemoryJournal(clock)
         self.board = tokens or MemoryTokenBoard(clock)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from altus.asl.host import MapRunCounts, MapRunSettings
+
 STANDARD = "STANDARD"
 EXPRESS = "EXPRESS"
 
@@ -256,3 +258,20 @@ class Snapshot:
     versions: list[Version] = field(default_factory=list)
     aliases: list[Alias] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MapRun:
+    """A distributed Map state's run (DescribeMapRun): written by the execution as it
+    goes (``altus.asl.host.MapRunBoard``), its settings changed by UpdateMapRun."""
+
+    arn: str
+    execution_arn: str
+    status: str
+    start: float
+    settings: MapRunSettings
+    items: MapRunCounts
+    executions: MapRunCounts
+    stop: float | None = None
+    redrive_count: int = 0
+    redrive_date: float | None = None

@@ -39,6 +39,7 @@ from altus.asl.host import (
     Failed,
     Heartbeat,
     Journal,
+    MapRunBoard,
     NewRecord,
     Started,
     Succeeded,
@@ -52,11 +53,13 @@ from altus.identity.authenticator import service_session
 from altus.stepfunctions import executions, executions_api
 from altus.stepfunctions.errors import execution_missing
 from altus.stepfunctions.journal import JournalWriter, SqlJournal
+from altus.stepfunctions.mapruns import StoreMapRuns
 from altus.stepfunctions.model import (
     ABORTED,
     ANSWERED_FAILURE,
     ANSWERED_SUCCESS,
     EXPRESS,
+    FAILED,
     RUNNING,
     STARTED,
     TOKEN_CLOSED,
@@ -77,6 +80,13 @@ RETRY_FIRST = 1.0
 RETRY_CAP = 60.0
 #: How long StopExecution waits for the run it cancels to let go of its tokens.
 STOP_GRACE = 10.0
+#: The events an execution ends with, and the status each closes it with.
+_ENDINGS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+}
+RUNTIME_ERROR = "States.Runtime"
 #: Executions read per page when resuming.
 RESUME_PAGE = 500
 
@@ -85,13 +95,22 @@ class ServiceHost:
     """``altus.asl.host.Host`` on this service's parts."""
 
     def __init__(
-        self, journal: Journal, tasks: TaskRunner, tokens: Any, clock: Clock, time_scale: float
+        self,
+        journal: Journal,
+        tasks: TaskRunner,
+        tokens: Any,
+        clock: Clock,
+        time_scale: float,
+        map_runs: MapRunBoard | None = None,
     ) -> None:
         self.journal = journal
         self.tasks = tasks
         self.tokens = tokens
         self._clock = clock
         self.time_scale = time_scale
+        #: The store's Map Runs for a STANDARD execution (None for an EXPRESS one: AWS
+        #: runs distributed Maps in STANDARD workflows only).
+        self.map_runs: MapRunBoard | None = map_runs
 
     def now(self) -> float:
         return self._clock.now()
@@ -145,10 +164,16 @@ class StoreTokens:
             changed = self._desk.changed(token)
             stored = await self._store.token(token)
             if stored is None or stored.status == TOKEN_CLOSED:
+                self._seen.pop(token, None)
+                self._desk.forget(token)
                 return None
-            if stored.status == ANSWERED_SUCCESS:
-                return Succeeded(json.loads(stored.answer or "null"))
-            if stored.status == ANSWERED_FAILURE:
+            if stored.status in (ANSWERED_SUCCESS, ANSWERED_FAILURE):
+                # The answer is final: nothing more to watch for (a resumed run reads it
+                # again from the store).
+                self._seen.pop(token, None)
+                self._desk.forget(token)
+                if stored.status == ANSWERED_SUCCESS:
+                    return Succeeded(json.loads(stored.answer or "null"))
                 answer = json.loads(stored.answer or "{}")
                 return Failed(answer.get("error") or "", answer.get("cause") or "")
             started, updated = self._seen.get(token, (False, stored.updated))
@@ -228,17 +253,34 @@ class Runner:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
-        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        # What the cancelled run appended is written before the journal is read.
+        await self._writer.drain()
         now = self._clock.now()
-        closed = dataclasses.replace(execution, status=ABORTED, stop=now, error=error, cause=cause)
-        aborted = NewRecord(
-            f"x:aborted@{execution.redrive_count}",
-            "ExecutionAborted",
-            details,
-            previous_id=await self._last_event(execution.arn),
-        )
-        written = await self._store.finish_execution(closed, RUNNING, [aborted], now)
+        records = await self._store.load_journal(execution.arn)
+        last = max((r for r in records if r.id is not None), key=lambda r: r.id or 0, default=None)
+        if last is not None and last.type in _ENDINGS:
+            # It ended on its own before the cancel reached it (its closing was not yet
+            # written): it closes as it ended, not ABORTED.
+            closed = self._ended_as(execution, last.type, last.details, now)
+            written = await self._store.finish_execution(closed, RUNNING, [], now)
+        else:
+            details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+            closed = dataclasses.replace(
+                execution, status=ABORTED, stop=now, error=error, cause=cause
+            )
+            aborted = NewRecord(
+                f"x:aborted@{execution.redrive_count}",
+                "ExecutionAborted",
+                details,
+                previous_id=0 if last is None or last.id is None else last.id,
+            )
+            written = await self._store.finish_execution(closed, RUNNING, [aborted], now)
         if written is not None:
+            # Tokens the run could not close itself (a stop during a callback's call, a
+            # run waiting to retry a store failure): a late answer says TaskTimedOut and
+            # no worker gets its activity task.
+            for token in await self._store.close_tokens(execution.arn, now):
+                self._desk.forget(token)
             self._signal(execution.arn)
             return closed
         stored = await self._store.execution(execution.arn)
@@ -347,7 +389,12 @@ class Runner:
                     self._store, execution.arn, self._clock, self._writer
                 )
                 host = ServiceHost(
-                    journal, self._tasks, self._tokens, self._clock, self._time_scale
+                    journal,
+                    self._tasks,
+                    self._tokens,
+                    self._clock,
+                    self._time_scale,
+                    StoreMapRuns(self._store),
                 )
                 outcome = await run_execution(definition, self._info(execution), host)
                 closed = self._closed_as(execution, outcome)
@@ -356,6 +403,13 @@ class Runner:
                 return
             except asyncio.CancelledError:
                 raise
+            except (LookupError, ValueError) as problem:
+                # No retry mends these (its definition is gone; a record it cannot
+                # write, a definition it cannot read): it fails, instead of retrying
+                # for ever.
+                log.exception("Step Functions execution %s cannot run", execution.arn)
+                await self._fail(execution, str(problem))
+                return
             except Exception:
                 log.exception(
                     "Step Functions execution %s stopped; it resumes from its journal in %.0f s",
@@ -380,6 +434,39 @@ class Runner:
         seeded ``MemoryHost`` would not)."""
         journal = memory.MemoryJournal(self._clock)
         return ServiceHost(journal, self._tasks, self._tokens, self._clock, self._time_scale)
+
+    async def _fail(self, execution: Execution, why: str) -> None:
+        """Close ``execution`` FAILED (``States.Runtime``) with its ExecutionFailed event."""
+        now = self._clock.now()
+        cause = f"The execution cannot run: {why}"
+        records = await self._store.load_journal(execution.arn)
+        last = max((r.id for r in records if r.id is not None), default=0)
+        closed = dataclasses.replace(
+            execution, status=FAILED, stop=now, error=RUNTIME_ERROR, cause=cause
+        )
+        failed = NewRecord(
+            f"x:cannot@{execution.redrive_count}",
+            "ExecutionFailed",
+            {"error": RUNTIME_ERROR, "cause": cause},
+            previous_id=last,
+        )
+        await self._store.finish_execution(closed, RUNNING, [failed], now)
+        await self._store.close_tokens(execution.arn, now)
+        self._signal(execution.arn)
+
+    @staticmethod
+    def _ended_as(
+        execution: Execution, kind: str, details: Mapping[str, Any], now: float
+    ) -> Execution:
+        """The execution closed as its journal's last event says it ended."""
+        return dataclasses.replace(
+            execution,
+            status=_ENDINGS[kind],
+            stop=now,
+            output=details.get("output") if kind == "ExecutionSucceeded" else None,
+            error=details.get("error"),
+            cause=details.get("cause"),
+        )
 
     def _signal(self, arn: str) -> None:
         found = self._closed.pop(arn, None)

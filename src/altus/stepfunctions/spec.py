@@ -2,8 +2,7 @@
 model (awsJson1.0, ``AWSStepFunctions.<Operation>``), the operations it serves, its
 tables and its component.
 
-Not served (UnknownOperation): the map run operations (DescribeMapRun, ListMapRuns,
-UpdateMapRun), which belong with Distributed Map, and TestState."""
+Not served (UnknownOperation): TestState."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from altus.stepfunctions import (
     aliases_api,
     executions_api,
     machines_api,
+    maprun_api,
     tasks_api,
     versions_api,
 )
@@ -58,6 +58,9 @@ SPEC = ServiceSpec(
         "SendTaskFailure": tasks_api.send_task_failure,
         "SendTaskHeartbeat": tasks_api.send_task_heartbeat,
         "GetActivityTask": tasks_api.get_activity_task,
+        "DescribeMapRun": maprun_api.describe_map_run,
+        "ListMapRuns": maprun_api.list_map_runs,
+        "UpdateMapRun": maprun_api.update_map_run,
     },
     errors=StepFunctionsError,
     violations=CoralViolations(ValidationException),

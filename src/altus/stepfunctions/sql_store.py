@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from altus.asl.host import NewRecord, Record
+from altus.asl.host import MapRunCounts, MapRunSettings, NewRecord, Record
 from altus.stepfunctions import codec
 from altus.stepfunctions.model import (
     ANSWERABLE,
@@ -34,6 +34,7 @@ from altus.stepfunctions.model import (
     DropVersion,
     Execution,
     ExecutionFilter,
+    MapRun,
     PutActivity,
     PutAlias,
     PutMachine,
@@ -149,6 +150,29 @@ SCHEMA = Schema(
             body TEXT NOT NULL
         );
         CREATE INDEX sfn_tokens_activity ON sfn_tokens (activity_arn, status, created)
+        """,
+        ),
+        # Map Runs (DescribeMapRun, ListMapRuns by execution, UpdateMapRun).
+        Migration(
+            """
+        CREATE TABLE sfn_map_runs (
+            arn TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            status TEXT NOT NULL,
+            start REAL NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, start)
+        """,
+            postgresql="""
+        CREATE TABLE sfn_map_runs (
+            arn TEXT COLLATE "C" PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            status TEXT NOT NULL,
+            start DOUBLE PRECISION NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, start)
         """,
         ),
     ),
@@ -306,6 +330,93 @@ def _set_token(tx: Transaction, was: TaskToken, now: TaskToken, statuses: Sequen
         (now.status, codec.token_body(now), was.token, *statuses),
     )
     return cursor.rowcount == 1
+
+
+_COUNTS = (
+    ("pending", "pending"),
+    ("running", "running"),
+    ("succeeded", "succeeded"),
+    ("failed", "failed"),
+    ("timed_out", "timedOut"),
+    ("aborted", "aborted"),
+    ("total", "total"),
+    ("results_written", "resultsWritten"),
+)
+
+
+def _counts_doc(counts: MapRunCounts) -> dict[str, int]:
+    return {name: getattr(counts, field) for field, name in _COUNTS}
+
+
+def _counts_of(doc: Any) -> MapRunCounts:
+    return MapRunCounts(**{field: int(doc.get(name, 0)) for field, name in _COUNTS})
+
+
+def map_run_body(run: MapRun) -> str:
+    settings = run.settings
+    return codec.compact(
+        {
+            "arn": run.arn,
+            "executionArn": run.execution_arn,
+            "status": run.status,
+            "start": run.start,
+            "stop": run.stop,
+            "maxConcurrency": settings.max_concurrency,
+            "toleratedFailurePercentage": settings.tolerated_failure_percentage,
+            "toleratedFailureCount": settings.tolerated_failure_count,
+            "itemCounts": _counts_doc(run.items),
+            "executionCounts": _counts_doc(run.executions),
+            "redriveCount": run.redrive_count,
+            "redriveDate": run.redrive_date,
+        }
+    )
+
+
+def map_run_of(body: str) -> MapRun:
+    doc = json.loads(body)
+    return MapRun(
+        arn=doc["arn"],
+        execution_arn=doc["executionArn"],
+        status=doc["status"],
+        start=float(doc["start"]),
+        stop=doc.get("stop"),
+        settings=MapRunSettings(
+            max_concurrency=int(doc.get("maxConcurrency") or 0),
+            tolerated_failure_percentage=doc.get("toleratedFailurePercentage"),
+            tolerated_failure_count=doc.get("toleratedFailureCount"),
+        ),
+        items=_counts_of(doc.get("itemCounts") or {}),
+        executions=_counts_of(doc.get("executionCounts") or {}),
+        redrive_count=int(doc.get("redriveCount") or 0),
+        redrive_date=doc.get("redriveDate"),
+    )
+
+
+def _map_run_row(tx: Transaction, arn: str) -> MapRun | None:
+    row = tx.execute("SELECT body FROM sfn_map_runs WHERE arn = ?", (arn,)).fetchone()
+    return map_run_of(row[0]) if row is not None else None
+
+
+def _change_map_run(
+    tx: Transaction, arn: str, change: Callable[[MapRun], MapRun | None]
+) -> MapRun | None:
+    """The Map Run changed by ``change`` (None: left as it is), compared and set on its
+    body: an UpdateMapRun and the run's own report racing on PostgreSQL both land."""
+    for _ in range(100):  # a lost race reads again
+        row = tx.execute("SELECT body FROM sfn_map_runs WHERE arn = ?", (arn,)).fetchone()
+        if row is None:
+            return None
+        found = map_run_of(row[0])
+        now = change(found)
+        if now is None:
+            return found
+        cursor = tx.execute(
+            "UPDATE sfn_map_runs SET status = ?, body = ? WHERE arn = ? AND body = ?",
+            (now.status, map_run_body(now), arn, row[0]),
+        )
+        if cursor.rowcount == 1:
+            return now
+    raise DatabaseError(f"Map Run {arn} kept changing under its writer")
 
 
 class SqlStepFunctionsStore:
@@ -556,6 +667,26 @@ class SqlStepFunctionsStore:
 
         await self._db.write(work)
 
+    async def close_tokens(self, execution_arn: str, now: float) -> list[str]:
+        def work(tx: Transaction) -> list[str]:
+            rows = tx.execute(
+                "SELECT body FROM sfn_tokens WHERE execution_arn = ? AND status IN (?, ?)",
+                (execution_arn, OPEN, STARTED),
+            ).fetchall()
+            closed: list[str] = []
+            for row in rows:
+                was = codec.token_of(row[0])
+                if _set_token(
+                    tx,
+                    was,
+                    dataclasses.replace(was, status=TOKEN_CLOSED, updated=now),
+                    (OPEN, STARTED),
+                ):
+                    closed.append(was.token)
+            return closed
+
+        return await self._db.write(work)
+
     async def claim_task(
         self, activity_arn: str, worker: str | None, now: float
     ) -> TaskToken | None:
@@ -574,3 +705,66 @@ class SqlStepFunctionsStore:
             return None
 
         return await self._db.write(work)
+
+    # --- map runs -------------------------------------------------------------------------
+
+    async def create_map_run(self, run: MapRun) -> MapRun:
+        def work(tx: Transaction) -> MapRun:
+            found = _map_run_row(tx, run.arn)
+            if found is not None:
+                return found
+            tx.execute(
+                "INSERT INTO sfn_map_runs (arn, execution_arn, status, start, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run.arn, run.execution_arn, run.status, run.start, map_run_body(run)),
+            )
+            return run
+
+        return await self._db.write(work)
+
+    async def map_run(self, arn: str) -> MapRun | None:
+        return await self._db.read(lambda tx: _map_run_row(tx, arn))
+
+    async def report_map_run(
+        self,
+        arn: str,
+        items: MapRunCounts,
+        executions: MapRunCounts,
+        status: str | None,
+        stop: float | None,
+    ) -> MapRun | None:
+        def change(found: MapRun) -> MapRun | None:
+            if found.status != "RUNNING":
+                return None
+            return dataclasses.replace(
+                found,
+                items=items,
+                executions=executions,
+                status=status or found.status,
+                stop=stop if stop is not None else found.stop,
+            )
+
+        return await self._db.write(lambda tx: _change_map_run(tx, arn, change))
+
+    async def update_map_run(self, arn: str, settings: MapRunSettings) -> MapRun | None:
+        return await self._db.write(
+            lambda tx: _change_map_run(
+                tx, arn, lambda found: dataclasses.replace(found, settings=settings)
+            )
+        )
+
+    async def list_map_runs(
+        self, execution_arn: str, after: tuple[float, str] | None, limit: int
+    ) -> list[MapRun]:
+        sql = "SELECT body FROM sfn_map_runs WHERE execution_arn = ?"
+        params: list[Any] = [execution_arn]
+        if after is not None:
+            sql += " AND (start > ? OR (start = ? AND arn > ?))"
+            params.extend((after[0], after[0], after[1]))
+        sql += " ORDER BY start, arn LIMIT ?"
+        params.append(limit)
+
+        def work(tx: Transaction) -> list[MapRun]:
+            return [map_run_of(row[0]) for row in tx.execute(sql, params)]
+
+        return await self._db.read(work)

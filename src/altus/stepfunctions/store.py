@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from altus.asl.host import NewRecord, Record
+from altus.asl.host import MapRunCounts, MapRunSettings, NewRecord, Record
 from altus.stepfunctions.model import (
     Change,
     Execution,
     ExecutionFilter,
+    MapRun,
     Revision,
     Snapshot,
     TaskToken,
@@ -150,10 +151,50 @@ class StepFunctionsStore(Protocol):
         """Close the token whatever its status (nothing if there is none)."""
         ...
 
+    async def close_tokens(self, execution_arn: str, now: float) -> list[str]:
+        """Close every answerable token (``open``, ``started``) of the execution (it was
+        stopped: a late SendTask* says TaskTimedOut, no worker gets its activity task);
+        the tokens closed."""
+        ...
+
     async def claim_task(
         self, activity_arn: str, worker: str | None, now: float
     ) -> TaskToken | None:
         """Take the activity's oldest ``open`` task for ``worker`` (status ``started``),
         atomically: two callers never take the same task. Returns it as taken, or None
         when none is open."""
+        ...
+
+    # --- map runs -------------------------------------------------------------------------
+
+    async def create_map_run(self, run: MapRun) -> MapRun:
+        """Store ``run`` unless one of its ARN is stored; returns what is stored after
+        (a resumed execution finds its Map Run as it was, settings and all)."""
+        ...
+
+    async def map_run(self, arn: str) -> MapRun | None: ...
+
+    async def report_map_run(
+        self,
+        arn: str,
+        items: MapRunCounts,
+        executions: MapRunCounts,
+        status: str | None,
+        stop: float | None,
+    ) -> MapRun | None:
+        """Write the counts (and ``status``, ``stop`` when given) of the Map Run if it is
+        RUNNING; a closed one is left as it is. Returns it as stored after (None: no
+        such Map Run)."""
+        ...
+
+    async def update_map_run(self, arn: str, settings: MapRunSettings) -> MapRun | None:
+        """Replace the Map Run's settings (UpdateMapRun). Returns it as stored after
+        (None: no such Map Run)."""
+        ...
+
+    async def list_map_runs(
+        self, execution_arn: str, after: tuple[float, str] | None, limit: int
+    ) -> list[MapRun]:
+        """Up to ``limit`` Map Runs of the execution, oldest first (by start, then ARN),
+        after ``(start, arn)`` when given."""
         ...

@@ -4,24 +4,33 @@ reader's resource, ``s3:getObject`` or ``s3:listObjectsV2``) and batched, a Map 
 ``ToleratedFailureCount`` / ``ToleratedFailurePercentage`` failed items, and a
 ``ResultWriter`` that puts the results in S3 (``s3:putObject``).
 
-The items are recorded once read (a resumed Map does not read them again). The
-iterations run in this execution, their records private; AWS's child executions (their
-ARNs, histories, DescribeExecution) and the Map Run's API (DescribeMapRun, ListMapRuns,
-UpdateMapRun) are not here."""
+The items are recorded once read (a resumed Map does not read them again). The Map
+Run's record (status, item and iteration counts, settings) is reported to the host's
+``map_runs`` board as it goes (``maprun``), for DescribeMapRun, ListMapRuns and
+UpdateMapRun. The iterations run in this execution, their records private: AWS's child
+executions (their ARNs, histories, DescribeExecution) are not here; the record's
+``executionCounts`` count the iterations that stand for them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from altus.asl import errors, resources
 from altus.asl.errors import StatesError
-from altus.asl.host import TaskRequest
-from altus.asl.interpreter import crew, events
+from altus.asl.host import (
+    MAP_RUN_ABORTED,
+    MAP_RUN_FAILED,
+    MAP_RUN_SUCCEEDED,
+    MapRunSettings,
+    TaskRequest,
+)
+from altus.asl.interpreter import crew, events, maprun
 from altus.asl.interpreter import items as items_
 from altus.asl.interpreter.dataflow import DataFlow
 from altus.asl.interpreter.failures import Failed
-from altus.asl.interpreter.frames import Visit
+from altus.asl.interpreter.frames import SUSPEND, Visit
 
 ITEMS = "~items"
 WRITTEN = "~written"
@@ -112,7 +121,8 @@ def _reader_failed(visit: Visit, cause: str) -> StatesError:
 async def run(
     visit: Visit, number: int, count: int, concurrency: int, job: Callable[[int], crew.Job]
 ) -> Any:
-    """The Map Run: its iterations within the tolerated failures, its results written."""
+    """The Map Run: its iterations within the tolerated failures, its results written,
+    its record (status, counts, settings) kept on the host's ``map_runs`` board."""
     at = f"#{number}"
     info = visit.run.info
     started = visit.find(f"{at}:maprun")
@@ -125,19 +135,35 @@ async def run(
         )
         started = await visit.event(f"{at}:maprun", "MapRunStarted", {"mapRunArn": arn})
     arn = str(started.details["mapRunArn"])
-    tolerated = _tolerance(visit, count)
+    items = visit.find(f"#{number}:items")
+    sizes = [_size(item) for item in (items.details["items"] if items is not None else [])]
+    if len(sizes) != count:
+        sizes = [1] * count
+    tracker = maprun.Tracker(visit.run.host.map_runs, arn, sizes, _settings(visit, concurrency))
+    await tracker.open(info.arn, started.timestamp)
     try:
         results = await crew.run_all(
             visit.run,
-            [job(index) for index in range(count)],
-            limit=concurrency,
-            tolerated=tolerated,
+            [tracker.wrap(index, job(index)) for index in range(count)],
+            limit=max(count, 1),
+            tolerated=tracker.tolerated,
         )
     except crew.Stopped:
         error = StatesError(errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, EXCEEDED_CAUSE)
         failed = await visit.event(f"{at}:maprun-end", "MapRunFailed", events.with_error(error))
+        await tracker.close(MAP_RUN_FAILED, visit.run.host.now())
         raise Failed(error, last_id=failed.id or 0) from None
+    except asyncio.CancelledError as stop:
+        if not visit.run.suspending and SUSPEND not in stop.args:
+            await tracker.close(MAP_RUN_ABORTED, visit.run.host.now(), quietly=True)
+        else:
+            await tracker.pause()
+        raise
+    except BaseException:
+        await tracker.pause()
+        raise
     await visit.event(f"{at}:maprun-end", "MapRunSucceeded", {})
+    await tracker.close(MAP_RUN_SUCCEEDED, visit.run.host.now())
     outputs = [
         result.error.output() if isinstance(result, Failed) else result for result in results
     ]
@@ -148,20 +174,30 @@ async def run(
     return output
 
 
-def _tolerance(visit: Visit, count: int) -> Callable[[int], bool]:
+def _size(item: Any) -> int:
+    """How many items an iteration's input carries (a batch's ``Items``)."""
+    if isinstance(item, Mapping) and isinstance(item.get("Items"), list):
+        return len(item["Items"])
+    return 1
+
+
+def _settings(visit: Visit, concurrency: int) -> MapRunSettings:
+    """The Map Run's settings as the definition gives them."""
     flow = DataFlow(visit, visit.context())
     effective = flow.effective_input()
     most = _number(flow, visit.state, "ToleratedFailureCount", effective)
     share = _number(flow, visit.state, "ToleratedFailurePercentage", effective)
-
-    def tolerated(failures: int) -> bool:
-        if most is None and share is None:
-            return failures == 0
-        if most is not None and failures > int(most):
-            return False
-        return not (share is not None and failures * 100 > float(share) * max(count, 1))
-
-    return tolerated
+    try:
+        count = None if most is None else int(most)
+        percentage = None if share is None else float(share)
+    except (TypeError, ValueError):
+        problem = f"The tolerated failure threshold is not a number: {most or share!r}"
+        raise Failed(visit.error(StatesError(errors.RUNTIME, problem))) from None
+    return MapRunSettings(
+        max_concurrency=0 if concurrency >= maprun.UNLIMITED else concurrency,
+        tolerated_failure_percentage=percentage,
+        tolerated_failure_count=count,
+    )
 
 
 async def _write(visit: Visit, number: int, arn: str, results: list[Any]) -> Any:

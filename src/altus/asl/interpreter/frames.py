@@ -129,7 +129,10 @@ class Run:
     async def append(self, records: Sequence[NewRecord]) -> list[Record]:
         try:
             return await self.host.journal.append(records)
-        except BaseException:
+        except Exception:
+            # The store failed: the run stops here and resumes from its journal, so its
+            # tokens stay open. (A cancellation is not that: it says why in its message,
+            # SUSPEND or a stop, and a stop closes them.)
             self.suspending = True
             raise
 
