@@ -124,7 +124,10 @@ async def redrive_status(sfn: StepFunctions, execution: Execution) -> tuple[str,
     if execution.type == EXPRESS:
         return NOT_REDRIVABLE, None
     machine = sfn.core.machines.get(execution.machine_arn)
-    if machine is not None and machine.status == DELETING:
+    if machine is None:
+        # Its definition went with it: there is nothing to run again (Altus's words).
+        return NOT_REDRIVABLE, "State machine does not exist"
+    if machine.status == DELETING:
         return NOT_REDRIVABLE, "State machine is in DELETING status"
     if execution.status not in (FAILED, TIMED_OUT, ABORTED):
         return NOT_REDRIVABLE, f"Execution is {execution.status} and cannot be redriven"

@@ -13,6 +13,7 @@ ExecutionAlreadyExists. An EXPRESS execution is not stored: no API reads it back
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import uuid
@@ -96,13 +97,21 @@ async def start(sfn: StepFunctions, input: Members) -> Execution:
     if machine.type == EXPRESS:
         await sfn.runtime.start(execution)
         return execution
-    kept = await sfn.store.create_execution(execution)
+    # Stored and started together, whatever happens to the caller (a client gone, a
+    # hand-off timed out): a stored execution always has its run.
+    kept = await asyncio.shield(_store_and_start(sfn, execution))
     if kept is not None:
         if kept.status == RUNNING and kept.input == execution.input:
             return kept
         raise execution_exists(execution.arn)
-    await sfn.runtime.start(execution)
     return execution
+
+
+async def _store_and_start(sfn: StepFunctions, execution: Execution) -> Execution | None:
+    kept = await sfn.store.create_execution(execution)
+    if kept is None:
+        await sfn.runtime.start(execution)
+    return kept
 
 
 async def start_execution(sfn: StepFunctions, call: Call, input: Members) -> Members:
