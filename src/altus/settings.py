@@ -123,9 +123,9 @@ class Settings(BaseSettings):
         1.0,
         gt=0,
         le=1.0,
-        description="Scale of Step Functions' clock: Wait states, retry "
-        "intervals, task timeouts and heartbeats, and executions' own timeouts are "
-        "multiplied by it (a Timestamp wait is not). Below 1 only for tests and trials.",
+        description="Scale of Step Functions' clock: Wait states (their seconds, or the "
+        "time until their timestamp), retry intervals, task timeouts and heartbeats, and "
+        "executions' own timeouts are multiplied by it. Below 1 only for tests and trials.",
     )
     async_destination_attempts: int = Field(
         8,

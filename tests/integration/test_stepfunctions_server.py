@@ -144,19 +144,19 @@ def test_a_wait_that_ended_while_the_server_was_down_ends_at_once(altus: Altus) 
 
 
 def test_a_wait_still_ahead_after_the_restart_ends_at_its_recorded_time(altus: Altus) -> None:
-    """Killed early in a two-hour Wait (7.2 s scaled) and started again a second later,
-    long before the wake: the resumed Wait neither ends at once (not before
+    """Killed early in a four-hour Wait (14.4 s scaled) and started again three seconds
+    later, long before the wake: the resumed Wait neither ends at once (not before
     WaitStateEntered + the wait) nor sleeps the whole wait again from the restart (that
     would end at the earliest a whole wait after the new process was launched; the
-    recorded wake is the downtime, over a second, before that)."""
-    wait = 2 * SCALED_HOUR
+    recorded wake is the downtime, three seconds, before that)."""
+    wait = 4 * SCALED_HOUR
     sfn = altus.client("stepfunctions")
-    sleeper = wait_machine(sfn, "two-hours", 2 * HOUR)
+    sleeper = wait_machine(sfn, "four-hours", 4 * HOUR)
     execution = sfn.start_execution(stateMachineArn=sleeper)["executionArn"]
     entered = event_of(sfn, execution, "WaitStateEntered")
     before = history(sfn, execution)
     altus.kill()
-    time.sleep(1.0)
+    time.sleep(3.0)
 
     altus.start()
     launched = altus.launched_at

@@ -19,6 +19,7 @@ from tests.unit.asl_interpreter_harness import (
     ACTIVITY,
     LAMBDA_INVOKE,
     SQS_TOKEN,
+    event,
     execute,
     history,
     info,
@@ -301,3 +302,18 @@ def test_a_redrive_runs_only_the_failed_branch_and_iteration() -> None:
         {"b": 0},
         [dict(item=i, fail=i == 1) for i in range(3)],
     ]
+
+
+def test_a_wait_cut_off_before_its_wake_was_noted_still_wakes_from_its_entry() -> None:
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}}
+    host = new_host()
+    # ExecutionStarted, WaitStateEntered; the note of the wake time is the next append.
+    host.log.fail_after = 2
+    with pytest.raises(OSError):
+        execute(definition, {}, host)
+    entered = event(host, "WaitStateEntered").timestamp
+    host.log.fail_after = None
+    host.clock.advance(60)  # down for a minute
+    outcome, _ = execute(definition, {}, host)
+    assert outcome.status == "SUCCEEDED"
+    assert event(host, "WaitStateExited").timestamp == entered + 100

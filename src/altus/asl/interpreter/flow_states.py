@@ -96,15 +96,22 @@ async def run_wait(visit: Visit) -> Exit:
     flow = DataFlow(visit, visit.context())
     woken = visit.find(":wake")
     if woken is None:
-        until = visit.run.host.now() + _seconds(flow) * visit.run.scale
+        # Counted from the state's entry, which is on record: a restart between the
+        # entry and this note still wakes at the same time.
+        until = _until(flow, visit.entered.timestamp, visit.run.scale)
         woken = await visit.note(":wake", WAKE, {"until": until})
     await visit.run.host.sleep_until(float(woken.details["until"]))
     output, assign = flow.finish()
     return Exit(output, next_of(visit.state), assign)
 
 
-def _seconds(flow: DataFlow) -> float:
-    """How long the Wait waits from now (a timestamp in the past: no time)."""
+def _until(flow: DataFlow, entered: float, scale: float) -> float:
+    """When the Wait ends: its wait (scaled), counted from when it was entered."""
+    return entered + _seconds(flow, entered) * scale
+
+
+def _seconds(flow: DataFlow, since: float) -> float:
+    """How long the Wait waits from ``since`` (a timestamp before it: no time)."""
     state = flow.state
     effective = flow.effective_input()
     if "Seconds" in state or "SecondsPath" in state:
@@ -132,7 +139,7 @@ def _seconds(flow: DataFlow) -> float:
                 StatesError(errors.RUNTIME, f"The Timestamp value '{stamp}' is not valid.")
             )
         )
-    return max(0.0, moment - flow.visit.run.host.now())
+    return max(0.0, moment - since)
 
 
 def _parse_timestamp(value: Any) -> float | None:
