@@ -15,6 +15,7 @@ from altus.asl.errors import StatesError
 from altus.asl.host import TaskProgress, TaskRequest
 from altus.asl.interpreter import SUSPEND, run_execution
 from altus.asl.memory import MemoryHost, ScriptedTasks
+from altus.clock import FakeClock
 from tests.unit.asl_interpreter_harness import (
     ACTIVITY,
     LAMBDA_INVOKE,
@@ -313,7 +314,9 @@ def test_a_wait_cut_off_before_its_wake_was_noted_still_wakes_from_its_entry() -
         execute(definition, {}, host)
     entered = event(host, "WaitStateEntered").timestamp
     host.log.fail_after = None
-    host.clock.advance(60)  # down for a minute
+    clock = host.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(60)  # down for a minute
     outcome, _ = execute(definition, {}, host)
     assert outcome.status == "SUCCEEDED"
     assert event(host, "WaitStateExited").timestamp == entered + 100
