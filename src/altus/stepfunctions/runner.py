@@ -116,8 +116,12 @@ class ServiceHost:
         return self._clock.now()
 
     async def sleep_until(self, when: float) -> None:
-        left = when - self._clock.now()
-        if left > 0:
+        # The event loop may wake a timer up to its clock's resolution early, and the
+        # wall clock is not the loop's: sleep again until the time has come.
+        for _ in range(1000):
+            left = when - self._clock.now()
+            if left <= 0:
+                return
             await self._clock.sleep(left)
 
     def new_token(self) -> str:
