@@ -171,7 +171,13 @@ class StoreTokens:
                 self._seen.pop(token, None)
                 self._desk.forget(token)
                 return None
+            started, updated = self._seen.get(token, (False, stored.updated))
             if stored.status in (ANSWERED_SUCCESS, ANSWERED_FAILURE):
+                if stored.activity_arn is not None and not started:
+                    # A worker took it and answered before this looked: its taking
+                    # (ActivityStarted) comes first all the same.
+                    self._seen[token] = (True, stored.updated)
+                    return Started(stored.worker)
                 # The answer is final: nothing more to watch for (a resumed run reads it
                 # again from the store).
                 self._seen.pop(token, None)
@@ -180,7 +186,6 @@ class StoreTokens:
                     return Succeeded(json.loads(stored.answer or "null"))
                 answer = json.loads(stored.answer or "{}")
                 return Failed(answer.get("error") or "", answer.get("cause") or "")
-            started, updated = self._seen.get(token, (False, stored.updated))
             if stored.status == STARTED and not started:
                 self._seen[token] = (True, stored.updated)
                 return Started(stored.worker)
