@@ -1,7 +1,8 @@
 """Map Runs through boto3 against a real server: each run of a distributed Map state is
-a Map Run (its ARN in ``MapRunStarted``), described with AWS's shape (LocalStack's
-snapshot recorded against AWS), listed by execution, its concurrency and tolerance
-changed by UpdateMapRun while it runs, and refused with the model's errors."""
+a Map Run (its ARN in ``MapRunStarted``), described with AWS's shape (a snapshot
+recorded against AWS), listed by execution, its concurrency and tolerance changed by
+UpdateMapRun while it runs, and refused with the model's errors. Its child executions:
+``test_stepfunctions_map_children``."""
 
 from __future__ import annotations
 
@@ -90,8 +91,10 @@ def test_a_map_run_is_described_and_listed(runs: Runs) -> None:
         "toleratedFailureCount": 0,
         "toleratedFailurePercentage": 0.0,
     }
-    # Its iterations run inside the execution: no child executions to list.
-    assert runs.sfn.list_executions(mapRunArn=arn)["executions"] == []
+    # Each item ran as a child execution of the Map Run.
+    children = runs.sfn.list_executions(mapRunArn=arn)["executions"]
+    assert [child["status"] for child in children] == ["SUCCEEDED", "SUCCEEDED"]
+    assert {child["mapRunArn"] for child in children} == {arn}
 
 
 def test_batches_count_items_and_iterations(runs: Runs) -> None:

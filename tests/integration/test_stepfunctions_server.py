@@ -320,6 +320,63 @@ def test_a_callback_task_waits_on_across_a_kill(altus: Altus) -> None:
     assert json.loads(succeeded["output"]) == {"answer": 42}
 
 
+def test_a_distributed_maps_children_resume_on_their_own(altus: Altus) -> None:
+    """A distributed Map whose three children each Wait a (scaled) hour, killed while
+    they wait: after the restart each child resumes from its own journal and ends once,
+    the parent takes their outputs, and the Map Run lists the same three children (none
+    started twice), each history kept whole across the kill."""
+    sfn = altus.client("stepfunctions")
+    machine = state_machine(
+        sfn,
+        "children",
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                        "StartAt": "Nap",
+                        "States": {
+                            "Nap": {"Type": "Wait", "Seconds": HOUR, "Next": "Done"},
+                            "Done": {"Type": "Pass", "End": True},
+                        },
+                    },
+                    "End": True,
+                }
+            },
+        },
+    )
+    execution = sfn.start_execution(stateMachineArn=machine, input="[1, 2, 3]")["executionArn"]
+    map_run = event_of(sfn, execution, "MapRunStarted")["mapRunStartedEventDetails"]["mapRunArn"]
+
+    def waiting() -> list[str] | None:
+        listed = sfn.list_executions(mapRunArn=map_run)["executions"]
+        arns = [child["executionArn"] for child in listed]
+        entered = [a for a in arns if "WaitStateEntered" in types(history(sfn, a))]
+        return arns if len(entered) == 3 else None
+
+    children = poll(waiting, "three children waiting")
+    before = {arn: history(sfn, arn) for arn in children}
+    altus.kill()
+    altus.start()
+    sfn = altus.client("stepfunctions")
+
+    done = closed(sfn, execution)
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == [1, 2, 3]
+    listed = sfn.list_executions(mapRunArn=map_run)["executions"]
+    assert sorted(child["executionArn"] for child in listed) == sorted(children)
+    for arn in children:
+        assert closed(sfn, arn)["status"] == "SUCCEEDED"
+        events = history(sfn, arn)
+        assert_whole(events)
+        assert_kept(before[arn], events)
+        assert types(events).count("WaitStateExited") == 1
+    run = sfn.describe_map_run(mapRunArn=map_run)
+    assert run["status"] == "SUCCEEDED" and run["executionCounts"]["succeeded"] == 3
+
+
 def test_branches_and_an_activity_resume_with_a_whole_history(altus: Altus) -> None:
     """A Parallel whose branches wait, run an inline Map of Waits, and hold an activity
     task a worker has taken, killed with all of them under way: after the restart the

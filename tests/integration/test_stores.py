@@ -1888,6 +1888,23 @@ async def test_stepfunctions_map_runs(database: Database) -> None:
     assert await store.map_run(first.arn) == closed
     assert await store.report_map_run(f"{prefix}none", done, done, None, None) is None
 
+    # Redriven (its parent was): RUNNING again, once per redrive count; what its
+    # children run is kept with it.
+    kept = dataclasses.replace(other, definition='{"StartAt":"P"}', label="L")
+    assert await store.create_map_run(dataclasses.replace(kept, arn=f"{prefix}4")) is not None
+    assert (await store.map_run(f"{prefix}4")) == dataclasses.replace(kept, arn=f"{prefix}4")
+    again = await store.redrive_map_run(first.arn, 1, 50.0)
+    assert again is not None
+    assert (again.status, again.stop, again.redrive_count, again.redrive_date) == (
+        "RUNNING",
+        None,
+        1,
+        50.0,
+    )
+    assert again.items == done and again.settings == settings
+    assert await store.redrive_map_run(first.arn, 1, 60.0) == again
+    assert await store.redrive_map_run(f"{prefix}none", 1, 60.0) is None
+
 
 async def test_stepfunctions_tokens_closed_with_their_execution(database: Database) -> None:
     from altus.stepfunctions import model as sf

@@ -252,6 +252,47 @@ class MapRunStart:
     settings: MapRunSettings
     items: MapRunCounts
     executions: MapRunCounts
+    #: What each child execution runs: the ``ItemProcessor`` as a state machine
+    #: definition (``StartAt``, ``States``, its query language).
+    definition: Mapping[str, Any] = field(default_factory=dict)
+    #: The Map state's label (``Label``, else its name): the children's state machine
+    #: is ``<state machine>/<label>``.
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MapChild:
+    """One item (or batch) of a Map Run, run as a child execution of its own (with its
+    own history, as AWS runs them). ``name`` is fixed by the Map Run and the index, so
+    asking again (a resumed parent) reaches the same child."""
+
+    map_run_arn: str
+    index: int
+    name: str
+    #: The child's input (the item or batch, selected).
+    input: Any
+    #: ``STANDARD`` or ``EXPRESS`` (``ProcessorConfig.ExecutionType``).
+    type: str
+    #: The parent execution.
+    parent: ExecutionInfo
+    #: The parent's redrive generation that asks: a child that failed, timed out or was
+    #: aborted in an earlier generation is redriven (a Map Run redriven with its
+    #: parent), one that succeeded is taken as it ended.
+    generation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChildOutcome:
+    """How a child execution ended: its ARN, status (``SUCCEEDED``, ``FAILED``,
+    ``TIMED_OUT``, ``ABORTED``), output (JSON text) or error and cause, and what a
+    ``ResultWriter`` writes of it (DescribeExecution's members, as AWS writes them)."""
+
+    arn: str
+    status: str
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    described: Mapping[str, Any] = field(default_factory=dict)
 
 
 class MapRunBoard(Protocol):
@@ -276,6 +317,26 @@ class MapRunBoard(Protocol):
         Map Run; a closed one is left as it is. Returns its settings as recorded now
         (UpdateMapRun may have changed them). Counts may be reported in batches: only
         the last report before the close must be exact."""
+        ...
+
+    async def redrive(self, arn: str, redrive_count: int, when: float) -> MapRunSettings:
+        """Open the closed Map Run ``arn`` again (RUNNING, its counts to be reported
+        anew) as its ``redrive_count``-th redrive, at ``when``: its parent was redriven.
+        Done already for that count (a resumed parent), it is left as it is. Returns its
+        settings."""
+        ...
+
+    async def run_child(self, child: MapChild) -> ChildOutcome:
+        """Run ``child`` to its end and say how it ended: started (durably, before
+        anything runs) unless a child of its name exists, whose end is then waited
+        for or taken. A STANDARD child survives a restart on its own; an EXPRESS one is
+        not kept (asked again after a restart, it runs again). Cancelled, it stops
+        waiting and leaves the child as it is."""
+        ...
+
+    async def abort_child(self, child: MapChild) -> None:
+        """Stop ``child`` (ABORTED) if it is running: its parent stopped, or its Map Run
+        failed. Best effort: failures are logged, not raised."""
         ...
 
 

@@ -20,9 +20,12 @@ from typing import Any
 
 from altus.asl.host import (
     MAP_RUN_RUNNING,
+    ChildOutcome,
+    ExecutionInfo,
     Failed,
     Heartbeat,
     Journal,
+    MapChild,
     MapRunBoard,
     MapRunCounts,
     MapRunSettings,
@@ -208,15 +211,25 @@ class MemoryMapRun:
     items: MapRunCounts
     executions: MapRunCounts
     stop: float | None = None
+    redrive_count: int = 0
+
+
+#: Runs a child execution of a Map Run to its end: the child, what it runs, and the
+#: child's own ``ExecutionInfo``.
+ChildRunner = Callable[[MapChild, Mapping[str, Any], ExecutionInfo], Awaitable[ChildOutcome]]
 
 
 class MemoryMapRuns:
     """``host.MapRunBoard`` in a dict (tests): ``runs`` by ARN; ``update`` is
-    UpdateMapRun's side."""
+    UpdateMapRun's side; ``children`` how each child ended, by ARN, run by ``runner``
+    (the test's: typically ``run_execution`` on a ``MemoryHost`` of its own)."""
 
-    def __init__(self) -> None:
+    def __init__(self, runner: ChildRunner | None = None) -> None:
         self.runs: dict[str, MemoryMapRun] = {}
         self.reports = 0
+        self.children: dict[str, ChildOutcome] = {}
+        self.aborted: list[str] = []
+        self._runner = runner
 
     async def start(self, run: MapRunStart) -> tuple[str, MapRunSettings]:
         found = self.runs.get(run.arn)
@@ -242,6 +255,43 @@ class MemoryMapRuns:
             )
             self.runs[arn] = found
         return found.settings
+
+    async def redrive(self, arn: str, redrive_count: int, when: float) -> MapRunSettings:
+        found = self.runs[arn]
+        if found.redrive_count < redrive_count:
+            found = dataclasses.replace(
+                found, status=MAP_RUN_RUNNING, stop=None, redrive_count=redrive_count
+            )
+            self.runs[arn] = found
+        return found.settings
+
+    async def run_child(self, child: MapChild) -> ChildOutcome:
+        run = self.runs[child.map_run_arn]
+        parent = child.parent
+        machine = f"{parent.state_machine_arn}/{run.start.label}"
+        prefix = parent.arn.rsplit(":", 2)[0]
+        arn = f"{prefix}:{parent.state_machine_name}/{run.start.label}:{child.name}"
+        ended = self.children.get(arn)
+        if ended is not None and (ended.status == "SUCCEEDED" or child.generation == 0):
+            return ended
+        if self._runner is None:
+            raise RuntimeError("MemoryMapRuns was given no runner of child executions")
+        info = dataclasses.replace(
+            parent,
+            arn=arn,
+            name=child.name,
+            state_machine_arn=machine,
+            start_time=parent.start_time,
+            input=child.input,
+            redrive_count=0,
+            type=child.type,
+        )
+        outcome = await self._runner(child, run.start.definition, info)
+        self.children[arn] = outcome
+        return outcome
+
+    async def abort_child(self, child: MapChild) -> None:
+        self.aborted.append(child.name)
 
     def update(self, arn: str, settings: MapRunSettings) -> None:
         self.runs[arn] = dataclasses.replace(self.runs[arn], settings=settings)

@@ -211,6 +211,17 @@ def _check_writer(ctx: Context, writer: object, language: str, location: str) ->
             )
         if "Parameters" not in writer and "Arguments" not in writer:
             ctx.error("These fields are required: [Parameters]", location)
+    config = writer.get("WriterConfig")
+    here = f"{location}/WriterConfig"
+    if config is not None and ctx.type_is(config, "OBJECT", here):
+        assert isinstance(config, Mapping)
+        ctx.allowed(config, ("Transformation", "OutputType"), here)
+        if "Transformation" in config:
+            ctx.one_of(
+                config["Transformation"], ("NONE", "COMPACT", "FLATTEN"), f"{here}/Transformation"
+            )
+        if "OutputType" in config:
+            ctx.one_of(config["OutputType"], ("JSON", "JSONL"), f"{here}/OutputType")
     _check_arguments(ctx, writer, language, location)
 
 

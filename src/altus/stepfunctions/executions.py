@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from altus.api.spec import Members
 from altus.stepfunctions.errors import (
+    ValidationException,
     execution_missing,
     invalid_input,
     state_machine_deleting,
@@ -47,6 +48,7 @@ MAX_EVENTS = 24_999
 
 REDRIVABLE = "REDRIVABLE"
 NOT_REDRIVABLE = "NOT_REDRIVABLE"
+REDRIVABLE_BY_MAP_RUN = "REDRIVABLE_BY_MAP_RUN"
 
 
 def input_text(given: object) -> str:
@@ -86,6 +88,12 @@ async def target(sfn: StepFunctions, arn: str) -> tuple[StateMachine, Version | 
     parsed = parse(arn)
     if parsed.kind != STATE_MACHINE:
         raise wrong_resource_type(parsed.kind)
+    if "/" in parsed.machine:
+        # ``<machine>/<label>``: the state machine of a Map Run's children, which only
+        # its Map Run starts (Altus's words: AWS's text was not recorded).
+        raise ValidationException(
+            f"The state machine of a Map Run's children cannot be started: {arn}"
+        )
     machine = await core.machine(parsed.base)
     if machine is None:
         raise state_machine_missing(arn)
@@ -123,7 +131,7 @@ async def redrive_status(sfn: StepFunctions, execution: Execution) -> tuple[str,
     """``(redriveStatus, redriveStatusReason)`` of a STANDARD execution now."""
     if execution.type == EXPRESS:
         return NOT_REDRIVABLE, None
-    machine = sfn.core.machines.get(execution.machine_arn)
+    machine = sfn.core.machines.get(parent_machine_arn(execution))
     if machine is None:
         # Its definition went with it: there is nothing to run again (Altus's words).
         return NOT_REDRIVABLE, "State machine does not exist"
@@ -138,7 +146,18 @@ async def redrive_status(sfn: StepFunctions, execution: Execution) -> tuple[str,
         return NOT_REDRIVABLE, "Execution redrivable period exceeded"
     if await sfn.store.event_count(execution.arn) >= MAX_EVENTS:
         return NOT_REDRIVABLE, "Execution history event limit exceeded"
+    if execution.map_run_arn is not None:
+        # A Map Run's child is redriven with its Map Run, by redriving the parent.
+        return REDRIVABLE_BY_MAP_RUN, None
     return REDRIVABLE, None
+
+
+def parent_machine_arn(execution: Execution) -> str:
+    """The state machine an execution is of: a Map Run's child's (``<machine>/<label>``)
+    is its parent's."""
+    if execution.map_run_arn is not None:
+        return execution.machine_arn.partition("/")[0]
+    return execution.machine_arn
 
 
 def list_item(execution: Execution) -> Members:

@@ -31,6 +31,7 @@ from altus.stepfunctions.errors import (
 )
 from altus.stepfunctions.executions import (
     REDRIVABLE,
+    REDRIVABLE_BY_MAP_RUN,
     described,
     input_text,
     list_item,
@@ -169,6 +170,15 @@ async def describe_state_machine_for_execution(
     sfn: StepFunctions, call: Call, input: Members
 ) -> Members:
     execution = await stored(sfn, str(input["executionArn"]))
+    child = execution
+    run = None
+    if execution.map_run_arn is not None:
+        # A Map Run's child: its parent's state machine, running the item processor.
+        run = await sfn.store.map_run(execution.map_run_arn)
+        parent = await sfn.store.execution(run.execution_arn) if run is not None else None
+        if run is None or parent is None:
+            raise state_machine_missing(execution.machine_arn)
+        execution = parent
     version = sfn.core.versions.get(execution.version_arn or "")
     revision = (
         version.revision
@@ -178,13 +188,15 @@ async def describe_state_machine_for_execution(
     if revision is None:
         raise state_machine_missing(execution.machine_arn)
     shown: Members = {
-        "stateMachineArn": execution.machine_arn,
-        "name": parse(execution.machine_arn).machine,
+        "stateMachineArn": child.machine_arn,
+        "name": parse(child.machine_arn).machine,
         "updateDate": revision.updated,
         **revision_members(revision),
     }
-    if execution.map_run_arn is not None:
-        shown["mapRunArn"] = execution.map_run_arn
+    if run is not None:
+        shown["definition"] = run.definition
+        shown["mapRunArn"] = run.arn
+        shown["label"] = run.label
     return shown
 
 
@@ -282,6 +294,9 @@ async def redrive_execution(sfn: StepFunctions, call: Call, input: Members) -> M
     ):
         return {"redriveDate": execution.redrive_date}
     status, reason = await redrive_status(sfn, execution)
+    if status == REDRIVABLE_BY_MAP_RUN:
+        # Altus's words (AWS's text was not recorded).
+        raise not_redrivable("Execution was started by a Map Run: redrive its parent execution")
     if status != REDRIVABLE:
         raise not_redrivable(reason or f"Execution is {execution.status} and cannot be redriven")
     now = sfn.core.now()

@@ -275,3 +275,7 @@ class MapRun:
     stop: float | None = None
     redrive_count: int = 0
     redrive_date: float | None = None
+    #: What its child executions run (the item processor as a definition, JSON text)
+    #: and the Map state's label.
+    definition: str = ""
+    label: str = ""

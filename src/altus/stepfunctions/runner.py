@@ -26,19 +26,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime
 import json
 import logging
 import random
 import secrets
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from altus.asl import memory
 from altus.asl.host import (
+    ChildOutcome,
     ExecutionInfo,
     Failed,
     Heartbeat,
     Journal,
+    MapChild,
     MapRunBoard,
     NewRecord,
     Started,
@@ -50,7 +54,7 @@ from altus.asl.host import (
 from altus.asl.interpreter import SUSPEND, Outcome, run_execution
 from altus.clock import Clock
 from altus.identity.authenticator import service_session
-from altus.stepfunctions import executions, executions_api
+from altus.stepfunctions import executions, executions_api, names
 from altus.stepfunctions.errors import execution_missing
 from altus.stepfunctions.journal import JournalWriter, SqlJournal
 from altus.stepfunctions.mapruns import StoreMapRuns
@@ -61,7 +65,9 @@ from altus.stepfunctions.model import (
     EXPRESS,
     FAILED,
     RUNNING,
+    STANDARD,
     STARTED,
+    SUCCEEDED,
     TOKEN_CLOSED,
     Execution,
     ExecutionFilter,
@@ -361,18 +367,112 @@ class Runner:
 
     async def wait_child(self, execution_arn: str) -> Mapping[str, Any]:
         """DescribeExecution of the child once it has closed."""
-        for _ in range(10**9):  # until it closes, or the parent is cancelled
+        closed = await self._closing(execution_arn)
+        return await executions.described(self._sfn, closed, True)
+
+    async def _closing(self, execution_arn: str) -> Execution:
+        """The execution once it has closed."""
+        for _ in range(10**9):  # until it closes, or the waiter is cancelled
             closed = self._closed.setdefault(execution_arn, asyncio.Event())
             stored = await self._store.execution(execution_arn)
             if stored is None:
                 raise execution_missing(execution_arn)
             if stored.status != RUNNING:
                 self._closed.pop(execution_arn, None)
-                return await executions.described(self._sfn, stored, True)
+                return stored
             # Closed here, it says so at once; closed elsewhere (another frontend), it is
             # seen at the next look.
             await self._clock.wait(closed, 5.0)
         raise AssertionError("unreachable")
+
+    # --- a Map Run's child executions (mapruns.MapChildren) ----------------------------------
+
+    def _child_names(self, child: MapChild) -> tuple[str, str]:
+        """The child's state machine ARN (``<machine>/<label>``) and its label."""
+        label = names.parse(child.map_run_arn).name
+        return f"{child.parent.state_machine_arn}/{label}", label
+
+    async def run_map_child(self, child: MapChild) -> ChildOutcome:
+        machine_arn, label = self._child_names(child)
+        machine = f"{child.parent.state_machine_name}/{label}"
+        core = self._sfn.core
+        text = json.dumps(child.input, separators=(",", ":"), ensure_ascii=False)
+        if child.type == EXPRESS:
+            # Not kept, as AWS keeps no Express execution: a resumed parent runs it again.
+            execution = self._child_record(
+                child, core.express_arn(machine, child.name, str(uuid.uuid4())), machine_arn, text
+            )
+            execution = dataclasses.replace(execution, type=EXPRESS)
+            definition = await self._definition(execution)
+            outcome = await run_execution(definition, self._info(execution), self._memory_host())
+            return _child_outcome(self._closed_as(execution, outcome))
+        arn = core.execution_arn(machine, child.name)
+        stored = await self._store.execution(arn)
+        if stored is None:
+            execution = self._child_record(child, arn, machine_arn, text)
+            kept = await asyncio.shield(self._create_and_launch(execution))
+            stored = kept if kept is not None else execution
+        elif self._redrives(stored, child):
+            await asyncio.shield(self._redrive_child(stored, child))
+        return _child_outcome(await self._closing(arn))
+
+    async def abort_map_child(self, child: MapChild) -> None:
+        if child.type == EXPRESS:
+            return  # it ran in the parent's task, cancelled with it
+        _, label = self._child_names(child)
+        arn = self._sfn.core.execution_arn(f"{child.parent.state_machine_name}/{label}", child.name)
+        try:
+            stored = await self._store.execution(arn)
+            if stored is not None and stored.status == RUNNING:
+                await self.stop(stored, None, None)
+        except Exception:
+            log.exception("Step Functions could not abort the Map Run child %s", arn)
+
+    def _child_record(self, child: MapChild, arn: str, machine_arn: str, text: str) -> Execution:
+        return Execution(
+            arn=arn,
+            machine_arn=machine_arn,
+            name=child.name,
+            type=STANDARD,
+            status=RUNNING,
+            input=text,
+            start=self._clock.now(),
+            role_arn=child.parent.role_arn,
+            map_run_arn=child.map_run_arn,
+            trace_header=child.parent.trace_header,
+        )
+
+    async def _create_and_launch(self, execution: Execution) -> Execution | None:
+        kept = await self._store.create_execution(execution)
+        if kept is None:
+            self._launch(execution)
+        return kept
+
+    @staticmethod
+    def _redrives(stored: Execution, child: MapChild) -> bool:
+        """Whether the child ended unsuccessfully in an earlier run of its redriven
+        parent (and was not redriven for this one yet)."""
+        return (
+            child.generation > 0
+            and stored.status not in (RUNNING, SUCCEEDED)
+            and stored.redrive_token != _map_redrive_token(child)
+        )
+
+    async def _redrive_child(self, stored: Execution, child: MapChild) -> None:
+        now = self._clock.now()
+        redriven = dataclasses.replace(
+            stored,
+            status=RUNNING,
+            redrive_count=stored.redrive_count + 1,
+            redrive_date=now,
+            redrive_token=_map_redrive_token(child),
+            stop=None,
+            output=None,
+            error=None,
+            cause=None,
+        )
+        if await self._store.update_execution(redriven, stored.status):
+            await self.redrive(redriven)
 
     # --- running ---------------------------------------------------------------------------
 
@@ -403,7 +503,7 @@ class Runner:
                     self._tokens,
                     self._clock,
                     self._time_scale,
-                    StoreMapRuns(self._store),
+                    StoreMapRuns(self._store, self),
                 )
                 outcome = await run_execution(definition, self._info(execution), host)
                 closed = self._closed_as(execution, outcome)
@@ -491,6 +591,12 @@ class Runner:
         return max((r.id for r in records if r.id is not None), default=0)
 
     async def _definition(self, execution: Execution) -> Mapping[str, Any]:
+        if execution.map_run_arn is not None:
+            run = await self._store.map_run(execution.map_run_arn)
+            if run is None or not run.definition:
+                raise LookupError(f"the Map Run {execution.map_run_arn} is gone")
+            child: Mapping[str, Any] = json.loads(run.definition)
+            return child
         core = self._sfn.core
         revision = None
         if execution.version_arn is not None:
@@ -532,6 +638,55 @@ class Runner:
             error=outcome.error,
             cause=outcome.cause,
         )
+
+
+def _map_redrive_token(child: MapChild) -> str:
+    """What a child redriven with its parent's ``generation``-th redrive records."""
+    return f"altus-map-run:{child.generation}"
+
+
+def _iso(when: float | None) -> str | None:
+    if when is None:
+        return None
+    stamp = datetime.datetime.fromtimestamp(when, datetime.UTC)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _child_outcome(execution: Execution) -> ChildOutcome:
+    """How a child ended, with what a ResultWriter writes of it: DescribeExecution's
+    members with AWS's capitalised names (dates in ISO 8601: the form of AWS's written
+    results is not documented beyond its field names)."""
+    written: dict[str, Any] = {
+        "ExecutionArn": execution.arn,
+        "Input": execution.input,
+        "InputDetails": {"Included": True},
+        "Name": execution.name,
+    }
+    if execution.output is not None:
+        written["Output"] = execution.output
+        written["OutputDetails"] = {"Included": True}
+    if execution.error is not None:
+        written["Error"] = execution.error
+    if execution.cause is not None:
+        written["Cause"] = execution.cause
+    succeeded = execution.status == SUCCEEDED
+    written["RedriveCount"] = execution.redrive_count
+    written["RedriveStatus"] = "NOT_REDRIVABLE" if succeeded else "REDRIVABLE_BY_MAP_RUN"
+    if succeeded:
+        written["RedriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
+    written["StartDate"] = _iso(execution.start)
+    written["StateMachineArn"] = execution.machine_arn
+    written["Status"] = execution.status
+    if execution.stop is not None:
+        written["StopDate"] = _iso(execution.stop)
+    return ChildOutcome(
+        arn=execution.arn,
+        status=execution.status,
+        output=execution.output,
+        error=execution.error,
+        cause=execution.cause,
+        described=written,
+    )
 
 
 class Children:

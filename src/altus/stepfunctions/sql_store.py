@@ -175,6 +175,8 @@ SCHEMA = Schema(
         CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, start)
         """,
         ),
+        # A Map Run's child executions (ListExecutions by mapRunArn).
+        Migration("CREATE INDEX sfn_executions_map_run ON sfn_executions (map_run_arn, start)"),
     ),
 )
 
@@ -368,6 +370,8 @@ def map_run_body(run: MapRun) -> str:
             "executionCounts": _counts_doc(run.executions),
             "redriveCount": run.redrive_count,
             "redriveDate": run.redrive_date,
+            "definition": run.definition,
+            "label": run.label,
         }
     )
 
@@ -389,6 +393,8 @@ def map_run_of(body: str) -> MapRun:
         executions=_counts_of(doc.get("executionCounts") or {}),
         redrive_count=int(doc.get("redriveCount") or 0),
         redrive_date=doc.get("redriveDate"),
+        definition=str(doc.get("definition") or ""),
+        label=str(doc.get("label") or ""),
     )
 
 
@@ -742,6 +748,20 @@ class SqlStepFunctionsStore:
                 executions=executions,
                 status=status or found.status,
                 stop=stop if stop is not None else found.stop,
+            )
+
+        return await self._db.write(lambda tx: _change_map_run(tx, arn, change))
+
+    async def redrive_map_run(self, arn: str, redrive_count: int, when: float) -> MapRun | None:
+        def change(found: MapRun) -> MapRun | None:
+            if found.redrive_count >= redrive_count:
+                return None
+            return dataclasses.replace(
+                found,
+                status="RUNNING",
+                stop=None,
+                redrive_count=redrive_count,
+                redrive_date=when,
             )
 
         return await self._db.write(lambda tx: _change_map_run(tx, arn, change))

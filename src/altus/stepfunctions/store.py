@@ -187,6 +187,12 @@ class StepFunctionsStore(Protocol):
         such Map Run)."""
         ...
 
+    async def redrive_map_run(self, arn: str, redrive_count: int, when: float) -> MapRun | None:
+        """Open the closed Map Run again (RUNNING, no stop date) as its
+        ``redrive_count``-th redrive at ``when``, unless its recorded ``redrive_count``
+        is that already. Returns it as stored after (None: no such Map Run)."""
+        ...
+
     async def update_map_run(self, arn: str, settings: MapRunSettings) -> MapRun | None:
         """Replace the Map Run's settings (UpdateMapRun). Returns it as stored after
         (None: no such Map Run)."""

@@ -5,11 +5,13 @@ reader's resource, ``s3:getObject`` or ``s3:listObjectsV2``) and batched, a Map 
 ``ResultWriter`` that puts the results in S3 (``s3:putObject``).
 
 The items are recorded once read (a resumed Map does not read them again). The Map
-Run's record (status, item and iteration counts, settings) is reported to the host's
-``map_runs`` board as it goes (``maprun``), for DescribeMapRun, ListMapRuns and
-UpdateMapRun. The iterations run in this execution, their records private: AWS's child
-executions (their ARNs, histories, DescribeExecution) are not here; the record's
-``executionCounts`` count the iterations that stand for them."""
+Run's record (status, item and iteration counts, settings, what its children run) is
+reported to the host's ``map_runs`` board as it goes (``maprun``), for DescribeMapRun,
+ListMapRuns and UpdateMapRun, and each item runs as a child execution there
+(``children``). A redriven parent redrives the Map Run that failed (the same ARN,
+``MapRunRedriven``): its children that succeeded are kept, the others redriven. Without
+a board (an EXPRESS parent: AWS runs distributed Maps in STANDARD workflows) the
+iterations run in this execution, their records private."""
 
 from __future__ import annotations
 
@@ -24,16 +26,19 @@ from altus.asl.host import (
     MAP_RUN_FAILED,
     MAP_RUN_SUCCEEDED,
     MapRunSettings,
+    NewRecord,
     TaskRequest,
 )
-from altus.asl.interpreter import crew, events, maprun
+from altus.asl.interpreter import children, crew, events, maprun
 from altus.asl.interpreter import items as items_
 from altus.asl.interpreter.dataflow import DataFlow
 from altus.asl.interpreter.failures import Failed
-from altus.asl.interpreter.frames import SUSPEND, Visit
+from altus.asl.interpreter.frames import JSONPATH, SUSPEND, Visit
+from altus.asl.interpreter.parallel import base_of
 
 ITEMS = "~items"
 WRITTEN = "~written"
+MAP_RUN = "~maprun"
 
 EXCEEDED_CAUSE = "The specified tolerated failure threshold was exceeded"
 
@@ -119,32 +124,35 @@ def _reader_failed(visit: Visit, cause: str) -> StatesError:
 
 
 async def run(
-    visit: Visit, number: int, count: int, concurrency: int, job: Callable[[int], crew.Job]
+    visit: Visit,
+    number: int,
+    inputs: list[Any],
+    concurrency: int,
+    job: Callable[[int], crew.Job],
 ) -> Any:
     """The Map Run: its iterations within the tolerated failures, its results written,
-    its record (status, counts, settings) kept on the host's ``map_runs`` board."""
+    its record (status, counts, settings) kept on the host's ``map_runs`` board. With a
+    board, each iteration is a child execution (``children``); without one (an EXPRESS
+    parent, the interpreter's tests), ``job`` runs it here, its records private."""
     at = f"#{number}"
     info = visit.run.info
-    started = visit.find(f"{at}:maprun")
-    if started is None:
-        label = visit.state.get("Label", visit.name)
-        run_id = visit.run.host.new_token()[:36]
-        arn = (
-            f"arn:{info.partition}:states:{info.region}:{info.account}:mapRun:"
-            f"{info.state_machine_name}/{label}:{run_id}"
-        )
-        started = await visit.event(f"{at}:maprun", "MapRunStarted", {"mapRunArn": arn})
-    arn = str(started.details["mapRunArn"])
-    items = visit.find(f"#{number}:items")
-    sizes = [_size(item) for item in (items.details["items"] if items is not None else [])]
-    if len(sizes) != count:
-        sizes = [1] * count
-    tracker = maprun.Tracker(visit.run.host.map_runs, arn, sizes, _settings(visit, concurrency))
-    await tracker.open(info.arn, started.timestamp)
+    board = visit.run.host.map_runs
+    base = base_of(visit, number)
+    arn, start, redriven = await _open(visit, number, base)
+    count = len(inputs)
+    sizes = [_size(item) for item in inputs]
+    definition = child_definition(visit)
+    tracker = maprun.Tracker(board, arn, sizes, _settings(visit, concurrency))
+    if board is not None and redriven is not None:
+        tracker.settings = await board.redrive(arn, redriven, start)
+    await tracker.open(info.arn, start, definition, _label(visit))
+    make = job
+    if board is not None:
+        make = children.jobs(visit, base, arn, inputs, board, _execution_type(visit))
     try:
         results = await crew.run_all(
             visit.run,
-            [tracker.wrap(index, job(index)) for index in range(count)],
+            [tracker.wrap(index, make(index)) for index in range(count)],
             limit=max(count, 1),
             tolerated=tracker.tolerated,
         )
@@ -169,9 +177,61 @@ async def run(
     ]
     output: Any = outputs
     if "ResultWriter" in visit.state:
-        output = await _write(visit, number, arn, results)
+        output = await _write(visit, number, arn, results, base)
     await visit.event(f"{at}:succeeded", "MapStateSucceeded", {})
     return output
+
+
+async def _open(visit: Visit, number: int, base: str) -> tuple[str, float, int | None]:
+    """The Map Run's ARN, its (re)start time and, when this run of the state redrives
+    the Map Run an earlier generation ran (a redriven parent), the redrive's count
+    (None: a new Map Run). ``MapRunStarted`` or ``MapRunRedriven`` is recorded here."""
+    run = visit.run
+    info = run.info
+    at = f"#{number}"
+    earlier = [
+        found
+        for generation in range(run.generation)
+        if (found := run.find(f"{base}:maprun@{generation}")) is not None
+    ]
+    started = visit.find(f"{at}:maprun")
+    if started is None and earlier:
+        arn = str(earlier[-1].details["arn"])
+        note = NewRecord(f"{base}:maprun@{run.generation}", MAP_RUN, {"arn": arn}, public=False)
+        details = {"mapRunArn": arn, "redriveCount": len(earlier)}
+        started = await visit.event(f"{at}:maprun", "MapRunRedriven", details, extra=[note])
+    elif started is None:
+        run_id = run.host.new_token()[:36]
+        arn = (
+            f"arn:{info.partition}:states:{info.region}:{info.account}:mapRun:"
+            f"{info.state_machine_name}/{_label(visit)}:{run_id}"
+        )
+        note = NewRecord(f"{base}:maprun@{run.generation}", MAP_RUN, {"arn": arn}, public=False)
+        started = await visit.event(
+            f"{at}:maprun", "MapRunStarted", {"mapRunArn": arn}, extra=[note]
+        )
+    arn = str(started.details["mapRunArn"])
+    redriven = len(earlier) if started.type == "MapRunRedriven" else None
+    return arn, started.timestamp, redriven
+
+
+def _label(visit: Visit) -> str:
+    return str(visit.state.get("Label", visit.name))
+
+
+def _execution_type(visit: Visit) -> str:
+    processor = visit.state.get("ItemProcessor") or visit.state.get("Iterator") or {}
+    config = processor.get("ProcessorConfig") or {}
+    return str(config.get("ExecutionType", "STANDARD"))
+
+
+def child_definition(visit: Visit) -> dict[str, Any]:
+    """What each child execution runs: the item processor as a state machine, in the
+    query language it inherits from the Map state."""
+    processor = dict(visit.state.get("ItemProcessor") or visit.state.get("Iterator") or {})
+    if "QueryLanguage" not in processor and visit.frame.language != JSONPATH:
+        processor["QueryLanguage"] = visit.frame.language
+    return processor
 
 
 def _size(item: Any) -> int:
@@ -200,10 +260,42 @@ def _settings(visit: Visit, concurrency: int) -> MapRunSettings:
     )
 
 
-async def _write(visit: Visit, number: int, arn: str, results: list[Any]) -> Any:
-    """Puts ``SUCCEEDED_0.json``, ``FAILED_0.json`` and ``manifest.json`` under
-    ``<Prefix>/<map run id>/``; the Map's result points to the manifest."""
+async def _write(visit: Visit, number: int, arn: str, results: list[Any], base: str) -> Any:
+    """The results as ``ResultWriter`` says. With a ``Resource`` they are exported:
+    ``SUCCEEDED_0.json``, ``FAILED_0.json`` and ``manifest.json`` put under
+    ``<Prefix>/<map run id>/``, and the Map's result points to the manifest; with only a
+    ``WriterConfig`` they are the Map's result. ``WriterConfig.Transformation``: NONE
+    (each child's description: DescribeExecution's members as AWS writes them; an
+    iteration run here has its output and status only; the default of an export),
+    COMPACT (the outputs) or FLATTEN (the outputs, arrays spread); a failed child is
+    always described. ``OutputType`` JSONL writes JSON Lines instead of an array."""
     writer = visit.state["ResultWriter"]
+    config = writer.get("WriterConfig") or {}
+    exporting = "Resource" in writer
+    transformation = str(config.get("Transformation", "NONE" if exporting else "COMPACT"))
+    lines = config.get("OutputType") == "JSONL"
+    succeeded: list[Any] = []
+    failed: list[Any] = []
+    every: list[Any] = []
+    for index, result in enumerate(results):
+        child = children.ended(visit, base, index)
+        described = child.details.get("described") if child is not None else None
+        if isinstance(result, Failed):
+            entry = described or _entry(result.error.output(), "FAILED")
+            failed.append(entry)
+            every.append(entry)
+        elif transformation == "NONE":
+            entry = described or _entry(result, "SUCCEEDED")
+            succeeded.append(entry)
+            every.append(entry)
+        elif transformation == "FLATTEN" and isinstance(result, list):
+            succeeded.extend(result)
+            every.extend(result)
+        else:
+            succeeded.append(result)
+            every.append(result)
+    if not exporting:
+        return every
     flow = DataFlow(visit, visit.context())
     if flow.jsonata:
         target = flow.expression(writer.get("Arguments", {}), "Arguments", input=visit.input)
@@ -220,18 +312,15 @@ async def _write(visit: Visit, number: int, arn: str, results: list[Any]) -> Any
     resource = resources.parse_resource(str(writer.get("Resource", "")))
     if resource is None:
         raise Failed(visit.error(StatesError(errors.RESULT_WRITER_FAILED, "Unsupported resource")))
-    succeeded = [
-        _entry(result, "SUCCEEDED") for result in results if not isinstance(result, Failed)
-    ]
-    failed = [
-        _entry(result.error.output(), "FAILED") for result in results if isinstance(result, Failed)
-    ]
     files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
     objects: list[tuple[str, str]] = []
     for status, entries in (("SUCCEEDED", succeeded), ("FAILED", failed)):
         if entries:
             key = f"{folder}/{status}_0.json"
-            body = events.text(entries)
+            if lines:
+                body = "".join(events.text(entry) + "\n" for entry in entries)
+            else:
+                body = events.text(entries)
             files[status].append({"Key": key, "Size": len(body.encode())})
             objects.append((key, body))
     manifest = {"DestinationBucket": bucket, "MapRunArn": arn, "ResultFiles": files}

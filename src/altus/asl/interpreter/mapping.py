@@ -9,9 +9,8 @@ its states' events, then ``MapStateSucceeded`` or ``MapStateFailed``. A failed i
 fails the state (the others are aborted).
 
 DISTRIBUTED (``distributed``): items also from an ``ItemReader``, in batches, with a
-tolerated share of failures and a ``ResultWriter``; its iterations run here, in this
-execution, their records private (AWS runs each as a child execution with its own
-history; the parent's history shows the Map Run's events)."""
+tolerated share of failures and a ``ResultWriter``; each iteration a child execution
+with its own history (``children``; the parent's history shows the Map Run's events)."""
 
 from __future__ import annotations
 
@@ -72,7 +71,7 @@ async def _attempt(
     tally = Tally(started.id or 0, visit.frame.tally)
     if wide:
         jobs = _job_maker(visit, retries, base, tally, items, False)
-        return await distributed.run(visit, number, len(items), concurrency, jobs), None
+        return await distributed.run(visit, number, items, concurrency, jobs), None
     halt = crew.Halt(tally)
     jobs = _job_maker(visit, retries, base, tally, items, True, halt)
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from altus.asl.host import (
@@ -53,13 +54,17 @@ class Tracker:
 
     # --- the board -------------------------------------------------------------------------
 
-    async def open(self, execution_arn: str, start: float) -> None:
+    async def open(
+        self, execution_arn: str, start: float, definition: Mapping[str, Any], label: str
+    ) -> None:
         """Record the Map Run (once); take the settings the board has for it."""
         if self._board is None:
             return
         items, executions = self._counts()
         status, self.settings = await self._board.start(
-            MapRunStart(self._arn, execution_arn, start, self.settings, items, executions)
+            MapRunStart(
+                self._arn, execution_arn, start, self.settings, items, executions, definition, label
+            )
         )
         self._active = status == MAP_RUN_RUNNING
 
