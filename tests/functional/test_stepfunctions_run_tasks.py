@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
 
 from altus.packaging import zip_files
+from altus.stepfunctions.errors import ExecutionAlreadyExists
+from altus.stepfunctions.runner import Runner
 from altus.testing import wait_until
-from tests.functional.stepfunctions_runs import REGION, Runs, output, serve, unique
+from tests.functional.stepfunctions_runs import REGION, ROLE, Runs, output, serve, unique
 
 
 @pytest.fixture(scope="module")
@@ -374,6 +377,60 @@ def test_start_execution_without_sync_returns_at_once(runs: Runs) -> None:
     assert result["ExecutionArn"].startswith(child.replace(":stateMachine:", ":execution:"))
     assert "StartDate" in result
     assert runs.finished(result["ExecutionArn"])["status"] == "SUCCEEDED"
+
+
+def test_a_child_without_a_name_is_named_by_the_parents_attempt(runs: Runs) -> None:
+    """A UUID fixed by the parent and the attempt: a start made again after a restart
+    reaches the same child (the interpreter's replay tests run it again)."""
+    child = runs.machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    described = runs.run(_parent(child, "startExecution.sync:2"), {"v": 1})
+    name = output(described)["ExecutionArn"].rsplit(":", 1)[1]
+    assert str(uuid.UUID(name)) == name and uuid.UUID(name).version == 5
+
+
+def test_a_start_made_again_after_a_restart_reaches_the_child_it_made(runs: Runs) -> None:
+    """What a resumed attempt asks when its start's outcome was lost (``repeat``): the
+    execution of that name and input, even closed, is the one it made; a first start
+    of a closed name is ExecutionAlreadyExists, as StartExecution's."""
+    child = runs.machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    name = unique("child")
+    first = runs.start(child, {"a": 1}, name=name)
+    runs.finished(first)
+
+    def start(repeat: bool, input: str = '{"a": 1}') -> Any:
+        async def call(platform: Any) -> Any:
+            runner = cast(Runner, platform.component("stepfunctions").runtime)
+            return await runner.start_child(child, name, input, "arn:parent", ROLE, repeat=repeat)
+
+        return runs.harness.call(call)
+
+    assert start(repeat=True)[0] == first
+    with pytest.raises(ExecutionAlreadyExists):
+        start(repeat=False)
+    with pytest.raises(ExecutionAlreadyExists):
+        start(repeat=True, input='{"a": 2}')
+
+
+def test_sync_waits_for_an_express_child(runs: Runs) -> None:
+    child = runs.machine(
+        {
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 3600, "Next": "P"},
+                "P": {"Type": "Pass", "Result": "done", "End": True},
+            },
+        },
+        type="EXPRESS",
+    )
+    result = output(runs.run(_parent(child, "startExecution.sync:2"), {"v": 1}))
+    assert (result["Status"], result["Output"]) == ("SUCCEEDED", "done")
+    assert ":express:" in result["ExecutionArn"]
+    failing = runs.machine(
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Child.Bad"}}}, type="EXPRESS"
+    )
+    described = runs.run(_parent(failing, "startExecution.sync"), {"v": 1})
+    assert described["error"] == "States.TaskFailed"
+    assert json.loads(described["cause"])["Error"] == "Child.Bad"
 
 
 # --- redrive ---------------------------------------------------------------------------------

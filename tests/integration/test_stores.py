@@ -1754,6 +1754,17 @@ async def test_stepfunctions_journal_group_commit(database: Database) -> None:
         2.0,
     )
     assert isinstance(results[2], ValueError)
+    # Written again as it was (its first commit landed unseen): answered as recorded,
+    # nothing written twice; again with anything different, refused.
+    first = results[0]
+    assert not isinstance(first, Exception)
+    again = [NewRecord("b", "PassStateEntered", {}), NewRecord("~b", "~exit", {}, False)]
+    assert (await store.append_batch([(one, again)], 9.0)) == [first]
+    changed = [NewRecord("b", "PassStateEntered", {"x": 1}), NewRecord("~b", "~exit", {}, False)]
+    (refused,) = await store.append_batch([(one, changed)], 9.0)
+    assert isinstance(refused, ValueError)
+    (partly,) = await store.append_batch([(one, [*again, NewRecord("z", "X", {})])], 9.0)
+    assert isinstance(partly, ValueError)
     # Nothing to append (an execution closed by its status alone) is no write.
     assert await store.append(one, [], 2.0) == []
     assert (await store.append_batch([(one, [])], 2.0)) == [[]]

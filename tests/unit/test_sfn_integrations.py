@@ -114,13 +114,23 @@ class Children:
         self.waited: list[str] = []
         self.description: dict[str, Any] = {}
         self.refusal: AltusError | None = None
+        self.repeats: list[tuple[bool, bool]] = []
 
     async def start(
-        self, state_machine_arn: str, name: str | None, input: str, parent: str, role: str
+        self,
+        state_machine_arn: str,
+        name: str | None,
+        input: str,
+        parent: str,
+        role: str,
+        *,
+        repeat: bool = False,
+        wait: bool = False,
     ) -> tuple[str, float]:
         if self.refusal is not None:
             raise self.refusal
         self.started.append((state_machine_arn, name, input, parent, role))
+        self.repeats.append((repeat, wait))
         return f"{state_machine_arn.replace('stateMachine', 'execution')}:{name or 'gen'}", NOW
 
     async def wait(self, execution_arn: str) -> Mapping[str, Any]:

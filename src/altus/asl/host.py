@@ -35,8 +35,20 @@ class NewRecord:
     #: inputs and outputs as JSON text as AWS shows them), or the record's value.
     details: Mapping[str, Any]
     public: bool = True
-    #: ``previousEventId``: the event this one follows (0: none).
+    #: ``previousEventId``: the event this one follows (0: none; ``PREVIOUS_IN_APPEND``:
+    #: the public record just before it in the same append, whose id is not known yet).
     previous_id: int = 0
+
+
+#: ``NewRecord.previous_id`` of an event that follows the one appended just before it
+#: (a state's Exited event and the next state's Entered, written together).
+PREVIOUS_IN_APPEND = -1
+
+
+def resolve_previous(new: NewRecord, last_id: int) -> int:
+    """``new``'s previous event id, given the id of the public record appended just
+    before it (for ``PREVIOUS_IN_APPEND``)."""
+    return last_id if new.previous_id == PREVIOUS_IN_APPEND else new.previous_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +71,8 @@ class Journal(Protocol):
 
     async def append(self, records: Sequence[NewRecord]) -> list[Record]:
         """Append ``records`` durably and all together (none if it raises), in order:
-        the public ones get the next event ids. Returns them as recorded. A key already
+        the public ones get the next event ids (a ``PREVIOUS_IN_APPEND`` previous id
+        becomes the id of the public record before it). Returns them as recorded. A key already
         recorded is a bug of the caller (``ValueError``). Raises ``OSError`` (or the
         store's error) when the store cannot write: the execution stops there and
         resumes from its journal when the server next starts."""
@@ -120,6 +133,10 @@ class TaskRequest:
     #: Whether this attempt had started (``TaskStarted`` recorded) before a restart: its
     #: outcome was lost, and the call may or may not have been made.
     resumed: bool = False
+    #: What names this attempt within its execution (its journal key): the same when
+    #: the attempt is run again after a restart, different for every other attempt (a
+    #: runner derives idempotent names from it).
+    key: str = ""
 
 
 class TaskProgress(Protocol):

@@ -40,6 +40,7 @@ from altus.asl.host import (
     TokenBoard,
     TokenEvent,
     TokenOpening,
+    resolve_previous,
 )
 from altus.clock import Clock
 
@@ -74,7 +75,8 @@ class MemoryJournal:
             if new.public:
                 self._last_id += 1
                 event_id = self._last_id
-            record = Record(new.key, new.type, new.details, now, event_id, new.previous_id)
+            previous = resolve_previous(new, self._last_id - (1 if new.public else 0))
+            record = Record(new.key, new.type, new.details, now, event_id, previous)
             self._records.append(record)
             self._by_key[new.key] = record
             written.append(record)

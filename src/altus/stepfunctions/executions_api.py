@@ -311,7 +311,6 @@ async def redrive_execution(sfn: StepFunctions, call: Call, input: Members) -> M
         error=None,
         cause=None,
     )
-    if not await sfn.store.update_execution(redriven, execution.status):
+    if not await sfn.runtime.redrive(redriven, execution.status):
         raise not_redrivable("Execution is RUNNING and cannot be redriven")
-    await sfn.runtime.redrive(redriven)
     return {"redriveDate": now}

@@ -10,11 +10,13 @@ progress (the iterations of a Map, the branches of a Parallel, other executions)
 together in the next transaction, one durable write for them all, in the order they
 were made, so that one execution's event ids follow the order of its appends. (Measured
 on this 2-core machine: a Map of 1,000 Lambda tasks made 7 commits per iteration, one
-append at a time, and spent most of its time in them.)
+append at a time, and spent most of its time in them.) A batch the store fails to
+write is written again after a pause, a few times, before its executions are told.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +24,12 @@ from altus.asl.host import NewRecord, Record
 from altus.clock import Clock
 from altus.stepfunctions.store import StepFunctionsStore
 from altus.store.commit import GroupCommit
+
+log = logging.getLogger(__name__)
+
+#: Pauses before a failed batch of appends is written again (then it fails: the
+#: executions stop and resume from their journals).
+RETRY_PAUSES = (0.1, 0.5, 2.0)
 
 
 @dataclass(slots=True)
@@ -49,9 +57,20 @@ class JournalWriter:
         return written
 
     async def _write(self, plans: Sequence[_Append]) -> list[Exception | None]:
-        results = await self._store.append_batch(
-            [(plan.execution_arn, plan.records) for plan in plans], self._clock.now()
-        )
+        appends = [(plan.execution_arn, plan.records) for plan in plans]
+        for pause in (*RETRY_PAUSES, None):
+            try:
+                results = await self._store.append_batch(appends, self._clock.now())
+                break
+            except Exception:
+                if pause is None:
+                    raise
+                # A passing fault (a dropped connection, a busy database) would stop
+                # every execution in the batch, cancelling their tasks under way: the
+                # batch is written again first. One whose first commit landed unseen
+                # is found recorded as given, and answered as recorded.
+                log.warning("Step Functions' journal write failed; trying again", exc_info=True)
+                await self._clock.sleep(pause)
         errors: list[Exception | None] = []
         for plan, result in zip(plans, results, strict=True):
             if isinstance(result, Exception):

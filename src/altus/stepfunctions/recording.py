@@ -65,8 +65,9 @@ class RecordingRuntime:
         stored = await self.store.execution(execution.arn)
         return stored if stored is not None else closed
 
-    async def redrive(self, execution: Execution) -> None:
+    async def redrive(self, execution: Execution, expect: str) -> bool:
         self.calls.append(("redrive", execution))
+        return await self.store.update_execution(execution, expect)
 
     async def run_sync(self, execution: Execution) -> Execution:
         self.calls.append(("run_sync", execution))

@@ -55,7 +55,7 @@ from altus.asl.interpreter import SUSPEND, Outcome, run_execution
 from altus.clock import Clock
 from altus.identity.authenticator import service_session
 from altus.stepfunctions import executions, executions_api, names
-from altus.stepfunctions.errors import execution_missing
+from altus.stepfunctions.errors import ExecutionAlreadyExists, execution_missing
 from altus.stepfunctions.journal import JournalWriter, SqlJournal
 from altus.stepfunctions.mapruns import StoreMapRuns
 from altus.stepfunctions.model import (
@@ -227,6 +227,9 @@ class Runner:
         self._running: dict[str, asyncio.Task[None]] = {}
         #: Set when an execution closes here (``.sync`` parents wait on it).
         self._closed: dict[str, asyncio.Event] = {}
+        #: EXPRESS children a ``.sync`` parent waits for, and the ends they came to.
+        self._awaited: set[str] = set()
+        self._express_ends: dict[str, Execution] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -305,7 +308,7 @@ class Runner:
             return stored
         return stored if stored is not None else closed
 
-    async def redrive(self, execution: Execution) -> None:
+    async def redrive(self, execution: Execution, expect: str) -> bool:
         count = execution.redrive_count
         redriven = NewRecord(
             f"x:redriven@{count}",
@@ -313,8 +316,11 @@ class Runner:
             {"redriveCount": count},
             previous_id=await self._last_event(execution.arn),
         )
-        await self._store.append(execution.arn, [redriven], self._clock.now())
+        now = self._clock.now()
+        if await self._store.finish_execution(execution, expect, [redriven], now) is None:
+            return False
         self._launch(execution)
+        return True
 
     async def run_sync(self, execution: Execution) -> Execution:
         definition = await self._definition(execution)
@@ -349,9 +355,13 @@ class Runner:
         input: str,
         parent_execution_arn: str,
         role_arn: str,
+        *,
+        repeat: bool = False,
+        wait: bool = False,
     ) -> tuple[str, float]:
         """StartExecution made by a parent's task, as its role: the role's session must be
-        allowed ``states:StartExecution`` where requests are authenticated."""
+        allowed ``states:StartExecution`` where requests are authenticated. As
+        ``integrations.ports.ChildExecutions.start``."""
         identity = self._sfn.identity
         if identity is not None and identity.enforcing:
             identity.authorize(
@@ -362,13 +372,53 @@ class Runner:
         members: dict[str, Any] = {"stateMachineArn": state_machine_arn, "input": input}
         if name:
             members["name"] = name
-        started = await executions_api.start(self._sfn, members)
+        try:
+            started = await executions_api.start(self._sfn, members)
+        except ExecutionAlreadyExists:
+            found = await self._made_before(state_machine_arn, name, input) if repeat else None
+            if found is None:
+                raise
+            return found.arn, found.start
+        if wait and started.type == EXPRESS:
+            # Its run is spawned, not yet under way (nothing awaited since): its end is
+            # kept from now on for ``wait_child``.
+            self._awaited.add(started.arn)
         return started.arn, started.start
+
+    async def _made_before(
+        self, state_machine_arn: str, name: str | None, input: str
+    ) -> Execution | None:
+        """The execution of ``name`` a start of ``state_machine_arn`` with ``input`` made
+        before, if there is one."""
+        if not name:
+            return None
+        machine = names.parse(state_machine_arn).machine
+        found = await self._store.execution(self._sfn.core.execution_arn(machine, name))
+        return found if found is not None and found.input == input else None
 
     async def wait_child(self, execution_arn: str) -> Mapping[str, Any]:
         """DescribeExecution of the child once it has closed."""
-        closed = await self._closing(execution_arn)
+        if names.parse(execution_arn).kind == names.EXPRESS:
+            closed = await self._express_end(execution_arn)
+        else:
+            closed = await self._closing(execution_arn)
         return await executions.described(self._sfn, closed, True)
+
+    async def _express_end(self, execution_arn: str) -> Execution:
+        """An EXPRESS child's end, kept in memory (``start_child`` with ``wait``)."""
+        try:
+            for _ in range(10**9):  # until it ends, or the waiter is cancelled
+                ended = self._express_ends.pop(execution_arn, None)
+                if ended is not None:
+                    return ended
+                if execution_arn not in self._running or execution_arn not in self._awaited:
+                    # Lost with the server that ran it (AWS keeps no Express execution).
+                    raise execution_missing(execution_arn)
+                await self._closed.setdefault(execution_arn, asyncio.Event()).wait()
+            raise AssertionError("unreachable")
+        finally:
+            self._awaited.discard(execution_arn)
+            self._express_ends.pop(execution_arn, None)
 
     async def _closing(self, execution_arn: str) -> Execution:
         """The execution once it has closed."""
@@ -471,8 +521,7 @@ class Runner:
             error=None,
             cause=None,
         )
-        if await self._store.update_execution(redriven, stored.status):
-            await self.redrive(redriven)
+        await self.redrive(redriven, stored.status)
 
     # --- running ---------------------------------------------------------------------------
 
@@ -530,11 +579,15 @@ class Runner:
 
     async def _express(self, execution: Execution, definition: Mapping[str, Any]) -> None:
         try:
-            await run_execution(definition, self._info(execution), self._memory_host())
+            outcome = await run_execution(definition, self._info(execution), self._memory_host())
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("Step Functions express execution %s failed", execution.arn)
+            return
+        if execution.arn in self._awaited:
+            self._express_ends[execution.arn] = self._closed_as(execution, outcome)
+            self._signal(execution.arn)
 
     def _memory_host(self) -> ServiceHost:
         """An EXPRESS execution's host: this service's, on a journal in memory (Express
@@ -703,10 +756,19 @@ class Children:
         input: str,
         parent_execution_arn: str,
         role_arn: str,
+        *,
+        repeat: bool = False,
+        wait: bool = False,
     ) -> tuple[str, float]:
         assert self.runner is not None
         return await self.runner.start_child(
-            state_machine_arn, name, input, parent_execution_arn, role_arn
+            state_machine_arn,
+            name,
+            input,
+            parent_execution_arn,
+            role_arn,
+            repeat=repeat,
+            wait=wait,
         )
 
     async def wait(self, execution_arn: str) -> Mapping[str, Any]:

@@ -1,11 +1,12 @@
 """What the Step Functions API needs from whatever runs executions: the ``Runtime``.
 
 The API owns the records a call is about and writes them before it calls the runtime:
-StartExecution stores the execution (RUNNING) and RedriveExecution its redriven state
-(RUNNING again, ``redriveCount`` + 1) before ``start`` / ``redrive``; the runtime owns
-everything an execution writes as it runs: its journal (``ExecutionStarted`` first,
-``ExecutionRedriven`` on a redrive), its closing (the stored execution and the last
-event together: ``StepFunctionsStore.finish_execution``) and its task tokens.
+StartExecution stores the execution (RUNNING) before ``start``; RedriveExecution hands
+its redriven state (RUNNING again, ``redriveCount`` + 1) to ``redrive``, which stores it
+with its ``ExecutionRedriven`` event in one write. The runtime owns everything an
+execution writes as it runs: its journal (``ExecutionStarted`` first), its closing (the
+stored execution and the last event together: ``StepFunctionsStore.finish_execution``)
+and its task tokens.
 
 Every method may be called on any frontend; a STANDARD execution's state is the store's,
 so a runtime that keeps tasks in memory finds what it does not hold there. Errors a
@@ -54,10 +55,13 @@ class Runtime(Protocol):
         execution as stored afterwards: if it closed meanwhile by itself, as it closed."""
         ...
 
-    async def redrive(self, execution: Execution) -> None:
-        """Resume ``execution``, already stored RUNNING with its new ``redriveCount`` and
-        ``redriveDate``: append ``ExecutionRedriven`` and rerun from the journal, the
-        steps that failed (and what follows them) afresh. Returns once under way."""
+    async def redrive(self, execution: Execution, expect: str) -> bool:
+        """Redrive ``execution`` (RUNNING again, with its new ``redriveCount`` and
+        ``redriveDate``): stored in place of the closed one if that is still ``expect``,
+        with ``ExecutionRedriven`` appended in the same write (a crash keeps both or
+        neither), then rerun from the journal, the steps that failed (and what follows
+        them) afresh. Returns once under way; False when the stored status was no
+        longer ``expect`` (nothing written)."""
         ...
 
     async def run_sync(self, execution: Execution) -> Execution:

@@ -104,8 +104,10 @@ class StepFunctionsStore(Protocol):
         """``append`` of each ``(execution ARN, records)`` in one transaction (one durable
         write for them all), in order, each all-or-nothing on its own: per append, the
         records as recorded, or the error that kept it out (ValueError for a key already
-        in its journal). Raises only when the transaction itself fails (then none is
-        written)."""
+        in its journal). An append whose every record is in the journal already exactly
+        as given (type, details, previous id, public or not: a batch written again after
+        its first commit landed unacknowledged) is answered with them as recorded.
+        Raises only when the transaction itself fails (then none is written)."""
         ...
 
     async def load_journal(self, execution_arn: str) -> list[Record]:

@@ -231,6 +231,7 @@ class _Attempt:
             credentials=self.plan["credentials"],
             submitted=(None if submitted is None else events.parse(submitted.details["output"])),
             resumed=resumed,
+            key=f"{self.visit.key}{self.at}",
         )
         try:
             result = await _before(

@@ -2,14 +2,15 @@
 exited, until one ends the frame. A state whose exit is recorded is not handled again:
 its output, next state and assignments come from the record (``~exit``, written with
 its Exited event), so a resumed execution walks through what it did before at the cost
-of journal look-ups."""
+of journal look-ups. The next state's Entered event is written with them: one durable
+write per transition."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from altus.asl.host import NewRecord
+from altus.asl.host import PREVIOUS_IN_APPEND, NewRecord
 from altus.asl.interpreter import crew, events, limits
 from altus.asl.interpreter.failures import Fatal
 from altus.asl.interpreter.frames import Exit, Frame, Visit
@@ -54,11 +55,34 @@ async def run_state(frame: Frame, number: int, name: str, state: Any, data: Any)
         if crew.ABORT in stop.args and frame.public:
             await _aborted(visit)
         raise
-    await _exit(visit, leaving)
+    await _exit(visit, leaving, _next_entered(frame, number + 1, leaving))
     return leaving
 
 
-async def _exit(visit: Visit, leaving: Exit) -> None:
+def _next_entered(frame: Frame, number: int, leaving: Exit) -> NewRecord | None:
+    """The next state's Entered event, to be written with this state's Exited (one
+    write per transition, not two): None when the frame ends here, when the next state
+    was entered before (a resumed or redriven run), or when its input is too large (its
+    entry fails then, as ever)."""
+    if leaving.next is None:
+        return None
+    base = f"{frame.key}/{number}"
+    key = f"{base}@{frame.run.generation_of(base)}"
+    if frame.run.find(key) is not None or frame.run.find(f"{key}:exit") is not None:
+        return None
+    if limits.too_large(events.text(leaving.output)):
+        return None
+    state_type = frame.states[leaving.next]["Type"]
+    return NewRecord(
+        key,
+        events.state_event(state_type, "Entered"),
+        events.entered(leaving.next, leaving.output),
+        public=frame.public,
+        previous_id=PREVIOUS_IN_APPEND,
+    )
+
+
+async def _exit(visit: Visit, leaving: Exit, following: NewRecord | None) -> None:
     if limits.too_large(events.text(leaving.output)):
         raise Fatal(limits.exceeded(visit.name))
     private = NewRecord(
@@ -72,7 +96,7 @@ async def _exit(visit: Visit, leaving: Exit) -> None:
         events.state_event(visit.state["Type"], "Exited"),
         events.exited(visit.name, leaving.output),
         previous_id=leaving.previous_id,
-        extra=[private],
+        extra=[private] if following is None else [private, following],
     )
     visit.frame.variables.update(leaving.assign)
 

@@ -9,6 +9,12 @@ that response (``TaskSubmitted``), wait for the child to end and answer its desc
 timed out or was aborted fails the task with ``States.TaskFailed`` and that description as
 the cause. A ``.sync`` task resumed after a restart waits for the child it had started.
 
+A child without a ``Name`` is named by the task's attempt (a UUID of the parent and the
+attempt's journal key), so an attempt whose start was made but not recorded before a
+restart reaches the same child again instead of starting a second; so does a resumed
+attempt whose ``Name`` was given. An EXPRESS child waited for (``.sync``) runs in memory:
+one lost to a restart fails the task (``StepFunctions.ExecutionDoesNotExistException``).
+
 ``Input`` given as a JSON value is sent as its JSON text (AWS's implicit serialisation;
 none: ``{}``).
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -53,7 +60,7 @@ class Children:
         if waits and isinstance(request.submitted, dict):
             started = request.submitted  # resumed: wait for the child it had started
         else:
-            started = await self._start(request)
+            started = await self._start(request, waits)
             if waits:
                 await progress.submitted(started)
         if not waits:
@@ -72,11 +79,17 @@ class Children:
             raise StatesError(TASK_FAILED, compact(result))
         return result
 
-    async def _start(self, request: TaskRequest) -> dict[str, Any]:
+    async def _start(self, request: TaskRequest, waits: bool) -> dict[str, Any]:
         params = members(request)
         machine = params.get("StateMachineArn")
         name = params.get("Name")
         given = params.get("Input")
+        repeat = request.resumed
+        if not isinstance(name, str) and request.key:
+            # A name of the attempt's own: a start made again after a restart (its
+            # outcome lost) reaches the child it started, not a second one.
+            name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{request.execution.arn}#{request.key}"))
+            repeat = True
         if not isinstance(machine, str):
             raise optimized_failure(
                 "stepfunctions",
@@ -92,6 +105,8 @@ class Children:
                 "{}" if given is None else as_text(given),
                 request.execution.arn,
                 role_of(request),
+                repeat=repeat,
+                wait=waits,
             )
         except AltusError as refused:
             raise optimized_failure(

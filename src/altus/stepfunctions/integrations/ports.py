@@ -119,11 +119,17 @@ class ChildExecutions(Protocol):
         input: str,
         parent_execution_arn: str,
         role_arn: str,
+        *,
+        repeat: bool = False,
+        wait: bool = False,
     ) -> tuple[str, float]:
         """Start an execution of ``state_machine_arn`` (a state machine, version or alias
         ARN) named ``name`` (None: a generated one) with ``input`` (JSON text), made as
         ``role_arn`` by the execution ``parent_execution_arn``; its ARN and start date
-        (epoch seconds), once it is recorded. Raises an ``AltusError`` with the
+        (epoch seconds), once it is recorded. ``repeat``: the start may have been made
+        before (a parent resumed after a restart): an execution of that name and input,
+        running or closed, is taken as this one. ``wait``: the caller will ``wait`` for
+        it (an EXPRESS one's end is then kept for it). Raises an ``AltusError`` with the
         service's error code (StateMachineDoesNotExist, ExecutionAlreadyExists,
         InvalidName, InvalidExecutionInput ...)."""
         ...
@@ -133,5 +139,6 @@ class ChildExecutions(Protocol):
         DescribeExecution members by the API's names (``executionArn``, ``status``,
         ``startDate``, ``stopDate``, ``input``, ``output``, ``error``, ``cause`` ...;
         dates as epoch seconds or datetimes). Raises an ``AltusError``
-        (ExecutionDoesNotExist)."""
+        (ExecutionDoesNotExist; for an EXPRESS execution, also when it was lost to a
+        restart of the server, as AWS keeps no Express execution)."""
         ...
