@@ -1,0 +1,1 @@
+"""A DynamoDB-compatible table service."""
