@@ -9,6 +9,7 @@ parent aborts them; a redriven parent redrives the Map Run that failed (the same
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,9 @@ from tests.functional.stepfunctions_runs import PATIENCE, Runs, output, serve
 
 @pytest.fixture(scope="module")
 def runs() -> Iterator[Runs]:
-    yield from serve()
+    # On a SQLite file, as a server keeps it: its reads and writes run on threads of
+    # their own, so a child's start can land while its parent is being stopped.
+    yield from serve(store="")
 
 
 def _distributed(
@@ -267,3 +270,27 @@ def test_an_export_in_json_lines(runs: Runs) -> None:
     (written,) = manifest["ResultFiles"]["SUCCEEDED"]
     body = s3.get_object(Bucket="map-children-lines", Key=written["Key"])["Body"].read()
     assert body.decode().splitlines() == ['{"a":1}', '{"a":2}']
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.2, 0.4])
+def test_stopping_the_parent_while_its_children_start_leaves_none_running(
+    runs: Runs, delay: float
+) -> None:
+    """A child whose start was landing as its parent stopped is aborted too (found by
+    the stop, or aborting itself when its Map Run has closed)."""
+    states = {"W": {"Type": "Wait", "Seconds": 36_000_000, "End": True}}
+    execution = runs.start(runs.machine(_distributed(states, "W")), list(range(150)))
+    time.sleep(delay)
+    runs.sfn.stop_execution(executionArn=execution)
+    assert runs.finished(execution)["status"] == "ABORTED"
+    # The parent has closed: no Map Run can start now (stopped early, it has none).
+    for listed in runs.sfn.list_map_runs(executionArn=execution)["mapRuns"]:
+        map_run = listed["mapRunArn"]
+
+        def none_running(map_run: str = map_run) -> bool:
+            paginator = runs.sfn.get_paginator("list_executions")
+            pages = paginator.paginate(mapRunArn=map_run, statusFilter="RUNNING")
+            return not any(page["executions"] for page in pages)
+
+        wait_until(none_running, timeout=PATIENCE)
+        assert runs.sfn.describe_map_run(mapRunArn=map_run)["status"] == "ABORTED"

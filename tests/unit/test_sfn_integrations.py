@@ -715,8 +715,6 @@ def test_resources_no_integration_serves_fail_the_execution(arn: str) -> None:
         ("arn:aws:states:::sqs:sendMessage", "SQS.SdkClientException"),
         ("arn:aws:states:::sns:publish", "SNS.SdkClientException"),
         ("arn:aws:states:::events:putEvents", "EventBridge.SdkClientException"),
-        (START, "StepFunctions.SdkClientException"),
-        (START + ".sync", "StepFunctions.SdkClientException"),  # never recorded as started
         ("arn:aws:states:::aws-sdk:dynamodb:getItem", "DynamoDb.SdkClientException"),
         ("arn:aws:states:::sqs:sendMessage.waitForTaskToken", "SQS.SdkClientException"),
     ],
@@ -727,6 +725,17 @@ def test_an_attempt_lost_in_a_restart_is_not_made_again(arn: str, error: str) ->
     assert failure.error == error
     assert "lost when Altus stopped" in failure.cause
     assert rig.functions.calls == [] and rig.calls.calls == [] and rig.children.started == []
+
+
+@pytest.mark.parametrize("arn", [START, START + ".sync", START + ".sync:2"])
+def test_a_nested_start_lost_in_a_restart_is_made_again_as_a_repeat(arn: str) -> None:
+    """Its child is named by the attempt: the repeat reaches the child it started."""
+    rig = Rig()
+    rig.run(arn, {"StateMachineArn": CHILD}, resumed=True, key="/0@0#0")
+    rig.run(arn, {"StateMachineArn": CHILD}, resumed=True, key="/0@0#0")
+    first, second = rig.children.started
+    assert first == second and first[1] is not None
+    assert rig.children.repeats[0][0] is True
 
 
 def test_a_callback_whose_message_was_recorded_goes_on_waiting() -> None:

@@ -351,6 +351,11 @@ class MapRunBoard(Protocol):
         waiting and leaves the child as it is."""
         ...
 
+    async def abort_children(self, map_run_arn: str) -> None:
+        """Abort every child of the Map Run still running: it closed FAILED or ABORTED
+        (a child whose start was landing as it closed included). Best effort."""
+        ...
+
     async def abort_child(self, child: MapChild) -> None:
         """Stop ``child`` (ABORTED) if it is running: its parent stopped, or its Map Run
         failed. Best effort: failures are logged, not raised."""

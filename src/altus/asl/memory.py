@@ -231,6 +231,7 @@ class MemoryMapRuns:
         self.reports = 0
         self.children: dict[str, ChildOutcome] = {}
         self.aborted: list[str] = []
+        self.aborted_runs: list[str] = []
         self._runner = runner
 
     async def start(self, run: MapRunStart) -> tuple[str, MapRunSettings]:
@@ -291,6 +292,9 @@ class MemoryMapRuns:
         outcome = await self._runner(child, run.start.definition, info)
         self.children[arn] = outcome
         return outcome
+
+    async def abort_children(self, map_run_arn: str) -> None:
+        self.aborted_runs.append(map_run_arn)
 
     async def abort_child(self, child: MapChild) -> None:
         self.aborted.append(child.name)

@@ -27,6 +27,10 @@ class MapChildren(Protocol):
         """As ``MapRunBoard.run_child``."""
         ...
 
+    async def abort_map_children(self, map_run_arn: str) -> None:
+        """As ``MapRunBoard.abort_children``."""
+        ...
+
     async def abort_map_child(self, child: MapChild) -> None:
         """As ``MapRunBoard.abort_child``."""
         ...
@@ -75,6 +79,9 @@ class StoreMapRuns:
 
     async def run_child(self, child: MapChild) -> ChildOutcome:
         return await self._children.run_map_child(child)
+
+    async def abort_children(self, map_run_arn: str) -> None:
+        await self._children.abort_map_children(map_run_arn)
 
     async def abort_child(self, child: MapChild) -> None:
         await self._children.abort_map_child(child)

@@ -95,6 +95,8 @@ _ENDINGS = {
 RUNTIME_ERROR = "States.Runtime"
 #: Executions read per page when resuming.
 RESUME_PAGE = 500
+#: Seconds the end of an EXPRESS child is kept for a ``.sync`` parent that never asks.
+EXPRESS_KEEP = 3600.0
 
 
 class ServiceHost:
@@ -228,7 +230,9 @@ class Runner:
         #: Set when an execution closes here (``.sync`` parents wait on it).
         self._closed: dict[str, asyncio.Event] = {}
         #: EXPRESS children a ``.sync`` parent waits for, and the ends they came to.
-        self._awaited: set[str] = set()
+        #: (By ARN, when the wait was announced: one never waited for is dropped after
+        #: ``EXPRESS_KEEP`` seconds.)
+        self._awaited: dict[str, float] = {}
         self._express_ends: dict[str, Execution] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -273,6 +277,18 @@ class Runner:
                 await asyncio.wait_for(asyncio.shield(task), STOP_GRACE)
         # What the cancelled run appended is written before the journal is read.
         await self._writer.drain()
+        closed = await self._close_stopped(execution, error, cause)
+        # Its Map Runs' children still running (one whose start was landing as the
+        # run was cancelled) are aborted with it.
+        for run in await self._store.list_map_runs(execution.arn, None, 10_000):
+            await self.abort_map_children(run.arn)
+        return closed
+
+    async def _close_stopped(
+        self, execution: Execution, error: str | None, cause: str | None
+    ) -> Execution:
+        """Close a RUNNING execution whose run is not under way here: ABORTED with
+        ``ExecutionAborted``, or as its journal says it ended."""
         now = self._clock.now()
         records = await self._store.load_journal(execution.arn)
         last = max((r for r in records if r.id is not None), key=lambda r: r.id or 0, default=None)
@@ -382,7 +398,12 @@ class Runner:
         if wait and started.type == EXPRESS:
             # Its run is spawned, not yet under way (nothing awaited since): its end is
             # kept from now on for ``wait_child``.
-            self._awaited.add(started.arn)
+            now = self._clock.now()
+            for arn, since in list(self._awaited.items()):
+                if now - since > EXPRESS_KEEP:
+                    self._awaited.pop(arn, None)
+                    self._express_ends.pop(arn, None)
+            self._awaited[started.arn] = now
         return started.arn, started.start
 
     async def _made_before(
@@ -417,8 +438,9 @@ class Runner:
                 await self._closed.setdefault(execution_arn, asyncio.Event()).wait()
             raise AssertionError("unreachable")
         finally:
-            self._awaited.discard(execution_arn)
+            self._awaited.pop(execution_arn, None)
             self._express_ends.pop(execution_arn, None)
+            self._closed.pop(execution_arn, None)
 
     async def _closing(self, execution_arn: str) -> Execution:
         """The execution once it has closed."""
@@ -466,6 +488,29 @@ class Runner:
             await asyncio.shield(self._redrive_child(stored, child))
         return _child_outcome(await self._closing(arn))
 
+    async def _map_run_open(self, execution: Execution) -> bool:
+        """Whether the execution may run: it is no Map Run's child, or its Map Run is
+        RUNNING."""
+        if execution.map_run_arn is None:
+            return True
+        run = await self._store.map_run(execution.map_run_arn)
+        return run is not None and run.status == RUNNING
+
+    async def abort_map_children(self, map_run_arn: str) -> None:
+        """Abort every child of the Map Run still running (it closed FAILED or
+        ABORTED). Best effort: failures are logged."""
+        try:
+            for _ in range(10**6):  # pages, until none is left running
+                page = await self._store.list_executions(
+                    ExecutionFilter(map_run_arn=map_run_arn, status=RUNNING), None, RESUME_PAGE
+                )
+                for child in page:
+                    await self.stop(child, None, None)
+                if len(page) < RESUME_PAGE:
+                    return
+        except Exception:
+            log.exception("Step Functions could not abort the children of %s", map_run_arn)
+
     async def abort_map_child(self, child: MapChild) -> None:
         if child.type == EXPRESS:
             return  # it ran in the parent's task, cancelled with it
@@ -479,7 +524,11 @@ class Runner:
             log.exception("Step Functions could not abort the Map Run child %s", arn)
 
     def _child_record(self, child: MapChild, arn: str, machine_arn: str, text: str) -> Execution:
+        # Started by a redriven parent: it counts as redriven for that generation, so
+        # asking for it again in it (a resumed parent) takes it as it ended.
+        token = _map_redrive_token(child) if child.generation > 0 else None
         return Execution(
+            redrive_token=token,
             arn=arn,
             machine_arn=machine_arn,
             name=child.name,
@@ -536,12 +585,21 @@ class Runner:
         task.add_done_callback(done)
 
     def _launch(self, execution: Execution) -> None:
+        running = self._running.get(execution.arn)
+        if running is not None and not running.done():
+            return  # one run of an execution at a time (resumed and redriven at once)
         self._spawn(execution.arn, self._standard(execution))
 
     async def _standard(self, execution: Execution) -> None:
         pause = RETRY_FIRST
         for _ in range(10**9):  # until it ends, or is cancelled
             try:
+                if not await self._map_run_open(execution):
+                    # A child of a Map Run that closed (its parent stopped, its
+                    # tolerance was passed) while it was starting or the server was
+                    # down: it is aborted, not run.
+                    await self._close_stopped(execution, None, None)
+                    return
                 definition = await self._definition(execution)
                 journal = await SqlJournal.open(
                     self._store, execution.arn, self._clock, self._writer
@@ -582,9 +640,10 @@ class Runner:
             outcome = await run_execution(definition, self._info(execution), self._memory_host())
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as problem:
             log.exception("Step Functions express execution %s failed", execution.arn)
-            return
+            cause = f"The execution cannot run: {problem}"
+            outcome = Outcome(FAILED, error=RUNTIME_ERROR, cause=cause)
         if execution.arn in self._awaited:
             self._express_ends[execution.arn] = self._closed_as(execution, outcome)
             self._signal(execution.arn)

@@ -18,7 +18,14 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from altus.asl.host import MapRunCounts, MapRunSettings, NewRecord, Record, resolve_previous
+from altus.asl.host import (
+    PREVIOUS_IN_APPEND,
+    MapRunCounts,
+    MapRunSettings,
+    NewRecord,
+    Record,
+    resolve_previous,
+)
 from altus.stepfunctions import codec
 from altus.stepfunctions.model import (
     ANSWERABLE,
@@ -333,15 +340,22 @@ def _already(rows: Sequence[Any], records: Sequence[NewRecord]) -> list[Record]:
     recorded; anything else is a key recorded twice (``ValueError``)."""
     recorded = {record.key: record for record in (_record(row) for row in rows)}
     same = len(recorded) == len(records)
-    last_id = 0
+    last_id: int | None = None
     for new in records:
         found = recorded.get(new.key)
         if not same or found is None:
             same = False
             break
+        # A PREVIOUS_IN_APPEND with no public record before it in the append was
+        # resolved against the journal as it then was: any previous id matches it.
+        previous = (
+            found.previous_id
+            if new.previous_id == PREVIOUS_IN_APPEND and last_id is None
+            else resolve_previous(new, last_id or 0)
+        )
         same = (found.type, found.previous_id, found.id is not None) == (
             new.type,
-            resolve_previous(new, last_id),
+            previous,
             new.public,
         ) and codec.compact(dict(found.details)) == codec.compact(dict(new.details))
         last_id = found.id if found.id is not None else last_id
@@ -749,6 +763,11 @@ class SqlStepFunctionsStore:
     async def create_map_run(self, run: MapRun) -> MapRun:
         def work(tx: Transaction) -> MapRun:
             found = _map_run_row(tx, run.arn)
+            if found is not None and not found.definition and run.definition:
+                # Recorded by an Altus whose Map Runs kept no definition (their items
+                # ran inside the parent): its children, from now on, run this one.
+                filled = dataclasses.replace(found, definition=run.definition, label=run.label)
+                return _change_map_run(tx, run.arn, lambda _: filled) or filled
             if found is not None:
                 return found
             tx.execute(

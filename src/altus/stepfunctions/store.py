@@ -171,7 +171,8 @@ class StepFunctionsStore(Protocol):
 
     async def create_map_run(self, run: MapRun) -> MapRun:
         """Store ``run`` unless one of its ARN is stored; returns what is stored after
-        (a resumed execution finds its Map Run as it was, settings and all)."""
+        (a resumed execution finds its Map Run as it was, settings and all; one stored
+        without a definition gets ``run``'s)."""
         ...
 
     async def map_run(self, arn: str) -> MapRun | None: ...

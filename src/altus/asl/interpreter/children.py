@@ -80,13 +80,16 @@ def jobs(
                     if not run.suspending and SUSPEND not in stop.args:
                         await asyncio.shield(board.abort_child(request))
                     raise
+                # The description without the input and output, which the parent has
+                # already (a Map of many large items would keep them twice).
+                kept = {k: v for k, v in outcome.described.items() if k not in _DATA}
                 details = {
                     "arn": outcome.arn,
                     "status": outcome.status,
                     "output": outcome.output,
                     "error": outcome.error,
                     "cause": outcome.cause,
-                    "described": dict(outcome.described),
+                    "described": kept,
                 }
                 key = f"{base}:c{index}@{run.generation}"
                 found = (await run.append([NewRecord(key, CHILD, details, public=False)]))[0]
@@ -97,8 +100,54 @@ def jobs(
     return job
 
 
+class ChildFailed(Failed):
+    """A child that did not succeed; ``status`` says how it ended (FAILED, TIMED_OUT,
+    ABORTED: the Map Run counts each as such)."""
+
+    def __init__(self, error: StatesError, status: str) -> None:
+        super().__init__(error)
+        self.status = status
+
+
 def _result(record: Record) -> Any:
     details = record.details
-    if details.get("status") == SUCCEEDED:
+    status = str(details.get("status"))
+    if status == SUCCEEDED:
         return json.loads(details.get("output") or "null")
-    raise Failed(StatesError(details.get("error") or "", details.get("cause") or ""))
+    error = StatesError(details.get("error") or "", details.get("cause") or "")
+    raise ChildFailed(error, status)
+
+
+#: The members of a child's description the parent keeps elsewhere.
+_DATA = ("Input", "Output")
+#: The order of a child's members in a ResultWriter's file.
+_ORDER = (
+    "ExecutionArn",
+    "Input",
+    "InputDetails",
+    "Name",
+    "Output",
+    "OutputDetails",
+    "Error",
+    "Cause",
+    "RedriveCount",
+    "RedriveStatus",
+    "RedriveStatusReason",
+    "StartDate",
+    "StateMachineArn",
+    "Status",
+    "StopDate",
+)
+
+
+def described(record: Record, input: Any) -> dict[str, Any]:
+    """What a ResultWriter writes of the child ``record`` notes: its description with
+    its input (the item it was given) and its output put back."""
+    details = record.details
+    whole = dict(details.get("described") or {})
+    whole["Input"] = json.dumps(input, separators=(",", ":"), ensure_ascii=False)
+    if details.get("output") is not None:
+        whole["Output"] = details["output"]
+    ordered = {name: whole[name] for name in _ORDER if name in whole}
+    ordered.update({k: v for k, v in whole.items() if k not in ordered})
+    return ordered

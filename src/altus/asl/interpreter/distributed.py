@@ -34,7 +34,7 @@ from altus.asl.interpreter import items as items_
 from altus.asl.interpreter.dataflow import DataFlow
 from altus.asl.interpreter.failures import Failed
 from altus.asl.interpreter.frames import JSONPATH, SUSPEND, Visit
-from altus.asl.interpreter.parallel import base_of
+from altus.asl.interpreter.parallel import base_of, redriven_attempt
 
 ITEMS = "~items"
 WRITTEN = "~written"
@@ -53,6 +53,11 @@ async def items(
 ) -> list[Any]:
     """The inputs of the iterations, selected and batched (recorded once)."""
     found = visit.find(f"#{number}:items")
+    if found is None and number == 0:
+        # A redriven Map Run runs the items it read before (its children are matched
+        # to them by index): they are not read again.
+        earlier = redriven_attempt(visit)
+        found = None if earlier is None else visit.run.find(f"{earlier}:items")
     if found is not None:
         return list(found.details["items"])
     state = visit.state
@@ -160,10 +165,14 @@ async def run(
         error = StatesError(errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, EXCEEDED_CAUSE)
         failed = await visit.event(f"{at}:maprun-end", "MapRunFailed", events.with_error(error))
         await tracker.close(MAP_RUN_FAILED, visit.run.host.now())
+        if board is not None:
+            await board.abort_children(arn)
         raise Failed(error, last_id=failed.id or 0) from None
     except asyncio.CancelledError as stop:
         if not visit.run.suspending and SUSPEND not in stop.args:
             await tracker.close(MAP_RUN_ABORTED, visit.run.host.now(), quietly=True)
+            if board is not None:
+                await board.abort_children(arn)
         else:
             await tracker.pause()
         raise
@@ -177,7 +186,7 @@ async def run(
     ]
     output: Any = outputs
     if "ResultWriter" in visit.state:
-        output = await _write(visit, number, arn, results, base)
+        output = await _write(visit, number, arn, results, base, inputs)
     await visit.event(f"{at}:succeeded", "MapStateSucceeded", {})
     return output
 
@@ -260,7 +269,9 @@ def _settings(visit: Visit, concurrency: int) -> MapRunSettings:
     )
 
 
-async def _write(visit: Visit, number: int, arn: str, results: list[Any], base: str) -> Any:
+async def _write(
+    visit: Visit, number: int, arn: str, results: list[Any], base: str, inputs: list[Any]
+) -> Any:
     """The results as ``ResultWriter`` says. With a ``Resource`` they are exported:
     ``SUCCEEDED_0.json``, ``FAILED_0.json`` and ``manifest.json`` put under
     ``<Prefix>/<map run id>/``, and the Map's result points to the manifest; with only a
@@ -280,6 +291,8 @@ async def _write(visit: Visit, number: int, arn: str, results: list[Any], base: 
     for index, result in enumerate(results):
         child = children.ended(visit, base, index)
         described = child.details.get("described") if child is not None else None
+        if described:
+            described = children.described(child, inputs[index]) if child else None
         if isinstance(result, Failed):
             entry = described or _entry(result.error.output(), "FAILED")
             failed.append(entry)

@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 #: ``mapping.DISTRIBUTED_CONCURRENCY``).
 UNLIMITED = 10_000
 
-_PENDING, _RUNNING, _SUCCEEDED, _FAILED, _ABORTED = range(5)
+_PENDING, _RUNNING, _SUCCEEDED, _FAILED, _ABORTED, _TIMED_OUT = range(6)
+#: How a child execution that did not succeed ended, as counted.
+_ENDED = {"TIMED_OUT": _TIMED_OUT, "ABORTED": _ABORTED}
 
 
 class Tracker:
@@ -137,8 +139,8 @@ class Tracker:
             self._set(index, _RUNNING)
             try:
                 result = await job()
-            except Failed:
-                self._set(index, _FAILED)
+            except Failed as failure:
+                self._set(index, _ENDED.get(str(getattr(failure, "status", "")), _FAILED))
                 raise
             except asyncio.CancelledError:
                 self._set(index, _ABORTED)
@@ -166,7 +168,7 @@ class Tracker:
 
 
 def _tally(statuses: list[int], sizes: list[int]) -> MapRunCounts:
-    totals = [0] * 5
+    totals = [0] * 6
     for status, size in zip(statuses, sizes, strict=True):
         totals[status] += size
     return MapRunCounts(
@@ -175,6 +177,7 @@ def _tally(statuses: list[int], sizes: list[int]) -> MapRunCounts:
         succeeded=totals[_SUCCEEDED],
         failed=totals[_FAILED],
         aborted=totals[_ABORTED],
+        timed_out=totals[_TIMED_OUT],
         total=sum(sizes),
-        results_written=totals[_SUCCEEDED] + totals[_FAILED],
+        results_written=totals[_SUCCEEDED] + totals[_FAILED] + totals[_TIMED_OUT],
     )

@@ -98,15 +98,27 @@ def _new_base(visit: Visit, number: int) -> str:
     """The key prefix of the attempt's branch or iteration frames: a new one per retry,
     and, for a redrive's first attempt, the one of the last attempt redriven (the
     branches and iterations that succeeded there are replayed, not run again)."""
+    if number == 0:
+        earlier = redriven_attempt(visit)
+        if earlier is not None:
+            record = visit.run.find(f"{earlier}:base")
+            assert record is not None
+            return str(record.details["base"])
+    return f"{visit.key}#{number}"
+
+
+def redriven_attempt(visit: Visit) -> str | None:
+    """The key of the attempt a redrive's first attempt of this state takes on (the
+    last attempt of the latest earlier generation that started one: ``<state>@<g>#<n>``),
+    None outside a redrive or when no earlier generation entered the state."""
     run = visit.run
     stem, _, generation = visit.key.rpartition("@")
-    if number == 0 and int(generation) > 0:
-        for earlier in range(int(generation) - 1, -1, -1):
-            last = None
-            attempt = 0
-            while (record := run.find(f"{stem}@{earlier}#{attempt}:base")) is not None:
-                last = record
-                attempt += 1
-            if last is not None:
-                return str(last.details["base"])
-    return f"{visit.key}#{number}"
+    for earlier in range(int(generation) - 1, -1, -1):
+        last = None
+        attempt = 0
+        while run.find(f"{stem}@{earlier}#{attempt}:base") is not None:
+            last = f"{stem}@{earlier}#{attempt}"
+            attempt += 1
+        if last is not None:
+            return last
+    return None

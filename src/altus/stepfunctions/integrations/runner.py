@@ -57,6 +57,10 @@ class _Optimized:
     patterns: frozenset[str]
     #: The transient error of a call whose outcome was lost.
     lost: StatesError
+    #: Whether a call whose outcome was lost may be made again: it is idempotent
+    #: (``states:startExecution``: the child's name is the attempt's, and a repeat
+    #: reaches the child it started).
+    repeatable: bool = False
 
 
 def _lost(prefix: str) -> StatesError:
@@ -109,6 +113,7 @@ class Integrations:
                 Children(children, now).start_execution,
                 frozenset({REQUEST_RESPONSE, TOKEN, SYNC, SYNC2}),
                 _lost("StepFunctions"),
+                repeatable=True,
             )
 
     @classmethod
@@ -170,7 +175,7 @@ class Integrations:
                 return request.submitted  # submitted before a restart: the token is awaited
             if resource.pattern in (SYNC, SYNC2):
                 return await optimized.handler(request, progress)
-        if request.resumed:
+        if request.resumed and not optimized.repeatable:
             raise optimized.lost
         return await optimized.handler(request, progress)
 
