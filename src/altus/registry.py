@@ -12,6 +12,8 @@ from altus.api.spec import ServiceSpec
 from altus.apigateway.spec import SPEC as APIGATEWAY
 from altus.apigatewayv2.spec import SPEC as APIGATEWAYV2
 from altus.awslambda.spec import SPEC as LAMBDA
+from altus.dynamodb.spec import SPEC as DYNAMODB
+from altus.dynamodb.spec import STREAMS_SPEC as DYNAMODBSTREAMS
 from altus.eventbridge.spec import SPEC as EVENTBRIDGE
 from altus.executeapi.spec import SPEC as EXECUTEAPI
 from altus.iam.spec import SPEC as IAM
@@ -30,6 +32,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
     LOGS,
     SQS,
     KINESIS,
+    # Before Lambda: its mappings find the tables' streams loaded when they resume.
+    DYNAMODB,
+    DYNAMODBSTREAMS,
     SNS,
     S3,
     IAM,

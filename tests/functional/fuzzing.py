@@ -94,14 +94,26 @@ def served_cases() -> list[Case]:
 
 
 def unserved_cases() -> list[Case]:
-    """The operations of the registered models that their services do not serve."""
-    return [
-        Case(spec, protocol, name)
-        for spec in SERVICES
-        for protocol in protocols_of(spec)
-        for name in service_model(spec.name).operation_names
-        if name not in spec.operations
-    ]
+    """The operations of the registered models that their services do not serve, but
+    for those whose requests are the same as a served operation's on the wire (S3's
+    ListDirectoryBuckets is ``GET /``, as ListBuckets is: only the endpoint of S3
+    Express tells them apart), which no server can refuse."""
+    cases = []
+    for spec in SERVICES:
+        model = service_model(spec.name)
+        served = {
+            (http.get("method"), http.get("requestUri"))
+            for name in spec.operations
+            if name in model.operation_names
+            and (http := model.operation_model(name).http).get("requestUri")
+        }
+        for protocol in protocols_of(spec):
+            for name in model.operation_names:
+                http = model.operation_model(name).http
+                twin = http.get("requestUri") and (http.get("method"), http["requestUri"]) in served
+                if name not in spec.operations and not (protocol.startswith("rest") and twin):
+                    cases.append(Case(spec, protocol, name))
+    return cases
 
 
 # --- members -----------------------------------------------------------------------------------

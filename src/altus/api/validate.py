@@ -35,6 +35,8 @@ _JAVA_CLASSES = {
     r"\p{Z}": r"\s",
     # Step Functions' traceHeader.
     r"\p{ASCII}": r"[\x00-\x7f]",
+    # Java's UTF-16 pair for the supplementary planes (DynamoDB's AutoScalingRoleArn).
+    r"\uD800\uDC00-\uDBFF\uDFFF": r"\U00010000-\U0010FFFF",
 }
 
 

@@ -395,6 +395,10 @@ class Lambda:
             "Kinesis",
             ("GetRecords", "GetShardIterator", "DescribeStream", "ListShards"),
         ),
+        "dynamodb": (
+            "DynamoDB",
+            ("GetRecords", "GetShardIterator", "DescribeStream", "ListStreams"),
+        ),
     }
 
     def _check_mapping_access(self, config: FunctionConfig, mapping: EventSourceMapping) -> None:

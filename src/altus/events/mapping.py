@@ -18,7 +18,7 @@ from altus.brokers.registry import redacted
 
 #: The kinds of source a mapping reads, by the service part of its ARN.
 QUEUE_SOURCES = frozenset({"sqs"})
-STREAM_SOURCES = frozenset({"kinesis"})
+STREAM_SOURCES = frozenset({"kinesis", "dynamodb"})
 #: Brokers a mapping reads through ``SelfManagedEventSource`` (no ARN), by kind
 #: (``altus.brokers.registry``).
 BROKER_SOURCES = frozenset({"rabbitmq", "redis", "nats", "mqtt", "postgres"})
@@ -47,7 +47,7 @@ class EventSourceMapping:
     #: The function as the mapping names it: qualified if a version or alias was given.
     function_arn: str
     event_source_arn: str
-    #: The service part of the source's ARN (``sqs``, ``kinesis``).
+    #: The service part of the source's ARN (``sqs``, ``kinesis``, ``dynamodb``).
     source: str
     batch_size: int
     #: ``MaximumBatchingWindowInSeconds`` as reported: whole seconds.

@@ -1,5 +1,6 @@
-"""Records as Lambda puts them in the events of its pollers: SQS messages and Kinesis
-records, and what a record shows to filters (its metadata plus its parsed data)."""
+"""Records as Lambda puts them in the events of its pollers: SQS messages, Kinesis
+records and DynamoDB stream records, and what a record shows to filters (its metadata
+plus its parsed data)."""
 
 from __future__ import annotations
 
@@ -67,11 +68,35 @@ def kinesis_record(
     }
 
 
+def dynamodb_record(record: StreamRecord, stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB stream record as Lambda's event has it. The source hands the record
+    in its JSON form (``extra["record"]``: images with binaries in base64,
+    ``ApproximateCreationDateTime`` a number, ``userIdentity`` for a deletion by time to
+    live); the stream's ARN is added after ``dynamodb``, where Lambda puts it."""
+    shown: dict[str, Any] = record.extra["record"]
+    out: dict[str, Any] = {
+        "eventID": shown["eventID"],
+        "eventName": shown["eventName"],
+        "eventVersion": shown["eventVersion"],
+        "eventSource": "aws:dynamodb",
+        "awsRegion": shown["awsRegion"],
+        "dynamodb": shown["dynamodb"],
+        "eventSourceARN": stream_arn,
+    }
+    if "userIdentity" in shown:
+        out["userIdentity"] = shown["userIdentity"]
+    return out
+
+
 def filterable(record: dict[str, Any], data_key: str) -> dict[str, Any]:
     """What a filter pattern sees of a record: its metadata, with its data (SQS ``body``,
     Kinesis ``kinesis.data``) parsed as JSON where it is JSON, as Lambda filters it.
-    Data that is not JSON stays a string, which only a plain-string pattern can match."""
+    Data that is not JSON stays a string, which only a plain-string pattern can match.
+    A DynamoDB record is seen as it is: its ``dynamodb`` member is JSON already
+    (patterns test the images' typed values: ``{"S": ["x"]}``)."""
     view = dict(record)
+    if data_key == "dynamodb":
+        return view
     if data_key == "body":
         view["body"] = _parsed(record["body"])
     else:

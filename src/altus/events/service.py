@@ -316,8 +316,8 @@ class MappingService:
                 raise InvalidParameterValue(f"Stream not found: {arn}")
             return SourceFacts(kind)
         raise InvalidParameterValue(
-            f"Unrecognized event source: {arn}. Altus's mappings read SQS queues and "
-            "Kinesis streams of this account and region."
+            f"Unrecognized event source: {arn}. Altus's mappings read SQS queues, "
+            "Kinesis streams and DynamoDB tables' streams of this account and region."
         )
 
     def _check_duplicate(self, mapping: EventSourceMapping) -> None:

@@ -1,5 +1,7 @@
-"""The poller of a stream mapping (Kinesis): one reader per shard, in order, from a
-durable checkpoint, as Lambda's stream pollers do.
+"""The poller of a stream mapping (Kinesis, DynamoDB Streams): one reader per shard, in
+order, from a durable checkpoint, as Lambda's stream pollers do. What differs between
+the two (the record shape, what filters test, the on-failure record's batch info) is
+the source's ``stream_shapes.StreamShape``.
 
 - A shard is read only after its parents are read to their end (resharding keeps the
   order of each partition key); a shard's reader ends when the shard is closed and
@@ -15,7 +17,7 @@ durable checkpoint, as Lambda's stream pollers do.
   ``BisectBatchOnFunctionError`` a failed batch is halved first. ReportBatchItemFailures
   checkpoints before the lowest failed sequence number and retries from there. A batch
   given up on is reported to the ``OnFailure`` destination (Lambda's KinesisBatchInfo
-  record) and the shard moves on. Throttles are retried without counting.
+  or DDBStreamBatchInfo record) and the shard moves on. Throttles are retried without counting.
 - Tumbling windows: records are grouped by the window their arrival time falls in; the
   function's returned ``state`` is passed to the next invoke of the window and kept with
   the checkpoint; the window's last invoke says ``isFinalInvokeForWindow``.
@@ -40,8 +42,8 @@ from altus.events.filtering import Filters
 from altus.events.invoking import BatchInvoker, Outcome
 from altus.events.mapping import EventSourceMapping
 from altus.events.metrics import MappingMetrics
-from altus.events.records import kinesis_record
 from altus.events.store import Checkpoint
+from altus.events.stream_shapes import shape_of
 from altus.sources import ShardInfo, ShardRead, StreamRecord, StreamSource
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,8 @@ class StreamPoller:
         self._deliver = deliver
         self._account = account
         self._role_arn = role_arn
-        self._filters = Filters(mapping.filters, "data")
+        self._shape = shape_of(mapping.source)
+        self._filters = Filters(mapping.filters, self._shape.filter_key)
         self._readers: dict[str, asyncio.Task[None]] = {}
 
     async def run(self) -> None:
@@ -113,6 +116,10 @@ class StreamPoller:
                     await self._clock.sleep(RESCAN)
                     continue
                 shards = self._source.shards(arn)
+                if not shards:
+                    # A stream has a shard at least: its source cannot tell them yet.
+                    await self._clock.sleep(RESCAN)
+                    continue
                 if STARTED not in self._checkpoints:
                     await self._start(shards)
                 known = {shard.shard_id for shard in shards}
@@ -300,7 +307,7 @@ class StreamPoller:
         current: list[StreamRecord] = []
         size = 0
         for record in records:
-            record_size = len(record.data) * 4 // 3 + 600
+            record_size = self._shape.size(record)
             if current and (
                 len(current) >= self._mapping.batch_size or size + record_size > MAX_PAYLOAD
             ):
@@ -323,7 +330,9 @@ class StreamPoller:
     def _event_records(self, shard_id: str, batch: list[StreamRecord]) -> list[dict[str, Any]]:
         m = self._mapping
         return [
-            kinesis_record(r, shard_id, m.event_source_arn, self._account.region, self._role_arn)
+            self._shape.record(
+                r, shard_id, m.event_source_arn, self._account.region, self._role_arn
+            )
             for r in batch
         ]
 
@@ -385,7 +394,7 @@ class StreamPoller:
             last = outcome
             failed_from: int | None = None  # index in part of the first record to retry
             if outcome.kind == invoking.OK and m.report_item_failures:
-                sequence_numbers = [r["kinesis"]["sequenceNumber"] for r in passing]
+                sequence_numbers = [self._shape.sequence(r) for r in passing]
                 named = invoking.failed_items(outcome.payload, sequence_numbers)
                 if named is None:
                     failed_from = 0
@@ -437,12 +446,12 @@ class StreamPoller:
         record = invoking.failure_record(
             m.function_arn, condition, last, attempts, self._clock.now()
         )
-        record["KinesisBatchInfo"] = {
+        record[self._shape.batch_info] = {
             "shardId": shard_id,
             "startSequenceNumber": part[0].sequence_number,
             "endSequenceNumber": part[-1].sequence_number,
-            "approximateArrivalOfFirstRecord": invoking.iso_time(part[0].arrival),
-            "approximateArrivalOfLastRecord": invoking.iso_time(part[-1].arrival),
+            "approximateArrivalOfFirstRecord": self._shape.arrival(part[0].arrival),
+            "approximateArrivalOfLastRecord": self._shape.arrival(part[-1].arrival),
             "batchSize": len(part),
             "streamArn": m.event_source_arn,
         }
@@ -549,7 +558,7 @@ class StreamPoller:
             failed_from: int | None = None if state is not None else 0
             if state is not None and m.report_item_failures and passing:
                 named = invoking.failed_items(
-                    outcome.payload, [r["kinesis"]["sequenceNumber"] for r in passing]
+                    outcome.payload, [self._shape.sequence(r) for r in passing]
                 )
                 if named is None:
                     failed_from = 0

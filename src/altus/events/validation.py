@@ -4,8 +4,9 @@ model: types, ranges, enums) and the facts about the source and the function, to
 mapping to store, or a refusal.
 
 The rules are per source: a queue takes no stream settings, a stream needs a starting
-position, an SQS batch over 10 needs a batching window, a FIFO queue's batch stays at
-10 at most, and the queue must hide a batch for at least the function's timeout.
+position (a DynamoDB stream TRIM_HORIZON or LATEST: it has no AT_TIMESTAMP), an SQS
+batch over 10 needs a batching window, a FIFO queue's batch stays at 10 at most, and
+the queue must hide a batch for at least the function's timeout.
 """
 
 from __future__ import annotations
@@ -61,7 +62,12 @@ OTHER_SOURCES = (
 
 #: The default batch size of each kind of source (brokers: 100, as Lambda's for Amazon MQ
 #: and Kafka).
-DEFAULT_BATCH = {"sqs": 10, "kinesis": 100}
+DEFAULT_BATCH = {"sqs": 10, "kinesis": 100, "dynamodb": 100}
+#: What a stream's filter patterns may test only as a JSON object: Kinesis's ``data``
+#: (parsed from the record's data), DynamoDB's ``dynamodb`` (the change itself).
+FILTERED_OBJECT = {"kinesis": "data", "dynamodb": "dynamodb"}
+#: The starting positions a DynamoDB stream takes (Lambda refuses AT_TIMESTAMP there).
+DYNAMODB_POSITIONS = ("LATEST", "TRIM_HORIZON")
 #: Stream settings a broker does not take (it has no shards, and no record ages).
 NOT_FOR_BROKERS = (
     "StartingPositionTimestamp",
@@ -100,7 +106,8 @@ def _unsupported(member: str) -> InvalidParameterValue:
 
 def _filters(criteria: Mapping[str, Any] | None, kind: str) -> tuple[str, ...]:
     """The filters' patterns, each checked; ``{}`` (or no Filters) means none. A stream's
-    patterns must test ``data`` as JSON (an object), as Lambda requires."""
+    patterns must test ``data`` (Kinesis) or ``dynamodb`` (DynamoDB) as an object, as
+    Lambda requires."""
     filters = (criteria or {}).get("Filters") or []
     if len(filters) > MAX_FILTERS:
         raise InvalidParameterValue(
@@ -115,8 +122,8 @@ def _filters(criteria: Mapping[str, Any] | None, kind: str) -> tuple[str, ...]:
             Pattern.parse(text)
         except PatternError:
             raise InvalidParameterValue("Invalid filter pattern definition.") from None
-        if kind in STREAM_SOURCES:
-            data = json.loads(text).get("data")
+        if kind in FILTERED_OBJECT:
+            data = json.loads(text).get(FILTERED_OBJECT[kind])
             if data is not None and not isinstance(data, dict):
                 raise InvalidParameterValue("Invalid filter pattern definition.")
         patterns.append(text)
@@ -335,6 +342,12 @@ def _check(mapping: EventSourceMapping, source: SourceFacts, function_timeout: i
             raise InvalidParameterValue(
                 "1 validation error detected: Value null at 'startingPosition' failed to "
                 "satisfy constraint: Member must not be null."
+            )
+        if mapping.source == "dynamodb" and mapping.starting_position not in DYNAMODB_POSITIONS:
+            # Not Lambda's words (not documented): it takes TRIM_HORIZON or LATEST only.
+            raise InvalidParameterValue(
+                f"StartingPosition {mapping.starting_position} is not supported for "
+                f"DynamoDB Streams event sources: {', '.join(DYNAMODB_POSITIONS)}."
             )
         if mapping.starting_position == "AT_TIMESTAMP" and mapping.starting_timestamp is None:
             raise InvalidParameterValue(
