@@ -283,3 +283,20 @@ class Conn:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+@contextmanager
+def postgres_database(url: str, prefix: str = "altus_bench") -> Iterator[str]:
+    """A fresh database on the PostgreSQL server of ``url`` (dropped after): its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import boto3
 from botocore.config import Config
-from common import altus_process, percentile
+from common import altus_process, percentile, postgres_database
 
 CONCURRENCY = (1, 16)
 BODY = "x" * 200
@@ -221,20 +221,6 @@ def latency(url: str, table: str, partitions: int, calls: int) -> list[float]:
     return spent
 
 
-@contextlib.contextmanager
-def postgres_database(url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"altus_bench_ddb_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def report(label: str, url: str, args: argparse.Namespace) -> None:
     rounds = [round_of(url, args.ops) for _ in range(args.rounds)]
     print(f"\n{label}: {args.rounds} rounds of {args.ops} calls; medians")
@@ -280,7 +266,7 @@ def main() -> None:
         url, _ = stack.enter_context(altus_process())
         report("SQLite", url, args)
         if args.postgres:
-            database = stack.enter_context(postgres_database(args.postgres))
+            database = stack.enter_context(postgres_database(args.postgres, "altus_bench_ddb"))
             pg_url, _ = stack.enter_context(altus_process({"ALTUS_STORE": database}))
             report("PostgreSQL", pg_url, args)
 

@@ -59,14 +59,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROLE, Http, altus_process, create_function
+from common import ROLE, Http, altus_process, create_function, postgres_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import boto3
@@ -364,21 +363,6 @@ def history_length(sfn: Any, arn: str) -> int:
 # --- the run --------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def postgres_database(url: str) -> Iterator[str]:
-    """A fresh database on the server of ``url`` (dropped after): its URL."""
-    import psycopg
-
-    name = f"altus_bench_sfn_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 Row = dict[str, float]
 
 
@@ -485,7 +469,7 @@ def main() -> None:
         url, pid = stack.enter_context(altus_process(env))
         servers = [Server(url, pid, "SQLite", args.items, args.max_concurrency)]
         if args.postgres:
-            database = stack.enter_context(postgres_database(args.postgres))
+            database = stack.enter_context(postgres_database(args.postgres, "altus_bench_sfn"))
             pg_url, pg_pid = stack.enter_context(altus_process({**env, "ALTUS_STORE": database}))
             servers.append(Server(pg_url, pg_pid, "PostgreSQL", args.items, args.max_concurrency))
         for server in servers:

@@ -425,7 +425,7 @@ def test_iterator_arguments_are_checked(harness: Harness, tables: Tables, stream
     code, _ = refusal(streams.get_records, ShardIterator="not-an-iterator")
     assert code == "ValidationException"
     assert harness.clock is not None
-    foreign = ShardIterator(arn, other, None, harness.clock.now()).encode()
+    foreign = ShardIterator(arn, other, None, harness.clock.now()).encode(key_of(harness))
     assert refusal(streams.get_records, ShardIterator=foreign) == (
         "ResourceNotFoundException",
         "Invalid ShardId in ShardIterator",
@@ -545,6 +545,42 @@ def test_a_disabled_streams_shard_is_closed(own: Harness) -> None:
 
 
 # --- the stream source (what event source mappings read) ------------------------------------------
+
+
+def test_an_iterator_not_signed_by_this_run_reads_nothing(tmp_path: Path) -> None:
+    """An iterator made before a restart no longer verifies: ExpiredIteratorException,
+    as for one past its 15 minutes (a reader asks for a new one). One forged to read a
+    stream (from an iterator of another) gets the same answer."""
+    expired = (
+        "ExpiredIteratorException",
+        "The provided iterator exceeds the maximum age allowed.",
+    )
+    store = f"sqlite:{tmp_path / 'altus.db'}"
+    with Harness(data_dir=tmp_path, store=store) as first:
+        tables, streams = Tables(first), first.client("dynamodbstreams")
+        name, arn = tables.create()
+        tables.put(name, item("a"))
+        made = iterator(streams, arn)
+        other_name, other = tables.create()
+        tables.put(other_name, item("secret"))
+        own = ShardIterator.decode(made)
+        assert own is not None
+        forged = ShardIterator(other, shard_of(streams, other), None, own.made).encode(b"?" * 32)
+        spliced = forged.partition(".")[0] + "." + made.partition(".")[2]
+        assert refusal(streams.get_records, ShardIterator=forged) == expired
+        assert refusal(streams.get_records, ShardIterator=spliced) == expired
+    with Harness(data_dir=tmp_path, store=store) as second:
+        streams = second.client("dynamodbstreams")
+        assert refusal(streams.get_records, ShardIterator=made) == expired
+        records, _ = drain(streams, iterator(streams, arn))
+        assert [r["dynamodb"]["Keys"]["id"]["S"] for r in records] == ["a"]
+
+
+def key_of(harness: Harness) -> bytes:
+    """What the Streams component signs its iterators with."""
+    assert harness.platform is not None
+    found: bytes = harness.platform.component("dynamodbstreams").key
+    return found
 
 
 def source_of(harness: Harness) -> TableStreamSource:

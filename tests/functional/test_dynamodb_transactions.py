@@ -1,18 +1,23 @@
 """TransactWriteItems and TransactGetItems through boto3 against a real server:
 all-or-nothing writes over tables, CancellationReasons in order (ConditionalCheckFailed
 with the old item, ValidationError for an update the stored item cannot take), one item
-per transaction, idempotency tokens over the fake clock's ten minutes, reads of many
-tables in order, and the transactions' doubled, split capacity."""
+per transaction, idempotency tokens over the fake clock's ten minutes (a repeat answered
+as the first call, a cancelled call's token not kept, a token kept across a restart,
+calls of one token at once writing once), reads of many tables in order, and the
+transactions' doubled, split capacity."""
 
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from altus.testing import Harness
 from tests.functional.dynamodb_items_support import Index, Tables, bare, error, serve
 
 CANCELLED = "Transaction cancelled, please refer cancellation reasons for specific reasons"
@@ -189,6 +194,98 @@ def test_a_token_makes_a_transaction_idempotent_for_ten_minutes(
     tables.harness.advance(601)
     tables.ddb.transact_write_items(TransactItems=add, ClientRequestToken=token)
     assert _item(tables, plain, key) == {**key, "n": {"N": "2"}}
+
+
+def _add(table: str, key: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": key,
+                "UpdateExpression": "ADD n :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        }
+    ]
+
+
+def test_a_repeat_answers_item_collections_as_the_first_call(tables: Tables) -> None:
+    table = tables.create(
+        range=("sk", "S"), indexes=[Index("lsi", ("pk", "S"), ("l", "S"), local=True)]
+    )
+    key = {"pk": {"S": "r"}, "sk": {"S": "1"}}
+    token = uuid.uuid4().hex
+    calls = [
+        tables.ddb.transact_write_items(
+            TransactItems=_add(table, key),
+            ClientRequestToken=token,
+            ReturnItemCollectionMetrics="SIZE",
+        )
+        for _ in range(2)
+    ]
+    metrics = {
+        table: [{"ItemCollectionKey": {"pk": {"S": "r"}}, "SizeEstimateRangeGB": [0.0, 1.0]}]
+    }
+    assert [bare(call) for call in calls] == [{"ItemCollectionMetrics": metrics}] * 2
+    assert _item(tables, table, key) == {**key, "n": {"N": "1"}}
+
+
+def test_a_cancelled_transactions_token_is_not_kept(tables: Tables, pair: tuple[str, str]) -> None:
+    plain, _ = pair
+    key = {"pk": {"S": "cancelled-token"}}
+    token = uuid.uuid4().hex
+    guarded = [{"Update": {**_add(plain, key)[0]["Update"], "ConditionExpression": "ok = :one"}}]
+    code, _, _ = error(
+        lambda: tables.ddb.transact_write_items(TransactItems=guarded, ClientRequestToken=token)
+    )
+    assert code == "TransactionCanceledException"
+    # Nothing was written, the token with it: another request of that token runs.
+    tables.ddb.transact_write_items(TransactItems=_add(plain, key), ClientRequestToken=token)
+    assert _item(tables, plain, key) == {**key, "n": {"N": "1"}}
+
+
+def test_calls_of_one_token_at_once_write_once(tables: Tables, pair: tuple[str, str]) -> None:
+    plain, _ = pair
+    key = {"pk": {"S": "at-once"}}
+    token = uuid.uuid4().hex
+    failures: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            tables.harness.client("dynamodb").transact_write_items(
+                TransactItems=_add(plain, key), ClientRequestToken=token
+            )
+        except BaseException as problem:  # reported below
+            failures.append(problem)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert _item(tables, plain, key) == {**key, "n": {"N": "1"}}
+
+
+def test_a_token_is_kept_across_a_restart(tmp_path: Path) -> None:
+    store = f"sqlite:{tmp_path / 'altus.db'}"
+    key = {"pk": {"S": "restarted"}}
+    token = uuid.uuid4().hex
+    with Harness(data_dir=tmp_path, store=store) as first:
+        table = Tables(first).create()
+        first.client("dynamodb").transact_write_items(
+            TransactItems=_add(table, key), ClientRequestToken=token
+        )
+    with Harness(data_dir=tmp_path, store=store) as second:
+        again = Tables(second)
+        again.ddb.transact_write_items(TransactItems=_add(table, key), ClientRequestToken=token)
+        assert _item(again, table, key) == {**key, "n": {"N": "1"}}
+        code, _, _ = error(
+            lambda: again.ddb.transact_write_items(
+                TransactItems=_add(table, {"pk": {"S": "other"}}), ClientRequestToken=token
+            )
+        )
+        assert code == "IdempotentParameterMismatchException"
 
 
 def test_transact_get_reads_in_order(tables: Tables, pair: tuple[str, str]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlencode
 
 import pytest
@@ -19,6 +19,7 @@ from starlette.types import Message
 
 from altus.api.model import service_model
 from altus.api.service import BoundService
+from altus.api.spec import Needs
 from altus.app import create_app
 from altus.platform import Platform, build_platform
 from altus.registry import SERVICES
@@ -230,7 +231,8 @@ def test_registry_has_no_two_services_of_one_name() -> None:
 def test_every_operation_of_every_service_maps_to_an_iam_action(platform: Platform) -> None:
     """The one table of what each call needs (``ServiceSpec.actions``): every operation of
     every model, implemented or not, names an action of its own service (or none, for
-    what can never be denied) on a resource ARN or ``*``."""
+    what can never be denied) on a resource ARN or ``*``; a call acting on several
+    resources may need several (a list of needs, each checked)."""
     for bound in platform.services:
         for name in bound.model.operation_names:
             spec = bound.spec
@@ -250,6 +252,12 @@ def test_every_operation_of_every_service_maps_to_an_iam_action(platform: Platfo
                     ("s3", "DeleteObjects"),
                 }
                 continue
-            action, resource = needed[0], needed[1]
-            assert action.startswith(f"{bound.signing_name}:"), (spec.name, name, action)
-            assert resource == "*" or resource.startswith("arn:aws:"), (spec.name, name)
+            # One need (action, resource[, policies]), or a list of them (as
+            # ``BoundService._authorize`` reads it), never an empty one.
+            single = bool(needed) and isinstance(needed[0], str)
+            needs = cast("list[Needs]", [needed] if single else list(needed))
+            assert needs, (spec.name, name)
+            for need in needs:
+                action, resource = need[0], need[1]
+                assert action.startswith(f"{bound.signing_name}:"), (spec.name, name, action)
+                assert resource == "*" or resource.startswith("arn:aws:"), (spec.name, name)

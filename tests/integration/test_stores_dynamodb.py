@@ -35,7 +35,14 @@ from altus.dynamodb.model import (
     TimeToLive,
 )
 from altus.dynamodb.sql_store import SCHEMA, SqlTableStore
-from altus.dynamodb.store import ConditionsFailed, KeyRange, ScanRange
+from altus.dynamodb.store import (
+    ConditionsFailed,
+    KeyRange,
+    ScanRange,
+    TableChanged,
+    TokenClaim,
+    TokenRepeated,
+)
 from altus.store.database import Database
 from altus.store.storage import Storage
 
@@ -292,3 +299,73 @@ async def test_old_stream_records_are_trimmed(store: SqlTableStore) -> None:
     assert await store.stream_bounds(table.streams[0].arn) == (None, 2)
     await store.write([ItemWrite(table, _key("c", 1), Put(_item("c", 1)))], 70.0, REGION)
     assert [seq for seq, _ in await store.stream_records(table.streams[0].arn, None, 10)] == [3]
+
+
+async def test_concurrent_writers_of_one_item_queue_and_each_sees_the_others(
+    store: SqlTableStore,
+) -> None:
+    """(PostgreSQL runs the writes at once: each judges the item as the one before
+    left it; SQLite runs them one after the other.)"""
+    table = _table()
+    await store.put_table(table)
+    await _put(store, table, _item("a", 1, n=0))
+    add, _ = parse_update("SET n = n + :one", None, {":one": {"N": "1"}})
+    exists, _ = parse_condition("attribute_exists(pk)", None, None)
+    writes = [ItemWrite(table, _key("a", 1), Patch(add), exists) for _ in range(24)]
+    await asyncio.gather(*(store.write([w], 11.0, REGION) for w in writes))
+    assert await store.get(table, [_key("a", 1)]) == [_item("a", 1, n=24)]
+
+    # Creators of one new item: exactly one finds it absent.
+    absent, _ = parse_condition("attribute_not_exists(pk)", None, None)
+    outcomes = await asyncio.gather(
+        *(
+            store.write(
+                [ItemWrite(table, _key("b", 1), Put(_item("b", 1, n=n)), absent)], 12.0, REGION
+            )
+            for n in range(8)
+        ),
+        return_exceptions=True,
+    )
+    assert sum(1 for o in outcomes if not isinstance(o, BaseException)) == 1
+    assert all(isinstance(o, ConditionsFailed) for o in outcomes if isinstance(o, BaseException))
+
+    # Transactions over two items named in opposite orders all land (no deadlock).
+    one, two = _key("c", 1), _key("c", 2)
+    await _put(store, table, _item("c", 1, n=0), _item("c", 2, n=0))
+    pairs = [
+        [ItemWrite(table, a, Patch(add)), ItemWrite(table, b, Patch(add))]
+        for a, b in [(one, two), (two, one)] * 8
+    ]
+    await asyncio.gather(*(store.write(pair, 13.0, REGION) for pair in pairs))
+    assert await store.get(table, [one, two]) == [_item("c", 1, n=16), _item("c", 2, n=16)]
+
+
+async def test_a_write_planned_on_an_older_definition_is_refused(store: SqlTableStore) -> None:
+    table = _table()
+    await store.put_table(table)
+    newer = dataclasses.replace(table, version=table.version + 1, streams=())
+    await store.put_table(newer)
+    with pytest.raises(TableChanged):
+        await store.write([ItemWrite(table, _key("a", 1), Put(_item("a", 1)))], 10.0, REGION)
+    await store.write([ItemWrite(newer, _key("a", 1), Put(_item("a", 1)))], 10.0, REGION)
+    await store.drop_table(newer, [newer.id])
+    with pytest.raises(TableChanged):
+        await store.write([ItemWrite(newer, _key("a", 2), Put(_item("a", 2)))], 10.0, REGION)
+
+
+async def test_a_token_is_kept_with_its_write(store: SqlTableStore) -> None:
+    table = _table()
+    await store.put_table(table)
+    claim = TokenClaim("t1", "digest-1", 100.0)
+    await store.write([ItemWrite(table, _key("a", 1), Put(_item("a", 1)))], 10.0, REGION, claim)
+    with pytest.raises(TokenRepeated) as repeated:
+        await store.write([ItemWrite(table, _key("a", 2), Put(_item("a", 2)))], 20.0, REGION, claim)
+    assert repeated.value.same
+    other = TokenClaim("t1", "digest-2", 100.0)
+    with pytest.raises(TokenRepeated) as mismatched:
+        await store.write([ItemWrite(table, _key("a", 2), Put(_item("a", 2)))], 20.0, REGION, other)
+    assert not mismatched.value.same
+    assert await store.get(table, [_key("a", 2)]) == [None]
+    # Past its time it is forgotten, and the name may be used again.
+    assert await store.forget_tokens(150.0) == 1
+    await store.write([ItemWrite(table, _key("a", 2), Put(_item("a", 2)))], 160.0, REGION, other)

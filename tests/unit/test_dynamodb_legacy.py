@@ -1,24 +1,20 @@
 """DynamoDB's legacy parameters as expressions (``altus.dynamodb.legacy``): each
 Expected entry judged against items as its expression counterpart is, AttributeUpdates
 applied as the update it stands for, AttributesToGet as a projection; and the idempotency
-tokens of TransactWriteItems (``transaction_tokens``) over ten minutes."""
+tokens of TransactWriteItems and ExecuteTransaction (``transaction_tokens``) over ten
+minutes."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
-from altus.dynamodb.errors import IdempotentParameterMismatch, ValidationException
+from altus.dynamodb.errors import ValidationException
 from altus.dynamodb.expressions import apply_update, evaluate, project
 from altus.dynamodb.legacy import attribute_updates, attributes_to_get, expected_condition
-from altus.dynamodb.transaction_tokens import (
-    WINDOW,
-    Remembered,
-    TransactionTokens,
-    fingerprint,
-)
+from altus.dynamodb.store import TokenClaim
+from altus.dynamodb.transaction_tokens import WINDOW, claim, fingerprint
 
 ITEM: dict[str, Any] = {
     "n": {"N": "5"},
@@ -157,34 +153,11 @@ def test_attributes_to_get_projects_top_level_names() -> None:
 # --- idempotency tokens -----------------------------------------------------------------
 
 
-def test_tokens_bind_a_request_for_ten_minutes() -> None:
-    tokens = TransactionTokens()
+def test_a_claim_binds_a_request_for_ten_minutes() -> None:
     items = [{"Put": {"TableName": "t", "Item": {"b": {"B": b"\x00"}, "a": {"S": "x"}}}}]
     same = [{"Put": {"Item": {"a": {"S": "x"}, "b": {"B": b"\x00"}}, "TableName": "t"}}]
     digest = fingerprint(items)
     assert fingerprint(same) == digest
-    assert tokens.recall("tok", digest, 100.0) is None
-    tokens.remember("tok", Remembered(digest, 100.0, {"ok": 1}))
-    found = tokens.recall("tok", digest, 100.0 + WINDOW - 1)
-    assert found is not None and found.answer == {"ok": 1}
-    with pytest.raises(IdempotentParameterMismatch):
-        tokens.recall("tok", fingerprint([]), 101.0)
-    assert tokens.recall("tok", digest, 100.0 + WINDOW) is None
-    assert not tokens.kept
-
-
-def test_calls_with_one_token_take_turns() -> None:
-    tokens = TransactionTokens()
-    order: list[str] = []
-
-    async def call(name: str) -> None:
-        async with tokens.held("tok"):
-            order.append(f"{name} in")
-            await asyncio.sleep(0)
-            order.append(f"{name} out")
-
-    async def main() -> None:
-        await asyncio.gather(call("a"), call("b"))
-
-    asyncio.run(main())
-    assert order == ["a in", "a out", "b in", "b out"]
+    assert fingerprint([{"Statement": "DELETE FROM t WHERE a = 'x'"}]) != digest
+    assert claim("tok", digest, 100.0) == TokenClaim("tok", digest, 100.0 + WINDOW)
+    assert claim(None, digest, 100.0) is None

@@ -53,12 +53,35 @@ def table(*streams: Stream) -> Table:
 # --- iterators ---------------------------------------------------------------------------------
 
 
+KEY = b"k" * 32
+
+
+def _body(document: Any) -> str:
+    """An iterator's first part: what it holds, in base64."""
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
+
+
 @pytest.mark.parametrize("after", [None, 0, 41, 2**62])
 def test_an_iterator_names_what_a_read_needs(after: int | None) -> None:
     made = ShardIterator(ARN, "shardId-00000001700000000000-0a1b2c3d", after, 1_700_000_000.5)
-    text = made.encode()
+    text = made.encode(KEY)
     assert len(text) <= 2048 and ARN not in text
     assert ShardIterator.decode(text) == made
+    assert ShardIterator.signed(text, KEY)
+
+
+def test_an_iterator_is_signed_by_the_run_that_made_it() -> None:
+    text = ShardIterator(ARN, "s", 7, 1000.0).encode(KEY)
+    body, _, signature = text.partition(".")
+    # Another run's key (a restart), or what it holds changed: the signature fails.
+    assert not ShardIterator.signed(text, b"o" * 32)
+    changed = ShardIterator(ARN, "s", 0, 1000.0).encode(KEY).partition(".")[0]
+    assert not ShardIterator.signed(f"{changed}.{signature}", KEY)
+    assert not ShardIterator.signed(body, KEY)
+    assert not ShardIterator.signed(f"{body}.", KEY)
+    assert not ShardIterator.signed(f"{body}.not base64!", KEY)
+    # What it says is read without the key (what GetRecords is authorised on).
+    assert ShardIterator.decode(f"{changed}.{signature}") == ShardIterator(ARN, "s", 0, 1000.0)
 
 
 @pytest.mark.parametrize(
@@ -66,17 +89,20 @@ def test_an_iterator_names_what_a_read_needs(after: int | None) -> None:
     [
         "",
         "not base64 at all!",
-        base64.urlsafe_b64encode(b"not json").decode(),
-        base64.urlsafe_b64encode(b'{"a": 1}').decode(),
-        base64.urlsafe_b64encode(json.dumps([2, ARN, "s", None, 0]).encode()).decode(),
-        base64.urlsafe_b64encode(json.dumps([1, ARN, "s", -1, 0]).encode()).decode(),
-        base64.urlsafe_b64encode(json.dumps([1, ARN, "s", "7", 0]).encode()).decode(),
-        base64.urlsafe_b64encode(json.dumps([1, 5, "s", None, 0]).encode()).decode(),
-        base64.urlsafe_b64encode(json.dumps([1, ARN, "s", None]).encode()).decode(),
+        _body([1, ARN, "s", None, 0]),  # no signature part
+        "not base64 at all!.c2ln",
+        base64.urlsafe_b64encode(b"not json").decode() + ".c2ln",
+        _body({"a": 1}) + ".c2ln",
+        _body([2, ARN, "s", None, 0]) + ".c2ln",
+        _body([1, ARN, "s", -1, 0]) + ".c2ln",
+        _body([1, ARN, "s", "7", 0]) + ".c2ln",
+        _body([1, 5, "s", None, 0]) + ".c2ln",
+        _body([1, ARN, "s", None]) + ".c2ln",
     ],
 )
 def test_what_is_no_iterator_of_ours(text: str) -> None:
     assert ShardIterator.decode(text) is None
+    assert not ShardIterator.signed(text, KEY)
 
 
 def test_an_iterator_expires_after_fifteen_minutes() -> None:

@@ -10,8 +10,8 @@ or the error. Raw routes the service declared (function URLs, its pages under
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -27,7 +27,7 @@ from altus.api.protocols.json import JsonProtocol
 from altus.api.protocols.query import QueryProtocol, is_query
 from altus.api.protocols.rest_json import RestJsonProtocol
 from altus.api.protocols.rest_xml import RestXmlProtocol
-from altus.api.spec import Call, HostRule, Members, ServiceSpec
+from altus.api.spec import Call, HostRule, Members, Needs, ServiceSpec
 from altus.arns import Account
 from altus.errors import AltusError
 from altus.identity.authenticator import Identity, Principal
@@ -299,10 +299,15 @@ class BoundService:
             needed = self.spec.actions(self.component, operation, members)
         else:
             needed = (f"{self.signing_name}:{operation}", "*")
-        if needed is not None:
-            policies = needed[2] if len(needed) == 3 else ()
+        if needed is None:
+            return
+        # One need (action, resource[, its policies]), or several: a call that acts on
+        # several resources (DynamoDB's batches and transactions) needs each.
+        needs = cast("Sequence[Needs]", [needed] if isinstance(needed[0], str) else needed)
+        for need in needs:
+            policies: Sequence[Mapping[str, Any]] = need[2] if len(need) == 3 else ()
             self.identity.authorize(
-                principal, needed[0], needed[1], policies, request_context(request.scope)
+                principal, need[0], need[1], policies, request_context(request.scope)
             )
 
     def _unknown(self, request: Request, name: str | None) -> AltusError:

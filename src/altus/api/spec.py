@@ -158,9 +158,9 @@ class ServiceSpec:
     #: CloudWatch Logs: 5 minutes; SQS, STS: 15).
     clock_skew_minutes: int = 5
     #: The IAM action and resource ARN a call needs, given the component, the operation
-    #: and its members (None: no permission needed); unset: ``<signing name>:<operation>``
-    #: on ``*``.
-    actions: Callable[[Any, str, Members], Needs | None] | None = None
+    #: and its members (None: no permission needed; several: each of them, for a call
+    #: that acts on several resources); unset: ``<signing name>:<operation>`` on ``*``.
+    actions: Callable[[Any, str, Members], Needs | Sequence[Needs] | None] | None = None
     #: Host rules: a host of this form is served by these routes alone (the
     #: ``{id}`` part of e.g. ``{id}.lambda-url.{region}.{domain}``), given the component
     #: and the settings; None where the settings turn them off.

@@ -25,7 +25,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from altus.api.spec import Context
@@ -34,8 +34,16 @@ from altus.dynamodb.errors import InternalServerError, ResourceInUse, table_not_
 from altus.dynamodb.model import ACTIVE, CREATING, ItemWrite, Table, Written
 from altus.dynamodb.rows import Address
 from altus.dynamodb.sql_store import SqlTableStore
-from altus.dynamodb.store import ConditionsFailed, KeyRange, Row, ScanRange, TableStore
-from altus.dynamodb.transaction_tokens import TransactionTokens
+from altus.dynamodb.store import (
+    ConditionsFailed,
+    KeyRange,
+    Row,
+    ScanRange,
+    TableChanged,
+    TableStore,
+    TokenClaim,
+    TokenRepeated,
+)
 from altus.dynamodb.values import Item
 from altus.store.database import DatabaseError
 
@@ -47,8 +55,10 @@ TTL_INTERVAL = 30.0
 #: Seconds between the trims of stream records past their 24 hours.
 TRIM_INTERVAL = 300.0
 STREAM_RETENTION = 24 * 3600.0
-#: Rows per transaction of the background work.
-CHUNK = 2000
+#: Rows per transaction of the background work (SQLite's one writer is held meanwhile).
+CHUNK = 500
+#: Times a write is planned again on a table whose definition changed meanwhile.
+_REPLANS = 10
 #: How long DescribeTable's item count and size are reused (DynamoDB refreshes them
 #: about every six hours).
 STATS_TTL = 30.0
@@ -64,12 +74,13 @@ class DynamoDB:
         self.tables: dict[str, Table] = {}
         self._stats: dict[str, tuple[float, tuple[int, int]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        #: The keys of the background jobs under way (one backfill per index ...).
+        self._jobs: set[str] = set()
+        self._counting: set[str] = set()
         self._closing = False
         #: Held while a table's definition is read, changed and written (the API's
         #: table operations, an index becoming ACTIVE): one change at a time.
         self.changing = asyncio.Lock()
-        #: ClientRequestTokens of the last ten minutes' TransactWriteItems.
-        self.transaction_tokens = TransactionTokens()
         #: Set whenever a stream gets a record (stream readers wait on it).
         self.stream_changed = asyncio.Event()
 
@@ -78,12 +89,9 @@ class DynamoDB:
     async def start(self) -> None:
         for table in await self.store.load():
             self.tables[table.name] = table
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._forever(self._purge_step, 1.0)),
-            loop.create_task(self._forever(self._expire_all, TTL_INTERVAL)),
-            loop.create_task(self._forever(self._trim, TRIM_INTERVAL)),
-        ]
+        self._spawn(self._forever(self._purge_step, 1.0))
+        self._spawn(self._forever(self._expire_all, TTL_INTERVAL))
+        self._spawn(self._forever(self._trim, TRIM_INTERVAL))
         for table in self.tables.values():
             self._follow_up(table)
 
@@ -122,6 +130,7 @@ class DynamoDB:
     async def create_table(self, table: Table) -> Table:
         if table.name in self.tables:
             raise ResourceInUse(f"Table already exists: {table.name}")
+        table = dataclasses.replace(table, version=1)
         await self._guard(self.store.put_table(table))
         self.tables[table.name] = table
         self._follow_up(table)
@@ -129,7 +138,11 @@ class DynamoDB:
 
     async def update_table(self, table: Table, dropped_ids: Sequence[str] = ()) -> Table:
         """Store the table's new definition; ``dropped_ids``: indexes (or streams) whose
-        rows are purged now."""
+        rows are purged now. Its version goes up: writes planned on the one before are
+        planned again (``store.TableChanged``)."""
+        current = self.tables.get(table.name)
+        version = (current.version if current is not None else table.version) + 1
+        table = dataclasses.replace(table, version=version)
         await self._guard(self.store.put_table(table, dropped_ids))
         self.tables[table.name] = table
         self._follow_up(table)
@@ -139,29 +152,51 @@ class DynamoDB:
         ids = [table.id, *(index.id for index in table.indexes), *(s.arn for s in table.streams)]
         await self._guard(self.store.drop_table(table, ids))
         self.tables.pop(table.name, None)
-        self._stats.pop(table.id, None)
+        for id_ in (table.id, *(index.id for index in table.indexes)):
+            self._stats.pop(id_, None)
 
     async def stats(self, id: str) -> tuple[int, int]:
-        """Item count and bytes of a table or index (recounted every ``STATS_TTL``)."""
-        now = time.monotonic()
+        """Item count and bytes of a table or index: counted the first time it is asked,
+        then the last count, recounted in the background once it is ``STATS_TTL`` old
+        (a count reads every row: never on the request path of a large table twice)."""
         kept = self._stats.get(id)
-        if kept is not None and now - kept[0] < STATS_TTL:
-            return kept[1]
-        counted = await self._guard(self.store.stats(id))
-        self._stats[id] = (now, counted)
-        return counted
+        if kept is None:
+            counted = await self._guard(self.store.stats(id))
+            self._stats[id] = (time.monotonic(), counted)
+            return counted
+        if time.monotonic() - kept[0] >= STATS_TTL and id not in self._counting:
+            self._counting.add(id)
+            self._spawn(self._recount(id))
+        return kept[1]
+
+    async def _recount(self, id: str) -> None:
+        try:
+            counted = await self.store.stats(id)
+            self._stats[id] = (time.monotonic(), counted)
+        finally:
+            self._counting.discard(id)
 
     # --- items ------------------------------------------------------------------------------
 
-    async def write(self, writes: Sequence[ItemWrite]) -> list[Written]:
-        """``TableStore.write`` now; ConditionsFailed and ValidationException propagate."""
-        try:
-            written = await self.store.write(writes, self.now(), self.account.region)
-        except (ConditionsFailed, errors.DynamoDBError):
-            raise
-        except DatabaseError as error:
-            log.exception("DynamoDB could not write")
-            raise InternalServerError("Internal server error") from error
+    async def write(
+        self, writes: Sequence[ItemWrite], claim: TokenClaim | None = None
+    ) -> list[Written]:
+        """``TableStore.write`` now, on the tables as they are (a table changed since the
+        writes were planned: planned again on it; deleted: ResourceNotFoundException);
+        ConditionsFailed, TokenRepeated and ValidationException propagate."""
+        for _ in range(_REPLANS):
+            try:
+                written = await self.store.write(writes, self.now(), self.account.region, claim)
+                break
+            except TableChanged:
+                writes = [dataclasses.replace(w, table=self.table(w.table.name)) for w in writes]
+            except (ConditionsFailed, TokenRepeated, errors.DynamoDBError):
+                raise
+            except DatabaseError as error:
+                log.exception("DynamoDB could not write")
+                raise InternalServerError("Internal server error") from error
+        else:
+            raise InternalServerError("Internal server error")
         if any(w.table.stream is not None for w in writes):
             self.stream_changed.set()
             self.stream_changed = asyncio.Event()
@@ -185,15 +220,33 @@ class DynamoDB:
 
     # --- background -------------------------------------------------------------------------
 
+    def _spawn(self, work: Coroutine[Any, Any, None], key: str | None = None) -> None:
+        """Run ``work`` in the background (one at a time per ``key``), forgotten when
+        done."""
+        if key is not None:
+            if key in self._jobs:
+                return
+            self._jobs.add(key)
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.append(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            with contextlib.suppress(ValueError):
+                self._tasks.remove(finished)
+            if key is not None:
+                self._jobs.discard(key)
+
+        task.add_done_callback(done)
+
     def _follow_up(self, table: Table) -> None:
-        """Start what a table's definition still asks for: indexes to fill, expiries to
-        note."""
-        loop = asyncio.get_running_loop()
+        """Start what a table's definition still asks for (once each): indexes to fill,
+        expiries to note."""
         for index in table.indexes:
             if index.status == CREATING:
-                self._tasks.append(loop.create_task(self._backfill(table.name, index.name)))
+                key = f"backfill {index.id}"
+                self._spawn(self._backfill(table.name, index.name), key)
         if table.extra.get("ttlPending"):
-            self._tasks.append(loop.create_task(self._note_expiries(table.name)))
+            self._spawn(self._note_expiries(table.name), f"expiries {table.id}")
 
     async def _forever(self, step: Callable[[], Awaitable[Any]], every: float) -> None:
         for _ in range(10**12):  # until the component closes
@@ -257,10 +310,22 @@ class DynamoDB:
                 await self.update_table(dataclasses.replace(table, extra=extra))
 
     async def _expire_all(self) -> None:
-        for table in list(self.tables.values()):
-            if table.ttl.attribute is None or table.ttl.status != "ENABLED":
-                continue
+        for name in list(self.tables):
+            first = self.tables.get(name)
             for _ in range(10**6):  # chunks, until none has expired
+                # The table as it is now, each chunk (an index added, time to live
+                # turned off meanwhile); not while every item's expiry is being noted
+                # (rows may hold one by another attribute).
+                table = self.tables.get(name)
+                if (
+                    table is None
+                    or first is None
+                    or table.id != first.id
+                    or table.ttl.attribute is None
+                    or table.ttl.status != "ENABLED"
+                    or table.extra.get("ttlPending")
+                ):
+                    break
                 deleted = await self.store.expire(table, self.now(), CHUNK, self.account.region)
                 if deleted and table.stream is not None:
                     self.stream_changed.set()
@@ -269,6 +334,7 @@ class DynamoDB:
                     break
 
     async def _trim(self) -> None:
+        await self.store.forget_tokens(self.now())
         before = self.now() - STREAM_RETENTION
         for _ in range(10**6):  # chunks, until nothing is older
             if await self.store.trim_streams(before, CHUNK) < CHUNK:

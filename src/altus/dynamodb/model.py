@@ -140,6 +140,9 @@ class Table:
     billing_changed: float | None = None
     #: Members kept as given and shown back (``SSEDescription`` ...).
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Counts the changes of the definition (the store refuses writes planned on an
+    #: older one: ``store.TableChanged``).
+    version: int = 0
 
     @property
     def stream(self) -> Stream | None:

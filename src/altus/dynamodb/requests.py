@@ -22,6 +22,7 @@ from altus.dynamodb.expressions import parse
 from altus.dynamodb.expressions.ast import Condition, Projection, Update
 from altus.dynamodb.expressions.errors import ExpressionProblem
 from altus.dynamodb.model import GLOBAL, Index, KeySchema, Table
+from altus.dynamodb.table_options import table_name
 from altus.dynamodb.values import ValueProblem, check_item, check_value, type_of
 
 KEY_MISMATCH = "The provided key element does not match the schema"
@@ -31,10 +32,13 @@ WRITE_UNIT = 1024
 
 
 def table_of(dynamodb: DynamoDB, name: Any) -> Table:
-    """The table ``TableName`` names (its name, or its ARN): ResourceNotFoundException."""
+    """The table ``TableName`` names: its name, or its ARN in this account and region
+    (``table_options.table_name``: any other ARN, another account's or region's, an
+    index's, is ValidationException, as the table operations refuse it, never the table
+    of that name here); ResourceNotFoundException if there is none."""
     text = str(name)
     if text.startswith("arn:"):
-        text = text.rpartition(":table/")[2].split("/", 1)[0]
+        text = table_name(text, dynamodb.account)
     return dynamodb.table(text)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from altus.api.spec import Schemas, ServiceSpec
 from altus.api.validate import CoralViolations
-from altus.dynamodb import actions, items_api, query_api, streams_api, tables_api
+from altus.dynamodb import actions, items_api, partiql_api, query_api, streams_api, tables_api
 from altus.dynamodb.component import DynamoDB
 from altus.dynamodb.errors import (
     DynamoDBError,
@@ -20,7 +20,12 @@ from altus.dynamodb.sql_store import SCHEMA
 
 SPEC = ServiceSpec(
     name="dynamodb",
-    operations={**tables_api.OPERATIONS, **items_api.OPERATIONS, **query_api.OPERATIONS},
+    operations={
+        **tables_api.OPERATIONS,
+        **items_api.OPERATIONS,
+        **query_api.OPERATIONS,
+        **partiql_api.OPERATIONS,
+    },
     errors=DynamoDBError,
     violations=CoralViolations(ValidationException),
     build=DynamoDB,

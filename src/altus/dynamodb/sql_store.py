@@ -24,6 +24,8 @@ sees the item.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -32,7 +34,15 @@ from altus.dynamodb import codec, rows, stream_records, writing
 from altus.dynamodb.expressions.evaluate import evaluate
 from altus.dynamodb.model import Index, ItemWrite, Table, Written
 from altus.dynamodb.rows import Address
-from altus.dynamodb.store import ConditionsFailed, KeyRange, Row, ScanRange
+from altus.dynamodb.store import (
+    ConditionsFailed,
+    KeyRange,
+    Row,
+    ScanRange,
+    TableChanged,
+    TokenClaim,
+    TokenRepeated,
+)
 from altus.dynamodb.values import Item, item_size
 from altus.store.database import (
     POSTGRESQL,
@@ -120,11 +130,30 @@ SCHEMA = Schema(
         CREATE TABLE ddb_stream_seqs (sid TEXT COLLATE "C" PRIMARY KEY, last BIGINT NOT NULL)
         """,
         ),
+        # A table's definition version (a write planned on an older one is planned
+        # again), and TransactWriteItems' ClientRequestTokens, kept with the writes.
+        Migration(
+            """
+        ALTER TABLE ddb_tables ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE ddb_tokens (
+            token TEXT PRIMARY KEY, digest TEXT NOT NULL, expires REAL NOT NULL
+        )
+        """,
+            postgresql="""
+        ALTER TABLE ddb_tables ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE ddb_tokens (
+            token TEXT COLLATE "C" PRIMARY KEY,
+            digest TEXT NOT NULL,
+            expires DOUBLE PRECISION NOT NULL
+        )
+        """,
+        ),
     ),
 )
 
-#: Rows fetched per statement while a read fills its page.
-_CHUNK = 256
+#: Rows fetched by a read's first statement while it fills its page (each next one
+#: fetches four times as many): a page of a few large items reads no more than it needs.
+_CHUNK = 8
 #: Times a write is run again after losing a race to create the same item (PostgreSQL).
 _RACES = 5
 _HASH_SPACE = 1 << 128
@@ -164,8 +193,11 @@ class SqlTableStore:
 
     async def load(self) -> list[Table]:
         def work(tx: Transaction) -> list[Table]:
-            rows_ = tx.execute("SELECT body FROM ddb_tables ORDER BY name").fetchall()
-            return [codec.table_of(row[0]) for row in rows_]
+            found = tx.execute("SELECT body, version FROM ddb_tables ORDER BY name").fetchall()
+            return [
+                dataclasses.replace(codec.table_of(body), version=int(version))
+                for body, version in found
+            ]
 
         return await self._db.read(work)
 
@@ -175,9 +207,9 @@ class SqlTableStore:
 
         def work(tx: Transaction) -> None:
             tx.execute(
-                "INSERT INTO ddb_tables (name, body) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET body = excluded.body",
-                (table.name, body),
+                "INSERT INTO ddb_tables (name, body, version) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET body = excluded.body, version = excluded.version",
+                (table.name, body, table.version),
             )
             _note_purge(tx, ids)
 
@@ -223,9 +255,15 @@ class SqlTableStore:
 
     # --- items ------------------------------------------------------------------------------
 
-    async def write(self, writes: Sequence[ItemWrite], now: float, region: str) -> list[Written]:
+    async def write(
+        self,
+        writes: Sequence[ItemWrite],
+        now: float,
+        region: str,
+        claim: TokenClaim | None = None,
+    ) -> list[Written]:
         given = list(writes)
-        return await self._raced(lambda tx: _write(tx, given, now, region))
+        return await self._raced(lambda tx: _write(tx, given, now, region, claim))
 
     async def _raced(self, work: Callable[[Transaction], T]) -> T:
         for attempt in range(_RACES):
@@ -282,20 +320,29 @@ class SqlTableStore:
     async def expire(self, table: Table, now: float, limit: int, region: str) -> int:
         def work(tx: Transaction) -> int:
             found = tx.execute(
-                "SELECT ph, pk, sk, item FROM ddb_items WHERE tid = ? AND expires IS NOT NULL "
+                "SELECT ph, pk, sk FROM ddb_items WHERE tid = ? AND expires IS NOT NULL "
                 "AND expires < ? LIMIT ?",
                 (table.id, now, limit),
             ).fetchall()
-            for ph, pk, sk, data in found:
-                old = codec.item_of(data)
-                _remove_item(tx, table, Address(_bytes(ph), _bytes(pk), _bytes(sk)), old)
+            deleted = 0
+            for ph, pk, sk in found:
+                address = Address(_bytes(ph), _bytes(pk), _bytes(sk))
+                # The item as it is now, held (a writer may have renewed it since it
+                # was found): deleted only if it has still expired.
+                _lock(tx, [_item_name(table.id, address)])
+                old = _read_item(tx, table.id, address, lock=True)
+                expires = None if old is None else _expires(table, old)
+                if old is None or expires is None or expires >= now:
+                    continue
+                _remove_item(tx, table, address, old)
+                deleted += 1
                 stream = table.stream
                 if stream is not None:
                     shown = stream_records.record(
                         table, stream, old, None, region=region, now=now, expired=True
                     )
                     _append_record(tx, stream.arn, shown, now)
-            return len(found)
+            return len(found) if deleted else 0
 
         return await self._db.write(work)
 
@@ -345,6 +392,12 @@ class SqlTableStore:
 
         return await self._db.read(work)
 
+    async def forget_tokens(self, now: float) -> int:
+        cursor = await self._db.write(
+            lambda tx: tx.execute("DELETE FROM ddb_tokens WHERE expires <= ?", (now,))
+        )
+        return max(cursor.rowcount, 0)
+
     async def trim_streams(self, before: float, limit: int) -> int:
         def work(tx: Transaction) -> int:
             key = "ctid" if tx.dialect == POSTGRESQL else "rowid"
@@ -366,8 +419,69 @@ def _note_purge(tx: Transaction, ids: Sequence[str]) -> None:
         tx.execute("INSERT INTO ddb_purge (id) VALUES (?) ON CONFLICT (id) DO NOTHING", (id_,))
 
 
-def _write(tx: Transaction, writes: list[ItemWrite], now: float, region: str) -> list[Written]:
+def _lock(tx: Transaction, names: Sequence[bytes]) -> None:
+    """PostgreSQL: hold these names (items, tokens) until the transaction ends, taken in
+    one order (no two writers wait on each other), whether or not a row exists yet (two
+    creators of one item queue, instead of colliding). SQLite has one writer at a time."""
+    if tx.dialect != POSTGRESQL:
+        return
+    for key in sorted({_lock_key(name) for name in names}):
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+
+
+def _lock_key(name: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
+
+
+def _item_name(table_id: str, address: Address) -> bytes:
+    return b"\x00".join((table_id.encode(), address.hash, address.partition, address.sort))
+
+
+def _check_versions(tx: Transaction, writes: Sequence[ItemWrite]) -> None:
+    """``TableChanged`` if a table's definition changed since the writes were planned
+    (a stream enabled, an index added, the table deleted): they are planned again."""
+    seen: dict[str, int] = {}
+    for write in writes:
+        seen[write.table.name] = write.table.version
+    share = " FOR SHARE" if tx.dialect == POSTGRESQL else ""
+    for name, version in seen.items():
+        row = tx.execute(
+            f"SELECT version FROM ddb_tables WHERE name = ?{share}", (name,)
+        ).fetchone()
+        if row is None or int(row[0]) != version:
+            raise TableChanged(name)
+
+
+def _claim(tx: Transaction, claim: TokenClaim, now: float) -> None:
+    """Keep ``claim``'s token with the write, or ``TokenRepeated`` when a live one of
+    its name is kept already (nothing is written then)."""
+    row = tx.execute(
+        "SELECT digest, expires FROM ddb_tokens WHERE token = ?", (claim.token,)
+    ).fetchone()
+    if row is not None and float(row[1]) > now:
+        raise TokenRepeated(str(row[0]) == claim.digest)
+    tx.execute(
+        "INSERT INTO ddb_tokens (token, digest, expires) VALUES (?, ?, ?) ON CONFLICT (token) "
+        "DO UPDATE SET digest = excluded.digest, expires = excluded.expires",
+        (claim.token, claim.digest, claim.expires),
+    )
+
+
+def _write(
+    tx: Transaction,
+    writes: list[ItemWrite],
+    now: float,
+    region: str,
+    claim: TokenClaim | None = None,
+) -> list[Written]:
     addresses = [rows.primary(write.table, write.key) for write in writes]
+    names = [_item_name(w.table.id, a) for w, a in zip(writes, addresses, strict=True)]
+    if claim is not None:
+        names.append(b"token\x00" + claim.token.encode())
+    _lock(tx, names)
+    _check_versions(tx, writes)
+    if claim is not None:
+        _claim(tx, claim, now)
     olds = [
         _read_item(tx, write.table.id, address, lock=True)
         for write, address in zip(writes, addresses, strict=True)
@@ -383,9 +497,14 @@ def _write(tx: Transaction, writes: list[ItemWrite], now: float, region: str) ->
         if not stream_records.changed(old, new):
             continue
         table = write.table
-        if old is not None:
+        if old is not None and new is not None:
+            # In place: a writer waiting on the row (PostgreSQL) reads the new version
+            # when this one commits (after a DELETE and INSERT it would find none).
+            _remove_index_rows(tx, table, old)
+            _update_item(tx, table, address, new)
+        elif old is not None:
             _remove_item(tx, table, address, old)
-        if new is not None:
+        elif new is not None:
             _put_item(tx, table, address, new)
         stream = table.stream
         if stream is not None:
@@ -419,6 +538,24 @@ def _put_item(tx: Transaction, table: Table, address: Address, item: Item) -> No
         _put_index_row(tx, row)
 
 
+def _update_item(tx: Transaction, table: Table, address: Address, item: Item) -> None:
+    tx.execute(
+        "UPDATE ddb_items SET size = ?, expires = ?, item = ? "
+        "WHERE tid = ? AND ph = ? AND pk = ? AND sk = ?",
+        (
+            item_size(item),
+            _expires(table, item),
+            codec.item_bytes(item),
+            table.id,
+            address.hash,
+            address.partition,
+            address.sort,
+        ),
+    )
+    for row in rows.index_rows(table, item):
+        _put_index_row(tx, row)
+
+
 def _put_index_row(tx: Transaction, row: rows.IndexRow) -> None:
     tx.execute(
         "INSERT INTO ddb_index_rows (iid, ph, pk, sk, tpk, tsk, size, item) "
@@ -442,6 +579,10 @@ def _remove_item(tx: Transaction, table: Table, address: Address, old: Item) -> 
         "DELETE FROM ddb_items WHERE tid = ? AND ph = ? AND pk = ? AND sk = ?",
         (table.id, address.hash, address.partition, address.sort),
     )
+    _remove_index_rows(tx, table, old)
+
+
+def _remove_index_rows(tx: Transaction, table: Table, old: Item) -> None:
     for row in rows.index_rows(table, old):
         tx.execute(
             "DELETE FROM ddb_index_rows WHERE iid = ? AND ph = ? AND pk = ? AND sk = ? "
@@ -482,6 +623,10 @@ def _walk(
         params += [after.hash, after.partition, after.sort]
     sql += " ORDER BY ph, pk, sk LIMIT ?"
     params.append(limit)
+    if tx.dialect == POSTGRESQL:
+        # Held, so an item a writer is changing is read as it commits (its index rows
+        # and expiry then follow its new version, not the one it had).
+        sql += " FOR UPDATE"
     return [
         (Address(_bytes(ph), _bytes(pk), _bytes(sk)), codec.item_of(data))
         for ph, pk, sk, data in tx.execute(sql, params).fetchall()

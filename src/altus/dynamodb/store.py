@@ -26,6 +26,34 @@ class ConditionsFailed(Exception):
         self.failed = failed
 
 
+class TableChanged(Exception):
+    """A table's definition changed (or it was deleted) since the writes were planned
+    on it: nothing was written; plan them again on the table as it is."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"table {name} changed")
+        self.name = name
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaim:
+    """A TransactWriteItems' ClientRequestToken, kept with its write until ``expires``;
+    ``digest`` says what the request was."""
+
+    token: str
+    digest: str
+    expires: float
+
+
+class TokenRepeated(Exception):
+    """The token is kept already (a repeat): nothing was written. ``same``: the repeat
+    asks what the first call did (an idempotent repeat), else it is a mismatch."""
+
+    def __init__(self, same: bool) -> None:
+        super().__init__("token repeated")
+        self.same = same
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """An item (or what an index holds of it) as read, and the bytes it counts for."""
@@ -90,8 +118,16 @@ class TableStore(Protocol):
 
     # --- items ------------------------------------------------------------------------------
 
-    async def write(self, writes: Sequence[ItemWrite], now: float, region: str) -> list[Written]:
-        """Apply ``writes`` all together or not at all: read each item, check every
+    async def write(
+        self,
+        writes: Sequence[ItemWrite],
+        now: float,
+        region: str,
+        claim: TokenClaim | None = None,
+    ) -> list[Written]:
+        """Apply ``writes`` all together or not at all: ``TableChanged`` if a table's
+        definition version is no longer the one they were planned on; ``TokenRepeated``
+        if ``claim``'s token is kept (else it is kept with the write); read each item, check every
         condition (``ConditionsFailed`` naming each that failed, nothing written), make
         each new item (``writing.after``: its ValidationException propagates, nothing
         written), then write the items that changed, their index rows, and a stream
@@ -147,6 +183,10 @@ class TableStore(Protocol):
     async def stream_bounds(self, stream_id: str) -> tuple[int | None, int | None]:
         """The oldest sequence the stream keeps (None: none) and the newest it ever
         had (None: none yet; kept when every record has been trimmed)."""
+        ...
+
+    async def forget_tokens(self, now: float) -> int:
+        """Forget the tokens kept until before ``now``; how many."""
         ...
 
     async def trim_streams(self, before: float, limit: int) -> int:

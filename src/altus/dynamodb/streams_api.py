@@ -7,7 +7,14 @@ and registers the tables' streams as the ``dynamodb`` source of event source map
 A shard iterator is opaque to clients but holds everything a read needs (the stream,
 the shard, the sequence it reads after, when it was made), so nothing is kept per
 iterator here: it expires 15 minutes after it was made, as DynamoDB's do, and each
-GetRecords hands out a fresh one.
+GetRecords hands out a fresh one. It is signed (HMAC-SHA256) with a key the component
+makes when it is built, at each start of the server: an iterator is its holder's
+permission to read on from where it points, and GetRecords reads only what an iterator
+this server made names (it is authorised on that iterator's stream: ``actions``). The
+key is kept nowhere, so an iterator made before a restart no longer verifies and
+GetRecords answers ExpiredIteratorException, as for one past its 15 minutes: readers
+ask for a new iterator then, as they must every 15 minutes anyway (a forged iterator
+gets the same answer and reads nothing).
 
 Texts: ``Requested resource not found: Stream: <arn> not found`` is DynamoDB Local's,
 ``Requested resource not found: Shard does not exist`` and ``Invalid ShardId in
@@ -21,8 +28,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +80,8 @@ class Streams:
     def __init__(self, context: Context) -> None:
         self.tables: DynamoDB = context.component("dynamodb")
         self.source = TableStreamSource(self.tables)
+        #: What this run signs its shard iterators with (module docstring).
+        self.key = secrets.token_bytes(32)
         context.sources.register("dynamodb", self.source)
 
     async def start(self) -> None:
@@ -120,23 +132,30 @@ def build(context: Context) -> Streams:
 @dataclass(frozen=True, slots=True)
 class ShardIterator:
     """Where a reader is: after sequence ``after`` of the shard (None: before the
-    oldest record kept, wherever trimming has moved it), since ``made``."""
+    oldest record kept, wherever trimming has moved it), since ``made``.
+
+    Its text is the base64 of the JSON of what it holds, a dot, and the base64 of the
+    HMAC-SHA256 of that JSON under the key of the run that made it."""
 
     stream_arn: str
     shard_id: str
     after: int | None
     made: float
 
-    def encode(self) -> str:
+    def encode(self, key: bytes) -> str:
         document = [_ITERATOR_VERSION, self.stream_arn, self.shard_id, self.after, self.made]
-        text = json.dumps(document, separators=(",", ":"))
-        return base64.urlsafe_b64encode(text.encode()).decode()
+        payload = json.dumps(document, separators=(",", ":")).encode()
+        return f"{_b64(payload)}.{_b64(_signature(key, payload))}"
 
     @classmethod
     def decode(cls, text: str) -> ShardIterator | None:
-        """The iterator ``text`` is, or None if it is none of ours."""
+        """What ``text`` says, its signature not checked (``signed``), or None if it is
+        no iterator of ours in form."""
+        body, dot, _ = text.partition(".")
+        if not dot:
+            return None
         try:
-            document = json.loads(base64.urlsafe_b64decode(text.encode()))
+            document = json.loads(base64.urlsafe_b64decode(body.encode()))
         except (ValueError, binascii.Error, UnicodeError):
             return None
         if not isinstance(document, list) or len(document) != 5:
@@ -152,8 +171,27 @@ class ShardIterator:
             return None
         return cls(arn, shard, after, float(made))
 
+    @staticmethod
+    def signed(text: str, key: bytes) -> bool:
+        """Whether ``text`` was made by ``encode`` with ``key``."""
+        body, _, signature = text.partition(".")
+        try:
+            payload = base64.urlsafe_b64decode(body.encode())
+            given = base64.urlsafe_b64decode(signature.encode())
+        except (ValueError, binascii.Error, UnicodeError):
+            return False
+        return hmac.compare_digest(given, _signature(key, payload))
+
     def expired(self, now: float) -> bool:
         return now - self.made > ITERATOR_LIFE
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode()
+
+
+def _signature(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()
 
 
 def _too_large(member: str, value: int, most: int) -> StreamsValidation:
@@ -314,7 +352,7 @@ async def get_shard_iterator(streams: Streams, call: Call, input: Members) -> Me
         if trimmed(after, (oldest, newest)):
             raise TrimmedDataAccess(TRIMMED)
     iterator = ShardIterator(stream.arn, shard, after, streams.now())
-    return {"ShardIterator": iterator.encode()}
+    return {"ShardIterator": iterator.encode(streams.key)}
 
 
 async def _after_time(
@@ -342,11 +380,13 @@ async def _after_time(
 
 async def get_records(streams: Streams, call: Call, input: Members) -> Members:
     limit = _limit(input, MAX_RECORDS)
-    iterator = ShardIterator.decode(input["ShardIterator"])
+    text = input["ShardIterator"]
+    iterator = ShardIterator.decode(text)
     if iterator is None:
         raise StreamsValidation(INVALID_ITERATOR)
     now = streams.now()
-    if iterator.expired(now):
+    # Not signed with this run's key: made before a restart (or forged).
+    if not ShardIterator.signed(text, streams.key) or iterator.expired(now):
         raise ExpiredIterator(EXPIRED)
     _, stream = streams.stream(iterator.stream_arn)
     if iterator.shard_id != shard_id(stream):
@@ -366,7 +406,8 @@ async def get_records(streams: Streams, call: Call, input: Members) -> Members:
     out: Members = {"Records": records}
     if stream.enabled or more:
         after = rows[len(records) - 1][0] if records else iterator.after
-        out["NextShardIterator"] = ShardIterator(stream.arn, iterator.shard_id, after, now).encode()
+        following = ShardIterator(stream.arn, iterator.shard_id, after, now)
+        out["NextShardIterator"] = following.encode(streams.key)
     return out
 
 

@@ -1,59 +1,63 @@
-"""TransactWriteItems' idempotency: a ``ClientRequestToken`` makes a call idempotent for
-ten minutes after it completes (the API reference). The same token with the same
-request is answered as the first call was, writing nothing; the same token with a
-different request is IdempotentParameterMismatchException; past ten minutes the token
-names a new request.
+"""TransactWriteItems' and ExecuteTransaction's idempotency: a ``ClientRequestToken``
+makes a write call idempotent for ten minutes after it completes (the API reference).
+The same token with the same request is answered as the first call was, writing
+nothing; the same token with a different request is
+IdempotentParameterMismatchException; past ten minutes the token names a new request.
 
-**Kept in memory.** The tokens live on the component, not in the store (the service's
-schema is not this module's to extend): a restart forgets them, so a retry after a
-restart is run again. Its conditions then judge the items the first call wrote, which
-is the outcome a retry without a token has.
+**Kept with the write.** A call's token is claimed in the store's transaction that
+writes its items (``claim``: ``store.TokenClaim``, kept ``WINDOW`` seconds), so it
+holds across a crash and a restart exactly when the writes do: a retry after a crash
+that lost the answer is answered as a repeat, and one after a crash that lost the write
+runs. A second call of a token while the first is under way waits for the first's
+store transaction (the token is one of the names it locks) and is then a repeat: no
+lock is kept in memory.
 
-What is remembered is a successful call only: a call cancelled wrote nothing, and a
-retry of it runs again (whether DynamoDB also holds a cancelled call's token against a
-different request is not verified). The request compared is ``TransactItems`` (whether
-DynamoDB also compares ReturnConsumedCapacity and ReturnItemCollectionMetrics is not
-verified). Calls with one token are serialised, so a retry sent while the first call
-runs waits for its answer instead of writing twice.
+What is kept is a successful call's token only: a call cancelled (a condition failed,
+an item that cannot take its update) wrote nothing, its token with it, and a retry of
+it runs again, as DynamoDB does ("If it failed the first time, DynamoDB will apply the
+writes in the request": Alex DeBrie's "DynamoDB Transactions: Use Cases and Examples";
+the API reference speaks of the first call being "successful"). The request compared is
+``TransactItems``, or ExecuteTransaction's ``TransactStatements`` (``fingerprint``;
+whether DynamoDB also compares ReturnConsumedCapacity and ReturnItemCollectionMetrics
+is not verified: a repeat may ask for capacity the first call did not). The two
+operations share the tokens: one used by the other names another request, a mismatch
+(not verified).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import hashlib
 import json
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from altus.dynamodb.errors import IdempotentParameterMismatch
-from altus.dynamodb.model import Table
+from altus.dynamodb.store import TokenClaim
 
 #: Seconds a token stays bound to its request after the call completes.
 WINDOW = 600.0
-#: Tokens kept at most (the oldest are forgotten first): a bound on memory that a
-#: client sending a thousand transactions a second for ten minutes stays under.
-MAX_KEPT = 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Remembered:
-    """A completed call: what it asked (as a fingerprint), when, what it answered (but
-    its consumed capacity), and the bytes it wrote per table (a repeat reports the read
-    capacity of reading them, as DynamoDB's repeat does)."""
+#: Altus's wording. (text not verified)
+MISMATCH = (
+    "The ClientRequestToken was used in the last 10 minutes by a request with different parameters"
+)
 
-    fingerprint: str
-    at: float
-    answer: Mapping[str, Any]
-    sizes: tuple[tuple[Table, tuple[int, ...]], ...] = ()
+
+def claim(token: str | None, digest: str, now: float) -> TokenClaim | None:
+    """What a call of ``token`` (None: no token) keeps with its write: the token, what
+    the request was, and until when (``WINDOW`` from now)."""
+    return None if token is None else TokenClaim(token, digest, now + WINDOW)
+
+
+def mismatch() -> IdempotentParameterMismatch:
+    """The token was used in the last ten minutes by another request."""
+    return IdempotentParameterMismatch(MISMATCH)
 
 
 def fingerprint(transact_items: Any) -> str:
-    """A digest of ``TransactItems`` that two equal requests share (blobs by their bytes,
-    maps by their keys in any order)."""
+    """A digest of ``TransactItems`` (or ``TransactStatements``) that two equal requests
+    share (blobs by their bytes, maps by their keys in any order)."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, (bytes, bytearray, memoryview)):
@@ -62,56 +66,3 @@ def fingerprint(transact_items: Any) -> str:
 
     text = json.dumps(transact_items, sort_keys=True, default=plain, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass
-class TransactionTokens:
-    """The tokens of the last ten minutes' transactions, oldest first."""
-
-    kept: OrderedDict[str, Remembered] = field(default_factory=OrderedDict)
-    #: A lock per token in use, with the number of calls holding or awaiting it.
-    _locks: dict[str, tuple[asyncio.Lock, int]] = field(default_factory=dict)
-
-    @contextlib.asynccontextmanager
-    async def held(self, token: str) -> AsyncIterator[None]:
-        """Serialise the calls of one token."""
-        lock, users = self._locks.get(token, (asyncio.Lock(), 0))
-        self._locks[token] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[token]
-            if users == 1:
-                del self._locks[token]
-            else:
-                self._locks[token] = (lock, users - 1)
-
-    def recall(self, token: str, digest: str, now: float) -> Remembered | None:
-        """The call ``token`` completed within the window, if any; the mismatch error if
-        it was another request."""
-        self._forget(now)
-        found = self.kept.get(token)
-        if found is None:
-            return None
-        if found.fingerprint != digest:
-            # Altus's wording. (text not verified)
-            raise IdempotentParameterMismatch(
-                "The ClientRequestToken was used in the last 10 minutes by a request with "
-                "different parameters"
-            )
-        return found
-
-    def remember(self, token: str, remembered: Remembered) -> None:
-        self.kept.pop(token, None)
-        self.kept[token] = remembered
-        while len(self.kept) > MAX_KEPT:
-            self.kept.popitem(last=False)
-
-    def _forget(self, now: float) -> None:
-        # Calls complete in time order, so the expired ones lead.
-        while self.kept:
-            oldest = next(iter(self.kept.values()))
-            if now - oldest.at < WINDOW:
-                return
-            self.kept.popitem(last=False)

@@ -10,8 +10,15 @@ stored under ReturnValuesOnConditionCheckFailure ALL_OLD). An action that cannot
 applied to the item as stored (an update's operand of the wrong type, an item grown past
 400 KB) cancels the call with ``ValidationError`` and the problem's text as its reason,
 as the API reference lists; to say which action it was, the items are read again and
-the actions tried one by one (the store reports only the text). Idempotency tokens:
-``transaction_tokens``.
+the actions tried one by one (the store reports only the text).
+
+**Idempotency tokens** (``transaction_tokens``) are claimed in the store write of the
+transaction (``store.TokenClaim``), so they hold across a restart. A repeat (the store's
+``TokenRepeated``, same request) writes nothing and is answered as the first call was:
+``{}``, with ItemCollectionMetrics as the request's keys give them, and, where
+ReturnConsumedCapacity asks, the read capacity of reading the items it names as they
+are now (the API reference: a repeat returns "the number of read capacity units consumed
+in reading the item"), read at one moment as TransactGetItems reads.
 
 **Reads** are one transaction of the store's write path (an action per item that
 checks nothing and writes nothing): the items of every table are read at one moment,
@@ -56,8 +63,8 @@ from altus.dynamodb.requests import (
     read_units,
     table_of,
 )
-from altus.dynamodb.store import ConditionsFailed
-from altus.dynamodb.transaction_tokens import Remembered, TransactionTokens, fingerprint
+from altus.dynamodb.store import ConditionsFailed, TokenClaim, TokenRepeated
+from altus.dynamodb.transaction_tokens import claim, fingerprint, mismatch
 from altus.dynamodb.values import Item, item_size
 
 #: Transactions cost twice a plain read's or write's units.
@@ -74,10 +81,6 @@ _PLANNERS: dict[str, Callable[[DynamoDB, Mapping[str, Any]], WritePlan]] = {
     "Delete": plan_delete,
     "Update": plan_update,
 }
-
-
-def tokens_of(dynamodb: DynamoDB) -> TransactionTokens:
-    return dynamodb.transaction_tokens
 
 
 def _refuse_same_item(keys: Sequence[tuple[Table, Item]]) -> None:
@@ -115,11 +118,15 @@ async def _failing_action(dynamodb: DynamoDB, writes: Sequence[ItemWrite]) -> in
     return None
 
 
-async def _apply(dynamodb: DynamoDB, plans: Sequence[WritePlan]) -> list[Written]:
+async def _apply(
+    dynamodb: DynamoDB, plans: Sequence[WritePlan], token: TokenClaim | None = None
+) -> list[Written]:
+    """Write the plans all or nothing, ``token`` kept with them (``TokenRepeated``
+    propagates: nothing was written)."""
     writes = [plan.write for plan in plans]
     none = {"Code": "None"}
     try:
-        return await dynamodb.write(writes)
+        return await dynamodb.write(writes, token)
     except ConditionsFailed as failure:
         reasons = [
             cancellation(plan, failure.failed[index]) if index in failure.failed else none
@@ -158,64 +165,55 @@ def _per_table(
     return [entry for entry in shown if entry is not None]
 
 
-Sizes = tuple[tuple[Table, tuple[int, ...]], ...]
-
-
-async def _transact(dynamodb: DynamoDB, input: Members) -> tuple[Members, Members, Sizes]:
-    """Run the transaction: its output, the part of it a repeat answers again, and the
-    bytes it wrote per table."""
+async def transact_write_items(dynamodb: DynamoDB, call: Call, input: Members) -> Members:
     plans = _plans(dynamodb, input["TransactItems"])
-    written = await _apply(dynamodb, plans)
+    given = input.get("ClientRequestToken")
+    token = None
+    if given is not None:
+        token = claim(given, fingerprint(input["TransactItems"]), dynamodb.now())
+    try:
+        written = await _apply(dynamodb, plans, token)
+    except TokenRepeated as repeat:
+        if not repeat.same:
+            raise mismatch() from None
+        return await _repeat(dynamodb, input, plans)
     costs: list[tuple[Table, float, Mapping[Index, float]]] = []
-    metrics: dict[str, list[dict[str, Any]]] = {}
-    sizes: dict[str, tuple[Table, list[int]]] = {}
     for plan, change in zip(plans, written, strict=True):
         table_units, charged = write_cost(plan.table, change)
         doubled = {index: value * TRANSACTION_FACTOR for index, value in charged.items()}
         costs.append((plan.table, table_units * TRANSACTION_FACTOR, doubled))
-        size = max(item_size(change.old or {}), item_size(change.new or {}))
-        sizes.setdefault(plan.table.id, (plan.table, []))[1].append(size)
+    output = _metrics(input, plans)
+    if input.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
+        output["ConsumedCapacity"] = _per_table(input, costs, read=False)
+    return output
+
+
+def _metrics(input: Members, plans: Sequence[WritePlan]) -> Members:
+    """The output but its capacity: ItemCollectionMetrics of the items written, where
+    ReturnItemCollectionMetrics asks (the same for the first call and a repeat)."""
+    metrics: dict[str, list[dict[str, Any]]] = {}
+    for plan in plans:
         if not isinstance(plan.write.action, Check):
             found = collection_metrics(plan.table, plan.write.key)
             if found is not None:
                 metrics.setdefault(plan.table.name, []).append(found)
-    answer: Members = {}
     if input.get("ReturnItemCollectionMetrics") == "SIZE" and metrics:
-        answer["ItemCollectionMetrics"] = metrics
-    output = dict(answer)
-    if input.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
-        output["ConsumedCapacity"] = _per_table(input, costs, read=False)
-    return output, answer, tuple((table, tuple(found)) for table, found in sizes.values())
+        return {"ItemCollectionMetrics": metrics}
+    return {}
 
 
-def _repeat(input: Members, remembered: Remembered) -> Members:
-    """A repeated call's answer: the first one's, with the read capacity of reading the
-    items it wrote (the API reference: a repeat returns "the number of read capacity
-    units consumed in reading the item")."""
-    output = dict(remembered.answer)
+async def _repeat(dynamodb: DynamoDB, input: Members, plans: Sequence[WritePlan]) -> Members:
+    """A repeat's answer: the first call's, with the read capacity of reading the items
+    it names (as they are now: what the first call left, unless written since)."""
+    output = _metrics(input, plans)
     if input.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES"):
+        stored = await dynamodb.write([ItemWrite(p.table, p.write.key, Check()) for p in plans])
         nothing: dict[Index, float] = {}
         costs = [
-            (table, sum(read_units(size, True) for size in found), nothing)
-            for table, found in remembered.sizes
+            (plan.table, read_units(item_size(found.old or {}), True), nothing)
+            for plan, found in zip(plans, stored, strict=True)
         ]
         output["ConsumedCapacity"] = _per_table(input, costs, read=True)
-    return output
-
-
-async def transact_write_items(dynamodb: DynamoDB, call: Call, input: Members) -> Members:
-    token = input.get("ClientRequestToken")
-    if token is None:
-        output, _, _ = await _transact(dynamodb, input)
-        return output
-    tokens = tokens_of(dynamodb)
-    digest = fingerprint(input["TransactItems"])
-    async with tokens.held(token):
-        found = tokens.recall(token, digest, dynamodb.now())
-        if found is not None:
-            return _repeat(input, found)
-        output, answer, sizes = await _transact(dynamodb, input)
-        tokens.remember(token, Remembered(digest, dynamodb.now(), answer, sizes))
     return output
 
 

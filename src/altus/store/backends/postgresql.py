@@ -107,10 +107,14 @@ class PostgresDatabase:
             raise DatabaseError(f"cannot connect to {self.location}: {error}") from None
         self._threads = ThreadPoolExecutor(size, thread_name_prefix="altus-pg")
 
-    def run(self, work: Callable[[Transaction], T]) -> T:
-        """One work in one transaction, on the calling thread."""
+    def run(self, work: Callable[[Transaction], T], *, snapshot: bool = False) -> T:
+        """One work in one transaction, on the calling thread; ``snapshot``: a read-only
+        one that sees one snapshot throughout (REPEATABLE READ: a read of several
+        statements, a page read in chunks, sees no write committed between them)."""
         try:
             with self._pool.connection() as conn, conn.transaction():
+                if snapshot:
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 return work(_Transaction(conn, self._errors))
         except self._errors.IntegrityError as error:  # raised at COMMIT (deferred checks)
             raise IntegrityViolation(str(error).strip()) from error
@@ -121,7 +125,9 @@ class PostgresDatabase:
         return await asyncio.get_running_loop().run_in_executor(self._threads, self.run, work)
 
     async def read(self, work: Callable[[Transaction], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._threads, self.run, work)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, functools.partial(self.run, work, snapshot=True)
+        )
 
     async def scrub(self) -> None:
         """Nothing to do from here: replaced rows are PostgreSQL's to vacuum."""
