@@ -342,7 +342,7 @@ class SqlTableStore:
                         table, stream, old, None, region=region, now=now, expired=True
                     )
                     _append_record(tx, stream.arn, shown, now)
-            return len(found) if deleted else 0
+            return deleted
 
         return await self._db.write(work)
 
