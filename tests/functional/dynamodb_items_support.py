@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from altus.dynamodb import model, tables_api
-from altus.platform import Platform
 from altus.testing import Harness
 
 
@@ -56,10 +54,7 @@ class Tables:
         name: str | None = None,
     ) -> str:
         name = name or unique("t")
-        if "CreateTable" in tables_api.OPERATIONS:
-            self._create_by_api(name, hash, range, indexes)
-        else:
-            self._create_by_component(name, hash, range, indexes)
+        self._create_by_api(name, hash, range, indexes)
         return name
 
     def _create_by_api(
@@ -93,50 +88,6 @@ class Tables:
             ],
             **members,
         )
-
-    def _create_by_component(
-        self,
-        name: str,
-        hash: tuple[str, str],
-        range: tuple[str, str] | None,
-        indexes: Sequence[Index],
-    ) -> None:
-        table_id = uuid.uuid4().hex
-        attributes = dict([hash, *([range] if range else [])])
-        made = []
-        for index in indexes:
-            attributes.update([index.hash, *([index.range] if index.range else [])])
-            made.append(
-                model.Index(
-                    name=index.name,
-                    id=f"{table_id}/{index.name}",
-                    kind=model.LOCAL if index.local else model.GLOBAL,
-                    key=_schema(index.hash, index.range),
-                    projection=model.Projection(index.projection, index.non_key),
-                )
-            )
-
-        async def work(platform: Platform) -> None:
-            dynamodb = platform.component("dynamodb")
-            table = model.Table(
-                name=name,
-                id=table_id,
-                arn=dynamodb.arn(name),
-                key=_schema(hash, range),
-                attributes=attributes,
-                created=dynamodb.now(),
-                billing_mode=model.PAY_PER_REQUEST,
-                indexes=tuple(made),
-            )
-            await dynamodb.create_table(table)
-
-        self.harness.call(work)
-
-
-def _schema(hash: tuple[str, str], range: tuple[str, str] | None) -> model.KeySchema:
-    if range is None:
-        return model.KeySchema(hash[0], hash[1])
-    return model.KeySchema(hash[0], hash[1], range[0], range[1])
 
 
 def serve() -> Iterator[Tables]:

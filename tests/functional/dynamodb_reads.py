@@ -7,7 +7,6 @@ of a read collected."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from altus.dynamodb import model, rows, tables_api
+from altus.dynamodb import model, rows
 from altus.dynamodb.values import check_item
 from altus.platform import Platform
 from altus.testing import Harness
@@ -91,10 +90,7 @@ class Tables:
     ) -> str:
         """A new table of this key and these indexes; its name."""
         name = f"t-{uuid.uuid4().hex[:10]}"
-        if "CreateTable" in tables_api.OPERATIONS:
-            self._create_by_api(name, hash, range, local, global_)
-        else:
-            self._create_directly(name, hash, range, local, global_)
+        self._create_by_api(name, hash, range, local, global_)
         return name
 
     def _create_by_api(
@@ -121,47 +117,6 @@ class Tables:
         if global_:
             members["GlobalSecondaryIndexes"] = [_index_member(spec) for spec in global_]
         self.client.create_table(**members)
-
-    def _create_directly(
-        self,
-        name: str,
-        hash: tuple[str, str],
-        range: tuple[str, str] | None,
-        local: Sequence[IndexSpec],
-        global_: Sequence[IndexSpec],
-    ) -> None:
-        table_id = str(uuid.uuid4())
-        attributes = dict([hash, *([range] if range else [])])
-        indexes = []
-        for kind, specs in ((model.LOCAL, local), (model.GLOBAL, global_)):
-            for spec in specs:
-                attributes.update(dict([spec.hash, *([spec.range] if spec.range else [])]))
-                indexes.append(
-                    model.Index(
-                        name=spec.name,
-                        id=f"{table_id}/{spec.name}",
-                        kind=kind,
-                        key=_schema(spec.hash, spec.range),
-                        projection=model.Projection(spec.projection, spec.non_key),
-                    )
-                )
-
-        async def work(platform: Platform) -> None:
-            component = platform.component("dynamodb")
-            await component.create_table(
-                model.Table(
-                    name=name,
-                    id=table_id,
-                    arn=component.arn(name),
-                    key=_schema(hash, range),
-                    attributes=attributes,
-                    created=time.time(),
-                    billing_mode=model.PAY_PER_REQUEST,
-                    indexes=tuple(indexes),
-                )
-            )
-
-        self.harness.call(work)
 
     def table(self, name: str) -> model.Table:
         """The table as the component holds it."""
@@ -231,12 +186,6 @@ class Tables:
 def serve() -> Iterator[Tables]:
     with Harness() as harness:
         yield Tables(harness)
-
-
-def _schema(hash: tuple[str, str], range: tuple[str, str] | None) -> model.KeySchema:
-    if range is None:
-        return model.KeySchema(hash[0], hash[1])
-    return model.KeySchema(hash[0], hash[1], range[0], range[1])
 
 
 def _key_schema(hash: tuple[str, str], range: tuple[str, str] | None) -> list[dict[str, str]]:
