@@ -299,7 +299,12 @@ class DynamoDB:
             table = self.tables.get(name)
             if table is None:
                 return
-            after = await self.store.set_expiry(table, after, CHUNK)
+            try:
+                after = await self.store.set_expiry(table, after, CHUNK)
+            except Exception:
+                log.exception("DynamoDB could not note the expiries of %s", name)
+                await self.clock.sleep(1.0)
+                continue
             if after is None:
                 break
             await asyncio.sleep(0)

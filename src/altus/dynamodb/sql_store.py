@@ -307,9 +307,8 @@ class SqlTableStore:
         self, table: Table, index: Index, after: Address | None, limit: int
     ) -> Address | None:
         def work(tx: Transaction) -> Address | None:
-            last: Address | None = None
-            for address, item in _walk(tx, table.id, after, limit):
-                last = address
+            last, found = _walk(tx, table.id, after, limit)
+            for _, item in found:
                 for row in rows.index_rows(table, item):
                     if row.index_id == index.id:
                         _put_index_row(tx, row)
@@ -325,11 +324,13 @@ class SqlTableStore:
                 (table.id, now, limit),
             ).fetchall()
             deleted = 0
-            for ph, pk, sk in found:
-                address = Address(_bytes(ph), _bytes(pk), _bytes(sk))
-                # The item as it is now, held (a writer may have renewed it since it
-                # was found): deleted only if it has still expired.
-                _lock(tx, [_item_name(table.id, address)])
+            addresses = [Address(_bytes(ph), _bytes(pk), _bytes(sk)) for ph, pk, sk in found]
+            # Held all at once, in the writers' order (never waiting on one while
+            # holding another out of that order): each is then read as it is now (a
+            # writer may have renewed it since it was found), deleted only if it has
+            # still expired.
+            _lock(tx, [_item_name(table.id, address) for address in addresses])
+            for address in addresses:
                 old = _read_item(tx, table.id, address, lock=True)
                 expires = None if old is None else _expires(table, old)
                 if old is None or expires is None or expires >= now:
@@ -348,9 +349,8 @@ class SqlTableStore:
 
     async def set_expiry(self, table: Table, after: Address | None, limit: int) -> Address | None:
         def work(tx: Transaction) -> Address | None:
-            last: Address | None = None
-            for address, item in _walk(tx, table.id, after, limit):
-                last = address
+            last, found = _walk(tx, table.id, after, limit)
+            for address, item in found:
                 tx.execute(
                     "UPDATE ddb_items SET expires = ? WHERE tid = ? AND ph = ? AND pk = ? "
                     "AND sk = ?",
@@ -615,22 +615,30 @@ def _append_record(tx: Transaction, stream_id: str, shown: dict[str, Any], now: 
 
 def _walk(
     tx: Transaction, table_id: str, after: Address | None, limit: int
-) -> list[tuple[Address, Item]]:
-    sql = "SELECT ph, pk, sk, item FROM ddb_items WHERE tid = ?"
+) -> tuple[Address | None, list[tuple[Address, Item]]]:
+    """Up to ``limit`` items of the table after ``after``, in the store's order, held
+    as writers hold them (their locks first, in the writers' order): an item a writer
+    is changing is read as it commits, so index rows and expiries follow its new
+    version. Also the last address looked at (None: nothing was left), whether or not
+    its item was still there."""
+    sql = "SELECT ph, pk, sk FROM ddb_items WHERE tid = ?"
     params: list[Any] = [table_id]
     if after is not None:
         sql += " AND (ph, pk, sk) > (?, ?, ?)"
         params += [after.hash, after.partition, after.sort]
     sql += " ORDER BY ph, pk, sk LIMIT ?"
     params.append(limit)
-    if tx.dialect == POSTGRESQL:
-        # Held, so an item a writer is changing is read as it commits (its index rows
-        # and expiry then follow its new version, not the one it had).
-        sql += " FOR UPDATE"
-    return [
-        (Address(_bytes(ph), _bytes(pk), _bytes(sk)), codec.item_of(data))
-        for ph, pk, sk, data in tx.execute(sql, params).fetchall()
+    addresses = [
+        Address(_bytes(ph), _bytes(pk), _bytes(sk))
+        for ph, pk, sk in tx.execute(sql, params).fetchall()
     ]
+    _lock(tx, [_item_name(table_id, address) for address in addresses])
+    found = []
+    for address in addresses:
+        item = _read_item(tx, table_id, address, lock=True)
+        if item is not None:
+            found.append((address, item))
+    return (addresses[-1] if addresses else None), found
 
 
 # --- reads -------------------------------------------------------------------------------------
