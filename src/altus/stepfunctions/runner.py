@@ -499,14 +499,19 @@ class Runner:
     async def abort_map_children(self, map_run_arn: str) -> None:
         """Abort every child of the Map Run still running (it closed FAILED or
         ABORTED). Best effort: failures are logged."""
+        tried: set[str] = set()
         try:
             for _ in range(10**6):  # pages, until none is left running
                 page = await self._store.list_executions(
                     ExecutionFilter(map_run_arn=map_run_arn, status=RUNNING), None, RESUME_PAGE
                 )
-                for child in page:
+                fresh = [child for child in page if child.arn not in tried]
+                for child in fresh:
+                    tried.add(child.arn)
                     await self.stop(child, None, None)
-                if len(page) < RESUME_PAGE:
+                # A child a stop could not close (its run is elsewhere) is not asked
+                # again: a page of those alone ends the sweep.
+                if len(page) < RESUME_PAGE or not fresh:
                     return
         except Exception:
             log.exception("Step Functions could not abort the children of %s", map_run_arn)
