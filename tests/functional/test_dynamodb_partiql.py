@@ -12,13 +12,10 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
-from altus.api.spec import Operation
-from altus.dynamodb import partiql_api
-from altus.dynamodb.spec import SPEC
 from altus.testing import Harness
 from tests.functional.dynamodb_items_support import Tables, bare, error, serve
 
@@ -29,16 +26,7 @@ FAILED = {"Code": "ConditionalCheckFailed", "Message": "The conditional request 
 
 @pytest.fixture(scope="module")
 def tables() -> Iterator[Tables]:
-    # The operations are the service's once spec.py lists them; until then this
-    # module adds them for its own run and takes them away after.
-    operations = cast(dict[str, Operation], SPEC.operations)
-    added = {name: op for name, op in partiql_api.OPERATIONS.items() if name not in operations}
-    operations.update(added)
-    try:
-        yield from serve()
-    finally:
-        for name in added:
-            operations.pop(name, None)
+    yield from serve()
 
 
 def create(
