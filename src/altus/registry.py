@@ -12,6 +12,7 @@ from altus.api.spec import ServiceSpec
 from altus.apigateway.spec import SPEC as APIGATEWAY
 from altus.apigatewayv2.spec import SPEC as APIGATEWAYV2
 from altus.awslambda.spec import SPEC as LAMBDA
+from altus.cloudformation.spec import SPEC as CLOUDFORMATION
 from altus.dynamodb.spec import SPEC as DYNAMODB
 from altus.dynamodb.spec import STREAMS_SPEC as DYNAMODBSTREAMS
 from altus.eventbridge.spec import SPEC as EVENTBRIDGE
@@ -48,4 +49,6 @@ SERVICES: tuple[ServiceSpec, ...] = (
     APIGATEWAYV2,
     EXECUTEAPI,
     STEPFUNCTIONS,
+    # Last: its stacks call every service above (as a client would, through the API).
+    CLOUDFORMATION,
 )

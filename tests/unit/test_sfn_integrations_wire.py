@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from altus.api.model import service_model
+from altus.api.selfcalls import BotocoreCalls, decode, encode
 from altus.identity.keys import AccessKey, SessionCredentials
-from altus.stepfunctions.integrations.calls import BotocoreCalls, decode, encode
 from altus.stepfunctions.integrations.lambdas import function_failure, qualified
 from altus.stepfunctions.integrations.naming import (
     AWS_SDK_SERVICES,

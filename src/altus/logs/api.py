@@ -1,8 +1,8 @@
-"""A subset of the CloudWatch Logs API over the function logs.
-
-Enough for ``boto3.client("logs")``, ``aws logs tail --follow`` and ``altus logs``:
-DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents, DeleteLogGroup.
-Every operation first makes what was logged before the request visible to it.
+"""The CloudWatch Logs API's reading operations: DescribeLogGroups, DescribeLogStreams,
+GetLogEvents, FilterLogEvents (enough for ``boto3.client("logs")``, ``aws logs tail
+--follow`` and ``altus logs``). Every operation first makes what was logged before the
+request visible to it; events older than the group's retention policy are not returned
+(they are pruned soon after: ``component.py``).
 
 Listings page with the framework's opaque tokens; GetLogEvents' tokens are CloudWatch's
 own form (``f/<56 digits>``, ``b/...``), which ``aws logs tail`` compares and keeps.
@@ -10,14 +10,18 @@ own form (``f/<56 digits>``, ``b/...``), which ``aws logs tail`` compares and ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from altus.api import paging
 from altus.api.spec import Call, Members
 from altus.arns import Account
 from altus.logs.component import Logs
-from altus.logs.errors import InvalidParameter, ResourceNotFound
+from altus.logs.errors import InvalidParameter, stream_not_found
 from altus.logs.filters import compile_filter
+from altus.logs.groups import LogGroup
+from altus.logs.retention import cutoff
+from altus.logs.store import StreamInfo
 
 #: Events read per query while filtering, so a sparse match stays bounded in memory.
 _SCAN = 1000
@@ -53,56 +57,95 @@ def group_named(body: Members) -> str | None:
     return str(group)
 
 
-async def _group(logs: Logs, body: Members) -> str:
+async def _group(logs: Logs, body: Members) -> LogGroup:
+    """The group the request names (what was logged before is stored once it returns)."""
     group = group_named(body)
     if group is None:
         raise InvalidParameter("logGroupName is required")
-    if not any(g.group == group for g in await logs.store.groups(group)):
-        raise ResourceNotFound("The specified log group does not exist.")
-    return str(group)
+    return await logs.groups.get(group)
 
 
 def _arn(account: Account, group: str) -> str:
     return account.arn("logs", f"log-group:{group}")
 
 
+def _since(logs: Logs, group: LogGroup, start: int | None) -> int | None:
+    """The earliest event time a read returns: ``start``, or later where the group's
+    retention policy hides older events."""
+    days = group.settings.retention_days
+    if days is None:
+        return start
+    oldest = cutoff(days, logs.now_ms())
+    return oldest if start is None else max(start, oldest)
+
+
+def group_view(account: Account, group: LogGroup) -> Members:
+    """A group as DescribeLogGroups shows it: ``arn`` ends with ``:*`` (as IAM policies
+    write it), ``logGroupArn`` does not (as the tagging operations take it)."""
+    settings = group.settings
+    arn = _arn(account, group.name)
+    view: Members = {
+        "logGroupName": group.name,
+        "creationTime": settings.created,
+        "metricFilterCount": 0,
+        "arn": f"{arn}:*",
+        "storedBytes": group.stored_bytes,
+        "logGroupClass": settings.group_class,
+        "logGroupArn": arn,
+    }
+    if settings.retention_days is not None:
+        view["retentionInDays"] = settings.retention_days
+    if settings.kms_key_id:
+        view["kmsKeyId"] = settings.kms_key_id
+    return view
+
+
+def _chosen(body: Members) -> Callable[[LogGroup], bool]:
+    """DescribeLogGroups' filters besides the prefix: a name pattern (a substring, in
+    any case), a class, named groups (by name or ARN)."""
+    pattern = str(body.get("logGroupNamePattern") or "").lower()
+    group_class = body.get("logGroupClass")
+    named = {group_named({"logGroupIdentifier": i}) for i in body.get("logGroupIdentifiers") or ()}
+    if body.get("logGroupNamePrefix") and pattern:
+        raise InvalidParameter(
+            "LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters."
+        )
+
+    def chosen(group: LogGroup) -> bool:
+        return (
+            pattern in group.name.lower()
+            and (group_class is None or group.settings.group_class == group_class)
+            and (not named or group.name in named)
+        )
+
+    return chosen
+
+
 async def describe_log_groups(logs: Logs, call: Call, body: Members) -> Members:
-    await logs.store.flush()
-    groups = await logs.store.groups(body.get("logGroupNamePrefix") or "")
+    chosen = _chosen(body)
+    groups = [
+        g for g in await logs.groups.listing(body.get("logGroupNamePrefix") or "") if chosen(g)
+    ]
     found = paging.page(
         groups,
-        [g.group for g in groups],
+        [g.name for g in groups],
         body.get("nextToken"),
         body.get("limit") or 50,
         _invalid_token,
     )
-    out: Members = {
-        "logGroups": [
-            {
-                "logGroupName": g.group,
-                "creationTime": g.created,
-                "storedBytes": g.stored_bytes,
-                "metricFilterCount": 0,
-                "arn": _arn(call.account, g.group) + ":*",
-                "logGroupClass": "STANDARD",
-                **({"retentionInDays": g.retention_days} if g.retention_days else {}),
-            }
-            for g in found.items
-        ]
-    }
+    out: Members = {"logGroups": [group_view(call.account, g) for g in found.items]}
     if found.next:
         out["nextToken"] = found.next
     return out
 
 
 async def describe_log_streams(logs: Logs, call: Call, body: Members) -> Members:
-    await logs.store.flush()
-    group = await _group(logs, body)
+    group = (await _group(logs, body)).name
     streams = await logs.store.streams(group, body.get("logStreamNamePrefix") or "")
     by_time = body.get("orderBy") == "LastEventTime"
     descending = bool(body.get("descending"))
 
-    def key(stream: Any) -> str:
+    def key(stream: StreamInfo) -> str:
         # One ascending key per order the API offers, so the same token pages them all.
         rank = stream.last_event if by_time else 0
         if descending:
@@ -123,37 +166,42 @@ async def describe_log_streams(logs: Logs, call: Call, body: Members) -> Members
         _invalid_token,
     )
     arn = _arn(call.account, group)
-    out: Members = {
-        "logStreams": [
-            {
-                "logStreamName": s.stream,
-                "creationTime": s.created,
-                "firstEventTimestamp": s.first_event,
-                "lastEventTimestamp": s.last_event,
-                "lastIngestionTime": s.last_ingestion,
-                "uploadSequenceToken": "1",
-                "storedBytes": s.stored_bytes,
-                "arn": f"{arn}:log-stream:{s.stream}",
-            }
-            for s in found.items
-        ]
-    }
+    out: Members = {"logStreams": [_stream_view(arn, s) for s in found.items]}
     if found.next:
         out["nextToken"] = found.next
     return out
 
 
+def _stream_view(group_arn: str, stream: StreamInfo) -> Members:
+    """A stream as DescribeLogStreams shows it: one nothing was written to yet has no
+    event times."""
+    view: Members = {
+        "logStreamName": stream.stream,
+        "creationTime": stream.created,
+        "uploadSequenceToken": "1",
+        "storedBytes": stream.stored_bytes,
+        "arn": f"{group_arn}:log-stream:{stream.stream}",
+    }
+    if not stream.empty:
+        view["firstEventTimestamp"] = stream.first_event
+        view["lastEventTimestamp"] = stream.last_event
+        view["lastIngestionTime"] = stream.last_ingestion
+    return view
+
+
 async def get_log_events(logs: Logs, call: Call, body: Members) -> Members:
-    await logs.store.flush()
     group = await _group(logs, body)
+    stream = str(body["logStreamName"])
+    if not any(s.stream == stream for s in await logs.store.streams(group.name, stream)):
+        raise stream_not_found()
     token = str(body.get("nextToken") or "")
     after = _event_token(body)
     backward = token.startswith("b/") or (not token and body.get("startFromHead") is False)
     descending = backward or (not token and not body.get("startFromHead", False))
     events = await logs.store.events(
-        group,
-        [body["logStreamName"]],
-        body.get("startTime"),
+        group.name,
+        [stream],
+        _since(logs, group, body.get("startTime")),
         body.get("endTime"),
         after_id=after,
         limit=body.get("limit") or 10000,
@@ -174,8 +222,9 @@ async def get_log_events(logs: Logs, call: Call, body: Members) -> Members:
 
 
 async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
-    await logs.store.flush()
-    group = await _group(logs, body)
+    found_group = await _group(logs, body)
+    group = found_group.name
+    since = _since(logs, found_group, body.get("startTime"))
     names = body.get("logStreamNames")
     prefix = body.get("logStreamNamePrefix")
     if names and prefix:
@@ -190,7 +239,7 @@ async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
     last_id = _event_token(body)
     while len(found) < limit:
         scanned = await logs.store.events(
-            group, names, body.get("startTime"), body.get("endTime"), after_id=last_id, limit=_SCAN
+            group, names, since, body.get("endTime"), after_id=last_id, limit=_SCAN
         )
         for index, event in enumerate(scanned):
             last_id = event.event_id
@@ -216,8 +265,3 @@ async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
     if last_id:
         out["nextToken"] = f"n/{last_id}"
     return out
-
-
-async def delete_log_group(logs: Logs, call: Call, body: Members) -> Members:
-    await logs.store.delete_group(await _group(logs, body))
-    return {}

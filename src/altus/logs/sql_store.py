@@ -11,7 +11,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from altus.logs.store import GroupInfo, StoredEvent, StreamInfo
 from altus.observe.logs import LogEvent
@@ -20,6 +20,8 @@ from altus.store.database import POSTGRESQL, Database, Migration, Schema, Transa
 log = logging.getLogger(__name__)
 
 # IF NOT EXISTS: logs.db files made before schema versions already have these tables.
+# ``log_groups.retention_days`` is never written: a group's retention is one of its
+# settings, kept in the main database (``sql_group_store.py``).
 SCHEMA = Schema(
     "logs",
     (
@@ -92,8 +94,38 @@ _LINGER = 0.02
 _Batch = tuple[str, str, Sequence[LogEvent]]
 
 
-def _write(tx: Transaction, batch: list[_Batch], now: int) -> None:
+def _add(tx: Transaction, group: str, stream: str, events: Sequence[LogEvent], now: int) -> None:
+    """Insert events into a stream, making the stream if it is not there and keeping its
+    first and last event times (a stream nothing was written to yet, ``last_ingest`` 0,
+    takes the new events' times as they are)."""
     low, high = ("LEAST", "GREATEST") if tx.dialect == POSTGRESQL else ("min", "max")
+    tx.executemany(
+        "INSERT INTO log_events (grp, stream, ts, ingest, message) VALUES (?, ?, ?, ?, ?)",
+        [(group, stream, e.timestamp, now, e.message) for e in events],
+    )
+    fresh = "log_streams.last_ingest = 0"
+    tx.execute(
+        "INSERT INTO log_streams (grp, stream, created, first_event, last_event, "
+        "last_ingest, bytes) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (grp, stream) DO UPDATE SET "
+        f"first_event = CASE WHEN {fresh} THEN excluded.first_event "
+        f"ELSE {low}(log_streams.first_event, excluded.first_event) END, "
+        f"last_event = CASE WHEN {fresh} THEN excluded.last_event "
+        f"ELSE {high}(log_streams.last_event, excluded.last_event) END, "
+        "last_ingest = excluded.last_ingest, bytes = log_streams.bytes + excluded.bytes",
+        (
+            group,
+            stream,
+            now,
+            min(e.timestamp for e in events),
+            max(e.timestamp for e in events),
+            now,
+            sum(len(e.message) for e in events),
+        ),
+    )
+
+
+def _write(tx: Transaction, batch: list[_Batch], now: int) -> None:
     # Appends to one stream written together: the invokes of a burst on one environment
     # cost one statement each for its group and stream, not one per invoke.
     by_stream: dict[tuple[str, str], list[LogEvent]] = {}
@@ -104,27 +136,32 @@ def _write(tx: Transaction, batch: list[_Batch], now: int) -> None:
             "INSERT INTO log_groups (grp, created) VALUES (?, ?) ON CONFLICT (grp) DO NOTHING",
             (group, now),
         )
-        tx.executemany(
-            "INSERT INTO log_events (grp, stream, ts, ingest, message) VALUES (?, ?, ?, ?, ?)",
-            [(group, stream, e.timestamp, now, e.message) for e in events],
-        )
-        tx.execute(
-            "INSERT INTO log_streams (grp, stream, created, first_event, last_event, "
-            "last_ingest, bytes) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (grp, stream) DO UPDATE SET "
-            f"first_event = {low}(log_streams.first_event, excluded.first_event), "
-            f"last_event = {high}(log_streams.last_event, excluded.last_event), "
-            "last_ingest = excluded.last_ingest, bytes = log_streams.bytes + excluded.bytes",
-            (
-                group,
-                stream,
-                now,
-                min(e.timestamp for e in events),
-                max(e.timestamp for e in events),
-                now,
-                sum(len(e.message) for e in events),
-            ),
-        )
+        _add(tx, group, stream, events, now)
+
+
+def _prune(tx: Transaction, group: str | None, older_than_ms: int) -> int:
+    """Events of ``group`` (None: of every group) older than the cutoff, and the streams
+    they leave empty; a stream nothing was ever written to stays."""
+    which = " AND grp = ?" if group is not None else ""
+    params: tuple[object, ...] = (older_than_ms, group) if group is not None else (older_than_ms,)
+    deleted = tx.execute(f"DELETE FROM log_events WHERE ts < ?{which}", params)
+    tx.execute(
+        "DELETE FROM log_streams WHERE last_event < ? AND last_ingest > 0"
+        f"{which} AND NOT EXISTS (SELECT 1 FROM log_events e "
+        "WHERE e.grp = log_streams.grp AND e.stream = log_streams.stream)",
+        params,
+    )
+    return int(deleted.rowcount)
+
+
+#: Every group with anything stored, its creation time (the earliest of its rows') and
+#: its streams' bytes: a group Lambda logged into has a ``log_groups`` row; one made by
+#: CreateLogGroup may have streams alone.
+_GROUPS = (
+    "SELECT grp, min(created), sum(bytes) FROM ("
+    "SELECT grp, created, 0 AS bytes FROM log_groups UNION ALL "
+    "SELECT grp, created, bytes FROM log_streams) AS stored "
+)
 
 
 class SqlLogStore:
@@ -195,12 +232,16 @@ class SqlLogStore:
     async def groups(self, prefix: str = "") -> list[GroupInfo]:
         def work(tx: Transaction) -> list[GroupInfo]:
             rows = tx.execute(
-                "SELECT g.grp, g.created, g.retention_days, "
-                "(SELECT coalesce(sum(bytes), 0) FROM log_streams s WHERE s.grp = g.grp) "
-                "FROM log_groups g WHERE g.grp >= ? ORDER BY g.grp",
-                (prefix,),
+                _GROUPS + "WHERE grp >= ? GROUP BY grp ORDER BY grp", (prefix,)
             ).fetchall()
-            return [GroupInfo(r[0], r[1], int(r[3]), r[2]) for r in rows if r[0].startswith(prefix)]
+            return [GroupInfo(r[0], int(r[1]), int(r[2])) for r in rows if r[0].startswith(prefix)]
+
+        return await self._db.read(work)
+
+    async def group(self, name: str) -> GroupInfo | None:
+        def work(tx: Transaction) -> GroupInfo | None:
+            row = tx.execute(_GROUPS + "WHERE grp = ? GROUP BY grp", (name,)).fetchone()
+            return GroupInfo(row[0], int(row[1]), int(row[2])) if row else None
 
         return await self._db.read(work)
 
@@ -214,6 +255,45 @@ class SqlLogStore:
             return [StreamInfo(group, *r) for r in rows if r[0].startswith(prefix)]
 
         return await self._db.read(work)
+
+    async def create_stream(self, group: str, stream: str, now: int) -> bool:
+        def work(tx: Transaction) -> bool:
+            made = tx.execute(
+                "INSERT INTO log_streams (grp, stream, created, first_event, last_event, "
+                "last_ingest, bytes) VALUES (?, ?, ?, 0, 0, 0, 0) "
+                "ON CONFLICT (grp, stream) DO NOTHING",
+                (group, stream, now),
+            )
+            return bool(made.rowcount)
+
+        return await self._db.write(work)
+
+    async def delete_stream(self, group: str, stream: str) -> bool:
+        await self.flush()
+
+        def work(tx: Transaction) -> bool:
+            tx.execute("DELETE FROM log_events WHERE grp = ? AND stream = ?", (group, stream))
+            gone = tx.execute(
+                "DELETE FROM log_streams WHERE grp = ? AND stream = ?", (group, stream)
+            )
+            return bool(gone.rowcount)
+
+        return await self._db.write(work)
+
+    async def put_events(
+        self, group: str, stream: str, events: Sequence[LogEvent], now: int
+    ) -> bool:
+        def work(tx: Transaction) -> bool:
+            found = tx.execute(
+                "SELECT 1 FROM log_streams WHERE grp = ? AND stream = ?", (group, stream)
+            ).fetchone()
+            if found is None:
+                return False
+            if events:
+                _add(tx, group, stream, events, now)
+            return True
+
+        return await self._db.write(work)
 
     async def events(
         self,
@@ -249,16 +329,17 @@ class SqlLogStore:
         return await self._db.read(work)
 
     async def prune(self, older_than_ms: int) -> int:
-        def work(tx: Transaction) -> int:
-            deleted = tx.execute("DELETE FROM log_events WHERE ts < ?", (older_than_ms,))
-            tx.execute(
-                "DELETE FROM log_streams WHERE last_event < ? AND NOT EXISTS (SELECT 1 FROM "
-                "log_events e WHERE e.grp = log_streams.grp AND e.stream = log_streams.stream)",
-                (older_than_ms,),
-            )
-            return int(deleted.rowcount)
+        return await self._db.write(
+            functools.partial(_prune, group=None, older_than_ms=older_than_ms)
+        )
 
-        return await self._db.write(work)
+    async def prune_groups(self, cutoffs: Mapping[str, int]) -> int:
+        chosen = dict(cutoffs)
+
+        def work(tx: Transaction) -> int:
+            return sum(_prune(tx, group, cutoff) for group, cutoff in chosen.items())
+
+        return await self._db.write(work) if chosen else 0
 
     async def delete_group(self, group: str) -> None:
         await self.flush()

@@ -4,12 +4,18 @@ Writers (the engine) call ``append`` on the event loop; it only queues. A task o
 store writes what queued in batches, one transaction per burst, so logging never adds
 a disk write to an invoke. Readers (the Logs API, ``altus logs``) query by group,
 stream, time and filter pattern; ``flush`` first makes everything appended so far
-visible to them.
+visible to them. A client's own events (PutLogEvents) are written at once instead, into
+a stream it created, so the call answers only once they are stored.
+
+A group is here once something logged into it (or a stream was created in it); a
+group's settings (created by CreateLogGroup, its retention, tags, KMS key) are kept
+apart, in the main database (``group_store.py``): this database may lose its last
+moments in a power cut, configuration never may.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,10 +37,16 @@ class StreamInfo:
     group: str
     stream: str
     created: int
+    #: The first and last event's times and when the last was stored; all 0 for a stream
+    #: nothing was written to yet (CreateLogStream's, until PutLogEvents).
     first_event: int
     last_event: int
     last_ingestion: int
     stored_bytes: int
+
+    @property
+    def empty(self) -> bool:
+        return self.last_ingestion == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +54,12 @@ class GroupInfo:
     group: str
     created: int
     stored_bytes: int
-    retention_days: int | None
 
 
 class LogStore(Protocol):
     def append(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
-        """Queue events for writing (on the event loop); returns at once."""
+        """Queue events for writing (on the event loop); returns at once. The group and
+        stream are made if they are not there (Lambda's logging)."""
         ...
 
     async def start(self) -> None:
@@ -59,9 +71,34 @@ class LogStore(Protocol):
         database, which the server log reports)."""
         ...
 
-    async def groups(self, prefix: str = "") -> list[GroupInfo]: ...
+    async def groups(self, prefix: str = "") -> list[GroupInfo]:
+        """The groups with anything stored (logged into, or holding a stream), by name."""
+        ...
+
+    async def group(self, name: str) -> GroupInfo | None:
+        """One group of ``groups``; None if nothing of it is stored."""
+        ...
 
     async def streams(self, group: str, prefix: str = "") -> list[StreamInfo]: ...
+
+    async def create_stream(self, group: str, stream: str, now: int) -> bool:
+        """Store an empty stream; False (nothing changed) if the group has one of that
+        name already."""
+        ...
+
+    async def delete_stream(self, group: str, stream: str) -> bool:
+        """Delete a stream and its events (appended ones included) in one transaction;
+        False if there was no such stream."""
+        ...
+
+    async def put_events(
+        self, group: str, stream: str, events: Sequence[LogEvent], now: int
+    ) -> bool:
+        """Store events in an existing stream, all of them or (raising) none, before
+        returning. False, storing nothing, if the stream is not there (checked in the
+        same transaction: a concurrent delete of the stream or its group either removes
+        these events or refuses them)."""
+        ...
 
     async def events(
         self,
@@ -78,10 +115,18 @@ class LogStore(Protocol):
         ...
 
     async def prune(self, older_than_ms: int) -> int:
-        """Delete events older than the cutoff, and streams left empty; how many events."""
+        """Delete events older than the cutoff, and streams they leave empty (never one
+        nothing was written to yet); how many events."""
         ...
 
-    async def delete_group(self, group: str) -> None: ...
+    async def prune_groups(self, cutoffs: Mapping[str, int]) -> int:
+        """``prune`` per group, each with its own cutoff, in one transaction; how many
+        events."""
+        ...
+
+    async def delete_group(self, group: str) -> None:
+        """Delete a group's events and streams (appended ones included)."""
+        ...
 
     async def close(self) -> None:
         """Write what is queued, then stop."""

@@ -2,7 +2,7 @@
 the optimized integrations, the AWS SDK integrations), as ``runner.Integrations``, the
 service's ``altus.asl.host.TaskRunner``."""
 
-from altus.stepfunctions.integrations.calls import BotocoreCalls
+from altus.api.selfcalls import BotocoreCalls
 from altus.stepfunctions.integrations.ports import (
     ChildExecutions,
     Functions,

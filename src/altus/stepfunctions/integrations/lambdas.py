@@ -26,10 +26,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from altus.api.selfcalls import text
 from altus.asl.errors import StatesError
 from altus.asl.host import TaskRequest
 from altus.errors import AltusError
-from altus.stepfunctions.integrations.calls import text
 from altus.stepfunctions.integrations.common import SERVICE_PRINCIPAL, members, role_of
 from altus.stepfunctions.integrations.naming import optimized_failure, unreachable
 from altus.stepfunctions.integrations.ports import (

@@ -6,8 +6,19 @@ passes the real ones; unit tests pass fakes."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from altus.api.selfcalls import SdkCaller, SdkFailure, SdkResponse, SdkUnreachable
+
+__all__ = [
+    "ChildExecutions",
+    "Functions",
+    "Invoked",
+    "SdkCaller",
+    "SdkFailure",
+    "SdkResponse",
+    "SdkUnreachable",
+]
 
 # --- functions -----------------------------------------------------------------------------
 
@@ -53,56 +64,6 @@ class Functions(Protocol):
 
 
 # --- calls to Altus's own API --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SdkResponse:
-    """A call's answer: its members (JSON values only: dates as ISO text, blobs and
-    streams read as text), without ``ResponseMetadata``."""
-
-    members: dict[str, Any]
-    status: int
-    request_id: str
-    #: The response's headers, by lower-case name.
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class SdkFailure(Exception):
-    """The service answered with an error."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        status: int,
-        request_id: str,
-        extended_request_id: str | None = None,
-    ) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-        self.request_id = request_id
-        self.extended_request_id = extended_request_id
-
-
-class SdkUnreachable(Exception):
-    """The call got no answer: no endpoint to call, the connection failed or timed out."""
-
-
-class SdkCaller(Protocol):
-    def known(self, service: str, operation: str) -> bool:
-        """Whether botocore's model of ``service`` has ``operation`` (``ListObjectsV2``)."""
-        ...
-
-    async def call(
-        self, service: str, operation: str, params: Mapping[str, Any], role_arn: str
-    ) -> SdkResponse:
-        """Call ``operation`` of ``service`` (botocore's names) with ``params`` (its
-        members by the model's names, JSON values: a blob member given as anything but
-        bytes is sent as its compact JSON text) on Altus's own API, signed as a session of
-        ``role_arn``. Raises SdkFailure (the service's error), SdkUnreachable."""
-        ...
 
 
 # --- child executions ----------------------------------------------------------------------

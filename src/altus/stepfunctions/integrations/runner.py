@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from altus.api.selfcalls import BotocoreCalls
 from altus.api.spec import Context
 from altus.asl.errors import StatesError
 from altus.asl.host import TaskProgress, TaskRequest
@@ -38,7 +39,6 @@ from altus.asl.resources import (
     Resource,
 )
 from altus.stepfunctions.integrations.aws_sdk import AwsSdk
-from altus.stepfunctions.integrations.calls import BotocoreCalls
 from altus.stepfunctions.integrations.children import Children
 from altus.stepfunctions.integrations.lambdas import Lambdas
 from altus.stepfunctions.integrations.messaging import Messaging

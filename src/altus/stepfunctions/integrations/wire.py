@@ -13,35 +13,21 @@ without ``connection``. ``AllHttpHeaders`` gives each as a list, in the order re
 
 from __future__ import annotations
 
-import datetime
 import email.utils
-import json
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from altus.api.selfcalls import compact as compact
+from altus.api.selfcalls import iso_date as iso_date
+
 AMZ_JSON = "application/x-amz-json-1.0"
-
-
-def compact(value: Any) -> str:
-    """JSON text without spaces, as the Java SDKs write it (non-ASCII kept as it is)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def as_text(value: Any) -> str:
     """A member AWS takes as text (a message body, an execution's input) from any JSON
     value: a string as it is, anything else as its JSON text."""
     return value if isinstance(value, str) else compact(value)
-
-
-def iso_date(value: float | datetime.datetime) -> str:
-    """A date as the integrations' JSON gives it: ISO 8601 in UTC with milliseconds
-    (``2025-02-04T01:49:50.099Z``)."""
-    if isinstance(value, datetime.datetime):
-        moment = value.astimezone(datetime.UTC) if value.tzinfo else value
-    else:
-        moment = datetime.datetime.fromtimestamp(value, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def http_date(now: float) -> str:

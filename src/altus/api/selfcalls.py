@@ -1,11 +1,12 @@
 """Calls to Altus's own API, as an AWS SDK makes them: botocore clients of the server's
-endpoint, signed with temporary credentials of the role the task acts as, run on threads
-of their own (botocore blocks).
+endpoint, signed with temporary credentials of whoever the call acts as (a role, or the
+principal who asked for the work), run on threads of their own (botocore blocks).
 
-This is how the AWS SDK integrations reach any service Altus serves, and how the optimized
-integrations other than Lambda's reach theirs: the request goes through the same
-dispatcher, authorisation (``--auth iam``: the role's session must be allowed the
-action), validation and operation as a client's, so the answer is exactly the service's.
+This is how one service acts on another's resources as AWS's do: Step Functions' AWS SDK
+integrations and its optimized integrations other than Lambda's, CloudFormation's
+resource handlers. The request goes through the same dispatcher, authorisation (``--auth
+iam``: the acting session must be allowed the action), validation and operation as a
+client's, so the answer is exactly the service's.
 
 Parameters are the operation's members by the model's names (AWS's SDK integrations take
 the same PascalCase names botocore does). A blob member given as a JSON value is sent as
@@ -20,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime
+import json
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import botocore.config
@@ -32,8 +35,58 @@ from botocore import xform_name
 
 from altus.api.model import service_model
 from altus.identity.keys import SessionCredentials
-from altus.stepfunctions.integrations.ports import SdkFailure, SdkResponse, SdkUnreachable
-from altus.stepfunctions.integrations.wire import compact, iso_date
+
+
+@dataclass(frozen=True, slots=True)
+class SdkResponse:
+    """A call's answer: its members (JSON values only: dates as ISO text, blobs and
+    streams read as text), without ``ResponseMetadata``."""
+
+    members: dict[str, Any]
+    status: int
+    request_id: str
+    #: The response's headers, by lower-case name.
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class SdkFailure(Exception):
+    """The service answered with an error."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int,
+        request_id: str,
+        extended_request_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.extended_request_id = extended_request_id
+
+
+class SdkUnreachable(Exception):
+    """The call got no answer: no endpoint to call, the connection failed or timed out."""
+
+
+class SdkCaller(Protocol):
+    def known(self, service: str, operation: str) -> bool:
+        """Whether botocore's model of ``service`` has ``operation`` (``ListObjectsV2``)."""
+        ...
+
+    async def call(
+        self, service: str, operation: str, params: Mapping[str, Any], role_arn: str
+    ) -> SdkResponse:
+        """Call ``operation`` of ``service`` (botocore's names) with ``params`` (its
+        members by the model's names, JSON values: a blob member given as anything but
+        bytes is sent as its compact JSON text) on Altus's own API, signed as a session of
+        ``role_arn`` (the ``Sessions`` given decide what that names). Raises SdkFailure
+        (the service's error), SdkUnreachable."""
+        ...
+
 
 #: How long a role's session is asked for, and how long before its end a new one is.
 SESSION_SECONDS = 3600.0
@@ -44,7 +97,8 @@ READ_TIMEOUT = 960.0
 
 
 class Sessions(Protocol):
-    """The identity layer, as a maker of role sessions."""
+    """The identity layer, as a maker of role sessions (or of whatever sessions the
+    caller's key stands for: a wrapper may read it as a principal's ARN)."""
 
     def session(self, role_arn: str, session_name: str, seconds: float) -> SessionCredentials:
         """Temporary credentials of ``role_arn`` for ``seconds``, acting as
@@ -65,13 +119,14 @@ class BotocoreCalls:
         *,
         workers: int = 16,
         session_name: str = "StepFunctions",
+        thread_name: str = "altus-sfn",
     ) -> None:
         self._endpoint = endpoint
         self._region = region
         self._sessions = sessions
         self._now = now
         self._session_name = session_name
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="altus-sfn")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
         self._config = botocore.config.Config(
             retries={"total_max_attempts": 1},  # the state machine's Retry decides
             connect_timeout=10,
@@ -227,6 +282,21 @@ def text(data: bytes) -> str:
         return data.decode()
     except UnicodeDecodeError:
         return base64.b64encode(data).decode()
+
+
+def compact(value: Any) -> str:
+    """JSON text without spaces, as the Java SDKs write it (non-ASCII kept as it is)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def iso_date(value: float | datetime.datetime) -> str:
+    """A date as AWS's JSON gives it: ISO 8601 in UTC with milliseconds
+    (``2025-02-04T01:49:50.099Z``)."""
+    if isinstance(value, datetime.datetime):
+        moment = value.astimezone(datetime.UTC) if value.tzinfo else value
+    else:
+        moment = datetime.datetime.fromtimestamp(value, datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _one_line(message: str) -> str:
