@@ -108,6 +108,16 @@ class Settings(BaseSettings):
         description="Most concurrent batches of one SQS event source mapping without "
         "ScalingConfig.MaximumConcurrency (Lambda: 1,000).",
     )
+    cloudformation_answer_within_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=50,
+        description="How long CreateStack, UpdateStack, DeleteStack and ExecuteChangeSet "
+        "wait for the operation to end before answering (0: answer at once, as AWS does). "
+        "The operation runs in the background either way; a stack that settles within it "
+        "is settled when the caller's first DescribeStacks asks (the AWS CLI's and boto3's "
+        "waiters sleep 30 s between polls).",
+    )
     async_workers: int = Field(
         16, ge=1, description="Concurrent deliveries of Event (asynchronous) invokes."
     )
@@ -141,7 +151,10 @@ class Settings(BaseSettings):
         "kept in <data_dir>/webhook.key.",
     )
     log_retention_days: int = Field(
-        30, ge=0, description="Function log events older than this are pruned (0: keep forever)."
+        30,
+        ge=0,
+        description="Log events older than this are pruned (0: keep forever), in log groups "
+        "without a retention policy of their own (PutRetentionPolicy).",
     )
     runtime_interpreters: dict[str, str] = Field(
         default_factory=dict,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from altus.cloudformation.providers.base import Current, ResourceFailed, ServiceFailed
+from altus.cloudformation.providers.base import Current, ResourceFailed
 from altus.cloudformation.providers.logs import PROVIDERS
 from tests.functional import cloudformation_providers
 from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
@@ -24,12 +24,6 @@ def group_names(world: World, prefix: str) -> list[str]:
     return [group["logGroupName"] for group in found]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ServiceFailed,
-    reason="Altus's Logs service does not serve CreateLogGroup (nor PutRetentionPolicy, "
-    "the tag operations) yet; this passes, and must lose its mark, once it does",
-)
 def test_log_group_lifecycle(world: World) -> None:
     logs = world.client("logs")
     ctx = world.context("AppLogs")

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from altus.platform import Platform
 from altus.testing import Harness
+from tests.conftest import SERVER_STORES, store_env
 from tests.functional.guarded import Guarded, guarded
 
 ACCOUNT = "000000000000"
@@ -26,9 +27,14 @@ DAY_MS = 86_400_000
 NOT_FOUND = "The specified log group does not exist."
 
 
-@pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
-    with Harness(clock=None) as made:
+@pytest.fixture(scope="module", params=SERVER_STORES)
+def harness(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Harness]:
+    """The server, on each store (a SQLite file; the machine's PostgreSQL)."""
+    data_dir = tmp_path_factory.mktemp("logs-groups")
+    store = store_env(request, request.param).get("ALTUS_STORE", f"sqlite:{data_dir / 'altus.db'}")
+    with Harness(clock=None, data_dir=data_dir, store=store) as made:
         yield made
 
 
@@ -455,8 +461,8 @@ def test_lambda_logs_into_a_group_created_before_it(harness: Harness, logs: Any)
 # --- restarts ----------------------------------------------------------------------------
 
 
-def test_a_created_group_outlives_a_restart(tmp_path: Path) -> None:
-    store = f"sqlite:{tmp_path / 'altus.db'}"
+def test_a_created_group_outlives_a_restart(tmp_path: Path, server_store: dict[str, str]) -> None:
+    store = server_store.get("ALTUS_STORE", f"sqlite:{tmp_path / 'altus.db'}")
     with Harness(data_dir=tmp_path, store=store, clock=None) as first:
         logs = first.client("logs")
         logs.create_log_group(logGroupName="/kept", tags={"a": "1"}, kmsKeyId="alias/k")
@@ -469,10 +475,11 @@ def test_a_created_group_outlives_a_restart(tmp_path: Path) -> None:
             logEvents=[{"timestamp": now_ms(), "message": "before"}],
         )
         before = described(logs, "/kept")
-    # The settings are in the main database (written with synchronous=FULL), not in the
-    # logs' own file.
-    with sqlite3.connect(tmp_path / "altus.db") as db:
-        assert db.execute("SELECT name FROM log_group_settings").fetchall() == [("/kept",)]
+    if store.startswith("sqlite:"):
+        # The settings are in the main database (written with synchronous=FULL), not in
+        # the logs' own file.
+        with sqlite3.connect(tmp_path / "altus.db") as db:
+            assert db.execute("SELECT name FROM log_group_settings").fetchall() == [("/kept",)]
     with Harness(data_dir=tmp_path, store=store, clock=None) as second:
         logs = second.client("logs")
         assert described(logs, "/kept") == before

@@ -30,6 +30,13 @@ def client(url: str, service: str) -> Any:
 def aws(url: str, *args: str) -> Any:
     """``aws --endpoint-url <url> <args>``: its JSON output (None for none); a failure
     fails the test with the CLI's error."""
+    output = aws_text(url, *args)
+    return json.loads(output) if output.strip() else None
+
+
+def aws_text(url: str, *args: str) -> str:
+    """``aws --endpoint-url <url> <args>``: what it printed (commands such as
+    ``cloudformation deploy`` print text); a failure fails the test with its error."""
     found = shutil.which("aws")
     if found is None:
         unavailable("the AWS CLI", "install awscli")
@@ -40,6 +47,9 @@ def aws(url: str, *args: str) -> Any:
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_PAGER": "",
+        # What commands that make clients of other services (``cloudformation package``
+        # uploads with an S3 client of its own) are pointed with.
+        "AWS_ENDPOINT_URL": url,
     }
     done = subprocess.run(
         [found, "--endpoint-url", url, "--output", "json", *args],
@@ -50,4 +60,4 @@ def aws(url: str, *args: str) -> Any:
         check=False,
     )
     assert done.returncode == 0, f"aws {' '.join(args)}: {done.stderr}"
-    return json.loads(done.stdout) if done.stdout.strip() else None
+    return done.stdout

@@ -49,6 +49,7 @@ class CloudFormation:
         self.account: Account = context.account
         self.identity = context.identity
         self.clock = context.clock
+        self.answer_within = context.settings.cloudformation_answer_within_seconds
         self.endpoint = context.endpoint or "http://127.0.0.1"
         self.store: StackStore = SqlStackStore(context.storage.database())
         self.objects: ObjectSource | None = context.component("s3")
@@ -115,11 +116,18 @@ class CloudFormation:
             await asyncio.wait(self._tasks, timeout=10)
         self.calls.close()
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a stack's operation in the background."""
         task = asyncio.ensure_future(self._guarded(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def answer_after(self, task: asyncio.Task[None]) -> None:
+        """Let an operation just started run for up to ``answer_within`` before its
+        request is answered (it goes on in the background past that)."""
+        if self.answer_within > 0:
+            await asyncio.wait({task}, timeout=self.answer_within)
 
     async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
         try:

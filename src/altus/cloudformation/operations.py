@@ -9,6 +9,7 @@ the background.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,7 +159,7 @@ async def create_stack(service: CloudFormation, request: Request) -> str:
         service.live[stack.name] = stack.stack_id
     finally:
         service.busy.discard(request.name)
-    service.spawn(service.deployer.create(stack, prepared.target))
+    await service.answer_after(service.spawn(service.deployer.create(stack, prepared.target)))
     return stack.stack_id
 
 
@@ -260,7 +261,7 @@ async def _start_update(
     stack.change_set_id = change_set_id
     event = service.recorder.stack_event(stack, UPDATE_IN_PROGRESS, USER_INITIATED)
     await service.recorder.save(stack, event)
-    service.spawn(service.deployer.update(stack, prepared.target))
+    await service.answer_after(service.spawn(service.deployer.update(stack, prepared.target)))
 
 
 # --- DeleteStack ---------------------------------------------------------------------------
@@ -312,7 +313,7 @@ async def delete_stack(
         stack.role_arn = role_arn
     event = service.recorder.stack_event(stack, DELETE_IN_PROGRESS, USER_INITIATED)
     await service.recorder.save(stack, event)
-    service.spawn(service.deployer.delete(stack))
+    await service.answer_after(service.spawn(service.deployer.delete(stack)))
 
 
 # --- rollbacks -----------------------------------------------------------------------------
@@ -494,6 +495,7 @@ async def execute_change_set(
             f"status of [{stack.status}]"
         )
     _reserve(service, stack.stack_id)
+    started: asyncio.Task[None] | None = None
     try:
         request = Request(
             name=stack.name,
@@ -535,7 +537,7 @@ async def execute_change_set(
                     dropped_change_sets=others,
                 )
             )
-            service.spawn(service.deployer.create(stack, prepared.target))
+            started = service.spawn(service.deployer.create(stack, prepared.target))
         else:
             await service.store.write(Write(change_sets=(change_set,), dropped_change_sets=others))
             await _start_update(
@@ -545,6 +547,8 @@ async def execute_change_set(
             service.change_sets.pop(other, None)
     finally:
         service.busy.discard(stack.stack_id)
+    if started is not None:
+        await service.answer_after(started)
 
 
 async def delete_change_set(service: CloudFormation, name: str, stack_name: str | None) -> None:

@@ -154,14 +154,18 @@ def _prune(tx: Transaction, group: str | None, older_than_ms: int) -> int:
     return int(deleted.rowcount)
 
 
-#: Every group with anything stored, its creation time (the earliest of its rows') and
-#: its streams' bytes: a group Lambda logged into has a ``log_groups`` row; one made by
-#: CreateLogGroup may have streams alone.
-_GROUPS = (
-    "SELECT grp, min(created), sum(bytes) FROM ("
-    "SELECT grp, created, 0 AS bytes FROM log_groups UNION ALL "
-    "SELECT grp, created, bytes FROM log_streams) AS stored "
-)
+def _groups_sql(where: str) -> str:
+    """The groups with anything stored that match ``where``, each with its creation time
+    (the earliest of its rows') and its streams' bytes: a group Lambda logged into has a
+    ``log_groups`` row, one made by CreateLogGroup may have streams alone. ``where`` has
+    one ``?``, given twice: it is written into both sides of the union, where each
+    table's key serves it."""
+    return (
+        "SELECT grp, min(created), sum(bytes) FROM ("
+        f"SELECT grp, created, 0 AS bytes FROM log_groups WHERE {where} UNION ALL "
+        f"SELECT grp, created, bytes FROM log_streams WHERE {where}) AS stored "
+        "GROUP BY grp ORDER BY grp"
+    )
 
 
 class SqlLogStore:
@@ -231,16 +235,14 @@ class SqlLogStore:
 
     async def groups(self, prefix: str = "") -> list[GroupInfo]:
         def work(tx: Transaction) -> list[GroupInfo]:
-            rows = tx.execute(
-                _GROUPS + "WHERE grp >= ? GROUP BY grp ORDER BY grp", (prefix,)
-            ).fetchall()
+            rows = tx.execute(_groups_sql("grp >= ?"), (prefix, prefix)).fetchall()
             return [GroupInfo(r[0], int(r[1]), int(r[2])) for r in rows if r[0].startswith(prefix)]
 
         return await self._db.read(work)
 
     async def group(self, name: str) -> GroupInfo | None:
         def work(tx: Transaction) -> GroupInfo | None:
-            row = tx.execute(_GROUPS + "WHERE grp = ? GROUP BY grp", (name,)).fetchone()
+            row = tx.execute(_groups_sql("grp = ?"), (name, name)).fetchone()
             return GroupInfo(row[0], int(row[1]), int(row[2])) if row else None
 
         return await self._db.read(work)

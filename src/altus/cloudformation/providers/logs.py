@@ -7,10 +7,6 @@ DisassociateKmsKey, TagResource / UntagResource on the ARN without ``:*``), a re
 property returning to the default (retained forever, no key, no tags of its own).
 CloudFormation deletes a group with its events (DeleteLogGroup).
 
-Altus's Logs service serves DescribeLogGroups, DeleteLogGroup and the reading operations,
-but not yet CreateLogGroup nor the operations updates need: until it does, a create fails
-with the service's own ``UnknownOperationException`` ("Altus does not serve the
-CreateLogGroup operation ..."), and only deletes work (of groups Lambda's logging made).
 ``AWS::Logs::SubscriptionFilter`` is not provided: Altus's Logs does not serve
 PutSubscriptionFilter. The data protection, field index and resource policies and the
 bearer-token and deletion-protection settings need operations it does not serve either,
@@ -135,8 +131,7 @@ class LogGroup:
         try:
             await ctx.call("logs", "DeleteLogGroup", {"logGroupName": name})
         except ServiceFailed as error:
-            # An operation Altus does not serve answers 404 too: that is no success.
-            if not error.not_found or error.error_code == "UnknownOperationException":
+            if not error.not_found:
                 raise
 
 
