@@ -183,6 +183,20 @@ class Provider(Protocol):
         ...
 
 
+# --- waiting ------------------------------------------------------------------------------
+
+#: Polls of a resource becoming ready before a provider gives up: with ``backoff``'s
+#: pauses, about ten minutes.
+POLLS = 320
+
+
+def backoff(poll: int) -> float:
+    """The pause after poll number ``poll`` (0-based) of a resource not ready yet: 10 ms,
+    doubling to 2 s. Altus's services settle within moments, so the first polls come
+    quickly; a resource that takes long is not polled hard."""
+    return min(0.01 * 2.0**poll, 2.0)
+
+
 # --- property readers ---------------------------------------------------------------------
 
 

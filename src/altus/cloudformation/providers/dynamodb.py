@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from altus.cloudformation.providers.base import (
+    POLLS,
     Current,
     Outcome,
     Properties,
@@ -25,6 +26,7 @@ from altus.cloudformation.providers.base import (
     ProviderContext,
     ResourceFailed,
     ServiceFailed,
+    backoff,
     boolean,
     required,
     tag_list,
@@ -44,9 +46,6 @@ from altus.cloudformation.providers.dynamodb_shapes import (
 
 #: DynamoDB's limit on table names.
 NAME_MAX = 255
-#: Polls of a table becoming ACTIVE (or gone), and the wait between them (seconds).
-POLLS = 150
-POLL_SECONDS = 2.0
 
 
 class Table:
@@ -98,7 +97,7 @@ class Table:
         props = current.properties
         name = current.physical_id or str(props.get("TableName") or ctx.name(max_length=NAME_MAX))
         try:
-            for _ in range(POLLS):
+            for poll in range(POLLS):
                 try:
                     await ctx.call("dynamodb", "DeleteTable", {"TableName": name})
                     break
@@ -106,10 +105,10 @@ class Table:
                     # An index still being made: DynamoDB deletes the table after.
                     if failed.error_code != "ResourceInUseException":
                         raise
-                await ctx.sleep(POLL_SECONDS)
-            for _ in range(POLLS):
+                await ctx.sleep(backoff(poll))
+            for poll in range(POLLS):
                 await ctx.call("dynamodb", "DescribeTable", {"TableName": name})
-                await ctx.sleep(POLL_SECONDS)
+                await ctx.sleep(backoff(poll))
         except ServiceFailed as failed:
             if not failed.not_found:
                 raise
@@ -119,14 +118,14 @@ class Table:
 
 async def wait_active(ctx: ProviderContext, name: str) -> dict[str, Any]:
     """The table's description once it and its global indexes are ACTIVE."""
-    for _ in range(POLLS):
+    for poll in range(POLLS):
         table = (await ctx.call("dynamodb", "DescribeTable", {"TableName": name}))["Table"]
         indexes = table.get("GlobalSecondaryIndexes") or []
         if table.get("TableStatus") == "ACTIVE" and all(
             index.get("IndexStatus") == "ACTIVE" for index in indexes
         ):
             return dict(table)
-        await ctx.sleep(POLL_SECONDS)
+        await ctx.sleep(backoff(poll))
     raise ResourceFailed(f"Table {name} did not become ACTIVE in time", "NotStabilized")
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from altus.cloudformation.providers.base import (
+    POLLS,
     Current,
     Outcome,
     Properties,
@@ -22,6 +23,7 @@ from altus.cloudformation.providers.base import (
     ProviderContext,
     ResourceFailed,
     ServiceFailed,
+    backoff,
     integer,
     tag_map,
 )
@@ -34,8 +36,6 @@ DEFAULT_RETENTION = 24
 #: Shards of a provisioned stream whose template gives no ShardCount.
 DEFAULT_SHARDS = 1
 #: Polls of a stream becoming ACTIVE (or gone), and the wait between them (seconds).
-POLLS = 150
-POLL_SECONDS = 2.0
 
 
 def _mode(props: Properties) -> str:
@@ -119,9 +119,9 @@ class Stream:
             await ctx.call(
                 "kinesis", "DeleteStream", {"StreamName": name, "EnforceConsumerDeletion": True}
             )
-            for _ in range(POLLS):
+            for poll in range(POLLS):
                 await ctx.call("kinesis", "DescribeStreamSummary", {"StreamName": name})
-                await ctx.sleep(POLL_SECONDS)
+                await ctx.sleep(backoff(poll))
         except ServiceFailed as failed:
             if not failed.not_found:
                 raise
@@ -131,12 +131,12 @@ class Stream:
 
 async def wait_active(ctx: ProviderContext, name: str) -> dict[str, Any]:
     """The stream's summary once it is ACTIVE."""
-    for _ in range(POLLS):
+    for poll in range(POLLS):
         answer = await ctx.call("kinesis", "DescribeStreamSummary", {"StreamName": name})
         summary: dict[str, Any] = answer["StreamDescriptionSummary"]
         if summary.get("StreamStatus") == "ACTIVE":
             return summary
-        await ctx.sleep(POLL_SECONDS)
+        await ctx.sleep(backoff(poll))
     raise ResourceFailed(f"Stream {name} did not become ACTIVE in time", "NotStabilized")
 
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
+    POLLS,
     Current,
     Outcome,
     Properties,
@@ -34,7 +35,6 @@ from altus.cloudformation.providers.base import (
 )
 from altus.cloudformation.providers.lambda_code import function_code
 from altus.cloudformation.providers.lambda_support import (
-    POLLS,
     absent,
     flag,
     function_arn,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from altus.cloudformation.providers.base import (
+    POLLS,
     Current,
     Outcome,
     Properties,
@@ -26,7 +27,7 @@ from altus.cloudformation.providers.base import (
     ServiceFailed,
     required,
 )
-from altus.cloudformation.providers.lambda_support import POLLS, absent
+from altus.cloudformation.providers.lambda_support import absent
 
 #: Lambda's limit on a layer's name (the ARN form included).
 LAYER_NAME_LENGTH = 140

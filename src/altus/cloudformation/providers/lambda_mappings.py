@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
+    POLLS,
     Current,
     Outcome,
     Properties,
@@ -29,7 +30,7 @@ from altus.cloudformation.providers.base import (
     required,
     tag_map,
 )
-from altus.cloudformation.providers.lambda_support import POLLS, absent, pause, sync_tags, whole
+from altus.cloudformation.providers.lambda_support import absent, pause, sync_tags, whole
 
 #: The states of a mapping that has settled.
 _SETTLED = ("Enabled", "Disabled")

@@ -14,19 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
+    POLLS,
     ProviderContext,
     ResourceFailed,
     ServiceFailed,
+    backoff,
     boolean,
     integer,
 )
-
-#: Polls of a resource that is still becoming ready, and the pause between two (seconds,
-#: doubling up to ``_MAX_PAUSE``): about ten minutes in all, as CloudFormation's own
-#: stabilisation waits for Lambda are minutes, not hours.
-POLLS = 120
-_FIRST_PAUSE = 0.25
-_MAX_PAUSE = 5.0
 
 
 def absent(error: ServiceFailed) -> bool:
@@ -37,7 +32,7 @@ def absent(error: ServiceFailed) -> bool:
 
 def pause(poll: int) -> float:
     """The pause before poll number ``poll`` (0-based) of a bounded wait."""
-    return min(_FIRST_PAUSE * 2.0**poll, _MAX_PAUSE)
+    return backoff(poll)
 
 
 def whole(value: Any, name: str) -> int:

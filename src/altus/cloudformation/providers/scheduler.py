@@ -23,6 +23,7 @@ from altus.cloudformation.providers.base import (
     ProviderContext,
     ResourceFailed,
     ServiceFailed,
+    backoff,
     required,
     tag_list,
 )
@@ -31,7 +32,6 @@ from altus.cloudformation.providers.base import (
 NAME_MAX = 64
 #: Polls of a group being deleted, and the wait between them (seconds).
 DELETE_POLLS = 60
-POLL_SECONDS = 2.0
 
 
 def _integers(out: dict[str, Any], paths: tuple[tuple[str, ...], ...], where: str) -> None:
@@ -176,16 +176,15 @@ class ScheduleGroup:
             await ctx.call("scheduler", "DeleteScheduleGroup", {"Name": name})
             # The group goes DELETING first where the Scheduler deletes its schedules
             # in the background: the resource is deleted when the group is gone.
-            for _ in range(DELETE_POLLS):
+            for poll in range(DELETE_POLLS):
                 await ctx.call("scheduler", "GetScheduleGroup", {"Name": name})
-                await ctx.sleep(POLL_SECONDS)
+                await ctx.sleep(backoff(poll))
         except ServiceFailed as failed:
             if not failed.not_found:
                 raise
             return
         raise ResourceFailed(
-            f"Schedule group {name} was still being deleted after "
-            f"{int(DELETE_POLLS * POLL_SECONDS)} seconds",
+            f"Schedule group {name} was still being deleted after {DELETE_POLLS} polls",
             "NotStabilized",
         )
 
