@@ -431,3 +431,163 @@ def test_validate_and_summary(cf: Any) -> None:
     assert validated["Description"] == "a queue and a topic"
     summary = cf.get_template_summary(TemplateBody=QUEUE_AND_TOPIC)
     assert summary["ResourceTypes"] == ["AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::SSM::Parameter"]
+
+
+# --- what a rollback and a delete must never do -------------------------------------------
+
+
+def test_a_refused_create_deletes_nothing_of_anyone_elses(harness: Harness, cf: Any) -> None:
+    sqs = harness.client("sqs")
+    url = sqs.create_queue(QueueName="precious")["QueueUrl"]
+    body = {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "precious"}}}
+    }
+    cf.create_stack(StackName="grab", TemplateBody=json.dumps(body))
+    stack = settled(cf, "grab")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert sqs.list_queues(QueueNamePrefix="precious")["QueueUrls"] == [url]
+    cf.delete_stack(StackName="grab")
+    assert settled(cf, stack["StackId"])["StackStatus"] == "DELETE_COMPLETE"
+    assert sqs.list_queues(QueueNamePrefix="precious")["QueueUrls"] == [url]
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_retained_resources_outlive_removal_delete_and_rollback(harness: Harness, cf: Any) -> None:
+    sqs = harness.client("sqs")
+    body: dict[str, Any] = {
+        "Resources": {
+            "Kept": {
+                "Type": "AWS::SQS::Queue",
+                "DeletionPolicy": "RetainExceptOnCreate",
+                "Properties": {"QueueName": "kept-one"},
+            },
+            "Held": {
+                "Type": "AWS::SQS::Queue",
+                "DeletionPolicy": "Retain",
+                "Properties": {"QueueName": "held-one"},
+            },
+        }
+    }
+    cf.create_stack(StackName="keeper", TemplateBody=json.dumps(body))
+    assert settled(cf, "keeper")["StackStatus"] == "CREATE_COMPLETE"
+    # A failed update that would have dropped Held's Retain: the rollback restores it.
+    failing = json.loads(json.dumps(body))
+    failing["Resources"]["Held"]["DeletionPolicy"] = "Delete"
+    failing["Resources"]["New"] = {
+        "Type": "AWS::SQS::Queue",
+        "DeletionPolicy": "Retain",
+        "Properties": {"QueueName": "new-retained"},
+    }
+    failing["Resources"]["Bad"] = {
+        "Type": "AWS::SQS::Queue",
+        "DependsOn": "New",
+        "Properties": {"VisibilityTimeout": 999999},
+    }
+    cf.update_stack(StackName="keeper", TemplateBody=json.dumps(failing))
+    assert settled(cf, "keeper")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    # A Retain resource the failed update made is kept too, as CloudFormation keeps it.
+    assert sqs.list_queues(QueueNamePrefix="new-retained").get("QueueUrls")
+    stack_id = cf.describe_stacks(StackName="keeper")["Stacks"][0]["StackId"]
+    cf.delete_stack(StackName="keeper")
+    assert settled(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    for name in ("kept-one", "held-one", "new-retained"):
+        found = sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])
+        assert len(found) == 1, name
+        sqs.delete_queue(QueueUrl=found[0])
+    # RetainExceptOnCreate: a create rolled back deletes what it made all the same.
+    made = {
+        "Resources": {
+            "Fresh": {
+                "Type": "AWS::SQS::Queue",
+                "DeletionPolicy": "RetainExceptOnCreate",
+                "Properties": {"QueueName": "fresh-one"},
+            },
+            "Bad": {
+                "Type": "AWS::SQS::Queue",
+                "DependsOn": "Fresh",
+                "Properties": {"VisibilityTimeout": 999999},
+            },
+        }
+    }
+    cf.create_stack(StackName="fresh", TemplateBody=json.dumps(made))
+    fresh = settled(cf, "fresh")
+    assert fresh["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert sqs.list_queues(QueueNamePrefix="fresh-one").get("QueueUrls", []) == []
+    cf.delete_stack(StackName="fresh")
+    settled(cf, fresh["StackId"])
+
+
+def test_a_partly_applied_update_is_undone(harness: Harness, cf: Any) -> None:
+    """The queue took the new VisibilityTimeout, then its tagging failed: the rollback
+    puts the timeout back, though the update never recorded it as applied."""
+    body: dict[str, Any] = {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 10}}},
+        "Outputs": {"Url": {"Value": {"Ref": "Q"}}},
+    }
+    cf.create_stack(StackName="partial", TemplateBody=json.dumps(body))
+    url = outputs(settled(cf, "partial"))["Url"]
+    body["Resources"]["Q"]["Properties"]["VisibilityTimeout"] = 99
+    body["Resources"]["Q"]["Properties"]["Tags"] = [{"Key": "k", "Value": "x" * 300}]
+    cf.update_stack(StackName="partial", TemplateBody=json.dumps(body))
+    stack = settled(cf, "partial")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    attributes = harness.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["VisibilityTimeout"]
+    )
+    assert attributes["Attributes"]["VisibilityTimeout"] == "10"
+    cf.delete_stack(StackName="partial")
+    settled(cf, stack["StackId"])
+
+
+def test_secrets_from_dynamic_references_are_never_shown(harness: Harness, cf: Any) -> None:
+    harness.client("secretsmanager").create_secret(Name="db", SecretString="hunter2-secret")
+    body = {
+        "Resources": {
+            "Copy": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Type": "String", "Value": "{{resolve:secretsmanager:db}}"},
+            }
+        }
+    }
+    cf.create_stack(StackName="secretive", TemplateBody=json.dumps(body))
+    stack = settled(cf, "secretive")
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    name = cf.describe_stack_resource(StackName="secretive", LogicalResourceId="Copy")
+    value = harness.client("ssm").get_parameter(
+        Name=name["StackResourceDetail"]["PhysicalResourceId"]
+    )
+    assert value["Parameter"]["Value"] == "hunter2-secret"  # the resource got it
+    shown = json.dumps(cf.describe_stack_events(StackName="secretive"), default=str)
+    assert "hunter2" not in shown and "{{resolve:secretsmanager:db}}" in shown
+    # The same template again changes nothing (no phantom Modify).
+    cf.create_change_set(
+        StackName="secretive", ChangeSetName="again", TemplateBody=json.dumps(body)
+    )
+    again = cf.describe_change_set(StackName="secretive", ChangeSetName="again")
+    assert again["Status"] == "FAILED" and again["Changes"] == []
+    cf.delete_stack(StackName="secretive")
+    settled(cf, stack["StackId"])
+
+
+def test_a_failed_stack_without_rollback_is_repaired_or_rolled_back(cf: Any) -> None:
+    bad = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 9999}}}}
+    cf.create_stack(StackName="kept-failed", TemplateBody=json.dumps(bad), DisableRollback=True)
+    assert settled(cf, "kept-failed")["StackStatus"] == "CREATE_FAILED"
+    good = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 5}}}}
+    cf.update_stack(StackName="kept-failed", TemplateBody=json.dumps(good))
+    assert settled(cf, "kept-failed")["StackStatus"] == "UPDATE_COMPLETE"
+    # An update left UPDATE_FAILED, then RollbackStack.
+    cf.update_stack(StackName="kept-failed", TemplateBody=json.dumps(bad), DisableRollback=True)
+    assert settled(cf, "kept-failed")["StackStatus"] == "UPDATE_FAILED"
+    cf.rollback_stack(StackName="kept-failed")
+    stack = settled(cf, "kept-failed")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    # A change set cannot update a stack in a state that allows no update.
+    cf.create_stack(StackName="rolled", TemplateBody=json.dumps(bad))
+    rolled = settled(cf, "rolled")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        cf.create_change_set(StackName="rolled", ChangeSetName="fix", TemplateBody=json.dumps(good))
+    assert "is in ROLLBACK_COMPLETE state and can not be updated" in str(refused.value)
+    for stack_id in (stack["StackId"], rolled["StackId"]):
+        cf.delete_stack(StackName=stack_id)
+        assert settled(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"

@@ -211,9 +211,7 @@ async def rollback_stack(service: CloudFormation, call: Call, input: Members) ->
 async def cancel_update_stack(service: CloudFormation, call: Call, input: Members) -> Members:
     stack = service.find(input["StackName"])
     if stack.status != "UPDATE_IN_PROGRESS":
-        raise ValidationError(
-            f"CancelUpdateStack cannot be called from current stack status: {stack.status}"
-        )
+        raise ValidationError("CancelUpdateStack cannot be called from current stack status")
     service.cancel(stack)
     return {}
 

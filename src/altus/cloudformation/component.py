@@ -99,9 +99,20 @@ class CloudFormation:
             self.stacks[stack.stack_id] = stack
             if stack.status != DELETE_COMPLETE:
                 self.live[stack.name] = stack.stack_id
+        reconciled: list[ChangeSet] = []
         for change_set in change_sets:
-            if change_set.stack_id in self.stacks:
-                self.change_sets[change_set.change_set_id] = change_set
+            owner = self.stacks.get(change_set.stack_id)
+            if owner is None:
+                continue
+            self.change_sets[change_set.change_set_id] = change_set
+            if change_set.execution_status == "EXECUTE_IN_PROGRESS" and owner.operation is None:
+                # Its stack's operation ended before the change set's own note of it was
+                # written (the server stopped between the two).
+                succeeded = owner.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+                change_set.execution_status = "EXECUTE_COMPLETE" if succeeded else "EXECUTE_FAILED"
+                reconciled.append(change_set)
+        if reconciled:
+            await self.store.write(Write(change_sets=tuple(reconciled)))
         for stack in self.stacks.values():
             if stack.operation is not None and stack.status.endswith("_IN_PROGRESS"):
                 self.spawn(self.deployer.resume(stack))
@@ -176,10 +187,13 @@ class CloudFormation:
         if stack.status == DELETE_COMPLETE:
             if self.live.get(stack.name) == stack.stack_id:
                 del self.live[stack.name]
-            for change_set in [
-                c for c in self.change_sets.values() if c.stack_id == stack.stack_id
-            ]:
-                del self.change_sets[change_set.change_set_id]
+            gone = [
+                c.change_set_id for c in self.change_sets.values() if c.stack_id == stack.stack_id
+            ]
+            if gone:
+                await self.store.write(Write(dropped_change_sets=tuple(gone)))
+            for change_set_id in gone:
+                del self.change_sets[change_set_id]
 
     def export_value(self, name: str) -> Any:
         for stack in self.stacks.values():

@@ -5,22 +5,28 @@ first failure a create is rolled back (its resources deleted) and an update is r
 (resources restored to the properties they had, new ones deleted).
 
 Each step is recorded (``Recorder``) before the next begins, with the events
-CloudFormation reports. A stack found mid-operation at start (the server was killed) is
-taken on from its status: a create or an update is rolled back, a delete, a cleanup or a
-rollback is finished (``resume``).
+CloudFormation reports. What is recorded is enough to go either way from any point: a
+resource about to be made is recorded with the seed its generated name derives from (a
+create cut off by a crash is found by that name); an in-place update in flight is recorded
+with the properties it was taking (``Resource.attempted``: a rollback changes the resource
+back from those). A stack found mid-operation at start is taken on from its status: a
+create or an update is rolled back, a delete, a cleanup or a rollback is finished
+(``resume``).
+
+Properties are recorded, compared and shown with dynamic references as the template wrote
+them; a provider is given them resolved (``resolving.Properties``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from altus.cloudformation import intrinsics
-from altus.cloudformation.dynamic import DynamicLookup, has_dynamic, resolve_dynamic
+from altus.cloudformation import intrinsics, resolving
+from altus.cloudformation.dynamic import DynamicLookup
 from altus.cloudformation.errors import CloudFormationError
 from altus.cloudformation.model import (
     CREATE_COMPLETE,
@@ -55,13 +61,15 @@ from altus.cloudformation.providers.base import (
 from altus.cloudformation.recorder import Recorder
 from altus.cloudformation.walk import GraphFailed, reverse, run_graph
 
-log = logging.getLogger(__name__)
-
 #: Reasons CloudFormation gives (its own words).
 INITIATED = "Resource creation Initiated"
 REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
-CANCELLED = "Resource creation cancelled"
 USER_INITIATED = "User Initiated"
+INTERRUPTED = "The stack's operation was interrupted (the server stopped)"
+#: A resource's settled statuses: nothing of its own is in flight.
+_SETTLED = (CREATE_COMPLETE, UPDATE_COMPLETE)
+#: A create or replacement the service answered with a failure: nothing was made.
+_NEVER_MADE = (CREATE_FAILED, UPDATE_FAILED)
 
 
 @dataclass(frozen=True)
@@ -120,64 +128,44 @@ class Deployer:
         if failure is None:
             await self._cleanup(stack)
             return
-        operation = stack.operation
-        assert operation is not None
-        operation.failure = failure
-        if operation.disable_rollback:
-            await self._settle(stack, UPDATE_FAILED, failure, keep_operation=True)
-            return
-        await self._rollback_update(stack, failure)
+        await self._after_update_failed(stack, failure)
 
     async def delete(self, stack: Stack) -> None:
         """Run a delete recorded as DELETE_IN_PROGRESS."""
         operation = stack.operation
         retain = set(operation.retain) if operation is not None else set()
-        failed = await self._delete_all(stack, stack.resources, stack.dependencies, retain)
+        # What an earlier update or rollback left to delete goes too (a stack deleted
+        # after UPDATE_FAILED or UPDATE_ROLLBACK_FAILED).
+        doomed = {**stack.resources, **(operation.garbage() if operation is not None else {})}
+        failed = await self._delete_all(
+            stack, doomed, stack.dependencies, lambda r: r.logical_id in retain or _kept(r)
+        )
         if failed:
             reason = f"The following resource(s) failed to delete: [{', '.join(failed)}]. "
-            await self._settle(stack, DELETE_FAILED, reason)
+            await self._settle(stack, DELETE_FAILED, reason, keep_operation=True)
             return
         stack.deleted = self.recorder.now()
         await self._settle(stack, DELETE_COMPLETE)
 
     async def resume(self, stack: Stack) -> None:
-        """Take on a stack found mid-operation at start."""
+        """Take on a stack found mid-operation at start (or whose rollback was asked for:
+        RollbackStack, ContinueUpdateRollback record the rollback's status first)."""
         status = stack.status
-        interrupted = "The stack's operation was interrupted (the server stopped)"
+        operation = stack.operation
         if status == CREATE_IN_PROGRESS:
-            await self._after_create_failed(stack, interrupted)
+            await self._after_create_failed(stack, INTERRUPTED)
         elif status == ROLLBACK_IN_PROGRESS:
             await self._rollback_create(stack)
         elif status == UPDATE_IN_PROGRESS:
-            operation = stack.operation
-            if operation is not None:
-                operation.failure = interrupted
-            await self._rollback_update(stack, interrupted)
+            await self._after_update_failed(stack, INTERRUPTED)
         elif status == UPDATE_COMPLETE_CLEANUP_IN_PROGRESS:
             await self._cleanup(stack, resumed=True)
-        elif status == UPDATE_ROLLBACK_IN_PROGRESS:
+        elif status == UPDATE_ROLLBACK_IN_PROGRESS and operation is not None:
             await self._rollback_update(stack, None)
         elif status == UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS:
             await self._rollback_cleanup(stack)
         elif status == DELETE_IN_PROGRESS:
             await self.delete(stack)
-
-    async def roll_back(self, stack: Stack) -> None:
-        """RollbackStack: a stack left CREATE_FAILED or UPDATE_FAILED (rollback was off)
-        is rolled back now."""
-        operation = stack.operation
-        assert operation is not None
-        operation.disable_rollback = False
-        reason = operation.failure or "Rollback requested by user."
-        if stack.status == CREATE_FAILED:
-            await self._after_create_failed(stack, reason)
-        else:
-            await self._rollback_update(stack, reason)
-
-    async def continue_rollback(self, stack: Stack, skip: set[str]) -> None:
-        """ContinueUpdateRollback: the stack is UPDATE_ROLLBACK_IN_PROGRESS again (its
-        event written); ``skip``: resources left as they are."""
-        await self._rollback_update(stack, None, skip=skip)
 
     # --- forward -------------------------------------------------------------------------
 
@@ -186,14 +174,13 @@ class Deployer:
         reason of the first failure (the stack's own words), or None."""
         operation = stack.operation
         assert operation is not None
-        old = dict(operation.previous.resources) if operation.previous is not None else {}
-        scope = self._scope(stack, target)
+        imports: list[str] = []
+        scope = self._scope(stack, target, imports)
         failures: list[str] = []
-        creating = operation.kind == "CREATE"
 
         async def one(logical_id: str) -> None:
             try:
-                await self._apply_one(stack, target, scope, logical_id, old.get(logical_id))
+                await self._apply_one(stack, target, scope, logical_id)
             except Exception:
                 failures.append(logical_id)
                 raise
@@ -210,28 +197,25 @@ class Deployer:
                 one,
                 stop=lambda: stack_id in self.cancelled,
             )
+            if stack_id in self.cancelled:
+                return "Resource update cancelled"
         except GraphFailed:
-            verb = "create" if creating else "update"
+            verb = "create" if operation.kind == "CREATE" else "update"
             return f"The following resource(s) failed to {verb}: [{', '.join(failures)}]. "
-        if stack_id in self.cancelled:
+        finally:
             self.cancelled.discard(stack_id)
-            return "Resource update cancelled"
         try:
-            outputs = self._outputs(stack, target, scope)
+            outputs = resolving.outputs(target.template, target.conditions, scope)
             before = operation.previous.outputs if operation.previous is not None else []
             self.check_exports(stack, before, outputs)
         except (CloudFormationError, intrinsics.Unresolvable) as error:
             return str(getattr(error, "message", None) or error)
         stack.outputs = outputs
+        stack.imports = imports
         return None
 
     async def _apply_one(
-        self,
-        stack: Stack,
-        target: Target,
-        scope: intrinsics.Scope,
-        logical_id: str,
-        old: Resource | None,
+        self, stack: Stack, target: Target, scope: intrinsics.Scope, logical_id: str
     ) -> None:
         operation = stack.operation
         assert operation is not None
@@ -239,46 +223,44 @@ class Deployer:
         kind = declared["Type"]
         provider = self.providers[kind]
         current = stack.resources.get(logical_id)
-        policies = _policies(declared, scope)
-        metadata = declared.get("Metadata")
         try:
-            properties = await self._properties(stack, declared, scope)
+            if current is not None and current.type != kind:
+                raise ResourceFailed(
+                    "Update of resource type is not permitted. The new template modifies "
+                    f"resource type of the following resources: [{logical_id}]"
+                )
+            policies = resolving.policies(declared, scope)
+            recorded = resolving.recorded_properties(declared, scope)
         except (CloudFormationError, intrinsics.Unresolvable, ResourceFailed) as error:
             reason = getattr(error, "message", None) or str(error)
-            resource = current or Resource(logical_id, kind, CREATE_IN_PROGRESS)
-            if current is None:
-                resource.created_now = True
-                stack.resources[logical_id] = resource
+            resource = current or Resource(logical_id, kind, CREATE_IN_PROGRESS, created_now=True)
+            stack.resources.setdefault(logical_id, resource)
             status = CREATE_FAILED if current is None else UPDATE_FAILED
             await self.recorder.save(
                 stack, self.recorder.resource_event(stack, resource, status, reason)
             )
             raise
-
-        if current is None or current.type != kind:
-            if current is not None:  # a type change: a replacement
-                operation.replaced[logical_id] = current
-            await self._create(stack, provider, logical_id, kind, properties, policies, metadata)
+        metadata = declared.get("Metadata")
+        if current is None or current.physical_id is None:
+            # New, or a create that failed before (a stack left CREATE_FAILED): made anew.
+            await self._create(stack, provider, logical_id, kind, recorded, policies, metadata)
             return
-        current.metadata = metadata
-        current.deletion_policy, current.update_replace_policy = policies
         if (
-            properties == current.properties
-            and old is not None
-            and current.status
-            in (
-                CREATE_COMPLETE,
-                UPDATE_COMPLETE,
-            )
+            recorded == current.properties
+            and current.attempted is None
+            and current.status in _SETTLED
         ):
-            return  # unchanged: CloudFormation leaves it alone, without an event
+            # Unchanged: CloudFormation leaves it alone, without an event.
+            current.metadata = metadata
+            current.deletion_policy, current.update_replace_policy = policies
+            return
         changed = {
             name
-            for name in set(properties) | set(current.properties)
-            if properties.get(name) != current.properties.get(name)
+            for name in set(recorded) | set(current.properties)
+            if recorded.get(name) != current.properties.get(name)
         }
         if changed & provider.replaced_by:
-            named = _custom_name(kind, provider, properties, current.properties)
+            named = resolving.custom_name(kind, provider, recorded, current.properties)
             if named is not None:
                 reason = (
                     "CloudFormation cannot update a stack when a custom-named resource "
@@ -288,9 +270,9 @@ class Deployer:
                     stack, self.recorder.resource_event(stack, current, UPDATE_FAILED, reason)
                 )
                 raise ResourceFailed(reason)
-            await self._replace(stack, provider, current, properties)
+            await self._replace(stack, provider, current, recorded, policies, metadata)
             return
-        await self._update(stack, provider, current, properties)
+        await self._update(stack, provider, current, recorded, policies, metadata)
 
     async def _create(
         self,
@@ -298,7 +280,7 @@ class Deployer:
         provider: Provider,
         logical_id: str,
         kind: str,
-        properties: dict[str, Any],
+        recorded: dict[str, Any],
         policies: tuple[str, str],
         metadata: Any,
     ) -> None:
@@ -306,7 +288,7 @@ class Deployer:
             logical_id,
             kind,
             CREATE_IN_PROGRESS,
-            properties=properties,
+            properties=recorded,
             seed=uuid.uuid4().hex,
             metadata=metadata,
             deletion_policy=policies[0],
@@ -316,27 +298,35 @@ class Deployer:
         stack.resources[logical_id] = resource
         recorder = self.recorder
         await recorder.save(
-            stack, recorder.resource_event(stack, resource, CREATE_IN_PROGRESS, None, properties)
+            stack, recorder.resource_event(stack, resource, CREATE_IN_PROGRESS, None, recorded)
         )
         try:
+            given = await resolving.applied(recorded, self.lookups(stack))
             outcome = await provider.create(
-                self.contexts.context(stack, resource), logical_id, properties
+                self.contexts.context(stack, resource), logical_id, given
             )
         except Exception as error:
             await recorder.save(
-                stack, recorder.resource_event(stack, resource, CREATE_FAILED, _reason(error))
+                stack,
+                recorder.resource_event(stack, resource, CREATE_FAILED, resolving.reason(error)),
             )
             raise
         resource.physical_id = outcome.physical_id
         resource.attributes = dict(outcome.attributes)
         await recorder.save(
             stack,
-            recorder.resource_event(stack, resource, CREATE_IN_PROGRESS, INITIATED, properties),
+            recorder.resource_event(stack, resource, CREATE_IN_PROGRESS, INITIATED, recorded),
             recorder.resource_event(stack, resource, CREATE_COMPLETE),
         )
 
     async def _replace(
-        self, stack: Stack, provider: Provider, current: Resource, properties: dict[str, Any]
+        self,
+        stack: Stack,
+        provider: Provider,
+        current: Resource,
+        recorded: dict[str, Any],
+        policies: tuple[str, str],
+        metadata: Any,
     ) -> None:
         operation = stack.operation
         assert operation is not None
@@ -345,26 +335,28 @@ class Deployer:
             current.logical_id,
             current.type,
             UPDATE_IN_PROGRESS,
-            properties=properties,
+            properties=recorded,
             seed=uuid.uuid4().hex,
-            metadata=current.metadata,
-            deletion_policy=current.deletion_policy,
-            update_replace_policy=current.update_replace_policy,
+            metadata=metadata,
+            deletion_policy=policies[0],
+            update_replace_policy=policies[1],
             created_now=True,
         )
         stack.resources[current.logical_id] = resource
         recorder = self.recorder
         await recorder.save(
             stack,
-            recorder.resource_event(stack, resource, UPDATE_IN_PROGRESS, REPLACING, properties),
+            recorder.resource_event(stack, resource, UPDATE_IN_PROGRESS, REPLACING, recorded),
         )
         try:
+            given = await resolving.applied(recorded, self.lookups(stack))
             outcome = await provider.create(
-                self.contexts.context(stack, resource), current.logical_id, properties
+                self.contexts.context(stack, resource), current.logical_id, given
             )
         except Exception as error:
             await recorder.save(
-                stack, recorder.resource_event(stack, resource, UPDATE_FAILED, _reason(error))
+                stack,
+                recorder.resource_event(stack, resource, UPDATE_FAILED, resolving.reason(error)),
             )
             raise
         resource.physical_id = outcome.physical_id
@@ -372,25 +364,42 @@ class Deployer:
         await recorder.save(stack, recorder.resource_event(stack, resource, UPDATE_COMPLETE))
 
     async def _update(
-        self, stack: Stack, provider: Provider, current: Resource, properties: dict[str, Any]
+        self,
+        stack: Stack,
+        provider: Provider,
+        current: Resource,
+        recorded: dict[str, Any],
+        policies: tuple[str, str],
+        metadata: Any,
     ) -> None:
+        """Change ``current`` in place to ``recorded``: from the properties it holds, or
+        from those an update cut short was taking (the service may hold them)."""
         recorder = self.recorder
-        before = Current(
-            current.logical_id, current.physical_id, current.properties, current.attributes
-        )
+        lookup = self.lookups(stack)
+        source = current.attempted if current.attempted is not None else current.properties
+        current.attempted = recorded
+        current.metadata = metadata
+        current.deletion_policy, current.update_replace_policy = policies
         await recorder.save(
-            stack, recorder.resource_event(stack, current, UPDATE_IN_PROGRESS, None, properties)
+            stack, recorder.resource_event(stack, current, UPDATE_IN_PROGRESS, None, recorded)
         )
         try:
-            outcome = await provider.update(
-                self.contexts.context(stack, current), before, properties
+            before = Current(
+                current.logical_id,
+                current.physical_id,
+                await resolving.applied(source, lookup),
+                current.attributes,
             )
+            given = await resolving.applied(recorded, lookup)
+            outcome = await provider.update(self.contexts.context(stack, current), before, given)
         except Exception as error:
             await recorder.save(
-                stack, recorder.resource_event(stack, current, UPDATE_FAILED, _reason(error))
+                stack,
+                recorder.resource_event(stack, current, UPDATE_FAILED, resolving.reason(error)),
             )
             raise
-        current.properties = properties
+        current.properties = recorded
+        current.attempted = None
         current.physical_id = outcome.physical_id
         current.attributes = dict(outcome.attributes)
         await recorder.save(stack, recorder.resource_event(stack, current, UPDATE_COMPLETE))
@@ -405,37 +414,38 @@ class Deployer:
             )
         previous = operation.previous
         order = previous.dependencies if previous is not None else {}
-        doomed: dict[str, Resource] = {}
-        for logical_id, resource in operation.replaced.items():
-            doomed[logical_id] = resource
-        for logical_id, resource in operation.removed.items():
-            doomed[logical_id] = resource
+        doomed = {**operation.leftovers, **operation.removed, **operation.replaced}
         replaced = set(operation.replaced)
-        await self._delete_all(
-            stack,
-            doomed,
-            order,
-            retain=set(),
-            policy=lambda r: (
-                r.update_replace_policy if r.logical_id in replaced else r.deletion_policy
-            ),
-            drop=lambda logical_id: (
-                operation.replaced.pop(logical_id, None),
-                operation.removed.pop(logical_id, None),
-            ),
-        )
+
+        def kept(resource: Resource) -> bool:
+            if resource.logical_id in replaced:
+                # The new template's UpdateReplacePolicy governs the old copy.
+                newer = stack.resources.get(resource.logical_id)
+                policy = (newer or resource).update_replace_policy
+                return policy in ("Retain", "Snapshot")
+            return _kept(resource)
+
+        def drop(key: str) -> None:
+            operation.replaced.pop(key, None)
+            operation.removed.pop(key, None)
+            operation.leftovers.pop(key, None)
+
+        # A failed delete leaves the stack updated all the same (CloudFormation's rule):
+        # the resource's DELETE_FAILED event says what was left behind.
+        await self._delete_all(stack, doomed, order, kept, drop=drop)
         await self._settle(stack, UPDATE_COMPLETE)
 
     # --- rollback ------------------------------------------------------------------------
 
     async def _after_create_failed(self, stack: Stack, failure: str) -> None:
         operation = stack.operation
-        if operation is not None:
-            operation.failure = failure
-        if operation is not None and operation.disable_rollback:
+        assert operation is not None
+        operation.failure = failure
+        if operation.disable_rollback:
             await self._settle(stack, CREATE_FAILED, failure, keep_operation=True)
             return
         reason = failure.rstrip() + " Rollback requested by user."
+        operation.rollback_reason = reason
         await self.recorder.save(
             stack, self.recorder.stack_event(stack, ROLLBACK_IN_PROGRESS, reason)
         )
@@ -443,18 +453,12 @@ class Deployer:
 
     async def _rollback_create(self, stack: Stack) -> None:
         failed = await self._delete_all(
-            stack,
-            stack.resources,
-            stack.dependencies,
-            retain=set(),
-            policy=lambda r: (
-                "Delete" if r.deletion_policy == "RetainExceptOnCreate" else r.deletion_policy
-            ),
+            stack, stack.resources, stack.dependencies, lambda r: _kept(r, rollback=True)
         )
         operation = stack.operation
         if failed:
             reason = f"The following resource(s) failed to delete: [{', '.join(failed)}]. "
-            await self._settle(stack, ROLLBACK_FAILED, reason)
+            await self._settle(stack, ROLLBACK_FAILED, reason, keep_operation=True)
             return
         if operation is not None and operation.delete_on_failure:
             await self.recorder.save(stack, self.recorder.stack_event(stack, DELETE_IN_PROGRESS))
@@ -463,23 +467,35 @@ class Deployer:
             return
         await self._settle(stack, ROLLBACK_COMPLETE)
 
-    async def _rollback_update(
-        self, stack: Stack, failure: str | None, *, skip: set[str] | None = None
-    ) -> None:
+    async def _after_update_failed(self, stack: Stack, failure: str) -> None:
+        operation = stack.operation
+        assert operation is not None
+        operation.failure = failure
+        if operation.disable_rollback:
+            await self._settle(stack, UPDATE_FAILED, failure, keep_operation=True)
+            return
+        await self._rollback_update(stack, failure)
+
+    async def _rollback_update(self, stack: Stack, failure: str | None) -> None:
         """Return every resource to its state before the update (in the old template's
-        dependency order), then restore the stack's template, parameters and outputs."""
+        dependency order), then restore the stack's template, parameters and outputs.
+        ``failure``: why (its event is written); None where the rollback's status is
+        already recorded (a resumed or continued rollback)."""
         operation = stack.operation
         assert operation is not None and operation.previous is not None
         previous = operation.previous
-        if failure is not None:
-            await self.recorder.save(
-                stack, self.recorder.stack_event(stack, UPDATE_ROLLBACK_IN_PROGRESS, failure)
-            )
-        skip = skip or set()
+        if not operation.new_dependencies:
+            operation.new_dependencies = dict(stack.dependencies)
         # New resources go at the rollback's cleanup.
         for logical_id in list(stack.resources):
             if logical_id not in previous.resources:
                 operation.discarded[logical_id] = stack.resources.pop(logical_id)
+        if failure is not None:
+            operation.rollback_reason = failure
+            await self.recorder.save(
+                stack, self.recorder.stack_event(stack, UPDATE_ROLLBACK_IN_PROGRESS, failure)
+            )
+        skip = set(operation.skip)
         failures: list[str] = []
 
         async def one(logical_id: str) -> None:
@@ -496,6 +512,7 @@ class Deployer:
             reason = f"The following resource(s) failed to update: [{', '.join(failures)}]. "
             await self._settle(stack, UPDATE_ROLLBACK_FAILED, reason, keep_operation=True)
             return
+        operation.skip = []
         stack.template = previous.template
         stack.template_body = previous.template_body
         stack.parameters = previous.parameters
@@ -505,6 +522,7 @@ class Deployer:
         stack.tags = previous.tags
         stack.role_arn = previous.role_arn
         stack.dependencies = previous.dependencies
+        stack.imports = previous.imports
         await self.recorder.save(
             stack, self.recorder.stack_event(stack, UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS)
         )
@@ -528,7 +546,11 @@ class Deployer:
             stack.resources[logical_id] = operation.removed.pop(logical_id)
             return
         current = stack.resources.get(logical_id)
-        if current is None:  # gone without a trace: nothing to return to
+        if current is None or wanted.physical_id is None:
+            # Nothing to return to (it had never been made): what this update made of it
+            # goes at the cleanup.
+            if current is not None and current.physical_id is not None:
+                operation.discarded[logical_id] = current
             stack.resources[logical_id] = wanted
             return
         if logical_id in skip:
@@ -539,25 +561,32 @@ class Deployer:
                 ),
             )
             return
-        if current.properties == wanted.properties and current.status in (
-            CREATE_COMPLETE,
-            UPDATE_COMPLETE,
+        policies = (wanted.deletion_policy, wanted.update_replace_policy)
+        if (
+            current.properties == wanted.properties
+            and current.attempted is None
+            and current.status in _SETTLED
         ):
+            current.metadata = wanted.metadata
+            current.deletion_policy, current.update_replace_policy = policies
             return
         provider = self.providers[current.type]
-        await self._update(stack, provider, current, wanted.properties)
-        current.attributes = dict(current.attributes or wanted.attributes)
+        await self._update(stack, provider, current, wanted.properties, policies, wanted.metadata)
 
     async def _rollback_cleanup(self, stack: Stack) -> None:
         operation = stack.operation
         assert operation is not None
+
+        def drop(key: str) -> None:
+            operation.discarded.pop(key, None)
+            operation.leftovers.pop(key, None)
+
         await self._delete_all(
             stack,
-            dict(operation.discarded),
-            {},
-            retain=set(),
-            policy=lambda r: "Delete",
-            drop=lambda logical_id: operation.discarded.pop(logical_id, None),
+            {**operation.leftovers, **operation.discarded},
+            operation.new_dependencies,
+            lambda r: _kept(r, rollback=True),
+            drop=drop,
         )
         await self._settle(stack, UPDATE_ROLLBACK_COMPLETE)
 
@@ -568,33 +597,30 @@ class Deployer:
         stack: Stack,
         resources: Mapping[str, Resource],
         dependencies: Mapping[str, Any],
-        retain: set[str],
+        kept: Callable[[Resource], bool],
         *,
-        policy: Callable[[Resource], str] = lambda r: r.deletion_policy,
-        drop: Callable[[str], Any] | None = None,
+        drop: Callable[[str], None] | None = None,
     ) -> list[str]:
-        """Delete ``resources`` (dependents first), keeping those retained. Returns the
-        logical ids that failed."""
+        """Delete ``resources`` (dependents first; past a failure, everything that does not
+        depend on what failed), keeping those ``kept`` says to. Returns the logical ids
+        that failed."""
         failures: list[str] = []
         nodes = set(resources)
+        # Leftover copies (``<id>@<seed>``) wait for nothing.
         waits = reverse({k: set(v) for k, v in dependencies.items() if k in nodes})
 
-        async def one(logical_id: str) -> None:
-            resource = resources[logical_id]
+        async def one(key: str) -> None:
+            resource = resources[key]
             try:
-                await self._delete_one(
-                    stack,
-                    resource,
-                    logical_id in retain or policy(resource) in ("Retain", "Snapshot"),
-                )
+                await self._delete_one(stack, resource, kept(resource))
             except Exception:
-                failures.append(logical_id)
+                failures.append(resource.logical_id)
                 raise
             if drop is not None:
-                drop(logical_id)
+                drop(key)
 
         with contextlib.suppress(GraphFailed):  # the failures are collected above
-            await run_graph(nodes, waits, one)
+            await run_graph(nodes, waits, one, keep_going=True)
         return failures
 
     async def _delete_one(self, stack: Stack, resource: Resource, keep: bool) -> None:
@@ -604,9 +630,13 @@ class Deployer:
         if keep:
             await recorder.save(stack, recorder.resource_event(stack, resource, DELETE_SKIPPED))
             return
+        never_made = resource.physical_id is None and resource.status in _NEVER_MADE
         await recorder.save(stack, recorder.resource_event(stack, resource, DELETE_IN_PROGRESS))
         provider = self.providers.get(resource.type)
-        if provider is not None:
+        # A create the service refused made nothing: no call (a lookup by the name the
+        # template gave could find a resource that is not the stack's). A create cut off
+        # mid-call (no physical id, still in progress) is looked for by its name.
+        if provider is not None and not never_made:
             current = Current(
                 resource.logical_id, resource.physical_id, resource.properties, resource.attributes
             )
@@ -616,12 +646,17 @@ class Deployer:
                 if not error.not_found:
                     await recorder.save(
                         stack,
-                        recorder.resource_event(stack, resource, DELETE_FAILED, _reason(error)),
+                        recorder.resource_event(
+                            stack, resource, DELETE_FAILED, resolving.reason(error)
+                        ),
                     )
                     raise
             except Exception as error:
                 await recorder.save(
-                    stack, recorder.resource_event(stack, resource, DELETE_FAILED, _reason(error))
+                    stack,
+                    recorder.resource_event(
+                        stack, resource, DELETE_FAILED, resolving.reason(error)
+                    ),
                 )
                 raise
         await recorder.save(stack, recorder.resource_event(stack, resource, DELETE_COMPLETE))
@@ -631,147 +666,52 @@ class Deployer:
     async def _settle(
         self, stack: Stack, status: str, reason: str | None = None, *, keep_operation: bool = False
     ) -> None:
-        """End the operation with the stack in ``status``."""
+        """End the operation with the stack in ``status`` (a failure that leaves something
+        to finish keeps the operation: RollbackStack, ContinueUpdateRollback, a retried
+        delete take it on)."""
+        operation = stack.operation
+        event = self.recorder.stack_event(stack, status, reason)
+        if reason is None and status in (ROLLBACK_COMPLETE, UPDATE_ROLLBACK_COMPLETE):
+            # DescribeStacks goes on saying why it rolled back.
+            stack.reason = operation.rollback_reason if operation is not None else None
         if not keep_operation:
             stack.operation = None
             for resource in stack.resources.values():
                 resource.created_now = False
-        kept = stack.reason
-        await self.recorder.save(stack, self.recorder.stack_event(stack, status, reason))
-        if reason is None and status in (ROLLBACK_COMPLETE, UPDATE_ROLLBACK_COMPLETE):
-            stack.reason = kept  # DescribeStacks goes on saying why it rolled back
+        await self.recorder.save(stack, event)
         if self.finished is not None:
             await self.finished(stack)
 
-    def _scope(self, stack: Stack, target: Target) -> intrinsics.Scope:
-        imports = stack.imports
-        imports.clear()
+    def _scope(self, stack: Stack, target: Target, imports: list[str]) -> intrinsics.Scope:
+        """The scope a deploy resolves in; each export it imports is added to
+        ``imports`` and, while the deploy runs, held on the stack with those it held."""
 
         def exports(name: str) -> Any:
             value = self.exports(name)
             if name not in imports:
                 imports.append(name)
+            if name not in stack.imports:
+                stack.imports.append(name)
             return value
 
         return intrinsics.Scope(
             parameters=target.values,
             mappings=target.template.get("Mappings") or {},
             conditions=target.conditions,
-            resources=_Deployed(stack),
+            resources=resolving.Deployed(stack),
             exports=exports,
             azs=target.azs,
         )
 
-    async def _properties(
-        self, stack: Stack, declared: Mapping[str, Any], scope: intrinsics.Scope
-    ) -> dict[str, Any]:
-        resolved = intrinsics.resolve(declared.get("Properties") or {}, scope)
-        if not isinstance(resolved, dict):
-            raise ResourceFailed("Properties must be an object")
-        if has_dynamic(resolved):
-            dynamic = await resolve_dynamic(resolved, self.lookups(stack))
-            assert isinstance(dynamic, dict)
-            return dynamic
-        return resolved
 
-    def _outputs(self, stack: Stack, target: Target, scope: intrinsics.Scope) -> list[Output]:
-        outputs: list[Output] = []
-        for key, declared in (target.template.get("Outputs") or {}).items():
-            condition = declared.get("Condition")
-            if condition is not None and not target.conditions.get(condition, False):
-                continue
-            value = intrinsics.resolve(declared.get("Value"), scope)
-            export = declared.get("Export")
-            name = (
-                intrinsics.resolve(export.get("Name"), scope) if isinstance(export, dict) else None
-            )
-            description = declared.get("Description")
-            outputs.append(
-                Output(
-                    key,
-                    _as_text(value),
-                    str(description) if description is not None else None,
-                    str(name) if name is not None else None,
-                )
-            )
-        return outputs
-
-
-class _Deployed:
-    """``intrinsics.Resources`` over a stack's resources as deployed so far."""
-
-    def __init__(self, stack: Stack) -> None:
-        self._stack = stack
-
-    def ref(self, logical_id: str) -> Any:
-        resource = self._stack.resources.get(logical_id)
-        if resource is None or resource.physical_id is None:
-            raise intrinsics.Unresolvable(logical_id)
-        return resource.physical_id
-
-    def attribute(self, logical_id: str, name: str) -> Any:
-        resource = self._stack.resources.get(logical_id)
-        if resource is None or name not in resource.attributes:
-            raise intrinsics.Unresolvable(f"{logical_id}.{name}")
-        return resource.attributes[name]
-
-
-def _custom_name(
-    kind: str, provider: Provider, new: Mapping[str, Any], old: Mapping[str, Any]
-) -> str | None:
-    """The name a template gave a resource that must be replaced, if it kept it: a new
-    copy cannot take the name while the old one holds it. The naming property is the
-    type's own (``QueueName`` of a queue, ``Name`` of a rule), never a reference to
-    another resource's name (a permission's ``FunctionName``)."""
-    suffix = kind.rsplit("::", 1)[-1]
-    for name in (f"{suffix}Name", "Name"):
-        if (
-            name in provider.replaced_by
-            and new.get(name) is not None
-            and new.get(name) == old.get(name)
-        ):
-            return str(new[name])
-    return None
-
-
-def _policies(declared: Mapping[str, Any], scope: intrinsics.Scope) -> tuple[str, str]:
-    """The resource's DeletionPolicy and UpdateReplacePolicy (``Delete`` unless given;
-    LanguageExtensions allows intrinsics there)."""
-    found: list[str] = []
-    for name in ("DeletionPolicy", "UpdateReplacePolicy"):
-        value = declared.get(name, "Delete")
-        if not isinstance(value, str):
-            value = intrinsics.resolve(value, scope)
-        found.append("Delete" if value is intrinsics.NO_VALUE or value is None else str(value))
-    return found[0], found[1]
-
-
-def _as_text(value: Any) -> str:
-    """An output's value as CloudFormation shows it: lists joined with commas."""
-    if isinstance(value, list):
-        return ",".join(str(item) for item in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _reason(error: BaseException) -> str:
-    """A failed resource's reason, as CloudFormation words a handler's failure."""
-    token = str(uuid.uuid4())
-    if isinstance(error, ServiceFailed):
-        return (
-            f'Resource handler returned message: "{error.message} (Service: {error.service}, '
-            f'Status Code: {error.status}, Request ID: {error.request_id})" '
-            f"(RequestToken: {token}, HandlerErrorCode: {error.code})"
-        )
-    if isinstance(error, ResourceFailed):
-        if error.message.startswith("Properties validation failed"):
-            return error.message
-        return (
-            f'Resource handler returned message: "{error.message}" '
-            f"(RequestToken: {token}, HandlerErrorCode: {error.code})"
-        )
-    if isinstance(error, CloudFormationError):
-        return error.message
-    log.exception("a resource handler failed", exc_info=error)
-    return f"Internal failure: {type(error).__name__}: {error}"
+def _kept(resource: Resource, *, rollback: bool = False) -> bool:
+    """Whether a delete leaves ``resource`` in place, by its DeletionPolicy: ``Retain``
+    always (and ``Snapshot``: Altus takes no snapshots, and never deletes data it was told
+    to keep); ``RetainExceptOnCreate`` unless a rollback undoes the operation that made
+    it."""
+    policy = resource.deletion_policy
+    if policy in ("Retain", "Snapshot"):
+        return True
+    if policy == "RetainExceptOnCreate":
+        return not (rollback and resource.created_now)
+    return False

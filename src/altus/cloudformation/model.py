@@ -76,6 +76,10 @@ class Resource:
     #: Whether the current operation created it (``RetainExceptOnCreate`` deletes it on
     #: rollback all the same).
     created_now: bool = False
+    #: The properties of an in-place update begun and not known to have ended (its call
+    #: failed, or the server stopped during it): the service may hold them, or part of
+    #: them, so a rollback changes it from these back to ``properties``.
+    attempted: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +120,7 @@ class Snapshot:
     role_arn: str | None
     #: Each resource's dependencies in that template (what deletes run in reverse of).
     dependencies: dict[str, list[str]] = field(default_factory=dict)
+    imports: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,6 +134,7 @@ class Snapshot:
             "tags": self.tags,
             "role_arn": self.role_arn,
             "dependencies": self.dependencies,
+            "imports": self.imports,
         }
 
     @classmethod
@@ -144,6 +150,7 @@ class Snapshot:
             tags=list(data.get("tags") or []),
             role_arn=data.get("role_arn"),
             dependencies={k: list(v) for k, v in (data.get("dependencies") or {}).items()},
+            imports=list(data.get("imports") or []),
         )
 
 
@@ -166,6 +173,10 @@ class Operation:
     removed: dict[str, Resource] = field(default_factory=dict)
     #: New resources and new copies a rollback made obsolete (deleted at its cleanup).
     discarded: dict[str, Resource] = field(default_factory=dict)
+    #: Resources an earlier operation left to delete (the old copies and removed
+    #: resources of an update that stopped at UPDATE_FAILED ...), by ``<id>@<seed>``:
+    #: deleted when this operation ends, whichever way.
+    leftovers: dict[str, Resource] = field(default_factory=dict)
     #: DELETE: logical ids the caller asked to keep (``RetainResources``).
     retain: list[str] = field(default_factory=list)
     #: Whether the caller turned rollback off (``DisableRollback``, ``OnFailure=DO_NOTHING``).
@@ -174,6 +185,21 @@ class Operation:
     delete_on_failure: bool = False
     #: Why the stack is rolling back (the first failure), for the stack's final event.
     failure: str | None = None
+    #: What the stack's rollback event said (DescribeStacks keeps saying it after).
+    rollback_reason: str | None = None
+    #: ContinueUpdateRollback's ``ResourcesToSkip``: left as they are by the rollback.
+    skip: list[str] = field(default_factory=list)
+    #: The failed template's dependencies (its new resources are deleted in reverse
+    #: order at the rollback's cleanup).
+    new_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    def garbage(self) -> dict[str, Resource]:
+        """What is left to delete once the stack moves on from this operation, by
+        ``<id>@<seed>``: old copies, removed and discarded resources, leftovers."""
+        found = dict(self.leftovers)
+        for resource in [*self.replaced.values(), *self.removed.values(), *self.discarded.values()]:
+            found[f"{resource.logical_id}@{resource.seed}"] = resource
+        return found
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -184,10 +210,14 @@ class Operation:
             "replaced": {k: r.to_json() for k, r in self.replaced.items()},
             "removed": {k: r.to_json() for k, r in self.removed.items()},
             "discarded": {k: r.to_json() for k, r in self.discarded.items()},
+            "leftovers": {k: r.to_json() for k, r in self.leftovers.items()},
             "retain": self.retain,
             "disable_rollback": self.disable_rollback,
             "delete_on_failure": self.delete_on_failure,
             "failure": self.failure,
+            "rollback_reason": self.rollback_reason,
+            "skip": self.skip,
+            "new_dependencies": self.new_dependencies,
         }
 
     @classmethod
@@ -201,10 +231,14 @@ class Operation:
             replaced={k: Resource.from_json(r) for k, r in data.get("replaced", {}).items()},
             removed={k: Resource.from_json(r) for k, r in data.get("removed", {}).items()},
             discarded={k: Resource.from_json(r) for k, r in data.get("discarded", {}).items()},
+            leftovers={k: Resource.from_json(r) for k, r in data.get("leftovers", {}).items()},
             retain=list(data.get("retain") or []),
             disable_rollback=bool(data.get("disable_rollback")),
             delete_on_failure=bool(data.get("delete_on_failure")),
             failure=data.get("failure"),
+            rollback_reason=data.get("rollback_reason"),
+            skip=list(data.get("skip") or []),
+            new_dependencies={k: list(v) for k, v in (data.get("new_dependencies") or {}).items()},
         )
 
 
@@ -284,6 +318,7 @@ class Stack:
                 tags=self.tags,
                 role_arn=self.role_arn,
                 dependencies=self.dependencies,
+                imports=self.imports,
             ).to_json()
         )
 

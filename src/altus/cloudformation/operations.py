@@ -32,6 +32,7 @@ from altus.cloudformation.model import (
     DELETE_FAILED,
     DELETE_IN_PROGRESS,
     REVIEW_IN_PROGRESS,
+    ROLLBACK_IN_PROGRESS,
     UPDATABLE,
     UPDATE_IN_PROGRESS,
     UPDATE_ROLLBACK_FAILED,
@@ -119,9 +120,14 @@ async def _prepare(service: CloudFormation, stack: Stack, request: Request, body
     )
 
 
-def _reserve(service: CloudFormation, key: str) -> None:
+def _reserve(service: CloudFormation, key: str, *, name: str | None = None) -> None:
+    """Claim a stack (by id, or a new one by its ``name``) while an operation on it is
+    being started: a second request meanwhile is refused as it would be once the first
+    has started."""
     if key in service.busy:
-        raise ValidationError(f"Stack [{key}] already has an operation being started")
+        if name is not None:
+            raise AlreadyExists(f"Stack [{name}] already exists")
+        raise ValidationError(f"Stack:{key} is in UPDATE_IN_PROGRESS state and can not be updated.")
     service.busy.add(key)
 
 
@@ -136,7 +142,7 @@ async def create_stack(service: CloudFormation, request: Request) -> str:
         )
     if request.name in service.live:
         raise AlreadyExists(f"Stack [{request.name}] already exists")
-    _reserve(service, request.name)
+    _reserve(service, request.name, name=request.name)
     try:
         stack = _new_stack(service, request)
         body = await template_of(service, request, None)
@@ -209,6 +215,7 @@ async def update_stack(service: CloudFormation, request: Request) -> str:
         prepared = await _prepare(service, stack, request, body)
         require(prepared.needs, list(request.capabilities), expand_given=True)
         check_updatable(stack)  # it may have changed while the template was prepared
+        check_types(stack, prepared)
         if _unchanged(stack, prepared, request):
             raise ValidationError("No updates are to be performed.")
         await _start_update(service, stack, prepared, request)
@@ -217,7 +224,25 @@ async def update_stack(service: CloudFormation, request: Request) -> str:
     return stack.stack_id
 
 
+def check_types(stack: Stack, prepared: Prepared) -> None:
+    """CloudFormation does not change a resource's type in place."""
+    changed = sorted(
+        logical_id
+        for logical_id, declared in prepared.template["Resources"].items()
+        if logical_id in stack.resources and stack.resources[logical_id].type != declared["Type"]
+    )
+    if changed:
+        raise ValidationError(
+            "Update of resource type is not permitted. The new template modifies resource "
+            f"type of the following resources: [{', '.join(changed)}]"
+        )
+
+
 def _unchanged(stack: Stack, prepared: Prepared, request: Request) -> bool:
+    """Whether an update would change nothing (a stack whose last operation failed is
+    always tried again)."""
+    if stack.status in ("CREATE_FAILED", "UPDATE_FAILED"):
+        return False
     return (
         prepared.template == stack.template
         and [(p.key, p.value, p.resolved) for p in prepared.parameters]
@@ -238,6 +263,8 @@ async def _start_update(
     request: Request,
     *,
     change_set_id: str | None = None,
+    change_sets: tuple[ChangeSet, ...] = (),
+    dropped: tuple[str, ...] = (),
 ) -> None:
     operation = Operation(
         "UPDATE",
@@ -246,7 +273,8 @@ async def _start_update(
         previous=stack.snapshot(),
         disable_rollback=request.disable_rollback,
     )
-    operation.previous.dependencies = dict(stack.dependencies)  # type: ignore[union-attr]
+    if stack.operation is not None:  # what a failed update left behind goes at the end
+        operation.leftovers = stack.operation.garbage()
     _take(stack, prepared)
     stack.capabilities = list(request.capabilities)
     if request.tags is not None:
@@ -307,7 +335,10 @@ async def delete_stack(
     unknown = [r for r in retain if r not in stack.resources]
     if unknown:
         raise ValidationError(f"The specified resources [{', '.join(unknown)}] do not exist")
-    stack.operation = Operation("DELETE", service.clock.now(), token, retain=list(retain))
+    operation = Operation("DELETE", service.clock.now(), token, retain=list(retain))
+    if stack.operation is not None:  # what a failed operation left behind goes too
+        operation.leftovers = stack.operation.garbage()
+    stack.operation = operation
     stack.actor = actor
     if role_arn is not None:
         stack.role_arn = role_arn
@@ -327,22 +358,45 @@ async def continue_update_rollback(
         raise ValidationError(
             f"Stack [{stack.name}] is in {stack.status} state and can not continue update rollback."
         )
-    stack.actor = actor
-    event = service.recorder.stack_event(stack, UPDATE_ROLLBACK_IN_PROGRESS, USER_INITIATED)
-    await service.recorder.save(stack, event)
-    service.spawn(service.deployer.continue_rollback(stack, set(skip)))
+    unknown = [s for s in skip if s not in stack.resources]
+    if unknown:
+        raise ValidationError(f"The specified resources [{', '.join(unknown)}] do not exist")
+    _reserve(service, stack.stack_id)
+    try:
+        stack.actor = actor
+        stack.operation.skip = list(skip)
+        event = service.recorder.stack_event(stack, UPDATE_ROLLBACK_IN_PROGRESS, USER_INITIATED)
+        await service.recorder.save(stack, event)
+    finally:
+        service.busy.discard(stack.stack_id)
+    await service.answer_after(service.spawn(service.deployer.resume(stack)))
 
 
 async def rollback_stack(service: CloudFormation, name: str, actor: str) -> str:
-    """RollbackStack: a stack left UPDATE_FAILED or CREATE_FAILED (rollback was off) is
-    rolled back now."""
+    """RollbackStack: a stack left CREATE_FAILED or UPDATE_FAILED (rollback was off) is
+    rolled back now; its rollback's status is recorded before the answer."""
     stack = service.find(name)
-    if stack.operation is None or stack.status not in ("UPDATE_FAILED", "CREATE_FAILED"):
+    operation = stack.operation
+    if operation is None or stack.status not in ("UPDATE_FAILED", "CREATE_FAILED"):
         raise ValidationError(
             f"Stack [{stack.name}] is in {stack.status} state and can not be rolled back."
         )
-    stack.actor = actor
-    service.spawn(service.deployer.roll_back(stack))
+    _reserve(service, stack.stack_id)
+    try:
+        stack.actor = actor
+        operation.disable_rollback = False
+        if stack.status == "CREATE_FAILED":
+            reason = (operation.failure or "").rstrip() + " Rollback requested by user."
+            status = ROLLBACK_IN_PROGRESS
+        else:
+            reason = operation.failure or "Rollback requested by user."
+            status = UPDATE_ROLLBACK_IN_PROGRESS
+        operation.rollback_reason = reason.strip()
+        event = service.recorder.stack_event(stack, status, operation.rollback_reason)
+        await service.recorder.save(stack, event)
+    finally:
+        service.busy.discard(stack.stack_id)
+    await service.answer_after(service.spawn(service.deployer.resume(stack)))
     return stack.stack_id
 
 
@@ -376,8 +430,10 @@ async def create_change_set(
                 f"changeSet [{change_set_name}]."
             )
         check_name(request.name)
-    elif existing is not None and existing.status == REVIEW_IN_PROGRESS:
-        raise ValidationError(f"Stack [{request.name}] does not exist")
+    elif existing is not None:
+        if existing.status == REVIEW_IN_PROGRESS:
+            raise ValidationError(f"Stack [{request.name}] does not exist")
+        check_updatable(existing)
     stack = existing
     if stack is not None and any(
         c.name == change_set_name and c.stack_id == stack.stack_id
@@ -417,6 +473,8 @@ async def create_change_set(
             require(prepared.needs, list(request.capabilities), expand_given=False)
             change_set.template = prepared.template
             change_set.parameters = prepared.parameters
+            if kind == "UPDATE":
+                check_types(stack, prepared)
             resources = stack.resources if kind == "UPDATE" else {}
             change_set.changes = planning.changes(
                 resources, prepared.target, service.providers, service.export_value
@@ -518,6 +576,10 @@ async def execute_change_set(
         ]
         if change_set.kind == "CREATE":
             _take(stack, prepared)
+            stack.capabilities = list(change_set.capabilities)
+            stack.notification_arns = list(change_set.notification_arns)
+            stack.tags = [dict(t) for t in change_set.tags or []]
+            stack.role_arn = change_set.role_arn
             failure = change_set.on_stack_failure or "ROLLBACK"
             stack.operation = Operation(
                 "CREATE",
@@ -539,9 +601,14 @@ async def execute_change_set(
             )
             started = service.spawn(service.deployer.create(stack, prepared.target))
         else:
-            await service.store.write(Write(change_sets=(change_set,), dropped_change_sets=others))
             await _start_update(
-                service, stack, prepared, request, change_set_id=change_set.change_set_id
+                service,
+                stack,
+                prepared,
+                request,
+                change_set_id=change_set.change_set_id,
+                change_sets=(change_set,),
+                dropped=tuple(others),
             )
         for other in others:
             service.change_sets.pop(other, None)
@@ -553,7 +620,7 @@ async def execute_change_set(
 
 async def delete_change_set(service: CloudFormation, name: str, stack_name: str | None) -> None:
     change_set = find_change_set(service, name, stack_name)
-    if change_set.execution_status == "EXECUTE_IN_PROGRESS":
+    if change_set.execution_status == "EXECUTE_IN_PROGRESS" or change_set.stack_id in service.busy:
         raise InvalidChangeSetStatus(
             f"Cannot delete ChangeSet in status {change_set.execution_status}"
         )

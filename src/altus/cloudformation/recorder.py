@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from altus.cloudformation.model import STACK_TYPE, Resource, Stack, StackEvent
+from altus.cloudformation.model import STACK_TYPE, ChangeSet, Resource, Stack, StackEvent
 from altus.cloudformation.store import StackStore, Write
 
 
@@ -32,11 +32,25 @@ class Recorder:
     def now(self) -> float:
         return self._now()
 
-    async def save(self, stack: Stack, *events: StackEvent) -> None:
-        """Write the stack as it is now, with ``events``."""
+    async def save(
+        self,
+        stack: Stack,
+        *events: StackEvent,
+        change_sets: tuple[ChangeSet, ...] = (),
+        dropped: tuple[str, ...] = (),
+    ) -> None:
+        """Write the stack as it is now, with ``events`` (and change sets put or dropped
+        in the same transaction)."""
         lock = self._locks.setdefault(stack.stack_id, asyncio.Lock())
         async with lock:
-            await self._store.write(Write(stacks=(stack,), events=events))
+            await self._store.write(
+                Write(
+                    stacks=(stack,),
+                    events=events,
+                    change_sets=change_sets,
+                    dropped_change_sets=dropped,
+                )
+            )
 
     def stack_event(self, stack: Stack, status: str, reason: str | None = None) -> StackEvent:
         """An event of the stack itself (its status is set too)."""

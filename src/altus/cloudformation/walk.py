@@ -28,19 +28,21 @@ async def run_graph(
     *,
     stop: Callable[[], bool] = lambda: False,
     parallel: int = PARALLEL,
+    keep_going: bool = False,
 ) -> None:
     """Run ``work(node)`` for each node once every node it waits for (among ``nodes``:
-    the others are taken as done) has run. ``work`` raising fails the node; ``stop()``
-    true also stops new starts. Raises GraphFailed naming the failed nodes (and
-    ``RuntimeError`` where nodes can never start: a cycle, which validation refuses
-    first)."""
+    the others are taken as done) has run. ``work`` raising fails the node, and no node
+    starts anew after that, unless ``keep_going`` (deletes: every node that does not
+    wait for a failed one is still tried); ``stop()`` true also stops new starts. Raises
+    GraphFailed naming the failed nodes (and ``RuntimeError`` where nodes can never
+    start: a cycle, which validation refuses first)."""
     pending = set(nodes)
     done: set[str] = set()
     failed: list[str] = []
     running: dict[asyncio.Task[None], str] = {}
     try:
         while True:
-            if not failed and not stop():
+            if (keep_going or not failed) and not stop():
                 ready = sorted(
                     node
                     for node in pending
