@@ -210,9 +210,9 @@ def test_sam_application_through_its_triggers(server: Server) -> None:
     cf = client(server.url, "cloudformation")
     s3.create_bucket(Bucket="artifacts")
     s3.put_object(Bucket="artifacts", Key="v1.zip", Body=code_zip("v1"))
-    fire_at = (
-        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=8)
-    ).strftime("%Y-%m-%dT%H:%M:%S")
+    fire_at = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=8)).strftime(
+        "%Y-%m-%dT%H:%M:%S"
+    )
     parameters = [
         {"ParameterKey": "CodeKey", "ParameterValue": "v1.zip"},
         {"ParameterKey": "QueueName", "ParameterValue": "work-one"},
@@ -227,8 +227,7 @@ def test_sam_application_through_its_triggers(server: Server) -> None:
     stack = settled(cf, "sam-app")
     events = cf.describe_stack_events(StackName="sam-app")["StackEvents"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", [
-        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason"))
-        for e in events
+        (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events
     ]
     got = outputs(stack)
     table = client(server.url, "dynamodb")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from altus import __version__
-from altus.cli import queue
+from altus.cli import queue, stacks
 from altus.cli.client import AltusClient, CliError
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/altus-function"
@@ -93,9 +93,16 @@ def _parser() -> argparse.ArgumentParser:
         )
         return command
 
-    deploy = client_command("deploy", "create or update a function from a directory or zip")
-    deploy.add_argument("path", help="a directory with the code, or a .zip package")
-    deploy.add_argument("--name", required=True)
+    deploy = client_command(
+        "deploy", "deploy a template as a stack (as sam deploy), or one function with --name"
+    )
+    deploy.add_argument(
+        "path",
+        nargs="?",
+        help="the template or its folder (default: template.yaml here); with --name, the "
+        "function's code folder or .zip",
+    )
+    deploy.add_argument("--name", help="deploy one function of this name from PATH")
     deploy.add_argument("--runtime", help="e.g. python3.11, nodejs20.x, provided.al2023")
     deploy.add_argument("--handler", help="e.g. app.handler")
     deploy.add_argument("--memory", type=int, help="MemorySize in MB")
@@ -109,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--role", default=DEFAULT_ROLE)
     deploy.add_argument("--description")
-    deploy.set_defaults(func=_cmd_deploy)
+    stacks.add_deploy_arguments(deploy)
+    deploy.set_defaults(func=_cmd_deploy_any)
 
     invoke = client_command("invoke", "invoke a function and print its result")
     invoke.add_argument("name")
@@ -131,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=_cmd_ls)
 
     queue.add_commands(client_command)
+    stacks.add_commands(client_command)
     return parser
 
 
@@ -216,6 +225,15 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
             raise CliError(f"--env wants KEY=VALUE, got {pair!r}")
         variables[key] = value
     return variables
+
+
+def _cmd_deploy_any(args: argparse.Namespace) -> int:
+    """``altus deploy``: one function with ``--name``, else a template as a stack."""
+    if args.name:
+        if not args.path:
+            raise CliError("deploy --name needs the code's path")
+        return _cmd_deploy(args)
+    return stacks.deploy_command(args)
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:
