@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from altus import __version__
-from altus.cli import queue, stacks
+from altus.cli import local, queue, stacks
 from altus.cli.client import AltusClient, CliError
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/altus-function"
@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
 
     queue.add_commands(client_command)
     stacks.add_commands(client_command)
+    local.add_commands(commands)
     return parser
 
 
