@@ -591,3 +591,67 @@ def test_a_failed_stack_without_rollback_is_repaired_or_rolled_back(cf: Any) -> 
     for stack_id in (stack["StackId"], rolled["StackId"]):
         cf.delete_stack(StackName=stack_id)
         assert settled(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_custom_resources_backed_by_a_function(harness: Harness, cf: Any) -> None:
+    """The function is sent Create, Update (with the old properties) and Delete, answers
+    at the ResponseURL, and its Data are the resource's attributes; a new physical id in
+    an Update's answer sends the old one a Delete at cleanup."""
+    import urllib.request
+
+    seen: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        seen.append(event)
+        props = event["ResourceProperties"]
+        answer: dict[str, Any] = {
+            "Status": "FAILED" if props.get("Fail") == "yes" else "SUCCESS",
+            "Reason": "asked to fail",
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "PhysicalResourceId": f"seeded-{props.get('Version', '1')}",
+            "Data": {"Greeting": f"hello {props.get('Name')}"},
+        }
+        request = urllib.request.Request(
+            event["ResponseURL"], data=json.dumps(answer).encode(), method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    harness.create_function("seeder", handler)
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:seeder"
+    body: dict[str, Any] = {
+        "Resources": {
+            "Seed": {
+                "Type": "Custom::Seeder",
+                "Properties": {"ServiceToken": arn, "Name": "world", "Version": "1"},
+            },
+            "Copy": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {"Type": "String", "Value": {"Fn::GetAtt": ["Seed", "Greeting"]}},
+            },
+        },
+        "Outputs": {"Id": {"Value": {"Ref": "Seed"}}},
+    }
+    cf.create_stack(StackName="custom", TemplateBody=json.dumps(body))
+    stack = settled(cf, "custom")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cf, "custom")
+    assert outputs(stack)["Id"] == "seeded-1"
+    assert seen[0]["RequestType"] == "Create" and seen[0]["ResourceType"] == "Custom::Seeder"
+    assert seen[0]["ResourceProperties"] == {"ServiceToken": arn, "Name": "world", "Version": "1"}
+    body["Resources"]["Seed"]["Properties"]["Version"] = "2"
+    cf.update_stack(StackName="custom", TemplateBody=json.dumps(body))
+    assert settled(cf, "custom")["StackStatus"] == "UPDATE_COMPLETE", events(cf, "custom")
+    update, cleanup = seen[1], seen[2]
+    assert update["RequestType"] == "Update" and update["PhysicalResourceId"] == "seeded-1"
+    assert update["OldResourceProperties"]["Version"] == "1"
+    assert (cleanup["RequestType"], cleanup["PhysicalResourceId"]) == ("Delete", "seeded-1")
+    # A FAILED answer fails the resource with its Reason, and the update rolls back.
+    body["Resources"]["Seed"]["Properties"]["Fail"] = "yes"
+    cf.update_stack(StackName="custom", TemplateBody=json.dumps(body))
+    assert settled(cf, "custom")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert any("asked to fail" in e[2] for e in events(cf, "custom"))
+    cf.delete_stack(StackName="custom")
+    assert settled(cf, stack["StackId"])["StackStatus"] == "DELETE_COMPLETE"
+    assert seen[-1]["RequestType"] == "Delete" and seen[-1]["PhysicalResourceId"] == "seeded-2"

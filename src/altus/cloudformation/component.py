@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from altus.api.selfcalls import BotocoreCalls, SdkFailure, SdkUnreachable
@@ -30,8 +30,9 @@ from altus.cloudformation.model import (
     Stack,
 )
 from altus.cloudformation.preparation import Lookups, StackIdentity
-from altus.cloudformation.providers import PROVIDERS
+from altus.cloudformation.providers import PROVIDERS, Providers
 from altus.cloudformation.providers.base import Provider, ProviderContext
+from altus.cloudformation.providers.custom import CustomResource, Responses
 from altus.cloudformation.recorder import Recorder
 from altus.cloudformation.sql_store import SqlStackStore
 from altus.cloudformation.store import StackStore, Write
@@ -61,7 +62,11 @@ class CloudFormation:
             session_name="AWSCloudFormation",
             thread_name="altus-cfn",
         )
-        self.providers: dict[str, Provider] = dict(PROVIDERS)
+        #: The answers custom resources wait for (at an open route of the service's).
+        self.responses = Responses()
+        self.providers: Mapping[str, Provider] = Providers(
+            PROVIDERS, CustomResource(self.responses)
+        )
         self.recorder = Recorder(self.store, context.clock.now)
         self.deployer = Deployer(
             providers=self.providers,
@@ -172,6 +177,7 @@ class CloudFormation:
             objects=self.objects,
             sleeper=self.clock.sleep,
             stack_tags={tag["Key"]: tag["Value"] for tag in stack.tags},
+            resource_type=resource.type,
         )
 
     def cancel(self, stack: Stack) -> None:

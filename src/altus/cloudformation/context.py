@@ -101,6 +101,7 @@ class StackContext:
     objects: ObjectSource | None
     sleeper: Callable[[float], Awaitable[None]] = asyncio.sleep
     stack_tags: Mapping[str, str] = field(default_factory=dict)
+    resource_type: str = ""
 
     async def call(self, service: str, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         try:

@@ -272,7 +272,12 @@ class Deployer:
                 raise ResourceFailed(reason)
             await self._replace(stack, provider, current, recorded, policies, metadata)
             return
+        before = Resource.from_json(current.to_json())
         await self._update(stack, provider, current, recorded, policies, metadata)
+        if before.physical_id != current.physical_id:
+            # The provider answered with a new resource (a custom resource's function
+            # gave a new physical id): the old one goes at the cleanup, as a replaced one.
+            operation.replaced[logical_id] = before
 
     async def _create(
         self,

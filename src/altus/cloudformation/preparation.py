@@ -130,9 +130,7 @@ async def prepare(
     evaluated = conditions.evaluate(template, values)
     conditions.check_rules(template, values)
     dependencies = graph.dependencies(
-        template,
-        evaluated,
-        lambda kind: providers[kind].attributes if kind in providers else None,
+        template, evaluated, lambda kind: _attributes(providers, kind)
     )
     description = template.get("Description")
     return Prepared(
@@ -158,6 +156,15 @@ def require(needs: frozenset[str], given: list[str], *, expand_given: bool) -> N
     )
     if missing:
         raise InsufficientCapabilities(f"Requires capabilities : [{', '.join(missing)}]")
+
+
+def _attributes(providers: Mapping[str, Provider], kind: str) -> frozenset[str] | None:
+    """The GetAtt names a type has; None where any may be asked (a custom resource's
+    answer decides them)."""
+    if kind not in providers:
+        return None
+    provider = providers[kind]
+    return None if getattr(provider, "open_attributes", False) else provider.attributes
 
 
 def _needs(template: Mapping[str, Any], names: tuple[str, ...]) -> frozenset[str]:

@@ -28,4 +28,7 @@ SPEC = ServiceSpec(
     schemas=(Schemas((SCHEMA,)),),
     unknown=_unknown,
     actions=actions.actions,
+    # Where custom resources' functions answer (the ResponseURL each request names: its
+    # unguessable token is the authority, as a presigned URL's signature is on AWS).
+    open_routes=lambda service: service.responses.routes(),
 )

@@ -4,7 +4,7 @@ service, each with its ``PROVIDERS``. A type not here fails a template at valida
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from altus.cloudformation.providers import (
     apigateway,
@@ -24,6 +24,7 @@ from altus.cloudformation.providers import (
     stepfunctions,
 )
 from altus.cloudformation.providers.base import Provider
+from altus.cloudformation.providers.custom import CUSTOM_TYPE, is_custom
 
 PROVIDERS: Mapping[str, Provider] = {
     **lambdas.PROVIDERS,
@@ -42,3 +43,27 @@ PROVIDERS: Mapping[str, Provider] = {
     **apigateway.PROVIDERS,
     **apigatewayv2.PROVIDERS,
 }
+
+
+class Providers(Mapping[str, Provider]):
+    """The providers by type, custom resources included: ``Custom::<anything>`` and
+    ``AWS::CloudFormation::CustomResource`` are all ``custom``."""
+
+    def __init__(self, fixed: Mapping[str, Provider], custom: Provider) -> None:
+        self._fixed = dict(fixed)
+        self._custom = custom
+
+    def __getitem__(self, kind: str) -> Provider:
+        if is_custom(kind):
+            return self._custom
+        return self._fixed[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return isinstance(kind, str) and (is_custom(kind) or kind in self._fixed)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fixed
+        yield CUSTOM_TYPE
+
+    def __len__(self) -> int:
+        return len(self._fixed) + 1

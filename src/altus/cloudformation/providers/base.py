@@ -113,6 +113,11 @@ class ProviderContext(Protocol):
     def stack_id(self) -> str: ...
 
     @property
+    def resource_type(self) -> str:
+        """The resource's type as the template names it (``Custom::Seeder``)."""
+        ...
+
+    @property
     def region(self) -> str: ...
 
     @property
