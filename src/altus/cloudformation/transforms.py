@@ -169,7 +169,10 @@ def _translate(
         InvalidEventException,
     ) as error:
         message = getattr(error, "message", None) or str(error)
-        raise TemplateError(f"Transform {SERVERLESS} failed with: {message}") from None
+        # The document's error counts its causes; CloudFormation's message lists them.
+        causes = [getattr(c, "message", None) or str(c) for c in getattr(error, "causes", [])]
+        text = " ".join([message, *causes])
+        raise TemplateError(f"Transform {SERVERLESS} failed with: {text}") from None
     return translated
 
 
