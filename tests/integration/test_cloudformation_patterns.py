@@ -7,20 +7,15 @@ event types and policy templates, short-form intrinsics)."""
 
 from __future__ import annotations
 
-import io
 import json
-import time
 import urllib.request
-import zipfile
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import Server, start_server
 from tests.integration.aws_cli import client
-
-T = TypeVar("T")
+from tests.integration.cloudformation_helpers import outputs, settled, wait_for, zipped
 
 CODE = """\
 import base64
@@ -254,25 +249,6 @@ Outputs:
 """
 
 
-def wait_for(check: Callable[[], T | None], *, limit: float = 60.0, what: str = "") -> T:
-    deadline = time.monotonic() + limit
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     made = start_server(tmp_path_factory.mktemp("patterns"))
@@ -291,31 +267,21 @@ def deployed(server: Server, name: str, body: str) -> dict[str, str]:
         TemplateBody=body,
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
-
-    def done() -> dict[str, Any] | None:
-        stack: dict[str, Any] = cf.describe_stacks(StackName=name)["Stacks"][0]
-        return None if stack["StackStatus"].endswith("_IN_PROGRESS") else stack
-
-    stack = wait_for(done, what=name)
+    stack = settled(cf, name)
     reasons = [
         (e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason"))
         for e in cf.describe_stack_events(StackName=name)["StackEvents"]
         if "FAILED" in e["ResourceStatus"]
     ]
     assert stack["StackStatus"] == "CREATE_COMPLETE", reasons
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return outputs(stack)
 
 
 def deleted(server: Server, name: str) -> None:
     cf = client(server.url, "cloudformation")
     stack_id = cf.describe_stacks(StackName=name)["Stacks"][0]["StackId"]
     cf.delete_stack(StackName=name)
-
-    def done() -> str | None:
-        status: str = cf.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
-        return None if status.endswith("_IN_PROGRESS") else status
-
-    assert wait_for(done, what=f"{name} deleted") == "DELETE_COMPLETE"
+    assert settled(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"
 
 
 def http(url: str, body: bytes | None = None) -> tuple[int, bytes]:

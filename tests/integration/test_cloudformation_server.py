@@ -7,22 +7,18 @@ mid-deploy finishing the rollback when it starts again."""
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import signal
-import time
 import urllib.request
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from tests.conftest import Server, start_server
 from tests.integration.aws_cli import aws, aws_text, client
-
-T = TypeVar("T")
+from tests.integration.cloudformation_helpers import outputs, settled, wait_for, zipped
 
 APP = """\
 import json
@@ -166,34 +162,8 @@ Outputs:
 """
 
 
-def wait_for(check: Callable[[], T | None], *, limit: float = 60.0, what: str = "") -> T:
-    deadline = time.monotonic() + limit
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def settled(cf: Any, name: str, limit: float = 120.0) -> dict[str, Any]:
-    def check() -> dict[str, Any] | None:
-        stack: dict[str, Any] = cf.describe_stacks(StackName=name)["Stacks"][0]
-        return None if stack["StackStatus"].endswith("_IN_PROGRESS") else stack
-
-    return wait_for(check, limit=limit, what=f"stack {name}")
-
-
-def outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-
 def code_zip(version: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", APP.format(version=version))
-    return buffer.getvalue()
+    return zipped({"app.py": APP.format(version=version)})
 
 
 @pytest.fixture(scope="module")
@@ -334,8 +304,7 @@ Outputs:
         str(packaged),
     )
     assert "s3://cli-artifacts/" in packaged.read_text(encoding="utf-8")
-    aws_text(
-        server.url,
+    deploy = (
         "cloudformation",
         "deploy",
         "--template-file",
@@ -345,6 +314,7 @@ Outputs:
         "--capabilities",
         "CAPABILITY_IAM",
     )
+    aws_text(server.url, *deploy)
     cf = client(server.url, "cloudformation")
     stack = cf.describe_stacks(StackName="cli-app")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
@@ -352,18 +322,7 @@ Outputs:
     answer = client(server.url, "lambda").invoke(FunctionName=name, Payload=b'{"a": 1}')
     assert json.loads(answer["Payload"].read()) == {"echo": {"a": 1}}
     # The same template again: nothing to deploy (the CLI's own message, exit 0).
-    aws_text(
-        server.url,
-        "cloudformation",
-        "deploy",
-        "--template-file",
-        str(packaged),
-        "--stack-name",
-        "cli-app",
-        "--capabilities",
-        "CAPABILITY_IAM",
-        "--no-fail-on-empty-changeset",
-    )
+    aws_text(server.url, *deploy, "--no-fail-on-empty-changeset")
     assert [e["Name"] for e in cf.list_exports()["Exports"]] == ["cli-echo-name"]
     aws(server.url, "cloudformation", "delete-stack", "--stack-name", "cli-app")
     aws(server.url, "cloudformation", "wait", "stack-delete-complete", "--stack-name", "cli-app")
