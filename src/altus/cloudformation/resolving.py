@@ -124,12 +124,35 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+#: The services as CloudFormation's handlers name them in their messages (the AWS SDK
+#: for Java v2's names), by botocore's.
+SERVICE_NAMES = {
+    "lambda": "Lambda",
+    "sqs": "Sqs",
+    "sns": "Sns",
+    "s3": "S3",
+    "iam": "Iam",
+    "dynamodb": "DynamoDb",
+    "kinesis": "Kinesis",
+    "ssm": "Ssm",
+    "secretsmanager": "SecretsManager",
+    "events": "EventBridge",
+    "scheduler": "Scheduler",
+    "stepfunctions": "Sfn",
+    "logs": "CloudWatchLogs",
+    "apigateway": "ApiGateway",
+    "apigatewayv2": "ApiGatewayV2",
+    "sts": "Sts",
+}
+
+
 def reason(error: BaseException) -> str:
     """A failed resource's reason, as CloudFormation words a handler's failure."""
     token = str(uuid.uuid4())
     if isinstance(error, ServiceFailed):
         return (
-            f'Resource handler returned message: "{error.message} (Service: {error.service}, '
+            f'Resource handler returned message: "{error.message} '
+            f"(Service: {SERVICE_NAMES.get(error.service, error.service)}, "
             f'Status Code: {error.status}, Request ID: {error.request_id})" '
             f"(RequestToken: {token}, HandlerErrorCode: {error.code})"
         )

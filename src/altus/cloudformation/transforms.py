@@ -9,12 +9,17 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from altus.cloudformation import templates
 from altus.cloudformation.errors import TemplateError
+
+# The translator logs a warning per run about metrics it was never asked to publish, and
+# its feature toggles' defaults: noise in a server's log, nothing an operator acts on.
+logging.getLogger("samtranslator").setLevel(logging.ERROR)
 
 SERVERLESS = "AWS::Serverless-2016-10-31"
 INCLUDE = "AWS::Include"
