@@ -655,3 +655,41 @@ def test_custom_resources_backed_by_a_function(harness: Harness, cf: Any) -> Non
     cf.delete_stack(StackName="custom")
     assert settled(cf, stack["StackId"])["StackStatus"] == "DELETE_COMPLETE"
     assert seen[-1]["RequestType"] == "Delete" and seen[-1]["PhysicalResourceId"] == "seeded-2"
+
+
+def test_templates_and_snippets_read_from_s3(harness: Harness, cf: Any) -> None:
+    """A TemplateURL (path-style, as `aws cloudformation deploy --s3-bucket` sends it) and
+    AWS::Include snippets (spliced where Fn::Transform asks) read from the built-in S3."""
+    s3 = harness.client("s3")
+    s3.create_bucket(Bucket="templates")
+    s3.put_object(
+        Bucket="templates",
+        Key="snippets/queue.yaml",
+        Body=b"Type: AWS::SQS::Queue\nProperties:\n  DelaySeconds: 7\n",
+    )
+    body = {
+        "Resources": {
+            "Included": {
+                "Fn::Transform": {
+                    "Name": "AWS::Include",
+                    "Parameters": {"Location": "s3://templates/snippets/queue.yaml"},
+                }
+            }
+        },
+        "Outputs": {"Url": {"Value": {"Ref": "Included"}}},
+    }
+    s3.put_object(Bucket="templates", Key="main.template", Body=json.dumps(body).encode())
+    cf.create_stack(StackName="from-s3", TemplateURL=f"{harness.url}/templates/main.template")
+    stack = settled(cf, "from-s3")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cf, "from-s3")
+    attributes = harness.client("sqs").get_queue_attributes(
+        QueueUrl=outputs(stack)["Url"], AttributeNames=["DelaySeconds"]
+    )
+    assert attributes["Attributes"]["DelaySeconds"] == "7"
+    processed = cf.get_template(StackName="from-s3", TemplateStage="Processed")["TemplateBody"]
+    assert json.loads(json.dumps(processed))["Resources"]["Included"]["Type"] == "AWS::SQS::Queue"
+    with pytest.raises(botocore.exceptions.ClientError) as missing:
+        cf.create_stack(StackName="nowhere", TemplateURL=f"{harness.url}/templates/none.template")
+    assert missing.value.response["Error"]["Code"] == "ValidationError"
+    cf.delete_stack(StackName="from-s3")
+    settled(cf, stack["StackId"])
