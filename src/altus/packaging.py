@@ -15,7 +15,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-_SKIP_DIRS = {"__pycache__", ".git", ".venv", "node_modules/.cache"}
+#: Folders never packaged, wherever they are: caches, version control, virtualenvs,
+#: the server's data folder (its secret key, database and stored code), ``sam build``'s
+#: and ``altus build``'s output (a package of the template's folder would hold them).
+_SKIP_DIRS = frozenset({"__pycache__", ".git", ".venv", ".altus", ".aws-sam", ".altus-build"})
+#: Folders skipped where they sit in a folder of this name (npm's cache of tools).
+_SKIP_IN = {"node_modules": frozenset({".cache"})}
+
+
+def _skipped(directory: str, name: str, data_dir: Path | None) -> bool:
+    """Whether the folder ``name`` in ``directory`` is left out of a package: a name of
+    ``_SKIP_DIRS``, ``node_modules/.cache``, or the data folder ALTUS_DATA_DIR names."""
+    if name in _SKIP_DIRS or name in _SKIP_IN.get(os.path.basename(directory), ()):
+        return True
+    return data_dir is not None and Path(directory, name).resolve() == data_dir
 
 
 def _entry(name: str, mode: int) -> zipfile.ZipInfo:
@@ -40,13 +53,16 @@ def zip_files(files: Mapping[str, str | bytes], executable: tuple[str, ...] = ()
 
 
 def zip_directory(root: Path) -> bytes:
-    """A package of everything under ``root`` (a directory), with its files' modes."""
+    """A package of everything under ``root`` (a directory), with its files' modes, less
+    the folders ``_skipped`` leaves out."""
     if not root.is_dir():
         raise NotADirectoryError(f"not a directory: {root}")
+    named = os.environ.get("ALTUS_DATA_DIR")
+    data_dir = Path(named).resolve() if named else None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            dirnames[:] = sorted(d for d in dirnames if not _skipped(dirpath, d, data_dir))
             for filename in sorted(filenames):
                 path = Path(dirpath) / filename
                 name = path.relative_to(root).as_posix()

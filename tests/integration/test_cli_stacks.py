@@ -254,7 +254,10 @@ def test_deploy_update_and_nothing_to_do(
     assert altus(server, "deploy", "--tags", "team=altus") == 0
     capsys.readouterr()
     assert answer(clients, "hello-app") == "hi v1 tiny"
-    assert stack(clients, "hello-app")["Tags"] == [{"Key": "team", "Value": "altus"}]
+    assert stack(clients, "hello-app")["Tags"] == [
+        {"Key": "team", "Value": "altus"},
+        {"Key": "altus:template", "Value": str((root / "template.yaml").resolve())},
+    ]
 
 
 def test_no_execute_shows_the_change_set_only(
@@ -345,6 +348,30 @@ def test_sync_sends_code_alone_without_the_stack(
     assert "Changes of stack synced (UPDATE" in printed
     assert event_count(clients, "synced") > before
     assert answer(clients, "synced") == "hello v2 small!"
+
+
+def test_sync_skips_a_function_whose_condition_is_false(
+    server: Server, clients: Clients, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "conditional"
+    template = make_project(root)
+    text = template.read_text().replace(
+        "Resources:\n",
+        "Conditions:\n  IsProd: !Equals [!Ref Greeting, prod]\nResources:\n"
+        "  ProdOnlyFn:\n    Type: AWS::Serverless::Function\n    Condition: IsProd\n"
+        f"    Properties:\n      CodeUri: src\n      Handler: app.handler\n"
+        f"      Runtime: {PYTHON_RUNTIME}\n",
+        1,
+    )
+    template.write_text(text)
+    assert altus(server, "deploy", str(template)) == 0
+    capsys.readouterr()
+    write_code(root, "v2")
+    assert altus(server, "sync", str(template)) == 0
+    printed = capsys.readouterr().out
+    assert "· ProdOnlyFn is not in stack conditional: not sent" in printed
+    assert "✓ HelloFunction code updated in" in printed
+    assert answer(clients, "conditional") == "hello v2 tiny"
 
 
 def test_sync_deploys_a_function_published_through_an_alias(

@@ -8,15 +8,22 @@ What is built: SAM and Lambda functions with local code (a SAM function's CodeUr
 Runtime and Architectures from ``Globals.Function`` where it has none; no CodeUri at
 all: the template's folder), and layers whose ``Metadata.BuildMethod`` says how (as
 ``sam build`` decides; a layer without one is packaged from its sources as they are).
-Inline code, code in S3 and images are skipped, with why. How each is made, by its
-runtime or BuildMethod, is ``altus.cli.builders``.
+Inline code, code in S3, images and code that is a ready ``.zip`` (or ``.jar``) file
+(packaged as it is) are skipped, with why. How each is made, by its runtime or
+BuildMethod, is ``altus.cli.builders``; a BuildMethod it has no builder for, or
+sources that need compiling, are a BuildError rather than raw sources deployed.
 
 Each artifact is made in a scratch folder and moved into place whole, so a failed build
 leaves the previous artifact as it was. Artifacts sharing sources, runtime,
 architecture and build method are made once and copied (``reused``). An artifact whose
 inputs (its sources, the local packages its requirements name, runtime and method)
 hash as they did at its last build is left alone (``cached``); the hashes live in
-``<build dir>/.cache/``. Artifacts of functions gone from the template are removed.
+``<build dir>/.cache/``, with the template that made each artifact and its notes.
+Artifacts this template made for functions gone from it are removed (another
+template's, built into the same folder, are left).
+
+What building said (how pip was run, why something was skipped) is each ``Built``'s
+``notes``, and all of them on ``BuildResult.notes``, for the caller to print.
 
 ``build_function`` builds one artifact of a template, for ``altus sync --watch``.
 """
@@ -29,6 +36,7 @@ import os
 import shutil
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,18 +126,34 @@ class BuildResult:
     def skipped(self) -> tuple[Built, ...]:
         return self.having(SKIPPED)
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Every artifact's notes, as ``<LogicalId>: <note>``, in template order."""
+        return tuple(f"{b.logical_id}: {note}" for b in self.artifacts for note in b.notes)
+
 
 # --- what to build -----------------------------------------------------------------------
 
 
-def _method(name: str | None) -> str:
+def _method(build_method: str | None, runtime: str | None) -> str:
+    """How an artifact is made: by its BuildMethod where it has one (``unsupported``
+    where no builder here makes it), else by its runtime (``copy`` for runtimes whose
+    sources run as they are, checked again by ``builders.needs_compiling``)."""
+    name = build_method or runtime
     if name is None:
         return "copy"
     if name.startswith("python"):
         return "python"
     if name.startswith("nodejs"):
         return "nodejs"
-    return "makefile" if name == "makefile" else "copy"
+    if name == "makefile":
+        return "makefile"
+    return "copy" if build_method is None else "unsupported"
+
+
+def _ready_zip(path: Path) -> bool:
+    """A code file that is a zip already (``.zip``, ``.jar``): Lambda's package as it is."""
+    return path.is_file() and zipfile.is_zipfile(path)
 
 
 def _text(value: Any) -> str | None:
@@ -177,6 +201,10 @@ def artifacts_of(
             if not is_local(code):
                 skip(f"{name} is not a local path ({_shown(code)}): nothing to build")
                 continue
+            source = (template_dir / code).resolve()
+            if _ready_zip(source):
+                skip(f"{name} is a zip file ({code}): packaged as it is")
+                continue
             runtime = _text(properties.get("Runtime", inherited.get("Runtime")))
             architectures = properties.get("Architectures", inherited.get("Architectures"))
             architecture = "x86_64"
@@ -191,10 +219,11 @@ def artifacts_of(
                     logical_id,
                     kind,
                     name,
-                    (template_dir / code).resolve(),
+                    source,
                     runtime,
-                    _method(build_method or runtime),
+                    _method(build_method, runtime),
                     architecture=architecture,
+                    build_method=build_method,
                 )
             )
         elif kind in ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion"):
@@ -202,6 +231,10 @@ def artifacts_of(
             content = properties.get(name)
             if not is_local(content):
                 skip(f"{name} is not a local path ({_shown(content)}): nothing to build")
+                continue
+            source = (template_dir / content).resolve()
+            if _ready_zip(source):
+                skip(f"{name} is a zip file ({content}): packaged as it is")
                 continue
             if build_method is None:
                 skip("no Metadata.BuildMethod: packaged from its sources as they are")
@@ -211,10 +244,11 @@ def artifacts_of(
                     logical_id,
                     kind,
                     name,
-                    (template_dir / content).resolve(),
+                    source,
                     build_method,
-                    _method(build_method),
+                    _method(build_method, None),
                     layer=True,
+                    build_method=build_method,
                 )
             )
     return found, skipped
@@ -264,22 +298,42 @@ def _marker(build_dir: Path, logical_id: str) -> Path:
     return build_dir / _CACHE / f"{logical_id}.json"
 
 
-def _remembered(build_dir: Path, logical_id: str) -> str | None:
+def _entry(marker: Path) -> dict[str, Any]:
     try:
-        found = json.loads(_marker(build_dir, logical_id).read_text())
+        found = json.loads(marker.read_text())
     except (OSError, ValueError):
-        return None
-    value = found.get("hash") if isinstance(found, dict) else None
-    return value if isinstance(value, str) else None
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
-def _remember(build_dir: Path, artifact: Artifact, digest: str) -> None:
+def _remembered(build_dir: Path, logical_id: str) -> tuple[str | None, tuple[str, ...]]:
+    """The input hash of ``logical_id``'s last build and the notes it made."""
+    found = _entry(_marker(build_dir, logical_id))
+    value = found.get("hash")
+    notes = found.get("notes")
+    kept = tuple(n for n in notes if isinstance(n, str)) if isinstance(notes, list) else ()
+    return (value if isinstance(value, str) else None), kept
+
+
+def _remember(
+    build_dir: Path,
+    artifact: Artifact,
+    digest: str,
+    notes: Sequence[str],
+    template: Path | None,
+) -> None:
     marker = _marker(build_dir, artifact.logical_id)
     marker.parent.mkdir(parents=True, exist_ok=True)
     scratch = marker.with_suffix(".tmp")
-    scratch.write_text(
-        json.dumps({"hash": digest, "source": str(artifact.source), "runtime": artifact.runtime})
-    )
+    entry = {
+        "hash": digest,
+        "source": str(artifact.source),
+        "runtime": artifact.runtime,
+        "notes": list(notes),
+        # Whose artifact this is: pruning removes only its own template's.
+        "template": str(template) if template is not None else None,
+    }
+    scratch.write_text(json.dumps(entry))
     scratch.replace(marker)
 
 
@@ -293,10 +347,12 @@ def build_artifact(
     cache: bool = True,
     pip_args: Sequence[str] = (),
     progress: Progress | None = None,
+    template: Path | None = None,
 ) -> Built:
-    """Build ``artifact`` into ``build_dir/<LogicalId>`` (left as it is when its inputs
-    hash as at its last build and ``cache``). BuildError if its sources are missing or a
-    tool fails; the previous artifact is then untouched."""
+    """Build ``artifact`` into ``build_dir/<LogicalId>`` (left as it is, with the notes
+    of its last build, when its inputs hash as then and ``cache``), recorded as made for
+    ``template``. BuildError if its sources are missing, need a builder there is not,
+    or a tool fails; the previous artifact is then untouched."""
     started = time.monotonic()
     if not artifact.source.exists():
         raise BuildError(
@@ -306,9 +362,16 @@ def build_artifact(
     build_dir.mkdir(parents=True, exist_ok=True)
     target = build_dir / artifact.logical_id
     digest = input_hash(artifact, build_dir, pip_args)
-    if cache and target.is_dir() and _remembered(build_dir, artifact.logical_id) == digest:
+    last, last_notes = _remembered(build_dir, artifact.logical_id)
+    if cache and target.is_dir() and last == digest:
+        _remember(build_dir, artifact, digest, last_notes, template)
         return Built(
-            artifact.logical_id, CACHED, target, time.monotonic() - started, artifact=artifact
+            artifact.logical_id,
+            CACHED,
+            target,
+            time.monotonic() - started,
+            last_notes,
+            artifact=artifact,
         )
     if progress is not None:
         progress(f"Building {artifact.logical_id} ({artifact.runtime or artifact.method})")
@@ -319,7 +382,7 @@ def build_artifact(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _remember(build_dir, artifact, digest)
+    _remember(build_dir, artifact, digest, notes, template)
     return Built(
         artifact.logical_id,
         BUILT,
@@ -345,12 +408,20 @@ def _swap(staging: Path, target: Path) -> None:
 # --- the whole template ------------------------------------------------------------------
 
 
-def _reuse(leader: Built, artifact: Artifact, build_dir: Path, digest: str, cache: bool) -> Built:
-    """``artifact`` as a copy of ``leader``'s (the same inputs)."""
+def _reuse(
+    leader: Built,
+    artifact: Artifact,
+    build_dir: Path,
+    digest: str,
+    cache: bool,
+    template: Path | None,
+) -> Built:
+    """``artifact`` as a copy of ``leader``'s (the same inputs, so the same notes)."""
     started = time.monotonic()
     target = build_dir / artifact.logical_id
-    if cache and target.is_dir() and _remembered(build_dir, artifact.logical_id) == digest:
-        return Built(artifact.logical_id, CACHED, target, 0.0, artifact=artifact)
+    if cache and target.is_dir() and _remembered(build_dir, artifact.logical_id)[0] == digest:
+        _remember(build_dir, artifact, digest, leader.notes, template)
+        return Built(artifact.logical_id, CACHED, target, 0.0, leader.notes, artifact=artifact)
     assert leader.path is not None
     staging = Path(tempfile.mkdtemp(prefix=f".{artifact.logical_id}-", dir=build_dir))
     try:
@@ -359,23 +430,29 @@ def _reuse(leader: Built, artifact: Artifact, build_dir: Path, digest: str, cach
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _remember(build_dir, artifact, digest)
+    _remember(build_dir, artifact, digest, leader.notes, template)
     return Built(
         artifact.logical_id,
         REUSED,
         target,
         time.monotonic() - started,
+        leader.notes,
         reused_from=leader.logical_id,
         artifact=artifact,
     )
 
 
-def _prune(build_dir: Path, keep: set[str]) -> None:
-    """Remove the artifacts (and cache entries) of functions no longer in the template:
-    only folders this builder made (those with a cache entry)."""
+def _prune(build_dir: Path, keep: set[str], template: Path) -> None:
+    """Remove the artifacts (and cache entries) of functions no longer in ``template``:
+    only folders this builder made for it (a cache entry naming it, or naming no
+    template: made before entries did), not another template's built into this
+    folder."""
     cache = build_dir / _CACHE
     for marker in cache.glob("*.json") if cache.is_dir() else ():
-        if marker.stem not in keep:
+        if marker.stem in keep:
+            continue
+        owner = _entry(marker).get("template")
+        if owner is None or owner == str(template):
             shutil.rmtree(build_dir / marker.stem, ignore_errors=True)
             marker.unlink(missing_ok=True)
 
@@ -425,14 +502,19 @@ def build(
         leader = leaders.get(artifact.share_key)
         if leader is None:
             outcome = build_artifact(
-                artifact, out_dir, cache=cache, pip_args=pip_args, progress=progress
+                artifact,
+                out_dir,
+                cache=cache,
+                pip_args=pip_args,
+                progress=progress,
+                template=path,
             )
             leaders[artifact.share_key] = outcome
         else:
             digest = input_hash(artifact, out_dir, pip_args)
-            outcome = _reuse(leader, artifact, out_dir, digest, cache)
+            outcome = _reuse(leader, artifact, out_dir, digest, cache, path)
         results.append(outcome)
-    _prune(out_dir, {a.logical_id for a in found})
+    _prune(out_dir, {a.logical_id for a in found}, path)
     written = built_template(template, path.parent, out_dir, results)
     template_out = out_dir / "template.yaml"
     scratch = template_out.with_suffix(".yaml.tmp")
@@ -462,7 +544,12 @@ def build_function(
     for artifact in found:
         if artifact.logical_id == logical_id:
             return build_artifact(
-                artifact, out_dir, cache=cache, pip_args=pip_args, progress=progress
+                artifact,
+                out_dir,
+                cache=cache,
+                pip_args=pip_args,
+                progress=progress,
+                template=path,
             )
     for result in skipped:
         if result.logical_id == logical_id:

@@ -9,16 +9,25 @@ tool (``altus build`` decides what to build and when; see ``altus.cli.build``):
   ``file:`` packages installed as copies, not links out of the artifact;
 - ``makefile``: ``make build-<LogicalId>`` in a copy of the sources, with
   ``ARTIFACTS_DIR`` the artifact's folder (as ``sam build`` runs it);
-- ``copy``: the sources copied as they are.
+- ``copy``: the sources copied as they are, for runtimes whose sources are what runs
+  (and prebuilt code: a ``provided.*`` folder with its ``bootstrap``, a Java folder
+  without a build file);
+- ``unsupported``: a BuildMethod with no builder here (``esbuild``, ``go1.x``,
+  ``rust-cargolambda``, Java's, Ruby's, .NET's): a ``BuildError`` naming it, rather than
+  raw sources deployed as if built.
 
-Copies skip ``.git``, ``__pycache__``, ``.venv``, ``.aws-sam`` and build folders (and
-``node_modules`` for Node.js, installed again). Tools run with their output captured; a
+Copies skip ``.git``, ``__pycache__``, ``.venv``, ``.aws-sam``, build folders and the
+server's data folder (``.altus``, or ``ALTUS_DATA_DIR`` where it lies inside the
+sources: it holds the admin's secret key, the database and every function's code), and
+``node_modules`` for Node.js (installed again). Tools run with their output captured; a
 failure is a ``BuildError`` with the end of what the tool said.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import locale
 import os
 import re
 import shutil
@@ -32,7 +41,9 @@ from pathlib import Path
 from altus.cli.client import CliError
 
 BUILD_DIR = ".altus-build"
-SKIPPED_NAMES = frozenset({".git", "__pycache__", ".venv", ".aws-sam", BUILD_DIR})
+#: The server's data folder when ALTUS_DATA_DIR does not name another.
+DATA_DIR = ".altus"
+SKIPPED_NAMES = frozenset({".git", "__pycache__", ".venv", ".aws-sam", DATA_DIR, BUILD_DIR})
 
 
 class BuildError(CliError):
@@ -51,10 +62,12 @@ class Artifact:
     source: Path
     #: A function's Runtime; a layer's BuildMethod (``python3.12``, ``nodejs20.x``).
     runtime: str | None
-    #: ``python``, ``nodejs``, ``makefile`` or ``copy``.
+    #: ``python``, ``nodejs``, ``makefile``, ``copy`` or ``unsupported``.
     method: str
     layer: bool = False
     architecture: str = "x86_64"
+    #: ``Metadata.BuildMethod`` as written (None: the runtime decides).
+    build_method: str | None = None
 
     @property
     def share_key(self) -> tuple[str, str | None, str, bool, str]:
@@ -62,18 +75,23 @@ class Artifact:
         return (str(self.source), self.runtime, self.method, self.layer, self.architecture)
 
 
+def data_dir() -> Path:
+    """The server's data folder as ``altus up`` run here finds it (``ALTUS_DATA_DIR``,
+    else ``.altus``), resolved: never part of an artifact, even when it lies inside a
+    function's sources (a function with no CodeUri is the template's whole folder)."""
+    return Path(os.environ.get("ALTUS_DATA_DIR") or DATA_DIR).resolve()
+
+
 def skipper(skipped: Iterable[str], build_dir: Path | None) -> Callable[[str, list[str]], set[str]]:
     """What a copy (``shutil.copytree``'s ``ignore``) or a hash of the sources leaves out:
-    entries of these names, and ``build_dir`` itself (it may be inside the sources)."""
+    entries of these names, ``build_dir`` itself and the server's data folder (either
+    may be inside the sources)."""
     names = frozenset(skipped)
+    folders = {data_dir()} | ({build_dir} if build_dir is not None else set())
 
     def ignore(directory: str, entries: list[str]) -> set[str]:
         here = Path(directory)
-        return {
-            entry
-            for entry in entries
-            if entry in names or (build_dir is not None and here / entry == build_dir)
-        }
+        return {entry for entry in entries if entry in names or here / entry in folders}
 
     return ignore
 
@@ -95,7 +113,7 @@ def local_dependencies(artifact: Artifact) -> list[Path]:
     found: list[Path] = []
     source = artifact.source
     if artifact.method == "python" and (source / "requirements.txt").is_file():
-        for raw in (source / "requirements.txt").read_text().splitlines():
+        for raw in read_requirements(source / "requirements.txt").splitlines():
             line = raw.split(" #", 1)[0].strip()
             match = _REQUIREMENT_PATH.match(line)
             if match is not None:
@@ -105,6 +123,31 @@ def local_dependencies(artifact: Artifact) -> list[Path]:
             if spec.startswith("file:"):
                 found.append(_local_path(source, spec))
     return [path for path in found if path.exists()]
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def read_requirements(path: Path) -> str:
+    """A requirements file's text as pip reads it: by its byte order mark (UTF-8, -16
+    or -32; Windows editors write UTF-16), else UTF-8, else the locale's encoding.
+    BuildError naming the file when none of those reads it."""
+    data = path.read_bytes()
+    # UTF-32's LE mark begins with UTF-16's: the longer marks are tried first.
+    encodings = [name for bom, name in _BOMS if data.startswith(bom)][:1]
+    encodings = encodings or ["utf-8", locale.getpreferredencoding(False)]
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise BuildError(f"{path}: cannot be read as text (encodings tried: {', '.join(encodings)})")
 
 
 def _local_path(base: Path, text: str) -> Path:
@@ -146,8 +189,17 @@ def make(artifact: Artifact, out: Path, build_dir: Path, pip_args: Sequence[str]
     """Make ``artifact`` in the empty folder ``out`` (scratch folders in ``build_dir``);
     notes on how (which interpreter, which npm command). BuildError if a tool is missing
     or fails; ``out`` is then half made, for the caller to remove."""
+    if artifact.method == "unsupported":
+        raise BuildError(
+            f"{artifact.logical_id}: altus build has no builder for BuildMethod "
+            f"{artifact.build_method} ({artifact.runtime or 'no Runtime'}); {_PREBUILT}"
+        )
     if artifact.method == "makefile":
         return _make_with_make(artifact, out, build_dir)
+    if artifact.method == "copy":
+        refusal = needs_compiling(artifact)
+        if refusal is not None:
+            raise BuildError(f"{artifact.logical_id}: {refusal}; {_PREBUILT}")
     destination = out
     if artifact.layer and artifact.method == "python":
         destination = out / "python"
@@ -160,6 +212,43 @@ def make(artifact: Artifact, out: Path, build_dir: Path, pip_args: Sequence[str]
         return _npm(artifact, destination)
     runtime = artifact.runtime or "a function without Runtime"
     return [f"no builder for {runtime}: sources copied as they are"]
+
+
+_PREBUILT = (
+    "build it with its own tools and deploy with --no-build, its CodeUri naming the "
+    "built folder or .zip"
+)
+
+
+def needs_compiling(artifact: Artifact) -> str | None:
+    """Why ``artifact``'s sources (a folder, with no BuildMethod) cannot run as they are
+    on its runtime, or None: Go, Java or .NET build files, a Gemfile (bundler), a
+    ``provided.*`` folder with no ``bootstrap``. Prebuilt output (a folder of what the
+    build made, or one file) is copied as it is."""
+    source, runtime = artifact.source, artifact.runtime or ""
+    if not source.is_dir():
+        return None
+    names = {entry.name for entry in source.iterdir()}
+    suffixes = {Path(name).suffix for name in names}
+    if runtime.startswith("go"):
+        if "go.mod" in names or ".go" in suffixes:
+            return f"Go sources need compiling for {runtime} (BuildMethod go1.x has no builder)"
+    elif runtime.startswith("java"):
+        found = sorted(names & {"pom.xml", "build.gradle", "build.gradle.kts"})
+        if found:
+            return f"Java sources ({found[0]}) need compiling for {runtime}"
+    elif runtime.startswith("dotnet"):
+        if suffixes & {".csproj", ".fsproj", ".vbproj", ".sln"}:
+            return f".NET sources need compiling for {runtime}"
+    elif runtime.startswith("ruby"):
+        if "Gemfile" in names:
+            return f"the Gemfile's gems for {runtime} are not installed by altus build"
+    elif runtime.startswith("provided") and "bootstrap" not in names:
+        hint = ""
+        if names & {"Makefile", "makefile", "GNUmakefile"}:
+            hint = " (it has a Makefile: Metadata.BuildMethod makefile runs make build-<LogicalId>)"
+        return f"{runtime} runs the code's bootstrap, which {source} does not have{hint}"
+    return None
 
 
 def _run(

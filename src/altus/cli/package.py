@@ -162,20 +162,48 @@ def _function_has_no_package(properties: Mapping[str, Any], globals_: Mapping[st
     return bool(properties.get("PackageType", globals_.get("PackageType")) == "Image")
 
 
+def _global_code_used(resources: Any, function_globals: Mapping[str, Any]) -> bool:
+    """Whether some SAM function takes its code from ``Globals.Function.CodeUri``: one
+    with none of its own (nor inline code or an image). Resources it cannot see into
+    (``Fn::ForEach`` loops, which may make such functions) count as using it."""
+    if not isinstance(resources, Mapping):
+        return False
+    for key, resource in resources.items():
+        if str(key).startswith("Fn::ForEach"):
+            return True
+        if not isinstance(resource, Mapping) or resource.get("Type") != (
+            "AWS::Serverless::Function"
+        ):
+            continue
+        properties = resource.get("Properties")
+        if not isinstance(properties, Mapping):
+            properties = {}
+        if "CodeUri" not in properties and not _function_has_no_package(
+            properties, function_globals
+        ):
+            return True
+    return False
+
+
 def map_local(template: Mapping[str, Any], visit: Visit) -> dict[str, Any]:
     """A copy of ``template`` in which each local reference is replaced by ``visit``'s
     answer. A SAM function without ``CodeUri`` (nor a global one) is the template's
     folder (``"."``), as ``sam package`` has it; one with ``InlineCode`` or an image has
-    nothing to package. The template given is not changed."""
+    nothing to package. A local ``Globals.Function.CodeUri`` no function uses (each has
+    its own, as in ``altus build``'s output) is dropped rather than uploaded. The
+    template given is not changed."""
     out: dict[str, Any] = copy.deepcopy(dict(template))
     globals_ = out.get("Globals")
     function_globals = globals_.get("Function") if isinstance(globals_, dict) else None
     if not isinstance(function_globals, dict):
         function_globals = {}
-    if is_local(function_globals.get("CodeUri")):
-        where = Where("Globals", GLOBAL_CODE)
-        function_globals["CodeUri"] = visit(where, function_globals["CodeUri"])
     resources = out.get("Resources")
+    if is_local(function_globals.get("CodeUri")):
+        if _global_code_used(resources, function_globals):
+            where = Where("Globals", GLOBAL_CODE)
+            function_globals["CodeUri"] = visit(where, function_globals["CodeUri"])
+        else:
+            del function_globals["CodeUri"]
     for logical_id, resource in resources.items() if isinstance(resources, dict) else ():
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             continue  # Fn::ForEach and other shapes that are not one resource

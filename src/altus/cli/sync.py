@@ -9,13 +9,17 @@ settled (CREATE_COMPLETE or UPDATE_COMPLETE). Then each function is rebuilt (cac
 where its sources did not change), zipped as ``altus package`` zips it, and sent where
 its zip's SHA-256 differs from the function's CodeSha256 (so code reverted to what the
 template holds is sent too). A function with ``AutoPublishAlias`` is served through a
-version the stack publishes, so a change of its code is deployed instead.
+version the stack publishes, so a change of its code is deployed instead. A function
+the stack does not have (its ``Condition`` false) is not sent: the stack's resources
+are read once (ListStackResources), and only the functions among them are compared.
 
 ``--watch`` syncs first, then watches the template's folder (and function sources
 outside it) with ``watchfiles``: a change under a function's code (or a local package
 its requirements name) rebuilds just that function and updates its code, printing
 ``✓ <LogicalId> code updated in 0.42 s`` once the update is Successful; any other
-change whose fingerprint differs deploys. Failures are printed and the watch goes on.
+change whose fingerprint differs deploys. The build folder, the server's data folder
+and what building a local package leaves in its folder are not watched. Failures are
+printed and the watch goes on.
 The loop ends on Ctrl-C (KeyboardInterrupt, exit 130 in ``main``), on ``stop``, or
 after ``max_batches`` batches of changes.
 """
@@ -34,7 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from altus.cli.build import Built, artifacts_of, build, build_function
-from altus.cli.builders import SKIPPED_NAMES, local_dependencies
+from altus.cli.builders import SKIPPED_NAMES, data_dir, local_dependencies
 from altus.cli.client import CliError
 from altus.cli.deploy import (
     SUCCEEDED,
@@ -98,7 +102,17 @@ def send_code(
     """Send each of the built ``functions`` whose code differs from its function's, and
     print how long since ``since`` each took to be Successful; a deploy instead where
     one of them is published through an alias. How many were sent."""
-    pending = [found for built in functions if (found := differing(clients, options, built))]
+    physical = stack_functions(clients, options.stack_name)
+    pending: list[CodeUpdate] = []
+    for built in functions:
+        name = physical.get(built.logical_id)
+        if built.path is None:
+            continue  # nothing built: nothing to send
+        if name is None:
+            # Its Condition is false: the stack made no such function.
+            out(f"· {built.logical_id} is not in stack {options.stack_name}: not sent")
+        elif (found := differing(clients, built, name)) is not None:
+            pending.append(found)
     published = _auto_published(options)
     if any(update.logical_id in published for update in pending):
         out("A function with AutoPublishAlias changed: deploying the stack")
@@ -156,15 +170,25 @@ class CodeUpdate:
         wait_updated(lambda_, self.function_name)
 
 
-def differing(clients: Clients, options: DeployOptions, built: Built) -> CodeUpdate | None:
+def stack_functions(clients: Clients, stack_name: str) -> dict[str, str]:
+    """The stack's Lambda functions: logical id -> function name. A function of the
+    template that is not here (its Condition false, or not created yet) has no code to
+    update."""
+    found: dict[str, str] = {}
+    pages = clients.cloudformation.get_paginator("list_stack_resources")
+    for page in pages.paginate(StackName=stack_name):
+        for summary in page.get("StackResourceSummaries", ()):
+            name = summary.get("PhysicalResourceId")
+            if summary.get("ResourceType") == "AWS::Lambda::Function" and name:
+                found[summary["LogicalResourceId"]] = name
+    return found
+
+
+def differing(clients: Clients, built: Built, name: str) -> CodeUpdate | None:
     """``built``'s artifact, zipped as ``altus package`` zips it, if that is not the
-    code its function (the stack's resource of that logical id) has now."""
+    code the function ``name`` (the stack's resource of its logical id) has now."""
     if built.path is None:
         return None
-    resource = clients.cloudformation.describe_stack_resource(
-        StackName=options.stack_name, LogicalResourceId=built.logical_id
-    )["StackResourceDetail"]
-    name = resource["PhysicalResourceId"]
     data = archive(built.path, zip_file=True)
     current = clients.lambda_.get_function_configuration(FunctionName=name)
     if current.get("CodeSha256") == code_sha256(data):
@@ -199,6 +223,9 @@ class WatchPlan:
     #: (a function's code folder or file, or a local package it depends on; its id)
     owners: tuple[tuple[Path, str], ...]
     roots: tuple[Path, ...]
+    #: The local packages functions depend on (not their own sources): what pip writes
+    #: into their ``build/`` while it builds them is not a change.
+    packages: tuple[Path, ...] = ()
 
     def functions_for(self, paths: Iterable[Path]) -> set[str]:
         """The functions whose code is under one of ``paths``."""
@@ -218,8 +245,11 @@ def watch_plan(options: DeployOptions) -> WatchPlan:
     artifacts, _ = artifacts_of(template, template_file.parent)
     owners: list[tuple[Path, str]] = []
     sources: list[Path] = [template_file.parent]
+    packages: set[Path] = set()
     for artifact in artifacts:
-        places = [artifact.source, *local_dependencies(artifact)]
+        dependencies = local_dependencies(artifact)
+        packages.update(d for d in dependencies if d.is_dir())
+        places = [artifact.source, *dependencies]
         sources.extend(places)
         if not artifact.layer:
             owners.extend((place, artifact.logical_id) for place in places)
@@ -227,13 +257,15 @@ def watch_plan(options: DeployOptions) -> WatchPlan:
     for source in sorted(set(sources), key=lambda p: len(p.parts)):
         if source.exists() and not any(source.is_relative_to(root) for root in roots):
             roots.append(source)
-    return WatchPlan(template_file, tuple(owners), tuple(roots))
+    return WatchPlan(template_file, tuple(owners), tuple(roots), tuple(sorted(packages)))
 
 
 def ignored(path: Path, build_dir: Path) -> bool:
-    """Files a watch ignores besides watchfiles' defaults: the build folder, and what
-    building a local package writes into its own folder (``*.egg-info``, ``build/``)."""
-    if path.is_relative_to(build_dir):
+    """Files a watch ignores besides watchfiles' defaults: the build folder, the
+    server's data folder (``altus up`` writes its database there all the time), the
+    names copies skip (``.altus``, ``.aws-sam``, ...), and ``*.egg-info``, which building
+    a local package writes into its own folder."""
+    if path.is_relative_to(build_dir) or path.is_relative_to(data_dir()):
         return True
     parts = path.parts
     return any(p.endswith(".egg-info") or p in SKIPPED_NAMES for p in parts)
@@ -260,7 +292,8 @@ def watch(
     batches = 0
     # One watcher per set of roots: a deploy that changes them starts a new one.
     for _ in range(1_000_000):
-        dependency_roots = {root for root, _ in plan.owners if root.is_dir()}
+        # Local packages only: a function's own ``build/`` folder is its code.
+        dependency_roots = set(plan.packages)
 
         def wanted(
             change: watchfiles.Change, name: str, roots: set[Path] = dependency_roots
