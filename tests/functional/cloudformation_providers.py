@@ -1,6 +1,8 @@
 """A provider's world for functional tests: an in-process server, and the
 ``ProviderContext`` the deployer would give a resource of a stack on it (the services'
-APIs called with botocore as the account's root)."""
+APIs called with botocore as the account's root); and what the providers' tests do
+alike: a resource made, updated and deleted as the deployer would, a resource looked for
+that is gone, a queue to send to, a function API Gateway may invoke."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from botocore.exceptions import ClientError
 
 from altus.api.selfcalls import BotocoreCalls
 from altus.cloudformation.context import ActorSessions, StackContext
+from altus.cloudformation.providers.base import Current, Outcome, Properties, Provider
 from altus.platform import Platform
 from altus.testing import Harness
 
@@ -75,6 +79,89 @@ class World:
 
     def client(self, service: str) -> Any:
         return self.harness.client(service)
+
+    def queue_arn(self, name: str) -> str:
+        """The ARN of a queue made (or found) by ``name``."""
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        return str(attributes["Attributes"]["QueueArn"])
+
+
+def create(world: World, provider: Provider, logical_id: str, props: Properties) -> Current:
+    """Make a resource; what the deployer would record of it."""
+    made: Outcome = world.run(provider.create(world.context(logical_id), logical_id, props))
+    return Current(logical_id, made.physical_id, props, made.attributes)
+
+
+def update(world: World, provider: Provider, current: Current, props: Properties) -> Current:
+    """Update a resource in place (its physical id stays); what the deployer would record."""
+    made: Outcome = world.run(provider.update(world.context(current.logical_id), current, props))
+    assert made.physical_id == current.physical_id
+    return Current(current.logical_id, made.physical_id, props, made.attributes)
+
+
+def delete(world: World, provider: Provider, current: Current) -> None:
+    world.run(provider.delete(world.context(current.logical_id), current))
+
+
+def missing(call: Any, *args: Any, **members: Any) -> bool:
+    """Whether ``call(*args, **members)`` answers that what it reads does not exist (a
+    ``...NotFoundException``, ``ParameterNotFound``, ``NoSuchEntity``,
+    ``StateMachineDoesNotExist`` ...)."""
+    try:
+        call(*args, **members)
+    except ClientError as error:
+        code = str(error.response["Error"]["Code"])
+        return any(word in code for word in ("NotFound", "NoSuch", "DoesNotExist", "NonExistent"))
+    return False
+
+
+def delete_twice(
+    world: World, provider: Provider, current: Current, call: Any, *args: Any, **members: Any
+) -> None:
+    """Delete ``current``; then ``call(*args, **members)`` (a read of it) finds it
+    missing; and a delete again is no failure (a resource already gone is deleted)."""
+    delete(world, provider, current)
+    assert missing(call, *args, **members)
+    delete(world, provider, current)
+
+
+def interrupted(
+    world: World,
+    provider: Provider,
+    logical_id: str,
+    props: Properties,
+    *,
+    deleted: Properties | None = None,
+) -> Outcome:
+    """A create whose answer never reached the deployer, then the delete that follows in
+    the same attempt (the same generated names; no physical id, and the properties
+    ``deleted`` where not the create's): what the create made, to look for."""
+    seed = f"interrupted-{next(_seeds)}"
+    made: Outcome = world.run(
+        provider.create(world.context(logical_id, seed=seed), logical_id, props)
+    )
+    recorded = Current(logical_id, None, props if deleted is None else deleted)
+    world.run(provider.delete(world.context(logical_id, seed=seed), recorded))
+    return made
+
+
+def lambda_uri(arn: str) -> str:
+    """The integration URI API Gateway invokes the function ``arn`` by."""
+    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+
+
+def allow(world: World, function: str, source: str) -> None:
+    """API Gateway may invoke ``function`` for ``source`` (``<api>/<stage>/<METHOD>/<path>``),
+    as SAM's ``AWS::Lambda::Permission`` of an ``Api`` or ``HttpApi`` event grants."""
+    world.client("lambda").add_permission(
+        FunctionName=function,
+        StatementId=source.replace("/", "-").replace("*", "any").replace("$", ""),
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{source}",
+    )
 
 
 @pytest.fixture(scope="module")

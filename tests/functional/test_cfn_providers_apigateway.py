@@ -10,12 +10,23 @@ from typing import Any
 
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from altus.cloudformation.providers.apigateway import PROVIDERS
-from altus.cloudformation.providers.base import Current, Outcome, Properties, ResourceFailed
+from altus.cloudformation.providers.base import Current, ResourceFailed
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import (
+    ACCOUNT,
+    REGION,
+    World,
+    allow,
+    create,
+    delete,
+    delete_twice,
+    interrupted,
+    lambda_uri,
+    missing,
+    update,
+)
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -35,35 +46,6 @@ USAGE_PLAN_KEY = PROVIDERS["AWS::ApiGateway::UsagePlanKey"]
 ACCOUNT_SETTINGS = PROVIDERS["AWS::ApiGateway::Account"]
 
 
-def create(world: World, provider: Any, logical_id: str, props: Properties) -> Current:
-    """Make a resource; what the deployer would record of it."""
-    made: Outcome = world.run(provider.create(world.context(logical_id), logical_id, props))
-    return Current(logical_id, made.physical_id, props, made.attributes)
-
-
-def update(world: World, provider: Any, current: Current, props: Properties) -> Current:
-    made: Outcome = world.run(provider.update(world.context(current.logical_id), current, props))
-    assert made.physical_id == current.physical_id
-    return Current(current.logical_id, made.physical_id, props, made.attributes)
-
-
-def delete(world: World, provider: Any, current: Current) -> None:
-    world.run(provider.delete(world.context(current.logical_id), current))
-
-
-def missing(call: Any, **members: Any) -> bool:
-    """Whether ``call(**members)`` answers NotFoundException."""
-    try:
-        call(**members)
-    except ClientError as error:
-        return bool(error.response["Error"]["Code"] == "NotFoundException")
-    return False
-
-
-def lambda_uri(arn: str) -> str:
-    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
-
-
 @pytest.fixture(scope="module")
 def apigw(world: World) -> Any:
     return world.client("apigateway")
@@ -78,18 +60,6 @@ def function_arn(world: World) -> str:
     """A function for integrations and authorizers (no permission: these APIs are not
     invoked)."""
     return str(world.harness.create_function("restapi-handler", _answer_path)["FunctionArn"])
-
-
-def allow(world: World, function: str, source: str) -> None:
-    """What SAM's ``AWS::Lambda::Permission`` for an ``Api`` event grants: API Gateway may
-    invoke ``function`` for ``source`` (``<api>/<stage>/<METHOD>/<path>``)."""
-    world.client("lambda").add_permission(
-        FunctionName=function,
-        StatementId=source.replace("/", "-").replace("*", "any"),
-        Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{source}",
-    )
 
 
 def rest_api(world: World, logical_id: str = "Api", **props: Any) -> Current:
@@ -158,9 +128,7 @@ def test_rest_api_made_updated_and_deleted(world: World, apigw: Any) -> None:
     assert found["apiKeySource"] == "AUTHORIZER"
     assert found["tags"] == {"team": "altus", "stage": "two"}
 
-    delete(world, REST_API, api)
-    assert missing(apigw.get_rest_api, restApiId=api.physical_id)
-    delete(world, REST_API, api)
+    delete_twice(world, REST_API, api, apigw.get_rest_api, restApiId=api.physical_id)
 
 
 def test_rest_api_refusals(world: World) -> None:
@@ -414,18 +382,11 @@ def test_authorizer_model_validator_gateway_response(
     model = update(world, MODEL, model, {"RestApiId": api_id, "Schema": '{"type": "array"}'})
     found = apigw.get_model(restApiId=api_id, modelName=model.physical_id)
     assert found["schema"] == '{"type": "array"}' and "description" not in found
-    interrupted = world.context("PetModel", seed="model-seed")
-    made = world.run(MODEL.create(interrupted, "PetModel", {"RestApiId": api_id}))
-    world.run(
-        MODEL.delete(
-            world.context("PetModel", seed="model-seed"),
-            Current("PetModel", None, {"RestApiId": api_id}),
-        )
-    )
+    made = interrupted(world, MODEL, "PetModel", {"RestApiId": api_id})
     assert missing(apigw.get_model, restApiId=api_id, modelName=made.physical_id)
-    delete(world, MODEL, model)
-    assert missing(apigw.get_model, restApiId=api_id, modelName=model.physical_id)
-    delete(world, MODEL, model)
+    delete_twice(
+        world, MODEL, model, apigw.get_model, restApiId=api_id, modelName=model.physical_id
+    )
 
     validator = create(
         world,
@@ -662,24 +623,14 @@ def test_api_keys_usage_plans_and_account(world: World, apigw: Any, function_arn
     delete(world, USAGE_PLAN_KEY, plan_key)
 
     # A plan with API stages is emptied, then deleted.
-    delete(world, USAGE_PLAN, plan)
-    assert missing(apigw.get_usage_plan, usagePlanId=plan.physical_id)
-    delete(world, USAGE_PLAN, plan)
-    unnamed = world.context("Plan2", seed="plan-seed")
-    made = world.run(USAGE_PLAN.create(unnamed, "Plan2", {}))
-    world.run(
-        USAGE_PLAN.delete(world.context("Plan2", seed="plan-seed"), Current("Plan2", None, {}))
-    )
+    delete_twice(world, USAGE_PLAN, plan, apigw.get_usage_plan, usagePlanId=plan.physical_id)
+    made = interrupted(world, USAGE_PLAN, "Plan2", {})
     assert missing(apigw.get_usage_plan, usagePlanId=made.physical_id)
 
     delete(world, API_KEY, Current("Key", None, {}))  # another seed: nothing of its name
     assert apigw.get_api_key(apiKey=key.physical_id)
-    delete(world, API_KEY, key)
-    assert missing(apigw.get_api_key, apiKey=key.physical_id)
-    delete(world, API_KEY, key)
-    keyed = world.context("Key2", seed="key-seed")
-    made = world.run(API_KEY.create(keyed, "Key2", {}))
-    world.run(API_KEY.delete(world.context("Key2", seed="key-seed"), Current("Key2", None, {})))
+    delete_twice(world, API_KEY, key, apigw.get_api_key, apiKey=key.physical_id)
+    made = interrupted(world, API_KEY, "Key2", {})
     assert missing(apigw.get_api_key, apiKey=made.physical_id)
 
     role = f"arn:aws:iam::{ACCOUNT}:role/apigateway-logs"

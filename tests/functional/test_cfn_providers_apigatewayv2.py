@@ -12,12 +12,22 @@ from typing import Any
 
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from altus.cloudformation.providers.apigatewayv2 import PROVIDERS
-from altus.cloudformation.providers.base import Current, Outcome, Properties, ResourceFailed
+from altus.cloudformation.providers.base import Current, ResourceFailed
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import (
+    ACCOUNT,
+    REGION,
+    World,
+    allow,
+    create,
+    delete,
+    delete_twice,
+    lambda_uri,
+    missing,
+    update,
+)
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -33,29 +43,6 @@ INTEGRATION_RESPONSE = PROVIDERS["AWS::ApiGatewayV2::IntegrationResponse"]
 MODEL = PROVIDERS["AWS::ApiGatewayV2::Model"]
 
 
-def create(world: World, provider: Any, logical_id: str, props: Properties) -> Current:
-    made: Outcome = world.run(provider.create(world.context(logical_id), logical_id, props))
-    return Current(logical_id, made.physical_id, props, made.attributes)
-
-
-def update(world: World, provider: Any, current: Current, props: Properties) -> Current:
-    made: Outcome = world.run(provider.update(world.context(current.logical_id), current, props))
-    assert made.physical_id == current.physical_id
-    return Current(current.logical_id, made.physical_id, props, made.attributes)
-
-
-def delete(world: World, provider: Any, current: Current) -> None:
-    world.run(provider.delete(world.context(current.logical_id), current))
-
-
-def missing(call: Any, **members: Any) -> bool:
-    try:
-        call(**members)
-    except ClientError as error:
-        return bool(error.response["Error"]["Code"] == "NotFoundException")
-    return False
-
-
 @pytest.fixture(scope="module")
 def v2(world: World) -> Any:
     return world.client("apigatewayv2")
@@ -66,18 +53,6 @@ def _answer_path(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"statusCode": 200, "body": json.dumps(answer)}
 
 
-def allow(world: World, function: str, source: str) -> None:
-    """API Gateway may invoke ``function`` for ``source`` (``<api>/<stage>/<METHOD>/<path>``,
-    as SAM's ``AWS::Lambda::Permission`` of an ``HttpApi`` event grants)."""
-    world.client("lambda").add_permission(
-        FunctionName=function,
-        StatementId=source.replace("/", "-").replace("*", "any").replace("$", ""),
-        Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{source}",
-    )
-
-
 @pytest.fixture(scope="module")
 def function_arn(world: World) -> str:
     """A function API Gateway may invoke for any API, answering with its event's version
@@ -85,10 +60,6 @@ def function_arn(world: World) -> str:
     arn = str(world.harness.create_function("httpapi-handler", _answer_path)["FunctionArn"])
     allow(world, "httpapi-handler", "*")
     return arn
-
-
-def lambda_uri(arn: str) -> str:
-    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
 
 
 def test_replacement_properties_and_attributes() -> None:
@@ -362,12 +333,15 @@ def test_http_routes_integrations_authorizers_stages(
     delete(world, AUTHORIZER, Current("Jwt", None, authorizer.properties))
     assert missing(v2.get_authorizer, ApiId=api_id, AuthorizerId=authorizer.physical_id)
     delete(world, AUTHORIZER, authorizer)
-    delete(world, INTEGRATION, integration)
-    assert missing(v2.get_integration, ApiId=api_id, IntegrationId=integration_id)
-    delete(world, INTEGRATION, integration)
-    delete(world, STAGE, stage)
-    assert missing(v2.get_stage, ApiId=api_id, StageName="dev")
-    delete(world, STAGE, stage)
+    delete_twice(
+        world,
+        INTEGRATION,
+        integration,
+        v2.get_integration,
+        ApiId=api_id,
+        IntegrationId=integration_id,
+    )
+    delete_twice(world, STAGE, stage, v2.get_stage, ApiId=api_id, StageName="dev")
     delete(world, API, api)
 
 

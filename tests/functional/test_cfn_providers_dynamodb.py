@@ -16,7 +16,7 @@ from altus.cloudformation import transforms
 from altus.cloudformation.providers.base import Current, ResourceFailed, ServiceFailed
 from altus.cloudformation.providers.dynamodb import PROVIDERS
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import REGION, World
+from tests.functional.cloudformation_providers import REGION, World, delete_twice, interrupted
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -174,16 +174,12 @@ def test_table_lifecycle(world: World) -> None:
     unprotected = {**again, "DeletionProtectionEnabled": False}
     world.run(TABLE.update(ctx, current, unprotected))
     current = Current("Orders", "cfn-orders", unprotected, protected.attributes)
-    world.run(TABLE.delete(ctx, current))
-    with pytest.raises(ClientError):
-        describe(world, "cfn-orders")
-    world.run(TABLE.delete(ctx, current))
+    delete_twice(world, TABLE, current, describe, world, "cfn-orders")
 
 
 def test_lost_table_and_refusals(world: World) -> None:
     props = sam_table({})
-    lost = world.run(TABLE.create(world.context("Lost", seed="t"), "Lost", props))
-    world.run(TABLE.delete(world.context("Lost", seed="t"), Current("Lost", None, props)))
+    lost = interrupted(world, TABLE, "Lost", props)
     with pytest.raises(ClientError):
         describe(world, lost.physical_id)
 

@@ -14,20 +14,19 @@ from botocore.exceptions import ClientError
 from altus.cloudformation.providers.base import Current, ResourceFailed
 from altus.cloudformation.providers.events import PROVIDERS
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import (
+    ACCOUNT,
+    REGION,
+    World,
+    delete_twice,
+    interrupted,
+)
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
 
 BUS = PROVIDERS["AWS::Events::EventBus"]
 RULE = PROVIDERS["AWS::Events::Rule"]
-
-
-def queue_arn(world: World, name: str) -> str:
-    sqs = world.client("sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return str(attributes["Attributes"]["QueueArn"])
 
 
 def tags_of(world: World, arn: str) -> dict[str, str]:
@@ -81,10 +80,7 @@ def test_event_bus_lifecycle(world: World) -> None:
         world.run(BUS.update(ctx, current, {**changed, "Description": "new", "Tags": []}))
     assert tags_of(world, arn) == {"team": "altus", "size": "xl"}
 
-    world.run(BUS.delete(ctx, current))
-    with pytest.raises(ClientError):
-        events.describe_event_bus(Name="cfn-bus")
-    world.run(BUS.delete(ctx, current))
+    delete_twice(world, BUS, current, events.describe_event_bus, Name="cfn-bus")
     # An interrupted create is found by its (required) name.
     world.run(BUS.create(ctx, "Bus", {"Name": "cfn-bus"}))
     world.run(BUS.delete(ctx, Current("Bus", None, {"Name": "cfn-bus"})))
@@ -94,7 +90,7 @@ def test_event_bus_lifecycle(world: World) -> None:
 
 def test_rule_on_default_bus(world: World) -> None:
     events = world.client("events")
-    first, second = queue_arn(world, "cfn-rule-a"), queue_arn(world, "cfn-rule-b")
+    first, second = world.queue_arn("cfn-rule-a"), world.queue_arn("cfn-rule-b")
     ctx = world.context("Rule")
     props: dict[str, Any] = {
         "Description": "orders",
@@ -119,7 +115,7 @@ def test_rule_on_default_bus(world: World) -> None:
 
     # Update: the rule put again (disabled, the description gone), "a" removed, "b"
     # changed, "c" added.
-    third = queue_arn(world, "cfn-rule-c")
+    third = world.queue_arn("cfn-rule-c")
     changed: dict[str, Any] = {
         "EventPattern": '{"source": ["shop"]}',
         "State": "DISABLED",
@@ -138,15 +134,10 @@ def test_rule_on_default_bus(world: World) -> None:
     assert targets["b"]["InputPath"] == "$.detail" and "Input" not in targets["b"]
 
     current = Current("Rule", name, changed, updated.attributes)
-    world.run(RULE.delete(ctx, current))
-    with pytest.raises(ClientError):
-        events.describe_rule(Name=name)
-    world.run(RULE.delete(ctx, current))
+    delete_twice(world, RULE, current, events.describe_rule, Name=name)
 
     # An interrupted create: the generated name found again (targets removed first).
-    again = world.context("Lost", seed="lost-rule")
-    lost = world.run(RULE.create(again, "Lost", props))
-    world.run(RULE.delete(world.context("Lost", seed="lost-rule"), Current("Lost", None, props)))
+    lost = interrupted(world, RULE, "Lost", props)
     with pytest.raises(ClientError):
         events.describe_rule(Name=lost.physical_id)
 
@@ -160,17 +151,16 @@ def test_rule_on_custom_bus(world: World) -> None:
         "Name": "on-orders",
         "EventBusName": bus_arn,
         "EventPattern": {"source": ["shop"]},
-        "Targets": [{"Id": "q", "Arn": queue_arn(world, "cfn-custom")}],
+        "Targets": [{"Id": "q", "Arn": world.queue_arn("cfn-custom")}],
     }
     made = world.run(RULE.create(ctx, "BusRule", props))
     assert made.physical_id == "cfn-orders|on-orders"
     assert made.attributes["Arn"] == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/cfn-orders/on-orders"
     assert events.describe_rule(Name="on-orders", EventBusName="cfn-orders")["Name"] == "on-orders"
     current = Current("BusRule", made.physical_id, props, made.attributes)
-    world.run(RULE.delete(ctx, current))
-    with pytest.raises(ClientError):
-        events.describe_rule(Name="on-orders", EventBusName="cfn-orders")
-    world.run(RULE.delete(ctx, current))
+    delete_twice(
+        world, RULE, current, events.describe_rule, Name="on-orders", EventBusName="cfn-orders"
+    )
 
 
 def test_refused_target_fails_the_rule(world: World) -> None:

@@ -10,12 +10,11 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from botocore.exceptions import ClientError
 
 from altus.cloudformation.providers.base import Current, ResourceFailed
 from altus.cloudformation.providers.iam import PROVIDERS
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, World
+from tests.functional.cloudformation_providers import ACCOUNT, World, delete_twice, missing
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -49,14 +48,6 @@ def allow(action: str) -> dict[str, Any]:
 def decoded(text: Any) -> Any:
     """A document as boto3 gives it (decoded already) or as IAM sends it (URL-encoded)."""
     return text if isinstance(text, dict) else json.loads(unquote(text))
-
-
-def gone(call: Any, **kwargs: Any) -> bool:
-    try:
-        call(**kwargs)
-    except ClientError as error:
-        return error.response["Error"]["Code"] == "NoSuchEntity"
-    return False
 
 
 def managed_policy(world: World, name: str) -> str:
@@ -118,9 +109,7 @@ def test_role_lifecycle(world: World) -> None:
     iam.attach_role_policy(RoleName=name, PolicyArn=reader)
     iam.put_role_policy(RoleName=name, PolicyName="extra", PolicyDocument=json.dumps(allow("s3:*")))
     current = Current("Role", name, changed, updated.attributes)
-    world.run(ROLE.delete(ctx, current))
-    assert gone(iam.get_role, RoleName=name)
-    world.run(ROLE.delete(ctx, current))  # gone already: no failure
+    delete_twice(world, ROLE, current, iam.get_role, RoleName=name)
 
 
 def test_named_role_and_an_interrupted_create(world: World) -> None:
@@ -134,12 +123,12 @@ def test_named_role_and_an_interrupted_create(world: World) -> None:
         world.run(ROLE.create(world.context("Again"), "Again", props))
     assert "already exists" in refused.value.message
     world.run(ROLE.delete(ctx, Current("Named", None, props)))
-    assert gone(iam.get_role, RoleName="cfn-named-role")
+    assert missing(iam.get_role, RoleName="cfn-named-role")
 
     ctx = world.context("Unnamed")
     made = world.run(ROLE.create(ctx, "Unnamed", {"AssumeRolePolicyDocument": TRUST}))
     world.run(ROLE.delete(ctx, Current("Unnamed", None, {"AssumeRolePolicyDocument": TRUST})))
-    assert gone(iam.get_role, RoleName=made.physical_id)
+    assert missing(iam.get_role, RoleName=made.physical_id)
 
 
 def test_a_role_is_refused_without_its_trust_policy(world: World) -> None:
@@ -204,21 +193,21 @@ def test_user_and_group_lifecycle(world: World) -> None:
     iam.add_user_to_group(GroupName=group_name, UserName=user_name)
     iam.create_access_key(UserName=user_name)
     world.run(USER.delete(user_ctx, Current("Dev", user_name, changed)))
-    assert gone(iam.get_user, UserName=user_name)
+    assert missing(iam.get_user, UserName=user_name)
     world.run(USER.delete(user_ctx, Current("Dev", user_name, changed)))
     world.run(GROUP.delete(group_ctx, Current("Team", group_name, group_changed)))
-    assert gone(iam.get_group, GroupName=group_name)
+    assert missing(iam.get_group, GroupName=group_name)
     world.run(GROUP.delete(group_ctx, Current("Team", group_name, group_changed)))
 
     # Interrupted creates are found by the names they would have had.
     ctx = world.context("Lost")
     lost = world.run(USER.create(ctx, "Lost", {}))
     world.run(USER.delete(ctx, Current("Lost", None, {})))
-    assert gone(iam.get_user, UserName=lost.physical_id)
+    assert missing(iam.get_user, UserName=lost.physical_id)
     ctx = world.context("LostGroup")
     lost = world.run(GROUP.create(ctx, "LostGroup", {}))
     world.run(GROUP.delete(ctx, Current("LostGroup", None, {})))
-    assert gone(iam.get_group, GroupName=lost.physical_id)
+    assert missing(iam.get_group, GroupName=lost.physical_id)
 
 
 def test_a_login_profile_is_refused(world: World) -> None:
@@ -314,14 +303,12 @@ def test_managed_policy_lifecycle(world: World) -> None:
 
     # Attached outside the stack too: the delete detaches everything first.
     iam.attach_role_policy(RoleName="managed-holder", PolicyArn=arn)
-    world.run(MANAGED.delete(ctx, current))
-    assert gone(iam.get_policy, PolicyArn=arn)
-    world.run(MANAGED.delete(ctx, current))
+    delete_twice(world, MANAGED, current, iam.get_policy, PolicyArn=arn)
 
     ctx = world.context("LostPolicy")
     lost = world.run(MANAGED.create(ctx, "LostPolicy", {"PolicyDocument": allow("s3:*")}))
     world.run(MANAGED.delete(ctx, Current("LostPolicy", None, {"PolicyDocument": allow("s3:*")})))
-    assert gone(iam.get_policy, PolicyArn=lost.physical_id)
+    assert missing(iam.get_policy, PolicyArn=lost.physical_id)
 
 
 def test_access_key_lifecycle(world: World) -> None:

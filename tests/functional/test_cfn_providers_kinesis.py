@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from altus.cloudformation.providers.base import Current, ResourceFailed
 from altus.cloudformation.providers.kinesis import PROVIDERS
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import ACCOUNT, REGION, World, delete_twice
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -63,10 +63,7 @@ def test_stream_lifecycle(world: World) -> None:
     assert tags_of(world, name) == {"team": "altus"}
 
     current = Current("Clicks", name, on_demand, updated.attributes)
-    world.run(STREAM.delete(ctx, current))
-    with pytest.raises(ClientError):
-        summary(world, name)
-    world.run(STREAM.delete(ctx, current))
+    delete_twice(world, STREAM, current, summary, world, name)
 
     lost = world.run(STREAM.create(world.context("Lost", seed="s"), "Lost", {}))
     assert summary(world, lost.physical_id)["OpenShardCount"] == 1

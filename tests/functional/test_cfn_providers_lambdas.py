@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from altus.cloudformation.providers.base import Current, Outcome, ResourceFailed
 from altus.cloudformation.providers.lambda_code import NODE_CFN_RESPONSE, PYTHON_CFNRESPONSE
@@ -30,7 +29,7 @@ from altus.packaging import zip_files
 from altus.testing.harness import ROLE
 from tests.conftest import unavailable
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import ACCOUNT, REGION, World, interrupted, missing
 
 world = cloudformation_providers.world
 
@@ -65,15 +64,6 @@ def package_names(world: World, name: str) -> set[str]:
     location = world.client("lambda").get_function(FunctionName=name)["Code"]["Location"]
     with urllib.request.urlopen(location, timeout=30) as answer:  # the harness, on loopback
         return set(zipfile.ZipFile(io.BytesIO(answer.read())).namelist())
-
-
-def missing(call: Any, **params: Any) -> bool:
-    try:
-        call(**params)
-    except ClientError as error:
-        # ResourceNotFoundException, ProvisionedConcurrencyConfigNotFoundException
-        return str(error.response["Error"]["Code"]).endswith("NotFoundException")
-    return False
 
 
 # --- functions --------------------------------------------------------------------------
@@ -344,8 +334,7 @@ def test_permission_lifecycle(world: World, function: str) -> None:
     world.run(PERMISSION.delete(ctx, Current("Perm", sid, props, made.attributes)))
 
     # An interrupted create: found again by the statement id the same attempt generates.
-    world.run(PERMISSION.create(world.context("Perm", seed="perm-2"), "Perm", props))
-    world.run(PERMISSION.delete(world.context("Perm", seed="perm-2"), Current("Perm", None, props)))
+    interrupted(world, PERMISSION, "Perm", props)
     assert missing(lam.get_policy, FunctionName=function)
 
 
@@ -377,22 +366,20 @@ def test_url_lifecycle(world: World, function: str) -> None:
 
 def test_event_invoke_config_lifecycle(world: World, function: str) -> None:
     lam = world.client("lambda")
-    sqs = world.client("sqs")
-    url = sqs.create_queue(QueueName="cfn-failures")["QueueUrl"]
-    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    queue = world.queue_arn("cfn-failures")
     ctx = world.context("Async")
     props = {
         "FunctionName": function,
         "Qualifier": "$LATEST",
         "MaximumRetryAttempts": "1",
         "MaximumEventAgeInSeconds": 600,
-        "DestinationConfig": {"OnFailure": {"Destination": queue["QueueArn"]}},
+        "DestinationConfig": {"OnFailure": {"Destination": queue}},
     }
     made = world.run(INVOKE_CONFIG.create(ctx, "Async", props))
     assert made.physical_id == f"{function}|$LATEST"
     got = lam.get_function_event_invoke_config(FunctionName=function, Qualifier="$LATEST")
     assert (got["MaximumRetryAttempts"], got["MaximumEventAgeInSeconds"]) == (1, 600)
-    assert got["DestinationConfig"]["OnFailure"] == {"Destination": queue["QueueArn"]}
+    assert got["DestinationConfig"]["OnFailure"] == {"Destination": queue}
 
     changed = {"FunctionName": function, "Qualifier": "$LATEST", "MaximumRetryAttempts": 0}
     world.run(INVOKE_CONFIG.update(ctx, Current("Async", made.physical_id, props), changed))
@@ -450,11 +437,7 @@ def test_layer_version_and_permission(world: World) -> None:
     world.run(LAYER.delete(ctx, Current("Shared", arn, props)))
 
     # An interrupted publish of an unnamed layer: every version of its name goes.
-    lost = world.context("LostLayer", seed="layer-1")
-    first = world.run(LAYER.create(lost, "LostLayer", props))
-    world.run(
-        LAYER.delete(world.context("LostLayer", seed="layer-1"), Current("LostLayer", None, props))
-    )
+    first = interrupted(world, LAYER, "LostLayer", props)
     assert missing(lam.get_layer_version_by_arn, Arn=first.physical_id)
 
 
@@ -463,13 +446,11 @@ def test_layer_version_and_permission(world: World) -> None:
 
 def test_event_source_mapping_lifecycle(world: World, function: str) -> None:
     lam = world.client("lambda")
-    sqs = world.client("sqs")
-    url = sqs.create_queue(QueueName="cfn-work")["QueueUrl"]
-    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    queue = world.queue_arn("cfn-work")
     ctx = world.context("Work")
     props = {
         "FunctionName": function,
-        "EventSourceArn": queue["QueueArn"],
+        "EventSourceArn": queue,
         "BatchSize": "5",
         "Enabled": "false",
         "ScalingConfig": {"MaximumConcurrency": "4"},
@@ -485,7 +466,7 @@ def test_event_source_mapping_lifecycle(world: World, function: str) -> None:
     assert lam.list_tags(Resource=arn)["Tags"] == {"team": "altus", "kind": "queue"}
     assert {"EventSourceArn", "StartingPosition"} <= MAPPING.replaced_by
 
-    changed = {"FunctionName": function, "EventSourceArn": queue["QueueArn"]}
+    changed = {"FunctionName": function, "EventSourceArn": queue}
     updated = world.run(MAPPING.update(ctx, Current("Work", uuid, props, made.attributes), changed))
     assert updated == made
     got = lam.get_event_source_mapping(UUID=uuid)

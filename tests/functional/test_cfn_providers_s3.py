@@ -41,11 +41,8 @@ def destinations(world: World) -> tuple[str, str, str]:
         Principal="s3.amazonaws.com",
         SourceAccount=ACCOUNT,
     )
-    sqs = world.client("sqs")
-    url = sqs.create_queue(QueueName="cfn-uploads")["QueueUrl"]
-    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     topic = world.client("sns").create_topic(Name="cfn-uploads")["TopicArn"]
-    return function["FunctionArn"], queue["Attributes"]["QueueArn"], topic
+    return function["FunctionArn"], world.queue_arn("cfn-uploads"), topic
 
 
 def test_bucket_lifecycle(world: World) -> None:

@@ -12,7 +12,13 @@ from botocore.exceptions import ClientError
 from altus.cloudformation.providers.base import Current, ResourceFailed
 from altus.cloudformation.providers.scheduler import PROVIDERS
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import (
+    ACCOUNT,
+    REGION,
+    World,
+    delete_twice,
+    interrupted,
+)
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -63,13 +69,9 @@ def test_schedule_lifecycle(world: World) -> None:
     assert "Description" not in got and "Input" not in got["Target"]
 
     current = Current("Nightly", name, changed, updated.attributes)
-    world.run(SCHEDULE.delete(ctx, current))
-    with pytest.raises(ClientError):
-        scheduler.get_schedule(Name=name)
-    world.run(SCHEDULE.delete(ctx, current))
+    delete_twice(world, SCHEDULE, current, scheduler.get_schedule, Name=name)
 
-    lost = world.run(SCHEDULE.create(world.context("Lost", seed="lost"), "Lost", changed))
-    world.run(SCHEDULE.delete(world.context("Lost", seed="lost"), Current("Lost", None, changed)))
+    lost = interrupted(world, SCHEDULE, "Lost", changed)
     with pytest.raises(ClientError):
         scheduler.get_schedule(Name=lost.physical_id)
 
@@ -115,7 +117,6 @@ def test_schedule_group_lifecycle(world: World) -> None:
         scheduler.get_schedule(Name="inner", GroupName=name)
     world.run(GROUP.delete(ctx, current))
 
-    lost = world.run(GROUP.create(world.context("LostGroup", seed="g"), "LostGroup", {}))
-    world.run(GROUP.delete(world.context("LostGroup", seed="g"), Current("LostGroup", None, {})))
+    lost = interrupted(world, GROUP, "LostGroup", {})
     with pytest.raises(ClientError):
         scheduler.get_schedule_group(Name=lost.physical_id)

@@ -15,7 +15,13 @@ from botocore.exceptions import ClientError
 from altus.cloudformation.providers.base import Current, ResourceFailed
 from altus.cloudformation.providers.secrets import PROVIDERS
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import (
+    ACCOUNT,
+    REGION,
+    World,
+    delete_twice,
+    interrupted,
+)
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -75,10 +81,7 @@ def test_secret_lifecycle(world: World) -> None:
     assert value_of(world, arn) == "plain"
     assert secret_tags(world, arn) == {"team": "altus"}
 
-    world.run(SECRET.delete(ctx, current))
-    with pytest.raises(ClientError):
-        secrets.describe_secret(SecretId=arn)
-    world.run(SECRET.delete(ctx, current))
+    delete_twice(world, SECRET, current, secrets.describe_secret, SecretId=arn)
 
     # A new secret of the same name at once (the delete had no recovery window).
     named = {"Name": "cfn/named", "GenerateSecretString": {}}
@@ -90,8 +93,7 @@ def test_secret_lifecycle(world: World) -> None:
     with pytest.raises(ClientError):
         secrets.describe_secret(SecretId="cfn/named")
 
-    lost = world.run(SECRET.create(world.context("Lost", seed="x"), "Lost", {"SecretString": "v"}))
-    world.run(SECRET.delete(world.context("Lost", seed="x"), Current("Lost", None, {})))
+    lost = interrupted(world, SECRET, "Lost", {"SecretString": "v"}, deleted={})
     with pytest.raises(ClientError):
         secrets.describe_secret(SecretId=lost.physical_id)
 
@@ -150,10 +152,7 @@ def test_parameter_lifecycle(world: World) -> None:
     assert parameter_tags(world, name) == {"team": "altus", "size": "xl"}
 
     current = Current("Setting", name, changed, updated.attributes)
-    world.run(PARAMETER.delete(ctx, current))
-    with pytest.raises(ClientError):
-        ssm.get_parameter(Name=name)
-    world.run(PARAMETER.delete(ctx, current))
+    delete_twice(world, PARAMETER, current, ssm.get_parameter, Name=name)
 
     again = world.context("Lost", seed="p")
     lost = world.run(

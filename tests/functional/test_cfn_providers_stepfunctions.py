@@ -15,7 +15,13 @@ from botocore.exceptions import ClientError
 from altus.cloudformation.providers.base import Current, ResourceFailed
 from altus.cloudformation.providers.stepfunctions import PROVIDERS
 from tests.functional import cloudformation_providers
-from tests.functional.cloudformation_providers import ACCOUNT, REGION, World
+from tests.functional.cloudformation_providers import (
+    ACCOUNT,
+    REGION,
+    World,
+    delete_twice,
+    interrupted,
+)
 
 #: The module's server and contexts (a fixture, found by its name).
 world = cloudformation_providers.world
@@ -87,13 +93,9 @@ def test_state_machine_lifecycle(world: World) -> None:
     assert tags == {"team": "altus"}
 
     current = Current("Machine", arn, changed, updated.attributes)
-    world.run(MACHINE.delete(ctx, current))
-    with pytest.raises(ClientError):
-        sfn.describe_state_machine(stateMachineArn=arn)
-    world.run(MACHINE.delete(ctx, current))
+    delete_twice(world, MACHINE, current, sfn.describe_state_machine, stateMachineArn=arn)
 
-    lost = world.run(MACHINE.create(world.context("Lost", seed="m"), "Lost", changed))
-    world.run(MACHINE.delete(world.context("Lost", seed="m"), Current("Lost", None, changed)))
+    lost = interrupted(world, MACHINE, "Lost", changed)
     with pytest.raises(ClientError):
         sfn.describe_state_machine(stateMachineArn=lost.physical_id)
 

@@ -524,3 +524,86 @@ def test_start_api_stops_on_ctrl_c(api_project: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+
+
+def test_invoke_a_function_lambda_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A function Lambda will not create is one line on stderr, not a traceback."""
+    root = tmp_path / "refused"
+    _write(
+        root / "template.yaml",
+        f"""
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Small:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: code
+              Handler: app.handler
+              Runtime: {PYTHON_RUNTIME}
+              MemorySize: 64
+        """,
+    )
+    _write(root / "code/app.py", "def handler(event, context):\n    return 1\n")
+    assert run(["local", "invoke", "-t", str(root / "template.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "altus: error: Small was refused: " in err and "MemorySize" in err
+    assert "Traceback" not in err
+    # Refused by the platform's Lambda (not botocore's own checks): the same.
+    text = (root / "template.yaml").read_text()
+    (root / "template.yaml").write_text(
+        text.replace("MemorySize: 64", "MemorySize: 128").replace(PYTHON_RUNTIME, "python9.9")
+    )
+    assert run(["local", "invoke", "-t", str(root / "template.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "altus: error: Small was refused: " in err and "Traceback" not in err
+
+
+def test_start_api_beyond_this_machine_serves_the_apis_alone(api_project: Path) -> None:
+    """Bound to every address (the check is on the bind address; the test connects on
+    loopback): the APIs answer, the platform's AWS APIs (no authentication) do not."""
+    said: list[str] = []
+    api = LocalApi(
+        ApiOptions(template=api_project / "template.yaml", host="0.0.0.0", port=0, watch=False),
+        say=said.append,
+    )
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=api.serve, args=(stop, lambda _: ready.set()), name="start-api", daemon=True
+    )
+    thread.start()
+    try:
+        assert ready.wait(240), "start-api did not start"
+        assert api.url.startswith("http://127.0.0.1:")
+        assert any(line.startswith("Warning: listening on 0.0.0.0") for line in said), said
+        assert httpx.get(f"{api.url}/hello/you", timeout=30).json()["path"] == "/hello/you"
+        lam = boto3.client(
+            "lambda",
+            endpoint_url=api.url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        from botocore.exceptions import ClientError
+
+        with pytest.raises(ClientError) as refused:
+            lam.create_function(
+                FunctionName="intruder",
+                Runtime=PYTHON_RUNTIME,
+                Handler="app.handler",
+                Role="arn:aws:iam::000000000000:role/x",
+                Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
+            )
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert httpx.get(f"{api.url}/_altus/health", timeout=30).status_code == 403
+        # The platform's own port (loopback alone) still serves them.
+        assert api.platform is not None
+        names = [
+            f["FunctionName"] for f in api.platform.client("lambda").list_functions()["Functions"]
+        ]
+        assert names == [api.functions["Hello"]]
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive()

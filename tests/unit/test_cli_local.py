@@ -360,3 +360,88 @@ def test_watch_roots_and_sources(tmp_path: Path) -> None:
     }
     roots = watch_roots(tmp_path / "app/template.yaml", found)
     assert sorted(roots) == [tmp_path / "app", tmp_path / "shared"]
+
+
+# --- listening beyond this machine -------------------------------------------------------
+
+
+def test_loopback_hosts() -> None:
+    from altus.cli.local_platform import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert is_loopback("127.0.0.2") and is_loopback("[::1]")
+    assert not is_loopback("0.0.0.0") and not is_loopback("::")
+    assert not is_loopback("192.168.1.5") and not is_loopback("myhost.example")
+
+
+def test_a_public_front_serves_the_apis_alone() -> None:
+    """Listening beyond this machine, the platform's AWS APIs (which authenticate
+    nothing) are refused: only the template's APIs are served."""
+    seen: list[str] = []
+
+    async def platform(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["path"])
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    signed = b"AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/lambda/aws4_request, x"
+    for_api = signed.replace(b"/lambda/", b"/execute-api/")
+    front = FrontApp(platform, (REST_API,), public=True)
+    refused = [
+        _scope("/2015-03-31/functions", [(b"authorization", signed)]),
+        _scope("/", [(b"X-Amz-Target", b"DynamoDB_20120810.ListTables")]),
+        _scope("/_altus/health"),
+        _scope("/_aws/execute-api/other/Prod/x"),  # not the template's API
+        _scope("/_aws/execute-api/rest123/Prod/x", [(b"authorization", signed)]),
+        {**_scope("/"), "query_string": b"X-Amz-Credential=A/20260101/us-east-1/s3/aws4_request"},
+    ]
+    for scope in refused:
+        asyncio.run(front(scope, receive, send))
+    assert seen == []
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [403] * 6
+    served = [
+        _scope("/hello/you"),
+        _scope("/_aws/execute-api/rest123/Prod/hello/long"),
+        _scope("/hello/iam", [(b"authorization", for_api)]),
+    ]
+    for scope in served:
+        asyncio.run(front(scope, receive, send))
+    assert seen == [
+        "/_aws/execute-api/rest123/Prod/hello/you",
+        "/_aws/execute-api/rest123/Prod/hello/long",
+        "/_aws/execute-api/rest123/Prod/hello/iam",
+    ]
+
+
+def test_functions_are_marked_local() -> None:
+    from altus.cli.local_api import marked_local
+
+    template: dict[str, Any] = {
+        "Resources": {
+            "Plain": {"Type": "AWS::Serverless::Function", "Properties": {"Handler": "a.b"}},
+            "Own": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Environment": {"Variables": {"A": "1"}}},
+            },
+            "Chosen": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {"Environment": {"Fn::If": ["C", {}, {}]}},
+            },
+            "Queue": {"Type": "AWS::SQS::Queue"},
+        }
+    }
+    marked = marked_local(template)["Resources"]
+    assert marked["Plain"]["Properties"]["Environment"] == {"Variables": {"AWS_SAM_LOCAL": "true"}}
+    assert marked["Own"]["Properties"]["Environment"]["Variables"] == {
+        "A": "1",
+        "AWS_SAM_LOCAL": "true",
+    }
+    assert marked["Chosen"] == template["Resources"]["Chosen"]
+    assert marked["Queue"] == {"Type": "AWS::SQS::Queue"}
+    assert "Environment" not in template["Resources"]["Plain"]["Properties"]  # a copy

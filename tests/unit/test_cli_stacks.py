@@ -265,3 +265,58 @@ def test_which_function_a_change_belongs_to() -> None:
 def test_code_sha256_is_lambdas() -> None:
     data = b"PK\x05\x06" + b"\0" * 18
     assert code_sha256(data) == base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def test_sam_s_quoted_lists() -> None:
+    """sam's form: several items in one quoted argument, split as a shell splits them."""
+    from altus.cli.stacks import words
+
+    assert pairs(["A=1 B='two words'", "C=3"], "--parameter-overrides") == {
+        "A": "1",
+        "B": "two words",
+        "C": "3",
+    }
+    assert pairs(["ParameterKey=A,ParameterValue=1 ParameterKey=B,ParameterValue=2"], "x") == {
+        "A": "1",
+        "B": "2",
+    }
+    assert words(["CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"]) == (
+        "CAPABILITY_IAM",
+        "CAPABILITY_AUTO_EXPAND",
+    )
+    with pytest.raises(CliError, match="No closing quotation"):
+        pairs(["A='open"], "--tags")
+
+
+def test_the_template_tag_guards_a_defaulted_stack_name() -> None:
+    from altus.cli.deploy import TEMPLATE_TAG, DeployOptions, check_owner, template_tag
+
+    mine = DeployOptions(template=Path("/p/one/app/template.yaml"), stack_name="app", named=False)
+    tagged = {"Tags": [{"Key": TEMPLATE_TAG, "Value": template_tag(mine.template)}]}
+    check_owner(tagged, mine)  # its own stack
+    check_owner({"Tags": []}, mine)  # a stack without the tag is anyone's
+    other = {"Tags": [{"Key": TEMPLATE_TAG, "Value": "/p/two/app/template.yaml"}]}
+    with pytest.raises(CliError, match="pass --stack-name app to deploy there anyway"):
+        check_owner(other, mine)
+    assert template_tag(Path("/" + "x" * 300)).startswith("sha256:")
+
+
+def test_credentials_fall_back_to_boto3_s_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from altus.cli.deploy import aws_errors, session
+
+    monkeypatch.setenv("ALTUS_DATA_DIR", str(tmp_path))  # no administrator key there
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    assert session().get_credentials().access_key == "AKIDFROMENV"
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    assert session().get_credentials().access_key == "altus"  # the placeholder
+    refused = ClientError({"Error": {"Code": "InvalidClientTokenId", "Message": "no"}}, "X")
+    hint = r"InvalidClientTokenId: no \(.*ALTUS_DATA_DIR.*AWS_PROFILE"
+    with pytest.raises(CliError, match=hint), aws_errors("http://127.0.0.1:1"):
+        raise refused

@@ -12,6 +12,12 @@ changes is "No changes to deploy"; a stack that ends anything but CREATE_COMPLET
 UPDATE_COMPLETE is a ``CliError`` naming why. A stack whose first create failed
 (ROLLBACK_COMPLETE, which can only be deleted) is deleted and created again.
 
+Each stack is tagged ``altus:template`` with the absolute path of the template it was
+deployed from (stack tags reach its resources too; only ``aws:`` keys are reserved). A
+deploy whose stack name was not given (the template folder's name: ``cli/stacks.py``)
+refuses a stack tagged as another template's: two projects in folders of the same name
+would otherwise replace each other's stack without a word.
+
 Plan, then apply: the change set is the plan (``execute`` off shows it and stops).
 A deploy that leaves the stack current records its fingerprint (``cli/deployed.py``),
 so ``altus sync`` (``cli/sync.py``) can tell a change of function code alone.
@@ -46,6 +52,21 @@ SUCCEEDED = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 #: CloudFormation's words for an empty change set (both are seen: digest §1.5).
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 _LARGEST_BODY = 51_200
+#: The stack tag naming the template a stack was deployed from.
+TEMPLATE_TAG = "altus:template"
+#: AWS's longest tag value; a longer path is tagged by its digest.
+_LONGEST_TAG_VALUE = 256
+#: Error codes of a request whose credentials the server does not take.
+_AUTH_CODES = (
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "AuthFailure",
+    "ExpiredToken",
+)
 
 
 # --- options -----------------------------------------------------------------------------
@@ -63,6 +84,11 @@ class DeployOptions:
     tags: Mapping[str, str] = field(default_factory=dict)
     build: bool = True
     execute: bool = True
+    #: The stack name was given (a flag, samconfig.toml), not taken from the folder's
+    #: name: it may update a stack deployed from another template.
+    named: bool = True
+    #: The artifacts' key prefix in the bucket (default: the stack name).
+    prefix: str | None = None
 
     @property
     def build_dir(self) -> Path:
@@ -77,6 +103,7 @@ class DeployOptions:
             sorted(self.capabilities),
             self.bucket,
             sorted(self.tags.items()),
+            self.prefix,
         ]
         return deployed.fingerprint(self.template, self.build_dir, settings)
 
@@ -99,32 +126,50 @@ class Clients:
     sts: Any
 
 
-def local_key() -> tuple[str, str, str]:
+def local_key() -> tuple[str, str, str] | None:
     """(key id, secret, region) of the administrator key ``altus up`` wrote into its data
-    directory (found as ``altus.cli.signing.local_credentials`` finds it); a placeholder
-    where there is none, which a server that checks nothing takes."""
+    directory (found as ``altus.cli.signing.local_credentials`` finds it); None where
+    there is none."""
     from altus.identity.keys import read_credentials
 
     folder = Path(os.environ.get("ALTUS_DATA_DIR") or ".altus")
     found = read_credentials(folder / "credentials")
     if found is None:
-        return "altus", "altus", "us-east-1"
+        return None
     key_id, secret, region = found
     return key_id, secret, region or "us-east-1"
 
 
-def connect(endpoint: str) -> Clients:
+def session() -> Any:
+    """The boto3 session deploys sign with: the local administrator key, else boto3's
+    own credential chain (``AWS_ACCESS_KEY_ID``, ``AWS_PROFILE`` and the shared
+    credentials file ...), else a placeholder, which a server that checks nothing
+    takes."""
     import boto3
+
+    found = local_key()
+    if found is not None:
+        key_id, secret, region = found
+        return boto3.Session(
+            aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region
+        )
+    chain = boto3.Session()  # AWS_PROFILE and the rest, as boto3 reads them
+    region = chain.region_name or "us-east-1"
+    if chain.get_credentials() is not None:
+        return boto3.Session(region_name=region)
+    return boto3.Session(
+        aws_access_key_id="altus", aws_secret_access_key="altus", region_name=region
+    )
+
+
+def connect(endpoint: str) -> Clients:
     from botocore.config import Config
 
-    key_id, secret, region = local_key()
-    session = boto3.Session(
-        aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region
-    )
+    session_ = session()
     config = Config(retries={"total_max_attempts": 2}, connect_timeout=5, read_timeout=900)
 
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint, config=config)
+        return session_.client(service, endpoint_url=endpoint, config=config)
 
     return Clients(
         endpoint.rstrip("/"),
@@ -144,7 +189,15 @@ def aws_errors(endpoint: str) -> Iterator[None]:
         yield
     except ClientError as error:
         found = error.response.get("Error", {})
-        raise CliError(f"{found.get('Code', 'Error')}: {found.get('Message', error)}") from None
+        code = found.get("Code", "Error")
+        hint = ""
+        if code in _AUTH_CODES:
+            hint = (
+                " (the key is the administrator's in $ALTUS_DATA_DIR/credentials, default "
+                ".altus/credentials; else AWS_PROFILE or AWS_ACCESS_KEY_ID: set one that "
+                "this server knows)"
+            )
+        raise CliError(f"{code}: {found.get('Message', error)}{hint}") from None
     except EndpointConnectionError:
         raise CliError(f"cannot reach Altus at {endpoint} (is `altus up` running?)") from None
     except BotoCoreError as error:
@@ -172,18 +225,33 @@ def deploy(options: DeployOptions, clients: Clients, out: Out = say) -> Deployed
     cloudformation = clients.cloudformation
     fingerprint = options.fingerprint()
     template_file = options.template
+    stack = existing_stack(cloudformation, options.stack_name)
+    if stack is not None and not options.named:
+        check_owner(stack, options)
     if options.build:
-        template_file = build(options.template, options.build_dir, progress=out).template_file
+        result = build(options.template, options.build_dir, progress=out)
+        for note in build_notes(result):
+            out(f"Note: {note}")
+        template_file = result.template_file
     bucket = options.bucket or default_bucket(clients)
-    packaged = package(template_file, clients.s3, bucket, prefix=options.stack_name)
+    prefix = options.stack_name if options.prefix is None else options.prefix
+    packaged = package(template_file, clients.s3, bucket, prefix=prefix)
     sent = sum(1 for u in packaged.uploads if u.uploaded)
     out(f"Packaged {len(packaged.uploads)} artifact(s) into s3://{bucket} ({sent} uploaded)")
-    stack = existing_stack(cloudformation, options.stack_name)
     if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
         # A failed first create can only be deleted: do so, and create it again.
         out(f"Stack {options.stack_name} is ROLLBACK_COMPLETE (its create failed): deleting it")
         _delete(cloudformation, stack["StackId"])
         stack = None
+    declared = packaged.template.get("Parameters")
+    unknown = sorted(
+        set(options.parameters) - set(declared if isinstance(declared, Mapping) else ())
+    )
+    if unknown:
+        out(
+            f"Warning: --parameter-overrides: the template declares no {', '.join(unknown)} "
+            "(ignored)"
+        )
     request = _change_set_request(options, clients, stack, packaged.template, bucket)
     created = cloudformation.create_change_set(**request)
     change_set = _settled_change_set(cloudformation, created["Id"])
@@ -220,6 +288,10 @@ def deploy(options: DeployOptions, clients: Clients, out: Out = say) -> Deployed
     if final.get("Outputs"):
         out("\nOutputs:")
         out(table(output_rows(final["Outputs"])))
+    resources = _resource_rows(clients, stack_id)
+    if len(resources) > 1:
+        out("\nFunctions and APIs:")
+        out(table(resources))
     out(f"\nStack {options.stack_name} is {status}")
     return Deployed(stack_id, status, outputs)
 
@@ -248,14 +320,77 @@ def _change_set_request(
             declared if isinstance(declared, Mapping) else {}, options.parameters, previous
         ),
     }
-    if options.tags:
-        request["Tags"] = [{"Key": k, "Value": v} for k, v in options.tags.items()]
+    tags = {**options.tags, TEMPLATE_TAG: template_tag(options.template)}
+    request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
     body = to_yaml(template)
     if len(body.encode()) > _LARGEST_BODY:
         request["TemplateURL"] = _upload_template(clients, bucket, options.stack_name, body)
     else:
         request["TemplateBody"] = body
     return request
+
+
+def template_tag(template: Path) -> str:
+    """The ``altus:template`` value for ``template``: its absolute path, or (past a tag
+    value's 256 characters) the path's digest."""
+    path = str(template.resolve())
+    if len(path) <= _LONGEST_TAG_VALUE:
+        return path
+    return "sha256:" + hashlib.sha256(path.encode()).hexdigest()
+
+
+def check_owner(stack: Mapping[str, Any], options: DeployOptions) -> None:
+    """CliError if ``stack`` is tagged as deployed from a template other than
+    ``options.template`` (a stack without the tag is anyone's)."""
+    tags = {t.get("Key"): t.get("Value") for t in stack.get("Tags") or []}
+    owner = tags.get(TEMPLATE_TAG)
+    if owner is not None and owner != template_tag(options.template):
+        raise CliError(
+            f"the stack {options.stack_name} (named after the template's folder) was "
+            f"deployed from another template, {owner}: pass --stack-name "
+            f"{options.stack_name} to deploy there anyway, or another name"
+        )
+
+
+def build_notes(result: Any) -> list[str]:
+    """What a build (``altus.cli.build.BuildResult``) has to say: each artifact's
+    notes, and why one was skipped."""
+    found: list[str] = []
+    for built in result.artifacts:
+        if built.status == "skipped":
+            found.append(f"{built.logical_id} not built: {'; '.join(built.notes) or 'skipped'}")
+        else:
+            found.extend(f"{built.logical_id}: {note}" for note in built.notes)
+    return found
+
+
+def _resource_rows(clients: Clients, stack_id: str) -> list[tuple[str, ...]]:
+    """The stack's functions (physical names) and APIs (their URL on the server)."""
+    resources = clients.cloudformation.describe_stack_resources(StackName=stack_id)
+    rows: list[tuple[str, ...]] = [("LogicalResourceId", "Type", "Name or URL")]
+    listed = resources["StackResources"]
+    rest_apis = [
+        r.get("PhysicalResourceId")
+        for r in listed
+        if r["ResourceType"] == "AWS::ApiGateway::RestApi"
+    ]
+    base = f"{clients.endpoint}/_aws/execute-api/"
+    for resource in sorted(listed, key=lambda r: r["LogicalResourceId"]):
+        kind, physical = resource["ResourceType"], resource.get("PhysicalResourceId", "")
+        if not physical:
+            continue
+        if kind == "AWS::Lambda::Function":
+            rows.append((resource["LogicalResourceId"], "function", physical))
+        elif kind == "AWS::ApiGateway::Stage" and len(rest_apis) == 1:
+            url = f"{base}{rest_apis[0]}/{physical}/"
+            rows.append((resource["LogicalResourceId"], "REST API stage", url))
+        elif kind == "AWS::ApiGateway::RestApi" and len(rest_apis) > 1:
+            # Which API a stage is of is not in the stack's resources: the stage is left.
+            url = f"{base}{physical}/<stage>/"
+            rows.append((resource["LogicalResourceId"], "REST API", url))
+        elif kind == "AWS::ApiGatewayV2::Api":
+            rows.append((resource["LogicalResourceId"], "HTTP API", f"{base}{physical}/"))
+    return rows
 
 
 def default_bucket(clients: Clients) -> str:

@@ -92,7 +92,12 @@ def add_subcommands(subcommands: argparse._SubParsersAction[argparse.ArgumentPar
         "start-api", help="serve a template's APIs here, reloading code as it changes"
     )
     _template_options(api)
-    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    api.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1); beyond loopback, the APIs alone "
+        "are served there (not the platform's AWS APIs)",
+    )
     api.add_argument("-p", "--port", type=int, default=3000, help="port (default 3000; 0: any)")
     api.add_argument(
         "--api", help="the logical id of the one API to serve at the root (default: all)"
@@ -214,7 +219,7 @@ def _only_function(template: dict[str, Any], given: str | None) -> str:
 def invoke(args: argparse.Namespace) -> int:
     """``altus local invoke``: see the module's docstring."""
     from altus.cli.build import build_function
-    from altus.cli.local_platform import LocalPlatform
+    from altus.cli.local_platform import LocalPlatform, refused
     from altus.cli.package import read_template
 
     path = template_path(args.template)
@@ -238,7 +243,7 @@ def invoke(args: argparse.Namespace) -> int:
     if built.path is None:
         raise LocalError(f"{logical_id} cannot run locally: {'; '.join(built.notes)}")
     layer_folders = [_layer_folder(path, template, layer, args.build_dir) for layer in spec.layers]
-    with platform:
+    with platform, refused(logical_id):
         layers = [
             platform.publish_layer(layer, folder)
             for layer, folder in zip(spec.layers, layer_folders, strict=True)

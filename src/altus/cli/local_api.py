@@ -5,7 +5,8 @@ into the platform's S3 (``altus.cli.package``) and made a stack by the platform'
 CloudFormation (CreateStack through boto3), SAM transform and all. Its REST and HTTP
 APIs are served at the root of the port (``local_routes``), and at their long form
 (``/_aws/execute-api/<api id>/<stage>/...``); the platform's AWS APIs answer on the
-same port.
+same port, unless it listens beyond this machine (``--host 0.0.0.0``): then the APIs
+alone are served there (the platform authenticates nothing), and a warning says so.
 
 Changes are loaded without a restart (``watchfiles``): a change under a function's code
 folder rebuilds that function and replaces its code (UpdateFunctionCode); a change to
@@ -30,9 +31,16 @@ from typing import Any
 
 from altus.cli.builders import BUILD_DIR
 from altus.cli.client import CliError
-from altus.cli.local_platform import BUCKET, LocalPlatform, Say, listen, say_to_stderr
+from altus.cli.local_platform import (
+    BUCKET,
+    LocalPlatform,
+    Say,
+    is_loopback,
+    listen,
+    say_to_stderr,
+)
 from altus.cli.local_routes import DEFAULT_ROUTE, HTTP, REST, FrontApp, MountedApi, Route
-from altus.cli.local_template import LAYER_TYPES, LocalError, uses_nodejs
+from altus.cli.local_template import FUNCTION_TYPES, LAYER_TYPES, LocalError, uses_nodejs
 
 #: What a stack operation may take before start-api gives up on it.
 STACK_LIMIT = 900.0
@@ -101,6 +109,35 @@ def sources_of(template: Mapping[str, Any], template_dir: Path) -> list[Source]:
     return out
 
 
+def marked_local(template: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``template`` whose functions have ``AWS_SAM_LOCAL=true`` in their
+    environment, as sam sets it (a function whose Environment is an intrinsic function
+    is left as it is)."""
+    out = dict(template)
+    resources = template.get("Resources")
+    if not isinstance(resources, Mapping):
+        return out
+    changed: dict[str, Any] = dict(resources)
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, Mapping) or resource.get("Type") not in FUNCTION_TYPES:
+            continue
+        properties = resource.get("Properties")
+        properties = dict(properties) if isinstance(properties, Mapping) else {}
+        environment = properties.get("Environment", {})
+        if not isinstance(environment, Mapping) or set(environment) - {"Variables"}:
+            continue  # an intrinsic function: what it makes is not known here
+        variables = environment.get("Variables", {})
+        if not isinstance(variables, Mapping):
+            continue
+        properties["Environment"] = {
+            **environment,
+            "Variables": {**variables, "AWS_SAM_LOCAL": "true"},
+        }
+        changed[logical_id] = {**resource, "Properties": properties}
+    out["Resources"] = changed
+    return out
+
+
 def plan_reload(changed: Iterable[Path], template_file: Path, sources: Iterable[Source]) -> Reload:
     """What to do about the changed paths: the template or a layer's files -> update the
     stack; a function's files -> rebuild it; anything else -> nothing."""
@@ -153,6 +190,8 @@ class LocalApi:
         self.functions: dict[str, str] = {}
         self.apis: tuple[MountedApi, ...] = ()
         self._template: dict[str, Any] = {}
+        #: Listening beyond this machine: the APIs alone are served (``local_routes``).
+        self.public = not is_loopback(options.host)
 
     # --- the run -------------------------------------------------------------------------
 
@@ -180,12 +219,15 @@ class LocalApi:
         """Build, start the platform, deploy the stack, serve the port. LocalError if the
         stack cannot be created (what failed, in CloudFormation's words)."""
         from altus.cli.build import build
+        from altus.cli.deploy import build_notes
         from altus.cli.package import read_template
 
         sock, url = listen(self.options.host, self.options.port)
         try:
             self._template = read_template(self.template_file, LocalError)
             result = build(self.template_file, self.build_dir, progress=self._say)
+            for note in build_notes(result):
+                self._say(f"Note: {note}")
             self.platform = LocalPlatform(nodejs=uses_nodejs(self._template), say=self._say)
             self.platform.start()
             self._say(f"Deploying the stack {self.options.stack_name} to the local platform")
@@ -199,7 +241,7 @@ class LocalApi:
         self._announce()
 
     def _front(self, app: Any, apis: tuple[MountedApi, ...]) -> FrontApp:
-        self.front = FrontApp(app, apis)
+        self.front = FrontApp(app, apis, public=self.public)
         return self.front
 
     def close(self) -> None:
@@ -222,7 +264,16 @@ class LocalApi:
             self._say(f"{api.logical_id}: {api.kind} API {api.api_id}, {stage}, at {long_form}")
         if not self.apis:
             self._say("The template has no REST or HTTP API to serve")
-        self._say(f"The platform's AWS APIs (aws --endpoint-url): {self.url}")
+        if self.public:
+            platform_url = self.platform.url if self.platform is not None else "?"
+            self._say(
+                f"Warning: listening on {self.options.host}, beyond this machine: anyone who "
+                "can reach the port can call these APIs. The platform's AWS APIs are not "
+                f"served there (they authenticate nothing): they are at {platform_url}, "
+                "for this machine only"
+            )
+        else:
+            self._say(f"The platform's AWS APIs (aws --endpoint-url): {self.url}")
         watching = (
             "changes are rebuilt and loaded without a restart; " if self.options.watch else ""
         )
@@ -236,13 +287,13 @@ class LocalApi:
         stack rolls back to what it was)."""
         from botocore.exceptions import ClientError
 
-        from altus.cli.package import package
+        from altus.cli.package import package, to_yaml
 
         platform = self.platform
         assert platform is not None
         s3, cf = platform.client("s3"), platform.client("cloudformation")
         packaged = package(built_template, s3, BUCKET, prefix="templates")
-        body = packaged.yaml
+        body = to_yaml(marked_local(packaged.template))
         where: dict[str, str] = {"TemplateBody": body}
         if len(body.encode()) > _BODY_LIMIT:
             key = f"templates/{self.options.stack_name}.yaml"
@@ -437,14 +488,15 @@ class LocalApi:
         """Act on changed paths (see ``plan_reload``); failures are said, not raised."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        plan = plan_reload(changed, self.template_file, self.sources())
         try:
+            plan = plan_reload(changed, self.template_file, self.sources())
             if plan.stack:
                 self._update_stack()
             for logical_id in plan.functions:
                 self._update_function(logical_id)
-        except (CliError, ClientError, BotoCoreError) as error:
-            # A build or a template that fails: said, and the previous code serves on.
+        except (CliError, ClientError, BotoCoreError, OSError) as error:
+            # A build or a template that fails, or a file that went while it was read (a
+            # git checkout): said, and the previous code serves on.
             self._say(f"Error: {error}")
 
     def _update_function(self, logical_id: str) -> None:

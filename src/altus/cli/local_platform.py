@@ -22,6 +22,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import socket
@@ -30,7 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -47,6 +48,9 @@ BUCKET = "altus-local"
 ROLE = "arn:aws:iam::000000000000:role/altus-local"
 #: Any credentials do: the platform authenticates nothing.
 _KEYS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+#: The logger of the Parameters and Secrets extension (its port may be taken).
+_EXTENSION_LOGGER = "altus.awslambda.secrets_extension"
 
 #: How a step reports itself to the person at the terminal.
 Say = Callable[[str], None]
@@ -85,6 +89,19 @@ def node_sdk_source(settings: Settings, say: Say) -> Path | None:
         return None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable from this machine
+    only. A name other than ``localhost`` counts as public: it may resolve to anything."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def listen(host: str, port: int) -> tuple[socket.socket, str]:
     """A listening socket on ``host:port`` (0: any free port) and its URL. LocalError if
     the port cannot be had: asked before anything is built or started."""
@@ -96,6 +113,23 @@ def listen(host: str, port: int) -> tuple[socket.socket, str]:
         raise LocalError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     url: str = local_url(host, sock.getsockname()[1])
     return sock, url
+
+
+@contextlib.contextmanager
+def refused(what: str) -> Iterator[None]:
+    """Lambda's refusal of ``what`` (a runtime it does not know, a memory size out of
+    range) as a one-line LocalError, not botocore's traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        found = error.response.get("Error", {})
+        code, message = found.get("Code", "Error"), found.get("Message", str(error))
+        raise LocalError(f"{what} was refused: {code}: {message}") from None
+    except BotoCoreError as error:  # botocore's own checks (a memory size below 128 ...)
+        lines = " ".join(str(error).split())
+        raise LocalError(f"{what} was refused: {lines}") from None
 
 
 class LocalPlatform:
@@ -151,6 +185,9 @@ class LocalPlatform:
         from altus.platform import build_platform
         from altus.server import bind, local_url
 
+        # Another platform on this machine holds the extension's port 2773: this one
+        # takes another and tells its functions so, nothing a local command need say.
+        logging.getLogger(_EXTENSION_LOGGER).setLevel(logging.ERROR)
         if self.nodejs:
             source = node_sdk_source(self.settings, self._say)
             if source is not None:
@@ -306,9 +343,10 @@ class LocalPlatform:
     def publish_layer(self, logical_id: str, folder: Path) -> str:
         """The template's layer ``logical_id`` published from ``folder``: its version's
         ARN."""
-        published = self.client("lambda").publish_layer_version(
-            LayerName=logical_id, Content=self.upload(folder, logical_id)
-        )
+        with refused(f"the layer {logical_id}"):
+            published = self.client("lambda").publish_layer_version(
+                LayerName=logical_id, Content=self.upload(folder, logical_id)
+            )
         arn: str = published["LayerVersionArn"]
         return arn
 
@@ -325,11 +363,12 @@ class LocalPlatform:
             "MemorySize": spec.memory_size,
             "Timeout": spec.timeout,
         }
-        if spec.environment:
-            config["Environment"] = {"Variables": spec.environment}
+        # As sam sets it, so code can tell it runs locally.
+        config["Environment"] = {"Variables": {**spec.environment, "AWS_SAM_LOCAL": "true"}}
         if layers:
             config["Layers"] = layers
-        lam.create_function(**config)
+        with refused(spec.logical_id):
+            lam.create_function(**config)
         self.wait_ready(spec.name)
         return spec.name
 

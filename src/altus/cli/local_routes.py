@@ -16,6 +16,12 @@ Requests that are the platform's own pass through unchanged: ``/_aws/...`` (ever
 deployed API in its long form) and ``/_altus/...`` paths, and AWS API calls (an
 ``X-Amz-Target`` header, or SigV4 credentials for a service other than
 ``execute-api``), so the same port also serves ``aws --endpoint-url``.
+
+Not when the port listens beyond this machine (``--host 0.0.0.0``): the platform
+authenticates nothing, so its AWS APIs there would let anyone on the network create
+functions, that is run code as the user. A ``public`` front serves the template's APIs
+alone (at the root, and at their long form ``/_aws/execute-api/<their id>/...``) and
+refuses everything else with 403; the AWS APIs stay on the platform's loopback port.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ HTTP = "HTTP"
 DEFAULT_ROUTE = "$default"
 
 _OWN_PREFIXES = ("/_aws/", "/_altus/")
+_REFUSED = b'{"message":"Forbidden: only the template\'s APIs are served on this address"}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +134,7 @@ def choose(apis: Sequence[MountedApi], method: str, path: str) -> MountedApi | N
 
 def is_platform_request(scope: Scope) -> bool:
     """Whether a request is the platform's own (see the module's docstring)."""
-    if scope["path"].startswith(_OWN_PREFIXES):
-        return True
-    authorization: bytes | None = None
-    for name, value in scope.get("headers", ()):
-        lowered = name.lower()
-        if lowered == b"x-amz-target":
-            return True
-        if lowered == b"authorization":
-            authorization = value
-    service = signing_service(scope, authorization)
-    return service is not None and service != "execute-api"
+    return scope["path"].startswith(_OWN_PREFIXES) or _signed_for_platform(scope)
 
 
 def rewritten(scope: Scope, api: MountedApi) -> Scope:
@@ -154,17 +151,41 @@ def rewritten(scope: Scope, api: MountedApi) -> Scope:
 _NOT_FOUND = b'{"message":"Not Found"}'
 
 
+def is_api_long_form(scope: Scope, apis: Sequence[MountedApi]) -> bool:
+    """Whether the request is for one of ``apis`` at its long form
+    (``/_aws/execute-api/<id>/...``)."""
+    path: str = scope["path"]
+    if not path.startswith(PATH_PREFIX):
+        return False
+    api_id = path[len(PATH_PREFIX) :].partition("/")[0]
+    return any(api.api_id == api_id for api in apis)
+
+
 class FrontApp:
     """The port's ASGI app: the platform's ``app``, with requests at the root routed to
     the APIs of ``apis`` (replaced whole when the stack changes; one assignment, read
-    once per request)."""
+    once per request). ``public``: the port listens beyond this machine, so only the
+    APIs are served (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, apis: Sequence[MountedApi] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, apis: Sequence[MountedApi] = (), *, public: bool = False
+    ) -> None:
         self.app = app
         self.apis: tuple[MountedApi, ...] = tuple(apis)
+        self.public = public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or is_platform_request(scope):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        own = is_platform_request(scope)
+        if self.public and own:
+            # Only an API's long form, never a signed AWS call nor the platform's paths.
+            apis = self.apis
+            if _signed_for_platform(scope) or not is_api_long_form(scope, apis):
+                await _refuse(scope, send)
+                return
+        if own:
             await self.app(scope, receive, send)
             return
         api = choose(self.apis, scope.get("method", "GET"), scope["path"])
@@ -175,6 +196,36 @@ class FrontApp:
                 await send({"type": "websocket.close", "code": 1008})
             return
         await self.app(rewritten(scope, api), receive, send)
+
+
+def _signed_for_platform(scope: Scope) -> bool:
+    """An AWS API call (X-Amz-Target, or signed for a service but execute-api)."""
+    authorization: bytes | None = None
+    for name, value in scope.get("headers", ()):
+        lowered = name.lower()
+        if lowered == b"x-amz-target":
+            return True
+        if lowered == b"authorization":
+            authorization = value
+    service = signing_service(scope, authorization)
+    return service is not None and service != "execute-api"
+
+
+async def _refuse(scope: Scope, send: Send) -> None:
+    if scope["type"] != "http":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(_REFUSED)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _REFUSED})
 
 
 async def _not_found(send: Send) -> None:

@@ -31,14 +31,10 @@ from altus.cloudformation.providers import (
 )
 from altus.cloudformation.providers.apigateway_common import (
     Patch,
-    changed,
     definition,
-    gone_or,
-    json_text,
-    listing,
-    present,
-    sync_tags,
+    sync_api_tags,
     tags_of,
+    targets,
     text_map,
 )
 from altus.cloudformation.providers.base import (
@@ -52,6 +48,7 @@ from altus.cloudformation.providers.base import (
     integer,
     required,
 )
+from altus.cloudformation.providers.common import changed, gone_or, json_text, present
 
 #: What the document is and how it is imported: a change imports it again.
 _BODY = ("Body", "BodyS3Location", "Mode", "Parameters", "FailOnWarnings")
@@ -156,9 +153,6 @@ class RestApi:
     replaced_by: frozenset[str] = frozenset()
     attributes = frozenset({"RestApiId", "RootResourceId"})
 
-    def _arn(self, ctx: ProviderContext, api_id: str) -> str:
-        return f"arn:{ctx.partition}:apigateway:{ctx.region}::/restapis/{api_id}"
-
     async def _put(
         self, ctx: ProviderContext, api_id: str, props: Properties, body: bytes
     ) -> dict[str, Any]:
@@ -199,12 +193,7 @@ class RestApi:
             if body is not None:
                 state = await self._put(ctx, api_id, props, body)
             ops = reconcile({}, props, state, body is not None, True)
-            if ops:
-                await ctx.call(
-                    "apigateway",
-                    "UpdateRestApi",
-                    {"restApiId": api_id, "patchOperations": ops.operations},
-                )
+            await ops.send(ctx, "UpdateRestApi", {"restApiId": api_id})
         except ResourceFailed:
             # The create fails as a whole: the API made for it goes too.
             await gone_or(ctx.call("apigateway", "DeleteRestApi", {"restApiId": api_id}))
@@ -225,7 +214,7 @@ class RestApi:
                 "Altus cannot change EndpointConfiguration.VpcEndpointIds of a REST API in "
                 "place (UpdateRestApi takes only its endpoint type)"
             )
-        reimport = has_body and (
+        reimport = has_body and bool(
             changed(old, props, *_BODY) or any(p in old and p not in props for p in _SHARED)
         )
         if reimport:
@@ -234,29 +223,22 @@ class RestApi:
             state = await self._put(ctx, api_id, props, body)
         else:
             state = await ctx.call("apigateway", "GetRestApi", {"restApiId": api_id})
-        ops = reconcile(old, props, state, has_body, reimport)
-        if ops:
-            await ctx.call(
-                "apigateway",
-                "UpdateRestApi",
-                {"restApiId": api_id, "patchOperations": ops.operations},
-            )
-        await sync_tags(ctx, "apigateway", self._arn(ctx, api_id), tags_of(props, ctx))
+        await reconcile(old, props, state, has_body, reimport).send(
+            ctx, "UpdateRestApi", {"restApiId": api_id}
+        )
+        await sync_api_tags(ctx, "apigateway", f"restapis/{api_id}", tags_of(props, ctx))
         return Outcome(api_id, {"RestApiId": api_id, "RootResourceId": state["rootResourceId"]})
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        if current.physical_id is not None:
-            found = [current.physical_id]
-        else:
-            # A name is no identifier of a REST API: a template's own name is taken only
-            # where exactly one API has it; the generated name is this resource's alone.
-            # (An API named by its document's title cannot be found again.)
-            name = current.properties.get("Name")
-            wanted = str(name or ctx.name())
-            apis = await listing(ctx, "apigateway", "GetRestApis", {"limit": 500})
-            found = [str(a["id"]) for a in apis if a.get("name") == wanted]
-            if name and len(found) != 1:
-                return
+        # A name is no identifier of a REST API: a template's own name is taken only
+        # where exactly one API has it; the generated name is this resource's alone.
+        # (An API named by its document's title cannot be found again.)
+        name = current.properties.get("Name")
+        wanted = {"name": str(name or ctx.name())}
+        listed = {"limit": 500}
+        found = await targets(
+            ctx, current, "apigateway", "GetRestApis", listed, wanted, every=not name
+        )
         for api_id in found:
             await gone_or(ctx.call("apigateway", "DeleteRestApi", {"restApiId": api_id}))
 

@@ -1,49 +1,42 @@
 """What the API Gateway providers of both flavours share: OpenAPI bodies read from the
-template or from S3, patch operations (REST APIs' updates are ``patchOperations``),
-tags as either flavour takes them, listings read page by page, and deletes that find the
-resource already gone.
+template or from S3, maps and numbers as the APIs take them, tags as either flavour
+takes them, listings read page by page, what a delete addresses (found again after an
+interrupted create), and patch operations (REST APIs' updates are ``patchOperations``).
 
 REST APIs (botocore ``apigateway``) update by patch operations: ``Patch`` collects them
 from the difference between what a resource had and what it should have, so an update
 sends one call with only what changed. HTTP and WebSocket APIs (``apigatewayv2``) update
-by members; their providers send only the members that changed.
+by members; their providers send only the members that changed. The two flavours name
+the same members differently (``items``/``position``, ``Items``/``NextToken``;
+``resourceArn``, ``ResourceArn``): the service's name picks the spelling.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
+    Current,
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     required,
 )
+from altus.cloudformation.providers.common import (
+    Tagging,
+    gone_or,
+    json_text,
+    paged,
+    present,
+    sync_tags,
+)
 
-#: The most pages a listing is read for (a listing longer is not walked to its end).
-MAX_PAGES = 200
-
-
-def present(**members: Any) -> dict[str, Any]:
-    """The members given (None left out: botocore refuses a None member)."""
-    return {name: value for name, value in members.items() if value is not None}
-
-
-def changed(old: Properties, new: Properties, *names: str) -> bool:
-    """Whether any of ``names`` differs between ``old`` and ``new`` (added or removed
-    counts)."""
-    return any(old.get(name) != new.get(name) for name in names)
-
-
-def json_text(value: Any) -> str:
-    """A template's JSON value as the text an API takes (an OpenAPI body, a policy, a
-    model's schema): objects serialised, text kept as written."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"))
+#: REST APIs' tags (``GetTags``; members ``resourceArn``, ``tags``, ``tagKeys``) and HTTP
+#: APIs' (the same, capitalised); both flavours' tags are maps.
+REST_TAGS = Tagging("apigateway", listing="GetTags", tags="tags", keys="tagKeys", pair=None)
+HTTP_TAGS = Tagging("apigatewayv2", listing="GetTags", pair=None)
 
 
 def json_object(value: Any, name: str) -> dict[str, Any]:
@@ -66,6 +59,11 @@ def text_map(value: Any, name: str) -> dict[str, str]:
     return {str(key): patch_value(item) for key, item in json_object(value, name).items()}
 
 
+def strings(props: Properties, name: str) -> dict[str, str] | None:
+    """A map-of-text property as ``text_map`` reads it, or None where it is absent."""
+    return None if props.get(name) is None else text_map(props[name], name)
+
+
 def number(props: Properties, name: str) -> float | None:
     """A numeric property that may have a fraction (a throttle's rate limit)."""
     value = props.get(name)
@@ -79,6 +77,24 @@ def number(props: Properties, name: str) -> float | None:
         raise ResourceFailed(f"Property {name} must be a number, not {value!r}") from None
 
 
+def texts(props: Properties, **members: str) -> dict[str, str]:
+    """API members (``member=property``) as the text of required properties (refused, in
+    the order given, where missing)."""
+    required(props, *members.values())
+    return {member: str(props[prop]) for member, prop in members.items()}
+
+
+def rest_api_id(props: Properties) -> str:
+    """The REST API a part's properties name (empty where they name none)."""
+    return str(props.get("RestApiId") or "")
+
+
+async def delete_part(ctx: ProviderContext, api_id: str, operation: str, **ids: str) -> None:
+    """``operation`` (a REST API part's ``Delete<Kind>``) of the part ``ids`` name under
+    the API ``api_id``; one already gone is no failure."""
+    await gone_or(ctx.call("apigateway", operation, {"restApiId": api_id, **ids}))
+
+
 def tags_of(props: Properties, ctx: ProviderContext, name: str = "Tags") -> dict[str, str]:
     """The resource's tags as a map: the stack's, then its own, which a template writes as
     ``[{Key, Value}]`` (REST resources) or as a map (HTTP APIs and their stages)."""
@@ -90,6 +106,23 @@ def tags_of(props: Properties, ctx: ProviderContext, name: str = "Tags") -> dict
         for tag in given or ():
             tags[str(tag["Key"])] = str(tag["Value"])
     return tags
+
+
+def api_arn(ctx: ProviderContext, path: str) -> str:
+    """The ARN of an API Gateway resource of either flavour by its path
+    (``restapis/<id>``, ``apis/<id>/stages/<name>``): what its tags are kept on."""
+    return f"arn:{ctx.partition}:apigateway:{ctx.region}::/{path}"
+
+
+async def sync_api_tags(
+    ctx: ProviderContext, service: str, path: str, wanted: Mapping[str, str]
+) -> None:
+    """Make the tags of the resource at ``path`` (of either flavour, ``service``)
+    ``wanted`` (the stack's and the resource's own), from what it has now."""
+    if service == "apigatewayv2":
+        await sync_tags(ctx, HTTP_TAGS, {"ResourceArn": api_arn(ctx, path)}, wanted)
+    else:
+        await sync_tags(ctx, REST_TAGS, {"resourceArn": api_arn(ctx, path)}, wanted)
 
 
 async def definition(ctx: ProviderContext, props: Properties) -> bytes | None:
@@ -119,96 +152,42 @@ async def definition(ctx: ProviderContext, props: Properties) -> bytes | None:
     return found
 
 
-async def gone_or(work: Awaitable[dict[str, Any]]) -> dict[str, Any] | None:
-    """``work``'s answer, or None where the service says what it addresses is gone (a
-    delete's success)."""
-    try:
-        return await work
-    except ServiceFailed as failed:
-        if failed.not_found:
-            return None
-        raise
-
-
 async def listing(
-    ctx: ProviderContext,
-    service: str,
-    operation: str,
-    params: Mapping[str, Any],
-    *,
-    v2: bool = False,
+    ctx: ProviderContext, service: str, operation: str, params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """Every item of a listing, page by page (REST: ``items`` and ``position``; HTTP APIs:
     ``Items`` and ``NextToken``), at most ``MAX_PAGES`` pages."""
-    items_member, token_in, token_out = (
-        ("Items", "NextToken", "NextToken") if v2 else ("items", "position", "position")
-    )
-    found: list[dict[str, Any]] = []
-    token: str | None = None
-    for _ in range(MAX_PAGES):
-        page = await ctx.call(service, operation, {**params, **present(**{token_in: token})})
-        found.extend(page.get(items_member) or [])
-        token = page.get(token_out)
-        if not token:
-            break
-    return found
+    if service == "apigatewayv2":
+        return await paged(ctx, service, operation, params, "Items", token="NextToken")
+    return await paged(ctx, service, operation, params, "items", token="position")
 
 
-async def find(
+async def targets(
     ctx: ProviderContext,
+    current: Current,
     service: str,
     operation: str,
     params: Mapping[str, Any],
-    match: Callable[[dict[str, Any]], bool],
+    match: Mapping[str, Any] | None,
     *,
-    v2: bool = False,
-) -> list[dict[str, Any]]:
-    """The items of a listing ``match`` picks (none where what is listed under is gone):
-    how a delete finds what an interrupted create may have made."""
-    try:
-        items = await listing(ctx, service, operation, params, v2=v2)
-    except ServiceFailed as failed:
-        if failed.not_found:
-            return []
-        raise
-    return [item for item in items if match(item)]
-
-
-async def retag(
-    ctx: ProviderContext,
-    service: str,
-    arn: str,
-    old: Mapping[str, str],
-    new: Mapping[str, str],
-) -> None:
-    """Untag the keys ``new`` lacks and tag what ``new`` adds or changes, in at most two
-    calls (REST APIs' members are ``resourceArn``/``tags``/``tagKeys``, HTTP APIs'
-    capitalised)."""
-    v2 = service == "apigatewayv2"
-    gone = sorted(set(old) - set(new))
-    if gone:
-        await ctx.call(
-            service,
-            "UntagResource",
-            {"ResourceArn": arn, "TagKeys": gone} if v2 else {"resourceArn": arn, "tagKeys": gone},
-        )
-    added = {key: value for key, value in new.items() if old.get(key) != value}
-    if added:
-        await ctx.call(
-            service,
-            "TagResource",
-            {"ResourceArn": arn, "Tags": added} if v2 else {"resourceArn": arn, "tags": added},
-        )
-
-
-async def sync_tags(
-    ctx: ProviderContext, service: str, arn: str, wanted: Mapping[str, str]
-) -> None:
-    """Make the tags of ``arn`` be ``wanted`` (the stack's and the resource's own), from
-    what it has now: a change of the stack's tags reaches it too."""
-    v2 = service == "apigatewayv2"
-    live = await ctx.call(service, "GetTags", {"ResourceArn": arn} if v2 else {"resourceArn": arn})
-    await retag(ctx, service, arn, live.get("Tags" if v2 else "tags") or {}, wanted)
+    ident: str = "id",
+    every: bool = False,
+) -> list[str]:
+    """The ids a delete addresses: ``current``'s physical id; where the create may not
+    have finished (no physical id), those (``ident``) of the items of the listing
+    ``operation`` whose members are ``match``'s (none where what is listed under is
+    gone, or where ``match`` is None: nothing to find the resource by). Every such item
+    where ``every`` (a name this resource alone has: the generated one); else only one
+    that alone matches (a name several have is left alone)."""
+    if current.physical_id is not None:
+        return [current.physical_id]
+    if match is None:
+        return []
+    items = await gone_or(listing(ctx, service, operation, params)) or []
+    found = [item for item in items if all(item.get(k) == v for k, v in match.items())]
+    if every or len(found) == 1:
+        return [str(item[ident]) for item in found]
+    return []
 
 
 # --- patch operations -------------------------------------------------------------------
@@ -240,13 +219,22 @@ class Patch:
         self.operations.append({"op": "replace", "path": path, "value": patch_value(value)})
 
     def add(self, path: str, value: Any | None = None) -> None:
-        operation = {"op": "add", "path": path}
+        self._append("add", path, value)
+
+    def remove(self, path: str, value: Any | None = None) -> None:
+        self._append("remove", path, value)
+
+    def _append(self, op: str, path: str, value: Any | None) -> None:
+        operation = {"op": op, "path": path}
         if value is not None:
             operation["value"] = patch_value(value)
         self.operations.append(operation)
 
-    def remove(self, path: str) -> None:
-        self.operations.append({"op": "remove", "path": path})
+    async def send(self, ctx: ProviderContext, operation: str, target: Mapping[str, str]) -> None:
+        """``operation`` (a REST API's ``Update<Kind>``) of what ``target``'s members
+        name, with these operations; nothing is called where there are none."""
+        if self.operations:
+            await ctx.call("apigateway", operation, {**target, "patchOperations": self.operations})
 
     def scalar(self, path: str, old: Any, new: Any, default: Any = None) -> None:
         """``path`` from ``old`` to ``new``; None for ``new`` removes it (or sets
@@ -261,16 +249,21 @@ class Patch:
         else:
             self.remove(path)
 
-    def items(self, path: str, old: Iterable[str], new: Iterable[str]) -> None:
-        """A list of text from ``old`` to ``new``: each item added or removed by name
-        (``/binaryMediaTypes/image~1png``)."""
+    def items(
+        self, path: str, old: Iterable[str], new: Iterable[str], *, by_value: bool = False
+    ) -> None:
+        """A list of text from ``old`` to ``new``: each item removed or added by name
+        (``/binaryMediaTypes/image~1png``) or, ``by_value``, with its value (an API key's
+        ``/stages``, whose items are ``<api>/<stage>``)."""
         before, after = list(old), list(new)
-        for item in before:
-            if item not in after:
-                self.remove(f"{path}/{escape(item)}")
-        for item in after:
-            if item not in before:
-                self.add(f"{path}/{escape(item)}")
+        for op, items, others in (("remove", before, after), ("add", after, before)):
+            for item in items:
+                if item in others:
+                    continue
+                if by_value:
+                    self._append(op, path, item)
+                else:
+                    self._append(op, f"{path}/{escape(item)}", None)
 
     def entries(self, path: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """A map from ``old`` to ``new``: entries added, replaced and removed by key."""

@@ -17,12 +17,11 @@ from typing import Any
 from altus.cloudformation.providers.apigateway_common import (
     Patch,
     escape,
-    find,
-    gone_or,
     number,
-    present,
-    sync_tags,
+    sync_api_tags,
     tags_of,
+    targets,
+    texts,
 )
 from altus.cloudformation.providers.base import (
     Current,
@@ -32,33 +31,8 @@ from altus.cloudformation.providers.base import (
     ProviderContext,
     boolean,
     integer,
-    required,
 )
-
-
-def _arn(ctx: ProviderContext, path: str) -> str:
-    return f"arn:{ctx.partition}:apigateway:{ctx.region}::/{path}"
-
-
-async def _delete_found(
-    ctx: ProviderContext,
-    current: Current,
-    wanted: str,
-    generated: bool,
-    listed: tuple[str, dict[str, Any]],
-    delete: Any,
-) -> None:
-    """Delete what ``current`` is; where the create may not have finished, what is named
-    ``wanted`` (every one where the name is the generated one, this resource's alone;
-    a template's own name only where exactly one has it)."""
-    if current.physical_id is not None:
-        await delete(current.physical_id)
-        return
-    operation, params = listed
-    found = await find(ctx, "apigateway", operation, params, lambda i: i.get("name") == wanted)
-    if generated or len(found) == 1:
-        for item in found:
-            await delete(str(item["id"]))
+from altus.cloudformation.providers.common import gone_or, outcome, present
 
 
 class ApiKey:
@@ -94,7 +68,7 @@ class ApiKey:
                 tags=tags_of(props, ctx) or None,
             ),
         )
-        return Outcome(str(made["id"]), {"APIKeyId": str(made["id"])})
+        return outcome(made["id"], "APIKeyId")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         key_id = str(current.physical_id)
@@ -103,34 +77,27 @@ class ApiKey:
         ops.scalar("/description", old.get("Description"), props.get("Description"))
         ops.scalar("/customerId", old.get("CustomerId"), props.get("CustomerId"))
         ops.scalar("/enabled", bool(boolean(old, "Enabled")), bool(boolean(props, "Enabled")))
-        before, after = self._stages(old), self._stages(props)
         # A stage key is named by value (``<api>/<stage>``), as the CLI writes it.
-        ops.operations += [
-            {"op": "remove", "path": "/stages", "value": s} for s in before if s not in after
-        ]
-        ops.operations += [
-            {"op": "add", "path": "/stages", "value": s} for s in after if s not in before
-        ]
-        if ops:
-            await ctx.call(
-                "apigateway", "UpdateApiKey", {"apiKey": key_id, "patchOperations": ops.operations}
-            )
-        await sync_tags(ctx, "apigateway", _arn(ctx, f"apikeys/{key_id}"), tags_of(props, ctx))
-        return Outcome(key_id, {"APIKeyId": key_id})
+        ops.items("/stages", self._stages(old), self._stages(props), by_value=True)
+        await ops.send(ctx, "UpdateApiKey", {"apiKey": key_id})
+        await sync_api_tags(ctx, "apigateway", f"apikeys/{key_id}", tags_of(props, ctx))
+        return outcome(key_id, "APIKeyId")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        async def delete(key_id: str) -> None:
-            await gone_or(ctx.call("apigateway", "DeleteApiKey", {"apiKey": key_id}))
-
+        # Where the create may not have finished: every key of the generated name (this
+        # resource's alone), or the one key of the template's own name.
         wanted = self.name(ctx, current.properties)
-        await _delete_found(
+        found = await targets(
             ctx,
             current,
-            wanted,
-            not current.properties.get("Name"),
-            ("GetApiKeys", {"nameQuery": wanted, "limit": 500}),
-            delete,
+            "apigateway",
+            "GetApiKeys",
+            {"nameQuery": wanted, "limit": 500},
+            {"name": wanted},
+            every=not current.properties.get("Name"),
         )
+        for key_id in found:
+            await gone_or(ctx.call("apigateway", "DeleteApiKey", {"apiKey": key_id}))
 
 
 def _throttle(given: Any) -> dict[str, Any]:
@@ -168,11 +135,11 @@ def _api_stage_patch(ops: Patch, old: Properties, new: Properties) -> None:
     before, after = _api_stages(old), _api_stages(new)
     for key, throttles in before.items():
         if after.get(key) != throttles:
-            ops.operations.append({"op": "remove", "path": "/apiStages", "value": key})
+            ops.remove("/apiStages", key)
     for key, throttles in after.items():
         if before.get(key) == throttles:
             continue
-        ops.operations.append({"op": "add", "path": "/apiStages", "value": key})
+        ops.add("/apiStages", key)
         for method, limits in throttles.items():
             path, _, verb = method.rpartition("/")
             for member, value in limits.items():
@@ -204,7 +171,7 @@ class UsagePlan:
                 tags=tags_of(props, ctx) or None,
             ),
         )
-        return Outcome(str(made["id"]), {"Id": str(made["id"])})
+        return outcome(made["id"], "Id")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         plan_id = str(current.physical_id)
@@ -229,40 +196,30 @@ class UsagePlan:
                 elif key == "offset":
                     ops.replace("/quota/offset", 0)
         _api_stage_patch(ops, old, props)
-        if ops:
-            await ctx.call(
-                "apigateway",
-                "UpdateUsagePlan",
-                {"usagePlanId": plan_id, "patchOperations": ops.operations},
-            )
-        await sync_tags(ctx, "apigateway", _arn(ctx, f"usageplans/{plan_id}"), tags_of(props, ctx))
-        return Outcome(plan_id, {"Id": plan_id})
+        await ops.send(ctx, "UpdateUsagePlan", {"usagePlanId": plan_id})
+        await sync_api_tags(ctx, "apigateway", f"usageplans/{plan_id}", tags_of(props, ctx))
+        return outcome(plan_id, "Id")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        async def delete(plan_id: str) -> None:
-            plan = await gone_or(ctx.call("apigateway", "GetUsagePlan", {"usagePlanId": plan_id}))
-            if plan is None:
-                return
-            stages = [
-                {"op": "remove", "path": "/apiStages", "value": f"{s['apiId']}:{s['stage']}"}
-                for s in plan.get("apiStages") or ()
-            ]
-            if stages:
-                await ctx.call(
-                    "apigateway",
-                    "UpdateUsagePlan",
-                    {"usagePlanId": plan_id, "patchOperations": stages},
-                )
-            await gone_or(ctx.call("apigateway", "DeleteUsagePlan", {"usagePlanId": plan_id}))
-
-        await _delete_found(
+        found = await targets(
             ctx,
             current,
-            self.name(ctx, current.properties),
-            not current.properties.get("UsagePlanName"),
-            ("GetUsagePlans", {"limit": 500}),
-            delete,
+            "apigateway",
+            "GetUsagePlans",
+            {"limit": 500},
+            {"name": self.name(ctx, current.properties)},
+            every=not current.properties.get("UsagePlanName"),
         )
+        for plan_id in found:
+            plan = await gone_or(ctx.call("apigateway", "GetUsagePlan", {"usagePlanId": plan_id}))
+            if plan is None:
+                continue
+            # API Gateway refuses to delete a plan with stages: they go first.
+            ops = Patch()
+            for stage in plan.get("apiStages") or ():
+                ops.remove("/apiStages", f"{stage['apiId']}:{stage['stage']}")
+            await ops.send(ctx, "UpdateUsagePlan", {"usagePlanId": plan_id})
+            await gone_or(ctx.call("apigateway", "DeleteUsagePlan", {"usagePlanId": plan_id}))
 
 
 class UsagePlanKey:
@@ -273,20 +230,12 @@ class UsagePlanKey:
     attributes = frozenset({"Id"})
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
-        required(props, "KeyId", "KeyType", "UsagePlanId")
-        made = await ctx.call(
-            "apigateway",
-            "CreateUsagePlanKey",
-            {
-                "usagePlanId": str(props["UsagePlanId"]),
-                "keyId": str(props["KeyId"]),
-                "keyType": str(props["KeyType"]),
-            },
-        )
-        return Outcome(str(made["id"]), {"Id": str(made["id"])})
+        members = texts(props, keyId="KeyId", keyType="KeyType", usagePlanId="UsagePlanId")
+        made = await ctx.call("apigateway", "CreateUsagePlanKey", members)
+        return outcome(made["id"], "Id")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
-        return Outcome(str(current.physical_id), {"Id": str(current.physical_id)})
+        return outcome(current.physical_id, "Id")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         # The plan and the key are the template's: an interrupted create is found by them.
@@ -312,19 +261,17 @@ class Account:
     async def _set(ctx: ProviderContext, old: Any, new: Any) -> None:
         ops = Patch()
         ops.scalar("/cloudwatchRoleArn", old, new)
-        if ops:
-            await ctx.call("apigateway", "UpdateAccount", {"patchOperations": ops.operations})
+        await ops.send(ctx, "UpdateAccount", {})
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         await self._set(ctx, None, props.get("CloudWatchRoleArn"))
-        ident = ctx.name()
-        return Outcome(ident, {"Id": ident})
+        return outcome(ctx.name(), "Id")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         await self._set(
             ctx, current.properties.get("CloudWatchRoleArn"), props.get("CloudWatchRoleArn")
         )
-        return Outcome(str(current.physical_id), {"Id": str(current.physical_id)})
+        return outcome(current.physical_id, "Id")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         # CloudFormation leaves the account's settings as they are.

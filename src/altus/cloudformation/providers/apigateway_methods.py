@@ -18,10 +18,11 @@ from typing import Any
 
 from altus.cloudformation.providers.apigateway_common import (
     Patch,
-    find,
-    gone_or,
-    present,
+    delete_part,
+    rest_api_id,
+    targets,
     text_map,
+    texts,
 )
 from altus.cloudformation.providers.base import (
     Current,
@@ -34,6 +35,7 @@ from altus.cloudformation.providers.base import (
     integer,
     required,
 )
+from altus.cloudformation.providers.common import gone_or, outcome, present
 
 
 class Resource:
@@ -44,46 +46,28 @@ class Resource:
     attributes = frozenset({"ResourceId"})
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
-        required(props, "RestApiId", "ParentId", "PathPart")
-        made = await ctx.call(
-            "apigateway",
-            "CreateResource",
-            {
-                "restApiId": str(props["RestApiId"]),
-                "parentId": str(props["ParentId"]),
-                "pathPart": str(props["PathPart"]),
-            },
-        )
-        return Outcome(str(made["id"]), {"ResourceId": str(made["id"])})
+        members = texts(props, restApiId="RestApiId", parentId="ParentId", pathPart="PathPart")
+        made = await ctx.call("apigateway", "CreateResource", members)
+        return outcome(made["id"], "ResourceId")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
-        resource_id = str(current.physical_id)
-        return Outcome(resource_id, {"ResourceId": resource_id})
+        return outcome(current.physical_id, "ResourceId")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         props = current.properties
-        api_id = str(props.get("RestApiId") or "")
-        if current.physical_id is not None:
-            found = [current.physical_id]
-        else:
-            # A parent has one child of a path part: the one this create made.
-            resources = await find(
-                ctx,
-                "apigateway",
-                "GetResources",
-                {"restApiId": api_id, "limit": 500},
-                lambda r: (
-                    r.get("parentId") == props.get("ParentId")
-                    and r.get("pathPart") == props.get("PathPart")
-                ),
-            )
-            found = [str(r["id"]) for r in resources]
+        api_id = rest_api_id(props)
+        # A parent has one child of a path part: the one this create made.
+        found = await targets(
+            ctx,
+            current,
+            "apigateway",
+            "GetResources",
+            {"restApiId": api_id, "limit": 500},
+            {"parentId": props.get("ParentId"), "pathPart": props.get("PathPart")},
+            every=True,
+        )
         for resource_id in found:
-            await gone_or(
-                ctx.call(
-                    "apigateway", "DeleteResource", {"restApiId": api_id, "resourceId": resource_id}
-                )
-            )
+            await delete_part(ctx, api_id, "DeleteResource", resourceId=resource_id)
 
 
 # --- methods ----------------------------------------------------------------------------
@@ -228,9 +212,7 @@ class Method:
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         old = current.properties
         ids = self._ids(props)
-        ops = _method_patch(_method(old), _method(props))
-        if ops:
-            await ctx.call("apigateway", "UpdateMethod", {**ids, "patchOperations": ops.operations})
+        await _method_patch(_method(old), _method(props)).send(ctx, "UpdateMethod", ids)
         old_responses, new_responses = _method_responses(old), _method_responses(props)
         for code, members in new_responses.items():
             before = old_responses.get(code)
@@ -244,11 +226,7 @@ class Method:
                 patch = Patch()
                 for member in ("responseParameters", "responseModels"):
                     patch.entries(f"/{member}", before[member], members[member])
-                await ctx.call(
-                    "apigateway",
-                    "UpdateMethodResponse",
-                    {**ids, "statusCode": code, "patchOperations": patch.operations},
-                )
+                await patch.send(ctx, "UpdateMethodResponse", {**ids, "statusCode": code})
         await self._update_integration(ctx, ids, old, props)
         for code in old_responses:
             if code not in new_responses:

@@ -16,10 +16,9 @@ from typing import Any
 
 from altus.cloudformation.providers.apigateway_common import (
     Patch,
-    find,
-    gone_or,
-    json_text,
-    present,
+    delete_part,
+    rest_api_id,
+    targets,
     text_map,
 )
 from altus.cloudformation.providers.base import (
@@ -32,6 +31,7 @@ from altus.cloudformation.providers.base import (
     integer,
     required,
 )
+from altus.cloudformation.providers.common import json_text, outcome, present
 
 #: API Gateway's default for how long an authorizer's answer is cached.
 DEFAULT_TTL = 300
@@ -47,25 +47,12 @@ async def _delete_named(
     """Delete the part ``current`` is (``member``: its id's name in ``deleted``); where the
     create may not have finished, the one part of the API with the template's ``Name``
     (a part without a name, or a name several have, is left alone)."""
-    api_id = str(current.properties.get("RestApiId") or "")
-    if current.physical_id is not None:
-        found = [current.physical_id]
-    else:
-        name = current.properties.get("Name")
-        if not name:
-            return
-        parts = await find(
-            ctx,
-            "apigateway",
-            listed,
-            {"restApiId": api_id, "limit": 500},
-            lambda part: part.get("name") == name,
-        )
-        if len(parts) != 1:
-            return
-        found = [str(parts[0]["id"])]
-    for ident in found:
-        await gone_or(ctx.call("apigateway", deleted, {"restApiId": api_id, member: ident}))
+    api_id, name = rest_api_id(current.properties), current.properties.get("Name")
+    scope = {"restApiId": api_id, "limit": 500}
+    for ident in await targets(
+        ctx, current, "apigateway", listed, scope, {"name": name} if name else None
+    ):
+        await delete_part(ctx, api_id, deleted, **{member: ident})
 
 
 class Authorizer:
@@ -94,7 +81,7 @@ class Authorizer:
         made = await ctx.call(
             "apigateway", "CreateAuthorizer", {"restApiId": str(props["RestApiId"]), **members}
         )
-        return Outcome(str(made["id"]), {"AuthorizerId": str(made["id"])})
+        return outcome(made["id"], "AuthorizerId")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         required(props, "RestApiId", "Type", "Name")
@@ -118,17 +105,9 @@ class Authorizer:
             DEFAULT_TTL,
         )
         ops.items("/providerARNs", old["providerARNs"], new["providerARNs"])
-        if ops:
-            await ctx.call(
-                "apigateway",
-                "UpdateAuthorizer",
-                {
-                    "restApiId": str(props["RestApiId"]),
-                    "authorizerId": authorizer_id,
-                    "patchOperations": ops.operations,
-                },
-            )
-        return Outcome(authorizer_id, {"AuthorizerId": authorizer_id})
+        target = {"restApiId": str(props["RestApiId"]), "authorizerId": authorizer_id}
+        await ops.send(ctx, "UpdateAuthorizer", target)
+        return outcome(authorizer_id, "AuthorizerId")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         await _delete_named(ctx, current, "GetAuthorizers", "DeleteAuthorizer", "authorizerId")
@@ -175,27 +154,14 @@ class Model:
         if self._schema(old) != self._schema(props):
             # CloudFormation's "no schema" is the empty object.
             ops.replace("/schema", self._schema(props) or "{}")
-        if ops:
-            await ctx.call(
-                "apigateway",
-                "UpdateModel",
-                {
-                    "restApiId": str(props["RestApiId"]),
-                    "modelName": name,
-                    "patchOperations": ops.operations,
-                },
-            )
+        await ops.send(
+            ctx, "UpdateModel", {"restApiId": str(props["RestApiId"]), "modelName": name}
+        )
         return Outcome(name)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or self.name(ctx, current.properties)
-        await gone_or(
-            ctx.call(
-                "apigateway",
-                "DeleteModel",
-                {"restApiId": str(current.properties.get("RestApiId") or ""), "modelName": name},
-            )
-        )
+        await delete_part(ctx, rest_api_id(current.properties), "DeleteModel", modelName=name)
 
 
 class RequestValidator:
@@ -216,7 +182,7 @@ class RequestValidator:
                 validateRequestParameters=boolean(props, "ValidateRequestParameters"),
             ),
         )
-        return Outcome(str(made["id"]), {"RequestValidatorId": str(made["id"])})
+        return outcome(made["id"], "RequestValidatorId")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         validator_id = str(current.physical_id)
@@ -228,17 +194,9 @@ class RequestValidator:
                 bool(boolean(current.properties, prop)),
                 bool(boolean(props, prop)),
             )
-        if ops:
-            await ctx.call(
-                "apigateway",
-                "UpdateRequestValidator",
-                {
-                    "restApiId": str(props["RestApiId"]),
-                    "requestValidatorId": validator_id,
-                    "patchOperations": ops.operations,
-                },
-            )
-        return Outcome(validator_id, {"RequestValidatorId": validator_id})
+        target = {"restApiId": str(props["RestApiId"]), "requestValidatorId": validator_id}
+        await ops.send(ctx, "UpdateRequestValidator", target)
+        return outcome(validator_id, "RequestValidatorId")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         await _delete_named(
@@ -271,27 +229,21 @@ class GatewayResponse:
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         await self._put(ctx, props)
-        ident = ctx.name()
-        return Outcome(ident, {"Id": ident})
+        return outcome(ctx.name(), "Id")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         await self._put(ctx, props)
-        ident = str(current.physical_id)
-        return Outcome(ident, {"Id": ident})
+        return outcome(current.physical_id, "Id")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         # Its identity is the API and the type: an interrupted create is found by them.
         props = current.properties
         if props.get("RestApiId") and props.get("ResponseType"):
-            await gone_or(
-                ctx.call(
-                    "apigateway",
-                    "DeleteGatewayResponse",
-                    {
-                        "restApiId": str(props["RestApiId"]),
-                        "responseType": str(props["ResponseType"]),
-                    },
-                )
+            await delete_part(
+                ctx,
+                str(props["RestApiId"]),
+                "DeleteGatewayResponse",
+                responseType=str(props["ResponseType"]),
             )
 
 

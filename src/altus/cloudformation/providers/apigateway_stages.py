@@ -22,11 +22,11 @@ from typing import Any
 
 from altus.cloudformation.providers.apigateway_common import (
     Patch,
+    delete_part,
     escape,
-    gone_or,
     patch_value,
-    present,
-    sync_tags,
+    rest_api_id,
+    sync_api_tags,
     tags_of,
     text_map,
 )
@@ -40,6 +40,7 @@ from altus.cloudformation.providers.base import (
     boolean,
     required,
 )
+from altus.cloudformation.providers.common import gone_or, outcome, present
 
 #: A method setting's property -> the end of its patch path (after ``/<path>/<METHOD>``).
 _METHOD_SETTINGS = {
@@ -159,17 +160,8 @@ def _no_canary(props: Properties, name: str) -> None:
         raise ResourceFailed(f"Altus does not serve canary deployments: {name} is not supported")
 
 
-def _stage_arn(ctx: ProviderContext, api_id: str, stage: str) -> str:
-    return f"arn:{ctx.partition}:apigateway:{ctx.region}::/restapis/{api_id}/stages/{stage}"
-
-
 async def _update_stage(ctx: ProviderContext, api_id: str, stage: str, ops: Patch) -> None:
-    if ops:
-        await ctx.call(
-            "apigateway",
-            "UpdateStage",
-            {"restApiId": api_id, "stageName": stage, "patchOperations": ops.operations},
-        )
+    await ops.send(ctx, "UpdateStage", {"restApiId": api_id, "stageName": stage})
 
 
 class Deployment:
@@ -191,20 +183,8 @@ class Deployment:
         if stages is None:
             return
         for stage in stages.get("item") or ():
-            await gone_or(
-                ctx.call(
-                    "apigateway",
-                    "DeleteStage",
-                    {"restApiId": api_id, "stageName": str(stage["stageName"])},
-                )
-            )
-        await gone_or(
-            ctx.call(
-                "apigateway",
-                "DeleteDeployment",
-                {"restApiId": api_id, "deploymentId": deployment_id},
-            )
-        )
+            await delete_part(ctx, api_id, "DeleteStage", stageName=str(stage["stageName"]))
+        await delete_part(ctx, api_id, "DeleteDeployment", deploymentId=deployment_id)
 
     async def _settle_stage(
         self, ctx: ProviderContext, api_id: str, props: Properties, base: dict[str, Any]
@@ -214,7 +194,9 @@ class Deployment:
         name = str(props["StageName"])
         await _update_stage(ctx, api_id, name, stage_patch(base, self._stage(props)))
         own = props.get("StageDescription") or {}
-        await sync_tags(ctx, "apigateway", _stage_arn(ctx, api_id, name), tags_of(own, ctx))
+        await sync_api_tags(
+            ctx, "apigateway", f"restapis/{api_id}/stages/{name}", tags_of(own, ctx)
+        )
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         required(props, "RestApiId")
@@ -243,7 +225,7 @@ class Deployment:
         except ResourceFailed:
             await self._remove(ctx, api_id, deployment_id)
             raise
-        return Outcome(deployment_id, {"DeploymentId": deployment_id})
+        return outcome(deployment_id, "DeploymentId")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         deployment_id = str(current.physical_id)
@@ -252,16 +234,9 @@ class Deployment:
         _no_canary(props.get("StageDescription") or {}, "CanarySetting")
         ops = Patch()
         ops.scalar("/description", old.get("Description"), props.get("Description"))
-        if ops:
-            await ctx.call(
-                "apigateway",
-                "UpdateDeployment",
-                {
-                    "restApiId": api_id,
-                    "deploymentId": deployment_id,
-                    "patchOperations": ops.operations,
-                },
-            )
+        await ops.send(
+            ctx, "UpdateDeployment", {"restApiId": api_id, "deploymentId": deployment_id}
+        )
         name = props.get("StageName")
         if name and name != old.get("StageName"):
             # A stage newly named: made on this deployment, or an existing one moved to it.
@@ -292,12 +267,12 @@ class Deployment:
             await self._settle_stage(ctx, api_id, props, base)
         elif name and old.get("StageDescription") != props.get("StageDescription"):
             await self._settle_stage(ctx, api_id, props, self._stage(old))
-        return Outcome(deployment_id, {"DeploymentId": deployment_id})
+        return outcome(deployment_id, "DeploymentId")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         if current.physical_id is None:
             return
-        await self._remove(ctx, str(current.properties.get("RestApiId") or ""), current.physical_id)
+        await self._remove(ctx, rest_api_id(current.properties), current.physical_id)
 
 
 class Stage:
@@ -338,9 +313,7 @@ class Stage:
         try:
             await _update_stage(ctx, api_id, name, stage_patch(made_with(wanted), wanted))
         except ResourceFailed:
-            await gone_or(
-                ctx.call("apigateway", "DeleteStage", {"restApiId": api_id, "stageName": name})
-            )
+            await delete_part(ctx, api_id, "DeleteStage", stageName=name)
             raise
         return Outcome(name)
 
@@ -353,18 +326,14 @@ class Stage:
         if old.get("DeploymentId") != props.get("DeploymentId"):
             ops.replace("/deploymentId", props["DeploymentId"])
         await _update_stage(ctx, api_id, name, ops)
-        await sync_tags(ctx, "apigateway", _stage_arn(ctx, api_id, name), tags_of(props, ctx))
+        await sync_api_tags(
+            ctx, "apigateway", f"restapis/{api_id}/stages/{name}", tags_of(props, ctx)
+        )
         return Outcome(name)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or self.name(ctx, current.properties)
-        await gone_or(
-            ctx.call(
-                "apigateway",
-                "DeleteStage",
-                {"restApiId": str(current.properties.get("RestApiId") or ""), "stageName": name},
-            )
-        )
+        await delete_part(ctx, rest_api_id(current.properties), "DeleteStage", stageName=name)
 
 
 PROVIDERS: dict[str, Provider] = {

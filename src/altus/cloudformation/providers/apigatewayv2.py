@@ -31,13 +31,12 @@ from typing import Any
 
 from altus.cloudformation.providers import apigatewayv2_parts, apigatewayv2_stages
 from altus.cloudformation.providers.apigateway_common import (
-    changed,
+    HTTP_TAGS,
+    api_arn,
     definition,
-    find,
-    gone_or,
-    present,
-    sync_tags,
+    sync_api_tags,
     tags_of,
+    targets,
 )
 from altus.cloudformation.providers.base import (
     Current,
@@ -50,6 +49,7 @@ from altus.cloudformation.providers.base import (
     integer,
     required,
 )
+from altus.cloudformation.providers.common import changed, gone_or, present, retag
 from altus.gateway.urls import PATH_PREFIX
 
 #: What the document is and how it is imported: a change imports it again.
@@ -124,10 +124,6 @@ class Api:
     attributes = frozenset({"ApiEndpoint", "ApiId"})
 
     @staticmethod
-    def _arn(ctx: ProviderContext, api_id: str) -> str:
-        return f"arn:{ctx.partition}:apigateway:{ctx.region}::/apis/{api_id}"
-
-    @staticmethod
     async def _document(ctx: ProviderContext, props: Properties) -> str | None:
         body = await definition(ctx, props)
         if body is None:
@@ -195,13 +191,8 @@ class Api:
             members, _ = self._changes({}, props, made, True)
             if members:
                 made = await ctx.call("apigatewayv2", "UpdateApi", {"ApiId": api_id, **members})
-            tags = tags_of(props, ctx)
-            if tags:
-                await ctx.call(
-                    "apigatewayv2",
-                    "TagResource",
-                    {"ResourceArn": self._arn(ctx, api_id), "Tags": tags},
-                )
+            arn = api_arn(ctx, f"apis/{api_id}")
+            await retag(ctx, HTTP_TAGS, {"ResourceArn": arn}, {}, tags_of(props, ctx))
         except ResourceFailed:
             # The create fails as a whole: the API imported for it goes too.
             await gone_or(ctx.call("apigatewayv2", "DeleteApi", {"ApiId": api_id}))
@@ -230,26 +221,17 @@ class Api:
             state = await ctx.call("apigatewayv2", "UpdateApi", {"ApiId": api_id, **members})
         if drop_cors:
             await gone_or(ctx.call("apigatewayv2", "DeleteCorsConfiguration", {"ApiId": api_id}))
-        await sync_tags(ctx, "apigatewayv2", self._arn(ctx, api_id), tags_of(props, ctx))
+        await sync_api_tags(ctx, "apigatewayv2", f"apis/{api_id}", tags_of(props, ctx))
         if state is None or drop_cors:
             state = await ctx.call("apigatewayv2", "GetApi", {"ApiId": api_id})
         return _outcome(ctx, state)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        if current.physical_id is not None:
-            found = [current.physical_id]
-        else:
-            # An API is found again by the template's Name where exactly one has it (one
-            # named by its document's title cannot be).
-            name = current.properties.get("Name")
-            if not name:
-                return
-            apis = await find(
-                ctx, "apigatewayv2", "GetApis", {}, lambda a: a.get("Name") == name, v2=True
-            )
-            if len(apis) != 1:
-                return
-            found = [str(apis[0]["ApiId"])]
+        # An API is found again by the template's Name where exactly one has it (one
+        # named by its document's title cannot be).
+        name = current.properties.get("Name")
+        wanted = {"Name": name} if name else None
+        found = await targets(ctx, current, "apigatewayv2", "GetApis", {}, wanted, ident="ApiId")
         for api_id in found:
             await gone_or(ctx.call("apigatewayv2", "DeleteApi", {"ApiId": api_id}))
 

@@ -15,11 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from altus.cloudformation.providers.apigateway_common import (
-    find,
-    gone_or,
     json_object,
-    json_text,
-    present,
+    strings,
+    targets,
     text_map,
 )
 from altus.cloudformation.providers.base import (
@@ -32,6 +30,7 @@ from altus.cloudformation.providers.base import (
     integer,
     required,
 )
+from altus.cloudformation.providers.common import gone_or, json_text, outcome, present
 
 Members = Callable[[Properties], dict[str, Any]]
 
@@ -44,10 +43,6 @@ def _constraints(value: Any) -> dict[str, dict[str, bool]] | None:
         str(name): {"Required": bool(boolean(given or {}, "Required"))}
         for name, given in json_object(value, "RequestParameters").items()
     }
-
-
-def _strings(props: Properties, name: str) -> dict[str, str] | None:
-    return None if props.get(name) is None else text_map(props[name], name)
 
 
 def _route(props: Properties) -> dict[str, Any]:
@@ -63,7 +58,7 @@ def _route(props: Properties) -> dict[str, Any]:
         OperationName=props.get("OperationName"),
         ModelSelectionExpression=props.get("ModelSelectionExpression"),
         RouteResponseSelectionExpression=props.get("RouteResponseSelectionExpression"),
-        RequestModels=_strings(props, "RequestModels"),
+        RequestModels=strings(props, "RequestModels"),
         RequestParameters=_constraints(props.get("RequestParameters")),
     )
 
@@ -101,8 +96,8 @@ def _integration(props: Properties) -> dict[str, Any]:
         PassthroughBehavior=props.get("PassthroughBehavior"),
         TemplateSelectionExpression=props.get("TemplateSelectionExpression"),
         TimeoutInMillis=integer(props, "TimeoutInMillis"),
-        RequestParameters=_strings(props, "RequestParameters"),
-        RequestTemplates=_strings(props, "RequestTemplates"),
+        RequestParameters=strings(props, "RequestParameters"),
+        RequestTemplates=strings(props, "RequestTemplates"),
         ResponseParameters=_response_mappings(props.get("ResponseParameters")),
         TlsConfig=None if not tls else present(ServerNameToVerify=tls.get("ServerNameToVerify")),
     )
@@ -133,7 +128,7 @@ def _route_response(props: Properties) -> dict[str, Any]:
     return present(
         RouteResponseKey=props.get("RouteResponseKey"),
         ModelSelectionExpression=props.get("ModelSelectionExpression"),
-        ResponseModels=_strings(props, "ResponseModels"),
+        ResponseModels=strings(props, "ResponseModels"),
         ResponseParameters=_constraints(props.get("ResponseParameters")),
     )
 
@@ -143,8 +138,8 @@ def _integration_response(props: Properties) -> dict[str, Any]:
         IntegrationResponseKey=props.get("IntegrationResponseKey"),
         ContentHandlingStrategy=props.get("ContentHandlingStrategy"),
         TemplateSelectionExpression=props.get("TemplateSelectionExpression"),
-        ResponseParameters=_strings(props, "ResponseParameters"),
-        ResponseTemplates=_strings(props, "ResponseTemplates"),
+        ResponseParameters=strings(props, "ResponseParameters"),
+        ResponseTemplates=strings(props, "ResponseTemplates"),
     )
 
 
@@ -159,17 +154,18 @@ def _model(props: Properties) -> dict[str, Any]:
 
 class Child:
     """One kind of an API's children (``kind``: the operations' noun, ``Route``), whose
-    members ``members`` reads from the template; ``key``: the member naming one uniquely
-    under its parent (an interrupted create is found again by it), if any; ``parent``: the
-    parent's id member besides the API's (``RouteId`` of a route response); ``resets``:
-    what a member the template dropped is sent back as."""
+    members ``members`` reads from the template; ``needs``: the properties it requires
+    besides its API's and its parent's; ``key``: the member naming one uniquely under its
+    parent (an interrupted create is found again by it), if any; ``parent``: the parent's
+    id member besides the API's (``RouteId`` of a route response); ``resets``: what a
+    member the template dropped is sent back as. Its API and its parent are fixed at
+    creation; anything else changes in place."""
 
     def __init__(
         self,
         kind: str,
         members: Members,
-        required: tuple[str, ...],
-        replaced_by: frozenset[str],
+        needs: tuple[str, ...],
         *,
         key: str | None = None,
         parent: str | None = None,
@@ -177,8 +173,9 @@ class Child:
     ) -> None:
         self.kind = kind
         self.members = members
-        self.required = required
-        self.replaced_by = replaced_by
+        owners = ("ApiId",) if parent is None else ("ApiId", parent)
+        self.required = (*owners, *needs)
+        self.replaced_by = frozenset(owners)
         self.key = key
         self.parent = parent
         self.resets: Mapping[str, Any] = resets or {}
@@ -196,8 +193,7 @@ class Child:
         made = await ctx.call(
             "apigatewayv2", f"Create{self.kind}", {**self._scope(props), **self.members(props)}
         )
-        ident = str(made[self.ident])
-        return Outcome(ident, {self.ident: ident})
+        return outcome(made[self.ident], self.ident)
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         required(props, *self.required)
@@ -213,25 +209,20 @@ class Child:
                 f"Update{self.kind}",
                 {**self._scope(props), self.ident: ident, **members},
             )
-        return Outcome(ident, {self.ident: ident})
+        return outcome(ident, self.ident)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         scope = self._scope(current.properties)
-        if current.physical_id is not None:
-            found = [current.physical_id]
-        elif self.key is not None and current.properties.get(self.key):
-            wanted = current.properties[self.key]
-            items = await find(
-                ctx,
-                "apigatewayv2",
-                f"Get{self.kind}s",
-                scope,
-                lambda item: item.get(self.key or "") == wanted,
-                v2=True,
-            )
-            found = [str(items[0][self.ident])] if len(items) == 1 else []
-        else:
-            return
+        wanted = current.properties.get(self.key) if self.key is not None else None
+        found = await targets(
+            ctx,
+            current,
+            "apigatewayv2",
+            f"Get{self.kind}s",
+            scope,
+            {str(self.key): wanted} if wanted else None,
+            ident=self.ident,
+        )
         for ident in found:
             await gone_or(
                 ctx.call("apigatewayv2", f"Delete{self.kind}", {**scope, self.ident: ident})
@@ -241,8 +232,7 @@ class Child:
 ROUTE = Child(
     "Route",
     _route,
-    ("ApiId", "RouteKey"),
-    frozenset({"ApiId"}),
+    ("RouteKey",),
     key="RouteKey",
     resets={
         "Target": "",
@@ -257,8 +247,7 @@ ROUTE = Child(
 INTEGRATION = Child(
     "Integration",
     _integration,
-    ("ApiId", "IntegrationType"),
-    frozenset({"ApiId"}),
+    ("IntegrationType",),
     resets={
         "Description": "",
         "RequestParameters": {},
@@ -267,18 +256,12 @@ INTEGRATION = Child(
     },
 )
 AUTHORIZER = Child(
-    "Authorizer",
-    _authorizer,
-    ("ApiId", "AuthorizerType", "Name"),
-    frozenset({"ApiId"}),
-    key="Name",
-    resets={"IdentitySource": []},
+    "Authorizer", _authorizer, ("AuthorizerType", "Name"), key="Name", resets={"IdentitySource": []}
 )
 ROUTE_RESPONSE = Child(
     "RouteResponse",
     _route_response,
-    ("ApiId", "RouteId", "RouteResponseKey"),
-    frozenset({"ApiId", "RouteId"}),
+    ("RouteResponseKey",),
     key="RouteResponseKey",
     parent="RouteId",
     resets={"ResponseModels": {}, "ResponseParameters": {}},
@@ -286,20 +269,12 @@ ROUTE_RESPONSE = Child(
 INTEGRATION_RESPONSE = Child(
     "IntegrationResponse",
     _integration_response,
-    ("ApiId", "IntegrationId", "IntegrationResponseKey"),
-    frozenset({"ApiId", "IntegrationId"}),
+    ("IntegrationResponseKey",),
     key="IntegrationResponseKey",
     parent="IntegrationId",
     resets={"ResponseParameters": {}, "ResponseTemplates": {}},
 )
-MODEL = Child(
-    "Model",
-    _model,
-    ("ApiId", "Name", "Schema"),
-    frozenset({"ApiId"}),
-    key="Name",
-    resets={"Description": ""},
-)
+MODEL = Child("Model", _model, ("Name", "Schema"), key="Name", resets={"Description": ""})
 
 
 PROVIDERS: dict[str, Provider] = {

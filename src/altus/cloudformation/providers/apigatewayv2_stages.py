@@ -18,13 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from altus.cloudformation.providers.apigateway_common import (
-    gone_or,
     json_object,
     number,
-    present,
-    sync_tags,
+    strings,
+    sync_api_tags,
     tags_of,
-    text_map,
 )
 from altus.cloudformation.providers.base import (
     Current,
@@ -38,10 +36,7 @@ from altus.cloudformation.providers.base import (
     integer,
     required,
 )
-
-
-def _strings(props: Properties, name: str) -> dict[str, str] | None:
-    return None if props.get(name) is None else text_map(props[name], name)
+from altus.cloudformation.providers.common import gone_or, outcome, present
 
 
 class Deployment:
@@ -61,8 +56,7 @@ class Deployment:
                 StageName=props.get("StageName"),
             ),
         )
-        ident = str(made["DeploymentId"])
-        return Outcome(ident, {"DeploymentId": ident})
+        return outcome(made["DeploymentId"], "DeploymentId")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         ident, api_id = str(current.physical_id), str(props["ApiId"])
@@ -84,7 +78,7 @@ class Deployment:
                 "UpdateStage",
                 {"ApiId": api_id, "StageName": str(stage), "DeploymentId": ident},
             )
-        return Outcome(ident, {"DeploymentId": ident})
+        return outcome(ident, "DeploymentId")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         if current.physical_id is None:
@@ -137,7 +131,7 @@ def _stage(props: Properties) -> dict[str, Any]:
             str(key): _route_settings(value)
             for key, value in json_object(props["RouteSettings"], "RouteSettings").items()
         },
-        StageVariables=_strings(props, "StageVariables"),
+        StageVariables=strings(props, "StageVariables"),
     )
 
 
@@ -152,10 +146,6 @@ class Stage:
 
     replaced_by = frozenset({"ApiId", "StageName"})
     attributes: frozenset[str] = frozenset()
-
-    @staticmethod
-    def _arn(ctx: ProviderContext, api_id: str, name: str) -> str:
-        return f"arn:{ctx.partition}:apigateway:{ctx.region}::/apis/{api_id}/stages/{name}"
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         required(props, "ApiId", "StageName")
@@ -212,7 +202,9 @@ class Stage:
                 )
         if old.get("AccessLogSettings") and not new.get("AccessLogSettings"):
             await gone_or(ctx.call("apigatewayv2", "DeleteAccessLogSettings", scope))
-        await sync_tags(ctx, "apigatewayv2", self._arn(ctx, api_id, name), tags_of(props, ctx))
+        await sync_api_tags(
+            ctx, "apigatewayv2", f"apis/{api_id}/stages/{name}", tags_of(props, ctx)
+        )
         return Outcome(name)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:

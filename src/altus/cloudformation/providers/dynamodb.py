@@ -30,7 +30,9 @@ from altus.cloudformation.providers.base import (
     boolean,
     required,
     tag_list,
+    tag_map,
 )
+from altus.cloudformation.providers.common import Tagging, quietly, retag, settled, wait_gone
 from altus.cloudformation.providers.dynamodb_shapes import (
     PROVISIONED,
     billing_mode,
@@ -96,37 +98,38 @@ class Table:
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         props = current.properties
         name = current.physical_id or str(props.get("TableName") or ctx.name(max_length=NAME_MAX))
-        try:
-            for poll in range(POLLS):
-                try:
-                    await ctx.call("dynamodb", "DeleteTable", {"TableName": name})
-                    break
-                except ServiceFailed as failed:
-                    # An index still being made: DynamoDB deletes the table after.
-                    if failed.error_code != "ResourceInUseException":
-                        raise
-                await ctx.sleep(backoff(poll))
-            for poll in range(POLLS):
-                await ctx.call("dynamodb", "DescribeTable", {"TableName": name})
-                await ctx.sleep(backoff(poll))
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
-            return
-        raise ResourceFailed(f"Table {name} was not deleted in time", "NotStabilized")
+        for poll in range(POLLS):
+            try:
+                if await quietly(ctx, "dynamodb", "DeleteTable", {"TableName": name}) is None:
+                    return
+                break
+            except ServiceFailed as failed:
+                # An index still being made: DynamoDB deletes the table after.
+                if failed.error_code != "ResourceInUseException":
+                    raise
+            await ctx.sleep(backoff(poll))
+        await wait_gone(
+            ctx,
+            "dynamodb",
+            "DescribeTable",
+            {"TableName": name},
+            f"Table {name} was not deleted in time",
+        )
 
 
 async def wait_active(ctx: ProviderContext, name: str) -> dict[str, Any]:
     """The table's description once it and its global indexes are ACTIVE."""
-    for poll in range(POLLS):
-        table = (await ctx.call("dynamodb", "DescribeTable", {"TableName": name}))["Table"]
+
+    def active(answer: dict[str, Any]) -> bool:
+        table = answer["Table"]
         indexes = table.get("GlobalSecondaryIndexes") or []
-        if table.get("TableStatus") == "ACTIVE" and all(
+        return table.get("TableStatus") == "ACTIVE" and all(
             index.get("IndexStatus") == "ACTIVE" for index in indexes
-        ):
-            return dict(table)
-        await ctx.sleep(backoff(poll))
-    raise ResourceFailed(f"Table {name} did not become ACTIVE in time", "NotStabilized")
+        )
+
+    failure = f"Table {name} did not become ACTIVE in time"
+    answer = await settled(ctx, "dynamodb", "DescribeTable", {"TableName": name}, active, failure)
+    return dict(answer["Table"])
 
 
 async def _update(ctx: ProviderContext, name: str, params: dict[str, Any]) -> None:
@@ -240,19 +243,13 @@ async def _ttl(ctx: ProviderContext, name: str, enabled: bool, attribute: str | 
 
 
 async def _retag(ctx: ProviderContext, name: str, current: Current, props: Properties) -> None:
-    before = {t["Key"]: t["Value"] for t in tag_list(current.properties, ctx)}
-    after = {t["Key"]: t["Value"] for t in tag_list(props, ctx)}
-    removing = sorted(set(before) - set(after))
-    setting = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
-    if not removing and not setting:
+    before, after = tag_map(current.properties, ctx), tag_map(props, ctx)
+    if before == after:
         return
     arn = str(current.attributes.get("Arn") or "")
     if not arn:
         arn = str((await wait_active(ctx, name))["TableArn"])
-    if removing:
-        await ctx.call("dynamodb", "UntagResource", {"ResourceArn": arn, "TagKeys": removing})
-    if setting:
-        await ctx.call("dynamodb", "TagResource", {"ResourceArn": arn, "Tags": setting})
+    await retag(ctx, Tagging("dynamodb"), {"ResourceArn": arn}, before, after)
 
 
 async def _outcome(ctx: ProviderContext, name: str) -> Outcome:

@@ -23,9 +23,18 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     required,
     tag_list,
+    tag_map,
+)
+from altus.cloudformation.providers.common import (
+    Tagging,
+    changed,
+    gone_or,
+    json_text,
+    present,
+    quietly,
+    retag,
 )
 
 #: EventBridge's limit on a rule's name.
@@ -33,24 +42,8 @@ RULE_NAME_MAX = 64
 DEFAULT_BUS = "default"
 
 
-def json_text(value: Any) -> str:
-    """A property CloudFormation takes as JSON text or as an object: the text."""
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-
-
-def tag_changes(
-    ctx: ProviderContext, old: Properties, new: Properties
-) -> tuple[dict[str, str], list[str]]:
-    """(tags to set, keys to remove) taking the resource from ``old``'s tags to ``new``'s
-    (the stack's tags included in both)."""
-    before = {t["Key"]: t["Value"] for t in tag_list(old, ctx)}
-    after = {t["Key"]: t["Value"] for t in tag_list(new, ctx)}
-    setting = {k: v for k, v in after.items() if before.get(k) != v}
-    return setting, sorted(set(before) - set(after))
-
-
-def _changed(old: Properties, new: Properties, names: tuple[str, ...]) -> list[str]:
-    return [name for name in names if old.get(name) != new.get(name)]
+#: EventBridge's tags: TagResource and UntagResource on the ARN (``ResourceARN``).
+_TAGGING = Tagging("events")
 
 
 # --- event buses ---------------------------------------------------------------------------------
@@ -70,13 +63,8 @@ class EventBus:
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         required(props, "Name")
         name = str(props["Name"])
-        params: dict[str, Any] = {"Name": name}
-        for member in ("EventSourceName", *_BUS_SETTINGS):
-            if props.get(member) is not None:
-                params[member] = props[member]
-        tags = tag_list(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        given = {member: props.get(member) for member in ("EventSourceName", *_BUS_SETTINGS)}
+        params = {"Name": name, **present(**given, Tags=tag_list(props, ctx) or None)}
         made = await ctx.call("events", "CreateEventBus", params)
         if props.get("Policy") is not None:
             await _put_policy(ctx, name, props["Policy"])
@@ -84,7 +72,7 @@ class EventBus:
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         name = current.physical_id or str(props["Name"])
-        unserved = _changed(current.properties, props, _BUS_SETTINGS)
+        unserved = changed(current.properties, props, *_BUS_SETTINGS)
         if unserved:
             raise ResourceFailed(
                 f"Property {unserved[0]} cannot be updated: Altus's EventBridge does not "
@@ -102,23 +90,14 @@ class EventBus:
                     "RemovePermission",
                     {"EventBusName": name, "RemoveAllPermissions": True},
                 )
-        setting, removing = tag_changes(ctx, current.properties, props)
-        if removing:
-            await ctx.call("events", "UntagResource", {"ResourceARN": arn, "TagKeys": removing})
-        if setting:
-            tags = [{"Key": k, "Value": v} for k, v in setting.items()]
-            await ctx.call("events", "TagResource", {"ResourceARN": arn, "Tags": tags})
+        before, after = tag_map(current.properties, ctx), tag_map(props, ctx)
+        await retag(ctx, _TAGGING, {"ResourceARN": arn}, before, after)
         return _bus_outcome(name, arn, props)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or current.properties.get("Name")
-        if not name:
-            return
-        try:
-            await ctx.call("events", "DeleteEventBus", {"Name": str(name)})
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
+        if name:
+            await quietly(ctx, "events", "DeleteEventBus", {"Name": str(name)})
 
 
 async def _put_policy(ctx: ProviderContext, bus: str, policy: Any) -> None:
@@ -161,7 +140,7 @@ class Rule:
         old = {str(t["Id"]): api_target(t) for t in current.properties.get("Targets") or []}
         new = {str(t["Id"]): api_target(t) for t in props.get("Targets") or []}
         arn = str(current.attributes.get("Arn") or "")
-        if _changed(current.properties, props, _RULE_SETTINGS) or not arn:
+        if changed(current.properties, props, *_RULE_SETTINGS) or not arn:
             arn = await _put_rule(ctx, name, props)
         gone = sorted(set(old) - set(new))
         if gone:
@@ -174,15 +153,16 @@ class Rule:
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name, bus = _rule_of(ctx, current)
         scope = {"EventBusName": bus} if bus else {}
-        try:
+
+        async def remove() -> None:
+            # The rule's targets first: EventBridge refuses to delete a rule with any.
             listed = await ctx.call("events", "ListTargetsByRule", {"Rule": name, **scope})
             ids = [str(t["Id"]) for t in listed.get("Targets") or []]
             if ids:
                 await _remove_targets(ctx, name, bus, ids)
             await ctx.call("events", "DeleteRule", {"Name": name, **scope})
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
+
+        await gone_or(remove())
 
 
 def rule_id(name: str, bus: Any) -> str:

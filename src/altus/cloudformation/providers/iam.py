@@ -22,24 +22,19 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     integer,
     required,
     tag_list,
 )
+from altus.cloudformation.providers.common import gone_or, json_text, known, present, quietly
 from altus.cloudformation.providers.iam_holders import (
     GROUPS,
     ROLES,
     USERS,
     boundary,
-    document,
     inline_policies,
-    known,
     listed,
-    pairs,
-    quietly,
     strings,
-    tag_changes,
 )
 from altus.cloudformation.providers.iam_policies import AccessKey, ManagedPolicy, Policy
 
@@ -73,17 +68,15 @@ class Role:
         name = self._name(ctx, props)
         params: dict[str, Any] = {
             "RoleName": name,
-            "AssumeRolePolicyDocument": document(props["AssumeRolePolicyDocument"]),
+            "AssumeRolePolicyDocument": json_text(props["AssumeRolePolicyDocument"]),
         }
         for member in ("Path", "Description", "PermissionsBoundary"):
             if props.get(member) not in (None, ""):
                 params[member] = str(props[member])
-        duration = integer(props, "MaxSessionDuration")
-        if duration is not None:
-            params["MaxSessionDuration"] = duration
-        tags = tag_list(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params |= present(
+            MaxSessionDuration=integer(props, "MaxSessionDuration"),
+            Tags=tag_list(props, ctx) or None,
+        )
         role = (await ctx.call("iam", "CreateRole", params))["Role"]
         await ROLES.hold(ctx, name, {}, props)
         return Outcome(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
@@ -93,8 +86,8 @@ class Role:
         required(props, "AssumeRolePolicyDocument")
         old = current.properties
         name = current.physical_id or self._name(ctx, props)
-        trust = document(props["AssumeRolePolicyDocument"])
-        if document(old.get("AssumeRolePolicyDocument")) != trust:
+        trust = json_text(props["AssumeRolePolicyDocument"])
+        if json_text(old.get("AssumeRolePolicyDocument")) != trust:
             await ctx.call(
                 "iam", "UpdateAssumeRolePolicy", {"RoleName": name, "PolicyDocument": trust}
             )
@@ -107,11 +100,7 @@ class Role:
         if changes:
             await ctx.call("iam", "UpdateRole", {"RoleName": name, **changes})
         await boundary(ctx, ROLES, name, old, props)
-        tags, untags = tag_changes(ctx, old, props)
-        if untags:
-            await ctx.call("iam", "UntagRole", {"RoleName": name, "TagKeys": untags})
-        if tags:
-            await ctx.call("iam", "TagRole", {"RoleName": name, "Tags": pairs(tags)})
+        await ROLES.retag(ctx, name, old, props)
         await ROLES.hold(ctx, name, old, props)
         attributes = current.attributes
         if not self.attributes <= set(attributes):
@@ -122,7 +111,7 @@ class Role:
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or self._name(ctx, current.properties)
         await ROLES.empty(ctx, name)
-        await quietly(ctx, "DeleteRole", {"RoleName": name})
+        await quietly(ctx, "iam", "DeleteRole", {"RoleName": name})
 
 
 # --- AWS::IAM::User ----------------------------------------------------------------------------
@@ -164,9 +153,7 @@ class User:
         for member in ("Path", "PermissionsBoundary"):
             if props.get(member) not in (None, ""):
                 params[member] = str(props[member])
-        tags = tag_list(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params |= present(Tags=tag_list(props, ctx) or None)
         user = (await ctx.call("iam", "CreateUser", params))["User"]
         for group in strings(props, "Groups"):
             await ctx.call("iam", "AddUserToGroup", {"GroupName": group, "UserName": name})
@@ -186,36 +173,36 @@ class User:
                 await ctx.call("iam", "AddUserToGroup", {"GroupName": group, "UserName": name})
         for group in before:
             if group not in after:
-                await quietly(ctx, "RemoveUserFromGroup", {"GroupName": group, "UserName": name})
+                await quietly(
+                    ctx, "iam", "RemoveUserFromGroup", {"GroupName": group, "UserName": name}
+                )
         await boundary(ctx, USERS, name, old, props)
-        tags, untags = tag_changes(ctx, old, props)
-        if untags:
-            await ctx.call("iam", "UntagUser", {"UserName": name, "TagKeys": untags})
-        if tags:
-            await ctx.call("iam", "TagUser", {"UserName": name, "Tags": pairs(tags)})
+        await USERS.retag(ctx, name, old, props)
         await USERS.hold(ctx, name, old, props)
         user = (await ctx.call("iam", "GetUser", {"UserName": name}))["User"]
         return Outcome(name, {"Arn": user["Arn"]})
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or self._name(ctx, current.properties)
-        try:
-            groups = await listed(ctx, "ListGroupsForUser", {"UserName": name}, "Groups")
-            keys = await listed(ctx, "ListAccessKeys", {"UserName": name}, "AccessKeyMetadata")
-        except ServiceFailed as failed:
-            if failed.not_found:
-                return
-            raise
+        groups = await gone_or(listed(ctx, "ListGroupsForUser", {"UserName": name}, "Groups"))
+        if groups is None:
+            return
+        keys = await gone_or(listed(ctx, "ListAccessKeys", {"UserName": name}, "AccessKeyMetadata"))
+        if keys is None:
+            return
         for group in groups:
             await quietly(
-                ctx, "RemoveUserFromGroup", {"GroupName": group["GroupName"], "UserName": name}
+                ctx,
+                "iam",
+                "RemoveUserFromGroup",
+                {"GroupName": group["GroupName"], "UserName": name},
             )
         for key in keys:
             await quietly(
-                ctx, "DeleteAccessKey", {"UserName": name, "AccessKeyId": key["AccessKeyId"]}
+                ctx, "iam", "DeleteAccessKey", {"UserName": name, "AccessKeyId": key["AccessKeyId"]}
             )
         await USERS.empty(ctx, name)
-        await quietly(ctx, "DeleteUser", {"UserName": name})
+        await quietly(ctx, "iam", "DeleteUser", {"UserName": name})
 
 
 # --- AWS::IAM::Group ---------------------------------------------------------------------------
@@ -257,7 +244,7 @@ class Group:
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or self._name(ctx, current.properties)
         await GROUPS.empty(ctx, name)
-        await quietly(ctx, "DeleteGroup", {"GroupName": name})
+        await quietly(ctx, "iam", "DeleteGroup", {"GroupName": name})
 
 
 PROVIDERS: dict[str, Provider] = {

@@ -1,12 +1,10 @@
-"""What the IAM providers share: policy documents as IAM takes them, IAM's paged
-listings, calls whose "no such entity" means done, tags kept in step with the template,
-and what roles, users and groups hold alike (inline policies, attached managed
-policies, a permissions boundary), through IAM's operations named after the kind."""
+"""What the IAM providers share: IAM's paged listings, and what roles, users and groups
+hold alike (inline policies, attached managed policies, a permissions boundary; tags of
+roles and users), through IAM's operations named after the kind."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,53 +12,28 @@ from altus.cloudformation.providers.base import (
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     tag_map,
 )
+from altus.cloudformation.providers.common import Tagging, gone_or, json_text, paged, quietly, retag
 
 _MAX_PAGES = 100
-
-
-def document(value: Any) -> str:
-    """A policy document as IAM takes it: text (an object as its JSON, as CloudFormation
-    converts a template's YAML or JSON policy before it submits it)."""
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-
-
-def known(type_name: str, props: Properties, names: Iterable[str]) -> None:
-    """Refuse a property the type does not have, as CloudFormation words it."""
-    allowed = set(names)
-    for name in props:
-        if name not in allowed:
-            raise ResourceFailed(
-                f"Encountered unsupported property {name} (in {type_name})", "InvalidRequest"
-            )
-
-
-async def quietly(ctx: ProviderContext, operation: str, params: Mapping[str, Any]) -> None:
-    """An IAM call whose "no such entity" means the work is done already."""
-    try:
-        await ctx.call("iam", operation, params)
-    except ServiceFailed as failed:
-        if not failed.not_found:
-            raise
 
 
 async def listed(
     ctx: ProviderContext, operation: str, params: Mapping[str, Any], key: str
 ) -> list[Any]:
     """Every item of a paged IAM listing (``Marker``/``IsTruncated``)."""
-    items: list[Any] = []
-    marker: str | None = None
-    for _ in range(_MAX_PAGES):
-        answer = await ctx.call(
-            "iam", operation, {**params, **({"Marker": marker} if marker else {})}
-        )
-        items.extend(answer.get(key) or [])
-        marker = answer.get("Marker")
-        if not answer.get("IsTruncated") or not marker:
-            return items
-    raise ResourceFailed(f"IAM's {operation} did not finish listing", "ServiceInternalError")
+    return await paged(
+        ctx,
+        "iam",
+        operation,
+        params,
+        key,
+        token="Marker",
+        truncated="IsTruncated",
+        max_pages=_MAX_PAGES,
+        whole=True,
+    )
 
 
 def strings(props: Properties, name: str) -> list[str]:
@@ -85,29 +58,16 @@ def inline_policies(props: Properties) -> dict[str, str]:
                 "Properties validation failed for resource with message: "
                 "#/Policies: required key [PolicyDocument] not found"
             )
-        out[str(policy["PolicyName"])] = document(policy["PolicyDocument"])
+        out[str(policy["PolicyName"])] = json_text(policy["PolicyDocument"])
     return out
-
-
-def tag_changes(
-    ctx: ProviderContext, old: Properties, new: Properties
-) -> tuple[dict[str, str], list[str]]:
-    """The tags to set (new or changed values) and the keys to remove."""
-    before, after = tag_map(old, ctx), tag_map(new, ctx)
-    return {k: v for k, v in after.items() if before.get(k) != v}, [
-        k for k in before if k not in after
-    ]
-
-
-def pairs(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 @dataclass(frozen=True, slots=True)
 class Holder:
     """What roles, users and groups share: inline policies and attached managed
-    policies, through IAM's operations named after the kind (``PutRolePolicy``,
-    ``AttachUserPolicy``, ``ListGroupPolicies`` ...)."""
+    policies (and, for roles and users, tags), through IAM's operations named after the
+    kind (``PutRolePolicy``, ``AttachUserPolicy``, ``ListGroupPolicies``, ``TagRole``
+    ...)."""
 
     label: str
 
@@ -130,7 +90,10 @@ class Holder:
         for policy_name in old:
             if policy_name not in new:
                 await quietly(
-                    ctx, f"Delete{self.label}Policy", {self.member: name, "PolicyName": policy_name}
+                    ctx,
+                    "iam",
+                    f"Delete{self.label}Policy",
+                    {self.member: name, "PolicyName": policy_name},
                 )
 
     async def attach(
@@ -144,7 +107,7 @@ class Holder:
         for arn in old:
             if arn not in new:
                 await quietly(
-                    ctx, f"Detach{self.label}Policy", {self.member: name, "PolicyArn": arn}
+                    ctx, "iam", f"Detach{self.label}Policy", {self.member: name, "PolicyArn": arn}
                 )
 
     async def hold(self, ctx: ProviderContext, name: str, old: Properties, new: Properties) -> None:
@@ -154,30 +117,27 @@ class Holder:
             ctx, name, strings(old, "ManagedPolicyArns"), strings(new, "ManagedPolicyArns")
         )
 
+    async def retag(
+        self, ctx: ProviderContext, name: str, old: Properties, new: Properties
+    ) -> None:
+        """The tags of a role or user from ``old``'s to ``new``'s (the stack's included)."""
+        tagging = Tagging("iam", f"Tag{self.label}", f"Untag{self.label}")
+        await retag(ctx, tagging, {self.member: name}, tag_map(old, ctx), tag_map(new, ctx))
+
     async def empty(self, ctx: ProviderContext, name: str) -> None:
         """Delete every inline policy and detach every managed one (a holder already
         gone is empty)."""
-        try:
-            names = await listed(
-                ctx, f"List{self.label}Policies", {self.member: name}, "PolicyNames"
-            )
-            attached = await listed(
-                ctx, f"ListAttached{self.label}Policies", {self.member: name}, "AttachedPolicies"
-            )
-        except ServiceFailed as failed:
-            if failed.not_found:
-                return
-            raise
-        for policy_name in names:
-            await quietly(
-                ctx, f"Delete{self.label}Policy", {self.member: name, "PolicyName": policy_name}
-            )
-        for policy in attached:
-            await quietly(
-                ctx,
-                f"Detach{self.label}Policy",
-                {self.member: name, "PolicyArn": policy["PolicyArn"]},
-            )
+        scope = {self.member: name}
+        names = await gone_or(listed(ctx, f"List{self.label}Policies", scope, "PolicyNames"))
+        if names is None:
+            return
+        attached = await gone_or(
+            listed(ctx, f"ListAttached{self.label}Policies", scope, "AttachedPolicies")
+        )
+        if attached is None:
+            return
+        await self.put_policies(ctx, name, dict.fromkeys(names, ""), {})
+        await self.attach(ctx, name, [policy["PolicyArn"] for policy in attached], [])
 
 
 ROLES, USERS, GROUPS = Holder("Role"), Holder("User"), Holder("Group")
@@ -197,4 +157,4 @@ async def boundary(
             {holder.member: name, "PermissionsBoundary": str(after)},
         )
     else:
-        await quietly(ctx, f"Delete{holder.label}PermissionsBoundary", {holder.member: name})
+        await quietly(ctx, "iam", f"Delete{holder.label}PermissionsBoundary", {holder.member: name})

@@ -21,20 +21,11 @@ from altus.cloudformation.providers.base import (
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     integer,
     required,
 )
-from altus.cloudformation.providers.iam_holders import (
-    GROUPS,
-    ROLES,
-    USERS,
-    document,
-    known,
-    listed,
-    quietly,
-    strings,
-)
+from altus.cloudformation.providers.common import gone_or, json_text, known, quietly
+from altus.cloudformation.providers.iam_holders import GROUPS, ROLES, USERS, listed, strings
 
 #: How many versions IAM keeps of a managed policy.
 _MAX_VERSIONS = 5
@@ -64,7 +55,7 @@ class Policy:
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         self._check(props)
         policy_id = ctx.name(max_length=25)
-        name, text = str(props["PolicyName"]), document(props["PolicyDocument"])
+        name, text = str(props["PolicyName"]), json_text(props["PolicyDocument"])
         for key, holder in _HOLDERS:
             for target in strings(props, key):
                 await holder.put_policies(ctx, target, {}, {name: text})
@@ -74,9 +65,9 @@ class Policy:
         self._check(props)
         old = current.properties
         policy_id = current.physical_id or ctx.name(max_length=25)
-        name, text = str(props["PolicyName"]), document(props["PolicyDocument"])
+        name, text = str(props["PolicyName"]), json_text(props["PolicyDocument"])
         old_name = str(old.get("PolicyName") or "")
-        old_text = document(old.get("PolicyDocument") or "")
+        old_text = json_text(old.get("PolicyDocument") or "")
         for key, holder in _HOLDERS:
             before, after = strings(old, key), strings(props, key)
             for target in after:
@@ -95,9 +86,7 @@ class Policy:
             return
         for key, holder in _HOLDERS:
             for target in strings(props, key):
-                await quietly(
-                    ctx, f"Delete{holder.label}Policy", {holder.member: target, "PolicyName": name}
-                )
+                await holder.put_policies(ctx, target, {name: ""}, {})
 
 
 # --- AWS::IAM::ManagedPolicy -------------------------------------------------------------------
@@ -138,7 +127,7 @@ class ManagedPolicy:
         required(props, "PolicyDocument")
         params: dict[str, Any] = {
             "PolicyName": str(props.get("ManagedPolicyName") or ctx.name(max_length=128)),
-            "PolicyDocument": document(props["PolicyDocument"]),
+            "PolicyDocument": json_text(props["PolicyDocument"]),
         }
         for member in ("Path", "Description"):
             if props.get(member):
@@ -152,41 +141,39 @@ class ManagedPolicy:
         required(props, "PolicyDocument")
         old = current.properties
         arn = current.physical_id or self._arn(ctx, props)
-        text = document(props["PolicyDocument"])
-        if document(old.get("PolicyDocument") or "") != text:
+        text = json_text(props["PolicyDocument"])
+        if json_text(old.get("PolicyDocument") or "") != text:
             await self._new_version(ctx, arn, text)
         await self._attach(ctx, arn, old, props)
         return Outcome(arn, await self._attributes(ctx, arn))
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         arn = current.physical_id or self._arn(ctx, current.properties)
-        try:
-            versions = await listed(ctx, "ListPolicyVersions", {"PolicyArn": arn}, "Versions")
-            for key, holder in _HOLDERS:
-                entities = await listed(
+        versions = await gone_or(listed(ctx, "ListPolicyVersions", {"PolicyArn": arn}, "Versions"))
+        if versions is None:
+            return
+        for key, holder in _HOLDERS:
+            entities = await gone_or(
+                listed(
                     ctx,
                     "ListEntitiesForPolicy",
                     {"PolicyArn": arn, "EntityFilter": holder.label},
                     f"Policy{key}",
                 )
-                for entity in entities:
-                    await quietly(
-                        ctx,
-                        f"Detach{holder.label}Policy",
-                        {holder.member: entity[holder.member], "PolicyArn": arn},
-                    )
-        except ServiceFailed as failed:
-            if failed.not_found:
+            )
+            if entities is None:
                 return
-            raise
+            for entity in entities:
+                await holder.attach(ctx, entity[holder.member], [arn], [])
         for version in versions:
             if not version.get("IsDefaultVersion"):
                 await quietly(
                     ctx,
+                    "iam",
                     "DeletePolicyVersion",
                     {"PolicyArn": arn, "VersionId": version["VersionId"]},
                 )
-        await quietly(ctx, "DeletePolicy", {"PolicyArn": arn})
+        await quietly(ctx, "iam", "DeletePolicy", {"PolicyArn": arn})
 
     async def _attach(
         self, ctx: ProviderContext, arn: str, old: Properties, new: Properties
@@ -289,6 +276,7 @@ class AccessKey:
             return
         await quietly(
             ctx,
+            "iam",
             "DeleteAccessKey",
             {"UserName": str(current.properties["UserName"]), "AccessKeyId": current.physical_id},
         )

@@ -15,17 +15,22 @@ from __future__ import annotations
 from typing import Any
 
 from altus.cloudformation.providers.base import (
-    POLLS,
     Current,
     Outcome,
     Properties,
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
-    backoff,
     integer,
     tag_map,
+)
+from altus.cloudformation.providers.common import (
+    Tagging,
+    present,
+    quietly,
+    retag,
+    settled,
+    wait_gone,
 )
 
 #: Kinesis's limit on stream names.
@@ -35,7 +40,8 @@ PROVISIONED, ON_DEMAND = "PROVISIONED", "ON_DEMAND"
 DEFAULT_RETENTION = 24
 #: Shards of a provisioned stream whose template gives no ShardCount.
 DEFAULT_SHARDS = 1
-#: Polls of a stream becoming ACTIVE (or gone), and the wait between them (seconds).
+#: Kinesis's tags: AddTagsToStream and RemoveTagsFromStream, by the stream's name, as a map.
+_TAGGING = Tagging("kinesis", "AddTagsToStream", "RemoveTagsFromStream", pair=None)
 
 
 def _mode(props: Properties) -> str:
@@ -74,9 +80,7 @@ class Stream:
         shards = _shards(props)
         if shards is not None:
             params["ShardCount"] = shards
-        tags = tag_map(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params |= present(Tags=tag_map(props, ctx) or None)
         await ctx.call("kinesis", "CreateStream", params)
         summary = await wait_active(ctx, name)
         if retention != DEFAULT_RETENTION:
@@ -109,35 +113,35 @@ class Stream:
             await wait_active(ctx, name)
         if retention != was:
             await _retention(ctx, name, int(summary["RetentionPeriodHours"]), retention)
-        await _retag(ctx, name, tag_map(old, ctx), tag_map(props, ctx))
+        await retag(ctx, _TAGGING, {"StreamName": name}, tag_map(old, ctx), tag_map(props, ctx))
         return Outcome(name, {"Arn": arn})
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         props = current.properties
         name = current.physical_id or str(props.get("Name") or ctx.name(max_length=NAME_MAX))
-        try:
-            await ctx.call(
-                "kinesis", "DeleteStream", {"StreamName": name, "EnforceConsumerDeletion": True}
+        params = {"StreamName": name, "EnforceConsumerDeletion": True}
+        if await quietly(ctx, "kinesis", "DeleteStream", params) is not None:
+            await wait_gone(
+                ctx,
+                "kinesis",
+                "DescribeStreamSummary",
+                {"StreamName": name},
+                f"Stream {name} was not deleted in time",
             )
-            for poll in range(POLLS):
-                await ctx.call("kinesis", "DescribeStreamSummary", {"StreamName": name})
-                await ctx.sleep(backoff(poll))
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
-            return
-        raise ResourceFailed(f"Stream {name} was not deleted in time", "NotStabilized")
 
 
 async def wait_active(ctx: ProviderContext, name: str) -> dict[str, Any]:
     """The stream's summary once it is ACTIVE."""
-    for poll in range(POLLS):
-        answer = await ctx.call("kinesis", "DescribeStreamSummary", {"StreamName": name})
-        summary: dict[str, Any] = answer["StreamDescriptionSummary"]
-        if summary.get("StreamStatus") == "ACTIVE":
-            return summary
-        await ctx.sleep(backoff(poll))
-    raise ResourceFailed(f"Stream {name} did not become ACTIVE in time", "NotStabilized")
+    answer = await settled(
+        ctx,
+        "kinesis",
+        "DescribeStreamSummary",
+        {"StreamName": name},
+        lambda answer: answer["StreamDescriptionSummary"].get("StreamStatus") == "ACTIVE",
+        f"Stream {name} did not become ACTIVE in time",
+    )
+    summary: dict[str, Any] = answer["StreamDescriptionSummary"]
+    return summary
 
 
 async def _retention(ctx: ProviderContext, name: str, was: int, hours: int | None) -> None:
@@ -146,17 +150,6 @@ async def _retention(ctx: ProviderContext, name: str, was: int, hours: int | Non
     operation = "IncreaseStreamRetentionPeriod" if hours > was else "DecreaseStreamRetentionPeriod"
     await ctx.call("kinesis", operation, {"StreamName": name, "RetentionPeriodHours": hours})
     await wait_active(ctx, name)
-
-
-async def _retag(
-    ctx: ProviderContext, name: str, before: dict[str, str], after: dict[str, str]
-) -> None:
-    removing = sorted(set(before) - set(after))
-    setting = {k: v for k, v in after.items() if before.get(k) != v}
-    if removing:
-        await ctx.call("kinesis", "RemoveTagsFromStream", {"StreamName": name, "TagKeys": removing})
-    if setting:
-        await ctx.call("kinesis", "AddTagsToStream", {"StreamName": name, "Tags": setting})
 
 
 PROVIDERS: dict[str, Provider] = {"AWS::Kinesis::Stream": Stream()}

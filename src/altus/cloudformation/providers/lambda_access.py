@@ -25,12 +25,11 @@ from altus.cloudformation.providers.base import (
     Outcome,
     Properties,
     ProviderContext,
-    ResourceFailed,
-    ServiceFailed,
     integer,
     required,
 )
-from altus.cloudformation.providers.lambda_support import absent, flag, whole
+from altus.cloudformation.providers.common import outcome, quietly
+from altus.cloudformation.providers.lambda_support import flag, known_id, whole
 
 #: Lambda's limit on a statement id.
 STATEMENT_ID_LENGTH = 100
@@ -77,28 +76,23 @@ class Permission:
                 props["InvokedViaFunctionUrl"], "InvokedViaFunctionUrl"
             )
         await ctx.call("lambda", "AddPermission", params)
-        return Outcome(statement, {"Id": statement})
+        return outcome(statement, "Id")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         # Every property is a replacement: nothing of a statement changes in place.
-        if current.physical_id is None:
-            raise ResourceFailed("The permission to update is not known", "NotFound")
-        return Outcome(current.physical_id, {"Id": current.physical_id})
+        return outcome(known_id(current, "permission"), "Id")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         function = current.properties.get("FunctionName")
         if not function:
             return
         statement = current.physical_id or ctx.name(max_length=STATEMENT_ID_LENGTH)
-        try:
-            await ctx.call(
-                "lambda",
-                "RemovePermission",
-                {"FunctionName": str(function), "StatementId": statement},
-            )
-        except ServiceFailed as error:
-            if not absent(error):
-                raise
+        await quietly(
+            ctx,
+            "lambda",
+            "RemovePermission",
+            {"FunctionName": str(function), "StatementId": statement},
+        )
 
 
 def _cors(props: Properties) -> dict[str, Any]:
@@ -162,11 +156,7 @@ class Url:
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         if not current.properties.get("TargetFunctionArn"):
             return
-        try:
-            await ctx.call("lambda", "DeleteFunctionUrlConfig", _url_target(current.properties))
-        except ServiceFailed as error:
-            if not absent(error):
-                raise
+        await quietly(ctx, "lambda", "DeleteFunctionUrlConfig", _url_target(current.properties))
 
 
 def _invoke_target(props: Properties) -> dict[str, Any]:
@@ -207,8 +197,4 @@ class EventInvokeConfig:
         props = current.properties
         if not props.get("FunctionName") or not props.get("Qualifier"):
             return
-        try:
-            await ctx.call("lambda", "DeleteFunctionEventInvokeConfig", _invoke_target(props))
-        except ServiceFailed as error:
-            if not absent(error):
-                raise
+        await quietly(ctx, "lambda", "DeleteFunctionEventInvokeConfig", _invoke_target(props))

@@ -22,24 +22,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
-    POLLS,
     Current,
     Outcome,
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     integer,
     required,
     tag_map,
 )
+from altus.cloudformation.providers.common import present, quietly, settled, sync_tags
 from altus.cloudformation.providers.lambda_code import function_code
 from altus.cloudformation.providers.lambda_support import (
-    absent,
+    TAGGING,
     flag,
     function_arn,
-    pause,
-    sync_tags,
     unsupported,
     whole,
 )
@@ -146,8 +143,8 @@ def _refuse_unserved(props: Properties, old: Properties | None = None) -> None:
 async def wait_ready(ctx: ProviderContext, name: str) -> dict[str, Any]:
     """The function's configuration once it is Active and its last update Successful.
     Raises ResourceFailed with Lambda's reason if it fails, or if it never settles."""
-    for poll in range(POLLS):
-        config = await ctx.call("lambda", "GetFunctionConfiguration", {"FunctionName": name})
+
+    def ready(config: dict[str, Any]) -> bool:
         if config.get("State") == "Failed":
             raise ResourceFailed(
                 f"Function {name} failed to become Active: {config.get('StateReason')}",
@@ -158,13 +155,14 @@ async def wait_ready(ctx: ProviderContext, name: str) -> dict[str, Any]:
                 f"Update of function {name} failed: {config.get('LastUpdateStatusReason')}",
                 "NotStabilized",
             )
-        if config.get("State") == "Active" and config.get("LastUpdateStatus") in (
+        return config.get("State") == "Active" and config.get("LastUpdateStatus") in (
             None,
             "Successful",
-        ):
-            return config
-        await ctx.sleep(pause(poll))
-    raise ResourceFailed(f"Function {name} did not become Active", "NotStabilized")
+        )
+
+    params = {"FunctionName": name}
+    failure = f"Function {name} did not become Active"
+    return await settled(ctx, "lambda", "GetFunctionConfiguration", params, ready, failure)
 
 
 def _outcome(name: str, config: Mapping[str, Any]) -> Outcome:
@@ -225,9 +223,7 @@ class Function:
             },
             **{member: props[member] for member in _CREATE_ONLY if props.get(member) is not None},
         }
-        tags = tag_map(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params |= present(Tags=tag_map(props, ctx) or None)
         await ctx.call("lambda", "CreateFunction", params)
         reserved = integer(props, "ReservedConcurrentExecutions")
         if reserved is not None:
@@ -260,13 +256,9 @@ class Function:
         if integer(old, "ReservedConcurrentExecutions") != reserved:
             await _set_reserved(ctx, name, reserved)
         config = await wait_ready(ctx, name)
-        await sync_tags(ctx, function_arn(ctx, name), tag_map(props, ctx))
+        await sync_tags(ctx, TAGGING, {"Resource": function_arn(ctx, name)}, tag_map(props, ctx))
         return _outcome(name, config)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or function_name(ctx, current.properties)
-        try:
-            await ctx.call("lambda", "DeleteFunction", {"FunctionName": name})
-        except ServiceFailed as error:
-            if not absent(error):
-                raise
+        await quietly(ctx, "lambda", "DeleteFunction", {"FunctionName": name})

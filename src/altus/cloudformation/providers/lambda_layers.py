@@ -24,10 +24,10 @@ from altus.cloudformation.providers.base import (
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     required,
 )
-from altus.cloudformation.providers.lambda_support import absent
+from altus.cloudformation.providers.common import gone_or, outcome, paged, quietly
+from altus.cloudformation.providers.lambda_support import known_id
 
 #: Lambda's limit on a layer's name (the ARN form included).
 LAYER_NAME_LENGTH = 140
@@ -45,13 +45,9 @@ def split_version_arn(arn: str) -> tuple[str, int]:
 
 
 async def _delete_version(ctx: ProviderContext, layer: str, number: int) -> None:
-    try:
-        await ctx.call(
-            "lambda", "DeleteLayerVersion", {"LayerName": layer, "VersionNumber": number}
-        )
-    except ServiceFailed as error:
-        if not absent(error):
-            raise
+    await quietly(
+        ctx, "lambda", "DeleteLayerVersion", {"LayerName": layer, "VersionNumber": number}
+    )
 
 
 class LayerVersion:
@@ -85,14 +81,11 @@ class LayerVersion:
             if props.get(member):
                 params[member] = [str(value) for value in props[member]]
         published = await ctx.call("lambda", "PublishLayerVersion", params)
-        arn = str(published["LayerVersionArn"])
-        return Outcome(arn, {"LayerVersionArn": arn})
+        return outcome(published["LayerVersionArn"], "LayerVersionArn")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         # Every property is a replacement: a layer version never changes.
-        if current.physical_id is None:
-            raise ResourceFailed("The layer version to update is not known", "NotFound")
-        return Outcome(current.physical_id, {"LayerVersionArn": current.physical_id})
+        return outcome(known_id(current, "layer version"), "LayerVersionArn")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         if current.physical_id is not None:
@@ -101,22 +94,18 @@ class LayerVersion:
         if current.properties.get("LayerName"):
             return  # a named layer's versions may be anyone's: nothing to tell ours by
         name = ctx.name(max_length=LAYER_NAME_LENGTH)
-        marker: str | None = None
-        for _ in range(POLLS):
-            params: dict[str, Any] = {"LayerName": name}
-            if marker:
-                params["Marker"] = marker
-            try:
-                listed = await ctx.call("lambda", "ListLayerVersions", params)
-            except ServiceFailed as error:
-                if absent(error):
-                    return
-                raise
-            for version in listed.get("LayerVersions") or []:
-                await _delete_version(ctx, name, int(version["Version"]))
-            marker = listed.get("NextMarker")
-            if not marker:
-                return
+        listing = paged(
+            ctx,
+            "lambda",
+            "ListLayerVersions",
+            {"LayerName": name},
+            "LayerVersions",
+            token="Marker",
+            next_token="NextMarker",
+            max_pages=POLLS,
+        )
+        for version in await gone_or(listing) or ():
+            await _delete_version(ctx, name, int(version["Version"]))
 
 
 class LayerVersionPermission:
@@ -138,14 +127,11 @@ class LayerVersionPermission:
         if props.get("OrganizationId"):
             params["OrganizationId"] = str(props["OrganizationId"])
         await ctx.call("lambda", "AddLayerVersionPermission", params)
-        identifier = f"{arn}#{statement}"
-        return Outcome(identifier, {"Id": identifier})
+        return outcome(f"{arn}#{statement}", "Id")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         # Every property is a replacement.
-        if current.physical_id is None:
-            raise ResourceFailed("The layer version permission to update is not known", "NotFound")
-        return Outcome(current.physical_id, {"Id": current.physical_id})
+        return outcome(known_id(current, "layer version permission"), "Id")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         if current.physical_id is not None:
@@ -156,12 +142,9 @@ class LayerVersionPermission:
         if not arn:
             return
         layer, number = split_version_arn(arn)
-        try:
-            await ctx.call(
-                "lambda",
-                "RemoveLayerVersionPermission",
-                {"LayerName": layer, "VersionNumber": number, "StatementId": statement},
-            )
-        except ServiceFailed as error:
-            if not absent(error):
-                raise
+        await quietly(
+            ctx,
+            "lambda",
+            "RemoveLayerVersionPermission",
+            {"LayerName": layer, "VersionNumber": number, "StatementId": statement},
+        )

@@ -24,13 +24,14 @@ from altus.cloudformation.providers.base import (
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
+    backoff,
     boolean,
     integer,
     required,
     tag_map,
 )
-from altus.cloudformation.providers.lambda_support import absent, pause, sync_tags, whole
+from altus.cloudformation.providers.common import gone_or, present, settled, sync_tags
+from altus.cloudformation.providers.lambda_support import TAGGING, known_id, whole
 
 #: The states of a mapping that has settled.
 _SETTLED = ("Enabled", "Disabled")
@@ -149,14 +150,14 @@ def _defaults(props: Properties) -> dict[str, Any]:
 
 async def _settled(ctx: ProviderContext, uuid: str) -> dict[str, Any]:
     """The mapping once its state is Enabled or Disabled."""
-    for poll in range(POLLS):
-        mapping = await ctx.call("lambda", "GetEventSourceMapping", {"UUID": uuid})
-        if mapping.get("State") in _SETTLED:
-            return mapping
+
+    def ready(mapping: dict[str, Any]) -> bool:
         if mapping.get("State") == "Deleting":
             raise ResourceFailed(f"Event source mapping {uuid} is being deleted", "NotFound")
-        await ctx.sleep(pause(poll))
-    raise ResourceFailed(f"Event source mapping {uuid} did not settle", "NotStabilized")
+        return mapping.get("State") in _SETTLED
+
+    failure = f"Event source mapping {uuid} did not settle"
+    return await settled(ctx, "lambda", "GetEventSourceMapping", {"UUID": uuid}, ready, failure)
 
 
 def _outcome(mapping: Mapping[str, Any]) -> Outcome:
@@ -183,18 +184,13 @@ class EventSourceMapping:
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         required(props, "FunctionName")
-        params = members(props)
-        tags = tag_map(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params = members(props) | present(Tags=tag_map(props, ctx) or None)
         created = await ctx.call("lambda", "CreateEventSourceMapping", params)
         return _outcome(await _settled(ctx, created["UUID"]))
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         required(props, "FunctionName")
-        if current.physical_id is None:
-            raise ResourceFailed("The event source mapping to update is not known", "NotFound")
-        uuid = current.physical_id
+        uuid = known_id(current, "event source mapping")
         old = current.properties
         given, defaults = members(props), _defaults(props)
         changes = {
@@ -206,7 +202,8 @@ class EventSourceMapping:
         if changes:
             await ctx.call("lambda", "UpdateEventSourceMapping", {"UUID": uuid, **changes})
             mapping = await _settled(ctx, uuid)
-        await sync_tags(ctx, mapping["EventSourceMappingArn"], tag_map(props, ctx))
+        scope = {"Resource": mapping["EventSourceMappingArn"]}
+        await sync_tags(ctx, TAGGING, scope, tag_map(props, ctx))
         return _outcome(mapping)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
@@ -214,15 +211,13 @@ class EventSourceMapping:
         if uuid is None:
             return  # the UUID was Lambda's to give: nothing to find
         for poll in range(POLLS):
-            try:
-                mapping = await ctx.call("lambda", "GetEventSourceMapping", {"UUID": uuid})
-                state = mapping.get("State")
-                if state in _SETTLED:
-                    await ctx.call("lambda", "DeleteEventSourceMapping", {"UUID": uuid})
-            except ServiceFailed as error:
-                if absent(error):
+            mapping = await gone_or(ctx.call("lambda", "GetEventSourceMapping", {"UUID": uuid}))
+            if mapping is None:
+                return
+            if mapping.get("State") in _SETTLED:
+                deleted = ctx.call("lambda", "DeleteEventSourceMapping", {"UUID": uuid})
+                if await gone_or(deleted) is None:
                     return
-                raise
             # Creating, Updating ... (settling first), or Deleting: until it is gone.
-            await ctx.sleep(pause(poll))
+            await ctx.sleep(backoff(poll))
         raise ResourceFailed(f"Event source mapping {uuid} was not deleted", "NotStabilized")

@@ -1,11 +1,11 @@
-"""What the Lambda providers share: telling a resource that is gone from an operation
-Altus does not serve, numbers and booleans inside nested properties, tags kept in step
-with the template, and the waits for provisioned concurrency.
+"""What the Lambda providers share: numbers and booleans inside nested properties, the
+resource an update addresses, how Lambda's resources are tagged, and the waits for
+provisioned concurrency.
 
 Lambda's API answers an unknown resource with 404 ``ResourceNotFoundException``; Altus
-answers an operation it does not serve with 404 ``UnknownOperationException`` too, which
-``ServiceFailed.not_found`` would take for "already deleted". A delete must not report
-success for a call that was never served, so ``absent`` tells the two apart.
+answers an operation it does not serve with 404 ``UnknownOperationException`` too.
+``ServiceFailed.not_found`` (what ``common.quietly`` goes by) tells the two apart, so a
+delete never reports success for a call that was never served.
 """
 
 from __future__ import annotations
@@ -14,25 +14,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
-    POLLS,
+    Current,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
-    backoff,
     boolean,
     integer,
 )
+from altus.cloudformation.providers.common import Tagging, quietly, settled
 
-
-def absent(error: ServiceFailed) -> bool:
-    """Whether the service said the resource does not exist (a delete's success), as
-    opposed to not serving the operation at all."""
-    return error.not_found and error.error_code != "UnknownOperationException"
-
-
-def pause(poll: int) -> float:
-    """The pause before poll number ``poll`` (0-based) of a bounded wait."""
-    return backoff(poll)
+#: Lambda's tags: ``ListTags``, ``TagResource`` and ``UntagResource`` on the resource's
+#: ARN (``Resource``), as a map.
+TAGGING = Tagging("lambda", listing="ListTags", pair=None)
 
 
 def whole(value: Any, name: str) -> int:
@@ -78,19 +70,12 @@ def function_arn(ctx: ProviderContext, name: str, qualifier: str | None = None) 
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
-async def sync_tags(ctx: ProviderContext, arn: str, wanted: Mapping[str, str]) -> None:
-    """Make the tags of the Lambda resource ``arn`` exactly ``wanted`` (the stack's and
-    the resource's own): tags no longer asked for are removed, new and changed ones set,
-    and nothing is called when they already match."""
-    have: Mapping[str, str] = (await ctx.call("lambda", "ListTags", {"Resource": arn})).get(
-        "Tags"
-    ) or {}
-    gone = sorted(key for key in have if key not in wanted and not key.startswith("aws:"))
-    if gone:
-        await ctx.call("lambda", "UntagResource", {"Resource": arn, "TagKeys": gone})
-    changed = {key: value for key, value in wanted.items() if have.get(key) != value}
-    if changed:
-        await ctx.call("lambda", "TagResource", {"Resource": arn, "Tags": changed})
+def known_id(current: Current, what: str) -> str:
+    """The physical id of ``current`` (a ``what``) an update addresses; raises NotFound
+    where it has none (its create's answer was lost: nothing to update)."""
+    if current.physical_id is None:
+        raise ResourceFailed(f"The {what} to update is not known", "NotFound")
+    return current.physical_id
 
 
 def provisioned_count(props: Mapping[str, Any]) -> int | None:
@@ -117,31 +102,21 @@ async def put_provisioned(ctx: ProviderContext, function: str, qualifier: str, c
         "PutProvisionedConcurrencyConfig",
         {**params, "ProvisionedConcurrentExecutions": count},
     )
-    for poll in range(POLLS):
-        status = await ctx.call("lambda", "GetProvisionedConcurrencyConfig", params)
-        if status.get("Status") == "READY":
-            return
+
+    def ready(status: dict[str, Any]) -> bool:
         if status.get("Status") == "FAILED":
             reason = status.get("StatusReason") or "provisioned concurrency failed"
             raise ResourceFailed(
                 f"Provisioned concurrency of {function}:{qualifier} failed: {reason}",
                 "NotStabilized",
             )
-        await ctx.sleep(pause(poll))
-    raise ResourceFailed(
-        f"Provisioned concurrency of {function}:{qualifier} did not become READY",
-        "NotStabilized",
-    )
+        return status.get("Status") == "READY"
+
+    failure = f"Provisioned concurrency of {function}:{qualifier} did not become READY"
+    await settled(ctx, "lambda", "GetProvisionedConcurrencyConfig", params, ready, failure)
 
 
 async def delete_provisioned(ctx: ProviderContext, function: str, qualifier: str) -> None:
     """Remove the provisioned concurrency of ``function:qualifier`` (none is no failure)."""
-    try:
-        await ctx.call(
-            "lambda",
-            "DeleteProvisionedConcurrencyConfig",
-            {"FunctionName": function, "Qualifier": qualifier},
-        )
-    except ServiceFailed as error:
-        if not absent(error):
-            raise
+    params = {"FunctionName": function, "Qualifier": qualifier}
+    await quietly(ctx, "lambda", "DeleteProvisionedConcurrencyConfig", params)

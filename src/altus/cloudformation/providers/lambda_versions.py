@@ -25,13 +25,13 @@ from altus.cloudformation.providers.base import (
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     required,
 )
+from altus.cloudformation.providers.common import quietly
 from altus.cloudformation.providers.lambda_support import (
-    absent,
     delete_provisioned,
     fraction,
+    known_id,
     provisioned_count,
     put_provisioned,
     unsupported,
@@ -74,21 +74,15 @@ class Version:
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         # Every property is a replacement: nothing of a version changes in place.
-        if current.physical_id is None:
-            raise ResourceFailed("The version to update is not known", "NotFound")
-        return Outcome(current.physical_id, dict(current.attributes))
+        return Outcome(known_id(current, "version"), dict(current.attributes))
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         if current.physical_id is None:
             return  # the number was Lambda's to give: nothing to find
         function, number = current.physical_id.rsplit(":", 1)
-        try:
-            await ctx.call(
-                "lambda", "DeleteFunction", {"FunctionName": function, "Qualifier": number}
-            )
-        except ServiceFailed as error:
-            if not absent(error):
-                raise
+        await quietly(
+            ctx, "lambda", "DeleteFunction", {"FunctionName": function, "Qualifier": number}
+        )
 
 
 def routing(props: Properties) -> dict[str, Any]:
@@ -159,12 +153,9 @@ class Alias:
         props = current.properties
         if not props.get("FunctionName") or not props.get("Name"):
             return
-        try:
-            await ctx.call(
-                "lambda",
-                "DeleteAlias",
-                {"FunctionName": str(props["FunctionName"]), "Name": str(props["Name"])},
-            )
-        except ServiceFailed as error:
-            if not absent(error):
-                raise
+        await quietly(
+            ctx,
+            "lambda",
+            "DeleteAlias",
+            {"FunctionName": str(props["FunctionName"]), "Name": str(props["Name"])},
+        )

@@ -15,7 +15,6 @@ and are refused by name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
@@ -25,10 +24,10 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     integer,
     tag_map,
 )
+from altus.cloudformation.providers.common import Tagging, present, quietly, sync_tags
 
 TYPE = "AWS::Logs::LogGroup"
 #: CloudWatch Logs' limit on a group's name.
@@ -74,16 +73,8 @@ async def _set_retention(ctx: ProviderContext, name: str, days: int | None) -> N
         )
 
 
-async def _sync_tags(ctx: ProviderContext, name: str, wanted: Mapping[str, str]) -> None:
-    arn = group_arn(ctx, name)
-    listed = await ctx.call("logs", "ListTagsForResource", {"resourceArn": arn})
-    have: Mapping[str, str] = listed.get("tags") or {}
-    gone = sorted(key for key in have if key not in wanted and not key.startswith("aws:"))
-    if gone:
-        await ctx.call("logs", "UntagResource", {"resourceArn": arn, "tagKeys": gone})
-    changed = {key: value for key, value in wanted.items() if have.get(key) != value}
-    if changed:
-        await ctx.call("logs", "TagResource", {"resourceArn": arn, "tags": changed})
+#: CloudWatch Logs' tags: on the group's ARN (no ``:*``), as a map.
+_TAGGING = Tagging("logs", tags="tags", keys="tagKeys", pair=None)
 
 
 class LogGroup:
@@ -98,9 +89,7 @@ class LogGroup:
             params["kmsKeyId"] = str(props["KmsKeyId"])
         if props.get("LogGroupClass"):
             params["logGroupClass"] = str(props["LogGroupClass"])
-        tags = tag_map(props, ctx)
-        if tags:
-            params["tags"] = tags
+        params |= present(tags=tag_map(props, ctx) or None)
         await ctx.call("logs", "CreateLogGroup", params)
         days = integer(props, "RetentionInDays")
         if days is not None:
@@ -123,16 +112,13 @@ class LogGroup:
                 )
             else:
                 await ctx.call("logs", "DisassociateKmsKey", {"logGroupName": name})
-        await _sync_tags(ctx, name, tag_map(props, ctx))
+        scope = {"resourceArn": group_arn(ctx, name)}
+        await sync_tags(ctx, _TAGGING, scope, tag_map(props, ctx))
         return _outcome(ctx, name)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or _name(ctx, current.properties)
-        try:
-            await ctx.call("logs", "DeleteLogGroup", {"logGroupName": name})
-        except ServiceFailed as error:
-            if not error.not_found:
-                raise
+        await quietly(ctx, "logs", "DeleteLogGroup", {"logGroupName": name})
 
 
 PROVIDERS: dict[str, Provider] = {"AWS::Logs::LogGroup": LogGroup()}

@@ -11,10 +11,6 @@ requires. A queue's Ref is its URL.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
 from altus.cloudformation.providers.base import (
     Current,
     Outcome,
@@ -22,11 +18,21 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     boolean,
     integer,
-    required,
     tag_map,
+)
+from altus.cloudformation.providers.common import (
+    PolicyOnEach,
+    PolicyOnOne,
+    Tagging,
+    fifo_name,
+    json_text,
+    known,
+    present,
+    quietly,
+    refuse_taken,
+    retag,
 )
 
 #: Queue properties that are attributes: name -> (how the template's value becomes
@@ -50,19 +56,6 @@ ATTRIBUTES: dict[str, tuple[str, str]] = {
 _QUEUE_PROPERTIES = (*ATTRIBUTES, "FifoQueue", "QueueName", "Tags")
 #: SQS's limit on a queue's name (".fifo" included).
 _MAX_NAME = 80
-_FIFO = ".fifo"
-
-
-def json_text(value: Any) -> str:
-    """A JSON property as SQS takes it: text (an object as its JSON)."""
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-
-
-def known(type_name: str, props: Properties, names: tuple[str, ...]) -> None:
-    """Refuse a property the type does not have, as CloudFormation words it."""
-    for name in props:
-        if name not in names:
-            raise ResourceFailed(f"Encountered unsupported property {name} (in {type_name})")
 
 
 def attribute(props: Properties, name: str) -> str | None:
@@ -80,23 +73,11 @@ def attribute(props: Properties, name: str) -> str | None:
 
 
 def queue_name(ctx: ProviderContext, props: Properties) -> str:
-    if props.get("QueueName"):
-        return str(props["QueueName"])
-    if boolean(props, "FifoQueue"):
-        return ctx.name(max_length=_MAX_NAME - len(_FIFO)) + _FIFO
-    return ctx.name(max_length=_MAX_NAME)
+    return fifo_name(ctx, props, "QueueName", "FifoQueue", _MAX_NAME)
 
 
-async def quietly(
-    ctx: ProviderContext, operation: str, params: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """An SQS call whose "no such queue" means the work is done already (None)."""
-    try:
-        return await ctx.call("sqs", operation, params)
-    except ServiceFailed as failed:
-        if failed.not_found:
-            return None
-        raise
+#: SQS's tags: TagQueue and UntagQueue, on the queue's URL, as a map.
+_TAGGING = Tagging("sqs", "TagQueue", "UntagQueue", pair=None)
 
 
 class Queue:
@@ -110,23 +91,22 @@ class Queue:
         name = queue_name(ctx, props)
         # CreateQueue answers an existing queue of the same attributes with its URL: the
         # name is checked first, so another stack's (or the console's) queue is not taken.
-        found = await quietly(ctx, "GetQueueUrl", {"QueueName": name})
-        if found is not None:
-            raise ResourceFailed(
-                f"Resource of type 'AWS::SQS::Queue' with identifier '{name}' already exists.",
-                "AlreadyExists",
-            )
+        await refuse_taken(
+            ctx,
+            "sqs",
+            "GetQueueUrl",
+            {"QueueName": name},
+            f"Resource of type 'AWS::SQS::Queue' with identifier '{name}' already exists.",
+        )
         attributes = {
             key: value for key in ATTRIBUTES if (value := attribute(props, key)) is not None
         }
         if boolean(props, "FifoQueue"):
             attributes["FifoQueue"] = "true"
-        params: dict[str, Any] = {"QueueName": name}
-        if attributes:
-            params["Attributes"] = attributes
-        tags = tag_map(props, ctx)
-        if tags:
-            params["tags"] = tags
+        params = {
+            "QueueName": name,
+            **present(Attributes=attributes or None, tags=tag_map(props, ctx) or None),
+        }
         url = (await ctx.call("sqs", "CreateQueue", params))["QueueUrl"]
         return await self._outcome(ctx, url, name)
 
@@ -146,22 +126,16 @@ class Queue:
             changes.pop("SqsManagedSseEnabled")
         if changes:
             await ctx.call("sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": changes})
-        before_tags, after_tags = tag_map(old, ctx), tag_map(props, ctx)
-        removed = [key for key in before_tags if key not in after_tags]
-        if removed:
-            await ctx.call("sqs", "UntagQueue", {"QueueUrl": url, "TagKeys": removed})
-        changed = {k: v for k, v in after_tags.items() if before_tags.get(k) != v}
-        if changed:
-            await ctx.call("sqs", "TagQueue", {"QueueUrl": url, "Tags": changed})
+        await retag(ctx, _TAGGING, {"QueueUrl": url}, tag_map(old, ctx), tag_map(props, ctx))
         return await self._outcome(ctx, url, url.rstrip("/").rsplit("/", 1)[-1])
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         url = current.physical_id or await self._url(ctx, current.properties)
         if url is not None:
-            await quietly(ctx, "DeleteQueue", {"QueueUrl": url})
+            await quietly(ctx, "sqs", "DeleteQueue", {"QueueUrl": url})
 
     async def _url(self, ctx: ProviderContext, props: Properties) -> str | None:
-        found = await quietly(ctx, "GetQueueUrl", {"QueueName": queue_name(ctx, props)})
+        found = await quietly(ctx, "sqs", "GetQueueUrl", {"QueueName": queue_name(ctx, props)})
         return None if found is None else str(found["QueueUrl"])
 
     async def _outcome(self, ctx: ProviderContext, url: str, name: str) -> Outcome:
@@ -176,87 +150,20 @@ async def _set_policy(ctx: ProviderContext, url: str, policy: str) -> None:
     await ctx.call("sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": policy}})
 
 
-def _urls(props: Properties) -> list[str]:
-    return list(dict.fromkeys(str(url) for url in props.get("Queues") or []))
+async def _clear_policy(ctx: ProviderContext, url: str) -> None:
+    await quietly(ctx, "sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": ""}})
 
 
-class QueuePolicy:
-    """``AWS::SQS::QueuePolicy``: one policy document as the ``Policy`` attribute of
-    each queue listed. Its Ref (and ``Id``) is a name CloudFormation generates; deleting
-    it clears the policy of each queue."""
-
-    replaced_by: frozenset[str] = frozenset()
-    attributes = frozenset({"Id"})
-    _properties = ("PolicyDocument", "Queues")
-
-    async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
-        known("AWS::SQS::QueuePolicy", props, self._properties)
-        required(props, "PolicyDocument", "Queues")
-        policy = json_text(props["PolicyDocument"])
-        for url in _urls(props):
-            await _set_policy(ctx, url, policy)
-        policy_id = ctx.name()
-        return Outcome(policy_id, {"Id": policy_id})
-
-    async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
-        known("AWS::SQS::QueuePolicy", props, self._properties)
-        required(props, "PolicyDocument", "Queues")
-        old = current.properties
-        policy = json_text(props["PolicyDocument"])
-        rewritten = json_text(old.get("PolicyDocument") or "") != policy
-        before = _urls(old)
-        for url in _urls(props):
-            if rewritten or url not in before:
-                await _set_policy(ctx, url, policy)
-        for url in before:
-            if url not in _urls(props):
-                await quietly(
-                    ctx, "SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": ""}}
-                )
-        policy_id = current.physical_id or ctx.name()
-        return Outcome(policy_id, {"Id": policy_id})
-
-    async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        for url in _urls(current.properties):
-            await quietly(
-                ctx, "SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": ""}}
-            )
-
-
-class QueueInlinePolicy:
-    """``AWS::SQS::QueueInlinePolicy``: one queue's ``Policy`` attribute; its Ref is the
-    queue's URL (its primary identifier)."""
-
-    replaced_by = frozenset({"Queue"})
-    attributes: frozenset[str] = frozenset()
-    _properties = ("PolicyDocument", "Queue")
-
-    async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
-        known("AWS::SQS::QueueInlinePolicy", props, self._properties)
-        required(props, "PolicyDocument", "Queue")
-        url = str(props["Queue"])
-        await _set_policy(ctx, url, json_text(props["PolicyDocument"]))
-        return Outcome(url)
-
-    async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
-        known("AWS::SQS::QueueInlinePolicy", props, self._properties)
-        required(props, "PolicyDocument", "Queue")
-        url = str(props["Queue"])
-        policy = json_text(props["PolicyDocument"])
-        if json_text(current.properties.get("PolicyDocument") or "") != policy:
-            await _set_policy(ctx, url, policy)
-        return Outcome(url)
-
-    async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        url = current.physical_id or current.properties.get("Queue")
-        if url:
-            await quietly(
-                ctx, "SetQueueAttributes", {"QueueUrl": str(url), "Attributes": {"Policy": ""}}
-            )
-
-
+#: ``AWS::SQS::QueuePolicy``: one policy document as the ``Policy`` attribute of each
+#: queue listed (its Ref and ``Id`` a name CloudFormation generates; deleting it clears
+#: the policy of each queue); ``AWS::SQS::QueueInlinePolicy``: one queue's ``Policy``
+#: attribute (its Ref the queue's URL, its primary identifier).
 PROVIDERS: dict[str, Provider] = {
     "AWS::SQS::Queue": Queue(),
-    "AWS::SQS::QueuePolicy": QueuePolicy(),
-    "AWS::SQS::QueueInlinePolicy": QueueInlinePolicy(),
+    "AWS::SQS::QueuePolicy": PolicyOnEach(
+        "AWS::SQS::QueuePolicy", "Queues", _set_policy, _clear_policy
+    ),
+    "AWS::SQS::QueueInlinePolicy": PolicyOnOne(
+        "AWS::SQS::QueueInlinePolicy", ("PolicyDocument", "Queue"), _set_policy, _clear_policy
+    ),
 }

@@ -29,8 +29,6 @@ Altus reach a bucket by its name through the API's endpoint.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
@@ -40,11 +38,11 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     boolean,
     required,
     tag_list,
 )
+from altus.cloudformation.providers.common import PolicyOnOne, known, quietly, refuse_taken
 
 #: S3's limit on a bucket's name.
 _MAX_NAME = 63
@@ -99,22 +97,6 @@ _DASHED_WEBSITES = frozenset(
         "us-gov-west-1",
     }
 )
-
-
-def known(type_name: str, props: Properties, names: tuple[str, ...]) -> None:
-    """Refuse a property the type does not have, as CloudFormation words it."""
-    for name in props:
-        if name not in names:
-            raise ResourceFailed(f"Encountered unsupported property {name} (in {type_name})")
-
-
-async def quietly(ctx: ProviderContext, operation: str, params: Mapping[str, Any]) -> None:
-    """An S3 call whose "no such bucket" means the work is done already."""
-    try:
-        await ctx.call("s3", operation, params)
-    except ServiceFailed as failed:
-        if not failed.not_found:
-            raise
 
 
 def _check(props: Properties) -> None:
@@ -197,15 +179,8 @@ class Bucket:
         _check(props)
         name = bucket_name(ctx, props)
         notifications = notification_configuration(props)
-        # CreateBucket succeeds for a bucket one owns already (us-east-1): the name is
-        # checked first, so a bucket made elsewhere is not taken over.
-        try:
-            await ctx.call("s3", "HeadBucket", {"Bucket": name})
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
-        else:
-            raise ResourceFailed(f"{name} already exists", "AlreadyExists")
+        # CreateBucket succeeds for a bucket one owns already (us-east-1).
+        await refuse_taken(ctx, "s3", "HeadBucket", {"Bucket": name}, f"{name} already exists")
         params: dict[str, Any] = {"Bucket": name}
         if ctx.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
@@ -249,7 +224,7 @@ class Bucket:
         # Not emptied first: a bucket with objects fails with S3's BucketNotEmpty, as
         # on CloudFormation.
         name = current.physical_id or bucket_name(ctx, current.properties)
-        await quietly(ctx, "DeleteBucket", {"Bucket": name})
+        await quietly(ctx, "s3", "DeleteBucket", {"Bucket": name})
 
     async def _version(self, ctx: ProviderContext, name: str, versioning: Any) -> None:
         required(versioning, "Status")
@@ -267,40 +242,18 @@ class Bucket:
         )
 
 
-def _policy(props: Properties) -> str:
-    document = props["PolicyDocument"]
-    return document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
+async def _put_policy(ctx: ProviderContext, bucket: str, policy: str) -> None:
+    await ctx.call("s3", "PutBucketPolicy", {"Bucket": bucket, "Policy": policy})
 
 
-class BucketPolicy:
-    """``AWS::S3::BucketPolicy``: Ref is the bucket's name (its primary identifier)."""
-
-    replaced_by = frozenset({"Bucket"})
-    attributes: frozenset[str] = frozenset()
-    _properties = ("Bucket", "PolicyDocument")
-
-    async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
-        known("AWS::S3::BucketPolicy", props, self._properties)
-        required(props, "Bucket", "PolicyDocument")
-        bucket = str(props["Bucket"])
-        await ctx.call("s3", "PutBucketPolicy", {"Bucket": bucket, "Policy": _policy(props)})
-        return Outcome(bucket)
-
-    async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
-        known("AWS::S3::BucketPolicy", props, self._properties)
-        required(props, "Bucket", "PolicyDocument")
-        bucket = str(props["Bucket"])
-        if current.properties.get("PolicyDocument") != props["PolicyDocument"]:
-            await ctx.call("s3", "PutBucketPolicy", {"Bucket": bucket, "Policy": _policy(props)})
-        return Outcome(bucket)
-
-    async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        bucket = current.physical_id or current.properties.get("Bucket")
-        if bucket:
-            await quietly(ctx, "DeleteBucketPolicy", {"Bucket": str(bucket)})
+async def _delete_policy(ctx: ProviderContext, bucket: str) -> None:
+    await quietly(ctx, "s3", "DeleteBucketPolicy", {"Bucket": bucket})
 
 
+#: ``AWS::S3::BucketPolicy``: Ref is the bucket's name (its primary identifier).
 PROVIDERS: dict[str, Provider] = {
     "AWS::S3::Bucket": Bucket(),
-    "AWS::S3::BucketPolicy": BucketPolicy(),
+    "AWS::S3::BucketPolicy": PolicyOnOne(
+        "AWS::S3::BucketPolicy", ("Bucket", "PolicyDocument"), _put_policy, _delete_policy
+    ),
 }

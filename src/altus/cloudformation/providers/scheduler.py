@@ -22,10 +22,16 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
-    backoff,
     required,
     tag_list,
+    tag_map,
+)
+from altus.cloudformation.providers.common import (
+    Tagging,
+    present,
+    quietly,
+    retag,
+    wait_gone,
 )
 
 #: The Scheduler's limit on schedule and group names.
@@ -94,22 +100,18 @@ class Schedule:
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         props = current.properties
         name = current.physical_id or str(props.get("Name") or ctx.name(max_length=NAME_MAX))
-        params: dict[str, Any] = {"Name": name}
-        if props.get("GroupName"):
-            params["GroupName"] = str(props["GroupName"])
-        try:
-            await ctx.call("scheduler", "DeleteSchedule", params)
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
+        await quietly(ctx, "scheduler", "DeleteSchedule", {"Name": name, **_group(props)})
+
+
+def _group(props: Properties) -> dict[str, str]:
+    """The schedule's ``GroupName`` member, where the template names a group."""
+    return {"GroupName": str(props["GroupName"])} if props.get("GroupName") else {}
 
 
 def schedule_params(name: str, props: Properties) -> dict[str, Any]:
     """CreateSchedule's (and UpdateSchedule's) members for the template's properties."""
     required(props, "ScheduleExpression", "FlexibleTimeWindow", "Target")
-    params: dict[str, Any] = {"Name": name}
-    if props.get("GroupName"):
-        params["GroupName"] = str(props["GroupName"])
+    params: dict[str, Any] = {"Name": name, **_group(props)}
     for member in _PLAIN:
         if props.get(member) is not None:
             params[member] = props[member]
@@ -147,10 +149,7 @@ class ScheduleGroup:
 
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         name = str(props.get("Name") or ctx.name(max_length=NAME_MAX))
-        params: dict[str, Any] = {"Name": name}
-        tags = tag_list(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params = {"Name": name, **present(Tags=tag_list(props, ctx) or None)}
         await ctx.call("scheduler", "CreateScheduleGroup", params)
         return await _group_outcome(ctx, name)
 
@@ -159,33 +158,24 @@ class ScheduleGroup:
         arn = str(current.attributes.get("Arn") or "")
         if not arn:
             arn = str((await ctx.call("scheduler", "GetScheduleGroup", {"Name": name}))["Arn"])
-        before = {t["Key"]: t["Value"] for t in tag_list(current.properties, ctx)}
-        after = {t["Key"]: t["Value"] for t in tag_list(props, ctx)}
-        removing = sorted(set(before) - set(after))
-        setting = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
-        if removing:
-            await ctx.call("scheduler", "UntagResource", {"ResourceArn": arn, "TagKeys": removing})
-        if setting:
-            await ctx.call("scheduler", "TagResource", {"ResourceArn": arn, "Tags": setting})
+        before, after = tag_map(current.properties, ctx), tag_map(props, ctx)
+        await retag(ctx, Tagging("scheduler"), {"ResourceArn": arn}, before, after)
         return await _group_outcome(ctx, name)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         props = current.properties
         name = current.physical_id or str(props.get("Name") or ctx.name(max_length=NAME_MAX))
-        try:
-            await ctx.call("scheduler", "DeleteScheduleGroup", {"Name": name})
-            # The group goes DELETING first where the Scheduler deletes its schedules
-            # in the background: the resource is deleted when the group is gone.
-            for poll in range(DELETE_POLLS):
-                await ctx.call("scheduler", "GetScheduleGroup", {"Name": name})
-                await ctx.sleep(backoff(poll))
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
+        if await quietly(ctx, "scheduler", "DeleteScheduleGroup", {"Name": name}) is None:
             return
-        raise ResourceFailed(
+        # The group goes DELETING first where the Scheduler deletes its schedules in the
+        # background: the resource is deleted when the group is gone.
+        await wait_gone(
+            ctx,
+            "scheduler",
+            "GetScheduleGroup",
+            {"Name": name},
             f"Schedule group {name} was still being deleted after {DELETE_POLLS} polls",
-            "NotStabilized",
+            DELETE_POLLS,
         )
 
 

@@ -25,11 +25,20 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     boolean,
     integer,
     required,
     tag_list,
+    tag_map,
+)
+from altus.cloudformation.providers.common import (
+    Tagging,
+    changed,
+    logical_name,
+    outcome,
+    present,
+    quietly,
+    retag,
 )
 
 #: Secrets Manager's limit on secret names.
@@ -48,18 +57,10 @@ _PASSWORD_FLAGS = (
 )
 
 
-def _suffix(ctx: ProviderContext, max_length: int) -> str:
-    """The random part of this resource's generated name (``ctx.name``'s: the same in
-    one attempt, so an interrupted create is found again)."""
-    return ctx.name(max_length=max_length).rsplit("-", 1)[-1]
-
-
-def _retagged(
-    before: Mapping[str, str], after: Mapping[str, str]
-) -> tuple[list[dict[str, str]], list[str]]:
-    """(tags to set as ``[{Key, Value}]``, keys to remove)."""
-    setting = [{"Key": k, "Value": v} for k, v in after.items() if before.get(k) != v]
-    return setting, sorted(set(before) - set(after))
+#: Secrets Manager's tags (by the secret's ARN) and Parameter Store's (by the parameter's
+#: type and name), ``[{Key, Value}]`` both.
+_SECRET_TAGS = Tagging("secretsmanager")
+_PARAMETER_TAGS = Tagging("ssm", "AddTagsToResource", "RemoveTagsFromResource")
 
 
 # --- secrets -------------------------------------------------------------------------------------
@@ -77,15 +78,11 @@ class Secret:
         for member in ("Description", "KmsKeyId"):
             if props.get(member):
                 params[member] = str(props[member])
-        value = await secret_value(ctx, props)
-        if value is not None:
-            params["SecretString"] = value
-        tags = tag_list(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params |= present(
+            SecretString=await secret_value(ctx, props), Tags=tag_list(props, ctx) or None
+        )
         made = await ctx.call("secretsmanager", "CreateSecret", params)
-        arn = str(made["ARN"])
-        return Outcome(arn, {"Id": arn})
+        return outcome(made["ARN"], "Id")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         _refuse(props)
@@ -96,41 +93,25 @@ class Secret:
             params["Description"] = str(props.get("Description") or "")
         if old.get("KmsKeyId") != props.get("KmsKeyId"):
             params["KmsKeyId"] = str(props.get("KmsKeyId") or DEFAULT_KEY)
-        if any(old.get(m) != props.get(m) for m in ("SecretString", "GenerateSecretString")):
+        if changed(old, props, "SecretString", "GenerateSecretString"):
             value = await secret_value(ctx, props)
             if value is not None:
                 params["SecretString"] = value
         if params:
             await ctx.call("secretsmanager", "UpdateSecret", {"SecretId": arn, **params})
-        before = {t["Key"]: t["Value"] for t in tag_list(old, ctx)}
-        after = {t["Key"]: t["Value"] for t in tag_list(props, ctx)}
-        setting, removing = _retagged(before, after)
-        if removing:
-            await ctx.call(
-                "secretsmanager", "UntagResource", {"SecretId": arn, "TagKeys": removing}
-            )
-        if setting:
-            await ctx.call("secretsmanager", "TagResource", {"SecretId": arn, "Tags": setting})
-        return Outcome(arn, {"Id": arn})
+        await retag(ctx, _SECRET_TAGS, {"SecretId": arn}, tag_map(old, ctx), tag_map(props, ctx))
+        return outcome(arn, "Id")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         secret = current.physical_id or self._name(ctx, current.logical_id, current.properties)
-        try:
-            await ctx.call(
-                "secretsmanager",
-                "DeleteSecret",
-                {"SecretId": secret, "ForceDeleteWithoutRecovery": True},
-            )
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
+        params = {"SecretId": secret, "ForceDeleteWithoutRecovery": True}
+        await quietly(ctx, "secretsmanager", "DeleteSecret", params)
 
     @staticmethod
     def _name(ctx: ProviderContext, logical_id: str, props: Properties) -> str:
         if props.get("Name"):
             return str(props["Name"])
-        suffix = _suffix(ctx, SECRET_NAME_MAX)
-        return f"{logical_id[: SECRET_NAME_MAX - len(suffix) - 1]}-{suffix}"
+        return logical_name(ctx, logical_id, SECRET_NAME_MAX)
 
 
 def _refuse(props: Properties) -> None:
@@ -213,9 +194,7 @@ class Parameter:
         _check_parameter(props)
         name = self._name(ctx, logical_id, props)
         params = {"Name": name, **_parameter_members(props, {})}
-        tags = [{"Key": k, "Value": v} for k, v in _parameter_tags(ctx, props).items()]
-        if tags:
-            params["Tags"] = tags
+        params |= present(Tags=_PARAMETER_TAGS.pairs(_parameter_tags(ctx, props)) or None)
         await ctx.call("ssm", "PutParameter", params)
         return _parameter_outcome(name, props)
 
@@ -223,32 +202,23 @@ class Parameter:
         _check_parameter(props)
         old = current.properties
         name = current.physical_id or self._name(ctx, current.logical_id, props)
-        if any(old.get(m) != props.get(m) for m in _PARAMETER_MEMBERS):
+        if changed(old, props, *_PARAMETER_MEMBERS):
             members = _parameter_members(props, old)
             await ctx.call("ssm", "PutParameter", {"Name": name, "Overwrite": True, **members})
-        setting, removing = _retagged(_parameter_tags(ctx, old), _parameter_tags(ctx, props))
         scope = {"ResourceType": "Parameter", "ResourceId": name}
-        if removing:
-            await ctx.call("ssm", "RemoveTagsFromResource", {**scope, "TagKeys": removing})
-        if setting:
-            await ctx.call("ssm", "AddTagsToResource", {**scope, "Tags": setting})
+        before, after = _parameter_tags(ctx, old), _parameter_tags(ctx, props)
+        await retag(ctx, _PARAMETER_TAGS, scope, before, after)
         return _parameter_outcome(name, props)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.physical_id or self._name(ctx, current.logical_id, current.properties)
-        try:
-            await ctx.call("ssm", "DeleteParameter", {"Name": name})
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
+        await quietly(ctx, "ssm", "DeleteParameter", {"Name": name})
 
     @staticmethod
     def _name(ctx: ProviderContext, logical_id: str, props: Properties) -> str:
         if props.get("Name"):
             return str(props["Name"])
-        suffix = _suffix(ctx, PARAMETER_NAME_MAX)
-        room = PARAMETER_NAME_MAX - len(suffix) - len("CFN--")
-        return f"CFN-{logical_id[:room]}-{suffix}"
+        return logical_name(ctx, logical_id, PARAMETER_NAME_MAX, prefix="CFN-")
 
 
 def _check_parameter(props: Properties) -> None:

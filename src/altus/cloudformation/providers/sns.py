@@ -15,8 +15,6 @@ confirmation (``ReturnSubscriptionArn``), as CloudFormation does.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from altus.cloudformation.providers.base import (
@@ -26,14 +24,25 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     boolean,
     required,
     tag_list,
     tag_map,
 )
+from altus.cloudformation.providers.common import (
+    PolicyOnEach,
+    Tagging,
+    fifo_name,
+    gone_or,
+    json_text,
+    known,
+    paged,
+    present,
+    quietly,
+    refuse_taken,
+    retag,
+)
 
-_FIFO = ".fifo"
 #: SNS's limit on a topic's name (".fifo" included).
 _MAX_NAME = 256
 #: Pages of a topic's subscriptions read before giving up (SNS's pages hold 100).
@@ -79,31 +88,17 @@ _SUBSCRIPTION_DEFAULTS = {
 _SUBSCRIPTION_PROPERTIES = (*_SUBSCRIPTION_DEFAULTS, "Endpoint", "Protocol", "Region", "TopicArn")
 
 
+#: SNS's tags: TagResource and UntagResource on the topic's ARN, ``[{Key, Value}]``.
+_TAGGING = Tagging("sns")
+
+
 def text(value: Any) -> str:
     """A property as an SNS attribute: booleans as ``true``/``false``, objects as JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return value
     if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(value, separators=(",", ":"))
-
-
-def known(type_name: str, props: Properties, names: tuple[str, ...]) -> None:
-    """Refuse a property the type does not have, as CloudFormation words it."""
-    for name in props:
-        if name not in names:
-            raise ResourceFailed(f"Encountered unsupported property {name} (in {type_name})")
-
-
-async def quietly(ctx: ProviderContext, operation: str, params: Mapping[str, Any]) -> None:
-    """An SNS call whose "not found" means the work is done already."""
-    try:
-        await ctx.call("sns", operation, params)
-    except ServiceFailed as failed:
-        if not failed.not_found:
-            raise
+    return json_text(value)
 
 
 def topic_attributes(props: Properties) -> dict[str, str]:
@@ -132,11 +127,7 @@ def _default(attribute: str) -> str:
 
 
 def topic_name(ctx: ProviderContext, props: Properties) -> str:
-    if props.get("TopicName"):
-        return str(props["TopicName"])
-    if boolean(props, "FifoTopic"):
-        return ctx.name(max_length=_MAX_NAME - len(_FIFO)) + _FIFO
-    return ctx.name(max_length=_MAX_NAME)
+    return fifo_name(ctx, props, "TopicName", "FifoTopic", _MAX_NAME)
 
 
 def _endpoints(props: Properties) -> list[tuple[str, str]]:
@@ -156,19 +147,15 @@ def _endpoints(props: Properties) -> list[tuple[str, str]]:
 
 async def subscriptions_of(ctx: ProviderContext, topic: str) -> list[dict[str, Any]]:
     """Every subscription of ``topic`` (ListSubscriptionsByTopic, all pages)."""
-    found: list[dict[str, Any]] = []
-    token: str | None = None
-    for _ in range(_MAX_PAGES):
-        answer = await ctx.call(
-            "sns",
-            "ListSubscriptionsByTopic",
-            {"TopicArn": topic, **({"NextToken": token} if token else {})},
-        )
-        found.extend(answer.get("Subscriptions") or [])
-        token = answer.get("NextToken")
-        if not token:
-            return found
-    raise ResourceFailed("SNS's ListSubscriptionsByTopic did not finish listing")
+    return await paged(
+        ctx,
+        "sns",
+        "ListSubscriptionsByTopic",
+        {"TopicArn": topic},
+        "Subscriptions",
+        max_pages=_MAX_PAGES,
+        whole=True,
+    )
 
 
 def _refuse_unserved(props: Properties) -> None:
@@ -193,27 +180,21 @@ class Topic:
         _refuse_unserved(props)
         name = topic_name(ctx, props)
         arn = self._arn(ctx, name)
-        # CreateTopic answers an existing topic of the same attributes with its ARN: the
-        # name is checked first, so a topic made elsewhere is not taken over.
-        try:
-            await ctx.call("sns", "GetTopicAttributes", {"TopicArn": arn})
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
-        else:
-            raise ResourceFailed(
-                f"Resource of type 'AWS::SNS::Topic' with identifier '{arn}' already exists.",
-                "AlreadyExists",
-            )
+        # CreateTopic answers an existing topic of the same attributes with its ARN.
+        await refuse_taken(
+            ctx,
+            "sns",
+            "GetTopicAttributes",
+            {"TopicArn": arn},
+            f"Resource of type 'AWS::SNS::Topic' with identifier '{arn}' already exists.",
+        )
         attributes = topic_attributes(props)
         if boolean(props, "FifoTopic"):
             attributes["FifoTopic"] = "true"
-        params: dict[str, Any] = {"Name": name}
-        if attributes:
-            params["Attributes"] = attributes
-        tags = tag_list(props, ctx)
-        if tags:
-            params["Tags"] = tags
+        params = {
+            "Name": name,
+            **present(Attributes=attributes or None, Tags=tag_list(props, ctx) or None),
+        }
         arn = (await ctx.call("sns", "CreateTopic", params))["TopicArn"]
         await self._subscribe(ctx, arn, [], _endpoints(props))
         return Outcome(arn, {"TopicArn": arn, "TopicName": name})
@@ -232,20 +213,14 @@ class Topic:
                     "SetTopicAttributes",
                     {"TopicArn": arn, "AttributeName": attribute, "AttributeValue": value},
                 )
-        old_tags, new_tags = tag_map(old, ctx), tag_map(props, ctx)
-        removed = [key for key in old_tags if key not in new_tags]
-        if removed:
-            await ctx.call("sns", "UntagResource", {"ResourceArn": arn, "TagKeys": removed})
-        changed = [{"Key": k, "Value": v} for k, v in new_tags.items() if old_tags.get(k) != v]
-        if changed:
-            await ctx.call("sns", "TagResource", {"ResourceArn": arn, "Tags": changed})
+        await retag(ctx, _TAGGING, {"ResourceArn": arn}, tag_map(old, ctx), tag_map(props, ctx))
         await self._subscribe(ctx, arn, _endpoints(old), _endpoints(props))
         return Outcome(arn, {"TopicArn": arn, "TopicName": arn.rsplit(":", 1)[-1]})
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         # DeleteTopic takes the topic's subscriptions with it.
         arn = current.physical_id or self._arn(ctx, topic_name(ctx, current.properties))
-        await quietly(ctx, "DeleteTopic", {"TopicArn": arn})
+        await quietly(ctx, "sns", "DeleteTopic", {"TopicArn": arn})
 
     async def _subscribe(
         self,
@@ -275,7 +250,7 @@ class Topic:
             # it expire).
             if pair in gone and str(subscription.get("SubscriptionArn")).startswith("arn:"):
                 await quietly(
-                    ctx, "Unsubscribe", {"SubscriptionArn": subscription["SubscriptionArn"]}
+                    ctx, "sns", "Unsubscribe", {"SubscriptionArn": subscription["SubscriptionArn"]}
                 )
 
 
@@ -339,7 +314,7 @@ class Subscription:
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         arn = current.physical_id or await self._find(ctx, current.properties)
         if arn is not None and arn.startswith("arn:"):
-            await quietly(ctx, "Unsubscribe", {"SubscriptionArn": arn})
+            await quietly(ctx, "sns", "Unsubscribe", {"SubscriptionArn": arn})
 
     async def _set(self, ctx: ProviderContext, arn: str, name: str, value: str) -> None:
         await ctx.call(
@@ -351,13 +326,8 @@ class Subscription:
     async def _find(self, ctx: ProviderContext, props: Properties) -> str | None:
         """The subscription of the topic to the protocol and endpoint (SNS keeps one per
         pair), or None."""
-        try:
-            found = await subscriptions_of(ctx, str(props.get("TopicArn")))
-        except ServiceFailed as failed:
-            if failed.not_found:
-                return None
-            raise
-        for subscription in found:
+        found = await gone_or(subscriptions_of(ctx, str(props.get("TopicArn"))))
+        for subscription in found or ():
             if subscription.get("Protocol") == props.get("Protocol") and subscription.get(
                 "Endpoint"
             ) == props.get("Endpoint"):
@@ -365,66 +335,31 @@ class Subscription:
         return None
 
 
-def _topics(props: Properties) -> list[str]:
-    return list(dict.fromkeys(str(arn) for arn in props.get("Topics") or []))
+async def _set_policy(ctx: ProviderContext, arn: str, policy: str) -> None:
+    await ctx.call(
+        "sns",
+        "SetTopicAttributes",
+        {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": policy},
+    )
 
 
-class TopicPolicy:
-    """``AWS::SNS::TopicPolicy``: one policy document as the ``Policy`` of each topic
-    listed. Its Ref (and ``Id``) is a name CloudFormation generates; deleting it puts
-    each topic back on SNS's default policy."""
-
-    replaced_by: frozenset[str] = frozenset()
-    attributes = frozenset({"Id"})
-    _properties = ("PolicyDocument", "Topics")
-
-    async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
-        known("AWS::SNS::TopicPolicy", props, self._properties)
-        required(props, "PolicyDocument", "Topics")
-        policy = text(props["PolicyDocument"])
-        for arn in _topics(props):
-            await self._set(ctx, arn, policy)
-        policy_id = ctx.name()
-        return Outcome(policy_id, {"Id": policy_id})
-
-    async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
-        known("AWS::SNS::TopicPolicy", props, self._properties)
-        required(props, "PolicyDocument", "Topics")
-        old = current.properties
-        policy = text(props["PolicyDocument"])
-        rewritten = text(old.get("PolicyDocument") or "") != policy
-        before, after = _topics(old), _topics(props)
-        for arn in after:
-            if rewritten or arn not in before:
-                await self._set(ctx, arn, policy)
-        for arn in before:
-            if arn not in after:
-                await self._reset(ctx, arn)
-        policy_id = current.physical_id or ctx.name()
-        return Outcome(policy_id, {"Id": policy_id})
-
-    async def delete(self, ctx: ProviderContext, current: Current) -> None:
-        for arn in _topics(current.properties):
-            await self._reset(ctx, arn)
-
-    async def _set(self, ctx: ProviderContext, arn: str, policy: str) -> None:
-        await ctx.call(
-            "sns",
-            "SetTopicAttributes",
-            {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": policy},
-        )
-
-    async def _reset(self, ctx: ProviderContext, arn: str) -> None:
-        # An empty policy is SNS's default one (the owner's permissions) again.
-        await quietly(
-            ctx,
-            "SetTopicAttributes",
-            {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": ""},
-        )
+async def _reset_policy(ctx: ProviderContext, arn: str) -> None:
+    # An empty policy is SNS's default one (the owner's permissions) again.
+    await quietly(
+        ctx,
+        "sns",
+        "SetTopicAttributes",
+        {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": ""},
+    )
 
 
+#: ``AWS::SNS::TopicPolicy``: one policy document as the ``Policy`` of each topic listed
+#: (its Ref and ``Id`` a name CloudFormation generates; deleting it puts each topic back
+#: on SNS's default policy).
 PROVIDERS: dict[str, Provider] = {
     "AWS::SNS::Topic": Topic(),
     "AWS::SNS::Subscription": Subscription(),
-    "AWS::SNS::TopicPolicy": TopicPolicy(),
+    "AWS::SNS::TopicPolicy": PolicyOnEach(
+        "AWS::SNS::TopicPolicy", "Topics", _set_policy, _reset_policy, text
+    ),
 }

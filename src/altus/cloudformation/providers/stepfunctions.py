@@ -29,9 +29,16 @@ from altus.cloudformation.providers.base import (
     Provider,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     required,
-    tag_list,
+    tag_map,
+)
+from altus.cloudformation.providers.common import (
+    Tagging,
+    logical_name,
+    outcome,
+    present,
+    quietly,
+    retag,
 )
 from altus.cloudformation.providers.stepfunctions_alias import StateMachineAlias
 
@@ -53,15 +60,6 @@ _CONFIGS = (
 )
 _BOOLEANS = {"includeExecutionData", "enabled"}
 _INTEGERS = {"kmsDataKeyReusePeriodSeconds"}
-
-
-def logical_name(ctx: ProviderContext, logical_id: str, max_length: int) -> str:
-    """``<LogicalId>-<RANDOM>``: CloudFormation's generated name for the types it names
-    without the stack's name (the random part is ``ctx.name``'s, so the same resource in
-    the same attempt gets the same name again)."""
-    suffix = ctx.name(max_length=max_length).rsplit("-", 1)[-1]
-    room = max(max_length - len(suffix) - 1, 1)
-    return f"{logical_id[:room]}-{suffix}"
 
 
 def camel(value: Any) -> Any:
@@ -86,32 +84,23 @@ def camel(value: Any) -> Any:
     return out
 
 
-def api_tags(props: Properties, ctx: ProviderContext) -> list[dict[str, str]]:
-    return [{"key": t["Key"], "value": t["Value"]} for t in tag_list(props, ctx)]
+#: Step Functions' tags: ``resourceArn``, ``tags: [{key, value}]``, ``tagKeys``.
+_TAGGING = Tagging("stepfunctions", tags="tags", keys="tagKeys", pair=("key", "value"))
 
 
-async def retag(ctx: ProviderContext, arn: str, old: Properties, new: Properties) -> None:
+def api_tags(props: Properties, ctx: ProviderContext) -> list[dict[str, str]] | None:
+    """The resource's tags (the stack's, then its own) as the API takes them; None for
+    none."""
+    return _TAGGING.pairs(tag_map(props, ctx)) or None
+
+
+async def retag_resource(ctx: ProviderContext, arn: str, old: Properties, new: Properties) -> None:
     """Take the resource's tags from ``old``'s (the stack's included) to ``new``'s."""
-    before = {t["key"]: t["value"] for t in api_tags(old, ctx)}
-    after = {t["key"]: t["value"] for t in api_tags(new, ctx)}
-    removing = sorted(set(before) - set(after))
-    setting = [{"key": k, "value": v} for k, v in after.items() if before.get(k) != v]
-    if removing:
-        await ctx.call("stepfunctions", "UntagResource", {"resourceArn": arn, "tagKeys": removing})
-    if setting:
-        await ctx.call("stepfunctions", "TagResource", {"resourceArn": arn, "tags": setting})
+    await retag(ctx, _TAGGING, {"resourceArn": arn}, tag_map(old, ctx), tag_map(new, ctx))
 
 
 def _arn(ctx: ProviderContext, kind: str, name: str) -> str:
     return f"arn:{ctx.partition}:states:{ctx.region}:{ctx.account_id}:{kind}:{name}"
-
-
-async def _deleted(ctx: ProviderContext, operation: str, params: Mapping[str, Any]) -> None:
-    try:
-        await ctx.call("stepfunctions", operation, params)
-    except ServiceFailed as failed:
-        if not failed.not_found:
-            raise
 
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -186,9 +175,7 @@ class StateMachine:
         for prop, member, _ in _CONFIGS:
             if props.get(prop) is not None:
                 params[member] = camel(props[prop])
-        tags = api_tags(props, ctx)
-        if tags:
-            params["tags"] = tags
+        params |= present(tags=api_tags(props, ctx))
         made = await ctx.call("stepfunctions", "CreateStateMachine", params)
         arn = str(made["stateMachineArn"])
         described = await ctx.call(
@@ -215,12 +202,12 @@ class StateMachine:
                 "stepfunctions", "UpdateStateMachine", {"stateMachineArn": arn, **params}
             )
             revision = str(answer.get("revisionId") or revision)
-        await retag(ctx, arn, old, props)
+        await retag_resource(ctx, arn, old, props)
         return _machine_outcome(arn, arn.rsplit(":", 1)[-1], revision)
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         arn = current.physical_id or _arn(ctx, "stateMachine", self._name(ctx, current))
-        await _deleted(ctx, "DeleteStateMachine", {"stateMachineArn": arn})
+        await quietly(ctx, "stepfunctions", "DeleteStateMachine", {"stateMachineArn": arn})
 
     @staticmethod
     def _name(ctx: ProviderContext, current: Current) -> str:
@@ -244,9 +231,7 @@ class Activity:
     async def create(self, ctx: ProviderContext, logical_id: str, props: Properties) -> Outcome:
         required(props, "Name")
         params: dict[str, Any] = {"name": str(props["Name"])}
-        tags = api_tags(props, ctx)
-        if tags:
-            params["tags"] = tags
+        params |= present(tags=api_tags(props, ctx))
         if props.get("EncryptionConfiguration") is not None:
             params["encryptionConfiguration"] = camel(props["EncryptionConfiguration"])
         made = await ctx.call("stepfunctions", "CreateActivity", params)
@@ -255,14 +240,14 @@ class Activity:
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         arn = current.physical_id or _arn(ctx, "activity", str(props["Name"]))
-        await retag(ctx, arn, current.properties, props)
+        await retag_resource(ctx, arn, current.properties, props)
         return Outcome(arn, {"Arn": arn, "Name": str(props["Name"])})
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         name = current.properties.get("Name")
         arn = current.physical_id or (_arn(ctx, "activity", str(name)) if name else None)
         if arn:
-            await _deleted(ctx, "DeleteActivity", {"activityArn": arn})
+            await quietly(ctx, "stepfunctions", "DeleteActivity", {"activityArn": arn})
 
 
 # --- versions ------------------------------------------------------------------------------------
@@ -286,19 +271,20 @@ class StateMachineVersion:
         if props.get("Description"):
             params["description"] = str(props["Description"])
         made = await ctx.call("stepfunctions", "PublishStateMachineVersion", params)
-        arn = str(made["stateMachineVersionArn"])
-        return Outcome(arn, {"Arn": arn})
+        return outcome(made["stateMachineVersionArn"], "Arn")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         # Every property is a replacement: an update changes nothing.
-        arn = str(current.physical_id)
-        return Outcome(arn, {"Arn": arn})
+        return outcome(current.physical_id, "Arn")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         # Without its ARN a version cannot be told apart (the service numbers them).
         if current.physical_id:
-            await _deleted(
-                ctx, "DeleteStateMachineVersion", {"stateMachineVersionArn": current.physical_id}
+            await quietly(
+                ctx,
+                "stepfunctions",
+                "DeleteStateMachineVersion",
+                {"stateMachineVersionArn": current.physical_id},
             )
 
 

@@ -15,10 +15,10 @@ from altus.cloudformation.providers.base import (
     Properties,
     ProviderContext,
     ResourceFailed,
-    ServiceFailed,
     integer,
     required,
 )
+from altus.cloudformation.providers.common import outcome, quietly
 
 #: Step Functions' limit on alias names.
 NAME_MAX = 80
@@ -45,8 +45,7 @@ class StateMachineAlias:
         if props.get("Description"):
             params["description"] = str(props["Description"])
         made = await ctx.call("stepfunctions", "CreateStateMachineAlias", params)
-        arn = str(made["stateMachineAliasArn"])
-        return Outcome(arn, {"Arn": arn})
+        return outcome(made["stateMachineAliasArn"], "Arn")
 
     async def update(self, ctx: ProviderContext, current: Current, props: Properties) -> Outcome:
         routing = _routing(props)
@@ -70,19 +69,13 @@ class StateMachineAlias:
             )
         elif "description" in params:
             await ctx.call("stepfunctions", "UpdateStateMachineAlias", params)
-        return Outcome(arn, {"Arn": arn})
+        return outcome(arn, "Arn")
 
     async def delete(self, ctx: ProviderContext, current: Current) -> None:
         arn = current.physical_id or _alias_arn(ctx, current)
-        if not arn:
-            return
-        try:
-            await ctx.call(
-                "stepfunctions", "DeleteStateMachineAlias", {"stateMachineAliasArn": arn}
-            )
-        except ServiceFailed as failed:
-            if not failed.not_found:
-                raise
+        if arn:
+            params = {"stateMachineAliasArn": arn}
+            await quietly(ctx, "stepfunctions", "DeleteStateMachineAlias", params)
 
 
 def _routing(props: Properties) -> list[dict[str, Any]]:
