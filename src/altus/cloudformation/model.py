@@ -11,7 +11,7 @@ is always one consistent state.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 # Stack statuses (the ones Altus enters).
 CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
@@ -53,9 +53,23 @@ DELETE_SKIPPED = "DELETE_SKIPPED"
 #: What the pseudo-resource of the stack itself is in its events.
 STACK_TYPE = "AWS::CloudFormation::Stack"
 
+_Flat = TypeVar("_Flat", bound="Flat")
+
+
+class Flat:
+    """A record whose JSON form is its fields, as they are (no nested records)."""
+
+    def to_json(self) -> dict[str, Any]:
+        fields: dict[str, Any] = asdict(self)  # type: ignore[call-overload]
+        return fields
+
+    @classmethod
+    def from_json(cls: type[_Flat], data: dict[str, Any]) -> _Flat:
+        return cls(**data)
+
 
 @dataclass
-class Resource:
+class Resource(Flat):
     """One resource of a stack, as last recorded."""
 
     logical_id: str
@@ -80,13 +94,6 @@ class Resource:
     #: failed, or the server stopped during it): the service may hold them, or part of
     #: them, so a rollback changes it from these back to ``properties``.
     attempted: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Resource:
-        return cls(**data)
 
 
 @dataclass
@@ -324,7 +331,7 @@ class Stack:
 
 
 @dataclass(frozen=True)
-class StackEvent:
+class StackEvent(Flat):
     stack_id: str
     event_id: str
     sequence: int
@@ -337,13 +344,6 @@ class StackEvent:
     reason: str | None = None
     properties: str | None = None
     token: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StackEvent:
-        return cls(**data)
 
 
 @dataclass

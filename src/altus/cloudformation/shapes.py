@@ -16,6 +16,12 @@ def when(moment: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(moment, datetime.UTC)
 
 
+def _given(members: Members, **optional: Any) -> Members:
+    """``members`` with each optional member that has a value (None and "" have none)."""
+    members.update({name: value for name, value in optional.items() if value not in (None, "")})
+    return members
+
+
 def parameters(items: list[Parameter]) -> list[Members]:
     shown: list[Members] = []
     for item in items:
@@ -43,22 +49,17 @@ def stack(found: Stack) -> Members:
         "RollbackConfiguration": {},
         "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
     }
-    if found.parameters:
-        members["Parameters"] = parameters(found.parameters)
-    if found.change_set_id:
-        members["ChangeSetId"] = found.change_set_id
-    if found.description is not None:
-        members["Description"] = found.description
-    if found.reason:
-        members["StackStatusReason"] = found.reason
-    if found.updated is not None:
-        members["LastUpdatedTime"] = when(found.updated)
-    if found.deleted is not None:
-        members["DeletionTime"] = when(found.deleted)
-    if found.timeout_minutes is not None:
-        members["TimeoutInMinutes"] = found.timeout_minutes
-    if found.role_arn:
-        members["RoleARN"] = found.role_arn
+    _given(
+        members,
+        Parameters=parameters(found.parameters) if found.parameters else None,
+        ChangeSetId=found.change_set_id,
+        Description=found.description,
+        StackStatusReason=found.reason,
+        LastUpdatedTime=when(found.updated) if found.updated is not None else None,
+        DeletionTime=when(found.deleted) if found.deleted is not None else None,
+        TimeoutInMinutes=found.timeout_minutes,
+        RoleARN=found.role_arn,
+    )
     # SAM CLI reads Outputs on every stack it describes: always give the list.
     members["Outputs"] = [
         {
@@ -80,15 +81,13 @@ def summary(found: Stack) -> Members:
         "StackStatus": found.status,
         "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
     }
-    if found.description is not None:
-        members["TemplateDescription"] = found.description
-    if found.reason:
-        members["StackStatusReason"] = found.reason
-    if found.updated is not None:
-        members["LastUpdatedTime"] = when(found.updated)
-    if found.deleted is not None:
-        members["DeletionTime"] = when(found.deleted)
-    return members
+    return _given(
+        members,
+        TemplateDescription=found.description,
+        StackStatusReason=found.reason,
+        LastUpdatedTime=when(found.updated) if found.updated is not None else None,
+        DeletionTime=when(found.deleted) if found.deleted is not None else None,
+    )
 
 
 def resource(owner: Stack, found: Resource, *, detail: bool = False) -> Members:
@@ -100,10 +99,7 @@ def resource(owner: Stack, found: Resource, *, detail: bool = False) -> Members:
         "ResourceStatus": found.status,
         "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
     }
-    if found.physical_id is not None:
-        members["PhysicalResourceId"] = found.physical_id
-    if found.reason:
-        members["ResourceStatusReason"] = found.reason
+    _given(members, PhysicalResourceId=found.physical_id, ResourceStatusReason=found.reason)
     stamp = when(found.updated or owner.created)
     if detail:
         members["LastUpdatedTimestamp"] = stamp
@@ -124,11 +120,7 @@ def resource_summary(found: Resource, owner: Stack) -> Members:
         "ResourceStatus": found.status,
         "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
     }
-    if found.physical_id is not None:
-        members["PhysicalResourceId"] = found.physical_id
-    if found.reason:
-        members["ResourceStatusReason"] = found.reason
-    return members
+    return _given(members, PhysicalResourceId=found.physical_id, ResourceStatusReason=found.reason)
 
 
 def event(found: StackEvent) -> Members:
@@ -141,15 +133,13 @@ def event(found: StackEvent) -> Members:
         "Timestamp": when(found.timestamp),
         "ResourceStatus": found.status,
     }
-    if found.physical_id is not None:
-        members["PhysicalResourceId"] = found.physical_id
-    if found.reason:
-        members["ResourceStatusReason"] = found.reason
-    if found.properties is not None:
-        members["ResourceProperties"] = found.properties
-    if found.token is not None:
-        members["ClientRequestToken"] = found.token
-    return members
+    return _given(
+        members,
+        PhysicalResourceId=found.physical_id,
+        ResourceStatusReason=found.reason,
+        ResourceProperties=found.properties,
+        ClientRequestToken=found.token,
+    )
 
 
 def change_set(found: ChangeSet) -> Members:
@@ -167,17 +157,14 @@ def change_set(found: ChangeSet) -> Members:
         "RollbackConfiguration": {},
         "IncludeNestedStacks": False,
     }
-    if found.parameters:
-        members["Parameters"] = parameters(found.parameters)
-    if found.description is not None:
-        members["Description"] = found.description
-    if found.reason:
-        members["StatusReason"] = found.reason
-    if found.tags is not None:
-        members["Tags"] = found.tags
-    if found.on_stack_failure:
-        members["OnStackFailure"] = found.on_stack_failure
-    return members
+    return _given(
+        members,
+        Parameters=parameters(found.parameters) if found.parameters else None,
+        Description=found.description,
+        StatusReason=found.reason,
+        Tags=found.tags,
+        OnStackFailure=found.on_stack_failure,
+    )
 
 
 def change_set_summary(found: ChangeSet) -> Members:
@@ -191,11 +178,7 @@ def change_set_summary(found: ChangeSet) -> Members:
         "CreationTime": when(found.created),
         "IncludeNestedStacks": False,
     }
-    if found.reason:
-        members["StatusReason"] = found.reason
-    if found.description is not None:
-        members["Description"] = found.description
-    return members
+    return _given(members, StatusReason=found.reason, Description=found.description)
 
 
 def template_parameters(template: dict[str, Any]) -> list[Members]:
