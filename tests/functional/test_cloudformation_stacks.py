@@ -693,3 +693,32 @@ def test_templates_and_snippets_read_from_s3(harness: Harness, cf: Any) -> None:
     assert missing.value.response["Error"]["Code"] == "ValidationError"
     cf.delete_stack(StackName="from-s3")
     settled(cf, stack["StackId"])
+
+
+def test_an_executed_change_set_frees_its_name(cf: Any) -> None:
+    """The AWS CLI names its change sets by the second; a deploy here can end within the
+    second the previous one began, and the name is taken again."""
+    body: dict[str, Any] = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
+    cf.create_change_set(
+        StackName="renamed-sets",
+        ChangeSetName="cli-1",
+        ChangeSetType="CREATE",
+        TemplateBody=json.dumps(body),
+    )
+    cf.execute_change_set(ChangeSetName="cli-1", StackName="renamed-sets")
+    assert settled(cf, "renamed-sets")["StackStatus"] == "CREATE_COMPLETE"
+    body["Resources"]["Queue"]["Properties"] = {"DelaySeconds": 3}
+    cf.create_change_set(
+        StackName="renamed-sets", ChangeSetName="cli-1", TemplateBody=json.dumps(body)
+    )
+    # One not yet executed keeps its name.
+    with pytest.raises(botocore.exceptions.ClientError) as taken:
+        cf.create_change_set(
+            StackName="renamed-sets", ChangeSetName="cli-1", TemplateBody=json.dumps(body)
+        )
+    assert taken.value.response["Error"]["Code"] == "AlreadyExistsException"
+    cf.execute_change_set(ChangeSetName="cli-1", StackName="renamed-sets")
+    stack = settled(cf, "renamed-sets")
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    cf.delete_stack(StackName="renamed-sets")
+    settled(cf, stack["StackId"])

@@ -435,11 +435,15 @@ async def create_change_set(
             raise ValidationError(f"Stack [{request.name}] does not exist")
         check_updatable(existing)
     stack = existing
-    if stack is not None and any(
-        c.name == change_set_name and c.stack_id == stack.stack_id
-        for c in service.change_sets.values()
-    ):
-        raise AlreadyExists(f"ChangeSet [{change_set_name}] already exists")
+    # An executed change set's name is free again: the AWS CLI names its sets by the
+    # second, and a deploy here can end within the second the last one began.
+    spent: list[str] = []
+    for other in service.change_sets.values():
+        if stack is None or other.name != change_set_name or other.stack_id != stack.stack_id:
+            continue
+        if other.execution_status not in ("EXECUTE_COMPLETE", "EXECUTE_FAILED"):
+            raise AlreadyExists(f"ChangeSet [{change_set_name}] already exists")
+        spent.append(other.change_set_id)
     key = request.name if stack is None else stack.stack_id
     _reserve(service, key)
     try:
@@ -495,8 +499,15 @@ async def create_change_set(
         if new_stack:
             events = (service.recorder.stack_event(stack, REVIEW_IN_PROGRESS, USER_INITIATED),)
         await service.store.write(
-            Write(stacks=(stack,) if new_stack else (), events=events, change_sets=(change_set,))
+            Write(
+                stacks=(stack,) if new_stack else (),
+                events=events,
+                change_sets=(change_set,),
+                dropped_change_sets=tuple(spent),
+            )
         )
+        for spent_id in spent:
+            service.change_sets.pop(spent_id, None)
         if new_stack:
             service.stacks[stack.stack_id] = stack
             service.live[stack.name] = stack.stack_id
