@@ -69,7 +69,7 @@ def _arn(account: Account, group: str) -> str:
     return account.arn("logs", f"log-group:{group}")
 
 
-def _since(logs: Logs, group: LogGroup, start: int | None) -> int | None:
+def visible_since(logs: Logs, group: LogGroup, start: int | None) -> int | None:
     """The earliest event time a read returns: ``start``, or later where the group's
     retention policy hides older events."""
     days = group.settings.retention_days
@@ -201,7 +201,7 @@ async def get_log_events(logs: Logs, call: Call, body: Members) -> Members:
     events = await logs.store.events(
         group.name,
         [stream],
-        _since(logs, group, body.get("startTime")),
+        visible_since(logs, group, body.get("startTime")),
         body.get("endTime"),
         after_id=after,
         limit=body.get("limit") or 10000,
@@ -224,7 +224,7 @@ async def get_log_events(logs: Logs, call: Call, body: Members) -> Members:
 async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
     found_group = await _group(logs, body)
     group = found_group.name
-    since = _since(logs, found_group, body.get("startTime"))
+    since = visible_since(logs, found_group, body.get("startTime"))
     names = body.get("logStreamNames")
     prefix = body.get("logStreamNamePrefix")
     if names and prefix:

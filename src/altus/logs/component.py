@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from altus.api.spec import Context
 from altus.logs.groups import LogGroups
+from altus.logs.queries import Queries
 from altus.logs.retention import cutoff
 from altus.logs.sql_group_store import SqlGroupSettingsStore
 from altus.logs.sql_store import SqlLogStore
@@ -35,6 +36,8 @@ class Logs:
         self.store = SqlLogStore(context.storage.database("logs", durable=False))
         self.groups = LogGroups(SqlGroupSettingsStore(context.storage.database()), self.store)
         self.account = context.account
+        #: Logs Insights' queries, running and run (``queries.py``).
+        self.queries = Queries(self.store, context.account.account_id, self.now_ms)
         self._retention_days = context.settings.log_retention_days
         self._pruner: asyncio.Task[None] | None = None
 
@@ -60,6 +63,7 @@ class Logs:
             self._pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pruner
+        await self.queries.close()
         await self.store.close()
 
     async def prune(self, now_ms: int | None = None) -> int:

@@ -37,6 +37,16 @@ class Validation(LogsError):
     code = "ValidationException"
 
 
+class MalformedQuery(LogsError):
+    """A Logs Insights query that does not parse (``queryCompileError`` says where)."""
+
+    code = "MalformedQueryException"
+
+
+class LimitExceeded(LogsError):
+    code = "LimitExceededException"
+
+
 class Unserializable(LogsError):
     """A member of the wrong JSON type (awsJson's deserialisation failure)."""
 
@@ -45,6 +55,10 @@ class Unserializable(LogsError):
 
 def group_not_found() -> ResourceNotFound:
     return ResourceNotFound("The specified log group does not exist.")
+
+
+def query_not_found() -> ResourceNotFound:
+    return ResourceNotFound("The specified query does not exist.")
 
 
 def stream_not_found() -> ResourceNotFound:

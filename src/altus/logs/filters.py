@@ -1,30 +1,19 @@
-"""CloudWatch Logs filter patterns, for FilterLogEvents."""
+"""CloudWatch Logs filter patterns, for FilterLogEvents: the syntax is ``patterns/``;
+here a pattern that does not parse becomes AWS's refusal."""
 
 from __future__ import annotations
 
-import re
-
 from altus.logs.errors import InvalidParameter
+from altus.logs.patterns import FilterPattern, PatternError, compile_pattern
+
+#: CloudWatch Logs' words for a pattern it cannot read.
+INVALID = "Invalid filter pattern"
 
 
-def compile_filter(pattern: str | None) -> re.Pattern[str] | None:
-    """CloudWatch's term syntax: every term must occur (``"quoted phrases"`` as one term),
-    ``-term`` must not occur, and if any ``?term`` is given at least one must occur.
-    Returns None for an empty pattern (everything matches)."""
-    if pattern is None or not pattern.strip():
-        return None
-    if pattern.strip().startswith("{") or pattern.strip().startswith("["):
-        raise InvalidParameter(
-            "Invalid filter pattern: JSON and space-delimited patterns are not supported"
-        )
-    tokens = re.findall(r'([-?]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))', pattern)
-    required: list[str] = []
-    excluded: list[str] = []
-    optional: list[str] = []
-    for sign, quoted, bare in tokens:
-        term = re.escape(quoted if quoted else bare)
-        {"": required, "-": excluded, "?": optional}[sign].append(term)
-    parts = [f"(?=.*{t})" for t in required] + [f"(?!.*{t})" for t in excluded]
-    if optional:
-        parts.append(f"(?=.*(?:{'|'.join(optional)}))")
-    return re.compile("^" + "".join(parts), re.DOTALL)
+def compile_filter(pattern: str | None) -> FilterPattern | None:
+    """The pattern (``search(message)`` says whether a message matches), or None for an
+    empty one (everything matches); InvalidParameterException if it does not parse."""
+    try:
+        return compile_pattern(pattern)
+    except PatternError:
+        raise InvalidParameter(INVALID) from None

@@ -9,7 +9,7 @@ from altus.api.spec import Schemas, ServiceSpec
 from altus.api.validate import Problem, Unreadable, coral_message
 from altus.errors import AltusError
 from altus.identity.errors import CODES as IDENTITY_CODES
-from altus.logs import actions, api, groups_api, streams_api
+from altus.logs import actions, api, groups_api, insights_api, streams_api
 from altus.logs.component import Logs
 from altus.logs.errors import InvalidParameter, LogsError, Unserializable
 from altus.logs.sql_group_store import SCHEMA as GROUPS_SCHEMA
@@ -50,6 +50,10 @@ SPEC = ServiceSpec(
         "CreateLogStream": streams_api.create_log_stream,
         "DeleteLogStream": streams_api.delete_log_stream,
         "PutLogEvents": streams_api.put_log_events,
+        "StartQuery": insights_api.start_query,
+        "GetQueryResults": insights_api.get_query_results,
+        "StopQuery": insights_api.stop_query,
+        "DescribeQueries": insights_api.describe_queries,
     },
     errors=LogsError,
     violations=LogsViolations(),

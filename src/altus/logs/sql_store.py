@@ -330,6 +330,33 @@ class SqlLogStore:
 
         return await self._db.read(work)
 
+    async def newest(
+        self,
+        group: str,
+        start: int | None,
+        end: int | None,
+        before: tuple[int, int] | None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        sql = "SELECT grp, stream, ts, ingest, message, id FROM log_events WHERE grp = ?"
+        params: list[object] = [group]
+        if start is not None:
+            sql += " AND ts >= ?"
+            params.append(start)
+        if end is not None:
+            sql += " AND ts < ?"
+            params.append(end)
+        if before is not None:
+            sql += " AND (ts < ? OR (ts = ? AND id < ?))"
+            params.extend((before[0], before[0], before[1]))
+        sql += " ORDER BY ts DESC, id DESC LIMIT ?"
+        params.append(limit)
+
+        def work(tx: Transaction) -> list[StoredEvent]:
+            return [StoredEvent(*r) for r in tx.execute(sql, params)]
+
+        return await self._db.read(work)
+
     async def prune(self, older_than_ms: int) -> int:
         return await self._db.write(
             functools.partial(_prune, group=None, older_than_ms=older_than_ms)

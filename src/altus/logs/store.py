@@ -114,6 +114,19 @@ class LogStore(Protocol):
         ``after_id`` continues after (``descending``: before) an event id."""
         ...
 
+    async def newest(
+        self,
+        group: str,
+        start: int | None,
+        end: int | None,
+        before: tuple[int, int] | None,
+        limit: int,
+    ) -> list[StoredEvent]:
+        """Events of a group in ``[start, end)``, newest first (by time, then id, both
+        descending); ``before`` continues after the (time, id) of the last one read, so
+        paging never skips an event written out of time order (Logs Insights)."""
+        ...
+
     async def prune(self, older_than_ms: int) -> int:
         """Delete events older than the cutoff, and streams they leave empty (never one
         nothing was written to yet); how many events."""

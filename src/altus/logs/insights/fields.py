@@ -1,0 +1,106 @@
+"""The fields Logs Insights finds in an event (a row of a query).
+
+- System fields: ``@timestamp``, ``@ingestionTime`` (times), ``@message``,
+  ``@logStream``, ``@log`` (``<account>:<group>``), ``@ptr`` (what identifies the
+  event).
+- Lambda's platform lines: ``START``/``END``/``REPORT RequestId: ...`` give ``@type``
+  and ``@requestId``; a REPORT line ``@duration``, ``@billedDuration``, ``@initDuration``
+  (ms) and ``@memorySize``, ``@maxMemoryUsed`` (bytes, as Insights gives them: 128 MB is
+  128000000).
+- JSON: an event that is a JSON object, or a Lambda text line (``<time>\\t<request
+  id>\\t<level>\\t<message>``) whose message is one, gives its members, nested ones as
+  ``a.b`` and array items as ``a.0`` (at most :data:`MAX_JSON_FIELDS` of them).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+
+from altus.logs.insights.values import Time
+
+#: The most JSON fields taken from one event (Insights discovers 1,000; fewer bound a
+#: row's size here).
+MAX_JSON_FIELDS = 200
+
+_PLATFORM = re.compile(r"(START|END|REPORT) RequestId: (\S+)")
+_REPORT = {
+    "@duration": (re.compile(r"\tDuration: ([\d.]+) ms"), 1.0),
+    "@billedDuration": (re.compile(r"Billed Duration: ([\d.]+) ms"), 1.0),
+    "@memorySize": (re.compile(r"Memory Size: ([\d.]+) MB"), 1_000_000.0),
+    "@maxMemoryUsed": (re.compile(r"Max Memory Used: ([\d.]+) MB"), 1_000_000.0),
+    "@initDuration": (re.compile(r"Init Duration: ([\d.]+) ms"), 1.0),
+}
+
+#: The fields shown when a query names none (no ``fields``, ``display`` or ``stats``).
+DEFAULT_COLUMNS = ("@timestamp", "@message", "@logStream", "@log")
+
+
+def pointer(group: str, event_id: int) -> str:
+    """``@ptr``: the event's group and id, opaque as Insights' own."""
+    return base64.urlsafe_b64encode(f"{group}\x00{event_id}".encode()).decode()
+
+
+def discover(
+    account: str,
+    group: str,
+    stream: str,
+    timestamp: int,
+    ingested: int,
+    message: str,
+    event_id: int,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "@timestamp": Time(timestamp),
+        "@message": message,
+        "@logStream": stream,
+        "@log": f"{account}:{group}",
+        "@ingestionTime": Time(ingested),
+        "@ptr": pointer(group, event_id),
+    }
+    platform = _PLATFORM.match(message)
+    if platform is not None:
+        row["@type"] = platform.group(1)
+        row["@requestId"] = platform.group(2)
+        if platform.group(1) == "REPORT":
+            for name, (pattern, scale) in _REPORT.items():
+                found = pattern.search(message)
+                if found is not None:
+                    value = float(found.group(1)) * scale
+                    row[name] = int(value) if scale != 1.0 or value.is_integer() else value
+        return row
+    document = _json_part(message)
+    if isinstance(document, dict):
+        flat: dict[str, Any] = {}
+        _flatten(document, "", flat)
+        for key, value in flat.items():
+            row.setdefault(key, value)
+    return row
+
+
+def _json_part(message: str) -> Any:
+    body = message.strip()
+    if not body.startswith("{"):
+        parts = message.split("\t", 3)
+        if len(parts) < 4 or not parts[3].strip().startswith("{"):
+            return None
+        body = parts[3].strip()
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _flatten(value: Any, prefix: str, into: dict[str, Any]) -> None:
+    if len(into) >= MAX_JSON_FIELDS:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}{key}.", into)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}{index}.", into)
+    elif prefix and value is not None:  # a null is an absent field
+        into[prefix[:-1]] = value
