@@ -99,6 +99,60 @@ def test_filter_patterns(logs: Any, app: str) -> None:
     )
 
 
+def test_a_regex_too_slow_on_an_event_is_refused(logs: Any, now: int) -> None:
+    group = f"/slow/{uuid.uuid4().hex[:10]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[{"timestamp": now - 1000, "message": "a" * 3000 + "bc"}],
+    )
+    error = refused(
+        logs.filter_log_events, logGroupName=group, filterPattern="%a*a*a*a*a*a*a*a*a*c%"
+    )
+    assert error["Code"] == "InvalidParameterException"
+    assert "took more than" in error["Message"]
+    found = run(logs, "filter @message like /(a|aa)+c$/ | stats count(*)", [group], now)
+    assert found["status"] == "Failed"
+
+
+def test_filter_log_events_scans_a_bounded_number_per_call(
+    logs: Any, now: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("altus.logs.api.MAX_SCANNED", 3)
+    group = f"/scan/{uuid.uuid4().hex[:10]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[{"timestamp": now - 1000 + i, "message": f"m{i}"} for i in range(8)],
+    )
+    pages = []
+    token: dict[str, str] = {}
+    for _ in range(10):
+        answer = logs.filter_log_events(logGroupName=group, filterPattern="m7", **token)
+        pages.append([e["message"] for e in answer["events"]])
+        if "nextToken" not in answer:
+            break
+        token = {"nextToken": answer["nextToken"]}
+    assert pages == [[], [], ["m7"]]  # empty pages with a token, then the match
+
+
+def test_a_huge_end_time_is_clamped(logs: Any, app: str) -> None:
+    query_id = logs.start_query(
+        logGroupName=app, startTime=0, endTime=2**62, queryString="stats count(*) as n"
+    )["queryId"]
+    for _ in range(400):
+        found = logs.get_query_results(queryId=query_id)
+        if found["status"] in ENDED:
+            break
+        time.sleep(0.025)
+    assert found["status"] == "Complete"
+    assert rows(found) == [{"n": "6"}]
+
+
 # --- Logs Insights -----------------------------------------------------------------------
 
 

@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 
 from altus.arns import Account
 from altus.logs.actions import actions
+from altus.logs.insights import execute, limits
 from altus.logs.insights.build import QueryError, duration_ms, parse_query
-from altus.logs.insights.execute import Execution
+from altus.logs.insights.execute import Execution, _Sort
 from altus.logs.insights.fields import discover
+from altus.logs.insights.limits import TooLarge
+from altus.logs.timed_regex import MatchTimeout
 
 MINUTE = 60_000
 
@@ -293,3 +296,113 @@ def test_query_permissions() -> None:
             f"logs:{operation}",
             "*",
         )
+
+
+# --- what a query or an event cannot do --------------------------------------------------
+
+
+def test_a_regex_that_takes_too_long_ends_the_query() -> None:
+    for query in ("filter @message like /(a|aa)+$/", "parse @message /(?<x>(a|aa)+)$/"):
+        execution = Execution(parse_query(query), 10)
+        with pytest.raises(MatchTimeout, match="took more than"):
+            execution.push(event("a" * 40 + "b"))
+
+
+def test_powers_are_floats_and_huge_integers_go_on_as_floats() -> None:
+    assert results("fields 9^99999999 as x, 2^10 as y | display x, y", [event("m")]) == [
+        {"y": "1024"}  # too large: nothing; a float's power otherwise
+    ]
+    huge = json.dumps({"a": int("9" * 300)})
+    found = results("fields a * a * a as x, a + 1 as y | display x, y", [event(huge)])
+    assert found == [{"x": "inf", "y": "1e+300"}]
+
+
+def test_one_bad_event_does_not_fail_the_query() -> None:
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    wide = json.dumps({"a": int("1" * 400), "b": [[[[1]]]]})
+    odd = "REPORT RequestId: r\tDuration: 1.2.3 ms\tBilled Duration: 2 ms"
+    rows = [event(deep), event(wide), event(odd)]
+    assert [r.get("a") for r in rows] == [None, int("1" * 400), None]
+    assert rows[1]["b.0.0.0.0"] == 1 and "@duration" not in rows[2]
+    assert results("sort a desc | fields a | display a", rows)[0] == {"a": "1" * 400}
+    assert results("stats sum(a), pct(a, 50), stddev(a), count_distinct(a)", rows) == [
+        {"sum(a)": "inf", "pct(a, 50)": "inf", "stddev(a)": "0", "count_distinct(a)": "1"}
+    ]
+    query = "fields a * 10.0 as big | fields toMillis(big) as t, bin(big) as b | display big, t, b"
+    assert results(query, rows[1:2]) == [{"big": "inf"}]  # no time or bin of it
+
+
+def test_json_discovery_is_iterative_and_bounded_in_depth() -> None:
+    nested: Any = 1
+    for _ in range(500):
+        nested = {"n": nested}
+    row = event(json.dumps(nested))
+    assert not any(k.startswith("n.n") and k.count(".") > 64 for k in row)
+
+
+def test_sort_puts_text_before_numbers_in_natural_order() -> None:
+    values = ["b", 10, "a", 2, "A9", "a12", "5A", "111A", "2345_", "@", "0#", "*%04", "01"]
+    rows = [event(json.dumps({"x": v}), event_id=i) for i, v in enumerate(values)]
+    ascending = [r["x"] for r in results("sort x asc | display x", rows)]
+    assert ascending == [
+        "*%04", "0#", "5A", "111A", "2345_", "@", "A9", "a", "a12", "b", "01", "2", "10"
+    ]  # fmt: skip
+    descending = [r["x"] for r in results("sort x desc | display x", rows)]
+    assert descending == ascending[::-1]
+    with_absent = [*rows, event("{}", event_id=99)]
+    assert [r.get("x") for r in results("sort x desc | display x", with_absent)][-1] is None
+
+
+def test_a_sort_followed_by_a_filter_keeps_every_row() -> None:
+    rows = [event(json.dumps({"n": i}), event_id=i) for i in range(30)]
+    found = results("sort n desc | filter n < 5 | display n", rows, cap=3)
+    assert [r["n"] for r in found] == ["4", "3", "2"]
+    assert [r["n"] for r in results("sort n asc | limit 2 | display n", rows)] == ["0", "1"]
+
+
+def test_sort_keeps_at_most_what_follows_can_show() -> None:
+    execution = Execution(parse_query("sort n asc | fields n | limit 5"), 10000)
+    sort = execution.head.next
+    assert isinstance(sort, _Sort) and sort.keep == 5
+    for i in range(5000):
+        execution.push(event(json.dumps({"n": 5000 - i}), event_id=i))
+        assert len(sort.rows) <= 1005
+    assert [dict(r)["n"] for r in execution.finish()] == ["1", "2", "3", "4", "5"]
+    assert isinstance(Execution(parse_query("sort n | dedup n"), 10).head.next, _Sort)
+    dropping = Execution(parse_query("sort n | dedup n"), 10).head.next
+    assert isinstance(dropping, _Sort) and dropping.keep is None
+
+
+def test_queries_past_their_memory_bounds_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(execute, "MAX_GROUPS", 3)
+    monkeypatch.setattr(execute, "MAX_DEDUP_KEYS", 3)
+    rows = [event(json.dumps({"n": i}), event_id=i) for i in range(5)]
+    for query, words in (("stats count(*) by n", "groups"), ("dedup n", "dedup")):
+        execution = Execution(parse_query(query), 100)
+        with pytest.raises(TooLarge, match=words):
+            for row in rows:
+                execution.push(row)
+    monkeypatch.setattr(limits, "MAX_HELD_BYTES", 1000)
+    execution = Execution(parse_query("sort n | filter n > 0"), 100)
+    with pytest.raises(TooLarge, match="memory limit"):
+        for row in rows * 10:
+            execution.push(dict(row))
+
+
+def test_pct_goes_on_in_a_histogram_past_the_values_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(limits, "MAX_VALUES", 10)
+    rows = [event(json.dumps({"n": i}), event_id=i) for i in range(1, 1001)]
+    (found,) = results("stats pct(n, 50) as p, stddev(n) as s", rows)
+    assert abs(float(found["p"]) - 500) <= 10  # within the histogram's 1%
+    assert abs(float(found["s"]) - 288.8194) < 0.001
+    with pytest.raises(TooLarge, match="count_distinct"):
+        results("stats count_distinct(n)", rows)
+
+
+def test_deeply_nested_expressions_are_refused() -> None:
+    for query in ("filter " + "not " * 3000 + "x", "filter x > " + "-" * 5000 + "1"):
+        with pytest.raises(QueryError, match="nest"):
+            parse_query(query)
+    parse_query("filter " + "not " * 50 + "x")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from altus.logs.errors import InvalidParameter
 from altus.logs.filters import compile_filter
-from altus.logs.patterns import PatternError, compile_pattern
+from altus.logs.patterns import MatchTimeout, PatternError, compile_pattern
 
 
 def hits(pattern: str, *messages: str) -> list[bool]:
@@ -213,3 +213,40 @@ def test_refused(pattern: str) -> None:
 def test_empty_matches_everything() -> None:
     assert compile_pattern("") is None and compile_pattern("   ") is None
     assert compile_filter(None) is None
+
+
+# --- what a caller's pattern or event cannot do -----------------------------------------
+
+
+def test_a_regex_that_takes_too_long_raises_match_timeout() -> None:
+    # Exponential for a backtracking engine: the match is cut off, not left to run.
+    compiled = compile_pattern("%a*a*a*a*a*a*a*a*a*c%")
+    assert compiled is not None
+    with pytest.raises(MatchTimeout) as raised:
+        compiled.search("a" * 3000 + "bc")
+    assert "a*a*a*a*a*a*a*a*a*c" in str(raised.value)
+    assert compiled.search("ac")  # a quick match is a match
+
+
+def test_many_ellipses_match_in_polynomial_time() -> None:
+    message = " ".join(["w"] * 300)
+    assert hits("[..., a = x, ..., b = y, ...]", message) == [False]
+    assert hits("[a, ..., b, ..., c, ..., d, ..., e = zz]", message) == [False]
+    assert hits("[..., a = w, ..., b = w, ..., c = w]", message) == [True]
+    assert hits("[..., a = x, ..., b = w]", message + " x w", message + " x") == [True, False]
+    assert hits("[..., a = x, ..., b = w]", "w x w w") == [True]
+
+
+def test_a_condition_names_its_own_slot_only() -> None:
+    with pytest.raises(PatternError, match="its own field"):
+        compile_pattern("[a, b = 1 || a = 2]")
+    assert hits("[a, b = 1 || b = 2]", "x 2", "x 3") == [True, False]
+
+
+def test_numbers_past_a_float_and_documents_past_reading_do_not_raise() -> None:
+    huge = '{"a": ' + "1" * 400 + "}"
+    assert hits("{ $.a > 1 }", huge) == [False]  # not comparable as a number
+    assert hits("{ $.a = 1 }", huge) == [False]
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    assert hits("{ $.a = 1 }", deep) == [False]  # not readable: not JSON
+    assert hits("{ $.a NOT EXISTS }", deep) == [False]

@@ -134,3 +134,82 @@ def test_a_failing_store_fails_the_query() -> None:
         assert await settle(queries, run.query_id) == "Failed"
 
     asyncio.run(scenario())
+
+
+def test_a_query_too_slow_or_too_large_fails_saying_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("altus.logs.insights.execute.MAX_GROUPS", 1)
+
+    async def scenario() -> None:
+        store = Store({"a": [StoredEvent("a", "s", 1, 1, "a" * 40 + "b", 1),
+                             StoredEvent("a", "s", 2, 2, "x", 2)]})  # fmt: skip
+        store.gate.set()
+        queries = Queries(store, "1", lambda: 0)  # type: ignore[arg-type]
+        slow = "filter @message like /(a|aa)+$/"
+        run = queries.start(slow, parse_query(slow), [Source("a", None)], 10, 10)
+        assert await settle(queries, run.query_id) == "Failed"
+        assert "took more than" in run.reason
+        large = "stats count(*) by @message"
+        run = queries.start(large, parse_query(large), [Source("a", None)], 10, 10)
+        assert await settle(queries, run.query_id) == "Failed"
+        assert "more than 1 groups" in run.reason
+        await queries.close()
+
+    asyncio.run(scenario())
+
+
+def test_results_so_far_while_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("altus.logs.queries.PAGE", 1)
+
+    class Paced(Store):
+        async def newest(self, *args: Any) -> list[StoredEvent]:
+            page = await super().newest(*args)
+            self.gate.clear()  # one page at a time, when the test says
+            return page
+
+    async def scenario() -> None:
+        store = Paced({"a": [stored("a", t, t) for t in (1, 2, 3)]})
+        queries = Queries(store, "1", lambda: 0)  # type: ignore[arg-type]
+        text = "fields @message"
+        run = queries.start(text, parse_query(text), [Source("a", None)], 10, 10)
+        sorting = "sort @message"
+        held = queries.start(sorting, parse_query(sorting), [Source("a", None)], 10, 10)
+        for _ in range(2):
+            store.gate.set()
+            for _ in range(20):
+                await asyncio.sleep(0)
+        assert run.status == "Running"
+        so_far = [dict(r)["@message"] for r in queries.results(run)]
+        assert so_far and so_far == ["a@3", "a@2", "a@1"][: len(so_far)] and len(so_far) < 3
+        assert queries.results(held) == []  # a sort shows its rows at the end
+        for _ in range(10):
+            store.gate.set()
+            await asyncio.sleep(0)
+        assert await settle(queries, run.query_id) == "Complete"
+        assert len(queries.results(run)) == 3
+        await queries.close()
+
+    asyncio.run(scenario())
+
+
+def test_finished_results_are_kept_within_a_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("altus.logs.queries.MAX_KEPT_BYTES", 40)
+
+    async def scenario() -> None:
+        now = [0]
+        store = Store({"a": [stored("a", 1, 1)]})
+        store.gate.set()
+        queries = Queries(store, "1", lambda: now[0])  # type: ignore[arg-type]
+        text = "fields @message"
+        ids = []
+        for at in range(4):
+            now[0] = at
+            run = queries.start(text, parse_query(text), [Source("a", None)], 10, 10)
+            assert await settle(queries, run.query_id) == "Complete"
+            assert run.result_bytes > 10
+            ids.append(run.query_id)
+        kept = [r.query_id for r in queries.listing()]
+        assert ids[-1] in kept and ids[0] not in kept
+        assert sum(r.result_bytes for r in queries.listing()) <= 40
+        await queries.close()
+
+    asyncio.run(scenario())

@@ -10,6 +10,8 @@ own form (``f/<56 digits>``, ``b/...``), which ``aws logs tail`` compares and ke
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,13 +20,21 @@ from altus.api.spec import Call, Members
 from altus.arns import Account
 from altus.logs.component import Logs
 from altus.logs.errors import InvalidParameter, stream_not_found
-from altus.logs.filters import compile_filter
+from altus.logs.filters import compile_filter, too_slow
 from altus.logs.groups import LogGroup
+from altus.logs.patterns import MatchTimeout
 from altus.logs.retention import cutoff
 from altus.logs.store import StreamInfo
 
-#: Events read per query while filtering, so a sparse match stays bounded in memory.
+#: Events read per store query while filtering, so a sparse match stays bounded in memory.
 _SCAN = 1000
+#: Most events one FilterLogEvents call looks at, and most time it scans for: past
+#: either it answers what it found (perhaps nothing) with a nextToken going on from
+#: there, as AWS answers "all the events found within a time-bounded scan window".
+MAX_SCANNED = 10_000
+SCAN_SECONDS = 5.0
+#: How long matching holds the event loop before letting other requests run.
+_SLICE_SECONDS = 0.02
 
 
 def _invalid_token(token: str) -> InvalidParameter:
@@ -237,13 +247,25 @@ async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
     limit = body.get("limit") or 10000
     found: list[dict[str, Any]] = []
     last_id = _event_token(body)
-    while len(found) < limit:
-        scanned = await logs.store.events(
-            group, names, since, body.get("endTime"), after_id=last_id, limit=_SCAN
+    scanned = 0
+    started = sliced = time.monotonic()
+    while (
+        len(found) < limit and scanned < MAX_SCANNED and time.monotonic() - started < SCAN_SECONDS
+    ):
+        asked = min(_SCAN, MAX_SCANNED - scanned)
+        page = await logs.store.events(
+            group, names, since, body.get("endTime"), after_id=last_id, limit=asked
         )
-        for index, event in enumerate(scanned):
+        taken = 0
+        for event in page:
+            taken += 1
+            scanned += 1
             last_id = event.event_id
-            if pattern is None or pattern.search(event.message):
+            try:
+                hit = pattern is None or pattern.search(event.message)
+            except MatchTimeout as problem:
+                raise too_slow(problem) from None
+            if hit:
                 found.append(
                     {
                         "logStreamName": event.stream,
@@ -254,13 +276,13 @@ async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
                     }
                 )
                 if len(found) >= limit:
-                    if index == len(scanned) - 1 and len(scanned) < _SCAN:
-                        last_id = 0  # the limit fell on the last event there is
                     break
-        else:
-            if len(scanned) < _SCAN:
-                last_id = 0  # the end: no token
-                break
+            if time.monotonic() - sliced > _SLICE_SECONDS:
+                await asyncio.sleep(0)  # let other requests run
+                sliced = time.monotonic()
+        if len(page) < asked and taken == len(page):
+            last_id = 0  # every event there is was looked at: no token
+            break
     out: Members = {"events": found, "searchedLogStreams": []}
     if last_id:
         out["nextToken"] = f"n/{last_id}"

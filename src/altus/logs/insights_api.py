@@ -18,6 +18,9 @@ from altus.logs.queries import QueryRun, Source
 
 #: The language Altus serves (Logs Insights QL; not OpenSearch PPL or SQL).
 LANGUAGE = "CWLI"
+#: Times (epoch seconds) are clamped to within this of 1970 (about 300,000 years): an
+#: event time in milliseconds then fits any store's 64-bit integer.
+MAX_TIME_S = 10**13
 
 
 def query_groups(body: Members) -> list[str]:
@@ -41,7 +44,7 @@ async def start_query(logs: Logs, call: Call, body: Members) -> Members:
     if language not in (None, LANGUAGE):
         raise InvalidParameter(f"Query language {language} is not supported")
     names = query_groups(body)
-    start, end = int(body["startTime"]), int(body["endTime"])
+    start, end = (max(-MAX_TIME_S, min(int(body[k]), MAX_TIME_S)) for k in ("startTime", "endTime"))
     if end < start:
         raise InvalidParameter("endTime must be greater than or equal to startTime")
     text = str(body["queryString"])
@@ -77,7 +80,7 @@ def _invalid_token(token: str) -> InvalidParameter:
 
 async def get_query_results(logs: Logs, call: Call, body: Members) -> Members:
     run = _run(logs, body)
-    results = run.results if run.status == "Complete" else []
+    results = logs.queries.results(run)
     keys = [f"{i:012d}" for i in range(len(results))]
     found = paging.page(
         results, keys, body.get("nextToken"), body.get("maxItems") or MAX_LIMIT, _invalid_token

@@ -6,7 +6,12 @@ Queries are kept in memory, as CloudWatch Logs keeps them: their results for
 :data:`KEPT_MS` (seven days, the quota guide's), at most :data:`MAX_KEPT` of them
 (the oldest finished ones go first); a restart forgets them. At most
 :data:`MAX_RUNNING` run at once (CloudWatch's 30 concurrent queries); one running
-longer than :data:`TIMEOUT_S` (60 minutes) ends as ``Timeout``.
+longer than :data:`TIMEOUT_S` (60 minutes) ends as ``Timeout``. A query too large for
+its memory bounds (``insights/limits.py``), or whose regex takes too long on an event
+(``altus.logs.timed_regex``), ends as ``Failed``; ``QueryRun.reason`` says why (and the
+server's log). A run gives the event loop back at least every :data:`SLICE_S`, so a
+long query never holds up other requests; finished results are kept up to
+:data:`MAX_KEPT_BYTES` in all (the oldest finished queries go first).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +28,9 @@ from altus.logs.errors import LimitExceeded
 from altus.logs.insights import ast
 from altus.logs.insights.execute import Execution
 from altus.logs.insights.fields import discover
+from altus.logs.insights.limits import QueryAborted
 from altus.logs.store import LogStore, StoredEvent
+from altus.logs.timed_regex import MatchTimeout
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,10 @@ MAX_RUNNING = 30
 TIMEOUT_S = 3600.0
 #: Events read per store query: what a run holds of the store at once, per group.
 PAGE = 1000
+#: Longest a run holds the event loop before letting other work run.
+SLICE_S = 0.02
+#: Bytes of results kept for all finished queries together.
+MAX_KEPT_BYTES = 256 * 1024 * 1024
 
 #: The states a query ends in.
 ENDED = frozenset({"Complete", "Failed", "Cancelled", "Timeout"})
@@ -58,6 +70,12 @@ class QueryRun:
     records_matched: int = 0
     bytes_scanned: int = 0
     task: asyncio.Task[None] | None = None
+    #: The running execution (for its results so far), until the run ends.
+    execution: Execution | None = None
+    #: Why a ``Failed`` query failed.
+    reason: str = ""
+    #: The results' size (field names and values), once complete.
+    result_bytes: int = 0
 
 
 class Queries:
@@ -86,6 +104,15 @@ class Queries:
             self._run(run, Execution(query, cap), sources, end)
         )
         return run
+
+    def results(self, run: QueryRun) -> list[list[tuple[str, str]]]:
+        """What GetQueryResults shows: all the results once ``Complete``, those so far
+        while ``Running`` (as Insights shows partial results), none otherwise."""
+        if run.status == "Complete":
+            return run.results
+        if run.status == "Running" and run.execution is not None:
+            return run.execution.partial()
+        return []
 
     def get(self, query_id: str) -> QueryRun | None:
         self._forget()
@@ -122,15 +149,27 @@ class Queries:
         )
         for run in ended[: max(0, len(self._runs) - MAX_KEPT)]:
             del self._runs[run.query_id]
+        kept = sum(r.result_bytes for r in self._runs.values())
+        for run in ended:
+            if kept <= MAX_KEPT_BYTES:
+                break
+            if run.query_id in self._runs:
+                kept -= run.result_bytes
+                del self._runs[run.query_id]
 
     async def _run(
         self, run: QueryRun, execution: Execution, sources: Sequence[Source], end: int
     ) -> None:
         run.status = "Running"
+        run.execution = execution
         try:
             async with asyncio.timeout(TIMEOUT_S):
                 await self._store.flush()  # what was logged before the query is in it
+                sliced = time.monotonic()
                 async for event in _newest_first(self._store, sources, end):
+                    if time.monotonic() - sliced > SLICE_S:
+                        await asyncio.sleep(0)  # let other requests run
+                        sliced = time.monotonic()
                     run.records_scanned += 1
                     run.bytes_scanned += len(event.message.encode())
                     row = discover(
@@ -144,17 +183,27 @@ class Queries:
                     )
                     if not execution.push(row):
                         break
-                run.results = execution.finish()
+                results = execution.finish()
                 run.records_matched = execution.matched
+                run.results = results
+                run.result_bytes = sum(len(f) + len(v) for row in results for f, v in row)
                 run.status = "Complete"
+            self._forget()  # within the bytes kept
         except TimeoutError:
             run.status = "Timeout"
         except asyncio.CancelledError:
             run.status = "Cancelled"
             raise
-        except Exception:
-            log.exception("Logs Insights query %s failed", run.query_id)
+        except (QueryAborted, MatchTimeout) as problem:
+            run.reason = str(problem)
+            log.warning("Logs Insights query %s failed: %s", run.query_id, run.reason)
             run.status = "Failed"
+        except Exception as problem:
+            log.exception("Logs Insights query %s failed", run.query_id)
+            run.reason = f"internal error: {type(problem).__name__}"
+            run.status = "Failed"
+        finally:
+            run.execution = None
 
 
 async def _newest_first(

@@ -3,9 +3,10 @@ as a tree. ``build.py`` makes it; ``evaluate.py`` and ``execute.py`` run it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
+
+from altus.logs.timed_regex import Pattern as CompiledRegex
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Like:
     """``like "substring"``, ``like /regex/``, ``=~ /regex/``, negated by ``not like``."""
 
     operand: Expr
-    pattern: re.Pattern[str]
+    pattern: CompiledRegex
     negated: bool
 
 
@@ -164,7 +165,7 @@ class Parse:
     a regex's named groups."""
 
     source: str
-    pattern: re.Pattern[str]
+    pattern: CompiledRegex
     names: tuple[str, ...]
 
 

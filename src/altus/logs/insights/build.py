@@ -3,7 +3,9 @@ parse is refused with (MalformedQueryException, with where it went wrong).
 
 Checked here besides the grammar: functions known and given as many arguments as they
 take; stats functions only in ``stats`` (and there only), every ``stats`` column an
-expression of them; ``limit`` between 1 and 10,000; regexes that compile."""
+expression of them; ``limit`` between 1 and 10,000; regexes that compile (with the
+``regex`` library, to be matched under a timeout: ``altus.logs.timed_regex``);
+expressions nested at most :data:`MAX_DEPTH` deep (what runs them recurses)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from dataclasses import dataclass
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from altus.logs import timed_regex
 from altus.logs.insights import ast
 from altus.logs.insights.functions import AGGREGATES, SCALARS
 from altus.logs.insights.grammar import parser
 
 #: The largest ``limit`` command (and default result count).
 MAX_LIMIT = 10000
+#: How deeply expressions may nest (``not not ...``, ``- - 1``, parentheses).
+MAX_DEPTH = 100
 
 _UNITS_MS = {
     "ms": 1,
@@ -74,9 +79,11 @@ def parse_query(text: str) -> ast.Query:
         raise QueryError("Query string is empty", 0, 0)
     try:
         tree = parser().parse(text)
+        return _Builder(text).query(tree)
     except UnexpectedInput as problem:
         raise _syntax_error(text, problem) from None
-    return _Builder(text).query(tree)
+    except RecursionError:  # nesting beyond even what the depth check sees
+        raise QueryError("Query is nested too deeply", 0, len(text)) from None
 
 
 def _syntax_error(text: str, problem: UnexpectedInput) -> QueryError:
@@ -111,14 +118,14 @@ def duration_ms(text: str) -> int:
     return int(float(found.group(1)) * _UNITS_MS[unit])
 
 
-def compile_regex(text: str, where: Token) -> re.Pattern[str]:
+def compile_regex(text: str, where: Token) -> timed_regex.Pattern:
     """A ``/regex/flags`` literal: Java's ``(?<name>...)`` groups read as Python's, the
     ``i`` flag (and ``(?i)`` inline) for case-insensitive matching."""
     body, _, flags = text[1:].rpartition("/")
     body = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", body.replace("\\/", "/"))
     try:
-        return re.compile(body, re.IGNORECASE if "i" in flags else 0)
-    except re.error as problem:
+        return timed_regex.compile_pattern(body, timed_regex.IGNORECASE if "i" in flags else 0)
+    except timed_regex.BadPattern as problem:
         start = where.start_pos or 0
         end = start + len(text) - 1
         raise QueryError(f"Invalid regular expression: {problem}", start, end) from None
@@ -128,6 +135,7 @@ class _Builder:
     def __init__(self, text: str) -> None:
         self.text = text
         self.aggregates: list[ast.Aggregate] | None = None
+        self.depth = 0
 
     def error(self, message: str, node: Tree[Token] | Token) -> QueryError:
         if isinstance(node, Token):
@@ -247,12 +255,21 @@ class _Builder:
             )
             for i, piece in enumerate(pieces)
         )
-        return ast.Parse(source, re.compile(regex, re.DOTALL), names)
+        return ast.Parse(source, timed_regex.compile_pattern(regex, timed_regex.DOTALL), names)
 
     def expr(self, node: Tree[Token] | Token | None) -> ast.Expr:
         assert node is not None
         if isinstance(node, Token):  # pragma: no cover - every leaf has a rule
             raise self.error(f"unexpected {node}", node)
+        if self.depth >= MAX_DEPTH:
+            raise self.error(f"Expressions may nest at most {MAX_DEPTH} deep", node)
+        self.depth += 1
+        try:
+            return self._expr(node)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node: Tree[Token]) -> ast.Expr:
         kind = node.data
         kids = node.children
         if kind == "number":
@@ -292,7 +309,7 @@ class _Builder:
             if pattern.type == "REGEX":
                 compiled = compile_regex(str(pattern), pattern)
             else:
-                compiled = re.compile(re.escape(_unquote(str(pattern))))
+                compiled = timed_regex.compile_pattern(re.escape(_unquote(str(pattern))))
             return ast.Like(self.expr(kids[0]), compiled, kind == "not_like")
         if kind in ("in_", "not_in"):
             items = kids[-1]

@@ -1,6 +1,10 @@
 """Logs Insights expressions against a row (an event's fields, or a stats group's):
 absent fields are None, and anything done with None is None (a comparison with it is
-false, as Insights filters such events out)."""
+false, as Insights filters such events out), and so is what cannot be computed (a
+function's argument out of its range, an overflow). Arithmetic keeps integers while
+they fit in 64 bits and goes on in floats past that (``^`` is always a float's), so no
+expression makes an integer of unbounded size. A regex's match that takes too long
+raises ``MatchTimeout`` (``altus.logs.timed_regex``), which ends the query."""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from altus.logs import timed_regex
 from altus.logs.insights import ast
 from altus.logs.insights.functions import IMPLEMENTATIONS
-from altus.logs.insights.values import Time, equal, number, order, text, truthy
+from altus.logs.insights.values import Time, as_float, equal, number, order, text, truthy
 
 Row = Mapping[str, Any]
 
@@ -20,8 +25,11 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "*": operator.mul,
     "/": operator.truediv,
     "%": operator.mod,
-    "^": operator.pow,
+    # In floats: an integer power of an integer can have billions of digits.
+    "^": lambda a, b: as_float(a) ** as_float(b),
 }
+#: Integers past this magnitude go on as floats.
+_INT_LIMIT = 1 << 63
 _ORDERING: dict[str, Callable[[int], bool]] = {
     "<": lambda c: c < 0,
     "<=": lambda c: c <= 0,
@@ -58,7 +66,7 @@ def evaluate(expr: ast.Expr, row: Row, aggregates: Sequence[Any] = ()) -> Any:
         value = evaluate(expr.operand, row, aggregates)
         if value is None:
             return False
-        return (expr.pattern.search(text(value)) is not None) != expr.negated
+        return (timed_regex.search(expr.pattern, text(value)) is not None) != expr.negated
     if isinstance(expr, ast.In):
         value = evaluate(expr.operand, row, aggregates)
         if value is None:
@@ -69,13 +77,16 @@ def evaluate(expr: ast.Expr, row: Row, aggregates: Sequence[Any] = ()) -> Any:
         return [evaluate(i, row, aggregates) for i in expr.items]
     if isinstance(expr, ast.Call):
         args = [evaluate(a, row, aggregates) for a in expr.args]
-        if expr.name == "bin":
-            period = number(args[0])
-            moment = number(row.get("@timestamp"))
-            if not period or moment is None:
-                return None
-            return Time(int(moment) // int(period) * int(period))
-        return IMPLEMENTATIONS[expr.name](args)
+        try:
+            if expr.name == "bin":
+                period = number(args[0])
+                moment = number(row.get("@timestamp"))
+                if not period or moment is None:
+                    return None
+                return Time(int(moment) // int(period) * int(period))
+            return IMPLEMENTATIONS[expr.name](args)
+        except (ArithmeticError, ValueError):  # out of range (``int(inf)``, ``log(-1)``)
+            return None
     raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover
 
 
@@ -93,8 +104,12 @@ def _binary(expr: ast.Binary, row: Row, aggregates: Sequence[Any]) -> Any:
     a, b = number(left), number(right)
     if a is None or b is None:
         return None
+    if any(isinstance(n, int) and abs(n) >= _INT_LIMIT for n in (a, b)):
+        a, b = as_float(a), as_float(b)  # huge integers (from JSON) go on as floats
     try:
         result = _ARITHMETIC[op](a, b)
-    except (ZeroDivisionError, OverflowError):
+    except (ArithmeticError, ValueError):
         return None
+    if isinstance(result, int) and abs(result) >= _INT_LIMIT:
+        return as_float(result)
     return None if isinstance(result, complex) else result

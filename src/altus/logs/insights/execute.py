@@ -5,23 +5,40 @@ stop, then takes the results.
 Commands run in order as stages. ``fields``, ``filter``, ``parse``, ``dedup`` and
 ``limit`` pass rows on as they come (``limit`` says when nothing more is wanted, so
 the scan stops early); ``stats`` keeps one state per group and passes its rows on at
-the end; ``sort`` keeps at most twice the result count, trimming to the result count
-(what may follow a sort is at most that many rows). At most ``cap`` rows are kept."""
+the end; ``sort`` computes each row's key once and, when nothing but ``limit``,
+``fields``, ``display`` or ``parse`` follows it (nothing that drops rows), keeps at
+most twice what can be shown (the result count, or the smallest ``limit`` after it),
+trimming to that many with a heap; otherwise it keeps every row. At most ``cap`` rows
+are kept as results. What a query holds is bounded (``limits.py``): past a bound it
+raises ``TooLarge``; a regex match past its timeout raises ``MatchTimeout``."""
 
 from __future__ import annotations
 
-import functools
+import heapq
 import itertools
+import operator
 from collections.abc import Sequence
 from typing import Any
 
+from altus.logs import timed_regex
 from altus.logs.insights import ast
 from altus.logs.insights.evaluate import evaluate
 from altus.logs.insights.fields import DEFAULT_COLUMNS
 from altus.logs.insights.functions import Accumulator
+from altus.logs.insights.limits import (
+    MAX_DEDUP_KEYS,
+    MAX_GROUPS,
+    Budget,
+    TooLarge,
+    row_size,
+)
 from altus.logs.insights.values import number, sort_key, text, truthy
 
 Row = dict[str, Any]
+
+#: What may follow a ``sort`` that lets it keep only the rows that can be shown: none
+#: of these drops a row.
+_KEEPS_ROWS = (ast.Limit, ast.Fields, ast.Display, ast.Parse)
 
 
 class _Stage:
@@ -66,7 +83,7 @@ class _Parse(_Stage):
 
     def push(self, row: Row) -> bool:
         source = row.get(self.command.source)
-        found = None if source is None else self.command.pattern.search(text(source))
+        found = None if source is None else timed_regex.search(self.command.pattern, text(source))
         if found is not None:
             values = (
                 found.groupdict()
@@ -101,6 +118,11 @@ class _Dedup(_Stage):
         key = tuple(None if row.get(n) is None else text(row.get(n)) for n in self.names)
         if key in self.seen:
             return True
+        if len(self.seen) >= MAX_DEDUP_KEYS:
+            raise TooLarge(
+                f"Query exceeded the memory limit: dedup saw more than {MAX_DEDUP_KEYS} "
+                "distinct values"
+            )
         self.seen.add(key)
         return super().push(row)
 
@@ -118,9 +140,10 @@ class _Count(_Stage):
 
 
 class _Stats(_Stage):
-    def __init__(self, command: ast.Stats) -> None:
+    def __init__(self, command: ast.Stats, budget: Budget) -> None:
         super().__init__()
         self.command = command
+        self.budget = budget
         self.groups: dict[tuple[str | None, ...], tuple[list[Any], list[Accumulator]]] = {}
 
     def push(self, row: Row) -> bool:
@@ -128,7 +151,11 @@ class _Stats(_Stage):
         key = tuple(None if v is None else text(v) for v in values)
         group = self.groups.get(key)
         if group is None:
-            group = (values, [Accumulator(a.name) for a in self.command.aggregates])
+            if len(self.groups) >= MAX_GROUPS:
+                raise TooLarge(
+                    f"Query exceeded the memory limit: stats made more than {MAX_GROUPS} groups"
+                )
+            group = (values, [Accumulator(a.name, self.budget) for a in self.command.aggregates])
             self.groups[key] = group
         timestamp = int(number(row.get("@timestamp")) or 0)
         for aggregate, accumulator in zip(self.command.aggregates, group[1], strict=True):
@@ -160,57 +187,93 @@ class _Stats(_Stage):
         super().end()
 
 
+class _Descending:
+    """A text's chunks ordering the other way (numbers are negated instead, so most
+    comparisons stay in C)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.key < self.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.key == other.key
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_BY_KEY = operator.itemgetter(0)
+
+
 class _Sort(_Stage):
-    def __init__(self, command: ast.Sort, keep: int) -> None:
+    """Rows in the keys' order (absent values last, either way; ties in arrival
+    order). ``keep`` None: every row is kept."""
+
+    def __init__(self, command: ast.Sort, keep: int | None, budget: Budget) -> None:
         super().__init__()
         self.keys = command.keys
         self.keep = keep
-        self.rows: list[tuple[list[Any], int, Row]] = []
+        self.budget = budget
+        self.rows: list[tuple[tuple[Any, ...], Row, int]] = []
         self.seen = 0
 
+    def _key(self, row: Row) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for key in self.keys:
+            value = row[key.written] if key.written in row else evaluate(key.expr, row)
+            if value is None:
+                parts.append((1,))
+            elif key.descending:
+                kind, nan, found, chunks = sort_key(value)
+                parts.append((0, -kind, -nan, -found, _Descending(chunks) if chunks else ()))
+            else:
+                parts.append((0, *sort_key(value)))
+        parts.append(self.seen)
+        return tuple(parts)
+
     def push(self, row: Row) -> bool:
-        values = [
-            row[key.written] if key.written in row else evaluate(key.expr, row) for key in self.keys
-        ]
-        self.rows.append((values, self.seen, row))
+        size = row_size(row)
+        self.budget.hold(size)
+        self.rows.append((self._key(row), row, size))
         self.seen += 1
-        if len(self.rows) >= 2 * self.keep:
-            self._trim()
+        if self.keep is not None and len(self.rows) >= self.keep + max(self.keep, 1000):
+            self._trim(self.keep)
         return True
 
-    def _compare(self, a: tuple[list[Any], int, Row], b: tuple[list[Any], int, Row]) -> int:
-        for key, x, y in zip(self.keys, a[0], b[0], strict=True):
-            if x is None or y is None:
-                if x is None and y is None:
-                    continue
-                return 1 if x is None else -1  # absent values last, either way
-            kx, ky = sort_key(x), sort_key(y)
-            if kx != ky:
-                result = -1 if kx < ky else 1
-                return -result if key.descending else result
-        return a[1] - b[1]
-
-    def _trim(self) -> None:
-        self.rows.sort(key=functools.cmp_to_key(self._compare))
-        del self.rows[self.keep :]
+    def _trim(self, keep: int) -> None:
+        if 4 * keep <= len(self.rows):
+            kept = heapq.nsmallest(keep, self.rows, key=_BY_KEY)
+        else:  # keeping most of them: a sort (comparing in C) is quicker than a heap
+            kept = sorted(self.rows, key=_BY_KEY)[:keep]
+        self.budget.release(sum(size for _, _, size in self.rows) - sum(s for _, _, s in kept))
+        self.rows = kept
 
     def end(self) -> None:
         assert self.next is not None
-        self._trim()
-        for _, _, row in self.rows:
+        if self.keep is not None:
+            self._trim(self.keep)  # in order
+        else:
+            self.rows.sort(key=_BY_KEY)
+        for _, row, size in self.rows:
+            self.budget.release(size)
             if not self.next.push(row):
                 break
-        self.rows.clear()
+        self.rows = []
         super().end()
 
 
 class _Sink(_Stage):
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, budget: Budget) -> None:
         super().__init__()
         self.cap = cap
+        self.budget = budget
         self.rows: list[Row] = []
 
     def push(self, row: Row) -> bool:
+        self.budget.hold(row_size(row))
         self.rows.append(row)
         return len(self.rows) < self.cap
 
@@ -221,15 +284,16 @@ class Execution:
     def __init__(self, query: ast.Query, cap: int) -> None:
         self.columns: list[str] | None = None
         self.aggregated = False
+        self.budget = Budget()
         self.counter = _Count()
-        self.sink = _Sink(cap)
+        self.sink = _Sink(cap, self.budget)
         stages: list[_Stage] = []
         counted = False
-        for command in query.commands:
+        for index, command in enumerate(query.commands):
             if isinstance(command, ast.Stats | ast.Sort) and not counted:
                 stages.append(self.counter)
                 counted = True
-            stages.append(self._stage(command, cap))
+            stages.append(self._stage(command, cap, query.commands[index + 1 :]))
         if not counted:
             stages.append(self.counter)
         stages.append(self.sink)
@@ -237,8 +301,11 @@ class Execution:
             before.next = after
         self.head = stages[0]
         self.done = False
+        #: Whether rows reach the results as they come (no ``stats`` or ``sort``
+        #: holding them back), so the results so far are worth showing.
+        self.streaming = not any(isinstance(c, ast.Stats | ast.Sort) for c in query.commands)
 
-    def _stage(self, command: ast.Command, cap: int) -> _Stage:
+    def _stage(self, command: ast.Command, cap: int, following: Sequence[ast.Command]) -> _Stage:
         if isinstance(command, ast.Fields):
             self._show([name for name, _ in command.columns])
             return _Fields(command.columns)
@@ -254,11 +321,14 @@ class Execution:
         if isinstance(command, ast.Dedup):
             return _Dedup(command.names)
         if isinstance(command, ast.Sort):
-            return _Sort(command, cap)
+            keep = None
+            if all(isinstance(c, _KEEPS_ROWS) for c in following):
+                keep = min([cap, *(c.count for c in following if isinstance(c, ast.Limit))])
+            return _Sort(command, keep, self.budget)
         assert isinstance(command, ast.Stats)
         self.aggregated = True
         self.columns = [name for name, _ in command.groups] + [n for n, _ in command.columns]
-        return _Stats(command)
+        return _Stats(command, self.budget)
 
     def _show(self, names: list[str]) -> None:
         shown = self.columns if self.columns is not None else []
@@ -280,9 +350,18 @@ class Execution:
         """The results: each row's (field, value) pairs, in column order, absent fields
         left out, ``@ptr`` last for rows that are events."""
         self.head.end()
+        return self._render(self.sink.rows)
+
+    def partial(self) -> list[list[tuple[str, str]]]:
+        """The results so far, while rows are still pushed: those that reached the
+        results, for a query that shows rows as they come (none for one that sorts or
+        aggregates: its rows come at the end)."""
+        return self._render(self.sink.rows) if self.streaming else []
+
+    def _render(self, rows: Sequence[Row]) -> list[list[tuple[str, str]]]:
         columns = list(self.columns) if self.columns is not None else list(DEFAULT_COLUMNS)
         results = []
-        for row in self.sink.rows:
+        for row in rows:
             pairs = [(c, text(row[c])) for c in columns if row.get(c) is not None]
             if not self.aggregated and row.get("@ptr") is not None and "@ptr" not in columns:
                 pairs.append(("@ptr", str(row["@ptr"])))

@@ -9,7 +9,8 @@
   128000000).
 - JSON: an event that is a JSON object, or a Lambda text line (``<time>\\t<request
   id>\\t<level>\\t<message>``) whose message is one, gives its members, nested ones as
-  ``a.b`` and array items as ``a.0`` (at most :data:`MAX_JSON_FIELDS` of them).
+  ``a.b`` and array items as ``a.0`` (at most :data:`MAX_JSON_FIELDS` of them, at
+  most :data:`MAX_JSON_DEPTH` deep); a document nested too deeply to read gives none.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from altus.logs.insights.values import Time
 #: The most JSON fields taken from one event (Insights discovers 1,000; fewer bound a
 #: row's size here).
 MAX_JSON_FIELDS = 200
+#: How deep discovery goes into a JSON event (deeper members are left out).
+MAX_JSON_DEPTH = 64
 
 _PLATFORM = re.compile(r"(START|END|REPORT) RequestId: (\S+)")
 _REPORT = {
@@ -68,7 +71,10 @@ def discover(
             for name, (pattern, scale) in _REPORT.items():
                 found = pattern.search(message)
                 if found is not None:
-                    value = float(found.group(1)) * scale
+                    try:
+                        value = float(found.group(1)) * scale
+                    except ValueError:  # ``1.2.3``: no number
+                        continue
                     row[name] = int(value) if scale != 1.0 or value.is_integer() else value
         return row
     document = _json_part(message)
@@ -89,18 +95,20 @@ def _json_part(message: str) -> Any:
         body = parts[3].strip()
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past reading
         return None
 
 
-def _flatten(value: Any, prefix: str, into: dict[str, Any]) -> None:
-    if len(into) >= MAX_JSON_FIELDS:
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{prefix}{key}.", into)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _flatten(item, f"{prefix}{index}.", into)
-    elif prefix and value is not None:  # a null is an absent field
-        into[prefix[:-1]] = value
+def _flatten(document: Any, prefix: str, into: dict[str, Any]) -> None:
+    """``document``'s leaves into ``into`` by path, in document order, depth first
+    (with a stack of its own: a deep document cannot exhaust Python's)."""
+    stack: list[tuple[str, Any, int]] = [(prefix, document, 0)]
+    while stack and len(into) < MAX_JSON_FIELDS:
+        path, value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                continue
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend(reversed([(f"{path}{key}.", item, depth + 1) for key, item in items]))
+        elif path and value is not None:  # a null is an absent field
+            into[path[:-1]] = value

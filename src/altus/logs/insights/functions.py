@@ -4,11 +4,12 @@ command) and stats ones (``stats`` only), with how many arguments each takes."""
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Callable
 from typing import Any
 
-from altus.logs.insights.values import Time, number, text
+from altus.logs.insights.limits import Budget, TooLarge
+from altus.logs.insights.values import Time, as_float, number, text
+from altus.observe.metrics import Statistics
 
 #: name -> (fewest, most) arguments; None: no most.
 SCALARS: dict[str, tuple[int, int | None]] = {
@@ -149,14 +150,21 @@ IMPLEMENTATIONS: dict[str, Callable[[list[Any]], Any]] = {
 
 
 class Accumulator:
-    """One stats function's state for one group."""
+    """One stats function's state for one group. ``stddev`` keeps a running mean and
+    sum of squares; ``pct`` keeps its values exactly while the query's ``budget``
+    lasts, then in a histogram (within 1%); ``count_distinct`` keeps its values, and
+    fails the query past the budget."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, budget: Budget | None = None) -> None:
         self.name = name
+        self.budget = budget if budget is not None else Budget()
         self.count = 0
         self.total = 0.0
         self.best: Any = None
         self.values: list[float] = []
+        self.histogram: Statistics | None = None
+        self.mean = 0.0
+        self.squares = 0.0
         self.distinct: set[str] = set()
         self.at: int | None = None
 
@@ -170,7 +178,14 @@ class Accumulator:
         if name == "count":
             self.count += 1
         elif name == "count_distinct":
-            self.distinct.add(text(value))
+            key = text(value)
+            if key not in self.distinct:
+                if not self.budget.take_value():
+                    raise TooLarge(
+                        "Query exceeded the memory limit: count_distinct kept more than "
+                        "its share of distinct values"
+                    )
+                self.distinct.add(key)
         elif name in ("earliest", "latest"):
             later = name == "latest"
             if self.at is None or (timestamp > self.at if later else timestamp < self.at):
@@ -187,10 +202,29 @@ class Accumulator:
             as_number = number(value)
             if as_number is None:
                 return
+            as_real = as_float(as_number)
             self.count += 1
-            self.total += as_number
-            if name in ("pct", "percentile", "stddev"):
-                self.values.append(float(as_number))
+            self.total += as_real
+            if name == "stddev":
+                # Welford's running mean and sum of squared differences.
+                delta = as_real - self.mean
+                self.mean += delta / self.count
+                self.squares += delta * (as_real - self.mean)
+            elif name in ("pct", "percentile"):
+                self._keep(as_real)
+
+    def _keep(self, value: float) -> None:
+        if self.histogram is None and self.budget.take_value():
+            self.values.append(value)
+            return
+        if self.histogram is None:
+            self.histogram = Statistics()
+            for kept in self.values:
+                self.histogram.add(kept)
+            self.budget.give_values(len(self.values))
+            self.values = []
+        if math.isfinite(value):
+            self.histogram.add(value)
 
     def result(self, percent: float | None = None) -> Any:
         name = self.name
@@ -205,12 +239,14 @@ class Accumulator:
         if name == "avg":
             return self.total / self.count if self.count else None
         if name == "stddev":
-            return (
-                statistics.stdev(self.values)
-                if len(self.values) > 1
-                else (0.0 if self.values else None)
-            )
+            if not self.count:
+                return None
+            if self.count == 1:
+                return 0.0
+            return math.sqrt(max(self.squares, 0.0) / (self.count - 1))
         # pct / percentile: the nearest-rank percentile of the values seen.
+        if self.histogram is not None:
+            return self.histogram.percentile(percent or 0)
         if not self.values:
             return None
         ordered = sorted(self.values)

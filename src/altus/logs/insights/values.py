@@ -76,13 +76,43 @@ def order(left: Any, right: Any) -> int | None:
     return (x > y) - (x < y)
 
 
-def sort_key(value: Any) -> tuple[int, float | str]:
-    """A key ordering values: numbers, then text; absent values are placed by the
-    caller."""
+def as_float(value: float | int) -> float:
+    """A number as a float; an integer past a float's range is infinite (``float``
+    would raise OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+#: Runs of digits, and runs of anything else: the chunks a text value sorts by.
+_CHUNKS = re.compile(r"[0-9]+|[^0-9]+")
+
+#: A value's sort key: (0 for text, 1 for a number; NaN after every other number;
+#: the number; the text's chunks).
+SortKey = tuple[int, int, float, tuple[tuple[str, int, str], ...]]
+
+
+def sort_key(value: Any) -> SortKey:
+    """A key ordering values as Insights' ``sort`` does, ascending: every value that
+    is no number before every number; numbers by value; text by natural order, in
+    chunks of digits and of other characters: other characters by their Unicode
+    values, digits by their count and then by value (``5A`` before ``111A``), a
+    digit chunk against another chunk as its first character (``2345_`` before
+    ``@``). Absent values are placed by the caller."""
     as_number = number(value)
     if as_number is not None:
-        return (0, float(as_number))
-    return (1, text(value))
+        found = as_float(as_number)
+        if math.isnan(found):
+            return (1, 1, 0.0, ())
+        return (1, 0, found, ())
+    chunks = tuple(
+        # Digits as "0" (all digits meet other characters alike), then by count and
+        # value (same count: their text orders them, and never a huge int).
+        ("0", len(chunk), chunk) if chunk[0] in "0123456789" else (chunk, 0, "")
+        for chunk in _CHUNKS.findall(text(value))
+    )
+    return (0, 0, 0.0, chunks)
 
 
 def truthy(value: Any) -> bool:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from altus.logs.patterns import ast
 from altus.logs.patterns.build import PatternError, parse_pattern
 from altus.logs.patterns.evaluate import matches
+from altus.logs.timed_regex import MatchTimeout
 
 
 @dataclass(frozen=True)
 class FilterPattern:
-    """A parsed pattern; ``search`` says whether a message matches it."""
+    """A parsed pattern; ``search`` says whether a message matches it (MatchTimeout
+    when one of its regexes takes too long on the message)."""
 
     pattern: ast.Pattern
 
@@ -34,4 +36,4 @@ def compile_pattern(text: str | None) -> FilterPattern | None:
     return None if parsed is None else FilterPattern(parsed)
 
 
-__all__ = ["FilterPattern", "PatternError", "compile_pattern"]
+__all__ = ["FilterPattern", "MatchTimeout", "PatternError", "compile_pattern"]

@@ -4,8 +4,9 @@ start and end) or a regex."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from altus.logs.timed_regex import Pattern as CompiledRegex
 
 #: A JSON selector's steps after ``$``: member names and array indexes.
 Selector = tuple[str | int, ...]
@@ -41,7 +42,7 @@ class Number:
 
 @dataclass(frozen=True)
 class Regex:
-    pattern: re.Pattern[str]
+    pattern: CompiledRegex
 
 
 Value = Glob | Number | Regex
@@ -99,11 +100,12 @@ ELLIPSIS = "..."
 
 @dataclass(frozen=True)
 class DelimitedPattern:
-    """The slots, in order (names, or :data:`ELLIPSIS`), and the conditions on the
-    named fields, all of which must hold."""
+    """The slots, in order (names, or :data:`ELLIPSIS`), and each slot's condition
+    (None where it has none): a condition names its own slot's field only, as the
+    syntax ties it to its slot, so each slot is checked on its own field."""
 
     slots: tuple[str, ...]
-    conditions: tuple[Condition, ...]
+    conditions: tuple[Condition | None, ...]
 
 
 Pattern = Terms | JsonPattern | DelimitedPattern

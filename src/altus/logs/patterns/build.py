@@ -1,7 +1,7 @@
 """From text to a filter pattern's parsed form (``ast``): choosing the kind by the first
 character (``{`` JSON, ``[`` space-delimited, anything else terms), parsing with the
 grammar, and checking what the grammar cannot: a number where ``<``/``>`` needs one,
-names a delimited condition uses being slots, at most two regexes."""
+a delimited condition naming its own slot only, at most two regexes."""
 
 from __future__ import annotations
 
@@ -79,10 +79,12 @@ def _terms(tree: Tree[Token]) -> ast.Terms:
 
 def _delimited(tree: Tree[Token], builder: _Builder) -> ast.DelimitedPattern:
     slots: list[str] = []
-    conditions: list[ast.Condition] = []
+    conditions: list[ast.Condition | None] = []
     for index, slot in enumerate(tree.children, start=1):
+        condition = None
         if slot is None:
             slots.append(f"${index}")  # a field of no name: no condition can name it
+            conditions.append(None)
             continue
         assert isinstance(slot, Tree)
         if slot.data == "ellipsis":
@@ -91,13 +93,17 @@ def _delimited(tree: Tree[Token], builder: _Builder) -> ast.DelimitedPattern:
             slots.append(str(slot.children[0]))
         else:
             condition = builder.condition(slot.children[0])
-            slots.append(_first_name(condition))
-            conditions.append(condition)
-    named = {s for s in slots if s != ast.ELLIPSIS}
-    for condition in conditions:
-        for name in _names(condition):
-            if name not in named:
-                raise PatternError(f"unknown field {name!r}")
+            name = _first_name(condition)
+            # A condition is its slot's: one naming another slot's field would make
+            # matching try every way the ``...`` could fall (exponential in them).
+            others = sorted({n for n in _names(condition) if n != name})
+            if others:
+                raise PatternError(
+                    f"the condition on {name!r} names {others[0]!r}: a condition names "
+                    "its own field only"
+                )
+            slots.append(name)
+        conditions.append(condition)
     return ast.DelimitedPattern(tuple(slots), tuple(conditions))
 
 

@@ -9,19 +9,26 @@
   string field holding a plain number counts).
 - Space-delimited: the message is split at spaces, text between ``[ ]`` or ``" "``
   being one field (without them); the slots must cover every field, ``...`` any run of
-  them (none included); the conditions are then checked on the named fields.
+  them (none included), each slot's condition holding on the field it covers. The
+  fields each slot may end at are found slot by slot (a condition naming only its own
+  slot), so matching takes at most slots x fields condition checks, however many
+  ``...`` there are.
+- A value that is no usable number (an integer too large for a float) is not
+  comparable as one; a document nested too deeply to read is not JSON.
+- A ``%regex%`` is matched under a timeout: :class:`MatchTimeout` (from
+  ``altus.logs.timed_regex``) when it takes too long, for the caller to refuse.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any
 
+from altus.logs import timed_regex
 from altus.logs.patterns import ast
 
 _MISSING = object()
@@ -43,7 +50,7 @@ def matches(pattern: ast.Pattern, message: str) -> bool:
     if isinstance(pattern, ast.JsonPattern):
         try:
             document = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past reading
             return False
         return _condition(pattern.condition, lambda field: _select(document, field))
     return _delimited(pattern, message)
@@ -52,7 +59,7 @@ def matches(pattern: ast.Pattern, message: str) -> bool:
 def _has(term: str | ast.Regex, message: str) -> bool:
     if isinstance(term, str):
         return term in message
-    return term.pattern.search(message) is not None
+    return timed_regex.search(term.pattern, message) is not None
 
 
 def _terms(pattern: ast.Terms, message: str) -> bool:
@@ -102,10 +109,13 @@ def _check(check: str, found: Any) -> bool:
 def _number(found: Any) -> float | None:
     if isinstance(found, bool):
         return None
-    if isinstance(found, int | float):
-        return float(found)
-    if isinstance(found, str) and _NUMERIC.fullmatch(found):
-        return float(found)
+    try:
+        if isinstance(found, int | float):
+            return float(found)
+        if isinstance(found, str) and _NUMERIC.fullmatch(found):
+            return float(found)
+    except OverflowError:  # an integer past a float's range: not comparable
+        return None
     return None
 
 
@@ -121,7 +131,11 @@ def compare(found: Any, op: str, value: ast.Value) -> bool:
             return (_text(found) == value.text) == (op == "=")
         return False
     text = _text(found)
-    hit = value.matches(text) if isinstance(value, ast.Glob) else bool(value.pattern.search(text))
+    hit = (
+        value.matches(text)
+        if isinstance(value, ast.Glob)
+        else timed_regex.search(value.pattern, text) is not None
+    )
     return hit == (op == "=")
 
 
@@ -138,30 +152,24 @@ def split_fields(message: str) -> list[str]:
 
 def _delimited(pattern: ast.DelimitedPattern, message: str) -> bool:
     fields = split_fields(message)
-    for binding in _bindings(pattern.slots, fields, 0, 0, {}):
-        lookup = functools.partial(_bound, binding)
-        if all(_condition(c, lookup) for c in pattern.conditions):
-            return True
-    return False
+    count = len(fields)
+    # The field positions the slots so far may have covered up to: a ``...`` reaches
+    # every position from the first one reached on; a named slot moves each position
+    # on by one where its condition holds on that field.
+    reached = {0}
+    for name, condition in zip(pattern.slots, pattern.conditions, strict=True):
+        if not reached:
+            return False
+        if name == ast.ELLIPSIS:
+            reached = set(range(min(reached), count + 1))
+            continue
+        reached = {
+            at + 1
+            for at in reached
+            if at < count and (condition is None or _holds(condition, fields[at]))
+        }
+    return count in reached
 
 
-def _bound(binding: Mapping[str, str], name: str) -> Any:
-    return binding.get(name, _MISSING)
-
-
-def _bindings(
-    slots: tuple[str, ...], fields: list[str], slot: int, at: int, bound: Mapping[str, str]
-) -> Iterator[Mapping[str, str]]:
-    """Every way the slots from ``slot`` on cover the fields from ``at`` on."""
-    if slot == len(slots):
-        if at == len(fields):
-            yield bound
-        return
-    name = slots[slot]
-    if name == ast.ELLIPSIS:
-        fixed = sum(1 for s in slots[slot + 1 :] if s != ast.ELLIPSIS)
-        for end in range(at, len(fields) - fixed + 1):
-            yield from _bindings(slots, fields, slot + 1, end, bound)
-        return
-    if at < len(fields):
-        yield from _bindings(slots, fields, slot + 1, at + 1, {**bound, name: fields[at]})
+def _holds(condition: ast.Condition, field: str) -> bool:
+    return _condition(condition, lambda _: field)

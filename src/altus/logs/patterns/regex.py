@@ -1,6 +1,7 @@
 """CloudWatch Logs' regular expressions in filter patterns (``%...%``): the subset the
 guide allows ("Supported regular expressions (regex) syntax"), checked, then compiled
-with Python's ``re`` (which reads that subset alike).
+with the ``regex`` library (which reads that subset as Python's ``re`` does), to be
+matched under a timeout (``altus.logs.timed_regex``).
 
 Allowed: ASCII letters and digits; the symbols ``: _ # = @ / ; , -``; the operators
 ``^ $ ? [ ] { } | \\ * + .``. Not allowed: parentheses (no sub-patterns), any other
@@ -10,8 +11,10 @@ character after it (``\\.``, ``\\d``, ``\\s``, ``\\w`` ...), which must be ASCII
 
 from __future__ import annotations
 
-import re
 import string
+
+from altus.logs.timed_regex import BadPattern, Pattern
+from altus.logs.timed_regex import compile_pattern as compile_timed
 
 _ALLOWED = frozenset(string.ascii_letters + string.digits + ":_#=@/;,-" + "^$?[]{}|*+.")
 
@@ -20,10 +23,10 @@ MAX_PER_PATTERN = 2
 
 
 class BadRegex(ValueError):
-    """A regex outside CloudWatch's subset, or one Python cannot compile."""
+    """A regex outside CloudWatch's subset, or one that does not compile."""
 
 
-def compile_regex(body: str) -> re.Pattern[str]:
+def compile_regex(body: str) -> Pattern:
     """The compiled form of a ``%body%`` regex; BadRegex if CloudWatch refuses it."""
     if not body:
         raise BadRegex("empty regex")
@@ -39,6 +42,6 @@ def compile_regex(body: str) -> re.Pattern[str]:
             raise BadRegex(f"unsupported character {char!r}")
         index += 1
     try:
-        return re.compile(body)
-    except re.error as problem:
+        return compile_timed(body)
+    except BadPattern as problem:
         raise BadRegex(str(problem)) from None
