@@ -625,6 +625,8 @@ def check_error(answer: Answer, wire: Wire) -> str:
         code = _json_error(answer)
     elif protocol == "rest-xml":
         code = _rest_xml_error(answer)
+    elif protocol == "smithy-rpc-v2-cbor":
+        code = _cbor_error(answer)
     else:
         code = _rest_json_error(answer)
     if wire.service is not None and wire.operation is not None and wire.protocol is not None:
@@ -640,6 +642,8 @@ def _protocol_of(answer: Answer) -> str:
         return "json"
     if content_type.startswith("application/xml"):
         return "rest-xml"
+    if content_type.startswith("application/cbor"):
+        return "smithy-rpc-v2-cbor"
     return "rest-json"
 
 
@@ -653,6 +657,19 @@ def _json_error(answer: Answer) -> str:
         answer.headers
     )
     document = json.loads(answer.body)
+    assert isinstance(document, dict), document
+    code = document.get("__type")
+    assert isinstance(code, str) and code, document
+    _message(document)
+    return code
+
+
+def _cbor_error(answer: Answer) -> str:
+    """Smithy RPC v2 CBOR: a CBOR map with ``__type`` and the message."""
+    import cbor2
+
+    assert answer.header("smithy-protocol") == "rpc-v2-cbor", answer.headers
+    document = cbor2.loads(answer.body)
     assert isinstance(document, dict), document
     code = document.get("__type")
     assert isinstance(code, str) and code, document

@@ -315,3 +315,108 @@ def test_json_and_rest_json_errors() -> None:
     assert parsed["Error"]["Code"] == "ResourceNotFoundException"
     assert parsed["Error"]["Message"] == "no f"
     assert parsed["ResponseMetadata"]["RequestId"] == "req-2"
+
+
+# --- Smithy RPC v2 CBOR (CloudWatch) ---------------------------------------------------------
+
+
+def test_rpcv2_cbor_round_trip() -> None:
+    params = {
+        "Namespace": "App/Orders",
+        "MetricData": [
+            {
+                "MetricName": "Latency",
+                "Dimensions": [{"Name": "Stage", "Value": "prod"}],
+                "Timestamp": WHEN,
+                "Values": [1.5, 2.0],
+                "Counts": [3.0, 1.0],
+                "Unit": "Milliseconds",
+                "StorageResolution": 1,
+            },
+            {"MetricName": "Orders", "Value": 7.0, "Unit": "Count"},
+        ],
+    }
+    assert parse_request("cloudwatch", "smithy-rpc-v2-cbor", "PutMetricData", params) == params
+    output = {
+        "MetricDataResults": [
+            {
+                "Id": "a",
+                "Label": "Latency",
+                "Timestamps": [WHEN, WHEN + datetime.timedelta(seconds=60)],
+                "Values": [1.25, 3.0],
+                "StatusCode": "Complete",
+            }
+        ],
+        "NextToken": "t",
+        "Messages": [],
+    }
+    response, read = respond("cloudwatch", "smithy-rpc-v2-cbor", "GetMetricData", output)
+    assert response.headers["smithy-protocol"] == "rpc-v2-cbor"
+    assert response.headers["content-type"] == "application/cbor"
+    assert read == output
+
+
+def test_rpcv2_cbor_errors_carry_the_query_code() -> None:
+    from altus.cloudwatch.errors import InvalidParameterValue
+
+    status, parsed = error_of(
+        "cloudwatch", "smithy-rpc-v2-cbor", "PutMetricData", InvalidParameterValue("bad")
+    )
+    assert status == 400
+    # The legacy code (x-amzn-query-error) is how botocore finds the modelled class.
+    assert parsed["Error"]["Code"] == "InvalidParameterValue"
+    assert parsed["Error"]["QueryErrorCode"] == "InvalidParameterValueException"
+    assert parsed["Error"]["Message"] == "bad"
+    assert parsed["ResponseMetadata"]["RequestId"] == "req-2"
+
+
+def _shared_lists(levels: int, width: int = 200) -> bytes:
+    """Lists marked shareable (tag 28), each of ``width`` items: the list one level
+    down, then ``width - 1`` references to it (tag 29): ``width ** levels`` items
+    from a few KB."""
+
+    def made(level: int) -> bytes:
+        head = b"\xd8\x1c\x98" + bytes([width])
+        if level == 0:
+            return head + b"\x01" * width
+        below = levels - level + 1  # the shareable index of the list one level down
+        return head + made(level - 1) + (b"\xd8\x1d" + bytes([below])) * (width - 1)
+
+    return made(levels)
+
+
+#: A string-reference namespace (tag 256) holding a 64-character text and 500
+#: references to it (tag 25): 32,000 characters from 1.6 KB.
+_STRING_REFERENCES = (
+    b"\xa1\x69Namespace\xd9\x01\x00\x99\x01\xf5\x78\x40" + b"x" * 64 + b"\xd8\x19\x00" * 500
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "refusal"),
+    [
+        (b"\xa1\x69Namespace", "not valid CBOR"),  # a map cut short
+        (b"\x83\x01\x02\x03", "must be a CBOR map"),
+        (bytes.fromhex("a1694e616d657370616365d90102" + "80"), "unsupported CBOR"),  # a set
+        (b"\xa1\x69Namespace" + _shared_lists(2), "shared reference"),
+        (b"\xa1\x69Namespace" + _shared_lists(3), "shared reference"),
+        (_STRING_REFERENCES, "more than its bytes"),
+    ],
+)
+def test_rpcv2_cbor_refuses_what_is_not_a_request(body: bytes, refusal: str) -> None:
+    from altus.api.errors import Unparsable
+
+    model = service_model("cloudwatch")
+    scope, _ = scope_of(model, "smithy-rpc-v2-cbor", "ListMetrics")
+    wire = protocol_of("cloudwatch", "smithy-rpc-v2-cbor")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def parse() -> Members:
+        request = Request(scope, receive)
+        assert await wire.operation(request) == "ListMetrics"
+        return await wire.parse(request, model.operation_model("ListMetrics"))
+
+    with pytest.raises(Unparsable, match=refusal):
+        asyncio.run(parse())

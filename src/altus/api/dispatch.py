@@ -4,7 +4,9 @@ In this order, the first that decides wins:
 
 1. **Host rules**: a host that belongs to a service whatever the path (function URL
    hosts; later S3 virtual-hosted buckets and execute-api hosts).
-2. **X-Amz-Target**: the awsJson services, by their models' target prefixes.
+2. **X-Amz-Target**: the awsJson services, by their models' target prefixes; and
+   ``smithy-protocol: rpc-v2-cbor`` requests, by the service their path names
+   (``/service/<service>/operation/<Op>``).
 3. **The SigV4 credential scope's service** (``Authorization: AWS4-HMAC-SHA256
    Credential=<key>/<date>/<region>/<service>/aws4_request``, or a presigned URL's
    ``X-Amz-Credential``): the model's signing name. Where the identity layer verifies
@@ -47,6 +49,8 @@ from altus.api.payload import (
 )
 from altus.api.protocols.common import read_body
 from altus.api.protocols.query import QueryProtocol, is_query
+from altus.api.protocols.rpcv2_cbor import HEADER as SMITHY_PROTOCOL
+from altus.api.protocols.rpcv2_cbor import RpcV2CborProtocol, path_parts
 from altus.api.service import PRINCIPAL, REQUEST, SIGNED_PATH, BoundService
 from altus.errors import AltusError
 from altus.identity import sigv4
@@ -54,6 +58,9 @@ from altus.identity.authenticator import Admitted, Identity, Wire
 from altus.identity.errors import AccessDenied, SignatureExpired
 
 log = logging.getLogger(__name__)
+
+
+_SMITHY = SMITHY_PROTOCOL.encode()
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -184,6 +191,14 @@ class Dispatcher:
         self._identity = identity if identity is not None and identity.enforcing else None
         self._hosts = [s.host_rule for s in services if s.host_rule is not None]
         self._by_target = {s.target_prefix: s for s in services if s.target_prefix}
+        #: Smithy RPC v2 services by the names their requests' paths give them.
+        self._by_rpc = {
+            name: s
+            for s in services
+            for p in s.protocols.values()
+            if isinstance(p, RpcV2CborProtocol)
+            for name in p.names
+        }
         self._by_signing: dict[str, list[BoundService]] = {}
         for service in services:
             self._by_signing.setdefault(service.signing_name, []).append(service)
@@ -328,7 +343,7 @@ class Dispatcher:
         """What answers a request: a host rule's app, a service, one of Altus's own
         routes (``scope`` then has its path parameters), or the unknown-operation
         answer. Reads no body but an unsigned query form's."""
-        host = target = authorization = None
+        host = target = authorization = smithy = None
         for name, value in scope["headers"]:
             if name == b"host":
                 host = value
@@ -336,6 +351,8 @@ class Dispatcher:
                 target = value
             elif name == b"authorization":
                 authorization = value
+            elif name == _SMITHY:
+                smithy = value
         if host is not None and (self._hosts or self._virtual):
             text = host.decode("latin-1")
             for rule in self._hosts:
@@ -349,6 +366,11 @@ class Dispatcher:
                     return virtual
         if target is not None:
             service = self._by_target.get(target.split(b".", 1)[0].decode("latin-1"))
+            if service is not None:
+                return service
+        if smithy is not None:
+            parts = path_parts(scope["path"])
+            service = self._by_rpc.get(parts[0]) if parts is not None else None
             if service is not None:
                 return service
         request = Request(scope, receive)

@@ -1,9 +1,10 @@
 """A registered service with its component: answers what the dispatcher routes to it.
 
-For a request it picks the protocol (awsJson when ``X-Amz-Target`` names the service, the
-query protocol for a form, else the model's REST protocol), lets the protocol find the
-operation and its members, calls the operation, and has the protocol render the output
-or the error. Raw routes the service declared (function URLs, its pages under
+For a request it picks the protocol (Smithy RPC v2 CBOR when ``smithy-protocol`` says so,
+awsJson when ``X-Amz-Target`` names the service, the query protocol for a form, else the
+model's REST protocol), inflates a gzipped body where the model allows one, lets the
+protocol find the operation and its members, calls the operation, and has the protocol
+render the output or the error. Raw routes the service declared (function URLs, its pages under
 ``/_altus``) come before all of that.
 """
 
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Message, Receive, Scope, Send
 
 from altus import ids
+from altus.api.compression import compresses, inflate
 from altus.api.errors import InternalFailure, UnknownOperation
 from altus.api.model import service_model
 from altus.api.protocols.base import WireProtocol
@@ -27,6 +29,7 @@ from altus.api.protocols.json import JsonProtocol
 from altus.api.protocols.query import QueryProtocol, is_query
 from altus.api.protocols.rest_json import RestJsonProtocol
 from altus.api.protocols.rest_xml import RestXmlProtocol
+from altus.api.protocols.rpcv2_cbor import RpcV2CborProtocol, speaks
 from altus.api.spec import Call, HostRule, Members, Needs, ServiceSpec
 from altus.arns import Account
 from altus.errors import AltusError
@@ -76,6 +79,7 @@ PROTOCOLS: dict[str, type[WireProtocol]] = {
     "rest-json": RestJsonProtocol,
     "query": QueryProtocol,
     "rest-xml": RestXmlProtocol,
+    "smithy-rpc-v2-cbor": RpcV2CborProtocol,
 }
 
 
@@ -101,6 +105,8 @@ class BoundService:
         }
         self.main = self.protocols[metadata["protocol"]]
         self.rest = next((p for n, p in self.protocols.items() if n.startswith("rest-")), None)
+        #: Whether its clients may gzip request bodies (``requestcompression``).
+        self._compressed = compresses(self.model)
         self.target_prefix: str | None = metadata.get("targetPrefix")
         self.signing_name: str = metadata.get("signingName") or metadata["endpointPrefix"]
         self.api_version: str = metadata["apiVersion"]
@@ -196,6 +202,8 @@ class BoundService:
 
     def protocol_for(self, request: Request) -> WireProtocol:
         headers = header_map(request)
+        if "smithy-rpc-v2-cbor" in self.protocols and speaks(request):
+            return self.protocols["smithy-rpc-v2-cbor"]
         if "x-amz-target" in headers and "json" in self.protocols:
             return self.protocols["json"]
         if "query" in self.protocols and is_query(request):
@@ -250,6 +258,8 @@ class BoundService:
         protocol = self.protocol_for(request)
         request_id = ids.request_id()
         try:
+            if self._compressed:
+                await inflate(request, self.body_limit)
             claimed = request.scope.pop(_OPERATION, None)
             if claimed is not None and claimed[0] is protocol:
                 name = claimed[1]

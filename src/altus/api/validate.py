@@ -218,8 +218,12 @@ class _Checker:
         if kind in ("double", "float"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise Unreadable(member, path, "a number", value)
-            self._range(meta, value, member, path)
-            return float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an integer past any double (JSON, CBOR bignums)
+                raise Unreadable(member, path, "a number") from None
+            self._range(meta, number, member, path)
+            return number
         if kind == "boolean":
             if not isinstance(value, bool):
                 raise Unreadable(member, path, "a boolean", value)

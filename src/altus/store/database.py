@@ -30,6 +30,12 @@ class DatabaseError(Exception):
     """The database failed: it could not be reached, or refused a statement."""
 
 
+class Conflict(DatabaseError):
+    """The transaction lost to a concurrent one (PostgreSQL: a deadlock, 40P01, or a
+    serialization failure, 40001) and was rolled back whole: the same work run again
+    may well succeed."""
+
+
 class IntegrityViolation(DatabaseError):
     """A statement broke a constraint (a duplicate key, a missing referenced row). The
     transaction it ran in is rolled back unless it ran inside a ``savepoint``."""

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from altus.store import migrations
 from altus.store.database import (
     POSTGRESQL,
+    Conflict,
     Cursor,
     DatabaseError,
     IntegrityViolation,
@@ -49,6 +50,15 @@ def _redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+#: SQLSTATEs of a transaction that lost to a concurrent one: deadlock, serialization.
+_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def _failure(error: Any) -> DatabaseError:
+    kind = Conflict if getattr(error, "sqlstate", None) in _CONFLICTS else DatabaseError
+    return kind(str(error).strip())
+
+
 class _Transaction:
     dialect = POSTGRESQL
 
@@ -63,7 +73,7 @@ class _Transaction:
         except self._errors.IntegrityError as error:
             raise IntegrityViolation(str(error).strip()) from error
         except self._errors.Error as error:
-            raise DatabaseError(str(error).strip()) from error
+            raise _failure(error) from error
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         with self._translated():
@@ -119,7 +129,7 @@ class PostgresDatabase:
         except self._errors.IntegrityError as error:  # raised at COMMIT (deferred checks)
             raise IntegrityViolation(str(error).strip()) from error
         except self._errors.Error as error:
-            raise DatabaseError(str(error).strip()) from error
+            raise _failure(error) from error
 
     async def write(self, work: Callable[[Transaction], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._threads, self.run, work)
