@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from altus.prices import PriceTable
+
 
 class Settings(BaseSettings):
     """Every knob of an Altus server. Field docs are the operator documentation."""
@@ -156,6 +158,47 @@ class Settings(BaseSettings):
         description="Log events older than this are pruned (0: keep forever), in log groups "
         "without a retention policy of their own (PutRetentionPolicy).",
     )
+    metrics_flush_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="How often metrics and metering aggregated in memory are written (a "
+        "crash loses at most this much of them).",
+    )
+    prices: PriceTable = Field(
+        default_factory=PriceTable,
+        description="What Lambda charges ([prices] in altus.toml): AWS's published us-east-1 "
+        "prices unless overridden; altus cost and the console price usage with it.",
+    )
+    record_invocations: bool = Field(
+        True,
+        description="Keep each invocation's event, context, result and log for replay "
+        "(altus replay, the console).",
+    )
+    record_retention_hours: float = Field(
+        24.0, gt=0, description="Recorded invocations older than this are deleted."
+    )
+    record_max_mb: int = Field(
+        256,
+        ge=1,
+        description="Recorded invocations are kept within this many MB (oldest deleted first).",
+    )
+    xray_daemon_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="UDP port on 127.0.0.1 of the X-Ray daemon functions send segments to "
+        "(AWS_XRAY_DAEMON_ADDRESS; 0: any free port, so servers side by side never clash).",
+    )
+    trace_retention_days: int = Field(
+        30, ge=1, description="Trace segments older than this are deleted (X-Ray keeps 30 days)."
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP collector (e.g. http://127.0.0.1:4318) every kept trace "
+        "segment is exported to as spans, at <endpoint>/v1/traces (None: no export).",
+    )
     runtime_interpreters: dict[str, str] = Field(
         default_factory=dict,
         description="Override a runtime's interpreter, e.g. {python3.12: /usr/bin/python3.12}.",
@@ -192,6 +235,27 @@ class Settings(BaseSettings):
         description="Request authentication: iam (every API request must be SigV4-signed by "
         "one of this server's access keys), open (nothing is checked), or auto (open when "
         "listening on loopback only, iam otherwise).",
+    )
+    console: bool = Field(
+        True,
+        description="Serve the web console, on a listener of its own (console_port), never "
+        "on the API's port: what functions, APIs and buckets serve there shares no origin "
+        "with it.",
+    )
+    console_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Port of the web console, on the API's host (0: any free port; None: "
+        "the API's port + 1, i.e. 9001, or any free port when the API's port is 0).",
+    )
+    console_public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/?#]+/?$",
+        description="The console's URL as browsers reach it, where that is not this "
+        "machine's loopback (a proxy in front: https://console.example.com). An https URL "
+        "marks the session cookie Secure; with auth open, its host is the only one besides "
+        "127.0.0.1, ::1 and localhost the console answers to.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log verbosity."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from altus.control.model import FunctionConfig
 from altus.engine.hooks import Hooks, InvocationHook
-from altus.engine.results import InvokeResult
+from altus.engine.results import InvokeInput, InvokeResult
 from altus.store.code import CodeRef
 
 CONFIG = FunctionConfig(
@@ -24,6 +24,7 @@ RESULT = InvokeResult(
     error_type=None,
     log_tail=None,
 )
+GIVEN = InvokeInput(request_id="r", payload=b"{}", invoked_arn="arn:aws:lambda:::function:f")
 
 
 class Recorder(InvocationHook):
@@ -34,7 +35,7 @@ class Recorder(InvocationHook):
     def admitted(self, config: FunctionConfig, request_id: str) -> None:
         self.seen.append(f"{self.name}:admitted:{request_id}")
 
-    def finished(self, config: FunctionConfig, result: InvokeResult) -> None:
+    def finished(self, config: FunctionConfig, given: InvokeInput, result: InvokeResult) -> None:
         self.seen.append(f"{self.name}:finished")
 
 
@@ -48,7 +49,12 @@ def test_hooks_run_in_order_and_a_failing_one_is_skipped(caplog) -> None:
     hooks = Hooks([Recorder("first", seen), Broken(), Recorder("second", seen)])
     hooks.admitted(CONFIG, "r1")
     hooks.throttled("f", "ReservedFunctionConcurrentInvocationLimitExceeded")  # no-ops
-    hooks.finished(CONFIG, RESULT)
+    hooks.finished(CONFIG, GIVEN, RESULT)
+    hooks.event_received("f", None)  # the points added since: no-ops unless overridden
+    hooks.event_started("f", "live", 10)
+    hooks.served_provisioned(CONFIG, "r1")
+    hooks.delivery_failed("f", "DeadLetter")
+    hooks.iterator_age("f", None, 5)
     assert seen == ["first:admitted:r1", "second:admitted:r1", "first:finished", "second:finished"]
     assert "the Broken hook failed at admit" in caplog.text
 

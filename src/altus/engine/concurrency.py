@@ -35,7 +35,7 @@ class Concurrency:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._reserved: dict[str, int] = {}
-        self._running: dict[str, int] = {}  # reserved functions' invokes in flight
+        self._running: dict[str, int] = {}  # invokes in flight, per function
         self._unreserved_in_flight = 0
         self.in_flight = 0
 
@@ -57,7 +57,13 @@ class Concurrency:
         """The shared pool's size: what the reservations leave of the account limit."""
         return max(self.limit - sum(self._reserved.values()), 0)
 
+    @property
+    def unreserved_in_flight(self) -> int:
+        """Invokes in flight in the shared pool (Lambda's UnreservedConcurrentExecutions)."""
+        return self._unreserved_in_flight
+
     def running(self, function: str) -> int:
+        """``function``'s invocations in flight (Lambda's ConcurrentExecutions)."""
         return self._running.get(function, 0)
 
     def has_room(self, function: str) -> bool:
@@ -73,25 +79,24 @@ class Concurrency:
     def admit(self, function: str) -> Slot:
         """A place for one invoke of ``function``, or TooManyRequests."""
         reservation = self._reserved.get(function)
+        running = self._running.get(function, 0)
         if reservation is not None:
-            running = self._running.get(function, 0)
             if running >= reservation:
                 raise TooManyRequests("Rate Exceeded.", RESERVED_EXCEEDED)
-            self._running[function] = running + 1
         else:
             if self._unreserved_in_flight >= self.unreserved:
                 raise TooManyRequests("Rate Exceeded.", ACCOUNT_EXCEEDED)
             self._unreserved_in_flight += 1
+        self._running[function] = running + 1
         self.in_flight += 1
         return Slot(self, function, reservation is not None)
 
     def _leave(self, function: str, reserved: bool) -> None:
         self.in_flight -= 1
-        if reserved:
-            left = self._running.get(function, 1) - 1
-            if left > 0:
-                self._running[function] = left
-            else:
-                self._running.pop(function, None)
+        left = self._running.get(function, 1) - 1
+        if left > 0:
+            self._running[function] = left
         else:
+            self._running.pop(function, None)
+        if not reserved:
             self._unreserved_in_flight -= 1

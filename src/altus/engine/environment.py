@@ -24,7 +24,7 @@ from typing import Any
 
 from altus.arns import Account
 from altus.control.model import FunctionConfig
-from altus.engine.results import PhaseResult
+from altus.engine.results import InvokeInput, PhaseResult, Usage
 from altus.engine.streaming import StreamingPhase
 from altus.observe import report
 from altus.observe.logs import LogEvent, LogSink
@@ -84,7 +84,9 @@ Access = Callable[[FunctionConfig, int | None], tuple[dict[str, str], float | No
 CREDENTIALS_MARGIN = 20 * 60.0
 #: Granted variables a function's own configuration may set otherwise (Lambda reserves
 #: neither).
-OVERRIDABLE = frozenset({"AWS_ENDPOINT_URL", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"})
+OVERRIDABLE = frozenset(
+    {"AWS_ENDPOINT_URL", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "AWS_XRAY_DAEMON_ADDRESS"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +97,6 @@ class EnvironmentSettings:
     sandboxes_dir: Path
     init_timeout: float
     access: Access | None = None
-
-
-@dataclass(slots=True)
-class InvokeInput:
-    request_id: str
-    payload: bytes
-    invoked_arn: str
-    client_context: str | None = None
-    trace_id: str = ""
 
 
 def exit_description(status: int) -> str:
@@ -468,17 +461,16 @@ class ExecutionEnvironment:
         init = self.init_duration_ms
         self.init_duration_ms = None
         self._emit(report.end_line(request.request_id))
-        self._emit(
-            report.Report(
-                request_id=request.request_id,
-                duration_ms=duration,
-                memory_size_mb=config.memory_size,
-                max_memory_used_mb=memory,
-                init_duration_ms=init,
-                status=status,
-                error_type=error_type if status == "error" else None,
-            ).line()
+        figures = report.Report(
+            request_id=request.request_id,
+            duration_ms=duration,
+            memory_size_mb=config.memory_size,
+            max_memory_used_mb=memory,
+            init_duration_ms=init,
+            status=status,
+            error_type=error_type if status == "error" else None,
         )
+        self._emit(figures.line())
         log = self._end_phase()
         self._logs.append(self.group, self.stream, log)
         if not reusable:
@@ -489,6 +481,7 @@ class ExecutionEnvironment:
             flight.cold_log + log,
             reusable,
             outcome.content_type if error_type is None else None,
+            Usage(duration, figures.billed_ms, config.memory_size, memory, init),
         )
 
     # --- lifecycle ---------------------------------------------------------------------------

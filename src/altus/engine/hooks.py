@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 
 from altus.control.model import FunctionConfig
-from altus.engine.results import InvokeResult
+from altus.engine.results import InvokeInput, InvokeResult
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,32 @@ class InvocationHook:
     def cold_started(self, config: FunctionConfig, request_id: str, failed: bool) -> None:
         """A new environment was started for an invocation (``failed``: its INIT)."""
 
-    def finished(self, config: FunctionConfig, result: InvokeResult) -> None:
-        """An invocation ended (a function error is a result too)."""
+    def finished(self, config: FunctionConfig, given: InvokeInput, result: InvokeResult) -> None:
+        """An invocation ended (a function error is a result too): ``given`` is what the
+        function was given, ``result`` what came of it (``result.usage``: what it used)."""
 
     def event_ended(self, function: str, event_id: str, condition: str) -> None:
         """An asynchronous event ended: ``Success``, ``RetriesExhausted``,
         ``EventAgeExceeded``, or dropped (its function is gone)."""
+
+    def served_provisioned(self, config: FunctionConfig, request_id: str) -> None:
+        """An invocation got a provisioned-concurrency environment (called before it
+        runs; an invocation of a version with provisioned concurrency that does not get
+        one is a spillover)."""
+
+    def event_received(self, function: str, qualifier: str | None) -> None:
+        """An asynchronous event was queued durably."""
+
+    def event_started(self, function: str, qualifier: str | None, age_ms: int) -> None:
+        """An asynchronous event is about to be run (again), ``age_ms`` after it was
+        queued."""
+
+    def delivery_failed(self, function: str, kind: str) -> None:
+        """A record of a function's (``kind``: ``OnSuccess``, ``OnFailure`` or
+        ``DeadLetter``) failed to reach its destination or dead-letter queue once."""
+
+    def iterator_age(self, function: str, qualifier: str | None, age_ms: int) -> None:
+        """A stream's mapping sends a batch whose last record arrived ``age_ms`` ago."""
 
 
 class Hooks:
@@ -64,10 +84,10 @@ class Hooks:
             except Exception:
                 log.exception("the %s hook failed at a cold start", type(hook).__name__)
 
-    def finished(self, config: FunctionConfig, result: InvokeResult) -> None:
+    def finished(self, config: FunctionConfig, given: InvokeInput, result: InvokeResult) -> None:
         for hook in self._hooks:
             try:
-                hook.finished(config, result)
+                hook.finished(config, given, result)
             except Exception:
                 log.exception("the %s hook failed at a result", type(hook).__name__)
 
@@ -77,3 +97,38 @@ class Hooks:
                 hook.event_ended(function, event_id, condition)
             except Exception:
                 log.exception("the %s hook failed at an event's end", type(hook).__name__)
+
+    def served_provisioned(self, config: FunctionConfig, request_id: str) -> None:
+        for hook in self._hooks:
+            try:
+                hook.served_provisioned(config, request_id)
+            except Exception:
+                log.exception("the %s hook failed at a provisioned run", type(hook).__name__)
+
+    def event_received(self, function: str, qualifier: str | None) -> None:
+        for hook in self._hooks:
+            try:
+                hook.event_received(function, qualifier)
+            except Exception:
+                log.exception("the %s hook failed at an event received", type(hook).__name__)
+
+    def event_started(self, function: str, qualifier: str | None, age_ms: int) -> None:
+        for hook in self._hooks:
+            try:
+                hook.event_started(function, qualifier, age_ms)
+            except Exception:
+                log.exception("the %s hook failed at an event's run", type(hook).__name__)
+
+    def delivery_failed(self, function: str, kind: str) -> None:
+        for hook in self._hooks:
+            try:
+                hook.delivery_failed(function, kind)
+            except Exception:
+                log.exception("the %s hook failed at a delivery failure", type(hook).__name__)
+
+    def iterator_age(self, function: str, qualifier: str | None, age_ms: int) -> None:
+        for hook in self._hooks:
+            try:
+                hook.iterator_age(function, qualifier, age_ms)
+            except Exception:
+                log.exception("the %s hook failed at an iterator age", type(hook).__name__)

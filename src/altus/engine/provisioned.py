@@ -71,6 +71,15 @@ class Provisioner:
                 wanted[config.env_key] = (config, previous + count)
         return wanted
 
+    def configured(self, name: str) -> list[tuple[FunctionConfig, int]]:
+        """The versions ``name``'s provisioned concurrency configs ask to keep warm, and
+        how many environments of each (what provisioned concurrency is billed for)."""
+        try:
+            record = self._functions.record(name)
+        except ResourceNotFound:
+            return []
+        return list(self._wanted(record).values())
+
     def status(self, name: str, qualifier: str) -> Status:
         record = self._functions.record(name)
         document = record.attachment(PROVISIONED, qualifier) or {"requested": 0}

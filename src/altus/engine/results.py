@@ -3,9 +3,39 @@ invocation's as the caller sees it. Plain data, imported by every module of the 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from altus.observe.logs import LogEvent
+from altus.observe.trace_header import FunctionTrace
+
+
+@dataclass(slots=True)
+class InvokeInput:
+    """One invocation as it is delivered to the function."""
+
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    client_context: str | None = None
+    #: The X-Ray trace header the function sees (``_X_AMZN_TRACE_ID``).
+    trace_id: str = ""
+    #: When the invocation was admitted (epoch seconds).
+    started: float = field(default_factory=time.time)
+    #: Its place in its X-Ray trace (the platform's segment ids when it is sampled).
+    tracing: FunctionTrace | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What an INVOKE phase used, as its REPORT line says and Lambda bills it."""
+
+    duration_ms: float
+    #: Rounded up to 1 ms; includes the INIT phase's duration on a cold start.
+    billed_ms: int
+    memory_size_mb: int
+    max_memory_used_mb: int
+    init_duration_ms: float | None = None
 
 
 @dataclass(slots=True)
@@ -19,6 +49,8 @@ class PhaseResult:
     reusable: bool = True
     #: The Content-Type of a successful response, as the runtime posted or streamed it.
     content_type: str | None = None
+    #: What the phase used (None for a phase that never ran: its INIT failed).
+    usage: Usage | None = None
 
     @property
     def failed(self) -> bool:
@@ -36,3 +68,7 @@ class InvokeResult:
     log_tail: str | None  # base64, when asked for
     #: The Content-Type the function answered with (a runtime's own, or a stream's).
     content_type: str | None = None
+    #: What the invocation used (None when its environment failed to start).
+    usage: Usage | None = None
+    #: The invocation's log lines (START to REPORT, with a cold start's INIT lines).
+    log: list[LogEvent] = field(default_factory=list)
