@@ -259,5 +259,7 @@ def test_every_operation_of_every_service_maps_to_an_iam_action(platform: Platfo
             assert needs, (spec.name, name)
             for need in needs:
                 action, resource = need[0], need[1]
-                assert action.startswith(f"{bound.signing_name}:"), (spec.name, name, action)
+                # CloudWatch signs as ``monitoring`` and authorises as ``cloudwatch``.
+                prefix = {"monitoring": "cloudwatch"}.get(bound.signing_name, bound.signing_name)
+                assert action.startswith(f"{prefix}:"), (spec.name, name, action)
                 assert resource == "*" or resource.startswith("arn:aws:"), (spec.name, name)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from altus.control.model import FunctionConfig
 from altus.engine.async_invoke import AsyncInvoker
 from altus.engine.hooks import InvocationHook
-from altus.engine.results import InvokeResult
+from altus.engine.results import InvokeInput, InvokeResult
 
 if TYPE_CHECKING:  # prometheus_client is imported when /metrics is first scraped
     from prometheus_client.core import Metric
@@ -41,7 +41,7 @@ class InvocationCounters(InvocationHook):
         self.throttles: dict[str, int] = {}
         self.cold_starts: dict[str, int] = {}
 
-    def finished(self, config: FunctionConfig, result: InvokeResult) -> None:
+    def finished(self, config: FunctionConfig, given: InvokeInput, result: InvokeResult) -> None:
         name = config.name
         self.invocations[name] = self.invocations.get(name, 0) + 1
         if result.function_error is not None:

@@ -4,6 +4,8 @@ send, with the query-era wire names and error codes the model no longer carries.
 
 from __future__ import annotations
 
+import contextlib
+
 from altus.api.model import Overrides
 from altus.api.spec import Context, Schemas, ServiceSpec
 from altus.api.validate import Problem, Unreadable
@@ -19,6 +21,7 @@ from altus.queues.errors import (
     UnsupportedOperation,
 )
 from altus.queues.mapping_source import QueueMappingSource
+from altus.queues.metrics import QueueDepths
 from altus.queues.service import QueueService
 from altus.queues.sql_store import SCHEMA, SqlQueueStore
 
@@ -57,6 +60,10 @@ def _build(context: Context) -> QueueService:
     )
     context.targets.register("sqs", queues)
     context.sources.register("sqs", QueueMappingSource(queues))
+    # Its AWS/SQS metrics, sampled once a minute, where the platform keeps metrics (the
+    # metrics component is built first).
+    with contextlib.suppress(LookupError):
+        context.component("cloudwatch").register(QueueDepths(queues))
     return queues
 
 
