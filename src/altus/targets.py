@@ -12,10 +12,17 @@ from typing import Any, Protocol, runtime_checkable
 
 class Target(Protocol):
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         """Hand the record to what ``arn`` names, durably, or raise an ``AltusError``
-        saying why it cannot (the resource does not exist, refuses it ...)."""
+        saying why it cannot (the resource does not exist, refuses it ...). ``trace``:
+        the X-Ray trace header the record carries on (an SQS message's
+        ``AWSTraceHeader``, a function's invocation), where the target keeps one."""
         ...
 
 
@@ -24,13 +31,20 @@ class ServiceInvocable(Protocol):
     through: as that service's principal, allowed only by the function's own policy."""
 
     async def invoke_as_service(
-        self, service: str, source_arn: str, source_account: str, arn: str, payload: str
+        self,
+        service: str,
+        source_arn: str,
+        source_account: str,
+        arn: str,
+        payload: str,
+        *,
+        trace: str | None = None,
     ) -> None:
         """An Event (asynchronous) invoke of the function ``arn`` names, made by
         ``service`` (``sns.amazonaws.com``) for the resource ``source_arn``: refused
         (an ``AltusError``: AccessDenied, ResourceNotFound) unless the function's
         resource policy lets that service invoke it for that source, as on AWS.
-        Durable once it returns."""
+        Durable once it returns. ``trace``: the X-Ray trace header it joins."""
         ...
 
 
@@ -64,6 +78,7 @@ class ServiceCallable(Protocol):
         payload: bytes,
         *,
         role: str | None = None,
+        trace: str | None = None,
     ) -> Awaitable[Called]:
         """A RequestResponse invoke of the function ``arn`` names, made by ``service``
         (``apigateway.amazonaws.com``) for ``source_arn``: the invoke, to be awaited.
@@ -72,7 +87,9 @@ class ServiceCallable(Protocol):
         one (that the caller has found the service may assume), the role's session must
         be allowed where requests are authenticated. A refusal may be raised by the call
         itself, before anything is awaited (a plain function: one coroutine fewer on API
-        Gateway's every request). A function that fails is an answer, not an error."""
+        Gateway's every request). A function that fails is an answer, not an error.
+        ``trace``: the X-Ray trace header the invocation joins (``X-Amzn-Trace-Id``), if
+        the service carries one."""
         ...
 
     def longest_invoke(self, arn: str) -> float | None:

@@ -22,7 +22,12 @@ class Flaky:
         self.calls = 0
 
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         self.calls += 1
         if self.calls <= self.failures:

@@ -229,7 +229,12 @@ def test_a_delivery_whose_end_cannot_be_written_is_kept_and_tried_again() -> Non
 def test_a_hung_target_times_out_and_is_retried() -> None:
     class Hung:
         async def deliver(
-            self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+            self,
+            arn: str,
+            body: str,
+            attributes: Mapping[str, Mapping[str, str]] | None = None,
+            *,
+            trace: str | None = None,
         ) -> None:
             await asyncio.Event().wait()
 

@@ -99,7 +99,7 @@ async def test_migrations_are_per_component_and_run_once(database: Database) -> 
     )
     assert versions == {
         "functions": 2,
-        "async": 2,
+        "async": 3,
         "queues": 1,
         "logs": 1,
         "identity": 1,
@@ -545,7 +545,9 @@ async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Pa
     again."""
     path = tmp_path / "altus.db"
     storage = Storage(f"sqlite:{path}")
-    storage.database().migrate([FUNCTIONS, ASYNC, QUEUES])
+    # The async tables as they were then (later migrations of theirs run on adoption).
+    async_then = Schema(ASYNC.component, ASYNC.migrations[:2])
+    storage.database().migrate([FUNCTIONS, async_then, QUEUES])
     await SqlFunctionStore(storage.database()).apply([CreateFunction(config("old"))])
 
     def as_before(tx):
@@ -560,7 +562,7 @@ async def test_a_database_from_before_component_versions_is_adopted(tmp_path: Pa
     versions = await again.database().read(
         lambda tx: dict(tx.execute("SELECT component, version FROM altus_schema").fetchall())
     )
-    assert versions == {"functions": 2, "async": 2, "queues": 1}
+    assert versions == {"functions": 2, "async": len(ASYNC.migrations), "queues": 1}
     await asyncio.to_thread(again.close)
 
 

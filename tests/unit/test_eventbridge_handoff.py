@@ -28,19 +28,31 @@ class Recorder:
         self.error = error
 
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         if self.error is not None:
             raise self.error
         self.calls.append(("deliver", arn, body, attributes))
 
     async def deliver_fifo(
-        self, arn: str, body: str, attributes: Any, group: str, dedup: Any
+        self, arn: str, body: str, attributes: Any, group: str, dedup: Any, *, trace: Any = None
     ) -> None:
         self.calls.append(("fifo", arn, body, group))
 
     async def invoke_as_service(
-        self, service: str, source_arn: str, source_account: str, arn: str, payload: str
+        self,
+        service: str,
+        source_arn: str,
+        source_account: str,
+        arn: str,
+        payload: str,
+        *,
+        trace: str | None = None,
     ) -> None:
         self.calls.append(("service", service, source_arn, source_account, arn, payload))
 
@@ -217,7 +229,12 @@ def test_a_policy_source_target_gives_its_policies() -> None:
 def test_a_hung_target_times_out_retryably() -> None:
     class Hung(Recorder):
         async def deliver(
-            self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+            self,
+            arn: str,
+            body: str,
+            attributes: Mapping[str, Mapping[str, str]] | None = None,
+            *,
+            trace: str | None = None,
         ) -> None:
             await asyncio.Event().wait()
 

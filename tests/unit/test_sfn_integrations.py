@@ -64,6 +64,7 @@ class Functions:
         payload: bytes,
         *,
         role: str | None = None,
+        trace: str | None = None,
     ) -> Awaitable[Answer]:
         self.calls.append(
             {

@@ -79,6 +79,8 @@ SCHEMA = Schema(
         );
         """,
         ),
+        # The X-Ray trace header of the event a record ends: its target carries it on.
+        Migration("ALTER TABLE async_outbox ADD COLUMN trace TEXT"),
     ),
 )
 
@@ -117,6 +119,8 @@ class OutboxRecord:
     attempts: int = 0
     parked_ms: int | None = None
     last_error: str | None = None
+    #: The event's X-Ray trace header, handed to the target with the record.
+    trace: str | None = None
 
 
 class EventQueue(Protocol):
@@ -169,13 +173,13 @@ def _dump(value: object) -> str:
 
 _RECORD_COLUMNS = (
     "id, event_id, function, kind, target, body, attributes, created_ms, "
-    "attempts, parked_ms, last_error"
+    "attempts, parked_ms, last_error, trace"
 )
 
 
 def _put_record(tx: Transaction, r: OutboxRecord) -> None:
     tx.execute(
-        f"INSERT INTO async_outbox ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"INSERT INTO async_outbox ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, "
         "parked_ms = excluded.parked_ms, last_error = excluded.last_error, "
         "target = excluded.target, body = excluded.body, attributes = excluded.attributes",
@@ -191,6 +195,7 @@ def _put_record(tx: Transaction, r: OutboxRecord) -> None:
             r.attempts,
             r.parked_ms,
             r.last_error,
+            r.trace,
         ),
     )
 
@@ -290,6 +295,7 @@ class SqlEventQueue:
                     attempts=r[8],
                     parked_ms=r[9],
                     last_error=r[10],
+                    trace=r[11],
                 )
                 for r in tx.execute(
                     f"SELECT {_RECORD_COLUMNS} FROM async_outbox "

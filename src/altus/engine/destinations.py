@@ -110,7 +110,7 @@ class Targets:
         if arn.service == "events":
             body = _as_event(record, arn.account, arn.region)
         try:
-            await found.deliver(target, body, record.attributes or None)
+            await found.deliver(target, body, record.attributes or None, trace=record.trace)
         except AltusError as error:
             raise DeliveryFailed(f"{target}: {error.message}") from None
 

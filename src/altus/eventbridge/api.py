@@ -11,6 +11,7 @@ from altus.eventbridge import buses, entries, rules
 from altus.eventbridge.component import EventBridge
 from altus.eventbridge.errors import ValidationException
 from altus.identity.authenticator import Principal
+from altus.observe.trace_header import normal
 
 DEFAULT_LIMIT = 100
 
@@ -126,11 +127,19 @@ async def list_tags_for_resource(eb: EventBridge, call: Call, input: Members) ->
 async def put_events(eb: EventBridge, call: Call, input: Members) -> Members:
     if input.get("EndpointId"):
         raise ValidationException("Global endpoints are not served by Altus.")
-    results = await eb.put_events(
-        input["Entries"], _caller(call), request_context(call.request.scope)
-    )
+    # X-Ray: an entry's own TraceHeader, else the call's (as a traced SDK sends it),
+    # normalised (one that is not X-Ray's is not kept).
+    header = call.request.headers.get("x-amzn-trace-id")
+    given = [_traced(e, header) for e in input["Entries"]]
+    results = await eb.put_events(given, _caller(call), request_context(call.request.scope))
     failed = sum(1 for r in results if "ErrorCode" in r)
     return {"FailedEntryCount": failed, "Entries": results}
+
+
+def _traced(entry: Members, header: str | None) -> Members:
+    trace = normal(entry.get("TraceHeader") or header)
+    kept = {k: v for k, v in entry.items() if k != "TraceHeader"}
+    return {**kept, "TraceHeader": trace} if trace else kept
 
 
 async def test_event_pattern(eb: EventBridge, call: Call, input: Members) -> Members:

@@ -20,6 +20,7 @@ from altus.eventbridge.sql_store import SqlEventStore
 from altus.eventbridge.state import BusState, Core
 from altus.eventbridge.store import EventStore
 from altus.identity.authenticator import Principal
+from altus.observe.trace_header import normal
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class EventBridge:
             event = entries.event_of(
                 entry, detail, event_id, core.account.account_id, core.account.region, now
             )
-            plan.append(ingest.plan_event(core, bus, event))
+            plan.append(ingest.plan_event(core, bus, event, trace=entry.get("TraceHeader")))
             results.append({"EventId": event_id})
         await self._write(plan)
         return results
@@ -147,7 +148,12 @@ class EventBridge:
         await self.core.write(written, applied)
 
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         """A whole event sent to a bus's ARN (``altus.targets``: a rule's bus target, S3's
         EventBridge notifications): matched against that bus's rules as if put, durable
@@ -168,7 +174,9 @@ class EventBridge:
         event.setdefault("resources", [])
         event.setdefault("detail", {})
         forwarded = attributes is not None and FORWARDED in attributes
-        await self._write([ingest.plan_event(self.core, bus, event, forwarded=forwarded)])
+        # X-Ray: the forwarded event keeps its trace (a header normalised: small).
+        planned = ingest.plan_event(self.core, bus, event, forwarded=forwarded, trace=normal(trace))
+        await self._write([planned])
 
     def bus_policies(self, name: str | None) -> list[Mapping[str, Any]]:
         return buses.policies(self.core, name or names.DEFAULT_BUS)

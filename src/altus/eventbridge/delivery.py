@@ -177,6 +177,7 @@ class Deliveries(DueWorker[Delivery]):
                 attributes=forwarded,
                 roles=self._roles,
                 timeout=self.timeout,
+                trace=event.trace,
             )
         except HandOffFailed as failure:
             await self._failed(delivery, event, payload, failure)

@@ -70,14 +70,19 @@ def is_bus(arn: str) -> bool:
 
 
 def plan_event(
-    core: Core, bus: BusState, event: dict[str, Any], *, forwarded: bool = False
+    core: Core,
+    bus: BusState,
+    event: dict[str, Any],
+    *,
+    forwarded: bool = False,
+    trace: str | None = None,
 ) -> AddEvent:
     """The event and a delivery to each target of each enabled rule it matches (none to
     a bus target for an event that came from another bus: ``deliveries_for``)."""
     now = core.now_ms()
     # Stored under a key of its own: an event forwarded from bus to bus keeps its id
     # while the first bus's delivery of it is still pending.
-    stored = StoredEvent(ids.request_id(), compact(event), now)
+    stored = StoredEvent(ids.request_id(), compact(event), now, trace)
     deliveries: list[Delivery] = []
     for name, pattern in bus.patterns.items():
         rule = bus.rules[name]

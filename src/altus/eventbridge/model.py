@@ -55,6 +55,9 @@ class StoredEvent:
     body: str
     #: When it was accepted (epoch ms): what MaximumEventAgeInSeconds counts from.
     ingested_ms: int
+    #: Its X-Ray trace header (PutEvents' ``TraceHeader``, else the caller's
+    #: ``X-Amzn-Trace-Id``): the targets' invocations and messages carry it on.
+    trace: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,8 @@ SCHEMA = Schema(
             _TABLES.format(c="", big="INTEGER"),
             postgresql=_TABLES.format(c='COLLATE "C"', big="BIGINT"),
         ),
+        # An accepted event's X-Ray trace header, handed to its targets.
+        Migration("ALTER TABLE eb_events ADD COLUMN trace TEXT"),
     ),
 )
 
@@ -194,9 +196,9 @@ class SqlEventStore:
                 )
             ]
             events = [
-                StoredEvent(event_id, body, int(ingested))
-                for event_id, ingested, body in tx.execute(
-                    "SELECT id, ingested_ms, body FROM eb_events WHERE id IN "
+                StoredEvent(event_id, body, int(ingested), trace)
+                for event_id, ingested, body, trace in tx.execute(
+                    "SELECT id, ingested_ms, body, trace FROM eb_events WHERE id IN "
                     "(SELECT event_id FROM eb_deliveries)"
                 )
             ]
@@ -215,8 +217,8 @@ def _apply_all(tx: Transaction, changes: Sequence[Change]) -> None:
                 continue
             event = change.event
             tx.execute(
-                "INSERT INTO eb_events (id, ingested_ms, body) VALUES (?, ?, ?)",
-                (event.id, event.ingested_ms, event.body),
+                "INSERT INTO eb_events (id, ingested_ms, body, trace) VALUES (?, ?, ?, ?)",
+                (event.id, event.ingested_ms, event.body, event.trace),
             )
             tx.executemany(
                 "INSERT INTO eb_deliveries (seq, event_id, config, attempts, due_ms) "

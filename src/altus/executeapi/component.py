@@ -121,13 +121,14 @@ class ExecuteApi:
         payload: bytes,
         role: str | None,
         timeout: float,
+        trace: str | None = None,
     ) -> Awaitable[Called]:
         """The function's answer to API Gateway, invoked for ``source_arn`` (a method's,
         route's or authorizer's ARN). After ``timeout`` seconds: TimeoutError, and the
         invocation runs on, its answer going nowhere, as API Gateway leaves a function it
         stopped waiting for (and as it does when the client goes away)."""
         call = self.functions.call_as_service(
-            SERVICE_PRINCIPAL, source_arn, account_id, function, payload, role=role
+            SERVICE_PRINCIPAL, source_arn, account_id, function, payload, role=role, trace=trace
         )
         longest = self.functions.longest_invoke(function)
         if longest is not None and longest <= timeout:

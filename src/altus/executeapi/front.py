@@ -52,9 +52,18 @@ from altus.gateway.cors import (
     is_preflight,
     preflight_headers,
 )
-from altus.gateway.deployed import DEFAULT_STAGE, HTTP, NONE, REST, ApiDirectory, Stage
+from altus.gateway.deployed import (
+    AWS_PROXY,
+    DEFAULT_STAGE,
+    HTTP,
+    NONE,
+    REST,
+    ApiDirectory,
+    Stage,
+)
 from altus.gateway.request import EventContext, GatewayRequest, Matched
 from altus.gateway.urls import PATH_PREFIX, api_id_of_host
+from altus.observe.trace_header import ensure
 from altus.settings import Settings
 
 #: API Gateway's largest request payload.
@@ -149,6 +158,7 @@ async def answer(front: ExecuteApi, request: Request, api_id: str, raw_path: str
     headers = header_map(request)
     method: str = request.scope["method"]
     cors = deployment.cors
+    trace: str | None = None
     try:
         if cors is not None and is_preflight(method, headers):
             preflight = preflight_headers(
@@ -161,6 +171,11 @@ async def answer(front: ExecuteApi, request: Request, api_id: str, raw_path: str
         matched = front.match(deployment, method, path)
         if matched is None:
             raise Refusal(MISSING_AUTHENTICATION_TOKEN if rest else RESOURCE_NOT_FOUND)
+        integration = matched.route.integration
+        if integration is not None and integration.type == AWS_PROXY:
+            # X-Ray: the client's trace (normalised), or a new one, handed to the
+            # function and answered; only where a function is invoked (no cost else).
+            trace = ensure(headers.get("x-amzn-trace-id"))
         throttle = stage.throttle
         if stage.route_throttles or throttle.rate is not None or throttle.burst is not None:
             _throttle(front, stage, matched)
@@ -170,13 +185,14 @@ async def answer(front: ExecuteApi, request: Request, api_id: str, raw_path: str
             raise Refusal(REQUEST_TOO_LARGE) from None
         except ClientDisconnect:
             raise Refusal(REQUEST_TOO_LARGE, status=400, message="Bad Request") from None
-        gateway_request = _gateway_request(request, headers, path, raw_path, body, api_id)
+        gateway_request = _gateway_request(request, headers, path, raw_path, body, api_id, trace)
         context = EventContext(
             stage=stage,
             matched=matched,
             request_id=request_id,
             now_ms=int(time.time() * 1000),
             region=front.account.region,
+            trace=trace,
         )
         if matched.route.authorization_type != NONE:
             context = await guard.authorize(front, request.scope, gateway_request, context)
@@ -192,7 +208,7 @@ async def answer(front: ExecuteApi, request: Request, api_id: str, raw_path: str
         kept = [(n, v) for n, v in found_answer.headers if n not in CORS_HEADERS]
         extra = cors_headers(cors, headers.get("origin"))
         found_answer = replace(found_answer, headers=[*kept, *extra])
-    return _response(found_answer, request_id, rest=rest)
+    return _response(found_answer, request_id, rest=rest, trace=trace)
 
 
 def _stage(
@@ -257,16 +273,23 @@ def _gateway_request(
     raw_path: str,
     body: bytes,
     domain_prefix: str,
+    trace: str | None,
 ) -> GatewayRequest:
     scope = request.scope
     client = scope.get("client")
     host = headers.get("host", "")
+    given = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]]
+    if trace is not None:
+        # As API Gateway does: the function's event shows the trace header it hands
+        # on (the client's, normalised, or the new trace's), not the client's as sent.
+        given = [(n, v) for n, v in given if n.lower() != "x-amzn-trace-id"]
+        given.append(("X-Amzn-Trace-Id", trace))
     return GatewayRequest(
         method=scope["method"],
         path=path,
         stage_path=raw_path,
         raw_query=scope.get("query_string", b"").decode("latin-1"),
-        headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]],
+        headers=given,
         body=body,
         source_ip=client[0] if client else "",
         domain_name=host.rsplit(":", 1)[0] if host.count(":") == 1 else host,
@@ -275,13 +298,16 @@ def _gateway_request(
     )
 
 
-def _response(found: Answer, request_id: str, *, rest: bool) -> Response:
+def _response(found: Answer, request_id: str, *, rest: bool, trace: str | None = None) -> Response:
     response = Response(found.body, found.status)
     own = (
         [("x-amzn-requestid", request_id), ("x-amz-apigw-id", request_id[:16])]
         if rest
         else [("apigw-requestid", request_id[:16])]
     )
+    if rest and trace is not None:
+        # A REST API answers with the trace the request joined (HTTP APIs do not).
+        own.append(("x-amzn-trace-id", trace))
     response.raw_headers = [
         (name.encode("utf-8"), value.encode("utf-8")) for name, value in found.headers + own
     ] + response.raw_headers

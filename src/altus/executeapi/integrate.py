@@ -181,7 +181,12 @@ def source_arn(front: ExecuteApi, gateway: GatewayRequest, context: EventContext
 
 
 async def call_function(
-    front: ExecuteApi, stage: Stage, integration: Integration, event: dict[str, Any], arn: str
+    front: ExecuteApi,
+    stage: Stage,
+    integration: Integration,
+    event: dict[str, Any],
+    arn: str,
+    context: EventContext | None = None,
 ) -> Called:
     """An ``AWS_PROXY`` integration's function's answer to ``event``, invoked for
     ``arn`` within the integration's timeout; a ``Refusal`` where it cannot be had (a URI
@@ -200,6 +205,7 @@ async def call_function(
             payload,
             role,
             integration.timeout_ms / 1000,
+            trace=context.trace if context is not None else None,
         )
     except TimeoutError:
         raise Refusal(INTEGRATION_TIMEOUT) from None
@@ -223,7 +229,7 @@ async def _function(
         else http_event_v2(gateway, context)
     )
     called = await call_function(
-        front, stage, integration, event, source_arn(front, gateway, context)
+        front, stage, integration, event, source_arn(front, gateway, context), context
     )
     if called.function_error:
         raise _bad_answer(rest)

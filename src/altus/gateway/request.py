@@ -82,3 +82,7 @@ class EventContext:
     principal: Mapping[str, str] | None = None
     #: ``extendedRequestId``; the request id when not given.
     extended_request_id: str | None = None
+    #: The X-Ray trace header the request carries on to its integration (the
+    #: client's ``X-Amzn-Trace-Id`` normalised, or a new trace's; None where the route
+    #: invokes no function).
+    trace: str | None = None

@@ -172,6 +172,11 @@ class QueueService:
     def has_queue(self, name: str) -> bool:
         return name in self._queues
 
+    def depths(self) -> dict[str, tuple[int, int, int]]:
+        """Each queue's (visible, in flight, delayed) messages now (its AWS/SQS metrics)."""
+        now = self.now_ms()
+        return {name: state.counts(now) for name, state in self._queues.items()}
+
     def visible_count(self, name: str) -> int:
         """ApproximateNumberOfMessages of the queue (0 if there is none)."""
         state = self._queues.get(name)
@@ -206,7 +211,12 @@ class QueueService:
     # --- the interface for other layers (destinations, dead-letter queues) --------------
 
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         """A record sent to a queue (``altus.targets``): ``body`` with ``attributes`` (SQS
         wire form) sent to the standard queue ``arn`` names, durably stored once this
@@ -222,7 +232,7 @@ class QueueService:
                 f"{arn} is a FIFO queue: asynchronous invocation "
                 "records go to standard queues only."
             )
-        await self.send(name, SendRequest(body=body, attributes=attributes))
+        await self.send(name, SendRequest(body=body, attributes=attributes, system=_traced(trace)))
 
     async def deliver_fifo(
         self,
@@ -231,6 +241,8 @@ class QueueService:
         attributes: Mapping[str, Mapping[str, str]] | None,
         group_id: str,
         dedup_id: str | None,
+        *,
+        trace: str | None = None,
     ) -> None:
         """A record for a FIFO queue, in a message group (a FIFO topic's message to its
         FIFO queue subscription): durably stored once this returns, deduplicated by
@@ -245,7 +257,13 @@ class QueueService:
         dedup = dedup_id or hashlib.sha256(body.encode()).hexdigest()
         await self.send(
             name,
-            SendRequest(body=body, attributes=attributes, group_id=group_id, dedup_id=dedup),
+            SendRequest(
+                body=body,
+                attributes=attributes,
+                system=_traced(trace),
+                group_id=group_id,
+                dedup_id=dedup,
+            ),
         )
 
     # --- queues --------------------------------------------------------------------------
@@ -775,3 +793,11 @@ class QueueService:
                     del state.dedups[key]
 
         await self._write(plan, applied)
+
+
+def _traced(trace: str | None) -> dict[str, dict[str, str]] | None:
+    """A record's X-Ray trace header as the message's ``AWSTraceHeader`` system
+    attribute (what SendMessage's ``MessageSystemAttributes`` carry)."""
+    if not trace:
+        return None
+    return {"AWSTraceHeader": {"DataType": "String", "StringValue": trace}}

@@ -124,7 +124,12 @@ class Topics:
         return self.core.policies(arn)
 
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         """A record sent to a topic (``altus.targets``): published to the topic ``arn``
         names, with ``attributes`` (SQS wire form) as its message attributes; durable
@@ -132,4 +137,4 @@ class Topics:
         account; a FIFO topic, which needs a message group; an empty record or one over
         256 KB) or NotFound (no such topic)."""
         state = self.core.state_of_arn(arn)
-        await publishing.publish_record(self.core, self.deliveries, state, body, attributes)
+        await publishing.publish_record(self.core, self.deliveries, state, body, attributes, trace)

@@ -110,6 +110,7 @@ class Endpoints:
                 self._core.account.account_id,
                 delivery.endpoint,
                 payload,
+                trace=message.trace,
             )
         except AltusError as error:
             raise Undeliverable(error.message, permanent=_permanent(error)) from None
@@ -140,9 +141,11 @@ class Endpoints:
                         "topics with a message group yet",
                         permanent=True,
                     )
-                await fifo(arn, body, attributes, message.group_id, message.dedup_id)
+                await fifo(
+                    arn, body, attributes, message.group_id, message.dedup_id, trace=message.trace
+                )
             else:
-                await queues.deliver(arn, body, attributes)
+                await queues.deliver(arn, body, attributes, trace=message.trace)
         except AltusError as error:
             raise Undeliverable(error.message, permanent=_permanent(error)) from None
 

@@ -42,6 +42,8 @@ class Request:
     dedup_id: str | None = None
     #: The message as given (what content-based deduplication hashes).
     raw: str = ""
+    #: The publisher's X-Ray trace header, handed on to the subscriptions.
+    trace: str | None = None
 
     @property
     def size(self) -> int:

@@ -82,6 +82,9 @@ class Message:
     sequence: str | None = None
     #: Confirmations: the token their SubscribeURL carries.
     token: str | None = None
+    #: The publisher's X-Ray trace header: a function subscribed is invoked in its
+    #: trace, a queue's message carries it as ``AWSTraceHeader``.
+    trace: str | None = None
 
     def text_for(self, protocol: str) -> str:
         return self.per_protocol.get(protocol, self.text)

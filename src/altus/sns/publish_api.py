@@ -9,6 +9,7 @@ message or a bad subject, or whose write failed, is listed in ``Failed``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from altus.api.model import service_model
 from altus.api.spec import Call, Members
 from altus.errors import AltusError
+from altus.observe.trace_header import normal
 from altus.sns import messages, names, publishing
 from altus.sns.component import Topics
 from altus.sns.errors import (
@@ -53,7 +55,7 @@ def _topic(sns: Topics, input: Members) -> TopicState:
 
 
 async def publish(sns: Topics, call: Call, input: Members) -> Members:
-    request = messages.request(input)
+    request = _traced(messages.request(input), call)
     state = _topic(sns, input)
     published = await publishing.publish(sns.core, sns.deliveries, state, request)
     out: Members = {"MessageId": published.message_id}
@@ -107,7 +109,7 @@ async def publish_batch(sns: Topics, call: Call, input: Members) -> Members:
     total = 0
     for entry in entries:
         try:
-            request = messages.request(entry)
+            request = _traced(messages.request(entry), call)
         except InvalidParameter as error:
             if error.message not in _PER_ENTRY:
                 raise
@@ -133,3 +135,10 @@ async def publish_batch(sns: Topics, call: Call, input: Members) -> Members:
             done["SequenceNumber"] = result.sequence
         successful.append(done)
     return {"Successful": successful, "Failed": failed}
+
+
+def _traced(request: messages.Request, call: Call) -> messages.Request:
+    """The publish with the caller's X-Ray trace header (``X-Amzn-Trace-Id``)."""
+    # Normalised: a header that is not X-Ray's (or is oversized) is not kept.
+    trace = normal(call.request.headers.get("x-amzn-trace-id"))
+    return dataclasses.replace(request, trace=trace) if trace else request

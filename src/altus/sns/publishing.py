@@ -60,6 +60,7 @@ def _message(core: Core, state: TopicState, request: Request) -> Message:
         attributes=request.attributes,
         timestamp_ms=core.now_ms(),
         group_id=request.group_id,
+        trace=request.trace,
     )
 
 
@@ -182,9 +183,10 @@ async def publish_record(
     state: TopicState,
     body: str,
     attributes: Mapping[str, Mapping[str, str]] | None,
+    trace: str | None = None,
 ) -> Published:
     """A record another service sends to the topic (a destination, a dead-letter
-    queue): published with its attributes, within SNS's limits."""
+    queue): published with its attributes (and its X-Ray trace), within SNS's limits."""
     if state.topic.fifo:
         raise invalid("The MessageGroupId parameter is required for FIFO topics")
     converted = envelopes.from_queue_attributes(attributes)
@@ -192,5 +194,5 @@ async def publish_record(
     if len(text.encode()) + messages.attributes_size(converted) > messages.MAX_BYTES:
         raise invalid("Message too long")
     return await publish(
-        core, deliveries, state, Request(text=text, attributes=converted, raw=text)
+        core, deliveries, state, Request(text=text, attributes=converted, raw=text, trace=trace)
     )

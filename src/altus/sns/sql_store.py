@@ -206,6 +206,7 @@ def message_body(message: Message) -> str:
             "dedup_id": message.dedup_id,
             "sequence": message.sequence,
             "token": message.token,
+            "trace": message.trace,
         }
     )
 
@@ -225,6 +226,7 @@ def message_of(message_id: str, topic: str, body: str) -> Message:
         dedup_id=data["dedup_id"],
         sequence=data["sequence"],
         token=data["token"],
+        trace=data.get("trace"),  # absent from messages kept before traces were
     )
 
 

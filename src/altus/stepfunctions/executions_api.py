@@ -20,6 +20,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from altus.api.spec import Call, Members
+from altus.observe.trace_header import normal, traced
 from altus.stepfunctions import history, paging
 from altus.stepfunctions.errors import (
     ValidationException,
@@ -85,7 +86,8 @@ def _record(
         revision_key=revision.key,
         version_arn=version.arn if version is not None else None,
         alias_arn=alias.arn if alias is not None else None,
-        trace_header=input.get("traceHeader"),
+        # X-Ray: a state machine with tracing enabled starts (or joins) a sampled trace.
+        trace_header=traced(input.get("traceHeader"), bool(revision.tracing.get("enabled"))),
     )
 
 
@@ -116,8 +118,14 @@ async def _store_and_start(sfn: StepFunctions, execution: Execution) -> Executio
 
 
 async def start_execution(sfn: StepFunctions, call: Call, input: Members) -> Members:
-    started = await start(sfn, input)
+    started = await start(sfn, _traced(call, input))
     return {"executionArn": started.arn, "startDate": started.start}
+
+
+def _traced(call: Call, input: Members) -> Members:
+    """X-Ray: the call's ``X-Amzn-Trace-Id`` wins over ``traceHeader``, as AWS has it."""
+    header = normal(call.request.headers.get("x-amzn-trace-id"))
+    return {**input, "traceHeader": header} if header else input
 
 
 def _billed_ms(execution: Execution) -> int:
@@ -130,7 +138,7 @@ async def start_sync_execution(sfn: StepFunctions, call: Call, input: Members) -
     machine, version, alias = await target(sfn, str(input["stateMachineArn"]))
     if machine.type != EXPRESS:
         raise type_not_supported()
-    done = await sfn.runtime.run_sync(_record(sfn, input, machine, version, alias))
+    done = await sfn.runtime.run_sync(_record(sfn, _traced(call, input), machine, version, alias))
     include = input.get("includedData") != METADATA_ONLY
     shown: Members = {
         "executionArn": done.arn,

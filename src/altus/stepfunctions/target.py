@@ -37,7 +37,12 @@ class StateMachineTarget:
         self._sfn = sfn
 
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         """Start an execution of ``arn`` with ``body`` as its input (``attributes`` are
         a queue's notion: not used). Raises the service's errors (``AltusError``):

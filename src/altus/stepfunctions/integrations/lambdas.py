@@ -109,6 +109,7 @@ class Lambdas:
                 arn,
                 payload,
                 role=role_of(request),
+                trace=execution.trace_header,
             )
             return await self._awaited(call)
         except AltusError as refused:

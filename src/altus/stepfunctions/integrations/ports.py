@@ -53,6 +53,7 @@ class Functions(Protocol):
         payload: bytes,
         *,
         role: str | None = None,
+        trace: str | None = None,
     ) -> Awaitable[Invoked]:
         """A RequestResponse invoke of the function ``arn`` names (a name, a partial or a
         full ARN, qualified or not) made by ``service`` for ``source_arn``, as ``role``:

@@ -242,12 +242,14 @@ def _report_failure(exec_pipe, error):
         os.write(exec_pipe, message.encode()[:4000])
 
 
-def _isolate_network(relay, platform_address, extension, extension_port, uid):
+def _isolate_network(relay, platform_address, extension, extension_port, uid, xray=None):
     """Give the runtime a network namespace with only loopback, and a Runtime API
     address on it that init relays to the platform, as ``uid`` (the only uid whose
     connections the environment's Runtime API accepts); and, where the platform serves
     the Parameters and Secrets extension (``extension``), its port (``extension_port``,
-    the function's PARAMETERS_SECRETS_EXTENSION_HTTP_PORT) relayed to it too."""
+    the function's PARAMETERS_SECRETS_EXTENSION_HTTP_PORT) relayed to it too; and
+    ``xray`` (the X-Ray daemon's UDP address, if any): datagrams to 127.0.0.1:2000 inside
+    are relayed to it."""
     _check(_libc.unshare(CLONE_NEWNET), "unshare(network)")
     import fcntl
     import struct
@@ -266,7 +268,7 @@ def _isolate_network(relay, platform_address, extension, extension_port, uid):
         inner = int(extension_port)
         if 0 < inner < 65536 and inner != 9001:
             relays.append((inner, extension))
-    if not relays:
+    if not relays and not xray:
         return None
     targets, listeners = [], []
     for inner, address in relays:
@@ -277,6 +279,12 @@ def _isolate_network(relay, platform_address, extension, extension_port, uid):
         host, port = address.rsplit(":", 1)
         targets.append([host, int(port)])
         listeners.append(listener)
+    if xray:
+        datagrams = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        datagrams.bind(("127.0.0.1", 2000))
+        host, port = xray.rsplit(":", 1)
+        targets.append([host, int(port), "udp"])
+        listeners.append(datagrams)
     message = json.dumps({"targets": targets, "uid": uid}).encode()
     socket.send_fds(relay, [message], [listener.fileno() for listener in listeners])
     for listener in listeners:
@@ -297,6 +305,7 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
         control.close()
         env = assignment["env"]
         extension = env.pop("ALTUS_SECRETS_EXTENSION", None)  # for init's relay only
+        xray = env.pop("ALTUS_XRAY_DAEMON", None)  # for init's relay only
         if assignment.get("network") == "isolated":
             address = _isolate_network(
                 relay,
@@ -304,6 +313,7 @@ def _runtime(root, control, exec_pipe, bootstrap, relay):
                 extension,
                 env.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"),
                 assignment["uid"],
+                xray,
             )
             if address:
                 env["AWS_LAMBDA_RUNTIME_API"] = address
@@ -443,6 +453,7 @@ def _supervise(runtime, status, relay):
     selector.register(wake_r, selectors.EVENT_READ, "child")
     selector.register(relay, selectors.EVENT_READ, "relay")
     peers = {}
+    outbound = None  # the socket relayed datagrams leave by, made at the first
     _reap_children(runtime, status)  # a runtime that ended before the handler was set
     while True:
         for key, _ in selector.select():
@@ -464,10 +475,16 @@ def _supervise(runtime, status, relay):
                     # environment's own uid, the only one its Runtime API answers.
                     _become(relayed["uid"])
                     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the setuid
-                    for index, (host, port) in enumerate(relayed["targets"]):
+                    for index, target in enumerate(relayed["targets"]):
                         listener = socket.socket(fileno=fds[index])
                         listener.setblocking(False)
-                        selector.register(listener, selectors.EVENT_READ, (host, port))
+                        selector.register(listener, selectors.EVENT_READ, tuple(target))
+            elif isinstance(what, tuple) and len(what) == 3:  # relayed datagrams (X-Ray)
+                with contextlib.suppress(OSError):
+                    datagram = key.fileobj.recv(65535)
+                    if outbound is None:
+                        outbound = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    outbound.sendto(datagram, what[:2])
             elif isinstance(what, tuple):  # a relayed listener: its target
                 with contextlib.suppress(OSError):
                     inner, _ = key.fileobj.accept()
