@@ -64,6 +64,11 @@ from altus.control.store import (
 )
 from altus.store.code import CodeRef, CodeStore
 
+#: How a transient version's qualifier begins: "$" and "." keep it apart from every
+#: version number and alias name, and no request can name it (the API's qualifier
+#: pattern refuses "."), so only the server itself invokes it.
+TRANSIENT_PREFIX = "$TRANSIENT."
+
 REVISION_MISMATCH = (
     "The Revision Id provided does not match the latest Revision Id. "
     "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
@@ -95,6 +100,8 @@ class FunctionService:
         self.layers = layers or LayerService(store, code, account, self.sources)
         self._activations = Activations(code, prepare, self._activated)
         self._records: dict[str, FunctionRecord] = {}
+        #: Function name -> qualifier -> a transient version (``publish_transient``).
+        self._transient: dict[str, dict[str, FunctionConfig]] = {}
         self._listeners: list[ChangeListener] = []
         # Per function name, kept after a delete: a command waiting on a deleted
         # function's lock must not run beside one on a function created anew.
@@ -199,6 +206,7 @@ class FunctionService:
         if record is None:
             return set()
         keys = {v.env_key for v in record.versions.values()}
+        keys.update(v.env_key for v in self._transient.get(name, {}).values())
         if record.runnable_latest is not None:
             keys.add(record.runnable_latest.env_key)
         return keys
@@ -213,6 +221,11 @@ class FunctionService:
         record = self.record(ref.name)
         qualifier = ref.qualifier
         invoked_arn = self.account.function_arn(ref.name, qualifier)
+        if qualifier is not None and qualifier.startswith(TRANSIENT_PREFIX):
+            found = self._transient.get(ref.name, {}).get(qualifier)
+            if found is None:
+                raise ResourceNotFound(f"Function not found: {invoked_arn}")
+            return found, invoked_arn
         if qualifier is None or qualifier == LATEST:
             if record.runnable_latest is None:
                 await self._activations.settled(ref.name)
@@ -306,6 +319,7 @@ class FunctionService:
 
                 def deleted() -> None:
                     del self._records[ref.name]
+                    self._transient.pop(ref.name, None)
                     self._activations.cancel(ref.name)
 
                 await self.commit([DeleteFunction(ref.name)], deleted)
@@ -404,6 +418,97 @@ class FunctionService:
 
         return await self.commit([PutVersion(version, number)], published)
 
+    # --- transient versions ------------------------------------------------------------------
+
+    async def transient_base(self, name: str, qualifier: str | None) -> FunctionConfig:
+        """The configuration ``publish_transient`` copies for ``qualifier`` now ($LATEST
+        as it runs, a version, or an alias's primary version): a caller publishing
+        several transient versions takes it once, so that they all share it whatever
+        changes meanwhile. Raises as ``publish_transient``."""
+        self.record(name)
+        async with self.writing(name):
+            return await self._transient_base(name, qualifier)
+
+    async def _transient_base(self, name: str, qualifier: str | None) -> FunctionConfig:
+        record = self.record(name)
+        if qualifier is None or qualifier == LATEST:
+            await self._activations.settled(name)
+            record = self.record(name)
+            base = record.runnable_latest
+            if base is None or record.latest.state != ACTIVE:
+                raise ResourceConflict(
+                    "The operation cannot be performed at this time. The function is "
+                    f"currently in the following state: {record.latest.state}"
+                )
+            return base
+        if is_version(qualifier):
+            return self.config(FunctionRef(name, qualifier))
+        alias = self.alias(name, qualifier, missing="Function not found")
+        base = self.config(FunctionRef(name, alias.function_version))
+        if alias.function_version == LATEST and record.runnable_latest is not None:
+            base = record.runnable_latest
+        return base
+
+    async def publish_transient(
+        self,
+        name: str,
+        qualifier: str | None,
+        tag: str,
+        memory_size: int,
+        base: FunctionConfig | None = None,
+    ) -> FunctionConfig:
+        """A version of ``name`` made from the configuration ``qualifier`` names ($LATEST
+        as it runs now, a version, or an alias's primary version) with only its
+        MemorySize changed, for the server's own use (``altus tune``).
+
+        It is never stored, listed or counted: no version number is used up,
+        GetFunction, ListVersionsByFunction and aliases never see it, and no API request
+        can name it (its qualifier, ``$TRANSIENT.<tag>.<memory>``, breaks the API's
+        qualifier pattern); only ``resolve_invoke`` finds it. It lasts until
+        ``drop_transient``, the function's deletion, or the end of the process: a crash
+        leaves nothing behind. Raises ResourceNotFound (no such function or qualifier),
+        ResourceConflict ($LATEST not Active yet) and InvalidParameterValue (a
+        MemorySize Lambda refuses). With ``base`` (``transient_base``'s, taken earlier)
+        that configuration is copied instead of the one ``qualifier`` names now."""
+        validation_error = _memory_problem(memory_size)
+        if validation_error:
+            raise InvalidParameterValue(validation_error)
+        self.record(name)
+        async with self.writing(name):
+            if base is None:
+                base = await self._transient_base(name, qualifier)
+            elif base.name != name:
+                raise InvalidParameterValue(f"The base configuration is not {name}'s")
+            version = f"{TRANSIENT_PREFIX}{tag}.{memory_size}"
+            transient = base.replace(
+                version=version,
+                memory_size=memory_size,
+                revision_id=new_revision(),
+                last_modified=now_iso(),
+                state=ACTIVE,
+                state_reason=None,
+                state_reason_code=None,
+                last_update_status=SUCCESSFUL,
+                last_update_status_reason=None,
+                last_update_status_reason_code=None,
+            )
+            self._transient.setdefault(name, {})[version] = transient
+        return transient
+
+    def drop_transient(self, name: str, version: str) -> None:
+        """Forget a transient version (nothing if it is gone already); listeners are told,
+        so its warm environments are retired."""
+        versions = self._transient.get(name)
+        if versions is None or versions.pop(version, None) is None:
+            return
+        if not versions:
+            del self._transient[name]
+        self.changed(name)
+
+    def transient_versions(self, name: str) -> list[str]:
+        """The qualifiers of ``name``'s transient versions that exist now."""
+        return sorted(self._transient.get(name, {}))
+
     # --- internals -------------------------------------------------------------------------
 
     def _check_revision(self, current: FunctionConfig, expected: str | None) -> None:
@@ -481,3 +586,13 @@ class FunctionService:
         except (StoreConflict, StoreFailure):
             return  # changed or deleted meanwhile; or the store is down: retried at start
         self.changed(pending.name)
+
+
+def _memory_problem(memory_size: int) -> str | None:
+    """Lambda's rule for MemorySize: a whole number of MB from 128 to 10,240 (the limits
+    Altus's Lambda model overrides keep); None when it holds."""
+    if isinstance(memory_size, bool) or not isinstance(memory_size, int):
+        return f"MemorySize must be a whole number of MB: {memory_size!r}"
+    if not 128 <= memory_size <= 10240:
+        return f"MemorySize must be between 128 and 10240 MB: {memory_size}"
+    return None
