@@ -1,0 +1,267 @@
+"""Recording invocations for replay (``altus replay``, the console): an invocation hook
+that keeps each finished invocation's event, context, result and log.
+
+The warm path pays for a tuple on a deque: ``finished`` queues references to what the
+invoker already made (the input, the result) and returns. A task of the recorder turns
+what queued into rows and writes them in bursts, one transaction each (lingering half
+a second so that a burst of invokes costs one write), as the log store does; the rows
+are serialised on the database's thread. Readers (the routes) ``flush`` first, so what
+they read includes every invocation finished before they asked. A failed write loses
+that burst (the server log says so), never an invocation.
+
+Retention runs off the path too: a pass every minute for age, and one as soon as what
+was written since the last pass may have taken the rows over the size cap
+(``recording_retention.py``). A recording larger than the whole cap is not kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from altus.awslambda import recording_retention as retention
+from altus.awslambda.recording_store import Recording, RecordingStore
+from altus.control.model import FunctionConfig
+from altus.engine.hooks import InvocationHook
+from altus.engine.results import InvokeInput, InvokeResult
+
+log = logging.getLogger(__name__)
+
+#: What an unqualified invoke ran, as a qualifier.
+LATEST = "$LATEST"
+#: Most invocations written in one transaction.
+_BURST = 500
+#: How long the writer lets invocations gather before it writes (unless a reader waits
+#: in ``flush``): much of a write's cost is per transaction (measured on SQLite: ~40 µs
+#: of CPU a recording in bursts of 5, ~15 µs in bursts of 50), and a crash loses at
+#: most this much of the recordings.
+_LINGER = 0.5
+#: Invocations waiting for the writer beyond these are not recorded (the server log says
+#: how many): a database that cannot keep up must not take the server's memory with it.
+_MAX_QUEUED = 10_000
+_MAX_QUEUED_BYTES = 64 * 1024 * 1024
+#: How often retention by age runs.
+_PRUNE_INTERVAL = 60.0
+
+_Queued = tuple[str, InvokeInput, InvokeResult]
+
+
+def qualifier_of(invoked_arn: str) -> str:
+    """The qualifier an invocation was invoked by (``$LATEST`` when unqualified)."""
+    parts = invoked_arn.split(":")
+    return parts[7] if len(parts) > 7 and parts[7] else LATEST
+
+
+def capture(function: str, given: InvokeInput, result: InvokeResult) -> Recording:
+    """An invocation as a recording."""
+    usage = result.usage
+    return Recording(
+        request_id=given.request_id,
+        function=function,
+        qualifier=qualifier_of(given.invoked_arn),
+        executed_version=result.executed_version,
+        started=given.started,
+        event=given.payload,
+        client_context=given.client_context,
+        trace_id=given.trace_id,
+        result=result.payload,
+        content_type=result.content_type,
+        function_error=result.function_error,
+        error_type=result.error_type,
+        duration_ms=usage.duration_ms if usage else None,
+        billed_ms=usage.billed_ms if usage else None,
+        memory_size_mb=usage.memory_size_mb if usage else None,
+        max_memory_used_mb=usage.max_memory_used_mb if usage else None,
+        init_duration_ms=usage.init_duration_ms if usage else None,
+        log=tuple(event.message for event in result.log),
+    )
+
+
+class Recorder(InvocationHook):
+    """Records finished invocations into ``store`` and keeps it within retention.
+
+    Hooked into the invoker only when recording is on; the store stays readable (and is
+    still pruned) when it is off."""
+
+    def __init__(
+        self,
+        store: RecordingStore,
+        *,
+        retention_seconds: float,
+        max_bytes: int,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._retention = retention_seconds
+        self._cap = max_bytes
+        # The wall clock: invocations' start times are the wall clock's.
+        self._now = now
+        self._queued: collections.deque[_Queued | asyncio.Future[None]] = collections.deque()
+        self._wake: asyncio.Event | None = None
+        self._urgent: asyncio.Event | None = None
+        self._prune_now: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        #: The stored bytes as the last pass found them, plus what was written since.
+        self._estimate = 0
+        self.dropped = 0
+        #: The events' and results' bytes waiting in the queue.
+        self._queued_bytes = 0
+
+    # --- the invocation path -------------------------------------------------------------
+
+    def finished(self, config: FunctionConfig, given: InvokeInput, result: InvokeResult) -> None:
+        size = len(given.payload) + len(result.payload)
+        if len(self._queued) >= _MAX_QUEUED or self._queued_bytes + size > _MAX_QUEUED_BYTES:
+            self.dropped += 1
+            return
+        self._queued_bytes += size
+        self._queued.append((config.name, given, result))
+        wake = self._wake
+        if wake is not None and not wake.is_set():
+            wake.set()
+
+    # --- life ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._urgent = asyncio.Event()
+        self._prune_now = asyncio.Event()
+        self._prune_now.set()  # a first pass at start: what aged while the server was down
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._write_loop()),
+            loop.create_task(self._prune_loop()),
+        ]
+
+    async def flush(self) -> None:
+        """Return once everything finished so far is stored (or was lost to a failing
+        database, which the server log reports)."""
+        if not self._tasks or self._tasks[0].done():
+            await self._write_queued(drain=True)
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.append(done)
+        assert self._wake is not None and self._urgent is not None
+        self._urgent.set()
+        self._wake.set()
+        await done
+
+    async def close(self) -> None:
+        """Write what is queued, then stop."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._write_queued(drain=True)
+
+    # --- writing -------------------------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        assert self._wake is not None and self._urgent is not None
+        while True:
+            await self._wake.wait()
+            if not self._urgent.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), _LINGER)
+            self._wake.clear()
+            self._urgent.clear()
+            await self._write_queued()
+
+    async def _write_queued(self, drain: bool = False) -> None:
+        """Write what is queued now, a burst per transaction, waking flushes on the way;
+        what queues meanwhile waits for the next wake (and its linger), unless ``drain``.
+        Writing it at once would make a burst of each invocation that finished during
+        the previous write: many small transactions, each costing a thread hand-off, a
+        commit and its pages."""
+        left = len(self._queued)
+        while self._queued and (left > 0 or drain):
+            burst: list[Recording] = []
+            waiters: list[asyncio.Future[None]] = []
+            while self._queued and len(burst) < _BURST and (left > 0 or drain):
+                left -= 1
+                item = self._queued.popleft()
+                if isinstance(item, asyncio.Future):
+                    waiters.append(item)
+                else:
+                    self._queued_bytes -= len(item[1].payload) + len(item[2].payload)
+                    burst.append(capture(*item))
+            if burst:
+                await self._write(burst)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        if self.dropped:
+            log.warning("%d invocations were not recorded: the recorder fell behind", self.dropped)
+            self.dropped = 0
+
+    async def _write(self, burst: list[Recording]) -> None:
+        kept = []
+        written = 0
+        for recording in burst:
+            size = recording.size
+            if size > self._cap:
+                log.info(
+                    "invocation %s not recorded: %d bytes, over record_max_mb",
+                    recording.request_id,
+                    size,
+                )
+                continue
+            kept.append(recording)
+            written += size
+        if not kept:
+            return
+        try:
+            await self.store.add(kept)
+        except Exception:
+            log.exception("lost the recordings of %d invocations", len(kept))
+            return
+        self._estimate += written
+        if self._estimate > self._cap and self._prune_now is not None:
+            self._prune_now.set()
+
+    # --- retention -----------------------------------------------------------------------
+
+    async def prune(self, now: float | None = None) -> tuple[int, bool]:
+        """One retention pass (at ``now``, else now): how many recordings it deleted, and
+        whether more is left to do at once."""
+        cutoff = retention.age_cutoff(self._now() if now is None else now, self._retention)
+        total = await self.store.total_bytes()
+        oldest = await self.store.oldest(retention.PASS_ROWS)
+        chosen = retention.plan(oldest, cutoff=cutoff, total=total, cap=self._cap)
+        deleted = 0
+        if chosen.through is not None:
+            deleted = await self.store.delete_through(chosen.through)
+            total -= chosen.freed
+        self._estimate = total
+        return deleted, chosen.more
+
+    async def prune_all(self, now: float | None = None) -> int:
+        """Passes until retention has nothing more to do; how many recordings went."""
+        deleted = 0
+        while True:
+            gone, more = await self.prune(now)
+            deleted += gone
+            if not more or not gone:
+                return deleted
+
+    async def _prune_loop(self) -> None:
+        assert self._prune_now is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._prune_now.wait(), _PRUNE_INTERVAL)
+            self._prune_now.clear()
+            try:
+                gone, more = await self.prune()
+            except Exception:
+                log.exception("pruning recorded invocations failed")
+                continue
+            if more and gone:
+                # Bounded passes, one after another, with the loop free between them.
+                loop.call_soon(self._prune_now.set)
