@@ -1,6 +1,8 @@
 """The ASGI app of the API port: the dispatcher over every registered service, and the
 server's own endpoints: ``GET /_altus/health`` (each service's figures) and
-``GET /metrics`` (Prometheus's text format, from each service that keeps figures)."""
+``GET /metrics`` (Prometheus's text format, from each service that keeps figures). The
+web console is not here: it has a listener of its own (``altus.server``), so that what
+function URLs, APIs and buckets serve on this port shares no origin with it."""
 
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from altus.app import create_app
+from altus.console import BASE as CONSOLE
+from altus.console import ConsoleApp
 from altus.httpd import HttpServer
 from altus.platform import Platform, build_platform
 from altus.sandbox.base import SandboxBackend
@@ -21,6 +23,8 @@ from altus.sandbox.choose import discard
 from altus.settings import Settings
 
 ReadyCallback = Callable[[Platform, str], Awaitable[None]]
+#: Told the web console's URL before ``ReadyCallback`` runs (where the console is on).
+ConsoleCallback = Callable[[str], None]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -38,20 +42,42 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def console_port(settings: Settings) -> int | None:
+    """The web console's port (0: any free one), None where it is off: its own setting,
+    else the API's port + 1 (any free port where the API's is 0)."""
+    if not settings.console:
+        return None
+    if settings.console_port is not None:
+        return settings.console_port
+    return settings.port + 1 if 0 < settings.port < 65535 else 0
+
+
 async def serve(
     settings: Settings,
     on_ready: ReadyCallback | None = None,
     sock: socket.socket | None = None,
     sandbox: concurrent.futures.Future[SandboxBackend] | None = None,
+    console_sock: socket.socket | None = None,
+    on_console: ConsoleCallback | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; the platform is started before the socket accepts and
     closed (environments killed, logs flushed) after the last request. ``sandbox``: the
     backend being opened meanwhile (``altus.sandbox.choose.opening``), else the platform
-    opens one."""
+    opens one. The web console answers on a listener of its own (``console_sock``, else
+    one bound here), in the same loop: its origin is not the API's, whose function URLs,
+    APIs and buckets serve whatever their owners wrote."""
     sock = sock or bind(settings.host, settings.port)
     port = sock.getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     url = f"http://{host}:{port}"
+    if console_sock is None and (wanted := console_port(settings)) is not None:
+        try:
+            console_sock = bind(settings.host, wanted)
+        except BaseException:
+            sock.close()
+            if sandbox is not None:
+                await asyncio.to_thread(discard, sandbox)
+            raise
     parts = {"sandbox": await asyncio.wrap_future(sandbox)} if sandbox is not None else {}
     try:
         platform = build_platform(settings, parts=parts, endpoint=local_url(settings.host, port))
@@ -73,20 +99,37 @@ async def serve(
     gc.enable()
     # A long poll (ReceiveMessage) would otherwise hold the stop for 20 seconds.
     server = HttpServer(create_app(platform), graceful=10, on_stop=platform.interrupt)
+    servers = [server]
+    console: ConsoleApp | None = None
+    if console_sock is not None:
+        try:
+            console = ConsoleApp(platform, local_url(settings.host, port))
+        except BaseException:
+            console_sock.close()
+            await platform.close()
+            raise
+        servers.append(HttpServer(console, graceful=10))
+        if on_console is not None:
+            on_console(f"{local_url(settings.host, console_sock.getsockname()[1])}{CONSOLE}/")
     if threading.current_thread() is threading.main_thread():
-        _stop_on_signals(server)
+        _stop_on_signals(servers)
     ready: asyncio.Task[None] | None = None
     if on_ready is not None:
 
         async def announce() -> None:
-            while not server.started:
+            while not all(s.started for s in servers):
                 await asyncio.sleep(0.001)
             await on_ready(platform, url)
 
         ready = asyncio.get_running_loop().create_task(announce())
     try:
-        await server.serve([sock])
+        if console_sock is None:
+            await server.serve([sock])
+        else:
+            await _serve_both(servers, [sock, console_sock])
     finally:
+        if console is not None:
+            await console.close()
         if ready is not None:
             ready.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -104,8 +147,26 @@ def local_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _stop_on_signals(server: HttpServer) -> None:
-    """The first SIGINT or SIGTERM stops the server gently (open requests finish, the
+async def _serve_both(servers: list[HttpServer], sockets: list[socket.socket]) -> None:
+    """The API's server and the console's, each on its socket; when either stops (the
+    signal stops both), the other is stopped too."""
+    tasks = [
+        asyncio.get_running_loop().create_task(one.serve([sock]))
+        for one, sock in zip(servers, sockets, strict=True)
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for one in servers:
+            one.stop()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def _stop_on_signals(servers: list[HttpServer]) -> None:
+    """The first SIGINT or SIGTERM stops the servers gently (open requests finish, the
     platform closes); a second one cancels the wait for open requests."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -115,7 +176,8 @@ def _stop_on_signals(server: HttpServer) -> None:
         nonlocal received
         received += 1
         if received == 1:
-            server.stop()
+            for server in servers:
+                server.stop()
         elif main is not None:
             main.cancel()
 
@@ -123,16 +185,30 @@ def _stop_on_signals(server: HttpServer) -> None:
         loop.add_signal_handler(sig, handler)
 
 
+class ConsolePortTaken(OSError):
+    """The console's port could not be listened on (the API's could)."""
+
+
 def run(
     settings: Settings,
     on_ready: ReadyCallback | None = None,
     sandbox: concurrent.futures.Future[SandboxBackend] | None = None,
+    on_console: ConsoleCallback | None = None,
 ) -> None:
     """Blocking entry point: uvloop where available. A second signal, which cuts the
     stop short, ends it as a Ctrl-C would. A ``sandbox`` being opened is closed here if
-    the server never took it."""
+    the server never took it. Both ports are bound before anything starts:
+    ConsolePortTaken where the console's is taken."""
+    console_sock: socket.socket | None = None
     try:
         sock = bind(settings.host, settings.port)
+        wanted = console_port(settings)
+        if wanted is not None:
+            try:
+                console_sock = bind(settings.host, wanted)
+            except OSError as error:
+                sock.close()
+                raise ConsolePortTaken(error.errno, error.strerror, str(wanted)) from None
     except OSError:
         if sandbox is not None:
             discard(sandbox)
@@ -141,6 +217,6 @@ def run(
     with contextlib.suppress(ImportError):  # elsewhere the standard loop works too
         from uvloop import run as run_loop
     try:
-        run_loop(serve(settings, on_ready, sock, sandbox))
+        run_loop(serve(settings, on_ready, sock, sandbox, console_sock, on_console))
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None
