@@ -13,6 +13,7 @@ from altus.apigateway.spec import SPEC as APIGATEWAY
 from altus.apigatewayv2.spec import SPEC as APIGATEWAYV2
 from altus.awslambda.spec import SPEC as LAMBDA
 from altus.cloudformation.spec import SPEC as CLOUDFORMATION
+from altus.cloudwatch.spec import SPEC as CLOUDWATCH
 from altus.dynamodb.spec import SPEC as DYNAMODB
 from altus.dynamodb.spec import STREAMS_SPEC as DYNAMODBSTREAMS
 from altus.eventbridge.spec import SPEC as EVENTBRIDGE
@@ -28,9 +29,14 @@ from altus.sns.spec import SPEC as SNS
 from altus.ssm.spec import SPEC as SSM
 from altus.stepfunctions.spec import SPEC as STEPFUNCTIONS
 from altus.sts.spec import SPEC as STS
+from altus.xray.spec import SPEC as XRAY
 
 SERVICES: tuple[ServiceSpec, ...] = (
+    # First: the platform's parts (Logs, Lambda, queues) hand it their metrics.
+    CLOUDWATCH,
     LOGS,
+    # Before Lambda: its environments are given the X-Ray daemon's address.
+    XRAY,
     SQS,
     KINESIS,
     # Before Lambda: its mappings find the tables' streams loaded when they resume.

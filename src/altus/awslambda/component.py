@@ -12,21 +12,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from altus import ids
 from altus.api.spec import Context
-from altus.awslambda import metrics
+from altus.awslambda import metrics, tracing
 from altus.awslambda.code_urls import CodeUrls
+from altus.awslambda.lambda_metrics import LambdaMetrics, ProvisionedLookup
+from altus.awslambda.metering import Meter
+from altus.awslambda.recording import Recorder
 from altus.awslambda.secrets_extension import PORT_VARIABLE, RELAY_VARIABLE, SecretsExtension
+from altus.awslambda.sql_recording_store import SqlRecordingStore
+from altus.awslambda.tracing import XRAY_INSIDE, XRAY_RELAY_VARIABLE
+from altus.awslambda.tuning import Tuner
+from altus.awslambda.tuning_sql_store import SqlTuningStore
+from altus.awslambda.usage_store import SqlUsageStore
 from altus.brokers import registry as broker_registry
 from altus.brokers.base import Connector
+from altus.clock import SystemClock
 from altus.control.aliases import AliasService
 from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.code_source import CodeSource
-from altus.control.concurrency import RESERVED, ConcurrencyService
+from altus.control.concurrency import PROVISIONED, RESERVED, ConcurrencyService
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.control.event_invoke import EventInvokeConfigService
 from altus.control.functions import FunctionService
@@ -55,6 +65,7 @@ from altus.events.sql_store import SqlMappingStore
 from altus.identity.authenticator import Principal, service_session
 from altus.identity.errors import AccessDenied
 from altus.observe.logs import LogSink
+from altus.observe.metrics import MetricSink
 from altus.runtimes.node_sdk import NodeSdk, find_npm
 from altus.runtimes.registry import NODE_RUNTIMES, Runtimes
 from altus.runtimes.sdk import python_sdk, sdk_dir
@@ -129,6 +140,12 @@ class Lambda:
             identity, endpoint, account.region, settings.secrets_extension_port
         )
         relayed = settings.sandbox_network == "isolated"
+        #: The X-Ray service (registered before Lambda): its daemon, and where the
+        #: platform's segments of sampled invocations go.
+        try:
+            self.xray: Any = context.component("xray")
+        except LookupError:  # a platform built without X-Ray
+            self.xray = None
 
         def access(config: FunctionConfig, uid: int | None) -> tuple[dict[str, str], float | None]:
             # As on Lambda: the execution role's session, named after the function (the
@@ -147,6 +164,15 @@ class Lambda:
                 # Where init relays the port inside the environment to: this listener,
                 # or nowhere; never a value of the function's own.
                 granted[RELAY_VARIABLE] = extension.address if extension.port else ""
+            daemon = self.xray.daemon_address if self.xray is not None else None
+            if daemon:
+                # Inside an isolated network, init relays the daemon's port (as Lambda's
+                # 2000) to the listener; elsewhere functions send to it directly.
+                granted["AWS_XRAY_DAEMON_ADDRESS"] = XRAY_INSIDE if relayed else daemon
+            if relayed:
+                # Where init relays the daemon's port to: the listener, or nowhere; never
+                # a value of the function's own.
+                granted[XRAY_RELAY_VARIABLE] = daemon or ""
             return granted, ROLE_SESSION_SECONDS
 
         env_settings = EnvironmentSettings(
@@ -173,8 +199,31 @@ class Lambda:
             keep_alive=settings.keep_alive_seconds,
         )
         self.counters = metrics.InvocationCounters()
+        #: Recorded invocations (``altus replay``): readable and pruned even when
+        #: recording is off, but hooked into the invoker only when it is on.
+        self.recorder = Recorder(
+            SqlRecordingStore(context.storage.database("recordings", durable=False)),
+            retention_seconds=settings.record_retention_hours * 3600,
+            max_bytes=settings.record_max_mb * 1024 * 1024,
+        )
+        recording = [self.recorder] if settings.record_invocations else []
+        concurrency = Concurrency(settings.concurrency_limit)
+        #: Metering for cost (``awslambda.metering``), written to the usage store.
+        self.usage = SqlUsageStore(context.storage.database())
+        self.meter = Meter(
+            self.usage,
+            self._provisioned_environments,
+            settings.metrics_flush_seconds,
+            _now(context),
+        )
+        #: The AWS/Lambda metrics, where a metrics component (CloudWatch) keeps them.
+        self.cloudwatch_metrics = _cloudwatch_metrics(context, concurrency, self._provisioned)
+        observing = [self.meter, *filter(None, [self.cloudwatch_metrics])]
         self.invoker = Invoker(
-            functions, self.pool, Concurrency(settings.concurrency_limit), Hooks([self.counters])
+            functions,
+            self.pool,
+            concurrency,
+            Hooks([self.counters, *observing, *recording, *tracing.hooks(self.xray)]),
         )
         self.concurrency = ConcurrencyService(
             functions, settings.concurrency_limit, settings.concurrency_min_unreserved
@@ -228,11 +277,14 @@ class Lambda:
             connectors=_connectors(context.provided("brokers")),
         )
         context.targets.register("lambda", self)
+        #: Power tuning jobs (``altus tune``; ``tuning_routes``).
+        self.tuner = Tuner(self, SqlTuningStore(context.storage.database()), context.clock)
         self._maintenance: asyncio.Task[None] | None = None
 
     # --- the component's life ------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.recorder.start()
         await self.extension.start()
         # The SDK Python functions import (boto3): made once per data directory.
         self.runtimes.sdk = await asyncio.to_thread(python_sdk, sdk_dir(self.settings.data_dir))
@@ -258,6 +310,8 @@ class Lambda:
         if recovered:
             log.info("redelivering %d queued asynchronous events", recovered)
         await self.mappings.start()
+        self.meter.start()
+        await self.tuner.start()
         self._maintenance = asyncio.get_running_loop().create_task(self._maintain())
 
     def interrupt(self) -> None:
@@ -268,12 +322,15 @@ class Lambda:
         # First: nothing to serve once closing starts, and nothing left listening if a
         # later step fails.
         await self.extension.close()
+        await self.tuner.close()
         if self._maintenance is not None:
             self._maintenance.cancel()
         await self.mappings.close()
         await self.async_invoker.close()
+        await self.meter.close()
         await self.provisioner.close()
         await self.pool.close()
+        await self.recorder.close()  # after the last invocation ended
         await self.functions.close()
         await self.backend.shutdown()
         await asyncio.to_thread(self.backend.close)
@@ -285,6 +342,23 @@ class Lambda:
             for record in self.functions.records()
             for config in (record.latest, *record.versions.values())
         )
+
+    def _provisioned_environments(self) -> list[tuple[FunctionConfig, int]]:
+        """What provisioned concurrency keeps warm now, every function's (metering)."""
+        return [
+            pair
+            for record in self.functions.records()
+            if record.attached.get(PROVISIONED)
+            for pair in self.provisioner.configured(record.name)
+        ]
+
+    def _provisioned(self, name: str, qualifier: str) -> int:
+        """The provisioned concurrency configured on a function's version or alias."""
+        try:
+            document = self.functions.record(name).attachment(PROVISIONED, qualifier)
+        except ResourceNotFound:
+            return 0
+        return int(document["requested"]) if document is not None else 0
 
     def _reserve(self, name: str) -> None:
         """Give the engine a function's reservation as the control layer now has it."""
@@ -467,16 +541,28 @@ class Lambda:
     # --- as a target of records ------------------------------------------------------------
 
     async def deliver(
-        self, arn: str, body: str, attributes: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        arn: str,
+        body: str,
+        attributes: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trace: str | None = None,
     ) -> None:
         """A record sent to a function ARN: an Event invoke of it (durable once this
         returns). Raises ResourceNotFound when the function or qualifier is not here."""
         ref = parse_function_ref(arn, self.account)
         self.functions.config(ref)  # raises unless it exists (an alias: its version)
-        await self.async_invoker.submit(ref, body.encode())
+        await self.async_invoker.submit(ref, body.encode(), trace)
 
     async def invoke_as_service(
-        self, service: str, source_arn: str, source_account: str, arn: str, payload: str
+        self,
+        service: str,
+        source_arn: str,
+        source_account: str,
+        arn: str,
+        payload: str,
+        *,
+        trace: str | None = None,
     ) -> None:
         """An Event invoke by a pushing service (``altus.targets.ServiceInvocable``):
         the function's own policy (AddPermission) must let ``service`` invoke it for
@@ -492,7 +578,7 @@ class Lambda:
             source_arn=source_arn,
             source_account=source_account,
         )
-        await self.async_invoker.submit(ref, payload.encode())
+        await self.async_invoker.submit(ref, payload.encode(), trace)
 
     def call_as_service(
         self,
@@ -503,6 +589,7 @@ class Lambda:
         payload: bytes,
         *,
         role: str | None = None,
+        trace: str | None = None,
     ) -> Awaitable[InvokeResult]:
         """A RequestResponse invoke by a service that fronts the function (API Gateway:
         ``altus.targets.ServiceCallable``), authorised before it is returned. Without a
@@ -547,7 +634,7 @@ class Lambda:
             self.identity.authorize(
                 session, "lambda:InvokeFunction", function_arn, self.policies(ref)
             )
-        return self.invoker.invoke(InvokeRequest(ref=ref, payload=payload))
+        return self.invoker.invoke(InvokeRequest(ref=ref, payload=payload, trace_id=trace))
 
     def longest_invoke(self, arn: str) -> float | None:
         """The longest an invoke of ``arn`` can take (``altus.targets.ServiceCallable``):
@@ -589,6 +676,25 @@ class Lambda:
             "sandbox": self.backend.name,
             "zygotes": self.backend.zygotes(),
         }
+
+
+def _now(context: Context) -> Callable[[], float]:
+    """The platform clock's time, as cheaply as it can be read on the invocation path."""
+    return time.time if isinstance(context.clock, SystemClock) else context.clock.now
+
+
+def _cloudwatch_metrics(
+    context: Context, concurrency: Concurrency, provisioned: ProvisionedLookup
+) -> LambdaMetrics | None:
+    """Lambda's metrics, registered with the metrics component (a MetricSink) if the
+    platform has one; without one nothing is aggregated."""
+    try:
+        sink: MetricSink = context.component("cloudwatch")
+    except LookupError:
+        return None
+    found = LambdaMetrics(concurrency, provisioned, _now(context))
+    sink.register(found)
+    return found
 
 
 def _connectors(given: Connector | None) -> Callable[[str], Connector]:

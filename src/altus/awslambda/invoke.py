@@ -71,7 +71,7 @@ async def invoke(lam: Lambda, call: Call, input: Members) -> Members:
     if invocation_type == "Event":
         payload = event_payload(await body.read(EVENT_PAYLOAD_LIMIT, "InvokeAsync"))
         await lam.functions.resolve_invoke(ref)  # 404 now, not in the background
-        call.request_id = await lam.async_invoker.submit(ref, payload)
+        call.request_id = await lam.async_invoker.submit(ref, payload, _trace(call))
         return {"StatusCode": 202}
     request = await _synchronous(lam, call, input, ref, "InvokeFunction")
     if invocation_type == "DryRun":
@@ -94,7 +94,7 @@ async def invoke_async(lam: Lambda, call: Call, input: Members) -> Members:
     body: Body = input["InvokeArgs"]
     payload = event_payload(await body.read(INVOKE_ASYNC_LIMIT, "InvokeAsync"))
     await lam.functions.resolve_invoke(ref)
-    call.request_id = await lam.async_invoker.submit(ref, payload)
+    call.request_id = await lam.async_invoker.submit(ref, payload, _trace(call))
     return {"Status": 202}
 
 
@@ -128,7 +128,14 @@ async def _synchronous(
         client_context=parse_client_context(input.get("ClientContext")),
         want_log=input.get("LogType") == "Tail",
         request_id=call.request_id,
+        trace_id=_trace(call),
     )
+
+
+def _trace(call: Call) -> str | None:
+    """The caller's X-Ray trace header (``X-Amzn-Trace-Id``), which the invocation
+    joins (``altus.observe.trace_header``)."""
+    return call.request.headers.get("x-amzn-trace-id")
 
 
 async def _dry_run(lam: Lambda, ref: FunctionRef) -> Members:

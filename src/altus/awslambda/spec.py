@@ -10,13 +10,19 @@ from altus.awslambda import (
     actions,
     admin,
     configs,
+    cost,
     functions,
     invoke,
     layers,
     mappings,
+    recordings_routes,
+    tuning_routes,
     url_http,
 )
 from altus.awslambda.component import Lambda
+from altus.awslambda.sql_recording_store import SCHEMA as RECORDINGS
+from altus.awslambda.tuning_sql_store import SCHEMA as TUNINGS
+from altus.awslambda.usage_store import SCHEMA as USAGE
 from altus.awslambda.violations import LambdaViolations
 from altus.control.sql_store import SCHEMA as FUNCTIONS
 from altus.engine.async_store import SCHEMA as ASYNC
@@ -85,7 +91,12 @@ SPEC = ServiceSpec(
     errors=AltusError,
     violations=LambdaViolations(),
     build=Lambda,
-    schemas=(Schemas((FUNCTIONS, ASYNC, MAPPINGS)),),
+    # Recorded invocations in a database of their own (SQLite: recordings.db), which a
+    # power cut may cut short: replay material, not configuration.
+    schemas=(
+        Schemas((FUNCTIONS, ASYNC, MAPPINGS, TUNINGS, USAGE)),
+        Schemas((RECORDINGS,), database="recordings", durable=False),
+    ),
     overrides=Overrides(
         # The model's ranges now include Lambda Managed Instances (Timeout up to 5400 s,
         # MemorySize up to 32768 MB); Altus emulates standard functions.
@@ -111,7 +122,12 @@ SPEC = ServiceSpec(
     # A CreateFunction request carries a 50 MB zip, base64-encoded: Lambda's own limit.
     body_limit=70_167_211,
     actions=actions.actions,
-    routes=admin.routes,
+    routes=lambda lam: [
+        *admin.routes(lam),
+        *recordings_routes.routes(lam),
+        *tuning_routes.routes(lam),
+        *cost.routes(lam),
+    ],
     open_routes=lambda lam: [*url_http.routes(lam), *lam.code_urls.routes(lam.code.zip_path)],
     hosts=url_http.host_rule,
     default_error_shape="InvalidParameterValueException",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from altus import __version__
-from altus.cli import local, queue, stacks
+from altus.cli import cost, local, queue, replay, stacks, tune
 from altus.cli.client import AltusClient, CliError
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/altus-function"
@@ -61,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the platform (API, engine, sandboxes)")
     up.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     up.add_argument("--port", type=int, help="port to listen on (default 9000; 0: any)")
+    up.add_argument(
+        "--console-port",
+        type=int,
+        help="port of the web console (default: the API's port + 1, i.e. 9001; 0: any)",
+    )
+    up.add_argument(
+        "--no-console",
+        dest="console",
+        action="store_const",
+        const=False,
+        help="do not serve the web console",
+    )
     up.add_argument("--data-dir", help="where state, code and logs live (default .altus)")
     up.add_argument("--config", help="a TOML settings file")
     up.add_argument(
@@ -139,7 +151,10 @@ def _parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=_cmd_ls)
 
     queue.add_commands(client_command)
+    cost.add_commands(client_command)
+    replay.add_commands(client_command)
     stacks.add_commands(client_command)
+    tune.add_commands(client_command)
     local.add_commands(commands)
     return parser
 
@@ -161,6 +176,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
         store=args.store,
         sandbox=args.sandbox,
         auth=args.auth,
+        console=args.console,
+        console_port=args.console_port,
     )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -171,7 +188,9 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
     # The sandbox (a zygote, a trial sandbox) opens while the rest of the server imports.
     sandbox = opening(settings)
-    from altus.server import run
+    from altus.server import ConsolePortTaken, run
+
+    consoles: list[str] = []
 
     async def on_ready(platform: Any, url: str) -> None:
         identity = platform.identity
@@ -189,15 +208,22 @@ def _cmd_up(args: argparse.Namespace) -> int:
             f"aws lambda list-functions --endpoint-url {url}",
             flush=True,
         )
+        for console in consoles:
+            print(f"Web console at {console}", flush=True)
         if args.example:
             from altus.cli.example import deploy_example
 
             await deploy_example(platform, url)
 
     try:
-        run(settings, on_ready, sandbox)
+        run(settings, on_ready, sandbox, consoles.append)
     except AltusError as error:  # e.g. --sandbox linux on a machine that cannot isolate
         raise CliError(error.message) from None
+    except ConsolePortTaken as error:
+        raise CliError(
+            f"cannot listen on {settings.host}:{error.filename} for the web console: "
+            f"{error.strerror or error} (--console-port 0: any free port; --no-console)"
+        ) from None
     except OSError as error:
         raise CliError(
             f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}"

@@ -54,6 +54,7 @@ from altus.engine.due import DueQueue
 from altus.engine.errors import TooManyRequests
 from altus.engine.invoker import Invoker, InvokeRequest
 from altus.errors import AltusError
+from altus.observe import trace_header
 from altus.store.commit import GroupCommit
 
 log = logging.getLogger(__name__)
@@ -152,14 +153,22 @@ class AsyncInvoker:
 
     # --- accepting ---------------------------------------------------------------------------
 
-    async def submit(self, ref: FunctionRef, payload: bytes) -> str:
-        """Queue an Event invoke durably; returns its request id once it is stored."""
+    async def submit(self, ref: FunctionRef, payload: bytes, trace: str | None = None) -> str:
+        """Queue an Event invoke durably; returns its request id once it is stored.
+        ``trace``: the caller's X-Ray header, kept with the event (``extra``) for every
+        run of it."""
         event = QueuedEvent(
             id=ids.request_id(),
             function=ref.name,
             qualifier=ref.qualifier,
             payload=payload,
             received_ms=self._now_ms(),
+            # The caller's header normalised (never a stored header of any size), or a
+            # new trace when none (valid) came: every run and retry of it is in one.
+            extra={
+                "trace": trace_header.normal(trace)
+                or trace_header.TraceHeader(trace_header.new_root()).format()
+            },
         )
         await self._puts.write(event, lambda: self._stored(event))
         return event.id
@@ -170,6 +179,7 @@ class AsyncInvoker:
         # delivered.
         self._track(event, 0)
         self.stats.of(event.function).received += 1
+        self._invoker.hooks.event_received(event.function, event.qualifier)
 
     def _track(self, event: QueuedEvent, due_ms: int) -> None:
         payload: bytes | None = None
@@ -231,12 +241,16 @@ class AsyncInvoker:
             if payload is None:  # finished meanwhile (cannot happen with one server)
                 self._forget(entry)
                 return
+        self._invoker.hooks.event_started(
+            event.function, event.qualifier, self._now_ms() - event.received_ms
+        )
         try:
             result = await self._invoker.invoke(
                 InvokeRequest(
                     ref=FunctionRef(event.function, event.qualifier),
                     payload=payload,
                     request_id=event.id,
+                    trace_id=event.extra.get("trace"),
                 )
             )
             outcome = Outcome(200, result.executed_version, result.function_error, result.payload)
@@ -342,6 +356,7 @@ class AsyncInvoker:
                     target=target,
                     body=json.dumps(body, separators=(",", ":")),
                     created_ms=at,
+                    trace=event.extra.get("trace"),
                 )
             )
         if step.condition != SUCCESS and dead_letter:
@@ -356,6 +371,7 @@ class AsyncInvoker:
                     body=payload.decode("utf-8", "replace"),
                     attributes=dead_letter_attributes(event.id, failure),
                     created_ms=at,
+                    trace=event.extra.get("trace"),
                 )
             )
         await self._finishes.write((event.id, records))
@@ -406,6 +422,7 @@ class AsyncInvoker:
                 await self._settled(self._queue.record_done(record.id))
                 counters.records_sent += 1
                 continue
+            self._invoker.hooks.delivery_failed(record.function, record.kind)
             attempts = record.attempts + 1
             if permanent or attempts >= self._settings.destination_attempts:
                 parked = replace(

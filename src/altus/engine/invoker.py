@@ -12,8 +12,6 @@ socket and one read back.
 from __future__ import annotations
 
 import base64
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,12 +20,13 @@ from altus.control.arns import FunctionRef
 from altus.control.functions import FunctionService
 from altus.control.model import FunctionConfig
 from altus.engine.concurrency import Concurrency, Slot
-from altus.engine.environment import ExecutionEnvironment, InvokeInput
+from altus.engine.environment import ExecutionEnvironment
 from altus.engine.errors import TooManyRequests
 from altus.engine.hooks import Hooks
-from altus.engine.pool import Environments
-from altus.engine.results import InvokeResult, PhaseResult
+from altus.engine.pool import PROVISIONED, Environments
+from altus.engine.results import InvokeInput, InvokeResult, PhaseResult
 from altus.engine.streaming import StreamedInvocation, StreamingPhase
+from altus.observe import trace_header
 from altus.observe.logs import LogEvent
 
 #: X-Amz-Log-Result carries at most the last 4 KB of the invocation's log.
@@ -41,6 +40,9 @@ class InvokeRequest:
     client_context: str | None = None  # decoded JSON text of X-Amz-Client-Context
     want_log: bool = False
     request_id: str | None = None
+    #: The caller's X-Ray trace header (``Root=...;Parent=...;Sampled=...``): the
+    #: invocation joins that trace; None starts a new one.
+    trace_id: str | None = None
 
 
 class Invoker:
@@ -63,19 +65,20 @@ class Invoker:
         request_id = request.request_id or ids.request_id()
         slot = self._admit(config, request_id)
         try:
+            given = _input(request, request_id, invoked_arn, config.tracing_mode)
             env, failure = await self._environment(config, request_id)
             if failure is not None:
                 return self._finished(
-                    config, _result(request_id, config.version, failure, request.want_log)
+                    config, given, _result(request_id, config.version, failure, request.want_log)
                 )
             try:
-                outcome = await env.invoke(_input(request, request_id, invoked_arn))
+                outcome = await env.invoke(given)
             except BaseException:
                 self._pool.release(env, reusable=False)
                 raise
             self._pool.release(env, outcome.reusable)
             return self._finished(
-                config, _result(request_id, config.version, outcome, request.want_log)
+                config, given, _result(request_id, config.version, outcome, request.want_log)
             )
         finally:
             slot.release()
@@ -86,9 +89,10 @@ class Invoker:
         config, invoked_arn = await self._functions.resolve_invoke(request.ref)
         request_id = request.request_id or ids.request_id()
         version, want_log = config.version, request.want_log
+        given = _input(request, request_id, invoked_arn, config.tracing_mode)
 
         def describe(phase: PhaseResult) -> InvokeResult:
-            return self._finished(config, _result(request_id, version, phase, want_log))
+            return self._finished(config, given, _result(request_id, version, phase, want_log))
 
         slot = self._admit(config, request_id)
         try:
@@ -103,7 +107,7 @@ class Invoker:
                     describe=describe,
                 )
             try:
-                phase = await env.invoke_streaming(_input(request, request_id, invoked_arn))
+                phase = await env.invoke_streaming(given)
             except BaseException:
                 self._pool.release(env, reusable=False)
                 raise
@@ -121,6 +125,8 @@ class Invoker:
         failure of its INIT when a new one could not start (it is then gone)."""
         env = self._pool.take_idle(config.env_key)
         if env is not None:
+            if env.init_type == PROVISIONED:
+                self.hooks.served_provisioned(config, request_id)
             return env, None
         try:
             started = await self._pool.start_new(config, request_id)
@@ -139,8 +145,10 @@ class Invoker:
         self.hooks.admitted(config, request_id)
         return slot
 
-    def _finished(self, config: FunctionConfig, result: InvokeResult) -> InvokeResult:
-        self.hooks.finished(config, result)
+    def _finished(
+        self, config: FunctionConfig, given: InvokeInput, result: InvokeResult
+    ) -> InvokeResult:
+        self.hooks.finished(config, given, result)
         return result
 
     def _releaser(
@@ -155,13 +163,28 @@ class Invoker:
         return release
 
 
-def _input(request: InvokeRequest, request_id: str, invoked_arn: str) -> InvokeInput:
+def _input(
+    request: InvokeRequest, request_id: str, invoked_arn: str, tracing_mode: str
+) -> InvokeInput:
+    if request.trace_id is None and tracing_mode != "Active":
+        # The warm path when nothing is traced: a new, unsampled trace's header, made
+        # in one f-string (the same as for_function's answer, without its objects).
+        return InvokeInput(
+            request_id=request_id,
+            payload=request.payload,
+            invoked_arn=invoked_arn,
+            client_context=request.client_context,
+            trace_id=trace_header.unsampled(),
+        )
+    # The caller's trace joined as the function's TracingConfig says (trace_header.py).
+    tracing = trace_header.for_function(request.trace_id, tracing_mode)
     return InvokeInput(
         request_id=request_id,
         payload=request.payload,
         invoked_arn=invoked_arn,
         client_context=request.client_context,
-        trace_id=_trace_id(),
+        trace_id=tracing.header,
+        tracing=tracing,
     )
 
 
@@ -178,6 +201,8 @@ def _result(request_id: str, version: str, phase: PhaseResult, want_log: bool) -
         error_type=phase.error_type,
         log_tail=log_tail(phase.log) if want_log else None,
         content_type=phase.content_type,
+        usage=phase.usage,
+        log=phase.log,
     )
 
 
@@ -187,11 +212,3 @@ def log_tail(events: list[LogEvent]) -> str:
     # Never split a UTF-8 character: clients decode the tail as text.
     tail = tail.decode("utf-8", "ignore").encode()
     return base64.b64encode(tail).decode()
-
-
-def _trace_id() -> str:
-    # X-Ray's format; the ids need to be unique, not unpredictable.
-    return (
-        f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};"
-        f"Parent={random.getrandbits(64):016x};Sampled=0"
-    )

@@ -85,6 +85,8 @@ class _FifoQueues(Protocol):
         attributes: Mapping[str, Mapping[str, str]] | None,
         group_id: str,
         dedup_id: str | None,
+        *,
+        trace: str | None = None,
     ) -> None: ...
 
 
@@ -133,6 +135,7 @@ async def hand_off(
     attributes: Mapping[str, Mapping[str, str]] | None = None,
     roles: RoleTrust | None = None,
     timeout: float | None = None,
+    trace: str | None = None,
 ) -> None:
     """Hand ``payload`` to ``target_arn`` once, durably where the target is durable (an
     async invoke is queued, a message stored, an event put) before returning.
@@ -144,8 +147,9 @@ async def hand_off(
     service reads of how the event came). ``roles``: where given (and requests are
     authenticated), a role must exist and trust ``service_principal`` (else a permanent
     AccessDenied). ``timeout``: seconds the attempt may take (then it fails, to be
-    retried: the target may have it all the same). Raises HandOffFailed, never anything
-    else."""
+    retried: the target may have it all the same). ``trace``: the X-Ray trace header
+    the record carries on (a function's invocation, a queue message's
+    ``AWSTraceHeader``). Raises HandOffFailed, never anything else."""
     try:
         attempt = _hand_off(
             targets,
@@ -160,6 +164,7 @@ async def hand_off(
             deduplication_id,
             attributes,
             roles,
+            trace,
         )
         if timeout is None:
             await attempt
@@ -190,6 +195,7 @@ async def _hand_off(
     dedup_id: str | None,
     attributes: Mapping[str, Mapping[str, str]] | None,
     roles: RoleTrust | None,
+    trace: str | None = None,
 ) -> None:
     parsed = parse_arn(arn)
     kind = parsed.service if parsed is not None else ""
@@ -238,7 +244,7 @@ async def _hand_off(
                 permanent=True,
             )
         await target.invoke_as_service(
-            service_principal, source_arn, account.account_id, arn, payload
+            service_principal, source_arn, account.account_id, arn, payload, trace=trace
         )
         return
     if kind == "sqs" and arn.endswith(".fifo"):
@@ -248,9 +254,11 @@ async def _hand_off(
                 f"{arn} is a FIFO queue: a target needs SqsParameters.MessageGroupId for it.",
                 permanent=True,
             )
-        await target.deliver_fifo(arn, payload, attributes, group_id, dedup_id)
+        await target.deliver_fifo(arn, payload, attributes, group_id, dedup_id, trace=trace)
         return
-    await target.deliver(arn, payload, attributes if kind in ("sqs", "sns", "events") else None)
+    await target.deliver(
+        arn, payload, attributes if kind in ("sqs", "sns", "events") else None, trace=trace
+    )
 
 
 def _policies(target: Target, arn: str) -> Sequence[Mapping[str, Any]]:

@@ -62,10 +62,18 @@ class BatchInvoker:
         name = parse_function_ref(function_arn, self._account).name
         return self._invoker.concurrency.has_room(name)
 
-    async def invoke(self, function_arn: str, payload: bytes) -> Outcome:
+    def iterator_age(self, function_arn: str, age_ms: int) -> None:
+        """A stream's batch is about to be sent; its last record arrived ``age_ms`` ago
+        (Lambda's IteratorAge)."""
+        ref = parse_function_ref(function_arn, self._account)
+        self._invoker.hooks.iterator_age(ref.name, ref.qualifier, max(age_ms, 0))
+
+    async def invoke(self, function_arn: str, payload: bytes, trace: str | None = None) -> Outcome:
+        """``trace``: the X-Ray header the batch's invocation joins (an SQS batch's first
+        record's ``AWSTraceHeader``, as Lambda takes it)."""
         try:
             ref = parse_function_ref(function_arn, self._account)
-            result = await self._invoker.invoke(InvokeRequest(ref, payload))
+            result = await self._invoker.invoke(InvokeRequest(ref, payload, trace_id=trace))
         except TooManyRequests as error:
             return Outcome(THROTTLED, error=error.reason)
         except AltusError as error:

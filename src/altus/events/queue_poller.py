@@ -237,8 +237,10 @@ class QueuePoller:
         payload = b'{"Records": [' + b", ".join(encoded[:cut]) + b"]}"
         self._metrics.batch(len(batch))
         backoff = BACKOFF_FIRST
+        # X-Ray: the batch joins its first record's trace, as Lambda's SQS poller does.
+        trace = (records[0].get("attributes") or {}).get("AWSTraceHeader") if records else None
         while True:
-            outcome = await self._invoker.invoke(self._mapping.function_arn, payload)
+            outcome = await self._invoker.invoke(self._mapping.function_arn, payload, trace)
             if outcome.kind != invoking.THROTTLED:
                 break
             self._metrics.throttled()

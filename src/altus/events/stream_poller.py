@@ -382,6 +382,9 @@ class StreamPoller:
                 continue
             self._metrics.batch(len(passing))
             payload = json.dumps({"Records": passing}).encode()
+            self._invoker.iterator_age(
+                m.function_arn, int((self._clock.now() - part[-1].arrival) * 1000)
+            )
             outcome = await self._invoker.invoke(m.function_arn, payload)
             self._report(outcome.description)
             if outcome.kind in (invoking.THROTTLED, invoking.PROBLEM):
@@ -545,6 +548,10 @@ class StreamPoller:
                 "isFinalInvokeForWindow": final,
                 "isWindowTerminatedEarly": False,
             }
+            if remaining:
+                self._invoker.iterator_age(
+                    m.function_arn, int((self._clock.now() - remaining[-1].arrival) * 1000)
+                )
             outcome = await self._invoker.invoke(m.function_arn, json.dumps(event).encode())
             self._report(outcome.description)
             if outcome.kind in (invoking.THROTTLED, invoking.PROBLEM):
