@@ -398,18 +398,7 @@ class FunctionService:
                 # Lambda publishes nothing when $LATEST has not changed since the last one.
                 return newest
         number = record.last_version + 1
-        version = latest.replace(
-            version=str(number),
-            description=description,
-            revision_id=new_revision(),
-            last_modified=now_iso(),
-            state=ACTIVE,
-            state_reason=None,
-            state_reason_code=None,
-            last_update_status=SUCCESSFUL,
-            last_update_status_reason=None,
-            last_update_status_reason_code=None,
-        )
+        version = _published(latest, version=str(number), description=description)
 
         def published() -> FunctionConfig:
             record.versions[version.version] = version
@@ -480,18 +469,7 @@ class FunctionService:
             elif base.name != name:
                 raise InvalidParameterValue(f"The base configuration is not {name}'s")
             version = f"{TRANSIENT_PREFIX}{tag}.{memory_size}"
-            transient = base.replace(
-                version=version,
-                memory_size=memory_size,
-                revision_id=new_revision(),
-                last_modified=now_iso(),
-                state=ACTIVE,
-                state_reason=None,
-                state_reason_code=None,
-                last_update_status=SUCCESSFUL,
-                last_update_status_reason=None,
-                last_update_status_reason_code=None,
-            )
+            transient = _published(base, version=version, memory_size=memory_size)
             self._transient.setdefault(name, {})[version] = transient
         return transient
 
@@ -596,3 +574,18 @@ def _memory_problem(memory_size: int) -> str | None:
     if not 128 <= memory_size <= 10240:
         return f"MemorySize must be between 128 and 10240 MB: {memory_size}"
     return None
+
+
+def _published(config: FunctionConfig, **changes: Any) -> FunctionConfig:
+    """A version made from ``config``: its own revision and time, Active and settled."""
+    return config.replace(
+        **changes,
+        revision_id=new_revision(),
+        last_modified=now_iso(),
+        state=ACTIVE,
+        state_reason=None,
+        state_reason_code=None,
+        last_update_status=SUCCESSFUL,
+        last_update_status_reason=None,
+        last_update_status_reason_code=None,
+    )
