@@ -11,7 +11,7 @@ import email.utils
 import json
 import math
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -252,10 +252,10 @@ def body_names(shape: Any) -> dict[str, str]:
 # --- output members -> JSON ---------------------------------------------------------------
 
 
-def to_json(shape: Any, value: Any, timestamps: str = "unixTimestamp") -> Any:
-    """Output members as the JSON protocols put them on the wire: blobs in base64,
-    timestamps as epoch seconds (or the shape's ``timestampFormat``), absent (None)
-    members left out."""
+def to_wire(shape: Any, value: Any, leaf: Callable[[Any, Any], Any]) -> Any:
+    """Output members as a protocol lays them out: structures by their wire names with
+    absent (None) members left out, lists and maps item by item, and every other value
+    as ``leaf(shape, value)`` makes it (the protocol's blobs and timestamps)."""
     kind = shape.type_name
     if kind == "structure":
         members = shape.members
@@ -265,18 +265,30 @@ def to_json(shape: Any, value: Any, timestamps: str = "unixTimestamp") -> Any:
                 continue
             member = members.get(name)
             wire = member.serialization.get("name", name) if member is not None else name
-            out[wire] = to_json(member, item, timestamps) if member is not None else item
+            out[wire] = to_wire(member, item, leaf) if member is not None else item
         return out
     if kind == "list":
-        return [to_json(shape.member, item, timestamps) for item in value]
+        return [to_wire(shape.member, item, leaf) for item in value]
     if kind == "map":
-        return {key: to_json(shape.value, item, timestamps) for key, item in value.items()}
-    if kind == "blob":
-        raw = value.encode() if isinstance(value, str) else bytes(value)
-        return base64.b64encode(raw).decode()
-    if kind == "timestamp":
-        return timestamp_to_wire(value, shape.serialization.get("timestampFormat", timestamps))
-    return value
+        return {key: to_wire(shape.value, item, leaf) for key, item in value.items()}
+    return leaf(shape, value)
+
+
+def to_json(shape: Any, value: Any, timestamps: str = "unixTimestamp") -> Any:
+    """Output members as the JSON protocols put them on the wire: blobs in base64,
+    timestamps as epoch seconds (or the shape's ``timestampFormat``), absent (None)
+    members left out."""
+
+    def leaf(shape: Any, value: Any) -> Any:
+        kind = shape.type_name
+        if kind == "blob":
+            raw = value.encode() if isinstance(value, str) else bytes(value)
+            return base64.b64encode(raw).decode()
+        if kind == "timestamp":
+            return timestamp_to_wire(value, shape.serialization.get("timestampFormat", timestamps))
+        return value
+
+    return to_wire(shape, value, leaf)
 
 
 def from_json(shape: Any, value: Any) -> Any:

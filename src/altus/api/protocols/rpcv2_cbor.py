@@ -28,7 +28,13 @@ from starlette.responses import Response
 
 from altus.api.errors import Unparsable
 from altus.api.protocols.base import WireProtocol, request_id_header
-from altus.api.protocols.common import body_names, header_map, read_body, timestamp_from_wire
+from altus.api.protocols.common import (
+    body_names,
+    header_map,
+    read_body,
+    timestamp_from_wire,
+    to_wire,
+)
 from altus.api.spec import Call, Members
 from altus.errors import AltusError
 
@@ -183,21 +189,11 @@ def from_cbor(shape: Any, value: Any) -> Any:
 def to_cbor(shape: Any, value: Any) -> Any:
     """Output members as CBOR items: timestamps as tag 1 epoch seconds, blobs as byte
     strings, absent (None) members left out."""
+    return to_wire(shape, value, _cbor_leaf)
+
+
+def _cbor_leaf(shape: Any, value: Any) -> Any:
     kind = shape.type_name
-    if kind == "structure":
-        members = shape.members
-        out: dict[str, Any] = {}
-        for name, item in value.items():
-            if item is None:
-                continue
-            member = members.get(name)
-            wire = member.serialization.get("name", name) if member is not None else name
-            out[wire] = to_cbor(member, item) if member is not None else item
-        return out
-    if kind == "list":
-        return [to_cbor(shape.member, item) for item in value]
-    if kind == "map":
-        return {key: to_cbor(shape.value, item) for key, item in value.items()}
     if kind == "blob":
         return value.encode() if isinstance(value, str) else bytes(value)
     if kind == "timestamp":
