@@ -10,13 +10,16 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from altus.cli.main import main as cli
+from altus.cli.signing import SigV4
 from altus.testing import Harness, wait_until
+from tests.functional.guarded import guarded
 
 ECHO = (
     "def handler(event, context):\n"
@@ -135,7 +138,9 @@ def test_a_replay_at_the_same_qualifier_is_the_same(altus: Harness) -> None:
     assert answer["Original"]["RequestId"] == request_id
     again = answer["Replay"]
     assert again["RequestId"] != request_id
-    assert (again["Qualifier"], again["ExecutedVersion"]) == ("live", "1")
+    # Invoked by an alias: replayed at the version that ran (the alias may move).
+    assert (again["Qualifier"], again["ExecutedVersion"]) == ("1", "1")
+    assert (answer["Qualifier"], answer["ExecutedVersion"]) == ("1", "1")
     assert json.loads(again["Result"])["n"] == 1
     # The replay is recorded too.
     assert get(altus, f"/_altus/recordings/{again['RequestId']}").status_code == 200
@@ -163,6 +168,46 @@ def test_a_replay_at_a_version_whose_code_differs_shows_the_differences(altus: H
     assert not any(line.startswith(("-REPORT", "+REPORT")) for line in answer["LogDiff"])
 
 
+def test_an_alias_replay_reruns_the_version_that_ran_unless_the_alias_is_asked(
+    altus: Harness,
+) -> None:
+    lam = altus.client("lambda")
+    lam.create_alias(FunctionName="echo", Name="moving", FunctionVersion="1")
+    request_id, _ = invoke(altus, "echo:moving", {"n": 6})
+    lam.update_alias(FunctionName="echo", Name="moving", FunctionVersion="2")
+    answer = replay(altus, request_id).json()
+    assert (answer["ExecutedVersion"], answer["Same"]) == ("1", True)
+    moved = replay(altus, request_id, {"Qualifier": "moving"}).json()
+    assert (moved["Replay"]["Qualifier"], moved["ExecutedVersion"]) == ("moving", "2")
+    assert moved["Same"] is False
+
+
+GENERATOR = "def handler(event, context):\n    yield 'first;'\n    yield b'second'\n"
+
+
+def test_a_streamed_response_is_recorded_and_replayed_as_streamed(altus: Harness) -> None:
+    altus.create_function("streams", files={"app.py": GENERATOR})
+    answer = altus.client("lambda").invoke_with_response_stream(FunctionName="streams")
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    events = list(answer["EventStream"])
+    assert b"".join(e["PayloadChunk"]["Payload"] for e in events if "PayloadChunk" in e) == (
+        b"first;second"
+    )
+    recorded = get(altus, f"/_altus/recordings/{request_id}").json()
+    assert (recorded["Result"], recorded["StreamedBytes"]) == ("first;second", 12)
+    again = replay(altus, request_id).json()
+    assert again["Same"] is True, again
+    assert (again["Replay"]["Result"], again["Replay"]["StreamedBytes"]) == ("first;second", 12)
+
+
+def test_the_list_takes_a_function_arn(altus: Harness) -> None:
+    request_id, _ = invoke(altus, "failing", {})
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:failing"
+    for name in (arn, "failing:1", "000000000000:function:failing"):
+        found = get(altus, "/_altus/recordings", FunctionName=name, Limit="1").json()
+        assert [r["RequestId"] for r in found["Recordings"]] == [request_id]
+
+
 def test_unknown_request_ids_are_not_found(altus: Harness) -> None:
     for response in (
         get(altus, "/_altus/recordings/no-such-request"),
@@ -179,8 +224,12 @@ def test_bad_input_is_refused(altus: Harness) -> None:
         assert answer.status_code == 400
         assert answer.headers["x-amzn-errortype"] == "InvalidParameterValueException"
     assert replay(altus, request_id, {"Qualifier": "nope"}).status_code == 404
-    for params in ({"Limit": "0"}, {"Limit": "x"}, {"NextToken": "x"}):
-        assert get(altus, "/_altus/recordings", **params).status_code == 400
+    tokens = ("x", "-1", "1.5", "9223372036854775808", "99999999999999999999999")
+    for params in ({"Limit": "0"}, {"Limit": "x"}, *({"NextToken": t} for t in tokens)):
+        answer = get(altus, "/_altus/recordings", **params)
+        assert answer.status_code == 400, (params, answer.text)
+        assert answer.headers["x-amzn-errortype"] == "InvalidParameterValueException"
+        assert "message" in answer.json() or "Message" in answer.json()
 
 
 def test_the_cli_replays_and_exits_as_diff_does(
@@ -267,3 +316,52 @@ def test_nothing_is_recorded_when_recording_is_off() -> None:
         assert body == {"ok": True}
         assert ids_of(harness) == []
         assert get(harness, f"/_altus/recordings/{request_id}").status_code == 404
+
+
+def test_a_replay_needs_the_callers_leave_to_invoke(tmp_path: Path) -> None:
+    with guarded(tmp_path) as server:
+        lam = server.client("lambda")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = server.client("iam").create_role(
+            RoleName="runner", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+        assert server.harness.backend is not None
+        server.harness.backend.handlers["kept"] = lambda event, context: {"ok": True}
+        lam.create_function(
+            FunctionName="kept",
+            Runtime="python3.12",
+            Handler="handler.handler",
+            Role=role,
+            Code={"ZipFile": _zip({"handler.py": "def handler(e, c):\n    return 1\n"})},
+        )
+        lam.get_waiter("function_active_v2").wait(
+            FunctionName="kept", WaiterConfig={"Delay": 0.05, "MaxAttempts": 600}
+        )
+        request_id = server.client("lambda").invoke(FunctionName="kept")["ResponseMetadata"][
+            "RequestId"
+        ]
+        keys = server.user(
+            "admin-no-invoke",
+            [
+                {"Effect": "Allow", "Action": "altus:Admin", "Resource": "*"},
+                {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"},
+            ],
+        )
+        signer = SigV4(keys["aws_access_key_id"], keys["aws_secret_access_key"], "us-east-1")
+        url = f"{server.harness.url}/_altus/recordings/{request_id}/replay"
+        refused = httpx.post(url, json={}, auth=signer, timeout=60)
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["x-amzn-errortype"] == "AccessDeniedException"
+        admin = SigV4(
+            server.keys["aws_access_key_id"], server.keys["aws_secret_access_key"], "us-east-1"
+        )
+        assert httpx.post(url, json={}, auth=admin, timeout=60).json()["Same"] is True

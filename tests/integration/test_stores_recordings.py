@@ -110,3 +110,34 @@ async def test_sizes_and_the_oldest_rows(store: SqlRecordingStore) -> None:
 
 def made_seqs(rows: list[Oldest]) -> int:
     return max(o.seq for o in rows)
+
+
+async def test_text_no_database_takes_loses_only_that_character(store: SqlRecordingStore) -> None:
+    # PostgreSQL's text refuses NUL; no UTF-8 codec takes a lone surrogate.
+    await store.add(
+        [
+            recording(
+                1, log=("START", "a\x00b", "c\udcffd", "END"), client_context='{"k": "\x00"}'
+            ),
+            recording(2, error_type="Bad\x00Type"),
+        ]
+    )
+    found = await store.get("r1")
+    assert found is not None and found.log == ("START", "a\ufffdb", "c\ufffdd", "END")
+    assert found.client_context == '{"k": "\ufffd"}'
+    second = await store.get("r2")
+    assert second is not None and second.error_type == "Bad\ufffdType"
+
+
+async def test_seqs_are_never_used_again_even_after_emptying(store: SqlRecordingStore) -> None:
+    await store.add([recording(1), recording(2)])
+    last = (await store.recent())[0].seq
+    assert await store.delete_through(last) == 2
+    await store.add([recording(3)])
+    assert (await store.recent())[0].seq == last + 1
+
+
+async def test_a_streamed_response_reads_back_with_its_size(store: SqlRecordingStore) -> None:
+    await store.add([recording(1, result=b"first;", streamed_bytes=12)])
+    found = await store.get("r1")
+    assert found is not None and (found.result, found.streamed_bytes) == (b"first;", 12)

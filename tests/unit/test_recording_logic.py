@@ -4,11 +4,19 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import replace
 
 from altus.awslambda import recording_retention as retention
 from altus.awslambda.recording import capture, qualifier_of
-from altus.awslambda.recording_diff import compare, normalise_log, result_diff
+from altus.awslambda.recording_diff import (
+    MAX_DIFF_LINES,
+    MAX_OUTPUT_LINES,
+    compare,
+    normalise_log,
+    result_diff,
+)
 from altus.awslambda.recording_store import ROW_OVERHEAD, Oldest, Recording
 from altus.engine.results import InvokeInput, InvokeResult, Usage
 from altus.observe.logs import LogEvent
@@ -228,3 +236,50 @@ def test_an_invocation_whose_environment_failed_has_no_usage() -> None:
     made = capture("f", given, result)
     assert made.duration_ms is None and made.memory_size_mb is None
     assert made.function_error == "Unhandled"
+
+
+# --- large diffs --------------------------------------------------------------------------------
+
+
+def test_equal_sides_are_not_diffed() -> None:
+    big = b"[" + b",".join(b'{"id": %d}' % i for i in range(50_000)) + b"]"
+    assert result_diff(big, big) == []
+
+
+def test_sides_too_large_to_diff_are_told_by_size_and_hash() -> None:
+    # 0.6 MB of JSON that differs on every other line: line by line, minutes of CPU.
+    before = json.dumps([{"id": i, "at": uuid.uuid4().hex} for i in range(10_000)]).encode()
+    after = json.dumps([{"id": i, "at": uuid.uuid4().hex} for i in range(10_000)]).encode()
+    diff = result_diff(before, after)
+    assert diff[:3] == ["--- original", "+++ replay", "@@ differ (too large to diff) @@"]
+    assert diff[3].startswith("-40002 lines, ") and "sha256 " in diff[3]
+    assert len(diff) == 5
+    logs = compare(
+        recording(log=tuple(f"took {uuid.uuid4()}" for _ in range(MAX_DIFF_LINES + 1))),
+        recording(log=tuple(f"took {uuid.uuid4()}" for _ in range(MAX_DIFF_LINES + 1))),
+    ).log_diff
+    assert logs[2] == "@@ differ (too large to diff) @@"
+
+
+def test_a_long_diff_is_cut() -> None:
+    before = "\n".join(f"a {i}" for i in range(3000)).encode()
+    after = "\n".join(f"b {i}" for i in range(3000)).encode()
+    diff = result_diff(before, after)
+    assert len(diff) == MAX_OUTPUT_LINES + 1
+    assert diff[-1] == f"@@ diff cut after {MAX_OUTPUT_LINES} lines @@"
+
+
+def test_a_streamed_result_is_compared_by_what_was_kept_and_its_size() -> None:
+    streamed = recording(result=b"first;second", streamed_bytes=12)
+    assert compare(streamed, recording(B, TRACE_B, result=b"first;second", streamed_bytes=12)).same
+    longer = compare(streamed, recording(B, TRACE_B, result=b"first;second", streamed_bytes=99))
+    assert longer.result_diff[2:] == ["-streamed 12 bytes", "+streamed 99 bytes"]
+
+
+def test_a_streamed_response_is_recorded_with_its_size() -> None:
+    given = InvokeInput(request_id=A, payload=b"{}", invoked_arn="arn:aws:lambda:r:1:function:f")
+    streamed = InvokeResult(A, b"first;", "$LATEST", None, None, None, streamed_bytes=12)
+    made = capture("f", given, streamed)
+    assert (made.result, made.streamed_bytes) == (b"first;", 12)
+    plain = capture("f", given, InvokeResult(A, b"{}", "$LATEST", None, None, None))
+    assert plain.streamed_bytes is None

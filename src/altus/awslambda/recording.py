@@ -6,12 +6,17 @@ invoker already made (the input, the result) and returns. A task of the recorder
 what queued into rows and writes them in bursts, one transaction each (lingering half
 a second so that a burst of invokes costs one write), as the log store does; the rows
 are serialised on the database's thread. Readers (the routes) ``flush`` first, so what
-they read includes every invocation finished before they asked. A failed write loses
-that burst (the server log says so), never an invocation.
+they read includes every invocation finished before they asked. A burst the database
+refuses is written again row by row, so that a recording it cannot take loses only
+itself (the server log says so), never an invocation. What waits in the queue is bounded
+in count and in bytes (events, results and logs: the environment counts a log's bytes as
+it comes), and holds its bytes until its write is over.
 
-Retention runs off the path too: a pass every minute for age, and one as soon as what
-was written since the last pass may have taken the rows over the size cap
-(``recording_retention.py``). A recording larger than the whole cap is not kept.
+Retention runs off the path too: a pass every minute for age, and one as soon as the
+stored bytes may be over the size cap (``recording_retention.py``). The stored bytes are
+summed by the database at the first pass and hourly after, and kept up to date in
+between from what is written and what each pass frees. A recording larger than the
+whole cap is not kept. Invocations of a tuning's transient versions are not recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Callable
 
 from altus.awslambda import recording_retention as retention
 from altus.awslambda.recording_store import Recording, RecordingStore
+from altus.control.functions import TRANSIENT_PREFIX
 from altus.control.model import FunctionConfig
 from altus.engine.hooks import InvocationHook
 from altus.engine.results import InvokeInput, InvokeResult
@@ -46,8 +52,16 @@ _MAX_QUEUED = 10_000
 _MAX_QUEUED_BYTES = 64 * 1024 * 1024
 #: How often retention by age runs.
 _PRUNE_INTERVAL = 60.0
+#: How often the stored bytes are summed again (in between they are counted): another
+#: server writing the same database, or a write whose outcome was unknown, is then
+#: accounted for.
+_RESUM_INTERVAL = 3600.0
+#: How long ``close`` lets the write under way finish before it cancels it.
+_CLOSE_GRACE = 10.0
 
-_Queued = tuple[str, InvokeInput, InvokeResult]
+#: An invocation waiting to be written: its function, what it was given, what came of it,
+#: and the bytes it holds.
+_Queued = tuple[str, InvokeInput, InvokeResult, int]
 
 
 def qualifier_of(invoked_arn: str) -> str:
@@ -59,6 +73,7 @@ def qualifier_of(invoked_arn: str) -> str:
 def capture(function: str, given: InvokeInput, result: InvokeResult) -> Recording:
     """An invocation as a recording."""
     usage = result.usage
+    payload = result.payload
     return Recording(
         request_id=given.request_id,
         function=function,
@@ -68,7 +83,7 @@ def capture(function: str, given: InvokeInput, result: InvokeResult) -> Recordin
         event=given.payload,
         client_context=given.client_context,
         trace_id=given.trace_id,
-        result=result.payload,
+        result=payload,
         content_type=result.content_type,
         function_error=result.function_error,
         error_type=result.error_type,
@@ -78,6 +93,7 @@ def capture(function: str, given: InvokeInput, result: InvokeResult) -> Recordin
         max_memory_used_mb=usage.max_memory_used_mb if usage else None,
         init_duration_ms=usage.init_duration_ms if usage else None,
         log=tuple(event.message for event in result.log),
+        streamed_bytes=result.streamed_bytes,
     )
 
 
@@ -104,22 +120,31 @@ class Recorder(InvocationHook):
         self._wake: asyncio.Event | None = None
         self._urgent: asyncio.Event | None = None
         self._prune_now: asyncio.Event | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        #: The stored bytes as the last pass found them, plus what was written since.
+        self._writer: asyncio.Task[None] | None = None
+        self._pruner: asyncio.Task[None] | None = None
+        self._closing = False
+        #: The stored bytes: summed by the database (``_summed_at``, monotonic; None:
+        #: not yet), plus what was written since, less what retention freed.
         self._estimate = 0
+        self._summed_at: float | None = None
+        #: Bytes written since the server started (how a sum under way learns of the
+        #: writes made while it ran).
+        self._written = 0
         self.dropped = 0
-        #: The events' and results' bytes waiting in the queue.
+        #: The bytes (events, results, logs) of the invocations queued or being written.
         self._queued_bytes = 0
 
     # --- the invocation path -------------------------------------------------------------
 
     def finished(self, config: FunctionConfig, given: InvokeInput, result: InvokeResult) -> None:
-        size = len(given.payload) + len(result.payload)
+        if config.version.startswith(TRANSIENT_PREFIX):
+            return  # a tuning's run: never nameable, so never replayable
+        size = len(given.payload) + len(result.payload) + result.log_bytes
         if len(self._queued) >= _MAX_QUEUED or self._queued_bytes + size > _MAX_QUEUED_BYTES:
             self.dropped += 1
             return
         self._queued_bytes += size
-        self._queued.append((config.name, given, result))
+        self._queued.append((config.name, given, result, size))
         wake = self._wake
         if wake is not None and not wake.is_set():
             wake.set()
@@ -131,16 +156,15 @@ class Recorder(InvocationHook):
         self._urgent = asyncio.Event()
         self._prune_now = asyncio.Event()
         self._prune_now.set()  # a first pass at start: what aged while the server was down
+        self._closing = False
         loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._write_loop()),
-            loop.create_task(self._prune_loop()),
-        ]
+        self._writer = loop.create_task(self._write_loop())
+        self._pruner = loop.create_task(self._prune_loop())
 
     async def flush(self) -> None:
         """Return once everything finished so far is stored (or was lost to a failing
         database, which the server log reports)."""
-        if not self._tasks or self._tasks[0].done():
+        if self._writer is None or self._writer.done():
             await self._write_queued(drain=True)
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -151,20 +175,32 @@ class Recorder(InvocationHook):
         await done
 
     async def close(self) -> None:
-        """Write what is queued, then stop."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        """Write what is queued, then stop: the write under way is let finish (within
+        ``_CLOSE_GRACE``), not cut off mid-burst."""
+        pruner, writer = self._pruner, self._writer
+        self._pruner = self._writer = None
+        if pruner is not None:
+            pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+                await pruner
+        if writer is not None:
+            self._closing = True
+            assert self._wake is not None and self._urgent is not None
+            self._urgent.set()
+            self._wake.set()
+            done, _ = await asyncio.wait({writer}, timeout=_CLOSE_GRACE)
+            if not done:
+                log.warning("recordings still being written at shutdown were cut off")
+                writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
         await self._write_queued(drain=True)
 
     # --- writing -------------------------------------------------------------------------
 
     async def _write_loop(self) -> None:
         assert self._wake is not None and self._urgent is not None
-        while True:
+        while not self._closing:
             await self._wake.wait()
             if not self._urgent.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -183,19 +219,25 @@ class Recorder(InvocationHook):
         while self._queued and (left > 0 or drain):
             burst: list[Recording] = []
             waiters: list[asyncio.Future[None]] = []
-            while self._queued and len(burst) < _BURST and (left > 0 or drain):
-                left -= 1
-                item = self._queued.popleft()
-                if isinstance(item, asyncio.Future):
-                    waiters.append(item)
-                else:
-                    self._queued_bytes -= len(item[1].payload) + len(item[2].payload)
-                    burst.append(capture(*item))
-            if burst:
-                await self._write(burst)
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            held = 0
+            try:
+                while self._queued and len(burst) < _BURST and (left > 0 or drain):
+                    left -= 1
+                    item = self._queued.popleft()
+                    if isinstance(item, asyncio.Future):
+                        waiters.append(item)
+                    else:
+                        held += item[3]
+                        burst.append(capture(item[0], item[1], item[2]))
+                if burst:
+                    await self._write(burst)
+            finally:
+                # Held until written: the bound is on memory, which the burst holds until
+                # its write is over. A flush waiting on it is released whatever happened.
+                self._queued_bytes -= held
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
         if self.dropped:
             log.warning("%d invocations were not recorded: the recorder fell behind", self.dropped)
             self.dropped = 0
@@ -219,11 +261,33 @@ class Recorder(InvocationHook):
         try:
             await self.store.add(kept)
         except Exception:
-            log.exception("lost the recordings of %d invocations", len(kept))
-            return
+            written = await self._write_one_by_one(kept)
+        self._written += written
         self._estimate += written
         if self._estimate > self._cap and self._prune_now is not None:
             self._prune_now.set()
+
+    async def _write_one_by_one(self, burst: list[Recording]) -> int:
+        """After a burst failed: each recording in a transaction of its own, so that one
+        the database cannot take loses only itself. The bytes written."""
+        if len(burst) == 1:
+            log.exception("lost the recording of invocation %s", burst[0].request_id)
+            return 0
+        log.warning("a burst of %d recordings failed: writing them one by one", len(burst))
+        written = 0
+        lost: list[str] = []
+        for recording in burst:
+            try:
+                await self.store.add([recording])
+            except Exception:
+                if not lost:
+                    log.exception("lost the recording of invocation %s", recording.request_id)
+                lost.append(recording.request_id)
+            else:
+                written += recording.size
+        if len(lost) > 1:
+            log.error("lost the recordings of %d invocations in all", len(lost))
+        return written
 
     # --- retention -----------------------------------------------------------------------
 
@@ -231,15 +295,25 @@ class Recorder(InvocationHook):
         """One retention pass (at ``now``, else now): how many recordings it deleted, and
         whether more is left to do at once."""
         cutoff = retention.age_cutoff(self._now() if now is None else now, self._retention)
-        total = await self.store.total_bytes()
+        summed = self._summed_at
+        if summed is None or time.monotonic() - summed > _RESUM_INTERVAL:
+            await self._sum()
         oldest = await self.store.oldest(retention.PASS_ROWS)
-        chosen = retention.plan(oldest, cutoff=cutoff, total=total, cap=self._cap)
+        chosen = retention.plan(oldest, cutoff=cutoff, total=self._estimate, cap=self._cap)
         deleted = 0
         if chosen.through is not None:
             deleted = await self.store.delete_through(chosen.through)
-            total -= chosen.freed
-        self._estimate = total
+            self._estimate = max(0, self._estimate - chosen.freed)
         return deleted, chosen.more
+
+    async def _sum(self) -> None:
+        """The stored bytes, summed by the database. A burst written while the sum runs
+        is added too: the sum may have missed it (or counted it: then the estimate is
+        high by a burst, and a pass frees a little early)."""
+        before = self._written
+        total = await self.store.total_bytes()
+        self._estimate = total + (self._written - before)
+        self._summed_at = time.monotonic()
 
     async def prune_all(self, now: float | None = None) -> int:
         """Passes until retention has nothing more to do; how many recordings went."""

@@ -67,19 +67,29 @@ class Recording:
     log: tuple[str, ...]
     #: Its arrival order in the store (0 until stored).
     seq: int = 0
+    #: For a streamed response (``InvokeWithResponseStream``, a function URL's
+    #: ``RESPONSE_STREAM``), the bytes the function streamed; ``result`` holds the first
+    #: of them (up to ``altus.engine.results.KEPT_STREAM_BYTES``, as the caller read
+    #: them). None for a response returned whole.
+    streamed_bytes: int | None = None
 
     @property
     def size(self) -> int:
         """What it counts against the size cap: its event, result, client context and log
-        text, plus a fixed overhead."""
+        text (in UTF-8 bytes), plus a fixed overhead."""
         return (
             len(self.event)
             + len(self.result)
-            + len(self.client_context or "")
-            + sum(map(len, self.log))
+            + utf8_len(self.client_context or "")
+            + sum(map(utf8_len, self.log))
             + len(self.log)
             + ROW_OVERHEAD
         )
+
+
+def utf8_len(text: str) -> int:
+    """The length of ``text`` in UTF-8 (ASCII text, the usual, without encoding it)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
 
 
 @dataclass(frozen=True, slots=True)

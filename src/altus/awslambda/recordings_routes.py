@@ -1,12 +1,15 @@
 """The recorded invocations under ``/_altus/recordings`` (what ``altus replay``,
 ``altus recordings`` and the console call): a list, one recording whole, and a replay
 that invokes the function again with the same event and client context and answers how
-the two differ. Under ``--auth iam`` the framework requires ``altus:Admin`` for them."""
+the two differ. Under ``--auth iam`` the framework requires ``altus:Admin`` for them,
+and a replay also ``lambda:InvokeFunction`` on the function (as an ``Invoke`` would)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,19 +18,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from altus.api.protocols.common import parse_json, read_body
+from altus.api.service import PRINCIPAL, request_context
 from altus.awslambda.component import Lambda
-from altus.awslambda.recording import capture
+from altus.awslambda.recording import LATEST, capture
 from altus.awslambda.recording_diff import compare
 from altus.awslambda.recording_store import Recording, Summary
-from altus.control.arns import FunctionRef
+from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.errors import InvalidParameterValue, ResourceNotFound
 from altus.engine.invoker import InvokeRequest
-from altus.engine.results import InvokeInput
+from altus.engine.results import InvokeInput, InvokeResult
+from altus.observe import trace_header
 
 _DEFAULT_LIMIT = 50
 _MAX_LIMIT = 1000
 #: Lambda's Qualifier (botocore's model).
 _QUALIFIER = re.compile(r"[a-zA-Z0-9$_-]{1,128}")
+#: A page token is a row's ``seq``: a BIGINT.
+_MAX_SEQ = 2**63 - 1
 
 
 def routes(lam: Lambda) -> list[BaseRoute]:
@@ -37,9 +44,12 @@ def routes(lam: Lambda) -> list[BaseRoute]:
         query = request.query_params
         limit = _int(query.get("Limit"), "Limit", _DEFAULT_LIMIT, 1, _MAX_LIMIT)
         token = query.get("NextToken")
-        before = _int(token, "NextToken", 0, 1, None) if token else None
+        before = _int(token, "NextToken", 0, 1, _MAX_SEQ) if token else None
+        name = query.get("FunctionName") or None
+        # Any form Lambda takes (a name, a partial or a whole ARN): its function's name.
+        function = parse_function_ref(name, lam.account).name if name else None
         await recorder.flush()
-        found = await recorder.store.recent(query.get("FunctionName") or None, limit + 1, before)
+        found = await recorder.store.recent(function, limit + 1, before)
         body: dict[str, Any] = {"Recordings": [_summary(s) for s in found[:limit]]}
         if len(found) > limit:
             body["NextToken"] = str(found[limit - 1].seq)
@@ -57,11 +67,33 @@ def routes(lam: Lambda) -> list[BaseRoute]:
 
     async def replay(request: Request) -> Response:
         original = await _find(request.path_params["request_id"])
-        qualifier = _qualifier(await _body(request)) or original.qualifier
+        qualifier = _qualifier(await _body(request)) or reproducing(original)
         ref = FunctionRef(original.function, qualifier)
-        result = await lam.invoker.invoke(
-            InvokeRequest(ref=ref, payload=original.event, client_context=original.client_context)
+        invoked_arn = lam.account.function_arn(original.function, qualifier)
+        principal = request.scope.get(PRINCIPAL)
+        if principal is not None and lam.identity.enforcing:
+            # What an Invoke of the function by this caller would need.
+            lam.identity.authorize(
+                principal,
+                "lambda:InvokeFunction",
+                invoked_arn,
+                lam.policies(ref),
+                request_context(request.scope),
+            )
+        # A trace of its own (as an edge service starts one), known here in case the
+        # replay is not recorded.
+        trace = trace_header.ensure(None)
+        started = time.time()
+        invoke = InvokeRequest(
+            ref=ref,
+            payload=original.event,
+            client_context=original.client_context,
+            trace_id=trace,
         )
+        if original.streamed_bytes is not None:
+            result = await _streamed(lam, invoke)
+        else:
+            result = await lam.invoker.invoke(invoke)
         await recorder.flush()
         again = await recorder.store.get(result.request_id)
         if again is None:
@@ -69,15 +101,21 @@ def routes(lam: Lambda) -> list[BaseRoute]:
             given = InvokeInput(
                 request_id=result.request_id,
                 payload=original.event,
-                invoked_arn=lam.account.function_arn(original.function, qualifier),
+                invoked_arn=invoked_arn,
                 client_context=original.client_context,
+                trace_id=trace,
+                started=started,
             )
             again = capture(original.function, given, result)
-        compared = compare(original, again)
+        # Off the event loop: a diff costs up to about a second of CPU (bounded:
+        # ``recording_diff``).
+        compared = await asyncio.to_thread(compare, original, again)
         return JSONResponse(
             {
                 "Original": _whole(original),
                 "Replay": _whole(again),
+                "Qualifier": qualifier,
+                "ExecutedVersion": again.executed_version,
                 "Same": compared.same,
                 "ResultDiff": compared.result_diff,
                 "LogDiff": compared.log_diff,
@@ -89,6 +127,30 @@ def routes(lam: Lambda) -> list[BaseRoute]:
         Route("/_altus/recordings/{request_id}", one, methods=["GET"]),
         Route("/_altus/recordings/{request_id}/replay", replay, methods=["POST"]),
     ]
+
+
+def reproducing(original: Recording) -> str:
+    """What a replay runs by default: the version that ran originally when it was invoked
+    by an alias (which may point elsewhere now, or route by weight), else the qualifier
+    it was invoked by."""
+    qualifier = original.qualifier
+    if qualifier == LATEST or qualifier.isdigit():
+        return qualifier
+    return original.executed_version
+
+
+async def _streamed(lam: Lambda, invoke: InvokeRequest) -> InvokeResult:
+    """A streamed invocation, read to its end (the environment keeps its first bytes for
+    the result, as for the original: ``altus.engine.results.KEPT_STREAM_BYTES``), with
+    streaming's response limit."""
+    streamed = await lam.invoker.invoke_stream(invoke)
+    try:
+        while await streamed.read():
+            pass
+    except BaseException:
+        streamed.abandon()
+        raise
+    return await streamed.result()
 
 
 def _int(raw: str | None, name: str, default: int, low: int, high: int | None) -> int:
@@ -140,7 +202,7 @@ def _summary(s: Summary | Recording) -> dict[str, Any]:
         "Qualifier": s.qualifier,
         "ExecutedVersion": s.executed_version,
         "Started": _iso(s.started),
-        "DurationMs": s.duration_ms,
+        "DurationMs": round(s.duration_ms, 2) if s.duration_ms is not None else None,
         "BilledMs": s.billed_ms,
         "FunctionError": s.function_error,
         "ErrorType": s.error_type,
@@ -167,4 +229,5 @@ def _whole(r: Recording) -> dict[str, Any]:
         "MaxMemoryUsedMb": r.max_memory_used_mb,
         "InitDurationMs": r.init_duration_ms,
         "Log": list(r.log),
+        "StreamedBytes": r.streamed_bytes,
     }

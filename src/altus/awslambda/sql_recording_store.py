@@ -10,14 +10,17 @@ from typing import Any
 
 from altus.awslambda.recording_store import Oldest, Recording, Summary
 from altus.store.database import Database, Migration, Schema, Transaction
+from altus.store.text import storable
 
 # Two tables, both keyed by ``seq`` alone, so that a burst of rows only appends to
 # their B-trees: an index on the (random) request id cost about 12 µs of CPU per
 # recording on SQLite (each row dirtied a page of its own), more than half of what it
 # spent. A request id is found by scanning the narrow table newest first instead:
 # at once for a recent invocation, some milliseconds for one near the end of retention.
-# ``seq`` is given by ``add`` (one more than the largest, in its transaction): there is
-# one writer, the recorder.
+# ``seq`` is given by ``add`` from a counter row (``recording_counter``) that the
+# transaction advances first: its row lock orders two servers writing one PostgreSQL
+# database, and a ``seq`` is never used twice, not even after every row was deleted (a
+# page token of an emptied list stays a page token of nothing).
 SCHEMA = Schema(
     "recordings",
     (
@@ -77,6 +80,18 @@ SCHEMA = Schema(
         )
         """,
         ),
+        Migration(
+            """
+        ALTER TABLE recording_bodies ADD COLUMN streamed_bytes INTEGER;
+        CREATE TABLE recording_counter (id INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+        INSERT INTO recording_counter (id, last) SELECT 1, COALESCE(MAX(seq), 0) FROM recordings
+        """,
+            postgresql="""
+        ALTER TABLE recording_bodies ADD COLUMN streamed_bytes BIGINT;
+        CREATE TABLE recording_counter (id INTEGER PRIMARY KEY, last BIGINT NOT NULL);
+        INSERT INTO recording_counter (id, last) SELECT 1, COALESCE(MAX(seq), 0) FROM recordings
+        """,
+        ),
     ),
 )
 
@@ -86,7 +101,7 @@ _SUMMARY = (
 )
 _BODY = (
     "event, client_context, trace_id, result, content_type, memory_size, max_memory_used, "
-    "init_duration_ms, log"
+    "init_duration_ms, log, streamed_bytes"
 )
 #: The most parameters one statement binds (SQLite's limit before 3.32).
 _MAX_PARAMETERS = 999
@@ -121,7 +136,9 @@ def _summary_row(seq: int, r: Recording) -> tuple[Any, ...]:
         r.duration_ms,
         r.billed_ms,
         r.function_error,
-        r.error_type,
+        # A function's own words: PostgreSQL's text takes no NUL, no codec a lone
+        # surrogate (``altus.store.text``).
+        storable(r.error_type) if r.error_type else r.error_type,
         r.size,
     )
 
@@ -130,7 +147,7 @@ def _body_row(seq: int, r: Recording) -> tuple[Any, ...]:
     return (
         seq,
         r.event,
-        r.client_context,
+        storable(r.client_context) if r.client_context else r.client_context,
         r.trace_id,
         r.result,
         r.content_type,
@@ -138,7 +155,8 @@ def _body_row(seq: int, r: Recording) -> tuple[Any, ...]:
         r.max_memory_used_mb,
         r.init_duration_ms,
         # Lines, not JSON: a tenth of the CPU, and a message of several lines is lines.
-        "\n".join(r.log),
+        storable("\n".join(r.log)),
+        r.streamed_bytes,
     )
 
 
@@ -178,6 +196,7 @@ def _recording(summary: Summary, body: Sequence[Any]) -> Recording:
         init_duration_ms=body[7],
         log=tuple(body[8].split("\n")) if body[8] else (),
         seq=summary.seq,
+        streamed_bytes=body[9],
     )
 
 
@@ -194,8 +213,9 @@ class SqlRecordingStore:
 
         def work(tx: Transaction) -> None:
             # Serialised here, on the database's thread, not on the event loop.
-            last = int(tx.execute("SELECT COALESCE(MAX(seq), 0) FROM recordings").fetchone()[0])
-            seqs = range(last + 1, last + 1 + len(given))
+            tx.execute("UPDATE recording_counter SET last = last + ? WHERE id = 1", (len(given),))
+            last = int(tx.execute("SELECT last FROM recording_counter WHERE id = 1").fetchone()[0])
+            seqs = range(last - len(given) + 1, last + 1)
             summaries = list(map(_summary_row, seqs, given))
             _insert_all(tx, "recordings", f"{_SUMMARY}, size", summaries)
             _insert_all(tx, "recording_bodies", f"seq, {_BODY}", list(map(_body_row, seqs, given)))

@@ -3,7 +3,8 @@
 ``altus recordings [--function F] [--limit N]`` lists recent invocations, newest first
 (their request ids are what ``replay`` takes). ``altus replay <request-id> [--qualifier
 Q] [--json]`` invokes the function again with the recorded event and client context (at
-the qualifier originally invoked, or ``Q``), prints the replay's result, the diff of the
+the qualifier originally invoked, the version that ran when that was an alias, or ``Q``),
+prints the replay's result, the diff of the
 two results and the diff of the two logs (normalised: ``docs/recording.md``), and exits
 as diff(1) does: 0 when the replay is the same, 1 when it differs, 2 when it could not
 be made.
@@ -32,7 +33,9 @@ def add_commands(client_command: ClientCommand) -> None:
     )
     replay.add_argument("request_id", metavar="REQUEST_ID")
     replay.add_argument(
-        "--qualifier", help="a version or alias to replay at (default: the one invoked)"
+        "--qualifier",
+        help="a version or alias to replay at (default: the one invoked; for an alias, "
+        "the version it ran then)",
     )
     replay.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     replay.set_defaults(func=_replay)
@@ -55,14 +58,16 @@ def _replay(args: argparse.Namespace) -> int:
             )
             .json()
         )
+        same = bool(answer["Same"])
+        text = json.dumps(answer, indent=2) if args.json else describe(answer)
     except CliError as error:
         print(f"altus: error: {error}", file=sys.stderr)
         return TROUBLE
-    if args.json:
-        print(json.dumps(answer, indent=2))
-    else:
-        print(describe(answer))
-    return SAME if answer["Same"] else DIFFERENT
+    except Exception as error:  # an answer not as expected: no replay to speak of
+        print(f"altus: error: unexpected answer from the server: {error!r}", file=sys.stderr)
+        return TROUBLE
+    print(text)
+    return SAME if same else DIFFERENT
 
 
 def describe(answer: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,14 @@ from typing import Any
 
 from altus.arns import Account
 from altus.control.model import FunctionConfig
-from altus.engine.results import InvokeInput, PhaseResult, Usage
+from altus.engine.results import (
+    KEPT_STREAM_BYTES,
+    LINE_OVERHEAD,
+    InvokeInput,
+    PhaseResult,
+    Usage,
+    log_size,
+)
 from altus.engine.streaming import StreamingPhase
 from altus.observe import report
 from altus.observe.logs import LogEvent, LogSink
@@ -363,9 +370,13 @@ class ExecutionEnvironment:
                 streamed = await self._ended(end)
             finally:
                 flight.stop()
-            return self._complete(flight, streamed)
+            result = self._complete(flight, streamed)
+            if result.error_type is None:
+                result.payload, result.streamed_bytes = phase.kept(), stream.size
+            return result
 
-        return StreamingPhase(stream, finish)
+        phase = _KeepingPhase(stream, finish)
+        return phase
 
     def _deliver(self, request: InvokeInput, response_limit: int) -> _Flight:
         """Start the INVOKE phase: the START line, the event to the runtime, and the
@@ -472,16 +483,19 @@ class ExecutionEnvironment:
         )
         self._emit(figures.line())
         log = self._end_phase()
+        log_bytes = self._phase_bytes + LINE_OVERHEAD * len(log)
         self._logs.append(self.group, self.stream, log)
         if not reusable:
             self.dead = True
+        cold = flight.cold_log
         return PhaseResult(
             payload,
             error_type,
-            flight.cold_log + log,
+            cold + log if cold else log,
             reusable,
             outcome.content_type if error_type is None else None,
             Usage(duration, figures.billed_ms, config.memory_size, memory, init),
+            log_bytes + log_size(cold) if cold else log_bytes,
         )
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -576,6 +590,34 @@ class ExecutionEnvironment:
     def _end_phase(self) -> list[LogEvent]:
         phase, self._phase = self._phase or [], None
         return phase
+
+
+class _KeepingPhase(StreamingPhase):
+    """A streamed phase that keeps the first ``KEPT_STREAM_BYTES`` its reader takes, for
+    its result (what the recorder records of a streamed response): references to the
+    chunks, no copy until the phase ends."""
+
+    def __init__(
+        self, stream: ResponseStream, finish: Callable[[], Awaitable[PhaseResult]]
+    ) -> None:
+        super().__init__(stream, finish)
+        self._kept: list[bytes] = []
+        self._kept_bytes = 0
+
+    async def read(self) -> list[bytes]:
+        chunks = await super().read()
+        for chunk in chunks:
+            room = KEPT_STREAM_BYTES - self._kept_bytes
+            if room <= 0:
+                break
+            self._kept.append(chunk[:room] if len(chunk) > room else chunk)
+            self._kept_bytes += min(len(chunk), room)
+        return chunks
+
+    def kept(self) -> bytes:
+        """What was kept of the response, as the phase's payload."""
+        kept, self._kept = self._kept, []
+        return b"".join(kept)
 
 
 class _Flight:

@@ -203,6 +203,8 @@ def _result(request_id: str, version: str, phase: PhaseResult, want_log: bool) -
         content_type=phase.content_type,
         usage=phase.usage,
         log=phase.log,
+        log_bytes=phase.log_bytes,
+        streamed_bytes=phase.streamed_bytes,
     )
 
 

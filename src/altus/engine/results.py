@@ -9,6 +9,16 @@ from dataclasses import dataclass, field
 from altus.observe.logs import LogEvent
 from altus.observe.trace_header import FunctionTrace
 
+#: What a streamed response keeps of itself for its phase's result (the recorder's).
+KEPT_STREAM_BYTES = 1024 * 1024
+#: What each log line costs in memory besides its text (its event, its string object).
+LINE_OVERHEAD = 128
+
+
+def log_size(log: list[LogEvent]) -> int:
+    """What ``log`` holds in memory, in bytes (its text, and ``LINE_OVERHEAD`` a line)."""
+    return sum(len(event.message) for event in log) + LINE_OVERHEAD * len(log)
+
 
 @dataclass(slots=True)
 class InvokeInput:
@@ -51,6 +61,12 @@ class PhaseResult:
     content_type: str | None = None
     #: What the phase used (None for a phase that never ran: its INIT failed).
     usage: Usage | None = None
+    #: What ``log`` holds in bytes (``log_size``), counted by the environment as the
+    #: lines came: whoever keeps an invocation's log a while bounds its memory with it.
+    log_bytes: int = 0
+    #: A streamed response's whole size; its ``payload`` is then the first
+    #: ``KEPT_STREAM_BYTES`` of it. None: the response was not streamed.
+    streamed_bytes: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -72,3 +88,6 @@ class InvokeResult:
     usage: Usage | None = None
     #: The invocation's log lines (START to REPORT, with a cold start's INIT lines).
     log: list[LogEvent] = field(default_factory=list)
+    #: As ``PhaseResult``'s.
+    log_bytes: int = 0
+    streamed_bytes: int | None = None

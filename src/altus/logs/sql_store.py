@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from altus.logs.store import GroupInfo, StoredEvent, StreamInfo
 from altus.observe.logs import LogEvent
 from altus.store.database import POSTGRESQL, Database, Migration, Schema, Transaction
+from altus.store.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,9 @@ def _add(tx: Transaction, group: str, stream: str, events: Sequence[LogEvent], n
     low, high = ("LEAST", "GREATEST") if tx.dialect == POSTGRESQL else ("min", "max")
     tx.executemany(
         "INSERT INTO log_events (grp, stream, ts, ingest, message) VALUES (?, ?, ?, ?, ?)",
-        [(group, stream, e.timestamp, now, e.message) for e in events],
+        # storable: a NUL a function printed (PostgreSQL's text refuses it) or a lone
+        # surrogate would otherwise lose the whole burst of every function's logs.
+        [(group, stream, e.timestamp, now, storable(e.message)) for e in events],
     )
     fresh = "log_streams.last_ingest = 0"
     tx.execute(
