@@ -35,7 +35,8 @@ class Concurrency:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._reserved: dict[str, int] = {}
-        self._running: dict[str, int] = {}  # invokes in flight, per function
+        self._in_pool: dict[str, int] = {}  # reserved functions' invokes in their pools
+        self._running: dict[str, int] = {}  # every function's invokes in flight
         self._unreserved_in_flight = 0
         self.in_flight = 0
 
@@ -71,7 +72,7 @@ class Concurrency:
         they take a batch they could not run)."""
         reservation = self._reserved.get(function)
         if reservation is not None:
-            return self._running.get(function, 0) < reservation
+            return self._in_pool.get(function, 0) < reservation
         return self._unreserved_in_flight < self.unreserved
 
     # --- admission -----------------------------------------------------------------------
@@ -79,24 +80,31 @@ class Concurrency:
     def admit(self, function: str) -> Slot:
         """A place for one invoke of ``function``, or TooManyRequests."""
         reservation = self._reserved.get(function)
-        running = self._running.get(function, 0)
         if reservation is not None:
-            if running >= reservation:
+            in_pool = self._in_pool.get(function, 0)
+            if in_pool >= reservation:
                 raise TooManyRequests("Rate Exceeded.", RESERVED_EXCEEDED)
+            self._in_pool[function] = in_pool + 1
         else:
             if self._unreserved_in_flight >= self.unreserved:
                 raise TooManyRequests("Rate Exceeded.", ACCOUNT_EXCEEDED)
             self._unreserved_in_flight += 1
-        self._running[function] = running + 1
+        self._running[function] = self._running.get(function, 0) + 1
         self.in_flight += 1
         return Slot(self, function, reservation is not None)
 
     def _leave(self, function: str, reserved: bool) -> None:
         self.in_flight -= 1
-        left = self._running.get(function, 1) - 1
-        if left > 0:
-            self._running[function] = left
+        _decrement(self._running, function)
+        if reserved:
+            _decrement(self._in_pool, function)
         else:
-            self._running.pop(function, None)
-        if not reserved:
             self._unreserved_in_flight -= 1
+
+
+def _decrement(counts: dict[str, int], function: str) -> None:
+    left = counts.get(function, 1) - 1
+    if left > 0:
+        counts[function] = left
+    else:
+        counts.pop(function, None)
