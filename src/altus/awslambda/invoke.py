@@ -12,7 +12,7 @@ import binascii
 from collections.abc import AsyncIterator
 from typing import Any
 
-from altus.api.protocols.common import Body, parse_json
+from altus.api.protocols.common import Body, header_map, parse_json
 from altus.api.spec import Call, Members
 from altus.awslambda.common import ref_of
 from altus.awslambda.component import Lambda
@@ -135,7 +135,7 @@ async def _synchronous(
 def _trace(call: Call) -> str | None:
     """The caller's X-Ray trace header (``X-Amzn-Trace-Id``), which the invocation
     joins (``altus.observe.trace_header``)."""
-    return call.request.headers.get("x-amzn-trace-id")
+    return header_map(call.request).get("x-amzn-trace-id")
 
 
 async def _dry_run(lam: Lambda, ref: FunctionRef) -> Members:

@@ -13,6 +13,8 @@ REPLACEMENT = "\ufffd"
 def storable(text: str) -> str:
     """``text`` with each NUL and lone surrogate replaced by U+FFFD (itself when it has
     none, which a single scan in C finds)."""
+    if text.isascii():  # known without a scan: then only a NUL can be there
+        return text.replace("\x00", REPLACEMENT) if "\x00" in text else text
     if _UNSTORABLE.search(text) is None:
         return text
     return _UNSTORABLE.sub(REPLACEMENT, text)

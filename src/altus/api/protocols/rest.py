@@ -144,6 +144,13 @@ class Router:
                 keyed[key] = [t for t in templates if t.last is None or t.last == key]
             self._candidates[method] = (keyed, ending)
 
+    def could_match(self, method: str, raw_path: str) -> bool:
+        """Whether any operation could fit a request (its method and last path segment):
+        most requests another service serves are told apart here, before their query
+        and headers are read."""
+        keyed, ending = self._candidates.get(method, _NONE)
+        return bool(ending) or _last_segment(raw_path) in keyed
+
     def match(
         self,
         method: str,
@@ -365,11 +372,11 @@ class RestProtocol(WireProtocol):
         self._plans: dict[str, tuple[_Binding, ...]] = {}
 
     async def operation(self, request: Request) -> str | None:
+        path = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+        if not self.router.could_match(request.method, path):
+            return None
         query = query_params(request)
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        found = self.router.match(
-            request.method, raw_path.decode("latin-1"), query, header_map(request)
-        )
+        found = self.router.match(request.method, path, query, header_map(request))
         if found is None:
             return None
         request.scope[_ROUTE] = (found[1], query)
