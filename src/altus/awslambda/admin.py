@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from altus.api.protocols.common import parse_json, read_body
+from altus.awslambda.common import json_object
 from altus.awslambda.component import Lambda
 from altus.control.errors import InvalidParameterValue
 from altus.engine.async_store import OutboxRecord
@@ -58,11 +58,11 @@ def routes(lam: Lambda) -> list[BaseRoute]:
         )
 
     async def replay(request: Request) -> Response:
-        ids = _ids(await _body(request), allow_all=True)
+        ids = _ids(await json_object(request, 1 << 20), allow_all=True)
         return JSONResponse({"Replayed": await invoker.replay(ids)})
 
     async def discard(request: Request) -> Response:
-        ids = _ids(await _body(request), allow_all=False)
+        ids = _ids(await json_object(request, 1 << 20), allow_all=False)
         assert ids is not None
         return JSONResponse({"Discarded": await invoker.discard(ids)})
 
@@ -73,17 +73,6 @@ def routes(lam: Lambda) -> list[BaseRoute]:
         Route("/_altus/async/parked/replay", replay, methods=["POST"]),
         Route("/_altus/async/parked/discard", discard, methods=["POST"]),
     ]
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await read_body(request, 1 << 20, "the request")
-    try:
-        body = parse_json(raw) if raw.strip() else {}
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidParameterValue("The request body must be a JSON object")
-    return body
 
 
 def _ids(body: dict[str, Any], *, allow_all: bool) -> list[str] | None:

@@ -1,12 +1,15 @@
 """What the Lambda operations share: the function a request names, a configuration as
-the API renders it, Marker / MaxItems paging."""
+the API renders it, Marker / MaxItems paging, and the JSON body of its own routes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from starlette.requests import Request
+
 from altus.api import paging
+from altus.api.protocols.common import parse_json, read_body
 from altus.api.spec import Call, Members
 from altus.awslambda.component import Lambda
 from altus.control.arns import FunctionRef, parse_function_ref, parse_unqualified
@@ -56,3 +59,16 @@ def paged(items_key: str, found: paging.Page[T], render: Callable[[T], Any]) -> 
     if found.next is not None:
         out["NextMarker"] = found.next
     return out
+
+
+async def json_object(request: Request, limit: int, *, empty: bool = True) -> dict[str, Any]:
+    """The JSON object a request to one of the service's own routes (``/_altus``) sends,
+    read up to ``limit`` bytes; no body is ``{}`` where ``empty``, else refused too."""
+    raw = await read_body(request, limit, "the request")
+    try:
+        body = parse_json(raw) if raw.strip() else ({} if empty else None)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidParameterValue("The request body must be a JSON object")
+    return body

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from altus.api.protocols.common import parse_json, read_body
 from altus.api.service import PRINCIPAL, request_context
+from altus.awslambda.common import json_object
 from altus.awslambda.component import Lambda
 from altus.awslambda.recording import LATEST, capture
 from altus.awslambda.recording_diff import compare
@@ -67,7 +67,7 @@ def routes(lam: Lambda) -> list[BaseRoute]:
 
     async def replay(request: Request) -> Response:
         original = await _find(request.path_params["request_id"])
-        qualifier = _qualifier(await _body(request)) or reproducing(original)
+        qualifier = _qualifier(await json_object(request, 1 << 16)) or reproducing(original)
         ref = FunctionRef(original.function, qualifier)
         invoked_arn = lam.account.function_arn(original.function, qualifier)
         principal = request.scope.get(PRINCIPAL)
@@ -164,17 +164,6 @@ def _int(raw: str | None, name: str, default: int, low: int, high: int | None) -
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidParameterValue(f"{name} must be an integer {bound}")
     return value
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await read_body(request, 1 << 16, "the request")
-    try:
-        body = parse_json(raw) if raw.strip() else {}
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidParameterValue("The request body must be a JSON object")
-    return body
 
 
 def _qualifier(body: dict[str, Any]) -> str | None:

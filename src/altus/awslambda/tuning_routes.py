@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from altus.api.protocols.common import parse_json, read_body
 from altus.awslambda import tuning_chart
+from altus.awslambda.common import json_object
 from altus.awslambda.tuning import MAX_PAYLOAD, parse_request
 from altus.awslambda.tuning_model import Tuning
 from altus.control.arns import parse_function_ref
-from altus.control.errors import InvalidParameterValue, ResourceNotFound
+from altus.control.errors import ResourceNotFound
 
 if TYPE_CHECKING:
     from altus.awslambda.component import Lambda
@@ -34,13 +34,7 @@ def routes(lam: Lambda) -> list[BaseRoute]:
     tuner = lam.tuner
 
     async def start(request: Request) -> Response:
-        raw = await read_body(request, MAX_PAYLOAD + (1 << 20), "the request")
-        try:
-            body = parse_json(raw) if raw.strip() else None
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise InvalidParameterValue("The request body must be a JSON object")
+        body = await json_object(request, MAX_PAYLOAD + (1 << 20), empty=False)
         tuning = await tuner.begin(parse_request(body, lam))
         return JSONResponse({"TuningId": tuning.tuning_id, "Status": tuning.status}, 202)
 
