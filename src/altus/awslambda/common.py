@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from altus.api import paging
 from altus.api.protocols.common import parse_json, read_body
+from altus.api.service import PRINCIPAL, request_context
 from altus.api.spec import Call, Members
 from altus.awslambda.component import Lambda
 from altus.control.arns import FunctionRef, parse_function_ref, parse_unqualified
@@ -72,3 +73,19 @@ async def json_object(request: Request, limit: int, *, empty: bool = True) -> di
     if not isinstance(body, dict):
         raise InvalidParameterValue("The request body must be a JSON object")
     return body
+
+
+def authorize_invoke(lam: Lambda, request: Request, ref: FunctionRef) -> None:
+    """Where requests are authenticated, refuse unless the caller of one of the
+    service's own routes that runs a function (a replay, a tuning) could Invoke it:
+    ``altus:Admin`` lets a principal use the route, not run what its policies deny."""
+    principal = request.scope.get(PRINCIPAL)
+    if principal is None or not lam.identity.enforcing:
+        return
+    lam.identity.authorize(
+        principal,
+        "lambda:InvokeFunction",
+        lam.account.function_arn(ref.name, ref.qualifier),
+        lam.policies(ref),
+        request_context(request.scope),
+    )

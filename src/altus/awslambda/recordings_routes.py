@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from altus.api.service import PRINCIPAL, request_context
-from altus.awslambda.common import json_object
+from altus.awslambda.common import authorize_invoke, json_object
 from altus.awslambda.component import Lambda
 from altus.awslambda.recording import LATEST, capture
 from altus.awslambda.recording_diff import compare
@@ -70,16 +69,7 @@ def routes(lam: Lambda) -> list[BaseRoute]:
         qualifier = _qualifier(await json_object(request, 1 << 16)) or reproducing(original)
         ref = FunctionRef(original.function, qualifier)
         invoked_arn = lam.account.function_arn(original.function, qualifier)
-        principal = request.scope.get(PRINCIPAL)
-        if principal is not None and lam.identity.enforcing:
-            # What an Invoke of the function by this caller would need.
-            lam.identity.authorize(
-                principal,
-                "lambda:InvokeFunction",
-                invoked_arn,
-                lam.policies(ref),
-                request_context(request.scope),
-            )
+        authorize_invoke(lam, request, ref)
         # A trace of its own (as an edge service starts one), known here in case the
         # replay is not recorded.
         trace = trace_header.ensure(None)

@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from altus.awslambda import tuning_chart
-from altus.awslambda.common import json_object
+from altus.awslambda.common import authorize_invoke, json_object
 from altus.awslambda.tuning import MAX_PAYLOAD, parse_request
 from altus.awslambda.tuning_model import Tuning
-from altus.control.arns import parse_function_ref
+from altus.control.arns import FunctionRef, parse_function_ref
 from altus.control.errors import ResourceNotFound
 
 if TYPE_CHECKING:
@@ -35,7 +35,10 @@ def routes(lam: Lambda) -> list[BaseRoute]:
 
     async def start(request: Request) -> Response:
         body = await json_object(request, MAX_PAYLOAD + (1 << 20), empty=False)
-        tuning = await tuner.begin(parse_request(body, lam))
+        wanted = parse_request(body, lam)
+        # It runs the function: as an Invoke by this caller would need.
+        authorize_invoke(lam, request, FunctionRef(wanted.function, wanted.qualifier))
+        tuning = await tuner.begin(wanted)
         return JSONResponse({"TuningId": tuning.tuning_id, "Status": tuning.status}, 202)
 
     async def listed(request: Request) -> Response:
