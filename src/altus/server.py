@@ -85,9 +85,19 @@ async def serve(
         if sandbox is not None:  # no component took it
             await asyncio.to_thread(discard, sandbox)
         raise
+    console: ConsoleApp | None = None
     try:
+        if console_sock is not None:
+            # Made before the platform starts: it migrates its table on the calling
+            # thread, which must not share the database's connection with the writer
+            # thread the started services' background work already uses.
+            console = ConsoleApp(platform, local_url(settings.host, port))
         await platform.start()
     except BaseException:
+        if console_sock is not None:
+            console_sock.close()
+        if console is not None:
+            await console.close()
         await platform.close()  # what did start (and the sandbox) is stopped
         raise
     # What exists now lives as long as the server (the services' models, the settings,
@@ -100,14 +110,7 @@ async def serve(
     # A long poll (ReceiveMessage) would otherwise hold the stop for 20 seconds.
     server = HttpServer(create_app(platform), graceful=10, on_stop=platform.interrupt)
     servers = [server]
-    console: ConsoleApp | None = None
-    if console_sock is not None:
-        try:
-            console = ConsoleApp(platform, local_url(settings.host, port))
-        except BaseException:
-            console_sock.close()
-            await platform.close()
-            raise
+    if console is not None and console_sock is not None:
         servers.append(HttpServer(console, graceful=10))
         if on_console is not None:
             on_console(f"{local_url(settings.host, console_sock.getsockname()[1])}{CONSOLE}/")

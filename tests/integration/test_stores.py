@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,30 @@ async def test_migrations_are_per_component_and_run_once(database: Database) -> 
         "iam": 4,
         "extra": 2,
     }
+
+
+async def test_a_migration_waits_for_a_write_in_flight(database: Database) -> None:
+    # A component made after the services started (the console) migrates while their
+    # background writes run: the migration must not share the writer's transaction.
+    started, release = threading.Event(), threading.Event()
+
+    def slow(tx):
+        tx.execute("INSERT INTO layers (name, last_version) VALUES (?, ?)", ("w", 1))
+        started.set()
+        assert release.wait(10)
+
+    write = asyncio.ensure_future(database.write(slow))
+    assert await asyncio.to_thread(started.wait, 10)
+    extra = Schema("extra", (Migration("CREATE TABLE extra_a (k TEXT PRIMARY KEY)"),))
+    migrating = asyncio.ensure_future(asyncio.to_thread(database.migrate, [extra]))
+    await asyncio.sleep(0.05)  # the migration is waiting (or, before the fix, had failed)
+    release.set()
+    await write
+    await migrating
+    rows = await database.read(lambda tx: tx.execute("SELECT name FROM layers").fetchall())
+    assert [r[0] for r in rows] == ["w"]
+    tables = await database.read(lambda tx: tx.execute("SELECT k FROM extra_a").fetchall())
+    assert tables == []
 
 
 async def test_a_failed_write_changes_nothing(database: Database) -> None:

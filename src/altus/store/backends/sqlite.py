@@ -156,7 +156,11 @@ class SqliteDatabase:
         def nothing(tx: Transaction) -> None:
             """BEGIN IMMEDIATE has locked the file for writes already."""
 
-        migrations.migrate(self.run_write, schemas, nothing, self._legacy)
+        # On the writer thread: the writer connection is one, and once services run,
+        # their writes use it there (a migration from another thread would interleave).
+        self._write_thread.submit(
+            migrations.migrate, self.run_write, schemas, nothing, self._legacy
+        ).result()
 
     def close(self) -> None:
         self._write_thread.shutdown(wait=True)
