@@ -97,8 +97,8 @@ def hooks_cost(hooks: Hooks, recorder: Recorder | None, count: int) -> float:
             hooks.admitted(config, given.request_id)
             hooks.finished(config, given, result)
         if recorder is not None:  # what the writer would take away
-            recorder._queued.clear()
-            recorder._queued_bytes = 0
+            recorder.bursts._queued.clear()
+            recorder.bursts.held = recorder.bursts.held_bytes = 0
 
     rounds = max(1, count // len(made))
     best = min(timeit.repeat(run, number=rounds, repeat=5))

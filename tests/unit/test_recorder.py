@@ -90,7 +90,7 @@ def test_log_bytes_count_against_the_queue_bound() -> None:
         log = [LogEvent(0, "x")]
         for n in range(40):
             finish(recorder, n, log, log_bytes=4 * 1024 * 1024)
-        assert len(recorder._queued) == 15 and recorder.dropped == 25
+        assert recorder.bursts.held == 15 and recorder.bursts.dropped == 25
 
     asyncio.run(run())
 
@@ -104,10 +104,10 @@ def test_queued_bytes_are_held_until_the_write_is_over() -> None:
         finish(recorder, 1, [LogEvent(0, "x")], log_bytes=1000)
         flushed = asyncio.ensure_future(recorder.flush())
         await asyncio.wait_for(store.adding.wait(), 10)
-        assert recorder._queued_bytes >= 1000  # being written: still held
+        assert recorder.bursts.held_bytes >= 1000  # being written: still held
         store.gate.set()
         await asyncio.wait_for(flushed, 10)
-        assert recorder._queued_bytes == 0 and len(store.rows) == 1
+        assert recorder.bursts.held_bytes == 0 and len(store.rows) == 1
         await recorder.close()
 
     asyncio.run(run())
@@ -115,10 +115,12 @@ def test_queued_bytes_are_held_until_the_write_is_over() -> None:
 
 def test_a_tunings_transient_versions_are_not_recorded() -> None:
     async def run() -> None:
-        recorder = Recorder(MemoryStore(), retention_seconds=3600, max_bytes=1 << 30)
+        store = MemoryStore()
+        recorder = Recorder(store, retention_seconds=3600, max_bytes=1 << 30)
         finish(recorder, 1, version="$TRANSIENT.abc.512")
         finish(recorder, 2, version="3")
-        assert [item[1].request_id for item in recorder._queued] == ["r2"]  # type: ignore[index]
+        await recorder.flush()
+        assert [r.request_id for r in store.rows] == ["r2"]
 
     asyncio.run(run())
 

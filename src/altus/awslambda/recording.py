@@ -2,14 +2,14 @@
 that keeps each finished invocation's event, context, result and log.
 
 The warm path pays for a tuple on a deque: ``finished`` queues references to what the
-invoker already made (the input, the result) and returns. A task of the recorder turns
-what queued into rows and writes them in bursts, one transaction each (lingering half
-a second so that a burst of invokes costs one write), as the log store does; the rows
-are serialised on the database's thread. Readers (the routes) ``flush`` first, so what
-they read includes every invocation finished before they asked. A burst the database
-refuses is written again row by row, so that a recording it cannot take loses only
-itself (the server log says so), never an invocation. What waits in the queue is bounded
-in count and in bytes (events, results and logs: the environment counts a log's bytes as
+invoker already made (the input, the result) and returns. A burst writer
+(``altus.store.bursts``) turns what queued into rows and writes them in bursts, one
+transaction each, lingering half a second so that a burst of invokes costs one write;
+the rows are serialised on the database's thread. Readers (the routes) ``flush`` first,
+so what they read includes every invocation finished before they asked. A burst the
+database refuses is written again row by row, so that a recording it cannot take loses
+only itself (the server log says so), never an invocation. What waits is bounded in
+count and in bytes (events, results and logs: the environment counts a log's bytes as
 it comes), and holds its bytes until its write is over.
 
 Retention runs off the path too: a pass every minute for age, and one as soon as the
@@ -22,7 +22,6 @@ whole cap is not kept. Invocations of a tuning's transient versions are not reco
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import time
@@ -34,6 +33,7 @@ from altus.control.functions import TRANSIENT_PREFIX
 from altus.control.model import FunctionConfig
 from altus.engine.hooks import InvocationHook
 from altus.engine.results import InvokeInput, InvokeResult
+from altus.store.bursts import BurstWriter
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ _CLOSE_GRACE = 10.0
 #: An invocation waiting to be written: its function, what it was given, what came of it,
 #: and the bytes it holds.
 _Queued = tuple[str, InvokeInput, InvokeResult, int]
+
+
+def _queued_size(queued: _Queued) -> int:
+    return queued[3]
 
 
 def qualifier_of(invoked_arn: str) -> str:
@@ -116,13 +120,17 @@ class Recorder(InvocationHook):
         self._cap = max_bytes
         # The wall clock: invocations' start times are the wall clock's.
         self._now = now
-        self._queued: collections.deque[_Queued | asyncio.Future[None]] = collections.deque()
-        self._wake: asyncio.Event | None = None
-        self._urgent: asyncio.Event | None = None
+        self.bursts: BurstWriter[_Queued] = BurstWriter(
+            self._write_queued,
+            what="recordings of invocations",
+            burst=_BURST,
+            linger=_LINGER,
+            max_items=_MAX_QUEUED,
+            max_bytes=_MAX_QUEUED_BYTES,
+            size=_queued_size,
+        )
         self._prune_now: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
         self._pruner: asyncio.Task[None] | None = None
-        self._closing = False
         #: The stored bytes: summed by the database (``_summed_at``, monotonic; None:
         #: not yet), plus what was written since, less what retention freed.
         self._estimate = 0
@@ -130,9 +138,6 @@ class Recorder(InvocationHook):
         #: Bytes written since the server started (how a sum under way learns of the
         #: writes made while it ran).
         self._written = 0
-        self.dropped = 0
-        #: The bytes (events, results, logs) of the invocations queued or being written.
-        self._queued_bytes = 0
 
     # --- the invocation path -------------------------------------------------------------
 
@@ -140,107 +145,35 @@ class Recorder(InvocationHook):
         if config.version.startswith(TRANSIENT_PREFIX):
             return  # a tuning's run: never nameable, so never replayable
         size = len(given.payload) + len(result.payload) + result.log_bytes
-        if len(self._queued) >= _MAX_QUEUED or self._queued_bytes + size > _MAX_QUEUED_BYTES:
-            self.dropped += 1
-            return
-        self._queued_bytes += size
-        self._queued.append((config.name, given, result, size))
-        wake = self._wake
-        if wake is not None and not wake.is_set():
-            wake.set()
+        self.bursts.append((config.name, given, result, size))
 
     # --- life ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._urgent = asyncio.Event()
         self._prune_now = asyncio.Event()
         self._prune_now.set()  # a first pass at start: what aged while the server was down
-        self._closing = False
-        loop = asyncio.get_running_loop()
-        self._writer = loop.create_task(self._write_loop())
-        self._pruner = loop.create_task(self._prune_loop())
+        await self.bursts.start()
+        self._pruner = asyncio.get_running_loop().create_task(self._prune_loop())
 
     async def flush(self) -> None:
         """Return once everything finished so far is stored (or was lost to a failing
         database, which the server log reports)."""
-        if self._writer is None or self._writer.done():
-            await self._write_queued(drain=True)
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queued.append(done)
-        assert self._wake is not None and self._urgent is not None
-        self._urgent.set()
-        self._wake.set()
-        await done
+        await self.bursts.flush()
 
     async def close(self) -> None:
         """Write what is queued, then stop: the write under way is let finish (within
         ``_CLOSE_GRACE``), not cut off mid-burst."""
-        pruner, writer = self._pruner, self._writer
-        self._pruner = self._writer = None
+        pruner, self._pruner = self._pruner, None
         if pruner is not None:
             pruner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pruner
-        if writer is not None:
-            self._closing = True
-            assert self._wake is not None and self._urgent is not None
-            self._urgent.set()
-            self._wake.set()
-            done, _ = await asyncio.wait({writer}, timeout=_CLOSE_GRACE)
-            if not done:
-                log.warning("recordings still being written at shutdown were cut off")
-                writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
-        await self._write_queued(drain=True)
+        await self.bursts.close(_CLOSE_GRACE)
 
     # --- writing -------------------------------------------------------------------------
 
-    async def _write_loop(self) -> None:
-        assert self._wake is not None and self._urgent is not None
-        while not self._closing:
-            await self._wake.wait()
-            if not self._urgent.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._urgent.wait(), _LINGER)
-            self._wake.clear()
-            self._urgent.clear()
-            await self._write_queued()
-
-    async def _write_queued(self, drain: bool = False) -> None:
-        """Write what is queued now, a burst per transaction, waking flushes on the way;
-        what queues meanwhile waits for the next wake (and its linger), unless ``drain``.
-        Writing it at once would make a burst of each invocation that finished during
-        the previous write: many small transactions, each costing a thread hand-off, a
-        commit and its pages."""
-        left = len(self._queued)
-        while self._queued and (left > 0 or drain):
-            burst: list[Recording] = []
-            waiters: list[asyncio.Future[None]] = []
-            held = 0
-            try:
-                while self._queued and len(burst) < _BURST and (left > 0 or drain):
-                    left -= 1
-                    item = self._queued.popleft()
-                    if isinstance(item, asyncio.Future):
-                        waiters.append(item)
-                    else:
-                        held += item[3]
-                        burst.append(capture(item[0], item[1], item[2]))
-                if burst:
-                    await self._write(burst)
-            finally:
-                # Held until written: the bound is on memory, which the burst holds until
-                # its write is over. A flush waiting on it is released whatever happened.
-                self._queued_bytes -= held
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
-        if self.dropped:
-            log.warning("%d invocations were not recorded: the recorder fell behind", self.dropped)
-            self.dropped = 0
+    async def _write_queued(self, queued: list[_Queued]) -> None:
+        await self._write([capture(name, given, result) for name, given, result, _ in queued])
 
     async def _write(self, burst: list[Recording]) -> None:
         kept = []

@@ -5,20 +5,15 @@ never configuration)."""
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
 import functools
-import logging
 import time
 from collections.abc import Mapping, Sequence
 
 from altus.logs.store import GroupInfo, StoredEvent, StreamInfo
 from altus.observe.logs import LogEvent
+from altus.store.bursts import BurstWriter
 from altus.store.database import POSTGRESQL, Database, Migration, Schema, Transaction
 from altus.store.text import storable
-
-log = logging.getLogger(__name__)
 
 # IF NOT EXISTS: logs.db files made before schema versions already have these tables.
 # ``log_groups.retention_days`` is never written: a group's retention is one of its
@@ -91,6 +86,8 @@ _BURST = 500
 #: ``flush``): a burst of invokes costs one transaction, and the event loop one thread
 #: hand-off, instead of one each.
 _LINGER = 0.02
+#: How long ``close`` lets the write under way finish before it cuts it off.
+_CLOSE_GRACE = 10.0
 
 _Batch = tuple[str, str, Sequence[LogEvent]]
 
@@ -176,65 +173,25 @@ class SqlLogStore:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._queued: collections.deque[_Batch | asyncio.Future[None]] = collections.deque()
-        self._wake: asyncio.Event | None = None
-        self._urgent: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
+        # Unbounded: a function's log lines are not dropped while the database is slow
+        # (the environment bounds what one invocation logs).
+        self._bursts: BurstWriter[_Batch] = BurstWriter(
+            self._write_batches, what="batches of function logs", burst=_BURST, linger=_LINGER
+        )
 
     def append(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
         if events:
-            self._queued.append((group, stream, events))
-            if self._wake is not None and not self._wake.is_set():
-                self._wake.set()
+            self._bursts.append((group, stream, events))
 
     async def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._urgent = asyncio.Event()
-        self._wake.set()
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        await self._bursts.start()
 
     async def flush(self) -> None:
-        if self._writer is None or self._writer.done():
-            await self._write_queued()
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queued.append(done)
-        assert self._wake is not None and self._urgent is not None
-        self._urgent.set()
-        self._wake.set()
-        await done
+        await self._bursts.flush()
 
-    async def _write_loop(self) -> None:
-        assert self._wake is not None and self._urgent is not None
-        while True:
-            await self._wake.wait()
-            if not self._urgent.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._urgent.wait(), _LINGER)
-            self._wake.clear()
-            self._urgent.clear()
-            await self._write_queued()
-
-    async def _write_queued(self) -> None:
-        """Write everything queued, a burst per transaction, waking flushes on the way."""
-        while self._queued:
-            batch: list[_Batch] = []
-            waiters: list[asyncio.Future[None]] = []
-            while self._queued and len(batch) < _BURST:
-                item = self._queued.popleft()
-                if isinstance(item, asyncio.Future):
-                    waiters.append(item)
-                else:
-                    batch.append(item)
-            if batch:
-                now = int(time.time() * 1000)
-                try:
-                    await self._db.write(functools.partial(_write, batch=batch, now=now))
-                except Exception:
-                    log.exception("lost %d batches of function logs", len(batch))
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+    async def _write_batches(self, batch: list[_Batch]) -> None:
+        now = int(time.time() * 1000)
+        await self._db.write(functools.partial(_write, batch=batch, now=now))
 
     async def groups(self, prefix: str = "") -> list[GroupInfo]:
         def work(tx: Transaction) -> list[GroupInfo]:
@@ -383,9 +340,4 @@ class SqlLogStore:
         await self._db.write(work)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            self._writer = None
-        await self._write_queued()
+        await self._bursts.close(_CLOSE_GRACE)

@@ -5,12 +5,11 @@ of traces, never configuration)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Sequence
 
+from altus.store.bursts import BurstWriter
 from altus.store.database import Database, Migration, Schema, Transaction
 from altus.xray.segments import SegmentRow
 
@@ -62,6 +61,8 @@ _BURST = 2000
 #: Most rows waiting to be written; past it new ones are dropped (and counted), so a
 #: flood of datagrams cannot grow memory without bound.
 _MAX_WAITING = 50_000
+#: How long ``close`` lets the write under way finish before it cuts it off.
+_CLOSE_GRACE = 10.0
 #: Most trace ids one ``IN (...)`` names (SQLite's old limit on parameters is 999).
 _IDS_PER_QUERY = 500
 
@@ -81,74 +82,36 @@ def _write(tx: Transaction, rows: Sequence[tuple[SegmentRow, int]]) -> None:
 class SqlTraceStore:
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._waiting: list[tuple[SegmentRow, int]] = []
-        self._wake = asyncio.Event()
-        #: Rows appended, and rows done with (written or dropped), since the start: a
-        #: flush waits for the count appended when it was called to be done, never for
-        #: an idle moment that steady traffic never gives.
-        self._appended = 0
-        self._done = 0
-        self._flushes: list[tuple[int, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-        #: Rows dropped: too many waited, or the database refused them.
-        self.dropped = 0
+        self._bursts: BurstWriter[tuple[SegmentRow, int]] = BurstWriter(
+            self._write_batch,
+            what="trace segments",
+            burst=_BURST,
+            linger=_LINGER,
+            max_items=_MAX_WAITING,
+        )
+        #: Rows the database refused.
+        self._refused = 0
+
+    @property
+    def dropped(self) -> int:
+        """Rows dropped: too many waited, or the database refused them."""
+        return self._bursts.dropped + self._refused
 
     async def start(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write_forever())
+        await self._bursts.start()
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await self.flush()
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            self._writer = None
-        if self._waiting:
-            await self._write_waiting()
+        await self._bursts.close(_CLOSE_GRACE)
 
     async def put(self, rows: Sequence[SegmentRow], now_ms: int) -> None:
         await self._db.write(lambda tx: _write(tx, [(row, now_ms) for row in rows]))
 
     def append(self, rows: Sequence[SegmentRow], now_ms: int) -> None:
-        room = _MAX_WAITING - len(self._waiting)
-        if room < len(rows):
-            self.dropped += len(rows) - max(room, 0)
-            rows = rows[: max(room, 0)]
-        if rows:
-            self._waiting.extend((row, now_ms) for row in rows)
-            self._appended += len(rows)
-            self._wake.set()
+        for row in rows:
+            self._bursts.append((row, now_ms))
 
     async def flush(self) -> None:
-        if self._writer is None or self._writer.done():
-            await self._write_waiting()
-            return
-        target = self._appended
-        if self._done >= target:
-            return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._flushes.append((target, done))
-        self._wake.set()
-        await done
-
-    async def _write_forever(self) -> None:
-        while True:
-            await self._wake.wait()
-            await asyncio.sleep(_LINGER)
-            self._wake.clear()
-            try:
-                await self._write_waiting()
-            except Exception:  # never ends the writer: the next rows are written
-                log.exception("writing trace segments failed")
-
-    async def _write_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:_BURST], self._waiting[_BURST:]
-            try:
-                await self._write_batch(batch)
-            finally:
-                self._done += len(batch)
-                self._release()
+        await self._bursts.flush()
 
     async def _write_batch(self, batch: list[tuple[SegmentRow, int]]) -> None:
         """One transaction; where it fails, each row on its own, so one row the
@@ -167,19 +130,8 @@ class SqlTraceStore:
                 except Exception as error:
                     lost, failure = lost + 1, error
         if lost:
-            self.dropped += lost
+            self._refused += lost
             log.warning("%d trace segments could not be written (%s); dropped", lost, failure)
-
-    def _release(self) -> None:
-        """Answer the flushes whose rows are all done."""
-        waiting = []
-        for target, done in self._flushes:
-            if self._done >= target:
-                if not done.done():
-                    done.set_result(None)
-            else:
-                waiting.append((target, done))
-        self._flushes = waiting
 
     async def documents(self, trace_ids: Sequence[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(trace_ids))
