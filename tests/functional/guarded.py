@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from altus.identity.keys import read_credentials
+from altus.packaging import zip_files
 from altus.platform import Platform
 from altus.testing import Harness
 
@@ -49,6 +50,47 @@ class Guarded:
             "aws_access_key_id": key["AccessKeyId"],
             "aws_secret_access_key": key["SecretAccessKey"],
         }
+
+    def function(self, name: str, result: Any) -> None:
+        """A function ``name`` (made by the administrator, with a role it may assume)
+        whose handler returns ``result``, once it is Active."""
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = self.client("iam").create_role(
+            RoleName=f"{name}-runner", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+        assert self.harness.backend is not None
+        self.harness.backend.handlers[name] = lambda event, context: result
+        lam = self.client("lambda")
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Handler="handler.handler",
+            Role=role,
+            Code={"ZipFile": zip_files({"handler.py": "def handler(e, c):\n    return 1\n"})},
+        )
+        lam.get_waiter("function_active_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 600}
+        )
+
+    def admin_who_may_not_invoke(self) -> dict[str, str]:
+        """Keys of a user allowed Altus's own routes (``altus:Admin``) and denied
+        ``lambda:InvokeFunction``."""
+        return self.user(
+            "admin-no-invoke",
+            [
+                {"Effect": "Allow", "Action": "altus:Admin", "Resource": "*"},
+                {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"},
+            ],
+        )
 
     def component(self, service: str) -> Any:
         async def found(platform: Platform) -> Any:

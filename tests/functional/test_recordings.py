@@ -320,42 +320,11 @@ def test_nothing_is_recorded_when_recording_is_off() -> None:
 
 def test_a_replay_needs_the_callers_leave_to_invoke(tmp_path: Path) -> None:
     with guarded(tmp_path) as server:
-        lam = server.client("lambda")
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role = server.client("iam").create_role(
-            RoleName="runner", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
-        assert server.harness.backend is not None
-        server.harness.backend.handlers["kept"] = lambda event, context: {"ok": True}
-        lam.create_function(
-            FunctionName="kept",
-            Runtime="python3.12",
-            Handler="handler.handler",
-            Role=role,
-            Code={"ZipFile": _zip({"handler.py": "def handler(e, c):\n    return 1\n"})},
-        )
-        lam.get_waiter("function_active_v2").wait(
-            FunctionName="kept", WaiterConfig={"Delay": 0.05, "MaxAttempts": 600}
-        )
+        server.function("kept", {"ok": True})
         request_id = server.client("lambda").invoke(FunctionName="kept")["ResponseMetadata"][
             "RequestId"
         ]
-        keys = server.user(
-            "admin-no-invoke",
-            [
-                {"Effect": "Allow", "Action": "altus:Admin", "Resource": "*"},
-                {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"},
-            ],
-        )
+        keys = server.admin_who_may_not_invoke()
         signer = SigV4(keys["aws_access_key_id"], keys["aws_secret_access_key"], "us-east-1")
         url = f"{server.harness.url}/_altus/recordings/{request_id}/replay"
         refused = httpx.post(url, json={}, auth=signer, timeout=60)

@@ -18,7 +18,6 @@ import pytest
 from altus.awslambda.tuning_model import SizeResult, best_sizes
 from altus.cli.main import main
 from altus.cli.signing import SigV4
-from altus.packaging import zip_files
 from altus.platform import Platform
 from altus.testing import Harness
 from tests.functional.guarded import guarded
@@ -358,39 +357,8 @@ def test_a_deleted_function_fails_its_tuning(harness: Harness, http: httpx.Clien
 def test_a_tuning_needs_the_callers_leave_to_invoke(tmp_path: Path) -> None:
     # altus:Admin lets a principal use the route; it does not run what its policies deny.
     with guarded(tmp_path) as server:
-        lam = server.client("lambda")
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        role = server.client("iam").create_role(
-            RoleName="runner", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
-        assert server.harness.backend is not None
-        server.harness.backend.handlers["kept"] = lambda event, context: {"ok": True}
-        lam.create_function(
-            FunctionName="kept",
-            Runtime="python3.12",
-            Handler="handler.handler",
-            Role=role,
-            Code={"ZipFile": zip_files({"handler.py": "def handler(e, c):\n    return 1\n"})},
-        )
-        lam.get_waiter("function_active_v2").wait(
-            FunctionName="kept", WaiterConfig={"Delay": 0.05, "MaxAttempts": 600}
-        )
-        keys = server.user(
-            "admin-no-invoke",
-            [
-                {"Effect": "Allow", "Action": "altus:Admin", "Resource": "*"},
-                {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"},
-            ],
-        )
+        server.function("kept", {"ok": True})
+        keys = server.admin_who_may_not_invoke()
         url = f"{server.harness.url}/_altus/tunings"
         job = {"FunctionName": "kept", "MemorySizes": [128], "Runs": 1}
         signer = SigV4(keys["aws_access_key_id"], keys["aws_secret_access_key"], "us-east-1")

@@ -59,9 +59,12 @@ async def deploy_example(platform: Any, url: str) -> None:
         flush=True,
     )
     print(f"  {invoked.text}", flush=True)
+    # --cli-binary-format is version 2's: version 1 refuses it (and sends the payload as
+    # given without it).
     print(
         f"Try: aws lambda invoke --endpoint-url {url} --function-name {NAME} "
         '--cli-binary-format raw-in-base64-out --payload \'{"name": "you"}\' out.json',
         flush=True,
     )
+    print("     (AWS CLI version 1: without --cli-binary-format raw-in-base64-out)", flush=True)
     print(f' or: altus invoke {NAME} --payload \'{{"name": "you"}}\' --endpoint {url}', flush=True)
