@@ -88,9 +88,8 @@ async def serve(
     console: ConsoleApp | None = None
     try:
         if console_sock is not None:
-            # Made before the platform starts: it migrates its table on the calling
-            # thread, which must not share the database's connection with the writer
-            # thread the started services' background work already uses.
+            # Made before the platform starts, as the services' own tables are migrated
+            # (blocking, before any background work of theirs writes).
             console = ConsoleApp(platform, local_url(settings.host, port))
         await platform.start()
     except BaseException:

@@ -185,4 +185,47 @@ def test_close_writes_what_waits_and_cuts_off_a_stuck_write(
 
     with caplog.at_level(logging.WARNING, "altus.store.bursts"):
         asyncio.run(run())
-    assert "numbers still being written at shutdown were cut off" in caplog.text
+    assert "stopped waiting for numbers being written at shutdown" in caplog.text
+
+
+def test_a_flush_while_closing_waits_for_the_burst_being_written() -> None:
+    async def run() -> None:
+        sink = Sink()
+        sink.gate = asyncio.Event()
+        bursts = writer(sink, linger=0.0)
+        await bursts.start()
+        bursts.append(1)
+        await asyncio.wait_for(sink.writing.wait(), 10)
+        closing = asyncio.ensure_future(bursts.close(10))
+        await asyncio.sleep(0)
+        bursts.append(2)
+        flushed = asyncio.ensure_future(bursts.flush())
+        await asyncio.sleep(0.05)
+        assert not flushed.done()  # [1] is still being written
+        sink.gate.set()
+        await asyncio.wait_for(flushed, 10)
+        assert sink.bursts == [[1], [2]]
+        await asyncio.wait_for(closing, 10)
+
+    asyncio.run(run())
+
+
+def test_a_cancelled_close_still_ends_and_leaves_flush_working() -> None:
+    async def run() -> None:
+        sink = Sink()
+        sink.gate = asyncio.Event()
+        bursts = writer(sink, linger=0.0)
+        await bursts.start()
+        bursts.append(1)
+        await asyncio.wait_for(sink.writing.wait(), 10)
+        closing = asyncio.ensure_future(bursts.close(60))
+        await asyncio.sleep(0.01)
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(closing, 10)
+        sink.gate.set()
+        bursts.append(2)
+        await asyncio.wait_for(bursts.flush(), 10)
+        assert [2] in sink.bursts
+
+    asyncio.run(run())

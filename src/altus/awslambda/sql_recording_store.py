@@ -175,13 +175,14 @@ def _summary_row(seq: int, r: Recording, size: int) -> tuple[Any, ...]:
 
 
 def _body(r: Recording) -> list[Any]:
+    # bytes(): CBOR would write another buffer (a memoryview) as an array of integers.
     return [
-        r.event,
+        bytes(r.event),
         # A function's and a caller's words: no codec takes a lone surrogate, CBOR's
         # neither (``altus.store.text``).
         storable(r.client_context) if r.client_context else r.client_context,
         r.trace_id,
-        r.result,
+        bytes(r.result),
         r.content_type,
         r.memory_size_mb,
         r.max_memory_used_mb,
@@ -344,7 +345,8 @@ class SqlRecordingStore:
         def work(tx: Transaction) -> int:
             # A chunk goes with the last recording it holds (until then, its earlier
             # bodies are unreachable: their summaries are gone).
-            tx.execute("DELETE FROM recording_chunks WHERE last <= ?", (seq,))
+            # (``first`` as well: its key bounds the scan; ``last`` has no index.)
+            tx.execute("DELETE FROM recording_chunks WHERE first <= ? AND last <= ?", (seq, seq))
             return int(tx.execute("DELETE FROM recordings WHERE seq <= ?", (seq,)).rowcount)
 
         return await self._db.write(work)

@@ -87,6 +87,7 @@ class BurstWriter(Generic[T]):
     # --- life ----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        assert self._task is None, "started twice"
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()
         self._closing = False
@@ -96,7 +97,10 @@ class BurstWriter(Generic[T]):
 
     async def flush(self) -> None:
         """Return once everything appended so far is written (or failed)."""
-        if self._task is None or self._task.done():
+        task = self._task
+        # Closing, the queue is close's to drain (its marker with it): draining here too
+        # could return before a burst close is writing.
+        if task is None or (task.done() and not self._closing):
             await self._write_queued(drain=True)
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -105,19 +109,28 @@ class BurstWriter(Generic[T]):
         await done
 
     async def close(self, grace: float) -> None:
-        """Write what is queued, then stop: the write under way is let finish (within
-        ``grace`` seconds), not cut off mid-burst."""
-        task, self._task = self._task, None
-        if task is not None:
-            self._closing = True
-            self._hurry()
-            done, _ = await asyncio.wait({task}, timeout=grace)
-            if not done:
-                log.warning("%s still being written at shutdown were cut off", self._what)
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await self._write_queued(drain=True)
+        """Write what is queued, then stop. The write under way is given ``grace``
+        seconds to finish before the writer stops waiting for it (the database may still
+        complete it); what is queued after it is written then. A flush meanwhile returns
+        once that is done."""
+        task = self._task
+        try:
+            if task is not None:
+                self._closing = True
+                self._hurry()
+                done, _ = await asyncio.wait({task}, timeout=grace)
+                if not done:
+                    log.warning("stopped waiting for %s being written at shutdown", self._what)
+                    task.cancel()
+                    # wait(), not await: a cancel of close itself must still end close.
+                    await asyncio.wait({task})
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("the writer of %s failed", self._what, exc_info=task.exception())
+            await self._write_queued(drain=True)
+        finally:
+            # Cut short too: a later flush then drains on its own, never waits for a
+            # marker nobody takes.
+            self._task = None
 
     def _hurry(self) -> None:
         assert self._wake is not None and self._urgent is not None

@@ -113,7 +113,8 @@ class SqliteDatabase:
     # --- running work --------------------------------------------------------------------
 
     def run_write(self, work: Callable[[Transaction], T]) -> T:
-        """``write``, on the calling thread (startup, and the writer thread)."""
+        """``write``, on the calling thread: only ever the writer thread, whose
+        connection this is (``write`` and ``migrate`` hand their work to it)."""
         conn = self._writer
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -158,6 +159,7 @@ class SqliteDatabase:
 
         # On the writer thread: the writer connection is one, and once services run,
         # their writes use it there (a migration from another thread would interleave).
+        # Called from any thread but that one (which would wait on itself).
         self._write_thread.submit(
             migrations.migrate, self.run_write, schemas, nothing, self._legacy
         ).result()
