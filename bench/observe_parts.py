@@ -4,7 +4,10 @@ without metrics, metering, recording and tracing; Lambda's metrics flushed into 
 CloudWatch store; recordings written to their SQLite store. ``observe_cost.py`` measures
 the whole server; this says where its difference goes.
 
-    .venv/bin/python bench/observe_parts.py [--invocations 60000]
+    .venv/bin/python bench/observe_parts.py [--invocations 60000] [--baseline-store REV]
+
+``--baseline-store`` measures the recordings store of an earlier revision alongside
+today's, rounds interleaved.
 
 The invocations are hello world's: a small event and result and the three platform log
 lines, one function at $LATEST, as the server bench runs them, arriving at 1,500 a
@@ -16,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 import tempfile
 import time
 import timeit
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -41,6 +46,7 @@ from altus.observe.logs import LogEvent
 from altus.observe.trace_header import unsampled
 from altus.store.backends.sqlite import SqliteDatabase
 
+ROOT = Path(__file__).resolve().parent.parent
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:hello"
 RATE = 1500
 FLUSH_SECONDS = 5
@@ -134,11 +140,28 @@ def metrics_flush_cost(folder: Path, count: int) -> float:
     return spent / count * 1e6
 
 
-def recording_write_cost(folder: Path, count: int) -> float:
-    """Microseconds of CPU per invoke of capturing and writing recordings in bursts."""
-    database = SqliteDatabase(folder / "recordings.db", durable=False)
-    database.migrate((RECORDINGS,))
-    store = SqlRecordingStore(database)
+def store_of(rev: str) -> ModuleType:
+    """The recordings' SQL store module as it was in git revision ``rev``."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:src/altus/awslambda/sql_recording_store.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = ModuleType(f"sql_recording_store_{rev}")
+    exec(compile(source, f"{rev}:sql_recording_store.py", "exec"), module.__dict__)
+    return module
+
+
+def recording_write_cost(folder: Path, count: int, module: Any = None) -> float:
+    """Microseconds of CPU per invoke of capturing and writing recordings in bursts (with
+    the store of ``module``, else today's), in a database of its own."""
+    schema = RECORDINGS if module is None else module.SCHEMA
+    made_store = SqlRecordingStore if module is None else module.SqlRecordingStore
+    database = SqliteDatabase(Path(tempfile.mkdtemp(dir=folder)) / "recordings.db", durable=False)
+    database.migrate((schema,))
+    store = made_store(database)
     made = [invocation(n) for n in range(500)]
 
     async def run() -> float:
@@ -157,6 +180,10 @@ def recording_write_cost(folder: Path, count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--invocations", type=int, default=60000)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of recording writes")
+    parser.add_argument(
+        "--baseline-store", help="a git revision whose recordings store to measure alongside"
+    )
     args = parser.parse_args()
     count = args.invocations
     concurrency = Concurrency(1000)
@@ -171,7 +198,16 @@ def main() -> None:
     everything = hooks_cost(Hooks([InvocationCounters(), *seeing, recorder]), recorder, count)
     with tempfile.TemporaryDirectory(prefix="altus-parts-") as folder:
         flush = metrics_flush_cost(Path(folder), count)
-        written = recording_write_cost(Path(folder), count)
+        # Rounds interleaved with the baseline's store: the least of each (the writes'
+        # CPU moves by a fifth between runs here, with WAL checkpoints and the cache).
+        old = store_of(args.baseline_store) if args.baseline_store else None
+        written_rounds: list[float] = []
+        old_rounds: list[float] = []
+        for _ in range(args.rounds):
+            written_rounds.append(recording_write_cost(Path(folder), count))
+            if old is not None:
+                old_rounds.append(recording_write_cost(Path(folder), count, old))
+        written = min(written_rounds)
     rows = [
         ("hooks before issue 22 (Prometheus counters)", before),
         ("hooks: + metrics, metering, tracing", observing - before),
@@ -186,6 +222,11 @@ def main() -> None:
     added = observing - before + flush
     print(f"| metrics + metering + tracing in all | {added:.2f} |")
     print(f"| recording in all | {everything - observing + written:.2f} |")
+    if old_rounds:
+        print(
+            f"| recordings written by {args.baseline_store}'s store, for comparison "
+            f"| {min(old_rounds):.2f} |"
+        )
 
 
 if __name__ == "__main__":

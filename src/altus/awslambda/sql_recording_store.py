@@ -26,9 +26,10 @@ from altus.store.text import storable
 #
 # The bodies (event, result, log...) of consecutive recordings are stored together, one
 # CBOR array per chunk of up to ``_CHUNK_BYTES`` (``recording_chunks``, keyed by its
-# first ``seq``): a row per body cost SQLite about 4 µs of CPU a recording, a chunk's
-# encoding (in C) a tenth of that. Reading one body decodes its chunk (a fraction of a
-# millisecond); retention deletes a chunk with the last recording it holds.
+# first ``seq``): a row per body cost about 2 µs of CPU a recording more, a fifth of
+# the writes (``bench/observe_parts.py --baseline-store``). Reading one body decodes its
+# chunk (a fraction of a millisecond); retention deletes a chunk with the last recording
+# it holds.
 SCHEMA = Schema(
     "recordings",
     (
