@@ -305,6 +305,24 @@ def test_api_gateway_hands_its_trace_to_the_function_and_answers_it(traced: Trac
     assert extra.headers["x-amzn-trace-id"] == given
 
 
+def test_a_function_url_carries_the_callers_trace_or_starts_one(traced: Traced) -> None:
+    made = traced.lam.create_function_url_config(FunctionName="passthrough", AuthType="NONE")
+    url = f"{traced.altus.url}/{made['FunctionUrl'].split('/', 3)[3]}"
+    root = "1-5759e988-00000000000000000000a91a"
+    given = f"Root={root};Parent=3333333333333333;Sampled=1"
+    answer = httpx.get(url, headers={"X-Amzn-Trace-Id": given + ";Lineage=a:1"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert _fields(body["trace"])["Root"] == root
+    # The event shows the header handed on (normalised), in the URL event's lower case.
+    assert body["event"]["headers"]["x-amzn-trace-id"] == given
+    # Without one, a trace is started: the event and the function see the same root.
+    fresh = httpx.get(url, timeout=30).json()
+    started = _fields(fresh["event"]["headers"]["x-amzn-trace-id"])["Root"]
+    assert started.startswith("1-") and started != root
+    assert _fields(fresh["trace"])["Root"] == started
+
+
 def test_step_functions_hand_the_executions_trace_to_lambda(traced: Traced) -> None:
     sfn = traced.altus.client("stepfunctions")
     definition = {

@@ -58,6 +58,7 @@ from altus.errors import AltusError
 from altus.identity import sigv4
 from altus.identity.authenticator import Principal, Wire
 from altus.identity.errors import IdentityError
+from altus.observe.trace_header import ensure
 from altus.runtime_api.stream import HTTP_INTEGRATION
 from altus.settings import Settings
 
@@ -157,8 +158,11 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
     except AltusError as error:
         return _message(error.status, error.code, error.message, cors)
     request_id = ids.request_id()
+    # X-Ray: the client's trace (normalised) or a new one, carried into the invocation
+    # and shown in the event's headers, as Invoke's X-Amzn-Trace-Id is.
+    trace = ensure(request.headers.get("x-amzn-trace-id"))
     event = build_event(
-        _url_request(request, raw_path, body),
+        _url_request(request, raw_path, body, trace),
         url_id=url_id,
         domain_name=_host(request.scope).rsplit(":", 1)[0],
         request_id=request_id,
@@ -173,7 +177,10 @@ async def answer(lam: Lambda, request: Request, url_id: str, raw_path: str) -> R
             cors,
         )
     invoke = InvokeRequest(
-        ref=FunctionRef(config.function, config.qualifier), payload=payload, request_id=request_id
+        ref=FunctionRef(config.function, config.qualifier),
+        payload=payload,
+        request_id=request_id,
+        trace_id=trace,
     )
     extra = [*cors, ("x-amzn-requestid", request_id)]
     try:
@@ -240,15 +247,21 @@ def _authorizer(lam: Lambda, caller: Principal | None) -> dict[str, Any]:
     }
 
 
-def _url_request(request: Request, raw_path: str, body: bytes) -> UrlRequest:
+def _url_request(request: Request, raw_path: str, body: bytes, trace: str) -> UrlRequest:
     scope = request.scope
     client = scope.get("client")
     server = scope.get("server")
+    headers = [
+        (n.decode("latin-1"), v.decode("latin-1"))
+        for n, v in scope["headers"]
+        if n.lower() != b"x-amzn-trace-id"
+    ]
+    headers.append(("x-amzn-trace-id", trace))
     return UrlRequest(
         method=request.method,
         raw_path=raw_path,
         raw_query=scope.get("query_string", b"").decode("latin-1"),
-        headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]],
+        headers=headers,
         body=body,
         source_ip=client[0] if client else "",
         scheme=scope.get("scheme", "http"),
