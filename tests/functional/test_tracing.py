@@ -269,6 +269,49 @@ def test_an_sqs_mapping_invokes_in_the_first_records_trace(traced: Traced) -> No
         traced.lam.delete_event_source_mapping(UUID=mapping["UUID"])
 
 
+def test_sqs_takes_the_senders_http_trace_header_unless_the_message_names_one(
+    traced: Traced,
+) -> None:
+    # What the X-Ray SDK does for an instrumented client: the header, for every message
+    # of the call; a message's own AWSTraceHeader attribute wins over it.
+    sqs = traced.altus.client("sqs")
+    header = "Root=1-5759e988-00000000000000000000a5a5;Parent=4444444444444444;Sampled=1"
+    own = "Root=1-5759e988-00000000000000000000b6b6;Sampled=0"
+
+    def add(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = header + ";Lineage=a:1"
+
+    sqs.meta.events.register("before-sign.sqs.*", add)
+    url = sqs.create_queue(QueueName="traced-by-header")["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=url, MessageBody="one")
+    assert "MD5OfMessageSystemAttributes" not in sent  # none was sent as an attribute
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "MessageBody": "two"},
+            {
+                "Id": "b",
+                "MessageBody": "three",
+                "MessageSystemAttributes": {
+                    "AWSTraceHeader": {"DataType": "String", "StringValue": own}
+                },
+            },
+        ],
+    )
+    plain = traced.altus.client("sqs")
+    plain.send_message(QueueUrl=url, MessageBody="four")
+    seen: dict[str, str | None] = {}
+    for _ in range(20):
+        got = plain.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["AWSTraceHeader"]
+        ).get("Messages", [])
+        for message in got:
+            seen[message["Body"]] = message.get("Attributes", {}).get("AWSTraceHeader")
+        if len(seen) == 4:
+            break
+    assert seen == {"one": header, "two": header, "three": own, "four": None}
+
+
 def test_api_gateway_hands_its_trace_to_the_function_and_answers_it(traced: Traced) -> None:
     gw = traced.altus.client("apigateway")
     allow_api_gateway(traced.lam, "passthrough")

@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from altus.api import paging
+from altus.api.protocols.common import header_map
 from altus.api.spec import Call, Members
+from altus.observe.trace_header import normal
 from altus.queues import messages as message_checks
 from altus.queues.errors import (
     BatchRequestTooLong,
@@ -230,7 +232,7 @@ def _answered_form(attributes: Mapping[str, dict[str, str]]) -> dict[str, dict[s
     }
 
 
-def _send_request(entry: Mapping[str, Any]) -> SendRequest:
+def _send_request(entry: Mapping[str, Any], trace: str | None) -> SendRequest:
     return SendRequest(
         body=entry.get("MessageBody"),
         attributes=_stored_form(entry.get("MessageAttributes")),
@@ -238,7 +240,15 @@ def _send_request(entry: Mapping[str, Any]) -> SendRequest:
         delay=entry.get("DelaySeconds"),
         group_id=entry.get("MessageGroupId"),
         dedup_id=entry.get("MessageDeduplicationId"),
+        trace=trace,
     )
+
+
+def _trace(call: Call) -> str | None:
+    """The call's X-Ray trace header (what an instrumented SDK sends for every message of
+    a SendMessage or SendMessageBatch), normalised; None where it has none that is
+    X-Ray's."""
+    return normal(header_map(call.request).get("x-amzn-trace-id"))
 
 
 def _sent_json(sent: Any) -> dict[str, Any]:
@@ -264,7 +274,7 @@ def _failure(entry_id: str, error: QueueError) -> dict[str, Any]:
 
 async def send_message(queues: QueueService, call: Call, body: Members) -> Members:
     name = _name(queues, call, body)
-    return _sent_json(await queues.send(name, _send_request(body)))
+    return _sent_json(await queues.send(name, _send_request(body, _trace(call))))
 
 
 def _entry_size(entry: Mapping[str, Any]) -> int:
@@ -293,7 +303,8 @@ async def send_message_batch(queues: QueueService, call: Call, body: Members) ->
             f"Batch requests cannot be longer than {MAX_BATCH_BYTES} "
             f"bytes. You have sent {total} bytes."
         )
-    results = await queues.send_batch(name, [_send_request(e) for e in entries])
+    trace = _trace(call)
+    results = await queues.send_batch(name, [_send_request(e, trace) for e in entries])
     successful, failed = [], []
     for entry, result in zip(entries, results, strict=True):
         if isinstance(result, QueueError):

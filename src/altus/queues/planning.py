@@ -66,6 +66,10 @@ class SendRequest:
     delay: Any = None
     group_id: Any = None
     dedup_id: Any = None
+    #: The call's X-Ray trace header (``X-Amzn-Trace-Id``, normalised): the message's
+    #: ``AWSTraceHeader`` where its own system attributes name none, as SQS takes it.
+    #: Not in ``MD5OfMessageSystemAttributes``: the sender sent no such attribute.
+    trace: str | None = None
 
 
 def plan_send(
@@ -134,6 +138,8 @@ def plan_send(
         earlier = dedups.get(key)
         if earlier is not None and earlier.expires_ms > now:
             return Sent(earlier.message_id, *md5s, sequence_number(earlier.seq)), None, None
+    if request.trace and "AWSTraceHeader" not in system:
+        system = {**system, "AWSTraceHeader": {"DataType": "String", "StringValue": request.trace}}
     seq = next_seq()
     message = Message(
         queue=queue.name,
