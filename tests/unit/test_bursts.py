@@ -188,21 +188,28 @@ def test_close_writes_what_waits_and_cuts_off_a_stuck_write(
     assert "stopped waiting for numbers being written at shutdown" in caplog.text
 
 
+async def writing_one() -> tuple[Sink, BurstWriter[int], asyncio.Event]:
+    """A started writer whose first burst, [1], is being written, held at the sink's gate
+    (returned: set it to let the write end)."""
+    sink = Sink()
+    gate = sink.gate = asyncio.Event()
+    bursts = writer(sink, linger=0.0)
+    await bursts.start()
+    bursts.append(1)
+    await asyncio.wait_for(sink.writing.wait(), 10)
+    return sink, bursts, gate
+
+
 def test_a_flush_while_closing_waits_for_the_burst_being_written() -> None:
     async def run() -> None:
-        sink = Sink()
-        sink.gate = asyncio.Event()
-        bursts = writer(sink, linger=0.0)
-        await bursts.start()
-        bursts.append(1)
-        await asyncio.wait_for(sink.writing.wait(), 10)
+        sink, bursts, gate = await writing_one()
         closing = asyncio.ensure_future(bursts.close(10))
         await asyncio.sleep(0)
         bursts.append(2)
         flushed = asyncio.ensure_future(bursts.flush())
         await asyncio.sleep(0.05)
         assert not flushed.done()  # [1] is still being written
-        sink.gate.set()
+        gate.set()
         await asyncio.wait_for(flushed, 10)
         assert sink.bursts == [[1], [2]]
         await asyncio.wait_for(closing, 10)
@@ -212,18 +219,13 @@ def test_a_flush_while_closing_waits_for_the_burst_being_written() -> None:
 
 def test_a_cancelled_close_still_ends_and_leaves_flush_working() -> None:
     async def run() -> None:
-        sink = Sink()
-        sink.gate = asyncio.Event()
-        bursts = writer(sink, linger=0.0)
-        await bursts.start()
-        bursts.append(1)
-        await asyncio.wait_for(sink.writing.wait(), 10)
+        sink, bursts, gate = await writing_one()
         closing = asyncio.ensure_future(bursts.close(60))
         await asyncio.sleep(0.01)
         closing.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(closing, 10)
-        sink.gate.set()
+        gate.set()
         bursts.append(2)
         await asyncio.wait_for(bursts.flush(), 10)
         assert [2] in sink.bursts
