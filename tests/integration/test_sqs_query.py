@@ -202,3 +202,21 @@ def test_the_documented_form_and_answer(server: Server) -> None:
     assert missing.status_code == 400
     assert "<Code>AWS.SimpleQueueService.NonExistentQueue</Code>" in missing.text
     assert "<Type>Sender</Type>" in missing.text
+
+
+def test_a_query_send_takes_the_calls_trace_header(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    header = "Root=1-5759e988-00000000000000000000c7c7;Parent=5555555555555555;Sampled=0"
+
+    def add(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = header
+
+    sqs.meta.events.register("before-sign.sqs.SendMessage", add)
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="traced")
+    finally:
+        sqs.meta.events.unregister("before-sign.sqs.SendMessage", add)
+    received = sqs.receive_message(
+        QueueUrl=url, AttributeNames=["AWSTraceHeader"], WaitTimeSeconds=1
+    )["Messages"]
+    assert received[0]["Attributes"]["AWSTraceHeader"] == header

@@ -29,6 +29,10 @@ def test_headers_parse_and_format() -> None:
     # A bad parent is dropped, not the trace.
     assert trace_header.parse(f"Root={ROOT};Parent=xyz") == trace_header.TraceHeader(ROOT)
     assert trace_header.parse(trace_header.ensure("junk")) is not None
+    started = trace_header.parse(trace_header.ensure(None))
+    assert started is not None and started.parent is None and started.sampled is None
+    # So a function invoked with it is the trace's root: its caller is nobody.
+    assert trace_header.for_function(trace_header.ensure(None), "Active").caller is None
 
 
 @pytest.mark.parametrize(
@@ -74,7 +78,8 @@ def test_traced_services_sample_unless_told_not_to() -> None:
     )
     assert trace_header.traced(None, False) is None
     made = trace_header.parse(trace_header.traced(None, True))
-    assert made is not None and made.sampled is True and made.parent
+    # A new trace names no parent: no segment of the service's own would be there.
+    assert made is not None and made.sampled is True and made.parent is None
     kept = trace_header.traced(f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=0", True)
     assert kept == f"Root={ROOT};Parent=53995c3f42cd8ad8;Sampled=0"
 

@@ -75,8 +75,11 @@ def new_id() -> str:
 
 
 def fresh(sampled: bool | None = None) -> TraceHeader:
-    """A new trace's header, as a service at the edge starts one."""
-    return TraceHeader(new_root(), new_id(), sampled)
+    """A new trace's header, as a service at the edge starts one: a ``Root`` (and a
+    decision), no ``Parent``. Altus's services record no segment of their own, so none
+    is there to be a parent: Lambda's segment is then the trace's root, not a child of
+    a segment that was never sent."""
+    return TraceHeader(new_root(), None, sampled)
 
 
 def ensure(text: str | None) -> str:
@@ -105,7 +108,7 @@ def traced(text: str | None, active: bool) -> str | None:
         return normal(text)
     found = parse(text) or fresh()
     if found.sampled is None:
-        found = TraceHeader(found.root, found.parent or new_id(), True)
+        found = TraceHeader(found.root, found.parent, True)
     return found.format()
 
 
