@@ -225,6 +225,13 @@ def test_get_metric_statistics_refusals(harness: Harness) -> None:
         Statistics=["Sum"],
     )
     assert message == "The parameter StartTime must be less than the parameter EndTime."
+    code, message = refusal(
+        cw.get_metric_statistics,
+        **{**base, "StartTime": now, "EndTime": now},
+        Period=60,
+        Statistics=["Sum"],
+    )
+    assert message == "The parameter StartTime must not equal parameter EndTime."
     # The model's constraints, in Coral's words.
     unchecked = client(harness, parameter_validation=False)
     code, message = refusal(unchecked.get_metric_statistics, **base, Period=0, Statistics=["Sum"])

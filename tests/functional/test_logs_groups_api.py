@@ -338,7 +338,18 @@ def test_streams_and_put_log_events(logs: Any, name: str) -> None:
     assert [(e["logStreamName"], e["message"]) for e in found] == [("s", "two")]
     (stream,) = logs.describe_log_streams(logGroupName=name)["logStreams"]
     assert (stream["firstEventTimestamp"], stream["lastEventTimestamp"]) == (now - 10, now)
+    # A group counts its bytes; a stream's storedBytes has been 0 on AWS since 2019.
     assert described(logs, name)["storedBytes"] == len("onetwothree")  # type: ignore[index]
+    assert stream["storedBytes"] == 0
+    # FilterLogEvents' endTime is inclusive, GetLogEvents' exclusive (as AWS documents).
+    ending = logs.filter_log_events(logGroupName=name, startTime=now - 10, endTime=now)
+    assert [e["message"] for e in ending["events"]] == ["one", "two", "three"]
+    before = logs.get_log_events(
+        logGroupName=name, logStreamName="s", startTime=now - 10, endTime=now, startFromHead=True
+    )
+    assert [e["message"] for e in before["events"]] == ["one"]
+    huge = logs.filter_log_events(logGroupName=name, endTime=2**63 - 1)["events"]
+    assert len(huge) == 3
 
     assert refused(
         logs.put_log_events,

@@ -297,7 +297,7 @@ def test_dimensions_are_sorted_into_the_series_key() -> None:
                 "Dimensions": [{"Name": "x", "Value": "1"}, {"Name": "x", "Value": "2"}],
             },
             InvalidParameterValue,
-            "duplicate dimension names",
+            "duplicate dimension names: x is given more than once",
         ),
     ],
 )

@@ -68,9 +68,7 @@ async def get_metric_statistics(metrics: Metrics, call: Call, input: Members) ->
         raise InvalidParameterValue(f"The parameter Period must be {_PERIODS}.")
     start, end = input["StartTime"], input["EndTime"]
     if start >= end:
-        raise InvalidParameterValue(
-            "The parameter StartTime must be less than the parameter EndTime."
-        )
+        raise InvalidParameterValue(_order_message(start, end))
     now = metrics.now()
     span = Span.of(start, end, period, now)
     if span.count > MAX_DATAPOINTS:
@@ -188,12 +186,19 @@ async def _series(
     return series
 
 
+def _order_message(start: Any, end: Any) -> str:
+    """What CloudWatch says of a StartTime not before its EndTime."""
+    if start == end:
+        return "The parameter StartTime must not equal parameter EndTime."
+    return "The parameter StartTime must be less than the parameter EndTime."
+
+
 async def get_metric_data(metrics: Metrics, call: Call, input: Members) -> Members:
     queries: list[dict[str, Any]] = list(input["MetricDataQueries"])
     _checked_queries(queries)
     start, end = input["StartTime"], input["EndTime"]
     if start >= end:
-        raise Validation("The parameter StartTime must be less than the parameter EndTime.")
+        raise Validation(_order_message(start, end))
     limit = input.get("MaxDatapoints", MAX_PAGE)
     if limit < 1:
         raise Validation("The parameter MaxDatapoints must be greater than 0.")

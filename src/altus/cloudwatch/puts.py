@@ -82,8 +82,11 @@ def _dimensions(given: Sequence[Mapping[str, Any]], path: str) -> tuple[tuple[st
         )
     pairs = {str(d["Name"]): str(d["Value"]) for d in given}
     if len(pairs) != len(given):
+        names = [str(d["Name"]) for d in given]
+        twice = next(n for i, n in enumerate(names) if n in names[:i])
         raise InvalidParameterValue(
-            f"No metric may have duplicate dimension names: {path}.Dimensions names one twice."
+            f"The collection {path}.Dimensions must not contain duplicate dimension names: "
+            f"{twice} is given more than once."
         )
     return tuple(sorted(pairs.items()))
 

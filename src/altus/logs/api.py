@@ -28,6 +28,8 @@ from altus.logs.store import StreamInfo
 
 #: Events read per store query while filtering, so a sparse match stays bounded in memory.
 _SCAN = 1000
+#: The latest event time a search bound is taken as (about the year 292,000,000).
+_LAST_MS = 2**62
 #: Most events one FilterLogEvents call looks at, and most time it scans for: past
 #: either it answers what it found (perhaps nothing) with a nextToken going on from
 #: there, as AWS answers "all the events found within a time-bounded scan window".
@@ -189,7 +191,8 @@ def _stream_view(group_arn: str, stream: StreamInfo) -> Members:
         "logStreamName": stream.stream,
         "creationTime": stream.created,
         "uploadSequenceToken": "1",
-        "storedBytes": stream.stored_bytes,
+        # Always 0 for a stream, as AWS has answered since June 2019 (a group's is kept).
+        "storedBytes": 0,
         "arn": f"{group_arn}:log-stream:{stream.stream}",
     }
     if not stream.empty:
@@ -244,6 +247,11 @@ async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
         if not names:
             return {"events": [], "searchedLogStreams": []}
     pattern = compile_filter(body.get("filterPattern"))
+    # FilterLogEvents' endTime is inclusive ("a timestamp later than this time" is left
+    # out), GetLogEvents' exclusive; the store's end is exclusive. Bounded so that the
+    # next millisecond fits any store's 64-bit integer.
+    end = body.get("endTime")
+    until = None if end is None else min(int(end), _LAST_MS) + 1
     limit = body.get("limit") or 10000
     found: list[dict[str, Any]] = []
     last_id = _event_token(body)
@@ -253,9 +261,7 @@ async def filter_log_events(logs: Logs, call: Call, body: Members) -> Members:
         len(found) < limit and scanned < MAX_SCANNED and time.monotonic() - started < SCAN_SECONDS
     ):
         asked = min(_SCAN, MAX_SCANNED - scanned)
-        page = await logs.store.events(
-            group, names, since, body.get("endTime"), after_id=last_id, limit=asked
-        )
+        page = await logs.store.events(group, names, since, until, after_id=last_id, limit=asked)
         taken = 0
         for event in page:
             taken += 1
